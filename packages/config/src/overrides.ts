@@ -1,0 +1,47 @@
+import { Ajv } from 'ajv';
+import { ConfigError } from './errors';
+
+/**
+ * Overrides for {@link EndpointConfig.with}: setting keys (`domain.section.setting`, or
+ * `user:N`, `server:N`, `protocol:N`, `transport:N`) to values. Numbers and booleans are written
+ * as the file writes them (`true` is `1`); `null` removes the setting; a list replaces every value
+ * of a repeatable setting.
+ *
+ * @public
+ */
+export type ConfigOverrides = Record<string, string | number | boolean | null | readonly string[]>;
+
+/**
+ * JSON Schema of {@link ConfigOverrides}, as the Connector API's `options.sipendpoint` carries them.
+ *
+ * @public
+ */
+export const overridesJsonSchema = {
+  $id: 'https://sip-endpoint.dev/schemas/config-overrides.json',
+  type: 'object',
+  propertyNames: { type: 'string', pattern: '^\\s*([A-Za-z0-9_-]+[.:]){2,}[A-Za-z0-9_/+.-]+\\s*$|^\\s*(user|server|protocol|transport)[.:]\\d+\\s*$' },
+  additionalProperties: {
+    anyOf: [
+      { type: 'string' },
+      { type: 'number' },
+      { type: 'boolean' },
+      { type: 'null' },
+      { type: 'array', items: { type: 'string' } },
+    ],
+  },
+} as const;
+
+const validate = new Ajv({ allErrors: true }).compile(overridesJsonSchema);
+
+/** Throws `ERR_CONFIG_INVALID_OVERRIDE` naming the first bad key or value. */
+export function validateOverrides(overrides: unknown): asserts overrides is ConfigOverrides {
+  if (validate(overrides)) return;
+  const error = validate.errors?.[0];
+  const key = error?.instancePath ? decodeURIComponent(error.instancePath.slice(1).replace(/~1/g, '/').replace(/~0/g, '~')) : (error?.params as { propertyName?: string } | undefined)?.propertyName;
+  const what = error?.keyword === 'propertyNames' || error?.keyword === 'pattern' ? 'is not a setting key (domain.section.setting, or user:N, server:N, protocol:N)' : 'must be a string, number, boolean, null or list of strings';
+  throw new ConfigError(
+    'ERR_CONFIG_INVALID_OVERRIDE',
+    key ? `override ${key} ${what}` : 'overrides must be an object of setting keys to values',
+    key ? { key } : {},
+  );
+}
