@@ -1,16 +1,35 @@
 import { BlockList, isIP } from 'node:net';
 
 /**
- * A subnet in CIDR notation (RFC 4632), e.g. `192.168.0.0/16` or `fd00::/8`.
+ * A subnet in CIDR notation (RFC 4632), e.g. `192.168.0.0/16` or `fd00::/8`. Build one with
+ * {@link parseCidr}.
  *
  * @public
  */
-export interface Cidr {
+export class Cidr {
   /** The text as written. */
   readonly text: string;
   readonly family: 'IPv4' | 'IPv6';
+  readonly #list = new BlockList();
+
+  /** @internal */
+  constructor(text: string, network: string, prefix: number, family: 'IPv4' | 'IPv6') {
+    this.text = text;
+    this.family = family;
+    this.#list.addSubnet(network, prefix, family === 'IPv4' ? 'ipv4' : 'ipv6');
+  }
+
   /** True when `address` (an IP literal) lies in this subnet. */
-  contains(address: string): boolean;
+  contains(address: string): boolean {
+    const version = isIP(address);
+    if (version !== (this.family === 'IPv4' ? 4 : 6)) return false;
+    return this.#list.check(address, version === 4 ? 'ipv4' : 'ipv6');
+  }
+
+  /** The text, so that JSON shows the subnet as written. */
+  toJSON(): string {
+    return this.text;
+  }
 }
 
 /**
@@ -27,17 +46,5 @@ export function parseCidr(text: string): Cidr | undefined {
   if (version === 0 || !/^\d{1,3}$/.test(prefixText)) return undefined;
   const prefix = Number.parseInt(prefixText, 10);
   if (prefix > (version === 4 ? 32 : 128)) return undefined;
-  const family = version === 4 ? 'IPv4' : 'IPv6';
-  const nodeFamily = version === 4 ? 'ipv4' : 'ipv6';
-  const list = new BlockList();
-  list.addSubnet(network, prefix, nodeFamily);
-  return {
-    text: text.trim(),
-    family,
-    contains(address: string): boolean {
-      const addressVersion = isIP(address);
-      if (addressVersion !== version) return false;
-      return list.check(address, nodeFamily);
-    },
-  };
+  return new Cidr(text.trim(), network, prefix, version === 4 ? 'IPv4' : 'IPv6');
 }

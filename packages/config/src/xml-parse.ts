@@ -104,8 +104,12 @@ export function parseDocument(input: string): ConfigDocument {
   const lineAt = lineFinder(xml);
   const line = (node: OrderedNode): number | undefined => lineAt((node as Record<symbol, { startIndex?: number } | undefined>)[META]?.startIndex);
 
-  const rootNode = parsed.find(isElement);
+  const roots = parsed.filter(isElement);
+  const rootNode = roots[0];
   if (!rootNode) throw new ConfigError('ERR_CONFIG_INVALID_LAYOUT', 'configuration XML has no root element');
+  if (roots.length > 1) {
+    throw new ConfigError('ERR_CONFIG_MALFORMED_XML', 'configuration XML has more than one root element', { line: line(roots[1] as OrderedNode) });
+  }
   const document: ConfigDocument = {
     root: { name: tagOf(rootNode) ?? '', attributes: attributesOf(rootNode) },
     basic: null,
