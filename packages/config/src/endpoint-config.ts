@@ -419,13 +419,10 @@ export class EndpointConfig {
 
 const CONNECTIVITY_KEY = /^(user|server|protocol|transport)\.(\d+)$/;
 
-function overrideText(key: string, value: string | number | boolean): string {
+/** Writes an override value as the file writes it (`validateOverrides` has checked the types). */
+function overrideText(value: string | number | boolean): string {
   if (typeof value === 'boolean') return value ? '1' : '0';
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new ConfigError('ERR_CONFIG_INVALID_OVERRIDE', `${key}: ${value} is not a finite number`, { key });
-    return String(value);
-  }
-  return value;
+  return String(value);
 }
 
 function applyOverride(document: ConfigDocument, rawKey: string, value: ConfigOverrides[string]): void {
@@ -448,7 +445,7 @@ function applyOverride(document: ConfigDocument, rawKey: string, value: ConfigOv
     delete line.line;
     const name = attribute === 'protocol' && 'transport' in line.attributes && !('protocol' in line.attributes) ? 'transport' : attribute;
     if (value === null) delete line.attributes[name];
-    else line.attributes[name] = overrideText(rawKey, value as string | number | boolean);
+    else line.attributes[name] = overrideText(value as string | number | boolean);
     return;
   }
 
@@ -472,7 +469,7 @@ function applyOverride(document: ConfigDocument, rawKey: string, value: ConfigOv
   const resolved = resolveKey(key);
   const names = new Set([settingName, ...(resolved?.definition.aliases ?? [])]);
   const existing = children.filter((node) => node.kind === 'setting' && names.has(node.name));
-  const texts = value === null ? [] : Array.isArray(value) ? value.map((item) => overrideText(rawKey, item)) : [overrideText(rawKey, value as string | number | boolean)];
+  const texts = value === null ? [] : Array.isArray(value) ? value.map((item) => overrideText(item)) : [overrideText(value as string | number | boolean)];
   if (Array.isArray(value) && resolved && !resolved.definition.repeatable) {
     throw new ConfigError('ERR_CONFIG_INVALID_OVERRIDE', `${rawKey} is not repeatable and takes one value, not a list`, { key: rawKey });
   }

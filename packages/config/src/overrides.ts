@@ -36,9 +36,15 @@ const validate = new Ajv({ allErrors: true }).compile(overridesJsonSchema);
 /** Throws `ERR_CONFIG_INVALID_OVERRIDE` naming the first bad key or value. */
 export function validateOverrides(overrides: unknown): asserts overrides is ConfigOverrides {
   if (validate(overrides)) return;
-  const error = validate.errors?.[0];
-  const key = error?.instancePath ? decodeURIComponent(error.instancePath.slice(1).replace(/~1/g, '/').replace(/~0/g, '~')) : (error?.params as { propertyName?: string } | undefined)?.propertyName;
-  const what = error?.keyword === 'propertyNames' || error?.keyword === 'pattern' ? 'is not a setting key (domain.section.setting, or user:N, server:N, protocol:N)' : 'must be a string, number, boolean, null or list of strings';
+  const errors = validate.errors ?? [];
+  const badName = errors.find((error) => error.keyword === 'propertyNames' || error.propertyName !== undefined);
+  const badValue = errors.find((error) => error.instancePath !== '');
+  const key = badName
+    ? (badName.propertyName ?? (badName.params as { propertyName?: string }).propertyName)
+    : badValue
+      ? badValue.instancePath.slice(1).replace(/~1/g, '/').replace(/~0/g, '~')
+      : undefined;
+  const what = badName ? 'is not a setting key (domain.section.setting, or user:N, server:N, protocol:N)' : 'must be a string, number, boolean, null or list of strings';
   throw new ConfigError(
     'ERR_CONFIG_INVALID_OVERRIDE',
     key ? `override ${key} ${what}` : 'overrides must be an object of setting keys to values',

@@ -192,11 +192,17 @@ export async function resolvePublicAddress(config: EndpointConfig, options: Publ
         const own = candidates.filter((candidate) => candidate.interfaceName === name);
         return (positive.length === 0 || positive.some((rule) => ruleMatches(rule, own))) && !negative.some((rule) => ruleMatches(rule, own));
       });
-      const pool = candidates.filter((candidate) => chosen.includes(candidate.interfaceName));
-      // Within an adapter chosen by net=, prefer its address on that subnet.
+      // Among the interfaces that qualify the system's order decides (external before loopback);
+      // within the chosen interface, an address on a net= subnet comes first.
       const nets = positive.filter((rule): rule is Extract<InterfaceRule, { type: 'net' }> => rule.type === 'net');
-      const onNet = pool.filter((candidate) => nets.some((rule) => rule.cidr.contains(candidate.address)));
-      const picked = pick(onNet, ipVersions, true) ?? pick(pool, ipVersions, true);
+      let picked: { candidate: Candidate; loopback: boolean } | undefined;
+      for (const name of chosen) {
+        const own = candidates.filter((candidate) => candidate.interfaceName === name && !candidate.internal);
+        const onNet = own.filter((candidate) => nets.some((rule) => rule.cidr.contains(candidate.address)));
+        picked = pick(onNet, ipVersions, false) ?? pick(own, ipVersions, false);
+        if (picked) break;
+      }
+      picked ??= pick(candidates.filter((candidate) => chosen.includes(candidate.interfaceName)), ipVersions, true);
       if (!picked) throw unavailable('no interface satisfies the rules');
       return fromCandidate(picked.candidate, false);
     }
