@@ -14,7 +14,6 @@ import { ConfigError, type ConfigWarning } from './errors';
 import { validateOverrides, type ConfigOverrides } from './overrides';
 import { MAX_CONNECTIVITIES, type ProxyIndex, type SettingDefinition } from './setting-definition';
 import { allDefinitions, normalizeKey, resolveKey, type SettingKey, type SettingValue } from './setting-key';
-import { parseDocument } from './xml-parse';
 import { serializeDocument } from './xml-serialize';
 
 /** Sections that {@link EndpointConfig.section} returns as one object. @public */

@@ -1,18 +1,16 @@
 import { MAX_CONNECTIVITIES, type ExpandKey, type SettingDefinition } from './setting-definition';
 import { SETTINGS, type SettingsTable } from './settings-table';
 
-type Row = SettingsTable[number];
-
 /**
  * Every key `config.get()` accepts: the table's keys with `proxy<n>` expanded to `proxy0`..`proxy5`
  * and `<codec>` to any codec name.
  *
  * @public
  */
-export type SettingKey = ExpandKey<Row['key']>;
+export type SettingKey = ExpandKey<SettingsTable[number]['key']>;
 
 /** The table row that defines a key. @public */
-export type SettingRow<K extends SettingKey> = Row extends infer R
+export type SettingRow<K extends SettingKey> = SettingsTable[number] extends infer R
   ? R extends SettingDefinition<infer P, unknown, boolean>
     ? K extends ExpandKey<P>
       ? R

@@ -29,9 +29,9 @@ const SECTION_TITLES: Record<string, string> = {
   'policy.connector': 'policy.connector',
   'policy.codecs': 'policy.codecs',
   codecs: 'codecs',
-  'proxies.proxy<n>': 'proxies.proxy&lt;n&gt; (n = 0 to 5, one per Connectivity line)',
-  'proxies.proxy<n>.nat': 'proxies.proxy&lt;n&gt;.nat',
-  'proxies.proxy<n>.mailbox': 'proxies.proxy&lt;n&gt;.mailbox',
+  'proxies.proxy<n>': 'proxies.proxyN (N = 0 to 5, one per Connectivity line)',
+  'proxies.proxy<n>.nat': 'proxies.proxyN.nat',
+  'proxies.proxy<n>.mailbox': 'proxies.proxyN.mailbox',
   'system.diagnostics': 'system.diagnostics',
   'system.security': 'system.security',
   'system.media': 'system.media',
@@ -73,7 +73,7 @@ export function renderSettingsReference(): string {
       current = section;
       lines.push('', `## ${SECTION_TITLES[section] ?? section}`, '', '| Setting | Type | Valid values | Default | If invalid | Origin | Description |', '| --- | --- | --- | --- | --- | --- | --- |');
     }
-    const name = definition.key.slice(section.length + 1).replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const name = definition.key.slice(section.length + 1);
     const aliases = definition.aliases?.length ? ` (also ${definition.aliases.map((alias) => `\`${alias}\``).join(', ')})` : '';
     const type = definition.type.label + (definition.repeatable ? ', repeatable' : '');
     lines.push(

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=config-usage.d.ts.map
