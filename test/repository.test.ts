@@ -17,7 +17,7 @@ describe('the repository', () => {
 
   it('the README\'s main job command is the demo script', () => {
     const firstLines = read('README.md').split('\n').slice(0, 6).join('\n');
-    expect(firstLines).toContain('`npm ci && npm run demo`');
+    expect(firstLines).toContain('`npm install && npm run demo`');
     expect(JSON.parse(read('package.json')).scripts.demo).toBeDefined();
   });
 
