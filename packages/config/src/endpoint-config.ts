@@ -103,6 +103,8 @@ export class EndpointConfig {
   readonly #document: ConfigDocument;
   readonly #values = new Map<string, Effective>();
   readonly #texts = new Map<string, SettingOccurrence[]>();
+  /** Canonical keys of the table that the file sets (aliases resolved). */
+  readonly #present = new Set<string>();
 
   /** Reads and validates a document. Prefer {@link parseConfig} or {@link EndpointConfig.defaults}. @internal */
   constructor(document: ConfigDocument) {
@@ -132,7 +134,10 @@ export class EndpointConfig {
       group.occurrences.push(occurrence);
       grouped.set(resolved.key, group);
     }
-    for (const [key, { definition, occurrences }] of grouped) this.#read(key, definition, occurrences, warnings);
+    for (const [key, { definition, occurrences }] of grouped) {
+      this.#present.add(key);
+      this.#read(key, definition, occurrences, warnings);
+    }
 
     this.#applyPortRange('policy.endpoint.rtp_port_min', 'policy.endpoint.rtp_port_max', 999, grouped, warnings);
     this.#applyPortRange('policy.endpoint.sip_port_min', 'policy.endpoint.sip_port_max', 6, grouped, warnings);
@@ -160,11 +165,11 @@ export class EndpointConfig {
     return (effective ? effective.value : defaultOf(resolved.definition)) as SettingValue<K>;
   }
 
-  /** True when the file (or an override) sets this key, known or not. */
+  /** True when the file (or an override) sets this key, known or not; a deprecated alias counts for its setting. */
   has(key: string): boolean {
     const normalized = normalizeKey(key);
     const resolved = resolveKey(normalized);
-    return this.#texts.has(normalized) || (resolved !== undefined && this.#values.get(resolved.key)?.origin !== undefined && this.#values.get(resolved.key)?.origin !== 'default');
+    return this.#texts.has(normalized) || (resolved !== undefined && this.#present.has(resolved.key));
   }
 
   /** The texts a key has in the file, in file order (any key, known or not); `undefined` when absent. */
