@@ -1,10 +1,6 @@
 import type { JsonSchema } from './setting-type';
-import { MAX_CONNECTIVITIES, type SettingDefinition } from './setting-definition';
-import { allDefinitions } from './setting-key';
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
+import type { SettingDefinition } from './setting-definition';
+import { allDefinitions, keyPatternSource } from './setting-key';
 
 function schemaOf(definition: SettingDefinition): JsonSchema {
   const value = definition.repeatable ? { type: 'array', items: definition.type.schema } : definition.type.schema;
@@ -35,10 +31,7 @@ export function settingsJsonSchema(): JsonSchema {
   const patternProperties: Record<string, JsonSchema> = {};
   for (const definition of allDefinitions()) {
     if (definition.key.includes('<')) {
-      const pattern = `^${escape(definition.key)
-        .replace(escape('proxy<n>'), `proxy[0-${MAX_CONNECTIVITIES - 1}]`)
-        .replace(escape('<codec>'), '[^.]+')}$`;
-      patternProperties[pattern] = schemaOf(definition);
+      patternProperties[keyPatternSource(definition.key, false)] = schemaOf(definition);
     } else {
       properties[definition.key] = schemaOf(definition);
     }

@@ -47,6 +47,18 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * The regular expression source (anchored) matching the concrete keys of a table key:
+ * `proxy<n>` matches `proxy0` to `proxy5`, `<codec>` any name without a dot. With `capture`,
+ * each placeholder is a capturing group.
+ */
+export function keyPatternSource(template: string, capture: boolean): string {
+  const open = capture ? '(' : '(?:';
+  return `^${escape(template)
+    .replace(escape('proxy<n>'), `proxy${open}[0-${MAX_CONNECTIVITIES - 1}])`)
+    .replace(escape('<codec>'), `${open}[^.]+)`)}$`;
+}
+
 for (const row of SETTINGS as readonly SettingDefinition[]) {
   const names = [row.key, ...(row.aliases ?? []).map((alias) => row.key.replace(/[^.]+$/, alias))];
   for (const name of names) {
@@ -54,10 +66,7 @@ for (const row of SETTINGS as readonly SettingDefinition[]) {
       exact.set(name, row);
       continue;
     }
-    const source = escape(name)
-      .replace(escape('proxy<n>'), `proxy([0-${MAX_CONNECTIVITIES - 1}])`)
-      .replace(escape('<codec>'), '([^.]+)');
-    patterns.push({ regex: new RegExp(`^${source}$`), definition: row, template: row.key });
+    patterns.push({ regex: new RegExp(keyPatternSource(name, true)), definition: row, template: row.key });
   }
 }
 
