@@ -1,0 +1,111 @@
+/**
+ * Headers of an incoming request as a plain object keyed by header name. Look names up with
+ * {@link headerValues}: the lookup ignores case. A header that appears several times has a list.
+ *
+ * @public
+ */
+export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** Compact forms of the headers the policy reads (RFC 3261 7.3.3). */
+const COMPACT: Record<string, string> = { f: 'from' };
+
+/**
+ * Every value of a header, whatever the case of its name (and its compact form), in order;
+ * comma-separated values of one line are split (outside quotes and angle brackets).
+ *
+ * @public
+ */
+export function headerValues(headers: HeaderBag, name: string): string[] {
+  const wanted = name.toLowerCase();
+  const values: string[] = [];
+  for (const [key, value] of Object.entries(headers)) {
+    const lower = key.toLowerCase();
+    if (lower !== wanted && COMPACT[lower] !== wanted) continue;
+    for (const line of typeof value === 'string' ? [value] : (value ?? [])) values.push(...splitHeaderList(line));
+  }
+  return values;
+}
+
+function splitHeaderList(line: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  let quoted = false;
+  let angle = 0;
+  for (const char of line) {
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && char === '<') angle++;
+    else if (!quoted && char === '>') angle = Math.max(0, angle - 1);
+    if (char === ',' && !quoted && angle === 0) {
+      parts.push(current.trim());
+      current = '';
+    } else current += char;
+  }
+  if (current.trim() !== '') parts.push(current.trim());
+  return parts.filter((part) => part !== '');
+}
+
+/**
+ * The parameters of one header value (after the URI in angle brackets), lower-cased names,
+ * unquoted values; a parameter without value maps to `''`.
+ *
+ * @public
+ */
+export function headerParameters(value: string): Map<string, string> {
+  const close = value.lastIndexOf('>');
+  const rest = close >= 0 ? value.slice(close + 1) : value;
+  const parameters = new Map<string, string>();
+  const parts = rest.split(';');
+  // Without angle brackets the first part is a bare URI, unless it is itself a parameter (`info=...`).
+  if (close < 0 && !/^\s*[\w.!%*+`'~-]+\s*(=|$)/.test(parts[0] ?? '')) parts.shift();
+  for (const part of parts) {
+    const trimmed = part.trim();
+    if (trimmed === '') continue;
+    const equals = trimmed.indexOf('=');
+    const name = (equals >= 0 ? trimmed.slice(0, equals) : trimmed).trim().toLowerCase();
+    const raw = equals >= 0 ? trimmed.slice(equals + 1).trim() : '';
+    parameters.set(name, raw.startsWith('"') && raw.endsWith('"') && raw.length >= 2 ? raw.slice(1, -1) : raw);
+  }
+  return parameters;
+}
+
+/**
+ * What the signalling of an incoming call asks about answering: `Alert-Info` with
+ * `info=alert-autoanswer` or `info=auto-answer`, and `answer-after=N` (seconds) on `Alert-Info` or
+ * `Call-Info`.
+ *
+ * @public
+ */
+export interface AutoAnswerRequest {
+  /** The request asks for an automatic answer. */
+  requested: boolean;
+  /** Seconds from `answer-after`, when given. */
+  answerAfterSeconds: number | undefined;
+  /** The header that asked, for the decision's reason. */
+  source: string | undefined;
+}
+
+/**
+ * Reads the auto-answer request of an incoming INVITE's headers.
+ *
+ * @public
+ */
+export function autoAnswerRequest(headers: HeaderBag): AutoAnswerRequest {
+  let requested = false;
+  let answerAfterSeconds: number | undefined;
+  let source: string | undefined;
+  for (const name of ['Alert-Info', 'Call-Info']) {
+    for (const value of headerValues(headers, name)) {
+      const parameters = headerParameters(value);
+      const info = parameters.get('info')?.toLowerCase();
+      const asksByInfo = name === 'Alert-Info' && (info === 'alert-autoanswer' || info === 'auto-answer');
+      const after = parameters.get('answer-after');
+      const seconds = after !== undefined && /^\d+(\.\d+)?$/.test(after) ? Number.parseFloat(after) : undefined;
+      if (asksByInfo || seconds !== undefined) {
+        requested = true;
+        source ??= `${name}: ${value}`;
+        if (seconds !== undefined && answerAfterSeconds === undefined) answerAfterSeconds = seconds;
+      }
+    }
+  }
+  return { requested, answerAfterSeconds, source };
+}

@@ -1,0 +1,33 @@
+export type { AudioDevice, DeviceSelection } from './audio-device';
+export type { CallSnapshot, CallStateName } from './call-snapshot';
+export { isActiveCall, isHeldCall } from './call-snapshot';
+export type { HeaderBag, AutoAnswerRequest } from './headers';
+export { headerValues, headerParameters, autoAnswerRequest } from './headers';
+export { deviceNameMatches, systemDefaultDevice } from './device-match';
+export type { DeviceContext } from './select-devices';
+export { selectDevices, findHeadset } from './select-devices';
+export { shouldAnswer, canMakeCall } from './should-answer';
+export { ringingPlan } from './ringing-plan';
+export { codecPriorities } from './codec-priorities';
+export { sessionStatus } from './session-status';
+export { DefaultPolicy } from './default-policy';
+export { composePolicy } from './compose-policy';
+export type { PolicyOverrides } from './compose-policy';
+export type {
+  MaybePromise,
+  PolicyContext,
+  AnswerContext,
+  AnswerDecision,
+  OutgoingCallContext,
+  CallPermission,
+  DeviceSelectionContext,
+  ConnectionStateName,
+  SessionStatus,
+  SessionStatusContext,
+  RingingContext,
+  RingingOutput,
+  RingingPlan,
+  CodecContext,
+  CodecPriorities,
+  EndpointPolicy,
+} from './endpoint-policy';
