@@ -1,0 +1,40 @@
+import { codecPriorities } from '@sip-endpoint/policy';
+import { config } from './support/context';
+
+const engine = ['PCMU/8000', 'PCMA/8000', 'G722/16000', 'opus/48000/2', 'telephone-event/8000'];
+
+function priorities(settings: Record<string, string | string[]>, offer?: string[], supported = engine) {
+  return codecPriorities({ config: config(settings), devices: [], calls: [], supported, offer });
+}
+
+describe('codecPriorities', () => {
+  it('offers the configured order, restricted to what the engine runs, and names the rest', () => {
+    const result = priorities({ 'codecs.enabled.audio': 'iLBC,opus,G729,pcma,pcmu,telephone-event' });
+    expect(result.offer.map((codec) => codec.name)).toEqual(['opus/48000/2', 'PCMA/8000', 'PCMU/8000', 'telephone-event/8000']);
+    expect(result.unsupported).toEqual(['iLBC/8000', 'G729/8000']);
+    expect(result.answer).toBeNull();
+  });
+
+  it('follows policy.codecs priorities too', () => {
+    expect(priorities({ 'policy.codecs.PCMA/8000': '10', 'policy.codecs.G722/16000': '20' }).offer.map((codec) => codec.name)).toEqual(['G722/16000', 'PCMA/8000']);
+  });
+
+  it('answer_sdp_priority local picks our first codec that the offer has', () => {
+    const result = priorities({ 'codecs.enabled.audio': 'opus,g722,pcmu' }, ['PCMU/8000', 'G722/8000', 'telephone-event/8000']);
+    expect(result.answer?.name).toBe('G722/16000');
+  });
+
+  it('answer_sdp_priority remote picks the offer\'s first codec that we have', () => {
+    const result = priorities({ 'codecs.enabled.audio': 'opus,g722,pcmu', 'session.answer_sdp_priority': 'remote' }, ['telephone-event/8000', 'PCMU/8000', 'G722/8000']);
+    expect(result.answer?.name).toBe('PCMU/8000');
+  });
+
+  it('never picks telephone-event, nor a codec the engine cannot run', () => {
+    expect(priorities({ 'codecs.enabled.audio': 'telephone-event,g729,pcmu' }, ['telephone-event/8000', 'G729/8000']).answer).toBeNull();
+    expect(priorities({ 'codecs.enabled.audio': 'g729,pcmu', 'session.answer_sdp_priority': 'remote' }, ['G729/8000', 'PCMU/8000']).answer?.name).toBe('PCMU/8000');
+  });
+
+  it('returns null when the offer has nothing in common (the endpoint answers 488)', () => {
+    expect(priorities({}, ['GSM/8000']).answer).toBeNull();
+  });
+});
