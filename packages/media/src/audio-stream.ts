@@ -1,0 +1,483 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'eventemitter3';
+import { SipEndpointError } from '@sip-endpoint/config';
+import type { AudioInput, AudioOutput } from './audio/audio-device-provider';
+import { Resampler } from './audio/resampler';
+import { ToneGenerator } from './audio/tones';
+import type { AudioDecoder, AudioEncoder, Codec } from './codecs/codec';
+import { dtmfFrequencies, normalizeDigits, type DtmfDigit } from './dtmf/dtmf-digits';
+import { DtmfDetector } from './dtmf/goertzel';
+import { TelephoneEventReceiver, TelephoneEventSender } from './dtmf/rfc4733';
+import { Concealer } from './jitter/concealer';
+import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from './jitter/jitter-buffer';
+import { MediaClock } from './media-clock';
+import { VqMonitor, type VqReport } from './quality/vq-monitor';
+import { buildRtcp, ntpMiddle, ntpNow, roundTripMs, type ReportBlock, type RtcpReport } from './rtp/rtcp';
+import { RTP_HEADER_BYTES, writeRtpHeader, type RtpHeader } from './rtp/rtp-packet';
+import type { RtpSession } from './rtp/rtp-session';
+import { ReceptionStats } from './rtp/sequence-stats';
+
+/** SDP media directions. @public */
+export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+/** How {@link AudioStream.sendDtmf} sends digits. @public */
+export type DtmfSendMethod = 'rfc4733' | 'inband';
+
+/** A digit the stream received. @public */
+export interface DtmfEvent {
+  digit: DtmfDigit;
+  /** `rfc4733`: telephone-event packets; `inband`: detected in the audio. */
+  source: 'rfc4733' | 'inband';
+  /** Duration in ms (rfc4733 only). */
+  durationMs?: number;
+}
+
+/** Options of {@link AudioStream}. @public */
+export interface AudioStreamOptions {
+  /** The open RTP transport; the stream takes it over and closes it. */
+  session: RtpSession;
+  codec: Codec;
+  /** Negotiated payload type of the codec. */
+  payloadType: number;
+  /** Negotiated telephone-event payload type and clock rate; without it DTMF goes in-band. */
+  telephoneEvent?: { payloadType: number; clockRate: number };
+  /** Where to send. */
+  remote: { address: string; rtpPort: number; rtcpPort?: number; rtcpMux?: boolean };
+  /** @defaultValue 'sendrecv' */
+  direction?: MediaDirection;
+  /** Packet duration. @defaultValue 20 */
+  ptimeMs?: number;
+  /** Microphone; without one the stream sends silence. */
+  input?: AudioInput;
+  /** Speaker; without one received audio is decoded and dropped. */
+  output?: AudioOutput;
+  /** Also called with every played frame (at the codec rate), after concealment: recorders, tests. */
+  onPlayout?: (frame: Int16Array, length: number, sampleRate: number) => void;
+  jitterBuffer?: Omit<JitterBufferOptions, 'clockRate' | 'frameMs'>;
+  /** `vq_alarm_threshold`: MOS under which the VQ alarm rises; 0 disables. @defaultValue 0 */
+  vqAlarmThreshold?: number;
+  /** `rtp_inactivity_timeout` in ms: no RTP for that long raises `inactivity`. @defaultValue 150000 */
+  inactivityTimeoutMs?: number;
+  /** Seconds between RTCP reports (randomised by ±50 %). @defaultValue 5 */
+  rtcpIntervalS?: number;
+  /** RTCP CNAME. @defaultValue a random name */
+  cname?: string;
+  /** Listen for in-band DTMF tones in received audio. @defaultValue true */
+  detectInbandDtmf?: boolean;
+  /** Play sent digits on the output too (`dtmf_feedback`). @defaultValue false */
+  dtmfFeedback?: boolean;
+  clock?: MediaClock;
+}
+
+/** Counters of a stream. @public */
+export interface AudioStreamStats {
+  sent: { packets: number; octets: number };
+  received: { packets: number; octets: number; lost: number; expected: number; fractionLost: number; jitterMs: number };
+  jitterBuffer: JitterBufferStats;
+  /** Last round-trip time from RTCP. */
+  rttMs: number | undefined;
+  vq: VqReport;
+  localSsrc: number;
+  remoteSsrc: number | undefined;
+}
+
+/** Events of an {@link AudioStream}. @public */
+export type AudioStreamEvents = {
+  dtmf: [DtmfEvent];
+  /** A new voice-quality report (after every RTCP interval). */
+  vq: [VqReport];
+  /** The VQ alarm was raised or cleared. */
+  vqAlarm: [VqReport];
+  /** No RTP received for `inactivityTimeoutMs` while the stream expects some. */
+  inactivity: [];
+  /** An RTCP BYE came from the peer. */
+  bye: [];
+  error: [Error];
+};
+
+/** An operation on a closed stream. @public */
+export class StreamClosedError extends SipEndpointError {
+  constructor() {
+    super('ERR_MEDIA_STREAM_CLOSED', 'the audio stream is closed');
+  }
+}
+
+/**
+ * One bidirectional audio stream of a call: microphone frames are resampled, encoded and sent as
+ * RTP every ptime; received RTP goes through the jitter buffer, decoder and concealment to the
+ * speaker. Telephone-events and in-band DTMF both ways, RTCP SR/RR with RTT, voice quality (MOS)
+ * with alarms, hold through directions, and the inactivity timeout.
+ *
+ * @remarks
+ * Every buffer of the send and receive paths is allocated when the stream starts; per packet the
+ * stream allocates nothing itself (Node's dgram allocates the received Buffer).
+ *
+ * @public
+ */
+export class AudioStream extends EventEmitter<AudioStreamEvents> {
+  readonly codec: Codec;
+  readonly ptimeMs: number;
+  readonly localSsrc: number;
+  readonly #session: RtpSession;
+  readonly #payloadType: number;
+  readonly #telephoneEvent: { payloadType: number; clockRate: number } | undefined;
+  readonly #encoder: AudioEncoder;
+  readonly #decoder: AudioDecoder;
+  readonly #jitter: JitterBuffer;
+  readonly #concealer: Concealer;
+  readonly #stats = new ReceptionStats();
+  readonly #vq: VqMonitor;
+  readonly #frameSamples: number;
+  readonly #tsPerFrame: number;
+  readonly #input: AudioInput | undefined;
+  readonly #output: AudioOutput | undefined;
+  readonly #inResampler: Resampler | undefined;
+  readonly #outResampler: Resampler | undefined;
+  readonly #deviceFrame: Int16Array;
+  readonly #codecFrame: Int16Array;
+  readonly #decodeFrame: Int16Array;
+  readonly #outputFrame: Int16Array;
+  readonly #packet: Uint8Array;
+  readonly #dtmfSender: TelephoneEventSender | undefined;
+  readonly #dtmfReceiver: TelephoneEventReceiver;
+  readonly #detector: DtmfDetector | undefined;
+  readonly #onPlayout: AudioStreamOptions['onPlayout'];
+  readonly #clock: MediaClock;
+  readonly #cname: string;
+  readonly #inactivityMs: number;
+  readonly #rtcpIntervalMs: number;
+  readonly #dtmfFeedback: boolean;
+  #direction: MediaDirection;
+  #sequence: number;
+  #timestamp: number;
+  #marker = true;
+  #sentPackets = 0;
+  #sentOctets = 0;
+  #sentSinceReport = false;
+  #remoteSsrc: number | undefined;
+  #lastSr: { middle: number; atMs: number } | undefined;
+  #rttMs: number | undefined;
+  #lastRtpAt: number;
+  #nextRtcpAt = 0;
+  #inband: { tone: ToneGenerator; samplesLeft: number; gapLeft: number; queue: DtmfDigit[] } | undefined;
+  #feedback: { tone: ToneGenerator; samplesLeft: number } | undefined;
+  #stop: (() => void) | undefined;
+  #closed = false;
+
+  constructor(options: AudioStreamOptions) {
+    super();
+    this.codec = options.codec;
+    this.ptimeMs = options.ptimeMs ?? 20;
+    this.#session = options.session;
+    this.#payloadType = options.payloadType;
+    this.#telephoneEvent = options.telephoneEvent;
+    this.#direction = options.direction ?? 'sendrecv';
+    this.#encoder = options.codec.createEncoder();
+    this.#decoder = options.codec.createDecoder();
+    this.#frameSamples = Math.round((options.codec.sampleRate * this.ptimeMs) / 1000);
+    this.#tsPerFrame = Math.round((options.codec.clockRate * this.ptimeMs) / 1000);
+    this.#jitter = new JitterBuffer({ clockRate: options.codec.clockRate, frameMs: this.ptimeMs, ...options.jitterBuffer });
+    this.#concealer = new Concealer(options.codec.sampleRate);
+    this.#vq = new VqMonitor({ impairment: options.codec.impairment, alarmThreshold: options.vqAlarmThreshold ?? 0 });
+    this.#input = options.input;
+    this.#output = options.output;
+    const inputRate = options.input?.sampleRate ?? options.codec.sampleRate;
+    const outputRate = options.output?.sampleRate ?? options.codec.sampleRate;
+    this.#inResampler = inputRate !== options.codec.sampleRate ? new Resampler(inputRate, options.codec.sampleRate) : undefined;
+    this.#outResampler = outputRate !== options.codec.sampleRate ? new Resampler(options.codec.sampleRate, outputRate) : undefined;
+    this.#deviceFrame = new Int16Array(Math.ceil((inputRate * this.ptimeMs) / 1000) + 2);
+    this.#codecFrame = new Int16Array(this.#frameSamples + 2);
+    this.#decodeFrame = new Int16Array(Math.max(this.#frameSamples * 6, 5760));
+    this.#outputFrame = new Int16Array(Math.ceil((outputRate * this.ptimeMs * 6) / 1000) + 2);
+    this.#packet = new Uint8Array(RTP_HEADER_BYTES + options.codec.maxPayloadBytes(this.#frameSamples));
+    this.#dtmfSender = options.telephoneEvent ? new TelephoneEventSender({ clockRate: options.telephoneEvent.clockRate, packetMs: this.ptimeMs }) : undefined;
+    this.#dtmfReceiver = new TelephoneEventReceiver((event) => this.emit('dtmf', { digit: event.digit, source: 'rfc4733', durationMs: event.durationMs }), options.telephoneEvent?.clockRate ?? 8000);
+    this.#detector = options.detectInbandDtmf ?? true ? new DtmfDetector(options.codec.sampleRate, (digit) => this.emit('dtmf', { digit, source: 'inband' })) : undefined;
+    this.#onPlayout = options.onPlayout;
+    this.#clock = options.clock ?? MediaClock.shared;
+    this.#cname = options.cname ?? `${randomBytes(6).toString('hex')}@sip-endpoint`;
+    this.#inactivityMs = options.inactivityTimeoutMs ?? 150000;
+    this.#rtcpIntervalMs = (options.rtcpIntervalS ?? 5) * 1000;
+    this.#dtmfFeedback = options.dtmfFeedback ?? false;
+    this.localSsrc = randomBytes(4).readUInt32BE(0);
+    this.#sequence = randomBytes(2).readUInt16BE(0);
+    this.#timestamp = randomBytes(4).readUInt32BE(0);
+    this.#lastRtpAt = performance.now();
+    const remote = options.remote;
+    this.#session.setRemote(remote.address, remote.rtpPort, remote.rtcpPort ?? remote.rtpPort + 1, remote.rtcpMux ?? false);
+    this.#session.on('rtp', (header, data, arrival) => this.#onRtp(header, data, arrival));
+    this.#session.on('rtcp', (report) => this.#onRtcp(report));
+    this.#session.on('error', (error) => this.emit('error', error));
+  }
+
+  /** The local RTP port (for SDP). */
+  get localPort(): number {
+    return this.#session.localPort;
+  }
+
+  get direction(): MediaDirection {
+    return this.#direction;
+  }
+
+  /** Starts sending and playing, on the media clock. */
+  start(): void {
+    if (this.#closed) throw new StreamClosedError();
+    if (this.#stop) return;
+    this.#lastRtpAt = performance.now();
+    this.#nextRtcpAt = this.#lastRtpAt + this.#rtcpIntervalMs * (0.5 + Math.random());
+    this.#stop = this.#clock.add(this.ptimeMs, (now) => this.#tick(now));
+  }
+
+  /**
+   * Changes the direction (hold is `sendonly` or `inactive`, as the re-INVITE negotiated).
+   * A stream that stops receiving stops counting inactivity.
+   */
+  setDirection(direction: MediaDirection): void {
+    if (this.#closed) throw new StreamClosedError();
+    if (direction === this.#direction) return;
+    this.#direction = direction;
+    this.#lastRtpAt = performance.now();
+    this.#marker = true;
+  }
+
+  /** Points the stream at a new remote address (a re-INVITE moved the media). */
+  setRemote(address: string, rtpPort: number, rtcpPort: number = rtpPort + 1, rtcpMux = false): void {
+    this.#session.setRemote(address, rtpPort, rtcpPort, rtcpMux);
+  }
+
+  /**
+   * Sends DTMF digits: as RFC 4733 telephone-events when negotiated (unless `inband` is asked), else
+   * as tones in the audio. Throws a `RangeError` for a character that is not a digit.
+   */
+  sendDtmf(digits: string, method: DtmfSendMethod = this.#telephoneEvent ? 'rfc4733' : 'inband'): void {
+    if (this.#closed) throw new StreamClosedError();
+    const list = normalizeDigits(digits);
+    if (method === 'rfc4733' && this.#dtmfSender) {
+      this.#dtmfSender.send(list);
+    } else {
+      this.#inband ??= { tone: new ToneGenerator(this.codec.sampleRate, [0]), samplesLeft: 0, gapLeft: 0, queue: [] };
+      this.#inband.queue.push(...list);
+    }
+    if (this.#dtmfFeedback && list[0] !== undefined) {
+      this.#feedback = { tone: new ToneGenerator(this.codec.sampleRate, dtmfFrequencies(list[0]), -20), samplesLeft: Math.round(this.codec.sampleRate * 0.1) };
+    }
+  }
+
+  /** Current counters. */
+  stats(): AudioStreamStats {
+    const expected = this.#stats.expected;
+    return {
+      sent: { packets: this.#sentPackets, octets: this.#sentOctets },
+      received: {
+        packets: this.#stats.received,
+        octets: this.#stats.octets,
+        lost: Math.max(0, this.#stats.lost),
+        expected,
+        fractionLost: expected > 0 ? Math.max(0, this.#stats.lost) / expected : 0,
+        jitterMs: (this.#stats.jitter / this.codec.clockRate) * 1000,
+      },
+      jitterBuffer: this.#jitter.stats(),
+      rttMs: this.#rttMs,
+      vq: this.#vq.report,
+      localSsrc: this.localSsrc,
+      remoteSsrc: this.#remoteSsrc,
+    };
+  }
+
+  /** Sends an RTCP BYE, stops, releases the ports and the codec. Calling it twice is harmless. */
+  close(): void {
+    if (this.#closed) return;
+    this.#stop?.();
+    this.#stop = undefined;
+    try {
+      this.#session.sendRtcp(this.#buildReport(''));
+    } catch {
+      // The socket may already be gone; the BYE is a courtesy.
+    }
+    this.#closed = true;
+    this.#session.close();
+    this.#encoder.close();
+    this.#decoder.close();
+    this.#input?.close();
+    this.#output?.close();
+    this.removeAllListeners();
+  }
+
+  #tick(now: number): void {
+    if (this.#closed) return;
+    try {
+      this.#send();
+      this.#play();
+      this.#dtmfReceiver.flush(now);
+      const receives = this.#direction === 'sendrecv' || this.#direction === 'recvonly';
+      if (receives && now - this.#lastRtpAt >= this.#inactivityMs) {
+        this.#lastRtpAt = now;
+        this.emit('inactivity');
+      }
+      if (now >= this.#nextRtcpAt) {
+        this.#nextRtcpAt = now + this.#rtcpIntervalMs * (0.5 + Math.random());
+        this.#reportInterval();
+      }
+    } catch (error) {
+      this.emit('error', error as Error);
+    }
+  }
+
+  #send(): void {
+    const timestamp = this.#timestamp;
+    this.#timestamp = (this.#timestamp + this.#tsPerFrame) >>> 0;
+    const sends = this.#direction === 'sendrecv' || this.#direction === 'sendonly';
+    // Read the microphone every tick, so that a file or tone source keeps its pace while on hold.
+    const frame = this.#codecFrame;
+    if (this.#input) {
+      const deviceSamples = Math.round((this.#input.sampleRate * this.ptimeMs) / 1000);
+      this.#input.read(this.#deviceFrame, deviceSamples);
+      if (this.#inResampler) this.#inResampler.process(this.#deviceFrame, deviceSamples, frame);
+      else frame.set(this.#deviceFrame.subarray(0, this.#frameSamples));
+    } else {
+      frame.fill(0);
+    }
+    if (!sends) return;
+    const packet = this.#packet;
+    const event = this.#dtmfSender?.next(timestamp, packet.subarray(RTP_HEADER_BYTES));
+    if (event && this.#telephoneEvent) {
+      writeRtpHeader(packet, event.marker, this.#telephoneEvent.payloadType, this.#sequence, event.timestamp, this.localSsrc);
+      this.#transmit(RTP_HEADER_BYTES + event.length);
+      return;
+    }
+    this.#mixInband(frame);
+    const length = this.#encoder.encode(frame.subarray(0, this.#frameSamples), packet.subarray(RTP_HEADER_BYTES));
+    writeRtpHeader(packet, this.#marker, this.#payloadType, this.#sequence, timestamp, this.localSsrc);
+    this.#marker = false;
+    this.#transmit(RTP_HEADER_BYTES + length);
+  }
+
+  #transmit(length: number): void {
+    this.#session.sendRtp(this.#packet, length);
+    this.#sequence = (this.#sequence + 1) & 0xffff;
+    this.#sentPackets++;
+    this.#sentOctets += length - RTP_HEADER_BYTES;
+    this.#sentSinceReport = true;
+  }
+
+  /** Replaces the frame with the current in-band DTMF tone, if one is being sent. */
+  #mixInband(frame: Int16Array): void {
+    const inband = this.#inband;
+    if (!inband) return;
+    const n = this.#frameSamples;
+    const rate = this.codec.sampleRate;
+    if (inband.samplesLeft === 0 && inband.gapLeft === 0) {
+      const digit = inband.queue.shift();
+      if (digit === undefined) return;
+      inband.tone = new ToneGenerator(rate, dtmfFrequencies(digit), -7);
+      inband.samplesLeft = Math.round(rate * 0.1);
+      inband.gapLeft = Math.round(rate * 0.06);
+    }
+    if (inband.samplesLeft > 0) {
+      const count = Math.min(n, inband.samplesLeft);
+      inband.tone.fill(frame, count);
+      frame.fill(0, count, n);
+      inband.samplesLeft -= count;
+    } else {
+      const count = Math.min(n, inband.gapLeft);
+      frame.fill(0, 0, count);
+      inband.gapLeft -= count;
+    }
+  }
+
+  #play(): void {
+    const frame = this.#decodeFrame;
+    const result = this.#jitter.pop();
+    let samples = this.#frameSamples;
+    if (result.kind === 'frame') {
+      samples = this.#decoder.decode(result.payload, frame);
+      this.#concealer.good(frame, samples);
+    } else if (result.kind === 'lost') {
+      if (this.#decoder.conceal) samples = this.#decoder.conceal(frame, samples);
+      else this.#concealer.conceal(frame, samples);
+    } else {
+      frame.fill(0, 0, samples);
+      this.#concealer.good(frame, samples);
+    }
+    if (this.#feedback) {
+      const count = Math.min(samples, this.#feedback.samplesLeft);
+      const tone = this.#outputFrame;
+      this.#feedback.tone.fill(tone, count);
+      for (let i = 0; i < count; i++) frame[i] = Math.max(-32768, Math.min(32767, frame[i]! + tone[i]!));
+      this.#feedback.samplesLeft -= count;
+      if (this.#feedback.samplesLeft <= 0) this.#feedback = undefined;
+    }
+    this.#detector?.process(frame, samples);
+    this.#onPlayout?.(frame, samples, this.codec.sampleRate);
+    if (!this.#output) return;
+    if (this.#outResampler) {
+      const written = this.#outResampler.process(frame, samples, this.#outputFrame);
+      this.#output.write(this.#outputFrame, written);
+    } else {
+      this.#output.write(frame, samples);
+    }
+  }
+
+  #onRtp(header: RtpHeader, data: Buffer, arrival: number): void {
+    if (this.#closed) return;
+    const receives = this.#direction === 'sendrecv' || this.#direction === 'recvonly';
+    this.#lastRtpAt = arrival;
+    if (!receives) return;
+    if (this.#telephoneEvent && header.payloadType === this.#telephoneEvent.payloadType) {
+      this.#dtmfReceiver.receive(header.timestamp, data, header.payloadOffset, header.payloadLength, arrival);
+      return;
+    }
+    if (header.payloadType !== this.#payloadType) return;
+    if (this.#remoteSsrc !== header.ssrc) {
+      this.#remoteSsrc = header.ssrc;
+      this.#stats.reset();
+    }
+    const arrivalTicks = Math.round((arrival * this.codec.clockRate) / 1000);
+    this.#stats.update(header.sequence, header.timestamp, arrivalTicks, header.payloadLength);
+    this.#jitter.push(header.ssrc, header.sequence, header.timestamp, header.payloadType, header.marker, data, header.payloadOffset, header.payloadLength, arrival);
+  }
+
+  #onRtcp(report: RtcpReport): void {
+    if (this.#closed) return;
+    if (report.sender) this.#lastSr = { middle: ntpMiddle(report.sender.ntpSeconds, report.sender.ntpFraction), atMs: Date.now() };
+    for (const block of report.reports) {
+      if (block.ssrc !== this.localSsrc) continue;
+      const rtt = roundTripMs(block);
+      if (rtt !== undefined) this.#rttMs = rtt;
+    }
+    if (report.bye) this.emit('bye');
+  }
+
+  /** Sends RTCP for the interval and feeds the voice-quality monitor. */
+  #reportInterval(): void {
+    const interval = this.#stats.interval();
+    const jb = this.#jitter.stats();
+    if (this.#remoteSsrc !== undefined && interval.expected > 0) {
+      const report = this.#vq.add({ expected: interval.expected, lost: interval.lost, rttMs: this.#rttMs, jitterBufferMs: jb.currentDelayMs, frameMs: this.ptimeMs });
+      this.emit('vq', report);
+      if (report.alarmChanged) this.emit('vqAlarm', report);
+    }
+    this.#session.sendRtcp(this.#buildReport(undefined, interval.fractionLost));
+    this.#sentSinceReport = false;
+  }
+
+  #buildReport(bye: string | undefined, fractionLost = 0): Uint8Array {
+    const reports: ReportBlock[] = [];
+    if (this.#remoteSsrc !== undefined) {
+      reports.push({
+        ssrc: this.#remoteSsrc,
+        fractionLost,
+        cumulativeLost: this.#stats.lost,
+        highestSequence: this.#stats.extendedMax,
+        jitter: this.#stats.jitter,
+        lastSr: this.#lastSr?.middle ?? 0,
+        delaySinceLastSr: this.#lastSr ? Math.round(((Date.now() - this.#lastSr.atMs) / 1000) * 65536) : 0,
+      });
+    }
+    const now = ntpNow();
+    const sender = this.#sentSinceReport || bye !== undefined
+      ? { ntpSeconds: now.seconds, ntpFraction: now.fraction, rtpTimestamp: this.#timestamp, packetCount: this.#sentPackets, octetCount: this.#sentOctets }
+      : undefined;
+    return buildRtcp({ ssrc: this.localSsrc, sender, reports, cname: this.#cname, ...(bye !== undefined ? { bye } : {}) });
+  }
+}

@@ -1,0 +1,48 @@
+import type { EventEmitter } from 'eventemitter3';
+import type { AudioDevice } from '@sip-endpoint/policy';
+
+/** A microphone opened for a stream: the media clock pulls one frame per tick. @public */
+export interface AudioInput {
+  readonly device: AudioDevice;
+  readonly sampleRate: number;
+  /** Fills `frame` with the next `length` samples (silence when muted). */
+  read(frame: Int16Array, length: number): void;
+  /** Releases the device. Calling it twice is harmless. */
+  close(): void;
+}
+
+/** A speaker opened for a stream: the media clock pushes one frame per tick. @public */
+export interface AudioOutput {
+  readonly device: AudioDevice;
+  readonly sampleRate: number;
+  /** Plays `length` samples of `frame` (dropped when muted, scaled by the volume). */
+  write(frame: Int16Array, length: number): void;
+  /** Releases the device. Calling it twice is harmless. */
+  close(): void;
+}
+
+/** Events of an {@link AudioDeviceProvider}. @public */
+export type AudioDeviceProviderEvents = {
+  /** A device was plugged in or removed; the argument is the new list. */
+  devicesChanged: [AudioDevice[]];
+};
+
+/**
+ * Where audio devices come from: a sound system, or the {@link VirtualAudioProvider} of WAV files,
+ * tones and recorders. The list is in the provider's priority order (defaults first).
+ *
+ * @public
+ */
+export interface AudioDeviceProvider extends EventEmitter<AudioDeviceProviderEvents> {
+  /** The present devices. */
+  list(): AudioDevice[];
+  /** Opens a microphone at a sample rate. Throws `ERR_MEDIA_DEVICE_NOT_FOUND` for an absent id. */
+  openInput(id: string, sampleRate: number): AudioInput;
+  /** Opens a speaker at a sample rate. Throws `ERR_MEDIA_DEVICE_NOT_FOUND` for an absent id. */
+  openOutput(id: string, sampleRate: number): AudioOutput;
+  setMuted(id: string, muted: boolean): void;
+  isMuted(id: string): boolean;
+  /** Volume from 0 to 100. */
+  setVolume(id: string, volume: number): void;
+  getVolume(id: string): number;
+}

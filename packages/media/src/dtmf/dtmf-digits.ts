@@ -1,0 +1,53 @@
+/** A DTMF digit: 0-9, *, #, A-D. @public */
+export type DtmfDigit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | '*' | '#' | 'A' | 'B' | 'C' | 'D';
+
+/** Digits in RFC 4733 event order (event 0 is '0', 10 '*', 11 '#', 12 to 15 'A' to 'D'). */
+export const DTMF_EVENTS: readonly DtmfDigit[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#', 'A', 'B', 'C', 'D'];
+
+const ROWS = [697, 770, 852, 941] as const;
+const COLUMNS = [1209, 1336, 1477, 1633] as const;
+const KEYPAD: readonly (readonly DtmfDigit[])[] = [
+  ['1', '2', '3', 'A'],
+  ['4', '5', '6', 'B'],
+  ['7', '8', '9', 'C'],
+  ['*', '0', '#', 'D'],
+];
+
+/** The row and column frequencies of a digit (ITU-T Q.23). @public */
+export function dtmfFrequencies(digit: DtmfDigit): [number, number] {
+  for (let row = 0; row < 4; row++) {
+    const column = KEYPAD[row]!.indexOf(digit);
+    if (column >= 0) return [ROWS[row]!, COLUMNS[column]!];
+  }
+  throw new RangeError(`not a DTMF digit: ${digit}`);
+}
+
+/** The digit of a row and column index. */
+export function digitAt(row: number, column: number): DtmfDigit {
+  return KEYPAD[row]![column]!;
+}
+
+export const DTMF_ROWS: readonly number[] = ROWS;
+export const DTMF_COLUMNS: readonly number[] = COLUMNS;
+
+/** True for a valid digit (case-insensitive letters are accepted by {@link normalizeDigits}). @public */
+export function isDtmfDigit(value: string): value is DtmfDigit {
+  return (DTMF_EVENTS as readonly string[]).includes(value);
+}
+
+/**
+ * Validates and normalises a digit string (`a`-`d` become upper case; `,` and spaces are ignored).
+ * Throws a `RangeError` naming the first character that is not a digit.
+ *
+ * @public
+ */
+export function normalizeDigits(digits: string): DtmfDigit[] {
+  const result: DtmfDigit[] = [];
+  for (const char of digits) {
+    if (char === ' ' || char === ',') continue;
+    const upper = char.toUpperCase();
+    if (!isDtmfDigit(upper)) throw new RangeError(`"${char}" is not a DTMF digit (0-9, *, #, A-D)`);
+    result.push(upper);
+  }
+  return result;
+}

@@ -1,0 +1,309 @@
+/**
+ * Options of {@link JitterBuffer}; every field has a default.
+ *
+ * @public
+ */
+export interface JitterBufferOptions {
+  /** RTP clock rate of the stream. @defaultValue 8000 */
+  clockRate?: number;
+  /** Frame duration in milliseconds (the ptime). @defaultValue 20 */
+  frameMs?: number;
+  /** Least playout delay. @defaultValue 20 */
+  minDelayMs?: number;
+  /** Most playout delay; packets that would need more are dropped as late. @defaultValue 400 */
+  maxDelayMs?: number;
+  /** Largest payload kept. @defaultValue 1500 */
+  maxPayloadBytes?: number;
+  /** Frames of concealment after the buffer ran dry before it plays silence instead. @defaultValue 5 */
+  maxConcealedFrames?: number;
+}
+
+/** Counters and current state of a jitter buffer. @public */
+export interface JitterBufferStats {
+  /** Packets accepted into the buffer. */
+  received: number;
+  /** Packets that came after their playout time and were dropped. */
+  late: number;
+  /** Packets seen twice. */
+  duplicates: number;
+  /** Frames never received by their playout time. */
+  lost: number;
+  /** Frames given out for concealment (lost frames and underruns). */
+  concealed: number;
+  /** Frames dropped to bring the delay down (clock drift, a delay spike that passed). */
+  dropped: number;
+  /** Times the buffer ran dry and had to fill again. */
+  underruns: number;
+  /** Times the source's SSRC changed. */
+  ssrcChanges: number;
+  /** Delay of the audio being played: frames buffered times the frame duration. */
+  currentDelayMs: number;
+  /** The delay the buffer aims at, from the recent arrival jitter. */
+  targetDelayMs: number;
+}
+
+/**
+ * What {@link JitterBuffer.pop} gives for one frame time:
+ * - `frame`: a packet to decode (`payload` is valid until the next `push` or `pop`);
+ * - `lost`: the frame is missing; conceal it;
+ * - `silence`: nothing to play (not started, filling again, or a long gap); play silence.
+ *
+ * @public
+ */
+export type PlayoutResult =
+  | { kind: 'frame'; payload: Uint8Array; payloadType: number; timestamp: number; sequence: number; marker: boolean }
+  | { kind: 'lost' }
+  | { kind: 'silence' };
+
+const CAPACITY = 128;
+const WINDOW = 128;
+
+interface Slot {
+  filled: boolean;
+  sequence: number;
+  timestamp: number;
+  payloadType: number;
+  marker: boolean;
+  length: number;
+  data: Uint8Array;
+}
+
+/**
+ * An adaptive jitter buffer for one RTP stream, driven by a clock that calls {@link JitterBuffer.pop}
+ * once per frame.
+ *
+ * @remarks
+ * Packets are kept by sequence number (reordering and duplicates handled); late packets are
+ * dropped. The target delay follows the spread of recent arrival delays (the 95th percentile of
+ * the delay above the fastest packet of the last 128, plus one frame), within the configured
+ * bounds. Playout starts, and starts again after the buffer ran dry, once the target is buffered.
+ * A buffer that holds clearly more than its target for a while drops a frame: that absorbs clock
+ * drift and delay spikes that have passed. A new SSRC starts the stream afresh. Payloads are
+ * copied into preallocated slots: `push` and `pop` allocate nothing.
+ *
+ * @public
+ */
+export class JitterBuffer {
+  readonly #clockRate: number;
+  readonly #frameMs: number;
+  readonly #minDelayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #maxConcealed: number;
+  readonly #slots: Slot[];
+  readonly #relativeDelays = new Float64Array(WINDOW);
+  readonly #sorted = new Float64Array(WINDOW);
+  readonly #result = {
+    frame: { kind: 'frame' as const, payload: new Uint8Array(0) as Uint8Array, payloadType: 0, timestamp: 0, sequence: 0, marker: false },
+    lost: { kind: 'lost' as const },
+    silence: { kind: 'silence' as const },
+  };
+  #delayCount = 0;
+  #delayIndex = 0;
+  #ssrc: number | undefined;
+  /** Extended sequence of the next frame to play; undefined until playout starts. */
+  #playSeq: number | undefined;
+  #highestSeq: number | undefined;
+  #lastSeq16 = 0;
+  #cycles = 0;
+  #firstArrival = 0;
+  #firstTimestamp = 0;
+  #buffering = true;
+  #dryFrames = 0;
+  #overTarget = 0;
+  #consecutiveLate = 0;
+  #targetFramesCached = 1;
+  #stats: JitterBufferStats;
+
+  constructor(options: JitterBufferOptions = {}) {
+    this.#clockRate = options.clockRate ?? 8000;
+    this.#frameMs = options.frameMs ?? 20;
+    this.#minDelayMs = options.minDelayMs ?? 20;
+    this.#maxDelayMs = Math.max(this.#minDelayMs, options.maxDelayMs ?? 400);
+    this.#maxConcealed = options.maxConcealedFrames ?? 5;
+    const bytes = options.maxPayloadBytes ?? 1500;
+    this.#slots = Array.from({ length: CAPACITY }, () => ({ filled: false, sequence: 0, timestamp: 0, payloadType: 0, marker: false, length: 0, data: new Uint8Array(bytes) }));
+    this.#stats = { received: 0, late: 0, duplicates: 0, lost: 0, concealed: 0, dropped: 0, underruns: 0, ssrcChanges: 0, currentDelayMs: 0, targetDelayMs: this.#minDelayMs };
+  }
+
+  /** A copy of the counters. */
+  stats(): JitterBufferStats {
+    return { ...this.#stats, currentDelayMs: this.#bufferedFrames() * this.#frameMs };
+  }
+
+  /**
+   * Adds a received packet. `payload` is copied. `arrivalMs` is the receive time on a monotonic
+   * clock (`performance.now()`).
+   */
+  push(ssrc: number, sequence: number, timestamp: number, payloadType: number, marker: boolean, payload: Uint8Array, offset: number, length: number, arrivalMs: number): void {
+    if (this.#ssrc !== ssrc) {
+      if (this.#ssrc !== undefined) this.#stats.ssrcChanges++;
+      this.#reset(ssrc, sequence, timestamp, arrivalMs);
+    }
+    let extended = this.#extend(sequence);
+    this.#recordDelay(timestamp, arrivalMs);
+    if (this.#playSeq !== undefined && extended < this.#playSeq) {
+      this.#stats.late++;
+      // Many late packets in a row are not late: the sender's sequence jumped back. Follow it.
+      if (++this.#consecutiveLate < 8) return;
+      this.#reset(ssrc, sequence, timestamp, arrivalMs);
+      extended = this.#extend(sequence);
+    }
+    this.#consecutiveLate = 0;
+    const slot = this.#slots[extended % CAPACITY]!;
+    if (slot.filled && slot.sequence === extended) {
+      this.#stats.duplicates++;
+      return;
+    }
+    if (this.#playSeq !== undefined && extended - this.#playSeq >= CAPACITY) {
+      // Too far ahead of playout to keep: the stream jumped; follow it.
+      this.#restartPlayout();
+    }
+    if (length > slot.data.length) length = slot.data.length;
+    slot.filled = true;
+    slot.sequence = extended;
+    slot.timestamp = timestamp;
+    slot.payloadType = payloadType;
+    slot.marker = marker;
+    slot.length = length;
+    slot.data.set(payload.subarray(offset, offset + length));
+    if (this.#highestSeq === undefined || extended > this.#highestSeq) this.#highestSeq = extended;
+    this.#stats.received++;
+  }
+
+  /** The frame to play now; call once per frame duration. */
+  pop(): PlayoutResult {
+    if (this.#highestSeq === undefined) return this.#result.silence;
+    if (this.#buffering) {
+      const target = this.#targetFrames();
+      if (this.#bufferedFrames() < target) return this.#result.silence;
+      this.#buffering = false;
+      if (this.#playSeq === undefined) this.#playSeq = this.#oldestBuffered();
+    }
+    const playSeq = this.#playSeq ?? this.#oldestBuffered();
+    if (this.#playSeq === undefined) this.#playSeq = playSeq;
+
+    // Drift and passed spikes: hold clearly more than the target for a while, then drop one frame.
+    const buffered = this.#bufferedFrames();
+    if (buffered > this.#targetFrames() + 2) {
+      if (++this.#overTarget >= 25) {
+        this.#overTarget = 0;
+        const skipped = this.#slots[playSeq % CAPACITY]!;
+        if (skipped.filled && skipped.sequence === playSeq) skipped.filled = false;
+        this.#playSeq = playSeq + 1;
+        this.#stats.dropped++;
+        return this.pop();
+      }
+    } else {
+      this.#overTarget = 0;
+    }
+
+    const slot = this.#slots[playSeq % CAPACITY]!;
+    if (slot.filled && slot.sequence === playSeq) {
+      slot.filled = false;
+      this.#playSeq = playSeq + 1;
+      this.#dryFrames = 0;
+      const frame = this.#result.frame;
+      frame.payload = slot.data.subarray(0, slot.length);
+      frame.payloadType = slot.payloadType;
+      frame.timestamp = slot.timestamp;
+      frame.sequence = slot.sequence & 0xffff;
+      frame.marker = slot.marker;
+      return frame;
+    }
+    if (this.#highestSeq >= playSeq) {
+      // A later packet is here, this one is not: it is lost.
+      this.#playSeq = playSeq + 1;
+      this.#stats.lost++;
+      this.#stats.concealed++;
+      return this.#result.lost;
+    }
+    // Nothing newer: the buffer ran dry. Conceal a little, then play silence and fill up again.
+    if (this.#dryFrames === 0) this.#stats.underruns++;
+    this.#dryFrames++;
+    this.#buffering = true;
+    if (this.#dryFrames <= this.#maxConcealed) {
+      this.#stats.concealed++;
+      return this.#result.lost;
+    }
+    return this.#result.silence;
+  }
+
+  #reset(ssrc: number, sequence: number, timestamp: number, arrivalMs: number): void {
+    this.#ssrc = ssrc;
+    for (const slot of this.#slots) slot.filled = false;
+    this.#cycles = 0;
+    this.#lastSeq16 = sequence;
+    this.#playSeq = undefined;
+    this.#highestSeq = undefined;
+    this.#buffering = true;
+    this.#dryFrames = 0;
+    this.#overTarget = 0;
+    this.#delayCount = 0;
+    this.#delayIndex = 0;
+    this.#consecutiveLate = 0;
+    this.#targetFramesCached = 1;
+    this.#firstArrival = arrivalMs;
+    this.#firstTimestamp = timestamp;
+  }
+
+  #restartPlayout(): void {
+    for (const slot of this.#slots) slot.filled = false;
+    this.#playSeq = undefined;
+    this.#highestSeq = undefined;
+    this.#buffering = true;
+  }
+
+  /** 16-bit sequence to a monotonic extended sequence, tolerant of reordering near a wrap. */
+  #extend(sequence: number): number {
+    const delta = (sequence - this.#lastSeq16) & 0xffff;
+    if (delta < 0x8000) {
+      if (sequence < this.#lastSeq16) this.#cycles += 0x10000;
+      this.#lastSeq16 = sequence;
+      return this.#cycles + sequence;
+    }
+    // Older than the last one seen.
+    return sequence > this.#lastSeq16 ? this.#cycles - 0x10000 + sequence : this.#cycles + sequence;
+  }
+
+  #recordDelay(timestamp: number, arrivalMs: number): void {
+    // The signed 32-bit difference handles the timestamp wrap.
+    const mediaMs = (((timestamp - this.#firstTimestamp) | 0) / this.#clockRate) * 1000;
+    this.#relativeDelays[this.#delayIndex] = arrivalMs - this.#firstArrival - mediaMs;
+    this.#delayIndex = (this.#delayIndex + 1) % WINDOW;
+    if (this.#delayCount < WINDOW) this.#delayCount++;
+    // Sorting the window costs more than a packet: refresh the target every eighth packet.
+    if ((this.#delayIndex & 7) === 0 || this.#delayCount < 8) this.#targetFramesCached = this.#computeTargetFrames();
+  }
+
+  #targetFrames(): number {
+    return this.#targetFramesCached;
+  }
+
+  /** Target delay in frames from the spread of recent relative delays. */
+  #computeTargetFrames(): number {
+    const n = this.#delayCount;
+    let spread = 0;
+    if (n > 1) {
+      const sorted = this.#sorted;
+      for (let i = 0; i < n; i++) sorted[i] = this.#relativeDelays[i]!;
+      const view = sorted.subarray(0, n);
+      view.sort();
+      spread = view[Math.min(n - 1, Math.floor(n * 0.95))]! - view[0]!;
+    }
+    const targetMs = Math.min(this.#maxDelayMs, Math.max(this.#minDelayMs, spread + this.#frameMs));
+    this.#stats.targetDelayMs = targetMs;
+    return Math.max(1, Math.round(targetMs / this.#frameMs));
+  }
+
+  #bufferedFrames(): number {
+    if (this.#highestSeq === undefined) return 0;
+    const from = this.#playSeq ?? this.#oldestBuffered();
+    return Math.max(0, this.#highestSeq - from + 1);
+  }
+
+  #oldestBuffered(): number {
+    let oldest = this.#highestSeq ?? 0;
+    for (const slot of this.#slots) if (slot.filled && slot.sequence < oldest) oldest = slot.sequence;
+    return oldest;
+  }
+}

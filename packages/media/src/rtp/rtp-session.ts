@@ -1,0 +1,164 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { EventEmitter } from 'eventemitter3';
+import { SipEndpointError } from '@sip-endpoint/config';
+import { isRtcp, parseRtpHeader, createRtpHeader, type RtpHeader } from './rtp-packet';
+import { parseRtcp, type RtcpReport } from './rtcp';
+import { type PortAllocator } from './port-allocator';
+
+/** Options of {@link RtpSession.open}. @public */
+export interface RtpSessionOptions {
+  /** Where the ports come from. */
+  ports: PortAllocator;
+  /** Local address to bind: a specific address (`rtp_port_binding` 1) or `0.0.0.0` / `::` (0). */
+  bindAddress: string;
+  /** Also listen for RTCP on the RTP port (rtcp-mux, RFC 5761). RTCP still has its own port open. @defaultValue true */
+  rtcpMux?: boolean;
+}
+
+/** Events of an {@link RtpSession}. @public */
+export type RtpSessionEvents = {
+  /** An RTP packet: the reused header object, the datagram, and the arrival time (`performance.now()`). */
+  rtp: [RtpHeader, Buffer, number];
+  /** An RTCP compound packet from the peer. */
+  rtcp: [RtcpReport];
+  /** A datagram that is neither valid RTP nor RTCP. */
+  malformed: [Buffer];
+  error: [Error];
+};
+
+/** An RTP or RTCP socket could not be opened. @public */
+export class RtpSocketError extends SipEndpointError {
+  constructor(message: string, cause?: unknown) {
+    super('ERR_MEDIA_SOCKET', message, { cause });
+  }
+}
+
+function bind(socket: Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    socket.once('error', onError);
+    socket.bind(port, address, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/**
+ * The UDP transport of one RTP stream: an even RTP port and RTCP on the next, within the
+ * configured range (the next pair is tried when the system refuses one), with RTCP also accepted
+ * on the RTP port (rtcp-mux). Parses headers without allocating and hands packets to its owner;
+ * the owner sends with {@link RtpSession.sendRtp} and {@link RtpSession.sendRtcp}.
+ *
+ * @public
+ */
+export class RtpSession extends EventEmitter<RtpSessionEvents> {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly family: 'IPv4' | 'IPv6';
+  readonly #rtp: Socket;
+  readonly #rtcp: Socket;
+  readonly #ports: PortAllocator;
+  readonly #header = createRtpHeader();
+  #remote: { address: string; rtpPort: number; rtcpPort: number } | undefined;
+  #rtcpMux = false;
+  #closed = false;
+
+  private constructor(rtp: Socket, rtcp: Socket, port: number, options: RtpSessionOptions) {
+    super();
+    this.#rtp = rtp;
+    this.#rtcp = rtcp;
+    this.#ports = options.ports;
+    this.localPort = port;
+    this.localAddress = options.bindAddress;
+    this.family = options.bindAddress.includes(':') ? 'IPv6' : 'IPv4';
+    const acceptMux = options.rtcpMux ?? true;
+    rtp.on('message', (data) => this.#onRtpPort(data, acceptMux));
+    rtcp.on('message', (data) => this.#onRtcp(data));
+    const onError = (error: Error): void => {
+      this.emit('error', error);
+    };
+    rtp.on('error', onError);
+    rtcp.on('error', onError);
+  }
+
+  /** Opens the two sockets on the first free pair of the range. */
+  static async open(options: RtpSessionOptions): Promise<RtpSession> {
+    const type = options.bindAddress.includes(':') ? 'udp6' : 'udp4';
+    const refused = new Set<number>();
+    for (;;) {
+      const port = options.ports.acquire(refused);
+      const rtp = createSocket({ type, reuseAddr: false });
+      const rtcp = createSocket({ type, reuseAddr: false });
+      try {
+        await bind(rtp, port, options.bindAddress);
+        await bind(rtcp, port + 1, options.bindAddress);
+        return new RtpSession(rtp, rtcp, port, options);
+      } catch (error) {
+        rtp.close();
+        rtcp.close();
+        options.ports.release(port);
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EADDRINUSE' && code !== 'EACCES') {
+          throw new RtpSocketError(`cannot bind RTP on ${options.bindAddress}:${port}: ${(error as Error).message}`, error);
+        }
+        refused.add(port);
+      }
+    }
+  }
+
+  /** The local RTCP port (RTP port + 1). */
+  get localRtcpPort(): number {
+    return this.localPort + 1;
+  }
+
+  /** Where RTP and RTCP are sent; RTCP goes to the RTP port when `rtcpMux`. */
+  setRemote(address: string, rtpPort: number, rtcpPort: number = rtpPort + 1, rtcpMux = false): void {
+    this.#remote = { address, rtpPort, rtcpPort };
+    this.#rtcpMux = rtcpMux;
+  }
+
+  get remote(): { address: string; rtpPort: number; rtcpPort: number } | undefined {
+    return this.#remote;
+  }
+
+  /** Sends one RTP packet (`length` bytes of `data`). Does nothing without a remote or after close. */
+  sendRtp(data: Uint8Array, length: number): void {
+    const remote = this.#remote;
+    if (!remote || this.#closed || remote.rtpPort === 0) return;
+    this.#rtp.send(data, 0, length, remote.rtpPort, remote.address);
+  }
+
+  /** Sends an RTCP compound packet. */
+  sendRtcp(data: Uint8Array): void {
+    const remote = this.#remote;
+    if (!remote || this.#closed || remote.rtpPort === 0) return;
+    if (this.#rtcpMux) this.#rtp.send(data, 0, data.length, remote.rtpPort, remote.address);
+    else this.#rtcp.send(data, 0, data.length, remote.rtcpPort, remote.address);
+  }
+
+  /** Closes both sockets and gives the ports back. Calling it twice is harmless. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rtp.close();
+    this.#rtcp.close();
+    this.#ports.release(this.localPort);
+    this.removeAllListeners();
+  }
+
+  #onRtpPort(data: Buffer, acceptMux: boolean): void {
+    if (isRtcp(data, data.length)) {
+      if (acceptMux) this.#onRtcp(data);
+      return;
+    }
+    if (parseRtpHeader(data, data.length, this.#header)) this.emit('rtp', this.#header, data, performance.now());
+    else this.emit('malformed', data);
+  }
+
+  #onRtcp(data: Buffer): void {
+    const report = parseRtcp(data, data.length);
+    if (report) this.emit('rtcp', report);
+    else this.emit('malformed', data);
+  }
+}

@@ -1,0 +1,339 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { type AudioDecoder, type AudioEncoder } from '../../src/codecs/codec';
+import { G722, G722Decoder, G722Encoder } from '../../src/codecs/g722';
+
+const RATE = 16000;
+const FRAME = 320; // 20 ms at 16 kHz
+/** The codec's delay (transmit and receive QMF), in 16 kHz samples. */
+const CODEC_DELAY = 22;
+
+/** A sine of `frequency` Hz at `dbfs`, `seconds` long, at 16 kHz. */
+function sine(frequency: number, dbfs = -6, seconds = 1): Int16Array {
+  const amplitude = 32767 * 10 ** (dbfs / 20);
+  const pcm = new Int16Array(Math.round(RATE * seconds));
+  for (let n = 0; n < pcm.length; n++) pcm[n] = Math.round(amplitude * Math.sin((2 * Math.PI * frequency * n) / RATE));
+  return pcm;
+}
+
+/** Deterministic white noise (a linear congruential generator), for measuring the delay unambiguously. */
+function noise(samples: number, amplitude = 8000): Int16Array {
+  const pcm = new Int16Array(samples);
+  let seed = 12345;
+  for (let n = 0; n < samples; n++) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    pcm[n] = Math.round(((seed >>> 8) / 0x1000000 - 0.5) * 2 * amplitude);
+  }
+  return pcm;
+}
+
+/** Encodes a whole signal frame by frame, as the send path does. */
+function encodeAll(pcm: Int16Array, encoder: AudioEncoder = G722.createEncoder()): Uint8Array {
+  const payload = new Uint8Array(G722.maxPayloadBytes(pcm.length));
+  let written = 0;
+  for (let start = 0; start < pcm.length; start += FRAME) {
+    written += encoder.encode(pcm.subarray(start, start + FRAME), payload.subarray(written));
+  }
+  expect(written).toBe(pcm.length / 2);
+  return payload;
+}
+
+/** Decodes a whole G.722 stream payload by payload (160 octets = 20 ms). */
+function decodeAll(bytes: Uint8Array, decoder: AudioDecoder = G722.createDecoder()): Int16Array {
+  const pcm = new Int16Array(bytes.length * 2);
+  let written = 0;
+  for (let start = 0; start < bytes.length; start += FRAME / 2) {
+    written += decoder.decode(bytes.subarray(start, start + FRAME / 2), pcm.subarray(written));
+  }
+  expect(written).toBe(bytes.length * 2);
+  return pcm;
+}
+
+/** The lag (in samples, 0 to maxLag) by which `output` best matches `input`, by cross-correlation. */
+function bestLag(input: Int16Array, output: Int16Array, maxLag = 64): number {
+  let best = -Infinity;
+  let bestLag = 0;
+  const end = input.length - maxLag;
+  for (let lag = 0; lag <= maxLag; lag++) {
+    let correlation = 0;
+    for (let n = 0; n < end; n++) correlation += input[n]! * output[n + lag]!;
+    if (correlation > best) {
+      best = correlation;
+      bestLag = lag;
+    }
+  }
+  return bestLag;
+}
+
+/**
+ * Signal-to-noise ratio in dB of `output` against `input` once aligned, over the steady state:
+ * the first 100 ms (while the scale factors adapt) and the tail are left out.
+ */
+function snrDb(input: Int16Array, output: Int16Array): number {
+  const lag = bestLag(input, output);
+  let signal = 0;
+  let error = 0;
+  for (let n = RATE / 10; n < input.length - 64; n++) {
+    signal += input[n]! ** 2;
+    error += (output[n + lag]! - input[n]!) ** 2;
+  }
+  return 10 * Math.log10(signal / error);
+}
+
+/** Power of `pcm` at `frequency` Hz (Goertzel) over `length` samples from `start`. */
+function goertzel(pcm: Int16Array, frequency: number, start: number, length: number): number {
+  const coefficient = 2 * Math.cos((2 * Math.PI * frequency) / RATE);
+  let s1 = 0;
+  let s2 = 0;
+  for (let n = start; n < start + length; n++) {
+    const s0 = pcm[n]! + coefficient * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  return s1 * s1 + s2 * s2 - coefficient * s1 * s2;
+}
+
+/** The strongest frequency of `pcm` on a 100 Hz grid from 100 Hz to 7.9 kHz, over 0.5 s of steady state. */
+function dominantFrequency(pcm: Int16Array): number {
+  let best = 0;
+  let bestPower = -Infinity;
+  for (let frequency = 100; frequency < RATE / 2; frequency += 100) {
+    const power = goertzel(pcm, frequency, RATE / 4, RATE / 2);
+    if (power > bestPower) {
+      bestPower = power;
+      best = frequency;
+    }
+  }
+  return best;
+}
+
+function findFfmpeg(): boolean {
+  const probe = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' });
+  return probe.error === undefined && probe.status === 0;
+}
+
+function ffmpeg(args: string[]): void {
+  const run = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { encoding: 'utf8' });
+  if (run.error !== undefined || run.status !== 0) {
+    throw new Error(`ffmpeg ${args.join(' ')} failed: ${run.error?.message ?? run.stderr}`);
+  }
+}
+
+/** A `gc()` to settle the heap before measuring it: node's own when run with --expose-gc, else V8's, exposed at run time. */
+function findGc(): (() => void) | undefined {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (typeof exposed === 'function') return exposed;
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc: unknown = runInNewContext('gc');
+    return typeof gc === 'function' ? (gc as () => void) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('G722', () => {
+  it('describes G.722 as SDP and RTP know it', () => {
+    expect(G722).toMatchObject({
+      name: 'G722/16000',
+      encoding: 'G722',
+      clockRate: 8000,
+      channels: 1,
+      sampleRate: 16000,
+      staticPayloadType: 9,
+      fmtp: '',
+      impairment: { ie: 0, bpl: 25.1 },
+    });
+    expect(G722.maxPayloadBytes(320)).toBe(160);
+    expect(G722.createEncoder()).toBeInstanceOf(G722Encoder);
+    expect(G722.createDecoder()).toBeInstanceOf(G722Decoder);
+  });
+
+  it('encodes N samples into N/2 octets and decodes them into 2 samples each', () => {
+    const encoder = G722.createEncoder();
+    const decoder = G722.createDecoder();
+    const payload = new Uint8Array(160);
+    const pcm = new Int16Array(320);
+    expect(encoder.encode(sine(1000).subarray(0, 320), payload)).toBe(160);
+    expect(decoder.decode(payload, pcm)).toBe(320);
+    expect(decoder.decode(payload.subarray(0, 7), pcm)).toBe(14);
+  });
+
+  it('close() can be called twice', () => {
+    const encoder = G722.createEncoder();
+    const decoder = G722.createDecoder();
+    expect(() => {
+      encoder.close();
+      encoder.close();
+      decoder.close();
+      decoder.close();
+    }).not.toThrow();
+  });
+
+  it(`delays the signal by ${CODEC_DELAY} samples (the QMF pair)`, () => {
+    const input = noise(RATE / 2);
+    expect(bestLag(input, decodeAll(encodeAll(input)))).toBe(CODEC_DELAY);
+  });
+
+  it.each([1000, 3000])('carries a %i Hz sine at -6 dBFS with its frequency and an SNR above 20 dB', (frequency) => {
+    const input = sine(frequency);
+    const output = decodeAll(encodeAll(input));
+    expect(dominantFrequency(output)).toBe(frequency);
+    expect(snrDb(input, output)).toBeGreaterThan(20);
+  });
+
+  it('decodes silence to silence', () => {
+    const output = decodeAll(encodeAll(new Int16Array(RATE / 10)));
+    expect(Math.max(...output.map(Math.abs))).toBeLessThanOrEqual(4);
+  });
+
+  it('keeps state per encoder and per decoder', () => {
+    const a = sine(1000, -6, 0.2);
+    const b = noise(a.length);
+    const aAlone = encodeAll(a);
+    const bAlone = encodeAll(b);
+
+    // The same two streams, their frames interleaved through two live encoders and decoders.
+    const encoders = [G722.createEncoder(), G722.createEncoder()];
+    const decoders = [G722.createDecoder(), G722.createDecoder()];
+    const encoded = [new Uint8Array(a.length / 2), new Uint8Array(b.length / 2)];
+    const decoded = [new Int16Array(a.length), new Int16Array(b.length)];
+    for (let start = 0; start < a.length; start += FRAME) {
+      [a, b].forEach((input, i) => {
+        const payload = encoded[i]!.subarray(start / 2, (start + FRAME) / 2);
+        encoders[i]!.encode(input.subarray(start, start + FRAME), payload);
+        decoders[i]!.decode(payload, decoded[i]!.subarray(start, start + FRAME));
+      });
+    }
+
+    expect(encoded[0]).toEqual(aAlone);
+    expect(encoded[1]).toEqual(bAlone);
+    expect(decoded[0]).toEqual(decodeAll(aAlone));
+    expect(decoded[1]).toEqual(decodeAll(bAlone));
+  });
+
+  /**
+   * Heap growth over 10,000 calls of `call`, after 1,000 to let the JIT settle. Garbage stays in
+   * the heap only until the next scavenge, so the heap is read right after the loop, with no
+   * collection in between: a frame-sized allocation per call shows up as megabytes.
+   */
+  function heapGrowth(call: () => number): { growth: number; total: number; collected: boolean } {
+    for (let i = 0; i < 1000; i++) call();
+    const gc = findGc();
+    gc?.();
+    const before = process.memoryUsage().heapUsed;
+    let total = 0;
+    for (let i = 0; i < 10_000; i++) total += call();
+    return { growth: process.memoryUsage().heapUsed - before, total, collected: gc !== undefined };
+  }
+
+  it('encodes without allocating', () => {
+    const encoder = G722.createEncoder();
+    const frame = sine(1000).subarray(0, FRAME);
+    const payload = new Uint8Array(FRAME / 2);
+    const { growth, total, collected } = heapGrowth(() => encoder.encode(frame, payload));
+    expect(total).toBe(10_000 * (FRAME / 2));
+    expect(Number.isFinite(growth)).toBe(true);
+    if (collected) expect(growth).toBeLessThan(1024 * 1024);
+  });
+
+  it('decodes without allocating', () => {
+    const decoder = G722.createDecoder();
+    const payload = encodeAll(sine(1000).subarray(0, FRAME));
+    const frame = new Int16Array(FRAME);
+    const { growth, total, collected } = heapGrowth(() => decoder.decode(payload, frame));
+    expect(total).toBe(10_000 * FRAME);
+    expect(Number.isFinite(growth)).toBe(true);
+    if (collected) expect(growth).toBeLessThan(1024 * 1024);
+  });
+
+  it('encodes and decodes at least 100 times faster than real time', () => {
+    const seconds = 60;
+    const second = sine(1000); // a whole number of periods: it loops without a seam
+    const encoder = G722.createEncoder();
+    const decoder = G722.createDecoder();
+    const payload = new Uint8Array(FRAME / 2);
+    const output = new Int16Array(FRAME);
+    const transcodeSecond = (): void => {
+      for (let start = 0; start < RATE; start += FRAME) {
+        decoder.decode(payload.subarray(0, encoder.encode(second.subarray(start, start + FRAME), payload)), output);
+      }
+    };
+    transcodeSecond(); // let the JIT settle
+
+    const began = performance.now();
+    for (let i = 0; i < seconds; i++) transcodeSecond();
+    const elapsedMs = performance.now() - began;
+
+    expect((seconds * 1000) / elapsedMs).toBeGreaterThanOrEqual(100);
+  });
+});
+
+const hasFfmpeg = findFfmpeg();
+const inCi = process.env.CI === 'true';
+// Outside CI a machine without ffmpeg skips these, and the title says why; in CI they must run.
+const describeInterop = hasFfmpeg || inCi ? describe : describe.skip;
+
+describeInterop(`G722 interop with ffmpeg${hasFfmpeg ? '' : ' (skipped: ffmpeg is not on PATH; install it, e.g. apt-get install ffmpeg)'}`, () => {
+  let directory = '';
+
+  beforeAll(() => {
+    directory = mkdtempSync(join(tmpdir(), 'g722-'));
+  });
+
+  afterAll(() => {
+    if (directory !== '') rmSync(directory, { recursive: true, force: true });
+  });
+
+  function requireFfmpeg(): void {
+    if (!hasFfmpeg) throw new Error('ffmpeg is required for the G.722 interop tests when CI=true, and it is not on PATH');
+  }
+
+  function ffmpegEncode(pcm: Int16Array, name: string): Uint8Array {
+    const raw = join(directory, `${name}.raw`);
+    const coded = join(directory, `${name}.g722`);
+    writeFileSync(raw, pcm);
+    ffmpeg(['-f', 's16le', '-ar', '16000', '-ac', '1', '-i', raw, '-c:a', 'g722', '-f', 'g722', coded]);
+    return new Uint8Array(readFileSync(coded));
+  }
+
+  function ffmpegDecode(bytes: Uint8Array, name: string): Int16Array {
+    const coded = join(directory, `${name}.g722`);
+    const raw = join(directory, `${name}.dec.raw`);
+    writeFileSync(coded, bytes);
+    ffmpeg(['-f', 'g722', '-i', coded, '-f', 's16le', '-ar', '16000', '-ac', '1', raw]);
+    const buffer = readFileSync(raw);
+    return new Int16Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.length));
+  }
+
+  it.each([1000, 3000])('decodes what ffmpeg encodes (%i Hz sine)', (frequency) => {
+    requireFfmpeg();
+    const input = sine(frequency);
+    const output = decodeAll(ffmpegEncode(input, `ffmpeg-${frequency}`));
+    expect(output).toHaveLength(input.length);
+    expect(dominantFrequency(output)).toBe(frequency);
+    expect(snrDb(input, output)).toBeGreaterThan(20);
+  });
+
+  it.each([1000, 3000])('encodes what ffmpeg decodes (%i Hz sine)', (frequency) => {
+    requireFfmpeg();
+    const input = sine(frequency);
+    const output = ffmpegDecode(encodeAll(input), `ours-${frequency}`);
+    expect(output).toHaveLength(input.length);
+    expect(dominantFrequency(output)).toBe(frequency);
+    expect(snrDb(input, output)).toBeGreaterThan(20);
+  });
+
+  it('matches ffmpeg bit for bit, both ways (both follow the Recommendation)', () => {
+    requireFfmpeg();
+    const input = noise(RATE / 2);
+    const ours = encodeAll(input);
+    expect(ffmpegEncode(input, 'noise')).toEqual(ours);
+    expect(ffmpegDecode(ours, 'noise')).toEqual(decodeAll(ours));
+  });
+});

@@ -1,0 +1,83 @@
+import { G722, OPUS, PCMA, PCMU, PortAllocator, type Codec, type DtmfEvent } from '@sip-endpoint/media';
+import { connectPair, sleep } from './support/engines';
+import { concat, dominantFrequency, sineSnrDb } from './support/signal';
+
+const ports = new PortAllocator(41000, 41199);
+
+describe.each([
+  [PCMU, 1000, 30],
+  [PCMA, 1000, 30],
+  [G722, 1000, 20],
+  [OPUS, 1000, 15],
+] as const)('two engines on 127.0.0.1 with %s', (codec: Codec, frequency: number, minSnr: number) => {
+  it(`carry a ${frequency} Hz tone both ways with the right frequency and SNR above ${minSnr} dB`, async () => {
+    const pair = await connectPair(codec, ports, { kind: 'tone', frequencies: [frequency], levelDbfs: -10 }, { kind: 'tone', frequencies: [frequency * 0.6], levelDbfs: -10 });
+    await sleep(1500);
+    pair.close();
+    for (const [side, expected] of [
+      [pair.bob, frequency],
+      [pair.alice, frequency * 0.6],
+    ] as const) {
+      // Skip the first 400 ms (jitter buffer filling, codec start-up).
+      const all = concat(side.played);
+      expect(all.length).toBeGreaterThan(side.playedRate * 1.2);
+      const audio = all.subarray(Math.round(side.playedRate * 0.4), Math.round(side.playedRate * 1.2));
+      expect(Math.abs(dominantFrequency(audio, side.playedRate) - expected)).toBeLessThanOrEqual(10);
+      expect(sineSnrDb(audio, side.playedRate, expected)).toBeGreaterThan(minSnr);
+    }
+    const stats = pair.alice.stream.stats();
+    expect(stats.sent.packets).toBeGreaterThan(60);
+    expect(stats.received.packets).toBeGreaterThan(60);
+    // Loopback UDP does not lose packets unless the machine stalls the event loop for long.
+    expect(stats.received.lost).toBeLessThanOrEqual(stats.received.packets * 0.02);
+  });
+});
+
+describe('DTMF between two engines', () => {
+  it('sends telephone-events both ways, one event per digit', async () => {
+    const pair = await connectPair(PCMU, ports, { kind: 'silence' }, { kind: 'silence' });
+    const atBob: DtmfEvent[] = [];
+    const atAlice: DtmfEvent[] = [];
+    pair.bob.stream.on('dtmf', (event) => atBob.push(event));
+    pair.alice.stream.on('dtmf', (event) => atAlice.push(event));
+    await sleep(100);
+    pair.alice.stream.sendDtmf('12#*');
+    pair.bob.stream.sendDtmf('90D');
+    await sleep(1200);
+    pair.close();
+    expect(atBob.map((e) => e.digit).join('')).toBe('12#*');
+    expect(atAlice.map((e) => e.digit).join('')).toBe('90D');
+    expect(atBob.every((e) => e.source === 'rfc4733' && (e.durationMs ?? 0) >= 80)).toBe(true);
+  });
+
+  it('sends in-band tones that the far end detects', async () => {
+    const pair = await connectPair(PCMA, ports, { kind: 'silence' }, { kind: 'silence' });
+    const atBob: DtmfEvent[] = [];
+    pair.bob.stream.on('dtmf', (event) => atBob.push(event));
+    await sleep(100);
+    pair.alice.stream.sendDtmf('5A7', 'inband');
+    await sleep(1200);
+    pair.close();
+    expect(atBob.map((e) => `${e.digit}:${e.source}`)).toEqual(['5:inband', 'A:inband', '7:inband']);
+  });
+});
+
+describe('hold', () => {
+  it('sendonly on one side and recvonly on the other stop the held direction, and retrieve resumes it', async () => {
+    const pair = await connectPair(PCMU, ports, { kind: 'tone', frequencies: [1000] }, { kind: 'tone', frequencies: [600] });
+    await sleep(300);
+    pair.alice.stream.setDirection('sendonly');
+    pair.bob.stream.setDirection('recvonly');
+    const bobSentAtHold = pair.bob.stream.stats().sent.packets;
+    const aliceReceivedAtHold = pair.alice.stream.stats().received.packets;
+    await sleep(500);
+    expect(pair.bob.stream.stats().sent.packets).toBe(bobSentAtHold);
+    expect(pair.alice.stream.stats().received.packets).toBe(aliceReceivedAtHold);
+    expect(pair.bob.stream.stats().received.packets).toBeGreaterThan(30);
+    pair.alice.stream.setDirection('sendrecv');
+    pair.bob.stream.setDirection('sendrecv');
+    await sleep(400);
+    expect(pair.alice.stream.stats().received.packets).toBeGreaterThan(aliceReceivedAtHold + 10);
+    pair.close();
+  });
+});
