@@ -33,3 +33,8 @@ export type { VirtualSource, VirtualDeviceSpec } from './audio/virtual-audio-pro
 export { MediaClock } from './media-clock';
 export { AudioStream, StreamClosedError } from './audio-stream';
 export type { AudioStreamOptions, AudioStreamStats, AudioStreamEvents, MediaDirection, DtmfSendMethod, DtmfEvent } from './audio-stream';
+export { parseSdp, writeAudioSdp, answerDirection, SdpOrigin } from './sdp/session-description';
+export type { ParsedSdp, SdpAudio, SdpFormat, OfferedFormat, AudioSdpFields } from './sdp/session-description';
+export { createOffer, answerOffer, applyAnswer, offerFormats } from './sdp/negotiation';
+export type { NegotiatedAudio, NegotiationOptions } from './sdp/negotiation';
+export { SdpError } from './sdp/sdp-error';

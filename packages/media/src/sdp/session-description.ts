@@ -1,0 +1,233 @@
+import { isIP } from 'node:net';
+import { parse, write, type MediaAttributes, type SessionDescription as RawSdp } from 'sdp-transform';
+import type { MediaDirection } from '../audio-stream';
+import { SdpError } from './sdp-error';
+
+/** One payload format of an m= line, from a=rtpmap (or the static table) and a=fmtp. @public */
+export interface SdpFormat {
+  payloadType: number;
+  /** Encoding name as written (`PCMU`, `opus`, `telephone-event`). */
+  encoding: string;
+  clockRate: number;
+  channels: number;
+  fmtp: string;
+}
+
+/** The audio stream an SDP describes. @public */
+export interface SdpAudio {
+  /** Index of the m= line in the body. */
+  index: number;
+  /** Connection address (the media's c=, else the session's). */
+  address: string;
+  port: number;
+  /** RTCP port (a=rtcp), else port + 1. */
+  rtcpPort: number;
+  rtcpMux: boolean;
+  direction: MediaDirection;
+  /** Held by the far end: sendonly or inactive, or the old c=0.0.0.0 form. */
+  held: boolean;
+  /** Formats in the order of the m= line. */
+  formats: SdpFormat[];
+  /** a=ptime, when given. */
+  ptimeMs: number | undefined;
+  /** RTP/SAVP or a=crypto: the offer asks for SRTP. */
+  secure: boolean;
+  /** The transport protocol of the m= line (`RTP/AVP`, `RTP/SAVP`, ...). */
+  protocol: string;
+}
+
+/** A parsed SDP body: its origin and its media. @public */
+export interface ParsedSdp {
+  sessionId: string;
+  version: number;
+  /** The audio m= line used (the first with a non-zero port, else the first audio one). */
+  audio: SdpAudio | undefined;
+  /** Every m= line, for answers that must mirror them. */
+  media: { type: string; port: number; protocol: string; formats: string }[];
+  raw: RawSdp;
+}
+
+/** Static payload types of RFC 3551 that an offer may use without a=rtpmap. */
+const STATIC: Record<number, { encoding: string; clockRate: number }> = {
+  0: { encoding: 'PCMU', clockRate: 8000 },
+  3: { encoding: 'GSM', clockRate: 8000 },
+  4: { encoding: 'G723', clockRate: 8000 },
+  8: { encoding: 'PCMA', clockRate: 8000 },
+  9: { encoding: 'G722', clockRate: 8000 },
+  13: { encoding: 'CN', clockRate: 8000 },
+  18: { encoding: 'G729', clockRate: 8000 },
+};
+
+const DIRECTIONS: readonly MediaDirection[] = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
+
+/**
+ * Parses an SDP body (RFC 4566) with sdp-transform and reads its audio stream.
+ *
+ * @throws {@link SdpError} when the text is not SDP (no v=, o= or m= line), or the audio stream has
+ * no connection address or an unusable port.
+ * @public
+ */
+export function parseSdp(text: string): ParsedSdp {
+  if (typeof text !== 'string' || !/^v=0\s*$/m.test(text)) throw new SdpError('not an SDP body: no v=0 line');
+  let raw: RawSdp;
+  try {
+    raw = parse(text);
+  } catch (error) {
+    throw new SdpError(`SDP does not parse: ${(error as Error).message}`, { cause: error });
+  }
+  if (!raw.origin) throw new SdpError('SDP has no o= line');
+  if (!Array.isArray(raw.media) || raw.media.length === 0) throw new SdpError('SDP has no m= line');
+  const media = raw.media.map((m) => ({ type: m.type, port: m.port, protocol: m.protocol, formats: String(m.payloads ?? '') }));
+  let audioIndex = raw.media.findIndex((m) => m.type === 'audio' && m.port !== 0);
+  if (audioIndex < 0) audioIndex = raw.media.findIndex((m) => m.type === 'audio');
+  const audio = audioIndex >= 0 ? readAudio(raw, audioIndex) : undefined;
+  return { sessionId: String(raw.origin.sessionId), version: Number(raw.origin.sessionVersion), audio, media, raw };
+}
+
+function readAudio(raw: RawSdp, index: number): SdpAudio {
+  const m = raw.media[index] as MediaAttributes & RawSdp['media'][number];
+  const address = m.connection?.ip ?? raw.connection?.ip;
+  if (address === undefined) throw new SdpError(`audio m= line ${index} has no c= address`);
+  const bare = address.split('/')[0] ?? address;
+  if (isIP(bare) === 0 && !/^[a-z0-9.-]+$/i.test(bare)) throw new SdpError(`"${address}" is not a connection address`);
+  if (!Number.isInteger(m.port) || m.port < 0 || m.port > 65535) throw new SdpError(`audio port ${String(m.port)} is not valid`);
+  const payloads = String(m.payloads ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter((p) => p !== '')
+    .map(Number);
+  if (payloads.some((p) => !Number.isInteger(p) || p < 0 || p > 127)) throw new SdpError(`audio formats "${String(m.payloads)}" are not payload types`);
+  const formats: SdpFormat[] = [];
+  for (const payloadType of payloads) {
+    const rtp = m.rtp?.find((r) => r.payload === payloadType);
+    const known = STATIC[payloadType];
+    if (!rtp && !known) continue; // a dynamic type without rtpmap cannot be used
+    const fmtp = m.fmtp?.find((f) => f.payload === payloadType)?.config ?? '';
+    formats.push({
+      payloadType,
+      encoding: rtp?.codec ?? known!.encoding,
+      clockRate: rtp?.rate ?? known!.clockRate,
+      channels: Number(rtp?.encoding ?? 1) || 1,
+      fmtp,
+    });
+  }
+  const direction = (m.direction ?? raw.direction ?? 'sendrecv') as MediaDirection;
+  const mediaDirection = DIRECTIONS.includes(direction) ? direction : 'sendrecv';
+  const zeroAddress = bare === '0.0.0.0';
+  return {
+    index,
+    address: bare,
+    port: m.port,
+    rtcpPort: m.rtcp?.port ?? m.port + 1,
+    rtcpMux: m.rtcpMux !== undefined,
+    direction: zeroAddress && mediaDirection === 'sendrecv' ? 'sendonly' : mediaDirection,
+    held: zeroAddress || mediaDirection === 'sendonly' || mediaDirection === 'inactive',
+    formats,
+    ptimeMs: m.ptime,
+    secure: /SAVP/.test(m.protocol) || (m.crypto?.length ?? 0) > 0,
+    protocol: m.protocol,
+  };
+}
+
+/** The direction an answer takes for an offered direction, given what we would like. @public */
+export function answerDirection(offered: MediaDirection, wanted: MediaDirection = 'sendrecv'): MediaDirection {
+  const weSend = wanted === 'sendrecv' || wanted === 'sendonly';
+  const weReceive = wanted === 'sendrecv' || wanted === 'recvonly';
+  const theySend = offered === 'sendrecv' || offered === 'sendonly';
+  const theyReceive = offered === 'sendrecv' || offered === 'recvonly';
+  const send = weSend && theyReceive;
+  const receive = weReceive && theySend;
+  return send && receive ? 'sendrecv' : send ? 'sendonly' : receive ? 'recvonly' : 'inactive';
+}
+
+/** The origin of our SDP bodies: session id fixed for a dialog, version incremented by each new body. @public */
+export class SdpOrigin {
+  readonly sessionId: string;
+  #version: number;
+
+  constructor(sessionId: string = String(Date.now()), version = 0) {
+    this.sessionId = sessionId;
+    this.#version = version;
+  }
+
+  /** The version of the last body (or the initial one). */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The version for a changed body (a re-offer). */
+  next(): number {
+    return ++this.#version;
+  }
+}
+
+/** One format to put in our m= line. @public */
+export interface OfferedFormat {
+  payloadType: number;
+  encoding: string;
+  clockRate: number;
+  channels: number;
+  fmtp: string;
+}
+
+/** Fields of {@link writeAudioSdp}. @public */
+export interface AudioSdpFields {
+  origin: SdpOrigin;
+  /** `o=` user name. @defaultValue '-' */
+  username?: string;
+  /** Our address, for o= and c=. */
+  address: string;
+  /** Our RTP port; 0 rejects the stream. */
+  port: number;
+  formats: readonly OfferedFormat[];
+  direction: MediaDirection;
+  ptimeMs?: number;
+  /** Other m= lines of an offer to mirror, rejected (port 0), in their places. */
+  rejected?: readonly { index: number; type: string; protocol: string; formats: string }[];
+  /** Index of the audio line among all m= lines. @defaultValue 0 */
+  audioIndex?: number;
+  /** Offer or accept rtcp-mux. */
+  rtcpMux?: boolean;
+  /** Advance the o= version (a changed body). */
+  newVersion?: boolean;
+}
+
+/**
+ * Writes an SDP body with one audio stream (and rejected copies of other offered streams).
+ *
+ * @public
+ */
+export function writeAudioSdp(fields: AudioSdpFields): string {
+  const family = fields.address.includes(':') ? 6 : 4;
+  const version = fields.newVersion ? fields.origin.next() : fields.origin.version;
+  const audio: RawSdp['media'][number] = {
+    type: 'audio',
+    port: fields.port,
+    protocol: 'RTP/AVP',
+    payloads: fields.formats.map((f) => f.payloadType).join(' '),
+    rtp: fields.formats.map((f) => ({ payload: f.payloadType, codec: f.encoding, rate: f.clockRate, ...(f.channels > 1 ? { encoding: f.channels } : {}) })),
+    fmtp: fields.formats.filter((f) => f.fmtp !== '').map((f) => ({ payload: f.payloadType, config: f.fmtp })),
+    direction: fields.direction,
+  };
+  if (fields.ptimeMs !== undefined && fields.port !== 0) audio.ptime = fields.ptimeMs;
+  if (fields.rtcpMux && fields.port !== 0) audio.rtcpMux = 'rtcp-mux';
+  const media: RawSdp['media'] = [];
+  const rejected = [...(fields.rejected ?? [])].sort((a, b) => a.index - b.index);
+  const audioIndex = fields.audioIndex ?? 0;
+  for (let i = 0, r = 0; i < rejected.length + 1; i++) {
+    if (i === audioIndex) media.push(audio);
+    else {
+      const other = rejected[r++]!;
+      media.push({ type: other.type, port: 0, protocol: other.protocol, payloads: other.formats || '0', rtp: [], fmtp: [] });
+    }
+  }
+  const body: RawSdp = {
+    version: 0,
+    origin: { username: fields.username ?? '-', sessionId: fields.origin.sessionId, sessionVersion: version, netType: 'IN', ipVer: family, address: fields.address },
+    name: '-',
+    connection: { version: family, ip: fields.address },
+    timing: { start: 0, stop: 0 },
+    media,
+  };
+  return write(body);
+}
