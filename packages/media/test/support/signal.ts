@@ -15,14 +15,15 @@ export function powerAt(samples: Int16Array, sampleRate: number, f: number): num
 
 /**
  * The frequency with the most power between `fromHz` and `toHz` (at most 4 kHz above the start):
- * a 50 Hz scan, then a 5 Hz one around the best.
+ * a scan every 20 Hz over a 50 ms excerpt (whose bins are 20 Hz wide, so no tone falls between
+ * two steps), then every 1 Hz around the best over the whole signal.
  */
 export function dominantFrequency(samples: Int16Array, sampleRate: number, fromHz = 100, toHz = Math.min(sampleRate / 2 - 100, 4000)): number {
-  const scan = (from: number, to: number, step: number): number => {
+  const scan = (signal: Int16Array, from: number, to: number, step: number): number => {
     let best = from;
     let bestPower = -1;
     for (let f = from; f <= to; f += step) {
-      const p = powerAt(samples, sampleRate, f);
+      const p = powerAt(signal, sampleRate, f);
       if (p > bestPower) {
         bestPower = p;
         best = f;
@@ -30,8 +31,9 @@ export function dominantFrequency(samples: Int16Array, sampleRate: number, fromH
     }
     return best;
   };
-  const coarse = scan(fromHz, toHz, 50);
-  return scan(Math.max(fromHz, coarse - 50), Math.min(toHz, coarse + 50), 5);
+  const excerpt = samples.subarray(0, Math.min(samples.length, Math.round(sampleRate * 0.05)));
+  const coarse = scan(excerpt, fromHz, toHz, 20);
+  return scan(samples, Math.max(fromHz, coarse - 20), Math.min(toHz, coarse + 20), 1);
 }
 
 /**

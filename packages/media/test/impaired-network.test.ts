@@ -1,0 +1,63 @@
+import { AudioStream, PCMU, PortAllocator, RtpSession, VirtualAudioProvider, type VqReport } from '@sip-endpoint/media';
+import { ImpairmentRelay } from './support/impairment-relay';
+import { sleep } from './support/engines';
+import { concat, dominantFrequency, rms } from './support/signal';
+
+const ports = new PortAllocator(41600, 41699);
+
+/** Alice sends a tone to Bob through a relay that drops `loss` of the packets and delays them by up to `jitterMs`. */
+async function run(loss: number, jitterMs: number): Promise<{ played: Int16Array; reports: VqReport[]; stats: ReturnType<AudioStream['stats']>; relay: ImpairmentRelay }> {
+  const relay = await ImpairmentRelay.open(loss, jitterMs);
+  const aliceSession = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+  const bobSession = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+  relay.forwardTo('127.0.0.1', bobSession.localPort);
+  const provider = new VirtualAudioProvider({ defaults: false });
+  const mic = provider.addInput({ name: 'tone' }, { kind: 'tone', frequencies: [440], levelDbfs: -10 });
+  const alice = new AudioStream({ session: aliceSession, codec: PCMU, payloadType: 0, remote: { address: '127.0.0.1', rtpPort: relay.port, rtcpPort: bobSession.localRtcpPort }, input: provider.openInput(mic.id, 8000), rtcpIntervalS: 1 });
+  const played: Int16Array[] = [];
+  const reports: VqReport[] = [];
+  const bob = new AudioStream({
+    session: bobSession,
+    codec: PCMU,
+    payloadType: 0,
+    remote: { address: '127.0.0.1', rtpPort: aliceSession.localPort },
+    rtcpIntervalS: 1,
+    onPlayout: (frame, length) => played.push(frame.slice(0, length)),
+  });
+  bob.on('vq', (report) => reports.push(report));
+  alice.start();
+  bob.start();
+  await sleep(4000);
+  const stats = bob.stats();
+  alice.close();
+  bob.close();
+  relay.close();
+  return { played: concat(played), reports, stats, relay };
+}
+
+describe('an impaired network (5 % random loss, 40 ms of jitter)', () => {
+  it('keeps the output continuous through concealment, and the MOS drops below that of a clean network', async () => {
+    const clean = await run(0, 0);
+    const impaired = await run(0.05, 40);
+
+    expect(impaired.relay.dropped).toBeGreaterThan(5);
+    expect(impaired.stats.jitterBuffer.lost).toBeGreaterThan(0);
+    expect(impaired.stats.jitterBuffer.concealed).toBeGreaterThanOrEqual(impaired.stats.jitterBuffer.lost);
+    // The buffer grew to absorb the jitter.
+    expect(impaired.stats.jitterBuffer.targetDelayMs).toBeGreaterThan(clean.stats.jitterBuffer.targetDelayMs);
+
+    // Continuous: after start-up, every 20 ms of output carries the tone (no silent frame).
+    const output = impaired.played.subarray(8000 * 0.6, 8000 * 3.8);
+    const quiet: number[] = [];
+    for (let i = 0; i + 160 <= output.length; i += 160) if (rms(output.subarray(i, i + 160)) < 1000) quiet.push(i / 8);
+    expect(quiet).toEqual([]);
+    expect(Math.abs(dominantFrequency(output, 8000) - 440)).toBeLessThanOrEqual(10);
+
+    const cleanMos = clean.reports.at(-1)?.mos ?? 0;
+    const impairedMos = impaired.reports.at(-1)?.mos ?? 5;
+    expect(clean.reports.length).toBeGreaterThan(0);
+    expect(impaired.reports.length).toBeGreaterThan(0);
+    expect(cleanMos).toBeGreaterThan(4.0);
+    expect(impairedMos).toBeLessThan(cleanMos);
+  }, 20000);
+});
