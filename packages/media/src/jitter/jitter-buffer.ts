@@ -66,6 +66,8 @@ interface Slot {
   marker: boolean;
   length: number;
   data: Uint8Array;
+  /** A view of `data` of the last length used: rebuilt only when the payload size changes. */
+  view: Uint8Array;
 }
 
 /**
@@ -121,7 +123,10 @@ export class JitterBuffer {
     this.#maxDelayMs = Math.max(this.#minDelayMs, options.maxDelayMs ?? 400);
     this.#maxConcealed = options.maxConcealedFrames ?? 5;
     const bytes = options.maxPayloadBytes ?? 1500;
-    this.#slots = Array.from({ length: CAPACITY }, () => ({ filled: false, sequence: 0, timestamp: 0, payloadType: 0, marker: false, length: 0, data: new Uint8Array(bytes) }));
+    this.#slots = Array.from({ length: CAPACITY }, () => {
+      const data = new Uint8Array(bytes);
+      return { filled: false, sequence: 0, timestamp: 0, payloadType: 0, marker: false, length: 0, data, view: data.subarray(0, 0) };
+    });
     this.#stats = { received: 0, late: 0, duplicates: 0, lost: 0, concealed: 0, dropped: 0, underruns: 0, ssrcChanges: 0, currentDelayMs: 0, targetDelayMs: this.#minDelayMs };
   }
 
@@ -165,7 +170,8 @@ export class JitterBuffer {
     slot.payloadType = payloadType;
     slot.marker = marker;
     slot.length = length;
-    slot.data.set(payload.subarray(offset, offset + length));
+    const data = slot.data;
+    for (let i = 0; i < length; i++) data[i] = payload[offset + i]!;
     if (this.#highestSeq === undefined || extended > this.#highestSeq) this.#highestSeq = extended;
     this.#stats.received++;
   }
@@ -175,7 +181,17 @@ export class JitterBuffer {
     if (this.#highestSeq === undefined) return this.#result.silence;
     if (this.#buffering) {
       const target = this.#targetFrames();
-      if (this.#bufferedFrames() < target) return this.#result.silence;
+      if (this.#bufferedFrames() < target) {
+        // Filling again after running dry: conceal the first frames, then play silence.
+        if (this.#dryFrames > 0) {
+          this.#dryFrames++;
+          if (this.#dryFrames <= this.#maxConcealed) {
+            this.#stats.concealed++;
+            return this.#result.lost;
+          }
+        }
+        return this.#result.silence;
+      }
       this.#buffering = false;
       if (this.#playSeq === undefined) this.#playSeq = this.#oldestBuffered();
     }
@@ -203,7 +219,8 @@ export class JitterBuffer {
       this.#playSeq = playSeq + 1;
       this.#dryFrames = 0;
       const frame = this.#result.frame;
-      frame.payload = slot.data.subarray(0, slot.length);
+      if (slot.view.length !== slot.length) slot.view = slot.data.subarray(0, slot.length);
+      frame.payload = slot.view;
       frame.payloadType = slot.payloadType;
       frame.timestamp = slot.timestamp;
       frame.sequence = slot.sequence & 0xffff;

@@ -1,0 +1,125 @@
+import { buildRtcp, createRtpHeader, isRtcp, ntpMiddle, ntpNow, parseRtcp, parseRtpHeader, PortAllocator, PortRangeExhaustedError, ReceptionStats, roundTripMs, RtpSession, writeRtpHeader } from '@sip-endpoint/media';
+
+describe('RTP header', () => {
+  it('writes and reads the fixed header', () => {
+    const packet = new Uint8Array(12 + 160);
+    writeRtpHeader(packet, true, 8, 0xfffe, 0xdeadbeef, 0x12345678);
+    const header = createRtpHeader();
+    expect(parseRtpHeader(packet, packet.length, header)).toBe(true);
+    expect(header).toEqual({ marker: true, payloadType: 8, sequence: 0xfffe, timestamp: 0xdeadbeef, ssrc: 0x12345678, payloadOffset: 12, payloadLength: 160 });
+  });
+
+  it('skips CSRCs and a header extension, and removes padding', () => {
+    const packet = new Uint8Array(12 + 8 + 8 + 20 + 4);
+    writeRtpHeader(packet, false, 0, 1, 2, 3);
+    packet[0] = 0x80 | 0x20 | 0x10 | 2; // padding, extension, two CSRCs
+    packet[20 + 2] = 0;
+    packet[20 + 3] = 1; // extension of one word
+    packet[packet.length - 1] = 4; // four bytes of padding
+    const header = createRtpHeader();
+    expect(parseRtpHeader(packet, packet.length, header)).toBe(true);
+    expect([header.payloadOffset, header.payloadLength]).toEqual([28, 20]);
+  });
+
+  it.each([
+    ['too short', new Uint8Array(8)],
+    ['version 1', Uint8Array.from([0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])],
+    ['padding longer than the packet', Uint8Array.from([0xa0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 99])],
+    ['CSRCs past the end', Uint8Array.from([0x8f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])],
+  ])('refuses a datagram that is %s', (_name, data) => {
+    expect(parseRtpHeader(data, data.length, createRtpHeader())).toBe(false);
+  });
+
+  it('tells RTCP from RTP on a multiplexed port', () => {
+    expect(isRtcp(Uint8Array.from([0x80, 200]), 2)).toBe(true);
+    expect(isRtcp(Uint8Array.from([0x80, 0x80 | 8]), 2)).toBe(false);
+  });
+});
+
+describe('RTCP', () => {
+  it('builds and reads an SR with a report block, SDES CNAME and BYE', () => {
+    const packet = buildRtcp({
+      ssrc: 0x11111111,
+      sender: { ntpSeconds: 3900000000, ntpFraction: 0x80000000, rtpTimestamp: 1234, packetCount: 50, octetCount: 8000 },
+      reports: [{ ssrc: 0x22222222, fractionLost: 25, cumulativeLost: -3, highestSequence: 70000, jitter: 37, lastSr: 0xabcd1234, delaySinceLastSr: 65536 }],
+      cname: 'alice@example.com',
+      bye: 'hang up',
+    });
+    expect(packet.length % 4).toBe(0);
+    expect(parseRtcp(packet)).toEqual({
+      ssrc: 0x11111111,
+      sender: { ntpSeconds: 3900000000, ntpFraction: 0x80000000, rtpTimestamp: 1234, packetCount: 50, octetCount: 8000 },
+      reports: [{ ssrc: 0x22222222, fractionLost: 25, cumulativeLost: -3, highestSequence: 70000, jitter: 37, lastSr: 0xabcd1234, delaySinceLastSr: 65536 }],
+      cname: 'alice@example.com',
+      bye: true,
+    });
+  });
+
+  it('builds a receiver report when nothing was sent', () => {
+    const report = parseRtcp(buildRtcp({ ssrc: 5, reports: [], cname: 'x' }));
+    expect(report).toMatchObject({ ssrc: 5, sender: undefined, reports: [], bye: false });
+  });
+
+  it.each([
+    ['empty', new Uint8Array(0)],
+    ['not version 2', Uint8Array.from([0x40, 200, 0, 1, 0, 0, 0, 0])],
+    ['a length past the end', Uint8Array.from([0x80, 201, 0, 9, 0, 0, 0, 0])],
+    ['SDES first', Uint8Array.from([0x81, 202, 0, 1, 0, 0, 0, 0])],
+  ])('refuses %s without throwing', (_name, data) => {
+    expect(parseRtcp(data)).toBeUndefined();
+  });
+
+  it('computes the round trip from LSR and DLSR', () => {
+    const sentAt = Date.now() - 150;
+    const ntp = ntpNow(sentAt);
+    const rtt = roundTripMs({ ssrc: 1, fractionLost: 0, cumulativeLost: 0, highestSequence: 0, jitter: 0, lastSr: ntpMiddle(ntp.seconds, ntp.fraction), delaySinceLastSr: Math.round(0.1 * 65536) });
+    expect(rtt).toBeGreaterThan(40);
+    expect(rtt).toBeLessThan(70);
+  });
+});
+
+describe('ReceptionStats', () => {
+  it('counts loss and the interval fraction lost', () => {
+    const stats = new ReceptionStats();
+    for (const seq of [1, 2, 3, 5, 6, 8, 9, 10]) stats.update(seq, seq * 160, seq * 160, 160);
+    expect([stats.expected, stats.lost]).toEqual([10, 2]);
+    expect(stats.interval()).toEqual({ fractionLost: 51, expected: 10, lost: 2 });
+  });
+
+  it('extends sequence numbers across the wrap', () => {
+    const stats = new ReceptionStats();
+    for (const seq of [65534, 65535, 0, 1]) stats.update(seq, 0, 0, 1);
+    expect(stats.extendedMax).toBe(0x10001);
+    expect(stats.lost).toBe(0);
+  });
+
+  it('estimates interarrival jitter as RFC 3550 A.8 does', () => {
+    const stats = new ReceptionStats();
+    // Transit alternating by 80 ticks (10 ms at 8 kHz): J converges to 80.
+    for (let i = 0; i < 400; i++) stats.update(i, i * 160, i * 160 + (i % 2) * 80, 160);
+    expect(stats.jitter).toBeGreaterThan(75);
+    expect(stats.jitter).toBeLessThan(81);
+  });
+});
+
+describe('ports', () => {
+  it('hands out even ports round-robin and refuses when the range is used up', () => {
+    const ports = new PortAllocator(41901, 41906);
+    expect([ports.acquire(), ports.acquire()]).toEqual([41902, 41904]);
+    expect(() => ports.acquire()).toThrow(PortRangeExhaustedError);
+    ports.release(41902);
+    expect(ports.acquire()).toBe(41902);
+  });
+
+  it('binds the next pair when one is taken by another program, and releases ports on close', async () => {
+    const ports = new PortAllocator(41920, 41929);
+    const other = await RtpSession.open({ ports: new PortAllocator(41920, 41921), bindAddress: '127.0.0.1' });
+    const session = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    expect(session.localPort).toBe(41922);
+    expect(ports.used).toBe(1);
+    session.close();
+    session.close();
+    expect(ports.used).toBe(0);
+    other.close();
+  });
+});
