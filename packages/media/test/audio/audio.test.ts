@@ -1,0 +1,176 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { aLawDecode, aLawEncode, encodeWav, muLawDecode, muLawEncode, parseWav, Resampler, ToneGenerator, VirtualAudioProvider, WavError, type AudioDevice } from '@sip-endpoint/media';
+import { peerAvailable } from '../support/peers';
+import { dominantFrequency, rms, sineSnrDb } from '../support/signal';
+
+const tone = (rate: number, f: number, seconds: number, db = -6): Int16Array => {
+  const out = new Int16Array(Math.round(rate * seconds));
+  new ToneGenerator(rate, [f], db).fill(out);
+  return out;
+};
+
+describe('G.711', () => {
+  it.each([
+    ['mu-law', muLawEncode, muLawDecode],
+    ['A-law', aLawEncode, aLawDecode],
+  ] as const)('%s keeps a -6 dBFS tone above 33 dB SNR', (_name, encode, decode) => {
+    const input = tone(8000, 1000, 0.5);
+    const bytes = new Uint8Array(input.length);
+    encode(input, bytes);
+    const output = new Int16Array(input.length);
+    decode(bytes, output);
+    expect(sineSnrDb(output, 8000, 1000)).toBeGreaterThan(33);
+  });
+
+  const describeSox = peerAvailable('sox') ? describe : describe.skip;
+  describeSox('against sox', () => {
+    it.each([
+      ['u-law', muLawEncode, muLawDecode],
+      ['a-law', aLawEncode, aLawDecode],
+    ] as const)('%s bytes are the same as sox writes, and decode to the same samples', (encoding, encode, decode) => {
+      const dir = mkdtempSync(join(tmpdir(), 'sep-g711-'));
+      const input = tone(8000, 700, 0.25, -3);
+      writeFileSync(join(dir, 'in.raw'), Buffer.from(input.buffer));
+      const run = (args: string[]) => {
+        const result = spawnSync('sox', args);
+        if (result.status !== 0) throw new Error(`sox failed: ${result.stderr.toString()}`);
+      };
+      run(['-t', 'raw', '-r', '8000', '-e', 'signed', '-b', '16', '-c', '1', join(dir, 'in.raw'), '-t', 'raw', '-e', encoding, '-b', '8', join(dir, 'sox.g711')]);
+      const soxBytes = new Uint8Array(readFileSync(join(dir, 'sox.g711')));
+      const ours = new Uint8Array(input.length);
+      encode(input, ours);
+      let different = 0;
+      for (let i = 0; i < ours.length; i++) if (Math.abs(ours[i]! - soxBytes[i]!) > 0) different++;
+      expect(different).toBeLessThanOrEqual(input.length * 0.01); // rounding at code boundaries only
+      run(['-t', 'raw', '-r', '8000', '-e', encoding, '-b', '8', '-c', '1', join(dir, 'sox.g711'), '-t', 'raw', '-e', 'signed', '-b', '16', join(dir, 'sox.raw')]);
+      const soxDecoded = new Int16Array(new Uint8Array(readFileSync(join(dir, 'sox.raw'))).buffer);
+      const ourDecoded = new Int16Array(soxBytes.length);
+      decode(soxBytes, ourDecoded);
+      expect(Array.from(ourDecoded)).toEqual(Array.from(soxDecoded));
+    });
+  });
+});
+
+describe('WAV', () => {
+  it.each(['pcm16', 'alaw', 'mulaw'] as const)('writes and reads %s', (format) => {
+    const samples = tone(16000, 500, 0.1);
+    const wav = parseWav(encodeWav({ sampleRate: 16000, channels: 1, samples }, format));
+    expect(wav).toMatchObject({ sampleRate: 16000, channels: 1, format });
+    expect(wav.samples.length).toBe(samples.length);
+    if (format === 'pcm16') expect(wav.samples).toEqual(samples);
+    else expect(sineSnrDb(wav.samples, 16000, 500)).toBeGreaterThan(30);
+  });
+
+  it('reads stereo', () => {
+    const stereo = new Int16Array([1, 2, 3, 4]);
+    expect(parseWav(encodeWav({ sampleRate: 8000, channels: 2, samples: stereo })).channels).toBe(2);
+  });
+
+  const header = (format: number, channels: number, rate: number, bits: number): Uint8Array => {
+    const bytes = encodeWav({ sampleRate: 8000, channels: 1, samples: new Int16Array(4) });
+    const view = new DataView(bytes.buffer);
+    view.setUint16(20, format, true);
+    view.setUint16(22, channels, true);
+    view.setUint32(24, rate, true);
+    view.setUint16(34, bits, true);
+    return bytes;
+  };
+
+  it.each([
+    ['an MP3 in a WAV', header(0x55, 1, 8000, 0), 'ERR_MEDIA_WAV_UNSUPPORTED', 'format code 85'],
+    ['24-bit PCM', header(1, 1, 8000, 24), 'ERR_MEDIA_WAV_UNSUPPORTED', '24-bit'],
+    ['44.1 kHz', header(1, 1, 44100, 16), 'ERR_MEDIA_WAV_UNSUPPORTED', '44100'],
+    ['six channels', header(1, 6, 8000, 16), 'ERR_MEDIA_WAV_UNSUPPORTED', '6 channels'],
+    ['a text file', new TextEncoder().encode('hello, not a wav'), 'ERR_MEDIA_WAV_MALFORMED', 'RIFF'],
+  ])('refuses %s with a clear error', (_name, bytes, code, message) => {
+    let caught: unknown;
+    try {
+      parseWav(bytes);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(WavError);
+    expect(caught).toMatchObject({ code });
+    expect((caught as Error).message).toContain(message);
+  });
+});
+
+describe('Resampler', () => {
+  it.each([
+    [8000, 16000],
+    [16000, 8000],
+    [8000, 48000],
+    [48000, 16000],
+    [44100, 48000],
+  ])('converts %i Hz to %i Hz keeping a 600 Hz tone clean', (from, to) => {
+    const resampler = new Resampler(from, to);
+    const frame = Math.round(from * 0.02);
+    const input = tone(from, 600, 1);
+    const chunks: number[] = [];
+    const out = new Int16Array(resampler.outputLength(frame) + 8);
+    for (let i = 0; i + frame <= input.length; i += frame) {
+      const written = resampler.process(input.subarray(i, i + frame), frame, out);
+      chunks.push(...out.subarray(0, written));
+    }
+    const output = Int16Array.from(chunks);
+    expect(Math.abs(output.length - (input.length * to) / from)).toBeLessThanOrEqual(2);
+    const steady = output.subarray(Math.round(to * 0.1));
+    expect(dominantFrequency(steady, to)).toBe(600);
+    expect(sineSnrDb(steady, to, 600)).toBeGreaterThan(40);
+  });
+});
+
+describe('VirtualAudioProvider', () => {
+  it('starts with a default microphone and speaker, and emits devicesChanged on plug and unplug', () => {
+    const provider = new VirtualAudioProvider();
+    expect(provider.list().map((d) => d.name)).toEqual(['Default Microphone', 'Default Speaker']);
+    const seen: AudioDevice[][] = [];
+    provider.on('devicesChanged', (list) => seen.push(list));
+    const headset = provider.addInput({ name: 'Jabra EVOLVE 20', headset: true });
+    provider.remove(headset.id);
+    expect(seen.map((list) => list.length)).toEqual([3, 2]);
+  });
+
+  it('plays a WAV source (resampled to the rate asked) and records an output', () => {
+    const provider = new VirtualAudioProvider({ defaults: false });
+    const wav = parseWav(encodeWav({ sampleRate: 8000, channels: 1, samples: tone(8000, 400, 0.5) }));
+    const mic = provider.addInput({ name: 'file' }, { kind: 'wav', audio: wav });
+    const speaker = provider.addOutput({ name: 'recorder' }, { record: true });
+    const input = provider.openInput(mic.id, 16000);
+    const output = provider.openOutput(speaker.id, 16000);
+    const frame = new Int16Array(320);
+    for (let i = 0; i < 30; i++) {
+      input.read(frame, 320);
+      output.write(frame, 320);
+    }
+    const recording = provider.recording(speaker.id);
+    expect(recording.sampleRate).toBe(16000);
+    expect(recording.samples.length).toBe(9600);
+    expect(dominantFrequency(recording.samples.subarray(0, 7000), 16000)).toBe(400);
+    expect(rms(recording.samples.subarray(8200))).toBe(0); // past the end of the file: silence
+  });
+
+  it('mutes and scales by volume, and an unplugged device goes silent', () => {
+    const provider = new VirtualAudioProvider({ defaults: false });
+    const mic = provider.addInput({ name: 'tone' }, { kind: 'tone', frequencies: [1000], levelDbfs: -6 });
+    const input = provider.openInput(mic.id, 8000);
+    const frame = new Int16Array(160);
+    input.read(frame, 160);
+    const full = rms(frame);
+    provider.setVolume(mic.id, 50);
+    input.read(frame, 160);
+    expect(rms(frame)).toBeCloseTo(full / 4, -1);
+    provider.setMuted(mic.id, true);
+    input.read(frame, 160);
+    expect(rms(frame)).toBe(0);
+    provider.setMuted(mic.id, false);
+    provider.remove(mic.id);
+    input.read(frame, 160);
+    expect(rms(frame)).toBe(0);
+    expect(() => provider.openInput(mic.id, 8000)).toThrow(expect.objectContaining({ code: 'ERR_MEDIA_DEVICE_NOT_FOUND' }));
+    expect(() => provider.setVolume('x', 10)).toThrow(expect.objectContaining({ code: 'ERR_MEDIA_DEVICE_NOT_FOUND' }));
+  });
+});
