@@ -289,13 +289,8 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
     if (this.#closed) return;
     this.#stop?.();
     this.#stop = undefined;
-    try {
-      this.#session.sendRtcp(this.#buildReport(''));
-    } catch {
-      // The socket may already be gone; the BYE is a courtesy.
-    }
     this.#closed = true;
-    this.#session.close();
+    this.#session.close(this.#buildReport(''));
     this.#encoder.close();
     this.#decoder.close();
     this.#input?.close();

@@ -38,3 +38,5 @@ export type { ParsedSdp, SdpAudio, SdpFormat, OfferedFormat, AudioSdpFields } fr
 export { createOffer, answerOffer, applyAnswer, offerFormats } from './sdp/negotiation';
 export type { NegotiatedAudio, NegotiationOptions } from './sdp/negotiation';
 export { SdpError } from './sdp/sdp-error';
+export { TonePlayer, Ringer } from './ringing/tone-player';
+export type { TonePlayOptions, TonePlayerEvents, RingerEvents } from './ringing/tone-player';

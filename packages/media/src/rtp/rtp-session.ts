@@ -131,20 +131,33 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
 
   /** Sends an RTCP compound packet. */
   sendRtcp(data: Uint8Array): void {
-    const remote = this.#remote;
-    if (!remote || this.#closed || remote.rtpPort === 0) return;
-    if (this.#rtcpMux) this.#rtp.send(data, 0, data.length, remote.rtpPort, remote.address);
-    else this.#rtcp.send(data, 0, data.length, remote.rtcpPort, remote.address);
+    this.#sendRtcp(data);
   }
 
-  /** Closes both sockets and gives the ports back. Calling it twice is harmless. */
-  close(): void {
+  /**
+   * Closes both sockets and gives the ports back. A last RTCP packet (the BYE) may be given: it is
+   * sent before the sockets close. Calling it twice is harmless.
+   */
+  close(lastRtcp?: Uint8Array): void {
     if (this.#closed) return;
+    const finish = (): void => {
+      this.#rtp.close();
+      this.#rtcp.close();
+    };
+    if (lastRtcp === undefined || !this.#sendRtcp(lastRtcp, finish)) finish();
     this.#closed = true;
-    this.#rtp.close();
-    this.#rtcp.close();
     this.#ports.release(this.localPort);
     this.removeAllListeners();
+  }
+
+  /** Sends RTCP; returns false when there is nowhere to send (then `done` is not called). */
+  #sendRtcp(data: Uint8Array, done?: () => void): boolean {
+    const remote = this.#remote;
+    if (!remote || this.#closed || remote.rtpPort === 0) return false;
+    const callback = done ? (): void => done() : undefined;
+    if (this.#rtcpMux) this.#rtp.send(data, 0, data.length, remote.rtpPort, remote.address, callback);
+    else this.#rtcp.send(data, 0, data.length, remote.rtcpPort, remote.address, callback);
+    return true;
   }
 
   #onRtpPort(data: Buffer, acceptMux: boolean): void {
