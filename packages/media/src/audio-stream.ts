@@ -138,6 +138,10 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
   readonly #decodeFrame: Int16Array;
   readonly #outputFrame: Int16Array;
   readonly #packet: Uint8Array;
+  /** Views made once, so that the send path allocates nothing: the payload part of #packet, one frame of #codecFrame, one of #deviceFrame. */
+  readonly #payloadView: Uint8Array;
+  readonly #frameView: Int16Array;
+  readonly #deviceView: Int16Array;
   readonly #dtmfSender: TelephoneEventSender | undefined;
   readonly #dtmfReceiver: TelephoneEventReceiver;
   readonly #detector: DtmfDetector | undefined;
@@ -190,6 +194,9 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
     this.#decodeFrame = new Int16Array(Math.max(this.#frameSamples * 6, 5760));
     this.#outputFrame = new Int16Array(Math.ceil((outputRate * this.ptimeMs * 6) / 1000) + 2);
     this.#packet = new Uint8Array(RTP_HEADER_BYTES + options.codec.maxPayloadBytes(this.#frameSamples));
+    this.#payloadView = this.#packet.subarray(RTP_HEADER_BYTES);
+    this.#frameView = this.#codecFrame.subarray(0, this.#frameSamples);
+    this.#deviceView = this.#deviceFrame.subarray(0, this.#frameSamples);
     this.#dtmfSender = options.telephoneEvent ? new TelephoneEventSender({ clockRate: options.telephoneEvent.clockRate, packetMs: this.ptimeMs }) : undefined;
     this.#dtmfReceiver = new TelephoneEventReceiver((event) => this.emit('dtmf', { digit: event.digit, source: 'rfc4733', durationMs: event.durationMs }), options.telephoneEvent?.clockRate ?? 8000);
     this.#detector = options.detectInbandDtmf ?? true ? new DtmfDetector(options.codec.sampleRate, (digit) => this.emit('dtmf', { digit, source: 'inband' })) : undefined;
@@ -328,20 +335,20 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
       const deviceSamples = Math.round((this.#input.sampleRate * this.ptimeMs) / 1000);
       this.#input.read(this.#deviceFrame, deviceSamples);
       if (this.#inResampler) this.#inResampler.process(this.#deviceFrame, deviceSamples, frame);
-      else frame.set(this.#deviceFrame.subarray(0, this.#frameSamples));
+      else frame.set(this.#deviceView);
     } else {
       frame.fill(0);
     }
     if (!sends) return;
     const packet = this.#packet;
-    const event = this.#dtmfSender?.next(timestamp, packet.subarray(RTP_HEADER_BYTES));
+    const event = this.#dtmfSender?.next(timestamp, this.#payloadView);
     if (event && this.#telephoneEvent) {
       writeRtpHeader(packet, event.marker, this.#telephoneEvent.payloadType, this.#sequence, event.timestamp, this.localSsrc);
       this.#transmit(RTP_HEADER_BYTES + event.length);
       return;
     }
     this.#mixInband(frame);
-    const length = this.#encoder.encode(frame.subarray(0, this.#frameSamples), packet.subarray(RTP_HEADER_BYTES));
+    const length = this.#encoder.encode(this.#frameView, this.#payloadView);
     writeRtpHeader(packet, this.#marker, this.#payloadType, this.#sequence, timestamp, this.localSsrc);
     this.#marker = false;
     this.#transmit(RTP_HEADER_BYTES + length);

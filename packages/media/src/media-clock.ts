@@ -5,8 +5,10 @@
  * streams keep their packet rate through a short event-loop stall.
  *
  * @remarks
- * One timer for hundreds of streams keeps the send interval regular and costs one wake-up per
- * period instead of one per stream.
+ * One timer for hundreds of streams keeps the send interval regular. Subscribers are spread over
+ * the period in 1 ms slots (the n-th one added is offset by n mod period ms): hundreds of streams
+ * then do not all send in the same millisecond, so their peers do not receive them in one burst
+ * that would hold the event loop (and delay the next tick) while it drains.
  *
  * @public
  */
@@ -21,6 +23,7 @@ export class MediaClock {
 
   readonly #subscribers = new Set<{ periodMs: number; due: number; tick: (now: number) => void }>();
   #timer: NodeJS.Timeout | undefined;
+  #slot = 0;
 
   /** Number of subscribers. */
   get size(): number {
@@ -29,7 +32,8 @@ export class MediaClock {
 
   /** Calls `tick` every `periodMs` from now on; returns the function that stops it. */
   add(periodMs: number, tick: (now: number) => void): () => void {
-    const subscriber = { periodMs, due: performance.now() + periodMs, tick };
+    const offset = this.#slot++ % Math.max(1, Math.floor(periodMs));
+    const subscriber = { periodMs, due: performance.now() + periodMs + offset, tick };
     this.#subscribers.add(subscriber);
     this.#schedule();
     return () => {
@@ -55,7 +59,9 @@ export class MediaClock {
   #run(): void {
     this.#timer = undefined;
     const now = performance.now();
-    for (const subscriber of [...this.#subscribers]) {
+    // A Set may be iterated while a callback removes members (they are skipped) or adds some
+    // (they are visited, and are not due yet): no copy is needed.
+    for (const subscriber of this.#subscribers) {
       let runs = 0;
       while (subscriber.due <= now + 0.5 && runs < 5 && this.#subscribers.has(subscriber)) {
         subscriber.tick(subscriber.due);

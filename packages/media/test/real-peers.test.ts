@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
@@ -44,7 +44,7 @@ describeIf(peerAvailable('sipp'))('against sipp', () => {
   });
 });
 
-describeIf(peerAvailable('sipp') && (process.env['CI'] === 'true' || require('node:fs').existsSync(PCAP)))('the A-law stream of sipp\'s g711a.pcap', () => {
+describeIf(peerAvailable('sipp') && (process.env['CI'] === 'true' || existsSync(PCAP)))('the A-law stream of sipp\'s g711a.pcap', () => {
   it('plays through the jitter buffer into a WAV without gaps', async () => {
     const datagrams = readPcapUdp(PCAP).filter((d) => d.payload.length > 12);
     expect(datagrams.length).toBeGreaterThan(200);
