@@ -5,12 +5,12 @@ import { concat, dominantFrequency, sineSnrDb } from './support/signal';
 const ports = new PortAllocator(41000, 41199);
 
 describe.each([
-  [PCMU, 1000, 30],
-  [PCMA, 1000, 30],
-  [G722, 1000, 20],
+  [PCMU.name, PCMU, 1000, 30],
+  [PCMA.name, PCMA, 1000, 30],
+  [G722.name, G722, 1000, 20],
   // opus is a perceptual codec: a pure tone comes back right in frequency but with a modest SNR.
-  [OPUS, 1000, 6],
-] as const)('two engines on 127.0.0.1 with %s', (codec: Codec, frequency: number, minSnr: number) => {
+  [OPUS.name, OPUS, 1000, 6],
+] as const)('two engines on 127.0.0.1 with %s', (_name: string, codec: Codec, frequency: number, minSnr: number) => {
   it(`carry a ${frequency} Hz tone both ways with the right frequency and SNR above ${minSnr} dB`, async () => {
     const pair = await connectPair(codec, ports, { kind: 'tone', frequencies: [frequency], levelDbfs: -10 }, { kind: 'tone', frequencies: [frequency * 0.6], levelDbfs: -10 });
     await sleep(1500);
@@ -35,8 +35,8 @@ describe.each([
 });
 
 describe('DTMF between two engines', () => {
-  it('sends telephone-events both ways, one event per digit', async () => {
-    const pair = await connectPair(PCMU, ports, { kind: 'silence' }, { kind: 'silence' });
+  it.each([PCMU, PCMA, G722, OPUS].map((codec) => [codec.name, codec] as const))('sends telephone-events both ways, one event per digit, with %s', async (_name, codec) => {
+    const pair = await connectPair(codec, ports, { kind: 'silence' }, { kind: 'silence' });
     const atBob: DtmfEvent[] = [];
     const atAlice: DtmfEvent[] = [];
     pair.bob.stream.on('dtmf', (event) => atBob.push(event));
@@ -60,6 +60,19 @@ describe('DTMF between two engines', () => {
     await sleep(1200);
     pair.close();
     expect(atBob.map((e) => `${e.digit}:${e.source}`)).toEqual(['5:inband', 'A:inband', '7:inband']);
+  });
+
+  it('plays sent digits locally with dtmf_feedback', async () => {
+    const pair = await connectPair(PCMU, ports, { kind: 'silence' }, { kind: 'silence' }, { dtmfFeedback: true });
+    const heardLocally: string[] = [];
+    pair.alice.stream.on('dtmf', (event) => heardLocally.push(`${event.digit}:${event.source}`));
+    await sleep(100);
+    pair.alice.played.length = 0;
+    pair.alice.stream.sendDtmf('8');
+    await sleep(400);
+    pair.close();
+    // Alice's own output carried the tone of 8 (852 + 1336 Hz), and her in-band detector heard it.
+    expect(heardLocally).toContain('8:inband');
   });
 });
 
