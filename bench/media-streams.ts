@@ -4,7 +4,7 @@
 // Run: npm run bench:media -- --streams 200 --seconds 20   (after npm run build)
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { AudioStream, PCMU, PortAllocator, RtpSession, VirtualAudioProvider } from '@sip-endpoint/media';
+import { AudioStream, MediaClock, PCMU, PortAllocator, RtpSession, VirtualAudioProvider } from '@sip-endpoint/media';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -39,6 +39,8 @@ class IntervalHistogram {
 }
 
 interface EngineReport {
+  /** How late the media clock woke up, p99, in ms. */
+  wakeP99: number;
   expected: number;
   lost: number;
   cpuMs: number;
@@ -70,6 +72,9 @@ async function engine(portBase: number, peerPorts: () => Promise<number[]>, anno
     return new AudioStream({ session, codec: PCMU, payloadType: 0, remote: { address: '127.0.0.1', rtpPort: remote[i]! }, input: provider.openInput(mic.id, 8000), detectInbandDtmf: false, rtcpIntervalS: 5 });
   });
   for (const stream of streams) stream.start();
+  // A probe on the media clock: how late each of its wake-ups is.
+  const lateness = new IntervalHistogram();
+  const stopProbe = MediaClock.shared.add(1, (due) => measuring && lateness.add(performance.now() - due));
   await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
   const before = streams.map((s) => s.stats().received);
   const cpu = process.cpuUsage();
@@ -77,6 +82,7 @@ async function engine(portBase: number, peerPorts: () => Promise<number[]>, anno
   measuring = true;
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
   measuring = false;
+  stopProbe();
   const used = process.cpuUsage(cpu);
   const wallMs = performance.now() - start;
   const after = streams.map((s) => s.stats());
@@ -90,7 +96,7 @@ async function engine(portBase: number, peerPorts: () => Promise<number[]>, anno
   });
   const rssMb = process.memoryUsage().rss / 1048576;
   for (const stream of streams) stream.close();
-  return { expected, lost, cpuMs: (used.user + used.system) / 1000, wallMs, rssMb, histogram: Array.from(histogram.buckets), sent };
+  return { wakeP99: lateness.percentile(0.99), expected, lost, cpuMs: (used.user + used.system) / 1000, wallMs, rssMb, histogram: Array.from(histogram.buckets), sent };
 }
 
 function cpuTicks(pid: number): number {
@@ -105,7 +111,7 @@ function describe(name: string, report: EngineReport): { line: string; cpuPerStr
   const loss = report.expected > 0 ? (100 * report.lost) / report.expected : 0;
   return {
     cpuPerStream,
-    line: `| ${name} | ${STREAMS} | ${loss.toFixed(3)} % | ${histogram.percentile(0.5).toFixed(2)} ms | ${histogram.percentile(0.99).toFixed(2)} ms | ${cpuPerStream.toFixed(3)} % | ${report.rssMb.toFixed(0)} MB |`,
+    line: `| ${name} | ${STREAMS} | ${loss.toFixed(3)} % | ${histogram.percentile(0.5).toFixed(2)} ms | ${histogram.percentile(0.99).toFixed(2)} ms | ${report.wakeP99.toFixed(2)} ms | ${cpuPerStream.toFixed(3)} % | ${report.rssMb.toFixed(0)} MB |`,
   };
 }
 
@@ -135,7 +141,7 @@ async function main(): Promise<void> {
   const b = describe('engine B', reportB);
 
   // Part 2: the same streams against sipp's RTP echo, whose CPU is read from /proc.
-  let sippLine = '| sipp -rtp_echo | not installed | | | | | |';
+  let sippLine = '| sipp -rtp_echo | not installed | | | | | | |';
   let ratio = '';
   if (spawnSync('sh', ['-c', 'command -v sipp']).status === 0) {
     const echoPort = 48000;
@@ -149,13 +155,13 @@ async function main(): Promise<void> {
     sipp.kill('SIGKILL');
     const sippCpuPerStream = ((ticks * 10) / sippWall / STREAMS) * 100; // 100 ticks per second
     const ours = describe('ours, against sipp', reportOurs);
-    sippLine = `${ours.line}\n| sipp -rtp_echo (reflects packets, no codec) | ${STREAMS} | | | | ${sippCpuPerStream.toFixed(3)} % | |`;
+    sippLine = `${ours.line}\n| sipp -rtp_echo (reflects packets, no codec) | ${STREAMS} | | | | | ${sippCpuPerStream.toFixed(3)} % | |`;
     ratio = `CPU per stream, ours / sipp echo: ${(ours.cpuPerStream / Math.max(1e-9, sippCpuPerStream)).toFixed(1)}`;
   }
 
   console.log(`media streams: ${STREAMS} bidirectional PCMU streams, 20 ms, measured for ${SECONDS} s after a ${WARMUP_MS / 1000} s warm-up`);
-  console.log('| engine | streams | loss | send-interval jitter p50 | p99 | CPU per stream (of one core) | RSS |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| engine | streams | loss | send-interval jitter p50 | p99 | clock wake-up lateness p99 | CPU per stream (of one core) | RSS |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   console.log(a.line);
   console.log(b.line);
   console.log(sippLine);
