@@ -4,8 +4,10 @@ const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/packages', '<rootDir>/test'],
   testMatch: ['**/test/**/*.test.ts'],
+  // sip.js ships ES modules only: let swc turn it into CommonJS for jest like our own sources.
+  transformIgnorePatterns: ['/node_modules/(?!sip\\.js/)'],
   transform: {
-    '^.+\\.ts$': [
+    '^.+\\.[jt]s$': [
       '@swc/jest',
       {
         jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },

@@ -1,0 +1,114 @@
+/**
+ * Just enough of a SIP message for the transport layer: the start line, the top Via, CSeq and
+ * Call-ID, read with a few string searches and no full parse (the transport sees every message).
+ * sip.js does the real parse afterwards.
+ */
+export interface SipPeek {
+  kind: 'request' | 'response';
+  /** Request method, or the CSeq method for a response. */
+  method: string;
+  /** Response status code (0 for a request). */
+  status: number;
+  /** Top Via: branch, sent-by host and port, received and rport parameters. */
+  via: { transport: string; host: string; port: number | undefined; branch: string; received: string | undefined; rport: number | undefined; line: string } | undefined;
+  cseq: number;
+  callId: string;
+  /** Offset of the blank line that ends the headers, or -1. */
+  headerEnd: number;
+}
+
+const COMPACT: Record<string, string> = { v: 'via', i: 'call-id', l: 'content-length' };
+
+function headerLines(message: string, end: number): { name: string; value: string; start: number; stop: number }[] {
+  const lines: { name: string; value: string; start: number; stop: number }[] = [];
+  let position = message.indexOf('\n') + 1;
+  while (position > 0 && position < end) {
+    let stop = message.indexOf('\n', position);
+    if (stop < 0 || stop > end) stop = end;
+    // Folded lines (leading space or tab) continue the previous header.
+    let next = stop + 1;
+    while (next < end && (message[next] === ' ' || message[next] === '\t')) {
+      const more = message.indexOf('\n', next);
+      stop = more < 0 || more > end ? end : more;
+      next = stop + 1;
+    }
+    const line = message.slice(position, stop).replace(/\r?\n[ \t]+/g, ' ').replace(/\r$/, '');
+    const colon = line.indexOf(':');
+    if (colon > 0) {
+      const raw = line.slice(0, colon).trim().toLowerCase();
+      lines.push({ name: COMPACT[raw] ?? raw, value: line.slice(colon + 1).trim(), start: position, stop });
+    }
+    position = next;
+  }
+  return lines;
+}
+
+/** Reads the parts of a SIP message the transport needs; `undefined` when it is not a SIP message. */
+export function peekSip(message: string): SipPeek | undefined {
+  const firstEnd = message.indexOf('\r\n');
+  if (firstEnd < 0) return undefined;
+  const first = message.slice(0, firstEnd);
+  let headerEnd = message.indexOf('\r\n\r\n');
+  if (headerEnd < 0) headerEnd = message.length;
+  let kind: SipPeek['kind'];
+  let method = '';
+  let status = 0;
+  const response = /^SIP\/2\.0 (\d{3}) /.exec(first);
+  if (response) {
+    kind = 'response';
+    status = Number(response[1]);
+  } else {
+    const request = /^([A-Za-z]+) \S+ SIP\/2\.0$/.exec(first);
+    if (!request) return undefined;
+    kind = 'request';
+    method = request[1]!.toUpperCase();
+  }
+  let via: SipPeek['via'];
+  let cseq = 0;
+  let callId = '';
+  for (const header of headerLines(message, headerEnd)) {
+    if (header.name === 'via' && via === undefined) {
+      const value = header.value.split(',')[0]!.trim();
+      const match = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z]+)\s+(\[[^\]]+\]|[^\s;:]+)(?::(\d+))?\s*(.*)$/.exec(value);
+      if (match) {
+        const params = match[4] ?? '';
+        const param = (name: string): string | undefined => {
+          const found = new RegExp(`;\\s*${name}(?:\\s*=\\s*([^;\\s]*))?`, 'i').exec(params);
+          return found ? (found[1] ?? '') : undefined;
+        };
+        const rport = param('rport');
+        via = {
+          transport: match[1]!.toUpperCase(),
+          host: match[2]!,
+          port: match[3] !== undefined ? Number(match[3]) : undefined,
+          branch: param('branch') ?? '',
+          received: param('received') || undefined,
+          rport: rport !== undefined && rport !== '' ? Number(rport) : undefined,
+          line: message.slice(header.start, header.stop).replace(/\r$/, ''),
+        };
+      }
+    } else if (header.name === 'cseq') {
+      const match = /^(\d+)\s+([A-Za-z]+)/.exec(header.value);
+      if (match) {
+        cseq = Number(match[1]);
+        if (kind === 'response') method = match[2]!.toUpperCase();
+      }
+    } else if (header.name === 'call-id') {
+      callId = header.value;
+    }
+  }
+  return { kind, method, status, via, cseq, callId, headerEnd };
+}
+
+/** A Via header line with its (first) sent-by replaced by `sentBy` (`host` or `host:port`). */
+export function replaceSentBy(viaLine: string, sentBy: string): string {
+  return viaLine.replace(/(SIP\s*\/\s*2\.0\s*\/\s*[A-Za-z]+\s+)(\[[^\]]+\]|[^\s;:,]+)(:\d+)?/, `$1${sentBy}`);
+}
+
+/** Replaces the top Via's sent-by (`host` or `host:port`) and returns the new message. */
+export function setTopViaSentBy(message: string, peek: SipPeek, sentBy: string): string {
+  if (!peek.via) return message;
+  const line = peek.via.line;
+  const at = message.indexOf(line);
+  return at < 0 ? message : message.slice(0, at) + replaceSentBy(line, sentBy) + message.slice(at + line.length);
+}

@@ -1,0 +1,364 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
+import { SipEndpointError } from '@sip-endpoint/config';
+import { peekSip, replaceSentBy, setTopViaSentBy, type SipPeek } from './sip-peek';
+
+/** Options of {@link UdpTransport}, passed by sip.js as `transportOptions`. @public */
+export interface UdpTransportOptions {
+  /** A socket already bound (see {@link bindSipUdp}); the transport closes it on dispose. */
+  socket: Socket;
+  /** The host in our Via and Contact: the UserAgent's `viaHost`. */
+  viaHost: string;
+  /**
+   * Where requests go: the registrar / outbound proxy of the line, or a function giving it (read at
+   * every request, so that failover can move it).
+   */
+  target: { address: string; port: number } | (() => { address: string; port: number });
+  /** RFC 3261 T1. @defaultValue 500 */
+  t1Ms?: number;
+  /** RFC 3261 T2. @defaultValue 4000 */
+  t2Ms?: number;
+  /** `sip_transaction_timeout`: a client transaction without a final response by then ends with 408. @defaultValue 32000 */
+  transactionTimeoutMs?: number;
+  /** Called with every message sent and received (after Via handling), for logs and tests. */
+  trace?: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => void;
+}
+
+/** A SIP socket could not be bound within the port range. @public */
+export class SipPortError extends SipEndpointError {
+  constructor(message: string, cause?: unknown) {
+    super('ERR_SIP_PORT_UNAVAILABLE', message, { cause });
+  }
+}
+
+/**
+ * Binds a UDP socket for SIP on the first free port of `min`..`max` (`sip_port_min`..`sip_port_max`),
+ * on `address` (`0.0.0.0`, `::` or one interface's address).
+ *
+ * @public
+ */
+export async function bindSipUdp(address: string, min: number, max: number): Promise<Socket> {
+  for (let port = min; port <= max; port++) {
+    const socket = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4' });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(port, address, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+      return socket;
+    } catch (error) {
+      socket.close();
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EADDRINUSE' && code !== 'EACCES') throw new SipPortError(`cannot bind SIP on ${address}:${port}: ${(error as Error).message}`, error);
+    }
+  }
+  throw new SipPortError(`no free SIP port on ${address} between ${min} and ${max}`);
+}
+
+interface ClientRetransmission {
+  message: string;
+  address: string;
+  port: number;
+  invite: boolean;
+  interval: number;
+  timer: NodeJS.Timeout | undefined;
+  deadline: NodeJS.Timeout;
+  peek: SipPeek;
+}
+
+interface ServerRecord {
+  /** Last response sent for the request, to answer its retransmissions. */
+  response: string | undefined;
+  address: string;
+  port: number;
+  /** Timer G: retransmitting a non-2xx final response to INVITE until the ACK. */
+  timer: NodeJS.Timeout | undefined;
+  interval: number;
+  expires: number;
+}
+
+const SERVER_MEMORY_MS = 32000;
+
+/**
+ * SIP over UDP for sip.js, with what sip.js leaves to the transport over an unreliable network:
+ *
+ * - **Addressing.** sip.js gives `send()` no destination: requests go to the line's target
+ *   (registrar or outbound proxy); responses to the top Via's `received`/`rport` (RFC 3581), else
+ *   its sent-by. Our Via carries our real port (sip.js writes none), and it is taken off again
+ *   in responses so that sip.js recognises them as its own.
+ * - **Retransmission (RFC 3261 17.1).** Requests are sent again after T1, 2T1, ... (INVITE: until
+ *   any response, Timer A; others: capped at T2, and at T2 after a provisional, Timer E) and end
+ *   with a 408 handed to sip.js at `sip_transaction_timeout` (Timers B and F). A non-2xx final
+ *   response to INVITE is sent again until its ACK comes (Timer G).
+ * - **Absorbing retransmitted requests.** A request seen again (same branch and method) within
+ *   32 s is answered with the last response sent for it, and never reaches sip.js twice.
+ *
+ * @public
+ */
+export class UdpTransport implements Transport {
+  readonly protocol = 'UDP';
+  onConnect: (() => void) | undefined;
+  onDisconnect: ((error?: Error) => void) | undefined;
+  onMessage: ((message: string) => void) | undefined;
+  readonly #socket: Socket;
+  readonly #options: UdpTransportOptions;
+  readonly #t1: number;
+  readonly #t2: number;
+  readonly #timeout: number;
+  readonly #stateChange = new EmitterImpl<TransportState>();
+  readonly #clients = new Map<string, ClientRetransmission>();
+  readonly #servers = new Map<string, ServerRecord>();
+  #state: TransportState = TransportState.Disconnected;
+  #sweeper: NodeJS.Timeout | undefined;
+
+  constructor(_logger: unknown, options: UdpTransportOptions) {
+    this.#options = options;
+    this.#socket = options.socket;
+    this.#t1 = options.t1Ms ?? 500;
+    this.#t2 = options.t2Ms ?? 4000;
+    this.#timeout = Math.min(options.transactionTimeoutMs ?? 32000, 32000);
+    this.#socket.on('message', (data, remote) => this.#receive(data, remote));
+  }
+
+  get state(): TransportState {
+    return this.#state;
+  }
+
+  get stateChange(): Emitter<TransportState> {
+    return this.#stateChange;
+  }
+
+  /** The local port. */
+  get port(): number {
+    return this.#socket.address().port;
+  }
+
+  /** Points requests at another server (failover, or a new `server:N`). */
+  setTarget(address: string, port: number): void {
+    this.#options.target = { address, port };
+  }
+
+  #target(): { address: string; port: number } {
+    const target = this.#options.target;
+    return typeof target === 'function' ? target() : target;
+  }
+
+  isConnected(): boolean {
+    return this.#state === TransportState.Connected;
+  }
+
+  async connect(): Promise<void> {
+    if (this.#state === TransportState.Connected) return;
+    this.#transition(TransportState.Connected);
+    this.#sweeper ??= setInterval(() => this.#sweep(), 5000);
+    this.#sweeper.unref();
+    this.onConnect?.();
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.#state === TransportState.Disconnected) return;
+    this.#stopTimers();
+    this.#transition(TransportState.Disconnected);
+    this.onDisconnect?.();
+  }
+
+  async dispose(): Promise<void> {
+    await this.disconnect();
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    try {
+      this.#socket.close();
+    } catch {
+      // Already closed.
+    }
+    this.#stateChange.removeAllListeners();
+  }
+
+  async send(message: string): Promise<void> {
+    const peek = peekSip(message);
+    if (!peek) throw new SipEndpointError('ERR_SIP_INVALID_MESSAGE', 'sip.js gave the transport something that is not a SIP message');
+    if (peek.kind === 'request') {
+      const outgoing = setTopViaSentBy(message, peek, `${formatHost(this.#options.viaHost)}:${this.port}`);
+      const { address, port } = this.#target();
+      this.#write(outgoing, address, port);
+      if (peek.method !== 'ACK' && peek.via) this.#startClient(peek, outgoing, address, port);
+      return;
+    }
+    // A response: to received/rport of the request's top Via (RFC 3581), else its sent-by.
+    const via = peek.via;
+    if (!via) throw new SipEndpointError('ERR_SIP_INVALID_MESSAGE', 'a response without a Via cannot be routed');
+    const address = via.received ?? stripBrackets(via.host);
+    const port = via.rport ?? via.port ?? 5060;
+    this.#write(message, address, port);
+    const key = `${via.branch}|${peek.method}`;
+    const record = this.#servers.get(key) ?? { response: undefined, address, port, timer: undefined, interval: this.#t1, expires: 0 };
+    record.response = message;
+    record.address = address;
+    record.port = port;
+    record.expires = Date.now() + SERVER_MEMORY_MS;
+    this.#servers.set(key, record);
+    if (peek.method === 'INVITE' && peek.status >= 300) this.#startTimerG(record);
+  }
+
+  #write(message: string, address: string, port: number): void {
+    this.#options.trace?.('out', message, { address, port });
+    this.#socket.send(message, port, address);
+  }
+
+  #startClient(peek: SipPeek, message: string, address: string, port: number): void {
+    const key = `${peek.via!.branch}|${peek.method}`;
+    this.#stopClient(key);
+    const invite = peek.method === 'INVITE';
+    const record: ClientRetransmission = {
+      message,
+      address,
+      port,
+      invite,
+      interval: this.#t1,
+      timer: undefined,
+      peek,
+      deadline: setTimeout(() => this.#timeoutClient(key), this.#timeout),
+    };
+    this.#clients.set(key, record);
+    this.#scheduleRetransmit(record);
+  }
+
+  /** Timer A (INVITE: doubling) or E (others: doubling up to T2) for one client request. */
+  #scheduleRetransmit(record: ClientRetransmission): void {
+    record.timer = setTimeout(() => {
+      this.#write(record.message, record.address, record.port);
+      record.interval = record.invite ? record.interval * 2 : Math.min(record.interval * 2, this.#t2);
+      this.#scheduleRetransmit(record);
+    }, record.interval);
+  }
+
+  #stopClient(key: string): void {
+    const record = this.#clients.get(key);
+    if (!record) return;
+    if (record.timer) clearTimeout(record.timer);
+    clearTimeout(record.deadline);
+    this.#clients.delete(key);
+  }
+
+  /** Timer B or F fired: stop, and tell sip.js the request timed out. */
+  #timeoutClient(key: string): void {
+    const record = this.#clients.get(key);
+    if (!record) return;
+    this.#stopClient(key);
+    const request = record.message;
+    const headers = request.slice(request.indexOf('\r\n') + 2, record.peek.headerEnd);
+    // The headers a response copies from its request (RFC 3261 8.2.6.2); our Via as sip.js wrote it.
+    const keep = headers
+      .split('\r\n')
+      .filter((line) => /^(via|v|from|f|to|t|call-id|i|cseq)\s*:/i.test(line))
+      .map((line) => (/^(via|v)\s*:/i.test(line) ? replaceSentBy(line, formatHost(this.#options.viaHost)) : line));
+    const timeout = ['SIP/2.0 408 Request Timeout', ...keep, 'Content-Length: 0', '', ''].join('\r\n');
+    this.onMessage?.(timeout);
+  }
+
+  #startTimerG(record: ServerRecord): void {
+    if (record.timer) return;
+    const retransmit = (): void => {
+      if (!record.response || Date.now() > record.expires) {
+        record.timer = undefined;
+        return;
+      }
+      this.#write(record.response, record.address, record.port);
+      record.interval = Math.min(record.interval * 2, this.#t2);
+      record.timer = setTimeout(retransmit, record.interval);
+    };
+    record.timer = setTimeout(retransmit, record.interval);
+  }
+
+  #receive(data: Buffer, remote: RemoteInfo): void {
+    if (this.#state !== TransportState.Connected) return;
+    let message = data.toString('utf8');
+    if (message.trim() === '') return; // keep-alive
+    const peek = peekSip(message);
+    if (!peek || !peek.via) return; // not SIP, or unroutable: nothing can be answered
+    if (peek.kind === 'response') {
+      const key = `${peek.via.branch}|${peek.method}`;
+      const client = this.#clients.get(key);
+      if (client) {
+        if (client.invite || peek.status >= 200) this.#stopClient(key);
+        else if (client.timer && client.interval < this.#t2) {
+          // Timer E after a provisional response: keep retransmitting, at T2.
+          clearTimeout(client.timer);
+          client.interval = this.#t2;
+          this.#scheduleRetransmit(client);
+        }
+      }
+      // sip.js only takes responses whose Via is exactly its viaHost, without port.
+      message = setTopViaSentBy(message, peek, formatHost(this.#options.viaHost));
+      this.#options.trace?.('in', message, { address: remote.address, port: remote.port });
+      this.onMessage?.(message);
+      return;
+    }
+    // A request.
+    if (peek.method === 'ACK') {
+      const invite = this.#servers.get(`${peek.via.branch}|INVITE`);
+      if (invite?.timer) {
+        // The ACK of a non-2xx final response: stop Timer G; the ACK is hop-by-hop, not for sip.js.
+        clearTimeout(invite.timer);
+        invite.timer = undefined;
+        invite.response = undefined;
+        return;
+      }
+    } else {
+      const key = `${peek.via.branch}|${peek.method}`;
+      const seen = this.#servers.get(key);
+      if (seen) {
+        // A retransmission: answer with what we last said, if anything; never deliver twice.
+        if (seen.response) this.#write(seen.response, seen.address, seen.port);
+        return;
+      }
+      this.#servers.set(key, { response: undefined, address: remote.address, port: remote.port, timer: undefined, interval: this.#t1, expires: Date.now() + SERVER_MEMORY_MS });
+    }
+    // RFC 3581 / 18.2.1: record where the request really came from.
+    message = addReceived(message, peek, remote);
+    this.#options.trace?.('in', message, { address: remote.address, port: remote.port });
+    this.onMessage?.(message);
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const [key, record] of this.#servers) {
+      if (record.expires < now) {
+        if (record.timer) clearTimeout(record.timer);
+        this.#servers.delete(key);
+      }
+    }
+  }
+
+  #stopTimers(): void {
+    for (const key of [...this.#clients.keys()]) this.#stopClient(key);
+    for (const record of this.#servers.values()) if (record.timer) clearTimeout(record.timer);
+    this.#servers.clear();
+  }
+
+  #transition(state: TransportState): void {
+    this.#state = state;
+    this.#stateChange.emit(state);
+  }
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** Adds `received` (when the source address differs) and fills an empty `rport` in the top Via. */
+function addReceived(message: string, peek: SipPeek, remote: RemoteInfo): string {
+  const via = peek.via!;
+  let line = via.line;
+  if (stripBrackets(via.host) !== remote.address && via.received === undefined) line += `;received=${remote.address}`;
+  if (/;\s*rport(?=\s*(;|$))/i.test(line)) line = line.replace(/;\s*rport(?=\s*(;|$))/i, `;rport=${remote.port}`);
+  if (line === via.line) return message;
+  const at = message.indexOf(via.line);
+  return message.slice(0, at) + line + message.slice(at + via.line.length);
+}

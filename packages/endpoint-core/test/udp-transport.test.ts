@@ -1,0 +1,92 @@
+import { Messager, UserAgent, type Message } from 'sip.js';
+import { bindSipUdp, UdpTransport } from '@sip-endpoint/endpoint-core';
+import { DropFirstRelay } from './support/sip-relay';
+
+interface Party {
+  ua: UserAgent;
+  port: number;
+  received: string[];
+  transport: () => UdpTransport;
+}
+
+async function party(name: string, target: () => { address: string; port: number }, options: { transactionTimeoutMs?: number; portFrom?: number } = {}): Promise<Party> {
+  const socket = await bindSipUdp('127.0.0.1', options.portFrom ?? 45100, 45199);
+  const port = socket.address().port;
+  const received: string[] = [];
+  const ua = new UserAgent({
+    uri: UserAgent.makeURI(`sip:${name}@127.0.0.1:${port}`),
+    transportConstructor: UdpTransport,
+    transportOptions: { socket, viaHost: '127.0.0.1', target, transactionTimeoutMs: options.transactionTimeoutMs },
+    viaHost: '127.0.0.1',
+    forceRport: true,
+    contactParams: { transport: 'udp' },
+    logLevel: 'error',
+    delegate: {
+      onMessage: (message: Message) => {
+        received.push(message.request.body);
+        void message.accept();
+      },
+    },
+  });
+  ua.contact.uri.port = port;
+  await ua.start();
+  return { ua, port, received, transport: () => ua.transport as unknown as UdpTransport };
+}
+
+function sendMessage(from: Party, toPort: number, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const messager = new Messager(from.ua, UserAgent.makeURI(`sip:bob@127.0.0.1:${toPort}`)!, body);
+    messager
+      .message({ requestDelegate: { onAccept: (response) => resolve(response.message.statusCode ?? 0), onReject: (response) => resolve(response.message.statusCode ?? 0) } })
+      .catch(reject);
+  });
+}
+
+describe('UdpTransport with sip.js', () => {
+  it('carries a MESSAGE and its 200 between two user agents, with our port in Via and Contact', async () => {
+    const bobPort = { value: 0 };
+    const alice = await party('alice', () => ({ address: '127.0.0.1', port: bobPort.value }));
+    const bob = await party('bob', () => ({ address: '127.0.0.1', port: alice.port }));
+    bobPort.value = bob.port;
+    try {
+      const status = await sendMessage(alice, bob.port, 'hello');
+      expect(status).toBe(200);
+      expect(bob.received).toEqual(['hello']);
+      expect(alice.ua.contact.toString()).toContain(`@127.0.0.1:${alice.port};transport=udp`);
+    } finally {
+      await alice.ua.stop();
+      await bob.ua.stop();
+    }
+  });
+
+  it('retransmits through a network that drops the first copy of every message, and delivers each once', async () => {
+    const relayPort = { value: 0 };
+    const alice = await party('alice', () => ({ address: '127.0.0.1', port: relayPort.value }), { portFrom: 45120 });
+    const bob = await party('bob', () => ({ address: '127.0.0.1', port: relayPort.value }), { portFrom: 45140 });
+    const relay = await DropFirstRelay.open({ address: '127.0.0.1', port: bob.port });
+    relayPort.value = relay.port;
+    try {
+      const started = Date.now();
+      const status = await sendMessage(alice, bob.port, 'through loss');
+      expect(status).toBe(200);
+      // The request was dropped once (resent after T1) and so was the 200 (Bob answers the retransmission again).
+      expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+      expect(bob.received).toEqual(['through loss']);
+      expect(relay.dropped).toBeGreaterThanOrEqual(2);
+    } finally {
+      relay.close();
+      await alice.ua.stop();
+      await bob.ua.stop();
+    }
+  });
+
+  it('ends a request nobody answers with 408 at sip_transaction_timeout', async () => {
+    const alice = await party('alice', () => ({ address: '127.0.0.1', port: 9 }), { transactionTimeoutMs: 1200, portFrom: 45160 });
+    const started = Date.now();
+    const status = await sendMessage(alice, 9, 'nobody');
+    expect(status).toBe(408);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1100);
+    expect(Date.now() - started).toBeLessThan(3000);
+    await alice.ua.stop();
+  });
+});
