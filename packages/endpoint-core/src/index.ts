@@ -2,3 +2,6 @@ export { UdpTransport, bindSipUdp, SipPortError } from './transport/udp-transpor
 export type { UdpTransportOptions } from './transport/udp-transport';
 export { peekSip } from './transport/sip-peek';
 export type { SipPeek } from './transport/sip-peek';
+export { Line, LineStateError } from './line/line';
+export type { LineOptions, LineEvents } from './line/line';
+export type { ConnectionState } from './line/connection-state';

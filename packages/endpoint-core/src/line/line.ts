@@ -1,0 +1,190 @@
+import { EventEmitter } from 'eventemitter3';
+import { Registerer, RegistererState, UserAgent, type LogConnector } from 'sip.js';
+import { resolveServer, SipEndpointError, type AddressResolver, type Connectivity, type EndpointConfig, type ProxyIndex } from '@sip-endpoint/config';
+import { bindSipUdp, UdpTransport } from '../transport/udp-transport';
+import type { ConnectionState } from './connection-state';
+
+/** Options of {@link Line}. @public */
+export interface LineOptions {
+  connectivity: Connectivity;
+  config: EndpointConfig;
+  /** Our address: bound to, and written in Via. */
+  localAddress: string;
+  /** What Contact carries (a host name for an explicit `public_address` name, else the address). */
+  contactHost?: string;
+  /** The User-Agent header. */
+  userAgentString?: string;
+  /** DNS access for the server (SRV, A). */
+  resolver?: AddressResolver;
+  /** First port to try; lines of one endpoint take consecutive ports. @defaultValue `sip_port_min` */
+  firstPort?: number;
+  /** sip.js log messages. */
+  logConnector?: LogConnector;
+  /** Every SIP message sent and received, for logs and tests. */
+  trace?: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => void;
+  /** Retry delays, for tests. @defaultValue { firstRetryMs: 500 } */
+  timing?: { firstRetryMs?: number };
+}
+
+/** Events of a {@link Line}. @public */
+export type LineEvents = {
+  stateChanged: [ConnectionState, ConnectionState];
+};
+
+/** An operation the line's state does not allow. @public */
+export class LineStateError extends SipEndpointError {
+  constructor(message: string) {
+    super('ERR_SIP_INVALID_STATE', message);
+  }
+}
+
+/**
+ * One Connectivity line: a sip.js user agent on its own SIP port, registered with its server per
+ * `proxies.proxy<N>` (digest credentials, `reg_timeout` as Expires, refreshed before expiry),
+ * retried after a failure (first after half a second, then every `reg_interval`; 0 means no new
+ * cycle), or stand-alone when `reg_timeout` is 0.
+ *
+ * @public
+ */
+export class Line extends EventEmitter<LineEvents> {
+  readonly index: number;
+  readonly connectivity: Connectivity;
+  #state: ConnectionState = 'NONE';
+  #reason: string | undefined;
+  #ua: UserAgent | undefined;
+  #registerer: Registerer | undefined;
+  #transport: UdpTransport | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #failures = 0;
+  #stopping = false;
+  readonly #options: LineOptions;
+
+  constructor(options: LineOptions) {
+    super();
+    this.#options = options;
+    this.connectivity = options.connectivity;
+    this.index = options.connectivity.index;
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Why the line is FAILED (the registrar's status line, or the error). */
+  get reason(): string | undefined {
+    return this.#reason;
+  }
+
+  /** The line's sip.js user agent (after `start()`). */
+  get userAgent(): UserAgent | undefined {
+    return this.#ua;
+  }
+
+  /** The local SIP port (after `start()`). */
+  get port(): number | undefined {
+    return this.#transport?.port;
+  }
+
+  /** Starts the user agent and registers (or goes stand-alone). */
+  async start(): Promise<void> {
+    if (this.#state !== 'NONE') throw new LineStateError(`line ${this.index} has already been started (${this.#state})`);
+    const { config, connectivity } = this.#options;
+    if (connectivity.protocol !== 'UDP') {
+      throw new SipEndpointError('ERR_SIP_TRANSPORT_UNSUPPORTED', `line ${this.index}: ${connectivity.protocol} is not available yet; only UDP is`);
+    }
+    const proxy = `proxies.proxy${this.index as ProxyIndex}` as const;
+    const regTimeout = config.get(`${proxy}.reg_timeout`);
+    const bind = config.get('policy.endpoint.sip_port_binding') === 1 ? this.#options.localAddress : this.#options.localAddress.includes(':') ? '::' : '0.0.0.0';
+    const socket = await bindSipUdp(bind, this.#options.firstPort ?? config.get('policy.endpoint.sip_port_min'), config.get('policy.endpoint.sip_port_max'));
+    const port = socket.address().port;
+    const targets = await resolveServer(connectivity.server, 'UDP', { resolver: this.#options.resolver, ipVersions: config.get('policy.endpoint.ip_versions') }).catch(() => []);
+    const target = targets[0] ?? { address: connectivity.host, port: connectivity.port ?? 5060 };
+    const domain = config.get(`${proxy}.domain`) || connectivity.host;
+    const displayName = config.get(`${proxy}.display_name`);
+    const ua = new UserAgent({
+      uri: UserAgent.makeURI(`sip:${connectivity.user}@${domain}`),
+      transportConstructor: UdpTransport,
+      transportOptions: { socket, viaHost: this.#options.localAddress, target: { address: target.address, port: target.port }, transactionTimeoutMs: config.get('policy.endpoint.sip_transaction_timeout'), ...(this.#options.trace ? { trace: this.#options.trace } : {}) },
+      viaHost: this.#options.contactHost ?? this.#options.localAddress,
+      forceRport: true,
+      contactName: connectivity.user,
+      contactParams: { transport: 'udp' },
+      authorizationUsername: connectivity.user,
+      authorizationPassword: config.get(`${proxy}.password`),
+      ...(displayName ? { displayName } : {}),
+      ...(this.#options.userAgentString ? { userAgentString: this.#options.userAgentString } : {}),
+      logBuiltinEnabled: false,
+      ...(this.#options.logConnector ? { logConnector: this.#options.logConnector } : {}),
+    });
+    ua.contact.uri.port = port;
+    this.#ua = ua;
+    this.#transport = ua.transport as unknown as UdpTransport;
+    await ua.start();
+    if (regTimeout === 0) {
+      this.#transition('STANDALONE');
+      return;
+    }
+    this.#registerer = new Registerer(ua, { expires: regTimeout });
+    this.#registerer.stateChange.addListener((state) => {
+      // A refresh that failed leaves sip.js Unregistered while we think we are READY.
+      if (state === RegistererState.Unregistered && this.#state === 'READY' && !this.#stopping) this.#failed('registration refresh failed');
+    });
+    this.#register();
+  }
+
+  /** Unregisters (when registered), stops the user agent and frees the port. Calling it twice is harmless. */
+  async stop(): Promise<void> {
+    if (this.#stopping || this.#state === 'SHUTDOWN') return;
+    this.#stopping = true;
+    if (this.#retry) clearTimeout(this.#retry);
+    const registerer = this.#registerer;
+    if (registerer && registerer.state === RegistererState.Registered) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        registerer
+          .unregister({ requestDelegate: { onAccept: () => resolve(), onReject: () => resolve() } })
+          .catch(() => resolve())
+          .finally(() => clearTimeout(timer));
+      });
+    }
+    await this.#ua?.stop().catch(() => undefined);
+    await (this.#transport?.dispose() ?? Promise.resolve());
+    this.#transition('SHUTDOWN');
+  }
+
+  #register(): void {
+    const registerer = this.#registerer;
+    if (!registerer || this.#stopping) return;
+    this.#transition('TRYING');
+    registerer
+      .register({
+        requestDelegate: {
+          onAccept: () => {
+            this.#failures = 0;
+            this.#reason = undefined;
+            this.#transition('READY');
+          },
+          onReject: (response) => this.#failed(`${response.message.statusCode ?? 0} ${response.message.reasonPhrase ?? ''}`.trim()),
+        },
+      })
+      .catch((error: Error) => this.#failed(error.message));
+  }
+
+  #failed(reason: string): void {
+    if (this.#stopping) return;
+    this.#reason = reason;
+    this.#transition('FAILED');
+    const interval = this.#options.config.get(`proxies.proxy${this.index as ProxyIndex}.reg_interval`);
+    if (interval === 0) return; // no new registration cycle
+    const delay = this.#failures++ === 0 ? (this.#options.timing?.firstRetryMs ?? 500) : interval * 1000;
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = setTimeout(() => this.#register(), delay);
+  }
+
+  #transition(state: ConnectionState): void {
+    const previous = this.#state;
+    if (previous === state) return;
+    this.#state = state;
+    this.emit('stateChanged', state, previous);
+  }
+}

@@ -1,0 +1,100 @@
+import { EndpointConfig } from '@sip-endpoint/config';
+import { Line, type ConnectionState } from '@sip-endpoint/endpoint-core';
+import { Kamailio, kamailioAvailable } from './support/kamailio';
+
+const describeIf = kamailioAvailable() ? describe : describe.skip;
+
+function lineFor(server: string, settings: Record<string, string> = {}, user = '5320', trace?: (direction: 'out' | 'in', message: string) => void): Line {
+  const config = EndpointConfig.defaults().with({ 'user:0': user, 'server:0': server, 'proxies.proxy0.reg_timeout': '60', 'proxies.proxy0.password': 'secret', 'proxies.proxy0.reg_interval': '1', 'policy.endpoint.sip_port_min': '45300', 'policy.endpoint.sip_port_max': '45399', ...settings });
+  return new Line({ connectivity: config.connectivities[0]!, config, localAddress: '127.0.0.1', timing: { firstRetryMs: 300 }, ...(trace ? { trace } : {}) });
+}
+
+function states(line: Line): ConnectionState[] {
+  const seen: ConnectionState[] = [];
+  line.on('stateChanged', (state) => seen.push(state));
+  return seen;
+}
+
+async function until(line: Line, state: ConnectionState, ms = 5000): Promise<void> {
+  if (line.state === state) return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`line stayed ${line.state} (${line.reason ?? ''}), never ${state}`)), ms);
+    line.on('stateChanged', (now) => {
+      if (now === state) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
+  let kamailio: Kamailio;
+  beforeAll(async () => {
+    kamailio = await Kamailio.start(45290);
+  });
+  afterAll(async () => {
+    await kamailio.stop();
+  });
+
+  it('registers: TRYING then READY, and unregisters on stop: SHUTDOWN', async () => {
+    const line = lineFor('127.0.0.1:45290');
+    const seen = states(line);
+    await line.start();
+    await until(line, 'READY');
+    await line.stop();
+    await line.stop();
+    expect(seen).toEqual(['TRYING', 'READY', 'SHUTDOWN']);
+  });
+
+  it('refreshes the registration before it expires', async () => {
+    const accepted: string[] = [];
+    const line = lineFor('127.0.0.1:45290', { 'proxies.proxy0.reg_timeout': '3' }, '5321', (direction, message) => {
+      if (direction === 'in' && /^SIP\/2\.0 200/.test(message) && /CSeq:\s*\d+ REGISTER/i.test(message)) accepted.push(/Contact:[^\r]*expires=(\d+)/i.exec(message)?.[1] ?? '?');
+    });
+    const seen = states(line);
+    await line.start();
+    await until(line, 'READY');
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+    expect(line.state).toBe('READY');
+    expect(seen).toEqual(['TRYING', 'READY']);
+    // Registered with Expires 3, then refreshed at least once within 4.5 s.
+    expect(accepted.length).toBeGreaterThanOrEqual(2);
+    expect(accepted[0]).toBe('3');
+    await line.stop();
+  });
+
+  it('a wrong password gives FAILED with the registrar\'s reason', async () => {
+    const line = lineFor('127.0.0.1:45290', { 'proxies.proxy0.password': 'wrong', 'proxies.proxy0.reg_interval': '0' });
+    await line.start();
+    await until(line, 'FAILED');
+    expect(line.reason).toMatch(/^(401|403)/);
+    await line.stop();
+  });
+
+  it('stays stand-alone with reg_timeout 0: no REGISTER', async () => {
+    const line = lineFor('127.0.0.1:45290', { 'proxies.proxy0.reg_timeout': '0' });
+    await line.start();
+    expect(line.state).toBe('STANDALONE');
+    await line.stop();
+  });
+});
+
+describeIf('a line whose registrar is down, then up', () => {
+  it('goes FAILED and TRYING while the registrar is down, then READY once it is up', async () => {
+    const line = lineFor('127.0.0.1:45291', { 'policy.endpoint.sip_transaction_timeout': '800' });
+    const seen = states(line);
+    await line.start();
+    await until(line, 'FAILED');
+    expect(line.reason).toMatch(/^408/);
+    const kamailio = await Kamailio.start(45291);
+    try {
+      await until(line, 'READY', 6000);
+      expect(seen.slice(0, 3)).toEqual(['TRYING', 'FAILED', 'TRYING']);
+      expect(seen.at(-1)).toBe('READY');
+    } finally {
+      await line.stop();
+      await kamailio.stop();
+    }
+  }, 15000);
+});

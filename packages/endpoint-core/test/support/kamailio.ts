@@ -1,0 +1,111 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Whether Kamailio is installed; under CI=true a missing peer must fail, so this says yes there. */
+export function kamailioAvailable(): boolean {
+  return process.env['CI'] === 'true' || spawnSync('sh', ['-c', 'command -v kamailio']).status === 0;
+}
+
+/**
+ * A Kamailio registrar on 127.0.0.1 (UDP and TCP on one port) with digest authentication: every
+ * user's password is `password`. Started and stopped by the tests.
+ */
+export class Kamailio {
+  readonly #child: ChildProcess;
+  readonly port: number;
+  #output = '';
+
+  private constructor(child: ChildProcess, port: number) {
+    this.#child = child;
+    this.port = port;
+    child.stdout?.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
+  }
+
+  get output(): string {
+    return this.#output;
+  }
+
+  static async start(port: number, password = 'secret'): Promise<Kamailio> {
+    const dir = mkdtempSync(join(tmpdir(), 'sep-kamailio-'));
+    const config = `#!KAMAILIO
+debug=1
+log_stderror=yes
+children=2
+tcp_children=2
+auto_aliases=no
+listen=udp:127.0.0.1:${port}
+listen=tcp:127.0.0.1:${port}
+mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "auth.so"
+loadmodule "xlog.so"
+modparam("usrloc", "db_mode", 0)
+modparam("registrar", "min_expires", 2)
+modparam("registrar", "max_expires", 3600)
+
+request_route {
+  if (!mf_process_maxfwd_header("10")) {
+    sl_send_reply("483", "Too Many Hops");
+    exit;
+  }
+  if (is_method("REGISTER")) {
+    if (!pv_auth_check("$fd", "${password}", "0", "1")) {
+      auth_challenge("$fd", "0");
+      exit;
+    }
+    if (!save("location")) sl_reply_error();
+    exit;
+  }
+  if (is_method("OPTIONS") && $rU == $null) {
+    sl_send_reply("200", "OK");
+    exit;
+  }
+  if (!lookup("location")) {
+    sl_send_reply("404", "Not Found");
+    exit;
+  }
+  t_relay();
+}
+`;
+    const file = join(dir, 'kamailio.cfg');
+    writeFileSync(file, config);
+    const check = spawnSync('kamailio', ['-c', '-f', file]);
+    if (check.status !== 0) throw new Error(`kamailio rejects its configuration:\n${check.stderr.toString()}`);
+    const child = spawn('kamailio', ['-f', file, '-DD', '-E', '-m', '32', '-M', '8', '-w', dir, '-P', join(dir, 'kamailio.pid')], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const kamailio = new Kamailio(child, port);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, 700);
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new Error(`kamailio could not start: ${error.message} (the README's test command installs it)`));
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`kamailio exited with ${code}:\n${kamailio.output}`));
+      });
+    });
+    return kamailio;
+  }
+
+  /** Stops Kamailio and its children. */
+  async stop(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.pid === undefined) return;
+    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
+    try {
+      process.kill(-this.#child.pid, 'SIGKILL');
+    } catch {
+      this.#child.kill('SIGKILL');
+    }
+    await exited;
+  }
+}
