@@ -31,7 +31,7 @@ describe('G.711', () => {
     it.each([
       ['u-law', muLawEncode, muLawDecode],
       ['a-law', aLawEncode, aLawDecode],
-    ] as const)('%s bytes are the same as sox writes, and decode to the same samples', (encoding, encode, decode) => {
+    ] as const)('%s bytes match what sox writes but for rounding at level boundaries, and decode to the same samples', (encoding, encode, decode) => {
       const dir = mkdtempSync(join(tmpdir(), 'sep-g711-'));
       const input = tone(8000, 700, 0.25, -3);
       writeFileSync(join(dir, 'in.raw'), Buffer.from(input.buffer));
@@ -39,14 +39,28 @@ describe('G.711', () => {
         const result = spawnSync('sox', args);
         if (result.status !== 0) throw new Error(`sox failed: ${result.stderr.toString()}`);
       };
-      run(['-t', 'raw', '-r', '8000', '-e', 'signed', '-b', '16', '-c', '1', join(dir, 'in.raw'), '-t', 'raw', '-e', encoding, '-b', '8', join(dir, 'sox.g711')]);
+      // -D: no dither, or sox would move samples at random before encoding.
+      run(['-D', '-t', 'raw', '-r', '8000', '-e', 'signed', '-b', '16', '-c', '1', join(dir, 'in.raw'), '-t', 'raw', '-e', encoding, '-b', '8', join(dir, 'sox.g711')]);
       const soxBytes = new Uint8Array(readFileSync(join(dir, 'sox.g711')));
       const ours = new Uint8Array(input.length);
       encode(input, ours);
+      // sox rounds to the nearest level, the ITU-T reference (and we) truncate: where the two
+      // differ, the levels chosen are neighbours.
+      const level = (code: number): number => {
+        const out = new Int16Array(1);
+        decode(Uint8Array.of(code), out);
+        return out[0]!;
+      };
       let different = 0;
-      for (let i = 0; i < ours.length; i++) if (Math.abs(ours[i]! - soxBytes[i]!) > 0) different++;
-      expect(different).toBeLessThanOrEqual(input.length * 0.01); // rounding at code boundaries only
-      run(['-t', 'raw', '-r', '8000', '-e', encoding, '-b', '8', '-c', '1', join(dir, 'sox.g711'), '-t', 'raw', '-e', 'signed', '-b', '16', join(dir, 'sox.raw')]);
+      for (let i = 0; i < ours.length; i++) {
+        if (ours[i] === soxBytes[i]) continue;
+        different++;
+        const a = level(ours[i]!);
+        const b = level(soxBytes[i]!);
+        expect(Math.abs(a - b)).toBeLessThanOrEqual(Math.max(16, Math.abs(a) * 0.07));
+      }
+      expect(different).toBeLessThanOrEqual(input.length * 0.05);
+      run(['-D', '-t', 'raw', '-r', '8000', '-e', encoding, '-b', '8', '-c', '1', join(dir, 'sox.g711'), '-t', 'raw', '-e', 'signed', '-b', '16', join(dir, 'sox.raw')]);
       const soxDecoded = new Int16Array(new Uint8Array(readFileSync(join(dir, 'sox.raw'))).buffer);
       const ourDecoded = new Int16Array(soxBytes.length);
       decode(soxBytes, ourDecoded);
