@@ -77,8 +77,8 @@ interface Slot {
  * @remarks
  * Packets are kept by sequence number (reordering and duplicates handled); late packets are
  * dropped. The target delay follows the spread of recent arrival delays (the 95th percentile of
- * the delay above the fastest packet of the last 128, plus one frame), within the configured
- * bounds. Playout starts, and starts again after the buffer ran dry, once the target is buffered.
+ * the delay above the fastest packet of the last 128, plus one frame and 10 ms, in whole frames),
+ * within the configured bounds. Playout starts, and starts again after the buffer ran dry, once the target is buffered.
  * A buffer that holds clearly more than its target for a while drops a frame: that absorbs clock
  * drift and delay spikes that have passed. A new SSRC starts the stream afresh. Payloads are
  * copied into preallocated slots: `push` and `pop` allocate nothing.
@@ -307,9 +307,11 @@ export class JitterBuffer {
       view.sort();
       spread = view[Math.min(n - 1, Math.floor(n * 0.95))]! - view[0]!;
     }
-    const targetMs = Math.min(this.#maxDelayMs, Math.max(this.#minDelayMs, spread + this.#frameMs));
+    // One frame plus the spread plus 10 ms of margin, in whole frames: a packet a fraction of a
+    // millisecond behind its playout tick must not make the buffer run dry.
+    const targetMs = Math.min(this.#maxDelayMs, Math.max(this.#minDelayMs, spread + this.#frameMs + 10));
     this.#stats.targetDelayMs = targetMs;
-    return Math.max(1, Math.round(targetMs / this.#frameMs));
+    return Math.max(1, Math.ceil(targetMs / this.#frameMs - 1e-9));
   }
 
   #bufferedFrames(): number {
