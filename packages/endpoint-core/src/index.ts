@@ -5,3 +5,5 @@ export type { SipPeek } from './transport/sip-peek';
 export { Line, LineStateError } from './line/line';
 export type { LineOptions, LineEvents } from './line/line';
 export type { ConnectionState } from './line/connection-state';
+export { MediaSessionDescriptionHandler, mediaSessionDescriptionHandlerFactory } from './media/media-session-description-handler';
+export type { MediaContext, MediaDescriptionOptions } from './media/media-session-description-handler';
