@@ -1,4 +1,4 @@
-import { Invitation, Inviter, SessionState, UserAgent, type Session } from 'sip.js';
+import { type Invitation, Inviter, SessionState, UserAgent, type Session } from 'sip.js';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { PortAllocator, VirtualAudioProvider, type AudioStream } from '@sip-endpoint/media';
 import { bindSipUdp, mediaSessionDescriptionHandlerFactory, UdpTransport, type MediaSessionDescriptionHandler } from '@sip-endpoint/endpoint-core';
