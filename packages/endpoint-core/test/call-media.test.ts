@@ -2,7 +2,7 @@ import { type Invitation, Inviter, SessionState, UserAgent, type Session } from 
 import { EndpointConfig } from '@sip-endpoint/config';
 import { PortAllocator, VirtualAudioProvider, type AudioStream } from '@sip-endpoint/media';
 import { bindSipUdp, mediaSessionDescriptionHandlerFactory, UdpTransport, type MediaSessionDescriptionHandler } from '@sip-endpoint/endpoint-core';
-import { concat, dominantFrequency } from './support/tone';
+import { concatSamples as concat, dominantFrequency } from '@sip-endpoint/media';
 
 const ports = new PortAllocator(45500, 45599);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -40,3 +40,4 @@ export type { NegotiatedAudio, NegotiationOptions } from './sdp/negotiation';
 export { SdpError } from './sdp/sdp-error';
 export { TonePlayer, Ringer } from './ringing/tone-player';
 export type { TonePlayOptions, TonePlayerEvents, RingerEvents } from './ringing/tone-player';
+export { powerAt, dominantFrequency, sineSnrDb, rms, concatSamples } from './audio/signal-analysis';
