@@ -7,3 +7,6 @@ export type { LineOptions, LineEvents } from './line/line';
 export type { ConnectionState } from './line/connection-state';
 export { MediaSessionDescriptionHandler, mediaSessionDescriptionHandlerFactory } from './media/media-session-description-handler';
 export type { MediaContext, MediaDescriptionOptions } from './media/media-session-description-handler';
+export { TcpTransport, listenSipTcp } from './transport/tcp-transport';
+export type { TcpTransportOptions } from './transport/tcp-transport';
+export { SipStreamFramer } from './transport/sip-stream-framer';

@@ -80,6 +80,37 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
   });
 });
 
+describeIf('a line registering with Kamailio over TCP', () => {
+  let kamailio: Kamailio;
+  beforeAll(async () => {
+    kamailio = await Kamailio.start(45292);
+  });
+  afterAll(async () => {
+    await kamailio.stop();
+  });
+
+  it('registers over TCP from a client port in tcp_port_min..tcp_port_max, with transport=tcp in Contact', async () => {
+    const sent: string[] = [];
+    const config = EndpointConfig.defaults().with({
+      'user:0': '5330',
+      'server:0': '127.0.0.1:45292',
+      'protocol:0': 'TCP',
+      'proxies.proxy0.reg_timeout': '60',
+      'proxies.proxy0.password': 'secret',
+      'policy.endpoint.sip_port_min': '45300',
+      'policy.endpoint.sip_port_max': '45399',
+      'policy.endpoint.tcp_port_min': '45800',
+      'policy.endpoint.tcp_port_max': '45899',
+    });
+    const line = new Line({ connectivity: config.connectivities[0]!, config, localAddress: '127.0.0.1', trace: (direction, message, remote) => direction === 'out' && sent.push(`${remote.port} ${message.split('\r\n').find((l) => l.startsWith('Contact')) ?? ''}`) });
+    await line.start();
+    await until(line, 'READY');
+    expect(sent[0]).toMatch(/^45292 Contact: <sip:5330@127\.0\.0\.1:\d+;transport=tcp>/);
+    await line.stop();
+    expect(line.state).toBe('SHUTDOWN');
+  });
+});
+
 describeIf('a line whose registrar is down, then up', () => {
   it('goes FAILED and TRYING while the registrar is down, then READY once it is up', async () => {
     const line = lineFor('127.0.0.1:45291', { 'policy.endpoint.sip_transaction_timeout': '800' });

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { Registerer, RegistererState, UserAgent, type LogConnector } from 'sip.js';
 import { resolveServer, SipEndpointError, type AddressResolver, type Connectivity, type EndpointConfig, type ProxyIndex } from '@sip-endpoint/config';
+import { listenSipTcp, TcpTransport } from '../transport/tcp-transport';
 import { bindSipUdp, UdpTransport } from '../transport/udp-transport';
 import type { ConnectionState } from './connection-state';
 
@@ -53,7 +54,8 @@ export class Line extends EventEmitter<LineEvents> {
   #reason: string | undefined;
   #ua: UserAgent | undefined;
   #registerer: Registerer | undefined;
-  #transport: UdpTransport | undefined;
+  #transport: UdpTransport | TcpTransport | undefined;
+  #port: number | undefined;
   #retry: NodeJS.Timeout | undefined;
   #failures = 0;
   #stopping = false;
@@ -82,33 +84,53 @@ export class Line extends EventEmitter<LineEvents> {
 
   /** The local SIP port (after `start()`). */
   get port(): number | undefined {
-    return this.#transport?.port;
+    return this.#port;
   }
 
   /** Starts the user agent and registers (or goes stand-alone). */
   async start(): Promise<void> {
     if (this.#state !== 'NONE') throw new LineStateError(`line ${this.index} has already been started (${this.#state})`);
     const { config, connectivity } = this.#options;
-    if (connectivity.protocol !== 'UDP') {
-      throw new SipEndpointError('ERR_SIP_TRANSPORT_UNSUPPORTED', `line ${this.index}: ${connectivity.protocol} is not available yet; only UDP is`);
+    if (connectivity.protocol !== 'UDP' && connectivity.protocol !== 'TCP') {
+      throw new SipEndpointError('ERR_SIP_TRANSPORT_UNSUPPORTED', `line ${this.index}: ${connectivity.protocol} is not available yet; UDP and TCP are`);
     }
+    const tcp = connectivity.protocol === 'TCP';
     const proxy = `proxies.proxy${this.index as ProxyIndex}` as const;
     const regTimeout = config.get(`${proxy}.reg_timeout`);
     const bind = config.get('policy.endpoint.sip_port_binding') === 1 ? this.#options.localAddress : this.#options.localAddress.includes(':') ? '::' : '0.0.0.0';
-    const socket = await bindSipUdp(bind, this.#options.firstPort ?? config.get('policy.endpoint.sip_port_min'), config.get('policy.endpoint.sip_port_max'));
-    const port = socket.address().port;
-    const targets = await resolveServer(connectivity.server, 'UDP', { resolver: this.#options.resolver, ipVersions: config.get('policy.endpoint.ip_versions') }).catch(() => []);
+    const firstPort = this.#options.firstPort ?? config.get('policy.endpoint.sip_port_min');
+    const lastPort = config.get('policy.endpoint.sip_port_max');
+    const targets = await resolveServer(connectivity.server, connectivity.protocol, { resolver: this.#options.resolver, ipVersions: config.get('policy.endpoint.ip_versions') }).catch(() => []);
     const target = targets[0] ?? { address: connectivity.host, port: connectivity.port ?? 5060 };
     const domain = config.get(`${proxy}.domain`) || connectivity.host;
     const displayName = config.get(`${proxy}.display_name`);
+    const common = {
+      viaHost: this.#options.localAddress,
+      target: { address: target.address, port: target.port },
+      transactionTimeoutMs: config.get('policy.endpoint.sip_transaction_timeout'),
+      ...(this.#options.trace ? { trace: this.#options.trace } : {}),
+    };
+    let port: number;
+    let transport: { constructor: typeof UdpTransport | typeof TcpTransport; options: object };
+    if (tcp) {
+      const server = await listenSipTcp(bind, firstPort, lastPort);
+      port = (server.address() as { port: number }).port;
+      const tcpMin = config.get('policy.endpoint.tcp_port_min');
+      const tcpMax = config.get('policy.endpoint.tcp_port_max');
+      transport = { constructor: TcpTransport, options: { ...common, server, ...(tcpMin > 0 ? { localPortRange: { min: tcpMin, max: tcpMax } } : {}) } };
+    } else {
+      const socket = await bindSipUdp(bind, firstPort, lastPort);
+      port = socket.address().port;
+      transport = { constructor: UdpTransport, options: { ...common, socket } };
+    }
     const ua = new UserAgent({
       uri: UserAgent.makeURI(`sip:${connectivity.user}@${domain}`),
-      transportConstructor: UdpTransport,
-      transportOptions: { socket, viaHost: this.#options.localAddress, target: { address: target.address, port: target.port }, transactionTimeoutMs: config.get('policy.endpoint.sip_transaction_timeout'), ...(this.#options.trace ? { trace: this.#options.trace } : {}) },
+      transportConstructor: transport.constructor,
+      transportOptions: transport.options,
       viaHost: this.#options.contactHost ?? this.#options.localAddress,
       forceRport: true,
       contactName: connectivity.user,
-      contactParams: { transport: 'udp' },
+      contactParams: { transport: tcp ? 'tcp' : 'udp' },
       authorizationUsername: connectivity.user,
       authorizationPassword: config.get(`${proxy}.password`),
       ...(displayName ? { displayName } : {}),
@@ -118,7 +140,8 @@ export class Line extends EventEmitter<LineEvents> {
     });
     ua.contact.uri.port = port;
     this.#ua = ua;
-    this.#transport = ua.transport as unknown as UdpTransport;
+    this.#port = port;
+    this.#transport = ua.transport as unknown as UdpTransport | TcpTransport;
     await ua.start();
     if (regTimeout === 0) {
       this.#transition('STANDALONE');

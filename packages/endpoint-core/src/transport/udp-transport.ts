@@ -1,7 +1,8 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
 import { SipEndpointError } from '@sip-endpoint/config';
-import { peekSip, replaceSentBy, setTopViaSentBy, type SipPeek } from './sip-peek';
+import { peekSip, setTopViaSentBy, type SipPeek } from './sip-peek';
+import { formatHost, stripBrackets, timeoutResponse } from './timeout-response';
 
 /** Options of {@link UdpTransport}, passed by sip.js as `transportOptions`. @public */
 export interface UdpTransportOptions {
@@ -247,14 +248,7 @@ export class UdpTransport implements Transport {
     const record = this.#clients.get(key);
     if (!record) return;
     this.#stopClient(key);
-    const request = record.message;
-    const headers = request.slice(request.indexOf('\r\n') + 2, record.peek.headerEnd);
-    // The headers a response copies from its request (RFC 3261 8.2.6.2); our Via as sip.js wrote it.
-    const keep = headers
-      .split('\r\n')
-      .filter((line) => /^(via|v|from|f|to|t|call-id|i|cseq)\s*:/i.test(line))
-      .map((line) => (/^(via|v)\s*:/i.test(line) ? replaceSentBy(line, formatHost(this.#options.viaHost)) : line));
-    const timeout = ['SIP/2.0 408 Request Timeout', ...keep, 'Content-Length: 0', '', ''].join('\r\n');
+    const timeout = timeoutResponse(record.message, record.peek, this.#options.viaHost);
     this.onMessage?.(timeout);
   }
 
@@ -342,14 +336,6 @@ export class UdpTransport implements Transport {
     this.#state = state;
     this.#stateChange.emit(state);
   }
-}
-
-function stripBrackets(host: string): string {
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-}
-
-function formatHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 /** Adds `received` (when the source address differs) and fills an empty `rport` in the top Via. */

@@ -1,0 +1,74 @@
+import { Messager, UserAgent, type Message } from 'sip.js';
+import { listenSipTcp, SipStreamFramer, TcpTransport } from '@sip-endpoint/endpoint-core';
+
+describe('SipStreamFramer', () => {
+  const message = (body: string) => `MESSAGE sip:b@h SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nl: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+
+  it('cuts messages by their Content-Length in bytes, across chunks and several per chunk', () => {
+    const out: string[] = [];
+    const framer = new SipStreamFramer((m) => out.push(m));
+    const stream = Buffer.from(message('héllo wörld') + message('') + message('x'.repeat(3000)));
+    for (let i = 0; i < stream.length; i += 7) framer.push(stream.subarray(i, i + 7));
+    expect(out.map((m) => m.split('\r\n\r\n')[1])).toEqual(['héllo wörld', '', 'x'.repeat(3000)]);
+  });
+
+  it('reports a double-CRLF keep-alive as a ping and skips it', () => {
+    const out: string[] = [];
+    let pings = 0;
+    const framer = new SipStreamFramer((m) => out.push(m), () => pings++);
+    framer.push(Buffer.from(`\r\n\r\n${message('a')}\r\n\r\n`));
+    expect([out.length, pings]).toEqual([1, 2]);
+  });
+
+  it('refuses a message without Content-Length, and one above the size limit', () => {
+    expect(() => new SipStreamFramer(() => undefined).push(Buffer.from('OPTIONS sip:a SIP/2.0\r\nVia: x\r\n\r\n'))).toThrow(RangeError);
+    expect(() => new SipStreamFramer(() => undefined, undefined, 100).push(Buffer.from(message('y'.repeat(200))))).toThrow(RangeError);
+  });
+});
+
+describe('TcpTransport with sip.js', () => {
+  async function party(name: string, target: () => { address: string; port: number }) {
+    const server = await listenSipTcp('127.0.0.1', 45600, 45699);
+    const port = (server.address() as { port: number }).port;
+    const received: string[] = [];
+    const ua = new UserAgent({
+      uri: UserAgent.makeURI(`sip:${name}@127.0.0.1:${port};transport=tcp`),
+      transportConstructor: TcpTransport,
+      transportOptions: { server, viaHost: '127.0.0.1', target, localAddress: '127.0.0.1', localPortRange: { min: 45700, max: 45799 } },
+      viaHost: '127.0.0.1',
+      contactParams: { transport: 'tcp' },
+      logBuiltinEnabled: false,
+      delegate: {
+        onMessage: (message: Message) => {
+          received.push(message.request.body);
+          void message.accept();
+        },
+      },
+    });
+    ua.contact.uri.port = port;
+    await ua.start();
+    return { ua, port, received };
+  }
+
+  it('carries a MESSAGE larger than any UDP datagram should be, and its 200 back on the same connection', async () => {
+    const bobPort = { value: 0 };
+    const alice = await party('alice', () => ({ address: '127.0.0.1', port: bobPort.value }));
+    const bob = await party('bob', () => ({ address: '127.0.0.1', port: alice.port }));
+    bobPort.value = bob.port;
+    const outgoing: string[] = [];
+    try {
+      const body = 'ünïcode '.repeat(400);
+      const status = await new Promise<number>((resolve) => {
+        void new Messager(alice.ua, UserAgent.makeURI(`sip:bob@127.0.0.1:${bob.port};transport=tcp`)!, body).message({
+          requestDelegate: { onAccept: (r) => resolve(r.message.statusCode ?? 0), onReject: (r) => resolve(r.message.statusCode ?? 0) },
+        });
+      });
+      expect(status).toBe(200);
+      expect(bob.received).toEqual([body]);
+      void outgoing;
+    } finally {
+      await alice.ua.stop();
+      await bob.ua.stop();
+    }
+  });
+});
