@@ -10,3 +10,7 @@ export type { MediaContext, MediaDescriptionOptions } from './media/media-sessio
 export { TcpTransport, listenSipTcp } from './transport/tcp-transport';
 export type { TcpTransportOptions } from './transport/tcp-transport';
 export { SipStreamFramer } from './transport/sip-stream-framer';
+export { Endpoint, CallRefusedError } from './endpoint';
+export type { EndpointOptions, EndpointEvents, SessionModel } from './endpoint';
+export { Call, InvalidStateError } from './call/call';
+export type { CallInfo, CallEvents } from './call/call';

@@ -26,8 +26,8 @@ export type DtmfSendMethod = 'rfc4733' | 'inband';
 /** A digit the stream received. @public */
 export interface DtmfEvent {
   digit: DtmfDigit;
-  /** `rfc4733`: telephone-event packets; `inband`: detected in the audio. */
-  source: 'rfc4733' | 'inband';
+  /** `rfc4733`: telephone-event packets; `inband`: detected in the audio; `info`: a SIP INFO (reported by the endpoint). */
+  source: 'rfc4733' | 'inband' | 'info';
   /** Duration in ms (rfc4733 only). */
   durationMs?: number;
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { Registerer, RegistererState, UserAgent, type LogConnector } from 'sip.js';
+import { Registerer, RegistererState, UserAgent, type LogConnector, type UserAgentOptions } from 'sip.js';
 import { resolveServer, SipEndpointError, type AddressResolver, type Connectivity, type EndpointConfig, type ProxyIndex } from '@sip-endpoint/config';
 import { listenSipTcp, TcpTransport } from '../transport/tcp-transport';
 import { bindSipUdp, UdpTransport } from '../transport/udp-transport';
@@ -23,6 +23,8 @@ export interface LineOptions {
   logConnector?: LogConnector;
   /** Every SIP message sent and received, for logs and tests. */
   trace?: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => void;
+  /** More sip.js options: the session description handler factory, the delegate for INVITEs. */
+  userAgentOptions?: Pick<UserAgentOptions, 'sessionDescriptionHandlerFactory' | 'delegate'>;
   /** Retry delays, for tests. @defaultValue { firstRetryMs: 500 } */
   timing?: { firstRetryMs?: number };
 }
@@ -106,7 +108,8 @@ export class Line extends EventEmitter<LineEvents> {
     const displayName = config.get(`${proxy}.display_name`);
     const common = {
       viaHost: this.#options.localAddress,
-      target: { address: target.address, port: target.port },
+      // Stand-alone (reg_timeout 0): no proxy; requests go where their Request-URI says.
+      target: regTimeout === 0 && !tcp ? undefined : { address: target.address, port: target.port },
       transactionTimeoutMs: config.get('policy.endpoint.sip_transaction_timeout'),
       ...(this.#options.trace ? { trace: this.#options.trace } : {}),
     };
@@ -136,6 +139,7 @@ export class Line extends EventEmitter<LineEvents> {
       ...(displayName ? { displayName } : {}),
       ...(this.#options.userAgentString ? { userAgentString: this.#options.userAgentString } : {}),
       logBuiltinEnabled: false,
+      ...this.#options.userAgentOptions,
       ...(this.#options.logConnector ? { logConnector: this.#options.logConnector } : {}),
     });
     ua.contact.uri.port = port;

@@ -112,3 +112,14 @@ export function setTopViaSentBy(message: string, peek: SipPeek, sentBy: string):
   const at = message.indexOf(line);
   return at < 0 ? message : message.slice(0, at) + replaceSentBy(line, sentBy) + message.slice(at + line.length);
 }
+
+/**
+ * Where a request goes when there is no proxy (stand-alone): the host and port of its Request-URI
+ * (RFC 3263 without DNS: an IP address or a host name, default port 5060, 5061 for sips).
+ */
+export function requestUriTarget(message: string): { address: string; port: number } | undefined {
+  const match = /^[A-Za-z]+ (sips?):(?:[^@\s]*@)?(\[[^\]]+\]|[^:;?\s>]+)(?::(\d+))?/.exec(message);
+  if (!match) return undefined;
+  const host = match[2]!.startsWith('[') ? match[2]!.slice(1, -1) : match[2]!;
+  return { address: host, port: match[3] !== undefined ? Number(match[3]) : match[1] === 'sips' ? 5061 : 5060 };
+}

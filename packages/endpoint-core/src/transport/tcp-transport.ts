@@ -11,8 +11,8 @@ export interface TcpTransportOptions {
   viaHost: string;
   /** A listening server for connections the far end opens to us (see {@link listenSipTcp}). */
   server?: Server;
-  /** Where requests go, or a function giving it (read at every request). */
-  target: { address: string; port: number } | (() => { address: string; port: number });
+  /** Where requests go, or a function giving it (read at every request). Required for TCP. */
+  target: { address: string; port: number } | (() => { address: string; port: number }) | undefined;
   /** Local address of the connections we open. */
   localAddress?: string;
   /** `tcp_port_min`..`tcp_port_max` for the connections we open; absent: ephemeral ports. */
@@ -154,7 +154,9 @@ export class TcpTransport implements Transport {
 
   #target(): { address: string; port: number } {
     const target = this.#options.target;
-    return typeof target === 'function' ? target() : target;
+    const fixed = typeof target === 'function' ? target() : target;
+    if (!fixed) throw new SipEndpointError('ERR_SIP_TRANSPORT_UNSUPPORTED', 'SIP over TCP needs a server: stand-alone lines use UDP');
+    return fixed;
   }
 
   /** Our connection to the target, opened (again) when needed. */

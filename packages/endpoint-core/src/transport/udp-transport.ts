@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
 import { SipEndpointError } from '@sip-endpoint/config';
-import { peekSip, setTopViaSentBy, type SipPeek } from './sip-peek';
+import { peekSip, requestUriTarget, setTopViaSentBy, type SipPeek } from './sip-peek';
 import { formatHost, stripBrackets, timeoutResponse } from './timeout-response';
 
 /** Options of {@link UdpTransport}, passed by sip.js as `transportOptions`. @public */
@@ -14,7 +14,7 @@ export interface UdpTransportOptions {
    * Where requests go: the registrar / outbound proxy of the line, or a function giving it (read at
    * every request, so that failover can move it).
    */
-  target: { address: string; port: number } | (() => { address: string; port: number });
+  target: { address: string; port: number } | (() => { address: string; port: number }) | undefined;
   /** RFC 3261 T1. @defaultValue 500 */
   t1Ms?: number;
   /** RFC 3261 T2. @defaultValue 4000 */
@@ -142,9 +142,13 @@ export class UdpTransport implements Transport {
     this.#options.target = { address, port };
   }
 
-  #target(): { address: string; port: number } {
+  /** The line's target; without one (stand-alone), the request's own Request-URI. */
+  #target(request: string): { address: string; port: number } {
     const target = this.#options.target;
-    return typeof target === 'function' ? target() : target;
+    const fixed = typeof target === 'function' ? target() : target;
+    const found = fixed ?? requestUriTarget(request);
+    if (!found) throw new SipEndpointError('ERR_SIP_INVALID_MESSAGE', 'the request has no Request-URI to send it to');
+    return found;
   }
 
   isConnected(): boolean {
@@ -182,7 +186,7 @@ export class UdpTransport implements Transport {
     if (!peek) throw new SipEndpointError('ERR_SIP_INVALID_MESSAGE', 'sip.js gave the transport something that is not a SIP message');
     if (peek.kind === 'request') {
       const outgoing = setTopViaSentBy(message, peek, `${formatHost(this.#options.viaHost)}:${this.port}`);
-      const { address, port } = this.#target();
+      const { address, port } = this.#target(message);
       this.#write(outgoing, address, port);
       if (peek.method !== 'ACK' && peek.via) this.#startClient(peek, outgoing, address, port);
       return;

@@ -1,0 +1,294 @@
+import { EventEmitter } from 'eventemitter3';
+import { Inviter, UserAgent, type Invitation } from 'sip.js';
+import { parseConfig, resolvePublicAddress, SipEndpointError, type AddressResolver, type EndpointConfig, type PublicAddressOptions } from '@sip-endpoint/config';
+import { DefaultPolicy, type AudioDevice, type CallSnapshot, type ConnectionStateName, type DeviceSelection, type EndpointPolicy, type HeaderBag, type SessionStatus } from '@sip-endpoint/policy';
+import { PortAllocator, VirtualAudioProvider, type AudioDeviceProvider, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
+import { Call } from './call/call';
+import type { ConnectionState } from './line/connection-state';
+import { Line } from './line/line';
+import { mediaSessionDescriptionHandlerFactory, type MediaContext } from './media/media-session-description-handler';
+
+/** Options of {@link Endpoint}. @public */
+export interface EndpointOptions {
+  /** The configuration, or Softphone.config XML text. */
+  config: EndpointConfig | string;
+  /** Decisions (answer, devices, codecs); the specification's rules by default. */
+  policy?: EndpointPolicy;
+  /** Audio devices; a virtual provider with a silent microphone and a null speaker by default. */
+  devices?: AudioDeviceProvider;
+  /** Log lines, level 0 (fatal) to 4 (debug). */
+  logger?: (level: number, message: string) => void;
+  /** Interfaces and names for `public_address`, for tests. */
+  publicAddress?: PublicAddressOptions;
+  /** DNS for the servers, for tests. */
+  resolver?: AddressResolver;
+}
+
+/** The Connector API's `session` model. @public */
+export interface SessionModel {
+  status: SessionStatus;
+  connectivities: { protocol: string; connections: { server: string; user: string; state: ConnectionStateName }[] };
+  devices: { headset_used: boolean; speaker: { name: string; volume: number; muted: boolean } | undefined; microphone: { name: string; volume: number; muted: boolean } | undefined };
+  phone: { calls: { uuid: string; state: string }[]; local_mos?: number; local_inter_mos?: number; rtt_ms?: number; vq_alarm_on: boolean };
+}
+
+/** Events of an {@link Endpoint}. @public */
+export type EndpointEvents = {
+  connectionStateChanged: [number, ConnectionState, ConnectionState];
+  incomingCall: [Call];
+  callStateChanged: [Call, string, string];
+  dtmf: [Call, DtmfEvent];
+  vqAlarm: [Call, VqReport];
+  devicesChanged: [AudioDevice[]];
+  statusChanged: [SessionStatus];
+  /** A listener threw; the endpoint went on. */
+  listenerError: [Error];
+};
+
+/** The policy refused an outgoing call. @public */
+export class CallRefusedError extends SipEndpointError {
+  constructor(reason: string) {
+    super('ERR_SIP_CALL_REFUSED', `the call is refused: ${reason}`);
+  }
+}
+
+function headerBag(invitation: Invitation): HeaderBag {
+  const bag: Record<string, string[]> = {};
+  for (const name of ['Alert-Info', 'Call-Info', 'From', 'X-Genesys-CallUUID']) {
+    const values = invitation.request.getHeaders(name);
+    if (values.length > 0) bag[name] = values;
+  }
+  return bag;
+}
+
+/**
+ * The SIP endpoint an agent desktop embeds: one line per Connectivity (registered, or
+ * stand-alone), calls decided by the policy, audio on `@sip-endpoint/media`, and the Connector
+ * API's `session()` snapshot.
+ *
+ * @public
+ */
+export class Endpoint extends EventEmitter<EndpointEvents> {
+  readonly config: EndpointConfig;
+  readonly policy: EndpointPolicy;
+  readonly devices: AudioDeviceProvider;
+  readonly #calls = new Map<string, Call>();
+  readonly #lines: Line[] = [];
+  readonly #options: EndpointOptions;
+  #ports: PortAllocator | undefined;
+  #address: string | undefined;
+  #selection: DeviceSelection | undefined;
+  #status: SessionStatus = 'INITIALIZING';
+  #started = false;
+  #stopped = false;
+
+  constructor(options: EndpointOptions) {
+    super();
+    this.#options = options;
+    this.config = typeof options.config === 'string' ? parseConfig(options.config) : options.config;
+    this.policy = options.policy ?? new DefaultPolicy();
+    this.devices = options.devices ?? new VirtualAudioProvider();
+    this.devices.on('devicesChanged', (list) => {
+      void this.#reselect();
+      this.#safeEmit('devicesChanged', list);
+    });
+  }
+
+  /** The calls in progress. */
+  get calls(): Call[] {
+    return [...this.#calls.values()];
+  }
+
+  /** The lines, one per Connectivity. */
+  get lines(): readonly Line[] {
+    return this.#lines;
+  }
+
+  /** Resolves the local address, starts every line, selects devices. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    const config = this.config;
+    const local = await resolvePublicAddress(config, this.#options.publicAddress);
+    this.#address = local.address;
+    this.#ports = new PortAllocator(config.get('policy.endpoint.rtp_port_min'), config.get('policy.endpoint.rtp_port_max'));
+    await this.#reselect();
+    const first = config.get('policy.endpoint.sip_port_min');
+    for (const connectivity of config.connectivities) {
+      const line = new Line({
+        connectivity,
+        config,
+        localAddress: local.address,
+        contactHost: local.contactHost,
+        firstPort: first + connectivity.index,
+        ...(this.#options.resolver ? { resolver: this.#options.resolver } : {}),
+        userAgentOptions: {
+          sessionDescriptionHandlerFactory: mediaSessionDescriptionHandlerFactory((session) => this.#mediaContext(session)),
+          delegate: { onInvite: (invitation) => void this.#onInvite(line, invitation) },
+        },
+      });
+      line.on('stateChanged', (state, previous) => {
+        this.#safeEmit('connectionStateChanged', line.index, state, previous);
+        void this.#updateStatus();
+      });
+      this.#lines.push(line);
+      await line.start();
+    }
+    await this.#updateStatus();
+  }
+
+  /** Ends every call, unregisters, releases the ports. Calling it twice is harmless. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await Promise.all(this.calls.map((call) => call.hangup().catch(() => undefined)));
+    for (const line of this.#lines) await line.stop();
+  }
+
+  /** Calls `target` (a SIP URI, or a DN on the line's server) from a line (the first READY or stand-alone one by default). */
+  async makeCall(target: string, options: { line?: number; headers?: Record<string, string> } = {}): Promise<Call> {
+    const permission = await this.policy.canMakeCall({ config: this.config, devices: this.devices.list(), calls: this.#snapshots(), destination: target, line: options.line ?? 0 });
+    if (!permission.allowed) throw new CallRefusedError(permission.reason);
+    const line = options.line !== undefined ? this.#lines[options.line] : (this.#lines.find((l) => l.state === 'READY') ?? this.#lines.find((l) => l.state === 'STANDALONE'));
+    if (!line?.userAgent) throw new SipEndpointError('ERR_SIP_INVALID_STATE', 'no line can place calls');
+    const uri = UserAgent.makeURI(target.startsWith('sip:') || target.startsWith('sips:') ? target : `sip:${target}@${line.connectivity.server}`);
+    if (!uri) throw new SipEndpointError('ERR_SIP_INVALID_ARGUMENT', `"${target}" is not a SIP address or a DN`);
+    const extraHeaders = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`);
+    const inviter = new Inviter(line.userAgent, uri, { extraHeaders });
+    const call = this.#track(new Call(inviter, line.index, 'outgoing', undefined));
+    await inviter.invite({ requestDelegate: { onProgress: () => call.alerting(), onReject: (response) => call.refused(response.message.statusCode ?? 0) } });
+    return call;
+  }
+
+  /** The Connector API's `session` model. */
+  session(): SessionModel {
+    const speaker = this.#selection?.output;
+    const microphone = this.#selection?.input;
+    const describe = (device: AudioDevice | null | undefined) => (device ? { name: device.name, volume: this.#safe(() => this.devices.getVolume(device.id), 100), muted: this.#safe(() => this.devices.isMuted(device.id), false) } : undefined);
+    const connected = this.calls.map((call) => call.info()).filter((info) => info.quality);
+    const last = connected.at(-1)?.quality;
+    return {
+      status: this.#status,
+      connectivities: {
+        protocol: (this.config.connectivities[0]?.protocol ?? 'UDP').toLowerCase(),
+        connections: this.#lines.map((line) => ({ server: line.connectivity.server, user: line.connectivity.user, state: line.state })),
+      },
+      devices: { headset_used: this.#selection?.headsetAvailable ?? false, speaker: describe(speaker), microphone: describe(microphone) },
+      phone: {
+        calls: this.calls.map((call) => ({ uuid: call.uuid ?? call.id, state: call.state })),
+        ...(last ? { local_mos: last.mos, local_inter_mos: last.intervalMos } : {}),
+        ...(last?.rttMs !== undefined ? { rtt_ms: Math.round(last.rttMs) } : {}),
+        vq_alarm_on: connected.some((info) => info.quality?.vqAlarm),
+      },
+    };
+  }
+
+  async #onInvite(line: Line, invitation: Invitation): Promise<void> {
+    const headers = headerBag(invitation);
+    const uuid = invitation.request.getHeader('X-Genesys-CallUUID') ?? undefined;
+    try {
+      const decision = await this.policy.shouldAnswer({ config: this.config, devices: this.devices.list(), calls: this.#snapshots(), headers, line: line.index });
+      if (decision.answer === false) {
+        this.#log(3, `call on line ${line.index} rejected with ${decision.sipCode}: ${decision.reason}`);
+        await invitation.reject({ statusCode: decision.sipCode });
+        return;
+      }
+      const call = this.#track(new Call(invitation, line.index, 'incoming', uuid));
+      invitation.delegate = { onInfo: (info) => this.#onInfo(call, info) };
+      this.#safeEmit('incomingCall', call);
+      await invitation.progress();
+      if (decision.answer === true) {
+        setTimeout(() => {
+          if (call.state === 'RINGING') void call.answer().catch((error: Error) => this.#log(1, `auto-answer failed: ${error.message}`));
+        }, decision.delayMs);
+      }
+    } catch (error) {
+      this.#log(1, `incoming call on line ${line.index} failed: ${(error as Error).message}`);
+      await invitation.reject({ statusCode: 500 }).catch(() => undefined);
+    }
+  }
+
+  #onInfo(call: Call, info: { request: { body: string; getHeader(name: string): string | undefined }; accept(): Promise<void> }): void {
+    const type = info.request.getHeader('Content-Type') ?? '';
+    const digit = /Signal\s*=\s*([0-9A-D*#])/i.exec(info.request.body)?.[1];
+    void info.accept();
+    if (/dtmf/i.test(type) && digit) {
+      const event: DtmfEvent = { digit: digit.toUpperCase() as DtmfEvent['digit'], source: 'info' };
+      call.emit('dtmf', event);
+    }
+  }
+
+  #track(call: Call): Call {
+    this.#calls.set(call.id, call);
+    call.on('stateChanged', (state, previous) => {
+      this.#safeEmit('callStateChanged', call, state, previous);
+      if (state === 'DISCONNECTED') this.#calls.delete(call.id);
+    });
+    call.on('dtmf', (event) => this.#safeEmit('dtmf', call, event));
+    call.on('vqAlarm', (report) => this.#safeEmit('vqAlarm', call, report));
+    return call;
+  }
+
+  #mediaContext(session: unknown): MediaContext {
+    const config = this.config;
+    const selection = this.#selection;
+    const input = selection?.input ? this.devices.openInput(selection.input.id, 16000) : undefined;
+    const output = selection?.output ? this.devices.openOutput(selection.output.id, 16000) : undefined;
+    const call = [...this.#calls.values()].find((c) => c.session === session);
+    return {
+      address: this.#address ?? '127.0.0.1',
+      bindAddress: config.get('policy.endpoint.rtp_port_binding') === 1 ? (this.#address ?? '127.0.0.1') : '0.0.0.0',
+      ports: this.#ports!,
+      codecs: () => config.codecs,
+      answerPriority: config.get('policy.session.answer_sdp_priority'),
+      stream: {
+        ...(input ? { input } : {}),
+        ...(output ? { output } : {}),
+        inactivityTimeoutMs: config.get('policy.endpoint.rtp_inactivity_timeout') * 1000,
+        vqAlarmThreshold: config.get('policy.endpoint.vq_alarm_threshold'),
+        dtmfFeedback: config.get('policy.session.dtmf_feedback'),
+      },
+      onStream: (stream) => (call ?? [...this.#calls.values()].find((c) => c.session === session))?.attachStream(stream),
+    };
+  }
+
+  #snapshots(): CallSnapshot[] {
+    return this.calls.filter((call) => call.state !== 'DISCONNECTED').map((call) => ({ id: call.id, line: call.line, state: call.state, direction: call.direction, ...(call.uuid ? { uuid: call.uuid } : {}) }));
+  }
+
+  async #reselect(): Promise<void> {
+    this.#selection = await this.policy.selectDevices({ config: this.config, devices: this.devices.list(), calls: this.#snapshots() });
+    if (this.#started) await this.#updateStatus();
+  }
+
+  async #updateStatus(): Promise<void> {
+    const status = await this.policy.sessionStatus({ config: this.config, devices: this.devices.list(), calls: this.#snapshots(), connections: this.#lines.map((line) => line.state), enforceHeadsetUsage: false });
+    if (status !== this.#status) {
+      this.#status = status;
+      this.#safeEmit('statusChanged', status);
+    }
+  }
+
+  #safe<T>(fn: () => T, fallback: T): T {
+    try {
+      return fn();
+    } catch {
+      return fallback;
+    }
+  }
+
+  #log(level: number, message: string): void {
+    this.#options.logger?.(level, message);
+  }
+
+  #safeEmit<K extends keyof EndpointEvents>(event: K, ...args: EndpointEvents[K]): void {
+    for (const listener of this.listeners(event)) {
+      try {
+        (listener as (...a: unknown[]) => void)(...args);
+      } catch (error) {
+        if (event !== 'listenerError') this.emit('listenerError', error as Error);
+      }
+    }
+  }
+}
+

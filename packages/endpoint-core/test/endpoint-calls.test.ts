@@ -1,0 +1,105 @@
+import { EndpointConfig } from '@sip-endpoint/config';
+import { dominantFrequency, VirtualAudioProvider, type DtmfEvent } from '@sip-endpoint/media';
+import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A stand-alone endpoint on 127.0.0.1 whose microphone plays a tone and whose speaker records. */
+function endpoint(user: string, sipPort: number, rtpBase: number, frequency: number, settings: Record<string, string> = {}) {
+  const config = EndpointConfig.defaults().with({
+    'user:0': user,
+    'server:0': '127.0.0.1:5060',
+    'proxies.proxy0.reg_timeout': '0',
+    'policy.endpoint.public_address': '127.0.0.1',
+    'policy.endpoint.sip_port_min': String(sipPort),
+    'policy.endpoint.sip_port_max': String(sipPort + 6),
+    'policy.endpoint.rtp_port_min': String(rtpBase),
+    'policy.endpoint.rtp_port_max': String(rtpBase + 99),
+    'system.media.ringing_file': '',
+    ...settings,
+  });
+  const devices = new VirtualAudioProvider({ defaults: false });
+  devices.addInput({ name: 'Headset Microphone (Jabra)', id: 'mic' }, { kind: 'tone', frequencies: [frequency], levelDbfs: -12 });
+  devices.addOutput({ name: 'Headset Earphone (Jabra)', id: 'speaker' }, { record: true });
+  return { endpoint: new Endpoint({ config, devices }), devices };
+}
+
+async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
+  for (let waited = 0; !check(); waited += 20) {
+    if (waited > ms) throw new Error('timed out');
+    await sleep(20);
+  }
+}
+
+describe('two endpoints on 127.0.0.1 in stand-alone mode', () => {
+  it('Alice calls, Bob auto-answers by policy; audio both ways, DTMF by RFC 2833 and INFO, hold, retrieve, hang-up', async () => {
+    const alice = endpoint('1001', 45900, 46100, 1000);
+    const bob = endpoint('1002', 45910, 46200, 600, { 'policy.session.auto_answer': '1' });
+    await alice.endpoint.start();
+    await bob.endpoint.start();
+    try {
+      expect(alice.endpoint.session().connectivities.connections).toEqual([{ server: '127.0.0.1:5060', user: '1001', state: 'STANDALONE' }]);
+      expect(alice.endpoint.session().status).toBe('INITIALIZED');
+      const incoming: Call[] = [];
+      bob.endpoint.on('incomingCall', (call) => incoming.push(call));
+      const call = await alice.endpoint.makeCall(`sip:1002@127.0.0.1:${bob.endpoint.lines[0]!.port}`);
+      await waitFor(() => call.state === 'CONNECTED');
+      expect(incoming).toHaveLength(1);
+      expect(incoming[0]!.state).toBe('CONNECTED');
+      await sleep(800);
+
+      const heardByAlice = alice.devices.recording('speaker');
+      const heardByBob = bob.devices.recording('speaker');
+      expect(dominantFrequency(heardByAlice.samples.subarray(heardByAlice.sampleRate * 0.4), heardByAlice.sampleRate)).toBe(600);
+      expect(dominantFrequency(heardByBob.samples.subarray(heardByBob.sampleRate * 0.4), heardByBob.sampleRate)).toBe(1000);
+      expect(call.info()).toMatchObject({ direction: 'outgoing', state: 'CONNECTED', codec: 'PCMU/8000', line: 0 });
+      expect(alice.endpoint.session().phone.calls).toEqual([{ uuid: call.id, state: 'CONNECTED' }]);
+
+      const digits: DtmfEvent[] = [];
+      bob.endpoint.on('dtmf', (_call, event) => digits.push(event));
+      await call.sendDtmf('12');
+      await sleep(600); // RFC 2833 digits are reported when each ends
+      await call.sendDtmf('#', { method: 'info' });
+      await sleep(200);
+      expect(digits.map((d) => `${d.digit}:${d.source}`)).toEqual(['1:rfc4733', '2:rfc4733', '#:info']);
+
+      await call.hold();
+      expect(call.state).toBe('HELD');
+      await call.retrieve();
+      expect(call.state).toBe('CONNECTED');
+
+      await call.hangup();
+      await waitFor(() => incoming[0]!.state === 'DISCONNECTED');
+      expect(alice.endpoint.calls).toEqual([]);
+    } finally {
+      await alice.endpoint.stop();
+      await bob.endpoint.stop();
+    }
+  }, 20000);
+
+  it('rejects by policy with sip_code_when_headset_na when the headset is required and absent, and lets a call ring otherwise', async () => {
+    const alice = endpoint('2001', 45920, 46300, 1000);
+    const bob = endpoint('2002', 45930, 46400, 600, { 'policy.device.use_headset': '1', 'policy.device.headset_name': 'Plantronics', 'policy.session.reject_session_when_headset_na': '1', 'policy.session.sip_code_when_headset_na': '486' });
+    const carol = endpoint('2003', 45940, 46500, 700);
+    await Promise.all([alice.endpoint.start(), bob.endpoint.start(), carol.endpoint.start()]);
+    try {
+      const rejected = await alice.endpoint.makeCall(`sip:2002@127.0.0.1:${bob.endpoint.lines[0]!.port}`);
+      await waitFor(() => rejected.state === 'DISCONNECTED');
+      expect(rejected.info().rejectedWith).toBe(486);
+      // Bob's outgoing calls are refused too.
+      await expect(bob.endpoint.makeCall('sip:2001@127.0.0.1')).rejects.toMatchObject({ code: 'ERR_SIP_CALL_REFUSED' });
+
+      const ringing: Call[] = [];
+      carol.endpoint.on('incomingCall', (call) => ringing.push(call));
+      const call = await alice.endpoint.makeCall(`sip:2003@127.0.0.1:${carol.endpoint.lines[0]!.port}`);
+      await waitFor(() => call.state === 'ALERTING');
+      expect(ringing[0]!.state).toBe('RINGING');
+      await ringing[0]!.answer();
+      await waitFor(() => call.state === 'CONNECTED');
+      await ringing[0]!.hangup();
+      await waitFor(() => call.state === 'DISCONNECTED');
+    } finally {
+      await Promise.all([alice.endpoint.stop(), bob.endpoint.stop(), carol.endpoint.stop()]);
+    }
+  }, 20000);
+});
