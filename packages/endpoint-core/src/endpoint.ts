@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { Inviter, UserAgent, type Invitation } from 'sip.js';
+import { Inviter, UserAgent, type Invitation, type Notification } from 'sip.js';
 import { parseConfig, resolvePublicAddress, SipEndpointError, type AddressResolver, type EndpointConfig, type PublicAddressOptions } from '@sip-endpoint/config';
 import { DefaultPolicy, type AudioDevice, type CallSnapshot, type ConnectionStateName, type DeviceSelection, type EndpointPolicy, type HeaderBag, type SessionStatus } from '@sip-endpoint/policy';
 import { PortAllocator, VirtualAudioProvider, type AudioDeviceProvider, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
@@ -124,7 +124,11 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
         ...(this.#options.resolver ? { resolver: this.#options.resolver } : {}),
         userAgentOptions: {
           sessionDescriptionHandlerFactory: mediaSessionDescriptionHandlerFactory((session) => this.#mediaContext(session)),
-          delegate: { onInvite: (invitation) => void this.#onInvite(line, invitation) },
+          delegate: {
+            onInvite: (invitation) => void this.#onInvite(line, invitation),
+            // Out-of-dialog NOTIFY (third-party call control): acts on this line's call.
+            onNotify: (notification) => void this.#onNotify(line.index, undefined, notification),
+          },
         },
       });
       line.on('stateChanged', (state, previous) => {
@@ -194,7 +198,10 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
         return;
       }
       const call = this.#track(new Call(invitation, line.index, 'incoming', uuid));
-      invitation.delegate = { onInfo: (info) => this.#onInfo(call, info) };
+      invitation.delegate = {
+        onInfo: (info) => this.#onInfo(call, info),
+        onNotify: (notification) => void this.#onNotify(line.index, call, notification),
+      };
       this.#safeEmit('incomingCall', call);
       await invitation.progress();
       if (decision.answer === true) {
@@ -205,6 +212,35 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     } catch (error) {
       this.#log(1, `incoming call on line ${line.index} failed: ${(error as Error).message}`);
       await invitation.reject({ statusCode: 500 }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Third-party call control as SIP Server drives an agent's endpoint: `Event: talk` answers a
+   * ringing call or retrieves a held one, `Event: hold` holds a connected one. In a dialog the
+   * NOTIFY acts on its call; outside one, on the line's ringing, held or connected call.
+   */
+  async #onNotify(line: number, call: Call | undefined, notification: Notification): Promise<void> {
+    const event = (notification.request.getHeader('Event') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (event !== 'talk' && event !== 'hold') {
+      await notification.reject({ statusCode: 489 }).catch(() => undefined); // Bad Event
+      return;
+    }
+    const target =
+      call ??
+      this.calls.find((c) => c.line === line && (event === 'talk' ? c.state === 'RINGING' || c.state === 'HELD' : c.state === 'CONNECTED')) ??
+      undefined;
+    if (!target) {
+      await notification.reject({ statusCode: 481 }).catch(() => undefined); // no such call
+      return;
+    }
+    await notification.accept().catch(() => undefined);
+    try {
+      if (event === 'talk' && target.state === 'RINGING') await target.answer();
+      else if (event === 'talk' && target.state === 'HELD') await target.retrieve();
+      else if (event === 'hold' && target.state === 'CONNECTED') await target.hold();
+    } catch (error) {
+      this.#log(1, `NOTIFY ${event} on ${target.id} failed: ${(error as Error).message}`);
     }
   }
 
