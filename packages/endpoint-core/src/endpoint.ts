@@ -5,6 +5,7 @@ import { DefaultPolicy, type AudioDevice, type CallSnapshot, type ConnectionStat
 import { PortAllocator, VirtualAudioProvider, type AudioDeviceProvider, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
 import { Call } from './call/call';
 import type { ConnectionState } from './line/connection-state';
+import { instanceIdFromMac, userAgentString } from './line/identity';
 import { Line } from './line/line';
 import { mediaSessionDescriptionHandlerFactory, type MediaContext } from './media/media-session-description-handler';
 
@@ -114,6 +115,9 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     this.#ports = new PortAllocator(config.get('policy.endpoint.rtp_port_min'), config.get('policy.endpoint.rtp_port_max'));
     await this.#reselect();
     const first = config.get('policy.endpoint.sip_port_min');
+    const agent = userAgentString(config);
+    const instanceId = config.get('policy.endpoint.include_mac_address') ? instanceIdFromMac(local.mac) : undefined;
+    if (config.get('policy.endpoint.include_mac_address') && !instanceId) this.#log(2, 'include_mac_address is 1 but the interface of the public address has no MAC address');
     for (const connectivity of config.connectivities) {
       const line = new Line({
         connectivity,
@@ -121,6 +125,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
         localAddress: local.address,
         contactHost: local.contactHost,
         firstPort: first + connectivity.index,
+        userAgentString: agent,
+        ...(instanceId ? { instanceId } : {}),
         ...(this.#options.resolver ? { resolver: this.#options.resolver } : {}),
         userAgentOptions: {
           sessionDescriptionHandlerFactory: mediaSessionDescriptionHandlerFactory((session) => this.#mediaContext(session)),

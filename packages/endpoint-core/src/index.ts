@@ -14,3 +14,4 @@ export { Endpoint, CallRefusedError } from './endpoint';
 export type { EndpointOptions, EndpointEvents, SessionModel } from './endpoint';
 export { Call, InvalidStateError } from './call/call';
 export type { CallInfo, CallEvents } from './call/call';
+export { userAgentString, instanceIdFromMac, SDK_VERSION } from './line/identity';

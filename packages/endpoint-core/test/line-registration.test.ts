@@ -72,6 +72,24 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
     await line.stop();
   });
 
+  it('sends our User-Agent and, with an instance id, +sip.instance and reg-id in the REGISTER Contact', async () => {
+    const registers: string[] = [];
+    const config = EndpointConfig.defaults().with({ 'user:0': '5322', 'server:0': '127.0.0.1:45290', 'proxies.proxy0.reg_timeout': '60', 'proxies.proxy0.password': 'secret', 'policy.endpoint.sip_port_min': '45300', 'policy.endpoint.sip_port_max': '45399' });
+    const line = new Line({
+      connectivity: config.connectivities[0]!,
+      config,
+      localAddress: '127.0.0.1',
+      userAgentString: 'SipEndpointSDK-Node/test',
+      instanceId: '00000000-0000-1000-8000-aabbcc001122',
+      trace: (direction, message) => direction === 'out' && message.startsWith('REGISTER') && registers.push(message),
+    });
+    await line.start();
+    await until(line, 'READY');
+    await line.stop();
+    expect(registers[0]).toMatch(/^User-Agent: SipEndpointSDK-Node\/test\r$/m);
+    expect(registers[0]).toMatch(/^Contact: <sip:5322@127\.0\.0\.1:\d+;transport=udp>;reg-id=1;\+sip\.instance="<urn:uuid:00000000-0000-1000-8000-aabbcc001122>";expires=60\r$/m);
+  });
+
   it('stays stand-alone with reg_timeout 0: no REGISTER', async () => {
     const line = lineFor('127.0.0.1:45290', { 'proxies.proxy0.reg_timeout': '0' });
     await line.start();

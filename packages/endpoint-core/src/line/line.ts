@@ -15,6 +15,8 @@ export interface LineOptions {
   contactHost?: string;
   /** The User-Agent header. */
   userAgentString?: string;
+  /** RFC 5626 instance id for the REGISTER Contact (`+sip.instance`, with `reg-id`): `include_mac_address`. */
+  instanceId?: string;
   /** DNS access for the server (SRV, A). */
   resolver?: AddressResolver;
   /** First port to try; lines of one endpoint take consecutive ports. @defaultValue `sip_port_min` */
@@ -151,7 +153,7 @@ export class Line extends EventEmitter<LineEvents> {
       this.#transition('STANDALONE');
       return;
     }
-    this.#registerer = new Registerer(ua, { expires: regTimeout });
+    this.#registerer = new Registerer(ua, { expires: regTimeout, ...(this.#options.instanceId ? { instanceId: this.#options.instanceId } : {}) });
     this.#registerer.stateChange.addListener((state) => {
       // A refresh that failed leaves sip.js Unregistered while we think we are READY.
       if (state === RegistererState.Unregistered && this.#state === 'READY' && !this.#stopping) this.#failed('registration refresh failed');
