@@ -90,6 +90,29 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
     expect(registers[0]).toMatch(/^Contact: <sip:5322@127\.0\.0\.1:\d+;transport=udp>;reg-id=1;\+sip\.instance="<urn:uuid:00000000-0000-1000-8000-aabbcc001122>";expires=60\r$/m);
   });
 
+  it('registers again with the address the registrar saw when reg_match_received_rport is 1', async () => {
+    const contacts: string[] = [];
+    const config = EndpointConfig.defaults().with({ 'user:0': '5323', 'server:0': '127.0.0.1:45290', 'proxies.proxy0.reg_timeout': '60', 'proxies.proxy0.password': 'secret', 'proxies.proxy0.reg_match_received_rport': '1', 'policy.endpoint.sip_port_min': '45300', 'policy.endpoint.sip_port_max': '45399' });
+    // We announce 127.0.0.2 but send from 127.0.0.1: Kamailio answers with received=127.0.0.1.
+    const line = new Line({
+      connectivity: config.connectivities[0]!,
+      config,
+      localAddress: '127.0.0.1',
+      contactHost: '127.0.0.2',
+      trace: (direction, message) => {
+        if (direction === 'out' && message.startsWith('REGISTER')) contacts.push(/^Contact: <sip:5323@([^:;>]+)/m.exec(message)?.[1] ?? '');
+      },
+    });
+    const seen = states(line);
+    await line.start();
+    await until(line, 'READY');
+    for (let i = 0; i < 50 && !contacts.includes('127.0.0.1'); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await line.stop();
+    expect(contacts[0]).toBe('127.0.0.2');
+    expect(contacts).toContain('127.0.0.1');
+    expect(seen).toEqual(['TRYING', 'READY', 'SHUTDOWN']);
+  });
+
   it('stays stand-alone with reg_timeout 0: no REGISTER', async () => {
     const line = lineFor('127.0.0.1:45290', { 'proxies.proxy0.reg_timeout': '0' });
     await line.start();

@@ -2,6 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { Registerer, RegistererState, UserAgent, type LogConnector, type UserAgentOptions } from 'sip.js';
 import { resolveServer, SipEndpointError, type AddressResolver, type Connectivity, type EndpointConfig, type ProxyIndex } from '@sip-endpoint/config';
 import { listenSipTcp, TcpTransport } from '../transport/tcp-transport';
+import { peekSip } from '../transport/sip-peek';
 import { bindSipUdp, UdpTransport } from '../transport/udp-transport';
 import type { ConnectionState } from './connection-state';
 
@@ -108,12 +109,19 @@ export class Line extends EventEmitter<LineEvents> {
     const target = targets[0] ?? { address: connectivity.host, port: connectivity.port ?? 5060 };
     const domain = config.get(`${proxy}.domain`) || connectivity.host;
     const displayName = config.get(`${proxy}.display_name`);
+    // Via and Contact carry the same host (sip.js checks that responses come back to it).
+    const viaHost = this.#options.contactHost ?? this.#options.localAddress;
+    const trace = this.#options.trace;
+    const matchReceived = config.get(`${proxy}.reg_match_received_rport`);
     const common = {
-      viaHost: this.#options.localAddress,
+      viaHost,
       // Stand-alone (reg_timeout 0): no proxy; requests go where their Request-URI says.
       target: regTimeout === 0 && !tcp ? undefined : { address: target.address, port: target.port },
       transactionTimeoutMs: config.get('policy.endpoint.sip_transaction_timeout'),
-      ...(this.#options.trace ? { trace: this.#options.trace } : {}),
+      trace: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => {
+        trace?.(direction, message, remote);
+        if (direction === 'in' && matchReceived) this.#checkReceived(message);
+      },
     };
     let port: number;
     let transport: { constructor: typeof UdpTransport | typeof TcpTransport; options: object };
@@ -132,7 +140,7 @@ export class Line extends EventEmitter<LineEvents> {
       uri: UserAgent.makeURI(`sip:${connectivity.user}@${domain}`),
       transportConstructor: transport.constructor,
       transportOptions: transport.options,
-      viaHost: this.#options.contactHost ?? this.#options.localAddress,
+      viaHost,
       forceRport: true,
       contactName: connectivity.user,
       contactParams: { transport: tcp ? 'tcp' : 'udp' },
@@ -181,10 +189,29 @@ export class Line extends EventEmitter<LineEvents> {
     this.#transition('SHUTDOWN');
   }
 
-  #register(): void {
+  /**
+   * `reg_match_received_rport`: when a REGISTER's 200 shows in `received`/`rport` another address
+   * than the one our Contact carries (a NAT, or a wrongly chosen interface), the Contact takes the
+   * address the registrar saw and the line registers again.
+   */
+  #checkReceived(message: string): void {
+    const peek = peekSip(message);
+    const ua = this.#ua;
+    if (!peek || !ua || peek.kind !== 'response' || peek.method !== 'REGISTER' || peek.status !== 200 || !peek.via) return;
+    const host = peek.via.received ?? ua.contact.uri.host;
+    const port = peek.via.rport ?? ua.contact.uri.port;
+    if (host === ua.contact.uri.host && port === ua.contact.uri.port) return;
+    ua.contact.uri.host = host;
+    if (port !== undefined) ua.contact.uri.port = port;
+    // Register again with the corrected Contact, once the current exchange is over; the line
+    // stays READY meanwhile.
+    setTimeout(() => this.#register(true), 0);
+  }
+
+  #register(quiet = false): void {
     const registerer = this.#registerer;
     if (!registerer || this.#stopping) return;
-    this.#transition('TRYING');
+    if (!quiet) this.#transition('TRYING');
     registerer
       .register({
         requestDelegate: {
