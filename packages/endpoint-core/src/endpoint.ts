@@ -155,8 +155,12 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     for (const line of this.#lines) await line.stop();
   }
 
-  /** Calls `target` (a SIP URI, or a DN on the line's server) from a line (the first READY or stand-alone one by default). */
-  async makeCall(target: string, options: { line?: number; headers?: Record<string, string> } = {}): Promise<Call> {
+  /**
+   * Calls `target` (a SIP URI, or a DN on the line's server) from a line (the first READY or
+   * stand-alone one by default). `delayedOffer` sends the INVITE without SDP, as 3pcc flows do:
+   * the offer then comes in the 200 OK and our answer in the ACK.
+   */
+  async makeCall(target: string, options: { line?: number; headers?: Record<string, string>; delayedOffer?: boolean } = {}): Promise<Call> {
     const permission = await this.policy.canMakeCall({ config: this.config, devices: this.devices.list(), calls: this.#snapshots(), destination: target, line: options.line ?? 0 });
     if (!permission.allowed) throw new CallRefusedError(permission.reason);
     const line = options.line !== undefined ? this.#lines[options.line] : (this.#lines.find((l) => l.state === 'READY') ?? this.#lines.find((l) => l.state === 'STANDALONE'));
@@ -164,7 +168,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     const uri = UserAgent.makeURI(target.startsWith('sip:') || target.startsWith('sips:') ? target : `sip:${target}@${line.connectivity.server}`);
     if (!uri) throw new SipEndpointError('ERR_SIP_INVALID_ARGUMENT', `"${target}" is not a SIP address or a DN`);
     const extraHeaders = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`);
-    const inviter = new Inviter(line.userAgent, uri, { extraHeaders });
+    const inviter = new Inviter(line.userAgent, uri, { extraHeaders, inviteWithoutSdp: options.delayedOffer ?? false });
     const call = this.#track(new Call(inviter, line.index, 'outgoing', undefined));
     await inviter.invite({ requestDelegate: { onProgress: () => call.alerting(), onReject: (response) => call.refused(response.message.statusCode ?? 0) } });
     return call;

@@ -77,6 +77,26 @@ describe('two endpoints on 127.0.0.1 in stand-alone mode', () => {
     }
   }, 20000);
 
+  it('sets up a call from an INVITE without SDP: our offer in the 200 OK, the answer in the ACK', async () => {
+    const alice = endpoint('4001', 45950, 46600, 800);
+    const bob = endpoint('4002', 45960, 46700, 500, { 'policy.session.auto_answer': '1' });
+    await alice.endpoint.start();
+    await bob.endpoint.start();
+    try {
+      const call = await alice.endpoint.makeCall(`sip:4002@127.0.0.1:${bob.endpoint.lines[0]!.port}`, { delayedOffer: true });
+      await waitFor(() => call.state === 'CONNECTED');
+      await sleep(700);
+      const heardByAlice = alice.devices.recording('speaker');
+      const heardByBob = bob.devices.recording('speaker');
+      expect(dominantFrequency(heardByAlice.samples.subarray(heardByAlice.sampleRate * 0.3), heardByAlice.sampleRate)).toBe(500);
+      expect(dominantFrequency(heardByBob.samples.subarray(heardByBob.sampleRate * 0.3), heardByBob.sampleRate)).toBe(800);
+      await call.hangup();
+    } finally {
+      await alice.endpoint.stop();
+      await bob.endpoint.stop();
+    }
+  }, 15000);
+
   it('rejects by policy with sip_code_when_headset_na when the headset is required and absent, and lets a call ring otherwise', async () => {
     const alice = endpoint('2001', 45920, 46300, 1000);
     const bob = endpoint('2002', 45930, 46400, 600, { 'policy.device.use_headset': '1', 'policy.device.headset_name': 'Plantronics', 'policy.session.reject_session_when_headset_na': '1', 'policy.session.sip_code_when_headset_na': '486' });
