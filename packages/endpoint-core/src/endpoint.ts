@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { Inviter, UserAgent, type Invitation, type Notification } from 'sip.js';
 import { parseConfig, resolvePublicAddress, SipEndpointError, type AddressResolver, type EndpointConfig, type PublicAddressOptions } from '@sip-endpoint/config';
 import { DefaultPolicy, type AudioDevice, type CallSnapshot, type ConnectionStateName, type DeviceSelection, type EndpointPolicy, type HeaderBag, type SessionStatus } from '@sip-endpoint/policy';
-import { PortAllocator, VirtualAudioProvider, type AudioDeviceProvider, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
+import { PortAllocator, Ringer, VirtualAudioProvider, type AudioDeviceProvider, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
 import { Call } from './call/call';
 import type { ConnectionState } from './line/connection-state';
 import { instanceIdFromMac, userAgentString } from './line/identity';
@@ -23,6 +23,8 @@ export interface EndpointOptions {
   publicAddress?: PublicAddressOptions;
   /** DNS for the servers, for tests. */
   resolver?: AddressResolver;
+  /** Where relative ringtone, ringback and call-waiting files are. @defaultValue the working directory */
+  mediaDir?: string;
 }
 
 /** The Connector API's `session` model. @public */
@@ -212,8 +214,10 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
         onInfo: (info) => this.#onInfo(call, info),
         onNotify: (notification) => void this.#onNotify(line.index, call, notification),
       };
+      const others = this.#snapshots().filter((snapshot) => snapshot.id !== call.id);
       this.#safeEmit('incomingCall', call);
       await invitation.progress();
+      void this.#ring(call, others);
       if (decision.answer === true) {
         setTimeout(() => {
           if (call.state === 'RINGING') void call.answer().catch((error: Error) => this.#log(1, `auto-answer failed: ${error.message}`));
@@ -251,6 +255,27 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
       else if (event === 'hold' && target.state === 'CONNECTED') await target.hold();
     } catch (error) {
       this.#log(1, `NOTIFY ${event} on ${target.id} failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Rings for an incoming call as the policy's ringing plan says, until it is answered or ends. */
+  async #ring(call: Call, others: CallSnapshot[]): Promise<void> {
+    if (!this.#selection) return;
+    try {
+      const plan = await this.policy.ringingPlan({ config: this.config, devices: this.devices.list(), calls: others, selection: this.#selection });
+      if (plan.sound === 'none' || call.state !== 'RINGING') return;
+      const ringer = await Ringer.start(plan, this.devices, { baseDir: this.#options.mediaDir ?? process.cwd(), onError: (error) => this.#log(2, `ringing: ${error.message}`) });
+      if (call.state !== 'RINGING') {
+        if (call.state === 'CONNECTED') ringer.answered();
+        else ringer.stop();
+        return;
+      }
+      call.on('stateChanged', (state) => {
+        if (state === 'CONNECTED') ringer.answered();
+        else if (state === 'DISCONNECTED') ringer.stop();
+      });
+    } catch (error) {
+      this.#log(2, `ringing failed: ${(error as Error).message}`);
     }
   }
 
