@@ -1,4 +1,4 @@
-export { UdpTransport, bindSipUdp, SipPortError } from './transport/udp-transport';
+export { UdpTransport, bindSipUdp } from './transport/udp-transport';
 export type { UdpTransportOptions } from './transport/udp-transport';
 export { peekSip } from './transport/sip-peek';
 export type { SipPeek } from './transport/sip-peek';

@@ -1,35 +1,8 @@
-import { EndpointConfig } from '@sip-endpoint/config';
-import { dominantFrequency, VirtualAudioProvider, type DtmfEvent } from '@sip-endpoint/media';
-import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
+import { dominantFrequency, type DtmfEvent } from '@sip-endpoint/media';
+import type { Call } from '@sip-endpoint/endpoint-core';
+import { sleep, standaloneEndpoint, waitFor } from './support/endpoints';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A stand-alone endpoint on 127.0.0.1 whose microphone plays a tone and whose speaker records. */
-function endpoint(user: string, sipPort: number, rtpBase: number, frequency: number, settings: Record<string, string> = {}) {
-  const config = EndpointConfig.defaults().with({
-    'user:0': user,
-    'server:0': '127.0.0.1:5060',
-    'proxies.proxy0.reg_timeout': '0',
-    'policy.endpoint.public_address': '127.0.0.1',
-    'policy.endpoint.sip_port_min': String(sipPort),
-    'policy.endpoint.sip_port_max': String(sipPort + 6),
-    'policy.endpoint.rtp_port_min': String(rtpBase),
-    'policy.endpoint.rtp_port_max': String(rtpBase + 99),
-    'system.media.ringing_file': '',
-    ...settings,
-  });
-  const devices = new VirtualAudioProvider({ defaults: false });
-  devices.addInput({ name: 'Headset Microphone (Jabra)', id: 'mic' }, { kind: 'tone', frequencies: [frequency], levelDbfs: -12 });
-  devices.addOutput({ name: 'Headset Earphone (Jabra)', id: 'speaker' }, { record: true });
-  return { endpoint: new Endpoint({ config, devices }), devices };
-}
-
-async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
-  for (let waited = 0; !check(); waited += 20) {
-    if (waited > ms) throw new Error('timed out');
-    await sleep(20);
-  }
-}
+const endpoint = standaloneEndpoint;
 
 describe('two endpoints on 127.0.0.1 in stand-alone mode', () => {
   it('Alice calls, Bob auto-answers by policy; audio both ways, DTMF by RFC 2833 and INFO, hold, retrieve, hang-up', async () => {

@@ -1,31 +1,9 @@
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { EndpointConfig } from '@sip-endpoint/config';
-import { VirtualAudioProvider } from '@sip-endpoint/media';
-import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
+import type { Call } from '@sip-endpoint/endpoint-core';
+import { standaloneEndpoint, waitFor } from './support/endpoints';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function endpoint(user: string, sipPort: number, rtpBase: number): Endpoint {
-  const config = EndpointConfig.defaults().with({
-    'user:0': user,
-    'server:0': '127.0.0.1:5060',
-    'proxies.proxy0.reg_timeout': '0',
-    'policy.endpoint.public_address': '127.0.0.1',
-    'policy.endpoint.sip_port_min': String(sipPort),
-    'policy.endpoint.sip_port_max': String(sipPort + 6),
-    'policy.endpoint.rtp_port_min': String(rtpBase),
-    'policy.endpoint.rtp_port_max': String(rtpBase + 99),
-  });
-  return new Endpoint({ config, devices: new VirtualAudioProvider() });
-}
-
-async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
-  for (let waited = 0; !check(); waited += 20) {
-    if (waited > ms) throw new Error('timed out');
-    await sleep(20);
-  }
-}
+const endpoint = (user: string, sipPort: number, rtpBase: number) => standaloneEndpoint(user, sipPort, rtpBase).endpoint;
 
 /** Sends an out-of-dialog NOTIFY as SIP Server does, and resolves with the response's status. */
 async function notify(port: number, user: string, event: string): Promise<number> {

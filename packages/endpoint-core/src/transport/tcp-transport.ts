@@ -3,6 +3,7 @@ import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.j
 import { SipEndpointError } from '@sip-endpoint/config';
 import { peekSip, setTopViaSentBy, type SipPeek } from './sip-peek';
 import { SipStreamFramer } from './sip-stream-framer';
+import { openFirstFreePort } from './port-search';
 import { formatHost, timeoutResponse } from './timeout-response';
 
 /** Options of {@link TcpTransport}, passed by sip.js as `transportOptions`. @public */
@@ -30,24 +31,19 @@ export interface TcpTransportOptions {
  * @public
  */
 export async function listenSipTcp(address: string, min: number, max: number): Promise<Server> {
-  for (let port = min; port <= max; port++) {
+  return openFirstFreePort(`SIP over TCP on ${address}`, min, max, (port) => {
     const server = createServer();
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, address, () => {
-          server.off('error', reject);
-          resolve();
-        });
+    return new Promise<Server>((resolve, reject) => {
+      server.once('error', (error) => {
+        server.close();
+        reject(error);
       });
-      return server;
-    } catch (error) {
-      server.close();
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EADDRINUSE' && code !== 'EACCES') throw new SipEndpointError('ERR_SIP_PORT_UNAVAILABLE', `cannot listen for SIP over TCP on ${address}:${port}: ${(error as Error).message}`, { cause: error });
-    }
-  }
-  throw new SipEndpointError('ERR_SIP_PORT_UNAVAILABLE', `no free SIP TCP port on ${address} between ${min} and ${max}`);
+      server.listen(port, address, () => {
+        server.removeAllListeners('error');
+        resolve(server);
+      });
+    });
+  });
 }
 
 /**

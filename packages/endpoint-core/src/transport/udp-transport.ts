@@ -2,6 +2,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
 import { SipEndpointError } from '@sip-endpoint/config';
 import { peekSip, requestUriTarget, setTopViaSentBy, type SipPeek } from './sip-peek';
+import { openFirstFreePort } from './port-search';
 import { formatHost, stripBrackets, timeoutResponse } from './timeout-response';
 
 /** Options of {@link UdpTransport}, passed by sip.js as `transportOptions`. @public */
@@ -25,13 +26,6 @@ export interface UdpTransportOptions {
   trace?: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => void;
 }
 
-/** A SIP socket could not be bound within the port range. @public */
-export class SipPortError extends SipEndpointError {
-  constructor(message: string, cause?: unknown) {
-    super('ERR_SIP_PORT_UNAVAILABLE', message, { cause });
-  }
-}
-
 /**
  * Binds a UDP socket for SIP on the first free port of `min`..`max` (`sip_port_min`..`sip_port_max`),
  * on `address` (`0.0.0.0`, `::` or one interface's address).
@@ -39,24 +33,19 @@ export class SipPortError extends SipEndpointError {
  * @public
  */
 export async function bindSipUdp(address: string, min: number, max: number): Promise<Socket> {
-  for (let port = min; port <= max; port++) {
+  return openFirstFreePort(`SIP over UDP on ${address}`, min, max, (port) => {
     const socket = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4' });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(port, address, () => {
-          socket.off('error', reject);
-          resolve();
-        });
+    return new Promise<Socket>((resolve, reject) => {
+      socket.once('error', (error) => {
+        socket.close();
+        reject(error);
       });
-      return socket;
-    } catch (error) {
-      socket.close();
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EADDRINUSE' && code !== 'EACCES') throw new SipPortError(`cannot bind SIP on ${address}:${port}: ${(error as Error).message}`, error);
-    }
-  }
-  throw new SipPortError(`no free SIP port on ${address} between ${min} and ${max}`);
+      socket.bind(port, address, () => {
+        socket.removeAllListeners('error');
+        resolve(socket);
+      });
+    });
+  });
 }
 
 interface ClientRetransmission {

@@ -1,0 +1,36 @@
+import { EndpointConfig } from '@sip-endpoint/config';
+import { VirtualAudioProvider } from '@sip-endpoint/media';
+import { Endpoint } from '@sip-endpoint/endpoint-core';
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `check()` holds, polling every 20 ms; throws after `ms`. */
+export async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
+  for (let waited = 0; !check(); waited += 20) {
+    if (waited > ms) throw new Error('timed out');
+    await sleep(20);
+  }
+}
+
+/**
+ * A stand-alone endpoint on 127.0.0.1 (SIP ports from `sipPort`, RTP from `rtpBase`) with a
+ * virtual microphone playing `frequency` (silence when 0) and a recording speaker.
+ */
+export function standaloneEndpoint(user: string, sipPort: number, rtpBase: number, frequency = 0, settings: Record<string, string> = {}): { endpoint: Endpoint; devices: VirtualAudioProvider } {
+  const config = EndpointConfig.defaults().with({
+    'user:0': user,
+    'server:0': '127.0.0.1:5060',
+    'proxies.proxy0.reg_timeout': '0',
+    'policy.endpoint.public_address': '127.0.0.1',
+    'policy.endpoint.sip_port_min': String(sipPort),
+    'policy.endpoint.sip_port_max': String(sipPort + 6),
+    'policy.endpoint.rtp_port_min': String(rtpBase),
+    'policy.endpoint.rtp_port_max': String(rtpBase + 99),
+    'system.media.ringing_file': '',
+    ...settings,
+  });
+  const devices = new VirtualAudioProvider({ defaults: false });
+  devices.addInput({ name: 'Headset Microphone (Jabra)', id: 'mic' }, frequency > 0 ? { kind: 'tone', frequencies: [frequency], levelDbfs: -12 } : { kind: 'silence' });
+  devices.addOutput({ name: 'Headset Earphone (Jabra)', id: 'speaker' }, { record: true });
+  return { endpoint: new Endpoint({ config, devices }), devices };
+}
