@@ -1,11 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EndpointConfig } from '@sip-endpoint/config';
-import { dominantFrequency, rms, ToneGenerator, VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
-import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { dominantFrequency, rms, ToneGenerator, writeWav } from '@sip-endpoint/media';
+import type { Call } from '@sip-endpoint/endpoint-core';
+import { sleep, standaloneEndpoint } from './support/endpoints';
 
 describe('ringing for an incoming call', () => {
   it('plays the ringtone of the ringing plan on the speaker until the call is answered', async () => {
@@ -13,23 +11,7 @@ describe('ringing for an incoming call', () => {
     const ringtone = new Int16Array(8000 * 0.3);
     new ToneGenerator(8000, [425], -10).fill(ringtone);
     await writeWav(join(dir, 'ring.wav'), { sampleRate: 8000, channels: 1, samples: ringtone });
-    const make = (user: string, port: number, rtp: number, settings: Record<string, string> = {}) => {
-      const config = EndpointConfig.defaults().with({
-        'user:0': user,
-        'server:0': '127.0.0.1:5060',
-        'proxies.proxy0.reg_timeout': '0',
-        'policy.endpoint.public_address': '127.0.0.1',
-        'policy.endpoint.sip_port_min': String(port),
-        'policy.endpoint.sip_port_max': String(port + 6),
-        'policy.endpoint.rtp_port_min': String(rtp),
-        'policy.endpoint.rtp_port_max': String(rtp + 99),
-        ...settings,
-      });
-      const devices = new VirtualAudioProvider({ defaults: false });
-      devices.addInput({ name: 'Mic', id: 'mic' });
-      devices.addOutput({ name: 'Speakers', id: 'speaker' }, { record: true });
-      return { endpoint: new Endpoint({ config, devices, mediaDir: dir }), devices };
-    };
+    const make = (user: string, port: number, rtp: number, settings: Record<string, string> = {}) => standaloneEndpoint(user, port, rtp, 0, settings, { mediaDir: dir });
     const alice = make('6001', 47200, 47300);
     const bob = make('6002', 47210, 47400, { 'system.media.ringing_file': 'ring.wav', 'policy.session.ringing_enabled': '1' });
     await alice.endpoint.start();

@@ -55,7 +55,6 @@ describe('TcpTransport with sip.js', () => {
     const alice = await party('alice', () => ({ address: '127.0.0.1', port: bobPort.value }));
     const bob = await party('bob', () => ({ address: '127.0.0.1', port: alice.port }));
     bobPort.value = bob.port;
-    const outgoing: string[] = [];
     try {
       const body = 'ünïcode '.repeat(400);
       const status = await new Promise<number>((resolve) => {
@@ -65,7 +64,6 @@ describe('TcpTransport with sip.js', () => {
       });
       expect(status).toBe(200);
       expect(bob.received).toEqual([body]);
-      void outgoing;
     } finally {
       await alice.ua.stop();
       await bob.ua.stop();

@@ -16,7 +16,14 @@ export async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
  * A stand-alone endpoint on 127.0.0.1 (SIP ports from `sipPort`, RTP from `rtpBase`) with a
  * virtual microphone playing `frequency` (silence when 0) and a recording speaker.
  */
-export function standaloneEndpoint(user: string, sipPort: number, rtpBase: number, frequency = 0, settings: Record<string, string> = {}): { endpoint: Endpoint; devices: VirtualAudioProvider } {
+export function standaloneEndpoint(
+  user: string,
+  sipPort: number,
+  rtpBase: number,
+  frequency = 0,
+  settings: Record<string, string> = {},
+  options: { mediaDir?: string } = {},
+): { endpoint: Endpoint; devices: VirtualAudioProvider } {
   const config = EndpointConfig.defaults().with({
     'user:0': user,
     'server:0': '127.0.0.1:5060',
@@ -32,5 +39,5 @@ export function standaloneEndpoint(user: string, sipPort: number, rtpBase: numbe
   const devices = new VirtualAudioProvider({ defaults: false });
   devices.addInput({ name: 'Headset Microphone (Jabra)', id: 'mic' }, frequency > 0 ? { kind: 'tone', frequencies: [frequency], levelDbfs: -12 } : { kind: 'silence' });
   devices.addOutput({ name: 'Headset Earphone (Jabra)', id: 'speaker' }, { record: true });
-  return { endpoint: new Endpoint({ config, devices }), devices };
+  return { endpoint: new Endpoint({ config, devices, ...options }), devices };
 }
