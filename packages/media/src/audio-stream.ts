@@ -152,6 +152,8 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
   readonly #rtcpIntervalMs: number;
   readonly #dtmfFeedback: boolean;
   #direction: MediaDirection;
+  #muted = false;
+  #speakerMuted = false;
   #sequence: number;
   #timestamp: number;
   #marker = true;
@@ -247,6 +249,26 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
     this.#marker = true;
   }
 
+  /** Whether the microphone is muted: silence is sent in its place (RTP keeps flowing; DTMF still goes). */
+  get muted(): boolean {
+    return this.#muted;
+  }
+
+  /** Mutes or unmutes the microphone of this stream. */
+  setMuted(muted: boolean): void {
+    this.#muted = muted;
+  }
+
+  /** Whether what is received is kept from the speaker (it is still decoded and measured). */
+  get speakerMuted(): boolean {
+    return this.#speakerMuted;
+  }
+
+  /** Mutes or unmutes the received audio of this stream on the speaker. */
+  setSpeakerMuted(muted: boolean): void {
+    this.#speakerMuted = muted;
+  }
+
   /** Points the stream at a new remote address (a re-INVITE moved the media). */
   setRemote(address: string, rtpPort: number, rtcpPort: number = rtpPort + 1, rtcpMux = false): void {
     this.#session.setRemote(address, rtpPort, rtcpPort, rtcpMux);
@@ -336,6 +358,7 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
       this.#input.read(this.#deviceFrame, deviceSamples);
       if (this.#inResampler) this.#inResampler.process(this.#deviceFrame, deviceSamples, frame);
       else frame.set(this.#deviceView);
+      if (this.#muted) frame.fill(0);
     } else {
       frame.fill(0);
     }
@@ -410,6 +433,7 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
       if (this.#feedback.samplesLeft <= 0) this.#feedback = undefined;
     }
     this.#detector?.process(frame, samples);
+    if (this.#speakerMuted) frame.fill(0, 0, samples);
     this.#onPlayout?.(frame, samples, this.codec.sampleRate);
     if (!this.#output) return;
     if (this.#outResampler) {

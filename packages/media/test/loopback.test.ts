@@ -1,6 +1,6 @@
 import { G722, OPUS, PCMA, PCMU, PortAllocator, type Codec, type DtmfEvent } from '@sip-endpoint/media';
 import { connectPair, sleep } from './support/engines';
-import { concat, dominantFrequency, sineSnrDb } from './support/signal';
+import { concat, dominantFrequency, rms, sineSnrDb } from './support/signal';
 
 const ports = new PortAllocator(41000, 41199);
 
@@ -92,6 +92,35 @@ describe('hold', () => {
     pair.bob.stream.setDirection('sendrecv');
     await sleep(400);
     expect(pair.alice.stream.stats().received.packets).toBeGreaterThan(aliceReceivedAtHold + 10);
+    pair.close();
+  });
+});
+
+describe('mute', () => {
+  it('a muted microphone sends silence (RTP keeps flowing) and a muted speaker plays silence; unmuting brings the tone back', async () => {
+    const pair = await connectPair(PCMU, ports, { kind: 'tone', frequencies: [1000], levelDbfs: -10 }, { kind: 'silence' });
+    await sleep(400);
+    pair.alice.stream.setMuted(true);
+    expect(pair.alice.stream.muted).toBe(true);
+    const sentAtMute = pair.alice.stream.stats().sent.packets;
+    const playedAtMute = concat(pair.bob.played).length;
+    await sleep(600);
+    const sentWhileMuted = pair.alice.stream.stats().sent.packets - sentAtMute;
+    expect(sentWhileMuted).toBeGreaterThan(20);
+    // Skip what was in flight and in the jitter buffer when the mute began.
+    const whileMuted = concat(pair.bob.played).subarray(playedAtMute + Math.round(pair.bob.playedRate * 0.2));
+    expect(rms(whileMuted)).toBeLessThan(30);
+    pair.alice.stream.setMuted(false);
+    await sleep(500);
+    const afterUnmute = concat(pair.bob.played);
+    const tail = afterUnmute.subarray(afterUnmute.length - Math.round(pair.bob.playedRate * 0.2));
+    expect(Math.abs(dominantFrequency(tail, pair.bob.playedRate) - 1000)).toBeLessThanOrEqual(10);
+    pair.bob.stream.setSpeakerMuted(true);
+    const playedAtSpeakerMute = concat(pair.bob.played).length;
+    await sleep(300);
+    const whileSpeakerMuted = concat(pair.bob.played).subarray(playedAtSpeakerMute + Math.round(pair.bob.playedRate * 0.05));
+    expect(whileSpeakerMuted.length).toBeGreaterThan(pair.bob.playedRate * 0.1);
+    expect(rms(whileSpeakerMuted)).toBe(0);
     pair.close();
   });
 });
