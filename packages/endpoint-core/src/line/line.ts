@@ -1,7 +1,12 @@
 import { EventEmitter } from 'eventemitter3';
 import { Registerer, RegistererState, UserAgent, type LogConnector, type UserAgentOptions } from 'sip.js';
 import { resolveServer, SipEndpointError, type AddressResolver, type Connectivity, type EndpointConfig, type ProxyIndex } from '@sip-endpoint/config';
+import type { Server } from 'node:net';
+import { ConnectionTransport } from '../transport/connection-transport';
 import { listenSipTcp, TcpTransport } from '../transport/tcp-transport';
+import { listenSipTls, TlsTransport } from '../transport/tls-transport';
+import { readTlsSettings } from '../transport/tls-settings';
+import { WsTransport } from '../transport/ws-transport';
 import { peekSip } from '../transport/sip-peek';
 import { bindSipUdp, UdpTransport } from '../transport/udp-transport';
 import type { ConnectionState } from './connection-state';
@@ -27,7 +32,7 @@ export interface LineOptions {
   /** Every SIP message sent and received, for logs and tests. */
   trace?: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => void;
   /** More sip.js options: the session description handler factory, the delegate for INVITEs. */
-  userAgentOptions?: Pick<UserAgentOptions, 'sessionDescriptionHandlerFactory' | 'delegate'>;
+  userAgentOptions?: Pick<UserAgentOptions, 'sessionDescriptionHandlerFactory' | 'delegate' | 'sipExtensionReplaces' | 'sipExtensionExtraSupported'>;
   /** Retry delays, for tests. @defaultValue { firstRetryMs: 500 } */
   timing?: { firstRetryMs?: number };
 }
@@ -59,7 +64,9 @@ export class Line extends EventEmitter<LineEvents> {
   #reason: string | undefined;
   #ua: UserAgent | undefined;
   #registerer: Registerer | undefined;
-  #transport: UdpTransport | TcpTransport | undefined;
+  #transport: UdpTransport | ConnectionTransport | undefined;
+  /** Whether the far end reaches us only over our own connection (TLS without a listening port, WS, WSS). */
+  #ownConnectionOnly = false;
   #port: number | undefined;
   #retry: NodeJS.Timeout | undefined;
   #failures = 0;
@@ -96,10 +103,13 @@ export class Line extends EventEmitter<LineEvents> {
   async start(): Promise<void> {
     if (this.#state !== 'NONE') throw new LineStateError(`line ${this.index} has already been started (${this.#state})`);
     const { config, connectivity } = this.#options;
-    if (connectivity.protocol !== 'UDP' && connectivity.protocol !== 'TCP') {
-      throw new SipEndpointError('ERR_SIP_TRANSPORT_UNSUPPORTED', `line ${this.index}: ${connectivity.protocol} is not available yet; UDP and TCP are`);
+    const protocol = connectivity.protocol;
+    if (!['UDP', 'TCP', 'TLS', 'WS', 'WSS'].includes(protocol)) {
+      throw new SipEndpointError('ERR_SIP_TRANSPORT_UNSUPPORTED', `line ${this.index}: ${String(protocol)} is not a SIP transport; UDP, TCP, TLS, WS and WSS are`);
     }
-    const tcp = connectivity.protocol === 'TCP';
+    // TLS settings first: a bad certificate setting stops the line before it opens anything.
+    const tls = protocol === 'TLS' || protocol === 'WSS' ? readTlsSettings(config) : undefined;
+    const connectionOriented = protocol !== 'UDP';
     const proxy = `proxies.proxy${this.index as ProxyIndex}` as const;
     const regTimeout = config.get(`${proxy}.reg_timeout`);
     const bind = config.get('policy.endpoint.sip_port_binding') === 1 ? this.#options.localAddress : this.#options.localAddress.includes(':') ? '::' : '0.0.0.0';
@@ -116,25 +126,39 @@ export class Line extends EventEmitter<LineEvents> {
     const common = {
       viaHost,
       // Stand-alone (reg_timeout 0): no proxy; requests go where their Request-URI says.
-      target: regTimeout === 0 && !tcp ? undefined : { address: target.address, port: target.port },
+      target: regTimeout === 0 && !connectionOriented ? undefined : { address: target.address, port: target.port },
       transactionTimeoutMs: config.get('policy.endpoint.sip_transaction_timeout'),
       trace: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => {
         trace?.(direction, message, remote);
         if (direction === 'in' && matchReceived) this.#checkReceived(message);
       },
     };
-    let port: number;
-    let transport: { constructor: typeof UdpTransport | typeof TcpTransport; options: object };
-    if (tcp) {
+    const tcpMin = config.get('policy.endpoint.tcp_port_min');
+    const tcpMax = config.get('policy.endpoint.tcp_port_max');
+    const localPortRange = tcpMin > 0 ? { localPortRange: { min: tcpMin, max: tcpMax } } : {};
+    // The far end reaches us over our own connection: reopen it as soon as it drops, and register again.
+    const reconnecting = { reconnect: true, onReconnect: () => this.#state === 'READY' && this.#register(true) };
+    let port: number | undefined;
+    let transport: { constructor: typeof UdpTransport | typeof TcpTransport | typeof WsTransport; options: object };
+    if (protocol === 'TCP') {
       const server = await listenSipTcp(bind, firstPort, lastPort);
       port = (server.address() as { port: number }).port;
-      const tcpMin = config.get('policy.endpoint.tcp_port_min');
-      const tcpMax = config.get('policy.endpoint.tcp_port_max');
-      transport = { constructor: TcpTransport, options: { ...common, server, ...(tcpMin > 0 ? { localPortRange: { min: tcpMin, max: tcpMax } } : {}) } };
+      transport = { constructor: TcpTransport, options: { ...common, server, ...localPortRange } };
+    } else if (protocol === 'TLS') {
+      // A listening port only with our own certificate and key.
+      const server = tls!.cert && tls!.key ? await listenSipTls(bind, firstPort, lastPort, tls!) : undefined;
+      port = server ? (server.address() as { port: number }).port : undefined;
+      this.#ownConnectionOnly = server === undefined;
+      transport = { constructor: TlsTransport, options: { ...common, tls, serverName: connectivity.host, ...(server ? { server } : reconnecting), ...localPortRange } };
+    } else if (protocol === 'WS' || protocol === 'WSS') {
+      this.#ownConnectionOnly = true;
+      transport = { constructor: WsTransport, options: { ...common, ...(tls ? { tls } : {}), serverName: connectivity.host, ...reconnecting } };
     } else {
       const socket = await bindSipUdp(bind, firstPort, lastPort);
       port = socket.address().port;
-      transport = { constructor: UdpTransport, options: { ...common, socket } };
+      // The TCP side for requests above 1300 bytes (RFC 3261 18.1.1), listening on the same port number when it is free.
+      const server: Server | undefined = await listenSipTcp(bind, port, port).catch(() => undefined);
+      transport = { constructor: UdpTransport, options: { ...common, socket, tcp: { ...(server ? { server } : {}), ...localPortRange } } };
     }
     const ua = new UserAgent({
       uri: UserAgent.makeURI(`sip:${connectivity.user}@${domain}`),
@@ -143,7 +167,7 @@ export class Line extends EventEmitter<LineEvents> {
       viaHost,
       forceRport: true,
       contactName: connectivity.user,
-      contactParams: { transport: tcp ? 'tcp' : 'udp' },
+      contactParams: { transport: protocol.toLowerCase() },
       authorizationUsername: connectivity.user,
       authorizationPassword: config.get(`${proxy}.password`),
       ...(displayName ? { displayName } : {}),
@@ -155,7 +179,7 @@ export class Line extends EventEmitter<LineEvents> {
     ua.contact.uri.port = port;
     this.#ua = ua;
     this.#port = port;
-    this.#transport = ua.transport as unknown as UdpTransport | TcpTransport;
+    this.#transport = ua.transport as unknown as UdpTransport | ConnectionTransport;
     await ua.start();
     if (regTimeout === 0) {
       this.#transition('STANDALONE');
@@ -212,6 +236,28 @@ export class Line extends EventEmitter<LineEvents> {
     const registerer = this.#registerer;
     if (!registerer || this.#stopping) return;
     if (!quiet) this.#transition('TRYING');
+    const transport = this.#transport;
+    const ua = this.#ua;
+    if (transport instanceof ConnectionTransport && protocolNeedsConnection(this.connectivity.protocol) && ua) {
+      // Open the connection first: its failure (certificate, refused, no subprotocol) is the reason
+      // the line fails, and without a listening port the Contact carries the connection's port.
+      transport.openConnection().then(
+        ({ localPort }) => {
+          if (this.#stopping) return;
+          if (this.#ownConnectionOnly && localPort !== undefined) {
+            ua.contact.uri.port = localPort;
+            this.#port = localPort;
+          }
+          this.#sendRegister(registerer);
+        },
+        (error: Error) => this.#failed(error.message),
+      );
+      return;
+    }
+    this.#sendRegister(registerer);
+  }
+
+  #sendRegister(registerer: Registerer): void {
     registerer
       .register({
         requestDelegate: {
@@ -243,4 +289,9 @@ export class Line extends EventEmitter<LineEvents> {
     this.#state = state;
     this.emit('stateChanged', state, previous);
   }
+}
+
+/** Transports whose connection is opened before a REGISTER (to report its failure as such, and to learn our port). */
+function protocolNeedsConnection(protocol: string): boolean {
+  return protocol === 'TLS' || protocol === 'WS' || protocol === 'WSS';
 }

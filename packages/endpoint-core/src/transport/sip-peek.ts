@@ -123,3 +123,12 @@ export function requestUriTarget(message: string): { address: string; port: numb
   const host = match[2]!.startsWith('[') ? match[2]!.slice(1, -1) : match[2]!;
   return { address: host, port: match[3] !== undefined ? Number(match[3]) : match[1] === 'sips' ? 5061 : 5060 };
 }
+
+/** Replaces the top Via's transport token (`UDP` to `TCP` when a request is too large for UDP) and returns the new message. */
+export function setTopViaTransport(message: string, peek: SipPeek, transport: string): string {
+  if (!peek.via) return message;
+  const line = peek.via.line;
+  const at = message.indexOf(line);
+  const replaced = line.replace(/(SIP\s*\/\s*2\.0\s*\/\s*)[A-Za-z]+/, `$1${transport}`);
+  return at < 0 ? message : message.slice(0, at) + replaced + message.slice(at + line.length);
+}

@@ -1,8 +1,11 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { Server } from 'node:net';
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
 import { SipEndpointError } from '@sip-endpoint/config';
-import { peekSip, requestUriTarget, setTopViaSentBy, type SipPeek } from './sip-peek';
+import { peekSip, requestUriTarget, setTopViaSentBy, setTopViaTransport, type SipPeek } from './sip-peek';
+import { TcpTransport } from './tcp-transport';
 import { openFirstFreePort } from './port-search';
+import { screenIncoming } from './bad-request';
 import { formatHost, stripBrackets, timeoutResponse } from './timeout-response';
 
 /** Options of {@link UdpTransport}, passed by sip.js as `transportOptions`. @public */
@@ -24,6 +27,15 @@ export interface UdpTransportOptions {
   transactionTimeoutMs?: number;
   /** Called with every message sent and received (after Via handling), for logs and tests. */
   trace?: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => void;
+  /**
+   * The TCP side (RFC 3261 18.1.1): requests larger than `maxDatagramRequestBytes` go over TCP to
+   * the same target, and requests arriving on `server` (a TCP listener, best on the UDP port's
+   * number) are answered on their connection. `false`: UDP only. @defaultValue `{}` (outgoing
+   * connections from ephemeral ports, no listener)
+   */
+  tcp?: { server?: Server; localAddress?: string; localPortRange?: { min: number; max: number } } | false;
+  /** Requests larger than this many bytes go over TCP (RFC 3261 18.1.1: 1300 when the path MTU is unknown). @defaultValue 1300 */
+  maxDatagramRequestBytes?: number;
 }
 
 /**
@@ -71,6 +83,14 @@ interface ServerRecord {
 }
 
 const SERVER_MEMORY_MS = 32000;
+const TCP_BRANCH_MEMORY_MS = 64000;
+
+/** Whether `message` is above `limit` bytes in UTF-8, measured only when its length leaves a doubt. */
+function exceeds(message: string, limit: number): boolean {
+  if (message.length > limit) return true; // at least one byte per UTF-16 unit
+  if (message.length * 3 <= limit) return false; // at most three bytes per UTF-16 unit
+  return Buffer.byteLength(message, 'utf8') > limit;
+}
 
 /**
  * SIP over UDP for sip.js, with what sip.js leaves to the transport over an unreliable network:
@@ -85,6 +105,11 @@ const SERVER_MEMORY_MS = 32000;
  *   response to INVITE is sent again until its ACK comes (Timer G).
  * - **Absorbing retransmitted requests.** A request seen again (same branch and method) within
  *   32 s is answered with the last response sent for it, and never reaches sip.js twice.
+ * - **Large requests over TCP (RFC 3261 18.1.1).** A request above 1300 bytes goes over TCP to
+ *   the same target, its Via transport changed to TCP, its response taken from that connection
+ *   (no retransmissions: TCP is reliable); its ACK or CANCEL follows it there. When no TCP
+ *   connection can be opened, it goes over UDP after all. Requests arriving on the TCP listener
+ *   are answered on their connection.
  *
  * @public
  */
@@ -101,6 +126,10 @@ export class UdpTransport implements Transport {
   readonly #stateChange = new EmitterImpl<TransportState>();
   readonly #clients = new Map<string, ClientRetransmission>();
   readonly #servers = new Map<string, ServerRecord>();
+  /** Branches of requests sent over TCP: their ACK and CANCEL go the same way. */
+  readonly #tcpBranches = new Map<string, number>();
+  readonly #tcp: TcpTransport | undefined;
+  readonly #maxDatagram: number;
   #state: TransportState = TransportState.Disconnected;
   #sweeper: NodeJS.Timeout | undefined;
 
@@ -111,6 +140,21 @@ export class UdpTransport implements Transport {
     this.#t2 = options.t2Ms ?? 4000;
     this.#timeout = Math.min(options.transactionTimeoutMs ?? 32000, 32000);
     this.#socket.on('message', (data, remote) => this.#receive(data, remote));
+    this.#maxDatagram = options.maxDatagramRequestBytes ?? 1300;
+    if (options.tcp !== false) {
+      const tcp = options.tcp ?? {};
+      this.#tcp = new TcpTransport(undefined, {
+        viaHost: options.viaHost,
+        target: undefined,
+        keepAliveS: 0,
+        ...(tcp.server ? { server: tcp.server } : {}),
+        ...(tcp.localAddress ? { localAddress: tcp.localAddress } : {}),
+        ...(tcp.localPortRange ? { localPortRange: tcp.localPortRange } : {}),
+        ...(options.transactionTimeoutMs !== undefined ? { transactionTimeoutMs: options.transactionTimeoutMs } : {}),
+        ...(options.trace ? { trace: options.trace } : {}),
+      });
+      this.#tcp.onMessage = (message) => this.onMessage?.(message);
+    }
   }
 
   get state(): TransportState {
@@ -149,12 +193,14 @@ export class UdpTransport implements Transport {
     this.#transition(TransportState.Connected);
     this.#sweeper ??= setInterval(() => this.#sweep(), 5000);
     this.#sweeper.unref();
+    await this.#tcp?.connect();
     this.onConnect?.();
   }
 
   async disconnect(): Promise<void> {
     if (this.#state === TransportState.Disconnected) return;
     this.#stopTimers();
+    await this.#tcp?.disconnect();
     this.#transition(TransportState.Disconnected);
     this.onDisconnect?.();
   }
@@ -162,6 +208,7 @@ export class UdpTransport implements Transport {
   async dispose(): Promise<void> {
     await this.disconnect();
     if (this.#sweeper) clearInterval(this.#sweeper);
+    await this.#tcp?.dispose();
     try {
       this.#socket.close();
     } catch {
@@ -174,8 +221,18 @@ export class UdpTransport implements Transport {
     const peek = peekSip(message);
     if (!peek) throw new SipEndpointError('ERR_SIP_INVALID_MESSAGE', 'sip.js gave the transport something that is not a SIP message');
     if (peek.kind === 'request') {
-      const outgoing = setTopViaSentBy(message, peek, `${formatHost(this.#options.viaHost)}:${this.port}`);
       const { address, port } = this.#target(message);
+      if (this.#tcp && peek.via && (exceeds(message, this.#maxDatagram) || this.#tcpBranches.has(peek.via.branch))) {
+        try {
+          await this.#tcp.sendRequest(setTopViaTransport(message, peek, 'TCP'), { address, port });
+          this.#tcpBranches.set(peek.via.branch, Date.now() + TCP_BRANCH_MEMORY_MS);
+          return;
+        } catch (error) {
+          // No TCP there: the datagram it is (IP fragments it).
+          if ((error as SipEndpointError).code !== 'ERR_SIP_CONNECTION_FAILED') throw error;
+        }
+      }
+      const outgoing = setTopViaSentBy(message, peek, `${formatHost(this.#options.viaHost)}:${this.port}`);
       this.#write(outgoing, address, port);
       if (peek.method !== 'ACK' && peek.via) this.#startClient(peek, outgoing, address, port);
       return;
@@ -183,6 +240,11 @@ export class UdpTransport implements Transport {
     // A response: to received/rport of the request's top Via (RFC 3581), else its sent-by.
     const via = peek.via;
     if (!via) throw new SipEndpointError('ERR_SIP_INVALID_MESSAGE', 'a response without a Via cannot be routed');
+    if (via.transport === 'TCP' && this.#tcp) {
+      // The request came on our TCP side: the response goes back on its connection.
+      await this.#tcp.send(message);
+      return;
+    }
     const address = via.received ?? stripBrackets(via.host);
     const port = via.rport ?? via.port ?? 5060;
     this.#write(message, address, port);
@@ -279,8 +341,14 @@ export class UdpTransport implements Transport {
       }
       // sip.js only takes responses whose Via is exactly its viaHost, without port.
       message = setTopViaSentBy(message, peek, formatHost(this.#options.viaHost));
+      // A response sip.js cannot use is dropped here (sip.js throws on some): see bad-request.ts.
+      if (screenIncoming(message, this.#options.viaHost).action !== 'deliver') return;
       this.#options.trace?.('in', message, { address: remote.address, port: remote.port });
-      this.onMessage?.(message);
+      try {
+        this.onMessage?.(message);
+      } catch {
+        // Whatever sip.js throws on a received message must not take the socket's handler down.
+      }
       return;
     }
     // A request.
@@ -305,12 +373,28 @@ export class UdpTransport implements Transport {
     }
     // RFC 3581 / 18.2.1: record where the request really came from.
     message = addReceived(message, peek, remote);
+    // A request sip.js would drop is answered 400 (488 for an SDP offer that does not parse) when it can be.
+    const screening = screenIncoming(message, this.#options.viaHost);
+    if (screening.action === 'drop') return;
+    if (screening.action === 'reply') {
+      this.#options.trace?.('in', message, { address: remote.address, port: remote.port });
+      void this.send(screening.response).catch(() => undefined);
+      // Its retransmissions get the same answer.
+      const record = this.#servers.get(`${peek.via.branch}|${peek.method}`);
+      if (record) record.response = screening.response;
+      return;
+    }
     this.#options.trace?.('in', message, { address: remote.address, port: remote.port });
-    this.onMessage?.(message);
+    try {
+      this.onMessage?.(message);
+    } catch {
+      // Whatever sip.js throws on a received message must not take the socket's handler down.
+    }
   }
 
   #sweep(): void {
     const now = Date.now();
+    for (const [branch, expires] of this.#tcpBranches) if (expires < now) this.#tcpBranches.delete(branch);
     for (const [key, record] of this.#servers) {
       if (record.expires < now) {
         if (record.timer) clearTimeout(record.timer);
@@ -323,6 +407,7 @@ export class UdpTransport implements Transport {
     for (const key of [...this.#clients.keys()]) this.#stopClient(key);
     for (const record of this.#servers.values()) if (record.timer) clearTimeout(record.timer);
     this.#servers.clear();
+    this.#tcpBranches.clear();
   }
 
   #transition(state: TransportState): void {

@@ -9,6 +9,17 @@ export function kamailioAvailable(): boolean {
 }
 
 /**
+ * Optional extra listeners of {@link Kamailio.start}: SIP over TLS (with the given certificate and
+ * key, PEM files), SIP over WebSocket (RFC 7118, `sip` subprotocol, through xhttp), and over
+ * secure WebSocket (on its own TLS port; needs `tls` for the certificate).
+ */
+export interface KamailioListeners {
+  tls?: { port: number; certificate: string; key: string };
+  ws?: { port: number };
+  wss?: { port: number };
+}
+
+/**
  * A Kamailio registrar on 127.0.0.1 (UDP and TCP on one port) with digest authentication: every
  * user's password is `password`. Started and stopped by the tests.
  */
@@ -28,8 +39,30 @@ export class Kamailio {
     return this.#output;
   }
 
-  static async start(port: number, password = 'secret'): Promise<Kamailio> {
+  static async start(port: number, password = 'secret', extra: KamailioListeners = {}): Promise<Kamailio> {
     const dir = mkdtempSync(join(tmpdir(), 'sep-kamailio-'));
+    const { tls, ws, wss } = extra;
+    if (wss && !tls) throw new Error('a WSS listener needs the tls certificate and key');
+    const listeners = [
+      tls ? `enable_tls=yes\nlisten=tls:127.0.0.1:${tls.port}` : '',
+      ws || wss ? 'tcp_accept_no_cl=yes' : '',
+      ws ? `listen=tcp:127.0.0.1:${ws.port}` : '',
+      wss ? `listen=tls:127.0.0.1:${wss.port}` : '',
+    ].filter((line) => line !== '').join('\n');
+    const modules = [
+      tls ? `loadmodule "tls.so"\nmodparam("tls", "certificate", "${tls.certificate}")\nmodparam("tls", "private_key", "${tls.key}")\nmodparam("tls", "tls_method", "TLSv1.2+")\nmodparam("tls", "verify_certificate", 0)\nmodparam("tls", "require_certificate", 0)` : '',
+      ws || wss ? 'loadmodule "xhttp.so"\nloadmodule "websocket.so"\nmodparam("websocket", "sub_protocols", 1)' : '',
+    ].filter((line) => line !== '').join('\n');
+    const httpRoute = ws || wss
+      ? `
+event_route[xhttp:request] {
+  if ($hdr(Upgrade) =~ "websocket" && $hdr(Connection) =~ "Upgrade" && $rm =~ "GET") {
+    if (ws_handle_handshake()) exit;
+  }
+  xhttp_reply("404", "Not Found", "", "");
+}
+`
+      : '';
     const config = `#!KAMAILIO
 debug=1
 log_stderror=yes
@@ -38,6 +71,7 @@ tcp_children=2
 auto_aliases=no
 listen=udp:127.0.0.1:${port}
 listen=tcp:127.0.0.1:${port}
+${listeners}
 mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 loadmodule "tm.so"
 loadmodule "sl.so"
@@ -49,6 +83,7 @@ loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "auth.so"
 loadmodule "xlog.so"
+${modules}
 modparam("usrloc", "db_mode", 0)
 modparam("registrar", "min_expires", 2)
 modparam("registrar", "max_expires", 3600)
@@ -76,7 +111,7 @@ request_route {
   }
   t_relay();
 }
-`;
+${httpRoute}`;
     const file = join(dir, 'kamailio.cfg');
     writeFileSync(file, config);
     const check = spawnSync('kamailio', ['-c', '-f', file]);

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { Core } from 'sip.js';
+import { parseSdp } from '@sip-endpoint/media';
+
+/**
+ * The longest header line a received message may have (8 KiB): a request with a longer one is
+ * answered 400, a response with one is dropped.
+ */
+export const MAX_HEADER_LINE_BYTES = 8192;
+
+/** What a transport does with a received message before sip.js sees it. */
+export type Screening =
+  /** Well-formed as far as the transport can tell: hand it to sip.js. */
+  | { action: 'deliver' }
+  /** Nothing can or should be answered (not SIP, a response, an ACK, no Via/From/To/Call-ID/CSeq). */
+  | { action: 'drop'; reason: string }
+  /** A request that cannot be processed: send `response` (a 400, or 488 for an SDP offer that does not parse) instead. */
+  | { action: 'reply'; status: number; reason: string; response: string };
+
+interface RawHeader {
+  /** Lower-case long name (compact forms expanded). */
+  name: string;
+  /** The line as received (folded lines joined with a space). */
+  line: string;
+  value: string;
+}
+
+const COMPACT: Record<string, string> = { v: 'via', f: 'from', t: 'to', i: 'call-id', l: 'content-length', c: 'content-type', m: 'contact' };
+
+/** The header lines of a message, folded lines joined; `undefined` for the start line's end missing. */
+function rawHeaders(message: string): { start: string; headers: RawHeader[]; body: string } | undefined {
+  const firstEnd = message.indexOf('\r\n');
+  if (firstEnd < 0) return undefined;
+  let end = message.indexOf('\r\n\r\n');
+  const body = end < 0 ? '' : message.slice(end + 4);
+  if (end < 0) end = message.length;
+  const block = message.slice(firstEnd + 2, end).replace(/\r\n[ \t]+/g, ' ');
+  const headers: RawHeader[] = [];
+  for (const line of block.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const raw = line.slice(0, colon).trim().toLowerCase();
+    headers.push({ name: COMPACT[raw] ?? raw, line, value: line.slice(colon + 1).trim() });
+  }
+  return { start: message.slice(0, firstEnd), headers, body };
+}
+
+/** sip.js's own parser, silenced; what it would have logged is the reason it failed. */
+function sipJsParse(message: string): { parsed: Core.IncomingRequestMessage | Core.IncomingResponseMessage | undefined; complaint: string | undefined } {
+  let complaint: string | undefined;
+  const note = (text: unknown): void => {
+    complaint ??= String(text);
+  };
+  const logger = { error: note, warn: note, log: () => undefined, debug: () => undefined } as unknown as Core.Logger;
+  try {
+    return { parsed: Core.Parser.parseMessage(message, logger), complaint };
+  } catch (error) {
+    // sip.js throws on some inputs (a response whose CSeq does not parse).
+    return { parsed: undefined, complaint: `sip.js cannot parse it: ${(error as Error).message}` };
+  }
+}
+
+const quoted = (text: string): string => `"${text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, ' ').slice(0, 200)}"`;
+
+/**
+ * A response to a request that will not reach sip.js: its Via lines, From, To (with a tag added
+ * when it has none, RFC 3261 8.2.6.2), Call-ID and CSeq, a Warning with the reason.
+ */
+function buildResponse(headers: RawHeader[], status: number, phrase: string, reason: string, agentHost: string): string {
+  const pick = (name: string) => headers.filter((header) => header.name === name);
+  const to = pick('to')[0]!;
+  const toLine = /;\s*tag\s*=/i.test(to.value) ? to.line : `${to.line};tag=${randomBytes(5).toString('hex')}`;
+  return [
+    `SIP/2.0 ${status} ${phrase}`,
+    ...pick('via').map((header) => header.line),
+    pick('from')[0]!.line,
+    toLine,
+    pick('call-id')[0]!.line,
+    pick('cseq')[0]!.line,
+    `Warning: 399 ${agentHost} ${quoted(reason)}`,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+/**
+ * Decides what a transport does with a received SIP message before sip.js sees it. sip.js drops
+ * silently what it cannot parse (and throws on a response whose CSeq does not parse); RFC 3261
+ * wants a request that cannot be understood answered with 400 (8.2, 21.4.1), including a
+ * Content-Length larger than the datagram's body (18.3). So:
+ *
+ * - a response, or an ACK, that sip.js would not take is dropped (neither is ever answered);
+ * - a request sip.js cannot parse, or without a mandatory header (Via, From, To, Call-ID, CSeq),
+ *   whose CSeq method differs from its method, whose Content-Length is more than its body, or
+ *   with a header line above {@link MAX_HEADER_LINE_BYTES}, is answered `400 Bad Request` when
+ *   its Via, From, To, Call-ID and CSeq lines are there to build a response from, and dropped
+ *   otherwise;
+ * - an INVITE whose SDP body does not parse is answered `488 Not Acceptable Here`.
+ *
+ * Responses carry a `Warning: 399` saying why. `message` is the request as the transport will
+ * deliver it (with `received`/`rport` already in its Via); `agentHost` goes in the Warning.
+ */
+export function screenIncoming(message: string, agentHost: string): Screening {
+  const raw = rawHeaders(message);
+  if (!raw) return { action: 'drop', reason: 'not a SIP message (no CRLF)' };
+  const isResponse = raw.start.startsWith('SIP/2.0 ');
+  const method = isResponse ? '' : (/^([A-Za-z]+) /.exec(raw.start)?.[1]?.toUpperCase() ?? '');
+  const problem = ((): string | undefined => {
+    const long = raw.headers.find((header) => Buffer.byteLength(header.line) > MAX_HEADER_LINE_BYTES);
+    if (long) return `the ${long.name} header line is longer than ${MAX_HEADER_LINE_BYTES} bytes`;
+    const { parsed, complaint } = sipJsParse(message);
+    if (!parsed) return complaint ?? 'the message does not parse';
+    for (const name of ['via', 'from', 'to', 'call-id', 'cseq']) if (!parsed.hasHeader(name)) return `the ${name === 'call-id' ? 'Call-ID' : name === 'cseq' ? 'CSeq' : name.replace(/^./, (c) => c.toUpperCase())} header is missing or does not parse`;
+    if (isResponse) return undefined;
+    const request = parsed as Core.IncomingRequestMessage;
+    const cseq = parsed.parseHeader('cseq') as { method?: string } | undefined;
+    if (cseq?.method?.toUpperCase() !== request.method.toUpperCase()) return `the CSeq method ${cseq?.method ?? '(none)'} is not the request's ${request.method}`;
+    const length = parsed.getHeader('content-length');
+    if (length !== undefined && Number(length) > Buffer.byteLength(raw.body)) return `Content-Length ${length} is more than the ${Buffer.byteLength(raw.body)} bytes of the body`;
+    return undefined;
+  })();
+  if (problem === undefined && (isResponse || method !== 'INVITE')) return { action: 'deliver' };
+  if (isResponse) return { action: 'drop', reason: `a response that cannot be used: ${problem ?? ''}` };
+  if (method === 'ACK') return { action: 'drop', reason: `an ACK that cannot be used: ${problem ?? ''}` };
+  const answerable = ['via', 'from', 'to', 'call-id', 'cseq'].every((name) => raw.headers.some((header) => header.name === name)) && /branch\s*=/i.test(raw.headers.find((h) => h.name === 'via')?.value ?? '');
+  if (problem !== undefined) {
+    if (!answerable) return { action: 'drop', reason: `a request that cannot be answered (no Via with a branch, From, To, Call-ID or CSeq): ${problem}` };
+    return { action: 'reply', status: 400, reason: problem, response: buildResponse(raw.headers, 400, 'Bad Request', problem, agentHost) };
+  }
+  // An INVITE sip.js would take: is its offer SDP that parses?
+  const type = raw.headers.find((header) => header.name === 'content-type')?.value.split(';')[0]?.trim().toLowerCase();
+  const length = Number(raw.headers.find((header) => header.name === 'content-length')?.value ?? Buffer.byteLength(raw.body));
+  const body = Buffer.from(raw.body).subarray(0, length).toString();
+  if (type === 'application/sdp' && body.trim() !== '') {
+    try {
+      parseSdp(body);
+    } catch (error) {
+      const reason = `the SDP offer does not parse: ${(error as Error).message}`;
+      return { action: 'reply', status: 488, reason, response: buildResponse(raw.headers, 488, 'Not Acceptable Here', reason, agentHost) };
+    }
+  }
+  return { action: 'deliver' };
+}

@@ -1,0 +1,123 @@
+import { Messager, UserAgent } from 'sip.js';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { WsTransport, type WsTransportOptions } from '@sip-endpoint/endpoint-core';
+
+/** A WebSocket server on 127.0.0.1 that records every frame and, when `answer`, replies 200 to each request. */
+async function server(port: number, options: { subprotocol?: string | false; answer?: boolean } = {}) {
+  const frames: string[] = [];
+  const sockets: WebSocket[] = [];
+  const wss = new WebSocketServer({
+    host: '127.0.0.1',
+    port,
+    handleProtocols: (offered) => (options.subprotocol === false ? false : offered.has(options.subprotocol ?? 'sip') ? (options.subprotocol ?? 'sip') : false),
+  });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  wss.on('connection', (socket) => {
+    sockets.push(socket);
+    socket.on('message', (data) => {
+      const request = data.toString();
+      frames.push(request);
+      if (!options.answer) return;
+      const keep = request
+        .slice(0, request.indexOf('\r\n\r\n'))
+        .split('\r\n')
+        .filter((line) => /^(via|from|to|call-id|cseq)\s*:/i.test(line))
+        .map((line) => (/^to\s*:/i.test(line) ? `${line};tag=srv` : line));
+      socket.send(['SIP/2.0 200 OK', ...keep, 'Content-Length: 0', '', ''].join('\r\n'));
+    });
+  });
+  return {
+    frames,
+    sockets,
+    close: () => new Promise<void>((resolve) => {
+      for (const socket of wss.clients) socket.terminate();
+      wss.close(() => resolve());
+    }),
+  };
+}
+
+async function agent(port: number, extra: Partial<WsTransportOptions> = {}) {
+  const ua = new UserAgent({
+    uri: UserAgent.makeURI('sip:alice@127.0.0.1'),
+    transportConstructor: WsTransport,
+    transportOptions: { viaHost: '127.0.0.1', target: { address: '127.0.0.1', port }, ...extra },
+    viaHost: '127.0.0.1',
+    contactParams: { transport: 'ws' },
+    logBuiltinEnabled: false,
+  });
+  await ua.start();
+  return ua;
+}
+
+function message(ua: UserAgent, body: string): Promise<string> {
+  return new Promise((resolve) => {
+    void new Messager(ua, UserAgent.makeURI('sip:bob@127.0.0.1')!, body).message({
+      requestDelegate: { onAccept: (r) => resolve(`${r.message.statusCode}`), onReject: (r) => resolve(`${r.message.statusCode} ${r.message.reasonPhrase}`) },
+    });
+  });
+}
+
+describe('WsTransport (RFC 7118) with a WebSocket server', () => {
+  it('sends one SIP message per frame with Via WS, and takes the 200 from a frame', async () => {
+    const peer = await server(47520, { answer: true });
+    const ua = await agent(47520);
+    try {
+      expect(await message(ua, 'one')).toBe('200');
+      expect(await message(ua, 'two')).toBe('200');
+      expect(peer.frames).toHaveLength(2);
+      expect(peer.frames.map((frame) => frame.split('\r\n\r\n')[1])).toEqual(['one', 'two']);
+      expect(peer.frames[0]).toMatch(/^Via: SIP\/2\.0\/WS 127\.0\.0\.1:\d+;/m);
+      expect(peer.sockets).toHaveLength(1); // both on one connection
+    } finally {
+      await ua.stop();
+      await peer.close();
+    }
+  });
+
+  it('hands sip.js a 408 at sip_transaction_timeout when the server never answers', async () => {
+    const peer = await server(47521);
+    const ua = await agent(47521, { transactionTimeoutMs: 800 });
+    try {
+      const started = Date.now();
+      expect(await message(ua, 'unanswered')).toBe('408 Request Timeout');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+      expect(peer.frames).toHaveLength(1);
+    } finally {
+      await ua.stop();
+      await peer.close();
+    }
+  });
+
+  it('a server that does not accept the sip subprotocol fails the connection: sip.js gets 503, openConnection() says why', async () => {
+    const peer = await server(47522, { subprotocol: false });
+    const ua = await agent(47522);
+    const transport = ua.transport as unknown as WsTransport;
+    try {
+      expect(await message(ua, 'refused')).toBe('503 Service Unavailable');
+      await expect(transport.openConnection()).rejects.toMatchObject({ code: 'ERR_SIP_CONNECTION_FAILED', message: expect.stringMatching(/ws:\/\/127\.0\.0\.1:47522\/ over WS: .*subprotocol/i) });
+      expect(peer.frames).toHaveLength(0);
+    } finally {
+      await ua.stop();
+      await peer.close();
+    }
+  });
+
+  it('reopens the connection when the server drops it, and says so through onReconnect', async () => {
+    const peer = await server(47523, { answer: true });
+    let reconnects = 0;
+    const ua = await agent(47523, { onReconnect: () => reconnects++ });
+    try {
+      expect(await message(ua, 'before')).toBe('200');
+      peer.sockets[0]!.terminate();
+      const end = Date.now() + 5000;
+      while (reconnects === 0 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(reconnects).toBe(1);
+      expect(peer.sockets).toHaveLength(2);
+      expect(await message(ua, 'after')).toBe('200');
+      expect(peer.sockets).toHaveLength(2); // the reopened connection carries it
+    } finally {
+      await ua.stop();
+      await peer.close();
+    }
+  });
+});
