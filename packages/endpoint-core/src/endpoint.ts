@@ -1,13 +1,15 @@
 import { EventEmitter } from 'eventemitter3';
-import { Inviter, UserAgent, type Invitation, type Notification } from 'sip.js';
+import { Inviter, SIPExtension, UserAgent, type Invitation, type Notification, type Referral, type URI } from 'sip.js';
 import { parseConfig, resolvePublicAddress, SipEndpointError, type AddressResolver, type EndpointConfig, type PublicAddressOptions } from '@sip-endpoint/config';
 import { DefaultPolicy, type AudioDevice, type CallSnapshot, type ConnectionStateName, type DeviceSelection, type EndpointPolicy, type HeaderBag, type SessionStatus } from '@sip-endpoint/policy';
 import { PortAllocator, Ringer, VirtualAudioProvider, type AudioDeviceProvider, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
 import { Call } from './call/call';
+import { MIN_SESSION_EXPIRES, parseSessionExpires } from './call/session-timer';
 import type { ConnectionState } from './line/connection-state';
 import { instanceIdFromMac, userAgentString } from './line/identity';
 import { Line } from './line/line';
 import { mediaSessionDescriptionHandlerFactory, type MediaContext } from './media/media-session-description-handler';
+import { DiagnosticsLogger } from './logging/diagnostics-logger';
 
 /** Options of {@link Endpoint}. @public */
 export interface EndpointOptions {
@@ -17,14 +19,24 @@ export interface EndpointOptions {
   policy?: EndpointPolicy;
   /** Audio devices; a virtual provider with a silent microphone and a null speaker by default. */
   devices?: AudioDeviceProvider;
-  /** Log lines, level 0 (fatal) to 4 (debug). */
-  logger?: (level: number, message: string) => void;
+  /**
+   * The host application's logger, level 0 (fatal) to 4 (debug), with the component (`endpoint`,
+   * `sip`, `sip.Registerer`, ...). It replaces the `system.diagnostics` log file; records reach it
+   * filtered by `log_level` and `log_options_provider`, with secrets removed.
+   * @defaultValue the log file `system.diagnostics` describes (none when `enable_logging` is 0)
+   */
+  logger?: (level: number, message: string, component?: string) => void;
   /** Interfaces and names for `public_address`, for tests. */
   publicAddress?: PublicAddressOptions;
   /** DNS for the servers, for tests. */
   resolver?: AddressResolver;
   /** Where relative ringtone, ringback and call-waiting files are. @defaultValue the working directory */
   mediaDir?: string;
+  /**
+   * Session timers (RFC 4028): the Min-SE we accept, in seconds. RFC 4028 says at least 90, the
+   * default; a lower value serves tests and peers configured for short intervals.
+   */
+  minSessionExpires?: number;
 }
 
 /** The Connector API's `session` model. @public */
@@ -39,6 +51,8 @@ export interface SessionModel {
 export type EndpointEvents = {
   connectionStateChanged: [number, ConnectionState, ConnectionState];
   incomingCall: [Call];
+  /** The far end of `call` asked us (REFER) to call someone else; `newCall` is that outgoing call. */
+  referred: [Call, Call];
   callStateChanged: [Call, string, string];
   dtmf: [Call, DtmfEvent];
   vqAlarm: [Call, VqReport];
@@ -78,18 +92,22 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   readonly #calls = new Map<string, Call>();
   readonly #lines: Line[] = [];
   readonly #options: EndpointOptions;
+  readonly #logger: DiagnosticsLogger;
   #ports: PortAllocator | undefined;
   #address: string | undefined;
   #selection: DeviceSelection | undefined;
   #status: SessionStatus = 'INITIALIZING';
   #started = false;
   #stopped = false;
+  readonly #minSe: number;
 
   constructor(options: EndpointOptions) {
     super();
     this.#options = options;
     this.config = typeof options.config === 'string' ? parseConfig(options.config) : options.config;
+    this.#logger = DiagnosticsLogger.fromConfig(this.config, options.logger ? { sink: options.logger } : {});
     this.policy = options.policy ?? new DefaultPolicy();
+    this.#minSe = options.minSessionExpires ?? MIN_SESSION_EXPIRES;
     this.devices = options.devices ?? new VirtualAudioProvider();
     this.devices.on('devicesChanged', (list) => {
       void this.#reselect();
@@ -107,6 +125,11 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     return this.#lines;
   }
 
+  /** The log per `system.diagnostics` (or the host's `logger`): its file, its segments. */
+  get logger(): DiagnosticsLogger {
+    return this.#logger;
+  }
+
   /** Resolves the local address, starts every line, selects devices. */
   async start(): Promise<void> {
     if (this.#started) return;
@@ -114,6 +137,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     const config = this.config;
     const local = await resolvePublicAddress(config, this.#options.publicAddress);
     this.#address = local.address;
+    this.#log(3, `starting on ${local.address} with ${config.connectivities.length} line(s)`);
+    for (const warning of [...config.warnings, ...this.#logger.settings.options.problems.map((message) => ({ key: 'system.diagnostics.log_options_provider', message }))]) this.#log(2, `${warning.key}: ${warning.message}`);
     this.#ports = new PortAllocator(config.get('policy.endpoint.rtp_port_min'), config.get('policy.endpoint.rtp_port_max'));
     await this.#reselect();
     const first = config.get('policy.endpoint.sip_port_min');
@@ -128,9 +153,15 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
         contactHost: local.contactHost,
         firstPort: first + connectivity.index,
         userAgentString: agent,
+        logConnector: this.#logger.logConnector,
+        ...(this.#logger.logsSipMessages ? { trace: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => this.#logger.sipTrace(direction, message, remote) } : {}),
         ...(instanceId ? { instanceId } : {}),
         ...(this.#options.resolver ? { resolver: this.#options.resolver } : {}),
         userAgentOptions: {
+          // INVITE with Replaces (RFC 3891): attended transfers that end at us.
+          sipExtensionReplaces: SIPExtension.Supported,
+          // Session timers (RFC 4028): Session-Expires and Min-SE from SIP Server, refreshed by us when we are the refresher.
+          sipExtensionExtraSupported: ['timer'],
           sessionDescriptionHandlerFactory: mediaSessionDescriptionHandlerFactory((session) => this.#mediaContext(session)),
           delegate: {
             onInvite: (invitation) => void this.#onInvite(line, invitation),
@@ -140,6 +171,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
         },
       });
       line.on('stateChanged', (state, previous) => {
+        this.#log(3, `line ${line.index}: ${previous} -> ${state}${line.reason ? ` (${line.reason})` : ''}`);
         this.#safeEmit('connectionStateChanged', line.index, state, previous);
         void this.#updateStatus();
       });
@@ -155,6 +187,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     this.#stopped = true;
     await Promise.all(this.calls.map((call) => call.hangup().catch(() => undefined)));
     for (const line of this.#lines) await line.stop();
+    this.#log(3, 'endpoint stopped');
+    this.#logger.close();
   }
 
   /**
@@ -167,13 +201,32 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     if (!permission.allowed) throw new CallRefusedError(permission.reason);
     const line = options.line !== undefined ? this.#lines[options.line] : (this.#lines.find((l) => l.state === 'READY') ?? this.#lines.find((l) => l.state === 'STANDALONE'));
     if (!line?.userAgent) throw new SipEndpointError('ERR_SIP_INVALID_STATE', 'no line can place calls');
-    const uri = UserAgent.makeURI(target.startsWith('sip:') || target.startsWith('sips:') ? target : `sip:${target}@${line.connectivity.server}`);
+    const uri = this.#targetUri(line, target);
     if (!uri) throw new SipEndpointError('ERR_SIP_INVALID_ARGUMENT', `"${target}" is not a SIP address or a DN`);
     const extraHeaders = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`);
     const inviter = new Inviter(line.userAgent, uri, { extraHeaders, inviteWithoutSdp: options.delayedOffer ?? false });
-    const call = this.#track(new Call(inviter, line.index, 'outgoing', undefined));
-    await inviter.invite({ requestDelegate: { onProgress: () => call.alerting(), onReject: (response) => call.refused(response.message.statusCode ?? 0) } });
+    const call = this.#track(new Call(inviter, line.index, 'outgoing', undefined, this.#callOptions(line)), line);
+    await this.#invite(inviter, call);
     return call;
+  }
+
+  #callOptions(line: Line): { resolve: (target: string) => URI | undefined; minSessionExpires: number } {
+    return { resolve: (target) => this.#targetUri(line, target), minSessionExpires: this.#minSe };
+  }
+
+  /** A SIP URI as given, or a DN on the line's server. */
+  #targetUri(line: Line, target: string): URI | undefined {
+    return UserAgent.makeURI(/^sips?:/i.test(target) ? target : `sip:${target}@${line.connectivity.server}`);
+  }
+
+  async #invite(inviter: Inviter, call: Call): Promise<void> {
+    await inviter.invite({
+      requestDelegate: {
+        onProgress: () => call.alerting(),
+        onAccept: (response) => call.sessionTimerFromResponse(response.message),
+        onReject: (response) => call.refused(response.message.statusCode ?? 0),
+      },
+    });
   }
 
   /** The Connector API's `session` model. */
@@ -203,17 +256,31 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     const headers = headerBag(invitation);
     const uuid = invitation.request.getHeader('X-Genesys-CallUUID') ?? undefined;
     try {
+      const expires = parseSessionExpires(invitation.request.getHeader('Session-Expires') ?? invitation.request.getHeader('x'));
+      if (expires && expires.seconds < this.#minSe) {
+        // RFC 4028 8.1: Session Interval Too Small, with the least we take.
+        await invitation.reject({ statusCode: 422, extraHeaders: [`Min-SE: ${this.#minSe}`] });
+        return;
+      }
+      const replaced = invitation.replacee ? this.calls.find((c) => c.session === invitation.replacee) : undefined;
+      if (replaced) {
+        // An attended transfer ends here (RFC 3891): the new call takes the place of one of ours,
+        // answered at once; sip.js then ends the replaced one with a BYE.
+        const call = this.#track(new Call(invitation, line.index, 'incoming', uuid, this.#callOptions(line)), line);
+        call.relatedTo = replaced.id;
+        call.sessionTimerFromInvite(invitation.request);
+        this.#safeEmit('incomingCall', call);
+        await call.answer();
+        return;
+      }
       const decision = await this.policy.shouldAnswer({ config: this.config, devices: this.devices.list(), calls: this.#snapshots(), headers, line: line.index });
       if (decision.answer === false) {
         this.#log(3, `call on line ${line.index} rejected with ${decision.sipCode}: ${decision.reason}`);
         await invitation.reject({ statusCode: decision.sipCode });
         return;
       }
-      const call = this.#track(new Call(invitation, line.index, 'incoming', uuid));
-      invitation.delegate = {
-        onInfo: (info) => this.#onInfo(call, info),
-        onNotify: (notification) => void this.#onNotify(line.index, call, notification),
-      };
+      const call = this.#track(new Call(invitation, line.index, 'incoming', uuid, this.#callOptions(line)), line);
+      call.sessionTimerFromInvite(invitation.request);
       const others = this.#snapshots().filter((snapshot) => snapshot.id !== call.id);
       this.#safeEmit('incomingCall', call);
       await invitation.progress();
@@ -251,7 +318,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     await notification.accept().catch(() => undefined);
     try {
       if (event === 'talk' && target.state === 'RINGING') await target.answer();
-      else if (event === 'talk' && target.state === 'HELD') await target.retrieve();
+      else if (event === 'talk' && target.state === 'HELD' && target.info().heldBy !== 'remote') await target.retrieve();
       else if (event === 'hold' && target.state === 'CONNECTED') await target.hold();
     } catch (error) {
       this.#log(1, `NOTIFY ${event} on ${target.id} failed: ${(error as Error).message}`);
@@ -289,8 +356,43 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     }
   }
 
-  #track(call: Call): Call {
+  /**
+   * An in-dialog REFER (RFC 3515): the far end asks us to call the Refer-To target (with its
+   * Replaces, for an attended transfer). The policy's `canMakeCall` decides; a refusal is a 603.
+   * The new call reports its progress to the far end in NOTIFYs (sip.js sends them).
+   */
+  async #onRefer(call: Call, line: Line, referral: Referral): Promise<void> {
+    try {
+      const target = referral.referTo.uri.clone();
+      target.clearHeaders();
+      const permission = await this.policy.canMakeCall({ config: this.config, devices: this.devices.list(), calls: this.#snapshots(), destination: target.toString(), line: line.index });
+      if (!permission.allowed) {
+        this.#log(3, `REFER on ${call.id} refused: ${permission.reason}`);
+        await referral.reject({ statusCode: 603 });
+        return;
+      }
+      await referral.accept();
+      const inviter = referral.makeInviter();
+      const referred = this.#track(new Call(inviter, line.index, 'outgoing', call.uuid, this.#callOptions(line)), line);
+      referred.relatedTo = call.id;
+      this.#safeEmit('referred', call, referred);
+      await this.#invite(inviter, referred);
+    } catch (error) {
+      this.#log(1, `REFER on ${call.id} failed: ${(error as Error).message}`);
+      await referral.reject({ statusCode: 500 }).catch(() => undefined);
+    }
+  }
+
+  #track(call: Call, line: Line): Call {
     this.#calls.set(call.id, call);
+    call.session.delegate = {
+      onInfo: (info) => this.#onInfo(call, info),
+      onNotify: (notification) => void this.#onNotify(line.index, call, notification),
+      onInvite: (_request, _response, statusCode) => {
+        if (statusCode === 200) call.remoteOfferApplied();
+      },
+      onRefer: (referral) => void this.#onRefer(call, line, referral),
+    };
     call.on('stateChanged', (state, previous) => {
       this.#safeEmit('callStateChanged', call, state, previous);
       if (state === 'DISCONNECTED') this.#calls.delete(call.id);
@@ -349,7 +451,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   }
 
   #log(level: number, message: string): void {
-    this.#options.logger?.(level, message);
+    this.#logger.log(level, 'endpoint', message);
   }
 
   #safeEmit<K extends keyof EndpointEvents>(event: K, ...args: EndpointEvents[K]): void {

@@ -13,7 +13,7 @@ export async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
 }
 
 /**
- * A stand-alone endpoint on 127.0.0.1 (SIP ports from `sipPort`, RTP from `rtpBase`) with a
+ * A stand-alone endpoint on 127.0.0.1 (SIP ports from `sipPort`, RTP from `rtpBase`, 50 ports) with a
  * virtual microphone playing `frequency` (silence when 0) and a recording speaker.
  */
 export function standaloneEndpoint(
@@ -22,7 +22,7 @@ export function standaloneEndpoint(
   rtpBase: number,
   frequency = 0,
   settings: Record<string, string> = {},
-  options: { mediaDir?: string } = {},
+  options: { mediaDir?: string; minSessionExpires?: number } = {},
 ): { endpoint: Endpoint; devices: VirtualAudioProvider } {
   const config = EndpointConfig.defaults().with({
     'user:0': user,
@@ -32,7 +32,7 @@ export function standaloneEndpoint(
     'policy.endpoint.sip_port_min': String(sipPort),
     'policy.endpoint.sip_port_max': String(sipPort + 6),
     'policy.endpoint.rtp_port_min': String(rtpBase),
-    'policy.endpoint.rtp_port_max': String(rtpBase + 99),
+    'policy.endpoint.rtp_port_max': String(rtpBase + 49),
     'system.media.ringing_file': '',
     ...settings,
   });

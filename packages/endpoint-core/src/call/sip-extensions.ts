@@ -1,0 +1,84 @@
+import { Core } from 'sip.js';
+
+/** What a call adds to sip.js's handling of its INVITE dialog. */
+export interface DialogHooks {
+  /** Extra headers for our 2xx to a re-INVITE of the far end (e.g. Session-Expires). */
+  reinviteResponseHeaders?(request: Core.IncomingRequestMessage): string[];
+  /** Answers an in-dialog UPDATE (RFC 3311); without a hook, UPDATE gets 501. */
+  onUpdate?(request: Core.IncomingRequestMessage): Promise<Core.ResponseOptions>;
+}
+
+const hooks = new WeakMap<object, DialogHooks>();
+let installed = false;
+
+/** Attaches hooks to a sip.js session dialog. */
+export function setDialogHooks(dialog: object, dialogHooks: DialogHooks): void {
+  hooks.set(dialog, dialogHooks);
+}
+
+interface ReInviteServer {
+  dialog: object;
+  message: Core.IncomingRequestMessage;
+}
+
+interface SessionDialogInternals {
+  core: Core.UserAgentCore;
+  sequenceGuard(message: Core.IncomingRequestMessage): boolean;
+}
+
+/**
+ * Extends sip.js 0.21 where it stops short, without copying it: in-dialog UPDATEs reach the call's
+ * hook (sip.js answers them 405 or 501), and our 2xx to a re-INVITE
+ * can carry extra headers (sip.js only adds Contact and Record-Route), which session timers need.
+ * Done once, by wrapping the prototypes; it checks what it wraps, so that a sip.js upgrade that
+ * moves them fails loudly at start rather than silently dropping session refreshes.
+ */
+export function installSipExtensions(): void {
+  if (installed) return;
+  const reinvite = Core.ReInviteUserAgentServer?.prototype as unknown as { accept: (options?: Core.ResponseOptions) => unknown } | undefined;
+  const dialog = Core.SessionDialog?.prototype as unknown as { receiveRequest: (message: Core.IncomingRequestMessage) => void } | undefined;
+  const base = Core.Dialog?.prototype as unknown as { receiveRequest: (message: Core.IncomingRequestMessage) => void } | undefined;
+  const core = Core.UserAgentCore?.prototype as unknown as { receiveRequest: (message: Core.IncomingRequestMessage) => void } | undefined;
+  if (typeof reinvite?.accept !== 'function' || typeof dialog?.receiveRequest !== 'function' || typeof base?.receiveRequest !== 'function' || typeof core?.receiveRequest !== 'function') {
+    throw new Error('this sip.js version does not have the internals the session-timer extension wraps (sip.js 0.21 does)');
+  }
+  installed = true;
+
+  // sip.js answers UPDATE 405 before looking for its dialog: in a dialog, hand it to the dialog.
+  const coreReceive = core.receiveRequest;
+  core.receiveRequest = function (this: { dialogs: Map<string, { receiveRequest(message: Core.IncomingRequestMessage): void }>; replyStateless: Core.UserAgentCore['replyStateless'] }, message: Core.IncomingRequestMessage) {
+    if (message.method !== 'UPDATE' || !message.toTag) {
+      coreReceive.call(this, message);
+      return;
+    }
+    const found = this.dialogs.get(message.callId + message.toTag + message.fromTag);
+    if (found) found.receiveRequest(message);
+    else this.replyStateless(message, { statusCode: 481 });
+  };
+
+  const accept = reinvite.accept;
+  reinvite.accept = function (this: ReInviteServer, options: Core.ResponseOptions = { statusCode: 200 }) {
+    const extra = hooks.get(this.dialog)?.reinviteResponseHeaders?.(this.message) ?? [];
+    return accept.call(this, extra.length > 0 ? { ...options, extraHeaders: [...(options.extraHeaders ?? []), ...extra] } : options);
+  };
+
+  const receive = dialog.receiveRequest;
+  dialog.receiveRequest = function (this: SessionDialogInternals, message: Core.IncomingRequestMessage) {
+    if (message.method !== 'UPDATE') {
+      receive.call(this, message);
+      return;
+    }
+    // RFC 3261 12.2.2: an out-of-order request is dropped (sip.js's guard answers it 500).
+    if (!this.sequenceGuard(message)) return;
+    base.receiveRequest.call(this, message); // remote CSeq and target
+    const hook = hooks.get(this)?.onUpdate;
+    const core = this.core;
+    if (!hook) {
+      core.replyStateless(message, { statusCode: 501 });
+      return;
+    }
+    hook(message)
+      .then((options) => core.replyStateless(message, options))
+      .catch(() => core.replyStateless(message, { statusCode: 500 }));
+  };
+}

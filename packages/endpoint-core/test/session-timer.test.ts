@@ -1,0 +1,55 @@
+import type { Call } from '@sip-endpoint/endpoint-core';
+import { sleep, standaloneEndpoint, waitFor } from './support/endpoints';
+
+const SETTINGS = { 'policy.session.auto_answer': '1' };
+
+/** The CSeq of the last request the call sent in its dialog: each refresh adds one. */
+const localCseq = (call: Call): number => (call.session.dialog as unknown as { localSequenceNumber?: number }).localSequenceNumber ?? 0;
+
+describe('session timers (RFC 4028) between two endpoints', () => {
+  it.each([
+    ['uac', 'the caller'],
+    ['uas', 'the callee'],
+  ] as const)('refresher=%s: %s re-INVITEs every half interval and the call outlives several intervals', async (refresher, _who) => {
+    const a = standaloneEndpoint('7101', 49620, 49800, 1000, {}, { minSessionExpires: 2 }).endpoint;
+    const b = standaloneEndpoint('7102', 49630, 49850, 600, SETTINGS, { minSessionExpires: 2 }).endpoint;
+    await Promise.all([a.start(), b.start()]);
+    try {
+      const atBob: Call[] = [];
+      b.on('incomingCall', (call) => atBob.push(call));
+      const call = await a.makeCall(`sip:7102@127.0.0.1:${b.lines[0]!.port}`, { headers: { 'Session-Expires': `3;refresher=${refresher}`, 'Min-SE': '2' } });
+      await waitFor(() => call.state === 'CONNECTED' && atBob[0]?.state === 'CONNECTED');
+      expect(call.sessionTimer).toEqual({ seconds: 3, weRefresh: refresher === 'uac' });
+      expect(atBob[0]!.sessionTimer).toEqual({ seconds: 3, weRefresh: refresher === 'uas' });
+      const refresherCall = refresher === 'uac' ? call : atBob[0]!;
+      const startCseq = localCseq(refresherCall);
+      // 7 s: more than two intervals; a missed refresh would have ended the call after 2 s.
+      await sleep(7000);
+      expect(call.state).toBe('CONNECTED');
+      expect(atBob[0]!.state).toBe('CONNECTED');
+      const refreshes = (localCseq(refresherCall)) - startCseq;
+      expect(refreshes).toBeGreaterThanOrEqual(4);
+      expect(refreshes).toBeLessThanOrEqual(5);
+      // A refresh that is also a hold keeps the timer.
+      await call.hold();
+      expect(call.sessionTimer?.seconds).toBe(3);
+      await call.hangup();
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  }, 20000);
+
+  it('answers 422 with our Min-SE to an interval below it', async () => {
+    const alice = standaloneEndpoint('7111', 49640, 49900, 1000);
+    const bob = standaloneEndpoint('7112', 49650, 49950, 600, SETTINGS);
+    await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);
+    try {
+      const call = await alice.endpoint.makeCall(`sip:7112@127.0.0.1:${bob.endpoint.lines[0]!.port}`, { headers: { 'Session-Expires': '30' } });
+      await waitFor(() => call.state === 'DISCONNECTED');
+      expect(call.info().rejectedWith).toBe(422);
+      expect(bob.endpoint.calls).toEqual([]);
+    } finally {
+      await Promise.all([alice.endpoint.stop(), bob.endpoint.stop()]);
+    }
+  }, 10000);
+});
