@@ -1,0 +1,245 @@
+import { dominantFrequency, rms, type DtmfEvent } from '@sip-endpoint/media';
+import type { Call } from '@sip-endpoint/endpoint-core';
+import { Baresip, baresipAvailable } from './support/baresip';
+import { sleep, standaloneEndpoint, waitFor } from './support/endpoints';
+
+// Ports 48100-48499: our endpoints (SIP from 48100 and 48110, RTP from 48300 and 48400) and one
+// baresip per test, 20 ports each (SIP, TLS, ctrl_tcp, RTP) from 48120 to 48279.
+const describeIf = baresipAvailable() ? describe : describe.skip;
+
+/** Our endpoint "1001": a 1000 Hz microphone, a recording speaker, RTP bound to 127.0.0.1. */
+function ours(settings: Record<string, string> = {}, user = '1001', sipPort = 48100, rtpBase = 48300, frequency = 1000): ReturnType<typeof standaloneEndpoint> {
+  return standaloneEndpoint(user, sipPort, rtpBase, frequency, { 'policy.endpoint.rtp_port_binding': '1', ...settings });
+}
+
+/** The dominant frequency of what our speaker played, from `skipSeconds` on. */
+function heardByUs(party: ReturnType<typeof standaloneEndpoint>, skipSeconds = 0.4): number {
+  const { samples, sampleRate } = party.devices.recording('speaker');
+  return dominantFrequency(samples.subarray(Math.round(sampleRate * skipSeconds)), sampleRate);
+}
+
+/** The dominant frequency of baresip's latest call recording, past its first 0.3 s. */
+function heardByBaresip(baresip: Baresip): number {
+  const last = baresip.recordings().at(-1);
+  if (!last || last.samples.length < last.sampleRate) throw new Error(`baresip recorded ${last?.samples.length ?? 0} samples`);
+  return dominantFrequency(last.samples.subarray(Math.round(last.sampleRate * 0.3)), last.sampleRate);
+}
+
+/** Our endpoint's dialog port, for baresip to dial. */
+function target(party: ReturnType<typeof standaloneEndpoint>): string {
+  return `sip:${party.endpoint.config.connectivities[0]!.user}@127.0.0.1:${party.endpoint.lines[0]!.port}`;
+}
+
+/**
+ * The first offer/answer of `method` (an INVITE) in baresip's trace from message `from` on: the
+ * offer received (or sent, with `received` false) and the answer in the 2xx going the other way.
+ */
+function exchange(baresip: Baresip, from: number, method: string, received = true): { offer: string | undefined; answer: string | undefined } | undefined {
+  const trace = baresip.sipTrace().slice(from);
+  const request = trace.findIndex((m) => m.sent !== received && m.startLine.startsWith(`${method} `));
+  if (request < 0) return undefined;
+  const response = trace.slice(request + 1).find((m) => m.sent === received && m.method === method && /^SIP\/2\.0 2\d\d/.test(m.startLine));
+  if (!response) return undefined;
+  return { offer: trace[request]!.direction, answer: response.direction };
+}
+
+describeIf('the endpoint against baresip 1.0.0', () => {
+  let baresip: Baresip | undefined;
+  let parties: ReturnType<typeof standaloneEndpoint>[] = [];
+
+  afterEach(async () => {
+    await Promise.all(parties.map((party) => party.endpoint.stop()));
+    await baresip?.stop();
+    baresip = undefined;
+    parties = [];
+  });
+
+  async function setUp(port: number, options: { answerMode?: 'manual' | 'auto'; codecs?: ('PCMU' | 'PCMA')[] } = {}, settings: Record<string, string> = {}): Promise<[Baresip, ReturnType<typeof standaloneEndpoint>]> {
+    const us = ours(settings);
+    parties.push(us);
+    await us.endpoint.start();
+    baresip = await Baresip.start({ port, user: 'bob', frequency: 440, ...options });
+    return [baresip, us];
+  }
+
+  it.each([
+    { codec: 'PCMU', answer: 'by call.answer()', port: 48120 },
+    { codec: 'PCMA', answer: 'by the auto_answer policy', port: 48140 },
+  ] as const)('baresip calls us over $codec, we answer $answer: each side hears the other\'s tone', async ({ codec, answer, port }) => {
+    const auto = answer !== 'by call.answer()';
+    const [bob, us] = await setUp(port, { codecs: [codec] }, auto ? { 'policy.session.auto_answer': '1' } : {});
+    const incoming: Call[] = [];
+    us.endpoint.on('incomingCall', (call) => incoming.push(call));
+    await bob.dial(target(us));
+    await waitFor(() => incoming.length === 1, 5000);
+    const call = incoming[0]!;
+    if (!auto) {
+      expect(call.state).toBe('RINGING');
+      await bob.waitForEvent('CALL_RINGING');
+      await call.answer();
+    }
+    await waitFor(() => call.state === 'CONNECTED', 5000);
+    await bob.waitForEvent('CALL_ESTABLISHED');
+    await sleep(1500);
+
+    expect(call.info()).toMatchObject({ direction: 'incoming', state: 'CONNECTED', codec: `${codec}/8000` });
+    expect(call.info().remote).toContain('sip:bob@127.0.0.1');
+    expect(heardByUs(us)).toBe(440);
+    expect(heardByBaresip(bob)).toBe(1000);
+
+    await call.hangup();
+    await bob.waitForEvent('CALL_CLOSED');
+    expect(call.state).toBe('DISCONNECTED');
+  }, 20000);
+
+  it.each([
+    { codec: 'PCMU', how: 'its account', port: 48160 },
+    { codec: 'PCMA', how: 'the answermode command', port: 48180 },
+  ] as const)('we call baresip over $codec, it answers at once ($how sets auto-answer): each side hears the other\'s tone, and its BYE ends our call', async ({ codec, how, port }) => {
+    const [bob, us] = await setUp(port, { answerMode: how === 'its account' ? 'auto' : 'manual', codecs: [codec] });
+    if (how !== 'its account') await bob.setAnswerMode('auto');
+    const call = await us.endpoint.makeCall(bob.uri);
+    await waitFor(() => call.state === 'CONNECTED', 5000);
+    const incoming = await bob.waitForEvent('CALL_ESTABLISHED');
+    expect(incoming.direction).toBe('incoming');
+    expect(incoming.peeruri).toContain('sip:1001@127.0.0.1');
+    await sleep(1500);
+
+    expect(call.info()).toMatchObject({ direction: 'outgoing', state: 'CONNECTED', codec: `${codec}/8000` });
+    expect(heardByUs(us)).toBe(440);
+    expect(heardByBaresip(bob)).toBe(1000);
+
+    await bob.hangup();
+    await waitFor(() => call.state === 'DISCONNECTED', 5000);
+    expect(us.endpoint.calls).toEqual([]);
+  }, 20000);
+
+  it('hold and retrieve from our side: baresip answers our re-INVITEs recvonly then sendrecv, and its audio stops and comes back', async () => {
+    const [bob, us] = await setUp(48200, { answerMode: 'auto' });
+    const call = await us.endpoint.makeCall(bob.uri);
+    await waitFor(() => call.state === 'CONNECTED', 5000);
+    await sleep(800);
+    expect(heardByUs(us)).toBe(440);
+
+    let from = bob.sipTrace().length;
+    await call.hold();
+    expect(call.state).toBe('HELD');
+    expect(call.info().heldBy).toBe('local');
+    await waitFor(() => exchange(bob, from, 'INVITE') !== undefined, 2000); // baresip's trace may come a little later
+    expect(exchange(bob, from, 'INVITE')).toEqual({ offer: 'sendonly', answer: 'recvonly' });
+    await sleep(300);
+    us.devices.clearRecording('speaker');
+    await sleep(700);
+    expect(rms(us.devices.recording('speaker').samples)).toBeLessThan(100); // baresip sends nothing while we hold
+
+    from = bob.sipTrace().length;
+    await call.retrieve();
+    expect(call.state).toBe('CONNECTED');
+    await waitFor(() => exchange(bob, from, 'INVITE') !== undefined, 2000);
+    expect(exchange(bob, from, 'INVITE')).toEqual({ offer: 'sendrecv', answer: 'sendrecv' });
+    await sleep(300);
+    us.devices.clearRecording('speaker');
+    await sleep(800);
+    expect(heardByUs(us, 0.1)).toBe(440);
+    expect(rms(us.devices.recording('speaker').samples)).toBeGreaterThan(1000);
+  }, 20000);
+
+  it("hold and resume from baresip's side: our call goes HELD (held by the remote), then CONNECTED again", async () => {
+    const [bob, us] = await setUp(48220, { answerMode: 'auto' });
+    const call = await us.endpoint.makeCall(bob.uri);
+    await waitFor(() => call.state === 'CONNECTED', 5000);
+    await bob.waitForEvent('CALL_ESTABLISHED');
+    await sleep(300);
+    const states: string[] = [];
+    call.on('stateChanged', (state) => states.push(state));
+
+    let from = bob.sipTrace().length;
+    await bob.hold();
+    await waitFor(() => exchange(bob, from, 'INVITE', false) !== undefined, 3000);
+    expect(exchange(bob, from, 'INVITE', false)).toEqual({ offer: 'sendonly', answer: 'recvonly' });
+    await waitFor(() => call.state === 'HELD', 2000);
+    expect(call.info().heldBy).toBe('remote');
+
+    from = bob.sipTrace().length;
+    await bob.resume();
+    await waitFor(() => exchange(bob, from, 'INVITE', false) !== undefined, 3000);
+    expect(exchange(bob, from, 'INVITE', false)).toEqual({ offer: 'sendrecv', answer: 'sendrecv' });
+    await waitFor(() => call.state === 'CONNECTED', 2000);
+    expect(call.info().heldBy).toBeUndefined();
+    expect(states).toEqual(['HELD', 'CONNECTED']);
+    await sleep(800);
+    expect(heardByUs(us, 0.2)).toBe(440);
+  }, 20000);
+
+  it('DTMF: baresip reports our RFC 2833 and SIP INFO digits, and we report the digits baresip sends', async () => {
+    const [bob, us] = await setUp(48240, { answerMode: 'auto' });
+    const call = await us.endpoint.makeCall(bob.uri);
+    await waitFor(() => call.state === 'CONNECTED', 5000);
+    await bob.waitForEvent('CALL_RTPESTAB');
+    const digitsAt = (from: number): string =>
+      bob.events
+        .slice(from)
+        .filter((event) => event.type === 'CALL_DTMF_START')
+        .map((event) => event.param)
+        .join('');
+
+    let from = bob.events.length;
+    await call.sendDtmf('123#', { method: 'rfc2833' });
+    await waitFor(() => digitsAt(from).length >= 4, 5000);
+    expect(digitsAt(from)).toBe('123#');
+    await sleep(300);
+
+    from = bob.events.length;
+    const infoFrom = bob.sipTrace().length;
+    await call.sendDtmf('123#', { method: 'info' });
+    await waitFor(() => digitsAt(from).length >= 4, 5000);
+    expect(digitsAt(from)).toBe('123#');
+    // They came as SIP INFO (application/dtmf-relay), each answered 200 (the trace comes on stdout, maybe later).
+    const answered = (): number => bob.sipTrace().slice(infoFrom).filter((m) => m.sent && m.method === 'INFO' && m.startLine.startsWith('SIP/2.0 200')).length;
+    await waitFor(() => answered() >= 4, 2000);
+    const infos = bob.sipTrace().slice(infoFrom).filter((m) => !m.sent && m.startLine.startsWith('INFO '));
+    expect(infos.map((m) => /^Signal=(.)/m.exec(m.body)?.[1]).join('')).toBe('123#');
+    expect(infos.every((m) => /^Content-Type:\s*application\/dtmf-relay/im.test(m.text))).toBe(true);
+    expect(answered()).toBe(4);
+
+    const received: DtmfEvent[] = [];
+    call.on('dtmf', (event) => received.push(event));
+    await bob.sendDigits('456*');
+    await waitFor(() => received.length >= 4, 5000);
+    expect(received.map((event) => `${event.digit}:${event.source}`)).toEqual(['4:rfc4733', '5:rfc4733', '6:rfc4733', '*:rfc4733']);
+  }, 20000);
+
+  it('blind transfer: we REFER baresip to a second endpoint, baresip calls it, they hear each other, and our call ends', async () => {
+    const [bob, us] = await setUp(48260, { answerMode: 'auto' });
+    const carol = ours({ 'policy.session.auto_answer': '1' }, '1002', 48110, 48400, 700);
+    parties.push(carol);
+    await carol.endpoint.start();
+    const carolCalls: Call[] = [];
+    carol.endpoint.on('incomingCall', (incoming) => carolCalls.push(incoming));
+
+    const call = await us.endpoint.makeCall(bob.uri);
+    await waitFor(() => call.state === 'CONNECTED', 5000);
+    await bob.waitForEvent('CALL_ESTABLISHED');
+    await sleep(1200); // a new second: baresip names its recordings by the second they start
+
+    const from = bob.sipTrace().length;
+    await call.transfer(target(carol));
+    await waitFor(() => carolCalls.length === 1 && carolCalls[0]!.state === 'CONNECTED', 5000);
+    expect(carolCalls[0]!.info().remote).toContain('sip:bob@127.0.0.1');
+    await waitFor(() => call.state === 'DISCONNECTED', 5000);
+    // baresip got our REFER, accepted it, called Carol and told us how that went.
+    const notified = (): boolean => bob.sipTrace().slice(from).some((m) => m.sent && m.startLine.startsWith('NOTIFY ') && /SIP\/2\.0 200/.test(m.body));
+    await waitFor(notified, 2000);
+    const trace = bob.sipTrace().slice(from);
+    expect(trace.find((m) => !m.sent && m.startLine.startsWith('REFER '))?.text).toMatch(new RegExp(`^Refer-To:\\s*<?sip:1002@127\\.0\\.0\\.1:${carol.endpoint.lines[0]!.port}`, 'mi'));
+    expect(trace.find((m) => m.sent && m.method === 'REFER')?.startLine).toBe('SIP/2.0 202 Accepted');
+    expect(trace.some((m) => m.sent && m.startLine.startsWith('INVITE sip:1002@127.0.0.1'))).toBe(true);
+    await sleep(1500);
+
+    expect(heardByUs(carol)).toBe(440);
+    expect(bob.recordings().length).toBe(2);
+    expect(heardByBaresip(bob)).toBe(700);
+    await carolCalls[0]!.hangup();
+    await bob.waitForEvent('CALL_CLOSED', { where: (event) => event.peeruri?.includes('1002') ?? false });
+  }, 20000);
+});
