@@ -1,8 +1,9 @@
+import { isAbsolute, join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { Inviter, SIPExtension, UserAgent, type Invitation, type Notification, type Referral, type URI } from 'sip.js';
 import { parseConfig, resolvePublicAddress, SipEndpointError, type AddressResolver, type EndpointConfig, type PublicAddressOptions } from '@sip-endpoint/config';
 import { DefaultPolicy, type AudioDevice, type CallSnapshot, type ConnectionStateName, type DeviceSelection, type EndpointPolicy, type HeaderBag, type SessionStatus } from '@sip-endpoint/policy';
-import { PortAllocator, Ringer, VirtualAudioProvider, type AudioDeviceProvider, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
+import { PortAllocator, readWav, Ringer, TonePlayer, VirtualAudioProvider, type AudioDeviceProvider, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
 import { Call } from './call/call';
 import { MIN_SESSION_EXPIRES, parseSessionExpires } from './call/session-timer';
 import type { ConnectionState } from './line/connection-state';
@@ -37,6 +38,11 @@ export interface EndpointOptions {
    * default; a lower value serves tests and peers configured for short intervals.
    */
   minSessionExpires?: number;
+  /**
+   * The Connector API's `enforce_headset_usage`: lines register only once the configured headset
+   * is found; until then the status is `WAITING_HEADSET`.
+   */
+  enforceHeadsetUsage?: boolean;
 }
 
 /** The Connector API's `session` model. @public */
@@ -90,6 +96,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   readonly policy: EndpointPolicy;
   readonly devices: AudioDeviceProvider;
   readonly #calls = new Map<string, Call>();
+  /** Calls whose ringback is being set up (a second provisional response must not start another). */
+  readonly #ringbacks = new Set<string>();
   readonly #lines: Line[] = [];
   readonly #options: EndpointOptions;
   readonly #logger: DiagnosticsLogger;
@@ -99,6 +107,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   #status: SessionStatus = 'INITIALIZING';
   #started = false;
   #stopped = false;
+  #linesStarted = false;
+  #local: { address: string; contactHost: string; mac: string | undefined } | undefined;
   readonly #minSe: number;
 
   constructor(options: EndpointOptions) {
@@ -110,7 +120,10 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     this.#minSe = options.minSessionExpires ?? MIN_SESSION_EXPIRES;
     this.devices = options.devices ?? new VirtualAudioProvider();
     this.devices.on('devicesChanged', (list) => {
-      void this.#reselect();
+      void this.#reselect().then(() => {
+        if (this.#started && !this.#linesStarted && this.#selection?.headsetAvailable) return this.#startLines();
+        return undefined;
+      });
       this.#safeEmit('devicesChanged', list);
     });
   }
@@ -141,6 +154,21 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     for (const warning of [...config.warnings, ...this.#logger.settings.options.problems.map((message) => ({ key: 'system.diagnostics.log_options_provider', message }))]) this.#log(2, `${warning.key}: ${warning.message}`);
     this.#ports = new PortAllocator(config.get('policy.endpoint.rtp_port_min'), config.get('policy.endpoint.rtp_port_max'));
     await this.#reselect();
+    this.#local = local;
+    if (this.#options.enforceHeadsetUsage && !this.#selection?.headsetAvailable) {
+      // The Connector API's enforce_headset_usage: no line registers until the headset is there.
+      this.#log(2, 'waiting for the headset before registering (enforce_headset_usage)');
+      await this.#updateStatus();
+      return;
+    }
+    await this.#startLines();
+  }
+
+  async #startLines(): Promise<void> {
+    const local = this.#local;
+    if (!local || this.#linesStarted || this.#stopped) return;
+    this.#linesStarted = true;
+    const config = this.config;
     const first = config.get('policy.endpoint.sip_port_min');
     const agent = userAgentString(config);
     const instanceId = config.get('policy.endpoint.include_mac_address') ? instanceIdFromMac(local.mac) : undefined;
@@ -204,7 +232,10 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     const uri = this.#targetUri(line, target);
     if (!uri) throw new SipEndpointError('ERR_SIP_INVALID_ARGUMENT', `"${target}" is not a SIP address or a DN`);
     const extraHeaders = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`);
-    const inviter = new Inviter(line.userAgent, uri, { extraHeaders, inviteWithoutSdp: options.delayedOffer ?? false });
+    const ringback = this.config.get('policy.session.ringback_enabled');
+    // Early media (a 183 with SDP) plays for ringback_enabled 1, 3, 4 and 6.
+    const earlyMedia = ringback === 1 || ringback === 3 || ringback === 4 || ringback === 6;
+    const inviter = new Inviter(line.userAgent, uri, { extraHeaders, inviteWithoutSdp: options.delayedOffer ?? false, earlyMedia });
     const call = this.#track(new Call(inviter, line.index, 'outgoing', undefined, this.#callOptions(line)), line);
     await this.#invite(inviter, call);
     return call;
@@ -222,7 +253,10 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   async #invite(inviter: Inviter, call: Call): Promise<void> {
     await inviter.invite({
       requestDelegate: {
-        onProgress: () => call.alerting(),
+        onProgress: (response) => {
+          call.alerting();
+          this.#ringback(call, response.message.body.length > 0 && /application\/sdp/i.test(response.message.getHeader('Content-Type') ?? ''));
+        },
         onAccept: (response) => call.sessionTimerFromResponse(response.message),
         onReject: (response) => call.refused(response.message.statusCode ?? 0),
       },
@@ -323,6 +357,39 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     } catch (error) {
       this.#log(1, `NOTIFY ${event} on ${target.id} failed: ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * Ringback while an outgoing call alerts (`ringback_enabled`): the local `ringback_file`, looped
+   * on the selected speaker, for 2, and for 3 and 6 when the provisional response brought no early
+   * media; it stops when the call is answered or ends.
+   */
+  #ringback(call: Call, earlyMedia: boolean): void {
+    const mode = this.config.get('policy.session.ringback_enabled');
+    const file = this.config.get('policy.session.ringback_file');
+    const output = this.#selection?.output;
+    if (!(mode === 2 || ((mode === 3 || mode === 6) && !earlyMedia)) || !file || !output || this.#ringbacks.has(call.id)) return;
+    this.#ringbacks.add(call.id);
+    const path = isAbsolute(file) ? file : join(this.#options.mediaDir ?? process.cwd(), file);
+    void readWav(path)
+      .then((audio) => {
+        if (call.state !== 'ALERTING' && call.state !== 'IN_PROGRESS') {
+          this.#ringbacks.delete(call.id);
+          return;
+        }
+        const player = new TonePlayer(this.devices.openOutput(output.id, audio.sampleRate), audio, { loop: true });
+        const stop = (state: string): void => {
+          if (state === 'ALERTING' || state === 'IN_PROGRESS') return;
+          player.stop();
+          call.off('stateChanged', stop);
+          this.#ringbacks.delete(call.id);
+        };
+        call.on('stateChanged', stop);
+      })
+      .catch((error: Error) => {
+        this.#ringbacks.delete(call.id);
+        this.#log(2, `ringback: ${error.message}`);
+      });
   }
 
   /** Rings for an incoming call as the policy's ringing plan says, until it is answered or ends. */
@@ -435,7 +502,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   }
 
   async #updateStatus(): Promise<void> {
-    const status = await this.policy.sessionStatus({ config: this.config, devices: this.devices.list(), calls: this.#snapshots(), connections: this.#lines.map((line) => line.state), enforceHeadsetUsage: false });
+    const status = await this.policy.sessionStatus({ config: this.config, devices: this.devices.list(), calls: this.#snapshots(), connections: this.#lines.map((line) => line.state), enforceHeadsetUsage: this.#options.enforceHeadsetUsage ?? false });
     if (status !== this.#status) {
       this.#status = status;
       this.#safeEmit('statusChanged', status);

@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dominantFrequency, rms, ToneGenerator, writeWav } from '@sip-endpoint/media';
-import type { Call } from '@sip-endpoint/endpoint-core';
+import { EndpointConfig } from '@sip-endpoint/config';
+import { dominantFrequency, rms, ToneGenerator, VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
+import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { sleep, standaloneEndpoint } from './support/endpoints';
 
 describe('ringing for an incoming call', () => {
@@ -38,4 +39,72 @@ describe('ringing for an incoming call', () => {
       await bob.endpoint.stop();
     }
   }, 15000);
+});
+
+describe('ringback for an outgoing call', () => {
+  it('ringback_enabled 2 loops the local ringback_file on the speaker while the call alerts, and stops on answer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sep-ringback-'));
+    const tone = new Int16Array(8000 * 0.25);
+    new ToneGenerator(8000, [440], -10).fill(tone);
+    await writeWav(join(dir, 'ringback.wav'), { sampleRate: 8000, channels: 1, samples: tone });
+    const alice = standaloneEndpoint('6101', 49660, 49960, 0, { 'policy.session.ringback_enabled': '2', 'policy.session.ringback_file': 'ringback.wav' }, { mediaDir: dir });
+    const bob = standaloneEndpoint('6102', 49670, 49910, 0);
+    await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);
+    try {
+      const ringing: Call[] = [];
+      bob.endpoint.on('incomingCall', (call) => ringing.push(call));
+      const call = await alice.endpoint.makeCall(`sip:6102@127.0.0.1:${bob.endpoint.lines[0]!.port}`);
+      await sleep(800);
+      expect(call.state).toBe('ALERTING');
+      const heard = alice.devices.recording('speaker');
+      expect(heard.samples.length).toBeGreaterThan(heard.sampleRate * 0.5); // looped past the 0.25 s file
+      expect(Math.abs(dominantFrequency(heard.samples, heard.sampleRate) - 440)).toBeLessThanOrEqual(2);
+      await ringing[0]!.answer();
+      await sleep(150);
+      alice.devices.clearRecording('speaker');
+      await sleep(300);
+      expect(rms(alice.devices.recording('speaker').samples)).toBeLessThan(100);
+      await call.hangup();
+    } finally {
+      await Promise.all([alice.endpoint.stop(), bob.endpoint.stop()]);
+    }
+  }, 15000);
+});
+
+describe('enforce_headset_usage', () => {
+  it('keeps the lines unregistered (WAITING_HEADSET) until the configured headset is plugged in', async () => {
+    const config = EndpointConfig.defaults().with({
+      'user:0': '6201',
+      'server:0': '127.0.0.1:5060',
+      'proxies.proxy0.reg_timeout': '0',
+      'policy.endpoint.public_address': '127.0.0.1',
+      'policy.endpoint.sip_port_min': '49680',
+      'policy.endpoint.sip_port_max': '49686',
+      'policy.endpoint.rtp_port_min': '49970',
+      'policy.endpoint.rtp_port_max': '49999',
+      'policy.device.use_headset': '1',
+      'policy.device.headset_name': 'Jabra',
+    });
+    const devices = new VirtualAudioProvider({ defaults: false });
+    devices.addInput({ name: 'Built-in Microphone', id: 'mic' }, { kind: 'silence' });
+    devices.addOutput({ name: 'Built-in Speaker', id: 'speaker' });
+    const endpoint = new Endpoint({ config, devices, enforceHeadsetUsage: true });
+    const statuses: string[] = [];
+    endpoint.on('statusChanged', (status) => statuses.push(status));
+    await endpoint.start();
+    try {
+      expect(endpoint.session().status).toBe('WAITING_HEADSET');
+      expect(endpoint.lines).toHaveLength(0);
+      devices.addInput({ name: 'Headset Microphone (Jabra)', id: 'jabra-mic' }, { kind: 'silence' });
+      devices.addOutput({ name: 'Headset Earphone (Jabra)', id: 'jabra-speaker' });
+      for (let i = 0; i < 100 && endpoint.lines[0]?.state !== 'STANDALONE'; i++) await sleep(20);
+      expect(endpoint.lines[0]?.state).toBe('STANDALONE');
+      expect(endpoint.session().status).toBe('INITIALIZED');
+      // In between, INITIALIZING while the lines start.
+      expect(statuses[0]).toBe('WAITING_HEADSET');
+      expect(statuses.at(-1)).toBe('INITIALIZED');
+    } finally {
+      await endpoint.stop();
+    }
+  }, 10000);
 });
