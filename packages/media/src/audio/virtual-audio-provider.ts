@@ -34,8 +34,42 @@ interface DeviceState {
   muted: boolean;
   volume: number;
   source?: VirtualSource;
-  recorder?: Int16Array[];
-  recordRate?: number;
+  recorder?: Recorder;
+}
+
+/**
+ * What a recording speaker played: every stream open on it mixed (summed, saturated) at its own
+ * place in time, as a sound card mixes, at the rate of the first stream opened (others resampled).
+ * Positions are absolute sample counts, so that clearing keeps the streams in step.
+ */
+interface Recorder {
+  rate: number | undefined;
+  buffer: Int16Array;
+  /** Absolute position of buffer[0] and one past the last sample. */
+  start: number;
+  end: number;
+}
+
+function mixInto(recorder: Recorder, at: number, frame: Int16Array, length: number, gain: number): number {
+  let from = 0;
+  if (at < recorder.start) {
+    from = Math.min(length, recorder.start - at);
+    at = recorder.start;
+  }
+  const needed = at - recorder.start + (length - from);
+  if (needed > recorder.buffer.length) {
+    const grown = new Int16Array(Math.max(needed, recorder.buffer.length * 2, 8000));
+    grown.set(recorder.buffer.subarray(0, recorder.end - recorder.start));
+    recorder.buffer = grown;
+  }
+  const buffer = recorder.buffer;
+  let offset = at - recorder.start;
+  for (let i = from; i < length; i++, offset++) {
+    const value = (offset < recorder.end - recorder.start ? buffer[offset]! : 0) + Math.round(frame[i]! * gain);
+    buffer[offset] = value > 32767 ? 32767 : value < -32768 ? -32768 : value;
+  }
+  recorder.end = Math.max(recorder.end, at + (length - from));
+  return at + (length - from);
 }
 
 function gainOf(volume: number): number {
@@ -76,7 +110,7 @@ export class VirtualAudioProvider extends EventEmitter<AudioDeviceProviderEvents
 
   /** Plugs in a speaker; with `record: true` it keeps what is played (see {@link VirtualAudioProvider.recording}). */
   addOutput(spec: VirtualDeviceSpec, options: { record?: boolean } = {}, notify = true): AudioDevice {
-    return this.#add(spec, 'output', options.record ? { recorder: [] } : {}, notify);
+    return this.#add(spec, 'output', options.record ? { recorder: { rate: undefined, buffer: new Int16Array(0), start: 0, end: 0 } } : {}, notify);
   }
 
   /** Unplugs a device. Open streams on it go silent. */
@@ -84,23 +118,22 @@ export class VirtualAudioProvider extends EventEmitter<AudioDeviceProviderEvents
     if (this.#devices.delete(id)) this.emit('devicesChanged', this.list());
   }
 
-  /** What a recording speaker has played so far, at the rate it was opened with. */
+  /**
+   * What a recording speaker has played so far: the streams open on it mixed, at the rate of the
+   * first one opened.
+   */
   recording(id: string): { sampleRate: number; samples: Int16Array } {
-    const state = this.#state(id);
-    const chunks = state.recorder ?? [];
-    const samples = new Int16Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-    let offset = 0;
-    for (const chunk of chunks) {
-      samples.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return { sampleRate: state.recordRate ?? 8000, samples };
+    const recorder = this.#state(id).recorder;
+    if (!recorder) return { sampleRate: 8000, samples: new Int16Array(0) };
+    return { sampleRate: recorder.rate ?? 8000, samples: recorder.buffer.slice(0, recorder.end - recorder.start) };
   }
 
-  /** Forgets what a recording speaker has played. */
+  /** Forgets what a recording speaker has played (streams go on from where they are). */
   clearRecording(id: string): void {
-    const state = this.#state(id);
-    if (state.recorder) state.recorder.length = 0;
+    const recorder = this.#state(id).recorder;
+    if (!recorder) return;
+    recorder.start = recorder.end;
+    recorder.buffer = new Int16Array(0);
   }
 
   openInput(id: string, sampleRate: number): AudioInput {
@@ -132,20 +165,28 @@ export class VirtualAudioProvider extends EventEmitter<AudioDeviceProviderEvents
   openOutput(id: string, sampleRate: number): AudioOutput {
     const state = this.#state(id);
     if (state.device.kind !== 'output') throw new AudioDeviceError('ERR_MEDIA_INVALID_ARGUMENT', `${state.device.name} is not a speaker`);
-    if (state.recorder) state.recordRate = sampleRate;
+    const recorder = state.recorder;
+    if (recorder) recorder.rate ??= sampleRate;
+    const resampler = recorder && recorder.rate !== sampleRate ? new Resampler(sampleRate, recorder.rate!) : undefined;
+    let resampled = new Int16Array(0);
+    // A stream starts where the device is now; while muted, time still passes for it.
+    let position = recorder?.end ?? 0;
     const devices = this.#devices;
     let closed = false;
     return {
       device: state.device,
       sampleRate,
       write(frame, length) {
-        if (closed || !devices.has(id) || state.muted || !state.recorder) return;
-        const copy = frame.slice(0, length);
-        if (state.volume < 100) {
-          const gain = gainOf(state.volume);
-          for (let i = 0; i < length; i++) copy[i] = Math.round(copy[i]! * gain);
+        if (closed || !devices.has(id) || !recorder) return;
+        let samples = frame;
+        let count = length;
+        if (resampler) {
+          const room = Math.ceil((length * resampler.outputRate) / resampler.inputRate) + 4;
+          if (resampled.length < room) resampled = new Int16Array(room);
+          count = resampler.process(frame, length, resampled);
+          samples = resampled;
         }
-        state.recorder.push(copy);
+        position = mixInto(recorder, position, samples, count, state.muted ? 0 : gainOf(state.volume));
       },
       close() {
         closed = true;

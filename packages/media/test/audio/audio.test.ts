@@ -168,6 +168,38 @@ describe('VirtualAudioProvider', () => {
     expect(rms(recording.samples.subarray(8200))).toBe(0); // past the end of the file: silence
   });
 
+  it('mixes streams open on one recording speaker at their own pace, resampling those at another rate', () => {
+    const provider = new VirtualAudioProvider({ defaults: false });
+    const speaker = provider.addOutput({ name: 'recorder' }, { record: true });
+    const call = provider.openOutput(speaker.id, 16000);
+    const callFrame = new Int16Array(320);
+    const beepFrame = new Int16Array(160);
+    const callTone = new ToneGenerator(16000, [600], -12);
+    const beepTone = new ToneGenerator(8000, [950], -12);
+    for (let i = 0; i < 25; i++) {
+      callTone.fill(callFrame);
+      call.write(callFrame, 320);
+    }
+    // A call-waiting beep at 8 kHz joins for 0.5 s: it is mixed in, not appended.
+    const beep = provider.openOutput(speaker.id, 8000);
+    for (let i = 0; i < 25; i++) {
+      callTone.fill(callFrame);
+      call.write(callFrame, 320);
+      beepTone.fill(beepFrame);
+      beep.write(beepFrame, 160);
+    }
+    const { sampleRate, samples } = provider.recording(speaker.id);
+    expect(sampleRate).toBe(16000);
+    expect(Math.abs(samples.length - 16000)).toBeLessThanOrEqual(40); // one second, not 1.5
+    const second = samples.subarray(9000, 15000);
+    expect(sineSnrDb(second, 16000, 600)).toBeLessThan(3); // the beep is there too
+    expect(Math.abs(dominantFrequency(samples.subarray(0, 7000), 16000) - 600)).toBeLessThanOrEqual(3);
+    provider.clearRecording(speaker.id);
+    callTone.fill(callFrame);
+    call.write(callFrame, 320);
+    expect(provider.recording(speaker.id).samples.length).toBe(320);
+  });
+
   it('mutes and scales by volume, and an unplugged device goes silent', () => {
     const provider = new VirtualAudioProvider({ defaults: false });
     const mic = provider.addInput({ name: 'tone' }, { kind: 'tone', frequencies: [1000], levelDbfs: -6 });
