@@ -14,7 +14,7 @@ export type Screening =
   | { action: 'deliver' }
   /** Nothing can or should be answered (not SIP, a response, an ACK, no Via/From/To/Call-ID/CSeq). */
   | { action: 'drop'; reason: string }
-  /** A request that cannot be processed: send `response` (a 400, or 488 for an SDP offer that does not parse) instead. */
+  /** A request that cannot be processed: send `response` (a 400, or 488 for an SDP offer that cannot be used) instead. */
   | { action: 'reply'; status: number; reason: string; response: string };
 
 interface RawHeader {
@@ -96,7 +96,8 @@ function buildResponse(headers: RawHeader[], status: number, phrase: string, rea
  *   with a header line above {@link MAX_HEADER_LINE_BYTES}, is answered `400 Bad Request` when
  *   its Via, From, To, Call-ID and CSeq lines are there to build a response from, and dropped
  *   otherwise;
- * - an INVITE whose SDP body does not parse is answered `488 Not Acceptable Here`.
+ * - an INVITE whose SDP offer does not parse, or has no audio stream, is answered
+ *   `488 Not Acceptable Here` (the endpoint is audio only).
  *
  * Responses carry a `Warning: 399` saying why. `message` is the request as the transport will
  * deliver it (with `received`/`rport` already in its Via); `agentHost` goes in the Warning.
@@ -133,12 +134,13 @@ export function screenIncoming(message: string, agentHost: string): Screening {
   const length = Number(raw.headers.find((header) => header.name === 'content-length')?.value ?? Buffer.byteLength(raw.body));
   const body = Buffer.from(raw.body).subarray(0, length).toString();
   if (type === 'application/sdp' && body.trim() !== '') {
+    let reason: string | undefined;
     try {
-      parseSdp(body);
+      if (!parseSdp(body).audio) reason = 'the SDP offer has no audio stream';
     } catch (error) {
-      const reason = `the SDP offer does not parse: ${(error as Error).message}`;
-      return { action: 'reply', status: 488, reason, response: buildResponse(raw.headers, 488, 'Not Acceptable Here', reason, agentHost) };
+      reason = `the SDP offer does not parse: ${(error as Error).message}`;
     }
+    if (reason !== undefined) return { action: 'reply', status: 488, reason, response: buildResponse(raw.headers, 488, 'Not Acceptable Here', reason, agentHost) };
   }
   return { action: 'deliver' };
 }

@@ -239,7 +239,7 @@ export abstract class ConnectionTransport implements Transport {
     const screening = screenIncoming(message, this.#options.viaHost);
     if (screening.action === 'drop') return;
     if (screening.action === 'reply') {
-      void this.send(screening.response).catch(() => undefined);
+      this.#write(connection, screening.response);
       return;
     }
     try {

@@ -105,6 +105,9 @@ function exceeds(message: string, limit: number): boolean {
  *   response to INVITE is sent again until its ACK comes (Timer G).
  * - **Absorbing retransmitted requests.** A request seen again (same branch and method) within
  *   32 s is answered with the last response sent for it, and never reaches sip.js twice.
+ * - **Bad input.** A request sip.js would drop is answered 400 Bad Request when it has the
+ *   headers to build a response from (488 for an INVITE whose SDP offer does not parse); garbage,
+ *   unusable responses and ACKs are dropped; nothing sip.js throws on a message escapes.
  * - **Large requests over TCP (RFC 3261 18.1.1).** A request above 1300 bytes goes over TCP to
  *   the same target, its Via transport changed to TCP, its response taken from that connection
  *   (no retransmissions: TCP is reliable); its ACK or CANCEL follows it there. When no TCP

@@ -33,10 +33,13 @@ export class DropFirstRelay {
     });
   }
 
-  /** Opens a relay that forwards what it gets from A to `b`, and what `b` sends back to A. */
-  static async open(b: { address: string; port: number }): Promise<DropFirstRelay> {
+  /**
+   * Opens a relay that forwards what it gets from A to `b`, and what `b` sends back to A; on
+   * 127.0.0.1:`port` (an ephemeral port by default).
+   */
+  static async open(b: { address: string; port: number }, port = 0): Promise<DropFirstRelay> {
     const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => socket.bind(port, '127.0.0.1', resolve));
     return new DropFirstRelay(socket, b);
   }
 
