@@ -3,7 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import { Inviter, SIPExtension, UserAgent, type Invitation, type Notification, type Referral, type URI } from 'sip.js';
 import { parseConfig, resolvePublicAddress, SipEndpointError, type AddressResolver, type EndpointConfig, type PublicAddressOptions } from '@sip-endpoint/config';
 import { DefaultPolicy, type AudioDevice, type CallSnapshot, type ConnectionStateName, type DeviceSelection, type EndpointPolicy, type HeaderBag, type SessionStatus } from '@sip-endpoint/policy';
-import { PortAllocator, readWav, Ringer, TonePlayer, VirtualAudioProvider, type AudioDeviceProvider, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
+import { answerOffer, parseSdp, PortAllocator, readWav, Ringer, SdpOrigin, TonePlayer, VirtualAudioProvider, type AudioDeviceProvider, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
 import { Call } from './call/call';
 import { MIN_SESSION_EXPIRES, parseSessionExpires } from './call/session-timer';
 import type { ConnectionState } from './line/connection-state';
@@ -119,13 +119,31 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     this.policy = options.policy ?? new DefaultPolicy();
     this.#minSe = options.minSessionExpires ?? MIN_SESSION_EXPIRES;
     this.devices = options.devices ?? new VirtualAudioProvider();
-    this.devices.on('devicesChanged', (list) => {
-      void this.#reselect().then(() => {
-        if (this.#started && !this.#linesStarted && this.#selection?.headsetAvailable) return this.#startLines();
-        return undefined;
-      });
-      this.#safeEmit('devicesChanged', list);
+    this.devices.on('devicesChanged', this.#onDevicesChanged);
+  }
+
+  readonly #onDevicesChanged = (list: AudioDevice[]): void => {
+    void this.#reselect().then(() => {
+      if (this.#started && !this.#linesStarted && this.#selection?.headsetAvailable) return this.#startLines();
+      return undefined;
     });
+    this.#safeEmit('devicesChanged', list);
+  };
+
+  /** The devices the policy chose for calls and ringing; `undefined` before {@link Endpoint.start}. */
+  get selectedDevices(): DeviceSelection | undefined {
+    return this.#selection;
+  }
+
+  /**
+   * Asks the policy again which devices to use, as a device plugged in or removed does: for a host
+   * whose policy reads something that changed (the Connector API's `POST /audio` picking a device
+   * by name). Calls started afterwards use the new devices; a call in progress keeps its own.
+   */
+  async refreshDevices(): Promise<void> {
+    if (this.#stopped) return;
+    await this.#reselect();
+    if (this.#started && !this.#linesStarted && this.#selection?.headsetAvailable) await this.#startLines();
   }
 
   /** The calls in progress. */
@@ -190,6 +208,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
           sipExtensionReplaces: SIPExtension.Supported,
           // Session timers (RFC 4028): Session-Expires and Min-SE from SIP Server, refreshed by us when we are the refresher.
           sipExtensionExtraSupported: ['timer'],
+          // The endpoint sends 180 itself, once the policy has decided (no 180 before a rejection).
+          sendInitialProvisionalResponse: false,
           sessionDescriptionHandlerFactory: mediaSessionDescriptionHandlerFactory((session) => this.#mediaContext(session)),
           delegate: {
             onInvite: (invitation) => void this.#onInvite(line, invitation),
@@ -213,6 +233,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    // The device provider may outlive us (a Softphone starts a new endpoint per session).
+    this.devices.off('devicesChanged', this.#onDevicesChanged);
     await Promise.all(this.calls.map((call) => call.hangup().catch(() => undefined)));
     for (const line of this.#lines) await line.stop();
     this.#log(3, 'endpoint stopped');
@@ -307,6 +329,12 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
         await call.answer();
         return;
       }
+      const unusable = this.#unusableOffer(invitation);
+      if (unusable) {
+        this.#log(2, `call on line ${line.index} rejected with 488: ${unusable}`);
+        await invitation.reject({ statusCode: 488, extraHeaders: [`Warning: 304 ${this.#address ?? '-'} "${unusable.replace(/"/g, "'")}"`] });
+        return;
+      }
       const decision = await this.policy.shouldAnswer({ config: this.config, devices: this.devices.list(), calls: this.#snapshots(), headers, line: line.index });
       if (decision.answer === false) {
         this.#log(3, `call on line ${line.index} rejected with ${decision.sipCode}: ${decision.reason}`);
@@ -327,6 +355,18 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     } catch (error) {
       this.#log(1, `incoming call on line ${line.index} failed: ${(error as Error).message}`);
       await invitation.reject({ statusCode: 500 }).catch(() => undefined);
+    }
+  }
+
+  /** Why the INVITE's SDP offer cannot be answered (no audio format in common), if so. */
+  #unusableOffer(invitation: Invitation): string | undefined {
+    const body = invitation.request.body;
+    if (!body || !/application\/sdp/i.test(invitation.request.getHeader('Content-Type') ?? '')) return undefined;
+    try {
+      const trial = answerOffer(parseSdp(body), { origin: new SdpOrigin(), address: this.#address ?? '127.0.0.1', port: 9, codecs: this.config.codecs, answerPriority: this.config.get('policy.session.answer_sdp_priority') });
+      return trial.negotiated ? undefined : (trial.reason ?? 'no audio format in common');
+    } catch (error) {
+      return (error as Error).message;
     }
   }
 

@@ -32,7 +32,7 @@ export interface LineOptions {
   /** Every SIP message sent and received, for logs and tests. */
   trace?: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => void;
   /** More sip.js options: the session description handler factory, the delegate for INVITEs. */
-  userAgentOptions?: Pick<UserAgentOptions, 'sessionDescriptionHandlerFactory' | 'delegate' | 'sipExtensionReplaces' | 'sipExtensionExtraSupported'>;
+  userAgentOptions?: Pick<UserAgentOptions, 'sessionDescriptionHandlerFactory' | 'delegate' | 'sipExtensionReplaces' | 'sipExtensionExtraSupported' | 'sendInitialProvisionalResponse'>;
   /** Retry delays, for tests. @defaultValue { firstRetryMs: 500 } */
   timing?: { firstRetryMs?: number };
 }
