@@ -13,9 +13,9 @@ describe('several calls on one line', () => {
     const beep = new Int16Array(8000 * 0.2);
     new ToneGenerator(8000, [950], -10).fill(beep);
     await writeWav(join(dir, 'callwait.wav'), { sampleRate: 8000, channels: 1, samples: beep });
-    const agent = standaloneEndpoint('7201', 49700, 49710, 0, { 'policy.session.callwait_tone_file': 'callwait.wav' }, { mediaDir: dir });
-    const first = standaloneEndpoint('7202', 49760, 49770, 600);
-    const second = standaloneEndpoint('7203', 49820, 49830, 700);
+    const agent = standaloneEndpoint('7201', 42000, 42010, 0, { 'policy.session.callwait_tone_file': 'callwait.wav' }, { mediaDir: dir });
+    const first = standaloneEndpoint('7202', 42060, 42070, 600);
+    const second = standaloneEndpoint('7203', 42120, 42130, 700);
     await Promise.all([agent.endpoint.start(), first.endpoint.start(), second.endpoint.start()]);
     try {
       const incoming: Call[] = [];
@@ -57,8 +57,8 @@ describe('several calls on one line', () => {
   }, 20000);
 
   it('with reject_session_when_busy, a call beyond number_sessions_for_busy gets sip_code_when_busy', async () => {
-    const agent = standaloneEndpoint('7211', 49880, 49890, 0, { 'policy.session.auto_answer': '1', 'policy.session.reject_session_when_busy': '1', 'policy.session.number_sessions_for_busy': '1', 'policy.session.sip_code_when_busy': '486' });
-    const first = standaloneEndpoint('7212', 49940, 49950, 600);
+    const agent = standaloneEndpoint('7211', 42180, 42190, 0, { 'policy.session.auto_answer': '1', 'policy.session.reject_session_when_busy': '1', 'policy.session.number_sessions_for_busy': '1', 'policy.session.sip_code_when_busy': '486' });
+    const first = standaloneEndpoint('7212', 42240, 42250, 600);
     await Promise.all([agent.endpoint.start(), first.endpoint.start()]);
     try {
       const a = await first.endpoint.makeCall(uri('7211', agent.endpoint));

@@ -47,8 +47,8 @@ describe('ringback for an outgoing call', () => {
     const tone = new Int16Array(8000 * 0.25);
     new ToneGenerator(8000, [440], -10).fill(tone);
     await writeWav(join(dir, 'ringback.wav'), { sampleRate: 8000, channels: 1, samples: tone });
-    const alice = standaloneEndpoint('6101', 49660, 49960, 0, { 'policy.session.ringback_enabled': '2', 'policy.session.ringback_file': 'ringback.wav' }, { mediaDir: dir });
-    const bob = standaloneEndpoint('6102', 49670, 49910, 0);
+    const alice = standaloneEndpoint('6101', 42540, 42550, 0, { 'policy.session.ringback_enabled': '2', 'policy.session.ringback_file': 'ringback.wav' }, { mediaDir: dir });
+    const bob = standaloneEndpoint('6102', 42600, 42610, 0);
     await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);
     try {
       const ringing: Call[] = [];
@@ -78,10 +78,10 @@ describe('enforce_headset_usage', () => {
       'server:0': '127.0.0.1:5060',
       'proxies.proxy0.reg_timeout': '0',
       'policy.endpoint.public_address': '127.0.0.1',
-      'policy.endpoint.sip_port_min': '49680',
-      'policy.endpoint.sip_port_max': '49686',
-      'policy.endpoint.rtp_port_min': '49970',
-      'policy.endpoint.rtp_port_max': '49999',
+      'policy.endpoint.sip_port_min': '42660',
+      'policy.endpoint.sip_port_max': '42666',
+      'policy.endpoint.rtp_port_min': '42670',
+      'policy.endpoint.rtp_port_max': '42699',
       'policy.device.use_headset': '1',
       'policy.device.headset_name': 'Jabra',
     });

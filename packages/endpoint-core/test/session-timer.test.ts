@@ -11,8 +11,8 @@ describe('session timers (RFC 4028) between two endpoints', () => {
     ['uac', 'the caller'],
     ['uas', 'the callee'],
   ] as const)('refresher=%s: %s re-INVITEs every half interval and the call outlives several intervals', async (refresher, _who) => {
-    const a = standaloneEndpoint('7101', 49620, 49800, 1000, {}, { minSessionExpires: 2 }).endpoint;
-    const b = standaloneEndpoint('7102', 49630, 49850, 600, SETTINGS, { minSessionExpires: 2 }).endpoint;
+    const a = standaloneEndpoint('7101', 42300, 42310, 1000, {}, { minSessionExpires: 2 }).endpoint;
+    const b = standaloneEndpoint('7102', 42360, 42370, 600, SETTINGS, { minSessionExpires: 2 }).endpoint;
     await Promise.all([a.start(), b.start()]);
     try {
       const atBob: Call[] = [];
@@ -40,8 +40,8 @@ describe('session timers (RFC 4028) between two endpoints', () => {
   }, 20000);
 
   it('answers 422 with our Min-SE to an interval below it', async () => {
-    const alice = standaloneEndpoint('7111', 49640, 49900, 1000);
-    const bob = standaloneEndpoint('7112', 49650, 49950, 600, SETTINGS);
+    const alice = standaloneEndpoint('7111', 42420, 42430, 1000);
+    const bob = standaloneEndpoint('7112', 42480, 42490, 600, SETTINGS);
     await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);
     try {
       const call = await alice.endpoint.makeCall(`sip:7112@127.0.0.1:${bob.endpoint.lines[0]!.port}`, { headers: { 'Session-Expires': '30' } });

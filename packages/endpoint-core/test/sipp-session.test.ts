@@ -1,0 +1,189 @@
+import { rms } from '@sip-endpoint/media';
+import type { Call, Endpoint } from '@sip-endpoint/endpoint-core';
+import { assertSippPassed, runSipp, sippAvailable } from './support/sipp';
+import { ACK, AUTO_ANSWER, IN_DIALOG, INVITE, OK_WITH_SDP, SAME_TRANSACTION, SDP, recv, scenario, send, pause } from './support/sipp-scenario';
+import { sleep, standaloneEndpoint, waitFor } from './support/endpoints';
+
+const describeSipp = sippAvailable() ? describe : describe.skip;
+
+/** Ports of test `i`: blocks of 60 from 42720 (this file uses 42720-42999). */
+function ports(i: number) {
+  const base = 42720 + 60 * i;
+  return { sip: base, rtp: base + 10, sipp: base + 8, media: base + 30 };
+}
+
+function agent(i: number, settings: Record<string, string> = {}) {
+  const p = ports(i);
+  const made = standaloneEndpoint('agent', p.sip, p.rtp, 700, { 'policy.endpoint.rtp_port_max': String(p.rtp + 19), ...settings }, { minSessionExpires: 2 });
+  const calls: Call[] = [];
+  made.endpoint.on('incomingCall', (call) => calls.push(call));
+  return { ...made, calls };
+}
+
+const sipPort = (endpoint: Endpoint): number => endpoint.lines[0]!.port!;
+
+describeSipp('session timers, 422, 488 and early media against sipp', () => {
+  it('the far end refreshes by UPDATE; when it stops, the endpoint ends the call before the interval runs out', async () => {
+    const p = ports(0);
+    const { endpoint, calls } = agent(0);
+    await endpoint.start();
+    try {
+      const timer = 'Session-Expires: 6;refresher=uac\nSupported: timer\nMin-SE: 2\n';
+      const result = await runSipp({
+        remotePort: sipPort(endpoint),
+        localPort: p.sipp,
+        mediaPort: p.media,
+        rtpEcho: true,
+        timeoutS: 20,
+        scenario: scenario('update refresh, then expiry', [
+          send(INVITE(AUTO_ANSWER + timer), ' retrans="500"'),
+          '<recv response="100" optional="true"/>',
+          '<recv response="180" optional="true"/>',
+          recv('response="200"', [{ header: 'Session-Expires:', regexp: '6;refresher=uac' }, { header: 'Require:', regexp: 'timer' }], ' rrs="true"', true),
+          send(ACK()),
+          pause(2500),
+          send(IN_DIALOG('UPDATE', 2, 'Session-Expires: 6;refresher=uac\nSupported: timer\n'), ' retrans="500"'),
+          recv('response="200"', [{ header: 'CSeq:', regexp: 'UPDATE' }, { header: 'Session-Expires:', regexp: '6;refresher=uac' }]),
+          // No refresh from here: the endpoint gives up 6 - 2 = 4 s after the UPDATE.
+          recv('request="BYE"', [], ' timeout="7000"'),
+          send(OK_WITH_SDP('').replace(/Content-Type: application\/sdp\n/, '')),
+        ]),
+      });
+      assertSippPassed(result);
+      expect(calls).toHaveLength(1);
+      await waitFor(() => calls[0]!.state === 'DISCONNECTED');
+    } finally {
+      await endpoint.stop();
+    }
+  }, 30000);
+
+  it('when the far end asks us to refresh (refresher=uas), we re-INVITE with Session-Expires before half the interval', async () => {
+    const p = ports(1);
+    const { endpoint, calls } = agent(1);
+    await endpoint.start();
+    try {
+      const result = await runSipp({
+        remotePort: sipPort(endpoint),
+        localPort: p.sipp,
+        mediaPort: p.media,
+        rtpEcho: true,
+        timeoutS: 15,
+        scenario: scenario('we refresh', [
+          send(INVITE(`${AUTO_ANSWER}Session-Expires: 4;refresher=uas\nSupported: timer\n`), ' retrans="500"'),
+          '<recv response="100" optional="true"/>',
+          '<recv response="180" optional="true"/>',
+          recv('response="200"', [{ header: 'Session-Expires:', regexp: '4;refresher=uas' }], ' rrs="true"', true),
+          send(ACK()),
+          recv('request="INVITE"', [{ header: 'Session-Expires:', regexp: '4;refresher=uac' }, { regexp: 'a=sendrecv' }], ' timeout="3000"'),
+          send(OK_WITH_SDP(SDP()).replace('Content-Type:', 'Session-Expires: 4;refresher=uac\nRequire: timer\nContent-Type:')),
+          '<recv request="ACK"/>',
+          pause(300),
+          send(IN_DIALOG('BYE', 2), ' retrans="500"'),
+          recv('response="200"', [{ header: 'CSeq:', regexp: 'BYE' }]),
+        ]),
+      });
+      assertSippPassed(result);
+      expect(calls[0]?.state).toBe('DISCONNECTED');
+    } finally {
+      await endpoint.stop();
+    }
+  }, 25000);
+
+  it('answers 422 with Min-SE to a short interval, and 488 to an offer with no codec in common; neither rings', async () => {
+    const p = ports(2);
+    const { endpoint, calls } = agent(2);
+    await endpoint.start();
+    try {
+      const tooShort = await runSipp({
+        remotePort: sipPort(endpoint),
+        localPort: p.sipp,
+        mediaPort: p.media,
+        scenario: scenario('422', [
+          send(INVITE('Session-Expires: 1\nSupported: timer\n'), ' retrans="500"'),
+          '<recv response="100" optional="true"/>',
+          recv('response="422"', [{ header: 'Min-SE:', regexp: '2' }]),
+          send(SAME_TRANSACTION('ACK')),
+        ]),
+      });
+      assertSippPassed(tooShort);
+      const g729 = SDP().replace('RTP/AVP 0 101', 'RTP/AVP 18').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:18 G729/8000');
+      const noCodec = await runSipp({
+        remotePort: sipPort(endpoint),
+        localPort: p.sipp,
+        mediaPort: p.media,
+        scenario: scenario('488', [
+          send(INVITE(AUTO_ANSWER, g729), ' retrans="500"'),
+          '<recv response="100" optional="true"/>',
+          recv('response="488"', [{ header: 'Warning:', regexp: '304' }]),
+          send(SAME_TRANSACTION('ACK')),
+        ]),
+      });
+      assertSippPassed(noCodec);
+      expect(noCodec.messages).not.toMatch(/^SIP\/2\.0 180/m);
+      expect(tooShort.messages).not.toMatch(/^SIP\/2\.0 180/m);
+      expect(calls).toHaveLength(0);
+    } finally {
+      await endpoint.stop();
+    }
+  }, 20000);
+
+  it('ringback_enabled 1 plays the early media of a 183 with SDP while the call alerts', async () => {
+    const p = ports(3);
+    const { endpoint, devices } = agent(3, { 'policy.session.ringback_enabled': '1' });
+    await endpoint.start();
+    try {
+      const uas = runSipp({
+        remotePort: sipPort(endpoint),
+        localPort: p.sipp,
+        mediaPort: p.media,
+        timeoutS: 15,
+        scenario: scenario('early media', [
+          recv('request="INVITE"', [{ regexp: 'PCMA' }]),
+          send(`
+SIP/2.0 183 Session Progress
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]early[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:uas@[local_ip]:[local_port]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+${SDP().replace('RTP/AVP 0 101', 'RTP/AVP 8').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000')}`),
+          '<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>',
+          pause(1500),
+          send(`
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]early[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:uas@[local_ip]:[local_port]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+${SDP().replace('RTP/AVP 0 101', 'RTP/AVP 8').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000')}`),
+          '<recv request="ACK"/>',
+          recv('request="BYE"', [], ' timeout="5000"'),
+          send(OK_WITH_SDP('').replace(/Content-Type: application\/sdp\n/, '')),
+        ]),
+      });
+      await sleep(300);
+      const call = await endpoint.makeCall(`sip:uas@127.0.0.1:${p.sipp}`);
+      await waitFor(() => call.state === 'ALERTING', 3000);
+      await sleep(1000);
+      expect(call.state).toBe('ALERTING');
+      const early = devices.recording('speaker');
+      // The pcap's speech, decoded from the 183's media (the speaker is silent without it).
+      expect(rms(early.samples.subarray(Math.round(early.sampleRate * 0.2)))).toBeGreaterThan(50);
+      await waitFor(() => call.state === 'CONNECTED', 3000);
+      await sleep(300);
+      await call.hangup();
+      assertSippPassed(await uas);
+    } finally {
+      await endpoint.stop();
+    }
+  }, 25000);
+});
