@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import { dominantFrequency } from '@sip-endpoint/media';
 import type { Call, Endpoint } from '@sip-endpoint/endpoint-core';
 import { assertSippPassed, runSipp, sippAvailable } from './support/sipp';
-import { SDP, FROM, INVITE, IN_DIALOG, ACK, SAME_TRANSACTION, OK_WITH_SDP, scenario, send, pause, recv, AUTO_ANSWER, ESTABLISH, HANG_UP } from './support/sipp-scenario';
+import { SDP, FROM, INVITE, IN_DIALOG, ACK, SAME_TRANSACTION, OK_WITH_SDP, scenario, send, pause, recv, AUTO_ANSWER, ESTABLISH, HANG_UP, REFUSED } from './support/sipp-scenario';
 import { DropFirstRelay } from './support/sip-relay';
 import { sleep, standaloneEndpoint, waitFor } from './support/endpoints';
 
@@ -292,11 +292,7 @@ Content-Length: 0
         remotePort: sipPort(endpoint),
         localPort: p.sipp2,
         scenario: scenario('busy', [
-          send(INVITE(AUTO_ANSWER), ' retrans="500"'),
-          '<recv response="100" optional="true"/>',
-          '<recv response="180" optional="true"/>',
-          recv('response="486"', [{ header: 'CSeq:', regexp: '1 INVITE' }]),
-          send(SAME_TRANSACTION('ACK')),
+          ...REFUSED(486),
           pause(600),
         ]),
       });
@@ -319,11 +315,7 @@ Content-Length: 0
         remotePort: sipPort(endpoint),
         localPort: p.sipp,
         scenario: scenario('no headset', [
-          send(INVITE(AUTO_ANSWER), ' retrans="500"'),
-          '<recv response="100" optional="true"/>',
-          '<recv response="180" optional="true"/>',
-          recv('response="480"', [{ header: 'CSeq:', regexp: '1 INVITE' }]),
-          send(SAME_TRANSACTION('ACK')),
+          ...REFUSED(480),
           pause(600),
         ]),
       });

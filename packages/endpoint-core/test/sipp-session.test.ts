@@ -1,7 +1,7 @@
 import { rms } from '@sip-endpoint/media';
 import type { Call, Endpoint } from '@sip-endpoint/endpoint-core';
 import { assertSippPassed, runSipp, sippAvailable } from './support/sipp';
-import { ACK, AUTO_ANSWER, IN_DIALOG, INVITE, OK_WITH_SDP, SAME_TRANSACTION, SDP, recv, scenario, send, pause } from './support/sipp-scenario';
+import { ACK, AUTO_ANSWER, IN_DIALOG, INVITE, OK_WITH_SDP, REFUSED, RESPONSE, SDP, recv, scenario, send, pause } from './support/sipp-scenario';
 import { sleep, standaloneEndpoint, waitFor } from './support/endpoints';
 
 const describeSipp = sippAvailable() ? describe : describe.skip;
@@ -21,6 +21,8 @@ function agent(i: number, settings: Record<string, string> = {}) {
 }
 
 const sipPort = (endpoint: Endpoint): number => endpoint.lines[0]!.port!;
+
+const PCMA_SDP = SDP().replace('RTP/AVP 0 101', 'RTP/AVP 8').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000');
 
 describeSipp('session timers, 422, 488 and early media against sipp', () => {
   it('the far end refreshes by UPDATE; when it stops, the endpoint ends the call before the interval runs out', async () => {
@@ -46,7 +48,7 @@ describeSipp('session timers, 422, 488 and early media against sipp', () => {
           recv('response="200"', [{ header: 'CSeq:', regexp: 'UPDATE' }, { header: 'Session-Expires:', regexp: '6;refresher=uac' }]),
           // No refresh from here: the endpoint gives up 6 - 2 = 4 s after the UPDATE.
           recv('request="BYE"', [], ' timeout="7000"'),
-          send(OK_WITH_SDP('').replace(/Content-Type: application\/sdp\n/, '')),
+          send(RESPONSE('200 OK')),
         ]),
       });
       assertSippPassed(result);
@@ -99,10 +101,7 @@ describeSipp('session timers, 422, 488 and early media against sipp', () => {
         localPort: p.sipp,
         mediaPort: p.media,
         scenario: scenario('422', [
-          send(INVITE('Session-Expires: 1\nSupported: timer\n'), ' retrans="500"'),
-          '<recv response="100" optional="true"/>',
-          recv('response="422"', [{ header: 'Min-SE:', regexp: '2' }]),
-          send(SAME_TRANSACTION('ACK')),
+          ...REFUSED(422, 'Session-Expires: 1\nSupported: timer\n', SDP(), [{ header: 'Min-SE:', regexp: '2' }]),
         ]),
       });
       assertSippPassed(tooShort);
@@ -112,10 +111,7 @@ describeSipp('session timers, 422, 488 and early media against sipp', () => {
         localPort: p.sipp,
         mediaPort: p.media,
         scenario: scenario('488', [
-          send(INVITE(AUTO_ANSWER, g729), ' retrans="500"'),
-          '<recv response="100" optional="true"/>',
-          recv('response="488"', [{ header: 'Warning:', regexp: '304' }]),
-          send(SAME_TRANSACTION('ACK')),
+          ...REFUSED(488, AUTO_ANSWER, g729, [{ header: 'Warning:', regexp: '304' }]),
         ]),
       });
       assertSippPassed(noCodec);
@@ -139,35 +135,13 @@ describeSipp('session timers, 422, 488 and early media against sipp', () => {
         timeoutS: 15,
         scenario: scenario('early media', [
           recv('request="INVITE"', [{ regexp: 'PCMA' }]),
-          send(`
-SIP/2.0 183 Session Progress
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]early[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:uas@[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-${SDP().replace('RTP/AVP 0 101', 'RTP/AVP 8').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000')}`),
+          send(RESPONSE('183 Session Progress', PCMA_SDP, '[pid]early[call_number]')),
           '<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>',
           pause(1500),
-          send(`
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]early[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:uas@[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-${SDP().replace('RTP/AVP 0 101', 'RTP/AVP 8').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000')}`),
+          send(RESPONSE('200 OK', PCMA_SDP, '[pid]early[call_number]')),
           '<recv request="ACK"/>',
           recv('request="BYE"', [], ' timeout="5000"'),
-          send(OK_WITH_SDP('').replace(/Content-Type: application\/sdp\n/, '')),
+          send(RESPONSE('200 OK')),
         ]),
       });
       await sleep(300);

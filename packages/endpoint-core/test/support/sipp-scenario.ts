@@ -113,3 +113,27 @@ export const ESTABLISH = (headers = AUTO_ANSWER, sdp: string | null = SDP(), ack
 
 export const HANG_UP = (cseq: number) => [send(IN_DIALOG('BYE', cseq), ' retrans="500"'), recv('response="200"', [{ header: 'CSeq:', regexp: 'BYE' }])];
 
+
+/**
+ * An INVITE the endpoint must refuse at once with `status` (no 180 first: the policy decides
+ * before anything rings), and the ACK of the refusal. `checks` are matched against the refusal.
+ */
+export const REFUSED = (status: number, headers = AUTO_ANSWER, sdp: string | null = SDP(), checks: { header?: string; regexp: string }[] = []) => [
+  send(INVITE(headers, sdp), ' retrans="500"'),
+  '<recv response="100" optional="true"/>',
+  recv(`response="${status}"`, [{ header: 'CSeq:', regexp: '1 INVITE' }, ...checks]),
+  send(SAME_TRANSACTION('ACK')),
+];
+
+/** sipp's response to the request it received last (as a UAS), with `sdp` as body or none. */
+export const RESPONSE = (status: string, sdp?: string, toTag = '') => `
+SIP/2.0 ${status}
+[last_Via:]
+[last_From:]
+[last_To:]${toTag ? `;tag=${toTag}` : ''}
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:sipserver@[local_ip]:[local_port]>
+${sdp !== undefined ? 'Content-Type: application/sdp\n' : ''}Content-Length: [len]
+
+${sdp ?? ''}`;
