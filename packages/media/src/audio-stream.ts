@@ -166,7 +166,8 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
   #lastRtpAt: number;
   #nextRtcpAt = 0;
   #inband: { tone: ToneGenerator; samplesLeft: number; gapLeft: number; queue: DtmfDigit[] } | undefined;
-  #feedback: { tone: ToneGenerator; samplesLeft: number } | undefined;
+  /** `dtmf_feedback`: the digits to play locally, each 100 ms then 60 ms of silence. */
+  #feedback: { tone: ToneGenerator | undefined; samplesLeft: number; gapLeft: number; queue: DtmfDigit[] } | undefined;
   #stop: (() => void) | undefined;
   #closed = false;
 
@@ -287,8 +288,9 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
       this.#inband ??= { tone: new ToneGenerator(this.codec.sampleRate, [0]), samplesLeft: 0, gapLeft: 0, queue: [] };
       this.#inband.queue.push(...list);
     }
-    if (this.#dtmfFeedback && list[0] !== undefined) {
-      this.#feedback = { tone: new ToneGenerator(this.codec.sampleRate, dtmfFrequencies(list[0]), -20), samplesLeft: Math.round(this.codec.sampleRate * 0.1) };
+    if (this.#dtmfFeedback && list.length > 0) {
+      this.#feedback ??= { tone: undefined, samplesLeft: 0, gapLeft: 0, queue: [] };
+      this.#feedback.queue.push(...list);
     }
   }
 
@@ -424,15 +426,9 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
       frame.fill(0, 0, samples);
       this.#concealer.good(frame, samples);
     }
-    if (this.#feedback) {
-      const count = Math.min(samples, this.#feedback.samplesLeft);
-      const tone = this.#outputFrame;
-      this.#feedback.tone.fill(tone, count);
-      for (let i = 0; i < count; i++) frame[i] = Math.max(-32768, Math.min(32767, frame[i]! + tone[i]!));
-      this.#feedback.samplesLeft -= count;
-      if (this.#feedback.samplesLeft <= 0) this.#feedback = undefined;
-    }
+    // In-band DTMF is listened for in what came from the far end, before our own feedback is mixed.
     this.#detector?.process(frame, samples);
+    if (this.#feedback) this.#mixFeedback(frame, samples);
     if (this.#speakerMuted) frame.fill(0, 0, samples);
     this.#onPlayout?.(frame, samples, this.codec.sampleRate);
     if (!this.#output) return;
@@ -444,24 +440,52 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
     }
   }
 
+  #mixFeedback(frame: Int16Array, samples: number): void {
+    const feedback = this.#feedback!;
+    if (feedback.samplesLeft <= 0 && feedback.gapLeft <= 0) {
+      const digit = feedback.queue.shift();
+      if (digit === undefined) {
+        this.#feedback = undefined;
+        return;
+      }
+      feedback.tone = new ToneGenerator(this.codec.sampleRate, dtmfFrequencies(digit), -20);
+      feedback.samplesLeft = Math.round(this.codec.sampleRate * 0.1);
+      feedback.gapLeft = Math.round(this.codec.sampleRate * 0.06);
+    }
+    if (feedback.samplesLeft > 0 && feedback.tone) {
+      const count = Math.min(samples, feedback.samplesLeft);
+      const tone = this.#outputFrame;
+      feedback.tone.fill(tone, count);
+      for (let i = 0; i < count; i++) frame[i] = Math.max(-32768, Math.min(32767, frame[i]! + tone[i]!));
+      feedback.samplesLeft -= count;
+    } else {
+      feedback.gapLeft -= samples;
+    }
+  }
+
   #onRtp(header: RtpHeader, data: Buffer, arrival: number): void {
     if (this.#closed) return;
     const receives = this.#direction === 'sendrecv' || this.#direction === 'recvonly';
     this.#lastRtpAt = arrival;
-    if (!receives) return;
-    if (this.#telephoneEvent && header.payloadType === this.#telephoneEvent.payloadType) {
-      this.#dtmfReceiver.receive(header.timestamp, data, header.payloadOffset, header.payloadLength, arrival);
-      return;
-    }
-    if (header.payloadType !== this.#payloadType) return;
+    const isEvent = this.#telephoneEvent !== undefined && header.payloadType === this.#telephoneEvent.payloadType;
+    if (!isEvent && header.payloadType !== this.#payloadType) return;
     if (this.#remoteSsrc !== header.ssrc) {
       this.#remoteSsrc = header.ssrc;
       this.#stats.reset();
     }
+    // Every packet of the stream counts as received (telephone-events share its sequence numbers,
+    // and packets still in flight across a hold are not lost); jitter is measured on audio only,
+    // as an event's timestamp stays at its start.
     const arrivalTicks = Math.round((arrival * this.codec.clockRate) / 1000);
-    this.#stats.update(header.sequence, header.timestamp, arrivalTicks, header.payloadLength);
+    this.#stats.update(header.sequence, header.timestamp, arrivalTicks, header.payloadLength, !isEvent);
+    if (!receives) return;
+    if (isEvent) {
+      this.#dtmfReceiver.receive(header.timestamp, data, header.payloadOffset, header.payloadLength, arrival);
+      return;
+    }
     this.#jitter.push(header.ssrc, header.sequence, header.timestamp, header.payloadType, header.marker, data, header.payloadOffset, header.payloadLength, arrival);
   }
+
 
   #onRtcp(report: RtcpReport): void {
     if (this.#closed) return;

@@ -51,7 +51,7 @@ export class ReceptionStats {
    * Records a packet. `arrival` is the arrival time in timestamp units (clock rate ticks).
    * Returns false for a packet to drop (bad sequence during probation or a big jump).
    */
-  update(sequence: number, timestamp: number, arrival: number, payloadLength: number): boolean {
+  update(sequence: number, timestamp: number, arrival: number, payloadLength: number, measureJitter = true): boolean {
     if (!this.#started) {
       this.#init(sequence);
       this.#started = true;
@@ -76,6 +76,7 @@ export class ReceptionStats {
     }
     this.received++;
     this.octets += payloadLength;
+    if (!measureJitter) return true;
     const transit = arrival - timestamp;
     if (this.#hasTransit) {
       let d = transit - this.#lastTransit;
