@@ -123,10 +123,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   }
 
   readonly #onDevicesChanged = (list: AudioDevice[]): void => {
-    void this.#reselect().then(() => {
-      if (this.#started && !this.#linesStarted && this.#selection?.headsetAvailable) return this.#startLines();
-      return undefined;
-    });
+    void this.#reselect().then(() => this.#startLinesWhenHeadset());
     this.#safeEmit('devicesChanged', list);
   };
 
@@ -143,7 +140,14 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   async refreshDevices(): Promise<void> {
     if (this.#stopped) return;
     await this.#reselect();
-    if (this.#started && !this.#linesStarted && this.#selection?.headsetAvailable) await this.#startLines();
+    await this.#startLinesWhenHeadset();
+  }
+
+  /** With `enforceHeadsetUsage`, the lines start once the policy's status leaves WAITING_HEADSET. */
+  async #startLinesWhenHeadset(): Promise<void> {
+    if (!this.#started || this.#linesStarted || !this.#local) return;
+    await this.#updateStatus();
+    if (this.#status !== 'WAITING_HEADSET') await this.#startLines();
   }
 
   /** The calls in progress. */
@@ -173,10 +177,11 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     this.#ports = new PortAllocator(config.get('policy.endpoint.rtp_port_min'), config.get('policy.endpoint.rtp_port_max'));
     await this.#reselect();
     this.#local = local;
-    if (this.#options.enforceHeadsetUsage && !this.#selection?.headsetAvailable) {
-      // The Connector API's enforce_headset_usage: no line registers until the headset is there.
+    await this.#updateStatus();
+    if (this.#status === 'WAITING_HEADSET') {
+      // The Connector API's enforce_headset_usage: no line registers until the policy finds the
+      // headset (the same rule that gives the WAITING_HEADSET status).
       this.#log(2, 'waiting for the headset before registering (enforce_headset_usage)');
-      await this.#updateStatus();
       return;
     }
     await this.#startLines();

@@ -105,6 +105,11 @@ request_route {
     sl_send_reply("200", "OK");
     exit;
   }
+  # In-dialog requests (BYE, re-INVITE, ACK of a 2xx) go where their Request-URI says.
+  if (has_totag()) {
+    t_relay();
+    exit;
+  }
   if (!lookup("location")) {
     sl_send_reply("404", "Not Found");
     exit;
