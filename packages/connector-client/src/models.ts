@@ -1,0 +1,316 @@
+/**
+ * The models of the Softphone Connector API v2, with the property names and values of the spec.
+ *
+ * @remarks
+ * The spec marks every property as optional, so every property is optional here too: a client must
+ * cope with a Softphone that leaves one out. Where the spec's model table and its example data
+ * disagree, the example data wins because it is what a Softphone sends: the `devices` model's
+ * speaker is `speaker` (the table says `devices_speaker`), and `connectivities` may carry
+ * `sep_connection_status` (in the recorded transcript, not in the table).
+ *
+ * @packageDocumentation
+ */
+
+/**
+ * Path prefix of every Connector API v2 route (`GET /softphone/v2/session`, ...).
+ *
+ * @public
+ */
+export const CONNECTOR_BASE_PATH = '/softphone/v2';
+
+/**
+ * Name of the cookie the Softphone sets to identify the session of an agent desktop.
+ *
+ * @public
+ */
+export const SESSION_COOKIE_NAME = 'SEPSESSIONID';
+
+/**
+ * Values of the `session.status` property.
+ *
+ * @remarks
+ * - `INITIALIZING`: the Softphone is waiting for connections to register and is not ready for calls.
+ * - `INITIALIZED`: the Softphone is connected, configured and ready for calls.
+ * - `WAITING_HEADSET`: the Softphone waits for the agent's headset before registering connections.
+ *
+ * @public
+ */
+export const SESSION_STATUSES = ['INITIALIZING', 'INITIALIZED', 'WAITING_HEADSET'] as const;
+
+/**
+ * The Softphone status of the `session` model. See {@link SESSION_STATUSES}.
+ *
+ * @public
+ */
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+/**
+ * Values of the `connection.state` property, in the spec's order.
+ *
+ * @public
+ */
+export const CONNECTION_STATES = ['NONE', 'STANDALONE', 'DISABLED', 'TRYING', 'FAILED', 'READY', 'SHUTDOWN'] as const;
+
+/**
+ * The state of one configured connection. See {@link CONNECTION_STATES}.
+ *
+ * @public
+ */
+export type ConnectionState = (typeof CONNECTION_STATES)[number];
+
+/**
+ * Values of the `call.state` property: the spec's list, in its order, plus `ALERTING`.
+ *
+ * @remarks
+ * The spec spells the outgoing-ringing state `ALETING`, a typo of `ALERTING`. This SDK's endpoint
+ * reports `ALERTING`; both spellings are valid so that a client accepts either Softphone.
+ *
+ * @public
+ */
+export const CALL_STATES = [
+  'UNKNOWN',
+  'ALETING',
+  'CONNECTED',
+  'DISCONNECTED',
+  'IN_PROGRESS',
+  'HELD',
+  'MEDIA_OFFER',
+  'OFFER_WAITING',
+  'MEDIA_ACCEPTED',
+  'MEDIA_REJECTED',
+  'RINGING',
+  'VQ_ALARM',
+  'VQ_ALARM_OFF',
+  'ALERTING',
+] as const;
+
+/**
+ * The state of a call. See {@link CALL_STATES}.
+ *
+ * @public
+ */
+export type CallState = (typeof CALL_STATES)[number];
+
+/**
+ * Values of `connectivities.protocol`: `udp` or `tcp` for SIP, `https` for WebRTC (the spec's),
+ * plus `tls`, `ws` and `wss`, the other SIP transports of this SDK.
+ *
+ * @public
+ */
+export const CONNECTIVITY_PROTOCOLS = ['udp', 'tcp', 'https', 'tls', 'ws', 'wss'] as const;
+
+/**
+ * The protocol of the connections. See {@link CONNECTIVITY_PROTOCOLS}.
+ *
+ * @public
+ */
+export type ConnectivityProtocol = (typeof CONNECTIVITY_PROTOCOLS)[number];
+
+/**
+ * The `call` model: one call of the Softphone.
+ *
+ * @public
+ */
+export interface Call {
+  /** Unique id of the call, from the `X-Genesys-CallUUID` header of the SIP session. */
+  uuid?: string;
+  /** The state of the call. */
+  state?: CallState;
+}
+
+/**
+ * The `connection` model: one configured SIP (or WebRTC) connection.
+ *
+ * @public
+ */
+export interface Connection {
+  /** `<sipServerName>:<sipServerPort>`; for SRV resolution, the SRV record without a port. */
+  server?: string;
+  /** The agent's DN. */
+  user?: string;
+  /** The state of the connection (reported by the Softphone; ignored in requests). */
+  state?: ConnectionState;
+}
+
+/**
+ * The `connectivities` model: the protocol and the configured connections.
+ *
+ * @public
+ */
+export interface Connectivities {
+  /** `udp` or `tcp` for SIP, `https` for WebRTC. */
+  protocol?: ConnectivityProtocol;
+  /** The Softphone's configured connections. */
+  connections?: Connection[];
+  /** Free text the Softphone may add (seen empty in the spec's transcript; not in its model table). */
+  sep_connection_status?: string;
+}
+
+/**
+ * The `devices_speaker` and `devices_microphone` models: one audio device.
+ *
+ * @public
+ */
+export interface Device {
+  /** The device name. */
+  name?: string;
+  /** The volume, 0 to 100. */
+  volume?: number;
+  /** Whether the device is muted. */
+  muted?: boolean;
+}
+
+/**
+ * The `devices_speaker` model.
+ *
+ * @public
+ */
+export type DevicesSpeaker = Device;
+
+/**
+ * The `devices_microphone` model.
+ *
+ * @public
+ */
+export type DevicesMicrophone = Device;
+
+/**
+ * The `devices` model: the audio devices of the session.
+ *
+ * @public
+ */
+export interface Devices {
+  /** True when the agent uses a headset. */
+  headset_used?: boolean;
+  /** The speaker (the spec's table names it `devices_speaker`, its example data `speaker`). */
+  speaker?: DevicesSpeaker;
+  /** The microphone. */
+  microphone?: DevicesMicrophone;
+}
+
+/**
+ * The `phone` model: the calls, and voice quality when VQ is enabled in the SIP Endpoint options.
+ *
+ * @public
+ */
+export interface Phone {
+  /** True when the Voice Quality alarm is on. */
+  vq_alarm_on?: boolean;
+  /** Local MOS of the last interval. */
+  local_inter_mos?: number;
+  /** Local MOS of the whole call segment. */
+  local_mos?: number;
+  /** Round-trip time, in milliseconds (an integer). */
+  rtt_ms?: number;
+  /** The calls of this phone. */
+  calls?: Call[];
+}
+
+/**
+ * The `session` model: the body of `GET /session`.
+ *
+ * @public
+ */
+export interface Session {
+  /** The Softphone status. */
+  status?: SessionStatus;
+  /** The connections and their protocol. */
+  connectivities?: Connectivities;
+  /** The audio devices. */
+  devices?: Devices;
+  /** The calls and voice quality. */
+  phone?: Phone;
+}
+
+/**
+ * SIP Endpoint option overrides, `<domain>.<section>.<setting>` to value
+ * (e.g. `{ "policy.connector.auto_restart": "1" }`).
+ *
+ * @public
+ */
+export type SipEndpointOverrides = Record<string, string | number | boolean | null | string[]>;
+
+/**
+ * The `config_options_softphone` model: options of the Softphone application itself.
+ *
+ * @public
+ */
+export interface ConfigOptionsSoftphone {
+  /**
+   * Seconds the Softphone waits for a `GET /session` before it ends the session, 0 to 300; the
+   * Softphone uses 300 for a value out of range.
+   * @defaultValue 30
+   */
+  session_expire?: number;
+  /** Whether the SIP Endpoint waits for the `headset_name` headset before it finishes initialising. */
+  enforce_headset_usage?: boolean;
+  /** Only for WebRTC: identifies the current session. */
+  username?: string;
+}
+
+/**
+ * The `config_options` model.
+ *
+ * @public
+ */
+export interface ConfigOptions {
+  /** Overrides of Softphone options, keyed `<domain>.<section>.<setting>`. */
+  sipendpoint?: SipEndpointOverrides;
+  /** Options of the Softphone application. */
+  softphone?: ConfigOptionsSoftphone;
+}
+
+/**
+ * The `config` model: the body of `POST /session`.
+ *
+ * @public
+ */
+export interface Config {
+  /** Configuration options. */
+  options?: ConfigOptions;
+  /** The connections to configure. */
+  connectivities?: Connectivities;
+}
+
+/**
+ * Body of `POST /audio` (the spec's `devices` body parameter): the speaker and microphone settings
+ * to change. Properties left out are unchanged.
+ *
+ * @public
+ */
+export type AudioRequest = Devices;
+
+/**
+ * What `POST /register` carries. It has no body: the WebRTC token goes in the
+ * `Authorization: Bearer <token>` header.
+ *
+ * @public
+ */
+export interface RegisterRequest {
+  /** OAuth token for WebRTC, sent as `Authorization: Bearer <token>`. */
+  token?: string;
+}
+
+/**
+ * The body of a successful `POST`/`DELETE` (the spec's transcript shows `{}`).
+ *
+ * @public
+ */
+export type EmptyBody = Record<string, never>;
+
+/**
+ * The body of an error response. The spec's 403 is `{}`; a 400 carries the reason in `message`
+ * (with `error` and `statusCode`, the usual fastify shape, and an optional stable `code`).
+ *
+ * @public
+ */
+export interface ErrorBody {
+  /** The HTTP status code. */
+  statusCode?: number;
+  /** Stable error code, e.g. `ERR_CONNECTOR_NO_SESSION`. */
+  code?: string;
+  /** The HTTP reason phrase. */
+  error?: string;
+  /** What was wrong, for a human. */
+  message?: string;
+}

@@ -1,0 +1,193 @@
+import { EndpointConfig } from '@sip-endpoint/config';
+import { ConnectorBadRequestError, ConnectorClient, ConnectorForbiddenError } from '@sip-endpoint/connector-client';
+import type { Config, Session, SessionWatcher, SessionWatcherEvents } from '@sip-endpoint/connector-client';
+import { Softphone } from '@sip-endpoint/softphone';
+import { Kamailio, kamailioAvailable } from '../../endpoint-core/test/support/kamailio';
+import { TRANSCRIPT_BEARER, TRANSCRIPT_CSRF_TOKEN, TRANSCRIPT_ORIGIN } from './support/transcript';
+
+// Ports 61100-61199 of this helper's range: Kamailio 61100, connectors 61110-61119,
+// the softphone's SIP 61120-61139 and RTP 61140-61199.
+const KAMAILIO_PORT = 61100;
+const SIP_SERVER = `127.0.0.1:${KAMAILIO_PORT}`;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await sleep(25);
+  }
+}
+
+/** A headless softphone in connector mode on `connectorPort`, SIP password `secret` for Kamailio. */
+function connectorSoftphone(connectorPort: number, settings: Record<string, string> = {}): Softphone {
+  const config = EndpointConfig.defaults().with({
+    'policy.connector.port': String(connectorPort),
+    'proxies.proxy0.password': 'secret',
+    'proxies.proxy0.reg_timeout': '60',
+    'policy.endpoint.public_address': '127.0.0.1',
+    'policy.endpoint.sip_port_min': '61120',
+    'policy.endpoint.sip_port_max': '61139',
+    'policy.endpoint.rtp_port_min': '61140',
+    'policy.endpoint.rtp_port_max': '61199',
+    'system.media.ringing_file': '',
+    ...settings,
+  });
+  return new Softphone({ config });
+}
+
+/** The transcript's POST /session body, with the SIP server replaced by the local Kamailio. */
+function loginConfig(user: string, sessionExpire = 60): Config {
+  return {
+    options: { sipendpoint: { 'policy.connector.auto_restart': '1' }, softphone: { session_expire: sessionExpire } },
+    connectivities: { protocol: 'udp', connections: [{ server: SIP_SERVER, user }] },
+  };
+}
+
+function record(watcher: SessionWatcher): unknown[][] {
+  const events: unknown[][] = [];
+  const names: (keyof SessionWatcherEvents)[] = ['statusChanged', 'connectionAdded', 'connectionStateChanged', 'connectionRemoved', 'devicesChanged', 'pollFailed', 'sessionLost', 'listenerError'];
+  for (const name of names) watcher.on(name, (...args: unknown[]) => events.push([name, ...args]));
+  return events;
+}
+
+const describeIfKamailio = kamailioAvailable() ? describe : describe.skip;
+
+describeIfKamailio('ConnectorClient driving a headless Softphone in connector mode (Kamailio registrar)', () => {
+  jest.setTimeout(45_000);
+  let kamailio: Kamailio;
+  let softphone: Softphone | undefined;
+  let watcher: SessionWatcher | undefined;
+
+  beforeAll(async () => {
+    kamailio = await Kamailio.start(KAMAILIO_PORT);
+  });
+
+  afterAll(async () => {
+    await kamailio?.stop();
+  });
+
+  afterEach(async () => {
+    await watcher?.stop();
+    watcher = undefined;
+    await softphone?.stop();
+    softphone = undefined;
+  });
+
+  it('plays the transcript: 403 + cookie, POST /session, register, watch sees READY, audio, unregister, close', async () => {
+    softphone = connectorSoftphone(61110, { 'policy.connector.allowed_origin_headers': 'bsgwsfanch' });
+    const ended: string[] = [];
+    softphone.on('sessionEnded', (reason) => ended.push(reason));
+    await softphone.start();
+    expect(softphone.url).toBe('http://127.0.0.1:61110/softphone/v2');
+    const client = new ConnectorClient({ baseUrl: softphone.url!, origin: TRANSCRIPT_ORIGIN, csrfToken: TRANSCRIPT_CSRF_TOKEN });
+
+    await expect(client.getSession()).rejects.toMatchObject({ constructor: ConnectorForbiddenError, status: 403, body: {} });
+    const cookie = client.sessionId;
+    expect(cookie).toMatch(/^[0-9A-F-]{36}$/);
+    expect(client.softphoneVersion).toMatch(/^\d+\.\d+\.\d+/);
+
+    await client.updateSession(loginConfig('5320'));
+    const configured = await client.getSession();
+    expect(configured.connectivities).toMatchObject({ protocol: 'udp', connections: [{ server: SIP_SERVER, user: '5320', state: 'NONE' }] });
+    expect(configured.status).toBe('INITIALIZING');
+
+    watcher = client.watch({ intervalMs: 250 });
+    const events = record(watcher);
+    const sessions: Session[] = [];
+    watcher.on('session', (s) => sessions.push(s));
+    await waitFor(() => sessions.length >= 1);
+
+    await client.register(TRANSCRIPT_BEARER);
+    await waitFor(() => events.some(([name, , state]) => name === 'connectionStateChanged' && state === 'READY'));
+    await waitFor(() => events.some(([name, status]) => name === 'statusChanged' && status === 'INITIALIZED'));
+    expect(events.filter(([name]) => name === 'pollFailed')).toEqual([]);
+    const registered = await client.getSession();
+    expect(registered).toMatchObject({ status: 'INITIALIZED', connectivities: { connections: [{ server: SIP_SERVER, user: '5320', state: 'READY' }] }, phone: { calls: [] } });
+
+    // POST /audio: the watcher reports the microphone muted.
+    const microphone = registered.devices?.microphone;
+    expect(microphone?.muted).toBe(false);
+    events.length = 0;
+    await client.setAudio({ microphone: { muted: true } });
+    await waitFor(() => events.some(([name]) => name === 'devicesChanged'));
+    const [, devices, before] = events.find(([name]) => name === 'devicesChanged')!;
+    expect(devices).toMatchObject({ microphone: { name: microphone!.name, muted: true } });
+    expect(before).toMatchObject({ microphone: { muted: false } });
+
+    // DELETE /calls with no call: accepted, nothing changes.
+    await client.releaseCalls();
+    await expect(client.getSession()).resolves.toMatchObject({ status: 'INITIALIZED', phone: { calls: [] } });
+
+    // DELETE /register: the line leaves READY.
+    events.length = 0;
+    await client.unregister();
+    await waitFor(() => events.some(([name, , state, old]) => name === 'connectionStateChanged' && state !== 'READY' && old === 'READY'));
+    await waitFor(() => watcher!.session?.status === 'INITIALIZING');
+
+    await watcher.stop();
+    // Every request of the session carried the cookie the first 403 set.
+    expect(client.sessionId).toBe(cookie);
+    await client.closeSession();
+    expect(client.sessionId).toBeUndefined();
+    await waitFor(() => ended.length > 0);
+    expect(ended).toEqual(['closed']);
+
+    // auto_restart = 1: the softphone waits for the next session, which starts with a fresh 403.
+    await expect(client.getSession()).rejects.toBeInstanceOf(ConnectorForbiddenError);
+    expect(client.sessionId).toBeDefined();
+    expect(client.sessionId).not.toBe(cookie);
+  });
+
+  it('retries while the softphone is not listening yet, and gets through once it is', async () => {
+    const client = new ConnectorClient({ baseUrl: 'http://127.0.0.1:61111', origin: TRANSCRIPT_ORIGIN, retry: { retries: 10, initialDelayMs: 100, maxDelayMs: 500 } });
+    const started = Date.now();
+    const pending = client.getSession().catch((error: unknown) => error);
+    await sleep(800);
+    softphone = connectorSoftphone(61111);
+    await softphone.start();
+    const outcome = await pending;
+    expect(outcome).toBeInstanceOf(ConnectorForbiddenError); // the first answer of the transcript: it got through
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+    await client.openSession(loginConfig('5321'));
+    await expect(client.getSession()).resolves.toMatchObject({ status: 'INITIALIZING' });
+  });
+
+  it('the softphone\'s refusals arrive typed: a foreign Origin is 403 with its code, a refused override is 400 with its message', async () => {
+    softphone = connectorSoftphone(61112, { 'policy.connector.allowed_origin_headers': 'bsgwsfanch' });
+    await softphone.start();
+    const foreign = new ConnectorClient({ baseUrl: softphone.url!, origin: 'http://intruder.example:8080' });
+    const refused = await foreign.getSession().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ConnectorForbiddenError);
+    expect(refused).toMatchObject({ serverCode: 'ERR_CONNECTOR_FOREIGN_ORIGIN' });
+    expect(foreign.sessionId).toBeUndefined();
+
+    const client = new ConnectorClient({ baseUrl: softphone.url!, origin: TRANSCRIPT_ORIGIN });
+    await client.getSession().catch(() => undefined);
+    // Inside the spec's schema (so the client sends it) but refused by this softphone: WebRTC.
+    const bad = await client.updateSession({ connectivities: { protocol: 'https', connections: [{ server: 'gws.example.com', user: 'agent' }] } }).catch((error: unknown) => error);
+    expect(bad).toBeInstanceOf(ConnectorBadRequestError);
+    expect(bad).toMatchObject({ status: 400, request: 'POST /session' });
+    expect((bad as ConnectorBadRequestError).serverMessage).toMatch(/https/);
+    expect((bad as ConnectorBadRequestError).serverCode).toMatch(/^ERR_/);
+  });
+
+  it('watch() is the keep-alive: the session outlives session_expire while polled, and ends once polling stops', async () => {
+    softphone = connectorSoftphone(61113);
+    const ended: string[] = [];
+    softphone.on('sessionEnded', (reason) => ended.push(reason));
+    await softphone.start();
+    const client = new ConnectorClient({ baseUrl: softphone.url!, origin: TRANSCRIPT_ORIGIN });
+    await client.openSession(loginConfig('5322', 1));
+    watcher = client.watch({ intervalMs: 300 });
+    const events = record(watcher);
+    await sleep(2500);
+    expect(ended).toEqual([]);
+    expect(events.filter(([name]) => name === 'pollFailed')).toEqual([]);
+    await watcher.stop();
+    await waitFor(() => ended.length > 0, 5000);
+    expect(ended).toEqual(['expired']);
+    await expect(client.getSession()).rejects.toBeInstanceOf(ConnectorForbiddenError);
+  });
+});

@@ -1,0 +1,197 @@
+import { ConnectorArgumentError, ConnectorClient, ConnectorForbiddenError } from '@sip-endpoint/connector-client';
+import type { Config, Session, SessionWatcher, SessionWatcherEvents } from '@sip-endpoint/connector-client';
+import { TranscriptPeer } from './support/transcript-peer';
+import { LOGIN_CONFIG_TEXT, REGISTERED_SESSION_TEXT } from './support/transcript';
+
+// Ports 61050-61099 of this helper's range.
+const PORT = 61050;
+const LOGIN_CONFIG = JSON.parse(LOGIN_CONFIG_TEXT) as Config;
+
+async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Every event of a watcher, in order, as [name, ...args]. */
+function record(watcher: SessionWatcher): unknown[][] {
+  const events: unknown[][] = [];
+  const names: (keyof SessionWatcherEvents)[] = [
+    'statusChanged', 'connectionAdded', 'connectionStateChanged', 'connectionRemoved', 'callAdded', 'callStateChanged', 'callRemoved',
+    'devicesChanged', 'vqAlarmChanged', 'pollFailed', 'sessionLost', 'listenerError',
+  ];
+  for (const name of names) watcher.on(name, (...args: unknown[]) => events.push([name, ...args]));
+  return events;
+}
+
+function snapshot(edit: (s: Session) => void): Session {
+  const s = JSON.parse(REGISTERED_SESSION_TEXT) as Session;
+  edit(s);
+  return s;
+}
+
+describe('ConnectorClient.watch()', () => {
+  let peer: TranscriptPeer;
+  let client: ConnectorClient;
+  let watcher: SessionWatcher | undefined;
+
+  beforeEach(async () => {
+    peer = await new TranscriptPeer().listen(PORT);
+    client = new ConnectorClient({ baseUrl: `http://127.0.0.1:${PORT}`, origin: 'http://desktop:8080' });
+    await client.openSession(LOGIN_CONFIG);
+  });
+
+  afterEach(async () => {
+    await watcher?.stop();
+    watcher = undefined;
+    await peer.close();
+  });
+
+  it('reports status, connection, call, device and VQ alarm changes as the session changes', async () => {
+    peer.snapshot = snapshot((s) => {
+      s.status = 'INITIALIZING';
+      s.connectivities!.connections![0]!.state = 'TRYING';
+    });
+    watcher = client.watch({ intervalMs: 100 });
+    const events = record(watcher);
+    const sessions: Session[] = [];
+    watcher.on('session', (s) => sessions.push(s));
+    const step = async (next: Session, expected: unknown[][]) => {
+      events.length = 0;
+      const seen = sessions.length;
+      peer.snapshot = next;
+      // Two polls later the new snapshot has surely been read.
+      await waitFor(() => sessions.length >= seen + 2);
+      expect(events).toEqual(expected);
+    };
+
+    await waitFor(() => sessions.length >= 1);
+    const connection = { server: '135.39.45.32:5060', user: '5320', state: 'TRYING' };
+    expect(events).toEqual([
+      ['statusChanged', 'INITIALIZING', undefined],
+      ['connectionAdded', connection],
+      ['connectionStateChanged', connection, 'TRYING', undefined],
+      ['devicesChanged', (peer.snapshot as Session).devices, undefined],
+    ]);
+
+    await step(snapshot(() => undefined), [
+      ['statusChanged', 'INITIALIZED', 'INITIALIZING'],
+      ['connectionStateChanged', { ...connection, state: 'READY' }, 'READY', 'TRYING'],
+    ]);
+
+    const ringing = { uuid: '0B4C2A4E-1111-4D2B-9E0E-5F5F5F5F5F5F', state: 'RINGING' } as const;
+    await step(snapshot((s) => (s.phone!.calls = [ringing])), [
+      ['callAdded', ringing],
+      ['callStateChanged', ringing, 'RINGING', undefined],
+    ]);
+
+    const connected = { ...ringing, state: 'CONNECTED' } as const;
+    await step(snapshot((s) => (s.phone!.calls = [connected])), [['callStateChanged', connected, 'CONNECTED', 'RINGING']]);
+
+    const alarmed = snapshot((s) => (s.phone = { calls: [connected], vq_alarm_on: true, local_mos: 2.1, local_inter_mos: 1.9, rtt_ms: 420 }));
+    await step(alarmed, [['vqAlarmChanged', true, alarmed.phone]]);
+
+    const muted = snapshot((s) => {
+      s.phone = alarmed.phone;
+      s.devices!.microphone!.muted = true;
+    });
+    await step(muted, [['devicesChanged', muted.devices, alarmed.devices]]);
+
+    const ended = snapshot((s) => (s.devices = muted.devices));
+    await step(ended, [
+      ['callRemoved', connected],
+      ['vqAlarmChanged', false, ended.phone],
+    ]);
+
+    // A second connection, then the first one gone.
+    const second = { server: '135.39.45.33:5060', user: '5321', state: 'TRYING' } as const;
+    await step(snapshot((s) => {
+      s.devices = muted.devices;
+      s.connectivities!.connections!.push(second);
+    }), [
+      ['connectionAdded', second],
+      ['connectionStateChanged', second, 'TRYING', undefined],
+    ]);
+    await step(snapshot((s) => {
+      s.devices = muted.devices;
+      s.connectivities!.connections = [second];
+    }), [['connectionRemoved', { ...connection, state: 'READY' }]]);
+    expect(watcher.session).toEqual(peer.snapshot);
+  });
+
+  it('sends GET /session every intervalMs as the keep-alive, with the session cookie, and stops on stop()', async () => {
+    const before = peer.requests.length;
+    watcher = client.watch({ intervalMs: 200 });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await watcher.stop();
+    const polls = peer.requests.slice(before);
+    // One at once, then every 200 ms: about 6 in 1.1 s (generous bounds for a loaded machine).
+    expect(polls.length).toBeGreaterThanOrEqual(3);
+    expect(polls.length).toBeLessThanOrEqual(7);
+    for (const poll of polls) {
+      expect(`${poll.method} ${poll.url}`).toBe('GET /softphone/v2/session');
+      expect(poll.headers.cookie).toBe(`SEPSESSIONID=${client.sessionId}`);
+    }
+    const count = peer.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(peer.requests.length).toBe(count);
+    expect(watcher.running).toBe(false);
+    await watcher.stop(); // twice: nothing happens
+  });
+
+  it('never has two polls in flight: a slow answer delays the next poll', async () => {
+    watcher = client.watch({ intervalMs: 50 });
+    await waitFor(() => watcher!.session !== undefined);
+    const before = peer.requests.length;
+    peer.scripted.push({ status: 200, body: REGISTERED_SESSION_TEXT, delayMs: 600 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The delayed poll is still in flight: at most the one that hit the delay was sent.
+    expect(peer.requests.length - before).toBeLessThanOrEqual(1);
+    await waitFor(() => peer.requests.length - before >= 3);
+  });
+
+  it('reports a failed poll and a lost session (403 after a session), and keeps polling', async () => {
+    watcher = client.watch({ intervalMs: 80 });
+    const events = record(watcher);
+    await waitFor(() => watcher!.session !== undefined);
+    peer.sessions.clear(); // the Softphone ended the session (session_expire)
+    await waitFor(() => events.some(([name]) => name === 'sessionLost'));
+    const lost = events.find(([name]) => name === 'sessionLost')![1];
+    expect(lost).toBeInstanceOf(ConnectorForbiddenError);
+    expect(events.filter(([name]) => name === 'sessionLost')).toHaveLength(1);
+    const failures = events.filter(([name]) => name === 'pollFailed').length;
+    await waitFor(() => events.filter(([name]) => name === 'pollFailed').length >= failures + 2);
+    // Still one sessionLost, however many polls fail.
+    expect(events.filter(([name]) => name === 'sessionLost')).toHaveLength(1);
+  });
+
+  it('a 200 outside the schema is a pollFailed, not a crash', async () => {
+    watcher = client.watch({ intervalMs: 80 });
+    const events = record(watcher);
+    peer.snapshot = { status: 'SLEEPING' };
+    await waitFor(() => events.some(([name]) => name === 'pollFailed'));
+    expect(events.find(([name]) => name === 'pollFailed')![1]).toMatchObject({ code: 'ERR_CONNECTOR_INVALID_RESPONSE' });
+    expect(watcher.session).toBeUndefined();
+  });
+
+  it('a listener that throws is reported as listenerError and polling goes on', async () => {
+    watcher = client.watch({ intervalMs: 80 });
+    const errors: Error[] = [];
+    let sessions = 0;
+    watcher.on('listenerError', (error) => errors.push(error));
+    watcher.on('session', () => {
+      sessions++;
+      throw new Error('desktop bug');
+    });
+    await waitFor(() => sessions >= 3);
+    expect(errors.length).toBeGreaterThanOrEqual(2);
+    expect(errors[0]!.message).toBe('desktop bug');
+  });
+
+  it('rejects an intervalMs below 10 ms with ConnectorArgumentError', () => {
+    expect(() => client.watch({ intervalMs: 0 })).toThrow(ConnectorArgumentError);
+    expect(() => client.watch({ intervalMs: Number.NaN })).toThrow(/intervalMs/);
+  });
+});
