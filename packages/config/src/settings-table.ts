@@ -384,6 +384,13 @@ export const SETTINGS = [
     description: 'Thumbprint of the certificate of the HTTPS connector.',
   }),
   setting({
+    key: 'policy.connector.certificate',
+    type: text('PEM file path'),
+    default: '',
+    origin: 'deployment',
+    description: 'This SDK\'s own setting: PEM file holding the certificate (chain) and private key of the HTTPS connector. Node cannot open a certificate store, so `https` needs this file; `certificate_search_value` alone is refused.',
+  }),
+  setting({
     key: 'policy.connector.enable_sessionid',
     type: flag(),
     default: '1',
