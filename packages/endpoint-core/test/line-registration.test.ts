@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { Line, type ConnectionState } from '@sip-endpoint/endpoint-core';
 import { Kamailio, kamailioAvailable } from './support/kamailio';
@@ -27,6 +28,43 @@ async function until(line: Line, state: ConnectionState, ms = 5000): Promise<voi
     });
   });
 }
+
+describe('a registrar that challenges one REGISTER twice (as a retransmission under load makes Kamailio do)', () => {
+  it('answers the first challenge and ignores the second, which belongs to a transaction already replaced: READY, not FAILED', async () => {
+    // Two 401s with different nonces for the same branch, back to back, then 200 to the
+    // authenticated REGISTER: what 500 agents starting at once met with Kamailio.
+    const registrar = createSocket('udp4');
+    const seen: string[] = [];
+    registrar.on('message', (data, remote) => {
+      const text = data.toString();
+      const head = text.split('\r\n\r\n')[0]!.split('\r\n');
+      const header = (name: string) => head.filter((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`)).map((line) => line.slice(name.length + 1).trim());
+      const authorized = header('Authorization').length > 0;
+      seen.push(authorized ? 'REGISTER+auth' : 'REGISTER');
+      const reply = (status: string, extra: string[]) =>
+        registrar.send([`SIP/2.0 ${status}`, ...header('Via').map((via) => `Via: ${via};received=127.0.0.1`), `From: ${header('From')[0]}`, `To: ${header('To')[0]};tag=reg1`, `Call-ID: ${header('Call-ID')[0]}`, `CSeq: ${header('CSeq')[0]}`, ...extra, 'Content-Length: 0', '', ''].join('\r\n'), remote.port, remote.address);
+      if (!authorized) {
+        reply('401 Unauthorized', ['WWW-Authenticate: Digest realm="127.0.0.1", nonce="first"']);
+        reply('401 Unauthorized', ['WWW-Authenticate: Digest realm="127.0.0.1", nonce="second"']);
+      } else {
+        reply('200 OK', [`Contact: ${header('Contact')[0]};expires=60`]);
+      }
+    });
+    await new Promise<void>((resolve) => registrar.bind(45289, '127.0.0.1', resolve));
+    const line = lineFor('127.0.0.1:45289', { 'proxies.proxy0.reg_interval': '0' }, '5329');
+    const seenStates = states(line);
+    try {
+      await line.start();
+      await until(line, 'READY');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(seenStates).toEqual(['TRYING', 'READY']);
+      expect(seen.slice(0, 2)).toEqual(['REGISTER', 'REGISTER+auth']);
+    } finally {
+      await line.stop();
+      registrar.close();
+    }
+  });
+});
 
 describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
   let kamailio: Kamailio;

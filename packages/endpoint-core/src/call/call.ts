@@ -4,7 +4,7 @@ import { SipEndpointError } from '@sip-endpoint/config';
 import type { CallStateName } from '@sip-endpoint/policy';
 import type { AudioStream, DtmfEvent, VqReport } from '@sip-endpoint/media';
 import type { MediaSessionDescriptionHandler } from '../media/media-session-description-handler';
-import { installSipExtensions, setDialogHooks } from './sip-extensions';
+import { installSipExtensions, setDialogHooks } from '../sip-extensions';
 import { listsTimer, MIN_SESSION_EXPIRES, parseMinSe, parseSessionExpires, SessionTimer } from './session-timer';
 
 /** The headers of a SIP message a call reads. */

@@ -10,6 +10,7 @@ import { WsTransport } from '../transport/ws-transport';
 import { peekSip } from '../transport/sip-peek';
 import { bindSipUdp, UdpTransport } from '../transport/udp-transport';
 import type { ConnectionState } from './connection-state';
+import { installSipExtensions } from '../sip-extensions';
 
 /** Options of {@link Line}. @public */
 export interface LineOptions {
@@ -101,6 +102,7 @@ export class Line extends EventEmitter<LineEvents> {
 
   /** Starts the user agent and registers (or goes stand-alone). */
   async start(): Promise<void> {
+    installSipExtensions();
     if (this.#state !== 'NONE') throw new LineStateError(`line ${this.index} has already been started (${this.#state})`);
     const { config, connectivity } = this.#options;
     const protocol = connectivity.protocol;

@@ -28,7 +28,8 @@ interface SessionDialogInternals {
 
 /**
  * Extends sip.js 0.21 where it stops short, without copying it: in-dialog UPDATEs reach the call's
- * hook (sip.js answers them 405 or 501), and our 2xx to a re-INVITE
+ * hook (sip.js answers them 405 or 501), a late response of a transaction already replaced after
+ * a challenge is dropped (sip.js fails the new one with it), and our 2xx to a re-INVITE
  * can carry extra headers (sip.js only adds Contact and Record-Route), which session timers need.
  * Done once, by wrapping the prototypes; it checks what it wraps, so that a sip.js upgrade that
  * moves them fails loudly at start rather than silently dropping session refreshes.
@@ -38,11 +39,30 @@ export function installSipExtensions(): void {
   const reinvite = Core.ReInviteUserAgentServer?.prototype as unknown as { accept: (options?: Core.ResponseOptions) => unknown } | undefined;
   const dialog = Core.SessionDialog?.prototype as unknown as { receiveRequest: (message: Core.IncomingRequestMessage) => void } | undefined;
   const base = Core.Dialog?.prototype as unknown as { receiveRequest: (message: Core.IncomingRequestMessage) => void } | undefined;
-  const core = Core.UserAgentCore?.prototype as unknown as { receiveRequest: (message: Core.IncomingRequestMessage) => void } | undefined;
-  if (typeof reinvite?.accept !== 'function' || typeof dialog?.receiveRequest !== 'function' || typeof base?.receiveRequest !== 'function' || typeof core?.receiveRequest !== 'function') {
+  const core = Core.UserAgentCore?.prototype as unknown as
+    | { receiveRequest: (message: Core.IncomingRequestMessage) => void; receiveResponseFromTransport: (message: Core.IncomingResponseMessage) => void }
+    | undefined;
+  if (
+    typeof reinvite?.accept !== 'function' ||
+    typeof dialog?.receiveRequest !== 'function' ||
+    typeof base?.receiveRequest !== 'function' ||
+    typeof core?.receiveRequest !== 'function' ||
+    typeof core.receiveResponseFromTransport !== 'function'
+  ) {
     throw new Error('this sip.js version does not have the internals the session-timer extension wraps (sip.js 0.21 does)');
   }
   installed = true;
+
+  // sip.js finds a response's client by the branch it first had; once a challenge was answered
+  // the client runs a new transaction (new branch), and a late second challenge of the old one
+  // (a retransmitted REGISTER answered twice) would reach it and fail it. Such a response
+  // belongs to a transaction that is over: dropped.
+  const coreResponse = core.receiveResponseFromTransport;
+  core.receiveResponseFromTransport = function (this: { userAgentClients: Map<string, { transaction: { id: string } }> }, message: Core.IncomingResponseMessage) {
+    const client = this.userAgentClients.get(message.viaBranch + message.method);
+    if (client && client.transaction.id !== message.viaBranch) return;
+    coreResponse.call(this, message);
+  };
 
   // sip.js answers UPDATE 405 before looking for its dialog: in a dialog, hand it to the dialog.
   const coreReceive = core.receiveRequest;
