@@ -350,13 +350,17 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
       call.sessionTimerFromInvite(invitation.request);
       const others = this.#snapshots().filter((snapshot) => snapshot.id !== call.id);
       this.#safeEmit('incomingCall', call);
+      const autoAnswer = (): void => {
+        if (call.state === 'RINGING') void call.answer().catch((error: Error) => this.#log(1, `auto-answer failed: ${error.message}`));
+      };
+      if (decision.answer === true && decision.delayMs <= 0) {
+        // Answered at once: no 180 and no ringing, the 200 goes out now.
+        autoAnswer();
+        return;
+      }
       await invitation.progress();
       void this.#ring(call, others);
-      if (decision.answer === true) {
-        setTimeout(() => {
-          if (call.state === 'RINGING') void call.answer().catch((error: Error) => this.#log(1, `auto-answer failed: ${error.message}`));
-        }, decision.delayMs);
-      }
+      if (decision.answer === true) setTimeout(autoAnswer, decision.delayMs);
     } catch (error) {
       this.#log(1, `incoming call on line ${line.index} failed: ${(error as Error).message}`);
       await invitation.reject({ statusCode: 500 }).catch(() => undefined);

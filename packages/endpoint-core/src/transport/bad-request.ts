@@ -102,11 +102,28 @@ function buildResponse(headers: RawHeader[], status: number, phrase: string, rea
  * Responses carry a `Warning: 399` saying why. `message` is the request as the transport will
  * deliver it (with `received`/`rport` already in its Via); `agentHost` goes in the Warning.
  */
+function responseProblem(raw: NonNullable<ReturnType<typeof rawHeaders>>): string | undefined {
+  if (!/^SIP\/2\.0 [1-6]\d\d( |$)/.test(raw.start)) return 'the status line does not parse';
+  const long = raw.headers.find((header) => Buffer.byteLength(header.line) > MAX_HEADER_LINE_BYTES);
+  if (long) return `the ${long.name} header line is longer than ${MAX_HEADER_LINE_BYTES} bytes`;
+  for (const name of ['via', 'from', 'to', 'call-id']) if (!raw.headers.some((header) => header.name === name)) return `the ${name} header is missing`;
+  const cseq = raw.headers.find((header) => header.name === 'cseq')?.value;
+  if (cseq === undefined || !/^\d{1,10}\s+[A-Za-z]+$/.test(cseq.trim())) return 'the CSeq header is missing or does not parse';
+  return undefined;
+}
+
 export function screenIncoming(message: string, agentHost: string): Screening {
   const raw = rawHeaders(message);
   if (!raw) return { action: 'drop', reason: 'not a SIP message (no CRLF)' };
   const isResponse = raw.start.startsWith('SIP/2.0 ');
   const method = isResponse ? '' : (/^([A-Za-z]+) /.exec(raw.start)?.[1]?.toUpperCase() ?? '');
+  if (isResponse) {
+    // Responses are checked cheaply (sip.js parses each one anyway, and a burst of registrations
+    // is all responses): a status line, the headers that match it to a transaction, and a CSeq
+    // sip.js can read (one it cannot read used to crash it).
+    const problem = responseProblem(raw);
+    return problem === undefined ? { action: 'deliver' } : { action: 'drop', reason: `a response that cannot be used: ${problem}` };
+  }
   const problem = ((): string | undefined => {
     const long = raw.headers.find((header) => Buffer.byteLength(header.line) > MAX_HEADER_LINE_BYTES);
     if (long) return `the ${long.name} header line is longer than ${MAX_HEADER_LINE_BYTES} bytes`;
