@@ -1,3 +1,4 @@
+import { isAbsolute, join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import type { RingingPlan } from '@sip-endpoint/policy';
 import type { AudioDeviceProvider, AudioOutput } from '../audio/audio-device-provider';
@@ -114,7 +115,6 @@ export class Ringer extends EventEmitter<RingerEvents> {
   static async start(plan: RingingPlan, provider: AudioDeviceProvider, options: { baseDir?: string; clock?: MediaClock; onError?: (error: Error) => void } = {}): Promise<Ringer> {
     const ringer = new Ringer(plan);
     if (options.onError) ringer.on('error', options.onError);
-    const { isAbsolute, join } = await import('node:path');
     for (const output of plan.outputs) {
       if (!output.device) continue;
       try {
