@@ -11,6 +11,22 @@ export interface DialogHooks {
 const hooks = new WeakMap<object, DialogHooks>();
 let installed = false;
 
+type ParseMessage = (data: string, logger: Core.Logger) => Core.IncomingRequestMessage | Core.IncomingResponseMessage | undefined;
+const sipJsParseMessage: ParseMessage = Core.Parser.parseMessage.bind(Core.Parser);
+/** The message the transport last parsed for its screening, kept for sip.js to take once. */
+let screened: { text: string; parsed: ReturnType<ParseMessage> } | undefined;
+
+/**
+ * Parses a received message with sip.js's parser for the transport's screening (bad-request.ts),
+ * and keeps the result: when sip.js then parses the same text, it gets this one instead of
+ * parsing the message a second time.
+ */
+export function parseForSipJs(text: string, logger: Core.Logger): ReturnType<ParseMessage> {
+  const parsed = sipJsParseMessage(text, logger);
+  screened = { text, parsed };
+  return parsed;
+}
+
 /** Attaches hooks to a sip.js session dialog. */
 export function setDialogHooks(dialog: object, dialogHooks: DialogHooks): void {
   hooks.set(dialog, dialogHooks);
@@ -52,6 +68,13 @@ export function installSipExtensions(): void {
     throw new Error('this sip.js version does not have the internals the session-timer extension wraps (sip.js 0.21 does)');
   }
   installed = true;
+
+  // sip.js parses each message the transport hands it; the screening has just parsed it.
+  Core.Parser.parseMessage = (data: string, logger: Core.Logger) => {
+    const kept = screened;
+    screened = undefined;
+    return kept && kept.text === data ? kept.parsed : sipJsParseMessage(data, logger);
+  };
 
   // sip.js finds a response's client by the branch it first had; once a challenge was answered
   // the client runs a new transaction (new branch), and a late second challenge of the old one

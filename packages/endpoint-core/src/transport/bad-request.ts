@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Core } from 'sip.js';
+import type { Core } from 'sip.js';
 import { parseSdp } from '@sip-endpoint/media';
+import { parseForSipJs } from '../sip-extensions';
 
 /**
  * The longest header line a received message may have (8 KiB): a request with a longer one is
@@ -53,7 +54,7 @@ function sipJsParse(message: string): { parsed: Core.IncomingRequestMessage | Co
   };
   const logger = { error: note, warn: note, log: () => undefined, debug: () => undefined } as unknown as Core.Logger;
   try {
-    return { parsed: Core.Parser.parseMessage(message, logger), complaint };
+    return { parsed: parseForSipJs(message, logger), complaint };
   } catch (error) {
     // sip.js throws on some inputs (a response whose CSeq does not parse).
     return { parsed: undefined, complaint: `sip.js cannot parse it: ${(error as Error).message}` };
