@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
-import { flag, installed, ms, option, percentile, sippStats, sleep, startProgram, type Program, type SippStats } from './support/bench-tools';
+import { callScenario, flag, installed, ms, option, percentile, sippStats, sleep, startProgram, type Program, type SippStats } from './support/bench-tools';
 
 const CALLS = Number(option('calls', '1000'));
 const RATE = Number(option('rate', '20'));
@@ -31,70 +31,16 @@ const SIPP_MEDIA = { ours: 50090, baresip: 50094 };
 const UNUSED_SERVER = '127.0.0.1:50069'; // the stand-alone line's server: never contacted (reg_timeout 0)
 
 /** INVITE with an SDP offer (PCMU, PCMA, telephone-event), 100/180/183 optional, 200, ACK, pause, BYE. */
-const SCENARIO = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="answer latency">
-  <send retrans="500">
-    <![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: sip:sipp@[local_ip]:[local_port]
-      Max-Forwards: 70
-      Subject: answer latency
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 8 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:8 PCMA/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-      a=ptime:20
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="183" optional="true"/>
-  <recv response="200" rtd="true"/>
-  <send>
-    <![CDATA[
-      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Contact: sip:sipp@[local_ip]:[local_port]
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-  <pause/>
-  <send retrans="500">
-    <![CDATA[
-      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      Contact: sip:sipp@[local_ip]:[local_port]
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-  <recv response="200" crlf="true"/>
-</scenario>
-`;
+const SCENARIO = callScenario({
+  name: 'answer latency',
+  user: '[service]',
+  formats: [
+    { payloadType: 0, rtpmap: 'PCMU/8000' },
+    { payloadType: 8, rtpmap: 'PCMA/8000' },
+  ],
+  routed: false,
+  provisional: 'true',
+});
 
 interface EndpointReport {
   incoming: number;

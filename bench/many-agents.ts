@@ -13,7 +13,7 @@ import { EndpointConfig } from '@sip-endpoint/config';
 import { VirtualAudioProvider, type AudioStream } from '@sip-endpoint/media';
 import { Endpoint, type Call, type MediaSessionDescriptionHandler } from '@sip-endpoint/endpoint-core';
 import { Kamailio } from '../packages/endpoint-core/test/support/kamailio';
-import { installed, ms, option, sippStats, sleep, startProgram } from './support/bench-tools';
+import { callScenario, installed, ms, option, sippStats, sleep, startProgram } from './support/bench-tools';
 
 const AGENTS = Number(option('agents', '500'));
 const RATE = Number(option('rate', '20'));
@@ -40,75 +40,12 @@ const READY_TARGET_S = 10;
 const RSS_TARGET_MB = 1024;
 const LOOP_DELAY_TARGET_MS = 20;
 
-/** INVITE through Kamailio to [field0] with a PCMA offer; 200; ACK; G.711 A-law RTP from a pcap; pause; BYE. */
-const SCENARIO = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="many agents">
-  <send retrans="500">
-    <![CDATA[
-      INVITE sip:[field0]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[field0]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: sip:sipp@[local_ip]:[local_port]
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 8 101
-      a=rtpmap:8 PCMA/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-      a=ptime:20
-    ]]>
-  </send>
-  <!-- "global": Kamailio's two UDP workers can pass a 180 on after the 200; that is no failure. -->
-  <recv response="100" optional="global"/>
-  <recv response="180" optional="global"/>
-  <recv response="183" optional="global"/>
-  <recv response="200" rrs="true"/>
-  <send>
-    <![CDATA[
-      ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[field0]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Contact: sip:sipp@[local_ip]:[local_port]
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-  <nop>
-    <action>
-      <exec play_pcap_audio="${PCAP}"/>
-    </action>
-  </nop>
-  <pause/>
-  <send retrans="500">
-    <![CDATA[
-      BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[field0]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      Contact: sip:sipp@[local_ip]:[local_port]
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-  <recv response="200" crlf="true"/>
-</scenario>
-`;
+/**
+ * INVITE through Kamailio to [field0] with a PCMA offer; 200; ACK; G.711 A-law RTP from a pcap;
+ * pause; BYE. The 1xx are optional "global": Kamailio's two UDP workers can pass a 180 on after
+ * the 200, which is no failure.
+ */
+const SCENARIO = callScenario({ name: 'many agents', user: '[field0]', formats: [{ payloadType: 8, rtpmap: 'PCMA/8000' }], routed: true, provisional: 'global', pcap: PCAP });
 
 /** One agent: an Endpoint with one registered line, auto-answer, a tone microphone, a null speaker. */
 function agent(index: number, logger: (level: number, message: string) => void): Endpoint {

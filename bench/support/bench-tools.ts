@@ -107,3 +107,78 @@ export function sippStats(output: string): SippStats {
 
 /** `ms` with two decimals. */
 export const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(2) : 'n/a');
+
+/** What differs between the benchmarks' sipp call scenarios. */
+export interface CallScenarioOptions {
+  name: string;
+  /** The called user: `[service]` (sipp's `-s`) or `[field0]` (from an `-inf` file). */
+  user: string;
+  /** The offer's payload types, each with its rtpmap line (telephone-event 101 is added). */
+  formats: { payloadType: number; rtpmap: string }[];
+  /** Requests after the INVITE follow the Record-Route set (`rrs`), as through a proxy. */
+  routed: boolean;
+  /** `optional` of the 1xx: `true`, or `global` when a proxy may pass one on after the 200. */
+  provisional: 'true' | 'global';
+  /** Played while the call is up (sipp's `play_pcap_audio`), if anything. */
+  pcap?: string;
+}
+
+/**
+ * A sipp uac scenario: INVITE with an SDP offer, 100/180/183 optional, 200 (its round trip
+ * measured with `rtd`), ACK, an optional pcap, pause, BYE, 200.
+ */
+export function callScenario(options: CallScenarioOptions): string {
+  const { user } = options;
+  const target = options.routed ? '[next_url]' : `sip:${user}@[remote_ip]:[remote_port]`;
+  const headers = (method: string, cseq: number, toTag: boolean) => `      ${method} ${method === 'INVITE' ? `sip:${user}@[remote_ip]:[remote_port]` : target} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:${user}@[remote_ip]:[remote_port]>${toTag ? '[peer_tag_param]' : ''}
+      Call-ID: [call_id]
+      CSeq: ${cseq} ${method}
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70`;
+  const formats = options.formats.map((format) => format.payloadType).join(' ');
+  const rtpmaps = options.formats.map((format) => `      a=rtpmap:${format.payloadType} ${format.rtpmap}`).join('\n');
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="${options.name}">
+  <send retrans="500">
+    <![CDATA[
+${headers('INVITE', 1, false)}
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP ${formats} 101
+${rtpmaps}
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+      a=ptime:20
+    ]]>
+  </send>
+  <recv response="100" optional="${options.provisional}"/>
+  <recv response="180" optional="${options.provisional}"/>
+  <recv response="183" optional="${options.provisional}"/>
+  <recv response="200" rtd="true"${options.routed ? ' rrs="true"' : ''}/>
+  <send>
+    <![CDATA[
+${headers('ACK', 1, true)}
+      Content-Length: 0
+    ]]>
+  </send>
+${options.pcap ? `  <nop><action><exec play_pcap_audio="${options.pcap}"/></action></nop>\n` : ''}  <pause/>
+  <send retrans="500">
+    <![CDATA[
+${headers('BYE', 2, true)}
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+</scenario>
+`;
+}
