@@ -1,10 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EndpointConfig } from '@sip-endpoint/config';
 import { dominantFrequency, rms, ToneGenerator, VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
-import { sleep, standaloneEndpoint } from './support/endpoints';
+import { sleep, standaloneConfig, standaloneEndpoint } from './support/endpoints';
 
 describe('ringing for an incoming call', () => {
   it('plays the ringtone of the ringing plan on the speaker until the call is answered', async () => {
@@ -73,18 +72,7 @@ describe('ringback for an outgoing call', () => {
 
 describe('enforce_headset_usage', () => {
   it('keeps the lines unregistered (WAITING_HEADSET) until the configured headset is plugged in', async () => {
-    const config = EndpointConfig.defaults().with({
-      'user:0': '6201',
-      'server:0': '127.0.0.1:5060',
-      'proxies.proxy0.reg_timeout': '0',
-      'policy.endpoint.public_address': '127.0.0.1',
-      'policy.endpoint.sip_port_min': '42660',
-      'policy.endpoint.sip_port_max': '42666',
-      'policy.endpoint.rtp_port_min': '42670',
-      'policy.endpoint.rtp_port_max': '42699',
-      'policy.device.use_headset': '1',
-      'policy.device.headset_name': 'Jabra',
-    });
+    const config = standaloneConfig('6201', 42660, 42670, { 'policy.endpoint.rtp_port_max': '42699', 'policy.device.use_headset': '1', 'policy.device.headset_name': 'Jabra' });
     const devices = new VirtualAudioProvider({ defaults: false });
     devices.addInput({ name: 'Built-in Microphone', id: 'mic' }, { kind: 'silence' });
     devices.addOutput({ name: 'Built-in Speaker', id: 'speaker' });

@@ -1,32 +1,14 @@
 import { createSocket } from 'node:dgram';
 import { EndpointConfig } from '@sip-endpoint/config';
-import { Line, type ConnectionState } from '@sip-endpoint/endpoint-core';
+import { Line } from '@sip-endpoint/endpoint-core';
 import { Kamailio, kamailioAvailable } from './support/kamailio';
+import { states, until } from './support/lines';
 
 const describeIf = kamailioAvailable() ? describe : describe.skip;
 
 function lineFor(server: string, settings: Record<string, string> = {}, user = '5320', trace?: (direction: 'out' | 'in', message: string) => void): Line {
   const config = EndpointConfig.defaults().with({ 'user:0': user, 'server:0': server, 'proxies.proxy0.reg_timeout': '60', 'proxies.proxy0.password': 'secret', 'proxies.proxy0.reg_interval': '1', 'policy.endpoint.sip_port_min': '45300', 'policy.endpoint.sip_port_max': '45399', ...settings });
   return new Line({ connectivity: config.connectivities[0]!, config, localAddress: '127.0.0.1', timing: { firstRetryMs: 300 }, ...(trace ? { trace } : {}) });
-}
-
-function states(line: Line): ConnectionState[] {
-  const seen: ConnectionState[] = [];
-  line.on('stateChanged', (state) => seen.push(state));
-  return seen;
-}
-
-async function until(line: Line, state: ConnectionState, ms = 5000): Promise<void> {
-  if (line.state === state) return;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`line stayed ${line.state} (${line.reason ?? ''}), never ${state}`)), ms);
-    line.on('stateChanged', (now) => {
-      if (now === state) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
 }
 
 describe('a registrar that challenges one REGISTER twice (as a retransmission under load makes Kamailio do)', () => {

@@ -1,7 +1,9 @@
 import { createSocket } from 'node:dgram';
 import { EndpointConfig, type AddressResolver } from '@sip-endpoint/config';
-import { Line, readTlsSettings, type ConnectionState } from '@sip-endpoint/endpoint-core';
+import { Line, readTlsSettings } from '@sip-endpoint/endpoint-core';
+import { waitFor } from './support/endpoints';
 import { Kamailio, kamailioAvailable } from './support/kamailio';
+import { until } from './support/lines';
 import { makeTestCertificates, type TestCertificates } from './support/tls-certificates';
 
 const describeIf = kamailioAvailable() ? describe : describe.skip;
@@ -64,27 +66,6 @@ function lineFor(user: string, protocol: string, server: string, settings: Recor
   return { line, out, received, from };
 }
 
-async function until(line: Line, state: ConnectionState, ms = 8000): Promise<void> {
-  if (line.state === state) return;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`line stayed ${line.state} (${line.reason ?? ''}), never ${state}`)), ms);
-    line.on('stateChanged', (now) => {
-      if (now === state) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-}
-
-async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /** A MESSAGE to `user` sent to Kamailio over UDP: Kamailio finds the registered Contact and relays it. */
 async function messageThroughKamailio(user: string, body: string): Promise<void> {
   const socket = createSocket('udp4');
@@ -124,7 +105,7 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
   it('registers over TLS when the test CA is the configured certificate: READY, Via TLS, Contact transport=tls, client port in tcp_port_min..max, and is reached over its connection', async () => {
     const { line, out, received, from } = lineFor('5400', 'TLS', `127.0.0.1:${TLS}`, { 'system.security.certificate': certificates.caCertificate });
     await line.start();
-    await until(line, 'READY');
+    await until(line, 'READY', 8000);
     try {
       const port = line.port!;
       expect(port).toBeGreaterThanOrEqual(47700);
@@ -133,7 +114,7 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
       expect(register(out)).toMatch(new RegExp(`^Contact: <sip:5400@127\\.0\\.0\\.1:${port};transport=tls>`, 'm'));
       // Without a listening port of ours, Kamailio reaches us over the connection we opened.
       await messageThroughKamailio('5400', 'over our TLS connection');
-      await waitFor(() => received.length > 0);
+      await waitFor(() => received.length > 0, 5000);
       expect(received).toEqual(['over our TLS connection']);
       expect(from).toEqual([TLS]);
     } finally {
@@ -144,7 +125,7 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
   it('goes FAILED with the certificate error when the server\'s CA is not trusted', async () => {
     const { line } = lineFor('5401', 'TLS', `127.0.0.1:${TLS}`);
     await line.start();
-    await until(line, 'FAILED');
+    await until(line, 'FAILED', 8000);
     await line.stop();
     expect(line.reason).toMatch(/over TLS: .*(self[- ]signed|unable to (get|verify)|local issuer)/i);
   });
@@ -152,24 +133,24 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
   it('with tls-target-name-check host: FAILED naming the mismatch when the server is given by address, READY when given by the certificate\'s name', async () => {
     const byAddress = lineFor('5402', 'TLS', `127.0.0.1:${TLS}`, { 'system.security.certificate': certificates.caCertificate, 'system.security.tls-target-name-check': 'host' });
     await byAddress.line.start();
-    await until(byAddress.line, 'FAILED');
+    await until(byAddress.line, 'FAILED', 8000);
     await byAddress.line.stop();
     expect(byAddress.line.reason).toMatch(/IP: 127\.0\.0\.1 is not in the cert's list/);
 
     const byName = lineFor('5403', 'TLS', `sip.example.test:${TLS}`, { 'system.security.certificate': certificates.caCertificate, 'system.security.tls-target-name-check': 'host' });
     await byName.line.start();
-    await until(byName.line, 'READY');
+    await until(byName.line, 'READY', 8000);
     await byName.line.stop();
   });
 
   it('sec_protocol fixes the TLS version: TLSv13 registers, TLSv1 is refused by a server that wants TLS 1.2 or later', async () => {
     const modern = lineFor('5404', 'TLS', `127.0.0.1:${TLS}`, { 'system.security.certificate': certificates.caCertificate, 'system.security.sec_protocol': 'TLSv13' });
     await modern.line.start();
-    await until(modern.line, 'READY');
+    await until(modern.line, 'READY', 8000);
     await modern.line.stop();
     const old = lineFor('5405', 'TLS', `127.0.0.1:${TLS}`, { 'system.security.certificate': certificates.caCertificate, 'system.security.sec_protocol': 'TLSv1' });
     await old.line.start();
-    await until(old.line, 'FAILED');
+    await until(old.line, 'FAILED', 8000);
     await old.line.stop();
     expect(old.line.reason).toMatch(/over TLS: .*(version|protocol|alert)/i);
   });
@@ -181,14 +162,14 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
     writeFileSync(bundle, readFileSync(certificates.serverBundle, 'latin1') + readFileSync(certificates.caCertificate, 'latin1'));
     const { line, out, received, from } = lineFor('5406', 'TLS', `127.0.0.1:${TLS}`, { 'system.security.certificate': bundle });
     await line.start();
-    await until(line, 'READY');
+    await until(line, 'READY', 8000);
     try {
       const port = line.port!;
       expect(port).toBeGreaterThanOrEqual(47600);
       expect(port).toBeLessThanOrEqual(47699);
       expect(register(out)).toMatch(new RegExp(`^Contact: <sip:5406@127\\.0\\.0\\.1:${port};transport=tls>`, 'm'));
       await messageThroughKamailio('5406', 'to our TLS port');
-      await waitFor(() => received.length > 0);
+      await waitFor(() => received.length > 0, 5000);
       expect(received).toEqual(['to our TLS port']);
       // A connection Kamailio opened to our listening port, not the one we opened to its port.
       expect(from).toHaveLength(1);
@@ -201,12 +182,12 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
   it('registers over WS (subprotocol sip, Via WS, Contact transport=ws) and is reached over its WebSocket', async () => {
     const { line, out, received, from } = lineFor('5410', 'WS', `127.0.0.1:${WS}`);
     await line.start();
-    await until(line, 'READY');
+    await until(line, 'READY', 8000);
     try {
       expect(register(out)).toMatch(/^Via: SIP\/2\.0\/WS 127\.0\.0\.1:\d+;/m);
       expect(register(out)).toMatch(/^Contact: <sip:5410@127\.0\.0\.1:\d+;transport=ws>/m);
       await messageThroughKamailio('5410', 'over the WebSocket');
-      await waitFor(() => received.length > 0);
+      await waitFor(() => received.length > 0, 5000);
       expect(received).toEqual(['over the WebSocket']);
       expect(from).toEqual([WS]);
     } finally {
@@ -217,13 +198,13 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
   it('registers over WSS with the test CA (Via WSS), and FAILED with the certificate error without it', async () => {
     const good = lineFor('5411', 'WSS', `127.0.0.1:${WSS}`, { 'system.security.certificate': certificates.caCertificate });
     await good.line.start();
-    await until(good.line, 'READY');
+    await until(good.line, 'READY', 8000);
     await good.line.stop();
     expect(register(good.out)).toMatch(/^Via: SIP\/2\.0\/WSS 127\.0\.0\.1:\d+;/m);
     expect(register(good.out)).toMatch(/;transport=wss>/m);
     const bad = lineFor('5412', 'WSS', `127.0.0.1:${WSS}`);
     await bad.line.start();
-    await until(bad.line, 'FAILED');
+    await until(bad.line, 'FAILED', 8000);
     await bad.line.stop();
     expect(bad.line.reason).toMatch(/wss:\/\/127\.0\.0\.1:47503\/ over WSS: .*(self[- ]signed|unable to (get|verify)|local issuer)/i);
   });
@@ -231,7 +212,7 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
   it('a WS line reconnects when Kamailio restarts and registers again over the new connection', async () => {
     const { line, out, received } = lineFor('5413', 'WS', `127.0.0.1:${WS}`);
     await line.start();
-    await until(line, 'READY');
+    await until(line, 'READY', 8000);
     try {
       const first = line.port;
       await kamailio.stop();
@@ -239,10 +220,10 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
       await waitFor(() => line.port !== first && out.filter((m) => m.startsWith('REGISTER')).length >= 3, 10000);
       const last = out.filter((m) => m.startsWith('REGISTER')).at(-1)!;
       expect(last).toMatch(new RegExp(`^Contact: <sip:5413@127\\.0\\.0\\.1:${line.port};transport=ws>`, 'm'));
-      await waitFor(() => line.state === 'READY');
+      await waitFor(() => line.state === 'READY', 5000);
       // Kamailio lost its bindings when it restarted: reachable again only thanks to the new REGISTER.
       await messageThroughKamailio('5413', 'after the restart');
-      await waitFor(() => received.length > 0);
+      await waitFor(() => received.length > 0, 5000);
       expect(received).toEqual(['after the restart']);
     } finally {
       await line.stop();

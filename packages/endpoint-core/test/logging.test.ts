@@ -7,7 +7,7 @@ import { transformFileSync } from '@swc/core';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { DiagnosticsLogger, Endpoint, LogFile, type LogFileError, Redactor, formatLogTime, parseLogOptionsProvider } from '@sip-endpoint/endpoint-core';
-import { standaloneEndpoint, waitFor } from './support/endpoints';
+import { standaloneConfig, standaloneEndpoint, waitFor } from './support/endpoints';
 import { Kamailio, kamailioAvailable } from './support/kamailio';
 
 // Ports of this file: 47800-47899 on 127.0.0.1.
@@ -34,16 +34,7 @@ function loggerFor(dir: string, settings: Record<string, string>, options: Const
 
 /** An endpoint's configuration on 127.0.0.1 (stand-alone unless `settings` say otherwise) logging to `dir`. */
 function endpointConfig(user: string, sipPort: number, dir: string, settings: Record<string, string> = {}): EndpointConfig {
-  return EndpointConfig.defaults().with({
-    'user:0': user,
-    'server:0': '127.0.0.1:5060',
-    'proxies.proxy0.reg_timeout': '0',
-    'policy.endpoint.public_address': '127.0.0.1',
-    'policy.endpoint.sip_port_min': String(sipPort),
-    'policy.endpoint.sip_port_max': String(sipPort + 6),
-    'policy.endpoint.rtp_port_min': String(RTP_BASE),
-    'policy.endpoint.rtp_port_max': String(RTP_BASE + 49),
-    'system.media.ringing_file': '',
+  return standaloneConfig(user, sipPort, RTP_BASE, {
     'system.diagnostics.enable_logging': '1',
     'system.diagnostics.logger_type': 'file',
     'system.diagnostics.log_file': join(dir, 'SipEndpoint.log'),

@@ -13,18 +13,11 @@ export async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
 }
 
 /**
- * A stand-alone endpoint on 127.0.0.1 (SIP ports from `sipPort`, RTP from `rtpBase`, 50 ports) with a
- * virtual microphone playing `frequency` (silence when 0) and a recording speaker.
+ * The configuration of a stand-alone line on 127.0.0.1 (reg_timeout 0, SIP ports from `sipPort`,
+ * 50 RTP ports from `rtpBase`, no ringtone file), with `settings` on top.
  */
-export function standaloneEndpoint(
-  user: string,
-  sipPort: number,
-  rtpBase: number,
-  frequency = 0,
-  settings: Record<string, string> = {},
-  options: { mediaDir?: string; minSessionExpires?: number } = {},
-): { endpoint: Endpoint; devices: VirtualAudioProvider } {
-  const config = EndpointConfig.defaults().with({
+export function standaloneConfig(user: string, sipPort: number, rtpBase: number, settings: Record<string, string> = {}): EndpointConfig {
+  return EndpointConfig.defaults().with({
     'user:0': user,
     'server:0': '127.0.0.1:5060',
     'proxies.proxy0.reg_timeout': '0',
@@ -36,6 +29,21 @@ export function standaloneEndpoint(
     'system.media.ringing_file': '',
     ...settings,
   });
+}
+
+/**
+ * A stand-alone endpoint on 127.0.0.1 (SIP ports from `sipPort`, RTP from `rtpBase`, 50 ports) with a
+ * virtual microphone playing `frequency` (silence when 0) and a recording speaker.
+ */
+export function standaloneEndpoint(
+  user: string,
+  sipPort: number,
+  rtpBase: number,
+  frequency = 0,
+  settings: Record<string, string> = {},
+  options: { mediaDir?: string; minSessionExpires?: number } = {},
+): { endpoint: Endpoint; devices: VirtualAudioProvider } {
+  const config = standaloneConfig(user, sipPort, rtpBase, settings);
   const devices = new VirtualAudioProvider({ defaults: false });
   devices.addInput({ name: 'Headset Microphone (Jabra)', id: 'mic' }, frequency > 0 ? { kind: 'tone', frequencies: [frequency], levelDbfs: -12 } : { kind: 'silence' });
   devices.addOutput({ name: 'Headset Earphone (Jabra)', id: 'speaker' }, { record: true });
