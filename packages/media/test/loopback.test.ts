@@ -1,6 +1,6 @@
 import { G722, OPUS, PCMA, PCMU, PortAllocator, type Codec, type DtmfEvent } from '@sip-endpoint/media';
 import { connectPair, sleep } from './support/engines';
-import { concat, dominantFrequency, powerAt, rms, sineSnrDb } from './support/signal';
+import { concat, dominantFrequency, fractionAbove, powerAt, rms, windowSnrsDb } from './support/signal';
 
 const ports = new PortAllocator(41000, 41199);
 
@@ -24,13 +24,32 @@ describe.each([
       expect(all.length).toBeGreaterThan(side.playedRate * 1.2);
       const audio = all.subarray(Math.round(side.playedRate * 0.4), Math.round(side.playedRate * 1.2));
       expect(Math.abs(dominantFrequency(audio, side.playedRate) - expected)).toBeLessThanOrEqual(10);
-      expect(sineSnrDb(audio, side.playedRate, expected)).toBeGreaterThan(minSnr);
+      // Eight 100 ms windows: a codec defect spoils all of them, a stall of a loaded machine one or two.
+      const snrs = windowSnrsDb(audio, side.playedRate, expected);
+      expect(snrs).toHaveLength(8);
+      expect(fractionAbove(snrs, minSnr)).toBeGreaterThanOrEqual(0.75);
     }
     const stats = pair.alice.stream.stats();
     expect(stats.sent.packets).toBeGreaterThan(60);
     expect(stats.received.packets).toBeGreaterThan(60);
     // Loopback UDP does not lose packets unless the machine stalls the event loop for long.
     expect(stats.received.lost).toBeLessThanOrEqual(stats.received.packets * 0.02);
+  });
+});
+
+describe('an event-loop stall', () => {
+  it('is caught up by the media clock: the overdue packets all go out, none lost or repeated', async () => {
+    const pair = await connectPair(PCMU, ports, { kind: 'tone', frequencies: [1000], levelDbfs: -10 }, { kind: 'silence' });
+    await sleep(300);
+    // Hold the event loop for 80 ms: the clock then runs four overdue ticks of each stream at once.
+    const until = performance.now() + 80;
+    while (performance.now() < until);
+    await sleep(400);
+    pair.close();
+    const received = pair.bob.stream.stats().received;
+    expect(received.packets).toBeGreaterThan(30);
+    expect(received.lost).toBe(0);
+    expect(received.expected).toBe(received.packets);
   });
 });
 

@@ -5,7 +5,7 @@ import { createSocket } from 'node:dgram';
 import { aLawDecode, AudioStream, Concealer, createRtpHeader, JitterBuffer, parseRtpHeader, PCMA, PCMU, PortAllocator, readWav, RtpSession, VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
 import { peerAvailable, startPeer } from './support/peers';
 import { readPcapUdp } from './support/pcap';
-import { concat, dominantFrequency, sineSnrDb } from './support/signal';
+import { concat, dominantFrequency, fractionAbove, windowSnrsDb } from './support/signal';
 import { sleep } from './support/engines';
 
 const ports = new PortAllocator(41400, 41499);
@@ -36,7 +36,8 @@ describeIf(peerAvailable('sipp'))('against sipp', () => {
       expect(stats.received.packets).toBeGreaterThan(50);
       const audio = concat(played).subarray(4000, 10000);
       expect(Math.abs(dominantFrequency(audio, 8000) - 1200)).toBeLessThanOrEqual(10);
-      expect(sineSnrDb(audio, 8000, 1200)).toBeGreaterThan(30);
+      // Most 100 ms windows clean: one stall of a loaded machine may spoil a window, a defect all.
+      expect(fractionAbove(windowSnrsDb(audio, 8000, 1200), 30)).toBeGreaterThanOrEqual(0.66);
     } finally {
       stream.close();
       await sipp.stop();

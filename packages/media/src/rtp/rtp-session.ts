@@ -1,4 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { SipEndpointError } from '@sip-endpoint/config';
 import { isRtcp, parseRtpHeader, createRtpHeader, type RtpHeader } from './rtp-packet';
@@ -31,6 +33,23 @@ export class RtpSocketError extends SipEndpointError {
   constructor(message: string, cause?: unknown) {
     super('ERR_MEDIA_SOCKET', message, { cause });
   }
+}
+
+/**
+ * The address lookup of our sockets. Node's default resolves even an IP literal through
+ * `dns.lookup`, which answers on the next tick: the datagram then leaves after the caller has
+ * returned, with whatever the caller's reused buffer holds by then. Two packets sent in one tick
+ * from one buffer (the catch-up after an event-loop stall) went out as two copies of the second.
+ * An IP literal is answered at once, so `send` hands the bytes to the kernel before it returns;
+ * a host name still goes through `dns.lookup`.
+ */
+function lookupLiteral(hostname: string, options: LookupOneOptions | number, callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(hostname);
+  if (family !== 0) {
+    callback(null, hostname, family);
+    return;
+  }
+  dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
 }
 
 function bind(socket: Socket, port: number, address: string): Promise<void> {
@@ -88,8 +107,8 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     const refused = new Set<number>();
     for (;;) {
       const port = options.ports.acquire(refused);
-      const rtp = createSocket({ type, reuseAddr: false });
-      const rtcp = createSocket({ type, reuseAddr: false });
+      const rtp = createSocket({ type, reuseAddr: false, lookup: lookupLiteral });
+      const rtcp = createSocket({ type, reuseAddr: false, lookup: lookupLiteral });
       try {
         await bind(rtp, port, options.bindAddress);
         await bind(rtcp, port + 1, options.bindAddress);
@@ -122,7 +141,11 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     return this.#remote;
   }
 
-  /** Sends one RTP packet (`length` bytes of `data`). Does nothing without a remote or after close. */
+  /**
+   * Sends one RTP packet (`length` bytes of `data`). Does nothing without a remote or after close.
+   * With an IP-literal remote (what SDP gives), the bytes are handed to the kernel before this
+   * returns, so the caller may rewrite `data` for the next packet at once.
+   */
   sendRtp(data: Uint8Array, length: number): void {
     const remote = this.#remote;
     if (!remote || this.#closed || remote.rtpPort === 0) return;

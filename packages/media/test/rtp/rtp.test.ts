@@ -123,3 +123,24 @@ describe('ports', () => {
     other.close();
   });
 });
+
+describe('sending', () => {
+  it('sends each packet as it was when sendRtp was called, even when one buffer carries several packets in one tick', async () => {
+    const ports = new PortAllocator(41940, 41949);
+    const sender = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const receiver = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const sequences: number[] = [];
+    receiver.on('rtp', (header) => sequences.push(header.sequence));
+    sender.setRemote('127.0.0.1', receiver.localPort);
+    // What a stream does when its clock catches up after a stall: five packets from one buffer.
+    const packet = new Uint8Array(12 + 160);
+    for (let sequence = 100; sequence < 105; sequence++) {
+      writeRtpHeader(packet, false, 0, sequence, sequence * 160, 0x1234);
+      sender.sendRtp(packet, packet.length);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    sender.close();
+    receiver.close();
+    expect(sequences).toEqual([100, 101, 102, 103, 104]);
+  });
+});
