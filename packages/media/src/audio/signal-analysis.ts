@@ -22,18 +22,39 @@ export function powerAt(samples: Int16Array, sampleRate: number, f: number): num
 }
 
 /**
- * The frequency with the most power between `fromHz` and `toHz`, to 1 Hz: a scan every 20 Hz
- * over a 50 ms excerpt (whose bins are 20 Hz wide, so that no tone falls between two steps), then
- * every 1 Hz around the best over the whole signal.
+ * The frequency with the most power between `fromHz` and `toHz`, to 1 Hz: a scan every 20 Hz of
+ * the power summed over 50 ms segments (whose bins are 20 Hz wide, so that no tone falls between
+ * two steps), then every 1 Hz around the best over the whole signal.
+ *
+ * @remarks
+ * The segments cover the whole signal (at most 40 of them, evenly spread), so a gap, a click or a
+ * stretch of silence in one part of a recording does not decide the coarse scan.
  *
  * @public
  */
 export function dominantFrequency(samples: Int16Array, sampleRate: number, fromHz = 100, toHz = Math.min(sampleRate / 2 - 100, 4000)): number {
-  const scan = (signal: Int16Array, from: number, to: number, step: number): number => {
+  const segmentLength = Math.round(sampleRate * 0.05);
+  const available = Math.floor(samples.length / segmentLength);
+  const segments: Int16Array[] = [];
+  if (available <= 1) {
+    segments.push(samples.subarray(0, Math.min(samples.length, segmentLength)));
+  } else {
+    const count = Math.min(available, 40);
+    for (let i = 0; i < count; i++) {
+      const start = Math.floor((i * available) / count) * segmentLength;
+      segments.push(samples.subarray(start, start + segmentLength));
+    }
+  }
+  const segmentPower = (f: number): number => {
+    let sum = 0;
+    for (const segment of segments) sum += powerAt(segment, sampleRate, f);
+    return sum;
+  };
+  const scan = (power: (f: number) => number, from: number, to: number, step: number): number => {
     let best = from;
     let bestPower = -1;
     for (let f = from; f <= to; f += step) {
-      const p = powerAt(signal, sampleRate, f);
+      const p = power(f);
       if (p > bestPower) {
         bestPower = p;
         best = f;
@@ -41,9 +62,8 @@ export function dominantFrequency(samples: Int16Array, sampleRate: number, fromH
     }
     return best;
   };
-  const excerpt = samples.subarray(0, Math.min(samples.length, Math.round(sampleRate * 0.05)));
-  const coarse = scan(excerpt, fromHz, toHz, 20);
-  return scan(samples, Math.max(fromHz, coarse - 20), Math.min(toHz, coarse + 20), 1);
+  const coarse = scan(segmentPower, fromHz, toHz, 20);
+  return scan((f) => powerAt(samples, sampleRate, f), Math.max(fromHz, coarse - 20), Math.min(toHz, coarse + 20), 1);
 }
 
 /**

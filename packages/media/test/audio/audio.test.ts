@@ -221,3 +221,16 @@ describe('VirtualAudioProvider', () => {
     expect(() => provider.setVolume('x', 10)).toThrow(expect.objectContaining({ code: 'ERR_MEDIA_DEVICE_NOT_FOUND' }));
   });
 });
+
+describe('signal analysis', () => {
+  it('finds the dominant frequency of a recording that starts with silence and a click', () => {
+    const rate = 8000;
+    const recording = new Int16Array(rate * 0.5);
+    // 120 ms of silence with a click in it (what a jitter buffer's start or a stall leaves), then a tone.
+    recording.fill(12000, 400, 404);
+    recording.set(tone(rate, 600, 0.38, -12), rate * 0.12);
+    expect(dominantFrequency(recording, rate)).toBe(600);
+    expect(dominantFrequency(tone(rate, 1237, 0.3), rate)).toBe(1237);
+    expect(Math.abs(dominantFrequency(tone(48000, 440, 0.03), 48000) - 440)).toBeLessThanOrEqual(5);
+  });
+});
