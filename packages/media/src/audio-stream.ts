@@ -183,7 +183,8 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
     this.#decoder = options.codec.createDecoder();
     this.#frameSamples = Math.round((options.codec.sampleRate * this.ptimeMs) / 1000);
     this.#tsPerFrame = Math.round((options.codec.clockRate * this.ptimeMs) / 1000);
-    this.#jitter = new JitterBuffer({ clockRate: options.codec.clockRate, frameMs: this.ptimeMs, ...options.jitterBuffer });
+    // Room in the jitter buffer for three of our frames per packet; a peer sending more gets it slot by slot.
+    this.#jitter = new JitterBuffer({ clockRate: options.codec.clockRate, frameMs: this.ptimeMs, expectedPayloadBytes: options.codec.maxPayloadBytes(this.#frameSamples * 3), ...options.jitterBuffer });
     this.#concealer = new Concealer(options.codec.sampleRate);
     this.#vq = new VqMonitor({ impairment: options.codec.impairment, alarmThreshold: options.vqAlarmThreshold ?? 0 });
     this.#input = options.input;
@@ -205,13 +206,15 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
     this.#detector = options.detectInbandDtmf ?? true ? new DtmfDetector(options.codec.sampleRate, (digit) => this.emit('dtmf', { digit, source: 'inband' })) : undefined;
     this.#onPlayout = options.onPlayout;
     this.#clock = options.clock ?? MediaClock.shared;
-    this.#cname = options.cname ?? `${randomBytes(6).toString('hex')}@sip-endpoint`;
+    // One draw for the SSRC, the first sequence number and timestamp, and the CNAME.
+    const random = randomBytes(16);
+    this.#cname = options.cname ?? `${random.toString('hex', 10, 16)}@sip-endpoint`;
     this.#inactivityMs = options.inactivityTimeoutMs ?? 150000;
     this.#rtcpIntervalMs = (options.rtcpIntervalS ?? 5) * 1000;
     this.#dtmfFeedback = options.dtmfFeedback ?? false;
-    this.localSsrc = randomBytes(4).readUInt32BE(0);
-    this.#sequence = randomBytes(2).readUInt16BE(0);
-    this.#timestamp = randomBytes(4).readUInt32BE(0);
+    this.localSsrc = random.readUInt32BE(0);
+    this.#sequence = random.readUInt16BE(4);
+    this.#timestamp = random.readUInt32BE(6);
     this.#lastRtpAt = performance.now();
     const remote = options.remote;
     this.#session.setRemote(remote.address, remote.rtpPort, remote.rtcpPort ?? remote.rtpPort + 1, remote.rtcpMux ?? false);

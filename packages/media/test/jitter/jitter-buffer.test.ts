@@ -20,6 +20,27 @@ function simulate(buffer: JitterBuffer, packets: { seq: number; at: number; ssrc
 const steady = (from: number, count: number, start = 0, delay = 0) => Array.from({ length: count }, (_, i) => ({ seq: from + i, at: start + i * 20 + delay }));
 
 describe('JitterBuffer', () => {
+  it('keeps payloads larger than the expected size whole, up to maxPayloadBytes, and plays each slot with its own length', () => {
+    const buffer = new JitterBuffer({ minDelayMs: 20, expectedPayloadBytes: 160, maxPayloadBytes: 1000 });
+    const sizes = [160, 480, 100, 1200, 160];
+    const played: { length: number; first: number; last: number }[] = [];
+    sizes.forEach((size, i) => {
+      const data = new Uint8Array(size + 4).map((_, k) => (i * 40 + k) & 0xff);
+      buffer.push(7, 10 + i, (10 + i) * 160, 0, false, data, 4, size, i * 20);
+      const result = buffer.pop();
+      if (result.kind === 'frame') played.push({ length: result.payload.length, first: result.payload[0]!, last: result.payload[result.payload.length - 1]! });
+    });
+    for (let i = 0; i < 3; i++) {
+      const result = buffer.pop();
+      if (result.kind === 'frame') played.push({ length: result.payload.length, first: result.payload[0]!, last: result.payload[result.payload.length - 1]! });
+    }
+    const expected = sizes.map((size, i) => {
+      const kept = Math.min(size, 1000);
+      return { length: kept, first: (i * 40 + 4) & 0xff, last: (i * 40 + 4 + kept - 1) & 0xff };
+    });
+    expect(played).toEqual(expected);
+  });
+
   it('plays a steady stream in order after filling to its target', () => {
     const out = simulate(new JitterBuffer({ minDelayMs: 40 }), steady(100, 10), 400);
     expect(out.filter((x) => x !== '-')).toEqual(['100', '101', '102', '103', '104', '105', '106', '107', '108', '109', 'L', 'L', 'L', 'L', 'L']);
