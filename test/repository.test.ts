@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -17,11 +18,24 @@ describe('the repository', () => {
 
   it('the README\'s main job command is the demo script', () => {
     const firstLines = read('README.md').split('\n').slice(0, 6).join('\n');
-    expect(firstLines).toContain('`npm install && npm run demo`');
+    expect(firstLines).toContain('`npm ci && npm run demo`');
     expect(JSON.parse(read('package.json')).scripts.demo).toBeDefined();
   });
 
-  const packages = readdirSync(join(root, 'packages'));
+  it('the lock file is complete: it lists other platforms\' optional binaries, so npm ci accepts it anywhere', () => {
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, unknown> };
+    for (const name of ['@rollup/rollup-linux-x64-gnu', '@rollup/rollup-darwin-arm64', '@rollup/rollup-win32-x64-msvc', '@esbuild/darwin-arm64', '@swc/core-win32-x64-msvc']) {
+      expect(Object.keys(lock.packages)).toContain(`node_modules/${name}`);
+    }
+  });
+
+  it('no file of the project names a path outside the repository', () => {
+    const tracked = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' }).split('\n').filter((path) => /\.(ts|cjs|mjs|js|json|sh)$/.test(path) || path === '.ci/run');
+    const outside = tracked.filter((path) => /\.\.\/\.\.\/\.\.\/\.\.\/shared|\/work\/shared|\.\.\/shared\//.test(read(path)));
+    expect(outside).toEqual([]);
+  });
+
+  const packages = readdirSync(join(root, 'packages')).filter((name) => JSON.parse(read(join('packages', name, 'package.json'))).private !== true);
 
   it.each(packages)('package %s has a README, a src/index.ts with named exports only, and an exports map', (name) => {
     const dir = join('packages', name);

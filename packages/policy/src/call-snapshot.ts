@@ -1,20 +1,4 @@
-/**
- * Call states, as the Connector API names them (`ALETING` in the API's list is a typo for `ALERTING`).
- *
- * @public
- */
-export type CallStateName =
-  | 'UNKNOWN'
-  | 'ALERTING'
-  | 'RINGING'
-  | 'IN_PROGRESS'
-  | 'CONNECTED'
-  | 'HELD'
-  | 'DISCONNECTED'
-  | 'MEDIA_OFFER'
-  | 'OFFER_WAITING'
-  | 'MEDIA_ACCEPTED'
-  | 'MEDIA_REJECTED';
+import type { CallState } from './state/states';
 
 /**
  * A plain snapshot of a call, as a policy sees the other calls of the endpoint.
@@ -28,7 +12,7 @@ export interface CallSnapshot {
   uuid?: string;
   /** 0-based Connectivity line. */
   line: number;
-  state: CallStateName;
+  state: CallState;
   direction: 'incoming' | 'outgoing';
 }
 

@@ -11,9 +11,9 @@ import type {
   OutgoingCallContext,
   RingingContext,
   RingingPlan,
-  SessionStatus,
   SessionStatusContext,
 } from './endpoint-policy';
+import type { SessionStatus } from './state/states';
 import { ringingPlan } from './ringing-plan';
 import { selectDevices } from './select-devices';
 import { sessionStatus } from './session-status';

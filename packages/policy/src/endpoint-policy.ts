@@ -2,6 +2,7 @@ import type { ConfiguredCodec, EndpointConfig } from '@sip-endpoint/config';
 import type { AudioDevice, DeviceSelection } from './audio-device';
 import type { CallSnapshot } from './call-snapshot';
 import type { HeaderBag } from './headers';
+import type { ConnectionState, SessionStatus } from './state/states';
 
 /** A value, or a promise of it: every policy method may answer either way. @public */
 export type MaybePromise<T> = T | Promise<T>;
@@ -56,16 +57,10 @@ export type CallPermission = { allowed: true } | { allowed: false; reason: strin
 /** {@link EndpointPolicy.selectDevices}'s parameter. @public */
 export type DeviceSelectionContext = PolicyContext;
 
-/** Connection states, as the Connector API names them. @public */
-export type ConnectionStateName = 'NONE' | 'STANDALONE' | 'DISABLED' | 'TRYING' | 'FAILED' | 'READY' | 'SHUTDOWN';
-
-/** The Softphone status, as the Connector API names it. @public */
-export type SessionStatus = 'INITIALIZING' | 'INITIALIZED' | 'WAITING_HEADSET';
-
 /** {@link EndpointPolicy.sessionStatus}'s parameter. @public */
 export interface SessionStatusContext extends PolicyContext {
   /** State of each Connectivity line, in line order. */
-  connections: readonly ConnectionStateName[];
+  connections: readonly ConnectionState[];
   /** The Connector API's `options.softphone.enforce_headset_usage`. */
   enforceHeadsetUsage: boolean;
 }

@@ -1,5 +1,5 @@
 export type { AudioDevice, DeviceSelection } from './audio-device';
-export type { CallSnapshot, CallStateName } from './call-snapshot';
+export type { CallSnapshot } from './call-snapshot';
 export { isActiveCall, isHeldCall } from './call-snapshot';
 export type { HeaderBag, AutoAnswerRequest } from './headers';
 export { headerValues, headerParameters, autoAnswerRequest } from './headers';
@@ -21,8 +21,6 @@ export type {
   OutgoingCallContext,
   CallPermission,
   DeviceSelectionContext,
-  ConnectionStateName,
-  SessionStatus,
   SessionStatusContext,
   RingingContext,
   RingingOutput,
@@ -31,3 +29,11 @@ export type {
   CodecPriorities,
   EndpointPolicy,
 } from './endpoint-policy';
+export { CALL_STATES, CONNECTION_STATES, SESSION_STATUSES } from './state/states';
+export type { CallState, ConnectionState, SessionStatus } from './state/states';
+export { StateMachine } from './state/state-machine';
+export type { TransitionTable } from './state/state-machine';
+export { InvalidStateError } from './state/invalid-state-error';
+export { SafeEmitter } from './events/safe-emitter';
+export type { EventMap, ListenerErrorEvents } from './events/safe-emitter';
+export { ListenerError } from './events/listener-error';

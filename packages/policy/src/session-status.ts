@@ -1,4 +1,5 @@
-import type { SessionStatus, SessionStatusContext } from './endpoint-policy';
+import type { SessionStatusContext } from './endpoint-policy';
+import type { SessionStatus } from './state/states';
 import { findHeadset } from './select-devices';
 
 /**

@@ -1,7 +1,7 @@
-import { sessionStatus, type ConnectionStateName } from '@sip-endpoint/policy';
+import { sessionStatus, type ConnectionState } from '@sip-endpoint/policy';
 import { builtIn, config, jabra } from './support/context';
 
-function status(connections: ConnectionStateName[], enforceHeadsetUsage = false, devices = builtIn, settings: Record<string, string> = {}) {
+function status(connections: ConnectionState[], enforceHeadsetUsage = false, devices = builtIn, settings: Record<string, string> = {}) {
   return sessionStatus({ config: config({ 'device.headset_name': 'Jabra', ...settings }), devices, calls: [], connections, enforceHeadsetUsage });
 }
 

@@ -1,0 +1,3 @@
+export { testPorts } from './ports';
+export { waitFor, nextEvent } from './wait-for';
+export { publicSurface, reviewedSurface } from './public-surface';
