@@ -3,13 +3,13 @@ export {
   SESSION_COOKIE_NAME,
   SESSION_STATUSES,
   CONNECTION_STATES,
-  CALL_STATES,
+  CONNECTOR_CALL_STATES,
   CONNECTIVITY_PROTOCOLS,
 } from './models';
 export type {
   SessionStatus,
   ConnectionState,
-  CallState,
+  ConnectorCallState,
   ConnectivityProtocol,
   Call,
   Connection,

@@ -11,6 +11,9 @@
  * @packageDocumentation
  */
 
+import { CALL_STATES } from '@sip-endpoint/policy';
+import type { ConnectionState, SessionStatus } from '@sip-endpoint/policy';
+
 /**
  * Path prefix of every Connector API v2 route (`GET /softphone/v2/session`, ...).
  *
@@ -26,70 +29,46 @@ export const CONNECTOR_BASE_PATH = '/softphone/v2';
 export const SESSION_COOKIE_NAME = 'SEPSESSIONID';
 
 /**
- * Values of the `session.status` property.
+ * The state names shared with the rest of the SDK, defined once in `@sip-endpoint/policy`: the
+ * Softphone statuses of `session.status` (`INITIALIZING`, `INITIALIZED`, `WAITING_HEADSET`) and
+ * the states of `connection.state` (`NONE`, `STANDALONE`, `DISABLED`, `TRYING`, `FAILED`, `READY`,
+ * `SHUTDOWN`), re-exported by this package because its models use them.
+ */
+export { CONNECTION_STATES, SESSION_STATUSES } from '@sip-endpoint/policy';
+export type { ConnectionState, SessionStatus } from '@sip-endpoint/policy';
+
+/**
+ * Values of the `call.state` property on the wire: the states an SDK call takes (`CALL_STATES` of
+ * `@sip-endpoint/policy`) and the Connector API's other values.
  *
  * @remarks
- * - `INITIALIZING`: the Softphone is waiting for connections to register and is not ready for calls.
- * - `INITIALIZED`: the Softphone is connected, configured and ready for calls.
- * - `WAITING_HEADSET`: the Softphone waits for the agent's headset before registering connections.
+ * The spec's list adds `UNKNOWN`, `ALETING` (its spelling of `ALERTING`), `MEDIA_OFFER`,
+ * `OFFER_WAITING`, `MEDIA_ACCEPTED`, `MEDIA_REJECTED`, `VQ_ALARM` and `VQ_ALARM_OFF`, which this
+ * SDK's endpoint never reports but another Softphone may. Both `ALETING` and `ALERTING` are valid,
+ * so that a client accepts either Softphone. The spec's first two values come first, so that a
+ * schema error lists them first as the spec does.
  *
  * @public
  */
-export const SESSION_STATUSES = ['INITIALIZING', 'INITIALIZED', 'WAITING_HEADSET'] as const;
-
-/**
- * The Softphone status of the `session` model. See {@link SESSION_STATUSES}.
- *
- * @public
- */
-export type SessionStatus = (typeof SESSION_STATUSES)[number];
-
-/**
- * Values of the `connection.state` property, in the spec's order.
- *
- * @public
- */
-export const CONNECTION_STATES = ['NONE', 'STANDALONE', 'DISABLED', 'TRYING', 'FAILED', 'READY', 'SHUTDOWN'] as const;
-
-/**
- * The state of one configured connection. See {@link CONNECTION_STATES}.
- *
- * @public
- */
-export type ConnectionState = (typeof CONNECTION_STATES)[number];
-
-/**
- * Values of the `call.state` property: the spec's list, in its order, plus `ALERTING`.
- *
- * @remarks
- * The spec spells the outgoing-ringing state `ALETING`, a typo of `ALERTING`. This SDK's endpoint
- * reports `ALERTING`; both spellings are valid so that a client accepts either Softphone.
- *
- * @public
- */
-export const CALL_STATES = [
+export const CONNECTOR_CALL_STATES = [
   'UNKNOWN',
   'ALETING',
-  'CONNECTED',
-  'DISCONNECTED',
-  'IN_PROGRESS',
-  'HELD',
+  ...CALL_STATES,
   'MEDIA_OFFER',
   'OFFER_WAITING',
   'MEDIA_ACCEPTED',
   'MEDIA_REJECTED',
-  'RINGING',
   'VQ_ALARM',
   'VQ_ALARM_OFF',
-  'ALERTING',
 ] as const;
 
 /**
- * The state of a call. See {@link CALL_STATES}.
+ * The state of a call as the Connector API reports it: a `CallState` of `@sip-endpoint/policy` or
+ * one of the wire-only values. See {@link CONNECTOR_CALL_STATES}.
  *
  * @public
  */
-export type CallState = (typeof CALL_STATES)[number];
+export type ConnectorCallState = (typeof CONNECTOR_CALL_STATES)[number];
 
 /**
  * Values of `connectivities.protocol`: `udp` or `tcp` for SIP, `https` for WebRTC (the spec's),
@@ -115,7 +94,7 @@ export interface Call {
   /** Unique id of the call, from the `X-Genesys-CallUUID` header of the SIP session. */
   uuid?: string;
   /** The state of the call. */
-  state?: CallState;
+  state?: ConnectorCallState;
 }
 
 /**

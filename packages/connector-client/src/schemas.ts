@@ -1,5 +1,5 @@
 import { overridesJsonSchema } from '@sip-endpoint/config';
-import { CALL_STATES, CONNECTION_STATES, CONNECTIVITY_PROTOCOLS, SESSION_STATUSES } from './models';
+import { CONNECTION_STATES, CONNECTIVITY_PROTOCOLS, CONNECTOR_CALL_STATES, SESSION_STATUSES } from './models';
 
 /**
  * JSON Schemas (draft-07, as ajv 8's default `Ajv` reads them) of the Connector API v2 bodies.
@@ -30,7 +30,7 @@ export const callSchema = {
   type: 'object',
   properties: {
     uuid: { type: 'string' },
-    state: { type: 'string', enum: [...CALL_STATES] },
+    state: { type: 'string', enum: [...CONNECTOR_CALL_STATES] },
   },
 } as const satisfies ConnectorJsonSchema;
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { ConnectorArgumentError, ConnectorError, ConnectorForbiddenError } from './errors';
-import type { Call, CallState, Connection, ConnectionState, Devices, Phone, Session, SessionStatus } from './models';
+import type { Call, Connection, ConnectionState, ConnectorCallState, Devices, Phone, Session, SessionStatus } from './models';
 
 /**
  * Options of {@link ConnectorClient.watch}.
@@ -36,7 +36,7 @@ export type SessionWatcherEvents = {
   /** A call appeared (by `uuid`). */
   callAdded: [Call];
   /** A call's state changed: the call, its new state, its old state. */
-  callStateChanged: [Call, CallState | undefined, CallState | undefined];
+  callStateChanged: [Call, ConnectorCallState | undefined, ConnectorCallState | undefined];
   /** A call left `phone.calls` (its last known snapshot). */
   callRemoved: [Call];
   /** Something in `devices` changed (headset, a name, a volume, a mute): new, old. */

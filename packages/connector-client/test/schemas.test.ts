@@ -1,8 +1,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the tests write deliberately malformed values into parsed bodies */
 import { Ajv } from 'ajv';
+import { CALL_STATES } from '@sip-endpoint/policy';
 import {
-  CALL_STATES,
   CONNECTION_STATES,
+  CONNECTOR_CALL_STATES,
   CONNECTOR_ROUTES,
   SESSION_STATUSES,
   audioRequestSchema,
@@ -64,10 +65,21 @@ describe('schemas against the spec\'s transcript', () => {
   });
 
   it('every value of the spec\'s enums is accepted, ALETING and ALERTING both', () => {
-    for (const state of CALL_STATES) expect(call({ uuid: 'u', state })).toBe(true);
-    expect(CALL_STATES).toEqual(expect.arrayContaining(['ALETING', 'ALERTING', 'VQ_ALARM', 'VQ_ALARM_OFF', 'MEDIA_OFFER', 'OFFER_WAITING']));
+    for (const state of CONNECTOR_CALL_STATES) expect(call({ uuid: 'u', state })).toBe(true);
+    expect(CONNECTOR_CALL_STATES).toEqual(expect.arrayContaining(['ALETING', 'ALERTING', 'VQ_ALARM', 'VQ_ALARM_OFF', 'MEDIA_OFFER', 'OFFER_WAITING']));
     for (const state of CONNECTION_STATES) expect(session(registered((s) => (s['connectivities'].connections[0].state = state)))).toBe(true);
     for (const status of SESSION_STATUSES) expect(session(registered((s) => (s['status'] = status)))).toBe(true);
+  });
+});
+
+describe('the call states of the wire', () => {
+  it('are every state an SDK call takes (policy\'s CALL_STATES) plus the spec\'s wire-only values, each once', () => {
+    expect(CONNECTOR_CALL_STATES).toEqual(expect.arrayContaining([...CALL_STATES]));
+    expect(new Set(CONNECTOR_CALL_STATES).size).toBe(CONNECTOR_CALL_STATES.length);
+    // The spec's thirteen values (ALETING spelt so) and ALERTING, what this SDK's endpoint reports.
+    expect([...CONNECTOR_CALL_STATES].sort()).toEqual(
+      ['UNKNOWN', 'ALETING', 'CONNECTED', 'DISCONNECTED', 'IN_PROGRESS', 'HELD', 'MEDIA_OFFER', 'OFFER_WAITING', 'MEDIA_ACCEPTED', 'MEDIA_REJECTED', 'RINGING', 'VQ_ALARM', 'VQ_ALARM_OFF', 'ALERTING'].sort(),
+    );
   });
 });
 
