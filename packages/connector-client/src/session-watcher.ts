@@ -1,5 +1,5 @@
-import { EventEmitter } from 'eventemitter3';
-import { ConnectorArgumentError, ConnectorError, ConnectorForbiddenError } from './errors';
+import { SafeEmitter } from '@sip-endpoint/policy';
+import { ConnectorArgumentError, ConnectorError, ConnectorForbiddenError, ConnectorUnreachableError } from './errors';
 import type { Call, Connection, ConnectionState, ConnectorCallState, Devices, Phone, Session, SessionStatus } from './models';
 
 /**
@@ -19,6 +19,10 @@ export interface SessionWatcherOptions {
 /**
  * Events of a {@link SessionWatcher}. The first successful poll is compared with an empty session,
  * so it reports the status, each connection and each call as new.
+ *
+ * @remarks
+ * Like every emitter of the SDK, the watcher also emits `listenerError` with a `ListenerError` of
+ * `@sip-endpoint/policy` when one of its listeners throws; the watcher goes on polling.
  *
  * @public
  */
@@ -47,17 +51,20 @@ export type SessionWatcherEvents = {
   pollFailed: [ConnectorError];
   /** A poll got 403 after an earlier poll had succeeded: the session expired or was closed. */
   sessionLost: [ConnectorForbiddenError];
-  /** A listener threw; the watcher went on. */
-  listenerError: [Error];
 };
 
 /**
  * Keeps a Softphone session alive by polling `GET /session`, and turns the snapshots into change
  * events. Created (and started) by {@link ConnectorClient.watch}.
  *
+ * @remarks
+ * A `SafeEmitter` of `@sip-endpoint/policy`: a listener that throws does not stop the other
+ * listeners or the polling; it is reported as `listenerError` (a `ListenerError` whose `cause` is
+ * what the listener threw).
+ *
  * @public
  */
-export class SessionWatcher extends EventEmitter<SessionWatcherEvents> {
+export class SessionWatcher extends SafeEmitter<SessionWatcherEvents> {
   readonly #poll: () => Promise<Session>;
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
@@ -121,11 +128,12 @@ export class SessionWatcher extends EventEmitter<SessionWatcherEvents> {
       session = await this.#poll();
     } catch (error) {
       if (!this.#running) return;
-      const failure = error instanceof ConnectorError ? error : new ConnectorError('ERR_CONNECTOR_UNREACHABLE', String(error), { cause: error });
-      this.#safeEmit('pollFailed', failure);
+      // The client's requests reject with ConnectorErrors only; anything else is wrapped as one.
+      const failure = error instanceof ConnectorError ? error : new ConnectorUnreachableError('GET /session', 1, error);
+      this.emit('pollFailed', failure);
       if (failure instanceof ConnectorForbiddenError && this.#hadSession) {
         this.#hadSession = false;
-        this.#safeEmit('sessionLost', failure);
+        this.emit('sessionLost', failure);
       }
       return;
     }
@@ -134,45 +142,34 @@ export class SessionWatcher extends EventEmitter<SessionWatcherEvents> {
     const previous = this.#last;
     this.#last = session;
     this.#diff(previous ?? {}, session);
-    this.#safeEmit('session', session);
+    this.emit('session', session);
   }
 
   #diff(before: Session, after: Session): void {
-    if (before.status !== after.status) this.#safeEmit('statusChanged', after.status, before.status);
+    if (before.status !== after.status) this.emit('statusChanged', after.status, before.status);
 
     const oldConnections = keyed(before.connectivities?.connections ?? [], (c) => `${c.user ?? ''}@${c.server ?? ''}`);
     const newConnections = keyed(after.connectivities?.connections ?? [], (c) => `${c.user ?? ''}@${c.server ?? ''}`);
-    for (const [key, connection] of oldConnections) if (!newConnections.has(key)) this.#safeEmit('connectionRemoved', connection);
+    for (const [key, connection] of oldConnections) if (!newConnections.has(key)) this.emit('connectionRemoved', connection);
     for (const [key, connection] of newConnections) {
       const old = oldConnections.get(key);
-      if (!old) this.#safeEmit('connectionAdded', connection);
-      if (old?.state !== connection.state) this.#safeEmit('connectionStateChanged', connection, connection.state, old?.state);
+      if (!old) this.emit('connectionAdded', connection);
+      if (old?.state !== connection.state) this.emit('connectionStateChanged', connection, connection.state, old?.state);
     }
 
     const oldCalls = keyed(before.phone?.calls ?? [], (c) => c.uuid ?? '');
     const newCalls = keyed(after.phone?.calls ?? [], (c) => c.uuid ?? '');
-    for (const [key, call] of oldCalls) if (!newCalls.has(key)) this.#safeEmit('callRemoved', call);
+    for (const [key, call] of oldCalls) if (!newCalls.has(key)) this.emit('callRemoved', call);
     for (const [key, call] of newCalls) {
       const old = oldCalls.get(key);
-      if (!old) this.#safeEmit('callAdded', call);
-      if (old?.state !== call.state) this.#safeEmit('callStateChanged', call, call.state, old?.state);
+      if (!old) this.emit('callAdded', call);
+      if (old?.state !== call.state) this.emit('callStateChanged', call, call.state, old?.state);
     }
 
-    if (!sameJson(before.devices, after.devices)) this.#safeEmit('devicesChanged', after.devices, before.devices);
+    if (!sameJson(before.devices, after.devices)) this.emit('devicesChanged', after.devices, before.devices);
 
     const alarm = after.phone?.vq_alarm_on === true;
-    if (alarm !== (before.phone?.vq_alarm_on === true)) this.#safeEmit('vqAlarmChanged', alarm, after.phone ?? {});
-  }
-
-  #safeEmit<E extends keyof SessionWatcherEvents>(event: E, ...args: SessionWatcherEvents[E]): void {
-    for (const listener of this.listeners(event)) {
-      try {
-        (listener as (...a: SessionWatcherEvents[E]) => void).apply(this, args);
-      } catch (error) {
-        if (event === 'listenerError') continue;
-        this.#safeEmit('listenerError', isErrorLike(error) ? error : new Error(String(error)));
-      }
-    }
+    if (alarm !== (before.phone?.vq_alarm_on === true)) this.emit('vqAlarmChanged', alarm, after.phone ?? {});
   }
 }
 
@@ -202,9 +199,4 @@ function stableJson(value: unknown): string {
     .sort()
     .map((key) => `${JSON.stringify(key)}:${stableJson((value as Record<string, unknown>)[key])}`)
     .join(',')}}`;
-}
-
-/** Duck-typed: an error thrown in another realm (a vm context) is not `instanceof Error` here. */
-function isErrorLike(value: unknown): value is Error {
-  return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string' && typeof (value as { name?: unknown }).name === 'string';
 }

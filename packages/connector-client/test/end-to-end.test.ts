@@ -47,7 +47,7 @@ function loginConfig(user: string, sessionExpire = 60): Config {
 
 function record(watcher: SessionWatcher): unknown[][] {
   const events: unknown[][] = [];
-  const names: (keyof SessionWatcherEvents)[] = ['statusChanged', 'connectionAdded', 'connectionStateChanged', 'connectionRemoved', 'devicesChanged', 'pollFailed', 'sessionLost', 'listenerError'];
+  const names: (keyof SessionWatcherEvents | 'listenerError')[] = ['statusChanged', 'connectionAdded', 'connectionStateChanged', 'connectionRemoved', 'devicesChanged', 'pollFailed', 'sessionLost', 'listenerError'];
   for (const name of names) watcher.on(name, (...args: unknown[]) => events.push([name, ...args]));
   return events;
 }

@@ -1,4 +1,6 @@
+import { SipEndpointError } from '@sip-endpoint/config';
 import { ConnectorArgumentError, ConnectorClient, ConnectorForbiddenError } from '@sip-endpoint/connector-client';
+import { ListenerError } from '@sip-endpoint/policy';
 import type { Config, Session, SessionWatcher, SessionWatcherEvents } from '@sip-endpoint/connector-client';
 import { TranscriptPeer } from './support/transcript-peer';
 import { LOGIN_CONFIG_TEXT, REGISTERED_SESSION_TEXT } from './support/transcript';
@@ -18,7 +20,7 @@ async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void
 /** Every event of a watcher, in order, as [name, ...args]. */
 function record(watcher: SessionWatcher): unknown[][] {
   const events: unknown[][] = [];
-  const names: (keyof SessionWatcherEvents)[] = [
+  const names: (keyof SessionWatcherEvents | 'listenerError')[] = [
     'statusChanged', 'connectionAdded', 'connectionStateChanged', 'connectionRemoved', 'callAdded', 'callStateChanged', 'callRemoved',
     'devicesChanged', 'vqAlarmChanged', 'pollFailed', 'sessionLost', 'listenerError',
   ];
@@ -178,7 +180,7 @@ describe('ConnectorClient.watch()', () => {
 
   it('a listener that throws is reported as listenerError and polling goes on', async () => {
     watcher = client.watch({ intervalMs: 80 });
-    const errors: Error[] = [];
+    const errors: ListenerError[] = [];
     let sessions = 0;
     watcher.on('listenerError', (error) => errors.push(error));
     watcher.on('session', () => {
@@ -187,7 +189,39 @@ describe('ConnectorClient.watch()', () => {
     });
     await waitFor(() => sessions >= 3);
     expect(errors.length).toBeGreaterThanOrEqual(2);
-    expect(errors[0]!.message).toBe('desktop bug');
+    expect(errors[0]!.cause).toBeInstanceOf(Error);
+    expect((errors[0]!.cause as Error).message).toBe('desktop bug');
+    expect(errors[0]!.message).toContain('desktop bug');
+  });
+
+  it('reports a throwing listener as a ListenerError naming the watcher and the event; the other listeners and the later polls still run', async () => {
+    const errors: ListenerError[] = [];
+    const statuses: unknown[] = [];
+    let sessions = 0;
+    watcher = client.watch({ intervalMs: 80 });
+    watcher.on('listenerError', (error) => errors.push(error));
+    watcher.on('statusChanged', () => {
+      throw new Error('desktop bug in statusChanged');
+    });
+    watcher.on('statusChanged', (status) => statuses.push(status));
+    watcher.on('session', () => {
+      throw 'not even an Error';
+    });
+    watcher.on('session', () => sessions++);
+
+    await waitFor(() => sessions >= 3);
+    expect(watcher.running).toBe(true);
+    // The first poll's statusChanged reached the listener after the throwing one.
+    expect(statuses).toEqual(['INITIALIZED']);
+    const [first, second] = errors;
+    expect(first).toBeInstanceOf(ListenerError);
+    expect(first).toBeInstanceOf(SipEndpointError);
+    expect(first).toMatchObject({ code: 'ERR_LISTENER_THREW', source: 'SessionWatcher', event: 'statusChanged' });
+    expect((first!.cause as Error).message).toBe('desktop bug in statusChanged');
+    expect(second).toMatchObject({ code: 'ERR_LISTENER_THREW', source: 'SessionWatcher', event: 'session', cause: 'not even an Error' });
+    // One error per throw: one statusChanged (the status never changed again), one per poll's session.
+    expect(errors.filter((error) => error.event === 'statusChanged')).toHaveLength(1);
+    expect(errors.filter((error) => error.event === 'session').length).toBeGreaterThanOrEqual(3);
   });
 
   it('rejects an intervalMs below 10 ms with ConnectorArgumentError', () => {
