@@ -15,11 +15,13 @@ import type { AudioRequest, Config, EmptyBody, ErrorBody, Session } from './mode
 import { CONNECTOR_BASE_PATH, SESSION_COOKIE_NAME } from './models';
 import { SessionWatcher } from './session-watcher';
 import type { SessionWatcherOptions } from './session-watcher';
+import { MAX_TIMER_MS } from './timer-limit';
 import { describeErrors, firstErrorPath, validators } from './validation';
 
 /**
  * How the client retries a request the Softphone refused to connect (`ECONNREFUSED`: not yet
- * listening). Delays double from `initialDelayMs` up to `maxDelayMs`.
+ * listening). Delays double from `initialDelayMs` up to `maxDelayMs`. Each is a whole number, the
+ * delays at most 2^31 - 1 ms.
  *
  * @public
  */
@@ -50,7 +52,7 @@ export interface ConnectorClientOptions {
   fetch?: typeof globalThis.fetch;
   /** Retry of a refused connection. @defaultValue `{ retries: 5, initialDelayMs: 100, maxDelayMs: 2000 }` */
   retry?: ConnectorRetryOptions;
-  /** How long one attempt may take before {@link ConnectorTimeoutError}, in ms. @defaultValue 10000 */
+  /** How long one attempt may take before {@link ConnectorTimeoutError}, in whole ms (at most 2^31 - 1). @defaultValue 10000 */
   timeoutMs?: number;
   /** A `SEPSESSIONID` to start with (e.g. kept from an earlier process). @defaultValue none */
   sessionId?: string;
@@ -125,11 +127,15 @@ export class ConnectorClient {
     this.#fetch = fetchImpl;
     const retry = { ...DEFAULT_RETRY, ...options.retry };
     for (const [key, value] of Object.entries(retry)) {
-      if (!Number.isInteger(value) || value < 0) throw new ConnectorArgumentError(`retry.${key}`, `must be a whole number >= 0, not ${String(value)}`);
+      if (!Number.isInteger(value) || value < 0 || value > MAX_TIMER_MS) throw new ConnectorArgumentError(`retry.${key}`, `must be a whole number from 0 to ${MAX_TIMER_MS}, not ${String(value)}`);
     }
     this.#retry = retry;
+    // A whole number of ms that a timer can hold: AbortSignal.timeout() throws a RangeError for a
+    // fraction, and a timer longer than MAX_TIMER_MS would fire at once.
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    if (!Number.isFinite(this.#timeoutMs) || this.#timeoutMs <= 0) throw new ConnectorArgumentError('timeoutMs', `must be a positive number, not ${String(options.timeoutMs)}`);
+    if (!Number.isInteger(this.#timeoutMs) || this.#timeoutMs <= 0 || this.#timeoutMs > MAX_TIMER_MS) {
+      throw new ConnectorArgumentError('timeoutMs', `must be a whole number of ms from 1 to ${MAX_TIMER_MS}, not ${String(options.timeoutMs)}`);
+    }
     if (options.sessionId !== undefined) {
       if (typeof options.sessionId !== 'string' || !/^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+$/.test(options.sessionId)) {
         throw new ConnectorArgumentError('sessionId', 'must be a cookie value (visible ASCII without quotes, commas, semicolons or backslashes)');

@@ -1,5 +1,6 @@
 import { SafeEmitter } from '@sip-endpoint/policy';
 import { ConnectorArgumentError, ConnectorError, ConnectorForbiddenError, ConnectorUnreachableError } from './errors';
+import { MAX_TIMER_MS } from './timer-limit';
 import type { Call, Connection, ConnectionState, ConnectorCallState, Devices, Phone, Session, SessionStatus } from './models';
 
 /**
@@ -11,6 +12,7 @@ export interface SessionWatcherOptions {
   /**
    * Time between the starts of two `GET /session`, in ms. The spec asks for one every one or two
    * seconds: it is the keep-alive that stops the Softphone ending the session after `session_expire`.
+   * At least 10, at most 2^31 - 1.
    * @defaultValue 1000
    */
   intervalMs?: number;
@@ -77,7 +79,9 @@ export class SessionWatcher extends SafeEmitter<SessionWatcherEvents> {
   constructor(poll: () => Promise<Session>, options: SessionWatcherOptions = {}) {
     super();
     const intervalMs = options.intervalMs ?? 1000;
-    if (!Number.isFinite(intervalMs) || intervalMs < 10) throw new ConnectorArgumentError('intervalMs', `must be a number of ms >= 10, not ${String(options.intervalMs)}`);
+    if (typeof intervalMs !== 'number' || !(intervalMs >= 10 && intervalMs <= MAX_TIMER_MS)) {
+      throw new ConnectorArgumentError('intervalMs', `must be a number of ms from 10 to ${MAX_TIMER_MS}, not ${String(options.intervalMs)}`);
+    }
     this.#poll = poll;
     this.#intervalMs = intervalMs;
   }

@@ -212,6 +212,28 @@ describe('ConnectorClient against a peer replaying the spec\'s transcript', () =
     expect(() => new ConnectorClient({ baseUrl: 'http://127.0.0.1:1', sessionId: 'a;b' })).toThrow(/^sessionId /);
   });
 
+  it.each<[Partial<ConstructorParameters<typeof ConnectorClient>[0]>, string]>([
+    [{ timeoutMs: 1.5 }, 'timeoutMs'],
+    [{ timeoutMs: 2 ** 31 }, 'timeoutMs'],
+    [{ timeoutMs: Number.POSITIVE_INFINITY }, 'timeoutMs'],
+    [{ retry: { maxDelayMs: 2 ** 31 } }, 'retry.maxDelayMs'],
+    [{ retry: { initialDelayMs: 0.5 } }, 'retry.initialDelayMs'],
+  ])('rejects %p with ConnectorArgumentError naming %s (a time no timer holds: a RangeError later, or a timer firing at once)', (options, argument) => {
+    const error = (() => {
+      try {
+        return new ConnectorClient({ baseUrl: 'http://127.0.0.1:1', ...options });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConnectorArgumentError);
+    expect(error).toMatchObject({ code: 'ERR_CONNECTOR_INVALID_ARGUMENT', argument });
+  });
+
+  it('accepts the longest times a timer holds', () => {
+    expect(() => new ConnectorClient({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 2 ** 31 - 1, retry: { maxDelayMs: 2 ** 31 - 1 } })).not.toThrow();
+  });
+
   it('times out with ConnectorTimeoutError when the Softphone does not answer', async () => {
     const c = client(PORT, { timeoutMs: 300 });
     peer.scripted.push({ status: 200, body: '{}', delayMs: 1500 });

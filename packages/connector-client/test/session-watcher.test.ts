@@ -228,4 +228,9 @@ describe('ConnectorClient.watch()', () => {
     expect(() => client.watch({ intervalMs: 0 })).toThrow(ConnectorArgumentError);
     expect(() => client.watch({ intervalMs: Number.NaN })).toThrow(/intervalMs/);
   });
+
+  it('rejects an intervalMs longer than a timer holds (it would poll every millisecond) with ConnectorArgumentError', () => {
+    expect(() => client.watch({ intervalMs: 2 ** 31 })).toThrow(ConnectorArgumentError);
+    expect(() => client.watch({ intervalMs: Number.POSITIVE_INFINITY })).toThrow(/^intervalMs /);
+  });
 });
