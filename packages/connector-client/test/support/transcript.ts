@@ -1,8 +1,8 @@
 /**
- * The bodies of the spec's "Example" transcript and "Example data", as printed in
- * /work/shared/spec/softphone-connector-api-v2.txt.
+ * Our transcription of the bodies of the Connector API v2 specification's HTTP transcript (its
+ * "Example") and of its "Example data".
  *
- * The only change: the PDF wrapped two device names across lines inside JSON strings
+ * The only change: the specification wraps two device names across lines inside JSON strings
  * ("VK248\n(Intel(R) Display Audio)"), which is not JSON; the line break is a space here.
  */
 
