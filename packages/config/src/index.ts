@@ -10,7 +10,7 @@ export { renderSettingsReference } from './settings-reference';
 export { SETTINGS } from './settings-table';
 export type { SettingsTable } from './settings-table';
 export { MAX_CONNECTIVITIES } from './setting-definition';
-export type { SettingDefinition, InvalidValueRule, ProxyIndex, ExpandKey } from './setting-definition';
+export type { SettingDefinition, InvalidValueRule, AppliedStatus, ProxyIndex, ExpandKey } from './setting-definition';
 export type { SettingKey, SettingValue, SettingRow } from './setting-key';
 export { normalizeKey } from './setting-key';
 export type { SettingType, ParseOutcome, JsonSchema } from './setting-type';

@@ -11,6 +11,19 @@ import type { SettingType } from './setting-type';
 export type InvalidValueRule = 'default' | 'error' | { fallback: string };
 
 /**
+ * Whether the SDK acts on a setting, beyond reading and validating it:
+ * - `yes`: code outside `@sip-endpoint/config` reads the value and does what the description says;
+ * - `no`: the value is read, validated and written back, but nothing acts on it yet (e.g. ICE,
+ *   SRTP, the GUI settings), whatever the description says the setting does;
+ * - `{ partly }`: part of it is applied; the text says which part is and which is not.
+ *
+ * `packages/config/test/applied.test.ts` checks the column against the code of the other packages.
+ *
+ * @public
+ */
+export type AppliedStatus = 'yes' | 'no' | { readonly partly: string };
+
+/**
  * One row of the settings table: everything the SDK knows about one setting.
  *
  * @remarks
@@ -41,6 +54,8 @@ export interface SettingDefinition<K extends string = string, T = unknown, R ext
   readonly origin: 'spec' | 'deployment';
   /** What the setting does, for the reference docs. */
   readonly description: string;
+  /** Whether the SDK acts on the setting yet (see {@link AppliedStatus}). */
+  readonly applied: AppliedStatus;
 }
 
 /** Fields of {@link setting}; `repeatable`, `onInvalid` and `origin` have defaults. */
@@ -54,6 +69,8 @@ export interface SettingInit<K extends string, T, R extends boolean> {
   aliases?: readonly string[];
   origin?: 'spec' | 'deployment';
   description: string;
+  /** Required: every row says whether it is applied. */
+  applied: AppliedStatus;
 }
 
 /**

@@ -15,6 +15,13 @@ function defaultCell(definition: SettingDefinition): string {
   return text === undefined || text === '' ? '(empty)' : `\`${text}\``;
 }
 
+function appliedCell(definition: SettingDefinition): string {
+  const applied = definition.applied;
+  if (applied === 'yes') return 'yes';
+  if (applied === 'no') return '**not yet**';
+  return `partly: ${applied.partly}`;
+}
+
 function fallbackCell(definition: SettingDefinition): string {
   const rule = definition.onInvalid;
   if (rule === 'error') return 'error `ERR_CONFIG_INVALID_SETTING`';
@@ -49,6 +56,11 @@ function sectionOf(key: string): string {
  * @public
  */
 export function renderSettingsReference(): string {
+  const definitions = allDefinitions();
+  const count = (test: (definition: SettingDefinition) => boolean): number => definitions.filter(test).length;
+  const applied = count((definition) => definition.applied === 'yes');
+  const notYet = count((definition) => definition.applied === 'no');
+  const partly = definitions.length - applied - notYet;
   const lines: string[] = [
     '# Softphone.config reference',
     '',
@@ -57,6 +69,8 @@ export function renderSettingsReference(): string {
     'Every setting `@sip-endpoint/config` reads, by `domain.section.setting` key. `config.get(key)` returns the typed effective value: the file\'s value, else the default. An invalid value is replaced as the *If invalid* column says and reported in `config.warnings` (key, value given, value used, line); a value with no safe replacement throws a `ConfigError`. Settings the table does not know are kept, written back by `serializeConfig`, and reported as `unknown-setting` warnings.',
     '',
     'Origin *spec* is the Genesys Softphone configuration reference; *deployment* marks settings that real deployments send whose rules are this SDK\'s choice.',
+    '',
+    `*Applied* says whether the SDK acts on a setting yet: *yes*; *partly*, followed by what is applied and what is not; or **not yet**: the value is read, validated, reported and written back, but no code of the SDK uses it, whatever its description says it does. Of the ${definitions.length} rows, ${applied} are applied, ${partly} partly and ${notYet} not yet.`,
     '',
     '## Basic container',
     '',
@@ -67,17 +81,17 @@ export function renderSettingsReference(): string {
     'Two layouts give one ordered list (`config.codecs`): `codecs.enabled.audio` (names in priority order, first preferred; per-codec sections `codecs.<codec>` carry `payload_type` and `fmtp`), or else `policy.codecs` settings `NAME/RATE = priority` (1 to 127, unique, the higher the earlier). Names are matched case-insensitively in any common spelling (`pcmu`, `PCMU/8000`, `G722`, `opus/48000/2`). Without either, the list is PCMU/8000, PCMA/8000, G722/16000, opus/48000/2. Video codecs are ignored with a warning; unknown names are kept for the media engine to judge and warned about; a repeated priority is `ERR_CONFIG_DUPLICATE_CODEC_PRIORITY`.',
   ];
   let current = '';
-  for (const definition of allDefinitions()) {
+  for (const definition of definitions) {
     const section = sectionOf(definition.key);
     if (section !== current) {
       current = section;
-      lines.push('', `## ${SECTION_TITLES[section] ?? section}`, '', '| Setting | Type | Valid values | Default | If invalid | Origin | Description |', '| --- | --- | --- | --- | --- | --- | --- |');
+      lines.push('', `## ${SECTION_TITLES[section] ?? section}`, '', '| Setting | Type | Valid values | Default | If invalid | Origin | Description | Applied |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
     }
     const name = definition.key.slice(section.length + 1);
     const aliases = definition.aliases?.length ? ` (also ${definition.aliases.map((alias) => `\`${alias}\``).join(', ')})` : '';
     const type = definition.type.label + (definition.repeatable ? ', repeatable' : '');
     lines.push(
-      `| \`${name}\`${aliases} | ${cell(type)} | ${cell(definition.type.values)} | ${cell(defaultCell(definition))} | ${cell(fallbackCell(definition))} | ${definition.origin} | ${cell(definition.description)} |`,
+      `| \`${name}\`${aliases} | ${cell(type)} | ${cell(definition.type.values)} | ${cell(defaultCell(definition))} | ${cell(fallbackCell(definition))} | ${definition.origin} | ${cell(definition.description)} | ${cell(appliedCell(definition))} |`,
     );
   }
   lines.push('');
