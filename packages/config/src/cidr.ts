@@ -33,9 +33,9 @@ export class Cidr {
 }
 
 /**
- * Reads a CIDR text; returns `undefined` when it is not one.
+ * Reads a CIDR text; returns `undefined` when it is not one. Used by the `public_address` type; not exported by the package.
  *
- * @public
+ * @internal
  */
 export function parseCidr(text: string): Cidr | undefined {
   const slash = text.lastIndexOf('/');

@@ -18,9 +18,9 @@ export interface HostPort {
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)*\.?$/i;
 
 /**
- * Splits `host[:port]`. Returns a reason instead when the text is not one.
+ * Splits `host[:port]`. Returns a reason instead when the text is not one. Used for Connectivity servers and by `resolveServer`; not exported by the package.
  *
- * @public
+ * @internal
  */
 export function parseHostPort(text: string): { ok: true; value: HostPort } | { ok: false; reason: string } {
   const value = text.trim();

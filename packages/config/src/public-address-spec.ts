@@ -86,9 +86,9 @@ function parseRules(body: string): { ok: true; rules: InterfaceRule[] } | { ok: 
 }
 
 /**
- * Reads a `public_address` value. Never throws.
+ * Reads a `public_address` value. Never throws. The parser of the `public_address` setting type; not exported by the package.
  *
- * @public
+ * @internal
  */
 export function parsePublicAddress(text: string): { ok: true; value: PublicAddressSpec } | { ok: false; reason: string } {
   const value = text.trim();
