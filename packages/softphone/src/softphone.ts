@@ -1,9 +1,8 @@
-import { EventEmitter } from 'eventemitter3';
 import { ConfigError, type ConfigOverrides, type EndpointConfig } from '@sip-endpoint/config';
 import type { Config as ConnectorConfig, AudioRequest, Device } from '@sip-endpoint/connector-client';
 import { Endpoint, type EndpointOptions, type SessionModel } from '@sip-endpoint/endpoint-core';
 import { VirtualAudioProvider, type AudioDeviceProvider } from '@sip-endpoint/media';
-import { composePolicy, DefaultPolicy, type AudioDevice, type DeviceSelection, type EndpointPolicy } from '@sip-endpoint/policy';
+import { composePolicy, DefaultPolicy, SafeEmitter, type AudioDevice, type DeviceSelection, type EndpointPolicy } from '@sip-endpoint/policy';
 import { ConnectorServer } from './connector/connector-server';
 import { sessionExpireSeconds } from './connector/session-cookie';
 import { SoftphoneError } from './errors';
@@ -32,7 +31,15 @@ export interface SoftphoneOptions {
 /** Why a client session ended. @public */
 export type SessionEndReason = 'closed' | 'expired' | 'stopped';
 
-/** Events of a {@link Softphone}. @public */
+/**
+ * Events of a {@link Softphone}.
+ *
+ * @remarks
+ * Like every emitter of the SDK, a Softphone also emits `listenerError` (a `ListenerError` of
+ * `@sip-endpoint/policy`) when one of its own listeners throws; the softphone goes on.
+ *
+ * @public
+ */
 export type SoftphoneEvents = {
   /** A new endpoint exists (at start in stand-alone mode, on each `POST /register` in connector mode). */
   endpoint: [Endpoint];
@@ -42,7 +49,10 @@ export type SoftphoneEvents = {
   sessionStarted: [];
   /** The client session ended: `DELETE /session`, no `GET /session` within `session_expire`, or the softphone stopping. */
   sessionEnded: [SessionEndReason];
-  /** Something went wrong that the softphone survived (a failed request, a listener that threw). */
+  /**
+   * Something went wrong that the softphone survived: a listener of its endpoint threw (the
+   * endpoint's `listenerError`), or the configuration could not be read again at a restart.
+   */
   error: [Error];
   /** The softphone stopped (a signal, or the end of a client session with `auto_restart` = 0). */
   stopped: [];
@@ -70,9 +80,12 @@ interface ClientSession {
  * then with `auto_restart` = 1 the softphone restarts (configuration read again, ready for the
  * next session), with 0 it stops.
  *
+ * A `SafeEmitter` of `@sip-endpoint/policy`: a listener of the softphone that throws does not stop
+ * the other listeners nor the request or stop that emitted; it is reported as `listenerError`.
+ *
  * @public
  */
-export class Softphone extends EventEmitter<SoftphoneEvents> {
+export class Softphone extends SafeEmitter<SoftphoneEvents> {
   readonly devices: AudioDeviceProvider;
   readonly #options: SoftphoneOptions;
   readonly #policy: EndpointPolicy;
@@ -151,7 +164,7 @@ export class Softphone extends EventEmitter<SoftphoneEvents> {
     this.#server = new ConnectorServer({ softphone: this, config: this.#config, ...(this.#options.baseDir ? { baseDir: this.#options.baseDir } : {}), log: (level, message) => this.#log(level, message) });
     await this.#server.listen();
     this.#log(3, `Connector API listening at ${this.#server.url}`);
-    this.#emit('listening', this.#server.url!);
+    this.emit('listening', this.#server.url!);
   }
 
   /** Ends the client session, stops the endpoint (BYE, unregister) and closes the Connector API. Calling it twice is harmless. */
@@ -162,11 +175,11 @@ export class Softphone extends EventEmitter<SoftphoneEvents> {
       await this.#serial(async () => {
         if (this.#client) {
           this.#client = undefined;
-          this.#emit('sessionEnded', 'stopped');
+          this.emit('sessionEnded', 'stopped');
         }
         await this.#stopEndpoint();
       });
-      this.#emit('stopped');
+      this.emit('stopped');
     })();
     return this.#stopping;
   }
@@ -195,7 +208,7 @@ export class Softphone extends EventEmitter<SoftphoneEvents> {
     if (this.#client || this.#stopped) return;
     this.#client = { config: this.#config, sessionExpire: sessionExpireSeconds(undefined), enforceHeadsetUsage: false, username: undefined, token: undefined };
     this.#log(3, 'client session started');
-    this.#emit('sessionStarted');
+    this.emit('sessionStarted');
   }
 
   /**
@@ -292,7 +305,7 @@ export class Softphone extends EventEmitter<SoftphoneEvents> {
       this.#log(3, `client session ended (${reason})`);
       await this.#stopEndpoint();
       this.#endpoint = undefined;
-      this.#emit('sessionEnded', reason);
+      this.emit('sessionEnded', reason);
       if (client.config.get('policy.connector.auto_restart')) {
         await this.#restart();
       } else {
@@ -374,9 +387,9 @@ export class Softphone extends EventEmitter<SoftphoneEvents> {
       ...(this.#options.logger ? { logger: this.#options.logger } : {}),
       ...this.#options.endpoint,
     });
-    endpoint.on('listenerError', (error) => this.#emit('error', error));
+    endpoint.on('listenerError', (error) => this.emit('error', error));
     this.#endpoint = endpoint;
-    this.#emit('endpoint', endpoint);
+    this.emit('endpoint', endpoint);
     await endpoint.start();
   }
 
@@ -390,7 +403,7 @@ export class Softphone extends EventEmitter<SoftphoneEvents> {
       this.#config = this.#options.reloadConfig ? await this.#options.reloadConfig() : this.#config;
     } catch (error) {
       this.#log(1, `auto_restart: the configuration cannot be read again, the previous one is kept: ${(error as Error).message}`);
-      if (!(error instanceof ConfigError)) this.#emit('error', error as Error);
+      if (!(error instanceof ConfigError)) this.emit('error', error as Error);
     }
     delete this.#chosen.input;
     delete this.#chosen.output;
@@ -409,16 +422,6 @@ export class Softphone extends EventEmitter<SoftphoneEvents> {
       this.#options.logger?.(level, message, 'softphone');
     } catch {
       // a host logger that throws must not break the softphone
-    }
-  }
-
-  #emit<K extends keyof SoftphoneEvents>(event: K, ...args: SoftphoneEvents[K]): void {
-    for (const listener of this.listeners(event)) {
-      try {
-        (listener as (...a: unknown[]) => void)(...args);
-      } catch (error) {
-        if (event !== 'error') this.#emit('error', error as Error);
-      }
     }
   }
 }
