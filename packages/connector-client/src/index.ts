@@ -30,15 +30,7 @@ export type {
   ErrorBody,
 } from './models';
 export {
-  callSchema,
-  connectionSchema,
-  connectivitiesSchema,
-  deviceSchema,
-  devicesSchema,
-  phoneSchema,
   sessionSchema,
-  configOptionsSoftphoneSchema,
-  configOptionsSchema,
   configSchema,
   audioRequestSchema,
   registerRequestSchema,

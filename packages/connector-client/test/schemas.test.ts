@@ -7,7 +7,6 @@ import {
   CONNECTOR_ROUTES,
   SESSION_STATUSES,
   audioRequestSchema,
-  callSchema,
   configSchema,
   emptyResponseSchema,
   errorBodySchema,
@@ -16,6 +15,8 @@ import {
   sessionSchema,
 } from '@sip-endpoint/connector-client';
 import type { Config, Session } from '@sip-endpoint/connector-client';
+// The call model's schema is a part of sessionSchema that the package does not export.
+import { callSchema } from '../src/schemas';
 import { EMPTY_BODY_TEXT, EXAMPLE_SESSION_TEXT, LOGIN_CONFIG_TEXT, REGISTERED_SESSION_TEXT, TRANSCRIPT_BEARER } from './support/transcript';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
