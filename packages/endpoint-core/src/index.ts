@@ -1,36 +1,40 @@
-export { UdpTransport, bindSipUdp } from './transport/udp-transport';
-export type { UdpTransportOptions } from './transport/udp-transport';
-export { peekSip } from './transport/sip-peek';
-export type { SipPeek } from './transport/sip-peek';
-export { Line, LineStateError } from './line/line';
-export type { LineOptions, LineEvents } from './line/line';
-export type { ConnectionState } from './line/connection-state';
-export { MediaSessionDescriptionHandler, mediaSessionDescriptionHandlerFactory } from './media/media-session-description-handler';
-export type { MediaContext, MediaDescriptionOptions } from './media/media-session-description-handler';
-export { TcpTransport, listenSipTcp } from './transport/tcp-transport';
-export type { TcpTransportOptions } from './transport/tcp-transport';
-export { SipStreamFramer } from './transport/sip-stream-framer';
-export { ConnectionTransport } from './transport/connection-transport';
-export type { ConnectionTransportOptions, SipConnection, SipTarget } from './transport/connection-transport';
-export { TlsTransport, listenSipTls } from './transport/tls-transport';
-export type { TlsTransportOptions } from './transport/tls-transport';
-export { readTlsSettings } from './transport/tls-settings';
-export type { TlsSettings } from './transport/tls-settings';
-export { WsTransport } from './transport/ws-transport';
-export type { WsTransportOptions } from './transport/ws-transport';
-export { Endpoint, CallRefusedError } from './endpoint';
-export type { EndpointOptions, EndpointEvents, SessionModel } from './endpoint';
-export { DiagnosticsLogger, diagnosticsSettings } from './logging/diagnostics-logger';
-export type { DiagnosticsLoggerOptions, DiagnosticsSettings, LogSink } from './logging/diagnostics-logger';
-export { LogFile, LogFileError, formatLogRecord } from './logging/log-file';
-export type { LogFileOptions } from './logging/log-file';
+export { Endpoint } from './endpoint';
+export type { EndpointOptions, EndpointCallOptions, EndpointEvents, EndpointObserverEvents } from './endpoint';
+export { ENDPOINT_TRANSITIONS } from './endpoint-state';
+export type { EndpointState } from './endpoint-state';
+export type { SessionModel, SessionDevice } from './session-model';
+export { Line } from './line/line';
+export type { LineEvents, LineMessage, MakeCallOptions } from './line/line';
+export { LINE_TRANSITIONS } from './line/line-state';
+export { Call } from './call/call';
+export type { CallEvents, DtmfMethod } from './call/call';
+export type { CallInfo } from './call/call-info';
+export { CALL_TRANSITIONS } from './call/call-state';
+export { CallMedia } from './media/call-media';
+export type { CallMediaEvents, CallQuality } from './media/call-media';
+export {
+  SipError,
+  InvalidStateError,
+  InvalidArgumentError,
+  CallRefusedError,
+  NoSuchLineError,
+  LineNotReadyError,
+  NoMediaError,
+  TransferFailedError,
+  RequestFailedError,
+  TransportUnsupportedError,
+  ConnectionFailedError,
+  NotConnectedError,
+  PortUnavailableError,
+  InvalidMessageError,
+  MessageTooLargeError,
+  TlsSettingsError,
+  UnsupportedSipJsError,
+} from './errors';
+export type { SipErrorCode } from './errors';
+export { LogFileError } from './logging/log-file';
+export type { DiagnosticsLogger } from './logging/diagnostics-logger';
 export { LOG_LEVEL_NAMES } from './logging/log-level';
 export type { LogLevel } from './logging/log-level';
-export { formatLogTime } from './logging/log-time';
-export type { LogTimeFormat, LogTimeConvert } from './logging/log-time';
-export { parseLogOptionsProvider } from './logging/log-options';
-export type { LogOptionsProvider, ComponentLogLevels } from './logging/log-options';
-export { Redactor } from './logging/redactor';
-export { Call, InvalidStateError, TransferFailedError } from './call/call';
-export type { CallInfo, CallEvents } from './call/call';
-export { userAgentString, instanceIdFromMac, SDK_VERSION } from './line/identity';
+export { SDK_VERSION } from './line/identity';
+export type { CallState, ConnectionState, SessionStatus } from '@sip-endpoint/policy';

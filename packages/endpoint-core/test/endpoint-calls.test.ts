@@ -1,4 +1,5 @@
-import { dominantFrequency, type DtmfEvent } from '@sip-endpoint/media';
+import type { DtmfEvent } from '@sip-endpoint/media';
+import { dominantFrequency } from '@sip-endpoint/media/testing';
 import type { Call } from '@sip-endpoint/endpoint-core';
 import { sleep, standaloneEndpoint, waitFor } from './support/endpoints';
 

@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dominantFrequency, rms, ToneGenerator, VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
+import { ToneGenerator, VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
+import { dominantFrequency, rms } from '@sip-endpoint/media/testing';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { sleep, standaloneConfig, standaloneEndpoint } from './support/endpoints';
 
@@ -82,7 +83,7 @@ describe('enforce_headset_usage', () => {
     await endpoint.start();
     try {
       expect(endpoint.session().status).toBe('WAITING_HEADSET');
-      expect(endpoint.lines).toHaveLength(0);
+      expect(endpoint.lines.map((line) => line.state)).toEqual(['DISABLED']);
       devices.addInput({ name: 'Headset Microphone (Jabra)', id: 'jabra-mic' }, { kind: 'silence' });
       devices.addOutput({ name: 'Headset Earphone (Jabra)', id: 'jabra-speaker' });
       for (let i = 0; i < 100 && endpoint.lines[0]?.state !== 'STANDALONE'; i++) await sleep(20);

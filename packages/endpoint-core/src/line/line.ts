@@ -1,23 +1,24 @@
-import { EventEmitter } from 'eventemitter3';
-import { Registerer, RegistererState, UserAgent, type LogConnector, type UserAgentOptions } from 'sip.js';
-import { resolveServer, SipEndpointError, type AddressResolver, type Connectivity, type EndpointConfig, type ProxyIndex } from '@sip-endpoint/config';
-import type { Server } from 'node:net';
+import { Inviter, Registerer, RegistererState, SIPExtension, UserAgent, type Invitation, type LogConnector, type Message, type Notification, type Referral, type Session, type URI } from 'sip.js';
+import { resolveServer, type AddressResolver, type ConfiguredCodec, type Connectivity } from '@sip-endpoint/config';
+import { InvalidStateError, SafeEmitter, StateMachine, type ConnectionState } from '@sip-endpoint/policy';
+import { codecs as engineCodecs } from '@sip-endpoint/media';
+import { Call, callControl, type CallHost } from '../call/call';
+import { callMediaControl } from '../media/call-media';
+import type { EndpointContext } from '../endpoint-context';
+import { CallRefusedError, InvalidArgumentError, LineNotReadyError } from '../errors';
+import { installSipExtensions } from '../sip/extensions';
 import { ConnectionTransport } from '../transport/connection-transport';
-import { listenSipTcp, TcpTransport } from '../transport/tcp-transport';
-import { listenSipTls, TlsTransport } from '../transport/tls-transport';
-import { readTlsSettings } from '../transport/tls-settings';
-import { WsTransport } from '../transport/ws-transport';
 import { peekSip } from '../transport/sip-peek';
-import { bindSipUdp, UdpTransport } from '../transport/udp-transport';
-import type { ConnectionState } from './connection-state';
-import { installSipExtensions } from '../sip-extensions';
+import type { UdpTransport } from '../transport/udp-transport';
+import { headerBag, screenInvite } from './incoming-invite';
+import { LINE_TRANSITIONS } from './line-state';
+import { openLineTransport, proxySection } from './line-transport';
 
-/** Options of {@link Line}. @public */
+/** Options of a {@link Line}; the endpoint makes them. */
 export interface LineOptions {
   connectivity: Connectivity;
-  config: EndpointConfig;
-  /** Our address: bound to, and written in Via. */
-  localAddress: string;
+  /** What the endpoint shares with its lines (configuration, policy, devices, address, ports, log). */
+  context: EndpointContext;
   /** What Contact carries (a host name for an explicit `public_address` name, else the address). */
   contactHost?: string;
   /** The User-Agent header. */
@@ -32,36 +33,67 @@ export interface LineOptions {
   logConnector?: LogConnector;
   /** Every SIP message sent and received, for logs and tests. */
   trace?: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => void;
-  /** More sip.js options: the session description handler factory, the delegate for INVITEs. */
-  userAgentOptions?: Pick<UserAgentOptions, 'sessionDescriptionHandlerFactory' | 'delegate' | 'sipExtensionReplaces' | 'sipExtensionExtraSupported' | 'sendInitialProvisionalResponse'>;
   /** Retry delays, for tests. @defaultValue { firstRetryMs: 500 } */
   timing?: { firstRetryMs?: number };
+  /** Start DISABLED: registration waits for {@link Line.enable} (enforce_headset_usage). */
+  disabled?: boolean;
+}
+
+/** A SIP MESSAGE that came to a line (RFC 3428). @public */
+export interface LineMessage {
+  /** The sender's URI. */
+  from: string;
+  contentType: string;
+  body: string;
+}
+
+/** Options of {@link Line.makeCall}. @public */
+export interface MakeCallOptions {
+  /** Extra headers of the INVITE (`name: value`). */
+  headers?: Record<string, string>;
+  /** Send the INVITE without SDP, as 3pcc flows do: the offer then comes in the 200 and our answer in the ACK. */
+  delayedOffer?: boolean;
 }
 
 /** Events of a {@link Line}. @public */
 export type LineEvents = {
-  stateChanged: [ConnectionState, ConnectionState];
+  /** The line moved (see {@link LINE_TRANSITIONS}); `reason` says why it is FAILED. */
+  stateChanged: [ConnectionState, ConnectionState, string | undefined];
+  /** A call came in and the policy lets it ring (or answers it at once). */
+  incomingCall: [Call];
+  /** A call of this line started (incoming, outgoing or referred). */
+  newCall: [Call];
+  /** The far end of `call` asked us (REFER) to call someone else; `newCall` is that outgoing call. */
+  referred: [Call, Call];
+  /** A SIP MESSAGE came (it was answered 200). */
+  message: [LineMessage];
+  /** The line is SHUTDOWN and its calls ended; emitted once. */
+  closed: [];
 };
 
-/** An operation the line's state does not allow. @public */
-export class LineStateError extends SipEndpointError {
-  constructor(message: string) {
-    super('ERR_SIP_INVALID_STATE', message);
-  }
-}
-
 /**
- * One Connectivity line: a sip.js user agent on its own SIP port, registered with its server per
- * `proxies.proxy<N>` (digest credentials, `reg_timeout` as Expires, refreshed before expiry),
- * retried after a failure (first after half a second, then every `reg_interval`; 0 means no new
- * cycle), or stand-alone when `reg_timeout` is 0.
+ * One Connectivity line of an {@link Endpoint}: a sip.js user agent on its own SIP port,
+ * registered with its server per `proxies.proxy<N>` (digest credentials, `reg_timeout` as Expires,
+ * refreshed before expiry), retried after a failure (first after half a second, then every
+ * `reg_interval`; 0 means no new cycle), or stand-alone when `reg_timeout` is 0.
+ *
+ * @remarks
+ * The line owns its calls: it makes them ({@link Line.makeCall}), takes the requests addressed to
+ * it outside a dialog (INVITE, NOTIFY for third-party call control, MESSAGE), and ends them when
+ * it closes. Made only by its endpoint; its states follow {@link LINE_TRANSITIONS}.
  *
  * @public
  */
-export class Line extends EventEmitter<LineEvents> {
+export class Line extends SafeEmitter<LineEvents> {
   readonly index: number;
   readonly connectivity: Connectivity;
-  #state: ConnectionState = 'NONE';
+  readonly #options: LineOptions;
+  readonly #context: EndpointContext;
+  readonly #machine: StateMachine<ConnectionState>;
+  readonly #calls = new Map<string, Call>();
+  readonly #bySession = new WeakMap<Session, Call>();
+  /** What the line's calls see of it. */
+  readonly #host: CallHost;
   #reason: string | undefined;
   #ua: UserAgent | undefined;
   #registerer: Registerer | undefined;
@@ -71,18 +103,32 @@ export class Line extends EventEmitter<LineEvents> {
   #port: number | undefined;
   #retry: NodeJS.Timeout | undefined;
   #failures = 0;
-  #stopping = false;
-  readonly #options: LineOptions;
+  #closing = false;
+  #started = false;
 
+  /** @internal Made by the endpoint. */
   constructor(options: LineOptions) {
     super();
+    installSipExtensions();
     this.#options = options;
+    this.#context = options.context;
     this.connectivity = options.connectivity;
     this.index = options.connectivity.index;
+    this.#host = {
+      line: this.index,
+      context: options.context,
+      resolve: (target) => this.#resolve(target),
+      referred: (call, referral) => void this.#onRefer(call, referral),
+    };
+    this.#machine = new StateMachine<ConnectionState>(`line ${this.index}`, 'NONE', LINE_TRANSITIONS, (next, previous) => {
+      this.emit('stateChanged', next, previous, next === 'FAILED' ? this.#reason : undefined);
+      if (next === 'SHUTDOWN') this.emit('closed');
+    });
   }
 
+  /** The line's state (see {@link LINE_TRANSITIONS}). */
   get state(): ConnectionState {
-    return this.#state;
+    return this.#machine.state;
   }
 
   /** Why the line is FAILED (the registrar's status line, or the error). */
@@ -100,106 +146,143 @@ export class Line extends EventEmitter<LineEvents> {
     return this.#port;
   }
 
-  /** Starts the user agent and registers (or goes stand-alone). */
+  /** The calls of this line that are not over. */
+  get calls(): Call[] {
+    return [...this.#calls.values()];
+  }
+
+  /** Whether the line can place calls now: registered, or stand-alone. */
+  get canCall(): boolean {
+    return (this.state === 'READY' || this.state === 'STANDALONE') && this.#ua !== undefined;
+  }
+
+  /**
+   * Opens the transport and starts the user agent, then registers (TRYING), goes stand-alone
+   * (`reg_timeout` 0), or waits DISABLED when made with `disabled`.
+   */
   async start(): Promise<void> {
-    installSipExtensions();
-    if (this.#state !== 'NONE') throw new LineStateError(`line ${this.index} has already been started (${this.#state})`);
-    const { config, connectivity } = this.#options;
-    const protocol = connectivity.protocol;
-    if (!['UDP', 'TCP', 'TLS', 'WS', 'WSS'].includes(protocol)) {
-      throw new SipEndpointError('ERR_SIP_TRANSPORT_UNSUPPORTED', `line ${this.index}: ${String(protocol)} is not a SIP transport; UDP, TCP, TLS, WS and WSS are`);
-    }
-    // TLS settings first: a bad certificate setting stops the line before it opens anything.
-    const tls = protocol === 'TLS' || protocol === 'WSS' ? readTlsSettings(config) : undefined;
-    const connectionOriented = protocol !== 'UDP';
-    const proxy = `proxies.proxy${this.index as ProxyIndex}` as const;
+    if (this.#started || this.state !== 'NONE') throw new InvalidStateError(`line ${this.index} has already been started (${this.state})`, this.state);
+    this.#started = true;
+    const context = this.#context;
+    const config = context.config;
+    const connectivity = this.connectivity;
+    const proxy = proxySection(this.index);
     const regTimeout = config.get(`${proxy}.reg_timeout`);
-    const bind = config.get('policy.endpoint.sip_port_binding') === 1 ? this.#options.localAddress : this.#options.localAddress.includes(':') ? '::' : '0.0.0.0';
-    const firstPort = this.#options.firstPort ?? config.get('policy.endpoint.sip_port_min');
-    const lastPort = config.get('policy.endpoint.sip_port_max');
+    const address = context.address;
+    const bind = config.get('policy.endpoint.sip_port_binding') === 1 ? address : address.includes(':') ? '::' : '0.0.0.0';
+    const connectionOriented = connectivity.protocol !== 'UDP';
     const targets = await resolveServer(connectivity.server, connectivity.protocol, { resolver: this.#options.resolver, ipVersions: config.get('policy.endpoint.ip_versions') }).catch(() => []);
     const target = targets[0] ?? { address: connectivity.host, port: connectivity.port ?? 5060 };
     const domain = config.get(`${proxy}.domain`) || connectivity.host;
     const displayName = config.get(`${proxy}.display_name`);
     // Via and Contact carry the same host (sip.js checks that responses come back to it).
-    const viaHost = this.#options.contactHost ?? this.#options.localAddress;
+    const viaHost = this.#options.contactHost ?? address;
     const trace = this.#options.trace;
     const matchReceived = config.get(`${proxy}.reg_match_received_rport`);
-    const common = {
-      viaHost,
-      // Stand-alone (reg_timeout 0): no proxy; requests go where their Request-URI says.
-      target: regTimeout === 0 && !connectionOriented ? undefined : { address: target.address, port: target.port },
-      transactionTimeoutMs: config.get('policy.endpoint.sip_transaction_timeout'),
-      trace: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => {
-        trace?.(direction, message, remote);
-        if (direction === 'in' && matchReceived) this.#checkReceived(message);
+    const plan = await openLineTransport({
+      connectivity,
+      config,
+      bind,
+      firstPort: this.#options.firstPort ?? config.get('policy.endpoint.sip_port_min'),
+      common: {
+        viaHost,
+        // Stand-alone (reg_timeout 0): no proxy; requests go where their Request-URI says.
+        target: regTimeout === 0 && !connectionOriented ? undefined : { address: target.address, port: target.port },
+        transactionTimeoutMs: config.get('policy.endpoint.sip_transaction_timeout'),
+        trace: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => {
+          trace?.(direction, message, remote);
+          if (direction === 'in' && matchReceived) this.#checkReceived(message);
+        },
       },
-    };
-    const tcpMin = config.get('policy.endpoint.tcp_port_min');
-    const tcpMax = config.get('policy.endpoint.tcp_port_max');
-    const localPortRange = tcpMin > 0 ? { localPortRange: { min: tcpMin, max: tcpMax } } : {};
-    // The far end reaches us over our own connection: reopen it as soon as it drops, and register again.
-    const reconnecting = { reconnect: true, onReconnect: () => this.#state === 'READY' && this.#register(true) };
-    let port: number | undefined;
-    let transport: { constructor: typeof UdpTransport | typeof TcpTransport | typeof WsTransport; options: object };
-    if (protocol === 'TCP') {
-      const server = await listenSipTcp(bind, firstPort, lastPort);
-      port = (server.address() as { port: number }).port;
-      transport = { constructor: TcpTransport, options: { ...common, server, ...localPortRange } };
-    } else if (protocol === 'TLS') {
-      // A listening port only with our own certificate and key.
-      const server = tls!.cert && tls!.key ? await listenSipTls(bind, firstPort, lastPort, tls!) : undefined;
-      port = server ? (server.address() as { port: number }).port : undefined;
-      this.#ownConnectionOnly = server === undefined;
-      transport = { constructor: TlsTransport, options: { ...common, tls, serverName: connectivity.host, ...(server ? { server } : reconnecting), ...localPortRange } };
-    } else if (protocol === 'WS' || protocol === 'WSS') {
-      this.#ownConnectionOnly = true;
-      transport = { constructor: WsTransport, options: { ...common, ...(tls ? { tls } : {}), serverName: connectivity.host, ...reconnecting } };
-    } else {
-      const socket = await bindSipUdp(bind, firstPort, lastPort);
-      port = socket.address().port;
-      // The TCP side for requests above 1300 bytes (RFC 3261 18.1.1), listening on the same port number when it is free.
-      const server: Server | undefined = await listenSipTcp(bind, port, port).catch(() => undefined);
-      transport = { constructor: UdpTransport, options: { ...common, socket, tcp: { ...(server ? { server } : {}), ...localPortRange } } };
-    }
+      onReconnect: () => {
+        if (this.state === 'READY') this.#register(true);
+      },
+    });
+    this.#ownConnectionOnly = plan.ownConnectionOnly;
     const ua = new UserAgent({
       uri: UserAgent.makeURI(`sip:${connectivity.user}@${domain}`),
-      transportConstructor: transport.constructor,
-      transportOptions: transport.options,
+      transportConstructor: plan.constructor,
+      transportOptions: plan.options,
       viaHost,
       forceRport: true,
       contactName: connectivity.user,
-      contactParams: { transport: protocol.toLowerCase() },
+      contactParams: { transport: connectivity.protocol.toLowerCase() },
       authorizationUsername: connectivity.user,
       authorizationPassword: config.get(`${proxy}.password`),
       ...(displayName ? { displayName } : {}),
       ...(this.#options.userAgentString ? { userAgentString: this.#options.userAgentString } : {}),
       logBuiltinEnabled: false,
-      ...this.#options.userAgentOptions,
       ...(this.#options.logConnector ? { logConnector: this.#options.logConnector } : {}),
+      // INVITE with Replaces (RFC 3891): attended transfers that end at us.
+      sipExtensionReplaces: SIPExtension.Supported,
+      // Session timers (RFC 4028): Session-Expires and Min-SE from SIP Server, refreshed by us when we are the refresher.
+      sipExtensionExtraSupported: ['timer'],
+      // The line sends 180 itself, once the policy has decided (no 180 before a rejection).
+      sendInitialProvisionalResponse: false,
+      // Each call's media makes the handler of its own session.
+      sessionDescriptionHandlerFactory: (session) => callMediaControl(this.#bySession.get(session)!.media).handler(),
+      delegate: {
+        onInvite: (invitation) => void this.#onInvite(invitation),
+        // Out-of-dialog NOTIFY (third-party call control): acts on this line's call.
+        onNotify: (notification) => void this.#onNotify(notification),
+        onMessage: (message) => this.#onMessage(message),
+      },
     });
-    ua.contact.uri.port = port;
+    ua.contact.uri.port = plan.port;
     this.#ua = ua;
-    this.#port = port;
+    this.#port = plan.port;
     this.#transport = ua.transport as unknown as UdpTransport | ConnectionTransport;
     await ua.start();
-    if (regTimeout === 0) {
-      this.#transition('STANDALONE');
-      return;
+    if (this.#closing) return;
+    if (regTimeout !== 0) {
+      this.#registerer = new Registerer(ua, { expires: regTimeout, ...(this.#options.instanceId ? { instanceId: this.#options.instanceId } : {}) });
+      this.#registerer.stateChange.addListener((state) => {
+        // A refresh that failed leaves sip.js Unregistered while we think we are READY.
+        if (state === RegistererState.Unregistered && this.state === 'READY' && !this.#closing) this.#failed('registration refresh failed');
+      });
     }
-    this.#registerer = new Registerer(ua, { expires: regTimeout, ...(this.#options.instanceId ? { instanceId: this.#options.instanceId } : {}) });
-    this.#registerer.stateChange.addListener((state) => {
-      // A refresh that failed leaves sip.js Unregistered while we think we are READY.
-      if (state === RegistererState.Unregistered && this.#state === 'READY' && !this.#stopping) this.#failed('registration refresh failed');
-    });
-    this.#register();
+    if (this.#options.disabled) this.#machine.to('DISABLED');
+    else this.#go();
   }
 
-  /** Unregisters (when registered), stops the user agent and frees the port. Calling it twice is harmless. */
-  async stop(): Promise<void> {
-    if (this.#stopping || this.#state === 'SHUTDOWN') return;
-    this.#stopping = true;
+  /** Lets a DISABLED line register (or go stand-alone); does nothing in another state. */
+  enable(): void {
+    if (this.state === 'DISABLED') this.#go();
+  }
+
+  /** Registers, or goes stand-alone without a registrar (`reg_timeout` 0). */
+  #go(): void {
+    if (this.#registerer) this.#register();
+    else this.#machine.to('STANDALONE');
+  }
+
+  /**
+   * Calls `target` (a SIP URI, or a DN on the line's server) from this line. The policy's
+   * `canMakeCall` decides first; the policy's `codecPriorities` orders the offer.
+   *
+   * @throws {@link CallRefusedError} when the policy refuses; {@link LineNotReadyError} when the
+   * line is not READY or STANDALONE; {@link InvalidArgumentError} for a target that is no SIP URI or DN.
+   */
+  async makeCall(target: string, options: MakeCallOptions = {}): Promise<Call> {
+    const context = this.#context;
+    const permission = await context.policy.canMakeCall({ config: context.config, devices: context.devices.list(), calls: context.snapshots(), destination: target, line: this.index });
+    if (!permission.allowed) throw new CallRefusedError(permission.reason);
+    if (!this.canCall) throw new LineNotReadyError(`line ${this.index} cannot place calls while it is ${this.state}${this.#reason ? ` (${this.#reason})` : ''}: wait until it is READY (connectionStateChanged) or STANDALONE`, this.state, this.#reason);
+    const uri = this.#resolve(target);
+    if (!uri) throw new InvalidArgumentError(`"${target}" is not a SIP address or a DN`);
+    const extraHeaders = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`);
+    const inviter = new Inviter(this.#ua!, uri, { extraHeaders, inviteWithoutSdp: options.delayedOffer ?? false, earlyMedia: playsEarlyMedia(context) });
+    const call = await this.#adopt(inviter, 'outgoing');
+    await callControl(call).invite({ earlyMedia: playsEarlyMedia(context) });
+    return call;
+  }
+
+  /** Ends every call, unregisters (when registered), stops the user agent and frees the port. Calling it twice is harmless. */
+  async close(): Promise<void> {
+    if (this.#closing || this.state === 'SHUTDOWN') return;
+    this.#closing = true;
     if (this.#retry) clearTimeout(this.#retry);
+    await Promise.all(this.calls.map((call) => call.hangup().catch(() => undefined)));
     const registerer = this.#registerer;
     if (registerer && registerer.state === RegistererState.Registered) {
       await new Promise<void>((resolve) => {
@@ -212,7 +295,118 @@ export class Line extends EventEmitter<LineEvents> {
     }
     await this.#ua?.stop().catch(() => undefined);
     await (this.#transport?.dispose() ?? Promise.resolve());
-    this.#transition('SHUTDOWN');
+    this.#machine.to('SHUTDOWN');
+  }
+
+  /** A call of this line: registered as a child, its media's handler found by its session. */
+  async #adopt(session: Session, direction: 'incoming' | 'outgoing', extra: { uuid?: string | undefined; relatedTo?: string | undefined; codecs?: readonly ConfiguredCodec[] } = {}): Promise<Call> {
+    const context = this.#context;
+    const codecs =
+      extra.codecs ??
+      (await context.policy.codecPriorities({ config: context.config, devices: context.devices.list(), calls: context.snapshots(), supported: engineCodecs.names() })).offer;
+    const call = new Call({ host: this.#host, session, direction, uuid: extra.uuid, relatedTo: extra.relatedTo, codecs });
+    this.#bySession.set(session, call);
+    this.#calls.set(call.id, call);
+    call.once('closed', () => this.#calls.delete(call.id));
+    this.emit('newCall', call);
+    return call;
+  }
+
+  /** A SIP URI as given, or a DN on the line's server. */
+  #resolve(target: string): URI | undefined {
+    return UserAgent.makeURI(/^sips?:/i.test(target) ? target : `sip:${target}@${this.connectivity.server}`);
+  }
+
+  async #onInvite(invitation: Invitation): Promise<void> {
+    const context = this.#context;
+    const uuid = invitation.request.getHeader('X-Genesys-CallUUID') ?? undefined;
+    try {
+      const screening = await screenInvite(invitation, context, this.index);
+      if (screening.refuse) {
+        if (screening.log) context.log(2, 'endpoint', screening.log);
+        await invitation.reject({ statusCode: screening.statusCode, extraHeaders: screening.extraHeaders });
+        return;
+      }
+      const replaced = invitation.replacee ? this.#bySession.get(invitation.replacee) : undefined;
+      const decision = replaced ? undefined : await context.policy.shouldAnswer({ config: context.config, devices: context.devices.list(), calls: context.snapshots(), headers: headerBag(invitation), line: this.index });
+      if (decision && decision.answer === false) {
+        context.log(3, 'endpoint', `call on line ${this.index} rejected with ${decision.sipCode}: ${decision.reason}`);
+        await invitation.reject({ statusCode: decision.sipCode });
+        return;
+      }
+      const others = context.snapshots();
+      const call = await this.#adopt(invitation, 'incoming', { uuid, relatedTo: replaced?.id, codecs: screening.priorities.offer });
+      const control = callControl(call);
+      if (screening.answerCodecs) control.setAnswerCodecs(screening.answerCodecs);
+      control.sessionTimerFromInvite(invitation.request);
+      this.emit('incomingCall', call);
+      const answer = (): void => {
+        if (call.state === 'RINGING') void call.answer().catch((error: Error) => context.log(1, 'endpoint', `auto-answer failed: ${error.message}`));
+      };
+      // An attended transfer ends here (RFC 3891): the new call takes the place of one of ours,
+      // answered at once; sip.js then ends the replaced one with a BYE. A call the policy answers
+      // at once gets its 200 now, without a 180 or ringing.
+      if (replaced || (decision?.answer === true && decision.delayMs <= 0)) {
+        answer();
+        return;
+      }
+      await invitation.progress();
+      control.ring(others);
+      if (decision?.answer === true) setTimeout(answer, decision.delayMs);
+    } catch (error) {
+      context.log(1, 'endpoint', `incoming call on line ${this.index} failed: ${(error as Error).message}`);
+      await invitation.reject({ statusCode: 500 }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * An out-of-dialog NOTIFY: third-party call control as SIP Server drives an agent (`Event: talk`
+   * answers the line's ringing call or retrieves its held one; `Event: hold` holds its connected one).
+   */
+  async #onNotify(notification: Notification): Promise<void> {
+    const event = (notification.request.getHeader('Event') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (event !== 'talk' && event !== 'hold') {
+      await notification.reject({ statusCode: 489 }).catch(() => undefined); // Bad Event
+      return;
+    }
+    const target = this.calls.find((call) => (event === 'talk' ? call.state === 'RINGING' || call.state === 'HELD' : call.state === 'CONNECTED'));
+    if (!target) {
+      await notification.reject({ statusCode: 481 }).catch(() => undefined); // no such call
+      return;
+    }
+    await notification.accept().catch(() => undefined);
+    await callControl(target).thirdParty(event);
+  }
+
+  #onMessage(message: Message): void {
+    void message.accept().catch(() => undefined);
+    this.emit('message', { from: message.request.from.uri.toString(), contentType: message.request.getHeader('Content-Type') ?? 'text/plain', body: message.request.body });
+  }
+
+  /**
+   * An in-dialog REFER (RFC 3515): the far end of `call` asks us to call the Refer-To target (with
+   * its Replaces, for an attended transfer). The policy's `canMakeCall` decides; a refusal is a
+   * 603. The new call reports its progress to the far end in NOTIFYs (sip.js sends them).
+   */
+  async #onRefer(call: Call, referral: Referral): Promise<void> {
+    const context = this.#context;
+    try {
+      const target = referral.referTo.uri.clone();
+      target.clearHeaders();
+      const permission = await context.policy.canMakeCall({ config: context.config, devices: context.devices.list(), calls: context.snapshots(), destination: target.toString(), line: this.index });
+      if (!permission.allowed) {
+        context.log(3, 'endpoint', `REFER on ${call.id} refused: ${permission.reason}`);
+        await referral.reject({ statusCode: 603 });
+        return;
+      }
+      await referral.accept();
+      const referred = await this.#adopt(referral.makeInviter(), 'outgoing', { uuid: call.uuid, relatedTo: call.id });
+      this.emit('referred', call, referred);
+      await callControl(referred).invite({ earlyMedia: playsEarlyMedia(context) });
+    } catch (error) {
+      context.log(1, 'endpoint', `REFER on ${call.id} failed: ${(error as Error).message}`);
+      await referral.reject({ statusCode: 500 }).catch(() => undefined);
+    }
   }
 
   /**
@@ -236,8 +430,8 @@ export class Line extends EventEmitter<LineEvents> {
 
   #register(quiet = false): void {
     const registerer = this.#registerer;
-    if (!registerer || this.#stopping) return;
-    if (!quiet) this.#transition('TRYING');
+    if (!registerer || this.#closing) return;
+    if (!quiet) this.#machine.to('TRYING');
     const transport = this.#transport;
     const ua = this.#ua;
     if (transport instanceof ConnectionTransport && protocolNeedsConnection(this.connectivity.protocol) && ua) {
@@ -245,7 +439,7 @@ export class Line extends EventEmitter<LineEvents> {
       // the line fails, and without a listening port the Contact carries the connection's port.
       transport.openConnection().then(
         ({ localPort }) => {
-          if (this.#stopping) return;
+          if (this.#closing) return;
           if (this.#ownConnectionOnly && localPort !== undefined) {
             ua.contact.uri.port = localPort;
             this.#port = localPort;
@@ -264,9 +458,10 @@ export class Line extends EventEmitter<LineEvents> {
       .register({
         requestDelegate: {
           onAccept: () => {
+            if (this.#closing) return;
             this.#failures = 0;
             this.#reason = undefined;
-            this.#transition('READY');
+            this.#machine.to('READY');
           },
           onReject: (response) => this.#failed(`${response.message.statusCode ?? 0} ${response.message.reasonPhrase ?? ''}`.trim()),
         },
@@ -275,22 +470,21 @@ export class Line extends EventEmitter<LineEvents> {
   }
 
   #failed(reason: string): void {
-    if (this.#stopping) return;
+    if (this.#closing || this.state === 'SHUTDOWN') return;
     this.#reason = reason;
-    this.#transition('FAILED');
-    const interval = this.#options.config.get(`proxies.proxy${this.index as ProxyIndex}.reg_interval`);
+    this.#machine.to('FAILED');
+    const interval = this.#context.config.get(`${proxySection(this.index)}.reg_interval`);
     if (interval === 0) return; // no new registration cycle
     const delay = this.#failures++ === 0 ? (this.#options.timing?.firstRetryMs ?? 500) : interval * 1000;
     if (this.#retry) clearTimeout(this.#retry);
     this.#retry = setTimeout(() => this.#register(), delay);
   }
+}
 
-  #transition(state: ConnectionState): void {
-    const previous = this.#state;
-    if (previous === state) return;
-    this.#state = state;
-    this.emit('stateChanged', state, previous);
-  }
+/** Early media (a 183 with SDP) plays for `ringback_enabled` 1, 3, 4 and 6. */
+function playsEarlyMedia(context: EndpointContext): boolean {
+  const mode = context.config.get('policy.session.ringback_enabled');
+  return mode === 1 || mode === 3 || mode === 4 || mode === 6;
 }
 
 /** Transports whose connection is opened before a REGISTER (to report its failure as such, and to learn our port). */

@@ -1,9 +1,10 @@
 import { closeSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { SipEndpointError, type LogExpire, type LogSegment } from '@sip-endpoint/config';
+import type { LogExpire, LogSegment } from '@sip-endpoint/config';
 import { LOG_LEVEL_NAMES, type LogLevel } from './log-level';
 import { formatLogTime, segmentStamp, type LogTimeConvert, type LogTimeFormat } from './log-time';
 import { escapeRegExp } from './redactor';
+import { SipError } from '../errors';
 
 /** Options of {@link LogFile}. @public */
 export interface LogFileOptions {
@@ -31,7 +32,7 @@ export interface LogFileOptions {
  *
  * @public
  */
-export class LogFileError extends SipEndpointError {
+export class LogFileError extends SipError {
   /** The file (or directory) that could not be written. */
   readonly file: string;
 

@@ -26,11 +26,16 @@ export interface MediaContext {
   ports: PortAllocator;
   /** The codecs to offer and accept, preferred first (the policy's `codecPriorities().offer`). */
   codecs: () => readonly ConfiguredCodec[];
+  /**
+   * The codecs to answer the pending remote offer with, the chosen one first (the policy's
+   * `codecPriorities().answer`); undefined to answer from `codecs` by `answerPriority`.
+   */
+  answerCodecs?: () => readonly ConfiguredCodec[] | undefined;
   /** `answer_sdp_priority`. */
   answerPriority: 'local' | 'remote';
   /** Everything else the stream takes: devices, inactivity timeout, VQ threshold, playout hook. */
   stream?: Omit<AudioStreamOptions, 'session' | 'codec' | 'payloadType' | 'telephoneEvent' | 'remote' | 'direction' | 'ptimeMs'>;
-  /** Told of each stream the handler starts, so that the call can follow its events. */
+  /** Told of the stream the handler starts, so that the call's media can follow its events. */
   onStream?: (stream: AudioStream) => void;
 }
 
@@ -84,7 +89,16 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     if (this.#remoteOffer) {
       const offer = this.#remoteOffer;
       this.#remoteOffer = undefined;
-      const answer = answerOffer(offer, { origin: this.#origin, address: this.#context.address, port: rtp.localPort, codecs, answerPriority: this.#context.answerPriority, direction: wanted });
+      // The first answer takes the policy's choice; later ones keep the codec in use.
+      const chosen = this.#negotiated ? undefined : this.#context.answerCodecs?.();
+      const answer = answerOffer(offer, {
+        origin: this.#origin,
+        address: this.#context.address,
+        port: rtp.localPort,
+        codecs: chosen ?? codecs,
+        answerPriority: chosen ? 'local' : this.#context.answerPriority,
+        direction: wanted,
+      });
       if (!answer.negotiated) throw new SdpError(`cannot answer the offer: ${answer.reason ?? 'no audio'}`);
       this.#apply(answer.negotiated);
       return { body: answer.sdp, contentType: 'application/sdp' };

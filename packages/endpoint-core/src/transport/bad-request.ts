@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Core } from 'sip.js';
 import { parseSdp } from '@sip-endpoint/media';
-import { parseForSipJs } from '../sip-extensions';
+import { parseForSipJs } from '../sip/extensions';
 
 /**
  * The longest header line a received message may have (8 KiB): a request with a longer one is

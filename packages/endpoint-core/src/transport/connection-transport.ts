@@ -1,8 +1,8 @@
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
-import { SipEndpointError } from '@sip-endpoint/config';
 import { peekSip, setTopViaSentBy, type SipPeek } from './sip-peek';
 import { formatHost, timeoutResponse } from './timeout-response';
 import { screenIncoming } from './bad-request';
+import { InvalidMessageError, NotConnectedError, TransportUnsupportedError } from '../errors';
 
 /** An address and port to send to. @public */
 export interface SipTarget {
@@ -92,7 +92,7 @@ export abstract class ConnectionTransport implements Transport {
 
   /**
    * Opens one connection to `target` and returns it once it can carry messages; rejects with a
-   * `SipEndpointError` (`ERR_SIP_CONNECTION_FAILED`) saying why it could not.
+   * {@link ConnectionFailedError} saying why it could not.
    */
   protected abstract dial(target: SipTarget): Promise<SipConnection>;
 
@@ -169,7 +169,7 @@ export abstract class ConnectionTransport implements Transport {
 
   async send(message: string): Promise<void> {
     const peek = peekSip(message);
-    if (!peek) throw new SipEndpointError('ERR_SIP_INVALID_MESSAGE', 'sip.js gave the transport something that is not a SIP message');
+    if (!peek) throw new InvalidMessageError('sip.js gave the transport something that is not a SIP message');
     if (peek.kind === 'response') {
       const route = peek.via ? this.#routes.get(`${peek.via.branch}|${peek.method}`) : undefined;
       const connection = route?.connection.open ? route.connection : await this.#clientFor(this.#target());
@@ -185,7 +185,7 @@ export abstract class ConnectionTransport implements Transport {
    */
   async sendRequest(message: string, target: SipTarget): Promise<void> {
     const peek = peekSip(message);
-    if (!peek || peek.kind !== 'request') throw new SipEndpointError('ERR_SIP_INVALID_MESSAGE', 'sendRequest() takes a SIP request');
+    if (!peek || peek.kind !== 'request') throw new InvalidMessageError('sendRequest() takes a SIP request');
     await this.#sendRequest(message, peek, target);
   }
 
@@ -257,7 +257,7 @@ export abstract class ConnectionTransport implements Transport {
   #target(): SipTarget {
     const target = this.#options.target;
     const fixed = typeof target === 'function' ? target() : target;
-    if (!fixed) throw new SipEndpointError('ERR_SIP_TRANSPORT_UNSUPPORTED', `SIP over ${this.protocol} needs a server: stand-alone lines use UDP`);
+    if (!fixed) throw new TransportUnsupportedError(`SIP over ${this.protocol} needs a server: stand-alone lines use UDP`);
     return fixed;
   }
 
@@ -266,7 +266,7 @@ export abstract class ConnectionTransport implements Transport {
     const key = `${target.address}|${target.port}`;
     const existing = this.#clients.get(key);
     if (existing && (!existing.connection || existing.connection.open)) return existing.promise;
-    if (this.#state !== TransportState.Connected) return Promise.reject(new SipEndpointError('ERR_SIP_INVALID_STATE', `the ${this.protocol} transport is not connected`));
+    if (this.#state !== TransportState.Connected) return Promise.reject(new NotConnectedError(`the ${this.protocol} transport is not connected`));
     const entry: ClientEntry = { promise: this.dial(target), connection: undefined };
     this.#clients.set(key, entry);
     entry.promise.then(
@@ -287,7 +287,7 @@ export abstract class ConnectionTransport implements Transport {
       },
     );
     return entry.promise.then((connection) => {
-      if (this.#state !== TransportState.Connected) throw new SipEndpointError('ERR_SIP_INVALID_STATE', `the ${this.protocol} transport was disconnected`);
+      if (this.#state !== TransportState.Connected) throw new NotConnectedError(`the ${this.protocol} transport was disconnected`);
       return connection;
     });
   }

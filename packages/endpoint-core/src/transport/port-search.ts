@@ -1,4 +1,4 @@
-import { SipEndpointError } from '@sip-endpoint/config';
+import { PortUnavailableError } from '../errors';
 
 /**
  * Tries `open(port)` on each port of `min`..`max` in turn and returns the first that opens; a port
@@ -12,9 +12,9 @@ export async function openFirstFreePort<T>(what: string, min: number, max: numbe
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EADDRINUSE' && code !== 'EACCES') {
-        throw new SipEndpointError('ERR_SIP_PORT_UNAVAILABLE', `cannot open ${what} on port ${port}: ${(error as Error).message}`, { cause: error });
+        throw new PortUnavailableError(`cannot open ${what} on port ${port}: ${(error as Error).message}`, { cause: error });
       }
     }
   }
-  throw new SipEndpointError('ERR_SIP_PORT_UNAVAILABLE', `no free port for ${what} between ${min} and ${max}`);
+  throw new PortUnavailableError(`no free port for ${what} between ${min} and ${max}`);
 }

@@ -1,3 +1,4 @@
+import { InvalidMessageError, MessageTooLargeError } from '../errors';
 /**
  * Cuts a SIP byte stream (TCP, TLS) into messages by their Content-Length (RFC 3261 18.3), which
  * counts bytes, not characters. Blank lines between messages are keep-alives (RFC 5626 4.4.1):
@@ -16,7 +17,7 @@ export class SipStreamFramer {
   }
 
   /**
-   * Adds received bytes; emits every complete message. Throws a `RangeError` when the stream
+   * Adds received bytes; emits every complete message. Throws a {@link MessageTooLargeError} when the stream
    * cannot be framed (no Content-Length, or a message above the size limit): the connection must
    * then be closed.
    */
@@ -32,14 +33,14 @@ export class SipStreamFramer {
       if (start > 0) this.#buffer = this.#buffer.subarray(start);
       const end = this.#buffer.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (this.#buffer.length > this.#maxMessageBytes) throw new RangeError('SIP headers longer than the limit');
+        if (this.#buffer.length > this.#maxMessageBytes) throw new MessageTooLargeError('SIP headers longer than the limit');
         return;
       }
       const head = this.#buffer.toString('latin1', 0, end);
       const match = /\r\n(?:content-length|l)[ \t]*:[ \t]*(\d+)/i.exec(`\r\n${head.slice(head.indexOf('\r\n') + 2)}`);
-      if (!match) throw new RangeError('a SIP message on a stream has no Content-Length');
+      if (!match) throw new InvalidMessageError('a SIP message on a stream has no Content-Length');
       const length = Number(match[1]);
-      if (end + 4 + length > this.#maxMessageBytes) throw new RangeError(`a SIP message of ${end + 4 + length} bytes is above the limit`);
+      if (end + 4 + length > this.#maxMessageBytes) throw new MessageTooLargeError(`a SIP message of ${end + 4 + length} bytes is above the limit`);
       if (this.#buffer.length < end + 4 + length) return;
       const message = this.#buffer.toString('utf8', 0, end + 4 + length);
       this.#buffer = this.#buffer.subarray(end + 4 + length);

@@ -1,9 +1,9 @@
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
-import { SipEndpointError } from '@sip-endpoint/config';
 import { ConnectionTransport, type ConnectionTransportOptions, type SipConnection, type SipTarget } from './connection-transport';
 import { SipStreamFramer } from './sip-stream-framer';
 import { openFirstFreePort } from './port-search';
+import { ConnectionFailedError } from '../errors';
 
 /** Options of {@link TcpTransport}, passed by sip.js as `transportOptions`. @public */
 export interface TcpTransportOptions extends ConnectionTransportOptions {
@@ -98,7 +98,7 @@ export class TcpTransport extends ConnectionTransport {
         if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') break;
       }
     }
-    throw new SipEndpointError('ERR_SIP_CONNECTION_FAILED', `cannot connect to ${target.address}:${target.port} over ${this.protocol}: ${(last as Error | undefined)?.message ?? 'no port'}`, { cause: last });
+    throw new ConnectionFailedError(`cannot connect to ${target.address}:${target.port} over ${this.protocol}: ${(last as Error | undefined)?.message ?? 'no port'}`, { cause: last });
   }
 
   /** A socket as a {@link SipConnection}: framed by Content-Length, keep-alives answered. */

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { checkServerIdentity, rootCertificates, type ConnectionOptions, type PeerCertificate, type SecureVersion } from 'node:tls';
-import { SipEndpointError, type EndpointConfig } from '@sip-endpoint/config';
+import type { EndpointConfig } from '@sip-endpoint/config';
+import { TlsSettingsError } from '../errors';
 
 /**
  * What TLS (SIP over TLS, WSS) needs from the configuration, in the shape `node:tls` takes.
@@ -55,14 +56,14 @@ const VERSIONS: Record<string, SecureVersion> = { TLSv1: 'TLSv1', TLSv11: 'TLSv1
  * and `sec_protocol` (`SSLv23`: the highest version both sides support, from TLS 1.2; `TLSv1`,
  * `TLSv11`, `TLSv12`, `TLSv13`: that version only).
  *
- * @throws `SipEndpointError` `ERR_SIP_TLS_SETTINGS` when the certificate file cannot be read or
+ * @throws {@link TlsSettingsError} when the certificate file cannot be read or
  * holds no certificate, when `certificate` is a thumbprint (a Windows certificate store name,
  * which Node cannot open), or for `sec_protocol` `SSLv3`, which Node refuses.
  * @public
  */
 export function readTlsSettings(config: EndpointConfig): TlsSettings {
   const secProtocol = config.get('system.security.sec_protocol');
-  if (secProtocol === 'SSLv3') throw new SipEndpointError('ERR_SIP_TLS_SETTINGS', 'system.security.sec_protocol SSLv3 is not available: Node refuses SSL 3.0; use SSLv23 or a TLS version');
+  if (secProtocol === 'SSLv3') throw new TlsSettingsError('system.security.sec_protocol SSLv3 is not available: Node refuses SSL 3.0; use SSLv23 or a TLS version');
   const version = VERSIONS[secProtocol];
   const old = secProtocol === 'TLSv1' || secProtocol === 'TLSv11';
   const ca = [...systemCaCertificates()];
@@ -72,8 +73,7 @@ export function readTlsSettings(config: EndpointConfig): TlsSettings {
   if (file !== '') {
     if (!existsSync(file)) {
       const thumbprint = /^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(file.replace(/[\s:]/g, ''));
-      throw new SipEndpointError(
-        'ERR_SIP_TLS_SETTINGS',
+      throw new TlsSettingsError(
         thumbprint
           ? `system.security.certificate "${file}" looks like a certificate thumbprint; this SDK reads a PEM file instead: give its path`
           : `system.security.certificate: no file ${file}`,
@@ -83,10 +83,10 @@ export function readTlsSettings(config: EndpointConfig): TlsSettings {
     try {
       text = readFileSync(file, 'latin1');
     } catch (error) {
-      throw new SipEndpointError('ERR_SIP_TLS_SETTINGS', `system.security.certificate: cannot read ${file}: ${(error as Error).message}`, { cause: error });
+      throw new TlsSettingsError(`system.security.certificate: cannot read ${file}: ${(error as Error).message}`, { cause: error });
     }
     const certificates = pemBlocks(text, 'CERTIFICATE');
-    if (certificates.length === 0) throw new SipEndpointError('ERR_SIP_TLS_SETTINGS', `system.security.certificate: ${file} holds no PEM certificate`);
+    if (certificates.length === 0) throw new TlsSettingsError(`system.security.certificate: ${file} holds no PEM certificate`);
     ca.push(...certificates);
     const privateKey = /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]+?-----END \1-----/.exec(text);
     if (privateKey) {

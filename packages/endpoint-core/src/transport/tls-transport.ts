@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, type ConnectionOptions, type Server as TlsServer } from 'node:tls';
-import { SipEndpointError } from '@sip-endpoint/config';
 import type { SipTarget } from './connection-transport';
 import { listenFirstFree, TcpTransport, type TcpTransportOptions } from './tcp-transport';
 import { tlsClientOptions, type TlsSettings } from './tls-settings';
+import { TlsSettingsError } from '../errors';
 
 /** Options of {@link TlsTransport}, passed by sip.js as `transportOptions`. @public */
 export interface TlsTransportOptions extends TcpTransportOptions {
@@ -19,11 +19,11 @@ export interface TlsTransportOptions extends TcpTransportOptions {
  * Listens for SIP over TLS on the first free port of `min`..`max`, with our certificate and key.
  * Clients are not asked for a certificate.
  *
- * @throws `SipEndpointError` `ERR_SIP_TLS_SETTINGS` when `settings` has no certificate and key.
+ * @throws {@link TlsSettingsError} when `settings` has no certificate and key.
  * @public
  */
 export async function listenSipTls(address: string, min: number, max: number, settings: TlsSettings): Promise<TlsServer> {
-  if (!settings.cert || !settings.key) throw new SipEndpointError('ERR_SIP_TLS_SETTINGS', 'a TLS listening port needs a certificate and its private key (system.security.certificate)');
+  if (!settings.cert || !settings.key) throw new TlsSettingsError('a TLS listening port needs a certificate and its private key (system.security.certificate)');
   const options = {
     cert: settings.cert,
     key: settings.key,

@@ -1,12 +1,12 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Server } from 'node:net';
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
-import { SipEndpointError } from '@sip-endpoint/config';
 import { peekSip, requestUriTarget, setTopViaSentBy, setTopViaTransport, type SipPeek } from './sip-peek';
 import { TcpTransport } from './tcp-transport';
 import { openFirstFreePort } from './port-search';
 import { screenIncoming } from './bad-request';
 import { formatHost, stripBrackets, timeoutResponse } from './timeout-response';
+import { ConnectionFailedError, InvalidMessageError } from '../errors';
 
 /** Options of {@link UdpTransport}, passed by sip.js as `transportOptions`. @public */
 export interface UdpTransportOptions {
@@ -183,7 +183,7 @@ export class UdpTransport implements Transport {
     const target = this.#options.target;
     const fixed = typeof target === 'function' ? target() : target;
     const found = fixed ?? requestUriTarget(request);
-    if (!found) throw new SipEndpointError('ERR_SIP_INVALID_MESSAGE', 'the request has no Request-URI to send it to');
+    if (!found) throw new InvalidMessageError('the request has no Request-URI to send it to');
     return found;
   }
 
@@ -222,7 +222,7 @@ export class UdpTransport implements Transport {
 
   async send(message: string): Promise<void> {
     const peek = peekSip(message);
-    if (!peek) throw new SipEndpointError('ERR_SIP_INVALID_MESSAGE', 'sip.js gave the transport something that is not a SIP message');
+    if (!peek) throw new InvalidMessageError('sip.js gave the transport something that is not a SIP message');
     if (peek.kind === 'request') {
       const { address, port } = this.#target(message);
       if (this.#tcp && peek.via && (exceeds(message, this.#maxDatagram) || this.#tcpBranches.has(peek.via.branch))) {
@@ -232,7 +232,7 @@ export class UdpTransport implements Transport {
           return;
         } catch (error) {
           // No TCP there: the datagram it is (IP fragments it).
-          if ((error as SipEndpointError).code !== 'ERR_SIP_CONNECTION_FAILED') throw error;
+          if (!(error instanceof ConnectionFailedError)) throw error;
         }
       }
       const outgoing = setTopViaSentBy(message, peek, `${formatHost(this.#options.viaHost)}:${this.port}`);
@@ -242,7 +242,7 @@ export class UdpTransport implements Transport {
     }
     // A response: to received/rport of the request's top Via (RFC 3581), else its sent-by.
     const via = peek.via;
-    if (!via) throw new SipEndpointError('ERR_SIP_INVALID_MESSAGE', 'a response without a Via cannot be routed');
+    if (!via) throw new InvalidMessageError('a response without a Via cannot be routed');
     if (via.transport === 'TCP' && this.#tcp) {
       // The request came on our TCP side: the response goes back on its connection.
       await this.#tcp.send(message);

@@ -1,8 +1,8 @@
 import { WebSocket, type RawData } from 'ws';
-import { SipEndpointError } from '@sip-endpoint/config';
 import { ConnectionTransport, type ConnectionTransportOptions, type SipConnection, type SipTarget } from './connection-transport';
 import { formatHost } from './timeout-response';
 import { tlsClientOptions, type TlsSettings } from './tls-settings';
+import { ConnectionFailedError } from '../errors';
 
 /** Options of {@link WsTransport}, passed by sip.js as `transportOptions`. @public */
 export interface WsTransportOptions extends ConnectionTransportOptions {
@@ -58,8 +58,8 @@ export class WsTransport extends ConnectionTransport {
     const secure = this.#options.tls !== undefined;
     const url = `${secure ? 'wss' : 'ws'}://${formatHost(target.address)}:${target.port}${this.#options.path ?? '/'}`;
     const tls = this.#options.tls ? tlsClientOptions(this.#options.tls, this.#options.serverName ?? target.address) : {};
-    const failed = (reason: string, cause?: unknown): SipEndpointError =>
-      new SipEndpointError('ERR_SIP_CONNECTION_FAILED', `cannot connect to ${url} over ${this.protocol}: ${reason}`, cause === undefined ? undefined : { cause });
+    const failed = (reason: string, cause?: unknown): ConnectionFailedError =>
+      new ConnectionFailedError(`cannot connect to ${url} over ${this.protocol}: ${reason}`, cause === undefined ? undefined : { cause });
     return new Promise<SipConnection>((resolve, reject) => {
       let socket: WebSocket;
       try {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EndpointConfig } from '@sip-endpoint/config';
-import { instanceIdFromMac, SDK_VERSION, userAgentString } from '@sip-endpoint/endpoint-core';
+import { SDK_VERSION } from '@sip-endpoint/endpoint-core';
+import { instanceIdFromMac, userAgentString } from '../../src/line/identity';
 
 const os = { type: 'Linux', release: '6.1.0' };
 
@@ -14,7 +15,7 @@ describe('User-Agent and instance id', () => {
   });
 
   it('keeps SDK_VERSION equal to the package version', () => {
-    expect(SDK_VERSION).toBe(JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version);
+    expect(SDK_VERSION).toBe(JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).version);
   });
 
   it('makes an RFC 5626 instance id from a MAC address, and none from a missing or null one', () => {

@@ -1,14 +1,14 @@
 import { createSocket } from 'node:dgram';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { Line } from '@sip-endpoint/endpoint-core';
-import { Kamailio, kamailioAvailable } from './support/kamailio';
-import { states, until } from './support/lines';
+import { Kamailio, kamailioAvailable } from '../support/kamailio';
+import { lineContext, states, until } from '../support/lines';
 
 const describeIf = kamailioAvailable() ? describe : describe.skip;
 
 function lineFor(server: string, settings: Record<string, string> = {}, user = '5320', trace?: (direction: 'out' | 'in', message: string) => void): Line {
   const config = EndpointConfig.defaults().with({ 'user:0': user, 'server:0': server, 'proxies.proxy0.reg_timeout': '60', 'proxies.proxy0.password': 'secret', 'proxies.proxy0.reg_interval': '1', 'policy.endpoint.sip_port_min': '45300', 'policy.endpoint.sip_port_max': '45399', ...settings });
-  return new Line({ connectivity: config.connectivities[0]!, config, localAddress: '127.0.0.1', timing: { firstRetryMs: 300 }, ...(trace ? { trace } : {}) });
+  return new Line({ connectivity: config.connectivities[0]!, context: lineContext(config), timing: { firstRetryMs: 300 }, ...(trace ? { trace } : {}) });
 }
 
 describe('a registrar that challenges one REGISTER twice (as a retransmission under load makes Kamailio do)', () => {
@@ -42,7 +42,7 @@ describe('a registrar that challenges one REGISTER twice (as a retransmission un
       expect(seenStates).toEqual(['TRYING', 'READY']);
       expect(seen.slice(0, 2)).toEqual(['REGISTER', 'REGISTER+auth']);
     } finally {
-      await line.stop();
+      await line.close();
       registrar.close();
     }
   });
@@ -62,8 +62,8 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
     const seen = states(line);
     await line.start();
     await until(line, 'READY');
-    await line.stop();
-    await line.stop();
+    await line.close();
+    await line.close();
     expect(seen).toEqual(['TRYING', 'READY', 'SHUTDOWN']);
   });
 
@@ -81,7 +81,7 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
     // Registered with Expires 3, then refreshed at least once within 4.5 s.
     expect(accepted.length).toBeGreaterThanOrEqual(2);
     expect(accepted[0]).toBe('3');
-    await line.stop();
+    await line.close();
   });
 
   it('a wrong password gives FAILED with the registrar\'s reason', async () => {
@@ -89,7 +89,7 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
     await line.start();
     await until(line, 'FAILED');
     expect(line.reason).toMatch(/^(401|403)/);
-    await line.stop();
+    await line.close();
   });
 
   it('sends our User-Agent and, with an instance id, +sip.instance and reg-id in the REGISTER Contact', async () => {
@@ -97,15 +97,14 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
     const config = EndpointConfig.defaults().with({ 'user:0': '5322', 'server:0': '127.0.0.1:45290', 'proxies.proxy0.reg_timeout': '60', 'proxies.proxy0.password': 'secret', 'policy.endpoint.sip_port_min': '45300', 'policy.endpoint.sip_port_max': '45399' });
     const line = new Line({
       connectivity: config.connectivities[0]!,
-      config,
-      localAddress: '127.0.0.1',
+      context: lineContext(config),
       userAgentString: 'SipEndpointSDK-Node/test',
       instanceId: '00000000-0000-1000-8000-aabbcc001122',
       trace: (direction, message) => direction === 'out' && message.startsWith('REGISTER') && registers.push(message),
     });
     await line.start();
     await until(line, 'READY');
-    await line.stop();
+    await line.close();
     expect(registers[0]).toMatch(/^User-Agent: SipEndpointSDK-Node\/test\r$/m);
     expect(registers[0]).toMatch(/^Contact: <sip:5322@127\.0\.0\.1:\d+;transport=udp>;reg-id=1;\+sip\.instance="<urn:uuid:00000000-0000-1000-8000-aabbcc001122>";expires=60\r$/m);
   });
@@ -116,8 +115,7 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
     // We announce 127.0.0.2 but send from 127.0.0.1: Kamailio answers with received=127.0.0.1.
     const line = new Line({
       connectivity: config.connectivities[0]!,
-      config,
-      localAddress: '127.0.0.1',
+      context: lineContext(config),
       contactHost: '127.0.0.2',
       trace: (direction, message) => {
         if (direction === 'out' && message.startsWith('REGISTER')) contacts.push(/^Contact: <sip:5323@([^:;>]+)/m.exec(message)?.[1] ?? '');
@@ -127,7 +125,7 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
     await line.start();
     await until(line, 'READY');
     for (let i = 0; i < 50 && !contacts.includes('127.0.0.1'); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    await line.stop();
+    await line.close();
     expect(contacts[0]).toBe('127.0.0.2');
     expect(contacts).toContain('127.0.0.1');
     expect(seen).toEqual(['TRYING', 'READY', 'SHUTDOWN']);
@@ -137,7 +135,7 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
     const line = lineFor('127.0.0.1:45290', { 'proxies.proxy0.reg_timeout': '0' });
     await line.start();
     expect(line.state).toBe('STANDALONE');
-    await line.stop();
+    await line.close();
   });
 });
 
@@ -163,11 +161,11 @@ describeIf('a line registering with Kamailio over TCP', () => {
       'policy.endpoint.tcp_port_min': '45800',
       'policy.endpoint.tcp_port_max': '45899',
     });
-    const line = new Line({ connectivity: config.connectivities[0]!, config, localAddress: '127.0.0.1', trace: (direction, message, remote) => direction === 'out' && sent.push(`${remote.port} ${message.split('\r\n').find((l) => l.startsWith('Contact')) ?? ''}`) });
+    const line = new Line({ connectivity: config.connectivities[0]!, context: lineContext(config), trace: (direction, message, remote) => direction === 'out' && sent.push(`${remote.port} ${message.split('\r\n').find((l) => l.startsWith('Contact')) ?? ''}`) });
     await line.start();
     await until(line, 'READY');
     expect(sent[0]).toMatch(/^45292 Contact: <sip:5330@127\.0\.0\.1:\d+;transport=tcp>/);
-    await line.stop();
+    await line.close();
     expect(line.state).toBe('SHUTDOWN');
   });
 });
@@ -185,7 +183,7 @@ describeIf('a line whose registrar is down, then up', () => {
       expect(seen.slice(0, 3)).toEqual(['TRYING', 'FAILED', 'TRYING']);
       expect(seen.at(-1)).toBe('READY');
     } finally {
-      await line.stop();
+      await line.close();
       await kamailio.stop();
     }
   }, 15000);

@@ -1,4 +1,6 @@
 import { Core } from 'sip.js';
+import { UnsupportedSipJsError } from '../errors';
+import { installDialogActivity } from './dialog-activity';
 
 /** What a call adds to sip.js's handling of its INVITE dialog. */
 export interface DialogHooks {
@@ -65,9 +67,10 @@ export function installSipExtensions(): void {
     typeof core?.receiveRequest !== 'function' ||
     typeof core.receiveResponseFromTransport !== 'function'
   ) {
-    throw new Error('this sip.js version does not have the internals the session-timer extension wraps (sip.js 0.21 does)');
+    throw new UnsupportedSipJsError('this sip.js version does not have the internals src/sip/extensions.ts wraps (sip.js 0.21.2 has)');
   }
   installed = true;
+  installDialogActivity();
 
   // sip.js parses each message the transport hands it; the screening has just parsed it.
   Core.Parser.parseMessage = (data: string, logger: Core.Logger) => {

@@ -1,6 +1,6 @@
 import { Messager, UserAgent } from 'sip.js';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { WsTransport, type WsTransportOptions } from '@sip-endpoint/endpoint-core';
+import { WsTransport, type WsTransportOptions } from '../../src/transport/ws-transport';
 
 /** A WebSocket server on 127.0.0.1 that records every frame and, when `answer`, replies 200 to each request. */
 async function server(port: number, options: { subprotocol?: string | false; answer?: boolean } = {}) {

@@ -1,5 +1,5 @@
 import type { Call } from '@sip-endpoint/endpoint-core';
-import { sleep, standaloneEndpoint, waitFor } from './support/endpoints';
+import { sleep, standaloneEndpoint, waitFor } from '../support/endpoints';
 
 const SETTINGS = { 'policy.session.auto_answer': '1' };
 

@@ -1,6 +1,6 @@
 import { Messager, UserAgent, type Message } from 'sip.js';
-import { bindSipUdp, UdpTransport } from '@sip-endpoint/endpoint-core';
-import { DropFirstRelay } from './support/sip-relay';
+import { bindSipUdp, UdpTransport } from '../../src/transport/udp-transport';
+import { DropFirstRelay } from '../support/sip-relay';
 
 interface Party {
   ua: UserAgent;

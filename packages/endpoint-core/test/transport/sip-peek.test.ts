@@ -1,4 +1,4 @@
-import { peekSip } from '@sip-endpoint/endpoint-core';
+import { peekSip } from '../../src/transport/sip-peek';
 
 const invite = [
   'INVITE sip:bob@127.0.0.1:5070 SIP/2.0',

@@ -2,8 +2,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Call, Endpoint } from '@sip-endpoint/endpoint-core';
-import { sleep, standaloneEndpoint, waitFor } from './support/endpoints';
-import { assertSippPassed, runSipp, sippAvailable } from './support/sipp';
+import { sleep, standaloneEndpoint, waitFor } from '../support/endpoints';
+import { assertSippPassed, runSipp, sippAvailable } from '../support/sipp';
 
 // Ports: agent SIP 48750-48756 (UDP and TCP), RTP 48760-48769; raw socket 48780; sipp 48782,
 // media 48784; the caller's SIP 48790-48796, RTP 48800-48809.

@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { Call } from '@sip-endpoint/endpoint-core';
-import { standaloneEndpoint, waitFor } from './support/endpoints';
+import { standaloneEndpoint, waitFor } from '../support/endpoints';
 
 const endpoint = (user: string, sipPort: number, rtpBase: number) => standaloneEndpoint(user, sipPort, rtpBase).endpoint;
 

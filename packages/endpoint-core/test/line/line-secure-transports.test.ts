@@ -1,10 +1,11 @@
 import { createSocket } from 'node:dgram';
 import { EndpointConfig, type AddressResolver } from '@sip-endpoint/config';
-import { Line, readTlsSettings } from '@sip-endpoint/endpoint-core';
-import { waitFor } from './support/endpoints';
-import { Kamailio, kamailioAvailable } from './support/kamailio';
-import { until } from './support/lines';
-import { makeTestCertificates, type TestCertificates } from './support/tls-certificates';
+import { Line } from '@sip-endpoint/endpoint-core';
+import { readTlsSettings } from '../../src/transport/tls-settings';
+import { waitFor } from '../support/endpoints';
+import { Kamailio, kamailioAvailable } from '../support/kamailio';
+import { lineContext, until } from '../support/lines';
+import { makeTestCertificates, type TestCertificates } from '../support/tls-certificates';
 
 const describeIf = kamailioAvailable() ? describe : describe.skip;
 
@@ -46,23 +47,15 @@ function lineFor(user: string, protocol: string, server: string, settings: Recor
   const from: number[] = [];
   const line = new Line({
     connectivity: config.connectivities[0]!,
-    config,
-    localAddress: '127.0.0.1',
+    context: lineContext(config),
     resolver,
     timing: { firstRetryMs: 300 },
     trace: (direction, message, remote) => {
       if (direction === 'out') out.push(message);
       else if (message.startsWith('MESSAGE')) from.push(remote.port);
     },
-    userAgentOptions: {
-      delegate: {
-        onMessage: (message) => {
-          received.push(message.request.body);
-          void message.accept();
-        },
-      },
-    },
   });
+  line.on('message', (message) => received.push(message.body));
   return { line, out, received, from };
 }
 
@@ -118,7 +111,7 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
       expect(received).toEqual(['over our TLS connection']);
       expect(from).toEqual([TLS]);
     } finally {
-      await line.stop();
+      await line.close();
     }
   });
 
@@ -126,7 +119,7 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
     const { line } = lineFor('5401', 'TLS', `127.0.0.1:${TLS}`);
     await line.start();
     await until(line, 'FAILED', 8000);
-    await line.stop();
+    await line.close();
     expect(line.reason).toMatch(/over TLS: .*(self[- ]signed|unable to (get|verify)|local issuer)/i);
   });
 
@@ -134,24 +127,24 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
     const byAddress = lineFor('5402', 'TLS', `127.0.0.1:${TLS}`, { 'system.security.certificate': certificates.caCertificate, 'system.security.tls-target-name-check': 'host' });
     await byAddress.line.start();
     await until(byAddress.line, 'FAILED', 8000);
-    await byAddress.line.stop();
+    await byAddress.line.close();
     expect(byAddress.line.reason).toMatch(/IP: 127\.0\.0\.1 is not in the cert's list/);
 
     const byName = lineFor('5403', 'TLS', `sip.example.test:${TLS}`, { 'system.security.certificate': certificates.caCertificate, 'system.security.tls-target-name-check': 'host' });
     await byName.line.start();
     await until(byName.line, 'READY', 8000);
-    await byName.line.stop();
+    await byName.line.close();
   });
 
   it('sec_protocol fixes the TLS version: TLSv13 registers, TLSv1 is refused by a server that wants TLS 1.2 or later', async () => {
     const modern = lineFor('5404', 'TLS', `127.0.0.1:${TLS}`, { 'system.security.certificate': certificates.caCertificate, 'system.security.sec_protocol': 'TLSv13' });
     await modern.line.start();
     await until(modern.line, 'READY', 8000);
-    await modern.line.stop();
+    await modern.line.close();
     const old = lineFor('5405', 'TLS', `127.0.0.1:${TLS}`, { 'system.security.certificate': certificates.caCertificate, 'system.security.sec_protocol': 'TLSv1' });
     await old.line.start();
     await until(old.line, 'FAILED', 8000);
-    await old.line.stop();
+    await old.line.close();
     expect(old.line.reason).toMatch(/over TLS: .*(version|protocol|alert)/i);
   });
 
@@ -175,7 +168,7 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
       expect(from).toHaveLength(1);
       expect(from[0]).not.toBe(TLS);
     } finally {
-      await line.stop();
+      await line.close();
     }
   });
 
@@ -191,7 +184,7 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
       expect(received).toEqual(['over the WebSocket']);
       expect(from).toEqual([WS]);
     } finally {
-      await line.stop();
+      await line.close();
     }
   });
 
@@ -199,13 +192,13 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
     const good = lineFor('5411', 'WSS', `127.0.0.1:${WSS}`, { 'system.security.certificate': certificates.caCertificate });
     await good.line.start();
     await until(good.line, 'READY', 8000);
-    await good.line.stop();
+    await good.line.close();
     expect(register(good.out)).toMatch(/^Via: SIP\/2\.0\/WSS 127\.0\.0\.1:\d+;/m);
     expect(register(good.out)).toMatch(/;transport=wss>/m);
     const bad = lineFor('5412', 'WSS', `127.0.0.1:${WSS}`);
     await bad.line.start();
     await until(bad.line, 'FAILED', 8000);
-    await bad.line.stop();
+    await bad.line.close();
     expect(bad.line.reason).toMatch(/wss:\/\/127\.0\.0\.1:47503\/ over WSS: .*(self[- ]signed|unable to (get|verify)|local issuer)/i);
   });
 
@@ -226,7 +219,7 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
       await waitFor(() => received.length > 0, 5000);
       expect(received).toEqual(['after the restart']);
     } finally {
-      await line.stop();
+      await line.close();
     }
   }, 30000);
 });

@@ -1,6 +1,6 @@
-import { dominantFrequency, rms } from '@sip-endpoint/media';
+import { dominantFrequency, rms } from '@sip-endpoint/media/testing';
 import { TransferFailedError, type Call, type Endpoint } from '@sip-endpoint/endpoint-core';
-import { sleep, standaloneEndpoint, waitFor } from './support/endpoints';
+import { sleep, standaloneEndpoint, waitFor } from '../support/endpoints';
 
 const uriOf = (user: string, endpoint: Endpoint): string => `sip:${user}@127.0.0.1:${endpoint.lines[0]!.port}`;
 
@@ -113,7 +113,7 @@ describe('hold by the far end, and mute', () => {
       await atBob[0]!.hold();
       await waitFor(() => call.state === 'HELD');
       expect(call.info().heldBy).toBe('remote');
-      await expect(call.retrieve()).rejects.toMatchObject({ code: 'ERR_SIP_INVALID_STATE' });
+      await expect(call.retrieve()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE', name: 'InvalidStateError' });
       // Both hold; Bob retrieves: Alice still holds.
       await call.hold();
       expect(call.info().heldBy).toBe('both');

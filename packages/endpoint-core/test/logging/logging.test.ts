@@ -6,9 +6,14 @@ import { basename, join } from 'node:path';
 import { transformFileSync } from '@swc/core';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
-import { DiagnosticsLogger, Endpoint, LogFile, type LogFileError, Redactor, formatLogTime, parseLogOptionsProvider } from '@sip-endpoint/endpoint-core';
-import { standaloneConfig, standaloneEndpoint, waitFor } from './support/endpoints';
-import { Kamailio, kamailioAvailable } from './support/kamailio';
+import { Endpoint, type LogFileError } from '@sip-endpoint/endpoint-core';
+import { DiagnosticsLogger } from '../../src/logging/diagnostics-logger';
+import { LogFile } from '../../src/logging/log-file';
+import { Redactor } from '../../src/logging/redactor';
+import { formatLogTime } from '../../src/logging/log-time';
+import { parseLogOptionsProvider } from '../../src/logging/log-options';
+import { standaloneConfig, standaloneEndpoint, waitFor } from '../support/endpoints';
+import { Kamailio, kamailioAvailable } from '../support/kamailio';
 
 // Ports of this file: 47800-47899 on 127.0.0.1.
 const KAMAILIO_PORT = 47800;
@@ -225,7 +230,7 @@ describe('time format', () => {
   it('local time follows the host time zone (TZ=Asia/Kolkata, UTC+05:30)', () => {
     // Jest gives tests a copy of process.env, so the time zone is set for a child Node process,
     // which runs log-time.ts compiled by swc.
-    const source = transformFileSync(join(__dirname, '../src/logging/log-time.ts'), { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }).code;
+    const source = transformFileSync(join(__dirname, '../../src/logging/log-time.ts'), { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }).code;
     const script = `const m = { exports: {} }; new Function('module', 'exports', ${JSON.stringify(source)})(m, m.exports);
       const at = ${at};
       process.stdout.write(JSON.stringify([m.exports.formatLogTime(at, 'time', 'local'), m.exports.formatLogTime(at, 'ISO8601', 'local'), m.exports.formatLogTime(at, 'time', 'utc'), m.exports.segmentStamp(at, 'local')]));`;

@@ -1,9 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dominantFrequency, powerAt, ToneGenerator, writeWav } from '@sip-endpoint/media';
+import { ToneGenerator, writeWav } from '@sip-endpoint/media';
+import { dominantFrequency, powerAt } from '@sip-endpoint/media/testing';
 import type { Call } from '@sip-endpoint/endpoint-core';
-import { sleep, standaloneEndpoint, waitFor } from './support/endpoints';
+import { sleep, standaloneEndpoint, waitFor } from '../support/endpoints';
 
 const uri = (user: string, endpoint: { lines: readonly { port: number | undefined }[] }): string => `sip:${user}@127.0.0.1:${endpoint.lines[0]!.port}`;
 

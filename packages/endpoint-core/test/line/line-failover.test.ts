@@ -1,6 +1,6 @@
 import { EndpointConfig } from '@sip-endpoint/config';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
-import { Kamailio, kamailioAvailable } from './support/kamailio';
+import { Kamailio, kamailioAvailable } from '../support/kamailio';
 
 const describeIf = kamailioAvailable() ? describe : describe.skip;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

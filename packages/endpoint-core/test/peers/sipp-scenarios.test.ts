@@ -1,10 +1,10 @@
 import { createSocket } from 'node:dgram';
-import { dominantFrequency } from '@sip-endpoint/media';
+import { dominantFrequency } from '@sip-endpoint/media/testing';
 import type { Call, Endpoint } from '@sip-endpoint/endpoint-core';
-import { assertSippPassed, runSipp, sippAvailable } from './support/sipp';
-import { SDP, FROM, INVITE, IN_DIALOG, ACK, SAME_TRANSACTION, OK_WITH_SDP, scenario, send, pause, recv, AUTO_ANSWER, ESTABLISH, HANG_UP, REFUSED } from './support/sipp-scenario';
-import { DropFirstRelay } from './support/sip-relay';
-import { sleep, standaloneEndpoint, waitFor } from './support/endpoints';
+import { assertSippPassed, runSipp, sippAvailable } from '../support/sipp';
+import { SDP, FROM, INVITE, IN_DIALOG, ACK, SAME_TRANSACTION, OK_WITH_SDP, scenario, send, pause, recv, AUTO_ANSWER, ESTABLISH, HANG_UP, REFUSED } from '../support/sipp-scenario';
+import { DropFirstRelay } from '../support/sip-relay';
+import { sleep, standaloneEndpoint, waitFor } from '../support/endpoints';
 
 const describeSipp = sippAvailable() ? describe : describe.skip;
 

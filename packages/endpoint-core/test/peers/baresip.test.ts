@@ -1,7 +1,8 @@
-import { dominantFrequency, rms, type DtmfEvent } from '@sip-endpoint/media';
+import type { DtmfEvent } from '@sip-endpoint/media';
+import { dominantFrequency, rms } from '@sip-endpoint/media/testing';
 import type { Call } from '@sip-endpoint/endpoint-core';
-import { Baresip, baresipAvailable } from './support/baresip';
-import { sleep, standaloneEndpoint, waitFor } from './support/endpoints';
+import { Baresip, baresipAvailable } from '../support/baresip';
+import { sleep, standaloneEndpoint, waitFor } from '../support/endpoints';
 
 // Ports 48100-48499: our endpoints (SIP from 48100 and 48110, RTP from 48300 and 48400) and one
 // baresip per test, 20 ports each (SIP, TLS, ctrl_tcp, RTP) from 48120 to 48279.

@@ -1,8 +1,9 @@
 import { type Invitation, Inviter, SessionState, UserAgent, type Session } from 'sip.js';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { PortAllocator, VirtualAudioProvider, type AudioStream } from '@sip-endpoint/media';
-import { bindSipUdp, mediaSessionDescriptionHandlerFactory, UdpTransport, type MediaSessionDescriptionHandler } from '@sip-endpoint/endpoint-core';
-import { concatSamples as concat, dominantFrequency } from '@sip-endpoint/media';
+import { bindSipUdp, UdpTransport } from '../../src/transport/udp-transport';
+import { mediaSessionDescriptionHandlerFactory, type MediaSessionDescriptionHandler } from '../../src/media/media-session-description-handler';
+import { concatSamples as concat, dominantFrequency } from '@sip-endpoint/media/testing';
 
 const ports = new PortAllocator(45500, 45599);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,7 @@
 import { Messager, UserAgent, type Message } from 'sip.js';
-import { listenSipTcp, SipStreamFramer, TcpTransport } from '@sip-endpoint/endpoint-core';
+import { listenSipTcp, TcpTransport } from '../../src/transport/tcp-transport';
+import { SipStreamFramer } from '../../src/transport/sip-stream-framer';
+import { InvalidMessageError, MessageTooLargeError } from '@sip-endpoint/endpoint-core';
 
 describe('SipStreamFramer', () => {
   const message = (body: string) => `MESSAGE sip:b@h SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nl: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
@@ -21,8 +23,8 @@ describe('SipStreamFramer', () => {
   });
 
   it('refuses a message without Content-Length, and one above the size limit', () => {
-    expect(() => new SipStreamFramer(() => undefined).push(Buffer.from('OPTIONS sip:a SIP/2.0\r\nVia: x\r\n\r\n'))).toThrow(RangeError);
-    expect(() => new SipStreamFramer(() => undefined, undefined, 100).push(Buffer.from(message('y'.repeat(200))))).toThrow(RangeError);
+    expect(() => new SipStreamFramer(() => undefined).push(Buffer.from('OPTIONS sip:a SIP/2.0\r\nVia: x\r\n\r\n'))).toThrow(InvalidMessageError);
+    expect(() => new SipStreamFramer(() => undefined, undefined, 100).push(Buffer.from(message('y'.repeat(200))))).toThrow(MessageTooLargeError);
   });
 });
 

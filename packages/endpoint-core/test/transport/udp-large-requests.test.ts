@@ -2,7 +2,12 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { Messager, UserAgent, type Message } from 'sip.js';
 import { EndpointConfig } from '@sip-endpoint/config';
-import { bindSipUdp, Line, listenSipTcp, peekSip, SipStreamFramer, UdpTransport } from '@sip-endpoint/endpoint-core';
+import { lineContext } from '../support/lines';
+import { Line } from '@sip-endpoint/endpoint-core';
+import { bindSipUdp, UdpTransport } from '../../src/transport/udp-transport';
+import { listenSipTcp } from '../../src/transport/tcp-transport';
+import { peekSip } from '../../src/transport/sip-peek';
+import { SipStreamFramer } from '../../src/transport/sip-stream-framer';
 
 /** A SIP peer on 127.0.0.1: UDP, and TCP on the same port number when `tcp`, answering every request with 200. */
 class Peer {
@@ -173,17 +178,9 @@ describe('UdpTransport: requests above 1300 bytes go over TCP (RFC 3261 18.1.1)'
     const got: string[] = [];
     const line = new Line({
       connectivity: config.connectivities[0]!,
-      config,
-      localAddress: '127.0.0.1',
-      userAgentOptions: {
-        delegate: {
-          onMessage: (incoming: Message) => {
-            got.push(incoming.request.body);
-            void incoming.accept();
-          },
-        },
-      },
+      context: lineContext(config),
     });
+    line.on('message', (incoming) => got.push(incoming.body));
     await line.start();
     const port = line.port!;
     const client = netConnect({ host: '127.0.0.1', port, localAddress: '127.0.0.1' });
@@ -215,7 +212,7 @@ describe('UdpTransport: requests above 1300 bytes go over TCP (RFC 3261 18.1.1)'
       expect(got).toEqual([body]);
     } finally {
       client.destroy();
-      await line.stop();
+      await line.close();
     }
   });
 });

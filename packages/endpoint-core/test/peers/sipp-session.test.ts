@@ -1,8 +1,8 @@
-import { rms } from '@sip-endpoint/media';
+import { rms } from '@sip-endpoint/media/testing';
 import type { Call, Endpoint } from '@sip-endpoint/endpoint-core';
-import { assertSippPassed, runSipp, sippAvailable } from './support/sipp';
-import { ACK, AUTO_ANSWER, IN_DIALOG, INVITE, OK_WITH_SDP, REFUSED, RESPONSE, SDP, recv, scenario, send, pause } from './support/sipp-scenario';
-import { sleep, standaloneEndpoint, waitFor } from './support/endpoints';
+import { assertSippPassed, runSipp, sippAvailable } from '../support/sipp';
+import { ACK, AUTO_ANSWER, IN_DIALOG, INVITE, OK_WITH_SDP, REFUSED, RESPONSE, SDP, recv, scenario, send, pause } from '../support/sipp-scenario';
+import { sleep, standaloneEndpoint, waitFor } from '../support/endpoints';
 
 const describeSipp = sippAvailable() ? describe : describe.skip;
 

@@ -1,0 +1,30 @@
+import type { EndpointConfig } from '@sip-endpoint/config';
+import type { CallSnapshot, DeviceSelection, EndpointPolicy } from '@sip-endpoint/policy';
+import type { AudioDeviceProvider, PortAllocator } from '@sip-endpoint/media';
+import type { DiagnosticsLogger } from './logging/diagnostics-logger';
+
+/**
+ * What the Endpoint shares with its lines and their calls: its configuration, policy, devices and
+ * log, the media address and ports, and the view of every call the policy decides with. Made by
+ * the Endpoint when it starts; internal to endpoint-core.
+ */
+export interface EndpointContext {
+  readonly config: EndpointConfig;
+  readonly policy: EndpointPolicy;
+  readonly devices: AudioDeviceProvider;
+  readonly logger: DiagnosticsLogger;
+  /** Our address: SIP Via/Contact and SDP. */
+  readonly address: string;
+  /** RTP ports of every call. */
+  readonly ports: PortAllocator;
+  /** Our Min-SE (RFC 4028), in seconds. */
+  readonly minSessionExpires: number;
+  /** Where relative ringtone, ringback and call-waiting files are. */
+  readonly mediaDir: string;
+  /** The devices the policy chose (for new calls and ringing). */
+  selection(): DeviceSelection | undefined;
+  /** The calls of every line that are not over, for the policy's contexts. */
+  snapshots(): CallSnapshot[];
+  /** Writes to the endpoint's log (level 0 fatal .. 4 debug). */
+  log(level: number, component: string, message: string): void;
+}

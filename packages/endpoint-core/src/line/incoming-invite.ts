@@ -1,0 +1,69 @@
+import type { Invitation } from 'sip.js';
+import type { ConfiguredCodec } from '@sip-endpoint/config';
+import type { CodecPriorities, HeaderBag } from '@sip-endpoint/policy';
+import { answerOffer, codecs as engineCodecs, parseSdp, SdpOrigin, type ParsedSdp } from '@sip-endpoint/media';
+import { parseSessionExpires } from '../call/session-timer';
+import type { EndpointContext } from '../endpoint-context';
+
+/** The headers of an INVITE the policy reads. */
+const POLICY_HEADERS = ['Alert-Info', 'Call-Info', 'From', 'X-Genesys-CallUUID'];
+
+/** The INVITE's headers the policy sees. */
+export function headerBag(invitation: Invitation): HeaderBag {
+  const bag: Record<string, string[]> = {};
+  for (const name of POLICY_HEADERS) {
+    const values = invitation.request.getHeaders(name);
+    if (values.length > 0) bag[name] = values;
+  }
+  return bag;
+}
+
+/** What to answer an INVITE before the policy's should-answer: nothing (go on), or a refusal. */
+export type InviteScreening =
+  | { refuse: false; priorities: CodecPriorities; answerCodecs: ConfiguredCodec[] | undefined }
+  | { refuse: true; statusCode: number; extraHeaders: string[]; log: string | undefined };
+
+/**
+ * The checks of an incoming INVITE that need no policy decision about the call itself: a session
+ * interval below our Min-SE gets 422 (RFC 4028 8.1); an SDP offer with no audio codec the policy's
+ * `codecPriorities` accepts gets 488 with a Warning. The priorities found go on to the call.
+ */
+export async function screenInvite(invitation: Invitation, context: EndpointContext, line: number): Promise<InviteScreening> {
+  const request = invitation.request;
+  const expires = parseSessionExpires(request.getHeader('Session-Expires') ?? request.getHeader('x'));
+  if (expires && expires.seconds < context.minSessionExpires) {
+    return { refuse: true, statusCode: 422, extraHeaders: [`Min-SE: ${context.minSessionExpires}`], log: undefined };
+  }
+  let offer: ParsedSdp | undefined;
+  let unusable: string | undefined;
+  if (request.body && /application\/sdp/i.test(request.getHeader('Content-Type') ?? '')) {
+    try {
+      offer = parseSdp(request.body);
+      if (!offer.audio) unusable = 'the offer has no audio stream';
+    } catch (error) {
+      unusable = (error as Error).message;
+    }
+  }
+  const offered = offer?.audio?.formats.map((format) => `${format.encoding}/${format.clockRate}${format.channels && format.channels > 1 ? `/${format.channels}` : ''}`);
+  const priorities = await context.policy.codecPriorities({
+    config: context.config,
+    devices: context.devices.list(),
+    calls: context.snapshots(),
+    supported: engineCodecs.names(),
+    ...(offered ? { offer: offered } : {}),
+  });
+  // Answer with the policy's codec (and the telephone-events we have); a trial answer finds what
+  // else makes the offer unusable (no audio format in common, a profile we do not run).
+  const answerCodecs = priorities.answer ? [priorities.answer, ...priorities.offer.filter((codec) => codec.codec?.kind === 'dtmf')] : undefined;
+  if (!unusable && offer) {
+    if (!answerCodecs) unusable = 'no audio format in common';
+    else {
+      const trial = answerOffer(offer, { origin: new SdpOrigin(), address: context.address, port: 9, codecs: answerCodecs, answerPriority: 'local' });
+      if (!trial.negotiated) unusable = trial.reason ?? 'no audio format in common';
+    }
+  }
+  if (unusable) {
+    return { refuse: true, statusCode: 488, extraHeaders: [`Warning: 304 ${context.address} "${unusable.replace(/"/g, "'")}"`], log: `call on line ${line} rejected with 488: ${unusable}` };
+  }
+  return { refuse: false, priorities, answerCodecs: offer ? answerCodecs : undefined };
+}

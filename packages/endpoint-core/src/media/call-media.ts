@@ -1,0 +1,211 @@
+import type { ConfiguredCodec } from '@sip-endpoint/config';
+import { SafeEmitter, type AudioDevice } from '@sip-endpoint/policy';
+import type { AudioDeviceProvider, AudioInput, AudioOutput, AudioStream, AudioStreamStats, DtmfEvent, NegotiatedAudio, PortAllocator, VqReport } from '@sip-endpoint/media';
+import { MediaSessionDescriptionHandler } from './media-session-description-handler';
+
+/** The voice quality of a call's media, once packets flow. @public */
+export interface CallQuality {
+  /** MOS of the whole call (E-model, 1 to 4.5). */
+  mos: number;
+  /** MOS of the last RTCP interval. */
+  intervalMos: number;
+  /** Round-trip time from RTCP, once known. */
+  rttMs: number | undefined;
+  packetsLost: number;
+  jitterMs: number;
+  /** Whether the VQ alarm (`vq_alarm_threshold`) is raised. */
+  vqAlarm: boolean;
+}
+
+/** Events of a {@link CallMedia}. @public */
+export type CallMediaEvents = {
+  /** The audio stream started (the first offer/answer exchange completed). */
+  streamStarted: [AudioStream];
+  /** A digit came in the audio path (RFC 2833/4733 event or in-band tone). */
+  dtmf: [DtmfEvent];
+  /** The VQ alarm was raised or cleared. */
+  vqAlarm: [VqReport];
+  /** No RTP came for `rtp_inactivity_timeout` seconds. */
+  inactivity: [];
+  /** The media closed with its call. */
+  closed: [];
+};
+
+/** What a call's media needs from its endpoint. */
+export interface CallMediaInit {
+  /** Our media address (in SDP; bound with `rtp_port_binding` 1). */
+  address: string;
+  /** Where RTP sockets bind. */
+  bindAddress: string;
+  ports: PortAllocator;
+  devices: AudioDeviceProvider;
+  input: AudioDevice | undefined;
+  output: AudioDevice | undefined;
+  /** The codecs to offer, preferred first (the policy's `codecPriorities().offer`). */
+  codecs: readonly ConfiguredCodec[];
+  answerPriority: 'local' | 'remote';
+  inactivityTimeoutMs: number;
+  vqAlarmThreshold: number;
+  dtmfFeedback: boolean;
+}
+
+/** What the call (not the integrator) does with its media: hand sip.js a handler, answer with the policy's codec, close. */
+export interface CallMediaControl {
+  /** sip.js's session description handler for this call (made once). */
+  handler(): MediaSessionDescriptionHandler;
+  /** The codecs to answer an offer with (the policy's choice first). */
+  setAnswerCodecs(codecs: readonly ConfiguredCodec[]): void;
+  close(): void;
+}
+
+const controls = new WeakMap<CallMedia, CallMediaControl>();
+
+/** The control of a call's media, for the call that owns it. */
+export function callMediaControl(media: CallMedia): CallMediaControl {
+  return controls.get(media)!;
+}
+
+/**
+ * The media of one call (`call.media`): its audio stream once negotiated, statistics and MOS,
+ * microphone mute, speaker volume and the devices it plays on.
+ *
+ * @remarks
+ * Created by its {@link Call} and closed with it. The stream exists from the first completed
+ * offer/answer until the call ends; before that `stream` is undefined and `stats()` too.
+ *
+ * @public
+ */
+export class CallMedia extends SafeEmitter<CallMediaEvents> {
+  readonly #init: CallMediaInit;
+  #handler: MediaSessionDescriptionHandler | undefined;
+  #input: AudioInput | undefined;
+  #output: AudioOutput | undefined;
+  #stream: AudioStream | undefined;
+  #muted = false;
+  #closed = false;
+  #answerCodecs: readonly ConfiguredCodec[] | undefined;
+
+  /** @internal Made by the call. */
+  constructor(init: CallMediaInit) {
+    super();
+    this.#init = init;
+    controls.set(this, {
+      handler: () => (this.#handler ??= this.#createHandler()),
+      setAnswerCodecs: (codecs) => {
+        this.#answerCodecs = codecs;
+      },
+      close: () => this.#close(),
+    });
+  }
+
+  /** The audio stream, once negotiated. */
+  get stream(): AudioStream | undefined {
+    return this.#stream;
+  }
+
+  /** What the last offer/answer exchange settled (codec, payload types, remote address, direction). */
+  get negotiated(): NegotiatedAudio | undefined {
+    return this.#handler?.negotiated;
+  }
+
+  /** The negotiated codec's name, once negotiated. */
+  get codec(): string | undefined {
+    return this.#handler?.negotiated?.codec.name;
+  }
+
+  /** The codecs this call offers, preferred first (from the policy's `codecPriorities`). */
+  get codecs(): readonly ConfiguredCodec[] {
+    return this.#init.codecs;
+  }
+
+  /** The microphone and speaker the call's audio uses. */
+  get devices(): { input: AudioDevice | undefined; output: AudioDevice | undefined } {
+    return { input: this.#init.input, output: this.#init.output };
+  }
+
+  /** Whether the media is closed (the call ended). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Whether our microphone is muted on this call (silence is sent instead). */
+  get muted(): boolean {
+    return this.#muted;
+  }
+
+  /** Mutes or unmutes our microphone on this call; kept across hold, retrieve and a stream not yet started. */
+  mute(muted = true): void {
+    this.#muted = muted;
+    this.#stream?.setMuted(muted);
+  }
+
+  /** The speaker's volume, 0 to 100 (the device's, shared with what else plays on it). */
+  get volume(): number | undefined {
+    const output = this.#init.output;
+    return output ? this.#init.devices.getVolume(output.id) : undefined;
+  }
+
+  /** Sets the speaker's volume, 0 to 100. */
+  setVolume(volume: number): void {
+    const output = this.#init.output;
+    if (output) this.#init.devices.setVolume(output.id, volume);
+  }
+
+  /** The stream's counters, once it exists. */
+  stats(): AudioStreamStats | undefined {
+    return this.#stream?.stats();
+  }
+
+  /** MOS, loss, jitter and RTT, once the stream exists. */
+  quality(): CallQuality | undefined {
+    const stats = this.#stream?.stats();
+    if (!stats) return undefined;
+    return { mos: stats.vq.mos, intervalMos: stats.vq.intervalMos, rttMs: stats.rttMs, packetsLost: stats.received.lost, jitterMs: stats.received.jitterMs, vqAlarm: stats.vq.alarm };
+  }
+
+  #createHandler(): MediaSessionDescriptionHandler {
+    const init = this.#init;
+    if (!this.#closed) {
+      this.#input = init.input ? init.devices.openInput(init.input.id, 16000) : undefined;
+      this.#output = init.output ? init.devices.openOutput(init.output.id, 16000) : undefined;
+    }
+    return new MediaSessionDescriptionHandler({
+      address: init.address,
+      bindAddress: init.bindAddress,
+      ports: init.ports,
+      codecs: () => init.codecs,
+      answerCodecs: () => this.#answerCodecs,
+      answerPriority: init.answerPriority,
+      stream: {
+        ...(this.#input ? { input: this.#input } : {}),
+        ...(this.#output ? { output: this.#output } : {}),
+        inactivityTimeoutMs: init.inactivityTimeoutMs,
+        vqAlarmThreshold: init.vqAlarmThreshold,
+        dtmfFeedback: init.dtmfFeedback,
+      },
+      onStream: (stream) => this.#attach(stream),
+    });
+  }
+
+  #attach(stream: AudioStream): void {
+    this.#stream = stream;
+    if (this.#muted) stream.setMuted(true);
+    stream.on('dtmf', (event) => this.emit('dtmf', event));
+    stream.on('vqAlarm', (report) => this.emit('vqAlarm', report));
+    stream.on('inactivity', () => this.emit('inactivity'));
+    stream.on('listenerError', (error) => this.emit('listenerError', error));
+    this.emit('streamStarted', stream);
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#handler?.close();
+    // Devices opened for a handler that never started a stream.
+    if (!this.#stream) {
+      this.#input?.close();
+      this.#output?.close();
+    }
+    this.emit('closed');
+  }
+}

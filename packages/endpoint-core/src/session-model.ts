@@ -1,0 +1,20 @@
+import type { CallState, ConnectionState, SessionStatus } from '@sip-endpoint/policy';
+
+/** One device of the `session` model. @public */
+export interface SessionDevice {
+  name: string;
+  volume: number;
+  muted: boolean;
+}
+
+/** The Connector API's `session` model, as `endpoint.session()` returns it. @public */
+export interface SessionModel {
+  status: SessionStatus;
+  connectivities: {
+    protocol: string;
+    /** One per line; `reason` says why a FAILED line failed. */
+    connections: { server: string; user: string; state: ConnectionState; reason?: string }[];
+  };
+  devices: { headset_used: boolean; speaker: SessionDevice | undefined; microphone: SessionDevice | undefined };
+  phone: { calls: { uuid: string; state: CallState }[]; local_mos?: number; local_inter_mos?: number; rtt_ms?: number; vq_alarm_on: boolean };
+}
