@@ -13,6 +13,7 @@ import {
 } from '@sip-endpoint/connector-client';
 import type { Config } from '@sip-endpoint/connector-client';
 import { SipEndpointError } from '@sip-endpoint/config';
+import { testPorts } from '@sip-endpoint/test-support';
 import { TranscriptPeer } from './support/transcript-peer';
 import {
   LOGIN_CONFIG_TEXT,
@@ -23,22 +24,21 @@ import {
   TRANSCRIPT_VERSION,
 } from './support/transcript';
 
-// Ports 61000-61049 of this helper's range.
-const PORT = 61000;
-const LATE_PORT = 61001;
-const DEAD_PORT = 61002;
+/** The port of the current test's peer (a block of its own from testPorts, in beforeEach). */
+let port: number;
 
 const LOGIN_CONFIG = JSON.parse(LOGIN_CONFIG_TEXT) as Config;
 
-function client(port = PORT, extra: Partial<ConstructorParameters<typeof ConnectorClient>[0]> = {}): ConnectorClient {
-  return new ConnectorClient({ baseUrl: `http://127.0.0.1:${port}`, origin: TRANSCRIPT_ORIGIN, csrfToken: TRANSCRIPT_CSRF_TOKEN, ...extra });
+function client(at = port, extra: Partial<ConstructorParameters<typeof ConnectorClient>[0]> = {}): ConnectorClient {
+  return new ConnectorClient({ baseUrl: `http://127.0.0.1:${at}`, origin: TRANSCRIPT_ORIGIN, csrfToken: TRANSCRIPT_CSRF_TOKEN, ...extra });
 }
 
 describe('ConnectorClient against a peer replaying the spec\'s transcript', () => {
   let peer: TranscriptPeer;
 
   beforeEach(async () => {
-    peer = await new TranscriptPeer().listen(PORT);
+    port = testPorts(1);
+    peer = await new TranscriptPeer().listen(port);
   });
 
   afterEach(async () => {
@@ -115,7 +115,7 @@ describe('ConnectorClient against a peer replaying the spec\'s transcript', () =
 
   it('keeps the cookie per client: a second desktop gets its own session', async () => {
     const a = client();
-    const b = client(PORT, { origin: 'http://other-desktop:8080' });
+    const b = client(port, { origin: 'http://other-desktop:8080' });
     await a.openSession(LOGIN_CONFIG);
     await expect(b.getSession()).rejects.toBeInstanceOf(ConnectorForbiddenError);
     expect(b.sessionId).toBeDefined();
@@ -127,8 +127,8 @@ describe('ConnectorClient against a peer replaying the spec\'s transcript', () =
   it('accepts a session id given in the options, and a baseUrl that already has the /softphone/v2 path', async () => {
     const a = client();
     await a.openSession(LOGIN_CONFIG);
-    const b = new ConnectorClient({ baseUrl: `http://127.0.0.1:${PORT}/softphone/v2/`, sessionId: a.sessionId! });
-    expect(b.baseUrl).toBe(`http://127.0.0.1:${PORT}/softphone/v2`);
+    const b = new ConnectorClient({ baseUrl: `http://127.0.0.1:${port}/softphone/v2/`, sessionId: a.sessionId! });
+    expect(b.baseUrl).toBe(`http://127.0.0.1:${port}/softphone/v2`);
     await expect(b.getSession()).resolves.toMatchObject({ status: 'INITIALIZED' });
     expect(peer.requests.at(-1)!.headers.origin).toBeUndefined();
   });
@@ -154,8 +154,8 @@ describe('ConnectorClient against a peer replaying the spec\'s transcript', () =
   });
 
   it('a baseUrl with another path meets the peer\'s 404 as ConnectorNotFoundError', async () => {
-    const c = new ConnectorClient({ baseUrl: `http://127.0.0.1:${PORT}/softphone/v1` });
-    expect(c.baseUrl).toBe(`http://127.0.0.1:${PORT}/softphone/v1/softphone/v2`);
+    const c = new ConnectorClient({ baseUrl: `http://127.0.0.1:${port}/softphone/v1` });
+    expect(c.baseUrl).toBe(`http://127.0.0.1:${port}/softphone/v1/softphone/v2`);
     await expect(c.getSession()).rejects.toBeInstanceOf(ConnectorNotFoundError);
     expect(peer.requests.at(-1)!.url).toBe('/softphone/v1/softphone/v2/session');
   });
@@ -165,7 +165,7 @@ describe('ConnectorClient against a peer replaying the spec\'s transcript', () =
     await c.openSession(LOGIN_CONFIG);
     const before = peer.requests.length;
     await peer.close();
-    peer = await new TranscriptPeer().listen(PORT);
+    peer = await new TranscriptPeer().listen(port);
     // The restarted Softphone knows no session: the request reached it and got the transcript's 403.
     await expect(c.getSession()).rejects.toBeInstanceOf(ConnectorForbiddenError);
     expect(peer.requests).toHaveLength(1);
@@ -235,7 +235,7 @@ describe('ConnectorClient against a peer replaying the spec\'s transcript', () =
   });
 
   it('times out with ConnectorTimeoutError when the Softphone does not answer', async () => {
-    const c = client(PORT, { timeoutMs: 300 });
+    const c = client(port, { timeoutMs: 300 });
     peer.scripted.push({ status: 200, body: '{}', delayMs: 1500 });
     const started = Date.now();
     await expect(c.releaseCalls()).rejects.toMatchObject({ constructor: ConnectorTimeoutError, code: 'ERR_CONNECTOR_TIMEOUT' });
@@ -243,12 +243,23 @@ describe('ConnectorClient against a peer replaying the spec\'s transcript', () =
   });
 });
 
+/** A port of the test's own on which nothing listens (checked by binding it and closing again). */
+async function closedPort(): Promise<number> {
+  const free = testPorts(1);
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer().once('error', reject).listen(free, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+  return free;
+}
+
 describe('ConnectorClient when the Softphone is not listening', () => {
   it('retries a refused connection with backoff until the Softphone starts listening', async () => {
-    const c = client(LATE_PORT, { retry: { retries: 8, initialDelayMs: 50, maxDelayMs: 400 } });
+    const late = await closedPort();
+    const c = client(late, { retry: { retries: 8, initialDelayMs: 50, maxDelayMs: 400 } });
     const peer = new TranscriptPeer();
     const started = Date.now();
-    const listening = new Promise<void>((resolve) => setTimeout(() => void peer.listen(LATE_PORT).then(() => resolve()), 700));
+    // The scenario: the Softphone starts listening 700 ms after the first attempt.
+    const listening = new Promise<void>((resolve) => setTimeout(() => void peer.listen(late).then(() => resolve()), 700));
     try {
       const error = await c.getSession().catch((e: unknown) => e);
       await listening;
@@ -264,11 +275,7 @@ describe('ConnectorClient when the Softphone is not listening', () => {
   });
 
   it('gives up after the bounded retries with ConnectorUnreachableError (ECONNREFUSED)', async () => {
-    // Hold the port closed: bind then close, so nothing listens on it.
-    await new Promise<void>((resolve) => {
-      const probe = createServer().listen(DEAD_PORT, '127.0.0.1', () => probe.close(() => resolve()));
-    });
-    const c = client(DEAD_PORT, { retry: { retries: 3, initialDelayMs: 40, maxDelayMs: 100 } });
+    const c = client(await closedPort(), { retry: { retries: 3, initialDelayMs: 40, maxDelayMs: 100 } });
     const started = Date.now();
     const error = await c.getSession().catch((e: unknown) => e);
     const elapsed = Date.now() - started;
@@ -281,7 +288,7 @@ describe('ConnectorClient when the Softphone is not listening', () => {
   });
 
   it('with retries: 0 fails at the first refusal', async () => {
-    const c = client(DEAD_PORT, { retry: { retries: 0 } });
+    const c = client(await closedPort(), { retry: { retries: 0 } });
     await expect(c.unregister()).rejects.toMatchObject({ constructor: ConnectorUnreachableError, attempts: 1 });
   });
 });

@@ -2,39 +2,36 @@ import { EndpointConfig } from '@sip-endpoint/config';
 import { ConnectorBadRequestError, ConnectorClient, ConnectorForbiddenError } from '@sip-endpoint/connector-client';
 import type { Config, Session, SessionWatcher, SessionWatcherEvents } from '@sip-endpoint/connector-client';
 import { Softphone } from '@sip-endpoint/softphone';
+import { testPorts, waitFor } from '@sip-endpoint/test-support';
 import { Kamailio, kamailioAvailable } from '../../endpoint-core/test/support/kamailio';
 import { TRANSCRIPT_BEARER, TRANSCRIPT_CSRF_TOKEN, TRANSCRIPT_ORIGIN } from './support/transcript';
 
-// Ports 61100-61199 of this helper's range: Kamailio 61100, connectors 61110-61119,
-// the softphone's SIP 61120-61139 and RTP 61140-61199.
-const KAMAILIO_PORT = 61100;
+// Kamailio's port for the file, from testPorts; each softphone has a block of its own.
+const KAMAILIO_PORT = testPorts(1);
 const SIP_SERVER = `127.0.0.1:${KAMAILIO_PORT}`;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** A window of time the scenario needs (a late start, a session outliving session_expire), not a wait for a condition. */
+const elapse = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
-    await sleep(25);
-  }
-}
-
-/** A headless softphone in connector mode on `connectorPort`, SIP password `secret` for Kamailio. */
-function connectorSoftphone(connectorPort: number, settings: Record<string, string> = {}): Softphone {
+/**
+ * A headless softphone in connector mode, SIP password `secret` for Kamailio, on a block of 41
+ * ports of its own: its Connector API on `url`'s port, SIP on the next 8, RTP on the 32 after.
+ */
+function connectorSoftphone(settings: Record<string, string> = {}): { softphone: Softphone; url: string } {
+  const first = testPorts(41);
   const config = EndpointConfig.defaults().with({
-    'policy.connector.port': String(connectorPort),
+    'policy.connector.port': String(first),
     'proxies.proxy0.password': 'secret',
     'proxies.proxy0.reg_timeout': '60',
     'policy.endpoint.public_address': '127.0.0.1',
-    'policy.endpoint.sip_port_min': '61120',
-    'policy.endpoint.sip_port_max': '61139',
-    'policy.endpoint.rtp_port_min': '61140',
-    'policy.endpoint.rtp_port_max': '61199',
+    'policy.endpoint.sip_port_min': String(first + 1),
+    'policy.endpoint.sip_port_max': String(first + 8),
+    'policy.endpoint.rtp_port_min': String(first + 9),
+    'policy.endpoint.rtp_port_max': String(first + 40),
     'system.media.ringing_file': '',
     ...settings,
   });
-  return new Softphone({ config });
+  return { softphone: new Softphone({ config }), url: `http://127.0.0.1:${first}/softphone/v2` };
 }
 
 /** The transcript's POST /session body, with the SIP server replaced by the local Kamailio. */
@@ -76,11 +73,12 @@ describeIfKamailio('ConnectorClient driving a headless Softphone in connector mo
   });
 
   it('plays the transcript: 403 + cookie, POST /session, register, watch sees READY, audio, unregister, close', async () => {
-    softphone = connectorSoftphone(61110, { 'policy.connector.allowed_origin_headers': 'bsgwsfanch' });
+    const made = connectorSoftphone({ 'policy.connector.allowed_origin_headers': 'bsgwsfanch' });
+    softphone = made.softphone;
     const ended: string[] = [];
     softphone.on('sessionEnded', (reason) => ended.push(reason));
     await softphone.start();
-    expect(softphone.url).toBe('http://127.0.0.1:61110/softphone/v2');
+    expect(softphone.url).toBe(made.url);
     const client = new ConnectorClient({ baseUrl: softphone.url!, origin: TRANSCRIPT_ORIGIN, csrfToken: TRANSCRIPT_CSRF_TOKEN });
 
     await expect(client.getSession()).rejects.toMatchObject({ constructor: ConnectorForbiddenError, status: 403, body: {} });
@@ -97,11 +95,11 @@ describeIfKamailio('ConnectorClient driving a headless Softphone in connector mo
     const events = record(watcher);
     const sessions: Session[] = [];
     watcher.on('session', (s) => sessions.push(s));
-    await waitFor(() => sessions.length >= 1);
+    await waitFor(() => sessions.length >= 1, 10_000, 'the first poll');
 
     await client.register(TRANSCRIPT_BEARER);
-    await waitFor(() => events.some(([name, , state]) => name === 'connectionStateChanged' && state === 'READY'));
-    await waitFor(() => events.some(([name, status]) => name === 'statusChanged' && status === 'INITIALIZED'));
+    await waitFor(() => events.some(([name, , state]) => name === 'connectionStateChanged' && state === 'READY'), 10_000, 'the line READY');
+    await waitFor(() => events.some(([name, status]) => name === 'statusChanged' && status === 'INITIALIZED'), 10_000, 'the status INITIALIZED');
     expect(events.filter(([name]) => name === 'pollFailed')).toEqual([]);
     const registered = await client.getSession();
     expect(registered).toMatchObject({ status: 'INITIALIZED', connectivities: { connections: [{ server: SIP_SERVER, user: '5320', state: 'READY' }] }, phone: { calls: [] } });
@@ -111,7 +109,7 @@ describeIfKamailio('ConnectorClient driving a headless Softphone in connector mo
     expect(microphone?.muted).toBe(false);
     events.length = 0;
     await client.setAudio({ microphone: { muted: true } });
-    await waitFor(() => events.some(([name]) => name === 'devicesChanged'));
+    await waitFor(() => events.some(([name]) => name === 'devicesChanged'), 10_000, 'devicesChanged');
     const [, devices, before] = events.find(([name]) => name === 'devicesChanged')!;
     expect(devices).toMatchObject({ microphone: { name: microphone!.name, muted: true } });
     expect(before).toMatchObject({ microphone: { muted: false } });
@@ -123,15 +121,15 @@ describeIfKamailio('ConnectorClient driving a headless Softphone in connector mo
     // DELETE /register: the line leaves READY.
     events.length = 0;
     await client.unregister();
-    await waitFor(() => events.some(([name, , state, old]) => name === 'connectionStateChanged' && state !== 'READY' && old === 'READY'));
-    await waitFor(() => watcher!.session?.status === 'INITIALIZING');
+    await waitFor(() => events.some(([name, , state, old]) => name === 'connectionStateChanged' && state !== 'READY' && old === 'READY'), 10_000, 'the line leaving READY');
+    await waitFor(() => watcher!.session?.status === 'INITIALIZING', 10_000, 'the status INITIALIZING');
 
     await watcher.stop();
     // Every request of the session carried the cookie the first 403 set.
     expect(client.sessionId).toBe(cookie);
     await client.closeSession();
     expect(client.sessionId).toBeUndefined();
-    await waitFor(() => ended.length > 0);
+    await waitFor(() => ended.length > 0, 10_000, 'sessionEnded');
     expect(ended).toEqual(['closed']);
 
     // auto_restart = 1: the softphone waits for the next session, which starts with a fresh 403.
@@ -141,11 +139,13 @@ describeIfKamailio('ConnectorClient driving a headless Softphone in connector mo
   });
 
   it('retries while the softphone is not listening yet, and gets through once it is', async () => {
-    const client = new ConnectorClient({ baseUrl: 'http://127.0.0.1:61111', origin: TRANSCRIPT_ORIGIN, retry: { retries: 10, initialDelayMs: 100, maxDelayMs: 500 } });
+    const made = connectorSoftphone();
+    const client = new ConnectorClient({ baseUrl: made.url, origin: TRANSCRIPT_ORIGIN, retry: { retries: 10, initialDelayMs: 100, maxDelayMs: 500 } });
     const started = Date.now();
     const pending = client.getSession().catch((error: unknown) => error);
-    await sleep(800);
-    softphone = connectorSoftphone(61111);
+    // The scenario: the softphone starts 800 ms after the desktop's first attempt.
+    await elapse(800);
+    softphone = made.softphone;
     await softphone.start();
     const outcome = await pending;
     expect(outcome).toBeInstanceOf(ConnectorForbiddenError); // the first answer of the transcript: it got through
@@ -155,7 +155,7 @@ describeIfKamailio('ConnectorClient driving a headless Softphone in connector mo
   });
 
   it('the softphone\'s refusals arrive typed: a foreign Origin is 403 with its code, a refused override is 400 with its message', async () => {
-    softphone = connectorSoftphone(61112, { 'policy.connector.allowed_origin_headers': 'bsgwsfanch' });
+    softphone = connectorSoftphone({ 'policy.connector.allowed_origin_headers': 'bsgwsfanch' }).softphone;
     await softphone.start();
     const foreign = new ConnectorClient({ baseUrl: softphone.url!, origin: 'http://intruder.example:8080' });
     const refused = await foreign.getSession().catch((error: unknown) => error);
@@ -174,7 +174,7 @@ describeIfKamailio('ConnectorClient driving a headless Softphone in connector mo
   });
 
   it('watch() is the keep-alive: the session outlives session_expire while polled, and ends once polling stops', async () => {
-    softphone = connectorSoftphone(61113);
+    softphone = connectorSoftphone().softphone;
     const ended: string[] = [];
     softphone.on('sessionEnded', (reason) => ended.push(reason));
     await softphone.start();
@@ -182,11 +182,12 @@ describeIfKamailio('ConnectorClient driving a headless Softphone in connector mo
     await client.openSession(loginConfig('5322', 1));
     watcher = client.watch({ intervalMs: 300 });
     const events = record(watcher);
-    await sleep(2500);
+    // 2.5 s, more than twice session_expire (1 s): the polls keep the session.
+    await elapse(2500);
     expect(ended).toEqual([]);
     expect(events.filter(([name]) => name === 'pollFailed')).toEqual([]);
     await watcher.stop();
-    await waitFor(() => ended.length > 0, 5000);
+    await waitFor(() => ended.length > 0, 5000, 'sessionEnded (expired)');
     expect(ended).toEqual(['expired']);
     await expect(client.getSession()).rejects.toBeInstanceOf(ConnectorForbiddenError);
   });

@@ -1,21 +1,15 @@
 import { SipEndpointError } from '@sip-endpoint/config';
 import { ConnectorArgumentError, ConnectorClient, ConnectorForbiddenError } from '@sip-endpoint/connector-client';
 import { ListenerError } from '@sip-endpoint/policy';
+import { testPorts, waitFor } from '@sip-endpoint/test-support';
 import type { Config, Session, SessionWatcher, SessionWatcherEvents } from '@sip-endpoint/connector-client';
 import { TranscriptPeer } from './support/transcript-peer';
 import { LOGIN_CONFIG_TEXT, REGISTERED_SESSION_TEXT } from './support/transcript';
 
-// Ports 61050-61099 of this helper's range.
-const PORT = 61050;
 const LOGIN_CONFIG = JSON.parse(LOGIN_CONFIG_TEXT) as Config;
 
-async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** A window of time the test measures (a rate, or that nothing happens), not a wait for a condition. */
+const elapse = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every event of a watcher, in order, as [name, ...args]. */
 function record(watcher: SessionWatcher): unknown[][] {
@@ -40,8 +34,9 @@ describe('ConnectorClient.watch()', () => {
   let watcher: SessionWatcher | undefined;
 
   beforeEach(async () => {
-    peer = await new TranscriptPeer().listen(PORT);
-    client = new ConnectorClient({ baseUrl: `http://127.0.0.1:${PORT}`, origin: 'http://desktop:8080' });
+    const port = testPorts(1);
+    peer = await new TranscriptPeer().listen(port);
+    client = new ConnectorClient({ baseUrl: `http://127.0.0.1:${port}`, origin: 'http://desktop:8080' });
     await client.openSession(LOGIN_CONFIG);
   });
 
@@ -65,11 +60,11 @@ describe('ConnectorClient.watch()', () => {
       const seen = sessions.length;
       peer.snapshot = next;
       // Two polls later the new snapshot has surely been read.
-      await waitFor(() => sessions.length >= seen + 2);
+      await waitFor(() => sessions.length >= seen + 2, 5000, 'two polls after the change');
       expect(events).toEqual(expected);
     };
 
-    await waitFor(() => sessions.length >= 1);
+    await waitFor(() => sessions.length >= 1, 5000, 'the first poll');
     const connection = { server: '135.39.45.32:5060', user: '5320', state: 'TRYING' };
     expect(events).toEqual([
       ['statusChanged', 'INITIALIZING', undefined],
@@ -126,7 +121,7 @@ describe('ConnectorClient.watch()', () => {
   it('sends GET /session every intervalMs as the keep-alive, with the session cookie, and stops on stop()', async () => {
     const before = peer.requests.length;
     watcher = client.watch({ intervalMs: 200 });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await elapse(1100);
     await watcher.stop();
     const polls = peer.requests.slice(before);
     // One at once, then every 200 ms: about 6 in 1.1 s (generous bounds for a loaded machine).
@@ -137,7 +132,7 @@ describe('ConnectorClient.watch()', () => {
       expect(poll.headers.cookie).toBe(`SEPSESSIONID=${client.sessionId}`);
     }
     const count = peer.requests.length;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await elapse(500);
     expect(peer.requests.length).toBe(count);
     expect(watcher.running).toBe(false);
     await watcher.stop(); // twice: nothing happens
@@ -145,26 +140,31 @@ describe('ConnectorClient.watch()', () => {
 
   it('never has two polls in flight: a slow answer delays the next poll', async () => {
     watcher = client.watch({ intervalMs: 50 });
-    await waitFor(() => watcher!.session !== undefined);
+    await waitFor(() => watcher!.session !== undefined, 5000, 'the first poll');
     const before = peer.requests.length;
+    const scriptedAt = Date.now();
     peer.scripted.push({ status: 200, body: REGISTERED_SESSION_TEXT, delayMs: 600 });
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    // The delayed poll is still in flight: at most the one that hit the delay was sent.
-    expect(peer.requests.length - before).toBeLessThanOrEqual(1);
-    await waitFor(() => peer.requests.length - before >= 3);
+    await waitFor(() => peer.requests.length - before >= 3, 5000, 'three polls from the slow one on');
+    // The first poll after the script took the slow answer; none came while it was in flight.
+    const slow = peer.requests[before]!;
+    expect(slow.answeredAt! - slow.receivedAt).toBeGreaterThanOrEqual(590);
+    const later = peer.requests.slice(before + 1);
+    for (const poll of later) expect(poll.receivedAt).toBeGreaterThanOrEqual(slow.answeredAt!);
+    // Within 500 ms of the script, at most the poll that hit the delay was sent.
+    expect(peer.requests.slice(before).filter((poll) => poll.receivedAt - scriptedAt < 500).length).toBeLessThanOrEqual(1);
   });
 
   it('reports a failed poll and a lost session (403 after a session), and keeps polling', async () => {
     watcher = client.watch({ intervalMs: 80 });
     const events = record(watcher);
-    await waitFor(() => watcher!.session !== undefined);
+    await waitFor(() => watcher!.session !== undefined, 5000, 'the first poll');
     peer.sessions.clear(); // the Softphone ended the session (session_expire)
-    await waitFor(() => events.some(([name]) => name === 'sessionLost'));
+    await waitFor(() => events.some(([name]) => name === 'sessionLost'), 5000, 'sessionLost');
     const lost = events.find(([name]) => name === 'sessionLost')![1];
     expect(lost).toBeInstanceOf(ConnectorForbiddenError);
     expect(events.filter(([name]) => name === 'sessionLost')).toHaveLength(1);
     const failures = events.filter(([name]) => name === 'pollFailed').length;
-    await waitFor(() => events.filter(([name]) => name === 'pollFailed').length >= failures + 2);
+    await waitFor(() => events.filter(([name]) => name === 'pollFailed').length >= failures + 2, 5000, 'two more failed polls');
     // Still one sessionLost, however many polls fail.
     expect(events.filter(([name]) => name === 'sessionLost')).toHaveLength(1);
   });
@@ -173,7 +173,7 @@ describe('ConnectorClient.watch()', () => {
     watcher = client.watch({ intervalMs: 80 });
     const events = record(watcher);
     peer.snapshot = { status: 'SLEEPING' };
-    await waitFor(() => events.some(([name]) => name === 'pollFailed'));
+    await waitFor(() => events.some(([name]) => name === 'pollFailed'), 5000, 'pollFailed');
     expect(events.find(([name]) => name === 'pollFailed')![1]).toMatchObject({ code: 'ERR_CONNECTOR_INVALID_RESPONSE' });
     expect(watcher.session).toBeUndefined();
   });
@@ -187,7 +187,7 @@ describe('ConnectorClient.watch()', () => {
       sessions++;
       throw new Error('desktop bug');
     });
-    await waitFor(() => sessions >= 3);
+    await waitFor(() => sessions >= 3, 5000, 'three polls after the listeners threw');
     expect(errors.length).toBeGreaterThanOrEqual(2);
     expect(errors[0]!.cause).toBeInstanceOf(Error);
     expect((errors[0]!.cause as Error).message).toBe('desktop bug');
@@ -209,7 +209,7 @@ describe('ConnectorClient.watch()', () => {
     });
     watcher.on('session', () => sessions++);
 
-    await waitFor(() => sessions >= 3);
+    await waitFor(() => sessions >= 3, 5000, 'three polls after the listeners threw');
     expect(watcher.running).toBe(true);
     // The first poll's statusChanged reached the listener after the throwing one.
     expect(statuses).toEqual(['INITIALIZED']);

@@ -9,6 +9,10 @@ export interface RecordedRequest {
   url: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** When its body had arrived (`Date.now()`). */
+  receivedAt: number;
+  /** When the peer answered it, once it has. */
+  answeredAt?: number;
 }
 
 /** A response to send instead of the transcript's (for status and malformed-body cases). */
@@ -46,7 +50,7 @@ export class TranscriptPeer {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        const request: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+        const request: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt: Date.now() };
         this.requests.push(request);
         const answer = this.scripted.shift() ?? this.#transcript(request);
         const headers: Record<string, string | string[]> = {
@@ -61,6 +65,7 @@ export class TranscriptPeer {
           headers['Access-Control-Allow-Credentials'] = 'true';
         }
         const send = () => {
+          request.answeredAt = Date.now();
           res.writeHead(answer.status, headers);
           res.end(answer.body);
         };
