@@ -1,16 +1,11 @@
 import { EndpointConfig } from '@sip-endpoint/config';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
+import type { EndpointPolicy } from '@sip-endpoint/policy';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until `check()` holds, polling every 20 ms; throws after `ms`. */
-export async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
-  for (let waited = 0; !check(); waited += 20) {
-    if (waited > ms) throw new Error('timed out');
-    await sleep(20);
-  }
-}
+export { waitFor } from '@sip-endpoint/test-support';
 
 /**
  * The configuration of a stand-alone line on 127.0.0.1 (reg_timeout 0, SIP ports from `sipPort`,
@@ -41,7 +36,7 @@ export function standaloneEndpoint(
   rtpBase: number,
   frequency = 0,
   settings: Record<string, string> = {},
-  options: { mediaDir?: string; minSessionExpires?: number } = {},
+  options: { mediaDir?: string; minSessionExpires?: number; policy?: EndpointPolicy } = {},
 ): { endpoint: Endpoint; devices: VirtualAudioProvider } {
   const config = standaloneConfig(user, sipPort, rtpBase, settings);
   const devices = new VirtualAudioProvider({ defaults: false });
