@@ -20,7 +20,7 @@ describe('docs/getting-started.md', () => {
 
   it('gives the commands that run them', () => {
     const commands = guideBlocks().filter((block) => block.language === 'sh').flatMap((block) => block.lines);
-    expect(commands).toEqual(['npm install && npm run demo', 'npm run build && npx tsx examples/agent-desktop.ts', 'npm run build && npx tsx examples/connector-client.ts']);
+    expect(commands).toEqual(['npm ci && npm run demo', 'npm run build && npx tsx examples/agent-desktop.ts', 'npm run build && npx tsx examples/connector-client.ts']);
     expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.demo).toBe('npm run build && tsx examples/demo.ts');
   });
 });
