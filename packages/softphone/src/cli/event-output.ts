@@ -38,9 +38,9 @@ export function followEvents(softphone: Softphone, sink: (line: SoftphoneEventLi
     }
   };
   const attach = (endpoint: Endpoint): void => {
-    endpoint.on('connectionStateChanged', (line, state, previous) => {
+    endpoint.on('connectionStateChanged', (line, state, previous, reason) => {
       const connectivity = endpoint.lines[line]?.connectivity;
-      emit('connectionStateChanged', { line, user: connectivity?.user, server: connectivity?.server, state, previous, ...(endpoint.lines[line]?.reason ? { reason: endpoint.lines[line]?.reason } : {}) });
+      emit('connectionStateChanged', { line, user: connectivity?.user, server: connectivity?.server, state, previous, ...(reason ? { reason } : {}) });
     });
     endpoint.on('statusChanged', (status) => emit('statusChanged', { status }));
     endpoint.on('incomingCall', (call) => emit('incomingCall', { ...callFields(call), state: call.state }));
@@ -56,7 +56,10 @@ export function followEvents(softphone: Softphone, sink: (line: SoftphoneEventLi
   softphone.on('listening', (url) => emit('listening', { url }));
   softphone.on('sessionStarted', () => emit('sessionStarted'));
   softphone.on('sessionEnded', (reason) => emit('sessionEnded', { reason }));
-  softphone.on('error', (error) => emit('error', { message: error.message, ...((error as { code?: string }).code ? { code: (error as { code?: string }).code } : {}) }));
+  const reportError = (error: Error): void => emit('error', { message: error.message, ...((error as { code?: string }).code ? { code: (error as { code?: string }).code } : {}) });
+  softphone.on('error', reportError);
+  // A listener of the Softphone itself that threw (the endpoint's go to 'error').
+  softphone.on('listenerError', reportError);
   softphone.on('stopped', () => emit('stopped'));
 }
 
