@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { VirtualAudioProvider, type AudioStream } from '@sip-endpoint/media';
-import { Endpoint, type Call, type MediaSessionDescriptionHandler } from '@sip-endpoint/endpoint-core';
+import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { Kamailio } from '../packages/endpoint-core/test/support/kamailio';
 import { callScenario, installed, ms, option, sippStats, sleep, startProgram } from './support/bench-tools';
 
@@ -96,7 +96,7 @@ class Tally {
     endpoint.on('callStateChanged', (call, state) => {
       if (state === 'CONNECTED') {
         this.connected++;
-        const stream = (call.session.sessionDescriptionHandler as MediaSessionDescriptionHandler | undefined)?.stream;
+        const stream = call.media.stream;
         if (stream) streams.set(call, stream);
       }
       if (state === 'DISCONNECTED') {
