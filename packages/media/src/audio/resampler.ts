@@ -1,3 +1,29 @@
+import { SipEndpointError } from '@sip-endpoint/config';
+
+/**
+ * A sample rate that is not a positive whole number of Hz was given to a {@link Resampler}.
+ * Code `ERR_MEDIA_SAMPLE_RATE_INVALID`.
+ *
+ * @public
+ */
+export class InvalidSampleRateError extends SipEndpointError {
+  declare readonly code: 'ERR_MEDIA_SAMPLE_RATE_INVALID';
+  /** The input rate given. */
+  readonly inputRate: number;
+  /** The output rate given. */
+  readonly outputRate: number;
+
+  /**
+   * @param inputRate - The input rate given.
+   * @param outputRate - The output rate given.
+   */
+  constructor(inputRate: number, outputRate: number) {
+    super('ERR_MEDIA_SAMPLE_RATE_INVALID', `sample rates must be positive whole numbers, not ${inputRate} and ${outputRate}`);
+    this.inputRate = inputRate;
+    this.outputRate = outputRate;
+  }
+}
+
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
   return a;
@@ -31,9 +57,14 @@ export class Resampler {
   readonly #history: Float32Array;
   #time = 0;
 
+  /**
+   * @param inputRate - Rate of the samples given to {@link Resampler.process}, in Hz.
+   * @param outputRate - Rate of the samples it writes, in Hz.
+   * @throws {@link InvalidSampleRateError} when either is not a positive whole number.
+   */
   constructor(inputRate: number, outputRate: number) {
     if (!(inputRate > 0 && outputRate > 0) || !Number.isInteger(inputRate) || !Number.isInteger(outputRate)) {
-      throw new RangeError(`sample rates must be positive whole numbers, not ${inputRate} and ${outputRate}`);
+      throw new InvalidSampleRateError(inputRate, outputRate);
     }
     this.inputRate = inputRate;
     this.outputRate = outputRate;

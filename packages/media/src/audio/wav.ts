@@ -24,6 +24,8 @@ export interface WavAudio {
  * @public
  */
 export class WavError extends SipEndpointError {
+  declare readonly code: 'ERR_MEDIA_WAV_UNSUPPORTED' | 'ERR_MEDIA_WAV_MALFORMED';
+
   constructor(code: 'ERR_MEDIA_WAV_UNSUPPORTED' | 'ERR_MEDIA_WAV_MALFORMED', message: string) {
     super(code, message);
   }

@@ -1,5 +1,6 @@
 import OpusScript from 'opusscript';
 import type { AudioDecoder, AudioEncoder, Codec } from './codec';
+import { CodecClosedError } from './codec-closed-error';
 
 const SAMPLE_RATE = 48000;
 
@@ -10,7 +11,8 @@ const SAMPLE_RATE = 48000;
  *
  * @remarks
  * opusscript copies each frame in and out of the WebAssembly heap and returns a new Buffer per
- * call: about two small allocations per packet, acceptable beside the codec's own cost.
+ * call: about two small allocations per packet, acceptable beside the codec's own cost. An
+ * encoder or decoder used after its `close()` throws {@link CodecClosedError}.
  *
  * @public
  */
@@ -32,7 +34,7 @@ export const OPUS: Codec = {
     opus.setBitrate(32000);
     return {
       encode(pcm, out) {
-        if (!opus) throw new Error('opus encoder is closed');
+        if (!opus) throw new CodecClosedError('opus', 'encoder');
         const packet = opus.encode(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.length * 2), pcm.length);
         out.set(packet);
         return packet.length;
@@ -47,7 +49,7 @@ export const OPUS: Codec = {
     let opus: OpusScript | undefined = new OpusScript(SAMPLE_RATE, 1, OpusScript.Application.VOIP);
     return {
       decode(payload, out) {
-        if (!opus) throw new Error('opus decoder is closed');
+        if (!opus) throw new CodecClosedError('opus', 'decoder');
         const pcm = opus.decode(Buffer.from(payload.buffer, payload.byteOffset, payload.length));
         const samples = Math.min(out.length, pcm.length >> 1);
         for (let i = 0; i < samples; i++) out[i] = pcm.readInt16LE(i * 2);

@@ -1,8 +1,28 @@
+import { SipEndpointError } from '@sip-endpoint/config';
+
 /** A DTMF digit: 0-9, *, #, A-D. @public */
 export type DtmfDigit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | '*' | '#' | 'A' | 'B' | 'C' | 'D';
 
 /** Digits in RFC 4733 event order (event 0 is '0', 10 '*', 11 '#', 12 to 15 'A' to 'D'). */
 export const DTMF_EVENTS: readonly DtmfDigit[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#', 'A', 'B', 'C', 'D'];
+
+/**
+ * A character that is not a DTMF digit (0-9, *, #, A-D; letters in either case) was given as one.
+ * Code `ERR_MEDIA_DTMF_DIGIT_INVALID`.
+ *
+ * @public
+ */
+export class InvalidDtmfDigitError extends SipEndpointError {
+  declare readonly code: 'ERR_MEDIA_DTMF_DIGIT_INVALID';
+  /** The character (or string) that was refused. */
+  readonly value: string;
+
+  /** @param value - The character that is not a digit. */
+  constructor(value: string) {
+    super('ERR_MEDIA_DTMF_DIGIT_INVALID', `"${value}" is not a DTMF digit (0-9, *, #, A-D)`);
+    this.value = value;
+  }
+}
 
 const ROWS = [697, 770, 852, 941] as const;
 const COLUMNS = [1209, 1336, 1477, 1633] as const;
@@ -13,13 +33,18 @@ const KEYPAD: readonly (readonly DtmfDigit[])[] = [
   ['*', '0', '#', 'D'],
 ];
 
-/** The row and column frequencies of a digit (ITU-T Q.23). @public */
+/**
+ * The row and column frequencies of a digit (ITU-T Q.23).
+ *
+ * @throws {@link InvalidDtmfDigitError} for anything but a digit.
+ * @public
+ */
 export function dtmfFrequencies(digit: DtmfDigit): [number, number] {
   for (let row = 0; row < 4; row++) {
     const column = KEYPAD[row]!.indexOf(digit);
     if (column >= 0) return [ROWS[row]!, COLUMNS[column]!];
   }
-  throw new RangeError(`not a DTMF digit: ${digit}`);
+  throw new InvalidDtmfDigitError(digit);
 }
 
 /** The digit of a row and column index. */
@@ -37,8 +62,8 @@ export function isDtmfDigit(value: string): value is DtmfDigit {
 
 /**
  * Validates and normalises a digit string (`a`-`d` become upper case; `,` and spaces are ignored).
- * Throws a `RangeError` naming the first character that is not a digit.
  *
+ * @throws {@link InvalidDtmfDigitError} naming the first character that is not a digit.
  * @public
  */
 export function normalizeDigits(digits: string): DtmfDigit[] {
@@ -46,7 +71,7 @@ export function normalizeDigits(digits: string): DtmfDigit[] {
   for (const char of digits) {
     if (char === ' ' || char === ',') continue;
     const upper = char.toUpperCase();
-    if (!isDtmfDigit(upper)) throw new RangeError(`"${char}" is not a DTMF digit (0-9, *, #, A-D)`);
+    if (!isDtmfDigit(upper)) throw new InvalidDtmfDigitError(char);
     result.push(upper);
   }
   return result;

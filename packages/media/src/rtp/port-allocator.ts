@@ -2,8 +2,29 @@ import { SipEndpointError } from '@sip-endpoint/config';
 
 /** No free even/odd port pair is left in the RTP range. @public */
 export class PortRangeExhaustedError extends SipEndpointError {
+  declare readonly code: 'ERR_MEDIA_PORTS_EXHAUSTED';
+
   constructor(min: number, max: number) {
     super('ERR_MEDIA_PORTS_EXHAUSTED', `no free RTP port pair between ${min} and ${max}`);
+  }
+}
+
+/** An RTP port range that is not one: bounds outside 1..65535, not whole numbers, or min above max. @public */
+export class InvalidPortRangeError extends SipEndpointError {
+  declare readonly code: 'ERR_MEDIA_PORT_RANGE_INVALID';
+  /** The lower bound given. */
+  readonly min: number;
+  /** The upper bound given. */
+  readonly max: number;
+
+  /**
+   * @param min - The lower bound given.
+   * @param max - The upper bound given.
+   */
+  constructor(min: number, max: number) {
+    super('ERR_MEDIA_PORT_RANGE_INVALID', `RTP port range ${min}..${max} is not valid`);
+    this.min = min;
+    this.max = max;
   }
 }
 
@@ -20,9 +41,14 @@ export class PortAllocator {
   readonly #inUse = new Set<number>();
   #cursor: number;
 
+  /**
+   * @param min - `rtp_port_min` (an odd value starts at the next even port).
+   * @param max - `rtp_port_max`.
+   * @throws {@link InvalidPortRangeError} for bounds outside 1..65535, not whole, or in the wrong order.
+   */
   constructor(min: number, max: number) {
     if (!(Number.isInteger(min) && Number.isInteger(max) && min >= 1 && max <= 65535 && min <= max)) {
-      throw new RangeError(`RTP port range ${min}..${max} is not valid`);
+      throw new InvalidPortRangeError(min, max);
     }
     this.min = min % 2 === 0 ? min : min + 1;
     this.max = max;
