@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'eventemitter3';
 import { SipEndpointError } from '@sip-endpoint/config';
+import { SafeEmitter, StateMachine } from '@sip-endpoint/policy';
+import { AUDIO_STREAM_TRANSITIONS, type AudioStreamState } from './audio-stream-state';
 import type { AudioInput, AudioOutput } from './audio/audio-device-provider';
 import { Resampler } from './audio/resampler';
 import { ToneGenerator } from './audio/tones';
@@ -83,6 +84,10 @@ export interface AudioStreamStats {
 
 /** Events of an {@link AudioStream}. @public */
 export type AudioStreamEvents = {
+  /** The stream moved to a new state: `(next, previous)`. */
+  stateChanged: [AudioStreamState, AudioStreamState];
+  /** The stream closed (once, on the first `close()`), after its `stateChanged` to `CLOSED`. */
+  closed: [];
   dtmf: [DtmfEvent];
   /** A new voice-quality report (after every RTCP interval). */
   vq: [VqReport];
@@ -92,11 +97,14 @@ export type AudioStreamEvents = {
   inactivity: [];
   /** An RTCP BYE came from the peer. */
   bye: [];
+  /** The socket or a media tick failed; the stream goes on with the next tick. */
   error: [Error];
 };
 
 /** An operation on a closed stream. @public */
 export class StreamClosedError extends SipEndpointError {
+  declare readonly code: 'ERR_MEDIA_STREAM_CLOSED';
+
   constructor() {
     super('ERR_MEDIA_STREAM_CLOSED', 'the audio stream is closed');
   }
@@ -110,11 +118,16 @@ export class StreamClosedError extends SipEndpointError {
  *
  * @remarks
  * Every buffer of the send and receive paths is allocated when the stream starts; per packet the
- * stream allocates nothing itself (Node's dgram allocates the received Buffer).
+ * stream allocates nothing itself (Node's dgram allocates the received Buffer), and emits nothing.
+ *
+ * Its lifecycle is an {@link AudioStreamState}: `NEW` -> `RUNNING` (`start()`) -> `CLOSED`
+ * (`close()`, also from `NEW`), each move told by `stateChanged`, and `closed` once at the end.
+ * After close, `start()`, `setDirection()` and `sendDtmf()` throw {@link StreamClosedError}.
+ * A listener that throws is reported as `listenerError` (the stream is a `SafeEmitter`).
  *
  * @public
  */
-export class AudioStream extends EventEmitter<AudioStreamEvents> {
+export class AudioStream extends SafeEmitter<AudioStreamEvents> {
   readonly codec: Codec;
   readonly ptimeMs: number;
   readonly localSsrc: number;
@@ -169,10 +182,11 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
   /** `dtmf_feedback`: the digits to play locally, each 100 ms then 60 ms of silence. */
   #feedback: { tone: ToneGenerator | undefined; samplesLeft: number; gapLeft: number; queue: DtmfDigit[] } | undefined;
   #stop: (() => void) | undefined;
-  #closed = false;
+  readonly #machine: StateMachine<AudioStreamState>;
 
   constructor(options: AudioStreamOptions) {
     super();
+    this.#machine = new StateMachine(`audio stream on port ${options.session.localPort}`, 'NEW', AUDIO_STREAM_TRANSITIONS, (next, previous) => this.emit('stateChanged', next, previous));
     this.codec = options.codec;
     this.ptimeMs = options.ptimeMs ?? 20;
     this.#session = options.session;
@@ -218,7 +232,7 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
     this.#lastRtpAt = performance.now();
     const remote = options.remote;
     this.#session.setRemote(remote.address, remote.rtpPort, remote.rtcpPort ?? remote.rtpPort + 1, remote.rtcpMux ?? false);
-    this.#session.on('rtp', (header, data, arrival) => this.#onRtp(header, data, arrival));
+    this.#session.setReceiver((header, data, arrival) => this.#onRtp(header, data, arrival));
     this.#session.on('rtcp', (report) => this.#onRtcp(report));
     this.#session.on('error', (error) => this.emit('error', error));
   }
@@ -228,25 +242,39 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
     return this.#session.localPort;
   }
 
+  /** The SDP direction the stream sends and receives in. */
   get direction(): MediaDirection {
     return this.#direction;
   }
 
-  /** Starts sending and playing, on the media clock. */
+  /** Where the stream is in its lifecycle (see {@link AudioStreamState}). */
+  get state(): AudioStreamState {
+    return this.#machine.state;
+  }
+
+  /**
+   * Starts sending and playing, on the media clock: `NEW` -> `RUNNING`. Starting a running stream
+   * does nothing.
+   *
+   * @throws {@link StreamClosedError} once the stream is closed.
+   */
   start(): void {
-    if (this.#closed) throw new StreamClosedError();
-    if (this.#stop) return;
+    if (this.#machine.state === 'CLOSED') throw new StreamClosedError();
+    if (this.#machine.state === 'RUNNING') return;
     this.#lastRtpAt = performance.now();
     this.#nextRtcpAt = this.#lastRtpAt + this.#rtcpIntervalMs * (0.5 + Math.random());
     this.#stop = this.#clock.add(this.ptimeMs, (now) => this.#tick(now));
+    this.#machine.to('RUNNING');
   }
 
   /**
    * Changes the direction (hold is `sendonly` or `inactive`, as the re-INVITE negotiated).
    * A stream that stops receiving stops counting inactivity.
+   *
+   * @throws {@link StreamClosedError} once the stream is closed.
    */
   setDirection(direction: MediaDirection): void {
-    if (this.#closed) throw new StreamClosedError();
+    if (this.#machine.state === 'CLOSED') throw new StreamClosedError();
     if (direction === this.#direction) return;
     this.#direction = direction;
     this.#lastRtpAt = performance.now();
@@ -258,7 +286,7 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
     return this.#muted;
   }
 
-  /** Mutes or unmutes the microphone of this stream. */
+  /** Mutes or unmutes the microphone of this stream (harmless once closed). */
   setMuted(muted: boolean): void {
     this.#muted = muted;
   }
@@ -268,7 +296,7 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
     return this.#speakerMuted;
   }
 
-  /** Mutes or unmutes the received audio of this stream on the speaker. */
+  /** Mutes or unmutes the received audio of this stream on the speaker (harmless once closed). */
   setSpeakerMuted(muted: boolean): void {
     this.#speakerMuted = muted;
   }
@@ -280,10 +308,13 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
 
   /**
    * Sends DTMF digits: as RFC 4733 telephone-events when negotiated (unless `inband` is asked), else
-   * as tones in the audio. Throws a `RangeError` for a character that is not a digit.
+   * as tones in the audio.
+   *
+   * @throws {@link InvalidDtmfDigitError} for a character that is not a digit (nothing is sent).
+   * @throws {@link StreamClosedError} once the stream is closed.
    */
   sendDtmf(digits: string, method: DtmfSendMethod = this.#telephoneEvent ? 'rfc4733' : 'inband'): void {
-    if (this.#closed) throw new StreamClosedError();
+    if (this.#machine.state === 'CLOSED') throw new StreamClosedError();
     const list = normalizeDigits(digits);
     if (method === 'rfc4733' && this.#dtmfSender) {
       this.#dtmfSender.send(list);
@@ -318,22 +349,27 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
     };
   }
 
-  /** Sends an RTCP BYE, stops, releases the ports and the codec. Calling it twice is harmless. */
+  /**
+   * Sends an RTCP BYE, stops, releases the ports, the codec and the devices, and moves to
+   * `CLOSED`: `stateChanged`, then `closed`, then every listener is removed. Calling it twice is
+   * harmless.
+   */
   close(): void {
-    if (this.#closed) return;
+    if (this.#machine.state === 'CLOSED') return;
     this.#stop?.();
     this.#stop = undefined;
-    this.#closed = true;
     this.#session.close(this.#buildReport(''));
     this.#encoder.close();
     this.#decoder.close();
     this.#input?.close();
     this.#output?.close();
+    this.#machine.to('CLOSED');
+    this.emit('closed');
     this.removeAllListeners();
   }
 
   #tick(now: number): void {
-    if (this.#closed) return;
+    if (this.#machine.state === 'CLOSED') return;
     try {
       this.#send();
       this.#play();
@@ -467,7 +503,7 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
   }
 
   #onRtp(header: RtpHeader, data: Buffer, arrival: number): void {
-    if (this.#closed) return;
+    if (this.#machine.state === 'CLOSED') return;
     const receives = this.#direction === 'sendrecv' || this.#direction === 'recvonly';
     this.#lastRtpAt = arrival;
     const isEvent = this.#telephoneEvent !== undefined && header.payloadType === this.#telephoneEvent.payloadType;
@@ -491,7 +527,7 @@ export class AudioStream extends EventEmitter<AudioStreamEvents> {
 
 
   #onRtcp(report: RtcpReport): void {
-    if (this.#closed) return;
+    if (this.#machine.state === 'CLOSED') return;
     if (report.sender) this.#lastSr = { middle: ntpMiddle(report.sender.ntpSeconds, report.sender.ntpFraction), atMs: Date.now() };
     for (const block of report.reports) {
       if (block.ssrc !== this.localSsrc) continue;

@@ -1,5 +1,4 @@
-import type { EventEmitter } from 'eventemitter3';
-import type { AudioDevice } from '@sip-endpoint/policy';
+import type { AudioDevice, SafeEmitter } from '@sip-endpoint/policy';
 
 /** A microphone opened for a stream: the media clock pulls one frame per tick. @public */
 export interface AudioInput {
@@ -31,9 +30,14 @@ export type AudioDeviceProviderEvents = {
  * Where audio devices come from: a sound system, or the {@link VirtualAudioProvider} of WAV files,
  * tones and recorders. The list is in the provider's priority order (defaults first).
  *
+ * @remarks
+ * A provider is a `SafeEmitter` (`@sip-endpoint/policy`), so an implementation derives from that
+ * class: a `devicesChanged` listener that throws is reported as `listenerError` and never reaches
+ * the sound system's callback.
+ *
  * @public
  */
-export interface AudioDeviceProvider extends EventEmitter<AudioDeviceProviderEvents> {
+export interface AudioDeviceProvider extends SafeEmitter<AudioDeviceProviderEvents> {
   /** The present devices. */
   list(): AudioDevice[];
   /** Opens a microphone at a sample rate. Throws `ERR_MEDIA_DEVICE_NOT_FOUND` for an absent id. */

@@ -1,5 +1,4 @@
-import { EventEmitter } from 'eventemitter3';
-import type { AudioDevice } from '@sip-endpoint/policy';
+import { SafeEmitter, type AudioDevice } from '@sip-endpoint/policy';
 import { SipEndpointError } from '@sip-endpoint/config';
 import type { AudioDeviceProvider, AudioDeviceProviderEvents, AudioInput, AudioOutput } from './audio-device-provider';
 import { Resampler } from './resampler';
@@ -22,8 +21,16 @@ export interface VirtualDeviceSpec {
   systemDefault?: boolean;
 }
 
-/** A device could not be found or opened. @public */
+/**
+ * A device could not be found or opened: code `ERR_MEDIA_DEVICE_NOT_FOUND` for an id no device
+ * has, `ERR_MEDIA_INVALID_ARGUMENT` for a device of the wrong kind, a volume outside 0..100, or an
+ * id already present.
+ *
+ * @public
+ */
 export class AudioDeviceError extends SipEndpointError {
+  declare readonly code: 'ERR_MEDIA_DEVICE_NOT_FOUND' | 'ERR_MEDIA_INVALID_ARGUMENT';
+
   constructor(code: 'ERR_MEDIA_DEVICE_NOT_FOUND' | 'ERR_MEDIA_INVALID_ARGUMENT', message: string) {
     super(code, message);
   }
@@ -84,7 +91,7 @@ function gainOf(volume: number): number {
  *
  * @public
  */
-export class VirtualAudioProvider extends EventEmitter<AudioDeviceProviderEvents> implements AudioDeviceProvider {
+export class VirtualAudioProvider extends SafeEmitter<AudioDeviceProviderEvents> implements AudioDeviceProvider {
   readonly #devices = new Map<string, DeviceState>();
 
   /**

@@ -1,6 +1,5 @@
 import { isAbsolute, join } from 'node:path';
-import { EventEmitter } from 'eventemitter3';
-import type { RingingPlan } from '@sip-endpoint/policy';
+import { SafeEmitter, type RingingPlan } from '@sip-endpoint/policy';
 import type { AudioDeviceProvider, AudioOutput } from '../audio/audio-device-provider';
 import { readWav, toMono, type WavAudio } from '../audio/wav';
 import { MediaClock } from '../media-clock';
@@ -22,10 +21,11 @@ export type TonePlayerEvents = {
 /**
  * Plays one WAV file on one output device, 20 ms at a time on the media clock, looped or once,
  * with an optional time limit: the building block of ringtones, ringback and the call-waiting tone.
+ * A listener that throws is reported as `listenerError` (a `SafeEmitter`); playback goes on.
  *
  * @public
  */
-export class TonePlayer extends EventEmitter<TonePlayerEvents> {
+export class TonePlayer extends SafeEmitter<TonePlayerEvents> {
   readonly #output: AudioOutput;
   readonly #samples: Int16Array;
   readonly #frame: Int16Array;
@@ -95,10 +95,12 @@ export type RingerEvents = {
  * Rings for an incoming call as the policy's `ringingPlan` says: the file of each output on its
  * device, looped or once, with the plan's time limit; `answered()` stops the players unless the
  * plan plays once through regardless (`ringing_enabled` 6 and 7); `stop()` stops everything.
+ * A listener that throws (the `onError` of {@link Ringer.start} too) is reported as
+ * `listenerError`, or to `SafeEmitter.unhandled` while nothing listens to that; ringing goes on.
  *
  * @public
  */
-export class Ringer extends EventEmitter<RingerEvents> {
+export class Ringer extends SafeEmitter<RingerEvents> {
   readonly #players: TonePlayer[] = [];
   readonly #plan: RingingPlan;
   #stopped = false;

@@ -1,8 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
-import { EventEmitter } from 'eventemitter3';
 import { SipEndpointError } from '@sip-endpoint/config';
+import { ListenerError, SafeEmitter } from '@sip-endpoint/policy';
 import { isRtcp, parseRtpHeader, createRtpHeader, type RtpHeader } from './rtp-packet';
 import { parseRtcp, type RtcpReport } from './rtcp';
 import { type PortAllocator } from './port-allocator';
@@ -17,9 +17,21 @@ export interface RtpSessionOptions {
   rtcpMux?: boolean;
 }
 
+/**
+ * Where an {@link RtpSession} hands each RTP packet: the reused header object, the datagram, and
+ * the arrival time (`performance.now()`). See {@link RtpSession.setReceiver}.
+ *
+ * @public
+ */
+export type RtpReceiver = (header: RtpHeader, data: Buffer, arrival: number) => void;
+
 /** Events of an {@link RtpSession}. @public */
 export type RtpSessionEvents = {
-  /** An RTP packet: the reused header object, the datagram, and the arrival time (`performance.now()`). */
+  /**
+   * An RTP packet, as given to the receiver: for observers (tests, diagnostics). Each emit
+   * allocates its argument list, so the owner of the session takes packets through
+   * {@link RtpSession.setReceiver} instead; without a listener nothing is emitted.
+   */
   rtp: [RtpHeader, Buffer, number];
   /** An RTCP compound packet from the peer. */
   rtcp: [RtcpReport];
@@ -30,6 +42,8 @@ export type RtpSessionEvents = {
 
 /** An RTP or RTCP socket could not be opened. @public */
 export class RtpSocketError extends SipEndpointError {
+  declare readonly code: 'ERR_MEDIA_SOCKET';
+
   constructor(message: string, cause?: unknown) {
     super('ERR_MEDIA_SOCKET', message, { cause });
   }
@@ -66,12 +80,18 @@ function bind(socket: Socket, port: number, address: string): Promise<void> {
 /**
  * The UDP transport of one RTP stream: an even RTP port and RTCP on the next, within the
  * configured range (the next pair is tried when the system refuses one), with RTCP also accepted
- * on the RTP port (rtcp-mux). Parses headers without allocating and hands packets to its owner;
- * the owner sends with {@link RtpSession.sendRtp} and {@link RtpSession.sendRtcp}.
+ * on the RTP port (rtcp-mux). Parses headers without allocating and hands packets to its owner's
+ * {@link RtpReceiver}; the owner sends with {@link RtpSession.sendRtp} and
+ * {@link RtpSession.sendRtcp}.
+ *
+ * @remarks
+ * The events are those of a `SafeEmitter` (`@sip-endpoint/policy`): a listener that throws is
+ * reported as `listenerError`. So is a receiver that throws, as a listener of `rtp` would be; the
+ * socket goes on receiving.
  *
  * @public
  */
-export class RtpSession extends EventEmitter<RtpSessionEvents> {
+export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   readonly localAddress: string;
   readonly localPort: number;
   readonly family: 'IPv4' | 'IPv6';
@@ -80,6 +100,7 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
   readonly #ports: PortAllocator;
   readonly #header = createRtpHeader();
   #remote: { address: string; rtpPort: number; rtcpPort: number } | undefined;
+  #receiver: RtpReceiver | undefined;
   #rtcpMux = false;
   #closed = false;
 
@@ -126,6 +147,15 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     }
   }
 
+  /**
+   * Sets the one function that receives every RTP packet (an `AudioStream` sets its own), or
+   * removes it with `undefined`. Unlike the `rtp` event, this hands packets over without
+   * allocating: the header object is reused, so read it before returning.
+   */
+  setReceiver(receiver: RtpReceiver | undefined): void {
+    this.#receiver = receiver;
+  }
+
   /** The local RTCP port (RTP port + 1). */
   get localRtcpPort(): number {
     return this.localPort + 1;
@@ -170,6 +200,7 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     if (lastRtcp === undefined || !this.#sendRtcp(lastRtcp, finish)) finish();
     this.#closed = true;
     this.#ports.release(this.localPort);
+    this.#receiver = undefined;
     this.removeAllListeners();
   }
 
@@ -188,8 +219,28 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
       if (acceptMux) this.#onRtcp(data);
       return;
     }
-    if (parseRtpHeader(data, data.length, this.#header)) this.emit('rtp', this.#header, data, performance.now());
-    else this.emit('malformed', data);
+    if (!parseRtpHeader(data, data.length, this.#header)) {
+      this.emit('malformed', data);
+      return;
+    }
+    const arrival = performance.now();
+    const receiver = this.#receiver;
+    if (receiver) {
+      try {
+        receiver(this.#header, data, arrival);
+      } catch (error) {
+        this.#receiverThrew(error);
+      }
+    }
+    // Only an observer makes this emit (and its argument list) happen.
+    if (this.listenerCount('rtp') > 0) this.emit('rtp', this.#header, data, arrival);
+  }
+
+  /** A receiver that throws is reported as a listener of `rtp` would be. */
+  #receiverThrew(error: unknown): void {
+    const reported = new ListenerError(this.emitterName, 'rtp', error);
+    if (this.listenerCount('listenerError') > 0) this.emit('listenerError', reported);
+    else SafeEmitter.unhandled(reported);
   }
 
   #onRtcp(data: Buffer): void {
