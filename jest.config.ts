@@ -17,6 +17,8 @@ const config: Config = {
     ],
   },
   moduleNameMapper: {
+    // A package's optional entry point (`exports["./testing"]`), before the main one.
+    '^@sip-endpoint/([^/]+)/testing$': '<rootDir>/packages/$1/src/testing.ts',
     '^@sip-endpoint/([^/]+)$': '<rootDir>/packages/$1/src/index.ts',
   },
   reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.cjs'],

@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { EndpointConfig } from '@sip-endpoint/config';
-import { dominantFrequency, readWav, rms, VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
+import { readWav, VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
+import { dominantFrequency, rms } from '@sip-endpoint/media/testing';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 
 // The SDK's tour, with nothing but npm: two Endpoints in stand-alone mode (no SIP server) on

@@ -1,8 +1,8 @@
-// The measurements live in the package (they serve integrators' tests too); the tests use them
-// under their short names.
-import { sineSnrDb } from '@sip-endpoint/media';
+// The measurements live in the package's testing entry point (they serve integrators' tests too);
+// the tests use them under their short names.
+import { sineSnrDb } from '@sip-endpoint/media/testing';
 
-export { dominantFrequency, powerAt, rms, sineSnrDb, concatSamples as concat } from '@sip-endpoint/media';
+export { dominantFrequency, powerAt, rms, sineSnrDb, concatSamples as concat } from '@sip-endpoint/media/testing';
 
 /**
  * The SNR of a tone in each 100 ms window of `samples`. A codec or resampler defect lowers every
