@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '@sip-endpoint/test-support';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -16,7 +17,7 @@ describe('examples/media-loopback.ts', () => {
     try {
       // A computed path keeps the type-checker out of the example (examples/ is its own project).
       await import(join(root, 'examples', 'media-loopback.ts'));
-      for (let i = 0; i < 40 && lines.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      await waitFor(() => lines.length >= 2, 4000, 'the example\'s two lines');
     } finally {
       spy.mockRestore();
     }

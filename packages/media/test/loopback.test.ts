@@ -1,8 +1,13 @@
-import { G722, OPUS, PCMA, PCMU, PortAllocator, type Codec, type DtmfEvent } from '@sip-endpoint/media';
-import { connectPair, sleep } from './support/engines';
+import { G722, OPUS, PCMA, PCMU, type Codec, type DtmfEvent } from '@sip-endpoint/media';
+import { waitFor } from '@sip-endpoint/test-support';
+import { connectPair, sleep, type Side } from './support/engines';
+import { workerPorts } from './support/ports';
 import { concat, dominantFrequency, fractionAbove, powerAt, rms, windowSnrsDb } from './support/signal';
 
-const ports = new PortAllocator(41000, 41199);
+const ports = workerPorts(200);
+
+/** Samples a side has played so far. */
+const playedSamples = (side: Side): number => side.played.reduce((n, frame) => n + frame.length, 0);
 
 describe.each([
   [PCMU.name, PCMU, 1000, 30],
@@ -13,8 +18,15 @@ describe.each([
 ] as const)('two engines on 127.0.0.1 with %s', (_name: string, codec: Codec, frequency: number, minSnr: number) => {
   it(`carry a ${frequency} Hz tone both ways with the right frequency and SNR above ${minSnr} dB`, async () => {
     const pair = await connectPair(codec, ports, { kind: 'tone', frequencies: [frequency], levelDbfs: -10 }, { kind: 'tone', frequencies: [frequency * 0.6], levelDbfs: -10 });
-    await sleep(1500);
-    pair.close();
+    // Wait until there is enough to measure: 1.3 s played at each end (the window is 0.4 to 1.2 s)
+    // and more than 60 packets each way. On a loaded machine this takes longer than 1.3 s; the
+    // clock's pace is the stall test's business.
+    const enough = (side: Side): boolean => playedSamples(side) >= side.playedRate * 1.3 && side.stream.stats().sent.packets > 60 && side.stream.stats().received.packets > 60;
+    try {
+      await waitFor(() => enough(pair.alice) && enough(pair.bob), 10000, '1.3 s of audio both ways');
+    } finally {
+      pair.close();
+    }
     for (const [side, expected] of [
       [pair.bob, frequency],
       [pair.alice, frequency * 0.6],
@@ -40,6 +52,7 @@ describe.each([
 describe('an event-loop stall', () => {
   it('is caught up by the media clock: the overdue packets all go out, none lost or repeated', async () => {
     const pair = await connectPair(PCMU, ports, { kind: 'tone', frequencies: [1000], levelDbfs: -10 }, { kind: 'silence' });
+    // 300 ms of media, the stall, 400 ms more, then the count: the waits are the scenario under test.
     await sleep(300);
     // Hold the event loop for 80 ms: the clock then runs four overdue ticks of each stream at once.
     const until = performance.now() + 80;
@@ -60,10 +73,12 @@ describe('DTMF between two engines', () => {
     const atAlice: DtmfEvent[] = [];
     pair.bob.stream.on('dtmf', (event) => atBob.push(event));
     pair.alice.stream.on('dtmf', (event) => atAlice.push(event));
-    await sleep(100);
+    await waitFor(() => pair.alice.stream.stats().received.packets > 0 && pair.bob.stream.stats().received.packets > 0, 5000, 'media both ways');
     pair.alice.stream.sendDtmf('12#*');
     pair.bob.stream.sendDtmf('90D');
-    await sleep(1200);
+    await waitFor(() => atBob.length >= 4 && atAlice.length >= 3, 5000, 'the digits at both ends');
+    // No second event may follow (an end packet is sent three times): a quiet spell is the check.
+    await sleep(200);
     pair.close();
     expect(atBob.map((e) => e.digit).join('')).toBe('12#*');
     expect(atAlice.map((e) => e.digit).join('')).toBe('90D');
@@ -77,9 +92,11 @@ describe('DTMF between two engines', () => {
     const pair = await connectPair(PCMA, ports, { kind: 'silence' }, { kind: 'silence' });
     const atBob: DtmfEvent[] = [];
     pair.bob.stream.on('dtmf', (event) => atBob.push(event));
-    await sleep(100);
+    await waitFor(() => pair.bob.stream.stats().received.packets > 0, 5000, 'media from Alice');
     pair.alice.stream.sendDtmf('5A7', 'inband');
-    await sleep(1200);
+    await waitFor(() => atBob.length >= 3, 5000, 'three digits at Bob');
+    // No digit may be detected twice: a quiet spell after the last one is the check.
+    await sleep(200);
     pair.close();
     expect(atBob.map((e) => `${e.digit}:${e.source}`)).toEqual(['5:inband', 'A:inband', '7:inband']);
   });
@@ -88,10 +105,11 @@ describe('DTMF between two engines', () => {
     const pair = await connectPair(PCMU, ports, { kind: 'silence' }, { kind: 'silence' }, { dtmfFeedback: true });
     const heardLocally: string[] = [];
     pair.alice.stream.on('dtmf', (event) => heardLocally.push(`${event.digit}:${event.source}`));
-    await sleep(100);
+    await waitFor(() => pair.alice.played.length > 0, 5000, 'Alice playing');
     pair.alice.played.length = 0;
     pair.alice.stream.sendDtmf('81');
-    await sleep(600);
+    // Both digits and their gaps (0.32 s) and a margin played out.
+    await waitFor(() => playedSamples(pair.alice) >= pair.alice.playedRate * 0.6, 5000, '0.6 s played by Alice');
     pair.close();
     // Alice's own output carried the tone of 8 (852 + 1336 Hz), then of 1 (697 + 1209 Hz).
     const played = concat(pair.alice.played);
@@ -108,6 +126,7 @@ describe('DTMF between two engines', () => {
 describe('hold', () => {
   it('sendonly on one side and recvonly on the other stop the held direction, and retrieve resumes it', async () => {
     const pair = await connectPair(PCMU, ports, { kind: 'tone', frequencies: [1000] }, { kind: 'tone', frequencies: [600] });
+    // 300 ms of media, then 500 ms of hold, counted after: the waits are the scenario under test.
     await sleep(300);
     pair.alice.stream.setDirection('sendonly');
     pair.bob.stream.setDirection('recvonly');
@@ -119,7 +138,9 @@ describe('hold', () => {
     expect(pair.bob.stream.stats().received.packets).toBeGreaterThan(30);
     pair.alice.stream.setDirection('sendrecv');
     pair.bob.stream.setDirection('sendrecv');
-    await sleep(400);
+    const retrieved = performance.now();
+    await waitFor(() => pair.alice.stream.stats().received.packets > aliceReceivedAtHold + 10, 5000, 'media to Alice again');
+    expect(performance.now() - retrieved).toBeLessThan(400);
     expect(pair.alice.stream.stats().received.packets).toBeGreaterThan(aliceReceivedAtHold + 10);
     pair.close();
   });
@@ -128,11 +149,12 @@ describe('hold', () => {
 describe('mute', () => {
   it('a muted microphone sends silence (RTP keeps flowing) and a muted speaker plays silence; unmuting brings the tone back', async () => {
     const pair = await connectPair(PCMU, ports, { kind: 'tone', frequencies: [1000], levelDbfs: -10 }, { kind: 'silence' });
-    await sleep(400);
+    await waitFor(() => playedSamples(pair.bob) >= pair.bob.playedRate * 0.2 && pair.bob.stream.stats().received.packets > 0, 5000, 'the tone at Bob');
     pair.alice.stream.setMuted(true);
     expect(pair.alice.stream.muted).toBe(true);
     const sentAtMute = pair.alice.stream.stats().sent.packets;
     const playedAtMute = concat(pair.bob.played).length;
+    // Each of the waits below lets the media flow for a while before measuring it: the behaviour under test.
     await sleep(600);
     const sentWhileMuted = pair.alice.stream.stats().sent.packets - sentAtMute;
     expect(sentWhileMuted).toBeGreaterThan(20);

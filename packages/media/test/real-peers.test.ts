@@ -2,21 +2,26 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
-import { aLawDecode, AudioStream, Concealer, createRtpHeader, JitterBuffer, parseRtpHeader, PCMA, PCMU, PortAllocator, readWav, RtpSession, VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
+import { aLawDecode, AudioStream, Concealer, createRtpHeader, JitterBuffer, parseRtpHeader, PCMA, PCMU, readWav, RtpSession, VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
+import { testPorts, waitFor } from '@sip-endpoint/test-support';
 import { peerAvailable, startPeer } from './support/peers';
 import { readPcapUdp } from './support/pcap';
+import { workerPorts } from './support/ports';
 import { concat, dominantFrequency, fractionAbove, windowSnrsDb } from './support/signal';
 import { sleep } from './support/engines';
 
-const ports = new PortAllocator(41400, 41499);
+const ports = workerPorts(100);
+/** sipp's own ports: SIP, and RTP echo (audio and the ports above it that sipp also opens). */
+const sippPorts = testPorts(10);
 const PCAP = '/usr/share/sip-tester/g711a.pcap';
 
 const describeIf = (available: boolean) => (available ? describe : describe.skip);
 
 describeIf(peerAvailable('sipp'))('against sipp', () => {
   it('sipp -rtp_echo returns our PCMU stream and we decode it', async () => {
-    const echoPort = 41490;
-    const sipp = await startPeer('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', '41488', '-mp', String(echoPort), '-rtp_echo', '-nostdin', '-timeout', '30s']);
+    const sipPort = sippPorts;
+    const echoPort = sippPorts + 2 + (sippPorts % 2);
+    const sipp = await startPeer('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(sipPort), '-mp', String(echoPort), '-rtp_echo', '-nostdin', '-timeout', '30s']);
     const session = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
     const provider = new VirtualAudioProvider({ defaults: false });
     const mic = provider.addInput({ name: 'tone' }, { kind: 'tone', frequencies: [1200], levelDbfs: -12 });
@@ -31,7 +36,7 @@ describeIf(peerAvailable('sipp'))('against sipp', () => {
     });
     try {
       stream.start();
-      await sleep(1500);
+      await waitFor(() => stream.stats().received.packets > 50 && played.reduce((n, frame) => n + frame.length, 0) >= 10000, 5000, 'the echo of 10000 samples');
       const stats = stream.stats();
       expect(stats.received.packets).toBeGreaterThan(50);
       const audio = concat(played).subarray(4000, 10000);
@@ -105,10 +110,11 @@ describeIf(peerAvailable('sipp') && (process.env['CI'] === 'true' || existsSync(
     const start = performance.now();
     for (const datagram of list) {
       const wait = datagram.timeMs - (performance.now() - start);
+      // Pacing at the capture's timing: the wait is the replay under test.
       if (wait > 1) await sleep(wait);
       sender.send(datagram.payload, stream.localPort, '127.0.0.1');
     }
-    await sleep(400);
+    await waitFor(() => stream.stats().received.packets >= list.length, 2000, 'every datagram of the capture');
     const stats = stream.stats();
     stream.close();
     sender.close();

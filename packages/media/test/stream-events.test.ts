@@ -1,28 +1,44 @@
-import { AudioStream, PCMU, PortAllocator, RtpSession } from '@sip-endpoint/media';
+import { ListenerError } from '@sip-endpoint/policy';
+import { waitFor } from '@sip-endpoint/test-support';
+import { AudioStream, PCMU, RtpSession, StreamClosedError, type AudioStreamState } from '@sip-endpoint/media';
 import { connectPair, sleep } from './support/engines';
+import { workerPorts } from './support/ports';
 
-const ports = new PortAllocator(41700, 41799);
+const ports = workerPorts(100);
+
+/** A stream on its own, sending to the discard port: enough for its lifecycle and events. */
+async function lonelyStream(options: { inactivityTimeoutMs?: number } = {}): Promise<AudioStream> {
+  const session = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+  return new AudioStream({ session, codec: PCMU, payloadType: 0, remote: { address: '127.0.0.1', rtpPort: 9 }, ...options });
+}
 
 describe('AudioStream events and reports', () => {
   it('measures the round-trip time through RTCP both ways', async () => {
     const pair = await connectPair(PCMU, ports, { kind: 'tone', frequencies: [500] }, { kind: 'tone', frequencies: [700] }, { rtcpIntervalS: 0.3 });
-    await sleep(1500);
+    try {
+      await waitFor(() => pair.alice.stream.stats().rttMs !== undefined, 5000, 'an RTT from RTCP');
+    } finally {
+      pair.close();
+    }
     const rtt = pair.alice.stream.stats().rttMs;
-    pair.close();
     expect(rtt).toBeDefined();
     expect(rtt).toBeGreaterThanOrEqual(0);
     expect(rtt).toBeLessThan(50);
   });
 
   it('raises inactivity when RTP stops arriving, and not while the stream does not expect any', async () => {
-    const session = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
-    const stream = new AudioStream({ session, codec: PCMU, payloadType: 0, remote: { address: '127.0.0.1', rtpPort: 9 }, inactivityTimeoutMs: 300 });
+    const stream = await lonelyStream({ inactivityTimeoutMs: 300 });
     let fired = 0;
     stream.on('inactivity', () => fired++);
+    const started = performance.now();
     stream.start();
-    await sleep(450);
+    await waitFor(() => fired > 0, 5000, 'inactivity');
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(300);
+    expect(elapsed).toBeLessThan(450);
     expect(fired).toBe(1);
     stream.setDirection('sendonly');
+    // Nothing may happen for longer than the timeout: a wait that is the behaviour under test.
     await sleep(450);
     expect(fired).toBe(1);
     stream.close();
@@ -32,8 +48,11 @@ describe('AudioStream events and reports', () => {
     const pair = await connectPair(PCMU, ports, { kind: 'silence' }, { kind: 'silence' }, { rtcpIntervalS: 0.4, vqAlarmThreshold: 4.5 });
     const alarms: boolean[] = [];
     pair.bob.stream.on('vqAlarm', (report) => alarms.push(report.alarm));
-    await sleep(1200);
-    pair.close();
+    try {
+      await waitFor(() => alarms.length > 0, 5000, 'a VQ alarm');
+    } finally {
+      pair.close();
+    }
     // With a threshold of 4.5 even a perfect narrowband call (MOS 4.4) is under it.
     expect(alarms[0]).toBe(true);
   });
@@ -42,19 +61,82 @@ describe('AudioStream events and reports', () => {
     const pair = await connectPair(PCMU, ports, { kind: 'silence' }, { kind: 'silence' });
     let bye = false;
     pair.bob.stream.on('bye', () => (bye = true));
-    await sleep(200);
-    pair.alice.stream.close();
-    await sleep(100);
-    pair.close();
+    try {
+      await waitFor(() => pair.bob.stream.stats().received.packets > 0, 5000, 'media from Alice');
+      pair.alice.stream.close();
+      await waitFor(() => bye, 2000, 'the BYE');
+    } finally {
+      pair.close();
+    }
     expect(bye).toBe(true);
   });
 
   it('refuses to work once closed, and closing twice is harmless', async () => {
-    const session = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
-    const stream = new AudioStream({ session, codec: PCMU, payloadType: 0, remote: { address: '127.0.0.1', rtpPort: 9 } });
+    const stream = await lonelyStream();
     stream.close();
     stream.close();
     expect(() => stream.start()).toThrow(expect.objectContaining({ code: 'ERR_MEDIA_STREAM_CLOSED' }));
     expect(() => stream.sendDtmf('1')).toThrow(expect.objectContaining({ code: 'ERR_MEDIA_STREAM_CLOSED' }));
+  });
+});
+
+describe('AudioStream states', () => {
+  it('goes NEW -> RUNNING -> CLOSED, telling each move, and says closed once however often close() is called', async () => {
+    const stream = await lonelyStream();
+    const moves: string[] = [];
+    const closedIn: AudioStreamState[] = [];
+    stream.on('stateChanged', (next, previous) => moves.push(`${previous}->${next}`));
+    stream.on('closed', () => closedIn.push(stream.state));
+    expect(stream.state).toBe<AudioStreamState>('NEW');
+    stream.start();
+    stream.start();
+    expect(stream.state).toBe<AudioStreamState>('RUNNING');
+    stream.close();
+    stream.close();
+    expect(stream.state).toBe<AudioStreamState>('CLOSED');
+    expect(moves).toEqual(['NEW->RUNNING', 'RUNNING->CLOSED']);
+    expect(closedIn).toEqual(['CLOSED']);
+  });
+
+  it('closes from NEW without ever running', async () => {
+    const stream = await lonelyStream();
+    const moves: string[] = [];
+    stream.on('stateChanged', (next, previous) => moves.push(`${previous}->${next}`));
+    stream.close();
+    expect(moves).toEqual(['NEW->CLOSED']);
+    expect(stream.state).toBe<AudioStreamState>('CLOSED');
+  });
+
+  it('throws StreamClosedError for start(), setDirection() and sendDtmf() after close, and stays CLOSED', async () => {
+    const stream = await lonelyStream();
+    stream.start();
+    stream.close();
+    for (const operation of [() => stream.start(), () => stream.setDirection('sendonly'), () => stream.sendDtmf('5')]) {
+      expect(operation).toThrow(StreamClosedError);
+      expect(operation).toThrow(expect.objectContaining({ code: 'ERR_MEDIA_STREAM_CLOSED', name: 'StreamClosedError' }));
+    }
+    expect(stream.state).toBe<AudioStreamState>('CLOSED');
+  });
+});
+
+describe('AudioStream listener errors', () => {
+  it('reports a throwing listener as listenerError on the stream, and the other listeners still run', async () => {
+    const stream = await lonelyStream();
+    const errors: ListenerError[] = [];
+    const seen: string[] = [];
+    stream.on('listenerError', (error) => errors.push(error));
+    stream.on('stateChanged', () => {
+      throw new Error('a broken listener');
+    });
+    stream.on('stateChanged', (next) => seen.push(next));
+    expect(() => stream.start()).not.toThrow();
+    expect(stream.state).toBe<AudioStreamState>('RUNNING');
+    expect(seen).toEqual(['RUNNING']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(ListenerError);
+    expect(errors[0]).toMatchObject({ code: 'ERR_LISTENER_THREW', source: 'AudioStream', event: 'stateChanged' });
+    expect((errors[0]!.cause as Error).message).toBe('a broken listener');
+    stream.close();
+    expect(seen).toEqual(['RUNNING', 'CLOSED']);
   });
 });

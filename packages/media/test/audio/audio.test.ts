@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aLawDecode, aLawEncode, encodeWav, muLawDecode, muLawEncode, parseWav, Resampler, ToneGenerator, VirtualAudioProvider, WavError } from '@sip-endpoint/media';
-import type { AudioDevice } from '@sip-endpoint/policy';
+import { ListenerError, type AudioDevice } from '@sip-endpoint/policy';
 import { peerAvailable } from '../support/peers';
 import { dominantFrequency, rms, sineSnrDb } from '../support/signal';
 
@@ -219,6 +219,26 @@ describe('VirtualAudioProvider', () => {
     expect(rms(frame)).toBe(0);
     expect(() => provider.openInput(mic.id, 8000)).toThrow(expect.objectContaining({ code: 'ERR_MEDIA_DEVICE_NOT_FOUND' }));
     expect(() => provider.setVolume('x', 10)).toThrow(expect.objectContaining({ code: 'ERR_MEDIA_DEVICE_NOT_FOUND' }));
+  });
+});
+
+describe('VirtualAudioProvider listener errors', () => {
+  it('reports a throwing devicesChanged listener as listenerError on the provider, and the other listeners still run', () => {
+    const provider = new VirtualAudioProvider({ defaults: false });
+    const errors: ListenerError[] = [];
+    const seen: number[] = [];
+    provider.on('listenerError', (error) => errors.push(error));
+    provider.on('devicesChanged', () => {
+      throw new Error('a broken listener');
+    });
+    provider.on('devicesChanged', (list) => seen.push(list.length));
+    expect(() => provider.addInput({ name: 'Headset Microphone' })).not.toThrow();
+    provider.addOutput({ name: 'Headset Earphone' });
+    expect(seen).toEqual([1, 2]);
+    expect(provider.list()).toHaveLength(2);
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toBeInstanceOf(ListenerError);
+    expect(errors[0]).toMatchObject({ code: 'ERR_LISTENER_THREW', source: 'VirtualAudioProvider', event: 'devicesChanged' });
   });
 });
 

@@ -1,4 +1,4 @@
-import { DtmfDetector, dtmfFrequencies, normalizeDigits, TelephoneEventReceiver, TelephoneEventSender, ToneGenerator, type DtmfDigit, type ReceivedTelephoneEvent } from '@sip-endpoint/media';
+import { DtmfDetector, dtmfFrequencies, InvalidDtmfDigitError, normalizeDigits, TelephoneEventReceiver, TelephoneEventSender, ToneGenerator, type DtmfDigit, type ReceivedTelephoneEvent } from '@sip-endpoint/media';
 
 describe('RFC 4733 telephone-events', () => {
   it('sends one event per digit: marker first, same timestamp, growing duration, end sent three times', () => {
@@ -60,7 +60,8 @@ describe('RFC 4733 telephone-events', () => {
 
   it('normalises digit strings and refuses other characters', () => {
     expect(normalizeDigits('1a, #*d')).toEqual(['1', 'A', '#', '*', 'D']);
-    expect(() => normalizeDigits('12x')).toThrow(RangeError);
+    expect(() => normalizeDigits('12x')).toThrow(InvalidDtmfDigitError);
+    expect(() => normalizeDigits('12x')).toThrow(expect.objectContaining({ code: 'ERR_MEDIA_DTMF_DIGIT_INVALID', value: 'x' }));
   });
 });
 

@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EndpointConfig } from '@sip-endpoint/config';
-import { ringingPlan, selectDevices } from '@sip-endpoint/policy';
-import { Ringer, ToneGenerator, VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
-import { sleep } from '../support/engines';
+import { ListenerError, ringingPlan, SafeEmitter, selectDevices } from '@sip-endpoint/policy';
+import { waitFor } from '@sip-endpoint/test-support';
+import { Ringer, TonePlayer, ToneGenerator, VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
 import { dominantFrequency } from '../support/signal';
 
 async function files(): Promise<string> {
@@ -36,7 +36,8 @@ describe('Ringer', () => {
     const dir = await files();
     const { provider, plan, speakers, headset } = setup({ 'policy.session.ringing_enabled': '3' });
     const ringer = await Ringer.start(plan, provider, { baseDir: dir });
-    await sleep(600);
+    // Ring until both files have looped (the speakers' 0.2 s file more than twice).
+    await waitFor(() => provider.recording(speakers.id).samples.length > 8000 * 0.45 && provider.recording(headset.id).samples.length > 16000 * 0.35, 5000, 'both files looped');
     expect(ringer.playing).toBe(2);
     ringer.answered();
     expect(ringer.playing).toBe(0);
@@ -52,8 +53,10 @@ describe('Ringer', () => {
     const dir = await files();
     const { provider, plan } = setup({ 'policy.session.ringing_timeout': '1' });
     expect(plan.timeoutMs).toBe(1000);
+    const started = performance.now();
     const ringer = await Ringer.start({ ...plan, timeoutMs: 200 }, provider, { baseDir: dir });
-    await sleep(450);
+    await waitFor(() => ringer.playing === 0, 5000, 'the ringing to stop');
+    expect(performance.now() - started).toBeLessThan(450);
     expect(ringer.playing).toBe(0);
   });
 
@@ -61,9 +64,11 @@ describe('Ringer', () => {
     const dir = await files();
     const { provider, plan, headset } = setup({ 'policy.session.ringing_enabled': '6' });
     const ringer = await Ringer.start(plan, provider, { baseDir: dir });
+    const answered = performance.now();
     ringer.answered();
     expect(ringer.playing).toBe(1);
-    await sleep(600);
+    await waitFor(() => ringer.playing === 0, 5000, 'the file to end');
+    expect(performance.now() - answered).toBeLessThan(600);
     expect(ringer.playing).toBe(0);
     const played = provider.recording(headset.id).samples.length;
     expect(played).toBeGreaterThanOrEqual(16000 * 0.3 - 320);
@@ -79,5 +84,72 @@ describe('Ringer', () => {
     expect(ringer.playing).toBe(1);
     ringer.stop();
     ringer.stop();
+  });
+
+  describe('listener errors', () => {
+    const original = SafeEmitter.unhandled;
+    afterEach(() => {
+      SafeEmitter.unhandled = original;
+    });
+
+    it('reports an onError that throws (nothing listens to listenerError yet) and rings on the other outputs', async () => {
+      const dir = await files();
+      const { provider, plan } = setup({ 'policy.session.ringing_enabled': '3', 'policy.session.ringing_file': 'missing.wav' });
+      const unhandled: ListenerError[] = [];
+      SafeEmitter.unhandled = (error) => unhandled.push(error);
+      const ringer = await Ringer.start(plan, provider, {
+        baseDir: dir,
+        onError: () => {
+          throw new Error('a broken onError');
+        },
+      });
+      expect(ringer.playing).toBe(1);
+      expect(unhandled).toHaveLength(1);
+      expect(unhandled[0]).toMatchObject({ code: 'ERR_LISTENER_THREW', source: 'Ringer', event: 'error' });
+      ringer.stop();
+    });
+
+    it('reports a throwing listener as listenerError on the ringer, and the other listeners still run', async () => {
+      const dir = await files();
+      const { provider, plan } = setup({});
+      const ringer = await Ringer.start(plan, provider, { baseDir: dir });
+      const errors: ListenerError[] = [];
+      const seen: string[] = [];
+      ringer.on('listenerError', (error) => errors.push(error));
+      ringer.on('error', () => {
+        throw new Error('a broken listener');
+      });
+      ringer.on('error', (error) => seen.push(error.message));
+      // The ringer's own errors come while it starts; a later one is emitted here as it would be.
+      expect(() => ringer.emit('error', new Error('no such file'))).not.toThrow();
+      expect(seen).toEqual(['no such file']);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(ListenerError);
+      expect(errors[0]).toMatchObject({ code: 'ERR_LISTENER_THREW', source: 'Ringer', event: 'error' });
+      ringer.stop();
+    });
+  });
+});
+
+describe('TonePlayer listener errors', () => {
+  it('reports a throwing ended listener as listenerError on the player, and the other listeners still run', async () => {
+    const provider = new VirtualAudioProvider({ defaults: false });
+    const speaker = provider.addOutput({ name: 'Speaker' }, { record: true });
+    const samples = new Int16Array(8000 * 0.1);
+    new ToneGenerator(8000, [425], -10).fill(samples);
+    const player = new TonePlayer(provider.openOutput(speaker.id, 8000), { sampleRate: 8000, channels: 1, format: 'pcm16', samples }, { loop: false });
+    const errors: ListenerError[] = [];
+    const reasons: string[] = [];
+    player.on('listenerError', (error) => errors.push(error));
+    player.on('ended', () => {
+      throw new Error('a broken listener');
+    });
+    player.on('ended', (reason) => reasons.push(reason));
+    await waitFor(() => !player.playing, 2000, 'the tone to finish');
+    expect(reasons).toEqual(['finished']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(ListenerError);
+    expect(errors[0]).toMatchObject({ code: 'ERR_LISTENER_THREW', source: 'TonePlayer', event: 'ended' });
+    expect(provider.recording(speaker.id).samples.length).toBe(800);
   });
 });

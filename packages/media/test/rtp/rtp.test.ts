@@ -1,4 +1,14 @@
+import { createSocket } from 'node:dgram';
+import { ListenerError, SafeEmitter } from '@sip-endpoint/policy';
+import { testPorts, waitFor } from '@sip-endpoint/test-support';
 import { buildRtcp, createRtpHeader, isRtcp, ntpMiddle, ntpNow, parseRtcp, parseRtpHeader, PortAllocator, PortRangeExhaustedError, ReceptionStats, roundTripMs, RtpSession, writeRtpHeader } from '@sip-endpoint/media';
+import { workerPorts } from '../support/ports';
+
+/** An even port at the start of a block of this worker's own (`count` ports after it are ours too). */
+function evenBlock(count: number): number {
+  const first = testPorts(count + 1);
+  return first % 2 === 0 ? first : first + 1;
+}
 
 describe('RTP header', () => {
   it('writes and reads the fixed header', () => {
@@ -104,18 +114,20 @@ describe('ReceptionStats', () => {
 
 describe('ports', () => {
   it('hands out even ports round-robin and refuses when the range is used up', () => {
-    const ports = new PortAllocator(41901, 41906);
-    expect([ports.acquire(), ports.acquire()]).toEqual([41902, 41904]);
+    const base = evenBlock(6);
+    const ports = new PortAllocator(base + 1, base + 6);
+    expect([ports.acquire(), ports.acquire()]).toEqual([base + 2, base + 4]);
     expect(() => ports.acquire()).toThrow(PortRangeExhaustedError);
-    ports.release(41902);
-    expect(ports.acquire()).toBe(41902);
+    ports.release(base + 2);
+    expect(ports.acquire()).toBe(base + 2);
   });
 
   it('binds the next pair when one is taken by another program, and releases ports on close', async () => {
-    const ports = new PortAllocator(41920, 41929);
-    const other = await RtpSession.open({ ports: new PortAllocator(41920, 41921), bindAddress: '127.0.0.1' });
+    const base = evenBlock(10);
+    const ports = new PortAllocator(base, base + 9);
+    const other = await RtpSession.open({ ports: new PortAllocator(base, base + 1), bindAddress: '127.0.0.1' });
     const session = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
-    expect(session.localPort).toBe(41922);
+    expect(session.localPort).toBe(base + 2);
     expect(ports.used).toBe(1);
     session.close();
     session.close();
@@ -126,7 +138,7 @@ describe('ports', () => {
 
 describe('sending', () => {
   it('sends each packet as it was when sendRtp was called, even when one buffer carries several packets in one tick', async () => {
-    const ports = new PortAllocator(41940, 41949);
+    const ports = workerPorts(10);
     const sender = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
     const receiver = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
     const sequences: number[] = [];
@@ -138,9 +150,92 @@ describe('sending', () => {
       writeRtpHeader(packet, false, 0, sequence, sequence * 160, 0x1234);
       sender.sendRtp(packet, packet.length);
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => sequences.length >= 5, 2000, 'five packets');
     sender.close();
     receiver.close();
     expect(sequences).toEqual([100, 101, 102, 103, 104]);
+  });
+});
+
+describe('receiving', () => {
+  const ports = workerPorts(10);
+  const original = SafeEmitter.unhandled;
+  afterEach(() => {
+    SafeEmitter.unhandled = original;
+  });
+
+  /** A session and a plain socket sending RTP packets to it. */
+  async function withSender(run: (session: RtpSession, send: (sequence: number) => void) => Promise<void>): Promise<void> {
+    const session = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const socket = createSocket('udp4');
+    try {
+      await run(session, (sequence) => {
+        // A buffer per packet: a plain socket sends after a lookup, on a later tick.
+        const packet = new Uint8Array(12 + 160);
+        writeRtpHeader(packet, false, 0, sequence, sequence * 160, 0x4321);
+        socket.send(packet, session.localPort, '127.0.0.1');
+      });
+    } finally {
+      socket.close();
+      session.close();
+    }
+  }
+
+  it('hands packets to the receiver, and to rtp listeners too when there are some', async () => {
+    await withSender(async (session, send) => {
+      const received: number[] = [];
+      const observed: number[] = [];
+      session.setReceiver((header) => received.push(header.sequence));
+      send(1);
+      await waitFor(() => received.length === 1, 2000, 'the first packet');
+      session.on('rtp', (header) => observed.push(header.sequence));
+      send(2);
+      await waitFor(() => received.length === 2 && observed.length === 1, 2000, 'the second packet');
+      expect(received).toEqual([1, 2]);
+      expect(observed).toEqual([2]);
+    });
+  });
+
+  it('reports a throwing rtp listener as listenerError on the session, and the other listeners still run', async () => {
+    await withSender(async (session, send) => {
+      const errors: ListenerError[] = [];
+      const seen: number[] = [];
+      session.on('listenerError', (error) => errors.push(error));
+      session.on('rtp', () => {
+        throw new Error('a broken listener');
+      });
+      session.on('rtp', (header) => seen.push(header.sequence));
+      send(7);
+      send(8);
+      await waitFor(() => seen.length === 2, 2000, 'two packets');
+      expect(seen).toEqual([7, 8]);
+      expect(errors).toHaveLength(2);
+      expect(errors[0]).toBeInstanceOf(ListenerError);
+      expect(errors[0]).toMatchObject({ code: 'ERR_LISTENER_THREW', source: 'RtpSession', event: 'rtp' });
+    });
+  });
+
+  it('reports a throwing receiver the same way (or to SafeEmitter.unhandled while nobody listens), and goes on receiving', async () => {
+    await withSender(async (session, send) => {
+      const unhandled: ListenerError[] = [];
+      SafeEmitter.unhandled = (error) => unhandled.push(error);
+      const errors: ListenerError[] = [];
+      const seen: number[] = [];
+      session.setReceiver((header) => {
+        seen.push(header.sequence);
+        if (header.sequence === 1 || header.sequence === 2) throw new Error(`packet ${header.sequence} broke it`);
+      });
+      send(1);
+      await waitFor(() => unhandled.length === 1, 2000, 'the unhandled error');
+      session.on('listenerError', (error) => errors.push(error));
+      send(2);
+      send(3);
+      await waitFor(() => seen.length === 3, 2000, 'three packets');
+      expect(seen).toEqual([1, 2, 3]);
+      expect(unhandled).toHaveLength(1);
+      expect(unhandled[0]).toMatchObject({ code: 'ERR_LISTENER_THREW', source: 'RtpSession', event: 'rtp' });
+      expect(errors).toHaveLength(1);
+      expect((errors[0]!.cause as Error).message).toBe('packet 2 broke it');
+    });
   });
 });

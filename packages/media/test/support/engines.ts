@@ -57,4 +57,8 @@ export async function connectPair(
   };
 }
 
+/**
+ * A fixed wait: only where the wait is the behaviour under test (media flowing for a while before
+ * it is measured, nothing happening for a while). To wait for something, use `waitFor`.
+ */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
