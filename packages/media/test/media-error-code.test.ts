@@ -37,6 +37,7 @@ const CLASS_OF: Record<MediaErrorCode, string> = {
 };
 
 const packageDir = join(__dirname, '..');
+const ports = workerPorts(10);
 
 function sources(dir = join(packageDir, 'src')): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : []));
@@ -77,7 +78,6 @@ describe('the error codes of @sip-endpoint/media', () => {
 });
 
 describe('the typed errors', () => {
-  const ports = workerPorts(10);
 
   it.each([
     ['min above max', 5000, 4000],

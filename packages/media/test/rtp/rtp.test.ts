@@ -10,6 +10,13 @@ function evenBlock(count: number): number {
   return first % 2 === 0 ? first : first + 1;
 }
 
+// This file's ports, taken when it loads: two blocks whose exact numbers the allocator tests
+// predict, and ranges for the sessions of the sending and receiving tests.
+const exhaustBase = evenBlock(6);
+const neighbourBase = evenBlock(10);
+const sendingPorts = workerPorts(10);
+const receivingPorts = workerPorts(10);
+
 describe('RTP header', () => {
   it('writes and reads the fixed header', () => {
     const packet = new Uint8Array(12 + 160);
@@ -114,7 +121,7 @@ describe('ReceptionStats', () => {
 
 describe('ports', () => {
   it('hands out even ports round-robin and refuses when the range is used up', () => {
-    const base = evenBlock(6);
+    const base = exhaustBase;
     const ports = new PortAllocator(base + 1, base + 6);
     expect([ports.acquire(), ports.acquire()]).toEqual([base + 2, base + 4]);
     expect(() => ports.acquire()).toThrow(PortRangeExhaustedError);
@@ -123,7 +130,7 @@ describe('ports', () => {
   });
 
   it('binds the next pair when one is taken by another program, and releases ports on close', async () => {
-    const base = evenBlock(10);
+    const base = neighbourBase;
     const ports = new PortAllocator(base, base + 9);
     const other = await RtpSession.open({ ports: new PortAllocator(base, base + 1), bindAddress: '127.0.0.1' });
     const session = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
@@ -138,7 +145,7 @@ describe('ports', () => {
 
 describe('sending', () => {
   it('sends each packet as it was when sendRtp was called, even when one buffer carries several packets in one tick', async () => {
-    const ports = workerPorts(10);
+    const ports = sendingPorts;
     const sender = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
     const receiver = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
     const sequences: number[] = [];
@@ -158,7 +165,7 @@ describe('sending', () => {
 });
 
 describe('receiving', () => {
-  const ports = workerPorts(10);
+  const ports = receivingPorts;
   const original = SafeEmitter.unhandled;
   afterEach(() => {
     SafeEmitter.unhandled = original;
