@@ -1,12 +1,11 @@
-import { Invitation, Inviter, RequestPendingError, SessionState, type Info, type Notification, type Referral, type Session, type URI } from 'sip.js';
+import { Invitation, Inviter, RequestPendingError, SessionState, type Core, type Info, type Notification, type Referral, type Session, type URI } from 'sip.js';
 import type { ConfiguredCodec } from '@sip-endpoint/config';
 import { InvalidStateError, SafeEmitter, StateMachine, type CallSnapshot, type CallState } from '@sip-endpoint/policy';
 import type { DtmfEvent, VqReport } from '@sip-endpoint/media';
 import type { EndpointContext } from '../endpoint-context';
 import { InvalidArgumentError, NoMediaError, RequestFailedError, TransferFailedError } from '../errors';
 import { CallMedia, callMediaControl } from '../media/call-media';
-import { setDialogHooks } from '../sip/extensions';
-import { whenDialogIdle } from '../sip/dialog-activity';
+import { extendDialog, whenDialogIdle } from '../sip/dialog-extensions';
 import type { CallInfo } from './call-info';
 import { CALL_TRANSITIONS } from './call-state';
 import { ringForIncoming, startRingback } from './call-tones';
@@ -436,7 +435,7 @@ export class Call extends SafeEmitter<CallEvents> {
   #hookDialog(): void {
     const dialog = this.#session.dialog;
     if (!dialog) return;
-    setDialogHooks(dialog, {
+    extendDialog(dialog as Core.SessionDialog, {
       reinviteResponseHeaders: (request) => this.#refreshedBy(request),
       onUpdate: async (request) => {
         const headers = this.#refreshedBy(request);
@@ -519,7 +518,7 @@ export class Call extends SafeEmitter<CallEvents> {
    */
   async #dialogSettled(): Promise<void> {
     const dialog = this.#session.dialog;
-    if (dialog) await whenDialogIdle(dialog);
+    if (dialog) await whenDialogIdle(dialog as Core.SessionDialog);
   }
 
   /** Whether the call is over (a getter read after an await, which narrowing would not see change). */

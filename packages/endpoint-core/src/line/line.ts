@@ -6,7 +6,7 @@ import { Call, callControl, type CallHost } from '../call/call';
 import { callMediaControl } from '../media/call-media';
 import type { EndpointContext } from '../endpoint-context';
 import { CallRefusedError, InvalidArgumentError, LineNotReadyError } from '../errors';
-import { installSipExtensions } from '../sip/extensions';
+import { assertPatchedSipJs } from '../sip/dialog-extensions';
 import { ConnectionTransport } from '../transport/connection-transport';
 import { peekSip } from '../transport/sip-peek';
 import type { UdpTransport } from '../transport/udp-transport';
@@ -109,7 +109,7 @@ export class Line extends SafeEmitter<LineEvents> {
   /** @internal Made by the endpoint. */
   constructor(options: LineOptions) {
     super();
-    installSipExtensions();
+    assertPatchedSipJs();
     this.#options = options;
     this.#context = options.context;
     this.connectivity = options.connectivity;

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Core } from 'sip.js';
+import { Core } from 'sip.js';
 import { parseSdp } from '@sip-endpoint/media';
-import { parseForSipJs } from '../sip/extensions';
 
 /**
  * The longest header line a received message may have (8 KiB): a request with a longer one is
@@ -11,8 +10,11 @@ export const MAX_HEADER_LINE_BYTES = 8192;
 
 /** What a transport does with a received message before sip.js sees it. */
 export type Screening =
-  /** Well-formed as far as the transport can tell: hand it to sip.js. */
-  | { action: 'deliver' }
+  /**
+   * Well-formed as far as the transport can tell: hand it to sip.js; `parsed` is sip.js's parse of
+   * a request (made for the screening), which sip.js then takes instead of parsing it again.
+   */
+  | { action: 'deliver'; parsed?: Core.IncomingRequestMessage | Core.IncomingResponseMessage }
   /** Nothing can or should be answered (not SIP, a response, an ACK, no Via/From/To/Call-ID/CSeq). */
   | { action: 'drop'; reason: string }
   /** A request that cannot be processed: send `response` (a 400, or 488 for an SDP offer that cannot be used) instead. */
@@ -54,7 +56,7 @@ function sipJsParse(message: string): { parsed: Core.IncomingRequestMessage | Co
   };
   const logger = { error: note, warn: note, log: () => undefined, debug: () => undefined } as unknown as Core.Logger;
   try {
-    return { parsed: parseForSipJs(message, logger), complaint };
+    return { parsed: Core.Parser.parseMessage(message, logger), complaint };
   } catch (error) {
     // sip.js throws on some inputs (a response whose CSeq does not parse).
     return { parsed: undefined, complaint: `sip.js cannot parse it: ${(error as Error).message}` };
@@ -125,10 +127,13 @@ export function screenIncoming(message: string, agentHost: string): Screening {
     const problem = responseProblem(raw);
     return problem === undefined ? { action: 'deliver' } : { action: 'drop', reason: `a response that cannot be used: ${problem}` };
   }
+  let parsed: Core.IncomingRequestMessage | Core.IncomingResponseMessage | undefined;
   const problem = ((): string | undefined => {
     const long = raw.headers.find((header) => Buffer.byteLength(header.line) > MAX_HEADER_LINE_BYTES);
     if (long) return `the ${long.name} header line is longer than ${MAX_HEADER_LINE_BYTES} bytes`;
-    const { parsed, complaint } = sipJsParse(message);
+    const result = sipJsParse(message);
+    parsed = result.parsed;
+    const complaint = result.complaint;
     if (!parsed) return complaint ?? 'the message does not parse';
     for (const name of ['via', 'from', 'to', 'call-id', 'cseq']) if (!parsed.hasHeader(name)) return `the ${name === 'call-id' ? 'Call-ID' : name === 'cseq' ? 'CSeq' : name.replace(/^./, (c) => c.toUpperCase())} header is missing or does not parse`;
     if (isResponse) return undefined;
@@ -139,7 +144,7 @@ export function screenIncoming(message: string, agentHost: string): Screening {
     if (length !== undefined && Number(length) > Buffer.byteLength(raw.body)) return `Content-Length ${length} is more than the ${Buffer.byteLength(raw.body)} bytes of the body`;
     return undefined;
   })();
-  if (problem === undefined && (isResponse || method !== 'INVITE')) return { action: 'deliver' };
+  if (problem === undefined && (isResponse || method !== 'INVITE')) return { action: 'deliver', ...(parsed ? { parsed } : {}) };
   if (isResponse) return { action: 'drop', reason: `a response that cannot be used: ${problem ?? ''}` };
   if (method === 'ACK') return { action: 'drop', reason: `an ACK that cannot be used: ${problem ?? ''}` };
   const answerable = ['via', 'from', 'to', 'call-id', 'cseq'].every((name) => raw.headers.some((header) => header.name === name)) && /branch\s*=/i.test(raw.headers.find((h) => h.name === 'via')?.value ?? '');
@@ -160,5 +165,5 @@ export function screenIncoming(message: string, agentHost: string): Screening {
     }
     if (reason !== undefined) return { action: 'reply', status: 488, reason, response: buildResponse(raw.headers, 488, 'Not Acceptable Here', reason, agentHost) };
   }
-  return { action: 'deliver' };
+  return { action: 'deliver', ...(parsed ? { parsed } : {}) };
 }

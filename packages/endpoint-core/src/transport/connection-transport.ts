@@ -3,6 +3,7 @@ import { peekSip, setTopViaSentBy, type SipPeek } from './sip-peek';
 import { formatHost, timeoutResponse } from './timeout-response';
 import { screenIncoming } from './bad-request';
 import { InvalidMessageError, NotConnectedError, TransportUnsupportedError } from '../errors';
+import { handOver, type ReceivedMessage, type TransportLogger } from './hand-over';
 
 /** An address and port to send to. @public */
 export interface SipTarget {
@@ -12,6 +13,8 @@ export interface SipTarget {
 
 /** Options every connection-oriented transport (TCP, TLS, WS, WSS) takes, passed by sip.js as `transportOptions`. @public */
 export interface ConnectionTransportOptions {
+  /** Where failures of sip.js on a received message are logged (the logger sip.js gives the transport). */
+  logger?: TransportLogger;
   /** The host in our Via and Contact: the UserAgent's `viaHost`. */
   viaHost: string;
   /** Where requests go, or a function giving it (read at every request, so that failover can move it). */
@@ -71,7 +74,7 @@ export abstract class ConnectionTransport implements Transport {
   abstract readonly protocol: string;
   onConnect: (() => void) | undefined;
   onDisconnect: ((error?: Error) => void) | undefined;
-  onMessage: ((message: string) => void) | undefined;
+  onMessage: ((message: ReceivedMessage) => void) | undefined;
   readonly #options: ConnectionTransportOptions;
   readonly #stateChange = new EmitterImpl<TransportState>();
   readonly #connections = new Set<SipConnection>();
@@ -224,11 +227,7 @@ export abstract class ConnectionTransport implements Transport {
       // A response sip.js cannot use is dropped here (sip.js throws on some): see bad-request.ts.
       if (screenIncoming(adjusted, this.#options.viaHost).action !== 'deliver') return;
       this.#options.trace?.('in', adjusted, connection.remote);
-      try {
-        this.onMessage?.(adjusted);
-      } catch {
-        // Whatever sip.js throws on a received message must not take the connection down.
-      }
+      handOver(this.onMessage, adjusted, this.#options.logger);
       return;
     }
     const now = Date.now();
@@ -242,11 +241,7 @@ export abstract class ConnectionTransport implements Transport {
       this.#write(connection, screening.response);
       return;
     }
-    try {
-      this.onMessage?.(message);
-    } catch {
-      // Whatever sip.js throws on a received message must not take the connection down.
-    }
+    handOver(this.onMessage, screening.parsed ?? message, this.#options.logger);
   }
 
   #write(connection: SipConnection, message: string): void {
@@ -326,7 +321,7 @@ export abstract class ConnectionTransport implements Transport {
       key,
       setTimeout(() => {
         this.#deadlines.delete(key);
-        this.onMessage?.(timeoutResponse(request, peek, this.#options.viaHost));
+        handOver(this.onMessage, timeoutResponse(request, peek, this.#options.viaHost), this.#options.logger);
       }, timeout),
     );
   }

@@ -4,6 +4,7 @@ import { ConnectionTransport, type ConnectionTransportOptions, type SipConnectio
 import { SipStreamFramer } from './sip-stream-framer';
 import { openFirstFreePort } from './port-search';
 import { ConnectionFailedError } from '../errors';
+import type { TransportLogger } from './hand-over';
 
 /** Options of {@link TcpTransport}, passed by sip.js as `transportOptions`. @public */
 export interface TcpTransportOptions extends ConnectionTransportOptions {
@@ -55,8 +56,8 @@ export class TcpTransport extends ConnectionTransport {
   readonly protocol: string = 'TCP';
   readonly #options: TcpTransportOptions;
 
-  constructor(_logger: unknown, options: TcpTransportOptions) {
-    super(options);
+  constructor(logger: unknown, options: TcpTransportOptions) {
+    super({ ...options, ...(logger ? { logger: logger as TransportLogger } : {}) });
     this.#options = options;
     // A TLS server hands out its sockets once the handshake is over.
     options.server?.on(options.server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => this.adopt(this.#wrap(socket)));

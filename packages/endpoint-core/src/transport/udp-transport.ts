@@ -7,6 +7,7 @@ import { openFirstFreePort } from './port-search';
 import { screenIncoming } from './bad-request';
 import { formatHost, stripBrackets, timeoutResponse } from './timeout-response';
 import { ConnectionFailedError, InvalidMessageError } from '../errors';
+import { handOver, type ReceivedMessage, type TransportLogger } from './hand-over';
 
 /** Options of {@link UdpTransport}, passed by sip.js as `transportOptions`. @public */
 export interface UdpTransportOptions {
@@ -120,7 +121,7 @@ export class UdpTransport implements Transport {
   readonly protocol = 'UDP';
   onConnect: (() => void) | undefined;
   onDisconnect: ((error?: Error) => void) | undefined;
-  onMessage: ((message: string) => void) | undefined;
+  onMessage: ((message: ReceivedMessage) => void) | undefined;
   readonly #socket: Socket;
   readonly #options: UdpTransportOptions;
   readonly #t1: number;
@@ -136,7 +137,10 @@ export class UdpTransport implements Transport {
   #state: TransportState = TransportState.Disconnected;
   #sweeper: NodeJS.Timeout | undefined;
 
-  constructor(_logger: unknown, options: UdpTransportOptions) {
+  readonly #logger: TransportLogger | undefined;
+
+  constructor(logger: unknown, options: UdpTransportOptions) {
+    this.#logger = logger as TransportLogger | undefined;
     this.#options = options;
     this.#socket = options.socket;
     this.#t1 = options.t1Ms ?? 500;
@@ -155,6 +159,7 @@ export class UdpTransport implements Transport {
         ...(tcp.localPortRange ? { localPortRange: tcp.localPortRange } : {}),
         ...(options.transactionTimeoutMs !== undefined ? { transactionTimeoutMs: options.transactionTimeoutMs } : {}),
         ...(options.trace ? { trace: options.trace } : {}),
+        ...(logger ? { logger: logger as TransportLogger } : {}),
       });
       this.#tcp.onMessage = (message) => this.onMessage?.(message);
     }
@@ -307,7 +312,7 @@ export class UdpTransport implements Transport {
     if (!record) return;
     this.#stopClient(key);
     const timeout = timeoutResponse(record.message, record.peek, this.#options.viaHost);
-    this.onMessage?.(timeout);
+    handOver(this.onMessage, timeout, this.#logger);
   }
 
   #startTimerG(record: ServerRecord): void {
@@ -347,11 +352,7 @@ export class UdpTransport implements Transport {
       // A response sip.js cannot use is dropped here (sip.js throws on some): see bad-request.ts.
       if (screenIncoming(message, this.#options.viaHost).action !== 'deliver') return;
       this.#options.trace?.('in', message, { address: remote.address, port: remote.port });
-      try {
-        this.onMessage?.(message);
-      } catch {
-        // Whatever sip.js throws on a received message must not take the socket's handler down.
-      }
+      handOver(this.onMessage, message, this.#logger);
       return;
     }
     // A request.
@@ -388,11 +389,7 @@ export class UdpTransport implements Transport {
       return;
     }
     this.#options.trace?.('in', message, { address: remote.address, port: remote.port });
-    try {
-      this.onMessage?.(message);
-    } catch {
-      // Whatever sip.js throws on a received message must not take the socket's handler down.
-    }
+    handOver(this.onMessage, screening.parsed ?? message, this.#logger);
   }
 
   #sweep(): void {

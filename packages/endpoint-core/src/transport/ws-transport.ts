@@ -3,6 +3,7 @@ import { ConnectionTransport, type ConnectionTransportOptions, type SipConnectio
 import { formatHost } from './timeout-response';
 import { tlsClientOptions, type TlsSettings } from './tls-settings';
 import { ConnectionFailedError } from '../errors';
+import type { TransportLogger } from './hand-over';
 
 /** Options of {@link WsTransport}, passed by sip.js as `transportOptions`. @public */
 export interface WsTransportOptions extends ConnectionTransportOptions {
@@ -44,8 +45,8 @@ export class WsTransport extends ConnectionTransport {
   readonly protocol: string;
   readonly #options: WsTransportOptions;
 
-  constructor(_logger: unknown, options: WsTransportOptions) {
-    super({ ...options, keepAliveS: options.keepAliveS ?? 30, reconnect: options.reconnect ?? true });
+  constructor(logger: unknown, options: WsTransportOptions) {
+    super({ ...options, ...(logger ? { logger: logger as TransportLogger } : {}), keepAliveS: options.keepAliveS ?? 30, reconnect: options.reconnect ?? true });
     this.#options = options;
     this.protocol = options.tls ? 'WSS' : 'WS';
   }

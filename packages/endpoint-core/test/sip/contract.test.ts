@@ -1,76 +1,71 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Core } from 'sip.js';
-import { dialogBusy, whenDialogIdle } from '../../src/sip/dialog-activity';
-import { installSipExtensions } from '../../src/sip/extensions';
+import { assertPatchedSipJs, extendDialog, whenDialogIdle } from '../../src/sip/dialog-extensions';
 
 /**
- * The contract between src/sip/ and the sip.js it extends: the version it was written for, and
- * the internals each wrap relies on, read from sip.js's own files. A sip.js upgrade that moves any
- * of them fails here, by name, rather than in a call that silently loses its session refresh.
+ * The contract between src/sip/ and sip.js: the version the patch was made for, pinned, and every
+ * change the patch makes, found in the installed sip.js. A sip.js upgrade or an install that skipped
+ * patch-package fails here, by name, rather than in a call that silently loses its session refresh.
  */
-const sipJsRoot = join(dirname(require.resolve('sip.js/package.json')));
+const sipJsRoot = dirname(require.resolve('sip.js/package.json'));
 const lib = (path: string): string => readFileSync(join(sipJsRoot, 'lib', path), 'utf8');
 const root = join(__dirname, '..', '..', '..', '..');
 
-describe('the sip.js that src/sip/ extends', () => {
-  it('is exactly the version the patch and the wraps target, pinned in package.json', () => {
+describe('the sip.js that endpoint-core runs', () => {
+  it('is exactly the version the patch targets, pinned in package.json', () => {
     const installed = JSON.parse(readFileSync(join(sipJsRoot, 'package.json'), 'utf8')).version as string;
     const pinned = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).dependencies['sip.js'] as string;
     expect(pinned).toBe('0.21.2');
     expect(installed).toBe(pinned);
-    expect(readFileSync(join(root, 'patches', `sip.js+${pinned}.patch`), 'utf8')).toContain('peg$bytecodeOnce');
+    expect(readFileSync(join(root, 'patches', `sip.js+${pinned}.patch`), 'utf8')).toContain('sip-endpoint patch');
   });
 
   it('has the patched parser (its grammar table decoded once per process)', () => {
     expect(lib('grammar/pegjs/dist/grammar.js')).toContain('peg$bytecodeOnce');
   });
 
-  it('has the internals the response-matching wrap reads (userAgentClients by branch + method, transaction ids)', () => {
+  it('takes a message the transport already parsed', () => {
+    expect(lib('api/user-agent.js')).toMatch(/typeof messageString === "string" \? Parser\.parseMessage/);
+  });
+
+  it('routes an in-dialog UPDATE to its dialog, and drops a late response of a transaction replaced after a challenge', () => {
     const core = lib('core/user-agent-core/user-agent-core.js');
-    expect(core).toMatch(/receiveResponseFromTransport\(message\)/);
-    expect(core).toMatch(/this\.userAgentClients\.get\(/);
-    expect(typeof (Core.UserAgentCore.prototype as unknown as Record<string, unknown>).receiveResponseFromTransport).toBe('function');
+    expect(core).toMatch(/message\.method === C\.UPDATE && message\.toTag/);
+    expect(core).toMatch(/userAgentClient\.transaction\.id !== message\.viaBranch/);
   });
 
-  it('has the internals the UPDATE wrap reads (the core answers UPDATE itself; dialogs keyed by Call-ID + tags; sequenceGuard)', () => {
-    const core = lib('core/user-agent-core/user-agent-core.js');
-    expect(core).toMatch(/this\.dialogs\.get\(/);
-    expect(core).toMatch(/replyStateless\(/);
-    const dialog = lib('core/dialogs/session-dialog.js');
-    expect(dialog).toMatch(/sequenceGuard\(message\)/);
-    expect(typeof (Core.SessionDialog.prototype as unknown as Record<string, unknown>).receiveRequest).toBe('function');
+  it('lets a dialog extension answer UPDATE, add 2xx headers to a re-INVITE, and hear of INVITE exchanges', () => {
+    expect(lib('core/dialogs/session-dialog.js')).toMatch(/this\.extensions && this\.extensions\.onUpdate/);
+    expect(lib('core/user-agents/re-invite-user-agent-server.js')).toMatch(/extensions\.reinviteResponseHeaders\(this\.message\)/);
+    expect(() => assertPatchedSipJs()).not.toThrow();
   });
 
-  it('has the re-INVITE server whose accept() the session-timer wrap extends, with its dialog and message', () => {
-    const server = lib('core/user-agents/re-invite-user-agent-server.js');
-    expect(server).toMatch(/accept\(options = \{ statusCode: 200 \}\)/);
-    expect(server).toMatch(/dialog\.reinviteUserAgentServer = this/);
-  });
-
-  it('assigns the three fields dialog-activity watches, and never defines them on the prototype', () => {
-    expect(lib('core/dialogs/session-dialog.js')).toMatch(/this\.ackWait = (true|false)/);
-    expect(lib('core/user-agents/re-invite-user-agent-server.js')).toMatch(/this\.dialog\.reinviteUserAgentServer = undefined/);
-    expect(lib('core/user-agents/re-invite-user-agent-client.js')).toMatch(/dialog\.reinviteUserAgentClient = this/);
-    expect(lib('core/user-agents/re-invite-user-agent-client.js')).toMatch(/this\.dialog\.reinviteUserAgentClient = undefined/);
-  });
-
-  it('installs the wraps once, and dialog activity is seen on assignment, without polling', async () => {
-    installSipExtensions();
-    installSipExtensions();
-    const dialog = Object.create(Core.SessionDialog.prototype) as { ackWait: boolean; reinviteUserAgentServer: unknown };
-    expect(dialogBusy(dialog)).toBe(false);
-    dialog.ackWait = true;
-    dialog.reinviteUserAgentServer = {};
-    expect(dialogBusy(dialog)).toBe(true);
+  it('tells the extension when an INVITE exchange opens and closes, so that a call waits without polling', async () => {
+    // A dialog as sip.js's own code changes it: the same assignments, on the patched accessors.
+    const dialog = Object.create(Core.SessionDialog.prototype) as Core.SessionDialog;
+    const setAckWait = (value: boolean): void => {
+      (dialog as unknown as { ackWait: boolean }).ackWait = value;
+    };
+    let notices = 0;
+    extendDialog(dialog, {});
+    const onActivity = dialog.extensions!.onActivity!;
+    dialog.extensions!.onActivity = () => {
+      notices++;
+      onActivity();
+    };
+    expect(dialog.inviteExchangeOpen).toBe(false);
+    setAckWait(true);
+    dialog.reinviteUserAgentServer = {} as Core.ReInviteUserAgentServer;
+    expect(dialog.inviteExchangeOpen).toBe(true);
     let idle = false;
     const waiting = whenDialogIdle(dialog, 10000).then(() => (idle = true));
-    dialog.ackWait = false;
+    setAckWait(false);
     await Promise.resolve();
     expect(idle).toBe(false);
     dialog.reinviteUserAgentServer = undefined;
     await waiting;
     expect(idle).toBe(true);
-    expect(dialog.ackWait).toBe(false);
+    expect(notices).toBe(4);
   });
 });
