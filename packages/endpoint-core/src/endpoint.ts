@@ -272,26 +272,27 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
 
   /**
    * Calls `target` (a SIP URI, or a DN on the line's server) from a line: `options.line`, or the
-   * first READY or STANDALONE one. See {@link Line.makeCall}.
+   * first READY or STANDALONE one, else the first one still registering, which is waited for
+   * (`readyTimeoutMs`, `signal`). See {@link Line.makeCall}.
    *
    * @throws InvalidStateError before {@link Endpoint.start} or after {@link Endpoint.stop};
    * {@link NoSuchLineError} for a line the configuration does not have; {@link LineNotReadyError}
-   * while the line registers, failed or is disabled; `CallRefusedError` when the policy refuses.
+   * when the line is disabled, closed, failed, or not registered in time; `CallRefusedError` when
+   * the policy refuses.
    */
   async makeCall(target: string, options: EndpointCallOptions = {}): Promise<Call> {
     if (this.state !== 'RUNNING' && this.state !== 'STARTING') throw new InvalidStateError(this.state === 'NEW' ? 'the endpoint is not started: await endpoint.start() first' : `the endpoint is ${this.state}: make a new Endpoint to call again`, this.state);
+    // A start in progress: its lines exist once it is over.
+    if (this.state === 'STARTING') await this.#starting;
     const { line: index, ...callOptions } = options;
     let line: Line | undefined;
     if (index !== undefined) {
       line = this.#lines[index];
       if (!line) throw new NoSuchLineError(index, this.config.connectivities.length);
     } else {
-      line = this.#lines.find((l) => l.canCall);
-      if (!line) {
-        const first = this.#lines[0];
-        const states = this.#lines.map((l) => `line ${l.index} ${l.state}${l.reason ? ` (${l.reason})` : ''}`).join(', ');
-        throw new LineNotReadyError(`no line can place calls yet (${states || 'no line started'}): wait for connectionStateChanged to READY, or STANDALONE`, first?.state ?? 'NONE', first?.reason);
-      }
+      // The first line that can call; else the first one still registering, waited for.
+      line = this.#lines.find((l) => l.canCall) ?? this.#lines.find((l) => l.state === 'NONE' || l.state === 'TRYING' || l.state === 'FAILED') ?? this.#lines[0];
+      if (!line) throw new LineNotReadyError('no line was started: the configuration has no Connectivity', 'NONE');
     }
     return line.makeCall(target, callOptions);
   }

@@ -49,6 +49,14 @@ export interface LineMessage {
 
 /** Options of {@link Line.makeCall}. @public */
 export interface MakeCallOptions {
+  /**
+   * How long to wait for a line that is still registering (TRYING) to become READY, in
+   * milliseconds; 0 fails at once with {@link LineNotReadyError}.
+   * @defaultValue `policy.endpoint.sip_transaction_timeout` (32 s)
+   */
+  readyTimeoutMs?: number;
+  /** Cancels the wait for a registering line (the call is then not made: the promise rejects with the signal's reason). */
+  signal?: AbortSignal;
   /** Extra headers of the INVITE (`name: value`). */
   headers?: Record<string, string>;
   /** Send the INVITE without SDP, as 3pcc flows do: the offer then comes in the 200 and our answer in the ACK. */
@@ -245,6 +253,51 @@ export class Line extends SafeEmitter<LineEvents> {
     else this.#go();
   }
 
+  /**
+   * Resolves once the line can place calls (READY or STANDALONE). A line that is registering
+   * (NONE or TRYING, or FAILED and retrying) is waited for, at most `timeoutMs`; a DISABLED,
+   * SHUTDOWN or failed line that will not retry, or the end of the wait, rejects with
+   * {@link LineNotReadyError} saying why; `signal` cancels the wait.
+   */
+  async whenReady(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+    if (this.canCall) return;
+    const timeoutMs = options.timeoutMs ?? this.#context.config.get('policy.endpoint.sip_transaction_timeout');
+    const retries = this.#context.config.get(`${proxySection(this.index)}.reg_interval`) !== 0;
+    const hopeless = (state: ConnectionState): boolean => state === 'DISABLED' || state === 'SHUTDOWN' || (state === 'FAILED' && !retries);
+    if (hopeless(this.state) || timeoutMs <= 0) throw this.#notReady();
+    options.signal?.throwIfAborted();
+    await new Promise<void>((resolve, reject) => {
+      const finish = (error?: unknown): void => {
+        clearTimeout(timer);
+        this.off('stateChanged', onState);
+        options.signal?.removeEventListener('abort', onAbort);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onState = (state: ConnectionState): void => {
+        if (this.canCall) finish();
+        else if (hopeless(state)) finish(this.#notReady());
+      };
+      const onAbort = (): void => finish(options.signal?.reason);
+      const timer = setTimeout(() => finish(this.#notReady(` after waiting ${timeoutMs} ms`)), timeoutMs);
+      this.on('stateChanged', onState);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #notReady(suffix = ''): LineNotReadyError {
+    const why = this.#reason ? ` (${this.#reason})` : '';
+    const advice =
+      this.state === 'DISABLED'
+        ? 'it waits for the headset (enforce_headset_usage)'
+        : this.state === 'SHUTDOWN'
+          ? 'it was closed: make a new Endpoint'
+          : this.state === 'FAILED'
+            ? 'check the registrar, the credentials and proxies.proxyN.reg_interval'
+            : 'wait until it is READY (connectionStateChanged)';
+    return new LineNotReadyError(`line ${this.index} cannot place calls while it is ${this.state}${why}${suffix}: ${advice}`, this.state, this.#reason);
+  }
+
   /** Lets a DISABLED line register (or go stand-alone); does nothing in another state. */
   enable(): void {
     if (this.state === 'DISABLED') this.#go();
@@ -260,14 +313,18 @@ export class Line extends SafeEmitter<LineEvents> {
    * Calls `target` (a SIP URI, or a DN on the line's server) from this line. The policy's
    * `canMakeCall` decides first; the policy's `codecPriorities` orders the offer.
    *
+   * A line still registering is waited for (see {@link Line.whenReady}).
+   *
    * @throws {@link CallRefusedError} when the policy refuses; {@link LineNotReadyError} when the
-   * line is not READY or STANDALONE; {@link InvalidArgumentError} for a target that is no SIP URI or DN.
+   * line cannot place calls (disabled, closed, failed, or not registered in time);
+   * {@link InvalidArgumentError} for a target that is no SIP URI or DN.
    */
   async makeCall(target: string, options: MakeCallOptions = {}): Promise<Call> {
     const context = this.#context;
+    if (!this.#resolve(target)) throw new InvalidArgumentError(`"${target}" is not a SIP address or a DN`);
+    await this.whenReady({ ...(options.readyTimeoutMs !== undefined ? { timeoutMs: options.readyTimeoutMs } : {}), ...(options.signal ? { signal: options.signal } : {}) });
     const permission = await context.policy.canMakeCall({ config: context.config, devices: context.devices.list(), calls: context.snapshots(), destination: target, line: this.index });
     if (!permission.allowed) throw new CallRefusedError(permission.reason);
-    if (!this.canCall) throw new LineNotReadyError(`line ${this.index} cannot place calls while it is ${this.state}${this.#reason ? ` (${this.#reason})` : ''}: wait until it is READY (connectionStateChanged) or STANDALONE`, this.state, this.#reason);
     const uri = this.#resolve(target);
     if (!uri) throw new InvalidArgumentError(`"${target}" is not a SIP address or a DN`);
     const extraHeaders = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`);
@@ -293,7 +350,17 @@ export class Line extends SafeEmitter<LineEvents> {
           .finally(() => clearTimeout(timer));
       });
     }
-    await this.#ua?.stop().catch(() => undefined);
+    // sip.js's stop waits for a REGISTER still in progress (a registrar that does not answer:
+    // up to the transaction timeout); the line does not: the transport closes after 2 s at most.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      void (this.#ua?.stop() ?? Promise.resolve())
+        .catch(() => undefined)
+        .finally(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+    });
     await (this.#transport?.dispose() ?? Promise.resolve());
     this.#machine.to('SHUTDOWN');
   }
