@@ -1,4 +1,4 @@
-import { composePolicy, DefaultPolicy, InvalidStateError, ListenerError, StateMachine, type CallState, type ConnectionState } from '@sip-endpoint/policy';
+import { composePolicy, DefaultPolicy, InvalidStateError, StateMachine, type ListenerError, type CallState, type ConnectionState } from '@sip-endpoint/policy';
 import { testPorts } from '@sip-endpoint/test-support';
 import {
   CALL_TRANSITIONS,
