@@ -117,7 +117,9 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
   #context: EndpointContext | undefined;
   #selection: DeviceSelection | undefined;
   #status: SessionStatus = 'INITIALIZING';
+  /** start()'s promise, and the start itself (which stop() waits for without the failure handling). */
   #starting: Promise<void> | undefined;
+  #startRun: Promise<void> | undefined;
 
   constructor(options: EndpointOptions) {
     super();
@@ -161,15 +163,25 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
 
   /**
    * Resolves the local address, selects devices, makes and starts one line per Connectivity.
-   * Resolves once every line has started (a registering line is then `TRYING`: wait for
-   * `connectionStateChanged` to `READY` before calling from it). A second call while starting or
-   * running does nothing more.
+   * Resolves once every line has started (a registering line is then `TRYING`; `makeCall` waits
+   * for it). A second call while starting or running does nothing more. A start that fails (no
+   * free SIP port, unusable TLS settings) closes what it opened, leaves the endpoint `STOPPED` and
+   * rejects with the reason.
    *
    * @throws InvalidStateError once the endpoint was stopped (make a new one).
    */
   async start(): Promise<void> {
     if (this.state === 'STOPPING' || this.state === 'STOPPED') throw new InvalidStateError(`the endpoint was stopped (${this.state}); make a new Endpoint`, this.state);
-    this.#starting ??= this.#start();
+    if (this.#starting) return this.#starting;
+    const run = this.#start();
+    this.#startRun = run;
+    this.#starting = run.catch(async (error: unknown) => {
+      // A start that failed (no free port, TLS settings, an unpatched sip.js) closes what it
+      // opened: the endpoint is STOPPED, and says why.
+      this.#log(1, `start failed: ${error instanceof Error ? error.message : String(error)}`);
+      await this.stop();
+      throw error;
+    });
     return this.#starting;
   }
 
@@ -261,7 +273,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
     } else {
       this.#machine.to('STOPPING');
       // A start in progress stops making lines; the ones it made close with the others.
-      await this.#starting?.catch(() => undefined);
+      await this.#startRun?.catch(() => undefined);
       for (const line of this.#lines) await line.close();
       this.#machine.to('STOPPED');
     }

@@ -148,7 +148,7 @@ export class InvalidMessageError extends SipError {
   }
 }
 
-/** A stream connection carried a SIP message above the size limit, or one without Content-Length. @public */
+/** A stream connection carried a SIP message above the size limit. @public */
 export class MessageTooLargeError extends SipError {
   constructor(message: string) {
     super('ERR_SIP_MESSAGE_TOO_LARGE', message);
@@ -162,7 +162,7 @@ export class TlsSettingsError extends SipError {
   }
 }
 
-/** The installed sip.js lacks an internal that `src/sip/` extends (another version than the pinned one). @public */
+/** The installed sip.js is not the patched 0.21.2 (`patches/sip.js+0.21.2.patch` not applied, or another version). @public */
 export class UnsupportedSipJsError extends SipError {
   constructor(message: string) {
     super('ERR_SIP_UNSUPPORTED_SIP_JS', message);

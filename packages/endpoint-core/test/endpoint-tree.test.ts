@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { composePolicy, DefaultPolicy, InvalidStateError, StateMachine, type ListenerError, type CallState, type ConnectionState } from '@sip-endpoint/policy';
 import { testPorts } from '@sip-endpoint/test-support';
 import {
@@ -7,6 +8,7 @@ import {
   LINE_TRANSITIONS,
   LineNotReadyError,
   NoSuchLineError,
+  PortUnavailableError,
   type Call,
   type EndpointState,
 } from '@sip-endpoint/endpoint-core';
@@ -134,6 +136,21 @@ describe('states', () => {
     expect(seen).toEqual(['NEW->STARTING', 'STARTING->RUNNING', 'RUNNING->STOPPING', 'STOPPING->STOPPED']);
     await expect(endpoint.start()).rejects.toBeInstanceOf(InvalidStateError);
     await expect(endpoint.makeCall('sip:x@127.0.0.1')).rejects.toMatchObject({ code: 'ERR_INVALID_STATE', state: 'STOPPED' });
+  });
+
+  it('a start that fails (its SIP port is taken) closes what it opened, ends STOPPED and rejects with the reason', async () => {
+    const port = testPorts(1);
+    const taken = createSocket('udp4');
+    await new Promise<void>((resolve) => taken.bind(port, '0.0.0.0', resolve));
+    const endpoint = new Endpoint({ config: standaloneConfig('7015', port, testPorts(50), { 'policy.endpoint.sip_port_max': String(port) }) });
+    try {
+      await expect(endpoint.start()).rejects.toBeInstanceOf(PortUnavailableError);
+      expect(endpoint.state).toBe('STOPPED');
+      await expect(endpoint.start()).rejects.toBeInstanceOf(InvalidStateError);
+    } finally {
+      taken.close();
+      await endpoint.stop();
+    }
   });
 
   it('a line waiting for the headset is DISABLED (enforce_headset_usage) and cannot place calls; an unknown line is named', async () => {
