@@ -6,7 +6,7 @@ import type { AudioInput, AudioOutput } from './audio/audio-device-provider';
 import { Resampler } from './audio/resampler';
 import { ToneGenerator } from './audio/tones';
 import type { AudioDecoder, AudioEncoder, Codec } from './codecs/codec';
-import { dtmfFrequencies, normalizeDigits, type DtmfDigit } from './dtmf/dtmf-digits';
+import { DtmfNotSentError, dtmfFrequencies, normalizeDigits, type DtmfDigit } from './dtmf/dtmf-digits';
 import { DtmfDetector } from './dtmf/goertzel';
 import { TelephoneEventReceiver, TelephoneEventSender } from './dtmf/rfc4733';
 import { Concealer } from './jitter/concealer';
@@ -178,7 +178,10 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
   #rttMs: number | undefined;
   #lastRtpAt: number;
   #nextRtcpAt = 0;
-  #inband: { tone: ToneGenerator; samplesLeft: number; gapLeft: number; queue: DtmfDigit[] } | undefined;
+  #inband: { tone: ToneGenerator; samplesLeft: number; gapLeft: number; queue: DtmfDigit[]; completed: number } | undefined;
+  /** Digits queued so far per method, and the promises of sendDtmf() waiting for them to go out. */
+  readonly #dtmfQueued = { rfc4733: 0, inband: 0 };
+  #dtmfWaiters: { method: DtmfSendMethod; target: number; digits: string; resolve: () => void; reject: (error: Error) => void }[] = [];
   /** `dtmf_feedback`: the digits to play locally, each 100 ms then 60 ms of silence. */
   #feedback: { tone: ToneGenerator | undefined; samplesLeft: number; gapLeft: number; queue: DtmfDigit[] } | undefined;
   #stop: (() => void) | undefined;
@@ -308,24 +311,53 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
 
   /**
    * Sends DTMF digits: as RFC 4733 telephone-events when negotiated (unless `inband` is asked), else
-   * as tones in the audio.
+   * as tones in the audio. Digits go after those already queued; the promise resolves once these
+   * have all gone out (the last end packet, or the end of the last tone), and rejects with
+   * {@link DtmfNotSentError} naming the digits not sent when the stream closes first.
    *
    * @throws {@link InvalidDtmfDigitError} for a character that is not a digit (nothing is sent).
    * @throws {@link StreamClosedError} once the stream is closed.
    */
-  sendDtmf(digits: string, method: DtmfSendMethod = this.#telephoneEvent ? 'rfc4733' : 'inband'): void {
+  sendDtmf(digits: string, method: DtmfSendMethod = this.#telephoneEvent ? 'rfc4733' : 'inband'): Promise<void> {
     if (this.#machine.state === 'CLOSED') throw new StreamClosedError();
     const list = normalizeDigits(digits);
-    if (method === 'rfc4733' && this.#dtmfSender) {
-      this.#dtmfSender.send(list);
+    const used: DtmfSendMethod = method === 'rfc4733' && this.#dtmfSender ? 'rfc4733' : 'inband';
+    if (used === 'rfc4733') {
+      this.#dtmfSender!.send(list);
     } else {
-      this.#inband ??= { tone: new ToneGenerator(this.codec.sampleRate, [0]), samplesLeft: 0, gapLeft: 0, queue: [] };
+      this.#inband ??= { tone: new ToneGenerator(this.codec.sampleRate, [0]), samplesLeft: 0, gapLeft: 0, queue: [], completed: 0 };
       this.#inband.queue.push(...list);
     }
     if (this.#dtmfFeedback && list.length > 0) {
       this.#feedback ??= { tone: undefined, samplesLeft: 0, gapLeft: 0, queue: [] };
       this.#feedback.queue.push(...list);
     }
+    this.#dtmfQueued[used] += list.length;
+    if (list.length === 0) return Promise.resolve();
+    const sent = new Promise<void>((resolve, reject) => {
+      this.#dtmfWaiters.push({ method: used, target: this.#dtmfQueued[used], digits: list.join(''), resolve, reject });
+    });
+    // A caller that does not wait must not meet an unhandled rejection when the call ends first.
+    sent.catch(() => undefined);
+    return sent;
+  }
+
+  /** The digits of a sendDtmf() call that have not gone out. */
+  #unsent(waiter: { method: DtmfSendMethod; target: number; digits: string }): string {
+    const done = waiter.method === 'rfc4733' ? (this.#dtmfSender?.completed ?? 0) : (this.#inband?.completed ?? 0);
+    const missing = Math.min(waiter.digits.length, waiter.target - done);
+    return waiter.digits.slice(waiter.digits.length - missing);
+  }
+
+  /** Resolves the sendDtmf() promises whose digits have all gone out. */
+  #settleDtmf(): void {
+    const done = { rfc4733: this.#dtmfSender?.completed ?? 0, inband: this.#inband?.completed ?? 0 };
+    const left = this.#dtmfWaiters.filter((waiter) => {
+      if (done[waiter.method] < waiter.target) return true;
+      waiter.resolve();
+      return false;
+    });
+    this.#dtmfWaiters = left;
   }
 
   /** Current counters. */
@@ -364,6 +396,9 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#input?.close();
     this.#output?.close();
     this.#machine.to('CLOSED');
+    this.#settleDtmf();
+    for (const waiter of this.#dtmfWaiters) waiter.reject(new DtmfNotSentError(this.#unsent(waiter)));
+    this.#dtmfWaiters = [];
     this.emit('closed');
     this.removeAllListeners();
   }
@@ -372,6 +407,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     if (this.#machine.state === 'CLOSED') return;
     try {
       this.#send();
+      if (this.#dtmfWaiters.length > 0) this.#settleDtmf();
       this.#play();
       this.#dtmfReceiver.flush(now);
       const receives = this.#direction === 'sendrecv' || this.#direction === 'recvonly';
@@ -444,6 +480,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
       inband.tone.fill(frame, count);
       frame.fill(0, count, n);
       inband.samplesLeft -= count;
+      if (inband.samplesLeft === 0) inband.completed++;
     } else {
       const count = Math.min(n, inband.gapLeft);
       frame.fill(0, 0, count);

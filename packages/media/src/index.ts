@@ -16,7 +16,7 @@ export { JitterBuffer } from './jitter/jitter-buffer';
 export type { JitterBufferOptions, JitterBufferStats, PlayoutResult } from './jitter/jitter-buffer';
 export { Concealer } from './jitter/concealer';
 export type { DtmfDigit } from './dtmf/dtmf-digits';
-export { dtmfFrequencies, normalizeDigits, isDtmfDigit, InvalidDtmfDigitError } from './dtmf/dtmf-digits';
+export { dtmfFrequencies, normalizeDigits, isDtmfDigit, InvalidDtmfDigitError, DtmfNotSentError } from './dtmf/dtmf-digits';
 export { TelephoneEventSender, TelephoneEventReceiver } from './dtmf/rfc4733';
 export type { TelephoneEventSenderOptions, TelephoneEventPacket, ReceivedTelephoneEvent } from './dtmf/rfc4733';
 export { DtmfDetector } from './dtmf/goertzel';

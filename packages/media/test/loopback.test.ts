@@ -1,4 +1,4 @@
-import { G722, OPUS, PCMA, PCMU, type Codec, type DtmfEvent } from '@sip-endpoint/media';
+import { DtmfNotSentError, G722, OPUS, PCMA, PCMU, type Codec, type DtmfEvent } from '@sip-endpoint/media';
 import { waitFor } from '@sip-endpoint/test-support';
 import { connectPair, sleep, type Side } from './support/engines';
 import { workerPorts } from './support/ports';
@@ -86,6 +86,30 @@ describe('DTMF between two engines', () => {
     // Telephone-events share the stream's sequence numbers: none of them counts as lost.
     expect(pair.bob.stream.stats().received.lost).toBe(0);
     expect(pair.alice.stream.stats().received.lost).toBe(0);
+  });
+
+  it('sendDtmf resolves once its digits have gone out, in order after those queued before; a close rejects with the digits not sent', async () => {
+    const pair = await connectPair(PCMU, ports, { kind: 'silence' }, { kind: 'silence' });
+    const atBob: string[] = [];
+    pair.bob.stream.on('dtmf', (event) => atBob.push(event.digit));
+    await waitFor(() => pair.alice.stream.stats().received.packets > 0 && pair.bob.stream.stats().received.packets > 0, 5000, 'media both ways');
+    const started = Date.now();
+    const first = pair.alice.stream.sendDtmf('12');
+    const second = pair.alice.stream.sendDtmf('3');
+    let firstDone = 0;
+    void first.then(() => (firstDone = Date.now()));
+    await second;
+    // Three digits of 100 ms with their end packets and 60 ms gaps: the second call's promise
+    // cannot resolve before the first's, nor before ~0.3 s of sending.
+    expect(firstDone).toBeGreaterThan(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(280);
+    await waitFor(() => atBob.length >= 3, 3000, 'the three digits at Bob');
+    expect(atBob.join('')).toBe('123');
+    const cut = pair.alice.stream.sendDtmf('4567');
+    await sleep(60); // the first digit is under way when the stream closes
+    pair.close();
+    await expect(cut).rejects.toBeInstanceOf(DtmfNotSentError);
+    await expect(cut).rejects.toMatchObject({ code: 'ERR_MEDIA_DTMF_NOT_SENT', unsent: '4567' });
   });
 
   it('sends in-band tones that the far end detects', async () => {

@@ -29,6 +29,7 @@ const CLASS_OF: Record<MediaErrorCode, string> = {
   ERR_MEDIA_STREAM_CLOSED: 'StreamClosedError',
   ERR_MEDIA_CODEC_CLOSED: 'CodecClosedError',
   ERR_MEDIA_DTMF_DIGIT_INVALID: 'InvalidDtmfDigitError',
+  ERR_MEDIA_DTMF_NOT_SENT: 'DtmfNotSentError',
   ERR_MEDIA_SAMPLE_RATE_INVALID: 'InvalidSampleRateError',
   ERR_MEDIA_WAV_UNSUPPORTED: 'WavError',
   ERR_MEDIA_WAV_MALFORMED: 'WavError',

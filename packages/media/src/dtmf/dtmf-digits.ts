@@ -24,6 +24,24 @@ export class InvalidDtmfDigitError extends SipEndpointError {
   }
 }
 
+/**
+ * Digits given to `AudioStream.sendDtmf()` that were not sent: the stream closed first (the call
+ * ended). `unsent` lists them, in order.
+ *
+ * @public
+ */
+export class DtmfNotSentError extends SipEndpointError {
+  declare readonly code: 'ERR_MEDIA_DTMF_NOT_SENT';
+  /** The digits that did not go out. */
+  readonly unsent: string;
+
+  /** @param unsent - The digits that did not go out. */
+  constructor(unsent: string) {
+    super('ERR_MEDIA_DTMF_NOT_SENT', `the stream closed before DTMF ${unsent} was sent`);
+    this.unsent = unsent;
+  }
+}
+
 const ROWS = [697, 770, 852, 941] as const;
 const COLUMNS = [1209, 1336, 1477, 1633] as const;
 const KEYPAD: readonly (readonly DtmfDigit[])[] = [

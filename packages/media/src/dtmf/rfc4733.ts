@@ -42,6 +42,7 @@ export class TelephoneEventSender {
   readonly #packet: TelephoneEventPacket = { length: 4, marker: false, timestamp: 0 };
   #event: { digit: DtmfDigit; timestamp: number; elapsed: number; endsSent: number; first: boolean } | undefined;
   #gapLeft = 0;
+  #completed = 0;
 
   constructor(options: TelephoneEventSenderOptions = {}) {
     this.#clockRate = options.clockRate ?? 8000;
@@ -55,6 +56,11 @@ export class TelephoneEventSender {
   /** Digits waiting or being sent. */
   get busy(): boolean {
     return this.#event !== undefined || this.#queue.length > 0 || this.#gapLeft > 0;
+  }
+
+  /** How many digits have been sent whole (their last end packet went out). */
+  get completed(): number {
+    return this.#completed;
   }
 
   /** Queues digits to send after those already queued. */
@@ -89,6 +95,7 @@ export class TelephoneEventSender {
     event.first = false;
     if (ending && ++event.endsSent >= 3) {
       this.#event = undefined;
+      this.#completed++;
       this.#gapLeft = this.#gapPackets;
     }
     return this.#packet;
