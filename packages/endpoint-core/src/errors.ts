@@ -15,6 +15,7 @@ export type SipErrorCode =
   | 'ERR_SIP_NO_SUCH_LINE'
   | 'ERR_SIP_LINE_NOT_READY'
   | 'ERR_SIP_NO_MEDIA'
+  | 'ERR_SIP_DTMF_NOT_SENT'
   | 'ERR_SIP_TRANSFER_FAILED'
   | 'ERR_SIP_REQUEST_FAILED'
   | 'ERR_SIP_TRANSPORT_UNSUPPORTED'
@@ -88,6 +89,17 @@ export class LineNotReadyError extends SipError {
 export class NoMediaError extends SipError {
   constructor(message: string) {
     super('ERR_SIP_NO_MEDIA', message);
+  }
+}
+
+/** Digits of `call.sendDtmf()` that did not go out: the call ended first. `unsent` lists them, in order. @public */
+export class DtmfNotSentError extends SipError {
+  /** The digits that were not sent. */
+  readonly unsent: string;
+
+  constructor(unsent: string, why = 'the call ended') {
+    super('ERR_SIP_DTMF_NOT_SENT', `DTMF ${unsent} was not sent: ${why}`);
+    this.unsent = unsent;
   }
 }
 

@@ -20,6 +20,7 @@ export {
   NoSuchLineError,
   LineNotReadyError,
   NoMediaError,
+  DtmfNotSentError,
   TransferFailedError,
   RequestFailedError,
   TransportUnsupportedError,

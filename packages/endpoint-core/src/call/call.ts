@@ -1,9 +1,9 @@
 import { Invitation, Inviter, RequestPendingError, SessionState, type Core, type Info, type Notification, type Referral, type Session, type URI } from 'sip.js';
 import type { ConfiguredCodec } from '@sip-endpoint/config';
 import { InvalidStateError, SafeEmitter, StateMachine, type CallSnapshot, type CallState } from '@sip-endpoint/policy';
-import type { DtmfEvent, VqReport } from '@sip-endpoint/media';
+import { DtmfNotSentError as MediaDtmfNotSentError, normalizeDigits, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
 import type { EndpointContext } from '../endpoint-context';
-import { InvalidArgumentError, NoMediaError, RequestFailedError, TransferFailedError } from '../errors';
+import { DtmfNotSentError, InvalidArgumentError, NoMediaError, RequestFailedError, TransferFailedError } from '../errors';
 import { CallMedia, callMediaControl } from '../media/call-media';
 import { extendDialog, whenDialogIdle } from '../sip/dialog-extensions';
 import type { CallInfo } from './call-info';
@@ -113,6 +113,8 @@ export class Call extends SafeEmitter<CallEvents> {
   #answerHeaders: string[] = [];
   #pendingTimer: { seconds: number; weRefresh: boolean } | undefined;
   #ringback = false;
+  /** The DTMF sends in progress, one after the other. */
+  #dtmfQueue: Promise<void> = Promise.resolve();
 
   /** @internal Made by its line. */
   constructor(init: CallInit) {
@@ -328,19 +330,49 @@ export class Call extends SafeEmitter<CallEvents> {
   /**
    * Sends DTMF digits (0-9, *, #, A-D): RFC 2833/4733 events, SIP INFO (application/dtmf-relay),
    * or in-band tones; by default the method `policy.session.dtmf_method` names.
+   *
+   * @remarks
+   * Resolves once the digits have gone out: the last RFC 4733 end packet or in-band tone sent, or
+   * the last INFO answered. Digits keep their order across calls and methods (an INFO digit waits
+   * for the RFC 2833 digits asked for before it). When the call ends first, rejects with
+   * {@link DtmfNotSentError} naming the digits that were not sent.
+   *
+   * @throws InvalidStateError unless the call is CONNECTED or HELD; `InvalidDtmfDigitError` (media)
+   * for a character that is not a digit, before anything is sent; {@link NoMediaError} for RFC 2833
+   * or in-band before the call has a stream.
    */
   async sendDtmf(digits: string, options: { method?: DtmfMethod } = {}): Promise<void> {
     if (this.state !== 'CONNECTED' && this.state !== 'HELD') throw new InvalidStateError(`cannot send DTMF on a call that is ${this.state}`, this.state);
     const method = options.method ?? configuredDtmfMethod(this.#host.context.config.get('policy.session.dtmf_method'));
+    const list = normalizeDigits(digits).join('');
+    if (method !== 'info' && !this.media.stream) throw new NoMediaError('the call has no media to send DTMF on');
+    const run = this.#dtmfQueue.then(() => this.#sendDtmfNow(list, method));
+    this.#dtmfQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Sends digits once those asked for before have gone. */
+  async #sendDtmfNow(digits: string, method: DtmfMethod): Promise<void> {
+    if (this.#ended()) throw new DtmfNotSentError(digits);
     if (method === 'info') {
-      for (const digit of digits) {
-        await this.#session.info({ requestOptions: { body: { contentDisposition: 'render', contentType: 'application/dtmf-relay', content: `Signal=${digit}\r\nDuration=100` } } });
+      for (let i = 0; i < digits.length; i++) {
+        if (this.#ended()) throw new DtmfNotSentError(digits.slice(i));
+        try {
+          await this.#session.info({ requestOptions: { body: { contentDisposition: 'render', contentType: 'application/dtmf-relay', content: `Signal=${digits[i]}\r\nDuration=100` } } });
+        } catch (error) {
+          throw new DtmfNotSentError(digits.slice(i), `the INFO failed: ${(error as Error).message}`);
+        }
       }
       return;
     }
     const stream = this.media.stream;
-    if (!stream) throw new NoMediaError('the call has no media to send DTMF on');
-    stream.sendDtmf(digits, method === 'inband' ? 'inband' : 'rfc4733');
+    if (!stream) throw new DtmfNotSentError(digits, 'the call has no media stream');
+    try {
+      await stream.sendDtmf(digits, method === 'inband' ? 'inband' : 'rfc4733');
+    } catch (error) {
+      if (error instanceof MediaDtmfNotSentError) throw new DtmfNotSentError(error.unsent);
+      throw error;
+    }
   }
 
   #changed(next: CallState, previous: CallState): void {
