@@ -2,6 +2,7 @@ import type { Config } from 'jest';
 
 const config: Config = {
   testEnvironment: 'node',
+  globalSetup: '<rootDir>/scripts/jest-global-setup.ts',
   roots: ['<rootDir>/packages', '<rootDir>/test'],
   testMatch: ['**/test/**/*.test.ts'],
   // sip.js ships ES modules only: let swc turn it into CommonJS for jest like our own sources.

@@ -44,3 +44,4 @@ export { SdpError } from './sdp/sdp-error';
 export { TonePlayer, Ringer } from './ringing/tone-player';
 export type { TonePlayOptions, TonePlayerEvents, RingerEvents } from './ringing/tone-player';
 export type { MediaErrorCode } from './media-error-code';
+export { SAMPLE_MEDIA_FILES, sampleMediaDir, resolveMediaFile } from './ringing/sample-ringtones';

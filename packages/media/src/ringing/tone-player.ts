@@ -1,7 +1,7 @@
-import { isAbsolute, join } from 'node:path';
 import { SafeEmitter, type RingingPlan } from '@sip-endpoint/policy';
 import type { AudioDeviceProvider, AudioOutput } from '../audio/audio-device-provider';
 import { readWav, toMono, type WavAudio } from '../audio/wav';
+import { resolveMediaFile } from './sample-ringtones';
 import { MediaClock } from '../media-clock';
 
 /** Options of {@link TonePlayer.play}. @public */
@@ -120,7 +120,7 @@ export class Ringer extends SafeEmitter<RingerEvents> {
     for (const output of plan.outputs) {
       if (!output.device) continue;
       try {
-        const path = isAbsolute(output.file) || !options.baseDir ? output.file : join(options.baseDir, output.file);
+        const path = resolveMediaFile(output.file, options.baseDir);
         const audio = await readWav(path);
         if (ringer.#stopped) break;
         const device = provider.openOutput(output.device.id, audio.sampleRate);
