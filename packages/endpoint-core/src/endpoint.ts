@@ -1,4 +1,5 @@
-import { parseConfig, resolvePublicAddress, type AddressResolver, type EndpointConfig, type PublicAddressOptions } from '@sip-endpoint/config';
+import { existsSync, readFileSync } from 'node:fs';
+import { ConfigError, parseConfig, resolvePublicAddress, type AddressResolver, type EndpointConfig, type PublicAddressOptions } from '@sip-endpoint/config';
 import {
   DefaultPolicy,
   InvalidStateError,
@@ -17,6 +18,7 @@ import type { Call } from './call/call';
 import { MIN_SESSION_EXPIRES } from './call/session-timer';
 import type { EndpointContext } from './endpoint-context';
 import { ENDPOINT_TRANSITIONS, type EndpointState } from './endpoint-state';
+import { configurationWarnings, type EndpointWarning } from './endpoint-warnings';
 import { LineNotReadyError, NoSuchLineError } from './errors';
 import { instanceIdFromMac, userAgentString } from './line/identity';
 import { Line, type LineMessage, type MakeCallOptions } from './line/line';
@@ -81,6 +83,12 @@ export type EndpointEvents = {
   message: [number, LineMessage];
   devicesChanged: [AudioDevice[]];
   statusChanged: [SessionStatus];
+  /**
+   * Something the endpoint goes on with but its host should know (a setting replaced by its
+   * fallback or unknown, a password without registration, a missing ringtone), given when
+   * `start()` runs. With no listener, each becomes a process warning (`process.emitWarning`).
+   */
+  warning: [EndpointWarning];
 };
 
 /** Events of an {@link Endpoint}'s `observer`: the tree growing and closing, for watchers. @public */
@@ -120,11 +128,13 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
   /** start()'s promise, and the start itself (which stop() waits for without the failure handling). */
   #starting: Promise<void> | undefined;
   #startRun: Promise<void> | undefined;
+  /** Warnings found before start() (the config given as a path). */
+  readonly #early: EndpointWarning[] = [];
 
   constructor(options: EndpointOptions) {
     super();
     this.#options = options;
-    this.config = typeof options.config === 'string' ? parseConfig(options.config) : options.config;
+    this.config = typeof options.config === 'string' ? this.#configFromText(options.config) : options.config;
     this.#logger = DiagnosticsLogger.fromConfig(this.config, options.logger ? { sink: options.logger } : {});
     this.policy = options.policy ?? new DefaultPolicy();
     this.devices = options.devices ?? new VirtualAudioProvider();
@@ -134,6 +144,31 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
     });
     this.devices.on('devicesChanged', this.#onDevicesChanged);
     this.observer.on('listenerError', (error) => this.emit('listenerError', error));
+  }
+
+  /**
+   * The configuration given as text: XML, as it should be; the path of an existing file is read
+   * (with a warning: `loadConfig(path)` is the way); anything else says what is expected.
+   */
+  #configFromText(text: string): EndpointConfig {
+    if (text.trimStart().startsWith('<')) return parseConfig(text);
+    if (!text.includes('\n') && existsSync(text)) {
+      this.#early.push({ code: 'WARN_CONFIG_PATH', message: `config "${text}" is a file path, not XML text: the file was read; pass loadConfig(path) (or its XML text) instead` });
+      try {
+        return parseConfig(readFileSync(text, 'utf8'));
+      } catch (error) {
+        if (error instanceof ConfigError) throw error;
+        throw new ConfigError('ERR_CONFIG_READ', `cannot read ${text}: ${(error as Error).message}`, {}, { cause: error });
+      }
+    }
+    throw new ConfigError('ERR_CONFIG_MALFORMED_XML', `config is neither Softphone.config XML text (it does not start with "<") nor an existing file: pass the XML text, an EndpointConfig, or await loadConfig(path)`);
+  }
+
+  /** Tells the host of a warning: the `warning` event, or a process warning when nobody listens. */
+  #warn(warning: EndpointWarning): void {
+    this.#log(2, `${warning.setting ? `${warning.setting}: ` : ''}${warning.message}`);
+    if (this.listenerCount('warning') > 0) this.emit('warning', warning);
+    else process.emitWarning(warning.message, { type: 'SipEndpointWarning', code: warning.code });
   }
 
   /** The lifecycle state (see {@link ENDPOINT_TRANSITIONS}). */
@@ -190,7 +225,9 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
     const config = this.config;
     const local = await resolvePublicAddress(config, this.#options.publicAddress);
     this.#log(3, `starting on ${local.address} with ${config.connectivities.length} line(s)`);
-    for (const warning of [...config.warnings, ...this.#logger.settings.options.problems.map((message) => ({ key: 'system.diagnostics.log_options_provider', message }))]) this.#log(2, `${warning.key}: ${warning.message}`);
+    const mediaDir = this.#options.mediaDir ?? process.cwd();
+    const logProblems = this.#logger.settings.options.problems.map((message): EndpointWarning => ({ code: 'WARN_CONFIG_SETTING', setting: 'system.diagnostics.log_options_provider', message }));
+    for (const warning of [...this.#early, ...configurationWarnings(config, mediaDir), ...logProblems]) this.#warn(warning);
     const logger = this.#logger;
     this.#context = {
       config,
@@ -200,7 +237,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       address: local.address,
       ports: new PortAllocator(config.get('policy.endpoint.rtp_port_min'), config.get('policy.endpoint.rtp_port_max')),
       minSessionExpires: this.#options.minSessionExpires ?? MIN_SESSION_EXPIRES,
-      mediaDir: this.#options.mediaDir ?? process.cwd(),
+      mediaDir,
       selection: () => this.#selection,
       snapshots: () => this.#snapshots(),
       log: (level, component, message) => logger.log(level, component, message),

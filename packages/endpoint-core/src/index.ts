@@ -3,6 +3,7 @@ export type { EndpointOptions, EndpointCallOptions, EndpointEvents, EndpointObse
 export { ENDPOINT_TRANSITIONS } from './endpoint-state';
 export type { EndpointState } from './endpoint-state';
 export type { SessionModel, SessionDevice } from './session-model';
+export type { EndpointWarning, EndpointWarningCode } from './endpoint-warnings';
 export { Line } from './line/line';
 export type { LineEvents, LineMessage, MakeCallOptions } from './line/line';
 export { LINE_TRANSITIONS } from './line/line-state';

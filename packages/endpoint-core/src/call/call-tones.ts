@@ -1,6 +1,5 @@
-import { isAbsolute, join } from 'node:path';
 import type { CallSnapshot, CallState } from '@sip-endpoint/policy';
-import { readWav, Ringer, TonePlayer } from '@sip-endpoint/media';
+import { readWav, resolveMediaFile, Ringer, TonePlayer } from '@sip-endpoint/media';
 import type { EndpointContext } from '../endpoint-context';
 
 /** What the tones follow: a call's state and its changes. */
@@ -48,7 +47,7 @@ export function startRingback(call: TonedCall, earlyMedia: boolean, context: End
   const file = context.config.get('policy.session.ringback_file');
   const output = context.selection()?.output;
   if (!(mode === 2 || ((mode === 3 || mode === 6) && !earlyMedia)) || !file || !output) return false;
-  const path = isAbsolute(file) ? file : join(context.mediaDir, file);
+  const path = resolveMediaFile(file, context.mediaDir);
   const alerting = (state: CallState): boolean => state === 'ALERTING' || state === 'IN_PROGRESS';
   void readWav(path)
     .then((audio) => {
