@@ -46,5 +46,7 @@ describe('the repository', () => {
     expect(manifest.name).toBe(`@sip-endpoint/${name}`);
     expect(manifest.exports['.']).toMatchObject({ import: { types: './dist/index.d.ts' }, require: { types: './dist/index.d.cts' } });
     expect(JSON.parse(read('package.json')).workspaces).toContain(`packages/${name}`);
+    // typedoc reads each package's own options: internals (an @internal constructor) stay out of the API docs.
+    expect(JSON.parse(read(join(dir, 'typedoc.json')))).toMatchObject({ excludeInternal: true, excludePrivate: true });
   });
 });
