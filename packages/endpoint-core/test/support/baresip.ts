@@ -4,6 +4,7 @@ import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseWav } from '@sip-endpoint/media';
+import { testPorts, waitFor } from '@sip-endpoint/test-support';
 
 /** Whether baresip is installed; under CI=true a missing peer must fail, so this says yes there. */
 export function baresipAvailable(): boolean {
@@ -47,8 +48,9 @@ export interface BaresipOptions {
    * The first of 20 ports this instance owns on 127.0.0.1: SIP on `port` (UDP and TCP), baresip's
    * TLS listener on `port + 1` (it always opens one), `ctrl_tcp` on `port + 2`, RTP and RTCP on
    * `port + 10` to `port + 19`.
+   * @defaultValue a block of 20 from `testPorts`, this jest worker's own range
    */
-  port: number;
+  port?: number;
   /** The account's user part. @defaultValue 'baresip' */
   user?: string;
   /** The sine tone baresip sends (its `ausine` source), in Hz. @defaultValue 440 */
@@ -141,8 +143,8 @@ export class Baresip {
     return this.#events;
   }
 
-  static async start(options: BaresipOptions): Promise<Baresip> {
-    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], ...options };
+  static async start(options: BaresipOptions = {}): Promise<Baresip> {
+    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], ...options, port: options.port ?? testPorts(20) };
     const { port } = settings;
     const dir = mkdtempSync(join(tmpdir(), 'sep-baresip-'));
     mkdirSync(join(dir, 'snd'));
@@ -266,12 +268,11 @@ export class Baresip {
   /** The first event of `type` (and matching `where`) from index `from` on, waiting up to `ms`. */
   async waitForEvent(type: string, options: { from?: number; where?: (event: BaresipEvent) => boolean; ms?: number } = {}): Promise<BaresipEvent> {
     const { from = 0, where = () => true, ms = 5000 } = options;
-    for (let waited = 0; ; waited += 20) {
-      const found = this.#events.slice(from).find((event) => event.type === type && where(event));
-      if (found) return found;
-      if (waited > ms) throw new Error(`baresip sent no ${type} event; it sent ${this.#events.map((event) => event.type).join(', ')}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    let found: BaresipEvent | undefined;
+    await waitFor(() => (found = this.#events.slice(from).find((event) => event.type === type && where(event))) !== undefined, ms, `baresip's ${type} event`).catch(() => {
+      throw new Error(`baresip sent no ${type} event; it sent ${this.#events.map((event) => event.type).join(', ')}`);
+    });
+    return found!;
   }
 
   /**

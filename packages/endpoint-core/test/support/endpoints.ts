@@ -2,10 +2,26 @@ import { EndpointConfig } from '@sip-endpoint/config';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
 import type { EndpointPolicy } from '@sip-endpoint/policy';
+import { waitFor } from '@sip-endpoint/test-support';
 
+/** A fixed wait: only for a wait that is the scenario itself (a quiet period, pacing a peer); else `waitFor`. */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export { waitFor } from '@sip-endpoint/test-support';
+export { waitFor };
+
+/** Seconds of audio the recording speaker `id` of `devices` holds (since it was last cleared). */
+export function recorded(devices: VirtualAudioProvider, id = 'speaker'): number {
+  const { samples, sampleRate } = devices.recording(id);
+  return samples.length / sampleRate;
+}
+
+/**
+ * Waits until the recording speaker of each of `devices` holds at least `seconds` of audio: media
+ * flows for that long in media time, however loaded the machine (a fixed sleep may give less).
+ */
+export function untilRecorded(seconds: number, ...devices: VirtualAudioProvider[]): Promise<void> {
+  return waitFor(() => devices.every((device) => recorded(device) >= seconds), 5000 + seconds * 1000, `${seconds} s of audio on the speaker`);
+}
 
 /**
  * The configuration of a stand-alone line on 127.0.0.1 (reg_timeout 0, SIP ports from `sipPort`,

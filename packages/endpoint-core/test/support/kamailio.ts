@@ -1,4 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +8,52 @@ import { join } from 'node:path';
 /** Whether Kamailio is installed; under CI=true a missing peer must fail, so this says yes there. */
 export function kamailioAvailable(): boolean {
   return process.env['CI'] === 'true' || spawnSync('sh', ['-c', 'command -v kamailio']).status === 0;
+}
+
+/**
+ * Resolves once Kamailio answers an OPTIONS sent to 127.0.0.1:`port` over UDP (asked again every
+ * 50 ms): its listeners are bound and its workers run. Rejects after `ms`, or when `signal` aborts.
+ */
+async function answersOptions(port: number, ms: number, signal: AbortSignal): Promise<void> {
+  const socket = createSocket('udp4');
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const local = socket.address().port;
+  const token = randomBytes(6).toString('hex');
+  let cseq = 0;
+  let interval: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const ask = (): void => {
+        cseq++;
+        const request = [
+          `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
+          `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${token}${cseq};rport`,
+          'Max-Forwards: 70',
+          `From: <sip:ready@127.0.0.1>;tag=${token}`,
+          'To: <sip:127.0.0.1>',
+          `Call-ID: ready-${token}@127.0.0.1`,
+          `CSeq: ${cseq} OPTIONS`,
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n');
+        socket.send(request, port, '127.0.0.1');
+      };
+      socket.on('message', (data) => {
+        if (/^SIP\/2\.0 200 /.test(data.toString())) resolve();
+      });
+      signal.addEventListener('abort', () => reject(new Error('kamailio stopped before it answered')), { once: true });
+      deadline = setTimeout(() => reject(new Error(`kamailio did not answer an OPTIONS on 127.0.0.1:${port} within ${ms} ms`)), ms);
+      interval = setInterval(ask, 50);
+      ask();
+    });
+  } finally {
+    clearInterval(interval);
+    clearTimeout(deadline);
+    socket.close();
+  }
 }
 
 /**
@@ -39,6 +87,10 @@ export class Kamailio {
     return this.#output;
   }
 
+  /**
+   * Starts Kamailio on 127.0.0.1:`port` (UDP and TCP) with the `extra` listeners, and resolves once
+   * it answers an OPTIONS there (no fixed wait: as soon as it is ready, however loaded the machine).
+   */
   static async start(port: number, password = 'secret', extra: KamailioListeners = {}): Promise<Kamailio> {
     const dir = mkdtempSync(join(tmpdir(), 'sep-kamailio-'));
     const { tls, ws, wss } = extra;
@@ -123,16 +175,15 @@ ${httpRoute}`;
     if (check.status !== 0) throw new Error(`kamailio rejects its configuration:\n${check.stderr.toString()}`);
     const child = spawn('kamailio', ['-f', file, '-DD', '-E', '-m', '32', '-M', '8', '-w', dir, '-P', join(dir, 'kamailio.pid')], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const kamailio = new Kamailio(child, port);
+    const starting = new AbortController();
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, 700);
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        reject(new Error(`kamailio could not start: ${error.message} (the README's test command installs it)`));
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`kamailio exited with ${code}:\n${kamailio.output}`));
-      });
+      child.once('error', (error) => reject(new Error(`kamailio could not start: ${error.message} (the README's test command installs it)`)));
+      child.once('exit', (code) => reject(new Error(`kamailio exited with ${code}:\n${kamailio.output}`)));
+      answersOptions(port, 10000, starting.signal).then(resolve, (error: Error) => reject(new Error(`${error.message}:\n${kamailio.output}`)));
+    }).catch(async (error: unknown) => {
+      starting.abort();
+      await kamailio.stop();
+      throw error;
     });
     return kamailio;
   }

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testPorts } from '@sip-endpoint/test-support';
 
 /** Whether sipp is installed; under CI=true a missing peer must fail, so this says yes there. */
 export function sippAvailable(): boolean {
@@ -16,8 +17,14 @@ export interface SippOptions {
   remotePort: number;
   /** sipp's own SIP port (`-p`). */
   localPort: number;
-  /** sipp's media port (`-mp`), written as `[media_port]` in the scenario's SDP. */
+  /**
+   * sipp's media port (`-mp`), written as `[media_port]` in the scenario's SDP; sipp binds it and
+   * `mediaPort + 2` (video), in any scenario.
+   * @defaultValue the first of a block of 4 from `testPorts` (sipp's own default is 6000 and up)
+   */
   mediaPort?: number;
+  /** sipp's control port (`-cp`). @defaultValue one from `testPorts` (sipp's own default is 8888 and up) */
+  controlPort?: number;
   /** Echo RTP received on the media port back to its sender (`-rtp_echo`). */
   rtpEcho?: boolean;
   /** The user part of the Request-URI (`-s`, `[service]`). @defaultValue 'agent' */
@@ -69,7 +76,7 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
     '-trace_err', '-error_file', errorsFile,
     '-trace_msg', '-message_file', messagesFile,
   ];
-  if (options.mediaPort !== undefined) args.push('-mp', String(options.mediaPort));
+  args.push('-mp', String(options.mediaPort ?? testPorts(4)), '-cp', String(options.controlPort ?? testPorts(1)));
   if (options.rtpEcho) args.push('-rtp_echo');
   for (const [key, value] of Object.entries(options.keys ?? {})) args.push('-key', key, value);
   const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -89,6 +96,17 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
   const result = { code, messages: readIfThere(messagesFile), errors: readIfThere(errorsFile), output: output.slice(-4000) };
   rmSync(dir, { recursive: true, force: true });
   return result;
+}
+
+/**
+ * Whether UDP 127.0.0.1:`port` is bound on this machine (read from /proc/net/udp): a sipp started
+ * as the called party is ready for our INVITE once its port is.
+ */
+export function udpBound(port: number): boolean {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/udp', 'utf8')
+    .split('\n')
+    .some((line) => line.trim().split(/\s+/)[1] === local);
 }
 
 /** Throws, with sipp's logs in the message, unless the run exited with 0. */
