@@ -1,14 +1,16 @@
 import type { DtmfEvent } from '@sip-endpoint/media';
 import { dominantFrequency } from '@sip-endpoint/media/testing';
 import type { Call } from '@sip-endpoint/endpoint-core';
-import { sleep, standaloneEndpoint, waitFor } from './support/endpoints';
+import { testPorts } from '@sip-endpoint/test-support';
+import { standaloneEndpoint, untilRecorded, waitFor } from './support/endpoints';
 
-const endpoint = standaloneEndpoint;
+/** A stand-alone endpoint with a block of 7 SIP ports and 50 RTP ports of this jest worker's range. */
+const endpoint = (user: string, frequency: number, settings: Record<string, string> = {}) => standaloneEndpoint(user, testPorts(7), testPorts(50), frequency, settings);
 
 describe('two endpoints on 127.0.0.1 in stand-alone mode', () => {
   it('Alice calls, Bob auto-answers by policy; audio both ways, DTMF by RFC 2833 and INFO, hold, retrieve, hang-up', async () => {
-    const alice = endpoint('1001', 45900, 46100, 1000);
-    const bob = endpoint('1002', 45910, 46200, 600, { 'policy.session.auto_answer': '1' });
+    const alice = endpoint('1001', 1000);
+    const bob = endpoint('1002', 600, { 'policy.session.auto_answer': '1' });
     await alice.endpoint.start();
     await bob.endpoint.start();
     try {
@@ -20,7 +22,7 @@ describe('two endpoints on 127.0.0.1 in stand-alone mode', () => {
       await waitFor(() => call.state === 'CONNECTED');
       expect(incoming).toHaveLength(1);
       expect(incoming[0]!.state).toBe('CONNECTED');
-      await sleep(800);
+      await untilRecorded(0.8, alice.devices, bob.devices);
 
       const heardByAlice = alice.devices.recording('speaker');
       const heardByBob = bob.devices.recording('speaker');
@@ -32,9 +34,9 @@ describe('two endpoints on 127.0.0.1 in stand-alone mode', () => {
       const digits: DtmfEvent[] = [];
       bob.endpoint.on('dtmf', (_call, event) => digits.push(event));
       await call.sendDtmf('12');
-      await sleep(600); // RFC 2833 digits are reported when each ends
+      await waitFor(() => digits.length >= 2, 5000, 'the RFC 2833 digits (reported when each ends)');
       await call.sendDtmf('#', { method: 'info' });
-      await sleep(200);
+      await waitFor(() => digits.length >= 3, 5000, 'the INFO digit');
       expect(digits.map((d) => `${d.digit}:${d.source}`)).toEqual(['1:rfc4733', '2:rfc4733', '#:info']);
 
       await call.hold();
@@ -52,14 +54,14 @@ describe('two endpoints on 127.0.0.1 in stand-alone mode', () => {
   }, 20000);
 
   it('sets up a call from an INVITE without SDP: our offer in the 200 OK, the answer in the ACK', async () => {
-    const alice = endpoint('4001', 45950, 46600, 800);
-    const bob = endpoint('4002', 45960, 46700, 500, { 'policy.session.auto_answer': '1' });
+    const alice = endpoint('4001', 800);
+    const bob = endpoint('4002', 500, { 'policy.session.auto_answer': '1' });
     await alice.endpoint.start();
     await bob.endpoint.start();
     try {
       const call = await alice.endpoint.makeCall(`sip:4002@127.0.0.1:${bob.endpoint.lines[0]!.port}`, { delayedOffer: true });
       await waitFor(() => call.state === 'CONNECTED');
-      await sleep(700);
+      await untilRecorded(0.7, alice.devices, bob.devices);
       const heardByAlice = alice.devices.recording('speaker');
       const heardByBob = bob.devices.recording('speaker');
       expect(dominantFrequency(heardByAlice.samples.subarray(heardByAlice.sampleRate * 0.3), heardByAlice.sampleRate)).toBe(500);
@@ -72,9 +74,9 @@ describe('two endpoints on 127.0.0.1 in stand-alone mode', () => {
   }, 15000);
 
   it('rejects by policy with sip_code_when_headset_na when the headset is required and absent, and lets a call ring otherwise', async () => {
-    const alice = endpoint('2001', 45920, 46300, 1000);
-    const bob = endpoint('2002', 45930, 46400, 600, { 'policy.device.use_headset': '1', 'policy.device.headset_name': 'Plantronics', 'policy.session.reject_session_when_headset_na': '1', 'policy.session.sip_code_when_headset_na': '486' });
-    const carol = endpoint('2003', 45940, 46500, 700);
+    const alice = endpoint('2001', 1000);
+    const bob = endpoint('2002', 600, { 'policy.device.use_headset': '1', 'policy.device.headset_name': 'Plantronics', 'policy.session.reject_session_when_headset_na': '1', 'policy.session.sip_code_when_headset_na': '486' });
+    const carol = endpoint('2003', 700);
     await Promise.all([alice.endpoint.start(), bob.endpoint.start(), carol.endpoint.start()]);
     try {
       const rejected = await alice.endpoint.makeCall(`sip:2002@127.0.0.1:${bob.endpoint.lines[0]!.port}`);

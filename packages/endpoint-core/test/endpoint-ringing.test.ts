@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ToneGenerator, VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
 import { dominantFrequency, rms } from '@sip-endpoint/media/testing';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
-import { sleep, standaloneConfig, standaloneEndpoint } from './support/endpoints';
+import { testPorts } from '@sip-endpoint/test-support';
+import { recorded, standaloneConfig, standaloneEndpoint, untilRecorded, waitFor } from './support/endpoints';
 
 describe('ringing for an incoming call', () => {
   it('plays the ringtone of the ringing plan on the speaker until the call is answered', async () => {
@@ -12,24 +13,26 @@ describe('ringing for an incoming call', () => {
     const ringtone = new Int16Array(8000 * 0.3);
     new ToneGenerator(8000, [425], -10).fill(ringtone);
     await writeWav(join(dir, 'ring.wav'), { sampleRate: 8000, channels: 1, samples: ringtone });
-    const make = (user: string, port: number, rtp: number, settings: Record<string, string> = {}) => standaloneEndpoint(user, port, rtp, 0, settings, { mediaDir: dir });
-    const alice = make('6001', 47200, 47300);
-    const bob = make('6002', 47210, 47400, { 'system.media.ringing_file': 'ring.wav', 'policy.session.ringing_enabled': '1' });
+    const make = (user: string, settings: Record<string, string> = {}) => standaloneEndpoint(user, testPorts(7), testPorts(50), 0, settings, { mediaDir: dir });
+    const alice = make('6001');
+    const bob = make('6002', { 'system.media.ringing_file': 'ring.wav', 'policy.session.ringing_enabled': '1' });
     await alice.endpoint.start();
     await bob.endpoint.start();
     try {
       const ringing: Call[] = [];
       bob.endpoint.on('incomingCall', (call) => ringing.push(call));
       await alice.endpoint.makeCall(`sip:6002@127.0.0.1:${bob.endpoint.lines[0]!.port}`);
-      for (let i = 0; i < 50 && ringing.length === 0; i++) await sleep(20);
-      await sleep(600);
+      await waitFor(() => ringing.length === 1, 5000, 'the incoming call');
+      await untilRecorded(0.6, bob.devices);
       const rang = bob.devices.recording('speaker');
       expect(rang.samples.length).toBeGreaterThan(rang.sampleRate * 0.4); // looped past the 0.3 s file
       expect(Math.abs(dominantFrequency(rang.samples, rang.sampleRate) - 425)).toBeLessThanOrEqual(2);
       await ringing[0]!.answer();
-      await sleep(100);
+      await waitFor(() => ringing[0]!.state === 'CONNECTED', 5000, 'the answer');
+      // Skip 0.1 s of what was in flight, then 0.3 s of what plays after the answer.
+      await untilRecorded(recorded(bob.devices) + 0.1, bob.devices);
       bob.devices.clearRecording('speaker');
-      await sleep(300);
+      await untilRecorded(0.3, bob.devices);
       // The ringtone stopped: what plays now is the call's (silent) audio.
       const after = bob.devices.recording('speaker');
       expect(rms(after.samples)).toBeLessThan(100);
@@ -47,22 +50,25 @@ describe('ringback for an outgoing call', () => {
     const tone = new Int16Array(8000 * 0.25);
     new ToneGenerator(8000, [440], -10).fill(tone);
     await writeWav(join(dir, 'ringback.wav'), { sampleRate: 8000, channels: 1, samples: tone });
-    const alice = standaloneEndpoint('6101', 42540, 42550, 0, { 'policy.session.ringback_enabled': '2', 'policy.session.ringback_file': 'ringback.wav' }, { mediaDir: dir });
-    const bob = standaloneEndpoint('6102', 42600, 42610, 0);
+    const alice = standaloneEndpoint('6101', testPorts(7), testPorts(50), 0, { 'policy.session.ringback_enabled': '2', 'policy.session.ringback_file': 'ringback.wav' }, { mediaDir: dir });
+    const bob = standaloneEndpoint('6102', testPorts(7), testPorts(50), 0);
     await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);
     try {
       const ringing: Call[] = [];
       bob.endpoint.on('incomingCall', (call) => ringing.push(call));
       const call = await alice.endpoint.makeCall(`sip:6102@127.0.0.1:${bob.endpoint.lines[0]!.port}`);
-      await sleep(800);
+      await waitFor(() => call.state === 'ALERTING', 5000, 'the 180');
+      await untilRecorded(0.8, alice.devices);
       expect(call.state).toBe('ALERTING');
       const heard = alice.devices.recording('speaker');
       expect(heard.samples.length).toBeGreaterThan(heard.sampleRate * 0.5); // looped past the 0.25 s file
       expect(Math.abs(dominantFrequency(heard.samples, heard.sampleRate) - 440)).toBeLessThanOrEqual(2);
       await ringing[0]!.answer();
-      await sleep(150);
+      await waitFor(() => call.state === 'CONNECTED', 5000, 'the 200');
+      // Skip 0.15 s of what was in flight, then 0.3 s of what plays after the answer.
+      await untilRecorded(recorded(alice.devices) + 0.15, alice.devices);
       alice.devices.clearRecording('speaker');
-      await sleep(300);
+      await untilRecorded(0.3, alice.devices);
       expect(rms(alice.devices.recording('speaker').samples)).toBeLessThan(100);
       await call.hangup();
     } finally {
@@ -73,7 +79,7 @@ describe('ringback for an outgoing call', () => {
 
 describe('enforce_headset_usage', () => {
   it('keeps the lines unregistered (WAITING_HEADSET) until the configured headset is plugged in', async () => {
-    const config = standaloneConfig('6201', 42660, 42670, { 'policy.endpoint.rtp_port_max': '42699', 'policy.device.use_headset': '1', 'policy.device.headset_name': 'Jabra' });
+    const config = standaloneConfig('6201', testPorts(7), testPorts(50), { 'policy.device.use_headset': '1', 'policy.device.headset_name': 'Jabra' });
     const devices = new VirtualAudioProvider({ defaults: false });
     devices.addInput({ name: 'Built-in Microphone', id: 'mic' }, { kind: 'silence' });
     devices.addOutput({ name: 'Built-in Speaker', id: 'speaker' });
@@ -86,7 +92,7 @@ describe('enforce_headset_usage', () => {
       expect(endpoint.lines.map((line) => line.state)).toEqual(['DISABLED']);
       devices.addInput({ name: 'Headset Microphone (Jabra)', id: 'jabra-mic' }, { kind: 'silence' });
       devices.addOutput({ name: 'Headset Earphone (Jabra)', id: 'jabra-speaker' });
-      for (let i = 0; i < 100 && endpoint.lines[0]?.state !== 'STANDALONE'; i++) await sleep(20);
+      await waitFor(() => endpoint.lines[0]?.state === 'STANDALONE', 5000, 'the line to start');
       expect(endpoint.lines[0]?.state).toBe('STANDALONE');
       expect(endpoint.session().status).toBe('INITIALIZED');
       // In between, INITIALIZING while the lines start.

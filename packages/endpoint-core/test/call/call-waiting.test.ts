@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ToneGenerator, writeWav } from '@sip-endpoint/media';
 import { dominantFrequency, powerAt } from '@sip-endpoint/media/testing';
 import type { Call } from '@sip-endpoint/endpoint-core';
-import { sleep, standaloneEndpoint, waitFor } from '../support/endpoints';
+import { testPorts } from '@sip-endpoint/test-support';
+import { recorded, standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
 
 const uri = (user: string, endpoint: { lines: readonly { port: number | undefined }[] }): string => `sip:${user}@127.0.0.1:${endpoint.lines[0]!.port}`;
 
@@ -14,9 +15,9 @@ describe('several calls on one line', () => {
     const beep = new Int16Array(8000 * 0.2);
     new ToneGenerator(8000, [950], -10).fill(beep);
     await writeWav(join(dir, 'callwait.wav'), { sampleRate: 8000, channels: 1, samples: beep });
-    const agent = standaloneEndpoint('7201', 42000, 42010, 0, { 'policy.session.callwait_tone_file': 'callwait.wav' }, { mediaDir: dir });
-    const first = standaloneEndpoint('7202', 42060, 42070, 600);
-    const second = standaloneEndpoint('7203', 42120, 42130, 700);
+    const agent = standaloneEndpoint('7201', testPorts(7), testPorts(50), 0, { 'policy.session.callwait_tone_file': 'callwait.wav' }, { mediaDir: dir });
+    const first = standaloneEndpoint('7202', testPorts(7), testPorts(50), 600);
+    const second = standaloneEndpoint('7203', testPorts(7), testPorts(50), 700);
     await Promise.all([agent.endpoint.start(), first.endpoint.start(), second.endpoint.start()]);
     try {
       const incoming: Call[] = [];
@@ -29,10 +30,11 @@ describe('several calls on one line', () => {
       await waitFor(() => incoming.length === 2 && b.state === 'ALERTING');
       expect(incoming[1]!.state).toBe('RINGING');
       expect(agent.endpoint.session().phone.calls.map((call) => call.state)).toEqual(['CONNECTED', 'RINGING']);
-      // The call-waiting tone is mixed over the first call's audio (600 Hz): both are there.
-      await sleep(300);
+      // The call-waiting tone is mixed over the first call's audio (600 Hz): both are there, in
+      // 0.8 s of what the speaker plays from 0.3 s on.
+      await untilRecorded(recorded(agent.devices) + 0.3, agent.devices);
       agent.devices.clearRecording('speaker');
-      await sleep(800);
+      await untilRecorded(0.8, agent.devices);
       const heard = agent.devices.recording('speaker');
       const beepPower = powerAt(heard.samples, heard.sampleRate, 950);
       expect(beepPower).toBeGreaterThan(100 * powerAt(heard.samples, heard.sampleRate, 1300));
@@ -42,7 +44,7 @@ describe('several calls on one line', () => {
       await incoming[1]!.answer();
       await waitFor(() => b.state === 'CONNECTED');
       expect(a.state).toBe('HELD');
-      await sleep(600);
+      await untilRecorded(recorded(agent.devices) + 0.6, agent.devices);
       const talking = agent.devices.recording('speaker');
       expect(dominantFrequency(talking.samples.subarray(talking.samples.length - talking.sampleRate * 0.3), talking.sampleRate)).toBe(700);
 
@@ -50,7 +52,7 @@ describe('several calls on one line', () => {
       await waitFor(() => b.state === 'DISCONNECTED');
       await incoming[0]!.retrieve();
       await waitFor(() => a.state === 'CONNECTED');
-      await sleep(600);
+      await untilRecorded(recorded(agent.devices) + 0.6, agent.devices);
       const back = agent.devices.recording('speaker');
       expect(dominantFrequency(back.samples.subarray(back.samples.length - back.sampleRate * 0.3), back.sampleRate)).toBe(600);
       expect(agent.endpoint.calls).toHaveLength(1);
@@ -61,8 +63,8 @@ describe('several calls on one line', () => {
   }, 20000);
 
   it('with reject_session_when_busy, a call beyond number_sessions_for_busy gets sip_code_when_busy', async () => {
-    const agent = standaloneEndpoint('7211', 42180, 42190, 0, { 'policy.session.auto_answer': '1', 'policy.session.reject_session_when_busy': '1', 'policy.session.number_sessions_for_busy': '1', 'policy.session.sip_code_when_busy': '486' });
-    const first = standaloneEndpoint('7212', 42240, 42250, 600);
+    const agent = standaloneEndpoint('7211', testPorts(7), testPorts(50), 0, { 'policy.session.auto_answer': '1', 'policy.session.reject_session_when_busy': '1', 'policy.session.number_sessions_for_busy': '1', 'policy.session.sip_code_when_busy': '486' });
+    const first = standaloneEndpoint('7212', testPorts(7), testPorts(50), 600);
     await Promise.all([agent.endpoint.start(), first.endpoint.start()]);
     try {
       const a = await first.endpoint.makeCall(uri('7211', agent.endpoint));

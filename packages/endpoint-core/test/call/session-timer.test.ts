@@ -1,4 +1,5 @@
 import type { Call } from '@sip-endpoint/endpoint-core';
+import { testPorts } from '@sip-endpoint/test-support';
 import { sleep, standaloneEndpoint, waitFor } from '../support/endpoints';
 
 const SETTINGS = { 'policy.session.auto_answer': '1' };
@@ -11,8 +12,8 @@ describe('session timers (RFC 4028) between two endpoints', () => {
     ['uac', 'the caller'],
     ['uas', 'the callee'],
   ] as const)('refresher=%s: %s re-INVITEs every half interval and the call outlives several intervals', async (refresher, _who) => {
-    const a = standaloneEndpoint('7101', 42300, 42310, 1000, {}, { minSessionExpires: 2 }).endpoint;
-    const b = standaloneEndpoint('7102', 42360, 42370, 600, SETTINGS, { minSessionExpires: 2 }).endpoint;
+    const a = standaloneEndpoint('7101', testPorts(7), testPorts(50), 1000, {}, { minSessionExpires: 2 }).endpoint;
+    const b = standaloneEndpoint('7102', testPorts(7), testPorts(50), 600, SETTINGS, { minSessionExpires: 2 }).endpoint;
     await Promise.all([a.start(), b.start()]);
     try {
       const atBob: Call[] = [];
@@ -23,7 +24,8 @@ describe('session timers (RFC 4028) between two endpoints', () => {
       expect(atBob[0]!.sessionTimer).toEqual({ seconds: 3, weRefresh: refresher === 'uas' });
       const refresherCall = refresher === 'uac' ? call : atBob[0]!;
       const startCseq = localCseq(refresherCall);
-      // 7 s: more than two intervals; a missed refresh would have ended the call after 2 s.
+      // 7 s: more than two intervals; a missed refresh would have ended the call after 2 s. The
+      // wait is the scenario: the call must outlive them, so there is no condition to wait for.
       await sleep(7000);
       expect(call.state).toBe('CONNECTED');
       expect(atBob[0]!.state).toBe('CONNECTED');
@@ -40,8 +42,8 @@ describe('session timers (RFC 4028) between two endpoints', () => {
   }, 20000);
 
   it('answers 422 with our Min-SE to an interval below it', async () => {
-    const alice = standaloneEndpoint('7111', 42420, 42430, 1000);
-    const bob = standaloneEndpoint('7112', 42480, 42490, 600, SETTINGS);
+    const alice = standaloneEndpoint('7111', testPorts(7), testPorts(50), 1000);
+    const bob = standaloneEndpoint('7112', testPorts(7), testPorts(50), 600, SETTINGS);
     await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);
     try {
       const call = await alice.endpoint.makeCall(`sip:7112@127.0.0.1:${bob.endpoint.lines[0]!.port}`, { headers: { 'Session-Expires': '30' } });

@@ -1,9 +1,11 @@
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { Call } from '@sip-endpoint/endpoint-core';
+import { testPorts } from '@sip-endpoint/test-support';
 import { standaloneEndpoint, waitFor } from '../support/endpoints';
 
-const endpoint = (user: string, sipPort: number, rtpBase: number) => standaloneEndpoint(user, sipPort, rtpBase).endpoint;
+/** A stand-alone endpoint with a block of 7 SIP ports and 50 RTP ports of this jest worker's range. */
+const endpoint = (user: string) => standaloneEndpoint(user, testPorts(7), testPorts(50)).endpoint;
 
 /** Sends an out-of-dialog NOTIFY as SIP Server does, and resolves with the response's status. */
 async function notify(port: number, user: string, event: string): Promise<number> {
@@ -44,8 +46,8 @@ async function notify(port: number, user: string, event: string): Promise<number
 
 describe('third-party call control by NOTIFY, as SIP Server sends it', () => {
   it('Event: talk answers a ringing call, Event: hold holds it, Event: talk retrieves it; another event is refused', async () => {
-    const alice = endpoint('3001', 46600, 46700);
-    const agent = endpoint('3002', 46610, 46800);
+    const alice = endpoint('3001');
+    const agent = endpoint('3002');
     await alice.start();
     await agent.start();
     try {

@@ -1,6 +1,7 @@
 import { dominantFrequency, rms } from '@sip-endpoint/media/testing';
 import { TransferFailedError, type Call, type Endpoint } from '@sip-endpoint/endpoint-core';
-import { sleep, standaloneEndpoint, waitFor } from '../support/endpoints';
+import { testPorts } from '@sip-endpoint/test-support';
+import { recorded, standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
 
 const uriOf = (user: string, endpoint: Endpoint): string => `sip:${user}@127.0.0.1:${endpoint.lines[0]!.port}`;
 
@@ -11,9 +12,9 @@ function lastHeard(recording: { samples: Int16Array; sampleRate: number }, secon
 
 describe('transfers between three stand-alone endpoints', () => {
   it('blind: Bob REFERs Alice to Carol; Alice calls Carol, Bob hangs up on the final NOTIFY, audio flows between Alice and Carol', async () => {
-    const alice = standaloneEndpoint('7001', 49000, 49100, 1000);
-    const bob = standaloneEndpoint('7002', 49010, 49150, 600, { 'policy.session.auto_answer': '1' });
-    const carol = standaloneEndpoint('7003', 49020, 49200, 700, { 'policy.session.auto_answer': '1' });
+    const alice = standaloneEndpoint('7001', testPorts(7), testPorts(50), 1000);
+    const bob = standaloneEndpoint('7002', testPorts(7), testPorts(50), 600, { 'policy.session.auto_answer': '1' });
+    const carol = standaloneEndpoint('7003', testPorts(7), testPorts(50), 700, { 'policy.session.auto_answer': '1' });
     await Promise.all([alice.endpoint.start(), bob.endpoint.start(), carol.endpoint.start()]);
     try {
       const atBob: Call[] = [];
@@ -22,7 +23,8 @@ describe('transfers between three stand-alone endpoints', () => {
       alice.endpoint.on('referred', (from, to) => referred.push([from, to]));
       const first = await alice.endpoint.makeCall(uriOf('7002', bob.endpoint));
       await waitFor(() => first.state === 'CONNECTED' && atBob[0]?.state === 'CONNECTED');
-      await sleep(300);
+      // The first call carries audio both ways before Bob transfers it.
+      await untilRecorded(0.3, alice.devices, bob.devices);
       await atBob[0]!.transfer(uriOf('7003', carol.endpoint));
       // Bob's side ended once Carol answered; so did Alice's first call (Bob's BYE).
       expect(atBob[0]!.state).toBe('DISCONNECTED');
@@ -32,7 +34,8 @@ describe('transfers between three stand-alone endpoints', () => {
       expect(from).toBe(first);
       expect(second.info()).toMatchObject({ direction: 'outgoing', state: 'CONNECTED', relatedTo: first.id });
       expect(second.info().remote).toContain('7003@127.0.0.1');
-      await sleep(800);
+      await untilRecorded(recorded(alice.devices) + 0.8, alice.devices);
+      await untilRecorded(0.8, carol.devices);
       expect(lastHeard(alice.devices.recording('speaker'))).toBe(700);
       expect(lastHeard(carol.devices.recording('speaker'))).toBe(1000);
       expect(bob.endpoint.calls).toEqual([]);
@@ -43,10 +46,10 @@ describe('transfers between three stand-alone endpoints', () => {
   }, 20000);
 
   it('blind to a target that refuses: the transfer fails with the target status and the original call stays up', async () => {
-    const alice = standaloneEndpoint('7011', 49030, 49250, 1000);
-    const bob = standaloneEndpoint('7012', 49040, 49300, 600, { 'policy.session.auto_answer': '1' });
+    const alice = standaloneEndpoint('7011', testPorts(7), testPorts(50), 1000);
+    const bob = standaloneEndpoint('7012', testPorts(7), testPorts(50), 600, { 'policy.session.auto_answer': '1' });
     // Carol requires a headset she does not have: she rejects with 486.
-    const carol = standaloneEndpoint('7013', 49050, 49350, 700, { 'policy.device.use_headset': '1', 'policy.device.headset_name': 'Plantronics', 'policy.session.reject_session_when_headset_na': '1', 'policy.session.sip_code_when_headset_na': '486' });
+    const carol = standaloneEndpoint('7013', testPorts(7), testPorts(50), 700, { 'policy.device.use_headset': '1', 'policy.device.headset_name': 'Plantronics', 'policy.session.reject_session_when_headset_na': '1', 'policy.session.sip_code_when_headset_na': '486' });
     await Promise.all([alice.endpoint.start(), bob.endpoint.start(), carol.endpoint.start()]);
     try {
       const atBob: Call[] = [];
@@ -66,9 +69,9 @@ describe('transfers between three stand-alone endpoints', () => {
   }, 20000);
 
   it('attended: Bob consults Carol, then transfers Alice to her with Replaces; Carol\'s new call replaces the consultation', async () => {
-    const alice = standaloneEndpoint('7021', 49060, 49400, 1000);
-    const bob = standaloneEndpoint('7022', 49070, 49450, 600, { 'policy.session.auto_answer': '1' });
-    const carol = standaloneEndpoint('7023', 49080, 49500, 700, { 'policy.session.auto_answer': '1' });
+    const alice = standaloneEndpoint('7021', testPorts(7), testPorts(50), 1000);
+    const bob = standaloneEndpoint('7022', testPorts(7), testPorts(50), 600, { 'policy.session.auto_answer': '1' });
+    const carol = standaloneEndpoint('7023', testPorts(7), testPorts(50), 700, { 'policy.session.auto_answer': '1' });
     await Promise.all([alice.endpoint.start(), bob.endpoint.start(), carol.endpoint.start()]);
     try {
       const atBob: Call[] = [];
@@ -89,7 +92,8 @@ describe('transfers between three stand-alone endpoints', () => {
       expect(atCarol[1]!.info()).toMatchObject({ state: 'CONNECTED', relatedTo: atCarol[0]!.id });
       const [second] = alice.endpoint.calls;
       expect(second?.state).toBe('CONNECTED');
-      await sleep(800);
+      await untilRecorded(recorded(alice.devices) + 0.8, alice.devices);
+      await untilRecorded(recorded(carol.devices) + 0.8, carol.devices);
       expect(lastHeard(alice.devices.recording('speaker'))).toBe(700);
       expect(lastHeard(carol.devices.recording('speaker'))).toBe(1000);
       expect(bob.endpoint.calls).toEqual([]);
@@ -102,8 +106,8 @@ describe('transfers between three stand-alone endpoints', () => {
 
 describe('hold by the far end, and mute', () => {
   it('a sendonly re-INVITE from the far end makes our call HELD (heldBy remote) until it retrieves; mute sends silence', async () => {
-    const alice = standaloneEndpoint('7031', 49600, 49700, 1000);
-    const bob = standaloneEndpoint('7032', 49610, 49750, 600, { 'policy.session.auto_answer': '1' });
+    const alice = standaloneEndpoint('7031', testPorts(7), testPorts(50), 1000);
+    const bob = standaloneEndpoint('7032', testPorts(7), testPorts(50), 600, { 'policy.session.auto_answer': '1' });
     await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);
     try {
       const atBob: Call[] = [];
@@ -124,15 +128,16 @@ describe('hold by the far end, and mute', () => {
       expect(call.state).toBe('CONNECTED');
       expect(call.info().heldBy).toBeUndefined();
 
-      await sleep(500);
+      // Media time, not wall time: 0.5 s of audio after the retrieve, 0.7 s muted, 0.6 s unmuted.
+      await untilRecorded(recorded(bob.devices) + 0.5, bob.devices);
       call.mute();
       expect(call.info().muted).toBe(true);
       const before = bob.devices.recording('speaker').samples.length;
-      await sleep(700);
+      await untilRecorded(recorded(bob.devices) + 0.7, bob.devices);
       const heard = bob.devices.recording('speaker');
       expect(rms(heard.samples.subarray(before + Math.round(heard.sampleRate * 0.25)))).toBeLessThan(50);
       call.mute(false);
-      await sleep(600);
+      await untilRecorded(recorded(bob.devices) + 0.6, bob.devices);
       expect(lastHeard(bob.devices.recording('speaker'))).toBe(1000);
       await call.hangup();
       expect(() => call.mute()).toThrow('DISCONNECTED');

@@ -4,8 +4,12 @@ import { PortAllocator, VirtualAudioProvider, type AudioStream } from '@sip-endp
 import { bindSipUdp, UdpTransport } from '../../src/transport/udp-transport';
 import { mediaSessionDescriptionHandlerFactory, type MediaSessionDescriptionHandler } from '../../src/media/media-session-description-handler';
 import { concatSamples as concat, dominantFrequency } from '@sip-endpoint/media/testing';
+import { testPorts, waitFor } from '@sip-endpoint/test-support';
 
-const ports = new PortAllocator(45500, 45599);
+// This file's ports, from this jest worker's range: SIP for the two agents, RTP for their streams.
+const sipPorts = testPorts(10);
+const rtpPorts = testPorts(100);
+const ports = new PortAllocator(rtpPorts, rtpPorts + 99);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Agent {
@@ -17,7 +21,7 @@ interface Agent {
 }
 
 async function agent(name: string, frequency: number, target: () => { address: string; port: number }, codecs = 'pcmu,pcma'): Promise<Agent> {
-  const socket = await bindSipUdp('127.0.0.1', 45400, 45499);
+  const socket = await bindSipUdp('127.0.0.1', sipPorts, sipPorts + 9);
   const port = socket.address().port;
   const config = EndpointConfig.defaults().with({ 'codecs.enabled.audio': codecs });
   const devices = new VirtualAudioProvider({ defaults: false });
@@ -50,6 +54,9 @@ async function agent(name: string, frequency: number, target: () => { address: s
   return { ua, port, played, streams, incoming };
 }
 
+/** Seconds of audio an agent has played. */
+const played = (agent: Agent): number => agent.played.reduce((sum, frame) => sum + frame.length, 0) / 8000;
+
 async function established(session: Session): Promise<void> {
   if (session.state === SessionState.Established) return;
   await new Promise<void>((resolve, reject) => {
@@ -69,11 +76,11 @@ describe('a call between two sip.js user agents with the media session descripti
     try {
       const inviter = new Inviter(alice.ua, UserAgent.makeURI(`sip:bob@127.0.0.1:${bob.port}`)!);
       await inviter.invite();
-      for (let i = 0; i < 50 && bob.incoming.length === 0; i++) await sleep(20);
+      await waitFor(() => bob.incoming.length > 0, 5000, 'the INVITE at Bob');
       const invitation = bob.incoming[0]!;
       await invitation.accept();
       await established(inviter);
-      await sleep(800);
+      await waitFor(() => played(alice) >= 0.8 && played(bob) >= 0.8, 5000, '0.8 s of audio at both ends');
 
       // Both directions carry the other's tone; Bob answered with his first codec the offer has.
       const aliceHandler = inviter.sessionDescriptionHandler as MediaSessionDescriptionHandler;
@@ -84,16 +91,17 @@ describe('a call between two sip.js user agents with the media session descripti
 
       // Hold: Alice re-INVITEs with sendonly; Bob answers recvonly and stops sending.
       await inviter.invite({ sessionDescriptionHandlerOptions: { hold: true } as object });
-      await sleep(300);
+      await waitFor(() => alice.streams[0]!.direction === 'sendonly' && bob.streams[0]!.direction === 'recvonly', 5000, 'the hold');
       expect(alice.streams[0]!.direction).toBe('sendonly');
       expect(bob.streams[0]!.direction).toBe('recvonly');
       const bobSent = bob.streams[0]!.stats().sent.packets;
+      // Nothing may go out for a while: a quiet period that is the behaviour under test.
       await sleep(300);
       expect(bob.streams[0]!.stats().sent.packets).toBe(bobSent);
 
       // Retrieve.
       await inviter.invite({ sessionDescriptionHandlerOptions: { hold: false } as object });
-      await sleep(300);
+      await waitFor(() => alice.streams[0]!.direction === 'sendrecv' && bob.streams[0]!.direction === 'sendrecv', 5000, 'the retrieve');
       expect(alice.streams[0]!.direction).toBe('sendrecv');
       expect(bob.streams[0]!.direction).toBe('sendrecv');
 
@@ -101,11 +109,11 @@ describe('a call between two sip.js user agents with the media session descripti
       const digits: string[] = [];
       bob.streams[0]!.on('dtmf', (event) => digits.push(event.digit));
       expect(aliceHandler.sendDtmf('42')).toBe(true);
-      await sleep(600);
+      await waitFor(() => digits.length >= 2, 5000, 'two digits at Bob');
       expect(digits).toEqual(['4', '2']);
 
       await inviter.bye();
-      await sleep(200);
+      await waitFor(() => invitation.state === SessionState.Terminated && ports.used === 0, 5000, 'the BYE to end the call and free its ports');
       expect(invitation.state).toBe(SessionState.Terminated);
       expect(ports.used).toBe(0);
     } finally {
