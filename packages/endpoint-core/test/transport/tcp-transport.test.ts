@@ -1,4 +1,5 @@
 import { Messager, UserAgent, type Message } from 'sip.js';
+import { testPorts } from '@sip-endpoint/test-support';
 import { listenSipTcp, TcpTransport } from '../../src/transport/tcp-transport';
 import { SipStreamFramer } from '../../src/transport/sip-stream-framer';
 import { InvalidMessageError, MessageTooLargeError } from '@sip-endpoint/endpoint-core';
@@ -29,14 +30,17 @@ describe('SipStreamFramer', () => {
 });
 
 describe('TcpTransport with sip.js', () => {
+  /** A user agent listening on a block of 10 ports of this jest worker's range, connecting from another 10. */
   async function party(name: string, target: () => { address: string; port: number }) {
-    const server = await listenSipTcp('127.0.0.1', 45600, 45699);
+    const listen = testPorts(10);
+    const local = testPorts(10);
+    const server = await listenSipTcp('127.0.0.1', listen, listen + 9);
     const port = (server.address() as { port: number }).port;
     const received: string[] = [];
     const ua = new UserAgent({
       uri: UserAgent.makeURI(`sip:${name}@127.0.0.1:${port};transport=tcp`),
       transportConstructor: TcpTransport,
-      transportOptions: { server, viaHost: '127.0.0.1', target, localAddress: '127.0.0.1', localPortRange: { min: 45700, max: 45799 } },
+      transportOptions: { server, viaHost: '127.0.0.1', target, localAddress: '127.0.0.1', localPortRange: { min: local, max: local + 9 } },
       viaHost: '127.0.0.1',
       contactParams: { transport: 'tcp' },
       logBuiltinEnabled: false,

@@ -2,6 +2,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { Messager, UserAgent, type Message } from 'sip.js';
 import { EndpointConfig } from '@sip-endpoint/config';
+import { testPorts } from '@sip-endpoint/test-support';
 import { lineContext } from '../support/lines';
 import { Line } from '@sip-endpoint/endpoint-core';
 import { bindSipUdp, UdpTransport } from '../../src/transport/udp-transport';
@@ -9,7 +10,10 @@ import { listenSipTcp } from '../../src/transport/tcp-transport';
 import { peekSip } from '../../src/transport/sip-peek';
 import { SipStreamFramer } from '../../src/transport/sip-stream-framer';
 
-/** A SIP peer on 127.0.0.1: UDP, and TCP on the same port number when `tcp`, answering every request with 200. */
+/**
+ * A SIP peer on 127.0.0.1 (a port of this jest worker's range): UDP, and TCP on the same port
+ * number when `tcp`, answering every request with 200.
+ */
 class Peer {
   readonly received: { transport: 'UDP' | 'TCP'; message: string }[] = [];
   private constructor(
@@ -18,7 +22,8 @@ class Peer {
     private readonly tcp: Server | undefined,
   ) {}
 
-  static async start(port: number, tcp: boolean): Promise<Peer> {
+  static async start(tcp: boolean): Promise<Peer> {
+    const port = testPorts(1);
     const udp = createSocket('udp4');
     await new Promise<void>((resolve) => udp.bind(port, '127.0.0.1', resolve));
     const server = tcp ? createServer() : undefined;
@@ -53,8 +58,10 @@ function ok(request: string): string {
   return ['SIP/2.0 200 OK', ...keep, 'Content-Length: 0', '', ''].join('\r\n');
 }
 
+/** Alice's user agent, on the first free port of a block of 10 from this jest worker's range. */
 async function alice(peerPort: number): Promise<{ ua: UserAgent; port: number; sent: string[] }> {
-  const socket = await bindSipUdp('127.0.0.1', 47550, 47599);
+  const first = testPorts(10);
+  const socket = await bindSipUdp('127.0.0.1', first, first + 9);
   const port = socket.address().port;
   const sent: string[] = [];
   const ua = new UserAgent({
@@ -83,7 +90,7 @@ const topVia = (message: string): string => /^Via: ([^\r]*)/m.exec(message)?.[1]
 
 describe('UdpTransport: requests above 1300 bytes go over TCP (RFC 3261 18.1.1)', () => {
   it('sends a request above 1300 bytes (counted in UTF-8) over TCP with Via TCP, a smaller one over UDP, and gets both 200s', async () => {
-    const peer = await Peer.start(47540, true);
+    const peer = await Peer.start(true);
     const a = await alice(peer.port);
     try {
       // ASCII well under the limit; accented letters whose characters fit but whose bytes do not; a long ASCII body.
@@ -108,7 +115,7 @@ describe('UdpTransport: requests above 1300 bytes go over TCP (RFC 3261 18.1.1)'
   });
 
   it('falls back to UDP when the target has no TCP listener', async () => {
-    const peer = await Peer.start(47541, false);
+    const peer = await Peer.start(false);
     const a = await alice(peer.port);
     try {
       expect(await message(a.ua, peer.port, 'z'.repeat(2000))).toBe(200);
@@ -121,7 +128,8 @@ describe('UdpTransport: requests above 1300 bytes go over TCP (RFC 3261 18.1.1)'
   });
 
   it('answers a request that arrives on its TCP listener on that connection', async () => {
-    const socket = await bindSipUdp('127.0.0.1', 47550, 47599);
+    const first = testPorts(10);
+    const socket = await bindSipUdp('127.0.0.1', first, first + 9);
     const port = socket.address().port;
     const server = await listenSipTcp('127.0.0.1', port, port);
     const got: string[] = [];
@@ -174,7 +182,9 @@ describe('UdpTransport: requests above 1300 bytes go over TCP (RFC 3261 18.1.1)'
   });
 
   it('a UDP line listens for TCP on its SIP port number too, and answers a large request there', async () => {
-    const config = EndpointConfig.defaults().with({ 'user:0': '5430', 'server:0': '127.0.0.1:47542', 'proxies.proxy0.reg_timeout': '0', 'policy.endpoint.sip_port_min': '47560', 'policy.endpoint.sip_port_max': '47599' });
+    // Stand-alone (reg_timeout 0): the server, a port of this worker's range, is never contacted.
+    const sip = testPorts(7);
+    const config = EndpointConfig.defaults().with({ 'user:0': '5430', 'server:0': `127.0.0.1:${testPorts(1)}`, 'proxies.proxy0.reg_timeout': '0', 'policy.endpoint.sip_port_min': String(sip), 'policy.endpoint.sip_port_max': String(sip + 6) });
     const got: string[] = [];
     const line = new Line({
       connectivity: config.connectivities[0]!,

@@ -1,4 +1,5 @@
 import { Messager, UserAgent, type Message } from 'sip.js';
+import { testPorts } from '@sip-endpoint/test-support';
 import { bindSipUdp, UdpTransport } from '../../src/transport/udp-transport';
 import { DropFirstRelay } from '../support/sip-relay';
 
@@ -9,8 +10,10 @@ interface Party {
   transport: () => UdpTransport;
 }
 
-async function party(name: string, target: () => { address: string; port: number }, options: { transactionTimeoutMs?: number; portFrom?: number } = {}): Promise<Party> {
-  const socket = await bindSipUdp('127.0.0.1', options.portFrom ?? 45100, 45199);
+/** A user agent on the first free port of a block of 10 from this jest worker's range. */
+async function party(name: string, target: () => { address: string; port: number }, options: { transactionTimeoutMs?: number } = {}): Promise<Party> {
+  const first = testPorts(10);
+  const socket = await bindSipUdp('127.0.0.1', first, first + 9);
   const port = socket.address().port;
   const received: string[] = [];
   const ua = new UserAgent({
@@ -61,8 +64,8 @@ describe('UdpTransport with sip.js', () => {
 
   it('retransmits through a network that drops the first copy of every message, and delivers each once', async () => {
     const relayPort = { value: 0 };
-    const alice = await party('alice', () => ({ address: '127.0.0.1', port: relayPort.value }), { portFrom: 45120 });
-    const bob = await party('bob', () => ({ address: '127.0.0.1', port: relayPort.value }), { portFrom: 45140 });
+    const alice = await party('alice', () => ({ address: '127.0.0.1', port: relayPort.value }));
+    const bob = await party('bob', () => ({ address: '127.0.0.1', port: relayPort.value }));
     const relay = await DropFirstRelay.open({ address: '127.0.0.1', port: bob.port });
     relayPort.value = relay.port;
     try {
@@ -81,9 +84,11 @@ describe('UdpTransport with sip.js', () => {
   });
 
   it('ends a request nobody answers with 408 at sip_transaction_timeout', async () => {
-    const alice = await party('alice', () => ({ address: '127.0.0.1', port: 9 }), { transactionTimeoutMs: 1200, portFrom: 45160 });
+    // A port of this worker's range that nothing binds.
+    const nobody = testPorts(1);
+    const alice = await party('alice', () => ({ address: '127.0.0.1', port: nobody }), { transactionTimeoutMs: 1200 });
     const started = Date.now();
-    const status = await sendMessage(alice, 9, 'nobody');
+    const status = await sendMessage(alice, nobody, 'nobody');
     expect(status).toBe(408);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1100);
     expect(Date.now() - started).toBeLessThan(3000);

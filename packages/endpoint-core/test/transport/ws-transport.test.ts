@@ -1,9 +1,14 @@
 import { Messager, UserAgent } from 'sip.js';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { testPorts, waitFor } from '@sip-endpoint/test-support';
 import { WsTransport, type WsTransportOptions } from '../../src/transport/ws-transport';
 
-/** A WebSocket server on 127.0.0.1 that records every frame and, when `answer`, replies 200 to each request. */
-async function server(port: number, options: { subprotocol?: string | false; answer?: boolean } = {}) {
+/**
+ * A WebSocket server on 127.0.0.1 (a port of this jest worker's range) that records every frame
+ * and, when `answer`, replies 200 to each request.
+ */
+async function server(options: { subprotocol?: string | false; answer?: boolean } = {}) {
+  const port = testPorts(1);
   const frames: string[] = [];
   const sockets: WebSocket[] = [];
   const wss = new WebSocketServer({
@@ -27,6 +32,7 @@ async function server(port: number, options: { subprotocol?: string | false; ans
     });
   });
   return {
+    port,
     frames,
     sockets,
     close: () => new Promise<void>((resolve) => {
@@ -59,8 +65,8 @@ function message(ua: UserAgent, body: string): Promise<string> {
 
 describe('WsTransport (RFC 7118) with a WebSocket server', () => {
   it('sends one SIP message per frame with Via WS, and takes the 200 from a frame', async () => {
-    const peer = await server(47520, { answer: true });
-    const ua = await agent(47520);
+    const peer = await server({ answer: true });
+    const ua = await agent(peer.port);
     try {
       expect(await message(ua, 'one')).toBe('200');
       expect(await message(ua, 'two')).toBe('200');
@@ -75,8 +81,8 @@ describe('WsTransport (RFC 7118) with a WebSocket server', () => {
   });
 
   it('hands sip.js a 408 at sip_transaction_timeout when the server never answers', async () => {
-    const peer = await server(47521);
-    const ua = await agent(47521, { transactionTimeoutMs: 800 });
+    const peer = await server();
+    const ua = await agent(peer.port, { transactionTimeoutMs: 800 });
     try {
       const started = Date.now();
       expect(await message(ua, 'unanswered')).toBe('408 Request Timeout');
@@ -89,12 +95,12 @@ describe('WsTransport (RFC 7118) with a WebSocket server', () => {
   });
 
   it('a server that does not accept the sip subprotocol fails the connection: sip.js gets 503, openConnection() says why', async () => {
-    const peer = await server(47522, { subprotocol: false });
-    const ua = await agent(47522);
+    const peer = await server({ subprotocol: false });
+    const ua = await agent(peer.port);
     const transport = ua.transport as unknown as WsTransport;
     try {
       expect(await message(ua, 'refused')).toBe('503 Service Unavailable');
-      await expect(transport.openConnection()).rejects.toMatchObject({ code: 'ERR_SIP_CONNECTION_FAILED', message: expect.stringMatching(/ws:\/\/127\.0\.0\.1:47522\/ over WS: .*subprotocol/i) });
+      await expect(transport.openConnection()).rejects.toMatchObject({ code: 'ERR_SIP_CONNECTION_FAILED', message: expect.stringMatching(new RegExp(`ws://127\\.0\\.0\\.1:${peer.port}/ over WS: .*subprotocol`, 'i')) });
       expect(peer.frames).toHaveLength(0);
     } finally {
       await ua.stop();
@@ -103,14 +109,13 @@ describe('WsTransport (RFC 7118) with a WebSocket server', () => {
   });
 
   it('reopens the connection when the server drops it, and says so through onReconnect', async () => {
-    const peer = await server(47523, { answer: true });
+    const peer = await server({ answer: true });
     let reconnects = 0;
-    const ua = await agent(47523, { onReconnect: () => reconnects++ });
+    const ua = await agent(peer.port, { onReconnect: () => reconnects++ });
     try {
       expect(await message(ua, 'before')).toBe('200');
       peer.sockets[0]!.terminate();
-      const end = Date.now() + 5000;
-      while (reconnects === 0 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 25));
+      await waitFor(() => reconnects > 0, 5000, 'the reconnection');
       expect(reconnects).toBe(1);
       expect(peer.sockets).toHaveLength(2);
       expect(await message(ua, 'after')).toBe('200');
