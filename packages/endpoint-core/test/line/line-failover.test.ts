@@ -1,18 +1,22 @@
 import { EndpointConfig } from '@sip-endpoint/config';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
+import { testPorts, waitFor } from '@sip-endpoint/test-support';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
 
 const describeIf = kamailioAvailable() ? describe : describe.skip;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeIf('an endpoint with two Connectivity lines for one DN (disaster recovery)', () => {
   it('keeps the live site READY while the dead one retries, and places calls through the READY line', async () => {
-    const kamailio = await Kamailio.start(45295);
+    const kamailio = await Kamailio.start(testPorts(1));
+    const live = `127.0.0.1:${kamailio.port}`;
+    const dead = `127.0.0.1:${testPorts(1)}`; // a port of this worker's range: nobody there
+    const sip = testPorts(7);
+    const rtp = testPorts(50);
     const config = EndpointConfig.defaults().with({
       'user:0': '5400',
-      'server:0': '127.0.0.1:45296', // nobody there
+      'server:0': dead,
       'user:1': '5400',
-      'server:1': '127.0.0.1:45295',
+      'server:1': live,
       'proxies.proxy0.reg_timeout': '60',
       'proxies.proxy0.password': 'secret',
       'proxies.proxy0.reg_interval': '1',
@@ -20,24 +24,27 @@ describeIf('an endpoint with two Connectivity lines for one DN (disaster recover
       'proxies.proxy1.password': 'secret',
       'policy.endpoint.sip_transaction_timeout': '600',
       'policy.endpoint.public_address': '127.0.0.1',
-      'policy.endpoint.sip_port_min': '46900',
-      'policy.endpoint.sip_port_max': '46906',
-      'policy.endpoint.rtp_port_min': '47100',
-      'policy.endpoint.rtp_port_max': '47199',
+      'policy.endpoint.sip_port_min': String(sip),
+      'policy.endpoint.sip_port_max': String(sip + 6),
+      'policy.endpoint.rtp_port_min': String(rtp),
+      'policy.endpoint.rtp_port_max': String(rtp + 49),
     });
     const endpoint = new Endpoint({ config });
+    const deadStates: string[] = [];
+    endpoint.on('connectionStateChanged', (line, state) => line === 0 && deadStates.push(state));
     try {
       await endpoint.start();
-      for (let i = 0; i < 100 && endpoint.lines[1]!.state !== 'READY'; i++) await sleep(20);
-      await sleep(800);
+      await waitFor(() => endpoint.lines[1]!.state === 'READY', 5000, 'the live line to register');
+      // The dead site's REGISTER times out (sip_transaction_timeout 600 ms), and it retries.
+      await waitFor(() => deadStates.includes('FAILED'), 5000, 'the dead line to fail');
       const connections = endpoint.session().connectivities.connections;
-      expect(connections[1]).toEqual({ server: '127.0.0.1:45295', user: '5400', state: 'READY' });
+      expect(connections[1]).toEqual({ server: live, user: '5400', state: 'READY' });
       expect(['TRYING', 'FAILED']).toContain(connections[0]!.state);
       expect(endpoint.session().status).toBe('INITIALIZED');
       // An outgoing call goes through the READY line (Kamailio answers 404: nobody is registered as 9999).
       const call = await endpoint.makeCall('9999');
       expect(call.line).toBe(1);
-      for (let i = 0; i < 100 && call.state !== 'DISCONNECTED'; i++) await sleep(20);
+      await waitFor(() => call.state === 'DISCONNECTED', 5000, 'the 404');
       expect(call.info().rejectedWith).toBe(404);
     } finally {
       await endpoint.stop();

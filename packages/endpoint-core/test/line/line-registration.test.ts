@@ -1,13 +1,20 @@
 import { createSocket } from 'node:dgram';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { Line } from '@sip-endpoint/endpoint-core';
+import { testPorts, waitFor } from '@sip-endpoint/test-support';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
 import { lineContext, states, until } from '../support/lines';
 
 const describeIf = kamailioAvailable() ? describe : describe.skip;
 
+/** SIP ports for a line: a block of 7 from this jest worker's range. */
+function sipPorts(): Record<string, string> {
+  const first = testPorts(7);
+  return { 'policy.endpoint.sip_port_min': String(first), 'policy.endpoint.sip_port_max': String(first + 6) };
+}
+
 function lineFor(server: string, settings: Record<string, string> = {}, user = '5320', trace?: (direction: 'out' | 'in', message: string) => void): Line {
-  const config = EndpointConfig.defaults().with({ 'user:0': user, 'server:0': server, 'proxies.proxy0.reg_timeout': '60', 'proxies.proxy0.password': 'secret', 'proxies.proxy0.reg_interval': '1', 'policy.endpoint.sip_port_min': '45300', 'policy.endpoint.sip_port_max': '45399', ...settings });
+  const config = EndpointConfig.defaults().with({ 'user:0': user, 'server:0': server, 'proxies.proxy0.reg_timeout': '60', 'proxies.proxy0.password': 'secret', 'proxies.proxy0.reg_interval': '1', ...sipPorts(), ...settings });
   return new Line({ connectivity: config.connectivities[0]!, context: lineContext(config), timing: { firstRetryMs: 300 }, ...(trace ? { trace } : {}) });
 }
 
@@ -32,12 +39,13 @@ describe('a registrar that challenges one REGISTER twice (as a retransmission un
         reply('200 OK', [`Contact: ${header('Contact')[0]};expires=60`]);
       }
     });
-    await new Promise<void>((resolve) => registrar.bind(45289, '127.0.0.1', resolve));
-    const line = lineFor('127.0.0.1:45289', { 'proxies.proxy0.reg_interval': '0' }, '5329');
+    await new Promise<void>((resolve) => registrar.bind(testPorts(1), '127.0.0.1', resolve));
+    const line = lineFor(`127.0.0.1:${registrar.address().port}`, { 'proxies.proxy0.reg_interval': '0' }, '5329');
     const seenStates = states(line);
     try {
       await line.start();
       await until(line, 'READY');
+      // The second 401 must change nothing: a quiet period that is the behaviour under test.
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(seenStates).toEqual(['TRYING', 'READY']);
       expect(seen.slice(0, 2)).toEqual(['REGISTER', 'REGISTER+auth']);
@@ -50,15 +58,17 @@ describe('a registrar that challenges one REGISTER twice (as a retransmission un
 
 describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
   let kamailio: Kamailio;
+  let server: string;
   beforeAll(async () => {
-    kamailio = await Kamailio.start(45290);
+    kamailio = await Kamailio.start(testPorts(1));
+    server = `127.0.0.1:${kamailio.port}`;
   });
   afterAll(async () => {
     await kamailio.stop();
   });
 
   it('registers: TRYING then READY, and unregisters on stop: SHUTDOWN', async () => {
-    const line = lineFor('127.0.0.1:45290');
+    const line = lineFor(server);
     const seen = states(line);
     await line.start();
     await until(line, 'READY');
@@ -69,12 +79,13 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
 
   it('refreshes the registration before it expires', async () => {
     const accepted: string[] = [];
-    const line = lineFor('127.0.0.1:45290', { 'proxies.proxy0.reg_timeout': '3' }, '5321', (direction, message) => {
+    const line = lineFor(server, { 'proxies.proxy0.reg_timeout': '3' }, '5321', (direction, message) => {
       if (direction === 'in' && /^SIP\/2\.0 200/.test(message) && /CSeq:\s*\d+ REGISTER/i.test(message)) accepted.push(/Contact:[^\r]*expires=(\d+)/i.exec(message)?.[1] ?? '?');
     });
     const seen = states(line);
     await line.start();
     await until(line, 'READY');
+    // 4.5 s, past the first registration's 3 s: the line must outlive it, so the wait is the scenario.
     await new Promise((resolve) => setTimeout(resolve, 4500));
     expect(line.state).toBe('READY');
     expect(seen).toEqual(['TRYING', 'READY']);
@@ -85,7 +96,7 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
   });
 
   it('a wrong password gives FAILED with the registrar\'s reason', async () => {
-    const line = lineFor('127.0.0.1:45290', { 'proxies.proxy0.password': 'wrong', 'proxies.proxy0.reg_interval': '0' });
+    const line = lineFor(server, { 'proxies.proxy0.password': 'wrong', 'proxies.proxy0.reg_interval': '0' });
     await line.start();
     await until(line, 'FAILED');
     expect(line.reason).toMatch(/^(401|403)/);
@@ -94,7 +105,7 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
 
   it('sends our User-Agent and, with an instance id, +sip.instance and reg-id in the REGISTER Contact', async () => {
     const registers: string[] = [];
-    const config = EndpointConfig.defaults().with({ 'user:0': '5322', 'server:0': '127.0.0.1:45290', 'proxies.proxy0.reg_timeout': '60', 'proxies.proxy0.password': 'secret', 'policy.endpoint.sip_port_min': '45300', 'policy.endpoint.sip_port_max': '45399' });
+    const config = EndpointConfig.defaults().with({ 'user:0': '5322', 'server:0': server, 'proxies.proxy0.reg_timeout': '60', 'proxies.proxy0.password': 'secret', ...sipPorts() });
     const line = new Line({
       connectivity: config.connectivities[0]!,
       context: lineContext(config),
@@ -111,7 +122,7 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
 
   it('registers again with the address the registrar saw when reg_match_received_rport is 1', async () => {
     const contacts: string[] = [];
-    const config = EndpointConfig.defaults().with({ 'user:0': '5323', 'server:0': '127.0.0.1:45290', 'proxies.proxy0.reg_timeout': '60', 'proxies.proxy0.password': 'secret', 'proxies.proxy0.reg_match_received_rport': '1', 'policy.endpoint.sip_port_min': '45300', 'policy.endpoint.sip_port_max': '45399' });
+    const config = EndpointConfig.defaults().with({ 'user:0': '5323', 'server:0': server, 'proxies.proxy0.reg_timeout': '60', 'proxies.proxy0.password': 'secret', 'proxies.proxy0.reg_match_received_rport': '1', ...sipPorts() });
     // We announce 127.0.0.2 but send from 127.0.0.1: Kamailio answers with received=127.0.0.1.
     const line = new Line({
       connectivity: config.connectivities[0]!,
@@ -124,7 +135,7 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
     const seen = states(line);
     await line.start();
     await until(line, 'READY');
-    for (let i = 0; i < 50 && !contacts.includes('127.0.0.1'); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => contacts.includes('127.0.0.1'), 5000, 'a REGISTER with the address Kamailio saw');
     await line.close();
     expect(contacts[0]).toBe('127.0.0.2');
     expect(contacts).toContain('127.0.0.1');
@@ -132,7 +143,7 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
   });
 
   it('stays stand-alone with reg_timeout 0: no REGISTER', async () => {
-    const line = lineFor('127.0.0.1:45290', { 'proxies.proxy0.reg_timeout': '0' });
+    const line = lineFor(server, { 'proxies.proxy0.reg_timeout': '0' });
     await line.start();
     expect(line.state).toBe('STANDALONE');
     await line.close();
@@ -142,7 +153,7 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
 describeIf('a line registering with Kamailio over TCP', () => {
   let kamailio: Kamailio;
   beforeAll(async () => {
-    kamailio = await Kamailio.start(45292);
+    kamailio = await Kamailio.start(testPorts(1));
   });
   afterAll(async () => {
     await kamailio.stop();
@@ -150,21 +161,21 @@ describeIf('a line registering with Kamailio over TCP', () => {
 
   it('registers over TCP from a client port in tcp_port_min..tcp_port_max, with transport=tcp in Contact', async () => {
     const sent: string[] = [];
+    const tcp = testPorts(10);
     const config = EndpointConfig.defaults().with({
       'user:0': '5330',
-      'server:0': '127.0.0.1:45292',
+      'server:0': `127.0.0.1:${kamailio.port}`,
       'protocol:0': 'TCP',
       'proxies.proxy0.reg_timeout': '60',
       'proxies.proxy0.password': 'secret',
-      'policy.endpoint.sip_port_min': '45300',
-      'policy.endpoint.sip_port_max': '45399',
-      'policy.endpoint.tcp_port_min': '45800',
-      'policy.endpoint.tcp_port_max': '45899',
+      ...sipPorts(),
+      'policy.endpoint.tcp_port_min': String(tcp),
+      'policy.endpoint.tcp_port_max': String(tcp + 9),
     });
     const line = new Line({ connectivity: config.connectivities[0]!, context: lineContext(config), trace: (direction, message, remote) => direction === 'out' && sent.push(`${remote.port} ${message.split('\r\n').find((l) => l.startsWith('Contact')) ?? ''}`) });
     await line.start();
     await until(line, 'READY');
-    expect(sent[0]).toMatch(/^45292 Contact: <sip:5330@127\.0\.0\.1:\d+;transport=tcp>/);
+    expect(sent[0]).toMatch(new RegExp(`^${kamailio.port} Contact: <sip:5330@127\\.0\\.0\\.1:\\d+;transport=tcp>`));
     await line.close();
     expect(line.state).toBe('SHUTDOWN');
   });
@@ -172,12 +183,14 @@ describeIf('a line registering with Kamailio over TCP', () => {
 
 describeIf('a line whose registrar is down, then up', () => {
   it('goes FAILED and TRYING while the registrar is down, then READY once it is up', async () => {
-    const line = lineFor('127.0.0.1:45291', { 'policy.endpoint.sip_transaction_timeout': '800' });
+    // The registrar's port: nothing there until Kamailio starts on it.
+    const registrar = testPorts(1);
+    const line = lineFor(`127.0.0.1:${registrar}`, { 'policy.endpoint.sip_transaction_timeout': '800' });
     const seen = states(line);
     await line.start();
     await until(line, 'FAILED');
     expect(line.reason).toMatch(/^408/);
-    const kamailio = await Kamailio.start(45291);
+    const kamailio = await Kamailio.start(registrar);
     try {
       await until(line, 'READY', 6000);
       expect(seen.slice(0, 3)).toEqual(['TRYING', 'FAILED', 'TRYING']);

@@ -1,6 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { EndpointConfig, type AddressResolver } from '@sip-endpoint/config';
 import { Line } from '@sip-endpoint/endpoint-core';
+import { testPorts } from '@sip-endpoint/test-support';
 import { readTlsSettings } from '../../src/transport/tls-settings';
 import { waitFor } from '../support/endpoints';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
@@ -9,10 +10,11 @@ import { makeTestCertificates, type TestCertificates } from '../support/tls-cert
 
 const describeIf = kamailioAvailable() ? describe : describe.skip;
 
-const SIP = 47500;
-const TLS = 47501;
-const WS = 47502;
-const WSS = 47503;
+// Kamailio's listeners: a block of 4 ports of this jest worker's range, taken when the file loads.
+const SIP = testPorts(4);
+const TLS = SIP + 1;
+const WS = SIP + 2;
+const WSS = SIP + 3;
 
 /** Resolves the certificate's name to the loopback address, and nothing else. */
 const resolver: AddressResolver = {
@@ -22,6 +24,9 @@ const resolver: AddressResolver = {
 
 interface Traced {
   line: Line;
+  /** The line's SIP ports (its listeners) and TCP client ports, from this jest worker's range. */
+  sipPorts: { min: number; max: number };
+  tcpPorts: { min: number; max: number };
   out: string[];
   received: string[];
   /** The remote port of each MESSAGE received: which connection it came on. */
@@ -29,6 +34,10 @@ interface Traced {
 }
 
 function lineFor(user: string, protocol: string, server: string, settings: Record<string, string> = {}): Traced {
+  const sip = testPorts(7);
+  const tcp = testPorts(10);
+  const sipPorts = { min: sip, max: sip + 6 };
+  const tcpPorts = { min: tcp, max: tcp + 9 };
   const config = EndpointConfig.defaults().with({
     'user:0': user,
     'server:0': server,
@@ -36,10 +45,10 @@ function lineFor(user: string, protocol: string, server: string, settings: Recor
     'proxies.proxy0.reg_timeout': '60',
     'proxies.proxy0.password': 'secret',
     'proxies.proxy0.reg_interval': '0',
-    'policy.endpoint.sip_port_min': '47600',
-    'policy.endpoint.sip_port_max': '47699',
-    'policy.endpoint.tcp_port_min': '47700',
-    'policy.endpoint.tcp_port_max': '47799',
+    'policy.endpoint.sip_port_min': String(sipPorts.min),
+    'policy.endpoint.sip_port_max': String(sipPorts.max),
+    'policy.endpoint.tcp_port_min': String(tcpPorts.min),
+    'policy.endpoint.tcp_port_max': String(tcpPorts.max),
     ...settings,
   });
   const out: string[] = [];
@@ -56,7 +65,7 @@ function lineFor(user: string, protocol: string, server: string, settings: Recor
     },
   });
   line.on('message', (message) => received.push(message.body));
-  return { line, out, received, from };
+  return { line, sipPorts, tcpPorts, out, received, from };
 }
 
 /** A MESSAGE to `user` sent to Kamailio over UDP: Kamailio finds the registered Contact and relays it. */
@@ -96,13 +105,13 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
   });
 
   it('registers over TLS when the test CA is the configured certificate: READY, Via TLS, Contact transport=tls, client port in tcp_port_min..max, and is reached over its connection', async () => {
-    const { line, out, received, from } = lineFor('5400', 'TLS', `127.0.0.1:${TLS}`, { 'system.security.certificate': certificates.caCertificate });
+    const { line, tcpPorts, out, received, from } = lineFor('5400', 'TLS', `127.0.0.1:${TLS}`, { 'system.security.certificate': certificates.caCertificate });
     await line.start();
     await until(line, 'READY', 8000);
     try {
       const port = line.port!;
-      expect(port).toBeGreaterThanOrEqual(47700);
-      expect(port).toBeLessThanOrEqual(47799);
+      expect(port).toBeGreaterThanOrEqual(tcpPorts.min);
+      expect(port).toBeLessThanOrEqual(tcpPorts.max);
       expect(register(out)).toMatch(new RegExp(`^Via: SIP/2\\.0/TLS 127\\.0\\.0\\.1:${port};`, 'm'));
       expect(register(out)).toMatch(new RegExp(`^Contact: <sip:5400@127\\.0\\.0\\.1:${port};transport=tls>`, 'm'));
       // Without a listening port of ours, Kamailio reaches us over the connection we opened.
@@ -153,13 +162,13 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
     const bundle = `${certificates.dir}/ours.pem`;
     const { readFileSync, writeFileSync } = await import('node:fs');
     writeFileSync(bundle, readFileSync(certificates.serverBundle, 'latin1') + readFileSync(certificates.caCertificate, 'latin1'));
-    const { line, out, received, from } = lineFor('5406', 'TLS', `127.0.0.1:${TLS}`, { 'system.security.certificate': bundle });
+    const { line, sipPorts, out, received, from } = lineFor('5406', 'TLS', `127.0.0.1:${TLS}`, { 'system.security.certificate': bundle });
     await line.start();
     await until(line, 'READY', 8000);
     try {
       const port = line.port!;
-      expect(port).toBeGreaterThanOrEqual(47600);
-      expect(port).toBeLessThanOrEqual(47699);
+      expect(port).toBeGreaterThanOrEqual(sipPorts.min);
+      expect(port).toBeLessThanOrEqual(sipPorts.max);
       expect(register(out)).toMatch(new RegExp(`^Contact: <sip:5406@127\\.0\\.0\\.1:${port};transport=tls>`, 'm'));
       await messageThroughKamailio('5406', 'to our TLS port');
       await waitFor(() => received.length > 0, 5000);
@@ -199,7 +208,7 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
     await bad.line.start();
     await until(bad.line, 'FAILED', 8000);
     await bad.line.close();
-    expect(bad.line.reason).toMatch(/wss:\/\/127\.0\.0\.1:47503\/ over WSS: .*(self[- ]signed|unable to (get|verify)|local issuer)/i);
+    expect(bad.line.reason).toMatch(new RegExp(`wss://127\\.0\\.0\\.1:${WSS}/ over WSS: .*(self[- ]signed|unable to (get|verify)|local issuer)`, 'i'));
   });
 
   it('a WS line reconnects when Kamailio restarts and registers again over the new connection', async () => {

@@ -7,6 +7,7 @@ import { transformFileSync } from '@swc/core';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { Endpoint, type LogFileError } from '@sip-endpoint/endpoint-core';
+import { testPorts } from '@sip-endpoint/test-support';
 import { DiagnosticsLogger } from '../../src/logging/diagnostics-logger';
 import { LogFile } from '../../src/logging/log-file';
 import { Redactor } from '../../src/logging/redactor';
@@ -14,11 +15,6 @@ import { formatLogTime } from '../../src/logging/log-time';
 import { parseLogOptionsProvider } from '../../src/logging/log-options';
 import { standaloneConfig, standaloneEndpoint, waitFor } from '../support/endpoints';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
-
-// Ports of this file: 47800-47899 on 127.0.0.1.
-const KAMAILIO_PORT = 47800;
-const RELAY_PORT = 47801;
-const RTP_BASE = 47850; // 47850-47899
 
 const LINE = /^(\S+) (Fatal|Error|Warning|Info|Debug) (\S+): (.*)$/;
 
@@ -37,9 +33,12 @@ function loggerFor(dir: string, settings: Record<string, string>, options: Const
   return DiagnosticsLogger.fromConfig(config, options);
 }
 
-/** An endpoint's configuration on 127.0.0.1 (stand-alone unless `settings` say otherwise) logging to `dir`. */
-function endpointConfig(user: string, sipPort: number, dir: string, settings: Record<string, string> = {}): EndpointConfig {
-  return standaloneConfig(user, sipPort, RTP_BASE, {
+/**
+ * An endpoint's configuration on 127.0.0.1 (stand-alone unless `settings` say otherwise, SIP and
+ * RTP ports from this jest worker's range) logging to `dir`.
+ */
+function endpointConfig(user: string, dir: string, settings: Record<string, string> = {}): EndpointConfig {
+  return standaloneConfig(user, testPorts(7), testPorts(50), {
     'system.diagnostics.enable_logging': '1',
     'system.diagnostics.logger_type': 'file',
     'system.diagnostics.log_file': join(dir, 'SipEndpoint.log'),
@@ -306,10 +305,15 @@ class TapRelay {
     });
   }
 
+  /** Opens a relay to `b` on 127.0.0.1:`port`. */
   static async open(port: number, b: { address: string; port: number }): Promise<TapRelay> {
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(port, '127.0.0.1', resolve));
     return new TapRelay(socket, b);
+  }
+
+  get port(): number {
+    return this.socket.address().port;
   }
 
   close(): void {
@@ -324,8 +328,8 @@ describeKamailio('the Endpoint registering with Kamailio logs the digest exchang
   let relay: TapRelay;
   let dir: string;
   beforeAll(async () => {
-    kamailio = await Kamailio.start(KAMAILIO_PORT);
-    relay = await TapRelay.open(RELAY_PORT, { address: '127.0.0.1', port: KAMAILIO_PORT });
+    kamailio = await Kamailio.start(testPorts(1));
+    relay = await TapRelay.open(testPorts(1), { address: '127.0.0.1', port: kamailio.port });
     dir = tempDir();
   });
   afterAll(async () => {
@@ -335,8 +339,8 @@ describeKamailio('the Endpoint registering with Kamailio logs the digest exchang
   });
 
   it('the log holds the REGISTER, the 401 and the 200, never the password nor the digest response', async () => {
-    const config = endpointConfig('5340', 47810, dir, {
-      'server:0': `127.0.0.1:${RELAY_PORT}`,
+    const config = endpointConfig('5340', dir, {
+      'server:0': `127.0.0.1:${relay.port}`,
       'proxies.proxy0.reg_timeout': '60',
       'proxies.proxy0.password': 'secret',
       'system.diagnostics.log_level': '4',
@@ -374,8 +378,7 @@ describe('the Endpoint and its log', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('enable_logging 0 writes nothing, even with logger_type file', async () => {
-    const { endpoint } = standaloneEndpoint('5350', 47820, RTP_BASE, 0, {
-      'policy.endpoint.rtp_port_max': String(RTP_BASE + 49),
+    const { endpoint } = standaloneEndpoint('5350', testPorts(7), testPorts(50), 0, {
       'system.diagnostics.enable_logging': '0',
       'system.diagnostics.logger_type': 'file',
       'system.diagnostics.log_file': join(dir, 'SipEndpoint.log'),
@@ -387,8 +390,7 @@ describe('the Endpoint and its log', () => {
   });
 
   it('enable_logging 1: start and stop are logged to the file, which stop() closes', async () => {
-    const { endpoint } = standaloneEndpoint('5351', 47820, RTP_BASE, 0, {
-      'policy.endpoint.rtp_port_max': String(RTP_BASE + 49),
+    const { endpoint } = standaloneEndpoint('5351', testPorts(7), testPorts(50), 0, {
       'system.diagnostics.enable_logging': '1',
       'system.diagnostics.logger_type': 'file',
       'system.diagnostics.log_file': join(dir, 'SipEndpoint.log'),
@@ -406,7 +408,7 @@ describe('the Endpoint and its log', () => {
 
   it('EndpointOptions.logger overrides the file: it gets the records with their component, and no file is written', async () => {
     const seen: { level: number; message: string; component: string | undefined }[] = [];
-    const config = endpointConfig('5352', 47840, dir);
+    const config = endpointConfig('5352', dir);
     const endpoint = new Endpoint({ config, devices: new VirtualAudioProvider(), logger: (level, message, component) => seen.push({ level, message, component }) });
     await endpoint.start();
     await endpoint.stop();
@@ -420,8 +422,7 @@ describe('the Endpoint and its log', () => {
     const name = `sep-logging-fallback-${process.pid}.log`;
     // Jest's sandbox does not see the process's 'warning' events: watch the call instead.
     const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
-    const { endpoint } = standaloneEndpoint('5353', 47830, RTP_BASE, 0, {
-      'policy.endpoint.rtp_port_max': String(RTP_BASE + 49),
+    const { endpoint } = standaloneEndpoint('5353', testPorts(7), testPorts(50), 0, {
       'system.diagnostics.enable_logging': '1',
       'system.diagnostics.logger_type': 'file',
       'system.diagnostics.log_file': join(blocker, name),
