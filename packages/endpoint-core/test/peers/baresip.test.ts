@@ -1,22 +1,34 @@
 import type { DtmfEvent } from '@sip-endpoint/media';
 import { dominantFrequency, rms } from '@sip-endpoint/media/testing';
 import type { Call } from '@sip-endpoint/endpoint-core';
+import { testPorts } from '@sip-endpoint/test-support';
 import { Baresip, baresipAvailable } from '../support/baresip';
-import { sleep, standaloneEndpoint, waitFor } from '../support/endpoints';
+import { recorded, sleep, standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
 
-// Ports 48100-48499: our endpoints (SIP from 48100 and 48110, RTP from 48300 and 48400) and one
-// baresip per test, 20 ports each (SIP, TLS, ctrl_tcp, RTP) from 48120 to 48279.
+// Ports: our endpoints' and each baresip's (20: SIP, TLS, ctrl_tcp, RTP) come from this jest
+// worker's range.
 const describeIf = baresipAvailable() ? describe : describe.skip;
 
 /** Our endpoint "1001": a 1000 Hz microphone, a recording speaker, RTP bound to 127.0.0.1. */
-function ours(settings: Record<string, string> = {}, user = '1001', sipPort = 48100, rtpBase = 48300, frequency = 1000): ReturnType<typeof standaloneEndpoint> {
-  return standaloneEndpoint(user, sipPort, rtpBase, frequency, { 'policy.endpoint.rtp_port_binding': '1', ...settings });
+function ours(settings: Record<string, string> = {}, user = '1001', frequency = 1000): ReturnType<typeof standaloneEndpoint> {
+  return standaloneEndpoint(user, testPorts(7), testPorts(50), frequency, { 'policy.endpoint.rtp_port_binding': '1', ...settings });
 }
 
 /** The dominant frequency of what our speaker played, from `skipSeconds` on. */
 function heardByUs(party: ReturnType<typeof standaloneEndpoint>, skipSeconds = 0.4): number {
   const { samples, sampleRate } = party.devices.recording('speaker');
   return dominantFrequency(samples.subarray(Math.round(sampleRate * skipSeconds)), sampleRate);
+}
+
+/** Seconds of audio in baresip's latest call recording. */
+function recordedByBaresip(baresip: Baresip): number {
+  const last = baresip.recordings().at(-1);
+  return last ? last.samples.length / last.sampleRate : 0;
+}
+
+/** Waits until baresip's latest call recording holds `seconds` of audio (media time, however loaded the machine). */
+function untilBaresipRecorded(baresip: Baresip, seconds: number): Promise<void> {
+  return waitFor(() => recordedByBaresip(baresip) >= seconds, 5000 + seconds * 1000, `${seconds} s of audio recorded by baresip`);
 }
 
 /** The dominant frequency of baresip's latest call recording, past its first 0.3 s. */
@@ -55,20 +67,20 @@ describeIf('the endpoint against baresip 1.0.0', () => {
     parties = [];
   });
 
-  async function setUp(port: number, options: { answerMode?: 'manual' | 'auto'; codecs?: ('PCMU' | 'PCMA')[] } = {}, settings: Record<string, string> = {}): Promise<[Baresip, ReturnType<typeof standaloneEndpoint>]> {
+  async function setUp(options: { answerMode?: 'manual' | 'auto'; codecs?: ('PCMU' | 'PCMA')[] } = {}, settings: Record<string, string> = {}): Promise<[Baresip, ReturnType<typeof standaloneEndpoint>]> {
     const us = ours(settings);
     parties.push(us);
     await us.endpoint.start();
-    baresip = await Baresip.start({ port, user: 'bob', frequency: 440, ...options });
+    baresip = await Baresip.start({ user: 'bob', frequency: 440, ...options });
     return [baresip, us];
   }
 
   it.each([
-    { codec: 'PCMU', answer: 'by call.answer()', port: 48120 },
-    { codec: 'PCMA', answer: 'by the auto_answer policy', port: 48140 },
-  ] as const)('baresip calls us over $codec, we answer $answer: each side hears the other\'s tone', async ({ codec, answer, port }) => {
+    { codec: 'PCMU', answer: 'by call.answer()' },
+    { codec: 'PCMA', answer: 'by the auto_answer policy' },
+  ] as const)('baresip calls us over $codec, we answer $answer: each side hears the other\'s tone', async ({ codec, answer }) => {
     const auto = answer !== 'by call.answer()';
-    const [bob, us] = await setUp(port, { codecs: [codec] }, auto ? { 'policy.session.auto_answer': '1' } : {});
+    const [bob, us] = await setUp({ codecs: [codec] }, auto ? { 'policy.session.auto_answer': '1' } : {});
     const incoming: Call[] = [];
     us.endpoint.on('incomingCall', (call) => incoming.push(call));
     await bob.dial(target(us));
@@ -81,7 +93,8 @@ describeIf('the endpoint against baresip 1.0.0', () => {
     }
     await waitFor(() => call.state === 'CONNECTED', 5000);
     await bob.waitForEvent('CALL_ESTABLISHED');
-    await sleep(1500);
+    await untilRecorded(1.5, us.devices);
+    await untilBaresipRecorded(bob, 1.5);
 
     expect(call.info()).toMatchObject({ direction: 'incoming', state: 'CONNECTED', codec: `${codec}/8000` });
     expect(call.info().remote).toContain('sip:bob@127.0.0.1');
@@ -94,17 +107,18 @@ describeIf('the endpoint against baresip 1.0.0', () => {
   }, 20000);
 
   it.each([
-    { codec: 'PCMU', how: 'its account', port: 48160 },
-    { codec: 'PCMA', how: 'the answermode command', port: 48180 },
-  ] as const)('we call baresip over $codec, it answers at once ($how sets auto-answer): each side hears the other\'s tone, and its BYE ends our call', async ({ codec, how, port }) => {
-    const [bob, us] = await setUp(port, { answerMode: how === 'its account' ? 'auto' : 'manual', codecs: [codec] });
+    { codec: 'PCMU', how: 'its account' },
+    { codec: 'PCMA', how: 'the answermode command' },
+  ] as const)('we call baresip over $codec, it answers at once ($how sets auto-answer): each side hears the other\'s tone, and its BYE ends our call', async ({ codec, how }) => {
+    const [bob, us] = await setUp({ answerMode: how === 'its account' ? 'auto' : 'manual', codecs: [codec] });
     if (how !== 'its account') await bob.setAnswerMode('auto');
     const call = await us.endpoint.makeCall(bob.uri);
     await waitFor(() => call.state === 'CONNECTED', 5000);
     const incoming = await bob.waitForEvent('CALL_ESTABLISHED');
     expect(incoming.direction).toBe('incoming');
     expect(incoming.peeruri).toContain('sip:1001@127.0.0.1');
-    await sleep(1500);
+    await untilRecorded(1.5, us.devices);
+    await untilBaresipRecorded(bob, 1.5);
 
     expect(call.info()).toMatchObject({ direction: 'outgoing', state: 'CONNECTED', codec: `${codec}/8000` });
     expect(heardByUs(us)).toBe(440);
@@ -116,10 +130,10 @@ describeIf('the endpoint against baresip 1.0.0', () => {
   }, 20000);
 
   it('hold and retrieve from our side: baresip answers our re-INVITEs recvonly then sendrecv, and its audio stops and comes back', async () => {
-    const [bob, us] = await setUp(48200, { answerMode: 'auto' });
+    const [bob, us] = await setUp({ answerMode: 'auto' });
     const call = await us.endpoint.makeCall(bob.uri);
     await waitFor(() => call.state === 'CONNECTED', 5000);
-    await sleep(800);
+    await untilRecorded(0.8, us.devices);
     expect(heardByUs(us)).toBe(440);
 
     let from = bob.sipTrace().length;
@@ -128,6 +142,8 @@ describeIf('the endpoint against baresip 1.0.0', () => {
     expect(call.info().heldBy).toBe('local');
     await waitFor(() => exchange(bob, from, 'INVITE') !== undefined, 2000); // baresip's trace may come a little later
     expect(exchange(bob, from, 'INVITE')).toEqual({ offer: 'sendonly', answer: 'recvonly' });
+    // 0.3 s for what was in flight, then 0.7 s in which nothing may be heard: a quiet period (and
+    // the speaker may play nothing at all while held), so wall time, the behaviour under test.
     await sleep(300);
     us.devices.clearRecording('speaker');
     await sleep(700);
@@ -138,19 +154,19 @@ describeIf('the endpoint against baresip 1.0.0', () => {
     expect(call.state).toBe('CONNECTED');
     await waitFor(() => exchange(bob, from, 'INVITE') !== undefined, 2000);
     expect(exchange(bob, from, 'INVITE')).toEqual({ offer: 'sendrecv', answer: 'sendrecv' });
-    await sleep(300);
+    await untilRecorded(recorded(us.devices) + 0.3, us.devices);
     us.devices.clearRecording('speaker');
-    await sleep(800);
+    await untilRecorded(0.8, us.devices);
     expect(heardByUs(us, 0.1)).toBe(440);
     expect(rms(us.devices.recording('speaker').samples)).toBeGreaterThan(1000);
   }, 20000);
 
   it("hold and resume from baresip's side: our call goes HELD (held by the remote), then CONNECTED again", async () => {
-    const [bob, us] = await setUp(48220, { answerMode: 'auto' });
+    const [bob, us] = await setUp({ answerMode: 'auto' });
     const call = await us.endpoint.makeCall(bob.uri);
     await waitFor(() => call.state === 'CONNECTED', 5000);
     await bob.waitForEvent('CALL_ESTABLISHED');
-    await sleep(300);
+    await bob.waitForEvent('CALL_RTPESTAB');
     const states: string[] = [];
     call.on('stateChanged', (state) => states.push(state));
 
@@ -168,12 +184,12 @@ describeIf('the endpoint against baresip 1.0.0', () => {
     await waitFor(() => call.state === 'CONNECTED', 2000);
     expect(call.info().heldBy).toBeUndefined();
     expect(states).toEqual(['HELD', 'CONNECTED']);
-    await sleep(800);
+    await untilRecorded(recorded(us.devices) + 0.8, us.devices);
     expect(heardByUs(us, 0.2)).toBe(440);
   }, 20000);
 
   it('DTMF: baresip reports our RFC 2833 and SIP INFO digits, and we report the digits baresip sends', async () => {
-    const [bob, us] = await setUp(48240, { answerMode: 'auto' });
+    const [bob, us] = await setUp({ answerMode: 'auto' });
     const call = await us.endpoint.makeCall(bob.uri);
     await waitFor(() => call.state === 'CONNECTED', 5000);
     await bob.waitForEvent('CALL_RTPESTAB');
@@ -188,7 +204,7 @@ describeIf('the endpoint against baresip 1.0.0', () => {
     await call.sendDtmf('123#', { method: 'rfc2833' });
     await waitFor(() => digitsAt(from).length >= 4, 5000);
     expect(digitsAt(from)).toBe('123#');
-    await sleep(300);
+    await waitFor(() => bob.events.slice(from).filter((event) => event.type === 'CALL_DTMF_END').length >= 4, 5000, 'the end of each RFC 2833 digit at baresip');
 
     from = bob.events.length;
     const infoFrom = bob.sipTrace().length;
@@ -211,8 +227,8 @@ describeIf('the endpoint against baresip 1.0.0', () => {
   }, 20000);
 
   it('blind transfer: we REFER baresip to a second endpoint, baresip calls it, they hear each other, and our call ends', async () => {
-    const [bob, us] = await setUp(48260, { answerMode: 'auto' });
-    const carol = ours({ 'policy.session.auto_answer': '1' }, '1002', 48110, 48400, 700);
+    const [bob, us] = await setUp({ answerMode: 'auto' });
+    const carol = ours({ 'policy.session.auto_answer': '1' }, '1002', 700);
     parties.push(carol);
     await carol.endpoint.start();
     const carolCalls: Call[] = [];
@@ -221,7 +237,8 @@ describeIf('the endpoint against baresip 1.0.0', () => {
     const call = await us.endpoint.makeCall(bob.uri);
     await waitFor(() => call.state === 'CONNECTED', 5000);
     await bob.waitForEvent('CALL_ESTABLISHED');
-    await sleep(1200); // a new second: baresip names its recordings by the second they start
+    // A new second, the peer's constraint: baresip names its recordings by the second they start.
+    await sleep(1200);
 
     const from = bob.sipTrace().length;
     await call.transfer(target(carol));
@@ -235,7 +252,9 @@ describeIf('the endpoint against baresip 1.0.0', () => {
     expect(trace.find((m) => !m.sent && m.startLine.startsWith('REFER '))?.text).toMatch(new RegExp(`^Refer-To:\\s*<?sip:1002@127\\.0\\.0\\.1:${carol.endpoint.lines[0]!.port}`, 'mi'));
     expect(trace.find((m) => m.sent && m.method === 'REFER')?.startLine).toBe('SIP/2.0 202 Accepted');
     expect(trace.some((m) => m.sent && m.startLine.startsWith('INVITE sip:1002@127.0.0.1'))).toBe(true);
-    await sleep(1500);
+    await untilRecorded(1.5, carol.devices);
+    await waitFor(() => bob.recordings().length >= 2, 5000, "baresip's recording of the new call");
+    await untilBaresipRecorded(bob, 1.5);
 
     expect(heardByUs(carol)).toBe(440);
     expect(bob.recordings().length).toBe(2);

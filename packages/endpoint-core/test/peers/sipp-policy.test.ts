@@ -1,8 +1,8 @@
 import { composePolicy, DefaultPolicy } from '@sip-endpoint/policy';
 import { testPorts } from '@sip-endpoint/test-support';
-import { assertSippPassed, runSipp, sippAvailable } from '../support/sipp';
+import { assertSippPassed, runSipp, sippAvailable, udpBound } from '../support/sipp';
 import { ESTABLISH, HANG_UP, RESPONSE, SDP, recv, scenario, send } from '../support/sipp-scenario';
-import { sleep, standaloneEndpoint, waitFor } from '../support/endpoints';
+import { standaloneEndpoint, waitFor } from '../support/endpoints';
 
 const describeSipp = sippAvailable() ? describe : describe.skip;
 
@@ -40,7 +40,7 @@ describeSipp('a custom codecPriorities, seen on the wire by sipp', () => {
           send(RESPONSE('200 OK')),
         ]),
       });
-      await sleep(300);
+      await waitFor(() => udpBound(sippPort), 5000, 'sipp to listen');
       const call = await endpoint.makeCall(`sip:uas@127.0.0.1:${sippPort}`);
       await waitFor(() => call.state === 'CONNECTED', 5000, 'the call');
       expect(call.media.codec).toBe('PCMA/8000');

@@ -1,23 +1,20 @@
 import { createSocket } from 'node:dgram';
 import { dominantFrequency } from '@sip-endpoint/media/testing';
 import type { Call, Endpoint } from '@sip-endpoint/endpoint-core';
+import { testPorts } from '@sip-endpoint/test-support';
 import { assertSippPassed, runSipp, sippAvailable } from '../support/sipp';
 import { SDP, FROM, INVITE, IN_DIALOG, ACK, SAME_TRANSACTION, OK_WITH_SDP, scenario, send, pause, recv, AUTO_ANSWER, ESTABLISH, HANG_UP, REFUSED } from '../support/sipp-scenario';
 import { DropFirstRelay } from '../support/sip-relay';
-import { sleep, standaloneEndpoint, waitFor } from '../support/endpoints';
+import { standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
 
 const describeSipp = sippAvailable() ? describe : describe.skip;
 
-/** Ports of test `i`: a block of 25 from 48500 (this file uses 48500-48749). */
-function ports(i: number) {
-  const base = 48500 + 25 * i;
-  return { sip: base, rtpMin: base + 8, rtpMax: base + 13, sipp: base + 14, sipp2: base + 15, media: base + 16, spare: base + 20, relay: base + 22 };
-}
-
-/** The agent's endpoint of test `i` (its microphone plays 700 Hz), and what happens to its calls. */
-function agent(i: number, settings: Record<string, string> = {}) {
-  const p = ports(i);
-  const { endpoint, devices } = standaloneEndpoint('agent', p.sip, p.rtpMin, 700, { 'policy.endpoint.rtp_port_max': String(p.rtpMax), 'policy.endpoint.sip_transaction_timeout': '4000', ...settings });
+/**
+ * The agent's endpoint, on SIP and RTP ports of this jest worker's range (its microphone plays
+ * 700 Hz), and what happens to its calls.
+ */
+function agent(settings: Record<string, string> = {}) {
+  const { endpoint, devices } = standaloneEndpoint('agent', testPorts(7), testPorts(50), 700, { 'policy.endpoint.sip_transaction_timeout': '4000', ...settings });
   const calls: Call[] = [];
   const states: string[][] = [];
   endpoint.on('incomingCall', (call) => {
@@ -33,8 +30,8 @@ const sipPort = (endpoint: Endpoint): number => endpoint.lines[0]!.port!;
 
 describeSipp('sipp as SIP Server drives the agent endpoint', () => {
   it('NOTIFY talk answers the ringing call, NOTIFY hold re-INVITEs sendonly, NOTIFY talk re-INVITEs sendrecv; BYE ends it', async () => {
-    const p = ports(0);
-    const { endpoint, states, calls } = agent(0);
+    const sippPort = testPorts(1);
+    const { endpoint, states, calls } = agent();
     await endpoint.start();
     try {
       // Out of dialog (no To tag), as SIP Server sends it to answer a ringing call.
@@ -53,8 +50,7 @@ Content-Length: 0
 `;
       const result = await runSipp({
         remotePort: sipPort(endpoint),
-        localPort: p.sipp,
-        mediaPort: p.media,
+        localPort: sippPort,
         rtpEcho: true,
         scenario: scenario('notify talk hold', [
           send(INVITE(), ' retrans="500"'),
@@ -90,12 +86,12 @@ Content-Length: 0
   }, 30000);
 
   it('answers an INVITE with Alert-Info info=alert-autoanswer at once, and one with Call-Info answer-after=1 a second later', async () => {
-    const p = ports(1);
-    const { endpoint, states, calls } = agent(1);
+    const sippPort = testPorts(1);
+    const { endpoint, states, calls } = agent();
     await endpoint.start();
     try {
       const run = (headers: string) =>
-        runSipp({ remotePort: sipPort(endpoint), localPort: p.sipp, mediaPort: p.media, rtpEcho: true, scenario: scenario('auto-answer', [...ESTABLISH(headers), pause(300), ...HANG_UP(2)]) });
+        runSipp({ remotePort: sipPort(endpoint), localPort: sippPort, rtpEcho: true, scenario: scenario('auto-answer', [...ESTABLISH(headers), pause(300), ...HANG_UP(2)]) });
       const connectedAfter: number[] = [];
       endpoint.on('incomingCall', (call) => {
         const start = Date.now();
@@ -116,14 +112,13 @@ Content-Length: 0
   }, 30000);
 
   it('lets an INVITE without an auto-answer request ring (180 only) until sipp CANCELs it: 200 to the CANCEL, 487 to the INVITE', async () => {
-    const p = ports(2);
-    const { endpoint, states, calls } = agent(2);
+    const sippPort = testPorts(1);
+    const { endpoint, states, calls } = agent();
     await endpoint.start();
     try {
       const result = await runSipp({
         remotePort: sipPort(endpoint),
-        localPort: p.sipp,
-        mediaPort: p.media,
+        localPort: sippPort,
         scenario: scenario('ring then cancel', [
           send(INVITE('Alert-Info: <http://127.0.0.1>;info=ring1\n'), ' retrans="500"'),
           '<recv response="100" optional="true"/>',
@@ -146,14 +141,13 @@ Content-Length: 0
   }, 30000);
 
   it('answers an INVITE without SDP with its offer in the 200 and takes the answer from the ACK; RTP flows (sipp echoes our 700 Hz back)', async () => {
-    const p = ports(3);
-    const { endpoint, devices, calls } = agent(3);
+    const sippPort = testPorts(1);
+    const { endpoint, devices, calls } = agent();
     await endpoint.start();
     try {
       const running = runSipp({
         remotePort: sipPort(endpoint),
-        localPort: p.sipp,
-        mediaPort: p.media,
+        localPort: sippPort,
         rtpEcho: true,
         scenario: scenario('3pcc make-call', [...ESTABLISH(AUTO_ANSWER, null, SDP()), pause(2500), ...HANG_UP(2)]),
       });
@@ -161,7 +155,7 @@ Content-Length: 0
         assertSippPassed(await running);
         throw error;
       });
-      await sleep(1500);
+      await untilRecorded(1.5, devices);
       const info = calls[0]!.info();
       const heard = devices.recording('speaker');
       const result = await running;
@@ -177,18 +171,18 @@ Content-Length: 0
   }, 30000);
 
   it('answers a re-INVITE without SDP with a full offer in the 200 and applies the answer of the ACK (RTP moves to its port)', async () => {
-    const p = ports(4);
-    const { endpoint, calls, states } = agent(4);
+    const sippPort = testPorts(1);
+    const { endpoint, calls, states } = agent();
     await endpoint.start();
     const moved = createSocket('udp4');
-    await new Promise<void>((resolve) => moved.bind(p.spare, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => moved.bind(testPorts(1), '127.0.0.1', resolve));
+    const movedPort = moved.address().port;
     const packets: Buffer[] = [];
     moved.on('message', (data) => packets.push(data));
     try {
       const result = await runSipp({
         remotePort: sipPort(endpoint),
-        localPort: p.sipp,
-        mediaPort: p.media,
+        localPort: sippPort,
         rtpEcho: true,
         scenario: scenario('re-INVITE without SDP', [
           ...ESTABLISH(),
@@ -196,7 +190,7 @@ Content-Length: 0
           send(IN_DIALOG('INVITE', 2), ' retrans="500"'),
           '<recv response="100" optional="true"/>',
           recv('response="200"', [{ header: 'CSeq:', regexp: '2 INVITE' }, { regexp: 'm=audio [0-9]+ RTP/AVP 0' }, { regexp: 'a=rtpmap:0 PCMU/8000' }, { regexp: 'a=sendrecv' }]),
-          send(ACK(2, SDP('sendrecv', '127.0.0.1', String(p.spare)))),
+          send(ACK(2, SDP('sendrecv', '127.0.0.1', String(movedPort)))),
           pause(1200),
           ...HANG_UP(3),
         ]),
@@ -217,16 +211,15 @@ Content-Length: 0
     ['a=sendonly', SDP('sendonly')],
     ['c=0.0.0.0', SDP('sendrecv', '0.0.0.0')],
   ])('answers a re-INVITE that holds the call with %s with recvonly, and the call goes HELD, then CONNECTED again', async (_name, holdSdp) => {
-    const p = ports(_name === 'a=sendonly' ? 5 : 6);
-    const { endpoint, calls, states } = agent(_name === 'a=sendonly' ? 5 : 6);
+    const sippPort = testPorts(1);
+    const { endpoint, calls, states } = agent();
     await endpoint.start();
     const heldBy: unknown[] = [];
     endpoint.on('callStateChanged', (call, state) => state === 'HELD' && heldBy.push(call.info().heldBy));
     try {
       const result = await runSipp({
         remotePort: sipPort(endpoint),
-        localPort: p.sipp,
-        mediaPort: p.media,
+        localPort: sippPort,
         rtpEcho: true,
         scenario: scenario('held by the far end', [
           ...ESTABLISH(),
@@ -254,15 +247,14 @@ Content-Length: 0
   }, 30000);
 
   it('completes INVITE/200/ACK/BYE through a relay that drops the first copy of every message (UDP retransmissions on both sides)', async () => {
-    const p = ports(7);
-    const { endpoint, calls, states } = agent(7);
+    const sippPort = testPorts(1);
+    const { endpoint, calls, states } = agent();
     await endpoint.start();
-    const relay = await DropFirstRelay.open({ address: '127.0.0.1', port: sipPort(endpoint) }, p.relay);
+    const relay = await DropFirstRelay.open({ address: '127.0.0.1', port: sipPort(endpoint) });
     try {
       const result = await runSipp({
         remotePort: relay.port,
-        localPort: p.sipp,
-        mediaPort: p.media,
+        localPort: sippPort,
         rtpEcho: true,
         timeoutS: 20,
         scenario: scenario('lossy', [...ESTABLISH(AUTO_ANSWER, SDP(), '', true), ...HANG_UP(2)]),
@@ -279,18 +271,18 @@ Content-Length: 0
   }, 40000);
 
   it('rejects a second call with 486 while busy (reject_session_when_busy, one call up), before ringing', async () => {
-    const p = ports(8);
-    const { endpoint, calls, states } = agent(8, { 'policy.session.reject_session_when_busy': '1', 'policy.session.number_sessions_for_busy': '1' });
+    const sippPort = testPorts(1);
+    const { endpoint, calls, states } = agent({ 'policy.session.reject_session_when_busy': '1', 'policy.session.number_sessions_for_busy': '1' });
     await endpoint.start();
     try {
-      const first = runSipp({ remotePort: sipPort(endpoint), localPort: p.sipp, mediaPort: p.media, rtpEcho: true, scenario: scenario('first call', [...ESTABLISH(), pause(2500), ...HANG_UP(2)]) });
+      const first = runSipp({ remotePort: sipPort(endpoint), localPort: sippPort, rtpEcho: true, scenario: scenario('first call', [...ESTABLISH(), pause(2500), ...HANG_UP(2)]) });
       await waitFor(() => calls[0]?.state === 'CONNECTED', 5000).catch(async (error: Error) => {
         assertSippPassed(await first);
         throw error;
       });
       const second = await runSipp({
         remotePort: sipPort(endpoint),
-        localPort: p.sipp2,
+        localPort: testPorts(1),
         scenario: scenario('busy', [
           ...REFUSED(486),
           pause(600),
@@ -307,13 +299,13 @@ Content-Length: 0
   }, 30000);
 
   it('rejects a call with 480 (sip_code_when_headset_na default) when use_headset and reject_session_when_headset_na are 1 and no headset is present', async () => {
-    const p = ports(9);
-    const { endpoint, calls } = agent(9, { 'policy.device.use_headset': '1', 'policy.device.headset_name': 'Plantronics', 'policy.session.reject_session_when_headset_na': '1' });
+    const sippPort = testPorts(1);
+    const { endpoint, calls } = agent({ 'policy.device.use_headset': '1', 'policy.device.headset_name': 'Plantronics', 'policy.session.reject_session_when_headset_na': '1' });
     await endpoint.start();
     try {
       const result = await runSipp({
         remotePort: sipPort(endpoint),
-        localPort: p.sipp,
+        localPort: sippPort,
         scenario: scenario('no headset', [
           ...REFUSED(480),
           pause(600),

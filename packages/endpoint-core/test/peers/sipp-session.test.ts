@@ -1,20 +1,15 @@
 import { rms } from '@sip-endpoint/media/testing';
 import type { Call, Endpoint } from '@sip-endpoint/endpoint-core';
-import { assertSippPassed, runSipp, sippAvailable } from '../support/sipp';
+import { testPorts } from '@sip-endpoint/test-support';
+import { assertSippPassed, runSipp, sippAvailable, udpBound } from '../support/sipp';
 import { ACK, AUTO_ANSWER, IN_DIALOG, INVITE, OK_WITH_SDP, REFUSED, RESPONSE, SDP, recv, scenario, send, pause } from '../support/sipp-scenario';
-import { sleep, standaloneEndpoint, waitFor } from '../support/endpoints';
+import { sleep, standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
 
 const describeSipp = sippAvailable() ? describe : describe.skip;
 
-/** Ports of test `i`: blocks of 60 from 42720 (this file uses 42720-42999). */
-function ports(i: number) {
-  const base = 42720 + 60 * i;
-  return { sip: base, rtp: base + 10, sipp: base + 8, media: base + 30 };
-}
-
-function agent(i: number, settings: Record<string, string> = {}) {
-  const p = ports(i);
-  const made = standaloneEndpoint('agent', p.sip, p.rtp, 700, { 'policy.endpoint.rtp_port_max': String(p.rtp + 19), ...settings }, { minSessionExpires: 2 });
+/** The agent's endpoint, on SIP and RTP ports of this jest worker's range (its microphone plays 700 Hz). */
+function agent(settings: Record<string, string> = {}) {
+  const made = standaloneEndpoint('agent', testPorts(7), testPorts(50), 700, settings, { minSessionExpires: 2 });
   const calls: Call[] = [];
   made.endpoint.on('incomingCall', (call) => calls.push(call));
   return { ...made, calls };
@@ -26,15 +21,14 @@ const PCMA_SDP = SDP().replace('RTP/AVP 0 101', 'RTP/AVP 8').replace('a=rtpmap:0
 
 describeSipp('session timers, 422, 488 and early media against sipp', () => {
   it('the far end refreshes by UPDATE; when it stops, the endpoint ends the call before the interval runs out', async () => {
-    const p = ports(0);
-    const { endpoint, calls } = agent(0);
+    const sippPort = testPorts(1);
+    const { endpoint, calls } = agent();
     await endpoint.start();
     try {
       const timer = 'Session-Expires: 6;refresher=uac\nSupported: timer\nMin-SE: 2\n';
       const result = await runSipp({
         remotePort: sipPort(endpoint),
-        localPort: p.sipp,
-        mediaPort: p.media,
+        localPort: sippPort,
         rtpEcho: true,
         timeoutS: 20,
         scenario: scenario('update refresh, then expiry', [
@@ -60,14 +54,13 @@ describeSipp('session timers, 422, 488 and early media against sipp', () => {
   }, 30000);
 
   it('when the far end asks us to refresh (refresher=uas), we re-INVITE with Session-Expires before half the interval', async () => {
-    const p = ports(1);
-    const { endpoint, calls } = agent(1);
+    const sippPort = testPorts(1);
+    const { endpoint, calls } = agent();
     await endpoint.start();
     try {
       const result = await runSipp({
         remotePort: sipPort(endpoint),
-        localPort: p.sipp,
-        mediaPort: p.media,
+        localPort: sippPort,
         rtpEcho: true,
         timeoutS: 15,
         scenario: scenario('we refresh', [
@@ -92,14 +85,13 @@ describeSipp('session timers, 422, 488 and early media against sipp', () => {
   }, 25000);
 
   it('answers 422 with Min-SE to a short interval, and 488 to an offer with no codec in common; neither rings', async () => {
-    const p = ports(2);
-    const { endpoint, calls } = agent(2);
+    const sippPort = testPorts(1);
+    const { endpoint, calls } = agent();
     await endpoint.start();
     try {
       const tooShort = await runSipp({
         remotePort: sipPort(endpoint),
-        localPort: p.sipp,
-        mediaPort: p.media,
+        localPort: sippPort,
         scenario: scenario('422', [
           ...REFUSED(422, 'Session-Expires: 1\nSupported: timer\n', SDP(), [{ header: 'Min-SE:', regexp: '2' }]),
         ]),
@@ -108,8 +100,7 @@ describeSipp('session timers, 422, 488 and early media against sipp', () => {
       const g729 = SDP().replace('RTP/AVP 0 101', 'RTP/AVP 18').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:18 G729/8000');
       const noCodec = await runSipp({
         remotePort: sipPort(endpoint),
-        localPort: p.sipp,
-        mediaPort: p.media,
+        localPort: sippPort,
         scenario: scenario('488', [
           ...REFUSED(488, AUTO_ANSWER, g729, [{ header: 'Warning:', regexp: '304' }]),
         ]),
@@ -124,14 +115,13 @@ describeSipp('session timers, 422, 488 and early media against sipp', () => {
   }, 20000);
 
   it('ringback_enabled 1 plays the early media of a 183 with SDP while the call alerts', async () => {
-    const p = ports(3);
-    const { endpoint, devices } = agent(3, { 'policy.session.ringback_enabled': '1' });
+    const sippPort = testPorts(1);
+    const { endpoint, devices } = agent({ 'policy.session.ringback_enabled': '1' });
     await endpoint.start();
     try {
       const uas = runSipp({
         remotePort: sipPort(endpoint),
-        localPort: p.sipp,
-        mediaPort: p.media,
+        localPort: sippPort,
         timeoutS: 15,
         scenario: scenario('early media', [
           recv('request="INVITE"', [{ regexp: 'PCMA' }]),
@@ -144,15 +134,16 @@ describeSipp('session timers, 422, 488 and early media against sipp', () => {
           send(RESPONSE('200 OK')),
         ]),
       });
-      await sleep(300);
-      const call = await endpoint.makeCall(`sip:uas@127.0.0.1:${p.sipp}`);
+      await waitFor(() => udpBound(sippPort), 5000, 'sipp to listen');
+      const call = await endpoint.makeCall(`sip:uas@127.0.0.1:${sippPort}`);
       await waitFor(() => call.state === 'ALERTING', 3000);
-      await sleep(1000);
+      await untilRecorded(1, devices);
       expect(call.state).toBe('ALERTING');
       const early = devices.recording('speaker');
       // The pcap's speech, decoded from the 183's media (the speaker is silent without it).
       expect(rms(early.samples.subarray(Math.round(early.sampleRate * 0.2)))).toBeGreaterThan(50);
       await waitFor(() => call.state === 'CONNECTED', 3000);
+      // Pacing sipp: the call stays up a moment before our BYE (its scenario waits for one).
       await sleep(300);
       await call.hangup();
       assertSippPassed(await uas);
