@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { originAllowed, parseCliArguments, runCli, sessionExpireSeconds, wantsPartitioned } from '@sip-endpoint/softphone';
+import { testPorts } from '@sip-endpoint/test-support';
 import { until } from './support/http';
-
-// Ports 61660-61669 (SIP) and 61850-61859 (RTP) of this package's 61500-61999.
 
 describe('allowed_origin_headers', () => {
   it.each([
@@ -56,13 +55,16 @@ describe('the softphone command line', () => {
   it('on a terminal it shows the live status (status, connections, devices), and SIGTERM ends it with 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sep-softphone-tty-'));
     const file = join(dir, 'Softphone.config');
+    // Stand-alone (reg_timeout 0): the server is never contacted; SIP and RTP ports from this jest worker's range.
+    const sip = testPorts(10);
+    const rtp = testPorts(10);
     writeFileSync(file, `<Softphone>
   <Container name="Basic"><Connectivity user="5340" server="127.0.0.1:5060" protocol="UDP"/></Container>
   <Container name="Genesys">
     <domain name="policy"><section name="endpoint">
       <setting name="public_address" value="127.0.0.1"/>
-      <setting name="sip_port_min" value="61660"/><setting name="sip_port_max" value="61669"/>
-      <setting name="rtp_port_min" value="61850"/><setting name="rtp_port_max" value="61859"/>
+      <setting name="sip_port_min" value="${sip}"/><setting name="sip_port_max" value="${sip + 9}"/>
+      <setting name="rtp_port_min" value="${rtp}"/><setting name="rtp_port_max" value="${rtp + 9}"/>
     </section></domain>
     <domain name="proxies"><section name="proxy0"><setting name="reg_timeout" value="0"/></section></domain>
   </Container>

@@ -5,15 +5,18 @@ import { SDK_VERSION } from '@sip-endpoint/endpoint-core';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { Softphone, SoftphoneError } from '@sip-endpoint/softphone';
 import { readFileSync } from 'node:fs';
+import { testPorts } from '@sip-endpoint/test-support';
 import { Kamailio, kamailioAvailable } from '../../endpoint-core/test/support/kamailio';
 import { makeTestCertificates } from '../../endpoint-core/test/support/tls-certificates';
 import { desktopHeaders, send, sessionIdOf, sleep, until, type RawResponse } from './support/http';
 
-// Ports 61500-61649 of this package's 61500-61999: Kamailio on 61900, the connector on 61510,
-// the endpoint's SIP ports from 61600, RTP from 61700.
+// This file's ports, from this jest worker's range, taken when it loads: Kamailio's, the
+// connector's, the endpoint's SIP (7) and RTP (50) ports.
 const describeIf = kamailioAvailable() ? describe : describe.skip;
-const KAMAILIO = 61900;
-const CONNECTOR = 61510;
+const KAMAILIO = testPorts(1);
+const CONNECTOR = testPorts(1);
+const SIP = testPorts(7);
+const RTP = testPorts(50);
 const BASE = `http://127.0.0.1:${CONNECTOR}/softphone/v2`;
 const ORIGIN = 'http://bsgwsfanch:8080';
 const validSession = new Ajv({ strict: false }).compile(sessionSchema);
@@ -22,10 +25,10 @@ function baseConfig(settings: Record<string, string> = {}): EndpointConfig {
   return EndpointConfig.defaults().with({
     'policy.connector.port': String(CONNECTOR),
     'policy.endpoint.public_address': '127.0.0.1',
-    'policy.endpoint.sip_port_min': '61600',
-    'policy.endpoint.sip_port_max': '61606',
-    'policy.endpoint.rtp_port_min': '61700',
-    'policy.endpoint.rtp_port_max': '61749',
+    'policy.endpoint.sip_port_min': String(SIP),
+    'policy.endpoint.sip_port_max': String(SIP + 6),
+    'policy.endpoint.rtp_port_min': String(RTP),
+    'policy.endpoint.rtp_port_max': String(RTP + 49),
     'proxies.proxy0.password': 'secret',
     'proxies.proxy0.reg_timeout': '60',
     'system.media.ringing_file': '',
@@ -222,7 +225,7 @@ describeIf('the Connector API v2, replaying the spec transcript against a real r
       expect((refused.json() as { message: string }).message).toMatch(message);
     }
     // A setting the configuration refuses: 400 with the configuration's reason.
-    const badSetting = await post('/session', JSON.stringify({ options: { sipendpoint: { 'policy.endpoint.rtp_port_min': '61749', 'policy.endpoint.rtp_port_max': '61700' } } }));
+    const badSetting = await post('/session', JSON.stringify({ options: { sipendpoint: { 'policy.endpoint.rtp_port_min': String(RTP + 49), 'policy.endpoint.rtp_port_max': String(RTP) } } }));
     expect(badSetting.status).toBe(400);
     expect(badSetting.json()).toMatchObject({ code: 'ERR_CONFIG_INVALID_RANGE' });
     const webrtc = await post('/session', JSON.stringify({ connectivities: { protocol: 'https', connections: [{ server: 'gw.example.com', user: 'agent' }] } }));
@@ -253,7 +256,7 @@ describeIf('the Connector API v2, replaying the spec transcript against a real r
     const id = await login(transcriptBody(2, '5321'));
     expect((await send(`${BASE}/register`, { method: 'POST', headers: withCookie(id) })).status).toBe(200);
     await until(() => phone.endpoint?.lines[0]?.state === 'READY', 5000, 'READY');
-    // Keep-alives every second hold the session past its 2 s.
+    // Keep-alives every second hold the session past its 2 s (pacing the desktop: the scenario).
     for (let i = 0; i < 4; i++) {
       await sleep(1000);
       expect((await send(`${BASE}/session`, { headers: withCookie(id) })).status).toBe(200);
@@ -277,6 +280,7 @@ describeIf('the Connector API v2, replaying the spec transcript against a real r
     expect(phone.sessionExpire).toBe(300);
     expect((await post({ options: { softphone: { session_expire: 0 } } })).status).toBe(200);
     expect(phone.sessionExpire).toBe(0);
+    // No keep-alive for 1.2 s: the session must not end, a quiet period that is the behaviour under test.
     await sleep(1200);
     expect(phone.inSession).toBe(true);
     await send(`${BASE}/session`, { method: 'DELETE', headers: withCookie(id) });
@@ -346,6 +350,7 @@ describeIf('the Connector API v2, replaying the spec transcript against a real r
     const status = async (): Promise<Record<string, unknown>> => (await send(`${BASE}/session`, { headers: withCookie(id) })).json() as Record<string, unknown>;
     expect(await status()).toMatchObject({ status: 'WAITING_HEADSET' });
     expect((await send(`${BASE}/register`, { method: 'POST', headers: withCookie(id) })).status).toBe(200);
+    // No REGISTER for 0.7 s without the headset: a quiet period that is the behaviour under test.
     await sleep(700);
     // The line exists but may not register: DISABLED, as the Connector API names it.
     expect(await status()).toMatchObject({ status: 'WAITING_HEADSET', connectivities: { connections: [{ user: '5322', state: 'DISABLED' }] } });

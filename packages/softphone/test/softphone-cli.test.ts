@@ -2,15 +2,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { testPorts } from '@sip-endpoint/test-support';
 import { Baresip, baresipAvailable } from '../../endpoint-core/test/support/baresip';
 import { Kamailio, kamailioAvailable } from '../../endpoint-core/test/support/kamailio';
 import { desktopHeaders, send, sessionIdOf, until } from './support/http';
 
-// Ports 61650-61899 and 61910 of this package's 61500-61999: Kamailio on 61910, the softphone's
-// SIP ports from 61650 and RTP from 61750, baresip from 61800 (20 ports), the connector on 61540.
+// This file's ports, from this jest worker's range, taken when it loads: Kamailio's, the
+// connector's, the softphone's SIP (7) and RTP (50) ports; baresip takes its own block of 20.
 const describeIf = kamailioAvailable() && baresipAvailable() ? describe : describe.skip;
-const KAMAILIO = 61910;
-const CONNECTOR = 61540;
+const KAMAILIO = testPorts(1);
+const CONNECTOR = testPorts(1);
+const SIP = testPorts(7);
+const RTP = testPorts(50);
 const root = resolve(__dirname, '../../..');
 
 /** A Softphone.config: one line 5330 on the local Kamailio, auto-answer, and `extra` settings in the connector section. */
@@ -24,10 +27,10 @@ function configXml(options: { connector?: string; session?: string } = {}): stri
     <domain name="policy">
       <section name="endpoint">
         <setting name="public_address" value="127.0.0.1"/>
-        <setting name="sip_port_min" value="61650"/>
-        <setting name="sip_port_max" value="61656"/>
-        <setting name="rtp_port_min" value="61750"/>
-        <setting name="rtp_port_max" value="61799"/>
+        <setting name="sip_port_min" value="${SIP}"/>
+        <setting name="sip_port_max" value="${SIP + 6}"/>
+        <setting name="rtp_port_min" value="${RTP}"/>
+        <setting name="rtp_port_max" value="${RTP + 49}"/>
       </section>
       <section name="session">
         <setting name="auto_answer" value="1"/>${options.session ?? ''}
@@ -114,7 +117,7 @@ describeIf('softphone --config, a real process against Kamailio and baresip', ()
     expect(phone.events().find((e) => e['event'] === 'started')).toMatchObject({ mode: 'standalone', lines: 1 });
     await phone.waitFor('READY', (e) => e['event'] === 'connectionStateChanged' && e['state'] === 'READY');
 
-    baresip = await Baresip.start({ port: 61800, user: 'bob', frequency: 440 });
+    baresip = await Baresip.start({ user: 'bob', frequency: 440 });
     await baresip.dial(`sip:5330@127.0.0.1:${KAMAILIO}`);
     await baresip.waitForEvent('CALL_ESTABLISHED', { ms: 10000 });
     const incoming = await phone.waitFor('incomingCall', (e) => e['event'] === 'incomingCall');
