@@ -49,4 +49,29 @@ describe('the repository', () => {
     // typedoc reads each package's own options: internals (an @internal constructor) stay out of the API docs.
     expect(JSON.parse(read(join(dir, 'typedoc.json')))).toMatchObject({ excludeInternal: true, excludePrivate: true });
   });
+
+  it.each(packages)('package %s has what publishing needs (docs/publishing.md), and its README says how to install it before then', (name) => {
+    const dir = join('packages', name);
+    const manifest = JSON.parse(read(join(dir, 'package.json')));
+    expect(manifest).toMatchObject({ version: JSON.parse(read('package.json')).version, license: 'MIT', types: './dist/index.d.ts', engines: JSON.parse(read('package.json')).engines, publishConfig: { access: 'public' } });
+    expect(manifest.files).toEqual(expect.arrayContaining(['dist', 'README.md']));
+    // npm publish rewrites (and warns about) a bin path that is not already in its normal form.
+    for (const target of Object.values<string>(manifest.bin ?? {})) expect(target).toMatch(/^(?!\.\/)[\w./-]+$/);
+    // The @sip-endpoint packages depend on each other at exactly the version they all share.
+    for (const [dependency, range] of Object.entries<string>(manifest.dependencies ?? {})) {
+      if (dependency.startsWith('@sip-endpoint/')) expect(`${dependency}@${range}`).toBe(`${dependency}@${manifest.version}`);
+    }
+    const install = /^## Install\n([\s\S]*?)^## /m.exec(read(join(dir, 'README.md')))?.[1] ?? '';
+    expect(install).toContain('not on the npm registry yet');
+    expect(install).toContain('npm ci && npm run build');
+    // The commands pack and install the package with the @sip-endpoint packages it depends on.
+    const lines = install.split('\n');
+    const pack = lines.find((line) => line.startsWith('npm pack ')) ?? '';
+    const command = lines.find((line) => line.startsWith('npm install ./vendor/')) ?? '';
+    const needed = [name, ...Object.keys(manifest.dependencies ?? {}).filter((dependency) => dependency.startsWith('@sip-endpoint/')).map((dependency) => dependency.slice('@sip-endpoint/'.length))];
+    for (const each of needed) {
+      expect(pack).toContain(`-w @sip-endpoint/${each} `);
+      expect(command).toContain(`./vendor/sip-endpoint-${each}-${manifest.version}.tgz`);
+    }
+  });
 });
