@@ -147,7 +147,7 @@ describe('the packed packages', () => {
 
   beforeAll(async () => {
     const unbuilt = packages.filter((name) => !existsSync(join(root, 'packages', name, 'dist', 'index.js')) || !existsSync(join(root, 'packages', name, 'dist', 'index.d.ts')));
-    if (unbuilt.length > 0) throw new Error(`packages/{${unbuilt.join(',')}}/dist is missing: run \`npm run build\` first (this test packs the built packages)`);
+    if (unbuilt.length > 0) throw new Error(`${unbuilt.map((name) => `packages/${name}/dist`).join(', ')} missing: run \`npm run build\` first (this test packs the built packages)`);
 
     work = mkdtempSync(join(tmpdir(), 'sip-endpoint-packed-'));
     const tarballs = join(work, 'tarballs');
