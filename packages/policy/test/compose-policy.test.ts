@@ -31,7 +31,7 @@ describe('composePolicy', () => {
   it('accepts asynchronous overrides', async () => {
     const policy = composePolicy(base, {
       selectDevices: async (ctx, original) => {
-        await new Promise((resolve) => setTimeout(resolve, 1));
+        await new Promise((resolve) => setTimeout(resolve, 1)); // a real await: the override is asynchronous
         return original.selectDevices({ ...ctx, devices: [...ctx.devices, ...jabra] });
       },
     });
