@@ -1,30 +1,14 @@
 import { createSocket } from 'node:dgram';
-import { EndpointConfig } from '@sip-endpoint/config';
 import { testPorts } from '@sip-endpoint/test-support';
 import { Endpoint, InvalidArgumentError, LineNotReadyError } from '@sip-endpoint/endpoint-core';
 import { Kamailio, kamailioAvailable } from './support/kamailio';
-import { waitFor } from './support/endpoints';
+import { standaloneConfig, waitFor } from './support/endpoints';
 
 const describeIf = kamailioAvailable() ? describe : describe.skip;
 
 /** An endpoint of one line that registers as `user` with the registrar at `server`. */
 function registering(user: string, server: string, settings: Record<string, string> = {}): Endpoint {
-  const sip = testPorts(8);
-  const rtp = testPorts(50);
-  const config = EndpointConfig.defaults().with({
-    'user:0': user,
-    'server:0': server,
-    'proxies.proxy0.reg_timeout': '60',
-    'proxies.proxy0.password': 'secret',
-    'policy.endpoint.public_address': '127.0.0.1',
-    'policy.endpoint.sip_port_min': String(sip),
-    'policy.endpoint.sip_port_max': String(sip + 6),
-    'policy.endpoint.rtp_port_min': String(rtp),
-    'policy.endpoint.rtp_port_max': String(rtp + 49),
-    'system.media.ringing_file': '',
-    ...settings,
-  });
-  return new Endpoint({ config });
+  return new Endpoint({ config: standaloneConfig(user, testPorts(8), testPorts(50), { 'server:0': server, 'proxies.proxy0.reg_timeout': '60', 'proxies.proxy0.password': 'secret', ...settings }) });
 }
 
 describeIf('makeCall right after start(), while the line registers with Kamailio', () => {
