@@ -28,6 +28,8 @@ interface Traced {
   sipPorts: { min: number; max: number };
   tcpPorts: { min: number; max: number };
   out: string[];
+  /** The 200s to our REGISTERs, as they came. */
+  accepted: string[];
   received: string[];
   /** The remote port of each MESSAGE received: which connection it came on. */
   from: number[];
@@ -52,6 +54,7 @@ function lineFor(user: string, protocol: string, server: string, settings: Recor
     ...settings,
   });
   const out: string[] = [];
+  const accepted: string[] = [];
   const received: string[] = [];
   const from: number[] = [];
   const line = new Line({
@@ -62,10 +65,11 @@ function lineFor(user: string, protocol: string, server: string, settings: Recor
     trace: (direction, message, remote) => {
       if (direction === 'out') out.push(message);
       else if (message.startsWith('MESSAGE')) from.push(remote.port);
+      else if (/^SIP\/2\.0 200 /.test(message) && /^CSeq:\s*\d+ REGISTER\s*$/im.test(message)) accepted.push(message);
     },
   });
   line.on('message', (message) => received.push(message.body));
-  return { line, sipPorts, tcpPorts, out, received, from };
+  return { line, sipPorts, tcpPorts, out, accepted, received, from };
 }
 
 /** A MESSAGE to `user` sent to Kamailio over UDP: Kamailio finds the registered Contact and relays it. */
@@ -212,14 +216,18 @@ describeIf('lines over TLS, WS and WSS with Kamailio', () => {
   });
 
   it('a WS line reconnects when Kamailio restarts and registers again over the new connection', async () => {
-    const { line, out, received } = lineFor('5413', 'WS', `127.0.0.1:${WS}`);
+    const { line, out, accepted, received } = lineFor('5413', 'WS', `127.0.0.1:${WS}`);
     await line.start();
     await until(line, 'READY', 8000);
     try {
       const first = line.port;
+      const acceptedBefore = accepted.length;
       await kamailio.stop();
       kamailio = await Kamailio.start(SIP, 'secret', { tls: { port: TLS, certificate: certificates.serverCertificate, key: certificates.serverKey }, ws: { port: WS }, wss: { port: WSS } });
       await waitFor(() => line.port !== first && out.filter((m) => m.startsWith('REGISTER')).length >= 3, 10000);
+      // Registered again: the new Kamailio accepted a REGISTER (after its digest challenge), so it
+      // has the binding the MESSAGE below needs. READY alone may still be the old registration's.
+      await waitFor(() => accepted.length > acceptedBefore, 10000, 'the new Kamailio to accept a REGISTER');
       const last = out.filter((m) => m.startsWith('REGISTER')).at(-1)!;
       expect(last).toMatch(new RegExp(`^Contact: <sip:5413@127\\.0\\.0\\.1:${line.port};transport=ws>`, 'm'));
       await waitFor(() => line.state === 'READY', 5000);
