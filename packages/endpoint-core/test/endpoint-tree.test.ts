@@ -62,6 +62,26 @@ describe('the telephony tree: Endpoint -> Line -> Call -> call.media', () => {
     }
   }, 20000);
 
+  it('hangup() resolves once the call is DISCONNECTED: a stop() right after it still lets the far end hear the BYE', async () => {
+    const { alice, bob } = pair();
+    await alice.endpoint.start();
+    await bob.endpoint.start();
+    try {
+      const call = await alice.endpoint.makeCall(`sip:7002@127.0.0.1:${bob.endpoint.lines[0]!.port}`);
+      await waitFor(() => call.state === 'CONNECTED' && bob.endpoint.calls.length === 1, 5000, 'the call');
+      const bobsCall = bob.endpoint.calls[0]!;
+      await call.hold();
+      await call.retrieve();
+      await call.hangup();
+      expect(call.state).toBe('DISCONNECTED');
+      await alice.endpoint.stop();
+      await waitFor(() => bobsCall.state === 'DISCONNECTED', 2000, "Bob's call to end by the BYE");
+    } finally {
+      await alice.endpoint.stop();
+      await bob.endpoint.stop();
+    }
+  }, 20000);
+
   it('a listener that throws on a Call, its media, its Line or the Endpoint is reported as listenerError there and on the Endpoint; the call goes on', async () => {
     const { alice, bob } = pair();
     const onEndpoint: ListenerError[] = [];

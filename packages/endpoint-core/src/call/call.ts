@@ -239,13 +239,33 @@ export class Call extends SafeEmitter<CallEvents> {
     await this.#session.reject({ statusCode });
   }
 
-  /** Ends the call whatever its state: CANCEL, reject (480) or BYE. Calling it twice is harmless. */
+  /**
+   * Ends the call whatever its state: CANCEL, reject (480) or BYE. Resolves once the call is
+   * DISCONNECTED (the BYE or CANCEL answered, or its transaction timed out, at most
+   * `sip_transaction_timeout`). Calling it twice is harmless.
+   */
   async hangup(): Promise<void> {
     const session = this.#session;
     if (this.state === 'DISCONNECTED') return;
+    const ended = this.#whenDisconnected(this.#host.context.config.get('policy.endpoint.sip_transaction_timeout'));
     if (session.state === SessionState.Established) await session.bye();
     else if (session instanceof Inviter) await session.cancel();
     else if (session instanceof Invitation) await session.reject({ statusCode: 480 });
+    await ended;
+  }
+
+  /** Resolves when the call is DISCONNECTED, or after `timeoutMs`. */
+  #whenDisconnected(timeoutMs: number): Promise<void> {
+    if (this.#ended()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.off('closed', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.on('closed', done);
+    });
   }
 
   /** Puts the call on hold (re-INVITE with a sendonly offer). A call the far end holds can be held too. */

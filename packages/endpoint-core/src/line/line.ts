@@ -339,7 +339,9 @@ export class Line extends SafeEmitter<LineEvents> {
     if (this.#closing || this.state === 'SHUTDOWN') return;
     this.#closing = true;
     if (this.#retry) clearTimeout(this.#retry);
-    await Promise.all(this.calls.map((call) => call.hangup().catch(() => undefined)));
+    // Each call's BYE or CANCEL goes out and is answered before the transport closes (2 s at most
+    // for a far end that does not answer).
+    await Promise.all(this.calls.map((call) => Promise.race([call.hangup().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())])));
     const registerer = this.#registerer;
     if (registerer && registerer.state === RegistererState.Registered) {
       await new Promise<void>((resolve) => {

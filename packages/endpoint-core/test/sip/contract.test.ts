@@ -41,6 +41,10 @@ describe('the sip.js that endpoint-core runs', () => {
     expect(() => assertPatchedSipJs()).not.toThrow();
   });
 
+  it("stops a re-INVITE's 2xx retransmissions once that re-INVITE is over (test/sip/timers.test.ts shows why)", () => {
+    expect(lib('core/dialogs/session-dialog.js')).toMatch(/this\.reinviteUserAgentServer !== server \|\| this\._signalingState === SignalingState\.Closed/);
+  });
+
   it('tells the extension when an INVITE exchange opens and closes, so that a call waits without polling', async () => {
     // A dialog as sip.js's own code changes it: the same assignments, on the patched accessors.
     const dialog = Object.create(Core.SessionDialog.prototype) as Core.SessionDialog;
