@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runProcess, type ProcessRun } from '@sip-endpoint/test-support';
 
 const root = join(__dirname, '..');
 
@@ -60,22 +60,10 @@ const ALLOWED_STDERR: readonly RegExp[] = [];
 const codeLines = (text: string): string[] =>
   text.split('\n').map((line) => line.replace(/\s*\/\/ .*$/, '').trim()).filter((line) => line !== '');
 
-interface Run {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+type Run = ProcessRun;
 
 function run(command: string, args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd, env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      resolve({ code, signal: error?.signal ?? null, stdout, stderr, ms: Math.round(performance.now() - started) });
-    });
-  });
+  return runProcess(command, args, { cwd, timeoutMs, env });
 }
 
 // The snippets are written inside the repository (a git-ignored `.snippets/` folder, one subfolder

@@ -1,28 +1,19 @@
-import { execFile } from 'node:child_process';
+import { runProcess, type ProcessRun } from '@sip-endpoint/test-support';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
 
-/** What an example printed, and how it ended. */
-export interface ExampleRun {
-  /** The exit code; null when the process was killed (the time limit). */
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+/** What an example printed, and how it ended (the exit code is null when the time limit killed it). */
+export type ExampleRun = ProcessRun;
 
 /**
  * Runs `examples/<file>` with tsx, as `npm run demo` does, but against the packages' sources (the
  * examples' tsconfig maps `@sip-endpoint/*` to `packages/<name>/src`), so that no build is needed.
  */
 export function runExample(file: string, args: string[] = [], timeoutMs = 40000): Promise<ExampleRun> {
-  return new Promise((resolve) => {
-    const tsx = join(root, 'node_modules', '.bin', 'tsx');
-    execFile(tsx, ['--tsconfig', join(root, 'examples', 'tsconfig.json'), join(root, 'examples', file), ...args], { cwd: root, timeout: timeoutMs }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
+  const tsx = join(root, 'node_modules', '.bin', 'tsx');
+  return runProcess(tsx, ['--tsconfig', join(root, 'examples', 'tsconfig.json'), join(root, 'examples', file), ...args], { cwd: root, timeoutMs });
 }
 
 /** A printed line with every number replaced by `#`: times, call numbers, ports and figures vary from run to run. */

@@ -1,3 +1,5 @@
 export { testPorts } from './ports';
 export { waitFor, nextEvent } from './wait-for';
 export { publicSurface, reviewedSurface } from './public-surface';
+export { runProcess } from './run-process';
+export type { ProcessRun } from './run-process';

@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { testPorts } from '@sip-endpoint/test-support';
+import { runProcess, testPorts } from '@sip-endpoint/test-support';
 
 const root = join(__dirname, '..', '..', '..', '..');
 
@@ -9,14 +8,11 @@ describe('sip.js timers end with what they serve', () => {
     // sip.js 0.21.2 kept retransmitting a re-INVITE's 2xx, every 4 s without end, once a second
     // re-INVITE had replaced it and the dialog ended: a host's process never exited.
     const started = Date.now();
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        join(root, 'node_modules', '.bin', 'tsx'),
-        ['--tsconfig', join(root, 'tsconfig.base.json'), join(__dirname, '..', 'fixtures', 'hold-retrieve-exit.mts'), String(testPorts(6)), String(testPorts(6)), String(testPorts(40))],
-        { cwd: root, timeout: 20000 },
-        (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
-      );
-    });
+    const result = await runProcess(
+      join(root, 'node_modules', '.bin', 'tsx'),
+      ['--tsconfig', join(root, 'tsconfig.base.json'), join(__dirname, '..', 'fixtures', 'hold-retrieve-exit.mts'), String(testPorts(6)), String(testPorts(6)), String(testPorts(40))],
+      { cwd: root, timeoutMs: 20000 },
+    );
     expect(result).toMatchObject({ code: 0, stdout: 'stopped\n' });
     // The call takes about a second; a leftover retransmission would hold the process past 20 s.
     expect(Date.now() - started).toBeLessThan(15000);
