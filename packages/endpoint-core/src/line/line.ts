@@ -354,15 +354,19 @@ export class Line extends SafeEmitter<LineEvents> {
     }
     // sip.js's stop waits for a REGISTER still in progress (a registrar that does not answer:
     // up to the transaction timeout); the line does not: the transport closes after 2 s at most.
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 2000);
-      void (this.#ua?.stop() ?? Promise.resolve())
+    const ua = this.#ua;
+    const stopped = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 2000);
+      void (ua?.stop() ?? Promise.resolve())
         .catch(() => undefined)
         .finally(() => {
           clearTimeout(timer);
-          resolve();
+          resolve(true);
         });
     });
+    // Not stopped in time: end the core's transactions (and their timers) now, which sip.js would
+    // do only once the REGISTER's transaction timed out.
+    if (!stopped) ua?.userAgentCore.reset();
     await (this.#transport?.dispose() ?? Promise.resolve());
     this.#machine.to('SHUTDOWN');
   }
