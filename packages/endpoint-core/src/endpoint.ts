@@ -284,10 +284,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       void this.#updateStatus();
     });
     line.on('newCall', (call) => {
-      call.on('stateChanged', (state, previous) => {
-        this.emit('callStateChanged', call, state, previous);
-        if (state === 'DISCONNECTED' || previous === 'RINGING' || previous === 'IN_PROGRESS' || previous === 'ALERTING') void this.#updateStatus();
-      });
+      call.on('stateChanged', (state, previous) => this.emit('callStateChanged', call, state, previous));
       call.on('dtmf', (event) => this.emit('dtmf', call, event));
       call.on('vqAlarm', (report) => this.emit('vqAlarm', call, report));
       call.on('listenerError', (error) => this.emit('listenerError', error));

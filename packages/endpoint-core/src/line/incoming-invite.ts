@@ -1,6 +1,6 @@
 import type { Invitation } from 'sip.js';
 import type { ConfiguredCodec } from '@sip-endpoint/config';
-import type { CodecPriorities, HeaderBag } from '@sip-endpoint/policy';
+import type { CallSnapshot, CodecPriorities, HeaderBag } from '@sip-endpoint/policy';
 import { answerOffer, codecs as engineCodecs, parseSdp, SdpOrigin, type ParsedSdp } from '@sip-endpoint/media';
 import { parseSessionExpires } from '../call/session-timer';
 import type { EndpointContext } from '../endpoint-context';
@@ -28,7 +28,7 @@ export type InviteScreening =
  * interval below our Min-SE gets 422 (RFC 4028 8.1); an SDP offer with no audio codec the policy's
  * `codecPriorities` accepts gets 488 with a Warning. The priorities found go on to the call.
  */
-export async function screenInvite(invitation: Invitation, context: EndpointContext, line: number): Promise<InviteScreening> {
+export async function screenInvite(invitation: Invitation, context: EndpointContext, line: number, calls: readonly CallSnapshot[]): Promise<InviteScreening> {
   const request = invitation.request;
   const expires = parseSessionExpires(request.getHeader('Session-Expires') ?? request.getHeader('x'));
   if (expires && expires.seconds < context.minSessionExpires) {
@@ -48,7 +48,7 @@ export async function screenInvite(invitation: Invitation, context: EndpointCont
   const priorities = await context.policy.codecPriorities({
     config: context.config,
     devices: context.devices.list(),
-    calls: context.snapshots(),
+    calls,
     supported: engineCodecs.names(),
     ...(offered ? { offer: offered } : {}),
   });

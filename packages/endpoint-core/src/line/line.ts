@@ -394,20 +394,21 @@ export class Line extends SafeEmitter<LineEvents> {
     const context = this.#context;
     const uuid = invitation.request.getHeader('X-Genesys-CallUUID') ?? undefined;
     try {
-      const screening = await screenInvite(invitation, context, this.index);
+      // The endpoint's calls before this one: what every decision about it sees.
+      const others = context.snapshots();
+      const screening = await screenInvite(invitation, context, this.index, others);
       if (screening.refuse) {
         if (screening.log) context.log(2, 'endpoint', screening.log);
         await invitation.reject({ statusCode: screening.statusCode, extraHeaders: screening.extraHeaders });
         return;
       }
       const replaced = invitation.replacee ? this.#bySession.get(invitation.replacee) : undefined;
-      const decision = replaced ? undefined : await context.policy.shouldAnswer({ config: context.config, devices: context.devices.list(), calls: context.snapshots(), headers: headerBag(invitation), line: this.index });
+      const decision = replaced ? undefined : await context.policy.shouldAnswer({ config: context.config, devices: context.devices.list(), calls: others, headers: headerBag(invitation), line: this.index });
       if (decision && decision.answer === false) {
         context.log(3, 'endpoint', `call on line ${this.index} rejected with ${decision.sipCode}: ${decision.reason}`);
         await invitation.reject({ statusCode: decision.sipCode });
         return;
       }
-      const others = context.snapshots();
       const call = await this.#adopt(invitation, 'incoming', { uuid, relatedTo: replaced?.id, codecs: screening.priorities.offer });
       const control = callControl(call);
       if (screening.answerCodecs) control.setAnswerCodecs(screening.answerCodecs);
