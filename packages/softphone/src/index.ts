@@ -1,15 +1,6 @@
 export { Softphone } from './softphone';
 export type { SoftphoneOptions, SoftphoneEvents, SessionEndReason } from './softphone';
-export { ConnectorServer } from './connector/connector-server';
-export type { ConnectorServerOptions } from './connector/connector-server';
-export { originAllowed } from './connector/origins';
-export { wantsPartitioned, sessionCookie, clearedSessionCookie, sessionExpireSeconds } from './connector/session-cookie';
-export type { PartitionedCookies } from './connector/session-cookie';
 export { SoftphoneError } from './errors';
 export type { SoftphoneErrorCode } from './errors';
 export { runCli } from './cli/run-cli';
 export type { CliIo } from './cli/run-cli';
-export { parseCliArguments, USAGE } from './cli/cli-args';
-export type { CliArguments } from './cli/cli-args';
-export { followEvents, formatEventLine, renderStatus, StatusView } from './cli/event-output';
-export type { OutputStream, SoftphoneEventLine } from './cli/event-output';

@@ -2,7 +2,10 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { originAllowed, parseCliArguments, runCli, sessionExpireSeconds, wantsPartitioned } from '@sip-endpoint/softphone';
+import { runCli } from '@sip-endpoint/softphone';
+import { parseCliArguments } from '../src/cli/cli-args';
+import { originAllowed } from '../src/connector/origins';
+import { sessionExpireSeconds, wantsPartitioned } from '../src/connector/session-cookie';
 import { testPorts } from '@sip-endpoint/test-support';
 import { until } from './support/http';
 
