@@ -3,3 +3,4 @@ export { waitFor, nextEvent } from './wait-for';
 export { publicSurface, reviewedSurface } from './public-surface';
 export { runProcess } from './run-process';
 export type { ProcessRun } from './run-process';
+export { peerAvailable } from './peers';

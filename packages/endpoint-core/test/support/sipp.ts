@@ -1,12 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testPorts } from '@sip-endpoint/test-support';
+import { peerAvailable, testPorts } from '@sip-endpoint/test-support';
 
-/** Whether sipp is installed; under CI=true a missing peer must fail, so this says yes there. */
+/** Whether sipp is installed; a missing one fails the test unless SEP_ALLOW_MISSING_PEERS=1 (see test-support's peerAvailable). */
 export function sippAvailable(): boolean {
-  return process.env['CI'] === 'true' || spawnSync('sh', ['-c', 'command -v sipp']).status === 0;
+  return peerAvailable('sipp');
 }
 
 /** One sipp run against an endpoint on 127.0.0.1. */

@@ -1,14 +1,6 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
-/**
- * Whether a peer program is installed. Under CI=true a missing peer is a failure, never a skip:
- * this returns true there whatever the truth, so that the test runs and fails loudly.
- */
-export function peerAvailable(command: string): boolean {
-  const found = spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
-  if (!found && process.env['CI'] === 'true') return true;
-  return found;
-}
+export { peerAvailable } from '@sip-endpoint/test-support';
 
 /** Starts a program and resolves once it has run for `settleMs` without exiting; kill it with `stop`. */
 export async function startPeer(command: string, args: string[], settleMs = 300): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
