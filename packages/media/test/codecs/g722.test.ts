@@ -293,7 +293,7 @@ describeInterop(`G722 interop with ffmpeg${hasFfmpeg ? '' : ' (skipped: ffmpeg i
   });
 
   function requireFfmpeg(): void {
-    if (!hasFfmpeg) throw new Error('ffmpeg is required for the G.722 interop tests when CI=true, and it is not on PATH');
+    if (!hasFfmpeg) throw new Error('ffmpeg is required for the G.722 interop tests (SEP_ALLOW_MISSING_PEERS=1 skips them), and it is not on PATH');
   }
 
   function ffmpegEncode(pcm: Int16Array, name: string): Uint8Array {
