@@ -140,6 +140,8 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
   readonly #concealer: Concealer;
   readonly #stats = new ReceptionStats();
   readonly #vq: VqMonitor;
+  /** Frames the jitter buffer had discarded at the last report. */
+  #discardedReported = 0;
   readonly #frameSamples: number;
   readonly #tsPerFrame: number;
   readonly #input: AudioInput | undefined;
@@ -574,12 +576,20 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     if (report.bye) this.emit('bye');
   }
 
-  /** Sends RTCP for the interval and feeds the voice-quality monitor. */
+  /**
+   * Sends RTCP for the interval and feeds the voice-quality monitor. The monitor's loss is what the
+   * listener misses: packets the network lost, and those the jitter buffer discarded (too late for
+   * their playout, or dropped to shorten the delay); RTCP reports the network's loss only.
+   */
   #reportInterval(): void {
     const interval = this.#stats.interval();
     const jb = this.#jitter.stats();
+    const discarded = jb.late + jb.dropped;
+    const discardedNow = discarded - this.#discardedReported;
+    this.#discardedReported = discarded;
     if (this.#remoteSsrc !== undefined && interval.expected > 0) {
-      const report = this.#vq.add({ expected: interval.expected, lost: interval.lost, rttMs: this.#rttMs, jitterBufferMs: jb.currentDelayMs, frameMs: this.ptimeMs });
+      const lost = Math.min(interval.expected, Math.max(0, interval.lost) + discardedNow);
+      const report = this.#vq.add({ expected: interval.expected, lost, rttMs: this.#rttMs, jitterBufferMs: jb.currentDelayMs, frameMs: this.ptimeMs });
       this.emit('vq', report);
       if (report.alarmChanged) this.emit('vqAlarm', report);
     }

@@ -4,7 +4,7 @@ import { estimateMos } from './e-model';
 export interface VqSample {
   /** Packets expected in the interval. */
   expected: number;
-  /** Packets lost in the interval (concealed frames count). */
+  /** Packets the listener missed in the interval: lost on the way, or discarded by the jitter buffer. */
   lost: number;
   /** Round-trip time from RTCP, when known. */
   rttMs: number | undefined;
