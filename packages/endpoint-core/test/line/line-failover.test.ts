@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
 import { testPorts, waitFor } from '@sip-endpoint/test-support';
@@ -9,7 +10,16 @@ describeIf('an endpoint with two Connectivity lines for one DN (disaster recover
   it('keeps the live site READY while the dead one retries, and places calls through the READY line', async () => {
     const kamailio = await Kamailio.start(testPorts(1));
     const live = `127.0.0.1:${kamailio.port}`;
-    const dead = `127.0.0.1:${testPorts(1)}`; // a port of this worker's range: nobody there
+    // The dead site: a socket that answers nothing and counts the REGISTER transactions (a new
+    // branch is a new attempt; the same branch again is a retransmission).
+    const deadSocket = createSocket('udp4');
+    const attempts = new Set<string>();
+    deadSocket.on('message', (data) => {
+      const text = data.toString();
+      if (text.startsWith('REGISTER ')) attempts.add(/branch=([^;\s]+)/.exec(text)?.[1] ?? '');
+    });
+    await new Promise<void>((resolve) => deadSocket.bind(testPorts(1), '127.0.0.1', resolve));
+    const dead = `127.0.0.1:${deadSocket.address().port}`;
     const sip = testPorts(7);
     const rtp = testPorts(50);
     const config = EndpointConfig.defaults().with({
@@ -35,8 +45,11 @@ describeIf('an endpoint with two Connectivity lines for one DN (disaster recover
     try {
       await endpoint.start();
       await waitFor(() => endpoint.lines[1]!.state === 'READY', 5000, 'the live line to register');
-      // The dead site's REGISTER times out (sip_transaction_timeout 600 ms), and it retries.
+      // The dead site's REGISTER times out (sip_transaction_timeout 600 ms), and it retries: after
+      // half a second, then every reg_interval (1 s), each time a new REGISTER transaction.
       await waitFor(() => deadStates.includes('FAILED'), 5000, 'the dead line to fail');
+      await waitFor(() => attempts.size >= 3, 6000, 'three REGISTER attempts at the dead site');
+      expect(deadStates.slice(0, 4)).toEqual(['TRYING', 'FAILED', 'TRYING', 'FAILED']);
       const connections = endpoint.session().connectivities.connections;
       expect(connections[1]).toEqual({ server: live, user: '5400', state: 'READY' });
       expect(['TRYING', 'FAILED']).toContain(connections[0]!.state);
@@ -49,6 +62,7 @@ describeIf('an endpoint with two Connectivity lines for one DN (disaster recover
     } finally {
       await endpoint.stop();
       await kamailio.stop();
+      deadSocket.close();
     }
-  }, 15000);
+  }, 20000);
 });
