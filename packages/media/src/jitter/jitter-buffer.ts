@@ -328,11 +328,12 @@ export class JitterBuffer {
     const n = this.#delayCount;
     let spread = 0;
     if (n > 1) {
+      // The whole window is sorted in place (a view of its first n would be an object a call):
+      // the slots not filled yet hold +Infinity, which sorts last.
       const sorted = this.#sorted;
-      for (let i = 0; i < n; i++) sorted[i] = this.#relativeDelays[i]!;
-      const view = sorted.subarray(0, n);
-      view.sort();
-      spread = view[Math.min(n - 1, Math.floor(n * 0.95))]! - view[0]!;
+      for (let i = 0; i < WINDOW; i++) sorted[i] = i < n ? this.#relativeDelays[i]! : Infinity;
+      sorted.sort();
+      spread = sorted[Math.min(n - 1, Math.floor(n * 0.95))]! - sorted[0]!;
     }
     // One frame plus the spread plus 10 ms of margin, in whole frames: a packet a fraction of a
     // millisecond behind its playout tick must not make the buffer run dry.
