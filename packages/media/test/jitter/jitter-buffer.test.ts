@@ -135,7 +135,7 @@ describe('JitterBuffer', () => {
 async function minorCollectionsDuring(work: () => void): Promise<number> {
   let minor = 0;
   const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) if ((entry.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minor++;
+    for (const entry of list.getEntries()) if ((entry as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minor++;
   });
   observer.observe({ entryTypes: ['gc'] });
   // Whatever was pending is collected first, so that only the work's own allocations count.
