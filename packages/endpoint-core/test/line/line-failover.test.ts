@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
-import { EndpointConfig } from '@sip-endpoint/config';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
 import { testPorts, waitFor } from '@sip-endpoint/test-support';
+import { standaloneConfig } from '../support/endpoints';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
 
 const describeIf = kamailioAvailable() ? describe : describe.skip;
@@ -20,10 +20,8 @@ describeIf('an endpoint with two Connectivity lines for one DN (disaster recover
     });
     await new Promise<void>((resolve) => deadSocket.bind(testPorts(1), '127.0.0.1', resolve));
     const dead = `127.0.0.1:${deadSocket.address().port}`;
-    const sip = testPorts(7);
-    const rtp = testPorts(50);
-    const config = EndpointConfig.defaults().with({
-      'user:0': '5400',
+    // The test endpoint's configuration on 127.0.0.1, with two registering lines for one DN.
+    const config = standaloneConfig('5400', testPorts(7), testPorts(50), {
       'server:0': dead,
       'user:1': '5400',
       'server:1': live,
@@ -33,11 +31,6 @@ describeIf('an endpoint with two Connectivity lines for one DN (disaster recover
       'proxies.proxy1.reg_timeout': '60',
       'proxies.proxy1.password': 'secret',
       'policy.endpoint.sip_transaction_timeout': '600',
-      'policy.endpoint.public_address': '127.0.0.1',
-      'policy.endpoint.sip_port_min': String(sip),
-      'policy.endpoint.sip_port_max': String(sip + 6),
-      'policy.endpoint.rtp_port_min': String(rtp),
-      'policy.endpoint.rtp_port_max': String(rtp + 49),
     });
     const endpoint = new Endpoint({ config });
     const deadStates: string[] = [];
