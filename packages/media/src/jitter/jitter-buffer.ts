@@ -312,29 +312,52 @@ export class JitterBuffer {
   #recordDelay(timestamp: number, arrivalMs: number): void {
     // The signed 32-bit difference handles the timestamp wrap.
     const mediaMs = (((timestamp - this.#firstTimestamp) | 0) / this.#clockRate) * 1000;
-    this.#relativeDelays[this.#delayIndex] = arrivalMs - this.#firstArrival - mediaMs;
+    const delay = arrivalMs - this.#firstArrival - mediaMs;
+    // A clock that is not a number (a caller's bug) must not poison the window.
+    const value = Number.isFinite(delay) ? delay : 0;
+    // The sorted copy of the window is kept up to date by moving the new value into place
+    // (starting where the value it replaces was): no sort, and none of its scratch arrays.
+    const sorted = this.#sorted;
+    const n = this.#delayCount;
+    let at = n;
+    if (n === WINDOW) at = this.#sortedIndexOf(this.#relativeDelays[this.#delayIndex]!);
+    while (at + 1 < n && sorted[at + 1]! < value) {
+      sorted[at] = sorted[at + 1]!;
+      at++;
+    }
+    while (at > 0 && sorted[at - 1]! > value) {
+      sorted[at] = sorted[at - 1]!;
+      at--;
+    }
+    sorted[at] = value;
+    this.#relativeDelays[this.#delayIndex] = value;
     this.#delayIndex = (this.#delayIndex + 1) % WINDOW;
-    if (this.#delayCount < WINDOW) this.#delayCount++;
-    // Sorting the window costs more than a packet: refresh the target every eighth packet.
-    if ((this.#delayIndex & 7) === 0 || this.#delayCount < 8) this.#targetFramesCached = this.#computeTargetFrames();
+    if (n < WINDOW) this.#delayCount = n + 1;
+    this.#targetFramesCached = this.#computeTargetFrames();
+  }
+
+  /** Where `value` (one of the window's) sits in the sorted copy: a binary search. */
+  #sortedIndexOf(value: number): number {
+    const sorted = this.#sorted;
+    let low = 0;
+    let high = this.#delayCount - 1;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (sorted[middle]! < value) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   #targetFrames(): number {
     return this.#targetFramesCached;
   }
 
-  /** Target delay in frames from the spread of recent relative delays. */
+  /** Target delay in frames from the spread of recent relative delays (the sorted window's 95th percentile minus its minimum). */
   #computeTargetFrames(): number {
     const n = this.#delayCount;
-    let spread = 0;
-    if (n > 1) {
-      // The whole window is sorted in place (a view of its first n would be an object a call):
-      // the slots not filled yet hold +Infinity, which sorts last.
-      const sorted = this.#sorted;
-      for (let i = 0; i < WINDOW; i++) sorted[i] = i < n ? this.#relativeDelays[i]! : Infinity;
-      sorted.sort();
-      spread = sorted[Math.min(n - 1, Math.floor(n * 0.95))]! - sorted[0]!;
-    }
+    const sorted = this.#sorted;
+    const spread = n > 1 ? sorted[Math.min(n - 1, Math.floor(n * 0.95))]! - sorted[0]! : 0;
     // One frame plus the spread plus 10 ms of margin, in whole frames: a packet a fraction of a
     // millisecond behind its playout tick must not make the buffer run dry.
     const targetMs = Math.min(this.#maxDelayMs, Math.max(this.#minDelayMs, spread + this.#frameMs + 10));

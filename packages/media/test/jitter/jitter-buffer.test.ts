@@ -1,5 +1,5 @@
-import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { Concealer, JitterBuffer, type PlayoutResult } from '@sip-endpoint/media';
+import { allocationsDuring } from '@sip-endpoint/test-support';
 
 const payload = (value: number): Uint8Array => new Uint8Array(160).fill(value);
 
@@ -113,7 +113,7 @@ describe('JitterBuffer', () => {
     expect(out.slice(-3)).toEqual(['109', '110', '111']);
   });
 
-  it('allocates nothing per packet: a million packets through it start no garbage collection', async () => {
+  it('allocates nothing per packet: 300,000 packets through it allocate under 100 kB', async () => {
     const buffer = new JitterBuffer();
     const data = payload(1);
     const run = (n: number): void => {
@@ -122,31 +122,13 @@ describe('JitterBuffer', () => {
         buffer.pop();
       }
     };
-    run(2000);
-    // A young-generation collection comes after some megabytes allocated: 48 bytes a packet
-    // would start several over a million packets; none allocated, none comes. (The heap's size
-    // alone could not tell: a collection in between hides what was allocated.)
-    const collections = await minorCollectionsDuring(() => run(1_000_000));
-    expect(collections).toBe(0);
-  });
+    run(20_000);
+    // 48 bytes a packet would be 14 MB: young-generation collections, and the bytes far over budget.
+    const allocations = await allocationsDuring(() => run(300_000));
+    expect(allocations.youngCollections).toBe(0);
+    expect(allocations.youngBytes).toBeLessThan(100_000); // a third of a byte a packet
+  }, 30_000);
 });
-
-/** How many young-generation garbage collections ran while `work` ran (synchronously). */
-async function minorCollectionsDuring(work: () => void): Promise<number> {
-  let minor = 0;
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) if ((entry as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minor++;
-  });
-  observer.observe({ entryTypes: ['gc'] });
-  // Whatever was pending is collected first, so that only the work's own allocations count.
-  await new Promise((resolve) => setImmediate(resolve));
-  const before = minor;
-  work();
-  await new Promise((resolve) => setImmediate(resolve));
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  observer.disconnect();
-  return minor - before;
-}
 
 describe('Concealer', () => {
   const rate = 8000;
