@@ -30,7 +30,7 @@ describe('call.sendDtmf', () => {
       await call.sendDtmf('123');
       // Three RFC 4733 events of 100 ms, their end packets and 60 ms gaps.
       expect(Date.now() - started).toBeGreaterThanOrEqual(350);
-      await waitFor(() => heard.length === 3, 2000, 'three digits at Bob');
+      await waitFor(() => heard.length === 3, 5000, 'three digits at Bob');
       expect(heard).toEqual(['1:rfc4733', '2:rfc4733', '3:rfc4733']);
     } finally {
       await stop();
@@ -43,7 +43,7 @@ describe('call.sendDtmf', () => {
       const first = call.sendDtmf('45');
       const second = call.sendDtmf('#', { method: 'info' });
       await Promise.all([first, second]);
-      await waitFor(() => heard.length === 3, 2000, 'three digits at Bob');
+      await waitFor(() => heard.length === 3, 5000, 'three digits at Bob');
       expect(heard).toEqual(['4:rfc4733', '5:rfc4733', '#:info']);
     } finally {
       await stop();
