@@ -9,6 +9,17 @@ describe('the public surface of @sip-endpoint/media', () => {
 
 describe('the public surface of @sip-endpoint/media/testing', () => {
   it('is the measurements for tests, and only them', () => {
-    expect(publicSurface(join(__dirname, '..', 'src', 'testing.ts'))).toEqual(['concatSamples', 'dominantFrequency', 'powerAt', 'rms', 'sineSnrDb']);
+    expect(publicSurface(join(__dirname, '..', 'src', 'testing.ts'))).toEqual([
+      'compareSpeech',
+      'concatSamples',
+      'dominantFrequency',
+      'powerAt',
+      'rms',
+      'sineSnrDb',
+      'type SpeechComparison',
+      'type SpeechComparisonOptions',
+      'type SpeechLikeOptions',
+      'speechLikeSignal',
+    ]);
   });
 });

@@ -10,6 +10,8 @@ export class ImpairmentRelay {
   readonly #timers = new Set<NodeJS.Timeout>();
   #target: { address: string; port: number } | undefined;
   #seed: number;
+  #dropEvery = 0;
+  #received = 0;
   forwarded = 0;
   dropped = 0;
 
@@ -18,7 +20,8 @@ export class ImpairmentRelay {
     this.#seed = seed;
     socket.on('message', (data) => {
       if (!this.#target) return;
-      if (this.#random() < this.loss) {
+      this.#received++;
+      if (this.#random() < this.loss || (this.#dropEvery > 0 && this.#received % this.#dropEvery === 0)) {
         this.dropped++;
         return;
       }
@@ -40,6 +43,11 @@ export class ImpairmentRelay {
 
   get port(): number {
     return this.#socket.address().port;
+  }
+
+  /** Drops every `n`th datagram as well (0: none). */
+  dropEvery(n: number): void {
+    this.#dropEvery = n;
   }
 
   forwardTo(address: string, port: number): void {

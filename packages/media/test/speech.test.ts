@@ -1,0 +1,140 @@
+import { AudioStream, G722, OPUS, PCMA, PCMU, RtpSession, VirtualAudioProvider, type Codec, type VirtualSource } from '@sip-endpoint/media';
+import { compareSpeech, speechLikeSignal, type SpeechComparison } from '@sip-endpoint/media/testing';
+import { waitFor } from '@sip-endpoint/test-support';
+import { connectPair, type Side } from './support/engines';
+import { ImpairmentRelay } from './support/impairment-relay';
+import { workerPorts } from './support/ports';
+import { concat } from './support/signal';
+
+// Audio judged as a listener would: a speech-like signal (no two frames alike) goes in, what comes
+// out is aligned to it sample by sample and compared frame by frame. A frame dropped, concealed,
+// repeated or mangled fails its frame; the tests allow a few defects (a loaded machine stalls the
+// event loop now and then: each stall is one defect) and no more.
+
+const ports = workerPorts(200);
+const SECONDS = 4;
+
+/**
+ * A microphone that plays the speech-like signal from its start, and what it has sent so far. The
+ * signal is made before the call starts (making it takes a while: the media clock must not stall).
+ */
+function speaker(seed: number, sampleRate: number): { source: VirtualSource; sent: () => { samples: Int16Array; sampleRate: number } } {
+  const signal = speechLikeSignal({ sampleRate, seconds: SECONDS + 4, seed });
+  let cursor = 0;
+  const source: VirtualSource = {
+    kind: 'function',
+    fill: (frame, length, rate) => {
+      if (rate !== sampleRate) throw new Error(`the microphone was opened at ${rate} Hz, not ${sampleRate} Hz`);
+      for (let i = 0; i < length; i++) frame[i] = cursor < signal.length ? signal[cursor++]! : 0;
+    },
+  };
+  return { source, sent: () => ({ samples: signal.subarray(0, cursor), sampleRate }) };
+}
+
+const playedSeconds = (side: Side): number => side.played.reduce((n, frame) => n + frame.length, 0) / side.playedRate;
+
+function heard(side: Side, by: ReturnType<typeof speaker>, minFrameSnrDb: number): SpeechComparison {
+  const sent = by.sent();
+  return compareSpeech(sent.samples, sent.sampleRate, concat(side.played), side.playedRate, { minFrameSnrDb });
+}
+
+/** What a listener accepts over four seconds: speech all the way, at most four glitches, no noise in the pauses, no clicks to speak of. */
+function expectClean(result: SpeechComparison, minSegmentalSnrDb: number): void {
+  expect(result.frames).toBeGreaterThan(100);
+  expect(result.defects).toBeLessThanOrEqual(4);
+  expect(result.badFrames).toBeLessThanOrEqual(result.frames * 0.15);
+  expect(result.noisyFrames).toBeLessThanOrEqual(3);
+  expect(result.clicks).toBeLessThanOrEqual(4);
+  expect(result.segmentalSnrDb).toBeGreaterThan(minSegmentalSnrDb);
+}
+
+describe.each([
+  // [codec, a frame's SNR below which it is bad, the mean SNR a clean call reaches]: G.711 and
+  // G.722 keep the waveform (35 to 37 dB measured); opus is perceptual and keeps less of it.
+  [PCMU.name, PCMU, 20, 30],
+  [PCMA.name, PCMA, 20, 30],
+  [G722.name, G722, 12, 20],
+  [OPUS.name, OPUS, 3, 6],
+] as const)('speech between two engines on 127.0.0.1 with %s', (_name: string, codec: Codec, minFrameSnrDb: number, minSegmentalSnrDb: number) => {
+  it(`arrives sample for sample both ways: at most 4 glitches in ${SECONDS} s, no noise in the pauses`, async () => {
+    const alice = speaker(1, codec.sampleRate);
+    const bob = speaker(2, codec.sampleRate);
+    const pair = await connectPair(codec, ports, alice.source, bob.source);
+    try {
+      await waitFor(() => playedSeconds(pair.alice) >= SECONDS + 0.5 && playedSeconds(pair.bob) >= SECONDS + 0.5, 30_000, `${SECONDS + 0.5} s of audio played at both ends`);
+    } finally {
+      pair.close();
+    }
+    const atBob = heard(pair.bob, alice, minFrameSnrDb);
+    const atAlice = heard(pair.alice, bob, minFrameSnrDb);
+    expectClean(atBob, minSegmentalSnrDb);
+    expectClean(atAlice, minSegmentalSnrDb);
+    // The path's delay: the jitter buffer's and the codec's, not seconds.
+    expect(atBob.delayMs).toBeLessThan(500);
+  }, 40_000);
+});
+
+describe('the speech comparison itself', () => {
+  it('fails a call that loses one packet in ten (the same check, a relay dropping every tenth packet)', async () => {
+    const relay = await ImpairmentRelay.open(0, 0);
+    const aliceSession = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const bobSession = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    relay.forwardTo('127.0.0.1', bobSession.localPort);
+    relay.dropEvery(10);
+    const alice = speaker(3, 8000);
+    const provider = new VirtualAudioProvider({ defaults: false });
+    const mic = provider.addInput({ name: 'mic' }, alice.source);
+    const played: Int16Array[] = [];
+    const sender = new AudioStream({ session: aliceSession, codec: PCMU, payloadType: 0, remote: { address: '127.0.0.1', rtpPort: relay.port }, input: provider.openInput(mic.id, 8000) });
+    const receiver = new AudioStream({ session: bobSession, codec: PCMU, payloadType: 0, remote: { address: '127.0.0.1', rtpPort: aliceSession.localPort }, onPlayout: (frame, length) => played.push(frame.slice(0, length)) });
+    sender.start();
+    receiver.start();
+    try {
+      await waitFor(() => played.length * 160 >= 8000 * (SECONDS + 0.5), 30_000, 'the receiver played 4.5 s');
+    } finally {
+      sender.close();
+      receiver.close();
+      relay.close();
+    }
+    const result = compareSpeech(alice.sent().samples, 8000, concat(played), 8000, { minFrameSnrDb: 20 });
+    expect(relay.dropped).toBeGreaterThan(15);
+    // About one speech frame in ten is concealed: each is a defect of its own.
+    expect(result.defects).toBeGreaterThanOrEqual(8);
+    expect(() => expectClean(result, 30)).toThrow();
+  }, 40_000);
+
+  it('finds the delay, and follows a stall: 200 ms of silence inserted is one defect, not the rest of the call', () => {
+    const reference = speechLikeSignal({ sampleRate: 16000, seconds: 4, seed: 7 });
+    const received = new Int16Array(reference.length + 800 + 3200);
+    received.set(reference.subarray(0, 32000), 800);
+    received.set(reference.subarray(32000), 800 + 32000 + 3200);
+    const result = compareSpeech(reference, 16000, received, 16000);
+    expect(result.delayMs).toBeCloseTo(50, 0);
+    expect(result.shifts).toBe(1);
+    expect(result.defects).toBeLessThanOrEqual(3);
+    expect(result.badFrames).toBeLessThanOrEqual(14);
+  });
+
+  it('fails noise, and a tone, however loud', () => {
+    const reference = speechLikeSignal({ sampleRate: 8000, seconds: 3 });
+    let seed = 1;
+    const noise = Int16Array.from({ length: reference.length }, () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 8000) - 4000);
+    const tone = Int16Array.from({ length: reference.length }, (_, n) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * n) / 8000)));
+    for (const received of [noise, tone]) {
+      const result = compareSpeech(reference, 8000, received, 8000);
+      expect(result.badFrames).toBeGreaterThan(result.frames * 0.9);
+    }
+  });
+
+  it('is different every frame: the signal has pauses, and no frame of speech repeats the one before', () => {
+    const signal = speechLikeSignal({ sampleRate: 8000, seconds: 3 });
+    const result = compareSpeech(signal, 8000, signal, 8000);
+    expect(result).toMatchObject({ badFrames: 0, defects: 0, noisyFrames: 0, clicks: 0, shifts: 0, delayMs: 0 });
+    // Pauses: a fifth of the frames or more are silent.
+    expect(result.frames).toBeLessThan(150 * 0.8);
+    // A frame played twice (the previous one repeated in place of the next) is bad.
+    const repeated = signal.slice();
+    for (let frame = 20; frame < 140; frame += 15) repeated.copyWithin(frame * 160, (frame - 1) * 160, frame * 160);
+    expect(compareSpeech(signal, 8000, repeated, 8000).badFrames).toBeGreaterThanOrEqual(5);
+  });
+});
