@@ -81,7 +81,7 @@ describe('UdpTransport with sip.js', () => {
       await alice.ua.stop();
       await bob.ua.stop();
     }
-  });
+  }, 20000);
 
   it('ends a request nobody answers with 408 at sip_transaction_timeout', async () => {
     // A port of this worker's range that nothing binds.
@@ -91,7 +91,8 @@ describe('UdpTransport with sip.js', () => {
     const status = await sendMessage(alice, nobody, 'nobody');
     expect(status).toBe(408);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1100);
-    expect(Date.now() - started).toBeLessThan(3000);
+    // Our 1.2 s, not sip.js's 32 s (Timer F): ten times 1.2 s is the bound a loaded machine needs.
+    expect(Date.now() - started).toBeLessThan(12000);
     await alice.ua.stop();
-  });
+  }, 40000);
 });
