@@ -92,7 +92,7 @@ describe('WsTransport (RFC 7118) with a WebSocket server', () => {
       await ua.stop();
       await peer.close();
     }
-  });
+  }, 15000);
 
   it('a server that does not accept the sip subprotocol fails the connection: sip.js gets 503, openConnection() says why', async () => {
     const peer = await server({ subprotocol: false });
@@ -124,5 +124,5 @@ describe('WsTransport (RFC 7118) with a WebSocket server', () => {
       await ua.stop();
       await peer.close();
     }
-  });
+  }, 15000);
 });
