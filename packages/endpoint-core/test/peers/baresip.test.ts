@@ -14,6 +14,12 @@ function ours(settings: Record<string, string> = {}, user = '1001', frequency = 
   return standaloneEndpoint(user, testPorts(7), testPorts(50), frequency, { 'policy.endpoint.rtp_port_binding': '1', ...settings });
 }
 
+/**
+ * Tones are compared to within 5 Hz (`toBeCloseTo(f, -1)`): the dominant frequency of audio that
+ * went through baresip's jitter buffer and ours, with a frame concealed or dropped when a loaded
+ * machine is late, may come out a hertz or two off; the other party's tone is hundreds away.
+ */
+
 /** The dominant frequency of what our speaker played, from `skipSeconds` on. */
 function heardByUs(party: ReturnType<typeof standaloneEndpoint>, skipSeconds = 0.4): number {
   const { samples, sampleRate } = party.devices.recording('speaker');
@@ -98,13 +104,13 @@ describeIf('the endpoint against baresip 1.0.0', () => {
 
     expect(call.info()).toMatchObject({ direction: 'incoming', state: 'CONNECTED', codec: `${codec}/8000` });
     expect(call.info().remote).toContain('sip:bob@127.0.0.1');
-    expect(heardByUs(us)).toBe(440);
-    expect(heardByBaresip(bob)).toBe(1000);
+    expect(heardByUs(us)).toBeCloseTo(440, -1);
+    expect(heardByBaresip(bob)).toBeCloseTo(1000, -1);
 
     await call.hangup();
     await bob.waitForEvent('CALL_CLOSED');
     expect(call.state).toBe('DISCONNECTED');
-  }, 20000);
+  }, 30000);
 
   it.each([
     { codec: 'PCMU', how: 'its account' },
@@ -121,26 +127,26 @@ describeIf('the endpoint against baresip 1.0.0', () => {
     await untilBaresipRecorded(bob, 1.5);
 
     expect(call.info()).toMatchObject({ direction: 'outgoing', state: 'CONNECTED', codec: `${codec}/8000` });
-    expect(heardByUs(us)).toBe(440);
-    expect(heardByBaresip(bob)).toBe(1000);
+    expect(heardByUs(us)).toBeCloseTo(440, -1);
+    expect(heardByBaresip(bob)).toBeCloseTo(1000, -1);
 
     await bob.hangup();
     await waitFor(() => call.state === 'DISCONNECTED', 5000);
     expect(us.endpoint.calls).toEqual([]);
-  }, 20000);
+  }, 30000);
 
   it('hold and retrieve from our side: baresip answers our re-INVITEs recvonly then sendrecv, and its audio stops and comes back', async () => {
     const [bob, us] = await setUp({ answerMode: 'auto' });
     const call = await us.endpoint.makeCall(bob.uri);
     await waitFor(() => call.state === 'CONNECTED', 5000);
     await untilRecorded(0.8, us.devices);
-    expect(heardByUs(us)).toBe(440);
+    expect(heardByUs(us)).toBeCloseTo(440, -1);
 
     let from = bob.sipTrace().length;
     await call.hold();
     expect(call.state).toBe('HELD');
     expect(call.info().heldBy).toBe('local');
-    await waitFor(() => exchange(bob, from, 'INVITE') !== undefined, 2000); // baresip's trace may come a little later
+    await waitFor(() => exchange(bob, from, 'INVITE') !== undefined, 5000); // baresip's trace may come a little later
     expect(exchange(bob, from, 'INVITE')).toEqual({ offer: 'sendonly', answer: 'recvonly' });
     // 0.3 s for what was in flight, then 0.7 s in which nothing may be heard: a quiet period (and
     // the speaker may play nothing at all while held), so wall time, the behaviour under test.
@@ -152,14 +158,14 @@ describeIf('the endpoint against baresip 1.0.0', () => {
     from = bob.sipTrace().length;
     await call.retrieve();
     expect(call.state).toBe('CONNECTED');
-    await waitFor(() => exchange(bob, from, 'INVITE') !== undefined, 2000);
+    await waitFor(() => exchange(bob, from, 'INVITE') !== undefined, 5000);
     expect(exchange(bob, from, 'INVITE')).toEqual({ offer: 'sendrecv', answer: 'sendrecv' });
     await untilRecorded(recorded(us.devices) + 0.3, us.devices);
     us.devices.clearRecording('speaker');
     await untilRecorded(0.8, us.devices);
-    expect(heardByUs(us, 0.1)).toBe(440);
+    expect(heardByUs(us, 0.1)).toBeCloseTo(440, -1);
     expect(rms(us.devices.recording('speaker').samples)).toBeGreaterThan(1000);
-  }, 20000);
+  }, 30000);
 
   it("hold and resume from baresip's side: our call goes HELD (held by the remote), then CONNECTED again", async () => {
     const [bob, us] = await setUp({ answerMode: 'auto' });
@@ -172,21 +178,21 @@ describeIf('the endpoint against baresip 1.0.0', () => {
 
     let from = bob.sipTrace().length;
     await bob.hold();
-    await waitFor(() => exchange(bob, from, 'INVITE', false) !== undefined, 3000);
+    await waitFor(() => exchange(bob, from, 'INVITE', false) !== undefined, 5000);
     expect(exchange(bob, from, 'INVITE', false)).toEqual({ offer: 'sendonly', answer: 'recvonly' });
-    await waitFor(() => call.state === 'HELD', 2000);
+    await waitFor(() => call.state === 'HELD', 5000);
     expect(call.info().heldBy).toBe('remote');
 
     from = bob.sipTrace().length;
     await bob.resume();
-    await waitFor(() => exchange(bob, from, 'INVITE', false) !== undefined, 3000);
+    await waitFor(() => exchange(bob, from, 'INVITE', false) !== undefined, 5000);
     expect(exchange(bob, from, 'INVITE', false)).toEqual({ offer: 'sendrecv', answer: 'sendrecv' });
-    await waitFor(() => call.state === 'CONNECTED', 2000);
+    await waitFor(() => call.state === 'CONNECTED', 5000);
     expect(call.info().heldBy).toBeUndefined();
     expect(states).toEqual(['HELD', 'CONNECTED']);
     await untilRecorded(recorded(us.devices) + 0.8, us.devices);
-    expect(heardByUs(us, 0.2)).toBe(440);
-  }, 20000);
+    expect(heardByUs(us, 0.2)).toBeCloseTo(440, -1);
+  }, 30000);
 
   it('DTMF: baresip reports our RFC 2833 and SIP INFO digits, and we report the digits baresip sends', async () => {
     const [bob, us] = await setUp({ answerMode: 'auto' });
@@ -213,7 +219,7 @@ describeIf('the endpoint against baresip 1.0.0', () => {
     expect(digitsAt(from)).toBe('123#');
     // They came as SIP INFO (application/dtmf-relay), each answered 200 (the trace comes on stdout, maybe later).
     const answered = (): number => bob.sipTrace().slice(infoFrom).filter((m) => m.sent && m.method === 'INFO' && m.startLine.startsWith('SIP/2.0 200')).length;
-    await waitFor(() => answered() >= 4, 2000);
+    await waitFor(() => answered() >= 4, 5000);
     const infos = bob.sipTrace().slice(infoFrom).filter((m) => !m.sent && m.startLine.startsWith('INFO '));
     expect(infos.map((m) => /^Signal=(.)/m.exec(m.body)?.[1]).join('')).toBe('123#');
     expect(infos.every((m) => /^Content-Type:\s*application\/dtmf-relay/im.test(m.text))).toBe(true);
@@ -224,7 +230,7 @@ describeIf('the endpoint against baresip 1.0.0', () => {
     await bob.sendDigits('456*');
     await waitFor(() => received.length >= 4, 5000);
     expect(received.map((event) => `${event.digit}:${event.source}`)).toEqual(['4:rfc4733', '5:rfc4733', '6:rfc4733', '*:rfc4733']);
-  }, 20000);
+  }, 30000);
 
   it('blind transfer: we REFER baresip to a second endpoint, baresip calls it, they hear each other, and our call ends', async () => {
     const [bob, us] = await setUp({ answerMode: 'auto' });
@@ -247,7 +253,7 @@ describeIf('the endpoint against baresip 1.0.0', () => {
     await waitFor(() => call.state === 'DISCONNECTED', 5000);
     // baresip got our REFER, accepted it, called Carol and told us how that went.
     const notified = (): boolean => bob.sipTrace().slice(from).some((m) => m.sent && m.startLine.startsWith('NOTIFY ') && /SIP\/2\.0 200/.test(m.body));
-    await waitFor(notified, 2000);
+    await waitFor(notified, 5000);
     const trace = bob.sipTrace().slice(from);
     expect(trace.find((m) => !m.sent && m.startLine.startsWith('REFER '))?.text).toMatch(new RegExp(`^Refer-To:\\s*<?sip:1002@127\\.0\\.0\\.1:${carol.endpoint.lines[0]!.port}`, 'mi'));
     expect(trace.find((m) => m.sent && m.method === 'REFER')?.startLine).toBe('SIP/2.0 202 Accepted');
@@ -256,10 +262,10 @@ describeIf('the endpoint against baresip 1.0.0', () => {
     await waitFor(() => bob.recordings().length >= 2, 5000, "baresip's recording of the new call");
     await untilBaresipRecorded(bob, 1.5);
 
-    expect(heardByUs(carol)).toBe(440);
+    expect(heardByUs(carol)).toBeCloseTo(440, -1);
     expect(bob.recordings().length).toBe(2);
-    expect(heardByBaresip(bob)).toBe(700);
+    expect(heardByBaresip(bob)).toBeCloseTo(700, -1);
     await carolCalls[0]!.hangup();
     await bob.waitForEvent('CALL_CLOSED', { where: (event) => event.peeruri?.includes('1002') ?? false });
-  }, 20000);
+  }, 30000);
 });
