@@ -140,7 +140,8 @@ describeIfKamailio('ConnectorClient driving a headless Softphone in connector mo
 
   it('retries while the softphone is not listening yet, and gets through once it is', async () => {
     const made = connectorSoftphone();
-    const client = new ConnectorClient({ baseUrl: made.url, origin: TRANSCRIPT_ORIGIN, retry: { retries: 10, initialDelayMs: 100, maxDelayMs: 500 } });
+    // Retries for about 15 s: the softphone's start, 800 ms late, may take a while on a loaded machine.
+    const client = new ConnectorClient({ baseUrl: made.url, origin: TRANSCRIPT_ORIGIN, retry: { retries: 35, initialDelayMs: 100, maxDelayMs: 500 } });
     const started = Date.now();
     const pending = client.getSession().catch((error: unknown) => error);
     // The scenario: the softphone starts 800 ms after the desktop's first attempt.
@@ -179,15 +180,17 @@ describeIfKamailio('ConnectorClient driving a headless Softphone in connector mo
     softphone.on('sessionEnded', (reason) => ended.push(reason));
     await softphone.start();
     const client = new ConnectorClient({ baseUrl: softphone.url!, origin: TRANSCRIPT_ORIGIN });
-    await client.openSession(loginConfig('5322', 1));
+    // session_expire 3 s and a poll every 300 ms: a loaded machine may hold a poll back by seconds
+    // and still keep the session (with 1 s, a stall of 0.7 s ended it).
+    await client.openSession(loginConfig('5322', 3));
     watcher = client.watch({ intervalMs: 300 });
     const events = record(watcher);
-    // 2.5 s, more than twice session_expire (1 s): the polls keep the session.
-    await elapse(2500);
+    // 7 s, more than twice session_expire: the polls keep the session.
+    await elapse(7000);
     expect(ended).toEqual([]);
     expect(events.filter(([name]) => name === 'pollFailed')).toEqual([]);
     await watcher.stop();
-    await waitFor(() => ended.length > 0, 5000, 'sessionEnded (expired)');
+    await waitFor(() => ended.length > 0, 15000, 'sessionEnded (expired)');
     expect(ended).toEqual(['expired']);
     await expect(client.getSession()).rejects.toBeInstanceOf(ConnectorForbiddenError);
   });
