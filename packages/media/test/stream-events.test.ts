@@ -1,13 +1,13 @@
 import { ListenerError } from '@sip-endpoint/policy';
 import { waitFor } from '@sip-endpoint/test-support';
-import { AudioStream, PCMU, RtpSession, StreamClosedError, type AudioStreamState } from '@sip-endpoint/media';
-import { connectPair, sleep } from './support/engines';
+import { AudioStream, MediaClock, PCMU, RtpSession, StreamClosedError, type AudioStreamState } from '@sip-endpoint/media';
+import { connectPair } from './support/engines';
 import { workerPorts } from './support/ports';
 
 const ports = workerPorts(100);
 
 /** A stream on its own, sending to the discard port: enough for its lifecycle and events. */
-async function lonelyStream(options: { inactivityTimeoutMs?: number } = {}): Promise<AudioStream> {
+async function lonelyStream(options: { inactivityTimeoutMs?: number; clock?: MediaClock } = {}): Promise<AudioStream> {
   const session = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
   return new AudioStream({ session, codec: PCMU, payloadType: 0, remote: { address: '127.0.0.1', rtpPort: 9 }, ...options });
 }
@@ -15,33 +15,46 @@ async function lonelyStream(options: { inactivityTimeoutMs?: number } = {}): Pro
 describe('AudioStream events and reports', () => {
   it('measures the round-trip time through RTCP both ways', async () => {
     const pair = await connectPair(PCMU, ports, { kind: 'tone', frequencies: [500] }, { kind: 'tone', frequencies: [700] }, { rtcpIntervalS: 0.3 });
+    // Each of Alice's reports carries the RTT measured last (from Bob's report on her SR).
+    const rtts: number[] = [];
+    pair.alice.stream.on('vq', (report) => report.rttMs !== undefined && rtts.push(report.rttMs));
     try {
-      await waitFor(() => pair.alice.stream.stats().rttMs !== undefined, 5000, 'an RTT from RTCP');
+      await waitFor(() => rtts.length >= 5, 15000, 'five reports with an RTT from RTCP');
     } finally {
       pair.close();
     }
-    const rtt = pair.alice.stream.stats().rttMs;
-    expect(rtt).toBeDefined();
-    expect(rtt).toBeGreaterThanOrEqual(0);
-    expect(rtt).toBeLessThan(50);
-  });
+    // On the loopback interface the RTT is a millisecond or so, plus however long the event loop
+    // held Bob's report before reading it: on a loaded machine one report may say 100 ms and more.
+    // So: each one plausible (not negative, and not the seconds a wrong DLSR or unit would give),
+    // and the best of five small.
+    for (const rtt of rtts) {
+      expect(rtt).toBeGreaterThanOrEqual(0);
+      expect(rtt).toBeLessThan(1000);
+    }
+    expect(Math.min(...rtts)).toBeLessThan(50);
+  }, 20000);
 
   it('raises inactivity when RTP stops arriving, and not while the stream does not expect any', async () => {
-    const stream = await lonelyStream({ inactivityTimeoutMs: 300 });
-    let fired = 0;
-    stream.on('inactivity', () => fired++);
-    const started = performance.now();
-    stream.start();
-    await waitFor(() => fired > 0, 5000, 'inactivity');
-    const elapsed = performance.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(300);
-    expect(elapsed).toBeLessThan(450);
-    expect(fired).toBe(1);
-    stream.setDirection('sendonly');
-    // Nothing may happen for longer than the timeout: a wait that is the behaviour under test.
-    await sleep(450);
-    expect(fired).toBe(1);
-    stream.close();
+    // The timeout is counted on the media clock's ticks: driven here by jest's fake timers (a clock
+    // of the test's own), so that the moment it fires is exact, however loaded the machine.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+    const stream = await lonelyStream({ inactivityTimeoutMs: 300, clock: new MediaClock() });
+    try {
+      let fired = 0;
+      stream.on('inactivity', () => fired++);
+      stream.start();
+      await jest.advanceTimersByTimeAsync(290);
+      expect(fired).toBe(0);
+      await jest.advanceTimersByTimeAsync(30);
+      expect(fired).toBe(1);
+      stream.setDirection('sendonly');
+      // Nothing may happen for longer than the timeout while the stream expects no RTP.
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(fired).toBe(1);
+    } finally {
+      stream.close();
+      jest.useRealTimers();
+    }
   });
 
   it('raises the VQ alarm when the interval MOS falls under the threshold', async () => {
@@ -64,7 +77,7 @@ describe('AudioStream events and reports', () => {
     try {
       await waitFor(() => pair.bob.stream.stats().received.packets > 0, 5000, 'media from Alice');
       pair.alice.stream.close();
-      await waitFor(() => bye, 2000, 'the BYE');
+      await waitFor(() => bye, 5000, 'the BYE');
     } finally {
       pair.close();
     }
