@@ -15,7 +15,7 @@ describeIf('makeCall right after start(), while the line registers with Kamailio
   let kamailio: Kamailio;
   beforeAll(async () => {
     kamailio = await Kamailio.start(testPorts(1));
-  });
+  }, 20000); // Kamailio.start waits up to 10 s for its OPTIONS answer
   afterAll(async () => {
     await kamailio.stop();
   });

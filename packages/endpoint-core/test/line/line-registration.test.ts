@@ -62,7 +62,7 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
   beforeAll(async () => {
     kamailio = await Kamailio.start(testPorts(1));
     server = `127.0.0.1:${kamailio.port}`;
-  });
+  }, 20000); // Kamailio.start waits up to 10 s for its OPTIONS answer
   afterAll(async () => {
     await kamailio.stop();
   });
@@ -153,7 +153,7 @@ describeIf('a line registering with Kamailio over TCP', () => {
   let kamailio: Kamailio;
   beforeAll(async () => {
     kamailio = await Kamailio.start(testPorts(1));
-  });
+  }, 20000); // Kamailio.start waits up to 10 s for its OPTIONS answer
   afterAll(async () => {
     await kamailio.stop();
   });
