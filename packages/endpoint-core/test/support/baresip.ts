@@ -57,8 +57,19 @@ export interface BaresipOptions {
   frequency?: number;
   /** `answermode` of the account: `auto` answers every call at once. @defaultValue 'manual' */
   answerMode?: 'manual' | 'auto' | 'early';
-  /** The audio codecs the account offers and accepts, in order. @defaultValue ['PCMU', 'PCMA'] */
-  codecs?: ('PCMU' | 'PCMA')[];
+  /** The audio codecs the account offers and accepts, in order (opus: its `opus` module, 48 kHz stereo on the wire). @defaultValue ['PCMU', 'PCMA'] */
+  codecs?: ('PCMU' | 'PCMA' | 'G722' | 'opus')[];
+  /**
+   * A WAV file (16-bit) that baresip sends instead of the tone (its `aufile` source), from the
+   * start of each call; after the file's end it sends silence. The source runs at the file's rate
+   * and channels (`sourceRate`, `sourceChannels`): at the codec's own rate, baresip resamples
+   * nothing. @defaultValue '' (the tone)
+   */
+  sourceFile?: string;
+  /** The sample rate of `sourceFile`. @defaultValue 48000 */
+  sourceRate?: number;
+  /** The channels of `sourceFile`. @defaultValue 2 */
+  sourceChannels?: 1 | 2;
 }
 
 /**
@@ -144,7 +155,7 @@ export class Baresip {
   }
 
   static async start(options: BaresipOptions = {}): Promise<Baresip> {
-    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], ...options, port: options.port ?? testPorts(20) };
+    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], sourceFile: '', sourceRate: 48000, sourceChannels: 2, ...options, port: options.port ?? testPorts(20) };
     const { port } = settings;
     const dir = mkdtempSync(join(tmpdir(), 'sep-baresip-'));
     mkdirSync(join(dir, 'snd'));
@@ -158,16 +169,22 @@ export class Baresip {
         'call_max_calls 4',
         'audio_player aubridge,speaker',
         'audio_alert aubridge,alert',
-        `audio_source ausine,${settings.frequency}`,
-        'ausrc_srate 48000',
-        'ausrc_channels 2',
+        settings.sourceFile !== '' ? `audio_source aufile,${settings.sourceFile}` : `audio_source ausine,${settings.frequency}`,
+        `ausrc_srate ${settings.sourceFile !== '' ? settings.sourceRate : 48000}`,
+        `ausrc_channels ${settings.sourceFile !== '' ? settings.sourceChannels : 2}`,
         'audio_buffer 20-160',
         `rtp_ports ${port + 10}-${port + 19}`,
         'rtcp_mux no',
         'jitter_buffer_delay 5-10',
         'module_path /usr/lib/baresip/modules',
         'module g711.so',
+        'module g722.so',
+        'module opus.so',
+        // opus in its audio (CELT) mode at 64 kbit/s keeps the waveform, which the speech tests compare.
+        'opus_application audio',
+        'opus_bitrate 64000',
         'module ausine.so',
+        'module aufile.so',
         'module aubridge.so',
         'module sndfile.so',
         'module_tmp account.so',
@@ -276,8 +293,9 @@ export class Baresip {
   }
 
   /**
-   * What baresip heard (decoded), from its `sndfile` dumps, oldest call first. A dump still being
-   * written has no sizes in its header yet; they are filled in from the file's length.
+   * What baresip heard (decoded), from its `sndfile` dumps, oldest call first, mono (the left
+   * channel of a stereo dump). A dump still being written has no sizes in its header yet; they
+   * are filled in from the file's length.
    */
   recordings(): { file: string; sampleRate: number; samples: Int16Array }[] {
     const snd = join(this.dir, 'snd');
@@ -292,7 +310,11 @@ export class Baresip {
         data.writeUInt32LE(data.length - 8, 4);
         data.writeUInt32LE(data.length - dataChunk - 8, dataChunk + 4);
         const wav = parseWav(data);
-        return { file, sampleRate: wav.sampleRate, samples: wav.samples };
+        if (wav.channels === 1) return { file, sampleRate: wav.sampleRate, samples: wav.samples };
+        // A stereo dump (opus decodes to two channels): its left channel.
+        const left = new Int16Array(Math.floor(wav.samples.length / 2));
+        for (let i = 0; i < left.length; i++) left[i] = wav.samples[2 * i]!;
+        return { file, sampleRate: wav.sampleRate, samples: left };
       });
   }
 

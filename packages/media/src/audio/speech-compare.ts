@@ -29,8 +29,8 @@ function random(seed: number): () => number {
  * 350 ms separated by pauses, a pitch that glides between 90 and 260 Hz, three formants that move
  * within each syllable (a glottal pulse train through three resonators, with a little breath
  * noise), and a rising and falling envelope. No two frames are alike, so a frame lost, repeated
- * or concealed cannot pass for the real one, and the pauses show added noise. Energy stays below
- * 3.4 kHz, so narrowband codecs carry all of it.
+ * or concealed cannot pass for the real one, and the pauses show added noise. It is low-passed at
+ * 3 kHz, so narrowband codecs and any resampler carry all of it.
  *
  * @public
  */
@@ -40,6 +40,7 @@ export function speechLikeSignal(options: SpeechLikeOptions): Int16Array {
   const next = random(options.seed ?? 1);
   const between = (low: number, high: number): number => low + (high - low) * next();
   const out = new Int16Array(Math.round(sampleRate * seconds));
+  const raw = new Float64Array(out.length);
   const voiced = new Float64Array(Math.round(sampleRate * 0.35));
   let position = Math.round(sampleRate * between(0.03, 0.08));
   while (position < out.length) {
@@ -81,26 +82,71 @@ export function speechLikeSignal(options: SpeechLikeOptions): Int16Array {
       energy += voiced[n]! * voiced[n]!;
     }
     const gain = energy > 0 ? level / Math.sqrt(energy / length) : 0;
-    for (let n = 0; n < length; n++) out[position + n] = Math.max(-32767, Math.min(32767, Math.round(voiced[n]! * gain)));
+    for (let n = 0; n < length; n++) raw[position + n] = voiced[n]! * gain;
     position += length + Math.round(sampleRate * between(0.04, 0.15));
   }
+  // Band-limited to 3 kHz (a linear-phase low-pass, its delay taken back): every codec and every
+  // resampler's anti-aliasing filter passes it whole, so two paths with different filters agree.
+  const taps = lowPass(Math.min(3000, sampleRate * 0.375), sampleRate);
+  const half = (taps.length - 1) / 2;
+  for (let n = 0; n < out.length; n++) {
+    let sum = 0;
+    for (let k = 0; k < taps.length; k++) {
+      const i = n + half - k;
+      if (i >= 0 && i < raw.length) sum += taps[k]! * raw[i]!;
+    }
+    out[n] = Math.max(-32767, Math.min(32767, Math.round(sum)));
+  }
   return out;
+}
+
+/** A windowed-sinc (Blackman) low-pass FIR with unity gain at DC. */
+function lowPass(cutoffHz: number, sampleRate: number): Float64Array {
+  const length = 2 * Math.round((sampleRate / 8000) * 24) + 1;
+  const taps = new Float64Array(length);
+  const middle = (length - 1) / 2;
+  const fc = cutoffHz / sampleRate;
+  let sum = 0;
+  for (let k = 0; k < length; k++) {
+    const t = k - middle;
+    const sinc = t === 0 ? 2 * fc : Math.sin(2 * Math.PI * fc * t) / (Math.PI * t);
+    const window = 0.42 - 0.5 * Math.cos((2 * Math.PI * k) / (length - 1)) + 0.08 * Math.cos((4 * Math.PI * k) / (length - 1));
+    taps[k] = sinc * window;
+    sum += taps[k]!;
+  }
+  for (let k = 0; k < length; k++) taps[k] = taps[k]! / sum;
+  return taps;
 }
 
 /** Options of {@link compareSpeech}. @public */
 export interface SpeechComparisonOptions {
   /** The largest delay of the received audio behind the reference that is searched, in ms. @defaultValue 1500 */
   maxDelayMs?: number;
-  /** A frame (20 ms) of speech whose SNR against the aligned reference is below this is bad, in dB. @defaultValue 10 */
+  /**
+   * A frame (20 ms) of speech whose SNR against the aligned reference is below this is bad, in dB.
+   * @defaultValue `frameMarginDb` under the call's median frame, at most 10 dB
+   */
   minFrameSnrDb?: number;
+  /**
+   * Without `minFrameSnrDb`: how far under the call's median frame a bad frame is, in dB. A lost
+   * or concealed frame is near 0 dB or below on any path; a perceptual codec (opus) strays further
+   * from the waveform at onsets than a waveform codec does. @defaultValue 15
+   */
+  frameMarginDb?: number;
   /** How far the alignment may move at a glitch (a frame dropped, a stall's silence inserted), in ms. @defaultValue 300 */
   maxShiftMs?: number;
 }
 
 /** What {@link compareSpeech} found. @public */
 export interface SpeechComparison {
-  /** Delay of the received audio behind the reference at the start, in ms (at 8 kHz resolution). */
+  /** Delay of the received audio behind the reference at the start, in ms (to a fraction of an 8 kHz sample). */
   delayMs: number;
+  /** Level of the received audio against the reference, in dB (least squares; the frames are compared at this gain). */
+  gainDb: number;
+  /** Whether the received audio's polarity is inverted (inaudible; the frames are compared with it inverted back). */
+  inverted: boolean;
+  /** The SNR below which a frame counted as bad, in dB (the option, or the call's own median less the margin). */
+  frameThresholdDb: number;
   /** Frames (20 ms) of reference speech that the received audio covered and were compared. */
   frames: number;
   /** Of those, frames whose SNR was below the threshold at every alignment tried: lost, concealed, mangled. */
@@ -132,19 +178,6 @@ function energyOf(samples: Int16Array, from: number, length: number): number {
   let sum = 0;
   for (let i = from; i < from + length; i++) sum += samples[i]! * samples[i]!;
   return sum;
-}
-
-/** SNR in dB of `received[at..at+length)` against `reference[at-lag..)`. */
-function snrAt(reference: Int16Array, received: Int16Array, at: number, lag: number, length: number): number {
-  let signal = 0;
-  let noise = 0;
-  for (let i = 0; i < length; i++) {
-    const r = reference[at - lag + i]!;
-    const e = received[at + i]! - r;
-    signal += r * r;
-    noise += e * e;
-  }
-  return 10 * Math.log10(Math.max(signal, 1) / Math.max(noise, 1));
 }
 
 /** Normalised cross-correlation of `a[i]` with `b[i - lag]` over their overlap. */
@@ -200,7 +233,38 @@ function findDelay(reference: Int16Array, received: Int16Array, maxDelay: number
       exact = lag;
     }
   }
-  return exact;
+  // The fraction of a sample: the peak of a parabola through the correlation around it (two
+  // paths with different resamplers differ by a fraction of an 8 kHz sample, which at 3 kHz is a
+  // large error).
+  if (exact === 0) return exact;
+  const before = correlation(received, reference, exact - 1, 0, window * 8);
+  const after = correlation(received, reference, exact + 1, 0, window * 8);
+  const curvature = before - 2 * bestScore + after;
+  const fraction = curvature < 0 ? (0.5 * (before - after)) / curvature : 0;
+  return exact + Math.max(-0.5, Math.min(0.5, fraction));
+}
+
+/** `samples` delayed by `fraction` of a sample (|fraction| <= 0.5), by windowed-sinc interpolation. */
+function delayedByFraction(samples: Int16Array, fraction: number): Int16Array {
+  if (Math.abs(fraction) < 0.01) return samples;
+  const reach = 16;
+  const taps = new Float64Array(2 * reach + 1);
+  for (let k = -reach; k <= reach; k++) {
+    const t = k - fraction;
+    const sinc = Math.abs(t) < 1e-9 ? 1 : Math.sin(Math.PI * t) / (Math.PI * t);
+    const window = 0.5 + 0.5 * Math.cos((Math.PI * t) / (reach + 1));
+    taps[k + reach] = sinc * window;
+  }
+  const out = new Int16Array(samples.length);
+  for (let n = 0; n < samples.length; n++) {
+    let sum = 0;
+    for (let k = -reach; k <= reach; k++) {
+      const i = n - k;
+      if (i >= 0 && i < samples.length) sum += taps[k + reach]! * samples[i]!;
+    }
+    out[n] = Math.max(-32768, Math.min(32767, Math.round(sum)));
+  }
+  return out;
 }
 
 /**
@@ -219,67 +283,120 @@ function findDelay(reference: Int16Array, received: Int16Array, maxDelay: number
  * @public
  */
 export function compareSpeech(reference: Int16Array, referenceRate: number, received: Int16Array, receivedRate: number, options: SpeechComparisonOptions = {}): SpeechComparison {
-  const minSnr = options.minFrameSnrDb ?? 10;
   const maxShift = Math.round(((options.maxShiftMs ?? 300) * RATE) / 1000);
-  const ref = toNarrowband(reference, referenceRate);
+  const narrowReference = toNarrowband(reference, referenceRate);
   const got = toNarrowband(received, receivedRate);
-  const delay = findDelay(ref, got, Math.round(((options.maxDelayMs ?? 1500) * RATE) / 1000));
-  // Quiet: 40 dB under the reference's speech level.
+  const exactDelay = findDelay(narrowReference, got, Math.round(((options.maxDelayMs ?? 1500) * RATE) / 1000));
+  const delay = Math.round(exactDelay);
+  const ref = delayedByFraction(narrowReference, exactDelay - delay);
+  // Quiet: 40 dB under the reference's loudest frame.
   let loudest = 0;
   for (let at = 0; at + FRAME <= ref.length; at += FRAME) loudest = Math.max(loudest, energyOf(ref, at, FRAME));
   const quiet = loudest * 1e-4;
+  const inRange = (at: number, lag: number, span: number): boolean => at - lag >= 0 && at - lag + span <= ref.length && at + span <= got.length;
 
-  const result: SpeechComparison = { delayMs: (delay * 1000) / RATE, frames: 0, badFrames: 0, defects: 0, noisyFrames: 0, clicks: 0, segmentalSnrDb: 0, shifts: 0 };
+  // 1. Follow the alignment frame by frame, by the shape of the waveform (normalised correlation,
+  //    blind to level and polarity): where a frame does not match, look for the alignment where it
+  //    and the next match (a frame dropped, a stall's silence inserted: the audio goes on).
+  const speech: { at: number; lag: number }[] = [];
+  const silent: { at: number; lag: number }[] = [];
   let lag = delay;
-  let inDefect = false;
-  let snrSum = 0;
+  let shifts = 0;
   for (let at = 0; at + FRAME <= got.length; at += FRAME) {
-    if (at - lag < 0 || at - lag + FRAME > ref.length) continue;
-    const referenceEnergy = energyOf(ref, at - lag, FRAME);
-    if (referenceEnergy < quiet) {
-      // Silence in the reference. Inside a pause (the frames either side silent too: a codec's
-      // look-ahead and ringing stay out of it) the received frame must be quiet as well: 20 dB
-      // over the quiet threshold is 20 dB under the loudest speech.
-      const inside = at - lag >= FRAME && at - lag + 2 * FRAME <= ref.length && energyOf(ref, at - lag - FRAME, FRAME) < quiet && energyOf(ref, at - lag + FRAME, FRAME) < quiet;
-      if (inside && energyOf(got, at, FRAME) > quiet * 100) result.noisyFrames++;
+    if (!inRange(at, lag, FRAME)) continue;
+    if (energyOf(ref, at - lag, FRAME) < quiet) {
+      silent.push({ at, lag });
       continue;
     }
-    result.frames++;
-    let snr = snrAt(ref, got, at, lag, FRAME);
-    if (snr < minSnr) {
-      // Did the audio move? Look for an alignment where this frame and the next match.
-      let bestLag = lag;
-      let bestSnr = -Infinity;
+    if (Math.abs(correlation(got, ref, lag, at, at + FRAME)) < 0.5) {
       const span = at + 2 * FRAME <= got.length ? 2 * FRAME : FRAME;
+      let bestLag = lag;
+      let best = 0;
       for (let candidate = Math.max(0, lag - maxShift); candidate <= lag + maxShift; candidate++) {
-        if (at - candidate < 0 || at - candidate + span > ref.length) continue;
-        const score = snrAt(ref, got, at, candidate, span);
-        if (score > bestSnr) {
-          bestSnr = score;
+        if (!inRange(at, candidate, span)) continue;
+        const score = Math.abs(correlation(got, ref, candidate, at, at + span));
+        if (score > best) {
+          best = score;
           bestLag = candidate;
         }
       }
-      if (bestLag !== lag && bestSnr >= minSnr && snrAt(ref, got, at, bestLag, FRAME) >= minSnr) {
+      if (bestLag !== lag && best >= 0.7 && Math.abs(correlation(got, ref, bestLag, at, at + FRAME)) >= 0.5) {
         lag = bestLag;
-        result.shifts++;
-        snr = snrAt(ref, got, at, lag, FRAME);
+        shifts++;
       }
     }
-    snrSum += Math.max(-10, Math.min(60, snr));
-    if (snr < minSnr) {
+    speech.push({ at, lag });
+  }
+
+  // 2. The level: the median of the frames' least-squares gains (a glitch's frames are outvoted).
+  //    A negative gain is the polarity inverted: inaudible, and some codecs do it.
+  const gains: number[] = [];
+  for (const { at, lag: frameLag } of speech) {
+    let cross = 0;
+    let power = 0;
+    for (let i = 0; i < FRAME; i++) {
+      cross += got[at + i]! * ref[at - frameLag + i]!;
+      power += ref[at - frameLag + i]! * ref[at - frameLag + i]!;
+    }
+    if (power > 0) gains.push(cross / power);
+  }
+  gains.sort((a, b) => a - b);
+  const median = gains.length > 0 ? gains[gains.length >> 1]! : 1;
+  const gain = Math.sign(median || 1) * Math.max(0.25, Math.min(4, Math.abs(median) || 1));
+
+  // 3. Each frame's SNR at that gain; the threshold of a bad frame is as given, or `frameMarginDb`
+  //    under the median frame (paths differ: G.711 between two engines keeps 37 dB, a peer's
+  //    resampler may keep 17; a lost or concealed frame is near 0 dB or below on any of them),
+  //    and at most 10 dB (G.722 keeps 15 to 20 dB at onsets, a clean path 60 and more).
+  const snrs = speech.map(({ at, lag: frameLag }) => {
+    let signal = 0;
+    let noise = 0;
+    for (let i = 0; i < FRAME; i++) {
+      const r = ref[at - frameLag + i]! * gain;
+      const e = got[at + i]! - r;
+      signal += r * r;
+      noise += e * e;
+    }
+    return 10 * Math.log10(Math.max(signal, 1) / Math.max(noise, 1));
+  });
+  const sorted = [...snrs].sort((a, b) => a - b);
+  const threshold = options.minFrameSnrDb ?? (sorted.length > 0 ? Math.min(10, sorted[sorted.length >> 1]! - (options.frameMarginDb ?? 15)) : 10);
+
+  const result: SpeechComparison = {
+    delayMs: (exactDelay * 1000) / RATE,
+    gainDb: 20 * Math.log10(Math.abs(gain)),
+    inverted: gain < 0,
+    frameThresholdDb: threshold,
+    frames: speech.length,
+    badFrames: 0,
+    defects: 0,
+    noisyFrames: 0,
+    clicks: 0,
+    segmentalSnrDb: snrs.length > 0 ? snrs.reduce((sum, snr) => sum + Math.max(-10, Math.min(60, snr)), 0) / snrs.length : 0,
+    shifts,
+  };
+  let previous = -Infinity;
+  speech.forEach(({ at, lag: frameLag }, index) => {
+    if (snrs[index]! < threshold) {
       result.badFrames++;
-      if (!inDefect) result.defects++;
-      inDefect = true;
-    } else {
-      inDefect = false;
+      // A run of bad frames (pauses between them aside) is one defect.
+      if (previous !== index - 1) result.defects++;
+      previous = index;
     }
     // Clicks: a step in the received frame far larger than any in the reference around it.
     let referenceStep = 0;
-    for (let i = Math.max(1, at - lag - FRAME); i < Math.min(ref.length, at - lag + 2 * FRAME); i++) referenceStep = Math.max(referenceStep, Math.abs(ref[i]! - ref[i - 1]!));
+    for (let i = Math.max(1, at - frameLag - FRAME); i < Math.min(ref.length, at - frameLag + 2 * FRAME); i++) referenceStep = Math.max(referenceStep, Math.abs(ref[i]! - ref[i - 1]!));
     let step = 0;
     for (let i = Math.max(1, at); i < at + FRAME; i++) step = Math.max(step, Math.abs(got[i]! - got[i - 1]!));
-    if (step > 2 * referenceStep + 1000) result.clicks++;
+    if (step > 2 * Math.abs(gain) * referenceStep + 1000) result.clicks++;
+  });
+  // Inside a pause (the frames either side silent too: a codec's look-ahead and ringing stay out
+  // of it) the received frame must be quiet: 20 dB over the quiet threshold is 20 dB under the
+  // loudest speech.
+  for (const { at, lag: frameLag } of silent) {
+    const from = at - frameLag;
+    const inside = from >= FRAME && from + 2 * FRAME <= ref.length && energyOf(ref, from - FRAME, FRAME) < quiet && energyOf(ref, from + FRAME, FRAME) < quiet;
+    if (inside && energyOf(got, at, FRAME) > quiet * 100 * gain * gain) result.noisyFrames++;
   }
-  result.segmentalSnrDb = result.frames > 0 ? snrSum / result.frames : 0;
   return result;
 }
