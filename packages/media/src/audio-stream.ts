@@ -151,6 +151,18 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
   readonly #deviceFrame: Int16Array;
   readonly #codecFrame: Int16Array;
   readonly #decodeFrame: Int16Array;
+  /**
+   * Decoded samples waiting to be played: a packet may carry more or less than one tick's frame
+   * (a peer that sends 30 ms packets to our 20 ms clock, without saying so in its SDP). Each tick
+   * plays exactly one frame from here and decodes packets only as needed.
+   */
+  readonly #pending: Int16Array;
+  #pendingStart = 0;
+  #pendingEnd = 0;
+  /** The frame one tick plays (a copy out of `#pending`, so listeners get a whole array). */
+  readonly #playFrame: Int16Array;
+  /** Samples the last decoded packet held: what a lost packet stands for. */
+  #lastPacketSamples: number;
   readonly #outputFrame: Int16Array;
   readonly #packet: Uint8Array;
   /** Views made once, so that the send path allocates nothing: the payload part of #packet, one frame of #codecFrame, one of #deviceFrame. */
@@ -215,6 +227,9 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#deviceFrame = new Int16Array(Math.ceil((inputRate * this.ptimeMs) / 1000) + 2);
     this.#codecFrame = new Int16Array(this.#frameSamples + 2);
     this.#decodeFrame = new Int16Array(Math.max(this.#frameSamples * 6, 5760));
+    this.#pending = new Int16Array(this.#decodeFrame.length + this.#frameSamples * 2);
+    this.#playFrame = new Int16Array(this.#frameSamples);
+    this.#lastPacketSamples = this.#frameSamples;
     this.#outputFrame = new Int16Array(Math.ceil((outputRate * this.ptimeMs * 6) / 1000) + 2);
     this.#packet = new Uint8Array(RTP_HEADER_BYTES + options.codec.maxPayloadBytes(this.#frameSamples));
     this.#payloadView = this.#packet.subarray(RTP_HEADER_BYTES);
@@ -491,19 +506,14 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
   }
 
   #play(): void {
-    const frame = this.#decodeFrame;
-    const result = this.#jitter.pop();
-    let samples = this.#frameSamples;
-    if (result.kind === 'frame') {
-      samples = this.#decoder.decode(result.payload, frame);
-      this.#concealer.good(frame, samples);
-    } else if (result.kind === 'lost') {
-      if (this.#decoder.conceal) samples = this.#decoder.conceal(frame, samples);
-      else this.#concealer.conceal(frame, samples);
-    } else {
-      frame.fill(0, 0, samples);
-      this.#concealer.good(frame, samples);
-    }
+    const samples = this.#frameSamples;
+    // Decode until a frame's worth waits (one packet when packets are as long as our frames).
+    while (this.#pendingEnd - this.#pendingStart < samples) this.#decodeNext(samples - (this.#pendingEnd - this.#pendingStart));
+    const frame = this.#playFrame;
+    const pending = this.#pending;
+    const start = this.#pendingStart;
+    for (let i = 0; i < samples; i++) frame[i] = pending[start + i]!;
+    this.#pendingStart += samples;
     // In-band DTMF is listened for in what came from the far end, before our own feedback is mixed.
     this.#detector?.process(frame, samples);
     if (this.#feedback) this.#mixFeedback(frame, samples);
@@ -516,6 +526,46 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     } else {
       this.#output.write(frame, samples);
     }
+  }
+
+  /**
+   * Takes the next packet from the jitter buffer and appends its decoded samples to `#pending`:
+   * a lost packet is concealed for as long as the last one lasted, nothing to play is `missing`
+   * samples of silence.
+   */
+  #decodeNext(missing: number): void {
+    const frame = this.#decodeFrame;
+    const result = this.#jitter.pop();
+    let samples: number;
+    if (result.kind === 'frame') {
+      samples = this.#decoder.decode(result.payload, frame);
+      if (samples > 0) this.#lastPacketSamples = samples;
+      this.#concealer.good(frame, samples);
+    } else if (result.kind === 'lost') {
+      samples = this.#lastPacketSamples;
+      if (this.#decoder.conceal) samples = this.#decoder.conceal(frame, samples);
+      else this.#concealer.conceal(frame, samples);
+    } else {
+      samples = missing;
+      frame.fill(0, 0, samples);
+      this.#concealer.good(frame, samples);
+    }
+    // A packet that decodes to nothing (malformed) plays as silence: the tick must have its frame.
+    if (samples <= 0) {
+      samples = missing;
+      frame.fill(0, 0, samples);
+    }
+    const pending = this.#pending;
+    if (this.#pendingStart > 0) {
+      // Move what waits to the front (no allocation; a few samples at most).
+      pending.copyWithin(0, this.#pendingStart, this.#pendingEnd);
+      this.#pendingEnd -= this.#pendingStart;
+      this.#pendingStart = 0;
+    }
+    const room = Math.min(samples, pending.length - this.#pendingEnd);
+    const end = this.#pendingEnd;
+    for (let i = 0; i < room; i++) pending[end + i] = frame[i]!;
+    this.#pendingEnd += room;
   }
 
   #mixFeedback(frame: Int16Array, samples: number): void {

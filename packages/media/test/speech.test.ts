@@ -74,6 +74,31 @@ describe.each([
   }, 40_000);
 });
 
+describe('speech from a peer whose packets are longer than our frames', () => {
+  it('30 ms packets to a 20 ms stream (an SDP without ptime): played whole, no underrun', async () => {
+    const aliceSession = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const bobSession = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const alice = speaker(4, 8000);
+    const provider = new VirtualAudioProvider({ defaults: false });
+    const mic = provider.addInput({ name: 'mic' }, alice.source);
+    const played: Int16Array[] = [];
+    const sender = new AudioStream({ session: aliceSession, codec: PCMA, payloadType: 8, ptimeMs: 30, remote: { address: '127.0.0.1', rtpPort: bobSession.localPort }, input: provider.openInput(mic.id, 8000) });
+    const receiver = new AudioStream({ session: bobSession, codec: PCMA, payloadType: 8, remote: { address: '127.0.0.1', rtpPort: aliceSession.localPort }, onPlayout: (frame, length) => played.push(frame.slice(0, length)) });
+    sender.start();
+    receiver.start();
+    try {
+      await waitFor(() => played.length * 160 >= 8000 * (SECONDS + 0.5), 30_000, 'the receiver played 4.5 s');
+    } finally {
+      sender.close();
+      receiver.close();
+    }
+    // Every tick plays one 20 ms frame, whatever the packets carry.
+    expect(played.every((frame) => frame.length === 160)).toBe(true);
+    expectClean(compareSpeech(alice.sent().samples, 8000, concat(played), 8000, { minFrameSnrDb: 20 }), 30);
+    expect(receiver.stats().jitterBuffer.underruns).toBeLessThanOrEqual(1);
+  }, 40_000);
+});
+
 describe('the speech comparison itself', () => {
   it('fails a call that loses one packet in ten (the same check, a relay dropping every tenth packet)', async () => {
     const relay = await ImpairmentRelay.open(0, 0);

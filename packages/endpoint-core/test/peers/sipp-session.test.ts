@@ -1,4 +1,9 @@
-import { rms } from '@sip-endpoint/media/testing';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compareSpeech } from '@sip-endpoint/media/testing';
+import { peerAvailable } from '@sip-endpoint/test-support';
 import type { Call, Endpoint } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
 import { assertSippPassed, runSipp, sippAvailable, udpBound } from '../support/sipp';
@@ -16,6 +21,28 @@ function agent(settings: Record<string, string> = {}) {
 }
 
 const sipPort = (endpoint: Endpoint): number => endpoint.lines[0]!.port!;
+
+const PCAP = '/usr/share/sip-tester/g711a.pcap';
+
+/**
+ * The speech in sipp's g711a.pcap, decoded by other programs than ours: tshark takes the RTP
+ * payloads out of the capture, ffmpeg decodes the A-law.
+ */
+function pcapSpeech(): Int16Array {
+  const payloads = spawnSync('tshark', ['-r', PCAP, '-o', 'rtp.heuristic_rtp:TRUE', '-Y', 'rtp.p_type == 8', '-T', 'fields', '-e', 'rtp.payload'], { encoding: 'utf8' });
+  if (payloads.status !== 0) throw new Error(`tshark could not read ${PCAP}: ${payloads.stderr}`);
+  const alaw = Buffer.from(payloads.stdout.replace(/[^0-9a-f]/gi, ''), 'hex');
+  const dir = mkdtempSync(join(tmpdir(), 'sep-pcap-'));
+  try {
+    writeFileSync(join(dir, 'speech.alaw'), alaw);
+    const ffmpeg = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'alaw', '-ar', '8000', '-ac', '1', '-i', join(dir, 'speech.alaw'), '-f', 's16le', join(dir, 'speech.raw')], { encoding: 'utf8' });
+    if (ffmpeg.status !== 0) throw new Error(`ffmpeg could not decode the pcap's A-law: ${ffmpeg.stderr}`);
+    const raw = readFileSync(join(dir, 'speech.raw'));
+    return new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 const PCMA_SDP = SDP().replace('RTP/AVP 0 101', 'RTP/AVP 8').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000');
 
@@ -129,9 +156,9 @@ describeSipp('session timers, 422, 488 and early media against sipp', () => {
           recv('request="INVITE"', [{ regexp: 'PCMA' }]),
           send(RESPONSE('183 Session Progress', PCMA_SDP, '[pid]early[call_number]')),
           '<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>',
-          // 3 s of early media before the answer: time for our speaker to play 1 s of it, the
+          // 5 s of early media before the answer: time for our speaker to play 2.5 s of it, the
           // check below, on a loaded machine too.
-          pause(3000),
+          pause(5000),
           send(RESPONSE('200 OK', PCMA_SDP, '[pid]early[call_number]')),
           '<recv request="ACK"/>',
           recv('request="BYE"', [], ' timeout="5000"'),
@@ -141,11 +168,17 @@ describeSipp('session timers, 422, 488 and early media against sipp', () => {
       await waitFor(() => udpBound(sippPort), 5000, 'sipp to listen');
       const call = await endpoint.makeCall(`sip:uas@127.0.0.1:${sippPort}`);
       await waitFor(() => call.state === 'ALERTING', 10000, 'the 183');
-      await untilRecorded(1, devices);
+      await untilRecorded(2.5, devices);
       expect(call.state).toBe('ALERTING');
       const early = devices.recording('speaker');
-      // The pcap's speech, decoded from the 183's media (the speaker is silent without it).
-      expect(rms(early.samples.subarray(Math.round(early.sampleRate * 0.2)))).toBeGreaterThan(50);
+      // The pcap's speech, recognised in what our speaker played while the call alerted: aligned
+      // sample by sample with the pcap's audio, frame after frame matches it (noise or another
+      // sound would match none). Its packets are 30 ms, our clock's 20 ms (the SDP has no ptime).
+      expect(peerAvailable('tshark') && peerAvailable('ffmpeg')).toBe(true);
+      const heard = compareSpeech(pcapSpeech(), 8000, early.samples, early.sampleRate, { minFrameSnrDb: 15, maxDelayMs: 3000 });
+      expect(heard.frames).toBeGreaterThan(25);
+      expect(heard.badFrames).toBeLessThanOrEqual(heard.frames * 0.1);
+      expect(heard.segmentalSnrDb).toBeGreaterThan(25);
       await waitFor(() => call.state === 'CONNECTED', 10000, 'the 200');
       // Pacing sipp: the call stays up a moment before our BYE (its scenario waits for one).
       await sleep(300);

@@ -217,7 +217,9 @@ function findDelay(reference: Int16Array, received: Int16Array, maxDelay: number
   let best = 0;
   let bestScore = -Infinity;
   const window = Math.min(receivedEnvelope.length, Math.round(maxDelay / 8) + 1500);
-  for (let lag = 0; lag <= maxDelay / 8; lag++) {
+  // A lag whose overlap is short matches by chance: at least 0.5 s of overlap (or half of what there is).
+  const minOverlap = Math.min(500, window >> 1);
+  for (let lag = 0; lag <= maxDelay / 8 && window - lag >= minOverlap; lag++) {
     const score = correlation(receivedEnvelope, referenceEnvelope, lag, 0, window);
     if (score > bestScore) {
       bestScore = score;
