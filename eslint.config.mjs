@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/.tsbuild/**', '**/node_modules/**', 'docs/api/**', 'coverage/**', '.snippets/**', 'demo-output/**'] },
+  { ignores: ['**/dist/**', '**/.tsbuild/**', '**/node_modules/**', 'docs/api/**', 'coverage/**', '.snippets/**', 'demo-output/**', '.stryker-tmp/**', 'reports/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
