@@ -6,6 +6,9 @@ import base from '../jest.config';
  * (see stryker.config.mjs). The loopback, impaired-network and real-peer suites stay out:
  * they take seconds per run, and a mutant in these folders is for the unit tests to kill.
  */
+// Ports of their own (7500 to 19999), apart from a jest run's (20000 and up) on the same machine.
+process.env['SEP_TEST_PORT_BASE'] ??= '7500';
+
 const config: Config = {
   ...base,
   rootDir: '..',
