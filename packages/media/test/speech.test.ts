@@ -74,27 +74,37 @@ describe.each([
   }, 40_000);
 });
 
+/**
+ * Alice's 8 kHz speech one way to Bob for 4.5 s of Bob's playout: `via` (a relay) may stand
+ * between them, and `senderPtimeMs` sets Alice's packet length (Bob's clock stays at 20 ms).
+ */
+async function oneWay(codec: Codec, payloadType: number, seed: number, options: { via?: ImpairmentRelay; senderPtimeMs?: number } = {}): Promise<{ sent: Int16Array; played: Int16Array[]; receiver: AudioStream }> {
+  const aliceSession = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+  const bobSession = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+  options.via?.forwardTo('127.0.0.1', bobSession.localPort);
+  const alice = speaker(seed, 8000);
+  const provider = new VirtualAudioProvider({ defaults: false });
+  const mic = provider.addInput({ name: 'mic' }, alice.source);
+  const played: Int16Array[] = [];
+  const sender = new AudioStream({ session: aliceSession, codec, payloadType, ptimeMs: options.senderPtimeMs ?? 20, remote: { address: '127.0.0.1', rtpPort: options.via?.port ?? bobSession.localPort }, input: provider.openInput(mic.id, 8000) });
+  const receiver = new AudioStream({ session: bobSession, codec, payloadType, remote: { address: '127.0.0.1', rtpPort: aliceSession.localPort }, onPlayout: (frame, length) => played.push(frame.slice(0, length)) });
+  sender.start();
+  receiver.start();
+  try {
+    await waitFor(() => played.length * 160 >= 8000 * (SECONDS + 0.5), 30_000, 'the receiver played 4.5 s');
+  } finally {
+    sender.close();
+    receiver.close();
+  }
+  return { sent: alice.sent().samples, played, receiver };
+}
+
 describe('speech from a peer whose packets are longer than our frames', () => {
   it('30 ms packets to a 20 ms stream (an SDP without ptime): played whole, no underrun', async () => {
-    const aliceSession = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
-    const bobSession = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
-    const alice = speaker(4, 8000);
-    const provider = new VirtualAudioProvider({ defaults: false });
-    const mic = provider.addInput({ name: 'mic' }, alice.source);
-    const played: Int16Array[] = [];
-    const sender = new AudioStream({ session: aliceSession, codec: PCMA, payloadType: 8, ptimeMs: 30, remote: { address: '127.0.0.1', rtpPort: bobSession.localPort }, input: provider.openInput(mic.id, 8000) });
-    const receiver = new AudioStream({ session: bobSession, codec: PCMA, payloadType: 8, remote: { address: '127.0.0.1', rtpPort: aliceSession.localPort }, onPlayout: (frame, length) => played.push(frame.slice(0, length)) });
-    sender.start();
-    receiver.start();
-    try {
-      await waitFor(() => played.length * 160 >= 8000 * (SECONDS + 0.5), 30_000, 'the receiver played 4.5 s');
-    } finally {
-      sender.close();
-      receiver.close();
-    }
+    const { sent, played, receiver } = await oneWay(PCMA, 8, 4, { senderPtimeMs: 30 });
     // Every tick plays one 20 ms frame, whatever the packets carry.
     expect(played.every((frame) => frame.length === 160)).toBe(true);
-    expectClean(compareSpeech(alice.sent().samples, 8000, concat(played), 8000, { minFrameSnrDb: 20 }), 30);
+    expectClean(compareSpeech(sent, 8000, concat(played), 8000, { minFrameSnrDb: 20 }), 30);
     expect(receiver.stats().jitterBuffer.underruns).toBeLessThanOrEqual(1);
   }, 40_000);
 });
@@ -102,26 +112,9 @@ describe('speech from a peer whose packets are longer than our frames', () => {
 describe('the speech comparison itself', () => {
   it('fails a call that loses one packet in ten (the same check, a relay dropping every tenth packet)', async () => {
     const relay = await ImpairmentRelay.open(0, 0);
-    const aliceSession = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
-    const bobSession = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
-    relay.forwardTo('127.0.0.1', bobSession.localPort);
     relay.dropEvery(10);
-    const alice = speaker(3, 8000);
-    const provider = new VirtualAudioProvider({ defaults: false });
-    const mic = provider.addInput({ name: 'mic' }, alice.source);
-    const played: Int16Array[] = [];
-    const sender = new AudioStream({ session: aliceSession, codec: PCMU, payloadType: 0, remote: { address: '127.0.0.1', rtpPort: relay.port }, input: provider.openInput(mic.id, 8000) });
-    const receiver = new AudioStream({ session: bobSession, codec: PCMU, payloadType: 0, remote: { address: '127.0.0.1', rtpPort: aliceSession.localPort }, onPlayout: (frame, length) => played.push(frame.slice(0, length)) });
-    sender.start();
-    receiver.start();
-    try {
-      await waitFor(() => played.length * 160 >= 8000 * (SECONDS + 0.5), 30_000, 'the receiver played 4.5 s');
-    } finally {
-      sender.close();
-      receiver.close();
-      relay.close();
-    }
-    const result = compareSpeech(alice.sent().samples, 8000, concat(played), 8000, { minFrameSnrDb: 20 });
+    const { sent, played } = await oneWay(PCMU, 0, 3, { via: relay }).finally(() => relay.close());
+    const result = compareSpeech(sent, 8000, concat(played), 8000, { minFrameSnrDb: 20 });
     expect(relay.dropped).toBeGreaterThan(15);
     // About one speech frame in ten is concealed: each is a defect of its own.
     expect(result.defects).toBeGreaterThanOrEqual(8);

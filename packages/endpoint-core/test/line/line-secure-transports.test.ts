@@ -5,7 +5,7 @@ import { testPorts } from '@sip-endpoint/test-support';
 import { readTlsSettings } from '../../src/transport/tls-settings';
 import { waitFor } from '../support/endpoints';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
-import { lineContext, until } from '../support/lines';
+import { lineContext, registeringLineConfig, until } from '../support/lines';
 import { makeTestCertificates, type TestCertificates } from '../support/tls-certificates';
 
 const describeIf = kamailioAvailable() ? describe : describe.skip;
@@ -36,23 +36,7 @@ interface Traced {
 }
 
 function lineFor(user: string, protocol: string, server: string, settings: Record<string, string> = {}): Traced {
-  const sip = testPorts(7);
-  const tcp = testPorts(10);
-  const sipPorts = { min: sip, max: sip + 6 };
-  const tcpPorts = { min: tcp, max: tcp + 9 };
-  const config = EndpointConfig.defaults().with({
-    'user:0': user,
-    'server:0': server,
-    'protocol:0': protocol,
-    'proxies.proxy0.reg_timeout': '60',
-    'proxies.proxy0.password': 'secret',
-    'proxies.proxy0.reg_interval': '0',
-    'policy.endpoint.sip_port_min': String(sipPorts.min),
-    'policy.endpoint.sip_port_max': String(sipPorts.max),
-    'policy.endpoint.tcp_port_min': String(tcpPorts.min),
-    'policy.endpoint.tcp_port_max': String(tcpPorts.max),
-    ...settings,
-  });
+  const { config, sipPorts, tcpPorts } = registeringLineConfig(user, protocol, server, settings);
   const out: string[] = [];
   const accepted: string[] = [];
   const received: string[] = [];

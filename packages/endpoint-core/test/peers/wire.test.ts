@@ -1,9 +1,8 @@
-import { EndpointConfig } from '@sip-endpoint/config';
 import { Line } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
 import { Capture, tsharkAvailable } from '../support/capture';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
-import { lineContext, states, until } from '../support/lines';
+import { lineContext, registeringLineConfig, states, until } from '../support/lines';
 import { makeTestCertificates, type TestCertificates } from '../support/tls-certificates';
 
 // What a line does on the wire, read from a tshark capture (Wireshark's SIP and TLS dissectors),
@@ -14,21 +13,7 @@ const SIP = testPorts(2);
 const TLS = SIP + 1;
 
 function lineFor(user: string, protocol: string, server: string, settings: Record<string, string> = {}): Line {
-  const sip = testPorts(7);
-  const tcp = testPorts(10);
-  const config = EndpointConfig.defaults().with({
-    'user:0': user,
-    'server:0': server,
-    'protocol:0': protocol,
-    'proxies.proxy0.reg_timeout': '60',
-    'proxies.proxy0.password': 'secret',
-    'proxies.proxy0.reg_interval': '0',
-    'policy.endpoint.sip_port_min': String(sip),
-    'policy.endpoint.sip_port_max': String(sip + 6),
-    'policy.endpoint.tcp_port_min': String(tcp),
-    'policy.endpoint.tcp_port_max': String(tcp + 9),
-    ...settings,
-  });
+  const { config } = registeringLineConfig(user, protocol, server, settings);
   return new Line({ connectivity: config.connectivities[0]!, context: lineContext(config) });
 }
 

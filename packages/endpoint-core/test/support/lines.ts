@@ -1,4 +1,5 @@
-import type { EndpointConfig } from '@sip-endpoint/config';
+import { EndpointConfig } from '@sip-endpoint/config';
+import { testPorts } from '@sip-endpoint/test-support';
 import type { ConnectionState, Line } from '@sip-endpoint/endpoint-core';
 import { DefaultPolicy } from '@sip-endpoint/policy';
 import { PortAllocator, VirtualAudioProvider } from '@sip-endpoint/media';
@@ -46,4 +47,30 @@ export function lineContext(config: EndpointConfig, address = '127.0.0.1'): Endp
     snapshots: () => [],
     log: () => undefined,
   };
+}
+
+/**
+ * The configuration of one registering line for tests against a registrar: `user` with password
+ * `secret`, reg_timeout 60, no retry timer, SIP listening ports (7) and TCP client ports (10) from
+ * this jest worker's range, with `settings` on top.
+ */
+export function registeringLineConfig(user: string, protocol: string, server: string, settings: Record<string, string> = {}): { config: EndpointConfig; sipPorts: { min: number; max: number }; tcpPorts: { min: number; max: number } } {
+  const sip = testPorts(7);
+  const tcp = testPorts(10);
+  const sipPorts = { min: sip, max: sip + 6 };
+  const tcpPorts = { min: tcp, max: tcp + 9 };
+  const config = EndpointConfig.defaults().with({
+    'user:0': user,
+    'server:0': server,
+    'protocol:0': protocol,
+    'proxies.proxy0.reg_timeout': '60',
+    'proxies.proxy0.password': 'secret',
+    'proxies.proxy0.reg_interval': '0',
+    'policy.endpoint.sip_port_min': String(sipPorts.min),
+    'policy.endpoint.sip_port_max': String(sipPorts.max),
+    'policy.endpoint.tcp_port_min': String(tcpPorts.min),
+    'policy.endpoint.tcp_port_max': String(tcpPorts.max),
+    ...settings,
+  });
+  return { config, sipPorts, tcpPorts };
 }
