@@ -80,7 +80,8 @@ for (const [name, prefix] of FOLDERS) {
   const tally = empty();
   for (const [path, file] of files) if (path.startsWith(prefix)) for (const mutant of file.mutants) add(tally, mutant);
   for (const [path, file] of files) if (path.startsWith(prefix)) for (const mutant of file.mutants) add(total, mutant);
-  lines.push(row(name, tally));
+  const measured = files.some(([path]) => path.startsWith(prefix));
+  lines.push(measured ? row(name, tally) : `| ${name} | not run yet | | | | | |`);
 }
 lines.push(row('**all**', total));
 lines.push('');
