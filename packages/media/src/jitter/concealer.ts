@@ -27,7 +27,8 @@ export class Concealer {
     this.#maxPitch = Math.round(sampleRate * 0.015);
     this.#overlap = Math.max(4, Math.round(this.#maxPitch / 4));
     this.#fadeIn = Math.round(sampleRate * 0.004);
-    this.#history = new Int16Array(this.#maxPitch * 3 + this.#overlap);
+    // The pitch search reads two longest periods back from the last sample, and no further.
+    this.#history = new Int16Array(this.#maxPitch * 2);
     this.#pitchBuffer = new Float32Array(this.#maxPitch);
   }
 
@@ -43,11 +44,14 @@ export class Concealer {
   good(frame: Int16Array, length: number = frame.length): void {
     if (this.#concealing) {
       const fade = Math.min(this.#fadeIn, length);
-      const gain = this.#gain();
+      const gain = this.#gain(this.#concealedSamples);
+      // Stryker disable next-line EqualityOperator: one more sample would get the weight 1, the real sample unchanged.
       for (let i = 0; i < fade; i++) {
         const w = (i + 1) / (fade + 1);
         const synthetic = this.#pitchBuffer[(this.#phase + i) % this.#pitch]! * gain;
-        frame[i] = clamp(frame[i]! * w + synthetic * (1 - w));
+        // A weighted mean of two 16-bit values (the repeated period never exceeds the history's
+        // range and the gain is at most 1) stays in 16-bit range: rounding is all it needs.
+        frame[i] = Math.round(frame[i]! * w + synthetic * (1 - w));
       }
       this.#concealing = false;
     }
@@ -58,16 +62,8 @@ export class Concealer {
   /** Writes `length` samples standing for a lost frame into `out`. */
   conceal(out: Int16Array, length: number = out.length): void {
     if (!this.#concealing) this.#start();
-    if (this.#pitch === 0) {
-      out.fill(0, 0, length);
-      this.#concealedSamples += length;
-      return;
-    }
-    const tenMs = this.#sampleRate / 100;
     for (let i = 0; i < length; i++) {
-      const elapsed = this.#concealedSamples + i;
-      const gain = elapsed < tenMs ? 1 : Math.max(0, 1 - 0.2 * Math.floor(elapsed / tenMs));
-      out[i] = clamp(this.#pitchBuffer[this.#phase]! * gain);
+      out[i] = Math.round(this.#pitchBuffer[this.#phase]! * this.#gain(this.#concealedSamples + i));
       this.#phase = (this.#phase + 1) % this.#pitch;
     }
     this.#concealedSamples += length;
@@ -75,19 +71,22 @@ export class Concealer {
     this.#append(out, length);
   }
 
-  #gain(): number {
-    const tenMs = this.#sampleRate / 100;
-    return this.#concealedSamples < tenMs ? 1 : Math.max(0, 1 - 0.2 * Math.floor(this.#concealedSamples / tenMs));
+  /** Gain of the repeated signal `elapsed` samples into the loss: 1 for 10 ms, then a fifth less every 10 ms. */
+  #gain(elapsed: number): number {
+    return Math.max(0, 1 - 0.2 * Math.floor(elapsed / (this.#sampleRate / 100)));
   }
 
   /** Finds the pitch of the recent history and builds one period to repeat, faded in from the last samples. */
   #start(): void {
     this.#concealing = true;
+    // The repetition continues where the real signal stopped: at the period's start.
     this.#phase = 0;
     const history = this.#history;
     const n = this.#historyLength;
     if (n < this.#maxPitch * 2) {
-      this.#pitch = 0;
+      // Too little history to find a pitch in: repeat a period of one silent sample.
+      this.#pitch = 1;
+      this.#pitchBuffer[0] = 0;
       return;
     }
     // Normalised autocorrelation of the last max-pitch samples against lags in [2.5 ms, 15 ms].
@@ -103,7 +102,9 @@ export class Concealer {
         cross += history[i]! * past;
         energy += past * past;
       }
-      const score = energy > 0 ? cross / Math.sqrt(energy) : 0;
+      // A lag whose past is silent scores 0 / 0 = NaN, which never beats a real score.
+      const score = cross / Math.sqrt(energy);
+      // Stryker disable next-line EqualityOperator: scores tie only for a signal periodic at both lags, which either lag repeats alike.
       if (score > best) {
         best = score;
         bestLag = lag;
@@ -113,31 +114,26 @@ export class Concealer {
     // One period ending at the last sample; its start is blended with the samples one period
     // earlier so that the repetition does not click at the seam.
     const period = this.#pitchBuffer;
+    // Stryker disable next-line EqualityOperator: one more sample lands past the period's end, where nothing reads it.
     for (let i = 0; i < bestLag; i++) period[i] = history[end - bestLag + i]!;
     const overlap = Math.min(this.#overlap, bestLag);
+    // Stryker disable next-line EqualityOperator: one more sample would get the weight 1, the period's own sample unchanged.
     for (let i = 0; i < overlap; i++) {
       const w = (i + 1) / (overlap + 1);
       period[i] = period[i]! * w + history[end - 2 * bestLag + i]! * (1 - w);
     }
-    // Continue where the real signal stopped.
-    this.#phase = 0;
   }
 
   #append(samples: Int16Array, length: number): void {
     const history = this.#history;
     const capacity = history.length;
-    if (length >= capacity) {
-      history.set(samples.subarray(length - capacity, length));
-      this.#historyLength = capacity;
-      return;
-    }
-    const keep = Math.min(this.#historyLength, capacity - length);
+    // The newest samples that fit, after as much of the old history as leaves room for them.
+    const take = Math.min(length, capacity);
+    const keep = Math.min(this.#historyLength, capacity - take);
     history.copyWithin(0, this.#historyLength - keep, this.#historyLength);
-    for (let i = 0; i < length; i++) history[keep + i] = samples[i]!;
-    this.#historyLength = keep + length;
+    const from = length - take;
+    // Stryker disable next-line EqualityOperator: one more sample lands past the history's end, where nothing reads it.
+    for (let i = 0; i < take; i++) history[keep + i] = samples[from + i]!;
+    this.#historyLength = keep + take;
   }
-}
-
-function clamp(value: number): number {
-  return value > 32767 ? 32767 : value < -32768 ? -32768 : Math.round(value);
 }
