@@ -315,8 +315,8 @@ export class JitterBuffer {
       this.#lastSeq16 = sequence;
       return this.#cycles + sequence;
     }
-    // Older than the last one seen (never equal to it: that is a delta of 0).
-    // Stryker disable next-line EqualityOperator: see above.
+    // Older than the last one seen.
+    // Stryker disable next-line EqualityOperator: a sequence equal to the last one seen is a delta of 0 and never comes here.
     return sequence > this.#lastSeq16 ? this.#cycles - 0x10000 + sequence : this.#cycles + sequence;
   }
 
