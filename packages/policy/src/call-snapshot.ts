@@ -18,7 +18,7 @@ export interface CallSnapshot {
 
 /** True for a call that is established and not held. @public */
 export function isActiveCall(call: CallSnapshot): boolean {
-  return call.state !== 'HELD' && call.state !== 'DISCONNECTED' && call.state !== 'RINGING' && call.state !== 'ALERTING';
+  return call.state === 'CONNECTED';
 }
 
 /** True for a held call. @public */
