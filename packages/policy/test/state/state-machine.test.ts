@@ -30,4 +30,14 @@ describe('StateMachine', () => {
     })();
     expect(thrown).toMatchObject({ code: 'ERR_INVALID_STATE', state: 'OFF' });
   });
+
+  it.each([
+    ['RED', { RED: true, GREEN: true, OFF: true }, false],
+    ['GREEN', { RED: true, GREEN: true, OFF: true }, false],
+    ['OFF', { RED: false, GREEN: false, OFF: true }, true],
+  ] as const)('in %s, can() answers %j (the current state included) and terminal is %p', (state, can, terminal) => {
+    const machine = new StateMachine<Light>('light', state, table, () => undefined);
+    expect({ RED: machine.can('RED'), GREEN: machine.can('GREEN'), OFF: machine.can('OFF') }).toEqual(can);
+    expect(machine.terminal).toBe(terminal);
+  });
 });
