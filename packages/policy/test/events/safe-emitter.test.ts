@@ -1,4 +1,5 @@
 import { ListenerError, SafeEmitter } from '@sip-endpoint/policy';
+import type * as Policy from '@sip-endpoint/policy';
 
 type Events = { ping: [number]; other: [] };
 class Pinger extends SafeEmitter<Events> {}
@@ -72,23 +73,77 @@ describe('SafeEmitter', () => {
     expect(unhandled[1]!.event).toBe('listenerError');
   });
 
-  it('by default a listener error nobody handles becomes a process warning', () => {
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error): void => {
-      warnings.push(warning);
-    };
-    process.on('warning', onWarning);
-    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation((warning) => void warnings.push(warning as Error));
+  it('by default a listener error nobody handles becomes a process warning', async () => {
+    // A freshly loaded module: its SafeEmitter.unhandled is the default whatever other tests set.
+    let fresh: typeof Policy | undefined;
+    await jest.isolateModulesAsync(async () => {
+      fresh = await import('@sip-endpoint/policy');
+    });
+    const warnings: unknown[] = [];
+    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation((warning) => void warnings.push(warning));
     try {
-      const pinger = new Pinger();
+      const pinger = new (class Pinger extends fresh!.SafeEmitter<Events> {})();
       pinger.on('other', () => {
         throw new Error('nobody listens');
       });
       pinger.emit('other');
-      expect(warnings.some((warning) => warning instanceof ListenerError)).toBe(true);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toBeInstanceOf(fresh!.ListenerError);
+      expect((warnings[0] as Error).message).toBe("a listener of Pinger 'other' threw: nobody listens");
     } finally {
       emitWarning.mockRestore();
-      process.off('warning', onWarning);
     }
+  });
+
+  it('on and addListener add listeners called on every emit; listeners() lists them in order', () => {
+    const pinger = new Pinger();
+    const seen: string[] = [];
+    const a = (n: number): void => void seen.push(`a${n}`);
+    const b = (n: number): void => void seen.push(`b${n}`);
+    expect(pinger.listeners('ping')).toStrictEqual([]);
+    expect(pinger.on('ping', a)).toBe(pinger);
+    expect(pinger.addListener('ping', b)).toBe(pinger);
+    pinger.emit('ping', 1);
+    pinger.emit('ping', 2);
+    expect(seen).toEqual(['a1', 'b1', 'a2', 'b2']);
+    expect(pinger.listeners('ping')).toEqual([a, b]);
+    expect(pinger.listeners('other')).toStrictEqual([]);
+  });
+
+  it('off and removeListener remove the most recent registration of that listener only', () => {
+    const pinger = new Pinger();
+    const a = (): void => undefined;
+    const b = (): void => undefined;
+    const c = (): void => undefined;
+    expect(pinger.off('ping', a)).toBe(pinger); // no listener at all: nothing happens
+    pinger.on('ping', a).on('ping', b).on('ping', a);
+    expect(pinger.off('ping', c)).toBe(pinger); // not registered: nothing happens
+    expect(pinger.listeners('ping')).toEqual([a, b, a]);
+    expect(pinger.removeListener('ping', a)).toBe(pinger);
+    expect(pinger.listeners('ping')).toEqual([a, b]);
+    pinger.off('ping', a); // the first one
+    expect(pinger.listeners('ping')).toEqual([b]);
+  });
+
+  it('emit returns false once the last listener is gone, by off or after a once-listener ran', () => {
+    const pinger = new Pinger();
+    const a = (): void => undefined;
+    pinger.on('ping', a);
+    pinger.off('ping', a);
+    expect(pinger.emit('ping', 1)).toBe(false);
+    pinger.once('ping', a);
+    expect(pinger.emit('ping', 2)).toBe(true);
+    expect(pinger.emit('ping', 3)).toBe(false);
+    expect(pinger.listenerCount('ping')).toBe(0);
+  });
+
+  it('removeAllListeners(event) removes that event\'s listeners only; without an event, all', () => {
+    const pinger = new Pinger();
+    pinger.on('ping', () => undefined).on('other', () => undefined);
+    expect(pinger.removeAllListeners('ping')).toBe(pinger);
+    expect([pinger.listenerCount('ping'), pinger.listenerCount('other')]).toEqual([0, 1]);
+    pinger.on('ping', () => undefined);
+    expect(pinger.removeAllListeners()).toBe(pinger);
+    expect([pinger.listenerCount('ping'), pinger.listenerCount('other')]).toEqual([0, 0]);
   });
 });
