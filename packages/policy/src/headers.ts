@@ -6,9 +6,6 @@
  */
 export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
 
-/** Compact forms of the headers the policy reads (RFC 3261 7.3.3). */
-const COMPACT: Record<string, string> = { f: 'from' };
-
 /**
  * Every value of a header, whatever the case of its name (and its compact form), in order;
  * comma-separated values of one line are split (outside quotes and angle brackets).
@@ -20,7 +17,8 @@ export function headerValues(headers: HeaderBag, name: string): string[] {
   const values: string[] = [];
   for (const [key, value] of Object.entries(headers)) {
     const lower = key.toLowerCase();
-    if (lower !== wanted && COMPACT[lower] !== wanted) continue;
+    // `f` is the compact form of From (RFC 3261 7.3.3), the only compact header the policy reads.
+    if (lower !== wanted && !(lower === 'f' && wanted === 'from')) continue;
     for (const line of typeof value === 'string' ? [value] : (value ?? [])) values.push(...splitHeaderList(line));
   }
   return values;
@@ -40,7 +38,7 @@ function splitHeaderList(line: string): string[] {
       current = '';
     } else current += char;
   }
-  if (current.trim() !== '') parts.push(current.trim());
+  parts.push(current.trim());
   return parts.filter((part) => part !== '');
 }
 
@@ -52,11 +50,11 @@ function splitHeaderList(line: string): string[] {
  */
 export function headerParameters(value: string): Map<string, string> {
   const close = value.lastIndexOf('>');
-  const rest = close >= 0 ? value.slice(close + 1) : value;
   const parameters = new Map<string, string>();
-  const parts = rest.split(';');
+  // Without angle brackets (close is -1) all of the value.
+  const parts = value.slice(close + 1).split(';');
   // Without angle brackets the first part is a bare URI, unless it is itself a parameter (`info=...`).
-  if (close < 0 && !/^\s*[\w.!%*+`'~-]+\s*(=|$)/.test(parts[0] ?? '')) parts.shift();
+  if (close < 0 && !/^\s*[\w.!%*+`'~-]+\s*(=|$)/.test(parts[0]!)) parts.shift();
   for (const part of parts) {
     const trimmed = part.trim();
     if (trimmed === '') continue;
@@ -99,11 +97,12 @@ export function autoAnswerRequest(headers: HeaderBag): AutoAnswerRequest {
       const info = parameters.get('info')?.toLowerCase();
       const asksByInfo = name === 'Alert-Info' && (info === 'alert-autoanswer' || info === 'auto-answer');
       const after = parameters.get('answer-after');
-      const seconds = after !== undefined && /^\d+(\.\d+)?$/.test(after) ? Number.parseFloat(after) : undefined;
+      // Without answer-after, String(after) is "undefined": not a number, like any other text.
+      const seconds = /^\d+(\.\d+)?$/.test(String(after)) ? Number(after) : undefined;
       if (asksByInfo || seconds !== undefined) {
         requested = true;
         source ??= `${name}: ${value}`;
-        if (seconds !== undefined && answerAfterSeconds === undefined) answerAfterSeconds = seconds;
+        answerAfterSeconds ??= seconds;
       }
     }
   }
