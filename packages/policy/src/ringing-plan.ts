@@ -2,7 +2,10 @@ import { isActiveCall, isHeldCall } from './call-snapshot';
 import { systemDefaultDevice } from './device-match';
 import type { RingingContext, RingingOutput, RingingPlan } from './endpoint-policy';
 
-const NONE = (reason: string): RingingPlan => ({ sound: 'none', outputs: [], loop: false, timeoutMs: null, stopOnAnswer: true, reason });
+/** Nothing plays. */
+function none(reason: string): RingingPlan {
+  return { sound: 'none', outputs: [], loop: false, timeoutMs: null, stopOnAnswer: true, reason };
+}
 
 /** Keeps the first output per device and drops those without a file. */
 function distinct(outputs: RingingOutput[]): RingingOutput[] {
@@ -41,7 +44,7 @@ export function ringingPlan(ctx: RingingContext): RingingPlan {
   const ringer: RingingOutput = { target: 'ringer', device: selection.ringer, file: config.get('system.media.ringing_file') };
 
   const callWaiting = (why: string): RingingPlan => {
-    if (!config.get('policy.session.callwait_tone_enabled')) return NONE(`${why}; callwait_tone_enabled is 0`);
+    if (!config.get('policy.session.callwait_tone_enabled')) return none(`${why}; callwait_tone_enabled is 0`);
     const outputs = distinct([{ target: 'communication', device: selection.output, file: config.get('policy.session.callwait_tone_file') }]);
     return { sound: outputs.length > 0 ? 'callwait' : 'none', outputs, loop: true, timeoutMs: null, stopOnAnswer: true, reason: `${why}: call-waiting tone` };
   };
@@ -69,7 +72,7 @@ export function ringingPlan(ctx: RingingContext): RingingPlan {
   });
   switch (mode) {
     case 0:
-      return NONE('ringing_enabled is 0');
+      return none('ringing_enabled is 0');
     case 1:
       return timed([systemDefault]);
     case 2:

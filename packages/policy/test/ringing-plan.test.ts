@@ -80,3 +80,65 @@ describe('ringingPlan with other calls', () => {
     expect(plan({}, [call('RINGING')]).sound).toBe('ringtone');
   });
 });
+
+describe('ringingPlan, whole plans', () => {
+  const wait = { target: 'communication', device: jabra[1], file: 'callwait.wav' };
+  const silence = { sound: 'none', outputs: [], loop: false, timeoutMs: null, stopOnAnswer: true };
+
+  it.each([
+    ['ringing_enabled 0', { 'session.ringing_enabled': '0' }, [], { ...silence, reason: 'ringing_enabled is 0' }],
+    [
+      'ringing_enabled 5 for 20 s',
+      { 'session.ringing_enabled': '5', 'session.ringing_timeout': '20' },
+      [],
+      { sound: 'ringtone', outputs: [system, ringerOut], loop: true, timeoutMs: 20000, stopOnAnswer: true, reason: 'ringing_enabled 5' },
+    ],
+    [
+      'ringing_enabled 7',
+      { 'session.ringing_enabled': '7', 'session.ringing_timeout': '20', 'session.ringing_file': 'headset.wav' },
+      [],
+      { sound: 'ringtone', outputs: [system, headset], loop: false, timeoutMs: null, stopOnAnswer: false, reason: 'ringing_enabled 7: once through, ringing_timeout ignored' },
+    ],
+    [
+      'another call active',
+      {},
+      [call('CONNECTED')],
+      { sound: 'callwait', outputs: [wait], loop: true, timeoutMs: null, stopOnAnswer: true, reason: 'another call is active: call-waiting tone' },
+    ],
+    [
+      'another call active, callwait_tone_enabled 0',
+      { 'session.callwait_tone_enabled': '0' },
+      [call('CONNECTED')],
+      { ...silence, reason: 'another call is active; callwait_tone_enabled is 0' },
+    ],
+    [
+      'another call active, no callwait_tone_file',
+      { 'session.callwait_tone_file': '' },
+      [call('CONNECTED')],
+      { sound: 'none', outputs: [], loop: true, timeoutMs: null, stopOnAnswer: true, reason: 'another call is active: call-waiting tone' },
+    ],
+    [
+      'a held call and a ringing one, ringing_while_call_held 0',
+      { 'session.ringing_while_call_held': '0' },
+      [call('HELD'), call('RINGING')],
+      { sound: 'callwait', outputs: [wait], loop: true, timeoutMs: null, stopOnAnswer: true, reason: 'a call is held and ringing_while_call_held is 0: call-waiting tone' },
+    ],
+    [
+      'an outgoing call not yet answered',
+      {},
+      [call('IN_PROGRESS'), call('ALERTING')],
+      { sound: 'ringtone', outputs: [system], loop: true, timeoutMs: null, stopOnAnswer: true, reason: 'ringing_enabled 1' },
+    ],
+  ] as const)('%s', (_name, settings, calls, expected) => {
+    expect(plan(settings, [...calls])).toStrictEqual(expected);
+  });
+
+  it('lists each target without a device once: nothing plays on either', () => {
+    const mics = builtIn.filter((device) => device.kind === 'input');
+    expect(plan({ 'session.ringing_enabled': '5' }, [], mics).outputs).toStrictEqual([
+      { target: 'system-default', device: null, file: 'ringing.wav' },
+      { target: 'ringer', device: null, file: 'ringing.wav' },
+    ]);
+  });
+});
+
