@@ -51,7 +51,8 @@ export function shouldAnswer(ctx: AnswerContext, selection: DeviceSelection = se
   const blocked = autoAnswerBlock(ctx, selection);
   if (blocked !== undefined) return { answer: 'unknown', reason: `auto-answer is blocked: ${blocked}` };
   const seconds = request.answerAfterSeconds ?? config.get('policy.session.auto_answer_delay');
-  const why = request.requested ? `the request asks for it (${request.source ?? ''})` : 'auto_answer is 1';
+  // A request that asks names the header that did (its source).
+  const why = request.source === undefined ? 'auto_answer is 1' : `the request asks for it (${request.source})`;
   return { answer: true, delayMs: Math.round(seconds * 1000), reason: why };
 }
 

@@ -1,5 +1,5 @@
-import { autoAnswerRequest, DefaultPolicy, headerValues, shouldAnswer } from '@sip-endpoint/policy';
-import { answerContext, builtIn, call, config, jabra } from './support/context';
+import { autoAnswerRequest, canMakeCall, DefaultPolicy, headerValues, shouldAnswer } from '@sip-endpoint/policy';
+import { answerContext, builtIn, call, config, jabra, mic, speaker } from './support/context';
 
 describe('auto-answer requested by the INVITE', () => {
   const cfg = config();
@@ -86,3 +86,32 @@ describe('DefaultPolicy', () => {
     expect(decision).toMatchObject({ answer: true, delayMs: 0 });
   });
 });
+
+describe('the decisions with their reasons', () => {
+  const headsetRequired = { 'device.use_headset': '1', 'device.headset_name': 'Jabra' };
+  const asking = { 'Alert-Info': '<http://x>;info=alert-autoanswer;answer-after=3' };
+  const noHeadset = 'use_headset and reject_session_when_headset_na are 1 and no headset is present';
+
+  it.each([
+    ['no headset, rejection on', { ...headsetRequired, 'session.reject_session_when_headset_na': '1' }, builtIn, 0, {}, { answer: false, sipCode: 480, reason: noHeadset }],
+    ['busy', { 'session.reject_session_when_busy': '1', 'session.number_sessions_for_busy': '2' }, builtIn, 2, {}, { answer: false, sipCode: 486, reason: '2 call(s) in progress; busy from 2' }],
+    ['nothing asks', {}, builtIn, 0, {}, { answer: 'unknown', reason: 'auto_answer is 0 and the request does not ask for an automatic answer' }],
+    ['no headset', { ...headsetRequired, 'session.auto_answer': '1' }, builtIn, 0, {}, { answer: 'unknown', reason: 'auto-answer is blocked: use_headset is 1 and no headset is present' }],
+    ['no speaker', { 'session.auto_answer': '1' }, [mic('Mic')], 0, {}, { answer: 'unknown', reason: 'auto-answer is blocked: no usable speaker is present' }],
+    ['no microphone', { 'session.auto_answer': '1' }, [speaker('Speaker')], 0, {}, { answer: 'unknown', reason: 'auto-answer is blocked: no usable microphone is present' }],
+    ['no device', { 'session.auto_answer': '1' }, [], 0, {}, { answer: 'unknown', reason: 'auto-answer is blocked: no usable microphone is present' }],
+    ['auto_answer 1', { 'session.auto_answer': '1' }, builtIn, 0, {}, { answer: true, delayMs: 0, reason: 'auto_answer is 1' }],
+    ['the request asks', {}, builtIn, 0, asking, { answer: true, delayMs: 3000, reason: `the request asks for it (Alert-Info: ${asking['Alert-Info']})` }],
+    ['both ask', { 'session.auto_answer': '1' }, builtIn, 0, asking, { answer: true, delayMs: 3000, reason: `the request asks for it (Alert-Info: ${asking['Alert-Info']})` }],
+  ])('%s', (_name, settings, devices, others, headers, expected) => {
+    const calls = Array.from({ length: others }, () => call('CONNECTED'));
+    expect(shouldAnswer(answerContext({ config: config(settings), devices, calls, headers }))).toStrictEqual(expected);
+  });
+
+  it('canMakeCall refuses with the reason of the headset rejection, and allows otherwise', () => {
+    const outgoing = (settings: Record<string, string>) => canMakeCall({ config: config(settings), devices: builtIn, calls: [], destination: '5000', line: 0 });
+    expect(outgoing({ ...headsetRequired, 'session.reject_session_when_headset_na': '1' })).toStrictEqual({ allowed: false, reason: noHeadset });
+    expect(outgoing(headsetRequired)).toStrictEqual({ allowed: true });
+  });
+});
+
