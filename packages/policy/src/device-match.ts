@@ -13,24 +13,11 @@ import type { AudioDevice } from './audio-device';
 export function deviceNameMatches(pattern: string, name: string): boolean {
   if (pattern === '') return false;
   if (name.toLowerCase().includes(pattern.toLowerCase())) return true;
-  const regex = compile(pattern);
-  return regex !== undefined && regex.test(name);
-}
-
-const cache = new Map<string, RegExp | null>();
-
-function compile(pattern: string): RegExp | undefined {
-  let regex = cache.get(pattern);
-  if (regex === undefined) {
-    try {
-      regex = new RegExp(pattern, 'i');
-    } catch {
-      regex = null;
-    }
-    if (cache.size > 1000) cache.clear();
-    cache.set(pattern, regex);
+  try {
+    return new RegExp(pattern, 'i').test(name);
+  } catch {
+    return false; // not a regular expression: the literal comparison was all
   }
-  return regex ?? undefined;
 }
 
 /** The first device of a kind, in provider order, that a pattern matches. */

@@ -65,7 +65,8 @@ export function selectDevices(ctx: DeviceContext): DeviceSelection {
 export function findHeadset(ctx: DeviceContext): { input: AudioDevice; output: AudioDevice; reason: string } | undefined {
   const { config, devices } = ctx;
   const exclude = config.get('policy.device.exclude_headset');
-  const excluded = (device: AudioDevice): boolean => exclude !== '' && deviceNameMatches(exclude, device.name);
+  // An empty exclude_headset matches nothing, as every empty pattern.
+  const excluded = (device: AudioDevice): boolean => deviceNameMatches(exclude, device.name);
   for (const pattern of config.get('policy.device.headset_name')) {
     const matches = (kind: AudioDevice['kind']): AudioDevice | undefined =>
       pattern === '*'

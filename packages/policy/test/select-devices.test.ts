@@ -14,6 +14,8 @@ describe('deviceNameMatches', () => {
     ['(unclosed', 'Mic (unclosed group', true],
     ['(unclosed', 'Mic', false],
     ['', 'Anything', false],
+    ['jabra evolve \\d+', 'Headset Earphone (Jabra EVOLVE 20 MS)', true],
+    ['HEADSET EAR.*MS\\)$', 'Headset Earphone (Jabra EVOLVE 20 MS)', true],
   ])('"%s" matches "%s": %p', (pattern, name, expected) => {
     expect(deviceNameMatches(pattern, name)).toBe(expected);
   });
@@ -117,3 +119,68 @@ describe('selectDevices with use_headset = 0', () => {
     expect(selectDevices({ config: cfg, devices: builtIn }).ringer).toBeNull();
   });
 });
+
+describe('selectDevices: what is chosen, and why', () => {
+  const headset = { 'device.use_headset': '1' };
+  const external = [mic('External Mic, USB'), speaker('Headphones: Line Out')];
+
+  it.each([
+    [
+      'headset_name',
+      { ...headset, 'device.headset_name': ['Sennheiser', 'Jabra'] },
+      [...builtIn, ...jabra],
+      { input: jabra[0], output: jabra[1], headsetAvailable: true, reason: 'headset_name "Jabra" matches Headset Microphone (Jabra EVOLVE 20 MS) and Headset Earphone (Jabra EVOLVE 20 MS)' },
+    ],
+    [
+      'headset_name * among outputs listed first',
+      { ...headset, 'device.headset_name': '*' },
+      [speaker('Headset Earphone (Plantronics)'), ...builtIn, mic('Headset Microphone (Plantronics)')],
+      { input: { name: 'Headset Microphone (Plantronics)' }, output: { name: 'Headset Earphone (Plantronics)' }, headsetAvailable: true },
+    ],
+    [
+      'include_headset',
+      { ...headset, 'device.headset_name': 'Jabra', 'device.include_headset': 'External Mic:Headphones' },
+      [...builtIn, ...external],
+      { input: external[0], output: external[1], headsetAvailable: true, reason: 'include_headset "External Mic:Headphones" matches External Mic, USB and Headphones: Line Out' },
+    ],
+    [
+      'include_headset with its microphone only',
+      { ...headset, 'device.headset_name': 'Jabra', 'device.include_headset': 'External Mic:Headphones' },
+      [...builtIn, external[0]!],
+      { input: builtIn[0], output: builtIn[1], headsetAvailable: false },
+    ],
+    [
+      'include_headset with its speaker only',
+      { ...headset, 'device.headset_name': 'Jabra', 'device.include_headset': 'External Mic:Headphones' },
+      [...builtIn, external[1]!],
+      { input: builtIn[0], output: builtIn[1], headsetAvailable: false },
+    ],
+    [
+      'a named headset that exclude_headset names',
+      { ...headset, 'device.headset_name': 'Jabra', 'device.exclude_headset': 'EVOLVE' },
+      [...builtIn, ...jabra],
+      { input: builtIn[0], output: builtIn[1], headsetAvailable: false, reason: 'no headset named by headset_name or include_headset is present; the first devices in provider order are used' },
+    ],
+    [
+      'an include_headset pair that exclude_headset names',
+      { ...headset, 'device.headset_name': 'Jabra', 'device.include_headset': 'External Mic:Headphones', 'device.exclude_headset': 'USB' },
+      [...builtIn, ...external],
+      { input: builtIn[0], output: builtIn[1], headsetAvailable: false },
+    ],
+    [
+      'audio_in_device and audio_out_device',
+      { 'device.audio_in_device': 'External', 'device.audio_out_device': 'Headphones' },
+      [...builtIn, ...external],
+      { input: external[0], output: external[1], headsetAvailable: false, reason: 'audio_in_device matches External Mic, USB; audio_out_device matches Headphones: Line Out' },
+    ],
+    [
+      'neither configured device',
+      { 'device.audio_in_device': 'Nothing', 'device.audio_out_device': 'Nothing' },
+      [...builtIn, ...external],
+      { input: builtIn[0], output: builtIn[1], reason: 'no configured microphone is present, the first is used; no configured speaker is present, the first is used' },
+    ],
+  ])('%s', (_name, settings, devices, expected) => {
+    expect(selectDevices({ config: config(settings), devices })).toMatchObject(expected);
+  });
+});
+
