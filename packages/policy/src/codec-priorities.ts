@@ -3,7 +3,9 @@ import type { CodecContext, CodecPriorities } from './endpoint-policy';
 
 /** One spelling per codec: the catalogue's canonical name, or the lower-cased text. */
 function canonical(name: string): string {
-  return (lookupCodec(name)?.name ?? name.trim()).toLowerCase();
+  const spelling = lookupCodec(name)?.name ?? name.trim();
+  // Stryker disable next-line MethodExpression: names are only compared with each other, and on ASCII names (SDP encoding names are tokens) upper-casing pairs the same ones.
+  return spelling.toLowerCase();
 }
 
 /**

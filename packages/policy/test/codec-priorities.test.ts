@@ -37,4 +37,12 @@ describe('codecPriorities', () => {
   it('returns null when the offer has nothing in common (the endpoint answers 488)', () => {
     expect(priorities({}, ['GSM/8000']).answer).toBeNull();
   });
+
+  it.each(['local', 'remote'])('keeps, offers and can choose a codec the catalogue does not know, spelled in any case and spacing (answer_sdp_priority %s)', (priority) => {
+    const result = priorities({ 'codecs.enabled.audio': 'AMR-WB/16000,pcmu', 'session.answer_sdp_priority': priority }, [' amr-wb/16000', 'PCMU/8000'], [...engine, 'AMR-WB/16000 ']);
+    expect(result.offer.map((codec) => codec.name)).toEqual(['AMR-WB/16000', 'PCMU/8000']);
+    expect(result.unsupported).toEqual([]);
+    expect(result.answer?.name).toBe('AMR-WB/16000');
+  });
 });
+
