@@ -1,4 +1,14 @@
-import { composePolicy, DefaultPolicy, headerValues, type AnswerDecision } from '@sip-endpoint/policy';
+import {
+  codecPriorities,
+  composePolicy,
+  DefaultPolicy,
+  headerValues,
+  ringingPlan,
+  selectDevices,
+  sessionStatus,
+  type AnswerDecision,
+  type ConnectionState,
+} from '@sip-endpoint/policy';
 import { answerContext, builtIn, config, jabra } from './support/context';
 
 describe('composePolicy', () => {
@@ -40,3 +50,61 @@ describe('composePolicy', () => {
     expect(decision.answer).toBe(true);
   });
 });
+
+// One context per decision, where every decision has something to say.
+const common = { config: config({ 'session.auto_answer': '1' }), devices: builtIn, calls: [] };
+const contexts = {
+  shouldAnswer: answerContext(common),
+  canMakeCall: { ...common, destination: '5000', line: 0 },
+  selectDevices: common,
+  sessionStatus: { ...common, connections: ['READY'] as ConnectionState[], enforceHeadsetUsage: false },
+  ringingPlan: { ...common, selection: selectDevices(common) },
+  codecPriorities: { ...common, supported: ['PCMU/8000', 'PCMA/8000'], offer: ['PCMA/8000'] },
+};
+
+describe('composePolicy, every method', () => {
+  const base = new DefaultPolicy();
+
+  it('an override that defers to the base gets the base\'s decision', async () => {
+    const deferring = composePolicy(base, {
+      shouldAnswer: (ctx, original) => original.shouldAnswer(ctx),
+      canMakeCall: (ctx, original) => original.canMakeCall(ctx),
+      selectDevices: (ctx, original) => original.selectDevices(ctx),
+      sessionStatus: (ctx, original) => original.sessionStatus(ctx),
+      ringingPlan: (ctx, original) => original.ringingPlan(ctx),
+      codecPriorities: (ctx, original) => original.codecPriorities(ctx),
+    });
+    expect(await deferring.shouldAnswer(contexts.shouldAnswer)).toStrictEqual({ answer: true, delayMs: 0, reason: 'auto_answer is 1' });
+    expect(await deferring.canMakeCall(contexts.canMakeCall)).toStrictEqual({ allowed: true });
+    expect(await deferring.selectDevices(contexts.selectDevices)).toStrictEqual(base.selectDevices(contexts.selectDevices));
+    expect(await deferring.sessionStatus(contexts.sessionStatus)).toBe('INITIALIZED');
+    expect(await deferring.ringingPlan(contexts.ringingPlan)).toStrictEqual(base.ringingPlan(contexts.ringingPlan));
+    expect((await deferring.codecPriorities(contexts.codecPriorities)).answer?.name).toBe('PCMA/8000');
+  });
+
+  it('an override given as undefined leaves the base\'s method', async () => {
+    const policy = composePolicy(base, { shouldAnswer: undefined, canMakeCall: undefined });
+    expect(await policy.shouldAnswer(contexts.shouldAnswer)).toStrictEqual({ answer: true, delayMs: 0, reason: 'auto_answer is 1' });
+    expect(await policy.canMakeCall(contexts.canMakeCall)).toStrictEqual({ allowed: true });
+  });
+
+  it('shows the methods it overrides as its own (Object.keys, console.log), the others come from the base', () => {
+    const policy = composePolicy(base, { ringingPlan: (ctx, original) => original.ringingPlan(ctx), selectDevices: undefined });
+    expect(Object.keys(policy)).toEqual(['ringingPlan']);
+    expect(Object.getPrototypeOf(policy)).toBe(base);
+  });
+});
+
+describe('DefaultPolicy', () => {
+  const policy = new DefaultPolicy();
+
+  it('decides each method as the function of the same name', () => {
+    expect(policy.sessionStatus(contexts.sessionStatus)).toBe(sessionStatus(contexts.sessionStatus));
+    expect(policy.sessionStatus(contexts.sessionStatus)).toBe('INITIALIZED');
+    expect(policy.ringingPlan(contexts.ringingPlan)).toStrictEqual(ringingPlan(contexts.ringingPlan));
+    expect(policy.ringingPlan(contexts.ringingPlan).sound).toBe('ringtone');
+    expect(policy.codecPriorities(contexts.codecPriorities)).toStrictEqual(codecPriorities(contexts.codecPriorities));
+    expect(policy.codecPriorities(contexts.codecPriorities).answer?.name).toBe('PCMA/8000');
+  });
+});
+
