@@ -32,7 +32,7 @@ const FOLDERS: [string, string][] = [
 const root = join(__dirname, '..');
 const reportDir = join(root, 'reports/mutation');
 const reports = readdirSync(reportDir)
-  .filter((name) => name.endsWith('.json'))
+  .filter((name) => name.endsWith('.json') && !name.endsWith('.incremental.json'))
   .map((name) => ({ name, when: statSync(join(reportDir, name)).mtime, report: JSON.parse(readFileSync(join(reportDir, name), 'utf8')) as Report }));
 const report: Report = { files: Object.assign({}, ...reports.map((r) => r.report.files)) as Report['files'] };
 const lastRun = reports.reduce((latest, r) => (r.when > latest ? r.when : latest), new Date(0));
@@ -43,16 +43,21 @@ interface Tally {
   noCoverage: number;
   timeout: number;
   ignored: number;
+  static: number;
   errors: number;
 }
 
-const empty = (): Tally => ({ killed: 0, survived: 0, noCoverage: 0, timeout: 0, ignored: 0, errors: 0 });
+const empty = (): Tally => ({ killed: 0, survived: 0, noCoverage: 0, timeout: 0, ignored: 0, static: 0, errors: 0 });
+
+/** A mutant in code that runs when the module loads, left out by `ignoreStatic` (not marked by us). */
+const isStatic = (mutant: Mutant): boolean => mutant.status === 'Ignored' && (mutant.statusReason ?? '').startsWith('Static mutant');
 
 function add(tally: Tally, mutant: Mutant): void {
   if (mutant.status === 'Killed') tally.killed++;
   else if (mutant.status === 'Survived') tally.survived++;
   else if (mutant.status === 'NoCoverage') tally.noCoverage++;
   else if (mutant.status === 'Timeout') tally.timeout++;
+  else if (isStatic(mutant)) tally.static++;
   else if (mutant.status === 'Ignored') tally.ignored++;
   else tally.errors++;
 }
@@ -64,7 +69,7 @@ const score = (t: Tally): number => {
 };
 
 const row = (name: string, t: Tally): string =>
-  `| ${name} | ${score(t).toFixed(1)} % | ${t.killed} | ${t.timeout} | ${t.survived} | ${t.noCoverage} | ${t.ignored} |`;
+  `| ${name} | ${score(t).toFixed(1)} % | ${t.killed} | ${t.timeout} | ${t.survived} | ${t.noCoverage} | ${t.ignored} | ${t.static} |`;
 
 const files = Object.entries(report.files)
   .map(([path, file]) => [relative(root, join(root, path)).replace(/\\/g, '/'), file] as const)
@@ -73,22 +78,22 @@ const files = Object.entries(report.files)
 const lines: string[] = [];
 lines.push(`Last run: ${lastRun.toISOString().slice(0, 10)}, \`npm run test:mutation\` (StrykerJS, jest runner, per-test coverage; groups: ${reports.map((r) => r.name.replace(/\.json$/, '')).join(', ')}).`);
 lines.push('');
-lines.push('| folder | score | killed | timed out | survived | no coverage | equivalent (ignored) |');
-lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+lines.push('| folder | score | killed | timed out | survived | no coverage | equivalent (ignored) | static (not run) |');
+lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
 const total = empty();
 for (const [name, prefix] of FOLDERS) {
   const tally = empty();
   for (const [path, file] of files) if (path.startsWith(prefix)) for (const mutant of file.mutants) add(tally, mutant);
   for (const [path, file] of files) if (path.startsWith(prefix)) for (const mutant of file.mutants) add(total, mutant);
   const measured = files.some(([path]) => path.startsWith(prefix));
-  lines.push(measured ? row(name, tally) : `| ${name} | not run yet | | | | | |`);
+  lines.push(measured ? row(name, tally) : `| ${name} | not run yet | | | | | | |`);
 }
 lines.push(row('**all**', total));
 lines.push('');
 lines.push('<details><summary>Per file</summary>');
 lines.push('');
-lines.push('| file | score | killed | timed out | survived | no coverage | equivalent (ignored) |');
-lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+lines.push('| file | score | killed | timed out | survived | no coverage | equivalent (ignored) | static (not run) |');
+lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const [path, file] of files) {
   const tally = empty();
   for (const mutant of file.mutants) add(tally, mutant);
@@ -98,7 +103,7 @@ lines.push('');
 lines.push('</details>');
 lines.push('');
 const survivors = files.flatMap(([path, file]) => file.mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage').map((m) => ({ path, m })));
-const ignored = files.flatMap(([path, file]) => file.mutants.filter((m) => m.status === 'Ignored').map((m) => ({ path, m })));
+const ignored = files.flatMap(([path, file]) => file.mutants.filter((m) => m.status === 'Ignored' && !isStatic(m)).map((m) => ({ path, m })));
 lines.push(`Mutants left alive: ${survivors.length}; marked equivalent in the source (a \`// Stryker disable\` comment with the reason): ${ignored.length}.`);
 if (survivors.length > 0) {
   lines.push('');
