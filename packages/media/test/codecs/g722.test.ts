@@ -19,13 +19,13 @@ function sine(frequency: number, dbfs = -6, seconds = 1): Int16Array {
   return pcm;
 }
 
-/** Deterministic white noise (a linear congruential generator), for measuring the delay unambiguously. */
+/** Deterministic white noise (a linear congruential generator), for measuring the delay unambiguously; clipped at full scale. */
 function noise(samples: number, amplitude = 8000): Int16Array {
   const pcm = new Int16Array(samples);
   let seed = 12345;
   for (let n = 0; n < samples; n++) {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    pcm[n] = Math.round(((seed >>> 8) / 0x1000000 - 0.5) * 2 * amplitude);
+    pcm[n] = Math.max(-32768, Math.min(32767, Math.round(((seed >>> 8) / 0x1000000 - 0.5) * 2 * amplitude)));
   }
   return pcm;
 }
@@ -108,6 +108,27 @@ function dominantFrequency(pcm: Int16Array): number {
     }
   }
   return best;
+}
+
+/** A full-scale square wave of `period` samples (half at 32767, half at -32768), `samples` long. */
+function square(period: number, samples: number): Int16Array {
+  return Int16Array.from({ length: samples }, (_, n) => (n % period < period / 2 ? 32767 : -32768));
+}
+
+/** Deterministic pseudo-random octets. */
+function randomOctets(length: number): Uint8Array {
+  let seed = 7;
+  return Uint8Array.from({ length }, () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24);
+}
+
+function concat(...parts: Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((length, part) => length + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }
 
 function findFfmpeg(): boolean {
@@ -293,5 +314,38 @@ describeInterop(`G722 interop with ffmpeg${hasFfmpeg ? '' : ' (skipped: ffmpeg i
     const ours = encodeAll(input);
     expect(ffmpegEncode(input, 'noise')).toEqual(ours);
     expect(ffmpegDecode(ours, 'noise')).toEqual(decodeAll(ours));
+  });
+
+  // Signals at the edges of the arithmetic, where the 16-bit registers saturate, the sub-band
+  // signals pass the receive QMF's 15-bit range, the log scale factors sit at their floor and the
+  // pole coefficients reach their limits: ffmpeg (which follows the Recommendation there too)
+  // encodes them to the same octets and decodes those to the same samples.
+  const extremes: { name: string; pcm: Int16Array }[] = [
+    { name: 'silence', pcm: new Int16Array(RATE / 10) },
+    { name: 'a full-scale 4 kHz square wave', pcm: square(4, RATE / 4) },
+    { name: 'a full-scale 500 Hz square wave', pcm: square(32, RATE / 4) },
+    { name: 'a full-scale 7.9 kHz sine', pcm: sine(7900, 0, 0.25) },
+    { name: 'noise clipped at full scale', pcm: noise(RATE / 4, 40000) },
+    { name: 'a full-scale step held 50 ms, then a 4 kHz square wave', pcm: concat(new Int16Array(RATE / 20).fill(32767), square(4, RATE / 5)) },
+  ];
+
+  it.each(extremes)('matches ffmpeg bit for bit, both ways, on $name', ({ name, pcm }) => {
+    requireFfmpeg();
+    const file = name.replace(/[^a-z0-9]+/gi, '-');
+    const ours = encodeAll(pcm);
+    expect(ffmpegEncode(pcm, file)).toEqual(ours);
+    expect(ffmpegDecode(ours, file)).toEqual(decodeAll(ours));
+  });
+
+  // What arrives may be any octets (another encoder, a corrupted packet): decoded as ffmpeg does.
+  const octets: { name: string; bytes: Uint8Array }[] = [
+    { name: 'random octets', bytes: randomOctets(RATE / 4) },
+    { name: 'the largest negative lower-band code, then it alternating with its smallest', bytes: Uint8Array.from({ length: 800 }, (_, k) => (k >= 100 && k % 2 === 1 ? 0x04 : 0x00)) },
+    { name: 'the largest positive codes of both bands', bytes: new Uint8Array(800).fill(0xa0) },
+  ];
+
+  it.each(octets)('decodes $name as ffmpeg does', ({ name, bytes }) => {
+    requireFfmpeg();
+    expect(ffmpegDecode(bytes, name.replace(/[^a-z0-9]+/gi, '-'))).toEqual(decodeAll(bytes));
   });
 });
