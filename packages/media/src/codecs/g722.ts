@@ -99,11 +99,13 @@ const HIGH_SCALE_SHIFT = 10;
 
 /** Saturates to a 16-bit two's complement register, as the Recommendation's arithmetic does. */
 function sat(value: number): number {
+  // Stryker disable next-line EqualityOperator: at the limit itself, clamping gives the same value.
   return value > 32767 ? 32767 : value < -32768 ? -32768 : value;
 }
 
 /** Limits a reconstructed sub-band signal to the 15-bit range of the receive QMF's input. */
 function limit15(value: number): number {
+  // Stryker disable next-line EqualityOperator: at the limit itself, clamping gives the same value.
   return value > 16383 ? 16383 : value < -16384 ? -16384 : value;
 }
 
@@ -187,15 +189,20 @@ class SubBand {
     let pull = sat(this.#a1 * 4);
     if (agreesWithP1) pull = pull === -32768 ? 32767 : 0 - pull;
     let a2 = (pull >> 7) + (agreesWithP2 ? 128 : -128) + ((this.#a2 * 32512) >> 15);
+    // Stryker disable next-line EqualityOperator: at the limit itself, clamping gives the same value.
     if (a2 > 12288) a2 = 12288;
+    // Stryker disable next-line EqualityOperator: at the limit itself, clamping gives the same value.
     else if (a2 < -12288) a2 = -12288;
     let a1 = sat((agreesWithP1 ? 192 : -192) + ((this.#a1 * 32640) >> 15));
     const a1Limit = 15360 - a2;
+    // Stryker disable next-line EqualityOperator: at the limit itself, clamping gives the same value.
     if (a1 > a1Limit) a1 = a1Limit;
+    // Stryker disable next-line EqualityOperator: at the limit itself, clamping gives the same value.
     else if (a1 < -a1Limit) a1 = -a1Limit;
 
     // UPZERO, the shift of the differences (DELAYA) and FILTEZ in one pass, oldest tap first so
     // that each past difference is read for the update before it moves up.
+    // Stryker disable next-line EqualityOperator: the sign of d is read only when d is not 0.
     const dNegative = d < 0;
     let zeros = 0;
     for (let i = 5; i >= 0; i--) {
@@ -295,6 +302,7 @@ export class G722Encoder implements AudioEncoder {
       // Higher band: 2-bit code.
       const eHigh = sat(xHigh - high.estimate);
       const scaleHigh = high.scale;
+      // Stryker disable next-line EqualityOperator: at eHigh 0, 0 and -1 are both small: the threshold is at least (564 * 8) >> 12 = 1 (DETH is never below 8).
       const magnitudeHigh = eHigh >= 0 ? eHigh : ~eHigh;
       const large = magnitudeHigh >= (Q2 * scaleHigh) >> 12;
       const codeHigh = eHigh < 0 ? (large ? 0 : 1) : large ? 2 : 3;
