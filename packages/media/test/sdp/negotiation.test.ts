@@ -1,7 +1,14 @@
 import { EndpointConfig } from '@sip-endpoint/config';
-import { answerDirection, answerOffer, applyAnswer, createOffer, parseSdp, SdpError, SdpOrigin, G722, OPUS, PCMA, PCMU } from '@sip-endpoint/media';
+import { answerDirection, answerOffer, applyAnswer, CodecRegistry, codecs, createOffer, offerFormats, parseSdp, SdpError, SdpOrigin, G722, OPUS, PCMA, PCMU, type Codec, type OfferedFormat } from '@sip-endpoint/media';
 
 const configured = (list: string) => EndpointConfig.defaults().with({ 'codecs.enabled.audio': list }).codecs;
+const withSettings = (settings: Record<string, string>) => EndpointConfig.defaults().with(settings).codecs;
+/** `type encoding/rate` of each format, in order. */
+const listed = (formats: readonly OfferedFormat[] | undefined) => formats?.map((f) => `${f.payloadType} ${f.encoding}/${f.clockRate}`);
+/** An SDP body from its lines. */
+const sdpOf = (...lines: string[]) => [...lines, ''].join('\r\n');
+/** A codec the catalogue of the configuration does not know, with no static payload type: an integrator's own. */
+const AMR: Codec = { ...PCMU, name: 'AMR/8000', encoding: 'AMR', staticPayloadType: undefined, fmtp: 'octet-align=1' };
 
 const sippOffer = [
   'v=0',
@@ -135,5 +142,89 @@ describe('offer and answer', () => {
     ['sendonly', 'sendonly', 'inactive'],
   ] as const)('answerDirection(%s offered, %s wanted) is %s', (offered, wanted, expected) => {
     expect(answerDirection(offered, wanted)).toBe(expected);
+  });
+});
+
+describe('offerFormats and createOffer', () => {
+  it.each([
+    ['a configured type wins over the static one', { 'codecs.enabled.audio': 'pcmu', 'codecs.pcmu.payload_type': '100' }, ['100 PCMU/8000', '101 telephone-event/8000']],
+    ['a type taken by an earlier codec: the first free dynamic one', { 'codecs.enabled.audio': 'pcmu,opus', 'codecs.opus.payload_type': '0' }, ['0 PCMU/8000', '96 opus/48000', '101 telephone-event/8000']],
+    ['the type of telephone-event (101) is never given to a codec', { 'codecs.enabled.audio': 'opus', 'codecs.opus.payload_type': '101' }, ['96 opus/48000', '101 telephone-event/8000']],
+    ['a dynamic type already taken: the next free one', { 'codecs.enabled.audio': 'pcma,opus', 'codecs.pcma.payload_type': '96', 'codecs.opus.payload_type': '96' }, ['96 PCMA/8000', '97 opus/48000', '101 telephone-event/8000']],
+  ])('payload types: %s', (_case, settings, expected) => {
+    expect(listed(offerFormats(withSettings(settings), codecs, true).formats)).toEqual(expected);
+  });
+
+  it('gives a codec without a static type the first dynamic type (96), and opus its usual 111', () => {
+    const registry = new CodecRegistry([PCMU, OPUS, AMR]);
+    const { formats } = offerFormats(configured('AMR/8000,pcmu,opus'), registry, true);
+    expect(listed(formats)).toEqual(['96 AMR/8000', '0 PCMU/8000', '111 opus/48000', '101 telephone-event/8000']);
+    expect(formats[0]).toMatchObject({ codec: AMR, fmtp: 'octet-align=1' });
+  });
+
+  it('lists each format with its codec; telephone-event (configured or not) last with events 0-16; unknown codecs apart', () => {
+    expect(offerFormats(configured('pcmu,telephone-event,x-unknown'), codecs, true)).toEqual({
+      formats: [
+        { payloadType: 0, encoding: 'PCMU', clockRate: 8000, channels: 1, fmtp: '', codec: PCMU },
+        { payloadType: 101, encoding: 'telephone-event', clockRate: 8000, channels: 1, fmtp: '0-16' },
+      ],
+      unsupported: ['x-unknown'],
+    });
+  });
+
+  it('offers telephone-event only when asked, and never alone', () => {
+    expect(offerFormats(configured('pcmu'), codecs, false)).toEqual({ formats: [{ payloadType: 0, encoding: 'PCMU', clockRate: 8000, channels: 1, fmtp: '', codec: PCMU }], unsupported: [] });
+    expect(offerFormats(configured('g729,ilbc,telephone-event'), codecs, true)).toEqual({ formats: [], unsupported: ['G729/8000', 'iLBC/8000'] });
+  });
+
+  it.each([
+    ['the codec\'s own a=fmtp without a setting', { 'codecs.enabled.audio': 'opus,pcmu' }, [OPUS.fmtp, '', '0-16']],
+    ['the fmtp setting instead of the codec\'s', { 'codecs.enabled.audio': 'opus,pcmu', 'codecs.opus.fmtp': 'maxplaybackrate=16000' }, ['maxplaybackrate=16000', '', '0-16']],
+  ])('format parameters: %s', (_case, settings, expected) => {
+    expect(offerFormats(withSettings(settings), codecs, true).formats.map((f) => f.fmtp)).toEqual(expected);
+  });
+
+  it('writes the whole offer: o= version advanced, c=, m= with every type, rtpmap, fmtp, ptime 20, sendrecv', () => {
+    const offer = createOffer({ origin: new SdpOrigin('42', 6), address: '10.0.0.5', port: 9000, codecs: configured('pcmu,opus') });
+    expect(offer.sdp).toBe(
+      sdpOf(
+        'v=0',
+        'o=- 42 7 IN IP4 10.0.0.5',
+        's=-',
+        'c=IN IP4 10.0.0.5',
+        't=0 0',
+        'm=audio 9000 RTP/AVP 0 111 101',
+        'a=rtpmap:0 PCMU/8000',
+        'a=rtpmap:111 opus/48000/2',
+        'a=rtpmap:101 telephone-event/8000',
+        `a=fmtp:111 ${OPUS.fmtp}`,
+        'a=fmtp:101 0-16',
+        'a=ptime:20',
+        'a=sendrecv',
+      ),
+    );
+    expect(offer.formats).toEqual([
+      { payloadType: 0, encoding: 'PCMU', clockRate: 8000, channels: 1, fmtp: '' },
+      { payloadType: 111, encoding: 'opus', clockRate: 48000, channels: 2, fmtp: OPUS.fmtp },
+      { payloadType: 101, encoding: 'telephone-event', clockRate: 8000, channels: 1, fmtp: '0-16' },
+    ]);
+    expect(offer.unsupported).toEqual([]);
+  });
+
+  it.each([
+    ['sendonly (hold)', { direction: 'sendonly' }, 'm=audio 9000 RTP/AVP 0 101', 'a=ptime:20\r\na=sendonly'],
+    ['inactive', { direction: 'inactive' }, 'm=audio 9000 RTP/AVP 0 101', 'a=ptime:20\r\na=inactive'],
+    ['ptime 30', { ptimeMs: 30 }, 'm=audio 9000 RTP/AVP 0 101', 'a=ptime:30\r\na=sendrecv'],
+    ['without telephone-event', { telephoneEvent: false }, 'm=audio 9000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20', 'a=sendrecv'],
+  ] as const)('offers %s when asked', (_case, extra, mLine, tail) => {
+    const offer = createOffer({ origin: new SdpOrigin('9'), address: '10.0.0.5', port: 9000, codecs: configured('pcmu'), ...extra });
+    expect(offer.sdp).toContain(`\r\n${mLine}\r\n`);
+    expect(offer.sdp.endsWith(`\r\n${tail}\r\n`)).toBe(true);
+  });
+
+  it('refuses to offer when none of the configured codecs can be run', () => {
+    const offer = () => createOffer({ origin: new SdpOrigin(), address: '10.0.0.5', port: 9000, codecs: configured('g729,ilbc') });
+    expect(offer).toThrow(SdpError);
+    expect(offer).toThrow('none of the configured codecs (G729/8000, iLBC/8000) can be run');
   });
 });
