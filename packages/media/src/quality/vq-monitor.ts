@@ -77,14 +77,13 @@ export class VqMonitor {
     const callLoss = this.#expected > 0 ? (100 * this.#lost) / this.#expected : 0;
     const mos = estimateMos({ ...this.#impairment, lossPercent: callLoss, oneWayDelayMs: this.#delaySum / this.#intervals });
     let alarmChanged: VqReport['alarmChanged'];
-    if (this.#threshold > 0) {
-      if (!this.#alarm && intervalMos < this.#threshold) {
-        this.#alarm = true;
-        alarmChanged = 'raised';
-      } else if (this.#alarm && intervalMos >= this.#threshold) {
-        this.#alarm = false;
-        alarmChanged = 'cleared';
-      }
+    // A MOS is never below 1: a threshold of 0 (or anything up to 1) never raises the alarm.
+    if (!this.#alarm && intervalMos < this.#threshold) {
+      this.#alarm = true;
+      alarmChanged = 'raised';
+    } else if (this.#alarm && intervalMos >= this.#threshold) {
+      this.#alarm = false;
+      alarmChanged = 'cleared';
     }
     this.#last = { mos, intervalMos, rttMs: sample.rttMs, alarm: this.#alarm, alarmChanged };
     return this.#last;
