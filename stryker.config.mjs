@@ -34,9 +34,6 @@ const config = {
   reporters: ['clear-text', 'progress', 'json', 'html'],
   jsonReporter: { fileName: `reports/mutation/${group.name}.json` },
   htmlReporter: { fileName: `reports/mutation/${group.name}.html` },
-  // A run again reuses the results of mutants whose code and tests did not change since the last.
-  incremental: true,
-  incrementalFile: `reports/mutation/${group.name}.incremental.json`,
   concurrency: 2,
   // A mutant that makes a loop endless is a timeout (detected): no need to wait long for it.
   timeoutMS: 3000,
