@@ -49,10 +49,23 @@ function splitHeaderList(line: string): string[] {
  * @public
  */
 export function headerParameters(value: string): Map<string, string> {
-  const close = value.lastIndexOf('>');
+  // The URI in angle brackets ends at the first '>' outside quotes (a quoted display name or
+  // parameter may hold '<', '>' or ';').
+  let close = -1;
+  let quoted = false;
+  let angle = false;
+  for (let i = 0; i < value.length && close < 0; i++) {
+    const char = value[i];
+    if (quoted) {
+      if (char === '\\') i++;
+      else if (char === '"') quoted = false;
+    } else if (char === '"') quoted = true;
+    else if (char === '<') angle = true;
+    else if (char === '>' && angle) close = i;
+  }
   const parameters = new Map<string, string>();
   // Without angle brackets (close is -1) all of the value.
-  const parts = value.slice(close + 1).split(';');
+  const parts = splitOutsideQuotes(value.slice(close + 1), ';');
   // Without angle brackets the first part is a bare URI, unless it is itself a parameter (`info=...`).
   if (close < 0 && !/^\s*[\w.!%*+`'~-]+\s*(=|$)/.test(parts[0]!)) parts.shift();
   for (const part of parts) {
@@ -61,9 +74,29 @@ export function headerParameters(value: string): Map<string, string> {
     const equals = trimmed.indexOf('=');
     const name = (equals >= 0 ? trimmed.slice(0, equals) : trimmed).trim().toLowerCase();
     const raw = equals >= 0 ? trimmed.slice(equals + 1).trim() : '';
-    parameters.set(name, raw.startsWith('"') && raw.endsWith('"') && raw.length >= 2 ? raw.slice(1, -1) : raw);
+    parameters.set(name, raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw);
   }
   return parameters;
+}
+
+/** `text` cut at each `separator` that is not inside a quoted string (RFC 3261 quoted-string, with `\` escapes). */
+function splitOutsideQuotes(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (quoted) {
+      if (char === '\\') i++;
+      else if (char === '"') quoted = false;
+    } else if (char === '"') quoted = true;
+    else if (char === separator) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts;
 }
 
 /**

@@ -43,11 +43,16 @@ describe('headerParameters', () => {
     ['http://www.example.com/ring.wav', {}],
     ['info = alert-autoanswer;answer-after=2', { info: 'alert-autoanswer', 'answer-after': '2' }],
     ['lr;info=x', { lr: '', info: 'x' }],
-    ['<a>;q="x";empty="";one=";open="x;close=x"', { q: 'x', empty: '', one: '"', open: '"x', close: 'x"' }],
+    ['<a>;q="x";empty="";one=";open="x;close=x"', { q: 'x', empty: '', one: '";open="x', close: 'x"' }],
+    // Quoted values and display names may hold '>', ';' and escaped quotes.
+    ['<sip:a@b>;info="a>b";answer-after=3', { info: 'a>b', 'answer-after': '3' }],
+    ['"Bob <boss>" <sip:b@c>;info=alert-autoanswer', { info: 'alert-autoanswer' }],
+    ['"a>b;c" <sip:b@c>;x=1', { x: '1' }],
+    ['<sip:a>;purpose="a;b";note="say \\"hi\\""', { purpose: 'a;b', note: 'say "hi"' }],
     // Boundaries: after a '>', every part is a parameter, the text before the first ';' too; a
-    // part without a name before its '=' is kept under ''.
+    // part without a name before its '=' is kept under ''; a '>' that closes no '<' is text.
     ['<sip:a> x y;z=1', { 'x y': '', z: '1' }],
-    ['> x y;z=1', { 'x y': '', z: '1' }],
+    ['> x y;z=1', { z: '1' }],
     ['<sip:a>;=1', { '': '1' }],
   ])('%s: %j', (value, expected) => {
     expect(Object.fromEntries(headerParameters(value))).toStrictEqual(expected);
