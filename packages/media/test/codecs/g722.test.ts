@@ -316,6 +316,7 @@ describeInterop(`G722 interop with ffmpeg${hasFfmpeg ? '' : ' (skipped: ffmpeg i
     expect(ffmpegDecode(ours, 'noise')).toEqual(decodeAll(ours));
   });
 
+  // (Each runs ffmpeg twice: a time limit of its own, for a busy machine.)
   // Signals at the edges of the arithmetic, where the 16-bit registers saturate, the sub-band
   // signals pass the receive QMF's 15-bit range, the log scale factors sit at their floor and the
   // pole coefficients reach their limits: ffmpeg (which follows the Recommendation there too)
@@ -335,7 +336,7 @@ describeInterop(`G722 interop with ffmpeg${hasFfmpeg ? '' : ' (skipped: ffmpeg i
     const ours = encodeAll(pcm);
     expect(ffmpegEncode(pcm, file)).toEqual(ours);
     expect(ffmpegDecode(ours, file)).toEqual(decodeAll(ours));
-  });
+  }, 10_000);
 
   // What arrives may be any octets (another encoder, a corrupted packet): decoded as ffmpeg does.
   const octets: { name: string; bytes: Uint8Array }[] = [
@@ -347,5 +348,5 @@ describeInterop(`G722 interop with ffmpeg${hasFfmpeg ? '' : ' (skipped: ffmpeg i
   it.each(octets)('decodes $name as ffmpeg does', ({ name, bytes }) => {
     requireFfmpeg();
     expect(ffmpegDecode(bytes, name.replace(/[^a-z0-9]+/gi, '-'))).toEqual(decodeAll(bytes));
-  });
+  }, 10_000);
 });
