@@ -58,8 +58,6 @@ const STATIC: Record<number, { encoding: string; clockRate: number }> = {
   18: { encoding: 'G729', clockRate: 8000 },
 };
 
-const DIRECTIONS: readonly MediaDirection[] = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
-
 /**
  * Parses an SDP body (RFC 4566) with sdp-transform and reads its audio stream.
  *
@@ -77,10 +75,13 @@ export function parseSdp(text: string): ParsedSdp {
   }
   if (!raw.origin) throw new SdpError('SDP has no o= line');
   if (!Array.isArray(raw.media) || raw.media.length === 0) throw new SdpError('SDP has no m= line');
+  // sdp-transform leaves the fields of an m= line it cannot read unset; an answer could not mirror it.
+  const unreadable = raw.media.findIndex((m) => !m.type || !m.protocol);
+  if (unreadable >= 0) throw new SdpError(`m= line ${unreadable} is not "<media> <port> <proto> <fmt> ..."`);
   const media = raw.media.map((m) => ({ type: m.type, port: m.port, protocol: m.protocol, formats: String(m.payloads ?? '') }));
-  let audioIndex = raw.media.findIndex((m) => m.type === 'audio' && m.port !== 0);
-  if (audioIndex < 0) audioIndex = raw.media.findIndex((m) => m.type === 'audio');
-  const audio = audioIndex >= 0 ? readAudio(raw, audioIndex) : undefined;
+  const audioLines = raw.media.flatMap((m, index) => (m.type === 'audio' ? [index] : []));
+  const audioIndex = audioLines.find((index) => raw.media[index]!.port !== 0) ?? audioLines[0];
+  const audio = audioIndex === undefined ? undefined : readAudio(raw, audioIndex);
   return { sessionId: String(raw.origin.sessionId), version: Number(raw.origin.sessionVersion), audio, media, raw };
 }
 
@@ -90,19 +91,17 @@ function readAudio(raw: RawSdp, index: number): SdpAudio {
   if (address === undefined) throw new SdpError(`audio m= line ${index} has no c= address`);
   const bare = address.split('/')[0] ?? address;
   if (isIP(bare) === 0 && !/^[a-z0-9.-]+$/i.test(bare)) throw new SdpError(`"${address}" is not a connection address`);
-  if (!Number.isInteger(m.port) || m.port < 0 || m.port > 65535) throw new SdpError(`audio port ${String(m.port)} is not valid`);
-  const payloads = String(m.payloads ?? '')
-    .trim()
-    .split(/\s+/)
-    .filter((p) => p !== '')
-    .map(Number);
-  if (payloads.some((p) => !Number.isInteger(p) || p < 0 || p > 127)) throw new SdpError(`audio formats "${String(m.payloads)}" are not payload types`);
+  // sdp-transform reads the port as digits: a number, or the text when it is empty or too long.
+  if (!Number.isInteger(m.port) || m.port > 65535) throw new SdpError(`audio port "${String(m.port)}" is not valid`);
+  const tokens = String(m.payloads ?? '').match(/\S+/g) ?? [];
+  if (tokens.some((t) => !/^\d+$/.test(t) || Number(t) > 127)) throw new SdpError(`audio formats "${String(m.payloads)}" are not payload types`);
+  const payloads = tokens.map(Number);
   const formats: SdpFormat[] = [];
   for (const payloadType of payloads) {
-    const rtp = m.rtp?.find((r) => r.payload === payloadType);
+    const rtp = m.rtp.find((r) => r.payload === payloadType);
     const known = STATIC[payloadType];
     if (!rtp && !known) continue; // a dynamic type without rtpmap cannot be used
-    const fmtp = m.fmtp?.find((f) => f.payload === payloadType)?.config ?? '';
+    const fmtp = m.fmtp.find((f) => f.payload === payloadType)?.config ?? '';
     formats.push({
       payloadType,
       encoding: rtp?.codec ?? known!.encoding,
@@ -111,8 +110,8 @@ function readAudio(raw: RawSdp, index: number): SdpAudio {
       fmtp,
     });
   }
-  const direction = (m.direction ?? raw.direction ?? 'sendrecv') as MediaDirection;
-  const mediaDirection = DIRECTIONS.includes(direction) ? direction : 'sendrecv';
+  // sdp-transform only reads a=sendrecv, a=sendonly, a=recvonly and a=inactive as a direction.
+  const mediaDirection: MediaDirection = m.direction ?? raw.direction ?? 'sendrecv';
   const zeroAddress = bare === '0.0.0.0';
   return {
     index,
@@ -204,12 +203,13 @@ export function writeAudioSdp(fields: AudioSdpFields): string {
     type: 'audio',
     port: fields.port,
     protocol: 'RTP/AVP',
-    payloads: fields.formats.map((f) => f.payloadType).join(' '),
+    // A rejected stream with no format left still needs one: an m= line has at least one.
+    payloads: fields.formats.map((f) => f.payloadType).join(' ') || '0',
     rtp: fields.formats.map((f) => ({ payload: f.payloadType, codec: f.encoding, rate: f.clockRate, ...(f.channels > 1 ? { encoding: f.channels } : {}) })),
     fmtp: fields.formats.filter((f) => f.fmtp !== '').map((f) => ({ payload: f.payloadType, config: f.fmtp })),
     direction: fields.direction,
   };
-  if (fields.ptimeMs !== undefined && fields.port !== 0) audio.ptime = fields.ptimeMs;
+  if (fields.port !== 0) audio.ptime = fields.ptimeMs; // the writer leaves out an undefined ptime
   if (fields.rtcpMux && fields.port !== 0) audio.rtcpMux = 'rtcp-mux';
   const media: RawSdp['media'] = [];
   const rejected = [...(fields.rejected ?? [])].sort((a, b) => a.index - b.index);
