@@ -44,8 +44,9 @@ export function parseRtpHeader(data: Uint8Array, length: number, out: RtpHeader)
   }
   let end = length;
   if (first & 0x20) {
+    // The count includes itself, so 0 is no padding; one past the header shows as offset > end.
     const padding = data[length - 1]!;
-    if (padding === 0 || padding > length - offset) return false;
+    if (padding === 0) return false;
     end -= padding;
   }
   if (offset > end) return false;
