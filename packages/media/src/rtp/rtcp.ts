@@ -85,6 +85,15 @@ export interface RtcpContent {
   bye?: string;
 }
 
+/** The UTF-8 octets of a text, cut to 255 at most (an SDES item, a BYE reason), before a whole character. */
+function utf8Upto255(text: string): Uint8Array {
+  const octets = new TextEncoder().encode(text);
+  let end = Math.min(octets.length, 255);
+  // Back to the first octet of a character that would be cut (continuation octets are 10xxxxxx).
+  while (((octets[end] ?? 0) & 0xc0) === 0x80) end--;
+  return octets.subarray(0, end);
+}
+
 /**
  * Builds a compound RTCP packet: SR or RR, SDES with CNAME, and an optional BYE.
  *
@@ -93,9 +102,9 @@ export interface RtcpContent {
 export function buildRtcp(content: RtcpContent): Uint8Array {
   const reports = content.reports.slice(0, 31);
   const reportWords = 2 + (content.sender ? 5 : 0) + reports.length * 6;
-  const cname = new TextEncoder().encode(content.cname.slice(0, 255));
+  const cname = utf8Upto255(content.cname);
   const sdesWords = 1 + Math.ceil((4 + 2 + cname.length + 1) / 4);
-  const reason = content.bye !== undefined ? new TextEncoder().encode(content.bye.slice(0, 255)) : undefined;
+  const reason = content.bye !== undefined ? utf8Upto255(content.bye) : undefined;
   const byeWords = reason === undefined ? 0 : 2 + (reason.length > 0 ? Math.ceil((1 + reason.length) / 4) : 0);
   const out = new Uint8Array((reportWords + sdesWords + byeWords) * 4);
   const view = new DataView(out.buffer);
@@ -180,7 +189,7 @@ export function parseRtcp(data: Uint8Array, length: number = data.length): RtcpR
           delaySinceLastSr: view.getUint32(cursor + 20),
         });
       }
-    } else if (type === 202 && count > 0 && bytes >= 8) {
+    } else if (type === 202 && count > 0) {
       let cursor = offset + 8;
       while (cursor + 2 <= offset + bytes) {
         const item = view.getUint8(cursor);
@@ -195,7 +204,8 @@ export function parseRtcp(data: Uint8Array, length: number = data.length): RtcpR
     }
     offset += bytes;
   }
-  return first ? undefined : report;
+  // Trailing octets too few for a header: the lengths do not add up to the datagram's.
+  return first || offset !== length ? undefined : report;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createRtpHeader, isRtcp, parseRtpHeader, writeRtpHeader, type RtpHeader } from '@sip-endpoint/media';
+import { buildRtcp, createRtpHeader, isRtcp, ntpMiddle, ntpNow, parseRtcp, parseRtpHeader, roundTripMs, writeRtpHeader, type ReportBlock, type RtpHeader } from '@sip-endpoint/media';
 
 /** A part of a packet: an octet, octets, or a text's UTF-8 octets. */
 type Part = number | readonly number[] | string;
@@ -148,5 +148,220 @@ describe('isRtcp (RFC 5761 4)', () => {
 
   it.each([0, 1])('takes a datagram of %i octets for no RTCP, whatever the buffer holds past it', (length) => {
     expect(isRtcp(Uint8Array.from([0x80, 200, 0, 1]), length)).toBe(false);
+  });
+});
+
+describe('ntpNow and ntpMiddle', () => {
+  it.each([
+    // NTP counts from 1900: 2208988800 s before the Unix epoch.
+    [0, 2208988800, 0],
+    [1500, 2208988801, 0x80000000],
+    [1_700_000_000_250, 3908988800, 0x40000000],
+    [1_700_000_000_999, 3908988800, Math.floor(0.999 * 0x100000000)],
+    // NTP era 1 starts on 2036-02-07 at 06:28:16 UTC: the seconds wrap.
+    [Date.UTC(2036, 1, 7, 6, 28, 16), 0, 0],
+    [Date.UTC(2036, 1, 7, 6, 28, 17, 500), 1, 0x80000000],
+  ])('gives the NTP time of %i ms as %i s and fraction %i', (ms, seconds, fraction) => {
+    expect(ntpNow(ms)).toEqual({ seconds, fraction });
+  });
+
+  it('takes the low 16 bits of the seconds and the high 16 bits of the fraction', () => {
+    expect(ntpMiddle(0x12345678, 0x9abcdef0)).toBe(0x56789abc);
+    expect(ntpMiddle(0xffffffff, 0xffffffff)).toBe(0xffffffff);
+  });
+});
+
+/** A report block with these fields, the others zero. */
+function block(fields: Partial<ReportBlock>): ReportBlock {
+  return { ssrc: 0, fractionLost: 0, cumulativeLost: 0, highestSequence: 0, jitter: 0, lastSr: 0, delaySinceLastSr: 0, ...fields };
+}
+
+/** An SDES packet of one chunk: header, SSRC, CNAME item, and the END octet with padding to a word. */
+function sdes(ssrc: number, cname: Uint8Array): number[] {
+  const chunk = [...u32(ssrc), 1, cname.length, ...cname, 0];
+  while (chunk.length % 4 !== 0) chunk.push(0);
+  return [0x81, 202, ...u16(chunk.length / 4), ...chunk];
+}
+
+describe('buildRtcp', () => {
+  it.each(['', 'a', 'ab', 'abc', 'abcd', 'abcde', 'abcdef', 'user@host'])('builds an RR and an SDES with CNAME %j ended by a null octet and padded to a word', (cname) => {
+    const packet = buildRtcp({ ssrc: 0x01020304, reports: [], cname });
+    expect(Array.from(packet)).toEqual([0x80, 201, ...u16(1), ...u32(0x01020304), ...sdes(0x01020304, new TextEncoder().encode(cname))]);
+  });
+
+  it('builds an SR with its sender information and two report blocks, an SDES and a BYE with a reason', () => {
+    const packet = buildRtcp({
+      ssrc: 0xa1b2c3d4,
+      sender: { ntpSeconds: 3900000000, ntpFraction: 0x80000001, rtpTimestamp: 0xfffffff0, packetCount: 50, octetCount: 8000 },
+      reports: [
+        block({ ssrc: 0x22222222, fractionLost: 25, cumulativeLost: -3, highestSequence: 70000, jitter: 37.4, lastSr: 0xabcd1234, delaySinceLastSr: 65536 }),
+        block({ ssrc: 0x33333333, fractionLost: 255, cumulativeLost: 0x123456, highestSequence: 0xffffffff, jitter: 2.5, lastSr: 0, delaySinceLastSr: 0 }),
+      ],
+      cname: 'me@example.org',
+      bye: 'bye',
+    });
+    expect(Array.from(packet)).toEqual([
+      // SR: V=2, RC=2, PT=200, length (2 + 5 + 2 * 6) - 1 words.
+      0x82, 200, ...u16(18), ...u32(0xa1b2c3d4),
+      ...u32(3900000000), ...u32(0x80000001), ...u32(0xfffffff0), ...u32(50), ...u32(8000),
+      ...u32(0x22222222), 25, 0xff, 0xff, 0xfd, ...u32(70000), ...u32(37), ...u32(0xabcd1234), ...u32(65536),
+      ...u32(0x33333333), 255, 0x12, 0x34, 0x56, ...u32(0xffffffff), ...u32(3), ...u32(0), ...u32(0),
+      ...sdes(0xa1b2c3d4, new TextEncoder().encode('me@example.org')),
+      // BYE: SC=1, the SSRC, then the reason's length and text.
+      0x81, 203, ...u16(2), ...u32(0xa1b2c3d4), 3, ...new TextEncoder().encode('bye'),
+    ]);
+  });
+
+  it.each([
+    ['', []],
+    ['x', [1, 0x78, 0, 0]],
+    ['abc', [3, 0x61, 0x62, 0x63]],
+    ['abcd', [4, 0x61, 0x62, 0x63, 0x64, 0, 0, 0]],
+  ])('ends with a BYE of reason %j, padded to a word', (reason, tail) => {
+    const packet = buildRtcp({ ssrc: 9, reports: [], cname: 'c', bye: reason });
+    const bye = [0x81, 203, ...u16(1 + tail.length / 4), ...u32(9), ...tail];
+    expect(Array.from(packet.subarray(packet.length - bye.length))).toEqual(bye);
+    expect(packet.length).toBe(8 + 12 + bye.length);
+  });
+
+  it('writes the cumulative loss as signed 24 bits, clamped to its range', () => {
+    const lost = (cumulativeLost: number): number[] => Array.from(buildRtcp({ ssrc: 1, reports: [block({ cumulativeLost })], cname: '' }).subarray(12, 16));
+    expect(lost(0)).toEqual([0, 0, 0, 0]);
+    expect(lost(-1)).toEqual([0, 0xff, 0xff, 0xff]);
+    expect(lost(0x7fffff)).toEqual([0, 0x7f, 0xff, 0xff]);
+    expect(lost(0x1000000)).toEqual([0, 0x7f, 0xff, 0xff]);
+    expect(lost(-0x800000)).toEqual([0, 0x80, 0, 0]);
+    expect(lost(-0x900000)).toEqual([0, 0x80, 0, 0]);
+  });
+
+  it('writes 31 report blocks at most, the count field being five bits', () => {
+    const reports = Array.from({ length: 32 }, (_, i) => block({ ssrc: i + 1 }));
+    const packet = buildRtcp({ ssrc: 1, reports, cname: '' });
+    expect(packet[0]).toBe(0x80 | 31);
+    expect(packet.length).toBe((2 + 31 * 6) * 4 + 12);
+    expect(parseRtcp(packet)!.reports.map((report) => report.ssrc)).toEqual(reports.slice(0, 31).map((report) => report.ssrc));
+  });
+
+  it.each([
+    ['300 ASCII characters', 'a'.repeat(300), 'a'.repeat(255)],
+    ['255 ASCII characters', 'b'.repeat(255), 'b'.repeat(255)],
+    ['200 two-octet characters', 'é'.repeat(200), 'é'.repeat(127)],
+    ['100 three-octet characters', '€'.repeat(100), '€'.repeat(85)],
+    ['an ASCII character and 100 three-octet ones', 'a' + '€'.repeat(100), 'a' + '€'.repeat(84)],
+    ['100 four-octet characters', '𝄞'.repeat(100), '𝄞'.repeat(63)],
+  ])('cuts a CNAME or BYE reason of %s to 255 octets at most, before a whole character', (_name, text, sent) => {
+    const packet = buildRtcp({ ssrc: 7, reports: [], cname: text, bye: text });
+    const octetsSent = new TextEncoder().encode(sent);
+    expect(octetsSent.length).toBeLessThanOrEqual(255);
+    const reason = [octetsSent.length, ...octetsSent];
+    while (reason.length % 4 !== 0) reason.push(0);
+    expect(Array.from(packet)).toEqual([0x80, 201, ...u16(1), ...u32(7), ...sdes(7, octetsSent), 0x81, 203, ...u16(1 + reason.length / 4), ...u32(7), ...reason]);
+    expect(parseRtcp(packet)).toMatchObject({ cname: sent, bye: true });
+  });
+});
+
+describe('parseRtcp', () => {
+  const rr = (ssrc: number): number[] => [0x80, 201, ...u16(1), ...u32(ssrc)];
+  const report = (fields: Partial<{ ssrc: number; cname: string; bye: boolean }>): object => ({ ssrc: 0x0a0b0c0d, sender: undefined, reports: [], cname: undefined, bye: false, ...fields });
+
+  it('reads an SR with three report blocks, an SDES and a BYE', () => {
+    const reports = [
+      block({ ssrc: 0x22222222, fractionLost: 25, cumulativeLost: -3, highestSequence: 70000, jitter: 37, lastSr: 0xabcd1234, delaySinceLastSr: 65536 }),
+      block({ ssrc: 0x33333333, fractionLost: 255, cumulativeLost: -0x800000, highestSequence: 0xffffffff, jitter: 0x80000000, lastSr: 1, delaySinceLastSr: 0xffffffff }),
+      block({ ssrc: 0x44444444, fractionLost: 1, cumulativeLost: 0x7fffff, highestSequence: 0x10005, jitter: 0, lastSr: 0, delaySinceLastSr: 0 }),
+    ];
+    const sender = { ntpSeconds: 3900000000, ntpFraction: 0x80000000, rtpTimestamp: 1234, packetCount: 50, octetCount: 8000 };
+    // An SSRC whose last octet is not the CNAME's length.
+    const packet = buildRtcp({ ssrc: 0x0a0b0c0d, sender, reports, cname: 'alice@example.com', bye: '' });
+    expect(parseRtcp(packet)).toEqual({ ssrc: 0x0a0b0c0d, sender, reports, cname: 'alice@example.com', bye: true });
+  });
+
+  it('reads a datagram of the length given, not the whole buffer', () => {
+    const packet = octets(...rr(0x0a0b0c0d), ...sdes(0x0a0b0c0d, octets('cn')));
+    const buffer = new Uint8Array(packet.length + 8).fill(0x81);
+    buffer.set(packet);
+    expect(parseRtcp(buffer, packet.length)).toEqual(report({ cname: 'cn' }));
+  });
+
+  it.each([
+    ['an RR and a BYE of no source (4 octets, the last)', [...rr(0x0a0b0c0d), 0x80, 203, 0, 0], { bye: true }],
+    ['an RR and an APP packet', [...rr(0x0a0b0c0d), 0x80, 204, ...u16(2), ...u32(0x0a0b0c0d), ...octets('name')], {}],
+    ['an RR and an SDES that lists no source', [...rr(0x0a0b0c0d), 0x80, 202, ...u16(2), ...u32(0x0a0b0c0d), 1, 2, ...octets('cn')], {}],
+    ['an SDES with a NAME before the CNAME', [...rr(0x0a0b0c0d), 0x81, 202, ...u16(4), ...u32(0x0a0b0c0d), 2, 3, ...octets('Bob'), 1, 2, ...octets('cn'), 0, 0, 0], { cname: 'cn' }],
+    ['an SDES with two CNAMEs', [...rr(0x0a0b0c0d), 0x81, 202, ...u16(3), ...u32(0x0a0b0c0d), 1, 1, ...octets('a'), 1, 1, ...octets('b'), 0, 0], { cname: 'a' }],
+    ['a second SDES after one with a CNAME', [...rr(0x0a0b0c0d), ...sdes(0x0a0b0c0d, octets('first')), ...sdes(0x0a0b0c0d, octets('second'))], { cname: 'first' }],
+    // Only the first chunk (the sender's) is read; the END octet ends it.
+    ['an SDES whose first chunk has no CNAME, the second one has', [...rr(0x0a0b0c0d), 0x82, 202, ...u16(6), ...u32(0x0a0b0c0d), 2, 2, ...octets('Bo'), 0, 0, 0, 0, ...u32(0x05000000), 1, 5, ...octets('other'), 0], {}],
+    ['a CNAME filling the chunk, no END octet', [...rr(0x0a0b0c0d), 0x81, 202, ...u16(2), ...u32(0x0a0b0c0d), 1, 2, ...octets('ab')], { cname: 'ab' }],
+    ['an empty CNAME in the last two octets', [...rr(0x0a0b0c0d), 0x81, 202, ...u16(2), ...u32(0x0a0b0c0d), 2, 0, 1, 0], { cname: '' }],
+    ['a NAME filling the last chunk, no END octet', [...rr(0x0a0b0c0d), 0x81, 202, ...u16(2), ...u32(0x0a0b0c0d), 2, 2, ...octets('Bo')], {}],
+    ['a CNAME one octet longer than its chunk', [...rr(0x0a0b0c0d), 0x81, 202, ...u16(2), ...u32(0x0a0b0c0d), 1, 3, ...octets('ab')], {}],
+    ['a CNAME longer than its chunk, an RR after', [...rr(0x0a0b0c0d), 0x81, 202, ...u16(2), ...u32(0x0a0b0c0d), 1, 7, ...octets('ab'), ...rr(0x0a0b0c0d)], {}],
+  ])('reads %s', (_name, packet, fields) => {
+    expect(parseRtcp(octets(...packet))).toEqual(report(fields));
+  });
+
+  it.each([
+    ['empty', []],
+    ['three octets', [0x80, 201, 0]],
+    ['an RR of version 1', [0x40, 201, ...u16(1), ...u32(5)]],
+    ['an RR of version 3', [0xc0, 201, ...u16(1), ...u32(5)]],
+    ['an SR of version 0 with its sender information', [0x00, 200, ...u16(6), ...u32(5), ...zeros(20)]],
+    ['an RR and then a packet of version 1', [...rr(5), 0x41, 202, ...u16(1), ...u32(5)]],
+    ['an SR without its sender information', [0x80, 200, ...u16(1), ...u32(5)]],
+    ['an SR with four octets of the sender information missing', [0x80, 200, ...u16(5), ...u32(5), ...zeros(16)]],
+    ['an SR with a report block missing', [0x81, 200, ...u16(6), ...u32(5), ...zeros(20)]],
+    ['an RR with a report block missing, a BYE after', [0x81, 201, ...u16(1), ...u32(5), 0x81, 203, ...u16(1), ...u32(5)]],
+    ['an RR with one word of its report block', [0x81, 201, ...u16(2), ...u32(5), ...u32(6)]],
+    ['an RR with four octets of its report block missing', [0x81, 201, ...u16(6), ...u32(5), ...zeros(20)]],
+    ['an RR with the second report block cut', [0x82, 201, ...u16(12), ...u32(5), ...zeros(44)]],
+    ['a length past the end', [0x80, 201, ...u16(9), ...u32(5)]],
+    ['an SDES first', [0x81, 202, ...u16(1), ...u32(5)]],
+    ['a BYE first', [0x81, 203, ...u16(1), ...u32(5)]],
+    ['two octets after the last packet', [...rr(5), 0, 0]],
+    ['three octets after the last packet', [...rr(5), 0x80, 203, 0]],
+  ])('refuses %s, without throwing', (_name, packet) => {
+    expect(parseRtcp(octets(...packet))).toBeUndefined();
+  });
+});
+
+describe('roundTripMs (RFC 3550 6.4.1)', () => {
+  // The SR goes out at a whole second, comes back in an RR with LSR and DLSR.
+  const sentAt = Date.UTC(2024, 5, 1, 12, 0, 0);
+  const sent = ntpNow(sentAt);
+  const lastSr = ntpMiddle(sent.seconds, sent.fraction);
+
+  it('takes the arrival minus LSR minus DLSR, in 1/65536 s', () => {
+    // Held 250 ms by the other side, back 400 ms after it left: 150 ms on the wire.
+    const arrival = ntpNow(sentAt + 400);
+    const units = ntpMiddle(arrival.seconds, arrival.fraction) - lastSr - 0.25 * 65536;
+    expect(roundTripMs(block({ lastSr, delaySinceLastSr: 0.25 * 65536 }), sentAt + 400)).toBe((units / 65536) * 1000);
+    expect(roundTripMs(block({ lastSr, delaySinceLastSr: 0.25 * 65536 }), sentAt + 400)).toBeCloseTo(150, 1);
+    expect(roundTripMs(block({ lastSr, delaySinceLastSr: 0 }), sentAt + 3000)).toBe(3000);
+    expect(roundTripMs(block({ lastSr, delaySinceLastSr: 65536 }), sentAt + 3500)).toBe(2500);
+  });
+
+  it('counts across the wrap of the middle 32 bits', () => {
+    // Arrival at NTP seconds 0xabcd0001 (middle 0x00010000); the SR left 3 s before (middle 0xfffe0000).
+    const arrivalAt = (0xabcd0001 - 2208988800) * 1000;
+    expect(ntpMiddle(ntpNow(arrivalAt).seconds, ntpNow(arrivalAt).fraction)).toBe(0x00010000);
+    expect(roundTripMs(block({ lastSr: 0xfffe0000, delaySinceLastSr: 0x8000 }), arrivalAt)).toBe(2500);
+  });
+
+  it('gives undefined without an LSR', () => {
+    expect(roundTripMs(block({ lastSr: 0, delaySinceLastSr: 0 }), sentAt + 100)).toBeUndefined();
+  });
+
+  it.each([
+    [0x80000000, (0x80000000 / 65536) * 1000],
+    [0x80000001, 0],
+    [0xffffffff, 0],
+    [1, 1000 / 65536],
+    [0, 0],
+  ])('reads a difference of %i units as %d ms (beyond 2^31 a small negative, from clock resolution)', (units, ms) => {
+    // A DLSR that leaves `units` from LSR to the arrival.
+    const arrival = ntpNow(sentAt + 5000);
+    const delaySinceLastSr = (ntpMiddle(arrival.seconds, arrival.fraction) - lastSr - units) >>> 0;
+    expect(roundTripMs(block({ lastSr, delaySinceLastSr }), sentAt + 5000)).toBe(ms);
   });
 });
