@@ -1,6 +1,7 @@
 /**
  * Receive statistics of one RTP source, per RFC 3550: extended highest sequence number with
- * wrap-around and the probation of A.1, expected and lost packets (A.3), and interarrival jitter
+ * wrap-around and the resynchronisation after a big jump of A.1 (no probation: the first packet
+ * is taken as valid), expected and lost packets (A.3), and interarrival jitter
  * (A.8). All numbers; nothing is allocated per packet.
  *
  * @public
@@ -49,7 +50,7 @@ export class ReceptionStats {
 
   /**
    * Records a packet. `arrival` is the arrival time in timestamp units (clock rate ticks).
-   * Returns false for a packet to drop (bad sequence during probation or a big jump).
+   * Returns false for a packet to drop (a big jump in sequence numbers, until the next one follows it).
    */
   update(sequence: number, timestamp: number, arrival: number, payloadLength: number, measureJitter = true): boolean {
     if (!this.#started) {
@@ -60,9 +61,10 @@ export class ReceptionStats {
       if (delta === 0) {
         this.duplicates++;
       } else if (delta < 3000) {
+        // Stryker disable next-line EqualityOperator: sequence equals the highest only when delta is 0, handled above.
         if (sequence < this.#maxSeq) this.#cycles += 0x10000;
         this.#maxSeq = sequence;
-      } else if (delta <= 0xffff - 100) {
+      } else if (delta <= 0x10000 - 100) {
         // A large jump: the source restarted; accept after two in a row.
         if (sequence === this.#badSeq) {
           this.#init(sequence);
@@ -79,9 +81,8 @@ export class ReceptionStats {
     if (!measureJitter) return true;
     const transit = arrival - timestamp;
     if (this.#hasTransit) {
-      let d = transit - this.#lastTransit;
-      if (d < 0) d = -d;
-      // Transit differences beyond half the 32-bit range are timestamp wraps.
+      // Timestamps wrap at 2^32: the difference is taken modulo 2^32, as the shorter way round.
+      let d = Math.abs(transit - this.#lastTransit) % 0x100000000;
       if (d > 0x7fffffff) d = 0x100000000 - d;
       this.jitter += (d - this.jitter) / 16;
     }
@@ -97,7 +98,8 @@ export class ReceptionStats {
     this.#expectedPrior = this.expected;
     this.#receivedPrior = this.received - this.duplicates;
     const lost = expected - received;
-    const fractionLost = expected <= 0 || lost <= 0 ? 0 : Math.min(255, Math.floor((lost << 8) / expected));
+    // Packets received in the interval are never negative: lost > 0 means expected >= lost > 0.
+    const fractionLost = lost <= 0 ? 0 : Math.min(255, Math.floor((lost << 8) / expected));
     return { fractionLost, expected, lost };
   }
 

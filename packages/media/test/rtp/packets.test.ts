@@ -1,4 +1,4 @@
-import { buildRtcp, createRtpHeader, isRtcp, ntpMiddle, ntpNow, parseRtcp, parseRtpHeader, roundTripMs, writeRtpHeader, type ReportBlock, type RtpHeader } from '@sip-endpoint/media';
+import { buildRtcp, createRtpHeader, isRtcp, ntpMiddle, ntpNow, parseRtcp, parseRtpHeader, ReceptionStats, roundTripMs, writeRtpHeader, type ReportBlock, type RtpHeader } from '@sip-endpoint/media';
 
 /** A part of a packet: an octet, octets, or a text's UTF-8 octets. */
 type Part = number | readonly number[] | string;
@@ -363,5 +363,166 @@ describe('roundTripMs (RFC 3550 6.4.1)', () => {
     const arrival = ntpNow(sentAt + 5000);
     const delaySinceLastSr = (ntpMiddle(arrival.seconds, arrival.fraction) - lastSr - units) >>> 0;
     expect(roundTripMs(block({ lastSr, delaySinceLastSr }), sentAt + 5000)).toBe(ms);
+  });
+});
+
+describe('ReceptionStats (RFC 3550 A.1, A.3)', () => {
+  /** Packets of 160 octets with these sequence numbers; what update returned for each. */
+  function receive(stats: ReceptionStats, sequences: readonly number[]): boolean[] {
+    return sequences.map((sequence) => stats.update(sequence, sequence * 160, sequence * 160, 160));
+  }
+
+  it('starts at zero', () => {
+    const stats = new ReceptionStats();
+    expect([stats.received, stats.octets, stats.jitter, stats.duplicates, stats.expected, stats.lost]).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(stats.interval()).toEqual({ fractionLost: 0, expected: 0, lost: 0 });
+  });
+
+  it.each([
+    // sequences, extended highest, received, duplicates; expected = highest - first + 1 (A.3), lost = expected - (received - duplicates).
+    ['in order', [10, 11, 12, 13], 13, 4, 0],
+    ['with gaps', [10, 12, 15], 15, 3, 0],
+    ['across the wrap, with a loss', [65533, 65534, 0, 1, 3], 0x10000 + 3, 5, 0],
+    ['across two wraps in steps of 2999', Array.from({ length: 45 }, (_, i) => (i * 2999) % 0x10000), 44 * 2999, 45, 0],
+    ['with duplicates of the highest', [10, 11, 11, 12, 12, 12], 12, 6, 3],
+    ['reordered', [10, 12, 11, 14, 13], 14, 5, 0],
+    ['with a packet 99 behind the highest (reordered, counted)', [1000, 1001, 902], 1001, 3, 0],
+    ['with a late packet from before the wrap', [65535, 0, 65534], 0x10000, 3, 0],
+    ['2999 ahead (a dropout)', [1000, 3999], 3999, 2, 0],
+  ])('counts a stream %s', (_name, sequences, extendedMax, received, duplicates) => {
+    const stats = new ReceptionStats();
+    expect(receive(stats, sequences)).toEqual(sequences.map(() => true));
+    const expected = extendedMax - sequences[0]! + 1;
+    expect({ extendedMax: stats.extendedMax, expected: stats.expected, received: stats.received, duplicates: stats.duplicates, lost: stats.lost, octets: stats.octets }).toEqual({
+      extendedMax,
+      expected,
+      received,
+      duplicates,
+      lost: expected - (received - duplicates),
+      octets: received * 160,
+    });
+  });
+
+  it('lets the loss go negative when old packets come again (A.3)', () => {
+    const stats = new ReceptionStats();
+    receive(stats, [65535, 0, 65534, 65535]);
+    expect([stats.expected, stats.received, stats.lost]).toEqual([2, 4, -2]);
+  });
+
+  it.each([
+    ['3000 ahead', [1000, 4000]],
+    ['100 behind', [1000, 900]],
+    ['101 behind', [1000, 899]],
+    ['half the sequence space ahead', [1000, 1000 + 0x8000]],
+    ['3000 ahead across the wrap', [64536, 2000]],
+  ])('drops a packet %s, counting nothing', (_name, sequences) => {
+    const stats = new ReceptionStats();
+    expect(receive(stats, sequences)).toEqual([true, false]);
+    expect([stats.extendedMax, stats.expected, stats.received, stats.octets, stats.lost]).toEqual([sequences[0], 1, 1, 160, 0]);
+  });
+
+  it.each([
+    ['ahead', [100, 101, 20000, 20001, 20002], [true, true, false, true, true], 20001],
+    ['behind', [30000, 30001, 29000, 29001, 29002], [true, true, false, true, true], 29001],
+    ['to the end of the sequence space', [30000, 65535, 0, 1], [true, false, true, true], 0],
+  ])('starts afresh when a big jump %s is followed by the next number (a restart of the source)', (_name, sequences, accepted, base) => {
+    const stats = new ReceptionStats();
+    expect(receive(stats, sequences)).toEqual(accepted);
+    const last = sequences[sequences.length - 1]!;
+    expect([stats.extendedMax, stats.expected, stats.received, stats.octets, stats.lost]).toEqual([last, last - base + 1, last - base + 1, (last - base + 1) * 160, 0]);
+  });
+
+  it('does not start afresh when the packet after a big jump is not the next one', () => {
+    const stats = new ReceptionStats();
+    expect(receive(stats, [100, 20000, 19999, 20002, 101])).toEqual([true, false, false, false, true]);
+    expect([stats.extendedMax, stats.expected, stats.received]).toEqual([101, 2, 2]);
+  });
+
+  it('forgets the source on reset: counts, jitter and the last transit time', () => {
+    const stats = new ReceptionStats();
+    for (let i = 0; i < 20; i++) stats.update(100 + i, i * 160, i * 160 + (i % 2) * 40, 160);
+    stats.update(119, 0, 0, 160);
+    stats.interval();
+    expect(stats.jitter).toBeGreaterThan(0);
+    stats.reset();
+    expect([stats.received, stats.octets, stats.jitter, stats.duplicates, stats.expected, stats.lost]).toEqual([0, 0, 0, 0, 0, 0]);
+    // A new source far from the old numbers, with another transit time.
+    expect(stats.update(40000, 1000, 900_000, 20)).toBe(true);
+    expect([stats.extendedMax, stats.expected, stats.received, stats.octets, stats.duplicates, stats.jitter]).toEqual([40000, 1, 1, 20, 0, 0]);
+    expect(stats.update(40001, 1160, 900_170, 20)).toBe(true);
+    expect(stats.jitter).toBe(10 / 16);
+    expect(stats.interval()).toEqual({ fractionLost: 0, expected: 2, lost: 0 });
+  });
+
+  it('gives the loss of each interval and its fraction in 1/256 (A.3)', () => {
+    const stats = new ReceptionStats();
+    const interval = (sequences: readonly number[]): ReturnType<ReceptionStats['interval']> => {
+      receive(stats, sequences);
+      return stats.interval();
+    };
+    // fraction = (lost << 8) / expected, in whole 1/256; 0 when nothing was lost or more came than expected.
+    expect(interval([1, 2, 3, 5, 6, 8, 9, 10])).toEqual({ fractionLost: Math.floor((2 << 8) / 10), expected: 10, lost: 2 });
+    expect(interval([11, 11, 11, 12, 13, 14, 16, 17, 18, 19, 20])).toEqual({ fractionLost: Math.floor((1 << 8) / 10), expected: 10, lost: 1 });
+    // Two packets again from behind the highest (reordered or repeated): counted, so more came than expected.
+    expect(interval([21, 19, 20])).toEqual({ fractionLost: 0, expected: 1, lost: -2 });
+    expect(interval([])).toEqual({ fractionLost: 0, expected: 0, lost: 0 });
+    expect(interval([22, 22, 1022])).toEqual({ fractionLost: Math.floor((999 << 8) / 1001), expected: 1001, lost: 999 });
+    expect([stats.expected, stats.received, stats.duplicates, stats.lost]).toEqual([1022, 8 + 11 + 3 + 3, 2 + 1, 2 + 1 - 2 + 999]);
+  });
+});
+
+describe('ReceptionStats jitter (RFC 3550 A.8)', () => {
+  /** J after packets of (timestamp, arrival), by A.8: D = (Rj - Sj) - (Ri - Si), J += (|D| - J) / 16. */
+  function rfcJitter(packets: readonly (readonly [number, number])[]): number {
+    let jitter = 0;
+    for (let i = 1; i < packets.length; i++) {
+      const d = packets[i]![1] - packets[i]![0] - (packets[i - 1]![1] - packets[i - 1]![0]);
+      jitter += (Math.abs(d) - jitter) / 16;
+    }
+    return jitter;
+  }
+
+  it('measures nothing from the first packet', () => {
+    const stats = new ReceptionStats();
+    expect(stats.update(1, 1000, 987_654, 160)).toBe(true);
+    expect(stats.jitter).toBe(0);
+  });
+
+  it('smooths the transit differences by 1/16', () => {
+    const lateness = [0, 10, -5, 30, 30, 0, 7, -20, 3, 3, 100, 0];
+    const packets = lateness.map((late, i) => [0x1000 + i * 160, 5_000_000 + i * 160 + late] as const);
+    const stats = new ReceptionStats();
+    packets.forEach(([timestamp, arrival], i) => expect(stats.update(i, timestamp, arrival, 160)).toBe(true));
+    expect(stats.jitter).toBe(rfcJitter(packets));
+  });
+
+  it('leaves out the packets not measured (telephone events), also as the previous transit time', () => {
+    const stats = new ReceptionStats();
+    expect(stats.update(1, 160, 1000, 160)).toBe(true);
+    // An event packet: its timestamp stays at the event's start, arrivals go on.
+    expect(stats.update(2, 160, 1500, 4, false)).toBe(true);
+    expect(stats.jitter).toBe(0);
+    expect(stats.update(3, 480, 1330, 160)).toBe(true);
+    expect(stats.jitter).toBe(rfcJitter([[160, 1000], [480, 1330]]));
+    expect([stats.received, stats.octets]).toEqual([3, 324]);
+  });
+
+  it.each([
+    // Timestamps wrap at 2^32: the transit difference is taken modulo 2^32, the shorter way round.
+    ['5 ticks late across the timestamp wrap', 0xffffff60, 0, 165, 5],
+    ['5 ticks early across the timestamp wrap', 0xffffff60, 0, 155, 5],
+    ['5 ticks late, a reordered packet from before the wrap', 0x100, 0xfffffff0, -0x110 + 5, 5],
+    ['5 ticks early, a reordered packet from before the wrap', 0x100, 0xfffffff0, -0x110 - 5, 5],
+    ['on time across the wrap', 0xffffffff, 0, 1, 0],
+    ['2^31 - 1 late', 0, 0, 0x7fffffff, 0x7fffffff],
+    ['2^31 late', 0, 0, 0x80000000, 0x80000000],
+    ['2^31 + 1 late (2^31 - 1 early)', 0, 0, 0x80000001, 0x7fffffff],
+    ['2^32 - 5 late (5 early)', 0, 0, 0xfffffffb, 5],
+    ['2^32 + 5 late (5 late)', 0, 0, 0x100000005, 5],
+  ])('takes a packet %s as the shorter transit difference modulo 2^32', (_name, firstTimestamp, secondTimestamp, arrivalDelta, distance) => {
+    const stats = new ReceptionStats();
+    stats.update(1, firstTimestamp, 1_000_000, 160);
+    stats.update(2, secondTimestamp, 1_000_000 + arrivalDelta, 160);
+    expect(stats.jitter).toBe(distance / 16);
   });
 });
