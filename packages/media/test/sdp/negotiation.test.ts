@@ -9,6 +9,13 @@ const listed = (formats: readonly OfferedFormat[] | undefined) => formats?.map((
 const sdpOf = (...lines: string[]) => [...lines, ''].join('\r\n');
 /** A codec the catalogue of the configuration does not know, with no static payload type: an integrator's own. */
 const AMR: Codec = { ...PCMU, name: 'AMR/8000', encoding: 'AMR', staticPayloadType: undefined, fmtp: 'octet-align=1' };
+/** telephone-event made a codec of a registry (which the Codec type allows): still never the voice codec. */
+const EVENTS: Codec = { ...PCMU, name: 'telephone-event/8000', encoding: 'telephone-event', staticPayloadType: undefined, fmtp: '0-16' };
+/** A body of the far end (127.0.0.1) with the given m= line and attributes. */
+const remoteSdp = (mLine: string, ...attributes: string[]) => parseSdp(sdpOf('v=0', 'o=user1 53655765 2353687637 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', mLine, ...attributes));
+/** What the answer's audio m= line holds: payload types, then the a= lines of the audio section. */
+const audioSection = (sdp: string) => sdp.slice(sdp.indexOf('m=audio')).trim().split('\r\n');
+const us = { address: '127.0.0.1', port: 9100 } as const;
 
 const sippOffer = [
   'v=0',
@@ -226,5 +233,192 @@ describe('offerFormats and createOffer', () => {
     const offer = () => createOffer({ origin: new SdpOrigin(), address: '10.0.0.5', port: 9000, codecs: configured('g729,ilbc') });
     expect(offer).toThrow(SdpError);
     expect(offer).toThrow('none of the configured codecs (G729/8000, iLBC/8000) can be run');
+  });
+});
+
+describe('answerOffer', () => {
+  it('writes the whole answer: the codec and telephone-event with the offer\'s types and events, ptime, sendrecv; o= version advanced', () => {
+    const answer = answerOffer(parseSdp(sippOffer), { origin: new SdpOrigin('5', 3), ...us, codecs: configured('pcma,pcmu') });
+    expect(answer.sdp).toBe(
+      sdpOf('v=0', 'o=- 5 4 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 9100 RTP/AVP 8 101', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-11,16', 'a=ptime:20', 'a=sendrecv'),
+    );
+    expect(answer.reason).toBeUndefined();
+    expect(answer.negotiated).toEqual({
+      codec: PCMA,
+      payloadType: 8,
+      telephoneEvent: { payloadType: 101, clockRate: 8000 },
+      remote: { address: '127.0.0.1', rtpPort: 6000, rtcpPort: 6001, rtcpMux: false },
+      direction: 'sendrecv',
+      ptimeMs: 20,
+      remoteHeld: false,
+    });
+  });
+
+  it('keeps the o= version when told the body is unchanged, answering or rejecting', () => {
+    const origin = new SdpOrigin('5', 3);
+    expect(parseSdp(answerOffer(parseSdp(sippOffer), { origin, ...us, codecs: configured('pcma'), newVersion: false }).sdp).version).toBe(3);
+    expect(parseSdp(answerOffer(parseSdp(sippOffer), { origin, ...us, codecs: configured('g722') }).sdp).version).toBe(4);
+    expect(parseSdp(answerOffer(parseSdp(sippOffer), { origin, ...us, codecs: configured('g722'), newVersion: false }).sdp).version).toBe(4);
+  });
+
+  it.each([
+    ['local', 'our first codec the offer has that we run', '8 PCMA/8000'],
+    ['remote', 'the offer\'s first codec we have and run', '0 PCMU/8000'],
+  ] as const)('with %s priority answers %s (G.729 configured and offered, but not run)', (answerPriority, _what, expected) => {
+    const offer = remoteSdp('m=audio 6000 RTP/AVP 18 0 8 101', 'a=rtpmap:101 telephone-event/8000');
+    const answer = answerOffer(offer, { origin: new SdpOrigin(), ...us, codecs: configured('g729,telephone-event,pcma,pcmu'), answerPriority });
+    expect(listed(parseSdp(answer.sdp).audio?.formats)).toEqual([expected, '101 telephone-event/8000']);
+  });
+
+  it.each(['local', 'remote'] as const)('answers a codec of the registry that the catalogue does not know, with the offer\'s dynamic type (%s priority)', (answerPriority) => {
+    const offer = remoteSdp('m=audio 6000 RTP/AVP 96 0', 'a=rtpmap:96 AMR/8000');
+    const answer = answerOffer(offer, { origin: new SdpOrigin(), ...us, codecs: configured('AMR/8000,pcmu'), registry: new CodecRegistry([PCMU, AMR]), answerPriority });
+    expect(answer.negotiated).toMatchObject({ codec: AMR, payloadType: 96 });
+  });
+
+  it('never makes telephone-event the voice codec, even from a registry that lists it', () => {
+    const offer = remoteSdp('m=audio 6000 RTP/AVP 101 0', 'a=rtpmap:101 telephone-event/8000');
+    const answer = answerOffer(offer, { origin: new SdpOrigin(), ...us, codecs: configured('telephone-event,pcmu'), registry: new CodecRegistry([EVENTS, PCMU]) });
+    expect(answer.negotiated).toMatchObject({ codec: PCMU, payloadType: 0, telephoneEvent: { payloadType: 101, clockRate: 8000 } });
+  });
+
+  it.each([
+    ['the offer\'s event list', ['a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15'], true, ['m=audio 9100 RTP/AVP 0 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15']],
+    ['events 0-16 when the offer names none', ['a=rtpmap:101 telephone-event/8000'], true, ['m=audio 9100 RTP/AVP 0 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16']],
+    ['no telephone-event when we do not want it', ['a=rtpmap:101 telephone-event/8000'], false, ['m=audio 9100 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000']],
+  ])('accepts telephone-event with %s', (_case, attributes, telephoneEvent, expected) => {
+    const answer = answerOffer(remoteSdp('m=audio 6000 RTP/AVP 0 101', ...attributes), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), telephoneEvent });
+    expect(audioSection(answer.sdp).slice(0, -2)).toEqual(expected);
+    expect(answer.negotiated?.telephoneEvent).toEqual(telephoneEvent ? { payloadType: 101, clockRate: 8000 } : undefined);
+  });
+
+  it('answers no telephone-event when the offer has none', () => {
+    const answer = answerOffer(remoteSdp('m=audio 6000 RTP/AVP 0'), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu') });
+    expect(audioSection(answer.sdp)).toEqual(['m=audio 9100 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', 'a=ptime:20', 'a=sendrecv']);
+    expect(answer.negotiated?.telephoneEvent).toBeUndefined();
+  });
+
+  it.each([
+    ['PCMU: the 8000 Hz one', 'pcmu', 'm=audio 6000 RTP/AVP 0 110 101', { payloadType: 101, clockRate: 8000 }],
+    ['PCMU: the only one, at another rate', 'pcmu', 'm=audio 6000 RTP/AVP 0 110', { payloadType: 110, clockRate: 48000 }],
+    ['opus: the only one, at 8000 Hz', 'opus', 'm=audio 6000 RTP/AVP 111 101', { payloadType: 101, clockRate: 8000 }],
+  ] as const)('picks telephone-event for %s', (_case, ours, mLine, expected) => {
+    const offer = remoteSdp(mLine, 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:110 telephone-event/48000', 'a=rtpmap:101 telephone-event/8000');
+    const answer = answerOffer(offer, { origin: new SdpOrigin(), ...us, codecs: configured(ours) });
+    expect(answer.negotiated?.telephoneEvent).toEqual(expected);
+    expect(parseSdp(answer.sdp).audio?.formats.slice(1).map((f) => [f.payloadType, f.clockRate])).toEqual([[expected.payloadType, expected.clockRate]]);
+  });
+
+  it.each([
+    [undefined, undefined, 20],
+    [30, undefined, 30],
+    [30, 40, 40],
+    [undefined, 40, 40],
+  ])('answers ptime (offer %s, ours %s) with %s', (offered, ptimeMs, expected) => {
+    const offer = remoteSdp('m=audio 6000 RTP/AVP 0', ...(offered === undefined ? [] : [`a=ptime:${offered}`]));
+    const answer = answerOffer(offer, { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), ...(ptimeMs === undefined ? {} : { ptimeMs }) });
+    expect(answer.negotiated?.ptimeMs).toBe(expected);
+    expect(answer.sdp).toContain(`\r\na=ptime:${expected}\r\n`);
+  });
+
+  it.each([
+    ['sendrecv', undefined, 'sendrecv', false],
+    ['sendonly', undefined, 'recvonly', true],
+    ['recvonly', undefined, 'sendonly', false],
+    ['inactive', undefined, 'inactive', true],
+    ['sendrecv', 'sendonly', 'sendonly', false],
+    ['sendonly', 'sendonly', 'inactive', true],
+    ['recvonly', 'recvonly', 'inactive', false],
+    ['sendrecv', 'recvonly', 'recvonly', false],
+  ] as const)('answers a=%s (ours %s) with a=%s', (offered, direction, expected, remoteHeld) => {
+    const answer = answerOffer(remoteSdp('m=audio 6000 RTP/AVP 0', `a=${offered}`), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), ...(direction ? { direction } : {}) });
+    expect(answer.negotiated).toMatchObject({ direction: expected, remoteHeld });
+    expect(audioSection(answer.sdp).at(-1)).toBe(`a=${expected}`);
+  });
+
+  it('answers the old hold (c=0.0.0.0) with a=recvonly', () => {
+    const offer = parseSdp(sippOffer.replace('c=IN IP4 127.0.0.1', 'c=IN IP4 0.0.0.0'));
+    const answer = answerOffer(offer, { origin: new SdpOrigin(), ...us, codecs: configured('pcma') });
+    expect(answer.negotiated).toMatchObject({ direction: 'recvonly', remoteHeld: true });
+    expect(audioSection(answer.sdp).at(-1)).toBe('a=recvonly');
+  });
+
+  it.each([
+    ['nothing in common', sippOffer, 'g722', 'no codec in common (offered: PCMA/8000, PCMU/8000, telephone-event/8000)', ['m=audio 0 RTP/AVP 8', 'a=rtpmap:8 PCMA/8000', 'a=inactive']],
+    ['only opus offered', sdpOf('v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 6000 RTP/AVP 111 110', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:110 telephone-event/48000'), 'pcmu', 'no codec in common (offered: opus/48000/2, telephone-event/48000)', ['m=audio 0 RTP/AVP 111', 'a=rtpmap:111 opus/48000/2', 'a=inactive']],
+    ['an audio stream the offer rejects (port 0)', sippOffer.replace('m=audio 6000', 'm=audio 0'), 'pcma', 'the offer has no audio stream', ['m=audio 0 RTP/AVP 8', 'a=rtpmap:8 PCMA/8000', 'a=inactive']],
+    ['SRTP', sippOffer.replace('RTP/AVP', 'RTP/SAVP'), 'pcma', 'the offer wants RTP/SAVP (SRTP), which this endpoint does not do', ['m=audio 0 RTP/AVP 8', 'a=rtpmap:8 PCMA/8000', 'a=inactive']],
+  ])('rejects the audio with port 0 and its first format when %s', (_case, text, ours, reason, section) => {
+    const answer = answerOffer(parseSdp(text), { origin: new SdpOrigin(), ...us, codecs: configured(ours) });
+    expect(answer).toMatchObject({ negotiated: undefined, reason });
+    expect(audioSection(answer.sdp)).toEqual(section);
+  });
+
+  it('says the offer names no format at all when none of its types is known', () => {
+    const answer = answerOffer(remoteSdp('m=audio 6000 RTP/AVP 96'), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu') });
+    expect(answer.reason).toBe('no codec in common (offered: none)');
+    expect(parseSdp(answer.sdp).media.map((m) => [m.type, m.port])).toEqual([['audio', 0]]);
+  });
+});
+
+describe('applyAnswer', () => {
+  const offered = () => createOffer({ origin: new SdpOrigin(), address: '127.0.0.1', port: 9000, codecs: configured('pcmu,g722') }).formats;
+  const answerSdp = (mLine: string, ...attributes: string[]) =>
+    parseSdp(sdpOf('v=0', 'o=- 8 1 IN IP4 127.0.0.2', 's=-', 'c=IN IP4 127.0.0.2', 't=0 0', mLine, 'a=rtpmap:101 telephone-event/8000', ...attributes));
+
+  it('takes the answer\'s first format that we offered and run, past telephone-event and codecs we did not offer', () => {
+    expect(applyAnswer(answerSdp('m=audio 7000 RTP/AVP 101 8 0'), offered())).toEqual({
+      codec: PCMU,
+      payloadType: 0,
+      telephoneEvent: { payloadType: 101, clockRate: 8000 },
+      remote: { address: '127.0.0.2', rtpPort: 7000, rtcpPort: 7001, rtcpMux: false },
+      direction: 'sendrecv',
+      ptimeMs: 20,
+      remoteHeld: false,
+    });
+  });
+
+  it('never takes telephone-event as the codec, even from a registry that lists it', () => {
+    const registry = new CodecRegistry([EVENTS, PCMU]);
+    expect(applyAnswer(answerSdp('m=audio 7000 RTP/AVP 101 0'), offered(), { registry })).toMatchObject({ codec: PCMU, payloadType: 0 });
+  });
+
+  it('has telephone-event only when both the offer and the answer have it', () => {
+    const withoutEvents = offered().filter((f) => f.encoding !== 'telephone-event');
+    expect(applyAnswer(answerSdp('m=audio 7000 RTP/AVP 0 101'), withoutEvents).telephoneEvent).toBeUndefined();
+    expect(applyAnswer(answerSdp('m=audio 7000 RTP/AVP 0'), offered()).telephoneEvent).toBeUndefined();
+  });
+
+  it.each([
+    [undefined, undefined, 20],
+    [30, undefined, 30],
+    [30, 40, 30],
+    [undefined, 40, 40],
+  ])('sends with the answer\'s ptime (answer %s, ours %s): %s', (answered, ptimeMs, expected) => {
+    const answer = answerSdp('m=audio 7000 RTP/AVP 0', ...(answered === undefined ? [] : [`a=ptime:${answered}`]));
+    expect(applyAnswer(answer, offered(), ptimeMs === undefined ? {} : { ptimeMs }).ptimeMs).toBe(expected);
+  });
+
+  it.each([
+    ['sendrecv', undefined, 'sendrecv', false],
+    ['recvonly', undefined, 'sendonly', false],
+    ['sendonly', undefined, 'recvonly', true],
+    ['inactive', undefined, 'inactive', true],
+    ['recvonly', 'sendonly', 'sendonly', false],
+    ['sendrecv', 'sendonly', 'sendonly', false],
+  ] as const)('reads a=%s (ours %s) as %s', (answered, direction, expected, remoteHeld) => {
+    const negotiated = applyAnswer(answerSdp('m=audio 7000 RTP/AVP 0', `a=${answered}`), offered(), direction ? { direction } : {});
+    expect(negotiated).toMatchObject({ direction: expected, remoteHeld });
+  });
+
+  it.each([
+    ['rejects the audio (port 0)', 'm=audio 0 RTP/AVP 0', 'the answer rejects the audio stream'],
+    ['has no audio', 'm=video 7002 RTP/AVP 96', 'the answer rejects the audio stream'],
+    ['names only codecs we did not offer', 'm=audio 7000 RTP/AVP 18 8 101', 'the answer names no codec we offered (G729/8000, PCMA/8000, telephone-event/8000)'],
+    ['names no format we know', 'm=audio 7000 RTP/AVP 97', 'the answer names no codec we offered (none)'],
+  ])('throws an SdpError when the answer %s', (_case, mLine, message) => {
+    const apply = () => applyAnswer(answerSdp(mLine), offered());
+    expect(apply).toThrow(SdpError);
+    expect(apply).toThrow(message);
   });
 });
