@@ -98,6 +98,10 @@ function same(a: string, b: string): boolean {
   return (lookupCodec(a)?.name ?? a).toLowerCase() === (lookupCodec(b)?.name ?? b).toLowerCase();
 }
 
+function isTelephoneEvent(format: SdpFormat): boolean {
+  return format.encoding.toLowerCase() === 'telephone-event';
+}
+
 /**
  * Answers a remote offer: picks the codec by `answerPriority` (`local`: our order; `remote`: the
  * offer's), keeps the offer's payload types, accepts telephone-event when offered, mirrors the
@@ -118,7 +122,7 @@ export function answerOffer(
       origin: options.origin,
       address: options.address,
       port: 0,
-      formats: audio?.formats.slice(0, 1).map((f) => ({ ...f })) ?? [{ payloadType: 0, encoding: 'PCMU', clockRate: 8000, channels: 1, fmtp: '' }],
+      formats: audio?.formats.slice(0, 1) ?? [{ payloadType: 0, encoding: 'PCMU', clockRate: 8000, channels: 1, fmtp: '' }],
       direction: 'inactive',
       rejected,
       audioIndex: audio?.index ?? offer.media.length,
@@ -129,22 +133,22 @@ export function answerOffer(
   });
   if (!audio || audio.port === 0) return reject('the offer has no audio stream');
   if (audio.secure) return reject(`the offer wants ${audio.protocol} (SRTP), which this endpoint does not do`);
-  const ours = options.codecs.filter((entry) => entry.codec?.kind !== 'dtmf' && registry.get(entry.name) !== undefined);
-  const offered = audio.formats.filter((f) => f.encoding.toLowerCase() !== 'telephone-event' && registry.get(nameOf(f)) !== undefined);
+  // The offer's codecs we run: a configured codec matches one of them only if we run it too.
+  const offered = audio.formats.filter((f) => !isTelephoneEvent(f) && registry.get(nameOf(f)) !== undefined);
   let chosen: SdpFormat | undefined;
   if ((options.answerPriority ?? 'local') === 'local') {
-    for (const entry of ours) {
+    for (const entry of options.codecs) {
       chosen = offered.find((f) => same(nameOf(f), entry.name));
       if (chosen) break;
     }
   } else {
-    chosen = offered.find((f) => ours.some((entry) => same(nameOf(f), entry.name)));
+    chosen = offered.find((f) => options.codecs.some((entry) => same(nameOf(f), entry.name)));
   }
   if (!chosen) return reject(`no codec in common (offered: ${audio.formats.map(nameOf).join(', ') || 'none'})`);
   const codec = registry.get(nameOf(chosen))!;
   const wantEvents = options.telephoneEvent ?? true;
-  const event = wantEvents ? audio.formats.find((f) => f.encoding.toLowerCase() === 'telephone-event' && f.clockRate === 8000) ?? audio.formats.find((f) => f.encoding.toLowerCase() === 'telephone-event') : undefined;
-  const direction = answerDirection(audio.direction, options.direction ?? 'sendrecv');
+  const event = wantEvents ? (audio.formats.find((f) => isTelephoneEvent(f) && f.clockRate === 8000) ?? audio.formats.find(isTelephoneEvent)) : undefined;
+  const direction = answerDirection(audio.direction, options.direction);
   const ptimeMs = options.ptimeMs ?? audio.ptimeMs ?? 20;
   const formats: OfferedFormat[] = [{ ...chosen, fmtp: chosen.fmtp }];
   if (event) formats.push({ ...event, fmtp: event.fmtp || '0-16' });
@@ -185,12 +189,11 @@ export function applyAnswer(answer: ParsedSdp, offered: readonly OfferedFormat[]
   const registry = options.registry ?? defaultRegistry;
   const audio = answer.audio;
   if (!audio || audio.port === 0) throw new SdpError('the answer rejects the audio stream');
-  const chosen = audio.formats.find((f) => f.encoding.toLowerCase() !== 'telephone-event' && offered.some((o) => same(nameOf(o as SdpFormat), nameOf(f))) && registry.get(nameOf(f)));
+  const chosen = audio.formats.find((f) => !isTelephoneEvent(f) && offered.some((o) => same(nameOf(o as SdpFormat), nameOf(f))) && registry.get(nameOf(f)));
   if (!chosen) throw new SdpError(`the answer names no codec we offered (${audio.formats.map(nameOf).join(', ') || 'none'})`);
-  const event = audio.formats.find((f) => f.encoding.toLowerCase() === 'telephone-event');
-  const ours = options.direction ?? 'sendrecv';
+  const event = audio.formats.find(isTelephoneEvent);
   // Our direction is what we wanted, narrowed by what the answer allows.
-  const direction = answerDirection(audio.direction, ours);
+  const direction = answerDirection(audio.direction, options.direction);
   return {
     codec: registry.get(nameOf(chosen))!,
     payloadType: chosen.payloadType,
