@@ -272,11 +272,12 @@ export class JitterBuffer {
       this.#stats.concealed++;
       return this.#result.lost;
     }
-    // Nothing newer: the buffer ran dry. Conceal a little, then play silence and fill up again.
-    if (this.#dryFrames === 0) this.#stats.underruns++;
-    this.#dryFrames++;
+    // Nothing newer: the buffer ran dry while playing (the refill branch above conceals the
+    // frames after this one). Conceal a little, then play silence and fill up again.
+    this.#stats.underruns++;
+    this.#dryFrames = 1;
     this.#buffering = true;
-    if (this.#dryFrames <= this.#maxConcealed) {
+    if (this.#maxConcealed >= 1) {
       this.#stats.concealed++;
       return this.#result.lost;
     }
@@ -333,10 +334,12 @@ export class JitterBuffer {
     const n = this.#delayCount;
     let at = n;
     if (n === WINDOW) at = this.#sortedIndexOf(this.#relativeDelays[this.#delayIndex]!);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: moving up too far, or past equal values, is undone by the loop below; the array ends at the window's size.
     while (at + 1 < n && sorted[at + 1]! < value) {
       sorted[at] = sorted[at + 1]!;
       at++;
     }
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: below index 0 there is no value to compare; passing equal values orders them alike.
     while (at > 0 && sorted[at - 1]! > value) {
       sorted[at] = sorted[at - 1]!;
       at--;

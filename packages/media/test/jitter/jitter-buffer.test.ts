@@ -171,6 +171,16 @@ describe('JitterBuffer, frame by frame', () => {
     expect(wrong).toEqual([]);
   });
 
+  it.each([
+    [0, ['-', '100', '101', '102', '-', '-', '-']],
+    [1, ['-', '100', '101', '102', 'L', '-', '-']],
+    [2, ['-', '100', '101', '102', 'L', 'L', '-']],
+  ])('conceals %i frames when the stream stops (maxConcealedFrames)', (maxConcealedFrames, expected) => {
+    const buffer = new JitterBuffer({ minDelayMs: 20, maxConcealedFrames });
+    expect(simulate(buffer, steady(100, 3), 120)).toEqual(expected);
+    expect(buffer.stats().underruns).toBe(1);
+  });
+
   it('plays a stream that starts with sequence 0', () => {
     expect(simulate(new JitterBuffer({ minDelayMs: 20 }), steady(0, 3), 60)).toEqual(['-', '0', '1', '2']);
   });
