@@ -1,4 +1,5 @@
 import { lookupCodec, type ConfiguredCodec } from '@sip-endpoint/config';
+import { parse, write } from 'sdp-transform';
 import type { MediaDirection } from '../audio-stream';
 import type { Codec } from '../codecs/codec';
 import { codecs as defaultRegistry, type CodecRegistry } from '../codecs/codec-registry';
@@ -102,11 +103,19 @@ function isTelephoneEvent(format: SdpFormat): boolean {
   return format.encoding.toLowerCase() === 'telephone-event';
 }
 
+/** An SDP body without its last m= line. */
+function withoutLastMedia(sdp: string): string {
+  const body = parse(sdp);
+  body.media.pop();
+  return write(body);
+}
+
 /**
  * Answers a remote offer: picks the codec by `answerPriority` (`local`: our order; `remote`: the
  * offer's), keeps the offer's payload types, accepts telephone-event when offered, mirrors the
  * other m= lines rejected, and rejects the audio (port 0) when nothing is in common or the offer
- * wants SRTP.
+ * wants SRTP. The answer always has the offer's m= lines, no more (RFC 3264 §6): an offer without
+ * audio gets them all back rejected.
  *
  * @public
  */
@@ -117,20 +126,21 @@ export function answerOffer(
   const registry = options.registry ?? defaultRegistry;
   const audio = offer.audio;
   const rejected = offer.media.map((m, index) => ({ index, ...m })).filter((m) => m.index !== audio?.index);
-  const reject = (reason: string): { sdp: string; negotiated: undefined; reason: string } => ({
-    sdp: writeAudioSdp({
+  const reject = (reason: string): { sdp: string; negotiated: undefined; reason: string } => {
+    const sdp = writeAudioSdp({
       origin: options.origin,
       address: options.address,
       port: 0,
-      formats: audio?.formats.slice(0, 1) ?? [{ payloadType: 0, encoding: 'PCMU', clockRate: 8000, channels: 1, fmtp: '' }],
+      // Stryker disable next-line ArrayDeclaration: the audio line written for an offer without audio is taken out again below
+      formats: audio?.formats.slice(0, 1) ?? [],
       direction: 'inactive',
       rejected,
       audioIndex: audio?.index ?? offer.media.length,
       newVersion: options.newVersion ?? true,
-    }),
-    negotiated: undefined,
-    reason,
-  });
+    });
+    // An offer without audio gets no audio line: the answer has exactly the offer's m= lines (RFC 3264 §6).
+    return { sdp: audio ? sdp : withoutLastMedia(sdp), negotiated: undefined, reason };
+  };
   if (!audio || audio.port === 0) return reject('the offer has no audio stream');
   if (audio.secure) return reject(`the offer wants ${audio.protocol} (SRTP), which this endpoint does not do`);
   // The offer's codecs we run: a configured codec matches one of them only if we run it too.

@@ -354,6 +354,18 @@ describe('answerOffer', () => {
     expect(audioSection(answer.sdp)).toEqual(section);
   });
 
+  it.each([
+    ['only video', ['m=video 6002 RTP/AVP 96', 'a=rtpmap:96 VP8/90000'], [['video', 0]]],
+    ['video and an application', ['m=video 6002 RTP/AVP 96', 'a=rtpmap:96 VP8/90000', 'm=application 6004 UDP/BFCP *'], [['video', 0], ['application', 0]]],
+  ])('answers an offer without audio (%s) with its m= lines rejected, and no other', (_case, lines, expected) => {
+    const answer = answerOffer(remoteSdp(...(lines as [string, ...string[]])), { origin: new SdpOrigin('5', 3), ...us, codecs: configured('pcmu') });
+    expect(answer).toMatchObject({ negotiated: undefined, reason: 'the offer has no audio stream' });
+    const parsed = parseSdp(answer.sdp);
+    expect(parsed.media.map((m) => [m.type, m.port])).toEqual(expected);
+    expect(parsed.version).toBe(4);
+    expect(answer.sdp).toContain('\r\nm=video 0 RTP/AVP 96\r\n');
+  });
+
   it('says the offer names no format at all when none of its types is known', () => {
     const answer = answerOffer(remoteSdp('m=audio 6000 RTP/AVP 96'), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu') });
     expect(answer.reason).toBe('no codec in common (offered: none)');
