@@ -72,8 +72,9 @@ export class PortAllocator {
   acquire(exclude?: ReadonlySet<number>): number {
     for (let tries = 0; tries < this.capacity; tries++) {
       const port = this.#cursor;
+      // The cursor only ever names a port whose odd neighbour is in the range too: it starts at
+      // min (the loop runs only when a pair fits) and moves on only to a pair that fits.
       this.#cursor = port + 2 + 1 > this.max ? this.min : port + 2;
-      if (port + 1 > this.max) continue;
       if (!this.#inUse.has(port) && !exclude?.has(port)) {
         this.#inUse.add(port);
         return port;
