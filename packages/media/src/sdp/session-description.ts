@@ -61,8 +61,9 @@ const STATIC: Record<number, { encoding: string; clockRate: number }> = {
 /**
  * Parses an SDP body (RFC 4566) with sdp-transform and reads its audio stream.
  *
- * @throws {@link SdpError} when the text is not SDP (no v=, o= or m= line), or the audio stream has
- * no connection address or an unusable port.
+ * @throws {@link SdpError} when the text is not SDP (no v=0, o= or m= line, or an m= line that is
+ * not `<media> <port> <proto> <fmt> ...`), or the audio stream has no connection address, an
+ * unusable port, or formats that are not payload types (0 to 127).
  * @public
  */
 export function parseSdp(text: string): ParsedSdp {
@@ -178,6 +179,7 @@ export interface AudioSdpFields {
   address: string;
   /** Our RTP port; 0 rejects the stream. */
   port: number;
+  /** Formats of the audio line; none (a rejected stream) is written as format 0. */
   formats: readonly OfferedFormat[];
   direction: MediaDirection;
   ptimeMs?: number;
