@@ -112,10 +112,10 @@ function withoutLastMedia(sdp: string): string {
 
 /**
  * Answers a remote offer: picks the codec by `answerPriority` (`local`: our order; `remote`: the
- * offer's), keeps the offer's payload types, accepts telephone-event when offered, mirrors the
- * other m= lines rejected, and rejects the audio (port 0) when nothing is in common or the offer
- * wants SRTP. The answer always has the offer's m= lines, no more (RFC 3264 §6): an offer without
- * audio gets them all back rejected.
+ * offer's), keeps the offer's payload types, accepts telephone-event when offered (at the codec's
+ * clock rate when the offer has that one), mirrors the other m= lines rejected, and rejects the
+ * audio (port 0) when nothing is in common or the offer wants SRTP. The answer always has the
+ * offer's m= lines, no more (RFC 3264 §6): an offer without audio gets them all back rejected.
  *
  * @public
  */
@@ -157,7 +157,9 @@ export function answerOffer(
   if (!chosen) return reject(`no codec in common (offered: ${audio.formats.map(nameOf).join(', ') || 'none'})`);
   const codec = registry.get(nameOf(chosen))!;
   const wantEvents = options.telephoneEvent ?? true;
-  const event = wantEvents ? (audio.formats.find((f) => isTelephoneEvent(f) && f.clockRate === 8000) ?? audio.formats.find(isTelephoneEvent)) : undefined;
+  // Events share the audio's RTP stream and timestamps: telephone-event at the codec's clock rate
+  // (RFC 4733 recommends the audio's rate), else the first offered.
+  const event = wantEvents ? (audio.formats.find((f) => isTelephoneEvent(f) && f.clockRate === chosen.clockRate) ?? audio.formats.find(isTelephoneEvent)) : undefined;
   const direction = answerDirection(audio.direction, options.direction);
   const ptimeMs = options.ptimeMs ?? audio.ptimeMs ?? 20;
   const formats: OfferedFormat[] = [{ ...chosen, fmtp: chosen.fmtp }];

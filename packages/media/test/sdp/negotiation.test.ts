@@ -301,6 +301,7 @@ describe('answerOffer', () => {
   it.each([
     ['PCMU: the 8000 Hz one', 'pcmu', 'm=audio 6000 RTP/AVP 0 110 101', { payloadType: 101, clockRate: 8000 }],
     ['PCMU: the only one, at another rate', 'pcmu', 'm=audio 6000 RTP/AVP 0 110', { payloadType: 110, clockRate: 48000 }],
+    ['opus: the 48000 Hz one, at the codec\'s rate', 'opus', 'm=audio 6000 RTP/AVP 111 101 110', { payloadType: 110, clockRate: 48000 }],
     ['opus: the only one, at 8000 Hz', 'opus', 'm=audio 6000 RTP/AVP 111 101', { payloadType: 101, clockRate: 8000 }],
   ] as const)('picks telephone-event for %s', (_case, ours, mLine, expected) => {
     const offer = remoteSdp(mLine, 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:110 telephone-event/48000', 'a=rtpmap:101 telephone-event/8000');
