@@ -63,7 +63,8 @@ function lookupLiteral(hostname: string, options: LookupOneOptions | number, cal
     callback(null, hostname, family);
     return;
   }
-  dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
+  // dgram gives the family as a number (4 or 6), which dns.lookup takes as it takes { family }.
+  dnsLookup(hostname, options as LookupOneOptions, callback);
 }
 
 function bind(socket: Socket, port: number, address: string): Promise<void> {
@@ -71,6 +72,7 @@ function bind(socket: Socket, port: number, address: string): Promise<void> {
     const onError = (error: Error): void => reject(error);
     socket.once('error', onError);
     socket.bind(port, address, () => {
+      // Stryker disable next-line StringLiteral: the listener left would only reject a promise already resolved, and the session adds its own.
       socket.off('error', onError);
       resolve();
     });
@@ -101,6 +103,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   readonly #header = createRtpHeader();
   #remote: { address: string; rtpPort: number; rtcpPort: number } | undefined;
   #receiver: RtpReceiver | undefined;
+  // Stryker disable next-line BooleanLiteral: read only where a remote is set, and setRemote sets it too.
   #rtcpMux = false;
   #closed = false;
 
@@ -233,6 +236,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
       }
     }
     // Only an observer makes this emit (and its argument list) happen.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: an emit without listeners calls nothing; only the allocation of its argument list tells.
     if (this.listenerCount('rtp') > 0) this.emit('rtp', this.#header, data, arrival);
   }
 

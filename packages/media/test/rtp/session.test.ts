@@ -1,4 +1,5 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { SafeEmitter } from '@sip-endpoint/policy';
 import { testPorts, waitFor } from '@sip-endpoint/test-support';
 import { buildRtcp, InvalidPortRangeError, parseRtcp, PortAllocator, PortRangeExhaustedError, RtpSession, RtpSocketError, writeRtpHeader, type RtcpReport } from '@sip-endpoint/media';
 import { workerPorts } from '../support/ports';
@@ -306,6 +307,18 @@ describe('RtpSession', () => {
       expect(() => session.sendRtcp(report)).not.toThrow();
     });
 
+    it('sends no RTCP to a remote whose RTP port is 0, even with an RTCP port given', async () => {
+      const [session, peer] = [await open(), await openPeer()];
+      session.setRemote('127.0.0.1', 0, peer.rtcpPort);
+      session.sendRtcp(report);
+      // Then one that goes out, on the same path: the first to arrive must be this one.
+      const next = buildRtcp({ ssrc: 0x5150, reports: [], cname: 'next' });
+      session.setRemote('127.0.0.1', peer.rtpPort, peer.rtcpPort);
+      session.sendRtcp(next);
+      await waitFor(() => peer.rtcp.length >= 1, 2000, 'the RTCP packet sent to a real port');
+      expect(peer.rtcp.map((received) => received.data)).toEqual([Buffer.from(next)]);
+    });
+
     it('reports a remote that cannot be resolved as an error event, for RTP and for RTCP', async () => {
       const session = await open();
       const seen = observe(session);
@@ -330,6 +343,24 @@ describe('RtpSession', () => {
       expect(seen.reports).toEqual([expectedReport, expectedReport]);
       expect(seen.sequences).toEqual([5]);
       expect(seen.malformed).toEqual([]);
+    });
+
+    it('without a receiver, hands RTP packets to rtp listeners only, and reports nothing', async () => {
+      const [session, peer] = [await open(), await openPeer()];
+      const original = SafeEmitter.unhandled;
+      const unhandled: unknown[] = [];
+      const listenerErrors: unknown[] = [];
+      SafeEmitter.unhandled = (error) => unhandled.push(error);
+      try {
+        const observed: number[] = [];
+        session.on('rtp', (header) => observed.push(header.sequence));
+        session.on('listenerError', (error) => listenerErrors.push(error));
+        peer.send(rtpPacket(4), session.localPort);
+        await waitFor(() => observed.length === 1, 2000, 'the RTP packet');
+        expect([observed, unhandled, listenerErrors]).toEqual([[4], [], []]);
+      } finally {
+        SafeEmitter.unhandled = original;
+      }
     });
 
     it('drops RTCP on its RTP port when opened with rtcpMux false, and still takes it on its RTCP port', async () => {
