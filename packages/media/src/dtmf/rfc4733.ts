@@ -39,6 +39,7 @@ export class TelephoneEventSender {
   readonly #gapPackets: number;
   readonly #volume: number;
   readonly #queue: DtmfDigit[] = [];
+  // Stryker disable next-line BooleanLiteral: marker and timestamp are set before every return of the packet
   readonly #packet: TelephoneEventPacket = { length: 4, marker: false, timestamp: 0 };
   #event: { digit: DtmfDigit; timestamp: number; elapsed: number; endsSent: number; first: boolean } | undefined;
   #gapLeft = 0;
@@ -84,7 +85,8 @@ export class TelephoneEventSender {
       this.#event = { digit, timestamp, elapsed: 0, endsSent: 0, first: true };
     }
     const event = this.#event;
-    if (event.endsSent === 0) event.elapsed = Math.min(this.#durationTicks, event.elapsed + this.#packetTicks);
+    // Capped: the end packets (sent once it reaches the duration) repeat the final duration.
+    event.elapsed = Math.min(this.#durationTicks, event.elapsed + this.#packetTicks);
     const ending = event.elapsed >= this.#durationTicks;
     out[0] = DTMF_EVENTS.indexOf(event.digit);
     out[1] = (ending ? 0x80 : 0) | this.#volume;
@@ -151,9 +153,9 @@ export class TelephoneEventReceiver {
     if (this.#current && nowMs - this.#current.lastSeenMs >= 1000) this.#report();
   }
 
+  /** Only called with an event under way. */
   #report(): void {
-    const current = this.#current;
-    if (!current) return;
+    const current = this.#current!;
     this.#current = undefined;
     this.#lastReportedTimestamp = current.timestamp;
     this.#onDigit({ digit: current.digit, durationMs: Math.round((current.duration / this.#clockRate) * 1000), volume: current.volume });
