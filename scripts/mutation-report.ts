@@ -76,7 +76,8 @@ const files = Object.entries(report.files)
   .sort(([a], [b]) => a.localeCompare(b));
 
 const lines: string[] = [];
-lines.push(`Last run: ${lastRun.toISOString().slice(0, 10)}, \`npm run test:mutation\` (StrykerJS, jest runner, per-test coverage; groups: ${reports.map((r) => r.name.replace(/\.json$/, '')).join(', ')}).`);
+const stamp = (when: Date): string => `${when.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+lines.push(`Last run: ${stamp(lastRun)}, \`npm run test:mutation\` (StrykerJS, jest runner, per-test coverage). Each group's run: ${reports.map((r) => `${r.name.replace(/\.json$/, '')} ${stamp(r.when)}`).join(', ')}; a test added since its group's run is not counted.`);
 lines.push('');
 lines.push('| folder | score | killed | timed out | survived | no coverage | equivalent (ignored) | static (not run) |');
 lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
