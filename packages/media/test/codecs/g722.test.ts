@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { concatSamples } from '@sip-endpoint/media/testing';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,15 +122,6 @@ function randomOctets(length: number): Uint8Array {
   return Uint8Array.from({ length }, () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24);
 }
 
-function concat(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((length, part) => length + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 function findFfmpeg(): boolean {
   const probe = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' });
@@ -327,7 +319,7 @@ describeInterop(`G722 interop with ffmpeg${hasFfmpeg ? '' : ' (skipped: ffmpeg i
     { name: 'a full-scale 500 Hz square wave', pcm: square(32, RATE / 4) },
     { name: 'a full-scale 7.9 kHz sine', pcm: sine(7900, 0, 0.25) },
     { name: 'noise clipped at full scale', pcm: noise(RATE / 4, 40000) },
-    { name: 'a full-scale step held 50 ms, then a 4 kHz square wave', pcm: concat(new Int16Array(RATE / 20).fill(32767), square(4, RATE / 5)) },
+    { name: 'a full-scale step held 50 ms, then a 4 kHz square wave', pcm: concatSamples([new Int16Array(RATE / 20).fill(32767), square(4, RATE / 5)]) },
   ];
 
   it.each(extremes)('matches ffmpeg bit for bit, both ways, on $name', ({ name, pcm }) => {
