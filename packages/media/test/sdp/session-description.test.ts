@@ -16,6 +16,21 @@ const session = (...media: string[]): string => crlf('v=0', 'o=- 1 2 IN IP4 192.
 const pcmu = { payloadType: 0, encoding: 'PCMU', clockRate: 8000, channels: 1, fmtp: '' };
 
 describe('parseSdp reads real-world offers', () => {
+  it('names every static payload type of RFC 3551 it knows when the offer has no a=rtpmap, and leaves out the others', () => {
+    const offer = session('m=audio 4000 RTP/AVP 0 3 4 8 9 13 18 15');
+    expect(parseSdp(offer).audio?.formats.map((f) => [f.payloadType, f.encoding, f.clockRate, f.channels])).toEqual([
+      [0, 'PCMU', 8000, 1],
+      [3, 'GSM', 8000, 1],
+      [4, 'G723', 8000, 1],
+      [8, 'PCMA', 8000, 1],
+      // G.722's RTP clock is 8000 although it samples at 16 kHz (RFC 3551 section 4.5.2).
+      [9, 'G722', 8000, 1],
+      [13, 'CN', 8000, 1],
+      [18, 'G729', 8000, 1],
+      // 15 (G728) is not in the table and has no rtpmap: left out, no name is made up for it.
+    ]);
+  });
+
   it('an rtpengine offer through Kamailio: static types, G.729 fmtp, telephone-event, a=rtcp, ptime', () => {
     const offer = crlf(
       'v=0',
