@@ -45,3 +45,6 @@ export { TonePlayer, Ringer } from './ringing/tone-player';
 export type { TonePlayOptions, TonePlayerEvents, RingerEvents } from './ringing/tone-player';
 export type { MediaErrorCode } from './media-error-code';
 export { SAMPLE_MEDIA_FILES, sampleMediaDir, resolveMediaFile } from './ringing/sample-ringtones';
+export { SrtpError } from './srtp/srtp-error';
+export { SrtpContext, SRTP_DROP, SRTP_SUITES, srtpSuiteSizes } from './srtp/srtp-context';
+export type { SrtpSuite, SrtpKeyMaterial, SrtpCounters } from './srtp/srtp-context';

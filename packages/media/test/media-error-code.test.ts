@@ -15,6 +15,8 @@ import {
   PortAllocator,
   Resampler,
   RtpSession,
+  SrtpContext,
+  SrtpError,
   type DtmfDigit,
   type MediaErrorCode,
 } from '@sip-endpoint/media';
@@ -35,6 +37,7 @@ const CLASS_OF: Record<MediaErrorCode, string> = {
   ERR_MEDIA_WAV_MALFORMED: 'WavError',
   ERR_MEDIA_DEVICE_NOT_FOUND: 'AudioDeviceError',
   ERR_MEDIA_INVALID_ARGUMENT: 'AudioDeviceError',
+  ERR_MEDIA_SRTP_INVALID: 'SrtpError',
 };
 
 const packageDir = join(__dirname, '..');
@@ -102,6 +105,13 @@ describe('the typed errors', () => {
     expect(error).toBeInstanceOf(InvalidSampleRateError);
     expect(error).toBeInstanceOf(SipEndpointError);
     expect(error).toMatchObject({ code: 'ERR_MEDIA_SAMPLE_RATE_INVALID', name: 'InvalidSampleRateError', inputRate, outputRate });
+  });
+
+  it('new SrtpContext() with a key of the wrong size throws SrtpError naming the suite and the sizes', () => {
+    const error = thrown(() => new SrtpContext({ suite: 'AES_256_CM_HMAC_SHA1_80', masterKey: new Uint8Array(16), masterSalt: new Uint8Array(14) }));
+    expect(error).toBeInstanceOf(SrtpError);
+    expect(error).toBeInstanceOf(SipEndpointError);
+    expect(error).toMatchObject({ code: 'ERR_MEDIA_SRTP_INVALID', name: 'SrtpError', message: 'AES_256_CM_HMAC_SHA1_80 takes a 32-byte master key, not 16' });
   });
 
   it('normalizeDigits() and dtmfFrequencies() throw InvalidDtmfDigitError naming the character', () => {
