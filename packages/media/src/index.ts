@@ -48,3 +48,5 @@ export { SAMPLE_MEDIA_FILES, sampleMediaDir, resolveMediaFile } from './ringing/
 export { SrtpError } from './srtp/srtp-error';
 export { SrtpContext, SRTP_DROP, SRTP_SUITES, srtpSuiteSizes } from './srtp/srtp-context';
 export type { SrtpSuite, SrtpKeyMaterial, SrtpCounters } from './srtp/srtp-context';
+export { parseCryptoAttribute, chooseCrypto, formatCryptoAttribute, generateSrtpKey } from './sdp/crypto-attribute';
+export type { CryptoAttribute, CryptoChoice } from './sdp/crypto-attribute';
