@@ -39,7 +39,7 @@ export type { AudioStreamOptions, AudioStreamStats, AudioStreamEvents, MediaDire
 export { parseSdp, writeAudioSdp, answerDirection, SdpOrigin } from './sdp/session-description';
 export type { ParsedSdp, SdpAudio, SdpFormat, OfferedFormat, AudioSdpFields } from './sdp/session-description';
 export { createOffer, answerOffer, applyAnswer, offerFormats } from './sdp/negotiation';
-export type { NegotiatedAudio, NegotiationOptions } from './sdp/negotiation';
+export type { NegotiatedAudio, NegotiationOptions, NegotiatedSrtp, OfferedKey } from './sdp/negotiation';
 export { SdpError } from './sdp/sdp-error';
 export { TonePlayer, Ringer } from './ringing/tone-player';
 export type { TonePlayOptions, TonePlayerEvents, RingerEvents } from './ringing/tone-player';

@@ -1,10 +1,12 @@
-import { lookupCodec, type ConfiguredCodec } from '@sip-endpoint/config';
+import { lookupCodec, type ConfiguredCodec, type SrtpPolicy } from '@sip-endpoint/config';
 import { parse, write } from 'sdp-transform';
 import type { MediaDirection } from '../audio-stream';
 import type { Codec } from '../codecs/codec';
 import { codecs as defaultRegistry, type CodecRegistry } from '../codecs/codec-registry';
+import { SRTP_SUITES, type SrtpKeyMaterial } from '../srtp/srtp-context';
+import { chooseCrypto, formatCryptoAttribute, generateSrtpKey } from './crypto-attribute';
 import { SdpError } from './sdp-error';
-import { answerDirection, writeAudioSdp, type OfferedFormat, type ParsedSdp, type SdpFormat, type SdpOrigin } from './session-description';
+import { answerDirection, writeAudioSdp, type OfferedFormat, type ParsedSdp, type SdpAudio, type SdpFormat, type SdpOrigin } from './session-description';
 
 /** What an offer/answer exchange settled for the audio stream. @public */
 export interface NegotiatedAudio {
@@ -19,7 +21,30 @@ export interface NegotiatedAudio {
   ptimeMs: number;
   /** The far end put us on hold (sendonly, inactive, or c=0.0.0.0). */
   remoteHeld: boolean;
+  /**
+   * SRTP with SDES keys, when the exchange settled it: our key for what we send, the peer's for
+   * what we receive. Undefined: plain RTP.
+   */
+  srtp: NegotiatedSrtp | undefined;
 }
+
+/** The SRTP an offer/answer exchange settled (SDES, RFC 4568). @public */
+export interface NegotiatedSrtp {
+  /** The `a=crypto` tag of the accepted line. */
+  tag: number;
+  /** Protects what we send (our key; the peer decrypts with it). */
+  send: SrtpKeyMaterial;
+  /** Checks what we receive (the peer's key). */
+  receive: SrtpKeyMaterial;
+}
+
+/** A key we offered in an `a=crypto` line, kept to meet the answer. @public */
+export interface OfferedKey {
+  tag: number;
+  key: SrtpKeyMaterial;
+}
+
+const NO_SRTP: SrtpPolicy = { mode: 'disabled', unencryptedSrtcp: false };
 
 /** Options shared by offers and answers. @public */
 export interface NegotiationOptions {
@@ -40,6 +65,14 @@ export interface NegotiationOptions {
   direction?: MediaDirection;
   /** Advance the o= version: a re-offer that changes the session. */
   newVersion?: boolean;
+  /**
+   * `system.security.use_srtp`: what we offer and what we accept. Offers: `optional` and
+   * `disabled` plain RTP/AVP; `elective` RTP/AVP with a=crypto (best-effort SRTP: the answer may
+   * take it or not); `enabled` and `mandatory` RTP/SAVP with a=crypto. Answers: `disabled` refuses
+   * an RTP/SAVP offer and answers a best-effort one in plain; `mandatory` refuses a plain offer;
+   * the others take what is offered. @defaultValue disabled
+   */
+  srtp?: SrtpPolicy;
 }
 
 const TELEPHONE_EVENT_PT = 101;
@@ -76,10 +109,16 @@ export function offerFormats(configured: readonly ConfiguredCodec[], registry: C
  * @returns the SDP, the formats offered, and the configured codecs we cannot run (never offered).
  * @public
  */
-export function createOffer(options: NegotiationOptions): { sdp: string; formats: OfferedFormat[]; unsupported: string[] } {
+export function createOffer(options: NegotiationOptions): { sdp: string; formats: OfferedFormat[]; unsupported: string[]; keys: OfferedKey[] } {
   const { formats, unsupported } = offerFormats(options.codecs, options.registry ?? defaultRegistry, options.telephoneEvent ?? true);
   if (formats.length === 0) throw new SdpError(`none of the configured codecs (${options.codecs.map((c) => c.name).join(', ')}) can be run`);
+  const srtp = options.srtp ?? NO_SRTP;
+  const secure = srtp.mode === 'enabled' || srtp.mode === 'mandatory';
+  // Fresh keys in every offer (a re-offer re-keys), one line per suite in our order of preference.
+  const keys: OfferedKey[] = secure || srtp.mode === 'elective' ? SRTP_SUITES.map((suite, index) => ({ tag: index + 1, key: generateSrtpKey(suite, srtp.unencryptedSrtcp) })) : [];
   const sdp = writeAudioSdp({
+    protocol: secure ? 'RTP/SAVP' : 'RTP/AVP',
+    crypto: keys.map(({ tag, key }) => formatCryptoAttribute(tag, key)),
     origin: options.origin,
     address: options.address,
     port: options.port,
@@ -88,7 +127,30 @@ export function createOffer(options: NegotiationOptions): { sdp: string; formats
     ptimeMs: options.ptimeMs ?? 20,
     newVersion: options.newVersion ?? true,
   });
-  return { sdp, formats: formats.map(({ codec: _codec, ...format }) => format), unsupported };
+  return { sdp, formats: formats.map(({ codec: _codec, ...format }) => format), unsupported, keys };
+}
+
+/**
+ * What SRTP an answer to `audio` takes under `policy`: none, SDES with the chosen offered line, or
+ * a refusal with its reason.
+ */
+function answerSecurity(audio: SdpAudio, policy: SrtpPolicy): { refuse: string } | { srtp: NegotiatedSrtp | undefined } {
+  if (audio.secure && !/^RTP\/SAVPF?$/.test(audio.protocol)) return { refuse: `the offer wants ${audio.protocol} (DTLS-SRTP), which this endpoint does not do` };
+  if (policy.mode === 'disabled') {
+    if (audio.secure) return { refuse: `the offer wants SRTP (${audio.protocol}) and use_srtp is disabled` };
+    return { srtp: undefined }; // a best-effort offer is answered in plain
+  }
+  if (!audio.secure && audio.crypto.length === 0) {
+    if (policy.mode === 'mandatory') return { refuse: 'use_srtp is mandatory and the offer is plain RTP (RTP/AVP without a=crypto)' };
+    return { srtp: undefined };
+  }
+  const choice = chooseCrypto(audio.crypto);
+  if (!choice.ok) {
+    if (audio.secure || policy.mode === 'mandatory') return { refuse: choice.reason };
+    return { srtp: undefined }; // best effort we cannot take: plain
+  }
+  // The answer keeps the offer's session parameters (UNENCRYPTED_SRTCP applies both ways).
+  return { srtp: { tag: choice.tag, receive: choice.key, send: generateSrtpKey(choice.key.suite, choice.key.unencryptedSrtcp) } };
 }
 
 function nameOf(format: SdpFormat): string {
@@ -114,7 +176,8 @@ function withoutLastMedia(sdp: string): string {
  * Answers a remote offer: picks the codec by `answerPriority` (`local`: our order; `remote`: the
  * offer's), keeps the offer's payload types, accepts telephone-event when offered (at the codec's
  * clock rate when the offer has that one), mirrors the other m= lines rejected, and rejects the
- * audio (port 0) when nothing is in common or the offer wants SRTP. The answer always has the
+ * audio (port 0) when nothing is in common or the SRTP policy refuses the offer (see
+ * {@link NegotiationOptions.srtp}); SRTP offered with SDES keys is answered with a key of ours. The answer always has the
  * offer's m= lines, no more (RFC 3264 §6): an offer without audio gets them all back rejected.
  *
  * @public
@@ -134,6 +197,7 @@ export function answerOffer(
       // Stryker disable next-line ArrayDeclaration: the audio line written for an offer without audio is taken out again below
       formats: audio?.formats.slice(0, 1) ?? [],
       direction: 'inactive',
+      protocol: audio?.protocol,
       rejected,
       audioIndex: audio?.index ?? offer.media.length,
       newVersion: options.newVersion ?? true,
@@ -142,7 +206,9 @@ export function answerOffer(
     return { sdp: audio ? sdp : withoutLastMedia(sdp), negotiated: undefined, reason };
   };
   if (!audio || audio.port === 0) return reject('the offer has no audio stream');
-  if (audio.secure) return reject(`the offer wants ${audio.protocol} (SRTP), which this endpoint does not do`);
+  const security = answerSecurity(audio, options.srtp ?? NO_SRTP);
+  if ('refuse' in security) return reject(security.refuse);
+  const srtp = security.srtp;
   // The offer's codecs we run: a configured codec matches one of them only if we run it too.
   const offered = audio.formats.filter((f) => !isTelephoneEvent(f) && registry.get(nameOf(f)) !== undefined);
   let chosen: SdpFormat | undefined;
@@ -175,6 +241,9 @@ export function answerOffer(
     audioIndex: audio.index,
     rtcpMux: audio.rtcpMux,
     newVersion: options.newVersion ?? true,
+    // The offer's profile back (RTP/SAVP, or RTP/AVP for plain and best-effort SRTP).
+    protocol: audio.protocol,
+    crypto: srtp ? [formatCryptoAttribute(srtp.tag, srtp.send)] : [],
   });
   return {
     sdp,
@@ -187,6 +256,7 @@ export function answerOffer(
       direction,
       ptimeMs,
       remoteHeld: audio.held,
+      srtp,
     },
   };
 }
@@ -197,10 +267,15 @@ export function answerOffer(
  * @throws {@link SdpError} when the answer rejects the audio (port 0) or names nothing we offered.
  * @public
  */
-export function applyAnswer(answer: ParsedSdp, offered: readonly OfferedFormat[], options: { registry?: CodecRegistry; direction?: MediaDirection; ptimeMs?: number } = {}): NegotiatedAudio {
+export function applyAnswer(
+  answer: ParsedSdp,
+  offered: readonly OfferedFormat[],
+  options: { registry?: CodecRegistry; direction?: MediaDirection; ptimeMs?: number; keys?: readonly OfferedKey[]; srtp?: SrtpPolicy } = {},
+): NegotiatedAudio {
   const registry = options.registry ?? defaultRegistry;
   const audio = answer.audio;
   if (!audio || audio.port === 0) throw new SdpError('the answer rejects the audio stream');
+  const srtp = answeredSrtp(audio, options.keys ?? [], options.srtp ?? NO_SRTP);
   const chosen = audio.formats.find((f) => !isTelephoneEvent(f) && offered.some((o) => same(nameOf(o as SdpFormat), nameOf(f))) && registry.get(nameOf(f)));
   if (!chosen) throw new SdpError(`the answer names no codec we offered (${audio.formats.map(nameOf).join(', ') || 'none'})`);
   const event = audio.formats.find(isTelephoneEvent);
@@ -214,5 +289,24 @@ export function applyAnswer(answer: ParsedSdp, offered: readonly OfferedFormat[]
     direction,
     ptimeMs: audio.ptimeMs ?? options.ptimeMs ?? 20,
     remoteHeld: audio.held,
+    srtp,
   };
+}
+
+/** The SRTP an answer settles for our offer's keys (none offered: plain). */
+function answeredSrtp(audio: SdpAudio, keys: readonly OfferedKey[], policy: SrtpPolicy): NegotiatedSrtp | undefined {
+  if (keys.length === 0) {
+    if (audio.secure) throw new SdpError(`the answer uses ${audio.protocol} (SRTP), which the offer did not offer`);
+    return undefined;
+  }
+  if (audio.crypto.length === 0) {
+    if (audio.secure || policy.mode === 'enabled' || policy.mode === 'mandatory') throw new SdpError(`the answer does not take SRTP (${audio.protocol} without a=crypto), which use_srtp ${policy.mode} requires`);
+    return undefined; // best effort declined: plain RTP
+  }
+  const choice = chooseCrypto(audio.crypto);
+  if (!choice.ok) throw new SdpError(`the answer's a=crypto cannot be used: ${choice.reason}`);
+  const ours = keys.find((offered) => offered.tag === choice.tag && offered.key.suite === choice.key.suite);
+  if (!ours) throw new SdpError(`the answer's a=crypto tag ${choice.tag} (${choice.key.suite}) is not one we offered`);
+  // UNENCRYPTED_SRTCP holds when the answer keeps it.
+  return { tag: choice.tag, receive: choice.key, send: { ...ours.key, unencryptedSrtcp: choice.key.unencryptedSrtcp } };
 }

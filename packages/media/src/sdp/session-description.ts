@@ -30,8 +30,13 @@ export interface SdpAudio {
   formats: SdpFormat[];
   /** a=ptime, when given. */
   ptimeMs: number | undefined;
-  /** RTP/SAVP or a=crypto: the offer asks for SRTP. */
+  /** The profile is a secure one (`RTP/SAVP`, `RTP/SAVPF`, `UDP/TLS/RTP/SAVP`...): SRTP is required. */
   secure: boolean;
+  /**
+   * The values of the line's `a=crypto` attributes (SDES keys, RFC 4568), in their order. On an
+   * `RTP/AVP` line they offer SRTP as best effort: plain RTP remains acceptable.
+   */
+  crypto: string[];
   /** The transport protocol of the m= line (`RTP/AVP`, `RTP/SAVP`, ...). */
   protocol: string;
 }
@@ -82,11 +87,25 @@ export function parseSdp(text: string): ParsedSdp {
   const media = raw.media.map((m) => ({ type: m.type, port: m.port, protocol: m.protocol, formats: String(m.payloads ?? '') }));
   const audioLines = raw.media.flatMap((m, index) => (m.type === 'audio' ? [index] : []));
   const audioIndex = audioLines.find((index) => raw.media[index]!.port !== 0) ?? audioLines[0];
-  const audio = audioIndex === undefined ? undefined : readAudio(raw, audioIndex);
+  const audio = audioIndex === undefined ? undefined : readAudio(raw, audioIndex, cryptoLines(text, audioIndex));
   return { sessionId: String(raw.origin.sessionId), version: Number(raw.origin.sessionVersion), audio, media, raw };
 }
 
-function readAudio(raw: RawSdp, index: number): SdpAudio {
+/**
+ * The values of the `a=crypto` lines of m= section `index`, read from the text: sdp-transform
+ * keeps only the first session parameter of each.
+ */
+function cryptoLines(text: string, index: number): string[] {
+  const values: string[] = [];
+  let section = -1;
+  for (const line of text.split(/\r?\n/)) {
+    if (line.startsWith('m=')) section++;
+    else if (section === index && line.startsWith('a=crypto:')) values.push(line.slice('a=crypto:'.length).trim());
+  }
+  return values;
+}
+
+function readAudio(raw: RawSdp, index: number, crypto: string[]): SdpAudio {
   const m = raw.media[index] as MediaAttributes & RawSdp['media'][number];
   const address = m.connection?.ip ?? raw.connection?.ip;
   if (address === undefined) throw new SdpError(`audio m= line ${index} has no c= address`);
@@ -124,7 +143,8 @@ function readAudio(raw: RawSdp, index: number): SdpAudio {
     held: zeroAddress || mediaDirection === 'sendonly' || mediaDirection === 'inactive',
     formats,
     ptimeMs: m.ptime,
-    secure: /SAVP/.test(m.protocol) || (m.crypto?.length ?? 0) > 0,
+    secure: /SAVP/.test(m.protocol),
+    crypto,
     protocol: m.protocol,
   };
 }
@@ -191,6 +211,10 @@ export interface AudioSdpFields {
   rtcpMux?: boolean;
   /** Advance the o= version (a changed body). */
   newVersion?: boolean;
+  /** The audio line's profile. @defaultValue 'RTP/AVP' */
+  protocol?: string;
+  /** Values of `a=crypto` attributes for the audio line (SDES keys). */
+  crypto?: readonly string[];
 }
 
 /**
@@ -204,7 +228,7 @@ export function writeAudioSdp(fields: AudioSdpFields): string {
   const audio: RawSdp['media'][number] = {
     type: 'audio',
     port: fields.port,
-    protocol: 'RTP/AVP',
+    protocol: fields.protocol ?? 'RTP/AVP',
     // A rejected stream with no format left still needs one: an m= line has at least one.
     payloads: fields.formats.map((f) => f.payloadType).join(' ') || '0',
     rtp: fields.formats.map((f) => ({ payload: f.payloadType, codec: f.encoding, rate: f.clockRate, ...(f.channels > 1 ? { encoding: f.channels } : {}) })),
@@ -213,6 +237,10 @@ export function writeAudioSdp(fields: AudioSdpFields): string {
   };
   if (fields.port !== 0) audio.ptime = fields.ptimeMs; // the writer leaves out an undefined ptime
   if (fields.rtcpMux && fields.port !== 0) audio.rtcpMux = 'rtcp-mux';
+  if (fields.crypto && fields.crypto.length > 0 && fields.port !== 0) {
+    // Written whole as one attribute each: sdp-transform's crypto writer drops session parameters after the first.
+    audio.invalid = fields.crypto.map((value) => ({ value: `crypto:${value}` }));
+  }
   const media: RawSdp['media'] = [];
   const rejected = [...(fields.rejected ?? [])].sort((a, b) => a.index - b.index);
   const audioIndex = fields.audioIndex ?? 0;

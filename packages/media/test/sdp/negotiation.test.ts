@@ -348,7 +348,8 @@ describe('answerOffer', () => {
     ['nothing in common', sippOffer, 'g722', 'no codec in common (offered: PCMA/8000, PCMU/8000, telephone-event/8000)', ['m=audio 0 RTP/AVP 8', 'a=rtpmap:8 PCMA/8000', 'a=inactive']],
     ['only opus offered', sdpOf('v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 6000 RTP/AVP 111 110', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:110 telephone-event/48000'), 'pcmu', 'no codec in common (offered: opus/48000/2, telephone-event/48000)', ['m=audio 0 RTP/AVP 111', 'a=rtpmap:111 opus/48000/2', 'a=inactive']],
     ['an audio stream the offer rejects (port 0)', sippOffer.replace('m=audio 6000', 'm=audio 0'), 'pcma', 'the offer has no audio stream', ['m=audio 0 RTP/AVP 8', 'a=rtpmap:8 PCMA/8000', 'a=inactive']],
-    ['SRTP', sippOffer.replace('RTP/AVP', 'RTP/SAVP'), 'pcma', 'the offer wants RTP/SAVP (SRTP), which this endpoint does not do', ['m=audio 0 RTP/AVP 8', 'a=rtpmap:8 PCMA/8000', 'a=inactive']],
+    ['SRTP refused by use_srtp', sippOffer.replace('RTP/AVP', 'RTP/SAVP'), 'pcma', 'the offer wants SRTP (RTP/SAVP) and use_srtp is disabled', ['m=audio 0 RTP/SAVP 8', 'a=rtpmap:8 PCMA/8000', 'a=inactive']],
+    ['DTLS-SRTP', sippOffer.replace('RTP/AVP', 'UDP/TLS/RTP/SAVP'), 'pcma', 'the offer wants UDP/TLS/RTP/SAVP (DTLS-SRTP), which this endpoint does not do', ['m=audio 0 UDP/TLS/RTP/SAVP 8', 'a=rtpmap:8 PCMA/8000', 'a=inactive']],
   ])('rejects the audio with port 0 and its first format when %s', (_case, text, ours, reason, section) => {
     const answer = answerOffer(parseSdp(text), { origin: new SdpOrigin(), ...us, codecs: configured(ours) });
     expect(answer).toMatchObject({ negotiated: undefined, reason });
@@ -433,5 +434,124 @@ describe('applyAnswer', () => {
     const apply = () => applyAnswer(answerSdp(mLine), offered());
     expect(apply).toThrow(SdpError);
     expect(apply).toThrow(message);
+  });
+});
+
+describe('SRTP with SDES keys (use_srtp)', () => {
+  type Mode = 'optional' | 'disabled' | 'elective' | 'enabled' | 'mandatory';
+  const MODES: Mode[] = ['optional', 'disabled', 'elective', 'enabled', 'mandatory'];
+  const policy = (mode: Mode, unencryptedSrtcp = false) => ({ mode, unencryptedSrtcp });
+  const offerFor = (mode: Mode, unencryptedSrtcp = false) => createOffer({ origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy(mode, unencryptedSrtcp) });
+  const KEY = 'PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR';
+
+  it.each([
+    ['optional', 'RTP/AVP', 0],
+    ['disabled', 'RTP/AVP', 0],
+    ['elective', 'RTP/AVP', 4],
+    ['enabled', 'RTP/SAVP', 4],
+    ['mandatory', 'RTP/SAVP', 4],
+  ] as const)('%s offers %s with %d a=crypto lines, a fresh key in each offer', (mode, protocol, lines) => {
+    const first = offerFor(mode);
+    const parsed = parseSdp(first.sdp);
+    expect(parsed.audio).toMatchObject({ protocol });
+    expect(parsed.audio?.crypto.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual(
+      ['1 AES_CM_128_HMAC_SHA1_80', '2 AES_CM_128_HMAC_SHA1_32', '3 AES_256_CM_HMAC_SHA1_80', '4 AES_256_CM_HMAC_SHA1_32'].slice(0, lines),
+    );
+    expect(first.keys.map((k) => k.tag)).toEqual([1, 2, 3, 4].slice(0, lines));
+    if (lines > 0) expect(parseSdp(offerFor(mode).sdp).audio?.crypto[0]).not.toBe(parsed.audio?.crypto[0]);
+  });
+
+  it('adds UNENCRYPTED_SRTCP to every offered line with ,UEC', () => {
+    const offer = offerFor('enabled', true);
+    expect(parseSdp(offer.sdp).audio?.crypto.every((line) => line.endsWith(' UNENCRYPTED_SRTCP'))).toBe(true);
+    expect(offer.keys.every((k) => k.key.unencryptedSrtcp)).toBe(true);
+  });
+
+  const offers = {
+    plain: remoteSdp('m=audio 6000 RTP/AVP 0'),
+    'best effort': remoteSdp('m=audio 6000 RTP/AVP 0', `a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`),
+    secure: remoteSdp('m=audio 6000 RTP/SAVP 0', `a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`),
+    'secure, no usable key': remoteSdp('m=audio 6000 RTP/SAVP 0', `a=crypto:3 AEAD_AES_128_GCM inline:${KEY}`),
+    'best effort, no usable key': remoteSdp('m=audio 6000 RTP/AVP 0', `a=crypto:3 AEAD_AES_128_GCM inline:${KEY}`),
+  };
+  const outcomes: Record<Mode, Record<keyof typeof offers, string>> = {
+    optional: { plain: 'plain', 'best effort': 'srtp', secure: 'srtp', 'secure, no usable key': 'refused: suite AEAD_AES_128_GCM is not supported', 'best effort, no usable key': 'plain' },
+    disabled: { plain: 'plain', 'best effort': 'plain', secure: 'refused: use_srtp is disabled', 'secure, no usable key': 'refused: use_srtp is disabled', 'best effort, no usable key': 'plain' },
+    elective: { plain: 'plain', 'best effort': 'srtp', secure: 'srtp', 'secure, no usable key': 'refused: suite AEAD_AES_128_GCM is not supported', 'best effort, no usable key': 'plain' },
+    enabled: { plain: 'plain', 'best effort': 'srtp', secure: 'srtp', 'secure, no usable key': 'refused: suite AEAD_AES_128_GCM is not supported', 'best effort, no usable key': 'plain' },
+    mandatory: { plain: 'refused: use_srtp is mandatory and the offer is plain RTP', 'best effort': 'srtp', secure: 'srtp', 'secure, no usable key': 'refused: suite AEAD_AES_128_GCM is not supported', 'best effort, no usable key': 'refused: suite AEAD_AES_128_GCM is not supported' },
+  };
+  const cases = MODES.flatMap((mode) => (Object.keys(offers) as (keyof typeof offers)[]).map((kind) => [mode, kind, outcomes[mode][kind]] as const));
+  it.each(cases)('use_srtp %s answers a %s offer: %s', (mode, kind, outcome) => {
+    const offer = offers[kind];
+    const answer = answerOffer(offer, { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy(mode) });
+    const audio = parseSdp(answer.sdp).audio!;
+    if (outcome.startsWith('refused: ')) {
+      expect(answer.negotiated).toBeUndefined();
+      expect(answer.reason).toContain(outcome.slice('refused: '.length));
+      expect(answer.reason).not.toContain(KEY);
+      expect(audio.port).toBe(0);
+      return;
+    }
+    // The answer keeps the offer's profile, and has a=crypto exactly when SRTP was taken.
+    expect(audio.protocol).toBe(offer.audio!.protocol);
+    if (outcome === 'plain') {
+      expect(answer.negotiated?.srtp).toBeUndefined();
+      expect(audio.crypto).toEqual([]);
+    } else {
+      expect(audio.crypto).toHaveLength(1);
+      expect(audio.crypto[0]).toMatch(/^3 AES_CM_128_HMAC_SHA1_80 inline:[A-Za-z0-9+/]{40}$/);
+      expect(audio.crypto[0]).not.toContain(KEY);
+      expect(answer.negotiated?.srtp).toMatchObject({ tag: 3, receive: { suite: 'AES_CM_128_HMAC_SHA1_80', masterKey: new Uint8Array(Buffer.from(KEY, 'base64').subarray(0, 16)) } });
+    }
+  });
+
+  it.each(MODES.flatMap((offerer) => MODES.map((answerer) => [offerer, answerer] as const)))('%s offering to %s: both ends settle the same thing, keys crossed', (offerer, answerer) => {
+    const offer = offerFor(offerer);
+    const answer = answerOffer(parseSdp(offer.sdp), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy(answerer) });
+    const offererSecure = offerer === 'enabled' || offerer === 'mandatory';
+    const refused = (offererSecure && answerer === 'disabled') || (offerer !== 'enabled' && offerer !== 'mandatory' && offerer !== 'elective' && answerer === 'mandatory');
+    if (refused) {
+      expect(answer.negotiated).toBeUndefined();
+      return;
+    }
+    const applied = applyAnswer(parseSdp(answer.sdp), offer.formats, { keys: offer.keys, srtp: policy(offerer) });
+    const secure = offerer === 'elective' ? answerer !== 'disabled' : offererSecure;
+    expect(applied.srtp !== undefined).toBe(secure);
+    expect(answer.negotiated?.srtp !== undefined).toBe(secure);
+    if (secure) {
+      expect(applied.srtp).toEqual({ tag: 1, send: answer.negotiated!.srtp!.receive, receive: answer.negotiated!.srtp!.send });
+      expect(applied.srtp?.send.suite).toBe('AES_CM_128_HMAC_SHA1_80');
+    }
+  });
+
+  it('keeps UNENCRYPTED_SRTCP in the answer and for both directions', () => {
+    const offer = offerFor('mandatory', true);
+    const answer = answerOffer(parseSdp(offer.sdp), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('optional') });
+    expect(parseSdp(answer.sdp).audio?.crypto[0]).toMatch(/ UNENCRYPTED_SRTCP$/);
+    const applied = applyAnswer(parseSdp(answer.sdp), offer.formats, { keys: offer.keys, srtp: policy('mandatory', true) });
+    expect([applied.srtp?.send.unencryptedSrtcp, applied.srtp?.receive.unencryptedSrtcp, answer.negotiated?.srtp?.send.unencryptedSrtcp]).toEqual([true, true, true]);
+    // An answer that leaves it out: SRTCP is encrypted both ways.
+    const without = answer.sdp.replace(' UNENCRYPTED_SRTCP', '');
+    expect(applyAnswer(parseSdp(without), offer.formats, { keys: offer.keys, srtp: policy('mandatory', true) }).srtp?.send.unencryptedSrtcp).toBe(false);
+  });
+
+  it.each([
+    ['SRTP the offer did not offer', 'optional', (sdp: string) => sdp.replace('RTP/AVP', 'RTP/SAVP'), 'the answer uses RTP/SAVP (SRTP), which the offer did not offer'],
+    ['no a=crypto to a secure offer', 'enabled', (sdp: string) => sdp.replace(/a=crypto:.*\r\n/, ''), 'the answer does not take SRTP (RTP/SAVP without a=crypto), which use_srtp enabled requires'],
+    ['a tag we did not offer', 'enabled', (sdp: string) => sdp.replace('a=crypto:1 ', 'a=crypto:7 '), "the answer's a=crypto tag 7 (AES_CM_128_HMAC_SHA1_80) is not one we offered"],
+    ['a suite other than the tag\'s', 'enabled', (sdp: string) => sdp.replace('a=crypto:1 AES_CM_128_HMAC_SHA1_80', 'a=crypto:1 AES_CM_128_HMAC_SHA1_32'), "the answer's a=crypto tag 1 (AES_CM_128_HMAC_SHA1_32) is not one we offered"],
+    ['a malformed a=crypto', 'enabled', (sdp: string) => sdp.replace(/inline:\S+/, 'inline:***'), "the answer's a=crypto cannot be used: no usable a=crypto line: a=crypto key is not base64"],
+  ] as const)('refuses an answer with %s', (_case, mode, change, message) => {
+    const offer = offerFor(mode);
+    const answer = answerOffer(parseSdp(offer.sdp), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy(mode === 'optional' ? 'optional' : 'enabled') });
+    expect(() => applyAnswer(parseSdp(change(answer.sdp)), offer.formats, { keys: offer.keys, srtp: policy(mode) })).toThrow(new SdpError(message));
+  });
+
+  it('takes a plain answer to a best-effort offer (elective) as plain RTP', () => {
+    const offer = offerFor('elective');
+    const answer = answerOffer(parseSdp(offer.sdp), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('disabled') });
+    expect(parseSdp(answer.sdp).audio).toMatchObject({ protocol: 'RTP/AVP', crypto: [] });
+    expect(applyAnswer(parseSdp(answer.sdp), offer.formats, { keys: offer.keys, srtp: policy('elective') }).srtp).toBeUndefined();
   });
 });

@@ -69,6 +69,7 @@ describe('parseSdp reads real-world offers', () => {
         ],
         ptimeMs: 20,
         secure: false,
+        crypto: [],
         protocol: 'RTP/AVP',
       },
       media: [{ type: 'audio', port: 30000, protocol: 'RTP/AVP', formats: '0 8 18 101' }],
@@ -108,6 +109,7 @@ describe('parseSdp reads real-world offers', () => {
       ],
       ptimeMs: undefined,
       secure: false,
+      crypto: [],
       protocol: 'RTP/AVP',
     });
   });
@@ -163,6 +165,7 @@ describe('parseSdp reads real-world offers', () => {
         ],
         ptimeMs: undefined,
         secure: true,
+        crypto: [],
         protocol: 'UDP/TLS/RTP/SAVPF',
       },
       media: [
@@ -235,14 +238,36 @@ describe('parseSdp reads real-world offers', () => {
     expect(parsed(session('m=audio 4000 RTP/AVP 0')).audio).toMatchObject({ direction: 'sendrecv', held: false });
   });
 
+  const cryptoLine = '1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:32';
   it.each([
     ['RTP/AVP', [], false],
-    ['RTP/AVP', ['a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:32'], true],
-    ['RTP/SAVP', ['a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:32'], true],
+    ['RTP/AVP', [`a=crypto:${cryptoLine}`], false],
+    ['RTP/SAVP', [`a=crypto:${cryptoLine}`], true],
     ['RTP/SAVP', [], true],
+    ['RTP/SAVPF', [], true],
+    ['UDP/TLS/RTP/SAVP', [], true],
     ['RTP/AVPF', [], false],
-  ] as const)('%s with %j asks for SRTP: %s', (protocol, lines, secure) => {
-    expect(parsed(session(`m=audio 4000 ${protocol} 0`, ...lines)).audio).toMatchObject({ protocol, secure });
+  ] as const)('%s with %j requires SRTP: %s, and lists its a=crypto lines', (protocol, lines, secure) => {
+    expect(parsed(session(`m=audio 4000 ${protocol} 0`, ...lines)).audio).toMatchObject({ protocol, secure, crypto: lines.map((line) => line.slice('a=crypto:'.length)) });
+  });
+
+  it("keeps each a=crypto line whole, session parameters included, and only the audio line's", () => {
+    const text = crlf(
+      'v=0',
+      'o=- 1 2 IN IP4 192.0.2.1',
+      's=-',
+      'c=IN IP4 192.0.2.1',
+      't=0 0',
+      'm=video 0 RTP/SAVP 96',
+      'a=crypto:9 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR',
+      'm=audio 4000 RTP/SAVP 0',
+      'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR KDR=0 UNENCRYPTED_SRTCP',
+      'a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR',
+    );
+    expect(parseSdp(text).audio?.crypto).toEqual([
+      '1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR KDR=0 UNENCRYPTED_SRTCP',
+      '2 AES_CM_128_HMAC_SHA1_32 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR',
+    ]);
   });
 
   it.each([
@@ -445,7 +470,7 @@ describe('writeAudioSdp', () => {
 
   it('reads back as it was written', () => {
     const sdp = parseSdp(writeAudioSdp(fields({ ptimeMs: 30, rtcpMux: true, direction: 'sendonly' })));
-    expect(sdp.audio).toEqual({ index: 0, address: '192.0.2.5', port: 9000, rtcpPort: 9001, rtcpMux: true, direction: 'sendonly', held: true, formats: [opus, pcmu, events], ptimeMs: 30, secure: false, protocol: 'RTP/AVP' });
+    expect(sdp.audio).toEqual({ index: 0, address: '192.0.2.5', port: 9000, rtcpPort: 9001, rtcpMux: true, direction: 'sendonly', held: true, formats: [opus, pcmu, events], ptimeMs: 30, secure: false, crypto: [], protocol: 'RTP/AVP' });
   });
 });
 
