@@ -6,6 +6,7 @@ import { ListenerError, SafeEmitter } from '@sip-endpoint/policy';
 import { isRtcp, parseRtpHeader, createRtpHeader, type RtpHeader } from './rtp-packet';
 import { parseRtcp, type RtcpReport } from './rtcp';
 import { type PortAllocator } from './port-allocator';
+import { SRTP_DROP, type SrtpContext } from '../srtp/srtp-context';
 
 /** Options of {@link RtpSession.open}. @public */
 export interface RtpSessionOptions {
@@ -37,8 +38,27 @@ export type RtpSessionEvents = {
   rtcp: [RtcpReport];
   /** A datagram that is neither valid RTP nor RTCP. */
   malformed: [Buffer];
+  /**
+   * SRTP dropped incoming packets: the reason of the latest and the receiving context's counters.
+   * Emitted for the first drop, then at most once a second while drops go on (the counters
+   * hold every one), so that a flood of forged packets does not flood the log.
+   */
+  srtpDropped: [SrtpDropReason, SrtpContext['counters']];
   error: [Error];
 };
+
+/** Why SRTP dropped a packet. @public */
+export type SrtpDropReason = 'malformed' | 'authentication' | 'replayed' | 'tooOld';
+
+/** The SRTP contexts of a session: ours to protect what we send, the peer's to check what we receive. @public */
+export interface RtpSessionSrtp {
+  send: SrtpContext;
+  receive: SrtpContext;
+}
+
+/** Room for the largest datagram plus SRTCP's index and tag. */
+const PROTECT_BUFFER_BYTES = 1500 + 4 + 16;
+const SRTP_DROP_REPORT_MS = 1000;
 
 /** An RTP or RTCP socket could not be opened. @public */
 export class RtpSocketError extends SipEndpointError {
@@ -103,6 +123,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   readonly #header = createRtpHeader();
   #remote: { address: string; rtpPort: number; rtcpPort: number } | undefined;
   #receiver: RtpReceiver | undefined;
+  #srtp: RtpSessionSrtp | undefined;
+  /** Where packets are protected before they leave: the caller's buffer stays clear. */
+  readonly #protectRtp = new Uint8Array(PROTECT_BUFFER_BYTES);
+  readonly #protectRtcp = new Uint8Array(PROTECT_BUFFER_BYTES);
+  #lastDropReport = Number.NEGATIVE_INFINITY;
   // Stryker disable next-line BooleanLiteral: read only where a remote is set, and setRemote sets it too.
   #rtcpMux = false;
   #closed = false;
@@ -159,6 +184,20 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#receiver = receiver;
   }
 
+  /**
+   * Turns SRTP on with these contexts (a new offer/answer's keys replace the previous ones), or
+   * off with `undefined`. From then on what is sent is protected and what is received is checked
+   * and decrypted; a packet that fails is dropped, counted, and reported by `srtpDropped`.
+   */
+  setSrtp(srtp: RtpSessionSrtp | undefined): void {
+    this.#srtp = srtp;
+  }
+
+  /** The SRTP contexts in force, if any. */
+  get srtp(): RtpSessionSrtp | undefined {
+    return this.#srtp;
+  }
+
   /** The local RTCP port (RTP port + 1). */
   get localRtcpPort(): number {
     return this.localPort + 1;
@@ -182,7 +221,16 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   sendRtp(data: Uint8Array, length: number): void {
     const remote = this.#remote;
     if (!remote || this.#closed || remote.rtpPort === 0) return;
-    this.#rtp.send(data, 0, length, remote.rtpPort, remote.address);
+    const srtp = this.#srtp;
+    if (srtp === undefined) {
+      this.#rtp.send(data, 0, length, remote.rtpPort, remote.address);
+      return;
+    }
+    if (length > 1500) return; // larger than any datagram we make: not protected, not sent
+    const buffer = this.#protectRtp;
+    buffer.set(length === data.length ? data : data.subarray(0, length));
+    const protectedLength = srtp.send.protectRtp(buffer, length);
+    if (protectedLength > 0) this.#rtp.send(buffer, 0, protectedLength, remote.rtpPort, remote.address);
   }
 
   /** Sends an RTCP compound packet. */
@@ -212,8 +260,17 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     const remote = this.#remote;
     if (!remote || this.#closed || remote.rtpPort === 0) return false;
     const callback = done ? (): void => done() : undefined;
-    if (this.#rtcpMux) this.#rtp.send(data, 0, data.length, remote.rtpPort, remote.address, callback);
-    else this.#rtcp.send(data, 0, data.length, remote.rtcpPort, remote.address, callback);
+    let bytes = data;
+    let length = data.length;
+    const srtp = this.#srtp;
+    if (srtp !== undefined && length <= 1500) {
+      bytes = this.#protectRtcp;
+      bytes.set(data);
+      length = srtp.send.protectRtcp(bytes, length);
+      if (length < 0) return false;
+    }
+    if (this.#rtcpMux) this.#rtp.send(bytes, 0, length, remote.rtpPort, remote.address, callback);
+    else this.#rtcp.send(bytes, 0, length, remote.rtcpPort, remote.address, callback);
     return true;
   }
 
@@ -222,7 +279,16 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
       if (acceptMux) this.#onRtcp(data);
       return;
     }
-    if (!parseRtpHeader(data, data.length, this.#header)) {
+    let length = data.length;
+    const srtp = this.#srtp;
+    if (srtp !== undefined) {
+      length = srtp.receive.unprotectRtp(data, length);
+      if (length < 0) {
+        this.#srtpDropped(length, srtp.receive);
+        return;
+      }
+    }
+    if (!parseRtpHeader(data, length, this.#header)) {
       this.emit('malformed', data);
       return;
     }
@@ -240,6 +306,14 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     if (this.listenerCount('rtp') > 0) this.emit('rtp', this.#header, data, arrival);
   }
 
+  #srtpDropped(code: number, context: SrtpContext): void {
+    const now = performance.now();
+    if (now - this.#lastDropReport < SRTP_DROP_REPORT_MS) return;
+    this.#lastDropReport = now;
+    const reason: SrtpDropReason = code === SRTP_DROP.authentication ? 'authentication' : code === SRTP_DROP.replayed ? 'replayed' : code === SRTP_DROP.tooOld ? 'tooOld' : 'malformed';
+    this.emit('srtpDropped', reason, context.counters);
+  }
+
   /** A receiver that throws is reported as a listener of `rtp` would be. */
   #receiverThrew(error: unknown): void {
     const reported = new ListenerError(this.emitterName, 'rtp', error);
@@ -248,7 +322,16 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   }
 
   #onRtcp(data: Buffer): void {
-    const report = parseRtcp(data, data.length);
+    let length = data.length;
+    const srtp = this.#srtp;
+    if (srtp !== undefined) {
+      length = srtp.receive.unprotectRtcp(data, length);
+      if (length < 0) {
+        this.#srtpDropped(length, srtp.receive);
+        return;
+      }
+    }
+    const report = parseRtcp(data, length);
     if (report) this.emit('rtcp', report);
     else this.emit('malformed', data);
   }

@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { buildRtcp, createRtpHeader, parseRtpHeader, RtpSession, SrtpContext, writeRtpHeader, type RtcpReport, type SrtpDropReason } from '@sip-endpoint/media';
+import { waitFor } from '@sip-endpoint/test-support';
+import { workerPorts } from '../support/ports';
+
+const ports = workerPorts(12);
+const material = (suite: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32' = 'AES_CM_128_HMAC_SHA1_80') => ({ suite, masterKey: randomBytes(16), masterSalt: randomBytes(14) });
+
+/** A plain UDP socket between two sessions: it sees the bytes on the wire and passes them on. */
+async function wire(): Promise<{ socket: Socket; port: number; seen: Buffer[] }> {
+  const socket = createSocket('udp4');
+  const seen: Buffer[] = [];
+  socket.on('message', (data) => seen.push(Buffer.from(data)));
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { socket, port: socket.address().port, seen };
+}
+
+describe('RtpSession with SRTP', () => {
+  it.each([false, true])('sends RTP and RTCP protected (rtcp-mux %s) and reads them back clear; the caller\'s buffer stays clear', async (mux) => {
+    const aliceKey = material();
+    const bobKey = material('AES_CM_128_HMAC_SHA1_32');
+    const alice = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const bob = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const tap = await wire();
+    try {
+      alice.setSrtp({ send: new SrtpContext(aliceKey), receive: new SrtpContext(bobKey) });
+      bob.setSrtp({ send: new SrtpContext(bobKey), receive: new SrtpContext(aliceKey) });
+      alice.setRemote('127.0.0.1', tap.port, tap.port, mux);
+      bob.setRemote('127.0.0.1', alice.localPort, alice.localRtcpPort, mux);
+      const payloads: string[] = [];
+      const reports: RtcpReport[] = [];
+      bob.setReceiver((header, data) => payloads.push(Buffer.from(data.subarray(header.payloadOffset, header.payloadOffset + header.payloadLength)).toString('hex')));
+      bob.on('rtcp', (report) => reports.push(report));
+      const clear = new Uint8Array(12 + 160);
+      for (let sequence = 0; sequence < 5; sequence++) {
+        writeRtpHeader(clear, false, 0, 65534 + sequence, sequence * 160, 0x1234);
+        clear.fill(sequence + 1, 12);
+        alice.sendRtp(clear, clear.length);
+        expect(clear[12]).toBe(sequence + 1);
+      }
+      alice.sendRtcp(buildRtcp({ ssrc: 0x1234, cname: 'alice@test', reports: [] }));
+      await waitFor(() => tap.seen.length === 6, 2000, 'six datagrams on the wire');
+      // On the wire: the header clear, the payload not, a 10-byte tag; SRTCP with E flag and index.
+      const header = createRtpHeader();
+      for (const [n, datagram] of tap.seen.slice(0, 5).entries()) {
+        expect(datagram.length).toBe(12 + 160 + 10);
+        expect(parseRtpHeader(datagram, datagram.length - 10, header)).toBe(true);
+        expect(header.sequence).toBe((65534 + n) & 0xffff);
+        expect(datagram.subarray(12, 172).equals(Buffer.alloc(160, n + 1))).toBe(false);
+      }
+      const srtcp = tap.seen[5]!;
+      expect(srtcp.readUInt32BE(srtcp.length - 14)).toBe(0x80000000);
+      for (const datagram of tap.seen) tap.socket.send(datagram, mux ? bob.localPort : datagram === srtcp ? bob.localRtcpPort : bob.localPort, '127.0.0.1');
+      await waitFor(() => payloads.length === 5 && reports.length === 1, 2000, 'five packets and a report at bob');
+      expect(payloads).toEqual([1, 2, 3, 4, 5].map((n) => Buffer.alloc(160, n).toString('hex')));
+      expect(reports[0]).toMatchObject({ ssrc: 0x1234, cname: 'alice@test' });
+      expect(bob.srtp?.receive.counters).toMatchObject({ unprotectedRtp: 5, unprotectedRtcp: 1, authenticationFailures: 0 });
+    } finally {
+      tap.socket.close();
+      alice.close();
+      bob.close();
+    }
+  });
+
+  it('drops forged, replayed and clear packets with a counter and an srtpDropped report, and goes on receiving', async () => {
+    const key = material();
+    const bob = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const sender = new SrtpContext(key);
+    const socket = createSocket('udp4');
+    try {
+      bob.setSrtp({ send: new SrtpContext(material()), receive: new SrtpContext(key) });
+      const drops: SrtpDropReason[] = [];
+      const received: number[] = [];
+      bob.on('srtpDropped', (reason) => drops.push(reason));
+      bob.setReceiver((header) => received.push(header.sequence));
+      const packet = (sequence: number): Buffer => {
+        const bytes = Buffer.alloc(12 + 160 + 10);
+        writeRtpHeader(bytes, false, 0, sequence, sequence * 160, 0x99);
+        const length = sender.protectRtp(bytes, 172);
+        return bytes.subarray(0, length);
+      };
+      const first = packet(1);
+      const forged = Buffer.from(packet(2));
+      forged[20]! ^= 0xff;
+      const clear = Buffer.alloc(172);
+      writeRtpHeader(clear, false, 0, 3, 480, 0x99);
+      for (const datagram of [first, first, forged, clear, packet(4)]) socket.send(datagram, bob.localPort, '127.0.0.1');
+      await waitFor(() => received.includes(4), 2000, 'the good packet after the bad ones');
+      expect(received).toEqual([1, 4]);
+      expect(bob.srtp?.receive.counters).toMatchObject({ unprotectedRtp: 2, replayed: 1, authenticationFailures: 2 });
+      // One report for the burst: the first drop; the counters tell the rest.
+      expect(drops).toEqual(['replayed']);
+    } finally {
+      socket.close();
+      bob.close();
+    }
+  });
+
+  it('sends in clear again once SRTP is turned off', async () => {
+    const alice = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const tap = await wire();
+    try {
+      alice.setSrtp({ send: new SrtpContext(material()), receive: new SrtpContext(material()) });
+      alice.setRemote('127.0.0.1', tap.port);
+      const clear = new Uint8Array(12 + 160).fill(7);
+      writeRtpHeader(clear, false, 0, 1, 160, 5);
+      alice.sendRtp(clear, clear.length);
+      alice.setSrtp(undefined);
+      alice.sendRtp(clear, clear.length);
+      await waitFor(() => tap.seen.length === 2, 2000, 'two datagrams');
+      expect(tap.seen.map((d) => d.length)).toEqual([182, 172]);
+      expect(tap.seen[1]!.equals(Buffer.from(clear))).toBe(true);
+    } finally {
+      tap.socket.close();
+      alice.close();
+    }
+  });
+});
