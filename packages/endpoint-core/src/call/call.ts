@@ -41,6 +41,8 @@ export interface CallHost {
   resolve(target: string): URI | undefined;
   /** The far end asked us (in-dialog REFER) to call someone: the line decides and places that call. */
   referred(call: Call, referral: Referral): void;
+  /** The line's signalling is encrypted (TLS or WSS): SDES keys in its SDP are not in clear. */
+  readonly signallingSecure: boolean;
 }
 
 /** How the line makes a call: the parts of its constructor's work an integrator never sees. */
@@ -146,6 +148,9 @@ export class Call extends SafeEmitter<CallEvents> {
       inactivityTimeoutMs: config.get('policy.endpoint.rtp_inactivity_timeout') * 1000,
       vqAlarmThreshold: config.get('policy.endpoint.vq_alarm_threshold'),
       dtmfFeedback: config.get('policy.session.dtmf_feedback'),
+      srtp: config.get('system.security.use_srtp'),
+      signallingSecure: init.host.signallingSecure,
+      log: (level, message) => context.log(level, 'media', `${this.id}: ${message}`),
     });
     this.media.on('dtmf', (event) => this.emit('dtmf', event));
     this.media.on('vqAlarm', (report) => {

@@ -58,7 +58,7 @@ export async function screenInvite(invitation: Invitation, context: EndpointCont
   if (!unusable && offer) {
     if (!answerCodecs) unusable = 'no audio format in common';
     else {
-      const trial = answerOffer(offer, { origin: new SdpOrigin(), address: context.address, port: 9, codecs: answerCodecs, answerPriority: 'local' });
+      const trial = answerOffer(offer, { origin: new SdpOrigin(), address: context.address, port: 9, codecs: answerCodecs, answerPriority: 'local', srtp: context.config.get('system.security.use_srtp') });
       if (!trial.negotiated) unusable = trial.reason ?? 'no audio format in common';
     }
   }

@@ -127,6 +127,7 @@ export class Line extends SafeEmitter<LineEvents> {
       context: options.context,
       resolve: (target) => this.#resolve(target),
       referred: (call, referral) => void this.#onRefer(call, referral),
+      signallingSecure: options.connectivity.protocol === 'TLS' || options.connectivity.protocol === 'WSS',
     };
     this.#machine = new StateMachine<ConnectionState>(`line ${this.index}`, 'NONE', LINE_TRANSITIONS, (next, previous) => {
       this.emit('stateChanged', next, previous, next === 'FAILED' ? this.#reason : undefined);

@@ -1,6 +1,6 @@
-import type { ConfiguredCodec } from '@sip-endpoint/config';
+import type { ConfiguredCodec, SrtpPolicy } from '@sip-endpoint/config';
 import { SafeEmitter, type AudioDevice } from '@sip-endpoint/policy';
-import type { AudioDeviceProvider, AudioInput, AudioOutput, AudioStream, AudioStreamStats, DtmfEvent, NegotiatedAudio, PortAllocator, VqReport } from '@sip-endpoint/media';
+import type { AudioDeviceProvider, AudioInput, AudioOutput, AudioStream, AudioStreamStats, DtmfEvent, NegotiatedAudio, PortAllocator, SrtpSuite, VqReport } from '@sip-endpoint/media';
 import { MediaSessionDescriptionHandler } from './media-session-description-handler';
 
 /** The voice quality of a call's media, once packets flow. @public */
@@ -16,6 +16,14 @@ export interface CallQuality {
   /** Whether the VQ alarm (`vq_alarm_threshold`) is raised. */
   vqAlarm: boolean;
 }
+
+/**
+ * The protection of a call's media in force: none (plain RTP), or SRTP keyed by SDES (`a=crypto`
+ * in the SDP) with its suite, and whether RTCP is sent unencrypted (UNENCRYPTED_SRTCP).
+ *
+ * @public
+ */
+export type MediaSecurity = { kind: 'none' } | { kind: 'sdes'; suite: SrtpSuite; unencryptedSrtcp: boolean };
 
 /** Events of a {@link CallMedia}. @public */
 export type CallMediaEvents = {
@@ -47,6 +55,12 @@ export interface CallMediaInit {
   inactivityTimeoutMs: number;
   vqAlarmThreshold: number;
   dtmfFeedback: boolean;
+  /** `system.security.use_srtp`. */
+  srtp: SrtpPolicy;
+  /** The call's signalling is encrypted (TLS, WSS): SDES keys do not cross the network in clear. */
+  signallingSecure: boolean;
+  /** Writes a line to the endpoint's log (level 0 fatal .. 4 debug). */
+  log: (level: number, message: string) => void;
 }
 
 /** What the call (not the integrator) does with its media: hand sip.js a handler, answer with the policy's codec, close. */
@@ -106,6 +120,12 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
   /** What the last offer/answer exchange settled (codec, payload types, remote address, direction). */
   get negotiated(): NegotiatedAudio | undefined {
     return this.#handler?.negotiated;
+  }
+
+  /** The protection of the media in force (none before the first exchange). */
+  get security(): MediaSecurity {
+    const srtp = this.#handler?.negotiated?.srtp;
+    return srtp ? { kind: 'sdes', suite: srtp.send.suite, unencryptedSrtcp: srtp.send.unencryptedSrtcp === true } : { kind: 'none' };
   }
 
   /** The negotiated codec's name, once negotiated. */
@@ -176,6 +196,18 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
       codecs: () => init.codecs,
       answerCodecs: () => this.#answerCodecs,
       answerPriority: init.answerPriority,
+      srtp: init.srtp,
+      onSrtp: (srtp, session) => {
+        if (srtp === undefined) return;
+        const uec = srtp.send.unencryptedSrtcp === true ? ', RTCP unencrypted (UNENCRYPTED_SRTCP)' : '';
+        init.log(3, `SRTP ${srtp.send.suite} with SDES keys${uec}`);
+        if (!init.signallingSecure) init.log(2, 'SRTP keys (SDES) were exchanged over unencrypted signalling: anyone who sees the SIP messages can decrypt the audio; use TLS or WSS');
+        if (session.listenerCount('srtpDropped') === 0) {
+          session.on('srtpDropped', (reason, counters) => {
+            init.log(2, `SRTP dropped a packet (${reason}); so far: ${counters.authenticationFailures} failed authentication, ${counters.replayed} replayed, ${counters.tooOld} too old, ${counters.malformed} malformed`);
+          });
+        }
+      },
       stream: {
         ...(this.#input ? { input: this.#input } : {}),
         ...(this.#output ? { output: this.#output } : {}),

@@ -1,5 +1,5 @@
 import type { BodyAndContentType, SessionDescriptionHandler, SessionDescriptionHandlerFactory, SessionDescriptionHandlerOptions } from 'sip.js';
-import type { ConfiguredCodec } from '@sip-endpoint/config';
+import type { ConfiguredCodec, SrtpPolicy } from '@sip-endpoint/config';
 import {
   answerOffer,
   applyAnswer,
@@ -9,7 +9,11 @@ import {
   RtpSession,
   SdpError,
   SdpOrigin,
+  SrtpContext,
   type AudioStreamOptions,
+  type NegotiatedSrtp,
+  type OfferedKey,
+  type SrtpKeyMaterial,
   type MediaDirection,
   type NegotiatedAudio,
   type OfferedFormat,
@@ -33,6 +37,10 @@ export interface MediaContext {
   answerCodecs?: () => readonly ConfiguredCodec[] | undefined;
   /** `answer_sdp_priority`. */
   answerPriority: 'local' | 'remote';
+  /** `system.security.use_srtp`: what is offered and accepted. @defaultValue disabled */
+  srtp?: SrtpPolicy;
+  /** Told of the SRTP each exchange settles (undefined: plain RTP), with the RTP session it keys. */
+  onSrtp?: (srtp: NegotiatedSrtp | undefined, session: RtpSession) => void;
   /** Everything else the stream takes: devices, inactivity timeout, VQ threshold, playout hook. */
   stream?: Omit<AudioStreamOptions, 'session' | 'codec' | 'payloadType' | 'telephoneEvent' | 'remote' | 'direction' | 'ptimeMs'>;
   /** Told of the stream the handler starts, so that the call's media can follow its events. */
@@ -62,7 +70,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
   #rtp: RtpSession | undefined;
   #stream: AudioStream | undefined;
   #negotiated: NegotiatedAudio | undefined;
-  #localOffer: OfferedFormat[] | undefined;
+  #localOffer: { formats: OfferedFormat[]; keys: OfferedKey[] } | undefined;
   #remoteOffer: ParsedSdp | undefined;
   #hold = false;
   #closed = false;
@@ -98,13 +106,14 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
         codecs: chosen ?? codecs,
         answerPriority: chosen ? 'local' : this.#context.answerPriority,
         direction: wanted,
+        ...(this.#context.srtp ? { srtp: this.#context.srtp } : {}),
       });
       if (!answer.negotiated) throw new SdpError(`cannot answer the offer: ${answer.reason ?? 'no audio'}`);
       this.#apply(answer.negotiated);
       return { body: answer.sdp, contentType: 'application/sdp' };
     }
-    const offer = createOffer({ origin: this.#origin, address: this.#context.address, port: rtp.localPort, codecs, direction: wanted });
-    this.#localOffer = offer.formats;
+    const offer = createOffer({ origin: this.#origin, address: this.#context.address, port: rtp.localPort, codecs, direction: wanted, ...(this.#context.srtp ? { srtp: this.#context.srtp } : {}) });
+    this.#localOffer = { formats: offer.formats, keys: offer.keys };
     return { body: offer.sdp, contentType: 'application/sdp' };
   }
 
@@ -114,7 +123,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     if (this.#localOffer) {
       const offered = this.#localOffer;
       this.#localOffer = undefined;
-      this.#apply(applyAnswer(parsed, offered, { direction: this.#hold ? 'sendonly' : 'sendrecv' }));
+      this.#apply(applyAnswer(parsed, offered.formats, { direction: this.#hold ? 'sendonly' : 'sendrecv', keys: offered.keys, ...(this.#context.srtp ? { srtp: this.#context.srtp } : {}) }));
       return;
     }
     this.#remoteOffer = parsed;
@@ -165,6 +174,20 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     if (this.#closed) return;
     const previous = this.#negotiated;
     this.#negotiated = negotiated;
+    // A new exchange re-keys (our offers and answers carry fresh keys); a key that did not change
+    // keeps its context, rollover counter and replay window (RFC 4568 section 7.1.4). Plain RTP
+    // turns SRTP off.
+    const srtp = negotiated.srtp;
+    const current = this.#rtp!.srtp;
+    this.#rtp!.setSrtp(
+      srtp
+        ? {
+            send: current && sameKey(current.send, srtp.send) ? current.send : new SrtpContext(srtp.send),
+            receive: current && sameKey(current.receive, srtp.receive) ? current.receive : new SrtpContext(srtp.receive),
+          }
+        : undefined,
+    );
+    this.#context.onSrtp?.(srtp, this.#rtp!);
     if (!this.#stream) {
       const stream = new AudioStream({
         ...this.#context.stream,
@@ -187,6 +210,11 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     }
     this.#stream.setDirection(negotiated.direction);
   }
+}
+
+/** Whether a context runs on this key material. */
+function sameKey(context: SrtpContext, key: SrtpKeyMaterial): boolean {
+  return context.suite === key.suite && context.unencryptedSrtcp === (key.unencryptedSrtcp === true) && context.keyEquals(key);
 }
 
 /** A sip.js SessionDescriptionHandlerFactory making {@link MediaSessionDescriptionHandler}s. @public */

@@ -121,6 +121,8 @@ export class SrtpContext {
   };
   readonly rtpTagBytes: number;
   readonly rtcpTagBytes: number;
+  readonly #masterKey: Uint8Array;
+  readonly #masterSalt: Uint8Array;
   readonly #rtp: SessionKeys;
   readonly #rtcp: SessionKeys;
   readonly #iv = new Uint8Array(16);
@@ -138,9 +140,16 @@ export class SrtpContext {
     this.unencryptedSrtcp = material.unencryptedSrtcp === true;
     this.rtpTagBytes = sizes.rtpTag;
     this.rtcpTagBytes = sizes.rtcpTag;
+    this.#masterKey = Uint8Array.from(material.masterKey);
+    this.#masterSalt = Uint8Array.from(material.masterSalt);
     const master = new AesEncryptor(material.masterKey);
     this.#rtp = sessionKeys(material, master, 0, sizes.masterKey);
     this.#rtcp = sessionKeys(material, master, 3, sizes.masterKey);
+  }
+
+  /** Whether `material` holds this context's master key and salt (a re-offer that kept its key). */
+  keyEquals(material: SrtpKeyMaterial): boolean {
+    return equalBytes(this.#masterKey, material.masterKey) && equalBytes(this.#masterSalt, material.masterSalt);
   }
 
   /**
@@ -353,4 +362,11 @@ function writeUint32(data: Uint8Array, offset: number, value: number): void {
   data[offset + 1] = value >>> 16;
   data[offset + 2] = value >>> 8;
   data[offset + 3] = value;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
+  return difference === 0;
 }

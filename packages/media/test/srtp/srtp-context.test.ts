@@ -410,3 +410,20 @@ describe('SrtpContext allocates nothing per packet', () => {
     expect(allocations.youngBytes).toBeLessThan(20_000); // a fifth of a byte a packet: 16 bytes would be 1.8 MB
   }, 30_000);
 });
+
+describe('SrtpContext.keyEquals', () => {
+  it('tells the same master key and salt from any other', () => {
+    const material = { suite: 'AES_CM_128_HMAC_SHA1_80' as const, masterKey: randomBytes(16), masterSalt: randomBytes(14) };
+    const context = new SrtpContext(material);
+    expect(context.keyEquals({ ...material, masterKey: Uint8Array.from(material.masterKey) })).toBe(true);
+    for (const field of ['masterKey', 'masterSalt'] as const) {
+      const other = Uint8Array.from(material[field]);
+      other[other.length - 1]! ^= 1;
+      expect(context.keyEquals({ ...material, [field]: other })).toBe(false);
+    }
+    expect(context.keyEquals({ ...material, masterKey: randomBytes(32) })).toBe(false);
+    // The context keeps its own copy: the caller's array may change afterwards.
+    material.masterKey[0]! ^= 1;
+    expect(context.keyEquals({ ...material, masterKey: Uint8Array.from(material.masterKey) })).toBe(false);
+  });
+});
