@@ -204,7 +204,8 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
         if (!init.signallingSecure) init.log(2, 'SRTP keys (SDES) were exchanged over unencrypted signalling: anyone who sees the SIP messages can decrypt the audio; use TLS or WSS');
         if (session.listenerCount('srtpDropped') === 0) {
           session.on('srtpDropped', (reason, counters) => {
-            init.log(2, `SRTP dropped a packet (${reason}); so far: ${counters.authenticationFailures} failed authentication, ${counters.replayed} replayed, ${counters.tooOld} too old, ${counters.malformed} malformed`);
+            // Packets too short or not RTP at all are usual noise (baresip's clear "PINGPONG" RTCP APP opening its NAT): debug only.
+            init.log(reason === 'malformed' ? 4 : 2, `SRTP dropped a packet (${reason}); so far: ${counters.authenticationFailures} failed authentication, ${counters.replayed} replayed, ${counters.tooOld} too old, ${counters.malformed} malformed`);
           });
         }
       },

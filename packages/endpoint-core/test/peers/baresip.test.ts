@@ -1,8 +1,9 @@
 import type { DtmfEvent } from '@sip-endpoint/media';
-import { dominantFrequency, rms } from '@sip-endpoint/media/testing';
+import { rms } from '@sip-endpoint/media/testing';
 import type { Call } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
 import { Baresip, baresipAvailable } from '../support/baresip';
+import { heardByBaresip, heardByUs, target, untilBaresipRecorded } from '../support/baresip-calls';
 import { recorded, sleep, standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
 
 // Ports: our endpoints' and each baresip's (20: SIP, TLS, ctrl_tcp, RTP) come from this jest
@@ -12,41 +13,6 @@ const describeIf = baresipAvailable() ? describe : describe.skip;
 /** Our endpoint "1001": a 1000 Hz microphone, a recording speaker, RTP bound to 127.0.0.1. */
 function ours(settings: Record<string, string> = {}, user = '1001', frequency = 1000): ReturnType<typeof standaloneEndpoint> {
   return standaloneEndpoint(user, testPorts(7), testPorts(50), frequency, { 'policy.endpoint.rtp_port_binding': '1', ...settings });
-}
-
-/**
- * Tones are compared to within 5 Hz (`toBeCloseTo(f, -1)`): the dominant frequency of audio that
- * went through baresip's jitter buffer and ours, with a frame concealed or dropped when a loaded
- * machine is late, may come out a hertz or two off; the other party's tone is hundreds away.
- */
-
-/** The dominant frequency of what our speaker played, from `skipSeconds` on. */
-function heardByUs(party: ReturnType<typeof standaloneEndpoint>, skipSeconds = 0.4): number {
-  const { samples, sampleRate } = party.devices.recording('speaker');
-  return dominantFrequency(samples.subarray(Math.round(sampleRate * skipSeconds)), sampleRate);
-}
-
-/** Seconds of audio in baresip's latest call recording. */
-function recordedByBaresip(baresip: Baresip): number {
-  const last = baresip.recordings().at(-1);
-  return last ? last.samples.length / last.sampleRate : 0;
-}
-
-/** Waits until baresip's latest call recording holds `seconds` of audio (media time, however loaded the machine). */
-function untilBaresipRecorded(baresip: Baresip, seconds: number): Promise<void> {
-  return waitFor(() => recordedByBaresip(baresip) >= seconds, 5000 + seconds * 1000, `${seconds} s of audio recorded by baresip`);
-}
-
-/** The dominant frequency of baresip's latest call recording, past its first 0.3 s. */
-function heardByBaresip(baresip: Baresip): number {
-  const last = baresip.recordings().at(-1);
-  if (!last || last.samples.length < last.sampleRate) throw new Error(`baresip recorded ${last?.samples.length ?? 0} samples`);
-  return dominantFrequency(last.samples.subarray(Math.round(last.sampleRate * 0.3)), last.sampleRate);
-}
-
-/** Our endpoint's dialog port, for baresip to dial. */
-function target(party: ReturnType<typeof standaloneEndpoint>): string {
-  return `sip:${party.endpoint.config.connectivities[0]!.user}@127.0.0.1:${party.endpoint.lines[0]!.port}`;
 }
 
 /**

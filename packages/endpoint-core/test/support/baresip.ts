@@ -70,6 +70,12 @@ export interface BaresipOptions {
   sourceRate?: number;
   /** The channels of `sourceFile`. @defaultValue 2 */
   sourceChannels?: 1 | 2;
+  /**
+   * The account's `mediaenc`: `srtp` offers SRTP as best effort (RTP/AVP with a=crypto) and takes
+   * either answer, `srtp-mand` offers and requires RTP/SAVP, `srtp-mandf` RTP/SAVPF, `dtls_srtp`
+   * keys SRTP with DTLS. @defaultValue '' (plain RTP)
+   */
+  mediaEnc?: '' | 'srtp' | 'srtp-mand' | 'srtp-mandf' | 'dtls_srtp';
 }
 
 /**
@@ -155,7 +161,7 @@ export class Baresip {
   }
 
   static async start(options: BaresipOptions = {}): Promise<Baresip> {
-    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], sourceFile: '', sourceRate: 48000, sourceChannels: 2, ...options, port: options.port ?? testPorts(20) };
+    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], sourceFile: '', sourceRate: 48000, sourceChannels: 2, mediaEnc: '', ...options, port: options.port ?? testPorts(20) };
     const { port } = settings;
     const dir = mkdtempSync(join(tmpdir(), 'sep-baresip-'));
     mkdirSync(join(dir, 'snd'));
@@ -187,6 +193,7 @@ export class Baresip {
         'module aufile.so',
         'module aubridge.so',
         'module sndfile.so',
+        ...(settings.mediaEnc === '' ? [] : ['module srtp.so', 'module dtls_srtp.so']),
         'module_tmp account.so',
         'module_app menu.so',
         'module_app ctrl_tcp.so',
@@ -198,7 +205,8 @@ export class Baresip {
       ].join('\n'),
     );
     const codecs = settings.codecs.map((codec) => codec.toLowerCase()).join(',');
-    writeFileSync(join(dir, 'accounts'), `<sip:${settings.user}@127.0.0.1>;regint=0;answermode=${settings.answerMode};audio_codecs=${codecs}\n`);
+    const mediaEnc = settings.mediaEnc === '' ? '' : `;mediaenc=${settings.mediaEnc}`;
+    writeFileSync(join(dir, 'accounts'), `<sip:${settings.user}@127.0.0.1>;regint=0;answermode=${settings.answerMode};audio_codecs=${codecs}${mediaEnc}\n`);
     const child = spawn('baresip', ['-4', '-s', '-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     const baresip = new Baresip(child, settings, dir);
     await new Promise<void>((resolve, reject) => {
