@@ -18,6 +18,7 @@ const tests: Record<string, string> = {
   quality: 'packages/media/test/quality',
   dtmf: 'packages/media/test/dtmf',
   sdp: 'packages/media/test/sdp',
+  srtp: 'packages/media/test/srtp',
   policy: 'packages/policy/test',
   config: 'packages/config/test',
 };

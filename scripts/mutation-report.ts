@@ -24,7 +24,8 @@ const FOLDERS: [string, string][] = [
   ['media: RTP, RTCP and statistics', 'packages/media/src/rtp/'],
   ['media: voice quality (E-model, VQ reports)', 'packages/media/src/quality/'],
   ['media: DTMF', 'packages/media/src/dtmf/'],
-  ['media: SDP negotiation', 'packages/media/src/sdp/'],
+  ['media: SDP negotiation (SDES a=crypto included)', 'packages/media/src/sdp/'],
+  ['media: SRTP and SRTCP', 'packages/media/src/srtp/'],
   ['policy', 'packages/policy/src/'],
   ['config: parsing', 'packages/config/src/'],
 ];
