@@ -8,10 +8,12 @@ import { SrtpError } from './srtp-error';
 
 const SBOX = new Uint8Array(256);
 /** Round tables: for a byte s of row r, the column SubBytes + MixColumns makes of it. */
-const T0 = new Uint32Array(256);
-const T1 = new Uint32Array(256);
-const T2 = new Uint32Array(256);
-const T3 = new Uint32Array(256);
+// Int32Array, not Uint32Array: V8 keeps signed 32-bit values as small integers, where unsigned
+// ones of 2^31 and more become doubles and every XOR converts them back.
+const T0 = new Int32Array(256);
+const T1 = new Int32Array(256);
+const T2 = new Int32Array(256);
+const T3 = new Int32Array(256);
 
 /** Multiplication by x (that is 2) in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1. */
 function xtime(a: number): number {
@@ -19,7 +21,7 @@ function xtime(a: number): number {
 }
 
 function rotr(word: number, bits: number): number {
-  return ((word >>> bits) | (word << (32 - bits))) >>> 0;
+  return (word >>> bits) | (word << (32 - bits));
 }
 
 {
@@ -44,7 +46,7 @@ function rotr(word: number, bits: number): number {
     SBOX[i] = s;
     const twice = xtime(s);
     // Column (2s, s, s, 3s) for row 0; the other rows are the same column rotated.
-    const t = ((twice << 24) | (s << 16) | (s << 8) | (twice ^ s)) >>> 0;
+    const t = (twice << 24) | (s << 16) | (s << 8) | (twice ^ s);
     T0[i] = t;
     T1[i] = rotr(t, 8);
     T2[i] = rotr(t, 16);
@@ -53,11 +55,11 @@ function rotr(word: number, bits: number): number {
 }
 
 function subWord(w: number): number {
-  return ((SBOX[w >>> 24]! << 24) | (SBOX[(w >>> 16) & 0xff]! << 16) | (SBOX[(w >>> 8) & 0xff]! << 8) | SBOX[w & 0xff]!) >>> 0;
+  return (SBOX[w >>> 24]! << 24) | (SBOX[(w >>> 16) & 0xff]! << 16) | (SBOX[(w >>> 8) & 0xff]! << 8) | SBOX[w & 0xff]!;
 }
 
 function readWord(bytes: Uint8Array, offset: number): number {
-  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+  return (bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!;
 }
 
 function writeWord(bytes: Uint8Array, offset: number, word: number): void {
@@ -69,25 +71,25 @@ function writeWord(bytes: Uint8Array, offset: number, word: number): void {
 
 /** AES with a 128, 192 or 256-bit key, encrypting one 16-byte block at a time. */
 export class AesEncryptor {
-  readonly #roundKeys: Uint32Array;
+  readonly #roundKeys: Int32Array;
   readonly #rounds: number;
 
   constructor(key: Uint8Array) {
     if (key.length !== 16 && key.length !== 24 && key.length !== 32) throw new SrtpError(`an AES key has 16, 24 or 32 bytes, not ${key.length}`);
     const words = key.length / 4;
     this.#rounds = words + 6;
-    const schedule = new Uint32Array(4 * (this.#rounds + 1));
+    const schedule = new Int32Array(4 * (this.#rounds + 1));
     for (let i = 0; i < words; i++) schedule[i] = readWord(key, 4 * i);
     let roundConstant = 1;
     for (let i = words; i < schedule.length; i++) {
       let t = schedule[i - 1]!;
       if (i % words === 0) {
-        t = (subWord(((t << 8) | (t >>> 24)) >>> 0) ^ (roundConstant << 24)) >>> 0;
+        t = subWord((t << 8) | (t >>> 24)) ^ (roundConstant << 24);
         roundConstant = xtime(roundConstant);
       } else if (words > 6 && i % words === 4) {
         t = subWord(t);
       }
-      schedule[i] = (schedule[i - words]! ^ t) >>> 0;
+      schedule[i] = schedule[i - words]! ^ t;
     }
     this.#roundKeys = schedule;
   }
@@ -105,10 +107,10 @@ export class AesEncryptor {
       const t1 = T0[s1 >>> 24]! ^ T1[(s2 >>> 16) & 0xff]! ^ T2[(s3 >>> 8) & 0xff]! ^ T3[s0 & 0xff]! ^ k[r + 1]!;
       const t2 = T0[s2 >>> 24]! ^ T1[(s3 >>> 16) & 0xff]! ^ T2[(s0 >>> 8) & 0xff]! ^ T3[s1 & 0xff]! ^ k[r + 2]!;
       const t3 = T0[s3 >>> 24]! ^ T1[(s0 >>> 16) & 0xff]! ^ T2[(s1 >>> 8) & 0xff]! ^ T3[s2 & 0xff]! ^ k[r + 3]!;
-      s0 = t0 >>> 0;
-      s1 = t1 >>> 0;
-      s2 = t2 >>> 0;
-      s3 = t3 >>> 0;
+      s0 = t0;
+      s1 = t1;
+      s2 = t2;
+      s3 = t3;
       r += 4;
     }
     writeWord(output, outOffset, finalColumn(s0, s1, s2, s3) ^ k[r]!);
@@ -120,7 +122,7 @@ export class AesEncryptor {
 
 /** The last round's column: SubBytes and ShiftRows, no MixColumns. */
 function finalColumn(a: number, b: number, c: number, d: number): number {
-  return ((SBOX[a >>> 24]! << 24) | (SBOX[(b >>> 16) & 0xff]! << 16) | (SBOX[(c >>> 8) & 0xff]! << 8) | SBOX[d & 0xff]!) >>> 0;
+  return (SBOX[a >>> 24]! << 24) | (SBOX[(b >>> 16) & 0xff]! << 16) | (SBOX[(c >>> 8) & 0xff]! << 8) | SBOX[d & 0xff]!;
 }
 
 /**

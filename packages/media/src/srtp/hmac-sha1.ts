@@ -7,9 +7,12 @@ import { createHash } from 'node:crypto';
 
 const BLOCK = 64;
 
-/** SHA-1's compression of one 64-byte block into the state `h`; `w` is the 80-word schedule scratch. */
-function compress(h: Uint32Array, block: Uint8Array, w: Uint32Array): void {
-  for (let i = 0; i < 16; i++) w[i] = (block[4 * i]! << 24) | (block[4 * i + 1]! << 16) | (block[4 * i + 2]! << 8) | block[4 * i + 3]!;
+/** SHA-1's compression of the 64 bytes of `bytes` at `offset` into the state `h`; `w` is the 80-word schedule scratch. */
+function compress(h: Int32Array, bytes: Uint8Array, offset: number, w: Int32Array): void {
+  for (let i = 0; i < 16; i++) {
+    const at = offset + 4 * i;
+    w[i] = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+  }
   for (let i = 16; i < 80; i++) {
     const x = w[i - 3]! ^ w[i - 8]! ^ w[i - 14]! ^ w[i - 16]!;
     w[i] = (x << 1) | (x >>> 31);
@@ -19,48 +22,58 @@ function compress(h: Uint32Array, block: Uint8Array, w: Uint32Array): void {
   let c = h[2]!;
   let d = h[3]!;
   let e = h[4]!;
-  for (let i = 0; i < 80; i++) {
-    let f: number;
-    let k: number;
-    if (i < 20) {
-      f = (b & c) | (~b & d);
-      k = 0x5a827999;
-    } else if (i < 40) {
-      f = b ^ c ^ d;
-      k = 0x6ed9eba1;
-    } else if (i < 60) {
-      f = (b & c) | (b & d) | (c & d);
-      k = 0x8f1bbcdc;
-    } else {
-      f = b ^ c ^ d;
-      k = 0xca62c1d6;
-    }
-    const t = (((a << 5) | (a >>> 27)) + f + e + k + w[i]!) | 0;
+  // The four rounds of twenty, each with its function and constant.
+  for (let i = 0; i < 20; i++) {
+    const t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + w[i]!) | 0;
     e = d;
     d = c;
     c = (b << 30) | (b >>> 2);
     b = a;
     a = t;
   }
-  h[0] = h[0]! + a;
-  h[1] = h[1]! + b;
-  h[2] = h[2]! + c;
-  h[3] = h[3]! + d;
-  h[4] = h[4]! + e;
+  for (let i = 20; i < 40; i++) {
+    const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + w[i]!) | 0;
+    e = d;
+    d = c;
+    c = (b << 30) | (b >>> 2);
+    b = a;
+    a = t;
+  }
+  for (let i = 40; i < 60; i++) {
+    const t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + (0x8f1bbcdc | 0) + w[i]!) | 0;
+    e = d;
+    d = c;
+    c = (b << 30) | (b >>> 2);
+    b = a;
+    a = t;
+  }
+  for (let i = 60; i < 80; i++) {
+    const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + (0xca62c1d6 | 0) + w[i]!) | 0;
+    e = d;
+    d = c;
+    c = (b << 30) | (b >>> 2);
+    b = a;
+    a = t;
+  }
+  h[0] = (h[0]! + a) | 0;
+  h[1] = (h[1]! + b) | 0;
+  h[2] = (h[2]! + c) | 0;
+  h[3] = (h[3]! + d) | 0;
+  h[4] = (h[4]! + e) | 0;
 }
 
-const INITIAL = Uint32Array.of(0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0);
+const INITIAL = Int32Array.of(0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0);
 
 /**
  * HMAC-SHA1 under one key, computed piecewise: {@link begin}, {@link update} and
  * {@link updateUint32} as often as needed, then {@link finish}.
  */
 export class HmacSha1 {
-  readonly #innerStart = new Uint32Array(5);
-  readonly #outerStart = new Uint32Array(5);
-  readonly #state = new Uint32Array(5);
+  readonly #innerStart = new Int32Array(5);
+  readonly #outerStart = new Int32Array(5);
+  readonly #state = new Int32Array(5);
   readonly #block = new Uint8Array(BLOCK);
-  readonly #schedule = new Uint32Array(80);
+  readonly #schedule = new Int32Array(80);
   readonly #digest = new Uint8Array(20);
   #filled = 0;
   /** Bytes hashed since the start, the key block included. */
@@ -72,10 +85,10 @@ export class HmacSha1 {
     const pad = new Uint8Array(BLOCK);
     for (let i = 0; i < BLOCK; i++) pad[i] = padded[i]! ^ 0x36;
     this.#innerStart.set(INITIAL);
-    compress(this.#innerStart, pad, this.#schedule);
+    compress(this.#innerStart, pad, 0, this.#schedule);
     for (let i = 0; i < BLOCK; i++) pad[i] = padded[i]! ^ 0x5c;
     this.#outerStart.set(INITIAL);
-    compress(this.#outerStart, pad, this.#schedule);
+    compress(this.#outerStart, pad, 0, this.#schedule);
     this.begin();
   }
 
@@ -90,10 +103,15 @@ export class HmacSha1 {
   update(data: Uint8Array, start: number, end: number): void {
     const block = this.#block;
     let filled = this.#filled;
-    for (let i = start; i < end; i++) {
+    let i = start;
+    // Whole blocks straight from the data when nothing is pending; the rest through the block buffer.
+    if (filled === 0) {
+      for (; i + BLOCK <= end; i += BLOCK) compress(this.#state, data, i, this.#schedule);
+    }
+    for (; i < end; i++) {
       block[filled++] = data[i]!;
       if (filled === BLOCK) {
-        compress(this.#state, block, this.#schedule);
+        compress(this.#state, block, 0, this.#schedule);
         filled = 0;
       }
     }
@@ -107,7 +125,7 @@ export class HmacSha1 {
     for (let shift = 24; shift >= 0; shift -= 8) {
       block[this.#filled++] = value >>> shift;
       if (this.#filled === BLOCK) {
-        compress(this.#state, block, this.#schedule);
+        compress(this.#state, block, 0, this.#schedule);
         this.#filled = 0;
       }
     }
@@ -147,13 +165,13 @@ export class HmacSha1 {
   }
 
   /** SHA-1's padding: 0x80, zeros, the length in bits; the last block(s) compressed into `state`. */
-  #pad(state: Uint32Array, length: number): void {
+  #pad(state: Int32Array, length: number): void {
     const block = this.#block;
     let filled = this.#filled;
     block[filled++] = 0x80;
     if (filled > BLOCK - 8) {
       block.fill(0, filled);
-      compress(state, block, this.#schedule);
+      compress(state, block, 0, this.#schedule);
       filled = 0;
     }
     block.fill(0, filled, BLOCK - 8);
@@ -167,6 +185,6 @@ export class HmacSha1 {
     block[61] = bits >>> 16;
     block[62] = bits >>> 8;
     block[63] = bits;
-    compress(state, block, this.#schedule);
+    compress(state, block, 0, this.#schedule);
   }
 }
