@@ -82,6 +82,8 @@ describe('RTCP', () => {
     ['not version 2', Uint8Array.from([0x40, 200, 0, 1, 0, 0, 0, 0])],
     ['a length past the end', Uint8Array.from([0x80, 201, 0, 9, 0, 0, 0, 0])],
     ['SDES first', Uint8Array.from([0x81, 202, 0, 1, 0, 0, 0, 0])],
+    // A sender report announcing one report block (52 bytes) in a datagram of 32: its block would be read past the end.
+    ['a report block past the end', Uint8Array.from([0x81, 200, 0, 12, ...new Array<number>(28).fill(1)])],
   ])('refuses %s without throwing', (_name, data) => {
     expect(parseRtcp(data)).toBeUndefined();
   });

@@ -227,6 +227,21 @@ describe('RtpSession', () => {
       expect([await bindable(session.localPort), await bindable(session.localRtcpPort)]).toEqual([false, false]);
     });
 
+    it('opens IPv6 sockets on an IPv6 address, and carries packets over them', async () => {
+      const session = await RtpSession.open({ ports, bindAddress: '::1' });
+      sessions.push(session);
+      expect([session.localAddress, session.family]).toEqual(['::1', 'IPv6']);
+      const received: number[] = [];
+      session.setReceiver((header) => received.push(header.sequence));
+      const peer = createSocket('udp6');
+      sockets.push(peer);
+      const packet = new Uint8Array(12 + 160);
+      writeRtpHeader(packet, false, 0, 42, 0, 7);
+      peer.send(packet, session.localPort, '::1');
+      await waitFor(() => received.length === 1, 2000, 'a packet over IPv6');
+      expect(received).toEqual([42]);
+    });
+
     it('skips a pair whose RTP or RTCP port another program holds, even one that allows address reuse', async () => {
       const base = evenBlock(8);
       const range = new PortAllocator(base, base + 7);
