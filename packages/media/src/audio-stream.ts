@@ -16,6 +16,7 @@ import { VqMonitor, type VqReport } from './quality/vq-monitor';
 import { buildRtcp, ntpMiddle, ntpNow, roundTripMs, type ReportBlock, type RtcpReport } from './rtp/rtcp';
 import { RTP_HEADER_BYTES, writeRtpHeader, type RtpHeader } from './rtp/rtp-packet';
 import type { RtpSession } from './rtp/rtp-session';
+import type { SrtpCounters, SrtpSuite } from './srtp/srtp-context';
 import { ReceptionStats } from './rtp/sequence-stats';
 
 /** SDP media directions. @public */
@@ -80,6 +81,11 @@ export interface AudioStreamStats {
   vq: VqReport;
   localSsrc: number;
   remoteSsrc: number | undefined;
+  /**
+   * SRTP in force on the stream's session: the suite, and what was protected, let through and
+   * dropped (authentication failures, replays, too old, malformed) since the last re-key.
+   */
+  srtp: { suite: SrtpSuite; sent: SrtpCounters; received: SrtpCounters } | undefined;
 }
 
 /** Events of an {@link AudioStream}. @public */
@@ -395,7 +401,13 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
       vq: this.#vq.report,
       localSsrc: this.localSsrc,
       remoteSsrc: this.#remoteSsrc,
+      srtp: this.#srtpStats(),
     };
+  }
+
+  #srtpStats(): AudioStreamStats['srtp'] {
+    const srtp = this.#session.srtp;
+    return srtp ? { suite: srtp.send.suite, sent: { ...srtp.send.counters }, received: { ...srtp.receive.counters } } : undefined;
   }
 
   /**
