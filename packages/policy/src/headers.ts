@@ -54,6 +54,7 @@ export function headerParameters(value: string): Map<string, string> {
   let close = -1;
   let quoted = false;
   let angle = false;
+  // Stryker disable next-line EqualityOperator: value[value.length] is undefined, and close is never 0 (a '>' closes only after a '<').
   for (let i = 0; i < value.length && close < 0; i++) {
     const char = value[i];
     if (quoted) {
@@ -67,6 +68,7 @@ export function headerParameters(value: string): Map<string, string> {
   // Without angle brackets (close is -1) all of the value.
   const parts = splitOutsideQuotes(value.slice(close + 1), ';');
   // Without angle brackets the first part is a bare URI, unless it is itself a parameter (`info=...`).
+  // Stryker disable next-line EqualityOperator: close is never 0 (a '>' closes only after a '<').
   if (close < 0 && !/^\s*[\w.!%*+`'~-]+\s*(=|$)/.test(parts[0]!)) parts.shift();
   for (const part of parts) {
     const trimmed = part.trim();
@@ -84,6 +86,7 @@ function splitOutsideQuotes(text: string, separator: string): string[] {
   const parts: string[] = [];
   let start = 0;
   let quoted = false;
+  // Stryker disable next-line EqualityOperator: text[text.length] is undefined, which is no separator.
   for (let i = 0; i < text.length; i++) {
     const char = text[i];
     if (quoted) {

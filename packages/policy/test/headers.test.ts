@@ -54,6 +54,14 @@ describe('headerParameters', () => {
     ['<sip:a> x y;z=1', { 'x y': '', z: '1' }],
     ['> x y;z=1', { z: '1' }],
     ['<sip:a>;=1', { '': '1' }],
+    // The URI ends at the first '>' (later ones are text); a ';' inside it is not a parameter.
+    ['<sip:a>;x=1>y', { x: '1>y' }],
+    ['"Bob" <sip:b@c;lr>;x=1', { x: '1' }],
+    // An escaped quote does not end a quoted display name or value.
+    ['"a\\"<b>" <sip:x>;y=1', { y: '1' }],
+    ['<sip:a>;note="a\\";b";x=1', { note: 'a";b', x: '1' }],
+    // A lone '"' is a value, not an empty quoted string.
+    ['<a>;q="', { q: '"' }],
   ])('%s: %j', (value, expected) => {
     expect(Object.fromEntries(headerParameters(value))).toStrictEqual(expected);
   });
