@@ -107,12 +107,21 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
         answerPriority: chosen ? 'local' : this.#context.answerPriority,
         direction: wanted,
         ...(this.#context.srtp ? { srtp: this.#context.srtp } : {}),
+        srtpKeys: this.#keysInUse(),
       });
       if (!answer.negotiated) throw new SdpError(`cannot answer the offer: ${answer.reason ?? 'no audio'}`);
       this.#apply(answer.negotiated);
       return { body: answer.sdp, contentType: 'application/sdp' };
     }
-    const offer = createOffer({ origin: this.#origin, address: this.#context.address, port: rtp.localPort, codecs, direction: wanted, ...(this.#context.srtp ? { srtp: this.#context.srtp } : {}) });
+    const offer = createOffer({
+      origin: this.#origin,
+      address: this.#context.address,
+      port: rtp.localPort,
+      codecs,
+      direction: wanted,
+      ...(this.#context.srtp ? { srtp: this.#context.srtp } : {}),
+      srtpKeys: this.#keysInUse(),
+    });
     this.#localOffer = { formats: offer.formats, keys: offer.keys };
     return { body: offer.sdp, contentType: 'application/sdp' };
   }
@@ -159,6 +168,12 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
   async #open(): Promise<RtpSession> {
     this.#rtp ??= await RtpSession.open({ ports: this.#context.ports, bindAddress: this.#context.bindAddress });
     return this.#rtp;
+  }
+
+  /** Our SDES key in use, for re-offers and re-answers: they keep it (no re-key). */
+  #keysInUse(): OfferedKey[] {
+    const srtp = this.#negotiated?.srtp;
+    return srtp ? [{ tag: srtp.tag, key: srtp.send }] : [];
   }
 
   /** Once a codec is in use, re-offers and answers name only it. */

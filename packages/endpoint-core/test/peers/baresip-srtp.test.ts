@@ -145,6 +145,47 @@ describeIf('SRTP (SDES) against baresip 1.0.0', () => {
     expect(answer?.startLine).toMatch(/^SIP\/2\.0 488/);
   }, 30000);
 
+  it('re-INVITEs keep the keys: our hold and retrieve and baresip\'s hold and resume, and audio flows both ways after each', async () => {
+    const [bob, us] = await setUp('mandatory', 'srtp-mand');
+    const call = await us.endpoint.makeCall(bob.uri);
+    await waitFor(() => call.state === 'CONNECTED', 5000);
+    await bob.waitForEvent('CALL_RTPESTAB');
+    const keysIn = (sent: boolean): string[] =>
+      bob
+        .sipTrace()
+        .filter((m) => m.sent === sent && m.body.includes('a=crypto:'))
+        .map((m) => /^a=crypto:1 \S+ inline:(\S+)/m.exec(m.body)?.[1] ?? '');
+    /** After a change: a second of new audio at our end with baresip's tone, and no packet of ours baresip could not decrypt. */
+    const bothHear = async (): Promise<void> => {
+      us.devices.clearRecording('speaker');
+      await untilRecorded(1, us.devices);
+      expect(heardByUs(us, 0.2)).toBeCloseTo(440, -1);
+      expect(bob.output).not.toMatch(/srtp: failed to (decrypt|authenticate)/);
+    };
+    // Before the re-INVITEs baresip heard our tone through SRTP. (Its sndfile dump stops at a
+    // re-INVITE, which restarts its audio: after them, its log tells whether it decrypted us.)
+    await untilBaresipRecorded(bob, 1.5);
+    expect(heardByBaresip(bob)).toBeCloseTo(1000, -1);
+    await bothHear();
+
+    await call.hold();
+    await call.retrieve();
+    expect(call.state).toBe('CONNECTED');
+    await bothHear();
+    // Three offers of ours (INVITE, hold, retrieve): the re-offers keep the key in use (baresip
+    // would not follow a new one: it keys its receiver once per call).
+    const ours = keysIn(false);
+    expect(ours).toHaveLength(3);
+    expect(new Set(ours).size).toBe(1);
+
+    await bob.hold();
+    await waitFor(() => call.state === 'HELD', 5000);
+    await bob.resume();
+    await waitFor(() => call.state === 'CONNECTED', 5000);
+    await bothHear();
+    expect(call.media.security).toMatchObject({ kind: 'sdes' });
+  }, 60000);
+
   it('DTMF goes both ways as RFC 4733 events inside SRTP', async () => {
     const [bob, us] = await setUp('mandatory', 'srtp-mand');
     const call = await us.endpoint.makeCall(bob.uri);

@@ -73,6 +73,12 @@ export interface NegotiationOptions {
    * the others take what is offered. @defaultValue disabled
    */
   srtp?: SrtpPolicy;
+  /**
+   * SDES keys already in use, for a re-offer or a re-answer: offered again as they are (a re-offer
+   * of an established SRTP stream keeps its key, RFC 4568 section 7.1.4, which peers such as
+   * baresip rely on), instead of fresh ones. Fresh keys re-key the stream.
+   */
+  srtpKeys?: readonly OfferedKey[];
 }
 
 const TELEPHONE_EVENT_PT = 101;
@@ -114,8 +120,9 @@ export function createOffer(options: NegotiationOptions): { sdp: string; formats
   if (formats.length === 0) throw new SdpError(`none of the configured codecs (${options.codecs.map((c) => c.name).join(', ')}) can be run`);
   const srtp = options.srtp ?? NO_SRTP;
   const secure = srtp.mode === 'enabled' || srtp.mode === 'mandatory';
-  // Fresh keys in every offer (a re-offer re-keys), one line per suite in our order of preference.
-  const keys: OfferedKey[] = secure || srtp.mode === 'elective' ? SRTP_SUITES.map((suite, index) => ({ tag: index + 1, key: generateSrtpKey(suite, srtp.unencryptedSrtcp) })) : [];
+  // Fresh keys, one line per suite in our order of preference; a re-offer keeps the keys in use.
+  const wanted = secure || srtp.mode === 'elective';
+  const keys: OfferedKey[] = !wanted ? [] : options.srtpKeys && options.srtpKeys.length > 0 ? [...options.srtpKeys] : SRTP_SUITES.map((suite, index) => ({ tag: index + 1, key: generateSrtpKey(suite, srtp.unencryptedSrtcp) }));
   const sdp = writeAudioSdp({
     protocol: secure ? 'RTP/SAVP' : 'RTP/AVP',
     crypto: keys.map(({ tag, key }) => formatCryptoAttribute(tag, key)),
@@ -134,7 +141,7 @@ export function createOffer(options: NegotiationOptions): { sdp: string; formats
  * What SRTP an answer to `audio` takes under `policy`: none, SDES with the chosen offered line, or
  * a refusal with its reason.
  */
-function answerSecurity(audio: SdpAudio, policy: SrtpPolicy): { refuse: string } | { srtp: NegotiatedSrtp | undefined } {
+function answerSecurity(audio: SdpAudio, policy: SrtpPolicy, inUse: readonly OfferedKey[] = []): { refuse: string } | { srtp: NegotiatedSrtp | undefined } {
   if (audio.secure && !/^RTP\/SAVPF?$/.test(audio.protocol)) return { refuse: `the offer wants ${audio.protocol} (DTLS-SRTP), which this endpoint does not do` };
   if (policy.mode === 'disabled') {
     if (audio.secure) return { refuse: `the offer wants SRTP (${audio.protocol}) and use_srtp is disabled` };
@@ -149,8 +156,10 @@ function answerSecurity(audio: SdpAudio, policy: SrtpPolicy): { refuse: string }
     if (audio.secure || policy.mode === 'mandatory') return { refuse: choice.reason };
     return { srtp: undefined }; // best effort we cannot take: plain
   }
-  // The answer keeps the offer's session parameters (UNENCRYPTED_SRTCP applies both ways).
-  return { srtp: { tag: choice.tag, receive: choice.key, send: generateSrtpKey(choice.key.suite, choice.key.unencryptedSrtcp) } };
+  // The answer keeps the offer's session parameters (UNENCRYPTED_SRTCP applies both ways), and
+  // our key in use when the suite stays the same (a re-answer does not re-key on its own).
+  const kept = inUse.find((offered) => offered.key.suite === choice.key.suite && (offered.key.unencryptedSrtcp === true) === choice.key.unencryptedSrtcp)?.key;
+  return { srtp: { tag: choice.tag, receive: choice.key, send: kept ?? generateSrtpKey(choice.key.suite, choice.key.unencryptedSrtcp) } };
 }
 
 function nameOf(format: SdpFormat): string {
@@ -206,7 +215,7 @@ export function answerOffer(
     return { sdp: audio ? sdp : withoutLastMedia(sdp), negotiated: undefined, reason };
   };
   if (!audio || audio.port === 0) return reject('the offer has no audio stream');
-  const security = answerSecurity(audio, options.srtp ?? NO_SRTP);
+  const security = answerSecurity(audio, options.srtp ?? NO_SRTP, options.srtpKeys);
   if ('refuse' in security) return reject(security.refuse);
   const srtp = security.srtp;
   // The offer's codecs we run: a configured codec matches one of them only if we run it too.

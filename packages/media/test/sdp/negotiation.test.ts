@@ -548,6 +548,25 @@ describe('SRTP with SDES keys (use_srtp)', () => {
     expect(() => applyAnswer(parseSdp(change(answer.sdp)), offer.formats, { keys: offer.keys, srtp: policy(mode) })).toThrow(new SdpError(message));
   });
 
+  it('re-offers and re-answers keep the key in use when given it; without it they re-key', () => {
+    const first = offerFor('enabled');
+    const answer = answerOffer(parseSdp(first.sdp), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('enabled') });
+    const settled = applyAnswer(parseSdp(answer.sdp), first.formats, { keys: first.keys, srtp: policy('enabled') }).srtp!;
+    const inUse = [{ tag: settled.tag, key: settled.send }];
+    const reoffer = createOffer({ origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('enabled'), srtpKeys: inUse });
+    expect(reoffer.keys).toEqual(inUse);
+    expect(parseSdp(reoffer.sdp).audio?.crypto).toEqual([parseSdp(first.sdp).audio!.crypto[0]]);
+    // The answerer keeps its key for the same suite, and makes a new one for another suite.
+    const answerKey = answer.negotiated!.srtp!.send;
+    const reanswer = answerOffer(parseSdp(reoffer.sdp), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('enabled'), srtpKeys: [{ tag: 1, key: answerKey }] });
+    expect(reanswer.negotiated?.srtp?.send).toBe(answerKey);
+    const other = answerOffer(parseSdp(reoffer.sdp.replace(/a=crypto:1 AES_CM_128_HMAC_SHA1_80/, 'a=crypto:1 AES_CM_128_HMAC_SHA1_32').replace(/inline:\S+/, `inline:${KEY}`)), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('enabled'), srtpKeys: [{ tag: 1, key: answerKey }] });
+    expect(other.negotiated?.srtp?.send.suite).toBe('AES_CM_128_HMAC_SHA1_32');
+    expect(Buffer.from(other.negotiated!.srtp!.send.masterKey).equals(Buffer.from(answerKey.masterKey))).toBe(false);
+    // Without the keys in use: fresh ones.
+    expect(parseSdp(offerFor('enabled').sdp).audio?.crypto[0]).not.toBe(parseSdp(first.sdp).audio?.crypto[0]);
+  });
+
   it('takes a plain answer to a best-effort offer (elective) as plain RTP', () => {
     const offer = offerFor('elective');
     const answer = answerOffer(parseSdp(offer.sdp), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('disabled') });
