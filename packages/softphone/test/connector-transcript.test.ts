@@ -162,6 +162,21 @@ describeIf('the Connector API v2, replaying the spec transcript against a real r
     expect(sessionIdOf(after)).not.toBe(id);
   }, 30000);
 
+  it('POST /session sets use_srtp for the calls to come; a value it cannot read falls back to the default with a warning', async () => {
+    const phone = await start();
+    const id = await login({ ...transcriptBody(), options: { sipendpoint: { 'system.security.use_srtp': 'force,UEC' } } });
+    expect(phone.config.get('system.security.use_srtp')).toEqual({ mode: 'mandatory', unencryptedSrtcp: true });
+    // A value it cannot read takes the specification's fallback (the default, with a warning), as in the file.
+    const fallback = await send(`${BASE}/session`, {
+      method: 'POST',
+      headers: withCookie(id, { 'Content-Type': 'application/json; charset=utf-8' }),
+      body: JSON.stringify({ options: { sipendpoint: { 'system.security.use_srtp': 'sometimes' } } }),
+    });
+    expect(fallback.status).toBe(200);
+    expect(phone.config.get('system.security.use_srtp')).toEqual({ mode: 'disabled', unencryptedSrtcp: false });
+    expect(phone.config.warnings).toContainEqual(expect.objectContaining({ kind: 'fallback', key: 'system.security.use_srtp', given: 'sometimes', used: 'disabled' }));
+  });
+
   it('CORS: a preflight from the desktop is answered, one from a foreign origin is refused', async () => {
     await start({ 'policy.connector.allowed_origin_headers': '*.genesyscloud.com, bsgwsfanch' });
     const preflight = await send(`${BASE}/session`, { method: 'OPTIONS', headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-csrf-token' } });
