@@ -58,11 +58,13 @@ function subWord(w: number): number {
   return (SBOX[w >>> 24]! << 24) | (SBOX[(w >>> 16) & 0xff]! << 16) | (SBOX[(w >>> 8) & 0xff]! << 8) | SBOX[w & 0xff]!;
 }
 
-function readWord(bytes: Uint8Array, offset: number): number {
+/** A big-endian 32-bit word as a signed number (a small integer for V8, whatever its top bit). */
+export function readWord(bytes: Uint8Array, offset: number): number {
   return (bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!;
 }
 
-function writeWord(bytes: Uint8Array, offset: number, word: number): void {
+/** Writes a 32-bit word big-endian (signed or unsigned alike). */
+export function writeWord(bytes: Uint8Array, offset: number, word: number): void {
   bytes[offset] = word >>> 24;
   bytes[offset + 1] = word >>> 16;
   bytes[offset + 2] = word >>> 8;

@@ -1,4 +1,4 @@
-import { AesEncryptor, aesCounterXor } from './aes';
+import { AesEncryptor, aesCounterXor, readWord as readInt32, writeWord as writeUint32 } from './aes';
 import { HmacSha1 } from './hmac-sha1';
 import { SrtpError } from './srtp-error';
 
@@ -347,21 +347,6 @@ function markReceived(source: SourceState, index: number): void {
   }
   if (behind < 32) source.low |= 1 << behind;
   else source.high |= 1 << (behind - 32);
-}
-
-/**
- * A 32-bit field as a signed number: SSRCs and the SRTCP word stay small integers for V8, where an
- * unsigned value of 2^31 or more would be a heap number, allocated per packet.
- */
-function readInt32(data: Uint8Array, offset: number): number {
-  return (data[offset]! << 24) | (data[offset + 1]! << 16) | (data[offset + 2]! << 8) | data[offset + 3]!;
-}
-
-function writeUint32(data: Uint8Array, offset: number, value: number): void {
-  data[offset] = value >>> 24;
-  data[offset + 1] = value >>> 16;
-  data[offset + 2] = value >>> 8;
-  data[offset + 3] = value;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
