@@ -16,5 +16,16 @@ export interface SessionModel {
     connections: { server: string; user: string; state: ConnectionState; reason?: string }[];
   };
   devices: { headset_used: boolean; speaker: SessionDevice | undefined; microphone: SessionDevice | undefined };
-  phone: { calls: { uuid: string; state: CallState }[]; local_mos?: number; local_inter_mos?: number; rtt_ms?: number; vq_alarm_on: boolean };
+  phone: {
+    /**
+     * One per call. `security` is this SDK's addition to the specification's call model: the
+     * protection of the call's media in force (`none`: plain RTP, or before the first
+     * offer/answer; `sdes`: SRTP keyed by `a=crypto`), as `call.media.security.kind`.
+     */
+    calls: { uuid: string; state: CallState; security: 'none' | 'sdes' }[];
+    local_mos?: number;
+    local_inter_mos?: number;
+    rtt_ms?: number;
+    vq_alarm_on: boolean;
+  };
 }

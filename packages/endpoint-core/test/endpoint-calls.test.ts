@@ -29,7 +29,7 @@ describe('two endpoints on 127.0.0.1 in stand-alone mode', () => {
       expect(dominantFrequency(heardByAlice.samples.subarray(heardByAlice.sampleRate * 0.4), heardByAlice.sampleRate)).toBe(600);
       expect(dominantFrequency(heardByBob.samples.subarray(heardByBob.sampleRate * 0.4), heardByBob.sampleRate)).toBe(1000);
       expect(call.info()).toMatchObject({ direction: 'outgoing', state: 'CONNECTED', codec: 'PCMU/8000', line: 0 });
-      expect(alice.endpoint.session().phone.calls).toEqual([{ uuid: call.id, state: 'CONNECTED' }]);
+      expect(alice.endpoint.session().phone.calls).toEqual([{ uuid: call.id, state: 'CONNECTED', security: 'none' }]);
 
       const digits: DtmfEvent[] = [];
       bob.endpoint.on('dtmf', (_call, event) => digits.push(event));

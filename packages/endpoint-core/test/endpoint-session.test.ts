@@ -17,7 +17,7 @@ describe('info(), session() and the events agree', () => {
       await waitFor(() => plain.state === 'CONNECTED' && tagged.state === 'CONNECTED' && bob.endpoint.calls.length === 2, 5000, 'both calls');
       const snapshot = (call: Call) => alice.endpoint.session().phone.calls.find((entry) => entry.uuid === call.info().uuid);
       expect(plain.info().uuid).toBe(plain.id);
-      expect(snapshot(plain)).toEqual({ uuid: plain.id, state: 'CONNECTED' });
+      expect(snapshot(plain)).toEqual({ uuid: plain.id, state: 'CONNECTED', security: 'none' });
       // Bob's side of the tagged call carries the header's uuid in both views.
       const bobsTagged = bob.endpoint.calls.find((call) => call.uuid === 'ABC123')!;
       expect(bobsTagged.info().uuid).toBe('ABC123');

@@ -67,6 +67,7 @@ describeIf('SRTP on the wire (tshark), between two endpoints', () => {
     const secure = await call({ 'system.security.use_srtp': 'mandatory' }, { 'system.security.use_srtp': 'optional' });
     await capture!.stop();
     expect(secure.call.media.security).toMatchObject({ kind: 'sdes', suite: 'AES_CM_128_HMAC_SHA1_80' });
+    expect(secure.a.endpoint.session().phone.calls).toEqual([{ uuid: secure.call.info().uuid, state: 'CONNECTED', security: 'sdes' }]);
     const encrypted = alicePayloads(secure.rtpBase, secure.call.media.stream!.localPort);
     expect(encrypted.length).toBeGreaterThan(20);
     expect(distinctBytes(encrypted)).toBeGreaterThan(240);
