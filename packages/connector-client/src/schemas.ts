@@ -31,6 +31,7 @@ export const callSchema = {
   properties: {
     uuid: { type: 'string' },
     state: { type: 'string', enum: [...CONNECTOR_CALL_STATES] },
+    security: { type: 'string', enum: ['none', 'sdes'] },
   },
 } as const satisfies ConnectorJsonSchema;
 
