@@ -1,10 +1,13 @@
 // N simultaneous bidirectional G.711 streams between two engines (two processes) on 127.0.0.1,
 // through jitter buffer and decoder; then the same N streams against sipp's RTP echo, whose CPU is
 // measured in the same run for a ratio.
-// Run: npm run bench:media -- --streams 200 --seconds 20   (after npm run build)
+// With --srtp, the two engines run a second time with SRTP (AES_CM_128_HMAC_SHA1_80) on every
+// stream, for the CPU of an encrypted stream against a plain one in the same run.
+// Run: npm run bench:media -- --streams 200 --seconds 20 [--srtp]   (after npm run build)
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { AudioStream, MediaClock, PCMU, PortAllocator, RtpSession, VirtualAudioProvider } from '@sip-endpoint/media';
+import { createHash } from 'node:crypto';
+import { AudioStream, MediaClock, PCMU, PortAllocator, RtpSession, SrtpContext, VirtualAudioProvider, type SrtpKeyMaterial } from '@sip-endpoint/media';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -14,6 +17,15 @@ const option = (name: string, fallback: string): string => {
 const STREAMS = Number(option('streams', '200'));
 const SECONDS = Number(option('seconds', '20'));
 const ROLE = option('role', 'a');
+const SRTP = args.includes('--srtp');
+/** This engine's part encrypts (the child is told by its parent). */
+const ENCRYPT = option('encrypt', '0') === '1';
+
+/** The SRTP key of stream `index` sent by engine `from`: both engines derive the same. */
+function streamKey(index: number, from: 'a' | 'b'): SrtpKeyMaterial {
+  const bytes = createHash('sha256').update(`bench ${from} ${index}`).digest();
+  return { suite: 'AES_CM_128_HMAC_SHA1_80', masterKey: bytes.subarray(0, 16), masterSalt: bytes.subarray(16, 30) };
+}
 const WARMUP_MS = 2000;
 
 /** Histogram of send-interval deviation from the ptime, in 0.05 ms buckets up to 100 ms. */
@@ -51,7 +63,7 @@ interface EngineReport {
 }
 
 /** Opens N sessions; creates streams once the peer's ports are known; measures after a warm-up. */
-async function engine(portBase: number, peerPorts: () => Promise<number[]>, announce: (ports: number[]) => void): Promise<EngineReport> {
+async function engine(portBase: number, peerPorts: () => Promise<number[]>, announce: (ports: number[]) => void, encrypt?: { me: 'a' | 'b'; peer: 'a' | 'b' }): Promise<EngineReport> {
   const allocator = new PortAllocator(portBase, portBase + STREAMS * 2 + 10);
   const sessions = await Promise.all(Array.from({ length: STREAMS }, () => RtpSession.open({ ports: allocator, bindAddress: '127.0.0.1' })));
   announce(sessions.map((s) => s.localPort));
@@ -61,6 +73,7 @@ async function engine(portBase: number, peerPorts: () => Promise<number[]>, anno
   const histogram = new IntervalHistogram();
   let measuring = false;
   const streams = sessions.map((session, i) => {
+    if (encrypt) session.setSrtp({ send: new SrtpContext(streamKey(i, encrypt.me)), receive: new SrtpContext(streamKey(i, encrypt.peer)) });
     let last = 0;
     const send = session.sendRtp.bind(session);
     session.sendRtp = (data, length) => {
@@ -120,25 +133,37 @@ async function main(): Promise<void> {
     let resolvePorts: (ports: number[]) => void = () => undefined;
     const peer = new Promise<number[]>((resolve) => (resolvePorts = resolve));
     process.on('message', (message: { ports?: number[] }) => message.ports && resolvePorts(message.ports));
-    const report = await engine(46000, () => peer, (ports) => process.send?.({ ports }));
+    const report = await engine(46000, () => peer, (ports) => process.send?.({ ports }), ENCRYPT ? { me: 'b', peer: 'a' } : undefined);
     process.send?.({ report });
     return;
   }
 
-  // Part 1: two engines.
-  const child: ChildProcess = fork(process.argv[1]!, ['--role', 'b', '--streams', String(STREAMS), '--seconds', String(SECONDS)], { stdio: 'inherit' });
-  let childPorts: (ports: number[]) => void = () => undefined;
-  const fromChild = new Promise<number[]>((resolve) => (childPorts = resolve));
-  const childReport = new Promise<EngineReport>((resolve) => {
-    child.on('message', (message: { ports?: number[]; report?: EngineReport }) => {
-      if (message.ports) childPorts(message.ports);
-      if (message.report) resolve(message.report);
+  // Part 1: two engines (and, with --srtp, the same again with SRTP on every stream).
+  const twoEngines = async (encrypt: boolean): Promise<[EngineReport, EngineReport]> => {
+    const child: ChildProcess = fork(process.argv[1]!, ['--role', 'b', '--streams', String(STREAMS), '--seconds', String(SECONDS), '--encrypt', encrypt ? '1' : '0'], { stdio: 'inherit' });
+    let childPorts: (ports: number[]) => void = () => undefined;
+    const fromChild = new Promise<number[]>((resolve) => (childPorts = resolve));
+    const childReport = new Promise<EngineReport>((resolve) => {
+      child.on('message', (message: { ports?: number[]; report?: EngineReport }) => {
+        if (message.ports) childPorts(message.ports);
+        if (message.report) resolve(message.report);
+      });
     });
-  });
-  const reportA = await engine(43000, () => fromChild, (ports) => child.send({ ports }));
-  const reportB = await childReport;
+    const reportA = await engine(43000, () => fromChild, (ports) => child.send({ ports }), encrypt ? { me: 'a', peer: 'b' } : undefined);
+    return [reportA, await childReport];
+  };
+  const [reportA, reportB] = await twoEngines(false);
   const a = describe('engine A', reportA);
   const b = describe('engine B', reportB);
+  let srtpLines = '';
+  let srtpRatio = '';
+  if (SRTP) {
+    const [secureA, secureB] = await twoEngines(true);
+    const sa = describe('engine A, SRTP', secureA);
+    const sb = describe('engine B, SRTP', secureB);
+    srtpLines = `${sa.line}\n${sb.line}`;
+    srtpRatio = `CPU per stream, SRTP / plain: ${((sa.cpuPerStream + sb.cpuPerStream) / (a.cpuPerStream + b.cpuPerStream)).toFixed(2)} (target: at most 1.3)`;
+  }
 
   // Part 2: the same streams against sipp's RTP echo, whose CPU is read from /proc.
   let sippLine = '| sipp -rtp_echo | not installed | | | | | | |';
@@ -164,8 +189,10 @@ async function main(): Promise<void> {
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   console.log(a.line);
   console.log(b.line);
+  if (srtpLines) console.log(srtpLines);
   console.log(sippLine);
   if (ratio) console.log(ratio);
+  if (srtpRatio) console.log(srtpRatio);
   console.log(`targets: loss < 0.1 %, jitter p99 < 3 ms, CPU per stream <= 0.25 %; node ${process.version}`);
   process.exit(0);
 }
