@@ -56,6 +56,12 @@ export interface RtpSessionSrtp {
   receive: SrtpContext;
 }
 
+/**
+ * What else shares the RTP port (RFC 7983): STUN (first byte 0 to 3) for ICE, DTLS (20 to 63) for
+ * DTLS-SRTP. A handler gets the datagram and where it came from. @public
+ */
+export type DatagramHandler = (data: Buffer, from: { address: string; port: number }) => void;
+
 /** Room for the largest datagram plus SRTCP's index and tag. */
 const PROTECT_BUFFER_BYTES = 1500 + 4 + 16;
 const SRTP_DROP_REPORT_MS = 1000;
@@ -128,6 +134,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   readonly #protectRtp = new Uint8Array(PROTECT_BUFFER_BYTES);
   readonly #protectRtcp = new Uint8Array(PROTECT_BUFFER_BYTES);
   #lastDropReport = Number.NEGATIVE_INFINITY;
+  #stun: DatagramHandler | undefined;
+  #dtls: DatagramHandler | undefined;
   // Stryker disable next-line BooleanLiteral: read only where a remote is set, and setRemote sets it too.
   #rtcpMux = false;
   #closed = false;
@@ -141,7 +149,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.localAddress = options.bindAddress;
     this.family = options.bindAddress.includes(':') ? 'IPv6' : 'IPv4';
     const acceptMux = options.rtcpMux ?? true;
-    rtp.on('message', (data) => this.#onRtpPort(data, acceptMux));
+    rtp.on('message', (data, from) => this.#onRtpPort(data, acceptMux, from));
     rtcp.on('message', (data) => this.#onRtcp(data));
     const onError = (error: Error): void => {
       this.emit('error', error);
@@ -191,6 +199,26 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
    */
   setSrtp(srtp: RtpSessionSrtp | undefined): void {
     this.#srtp = srtp;
+  }
+
+  /**
+   * Where STUN (`stun`) or DTLS (`dtls`) datagrams arriving on the RTP port go (RFC 7983's
+   * demultiplexing by first byte), or `undefined` to count them `malformed` again, as any datagram
+   * that is neither RTP nor RTCP.
+   */
+  setDatagramHandler(kind: 'stun' | 'dtls', handler: DatagramHandler | undefined): void {
+    if (kind === 'stun') this.#stun = handler;
+    else this.#dtls = handler;
+  }
+
+  /**
+   * Sends a datagram other than RTP (a STUN or DTLS message) from the RTP port to `to`, or to the
+   * remote RTP address; never protected by SRTP. Does nothing after close.
+   */
+  sendDatagram(data: Uint8Array, to?: { address: string; port: number }): void {
+    const target = to ?? (this.#remote ? { address: this.#remote.address, port: this.#remote.rtpPort } : undefined);
+    if (!target || this.#closed || target.port === 0) return;
+    this.#rtp.send(data, 0, data.length, target.port, target.address);
   }
 
   /** The SRTP contexts in force, if any. */
@@ -274,7 +302,15 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     return true;
   }
 
-  #onRtpPort(data: Buffer, acceptMux: boolean): void {
+  #onRtpPort(data: Buffer, acceptMux: boolean, from: { address: string; port: number }): void {
+    const first = data.length > 0 ? data[0]! : 255;
+    // RFC 7983: 0-3 STUN, 20-63 DTLS, 128-191 RTP and RTCP.
+    if (first < 128) {
+      const handler = first <= 3 ? this.#stun : first >= 20 && first <= 63 ? this.#dtls : undefined;
+      if (handler) this.#handOver(handler, data, from);
+      else this.emit('malformed', data);
+      return;
+    }
     if (isRtcp(data, data.length)) {
       if (acceptMux) this.#onRtcp(data);
       return;
@@ -306,6 +342,15 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     if (this.listenerCount('rtp') > 0) this.emit('rtp', this.#header, data, arrival);
   }
 
+  /** A handler that throws is reported as a listener would be; the socket goes on. */
+  #handOver(handler: DatagramHandler, data: Buffer, from: { address: string; port: number }): void {
+    try {
+      handler(data, from);
+    } catch (error) {
+      this.#receiverThrew(error, handler === this.#stun ? 'stun' : 'dtls');
+    }
+  }
+
   #srtpDropped(code: number, context: SrtpContext): void {
     const now = performance.now();
     if (now - this.#lastDropReport < SRTP_DROP_REPORT_MS) return;
@@ -315,8 +360,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   }
 
   /** A receiver that throws is reported as a listener of `rtp` would be. */
-  #receiverThrew(error: unknown): void {
-    const reported = new ListenerError(this.emitterName, 'rtp', error);
+  #receiverThrew(error: unknown, event = 'rtp'): void {
+    const reported = new ListenerError(this.emitterName, event, error);
     if (this.listenerCount('listenerError') > 0) this.emit('listenerError', reported);
     else SafeEmitter.unhandled(reported);
   }

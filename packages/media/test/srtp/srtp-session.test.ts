@@ -117,3 +117,45 @@ describe('RtpSession with SRTP', () => {
     }
   });
 });
+
+describe('RtpSession shares its RTP port with STUN and DTLS (RFC 7983)', () => {
+  it('hands STUN (first byte 0-3) and DTLS (20-63) datagrams to their handlers with the sender, RTP to the receiver, the rest as malformed; sendDatagram answers from the RTP port', async () => {
+    const session = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const peer = await wire();
+    try {
+      const seen: string[] = [];
+      session.setReceiver((header) => seen.push(`rtp ${header.sequence}`));
+      session.on('malformed', (data) => seen.push(`malformed ${data[0]}`));
+      session.setDatagramHandler('stun', (data, from) => {
+        seen.push(`stun ${data[0]} from ${from.port === peer.port}`);
+        session.sendDatagram(Buffer.from('stun answer'), from);
+      });
+      session.setDatagramHandler('dtls', (data) => seen.push(`dtls ${data[0]}`));
+      const rtp = new Uint8Array(12 + 20);
+      writeRtpHeader(rtp, false, 0, 9, 0, 1);
+      for (const datagram of [Buffer.from([0x00, 0x01, 0, 0]), Buffer.from([3]), Buffer.from([22, 0xfe, 0xfd]), Buffer.from([20]), Buffer.from([63]), Buffer.from([64]), Buffer.from([19]), rtp, Buffer.alloc(0)]) {
+        peer.socket.send(datagram, session.localPort, '127.0.0.1');
+      }
+      await waitFor(() => seen.length === 9, 2000, 'nine datagrams sorted');
+      expect(seen).toEqual(['stun 0 from true', 'stun 3 from true', 'dtls 22', 'dtls 20', 'dtls 63', 'malformed 64', 'malformed 19', 'rtp 9', 'malformed undefined']);
+      await waitFor(() => peer.seen.length === 2, 2000, 'the two answers');
+      expect(peer.seen.map((data) => data.toString())).toEqual(['stun answer', 'stun answer']);
+      // Without a handler, such a datagram is malformed again; a handler that throws is reported and the socket goes on.
+      session.setDatagramHandler('dtls', undefined);
+      session.setDatagramHandler('stun', () => {
+        throw new Error('broken handler');
+      });
+      const errors: unknown[] = [];
+      session.on('listenerError', (error) => errors.push(error));
+      peer.socket.send(Buffer.from([22]), session.localPort, '127.0.0.1');
+      peer.socket.send(Buffer.from([1]), session.localPort, '127.0.0.1');
+      peer.socket.send(rtp, session.localPort, '127.0.0.1');
+      await waitFor(() => seen.length === 11, 2000, 'two more');
+      expect(seen.slice(9)).toEqual(['malformed 22', 'rtp 9']);
+      expect(errors).toMatchObject([{ code: 'ERR_LISTENER_THREW', event: 'stun' }]);
+    } finally {
+      peer.socket.close();
+      session.close();
+    }
+  });
+});
