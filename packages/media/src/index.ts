@@ -50,3 +50,5 @@ export { SrtpContext, SRTP_DROP, SRTP_SUITES, srtpSuiteSizes } from './srtp/srtp
 export type { SrtpSuite, SrtpKeyMaterial, SrtpCounters } from './srtp/srtp-context';
 export { parseCryptoAttribute, chooseCrypto, formatCryptoAttribute, generateSrtpKey } from './sdp/crypto-attribute';
 export type { CryptoAttribute, CryptoChoice } from './sdp/crypto-attribute';
+export { DtlsSrtpHandshake, DtlsError, generateDtlsCertificate, certificateFingerprint } from './dtls/dtls-srtp';
+export type { DtlsCertificate, DtlsSrtpOptions } from './dtls/dtls-srtp';
