@@ -160,7 +160,9 @@ class SubBand {
    */
   adaptScale(weight: number): void {
     let logScale = ((this.#logScale * 127) >> 7) + weight;
+    // Stryker disable next-line EqualityOperator: at the limit itself, clamping gives the same value.
     if (logScale < 0) logScale = 0;
+    // Stryker disable next-line EqualityOperator: at the limit itself, clamping gives the same value.
     else if (logScale > this.#logScaleMax) logScale = this.#logScaleMax;
     this.#logScale = logScale;
     this.#scale = this.#antilog();
@@ -169,6 +171,7 @@ class SubBand {
   #antilog(): number {
     const mantissa = ILB[(this.#logScale >> 6) & 31]!;
     const shift = this.#scaleShift - (this.#logScale >> 11);
+    // Stryker disable next-line EqualityOperator: a shift of 0 either way is no shift.
     return (shift >= 0 ? mantissa >> shift : mantissa << -shift) << 2;
   }
 
