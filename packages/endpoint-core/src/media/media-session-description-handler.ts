@@ -189,9 +189,9 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     if (this.#closed) return;
     const previous = this.#negotiated;
     this.#negotiated = negotiated;
-    // A new exchange re-keys (our offers and answers carry fresh keys); a key that did not change
-    // keeps its context, rollover counter and replay window (RFC 4568 section 7.1.4). Plain RTP
-    // turns SRTP off.
+    // A key that did not change keeps its context, rollover counter and replay window (RFC 4568
+    // section 7.1.4: our re-offers and re-answers keep ours); a new key (the peer re-keyed, or a
+    // suite changed) gets a new context. Plain RTP turns SRTP off.
     const srtp = negotiated.srtp;
     const current = this.#rtp!.srtp;
     this.#rtp!.setSrtp(

@@ -256,7 +256,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     }
     if (length > 1500) return; // larger than any datagram we make: not protected, not sent
     const buffer = this.#protectRtp;
-    buffer.set(length === data.length ? data : data.subarray(0, length));
+    // Copied byte by byte: a subarray of the caller's buffer would be an allocation per packet.
+    for (let i = 0; i < length; i++) buffer[i] = data[i]!;
     const protectedLength = srtp.send.protectRtp(buffer, length);
     if (protectedLength > 0) this.#rtp.send(buffer, 0, protectedLength, remote.rtpPort, remote.address);
   }
@@ -291,7 +292,9 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     let bytes = data;
     let length = data.length;
     const srtp = this.#srtp;
-    if (srtp !== undefined && length <= 1500) {
+    if (srtp !== undefined) {
+      // Never in clear once SRTP is on: a compound too large to protect is not sent.
+      if (length > 1500) return false;
       bytes = this.#protectRtcp;
       bytes.set(data);
       length = srtp.send.protectRtcp(bytes, length);

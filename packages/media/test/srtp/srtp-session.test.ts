@@ -97,6 +97,26 @@ describe('RtpSession with SRTP', () => {
     }
   });
 
+  it('never sends in clear while SRTP is on: an RTCP compound too large to protect is not sent', async () => {
+    const alice = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const tap = await wire();
+    try {
+      alice.setSrtp({ send: new SrtpContext(material()), receive: new SrtpContext(material()) });
+      alice.setRemote('127.0.0.1', tap.port, tap.port, true);
+      const huge = new Uint8Array(1600);
+      huge.set([0x80, 201, 0x01, 0x8f]);
+      alice.sendRtcp(huge);
+      alice.sendRtcp(buildRtcp({ ssrc: 5, cname: 'x', reports: [] }));
+      await waitFor(() => tap.seen.length === 1, 2000, 'the small report');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(tap.seen).toHaveLength(1);
+      expect(tap.seen[0]!.readUInt32BE(tap.seen[0]!.length - 14)).toBe(0x80000000);
+    } finally {
+      tap.socket.close();
+      alice.close();
+    }
+  });
+
   it('sends in clear again once SRTP is turned off', async () => {
     const alice = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
     const tap = await wire();
