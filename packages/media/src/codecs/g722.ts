@@ -163,7 +163,7 @@ class SubBand {
     // Stryker disable next-line EqualityOperator: at the limit itself, clamping gives the same value.
     if (logScale < 0) logScale = 0;
     // Stryker disable next-line EqualityOperator: at the limit itself, clamping gives the same value.
-    else if (logScale > this.#logScaleMax) logScale = this.#logScaleMax;
+    if (logScale > this.#logScaleMax) logScale = this.#logScaleMax;
     this.#logScale = logScale;
     this.#scale = this.#antilog();
   }
@@ -195,13 +195,13 @@ class SubBand {
     // Stryker disable next-line EqualityOperator: at the limit itself, clamping gives the same value.
     if (a2 > 12288) a2 = 12288;
     // Stryker disable next-line EqualityOperator: at the limit itself, clamping gives the same value.
-    else if (a2 < -12288) a2 = -12288;
+    if (a2 < -12288) a2 = -12288;
     let a1 = sat((agreesWithP1 ? 192 : -192) + ((this.#a1 * 32640) >> 15));
     const a1Limit = 15360 - a2;
     // Stryker disable next-line EqualityOperator: at the limit itself, clamping gives the same value.
     if (a1 > a1Limit) a1 = a1Limit;
     // Stryker disable next-line EqualityOperator: at the limit itself, clamping gives the same value.
-    else if (a1 < -a1Limit) a1 = -a1Limit;
+    if (a1 < -a1Limit) a1 = -a1Limit;
 
     // UPZERO, the shift of the differences (DELAYA) and FILTEZ in one pass, oldest tap first so
     // that each past difference is read for the update before it moves up.
