@@ -96,10 +96,11 @@ export interface Call {
   /** The state of the call. */
   state?: ConnectorCallState;
   /**
-   * The protection of the call's media, when the Softphone is this SDK's: `none` (plain RTP) or
-   * `sdes` (SRTP keyed by `a=crypto`). Not in the specification's model; other Softphones leave it out.
+   * The protection of the call's media, when the Softphone is this SDK's: `none` (plain RTP),
+   * `sdes` (SRTP keyed by `a=crypto`) or `dtls` (DTLS-SRTP). Not in the specification's model;
+   * other Softphones leave it out.
    */
-  security?: 'none' | 'sdes';
+  security?: 'none' | 'sdes' | 'dtls';
 }
 
 /**

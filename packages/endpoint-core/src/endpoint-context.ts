@@ -1,6 +1,6 @@
 import type { EndpointConfig } from '@sip-endpoint/config';
 import type { CallSnapshot, DeviceSelection, EndpointPolicy } from '@sip-endpoint/policy';
-import type { AudioDeviceProvider, PortAllocator } from '@sip-endpoint/media';
+import type { AudioDeviceProvider, DtlsCertificate, PortAllocator } from '@sip-endpoint/media';
 import type { DiagnosticsLogger } from './logging/diagnostics-logger';
 
 /**
@@ -21,6 +21,10 @@ export interface EndpointContext {
   readonly minSessionExpires: number;
   /** Where relative ringtone, ringback and call-waiting files are. */
   readonly mediaDir: string;
+  /** How secure offers carry their keys: SDES or DTLS-SRTP. */
+  readonly srtpKeying: 'sdes' | 'dtls';
+  /** Our DTLS-SRTP certificate (the configured one, else made once, at first use). */
+  dtlsCertificate(): Promise<DtlsCertificate>;
   /** The devices the policy chose (for new calls and ringing). */
   selection(): DeviceSelection | undefined;
   /** The calls of every line that are not over, for the policy's contexts. */

@@ -13,7 +13,7 @@ import {
   type EndpointPolicy,
   type SessionStatus,
 } from '@sip-endpoint/policy';
-import { PortAllocator, VirtualAudioProvider, type AudioDeviceProvider, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
+import { dtlsCertificateFromPem, generateDtlsCertificate, PortAllocator, VirtualAudioProvider, type AudioDeviceProvider, type DtlsCertificate, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
 import type { Call } from './call/call';
 import { MIN_SESSION_EXPIRES } from './call/session-timer';
 import type { EndpointContext } from './endpoint-context';
@@ -58,6 +58,18 @@ export interface EndpointOptions {
    * @defaultValue false
    */
   enforceHeadsetUsage?: boolean;
+  /**
+   * How our secure offers (`use_srtp` enabled or mandatory) carry their keys: `sdes` (`a=crypto`
+   * on `RTP/SAVP`, RFC 4568) or `dtls` (DTLS-SRTP on `UDP/TLS/RTP/SAVP` with rtcp-mux, RFC 5763).
+   * Offers of either kind are accepted whenever `use_srtp` is not disabled.
+   * @defaultValue 'sdes'
+   */
+  srtpKeying?: 'sdes' | 'dtls';
+  /**
+   * The DTLS-SRTP certificate and its ECDSA P-256 key, in PEM. Checked when the endpoint starts.
+   * @defaultValue a self-signed certificate made once per endpoint, when a call first needs it
+   */
+  dtlsCertificate?: { certPem: string; keyPem: string };
 }
 
 /** Options of {@link Endpoint.makeCall}. @public */
@@ -229,6 +241,9 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
     const logProblems = this.#logger.settings.options.problems.map((message): EndpointWarning => ({ code: 'WARN_CONFIG_SETTING', setting: 'system.diagnostics.log_options_provider', message }));
     for (const warning of [...this.#early, ...configurationWarnings(config, mediaDir), ...logProblems]) this.#warn(warning);
     const logger = this.#logger;
+    const given = this.#options.dtlsCertificate;
+    const configured = given ? dtlsCertificateFromPem(given.certPem, given.keyPem) : undefined;
+    let certificate: Promise<DtlsCertificate> | undefined;
     this.#context = {
       config,
       policy: this.policy,
@@ -238,6 +253,8 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       ports: new PortAllocator(config.get('policy.endpoint.rtp_port_min'), config.get('policy.endpoint.rtp_port_max')),
       minSessionExpires: this.#options.minSessionExpires ?? MIN_SESSION_EXPIRES,
       mediaDir,
+      srtpKeying: this.#options.srtpKeying ?? 'sdes',
+      dtlsCertificate: () => (certificate ??= configured ? Promise.resolve(configured) : generateDtlsCertificate()),
       selection: () => this.#selection,
       snapshots: () => this.#snapshots(),
       log: (level, component, message) => logger.log(level, component, message),

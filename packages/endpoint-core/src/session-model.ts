@@ -20,9 +20,10 @@ export interface SessionModel {
     /**
      * One per call. `security` is this SDK's addition to the specification's call model: the
      * protection of the call's media in force (`none`: plain RTP, or before the first
-     * offer/answer; `sdes`: SRTP keyed by `a=crypto`), as `call.media.security.kind`.
+     * offer/answer; `sdes`: SRTP keyed by `a=crypto`; `dtls`: DTLS-SRTP), as
+     * `call.media.security.kind`.
      */
-    calls: { uuid: string; state: CallState; security: 'none' | 'sdes' }[];
+    calls: { uuid: string; state: CallState; security: 'none' | 'sdes' | 'dtls' }[];
     local_mos?: number;
     local_inter_mos?: number;
     rtt_ms?: number;

@@ -37,9 +37,9 @@ export { AUDIO_STREAM_STATES } from './audio-stream-state';
 export type { AudioStreamState } from './audio-stream-state';
 export type { AudioStreamOptions, AudioStreamStats, AudioStreamEvents, MediaDirection, DtmfSendMethod, DtmfEvent } from './audio-stream';
 export { parseSdp, writeAudioSdp, answerDirection, SdpOrigin } from './sdp/session-description';
-export type { ParsedSdp, SdpAudio, SdpFormat, OfferedFormat, AudioSdpFields } from './sdp/session-description';
+export type { ParsedSdp, SdpAudio, SdpFormat, OfferedFormat, AudioSdpFields, DtlsFingerprint, DtlsSetup } from './sdp/session-description';
 export { createOffer, answerOffer, applyAnswer, offerFormats } from './sdp/negotiation';
-export type { NegotiatedAudio, NegotiationOptions, NegotiatedSrtp, OfferedKey } from './sdp/negotiation';
+export type { NegotiatedAudio, NegotiationOptions, NegotiatedSrtp, NegotiatedDtls, OfferedKey } from './sdp/negotiation';
 export { SdpError } from './sdp/sdp-error';
 export { TonePlayer, Ringer } from './ringing/tone-player';
 export type { TonePlayOptions, TonePlayerEvents, RingerEvents } from './ringing/tone-player';
@@ -50,5 +50,5 @@ export { SrtpContext, SRTP_DROP, SRTP_SUITES, srtpSuiteSizes } from './srtp/srtp
 export type { SrtpSuite, SrtpKeyMaterial, SrtpCounters } from './srtp/srtp-context';
 export { parseCryptoAttribute, chooseCrypto, formatCryptoAttribute, generateSrtpKey } from './sdp/crypto-attribute';
 export type { CryptoAttribute, CryptoChoice } from './sdp/crypto-attribute';
-export { DtlsSrtpHandshake, DtlsError, generateDtlsCertificate, certificateFingerprint } from './dtls/dtls-srtp';
+export { DtlsSrtpHandshake, DtlsError, generateDtlsCertificate, dtlsCertificateFromPem, certificateFingerprint } from './dtls/dtls-srtp';
 export type { DtlsCertificate, DtlsSrtpOptions } from './dtls/dtls-srtp';

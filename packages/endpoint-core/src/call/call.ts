@@ -150,6 +150,7 @@ export class Call extends SafeEmitter<CallEvents> {
       dtmfFeedback: config.get('policy.session.dtmf_feedback'),
       srtp: config.get('system.security.use_srtp'),
       signallingSecure: init.host.signallingSecure,
+      dtls: { certificate: () => context.dtlsCertificate(), offer: context.srtpKeying === 'dtls' },
       log: (level, message) => context.log(level, 'media', `${this.id}: ${message}`),
     });
     this.media.on('dtmf', (event) => this.emit('dtmf', event));
@@ -158,6 +159,7 @@ export class Call extends SafeEmitter<CallEvents> {
       this.emit('vqAlarm', report);
     });
     this.media.on('inactivity', () => void this.hangup().catch(() => undefined));
+    this.media.on('securityFailed', () => void this.hangup().catch(() => undefined));
     this.media.on('listenerError', (error) => this.emit('listenerError', error));
     this.#session.delegate = {
       onInfo: (info) => this.#onInfo(info),

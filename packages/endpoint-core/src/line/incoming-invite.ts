@@ -5,6 +5,12 @@ import { answerOffer, codecs as engineCodecs, parseSdp, SdpOrigin, type ParsedSd
 import { parseSessionExpires } from '../call/session-timer';
 import type { EndpointContext } from '../endpoint-context';
 
+/**
+ * DTLS-SRTP for the trial answer, which is thrown away: any fingerprint of ours will do (the
+ * real answer carries the endpoint's certificate's).
+ */
+const TRIAL_DTLS = { fingerprint: { algorithm: 'sha-256', value: '00' } };
+
 /** The headers of an INVITE the policy reads. */
 const POLICY_HEADERS = ['Alert-Info', 'Call-Info', 'From', 'X-Genesys-CallUUID'];
 
@@ -58,7 +64,7 @@ export async function screenInvite(invitation: Invitation, context: EndpointCont
   if (!unusable && offer) {
     if (!answerCodecs) unusable = 'no audio format in common';
     else {
-      const trial = answerOffer(offer, { origin: new SdpOrigin(), address: context.address, port: 9, codecs: answerCodecs, answerPriority: 'local', srtp: context.config.get('system.security.use_srtp') });
+      const trial = answerOffer(offer, { origin: new SdpOrigin(), address: context.address, port: 9, codecs: answerCodecs, answerPriority: 'local', srtp: context.config.get('system.security.use_srtp'), dtls: TRIAL_DTLS });
       if (!trial.negotiated) unusable = trial.reason ?? 'no audio format in common';
     }
   }

@@ -1,6 +1,6 @@
 import type { ConfiguredCodec, SrtpPolicy } from '@sip-endpoint/config';
 import { SafeEmitter, type AudioDevice } from '@sip-endpoint/policy';
-import type { AudioDeviceProvider, AudioInput, AudioOutput, AudioStream, AudioStreamStats, DtmfEvent, NegotiatedAudio, PortAllocator, SrtpSuite, VqReport } from '@sip-endpoint/media';
+import type { AudioDeviceProvider, AudioInput, AudioOutput, AudioStream, AudioStreamStats, DtlsCertificate, DtlsError, DtmfEvent, NegotiatedAudio, PortAllocator, RtpSession, SrtpSuite, VqReport } from '@sip-endpoint/media';
 import { MediaSessionDescriptionHandler } from './media-session-description-handler';
 
 /** The voice quality of a call's media, once packets flow. @public */
@@ -23,7 +23,14 @@ export interface CallQuality {
  *
  * @public
  */
-export type MediaSecurity = { kind: 'none' } | { kind: 'sdes'; suite: SrtpSuite; unencryptedSrtcp: boolean };
+export type MediaSecurity =
+  | { kind: 'none' }
+  | { kind: 'sdes'; suite: SrtpSuite; unencryptedSrtcp: boolean }
+  /**
+   * DTLS-SRTP: our role in the handshake (`client` starts it), and how it stands: no audio flows
+   * while `connecting`; a `failed` handshake ends the call.
+   */
+  | { kind: 'dtls'; suite: SrtpSuite; role: 'client' | 'server'; state: 'connecting' | 'established' | 'failed' };
 
 /** Events of a {@link CallMedia}. @public */
 export type CallMediaEvents = {
@@ -35,6 +42,8 @@ export type CallMediaEvents = {
   vqAlarm: [VqReport];
   /** No RTP came for `rtp_inactivity_timeout` seconds. */
   inactivity: [];
+  /** The DTLS-SRTP handshake failed (timed out, or the peer's certificate is not its fingerprint's): the call cannot have audio. */
+  securityFailed: [DtlsError];
   /** The media closed with its call. */
   closed: [];
 };
@@ -59,6 +68,8 @@ export interface CallMediaInit {
   srtp: SrtpPolicy;
   /** The call's signalling is encrypted (TLS, WSS): SDES keys do not cross the network in clear. */
   signallingSecure: boolean;
+  /** DTLS-SRTP: our certificate, and whether secure offers use DTLS-SRTP rather than SDES. */
+  dtls: { certificate: () => Promise<DtlsCertificate>; offer: boolean };
   /** Writes a line to the endpoint's log (level 0 fatal .. 4 debug). */
   log: (level: number, message: string) => void;
 }
@@ -124,6 +135,8 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
 
   /** The protection of the media in force (none before the first exchange). */
   get security(): MediaSecurity {
+    const dtls = this.#handler?.dtls;
+    if (dtls && this.#handler?.negotiated?.dtls) return { kind: 'dtls', suite: 'AES_CM_128_HMAC_SHA1_80', role: dtls.negotiated.role, state: dtls.state };
     const srtp = this.#handler?.negotiated?.srtp;
     return srtp ? { kind: 'sdes', suite: srtp.send.suite, unencryptedSrtcp: srtp.send.unencryptedSrtcp === true } : { kind: 'none' };
   }
@@ -202,12 +215,17 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
         const uec = srtp.send.unencryptedSrtcp === true ? ', RTCP unencrypted (UNENCRYPTED_SRTCP)' : '';
         init.log(3, `SRTP ${srtp.send.suite} with SDES keys${uec}`);
         if (!init.signallingSecure) init.log(2, 'SRTP keys (SDES) were exchanged over unencrypted signalling: anyone who sees the SIP messages can decrypt the audio; use TLS or WSS');
-        if (session.listenerCount('srtpDropped') === 0) {
-          session.on('srtpDropped', (reason, counters) => {
-            // Packets too short or not RTP at all are usual noise (baresip's clear "PINGPONG" RTCP APP opening its NAT): debug only.
-            init.log(reason === 'malformed' ? 4 : 2, `SRTP dropped a packet (${reason}); so far: ${counters.authenticationFailures} failed authentication, ${counters.replayed} replayed, ${counters.tooOld} too old, ${counters.malformed} malformed`);
-          });
+        this.#logDrops(session);
+      },
+      dtls: init.dtls,
+      onDtls: (dtls, error, session) => {
+        if (error) {
+          init.log(1, `DTLS-SRTP handshake (${dtls.role}) failed: ${error.message}; the call ends`);
+          this.emit('securityFailed', error);
+          return;
         }
+        init.log(3, `SRTP AES_CM_128_HMAC_SHA1_80 with DTLS-SRTP keys (we are the DTLS ${dtls.role}; peer certificate ${dtls.remoteFingerprint.algorithm} ${dtls.remoteFingerprint.value} checked)`);
+        this.#logDrops(session);
       },
       stream: {
         ...(this.#input ? { input: this.#input } : {}),
@@ -217,6 +235,15 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
         dtmfFeedback: init.dtmfFeedback,
       },
       onStream: (stream) => this.#attach(stream),
+    });
+  }
+
+  /** Logs the packets SRTP drops (at most one line a second, the session's limit). */
+  #logDrops(session: RtpSession): void {
+    if (session.listenerCount('srtpDropped') > 0) return;
+    session.on('srtpDropped', (reason, counters) => {
+      // Packets too short or not RTP at all are usual noise (baresip's clear "PINGPONG" RTCP APP opening its NAT): debug only.
+      this.#init.log(reason === 'malformed' ? 4 : 2, `SRTP dropped a packet (${reason}); so far: ${counters.authenticationFailures} failed authentication, ${counters.replayed} replayed, ${counters.tooOld} too old, ${counters.malformed} malformed`);
     });
   }
 

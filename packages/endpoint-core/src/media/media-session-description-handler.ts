@@ -10,7 +10,11 @@ import {
   SdpError,
   SdpOrigin,
   SrtpContext,
+  DtlsError,
+  DtlsSrtpHandshake,
   type AudioStreamOptions,
+  type DtlsCertificate,
+  type NegotiatedDtls,
   type NegotiatedSrtp,
   type OfferedKey,
   type SrtpKeyMaterial,
@@ -41,6 +45,13 @@ export interface MediaContext {
   srtp?: SrtpPolicy;
   /** Told of the SRTP each exchange settles (undefined: plain RTP), with the RTP session it keys. */
   onSrtp?: (srtp: NegotiatedSrtp | undefined, session: RtpSession) => void;
+  /**
+   * DTLS-SRTP: our certificate (one per endpoint), and whether our secure offers use DTLS-SRTP
+   * instead of SDES. Without it, DTLS-SRTP offers are refused.
+   */
+  dtls?: { certificate: () => Promise<DtlsCertificate>; offer: boolean; timeoutMs?: number };
+  /** Told when a DTLS-SRTP handshake ends: `error` undefined when the keys are in place. */
+  onDtls?: (dtls: NegotiatedDtls, error: DtlsError | undefined, session: RtpSession) => void;
   /** Everything else the stream takes: devices, inactivity timeout, VQ threshold, playout hook. */
   stream?: Omit<AudioStreamOptions, 'session' | 'codec' | 'payloadType' | 'telephoneEvent' | 'remote' | 'direction' | 'ptimeMs'>;
   /** Told of the stream the handler starts, so that the call's media can follow its events. */
@@ -70,7 +81,10 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
   #rtp: RtpSession | undefined;
   #stream: AudioStream | undefined;
   #negotiated: NegotiatedAudio | undefined;
-  #localOffer: { formats: OfferedFormat[]; keys: OfferedKey[] } | undefined;
+  #localOffer: { formats: OfferedFormat[]; keys: OfferedKey[]; dtls: boolean } | undefined;
+  #certificate: DtlsCertificate | undefined;
+  /** The DTLS association: what it was set up with, and how it stands. */
+  #dtls: { negotiated: NegotiatedDtls; state: 'connecting' | 'established' | 'failed'; abort: AbortController; started: boolean } | undefined;
   #remoteOffer: ParsedSdp | undefined;
   #hold = false;
   #closed = false;
@@ -89,8 +103,14 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     return this.#negotiated;
   }
 
+  /** How the DTLS association stands, when the media runs DTLS-SRTP. */
+  get dtls(): { negotiated: NegotiatedDtls; state: 'connecting' | 'established' | 'failed' } | undefined {
+    return this.#dtls ? { negotiated: this.#dtls.negotiated, state: this.#dtls.state } : undefined;
+  }
+
   async getDescription(options?: MediaDescriptionOptions): Promise<BodyAndContentType> {
     const rtp = await this.#open();
+    if (this.#context.dtls) this.#certificate ??= await this.#context.dtls.certificate();
     if (options?.hold !== undefined) this.#hold = options.hold;
     const wanted: MediaDirection = this.#hold ? 'sendonly' : 'sendrecv';
     const codecs = this.#codecsForNow();
@@ -108,6 +128,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
         direction: wanted,
         ...(this.#context.srtp ? { srtp: this.#context.srtp } : {}),
         srtpKeys: this.#keysInUse(),
+        ...this.#dtlsOptions(),
       });
       if (!answer.negotiated) throw new SdpError(`cannot answer the offer: ${answer.reason ?? 'no audio'}`);
       this.#apply(answer.negotiated);
@@ -121,8 +142,9 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
       direction: wanted,
       ...(this.#context.srtp ? { srtp: this.#context.srtp } : {}),
       srtpKeys: this.#keysInUse(),
+      ...this.#dtlsOptions(),
     });
-    this.#localOffer = { formats: offer.formats, keys: offer.keys };
+    this.#localOffer = { formats: offer.formats, keys: offer.keys, dtls: offer.dtls };
     return { body: offer.sdp, contentType: 'application/sdp' };
   }
 
@@ -132,7 +154,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     if (this.#localOffer) {
       const offered = this.#localOffer;
       this.#localOffer = undefined;
-      this.#apply(applyAnswer(parsed, offered.formats, { direction: this.#hold ? 'sendonly' : 'sendrecv', keys: offered.keys, ...(this.#context.srtp ? { srtp: this.#context.srtp } : {}) }));
+      this.#apply(applyAnswer(parsed, offered.formats, { direction: this.#hold ? 'sendonly' : 'sendrecv', keys: offered.keys, dtls: offered.dtls, ...(this.#context.srtp ? { srtp: this.#context.srtp } : {}) }));
       return;
     }
     this.#remoteOffer = parsed;
@@ -161,6 +183,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#dtls?.abort.abort();
     if (this.#stream) this.#stream.close();
     else this.#rtp?.close();
   }
@@ -176,6 +199,78 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     return srtp ? [{ tag: srtp.tag, key: srtp.send }] : [];
   }
 
+  /** DTLS-SRTP for offers and answers: our fingerprint, and the role of the association in use. */
+  #dtlsOptions(): { dtls?: { fingerprint: DtlsCertificate['fingerprint']; offer: boolean; role?: 'client' | 'server' } } {
+    const certificate = this.#certificate;
+    if (!certificate || !this.#context.dtls) return {};
+    const role = this.#dtls && this.#dtls.state !== 'failed' ? this.#dtls.negotiated.role : undefined;
+    return { dtls: { fingerprint: certificate.fingerprint, offer: this.#context.dtls.offer, ...(role ? { role } : {}) } };
+  }
+
+  /**
+   * Keys the session for what an exchange settled: SDES keys at once; DTLS-SRTP by a handshake
+   * that starts now (RTP held until it ends) unless the association in use goes on.
+   */
+  #secure(negotiated: NegotiatedAudio): void {
+    const rtp = this.#rtp!;
+    const dtls = negotiated.dtls;
+    if (dtls) {
+      const current = this.#dtls;
+      const same = current && current.state !== 'failed' && current.negotiated.role === dtls.role && current.negotiated.remoteFingerprint.algorithm === dtls.remoteFingerprint.algorithm && current.negotiated.remoteFingerprint.value === dtls.remoteFingerprint.value;
+      if (same) return;
+      current?.abort.abort();
+      rtp.awaitSrtp();
+      this.#dtls = { negotiated: dtls, state: 'connecting', abort: new AbortController(), started: false };
+      return;
+    }
+    if (this.#dtls) {
+      this.#dtls.abort.abort();
+      this.#dtls = undefined;
+    }
+    // A key that did not change keeps its context, rollover counter and replay window (RFC 4568
+    // section 7.1.4: our re-offers and re-answers keep ours); a new key (the peer re-keyed, or a
+    // suite changed) gets a new context. Plain RTP turns SRTP off.
+    const srtp = negotiated.srtp;
+    const current = rtp.srtp;
+    rtp.setSrtp(
+      srtp
+        ? {
+            send: current && sameKey(current.send, srtp.send) ? current.send : new SrtpContext(srtp.send),
+            receive: current && sameKey(current.receive, srtp.receive) ? current.receive : new SrtpContext(srtp.receive),
+          }
+        : undefined,
+    );
+    this.#context.onSrtp?.(srtp, rtp);
+  }
+
+  /** Runs the handshake of a new DTLS association (once the stream knows where the peer is). */
+  #handshake(): void {
+    const association = this.#dtls;
+    if (!association || association.started || !this.#certificate) return;
+    association.started = true;
+    const rtp = this.#rtp!;
+    const { negotiated, abort } = association;
+    DtlsSrtpHandshake.run(rtp, {
+      role: negotiated.role,
+      certificate: this.#certificate,
+      remoteFingerprint: negotiated.remoteFingerprint,
+      signal: abort.signal,
+      ...(this.#context.dtls?.timeoutMs !== undefined ? { timeoutMs: this.#context.dtls.timeoutMs } : {}),
+    }).then(
+      () => {
+        if (this.#dtls !== association) return;
+        association.state = 'established';
+        this.#context.onDtls?.(negotiated, undefined, rtp);
+      },
+      (error: unknown) => {
+        // A handshake given up for a newer one, or for the end of the call, is no failure.
+        if (this.#dtls !== association || this.#closed) return;
+        association.state = 'failed';
+        this.#context.onDtls?.(negotiated, error instanceof DtlsError ? error : new DtlsError(String(error)), rtp);
+      },
+    );
+  }
+
   /** Once a codec is in use, re-offers and answers name only it. */
   #codecsForNow(): readonly ConfiguredCodec[] {
     const all = this.#context.codecs();
@@ -189,20 +284,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     if (this.#closed) return;
     const previous = this.#negotiated;
     this.#negotiated = negotiated;
-    // A key that did not change keeps its context, rollover counter and replay window (RFC 4568
-    // section 7.1.4: our re-offers and re-answers keep ours); a new key (the peer re-keyed, or a
-    // suite changed) gets a new context. Plain RTP turns SRTP off.
-    const srtp = negotiated.srtp;
-    const current = this.#rtp!.srtp;
-    this.#rtp!.setSrtp(
-      srtp
-        ? {
-            send: current && sameKey(current.send, srtp.send) ? current.send : new SrtpContext(srtp.send),
-            receive: current && sameKey(current.receive, srtp.receive) ? current.receive : new SrtpContext(srtp.receive),
-          }
-        : undefined,
-    );
-    this.#context.onSrtp?.(srtp, this.#rtp!);
+    this.#secure(negotiated);
     if (!this.#stream) {
       const stream = new AudioStream({
         ...this.#context.stream,
@@ -217,6 +299,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
       this.#stream = stream;
       this.#context.onStream?.(stream);
       stream.start();
+      this.#handshake();
       return;
     }
     const remote = negotiated.remote;
@@ -224,6 +307,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
       this.#stream.setRemote(remote.address, remote.rtpPort, remote.rtcpPort, remote.rtcpMux);
     }
     this.#stream.setDirection(negotiated.direction);
+    this.#handshake();
   }
 }
 

@@ -4,8 +4,8 @@ import { assertSippPassed, runSipp, sippAvailable } from '../support/sipp';
 import { SDP, INVITE, ACK, scenario, send, pause, recv, AUTO_ANSWER, HANG_UP, REFUSED } from '../support/sipp-scenario';
 import { standaloneEndpoint, waitFor } from '../support/endpoints';
 
-// Every use_srtp value against a scripted plain, best-effort and secure (RTP/SAVP) offer from
-// sipp: who answers what, read from the 200 or 488 sipp receives.
+// Every use_srtp value against a scripted plain, best-effort, secure (RTP/SAVP) and DTLS-SRTP
+// (UDP/TLS/RTP/SAVP) offer from sipp: who answers what, read from the 200 or 488 sipp receives.
 const describeSipp = sippAvailable() ? describe : describe.skip;
 
 const KEY = 'WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz';
@@ -13,21 +13,23 @@ const offers = {
   plain: SDP(),
   'best effort': SDP().replace('a=sendrecv', `a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:${KEY}\na=sendrecv`),
   secure: SDP().replace('RTP/AVP', 'RTP/SAVP').replace('a=sendrecv', `a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:${KEY}\na=sendrecv`),
+  // DTLS-SRTP: the 200 is checked (profile, a=setup:active, our fingerprint); sipp does no DTLS, so the handshake never ends before the BYE.
+  dtls: SDP().replace('RTP/AVP', 'UDP/TLS/RTP/SAVP').replace('a=sendrecv', 'a=fingerprint:sha-256 0F:1E:2D:3C\na=setup:actpass\na=rtcp-mux\na=sendrecv'),
 };
 type Offer = keyof typeof offers;
-type Outcome = 'srtp' | 'plain' | `488 ${string}`;
+type Outcome = 'srtp' | 'plain' | 'dtls' | `488 ${string}`;
 
 const expected: Record<string, Record<Offer, Outcome>> = {
-  optional: { plain: 'plain', 'best effort': 'srtp', secure: 'srtp' },
-  allowed: { plain: 'plain', 'best effort': 'srtp', secure: 'srtp' },
-  disabled: { plain: 'plain', 'best effort': 'plain', secure: '488 the offer wants SRTP .RTP/SAVP. and use_srtp is disabled' },
-  off: { plain: 'plain', 'best effort': 'plain', secure: '488 the offer wants SRTP .RTP/SAVP. and use_srtp is disabled' },
-  elective: { plain: 'plain', 'best effort': 'srtp', secure: 'srtp' },
-  both: { plain: 'plain', 'best effort': 'srtp', secure: 'srtp' },
-  enabled: { plain: 'plain', 'best effort': 'srtp', secure: 'srtp' },
-  force: { plain: '488 use_srtp is mandatory and the offer is plain RTP', 'best effort': 'srtp', secure: 'srtp' },
-  mandatory: { plain: '488 use_srtp is mandatory and the offer is plain RTP', 'best effort': 'srtp', secure: 'srtp' },
-  'mandatory,UEC': { plain: '488 use_srtp is mandatory and the offer is plain RTP', 'best effort': 'srtp', secure: 'srtp' },
+  optional: { plain: 'plain', 'best effort': 'srtp', secure: 'srtp', dtls: 'dtls' },
+  allowed: { plain: 'plain', 'best effort': 'srtp', secure: 'srtp', dtls: 'dtls' },
+  disabled: { plain: 'plain', 'best effort': 'plain', secure: '488 the offer wants SRTP .RTP/SAVP. and use_srtp is disabled', dtls: '488 the offer wants SRTP .UDP/TLS/RTP/SAVP. and use_srtp is disabled' },
+  off: { plain: 'plain', 'best effort': 'plain', secure: '488 the offer wants SRTP .RTP/SAVP. and use_srtp is disabled', dtls: '488 the offer wants SRTP .UDP/TLS/RTP/SAVP. and use_srtp is disabled' },
+  elective: { plain: 'plain', 'best effort': 'srtp', secure: 'srtp', dtls: 'dtls' },
+  both: { plain: 'plain', 'best effort': 'srtp', secure: 'srtp', dtls: 'dtls' },
+  enabled: { plain: 'plain', 'best effort': 'srtp', secure: 'srtp', dtls: 'dtls' },
+  force: { plain: '488 use_srtp is mandatory and the offer is plain RTP', 'best effort': 'srtp', secure: 'srtp', dtls: 'dtls' },
+  mandatory: { plain: '488 use_srtp is mandatory and the offer is plain RTP', 'best effort': 'srtp', secure: 'srtp', dtls: 'dtls' },
+  'mandatory,UEC': { plain: '488 use_srtp is mandatory and the offer is plain RTP', 'best effort': 'srtp', secure: 'srtp', dtls: 'dtls' },
 };
 
 describeSipp('use_srtp against scripted offers (sipp)', () => {
@@ -39,7 +41,7 @@ describeSipp('use_srtp against scripted offers (sipp)', () => {
     try {
       for (const [kind, outcome] of Object.entries(expected[mode]!) as [Offer, Outcome][]) {
         const sdp = offers[kind];
-        const profile = kind === 'secure' ? 'RTP/SAVP' : 'RTP/AVP';
+        const profile = kind === 'secure' ? 'RTP/SAVP' : kind === 'dtls' ? 'UDP/TLS/RTP/SAVP' : 'RTP/AVP';
         const steps = outcome.startsWith('488')
           ? REFUSED(488, AUTO_ANSWER, sdp, [{ header: 'Warning:', regexp: `304 [^ ]+ .${outcome.slice(4)}` }])
           : [
@@ -47,7 +49,7 @@ describeSipp('use_srtp against scripted offers (sipp)', () => {
               '<recv response="100" optional="true"/>',
               '<recv response="180" optional="true"/>',
               // The answer keeps the offer's profile; a=crypto with the offer's tag and a key of ours when SRTP is taken.
-              recv('response="200"', [{ header: 'CSeq:', regexp: 'INVITE' }, { regexp: `m=audio [0-9]+ ${profile} 0` }, ...(outcome === 'srtp' ? [{ regexp: 'a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:[A-Za-z0-9+/]{40}' }] : [])], ' rrs="true"', true),
+              recv('response="200"', [{ header: 'CSeq:', regexp: 'INVITE' }, { regexp: `m=audio [0-9]+ ${profile} 0` }, ...(outcome === 'srtp' ? [{ regexp: 'a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:[A-Za-z0-9+/]{40}' }] : []), ...(outcome === 'dtls' ? [{ regexp: 'a=setup:active' }, { regexp: 'a=fingerprint:sha-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}' }, { regexp: 'a=rtcp-mux' }] : [])], ' rrs="true"', true),
               send(ACK(1)),
               pause(200),
               ...HANG_UP(2),
@@ -58,7 +60,7 @@ describeSipp('use_srtp against scripted offers (sipp)', () => {
           expect(calls.length).toBe(before);
         } else {
           await waitFor(() => calls.length === before + 1 && calls.at(-1)!.state === 'DISCONNECTED', 5000);
-          expect([kind, calls.at(-1)!.media.security.kind]).toEqual([kind, outcome === 'srtp' ? 'sdes' : 'none']);
+          expect([kind, calls.at(-1)!.media.security.kind]).toEqual([kind, outcome === 'srtp' ? 'sdes' : outcome === 'dtls' ? 'dtls' : 'none']);
         }
       }
     } finally {

@@ -23,11 +23,11 @@ describeIf('SRTP on the wire (tshark), between two endpoints', () => {
   });
 
   /** Alice (1000 Hz) calls Bob (700 Hz, answers at once) over PCMU; both with the given settings. */
-  async function call(alice: Record<string, string>, bob: Record<string, string>): Promise<{ a: Party; b: Party; call: Call; rtpBase: number; log: string[] }> {
+  async function call(alice: Record<string, string>, bob: Record<string, string>, aliceKeying: 'sdes' | 'dtls' = 'sdes'): Promise<{ a: Party; b: Party; call: Call; rtpBase: number; log: string[] }> {
     const log: string[] = [];
     const rtpBase = testPorts(50);
     const common = { 'policy.endpoint.rtp_port_binding': '1', 'codecs.enabled.audio': 'pcmu' };
-    const a = standaloneEndpoint('1001', testPorts(7), rtpBase, 1000, { ...common, ...alice });
+    const a = standaloneEndpoint('1001', testPorts(7), rtpBase, 1000, { ...common, ...alice }, { srtpKeying: aliceKeying });
     const b = standaloneEndpoint('1002', testPorts(7), testPorts(50), 700, { ...common, 'policy.session.auto_answer': '1', 'system.diagnostics.enable_logging': '1', 'system.diagnostics.log_level': '4', ...bob }, { logger: (level, message) => log.push(`${level} ${message}`) });
     parties.push(a, b);
     await Promise.all([a.endpoint.start(), b.endpoint.start()]);
@@ -72,6 +72,34 @@ describeIf('SRTP on the wire (tshark), between two endpoints', () => {
     expect(encrypted.length).toBeGreaterThan(20);
     expect(distinctBytes(encrypted)).toBeGreaterThan(240);
     // Decrypted, the audio is the tone again on each side.
+    const heard = (party: Party): number => {
+      const { samples, sampleRate } = party.devices.recording('speaker');
+      return dominantFrequency(samples.subarray(Math.round(sampleRate * 0.4)), sampleRate);
+    };
+    expect(heard(secure.b)).toBeCloseTo(1000, -1);
+    expect(heard(secure.a)).toBeCloseTo(700, -1);
+  }, 40_000);
+
+  it('DTLS-SRTP: the handshake crosses the RTP port (ClientHello with use_srtp, certificates), then bytes that are not the tone; both ends hear each other', async () => {
+    const secure = await call({ 'system.security.use_srtp': 'enabled' }, { 'system.security.use_srtp': 'optional' }, 'dtls');
+    await capture!.stop();
+    expect(secure.call.media.security).toEqual({ kind: 'dtls', suite: 'AES_CM_128_HMAC_SHA1_80', role: 'server', state: 'established' });
+    expect(secure.a.endpoint.session().phone.calls).toEqual([{ uuid: secure.call.info().uuid, state: 'CONNECTED', security: 'dtls' }]);
+    const port = secure.call.media.stream!.localPort;
+    // Bob (the answerer, active) sent the ClientHello to Alice's RTP port; each side sent a certificate.
+    const handshakes = capture!.fields(`dtls.handshake.type && udp.port == ${port}`, ['udp.dstport', 'dtls.handshake.type', 'dtls.use_srtp.protection_profile'], [`udp.port==${port},dtls`]);
+    const toAlice = handshakes.filter(([dst]) => dst === String(port)).map(([, types]) => types ?? '').join(',').split(',');
+    const fromAlice = handshakes.filter(([dst]) => dst !== String(port)).map(([, types]) => types ?? '').join(',').split(',');
+    expect(toAlice).toEqual(expect.arrayContaining(['1', '11'])); // ClientHello, Certificate
+    expect(fromAlice).toEqual(expect.arrayContaining(['2', '11', '13'])); // ServerHello, Certificate, CertificateRequest
+    expect(handshakes.find(([dst, types]) => dst === String(port) && (types ?? '').split(',').includes('1'))?.[2]).toBe('0x0001'); // SRTP_AES128_CM_HMAC_SHA1_80
+    // Wireshark follows the handshake and dissects what comes after it as SRTP: its encrypted payloads.
+    const encrypted = capture!
+      .fields(`srtp.enc_payload && udp.srcport == ${port}`, ['srtp.enc_payload'])
+      .map(([hex]) => Buffer.from((hex ?? '').replace(/:/g, ''), 'hex').subarray(0, 160))
+      .filter((payload) => payload.length === 160);
+    expect(encrypted.length).toBeGreaterThan(20);
+    expect(distinctBytes(encrypted)).toBeGreaterThan(240);
     const heard = (party: Party): number => {
       const { samples, sampleRate } = party.devices.recording('speaker');
       return dominantFrequency(samples.subarray(Math.round(sampleRate * 0.4)), sampleRate);

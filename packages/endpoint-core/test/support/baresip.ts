@@ -76,6 +76,8 @@ export interface BaresipOptions {
    * keys SRTP with DTLS. @defaultValue '' (plain RTP)
    */
   mediaEnc?: '' | 'srtp' | 'srtp-mand' | 'srtp-mandf' | 'dtls_srtp';
+  /** `rtcp_mux`: offer and accept RTCP on the RTP port (RFC 5761). @defaultValue false */
+  rtcpMux?: boolean;
 }
 
 /**
@@ -161,7 +163,7 @@ export class Baresip {
   }
 
   static async start(options: BaresipOptions = {}): Promise<Baresip> {
-    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], sourceFile: '', sourceRate: 48000, sourceChannels: 2, mediaEnc: '', ...options, port: options.port ?? testPorts(20) };
+    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], sourceFile: '', sourceRate: 48000, sourceChannels: 2, mediaEnc: '', rtcpMux: false, ...options, port: options.port ?? testPorts(20) };
     const { port } = settings;
     const dir = mkdtempSync(join(tmpdir(), 'sep-baresip-'));
     mkdirSync(join(dir, 'snd'));
@@ -180,7 +182,7 @@ export class Baresip {
         `ausrc_channels ${settings.sourceFile !== '' ? settings.sourceChannels : 2}`,
         'audio_buffer 20-160',
         `rtp_ports ${port + 10}-${port + 19}`,
-        'rtcp_mux no',
+        `rtcp_mux ${settings.rtcpMux ? 'yes' : 'no'}`,
         'jitter_buffer_delay 5-10',
         'module_path /usr/lib/baresip/modules',
         'module g711.so',

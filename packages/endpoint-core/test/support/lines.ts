@@ -2,7 +2,7 @@ import { EndpointConfig } from '@sip-endpoint/config';
 import { testPorts } from '@sip-endpoint/test-support';
 import type { ConnectionState, Line } from '@sip-endpoint/endpoint-core';
 import { DefaultPolicy } from '@sip-endpoint/policy';
-import { PortAllocator, VirtualAudioProvider } from '@sip-endpoint/media';
+import { generateDtlsCertificate, PortAllocator, VirtualAudioProvider } from '@sip-endpoint/media';
 import type { EndpointContext } from '../../src/endpoint-context';
 import { DiagnosticsLogger } from '../../src/logging/diagnostics-logger';
 
@@ -43,6 +43,8 @@ export function lineContext(config: EndpointConfig, address = '127.0.0.1'): Endp
     ports: new PortAllocator(config.get('policy.endpoint.rtp_port_min'), config.get('policy.endpoint.rtp_port_max')),
     minSessionExpires: 90,
     mediaDir: process.cwd(),
+    srtpKeying: 'sdes',
+    dtlsCertificate: () => generateDtlsCertificate(),
     selection: () => undefined,
     snapshots: () => [],
     log: () => undefined,

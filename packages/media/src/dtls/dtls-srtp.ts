@@ -1,8 +1,9 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { SipEndpointError } from '@sip-endpoint/config';
 // werift-dtls names a main file it does not ship (lib/index.js): its entry point is this one.
 import { CipherContext, DtlsClient, DtlsServer, HashAlgorithm, NamedCurveAlgorithm, SignatureAlgorithm, type DtlsSocket } from 'werift-dtls/lib/dtls/src/index.js';
 import type { RtpSession, RtpSessionSrtp } from '../rtp/rtp-session';
+import type { DtlsFingerprint } from '../sdp/session-description';
 import { SrtpContext, type SrtpKeyMaterial } from '../srtp/srtp-context';
 
 /** A DTLS handshake failed, timed out, or the peer's certificate is not the one its SDP announced. @public */
@@ -28,6 +29,33 @@ export async function generateDtlsCertificate(): Promise<DtlsCertificate> {
   return { certPem, keyPem, fingerprint: { algorithm: 'sha-256', value: new X509Certificate(certPem).fingerprint256 } };
 }
 
+/**
+ * Our DTLS certificate from PEM text (a configured one instead of a generated one): an ECDSA
+ * P-256 key and its certificate, as the handshake signs with ECDSA over SHA-256.
+ *
+ * @throws {@link DtlsError} when the text is not a certificate and its key, or the key is not P-256.
+ * @public
+ */
+export function dtlsCertificateFromPem(certPem: string, keyPem: string): DtlsCertificate {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(certPem);
+  } catch (error) {
+    throw new DtlsError(`the DTLS certificate is not a PEM certificate: ${(error as Error).message}`, { cause: error });
+  }
+  let curve: string | undefined;
+  try {
+    const key = createPrivateKey(keyPem);
+    curve = key.asymmetricKeyType === 'ec' ? key.asymmetricKeyDetails?.namedCurve : key.asymmetricKeyType;
+    if (!certificate.checkPrivateKey(key)) throw new DtlsError('the DTLS key is not the certificate\'s');
+  } catch (error) {
+    if (error instanceof DtlsError) throw error;
+    throw new DtlsError(`the DTLS key is not a PEM private key: ${(error as Error).message}`, { cause: error });
+  }
+  if (curve !== 'prime256v1') throw new DtlsError(`the DTLS key is ${curve ?? 'of an unknown kind'}; an ECDSA P-256 key is needed`);
+  return { certPem, keyPem, fingerprint: { algorithm: 'sha-256', value: certificate.fingerprint256 } };
+}
+
 /** The fingerprint of a DER certificate with `algorithm` (`sha-1`, `sha-256`, `sha-384`, `sha-512`), as SDP writes it. */
 export function certificateFingerprint(der: Uint8Array, algorithm: string): string {
   const hash = { 'sha-1': 'sha1', 'sha-224': 'sha224', 'sha-256': 'sha256', 'sha-384': 'sha384', 'sha-512': 'sha512' }[algorithm.toLowerCase()];
@@ -45,9 +73,11 @@ export interface DtlsSrtpOptions {
   role: 'client' | 'server';
   certificate: DtlsCertificate;
   /** The peer's `a=fingerprint`: its certificate must hash to this. */
-  remoteFingerprint: { algorithm: string; value: string };
+  remoteFingerprint: DtlsFingerprint;
   /** Give up after this long. @defaultValue 10000 */
   timeoutMs?: number;
+  /** Gives up when aborted (the call ended first): the promise rejects with a {@link DtlsError}. */
+  signal?: AbortSignal;
 }
 
 /** SRTP_AES128_CM_HMAC_SHA1_80 (RFC 5764 4.1.2): 16-byte keys, 14-byte salts. */
@@ -93,7 +123,10 @@ export class DtlsSrtpHandshake {
       key: options.certificate.keyPem,
       signatureHash: { signature: SignatureAlgorithm.ecdsa_3, hash: HashAlgorithm.sha256_4 },
       srtpProfiles: [PROFILE_AES128_CM_SHA1_80],
-      certificateRequest: true,
+      // As server we ask for the client's certificate (its fingerprint is checked, RFC 5763 5).
+      // As client, werift would otherwise wait for a CertificateRequest that a server need not
+      // send (OpenSSL's does not); it still sends ours when one comes.
+      certificateRequest: options.role === 'server',
     };
     const socket: DtlsSocket = options.role === 'client' ? new DtlsClient(dtlsOptions as never) : new DtlsServer(dtlsOptions as never);
     session.setDatagramHandler('dtls', (data, from) => {
@@ -102,13 +135,25 @@ export class DtlsSrtpHandshake {
     });
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new DtlsError(`no DTLS handshake within ${options.timeoutMs ?? 10000} ms`)), options.timeoutMs ?? 10000);
+        const signal = options.signal;
+        const onAbort = (): void => {
+          clearTimeout(timer);
+          reject(new DtlsError('the DTLS handshake was given up (aborted)'));
+        };
+        const timer = setTimeout(() => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(new DtlsError(`no DTLS handshake within ${options.timeoutMs ?? 10000} ms`));
+        }, options.timeoutMs ?? 10000);
+        if (signal?.aborted) onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
         socket.onConnect.subscribe(() => {
           clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
           resolve();
         });
         socket.onError.subscribe((error: Error) => {
           clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
           reject(new DtlsError(`DTLS handshake failed: ${error.message}`, { cause: error }));
         });
         if (options.role === 'client') void (socket as DtlsClient).connect().catch((error: unknown) => reject(new DtlsError(`DTLS handshake failed: ${(error as Error).message}`, { cause: error })));
@@ -124,6 +169,8 @@ export class DtlsSrtpHandshake {
       const server = key(16, 46);
       const srtp = options.role === 'client' ? { send: new SrtpContext(client), receive: new SrtpContext(server) } : { send: new SrtpContext(server), receive: new SrtpContext(client) };
       session.setSrtp(srtp);
+      // The association ends with the call (the signal): werift closes its socket then.
+      options.signal?.addEventListener('abort', () => socket.close(), { once: true });
       return srtp;
     } catch (error) {
       session.setDatagramHandler('dtls', undefined);

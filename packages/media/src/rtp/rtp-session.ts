@@ -130,6 +130,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   #remote: { address: string; rtpPort: number; rtcpPort: number } | undefined;
   #receiver: RtpReceiver | undefined;
   #srtp: RtpSessionSrtp | undefined;
+  /** Keys are coming (a DTLS-SRTP handshake): RTP and RTCP neither sent nor taken until then. */
+  #srtpPending = false;
   /** Where packets are protected before they leave: the caller's buffer stays clear. */
   readonly #protectRtp = new Uint8Array(PROTECT_BUFFER_BYTES);
   readonly #protectRtcp = new Uint8Array(PROTECT_BUFFER_BYTES);
@@ -199,6 +201,21 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
    */
   setSrtp(srtp: RtpSessionSrtp | undefined): void {
     this.#srtp = srtp;
+    this.#srtpPending = false;
+  }
+
+  /**
+   * Holds RTP and RTCP until {@link RtpSession.setSrtp} is called: nothing is sent (never in
+   * clear while keys are being agreed, as in a DTLS-SRTP handshake) and what arrives is dropped.
+   * STUN and DTLS datagrams still pass.
+   */
+  awaitSrtp(): void {
+    this.#srtpPending = true;
+  }
+
+  /** Whether RTP and RTCP wait for keys ({@link RtpSession.awaitSrtp}). */
+  get srtpPending(): boolean {
+    return this.#srtpPending;
   }
 
   /**
@@ -248,7 +265,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
    */
   sendRtp(data: Uint8Array, length: number): void {
     const remote = this.#remote;
-    if (!remote || this.#closed || remote.rtpPort === 0) return;
+    if (!remote || this.#closed || remote.rtpPort === 0 || this.#srtpPending) return;
     const srtp = this.#srtp;
     if (srtp === undefined) {
       this.#rtp.send(data, 0, length, remote.rtpPort, remote.address);
@@ -287,7 +304,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   /** Sends RTCP; returns false when there is nowhere to send (then `done` is not called). */
   #sendRtcp(data: Uint8Array, done?: () => void): boolean {
     const remote = this.#remote;
-    if (!remote || this.#closed || remote.rtpPort === 0) return false;
+    if (!remote || this.#closed || remote.rtpPort === 0 || this.#srtpPending) return false;
     const callback = done ? (): void => done() : undefined;
     let bytes = data;
     let length = data.length;
@@ -314,6 +331,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
       else this.emit('malformed', data);
       return;
     }
+    if (this.#srtpPending) return;
     if (isRtcp(data, data.length)) {
       if (acceptMux) this.#onRtcp(data);
       return;
@@ -370,6 +388,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   }
 
   #onRtcp(data: Buffer): void {
+    if (this.#srtpPending) return;
     let length = data.length;
     const srtp = this.#srtp;
     if (srtp !== undefined) {

@@ -6,7 +6,7 @@ import { codecs as defaultRegistry, type CodecRegistry } from '../codecs/codec-r
 import { SRTP_SUITES, type SrtpKeyMaterial } from '../srtp/srtp-context';
 import { chooseCrypto, formatCryptoAttribute, generateSrtpKey } from './crypto-attribute';
 import { SdpError } from './sdp-error';
-import { answerDirection, writeAudioSdp, type OfferedFormat, type ParsedSdp, type SdpAudio, type SdpFormat, type SdpOrigin } from './session-description';
+import { answerDirection, writeAudioSdp, type DtlsFingerprint, type DtlsSetup, type OfferedFormat, type ParsedSdp, type SdpAudio, type SdpFormat, type SdpOrigin } from './session-description';
 
 /** What an offer/answer exchange settled for the audio stream. @public */
 export interface NegotiatedAudio {
@@ -26,6 +26,19 @@ export interface NegotiatedAudio {
    * what we receive. Undefined: plain RTP.
    */
   srtp: NegotiatedSrtp | undefined;
+  /**
+   * DTLS-SRTP, when the exchange settled it (`UDP/TLS/RTP/SAVP`): the keys come from the
+   * handshake that follows on the RTP port, in the role given here. Undefined otherwise.
+   */
+  dtls: NegotiatedDtls | undefined;
+}
+
+/** The DTLS-SRTP an offer/answer exchange settled (RFC 5763). @public */
+export interface NegotiatedDtls {
+  /** `client`: we start the handshake (our `a=setup` is `active`); `server`: we wait for it. */
+  role: 'client' | 'server';
+  /** The peer's `a=fingerprint`: its certificate must match it. */
+  remoteFingerprint: DtlsFingerprint;
 }
 
 /** The SRTP an offer/answer exchange settled (SDES, RFC 4568). @public */
@@ -79,6 +92,26 @@ export interface NegotiationOptions {
    * baresip rely on), instead of fresh ones. Fresh keys re-key the stream.
    */
   srtpKeys?: readonly OfferedKey[];
+  /**
+   * DTLS-SRTP (RFC 5763, 5764): our certificate's fingerprint makes it possible. Secure offers
+   * (`use_srtp` enabled or mandatory) use it instead of SDES when `offer` is set; DTLS-SRTP offers
+   * are accepted whenever `use_srtp` is not disabled. `role` is the one of an association in use:
+   * re-offers and re-answers keep it. Without this option DTLS-SRTP offers are refused.
+   */
+  dtls?: { fingerprint: DtlsFingerprint; offer?: boolean; role?: 'client' | 'server' };
+}
+
+/** Fingerprint hash functions we can check a certificate with. */
+const FINGERPRINT_ALGORITHMS = new Set(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']);
+
+/** Whether a profile is DTLS-SRTP's (`UDP/TLS/RTP/SAVP`, `UDP/TLS/RTP/SAVPF`). */
+function isDtlsProfile(protocol: string): boolean {
+  return /^UDP\/TLS\/RTP\/SAVPF?$/i.test(protocol);
+}
+
+/** Our `a=setup` for a role (an association in use), or `actpass` for a new one we offer. */
+function setupFor(role: 'client' | 'server' | undefined): DtlsSetup {
+  return role === 'client' ? 'active' : role === 'server' ? 'passive' : 'actpass';
 }
 
 const TELEPHONE_EVENT_PT = 101;
@@ -115,11 +148,28 @@ export function offerFormats(configured: readonly ConfiguredCodec[], registry: C
  * @returns the SDP, the formats offered, and the configured codecs we cannot run (never offered).
  * @public
  */
-export function createOffer(options: NegotiationOptions): { sdp: string; formats: OfferedFormat[]; unsupported: string[]; keys: OfferedKey[] } {
+export function createOffer(options: NegotiationOptions): { sdp: string; formats: OfferedFormat[]; unsupported: string[]; keys: OfferedKey[]; dtls: boolean } {
   const { formats, unsupported } = offerFormats(options.codecs, options.registry ?? defaultRegistry, options.telephoneEvent ?? true);
   if (formats.length === 0) throw new SdpError(`none of the configured codecs (${options.codecs.map((c) => c.name).join(', ')}) can be run`);
   const srtp = options.srtp ?? NO_SRTP;
   const secure = srtp.mode === 'enabled' || srtp.mode === 'mandatory';
+  if (secure && options.dtls?.offer === true) {
+    // DTLS-SRTP: the keys come from the handshake; rtcp-mux, since we run DTLS on the RTP port only.
+    const sdp = writeAudioSdp({
+      protocol: 'UDP/TLS/RTP/SAVP',
+      fingerprint: options.dtls.fingerprint,
+      setup: setupFor(options.dtls.role),
+      rtcpMux: true,
+      origin: options.origin,
+      address: options.address,
+      port: options.port,
+      formats,
+      direction: options.direction ?? 'sendrecv',
+      ptimeMs: options.ptimeMs ?? 20,
+      newVersion: options.newVersion ?? true,
+    });
+    return { sdp, formats: formats.map(({ codec: _codec, ...format }) => format), unsupported, keys: [], dtls: true };
+  }
   // Fresh keys, one line per suite in our order of preference; a re-offer keeps the keys in use.
   const wanted = secure || srtp.mode === 'elective';
   const keys: OfferedKey[] = !wanted ? [] : options.srtpKeys && options.srtpKeys.length > 0 ? [...options.srtpKeys] : SRTP_SUITES.map((suite, index) => ({ tag: index + 1, key: generateSrtpKey(suite, srtp.unencryptedSrtcp) }));
@@ -134,15 +184,16 @@ export function createOffer(options: NegotiationOptions): { sdp: string; formats
     ptimeMs: options.ptimeMs ?? 20,
     newVersion: options.newVersion ?? true,
   });
-  return { sdp, formats: formats.map(({ codec: _codec, ...format }) => format), unsupported, keys };
+  return { sdp, formats: formats.map(({ codec: _codec, ...format }) => format), unsupported, keys, dtls: false };
 }
 
 /**
  * What SRTP an answer to `audio` takes under `policy`: none, SDES with the chosen offered line, or
  * a refusal with its reason.
  */
-function answerSecurity(audio: SdpAudio, policy: SrtpPolicy, inUse: readonly OfferedKey[] = []): { refuse: string } | { srtp: NegotiatedSrtp | undefined } {
-  if (audio.secure && !/^RTP\/SAVPF?$/.test(audio.protocol)) return { refuse: `the offer wants ${audio.protocol} (DTLS-SRTP), which this endpoint does not do` };
+function answerSecurity(audio: SdpAudio, policy: SrtpPolicy, inUse: readonly OfferedKey[] = [], dtls?: NegotiationOptions['dtls']): { refuse: string } | { srtp: NegotiatedSrtp | undefined; dtls?: NegotiatedDtls } {
+  if (isDtlsProfile(audio.protocol)) return answerDtls(audio, policy, dtls);
+  if (audio.secure && !/^RTP\/SAVPF?$/.test(audio.protocol)) return { refuse: `the offer wants ${audio.protocol}, a profile this endpoint does not do` };
   if (policy.mode === 'disabled') {
     if (audio.secure) return { refuse: `the offer wants SRTP (${audio.protocol}) and use_srtp is disabled` };
     return { srtp: undefined }; // a best-effort offer is answered in plain
@@ -160,6 +211,21 @@ function answerSecurity(audio: SdpAudio, policy: SrtpPolicy, inUse: readonly Off
   // our key in use when the suite stays the same (a re-answer does not re-key on its own).
   const kept = inUse.find((offered) => offered.key.suite === choice.key.suite && (offered.key.unencryptedSrtcp === true) === choice.key.unencryptedSrtcp)?.key;
   return { srtp: { tag: choice.tag, receive: choice.key, send: kept ?? generateSrtpKey(choice.key.suite, choice.key.unencryptedSrtcp) } };
+}
+
+/** The answer to a DTLS-SRTP offer: our role from its `a=setup`, or a refusal with its reason. */
+function answerDtls(audio: SdpAudio, policy: SrtpPolicy, dtls: NegotiationOptions['dtls']): { refuse: string } | { srtp: undefined; dtls: NegotiatedDtls } {
+  if (policy.mode === 'disabled') return { refuse: `the offer wants SRTP (${audio.protocol}) and use_srtp is disabled` };
+  if (!dtls) return { refuse: `the offer wants DTLS-SRTP (${audio.protocol}), which is not available here` };
+  const fingerprint = audio.fingerprint;
+  if (!fingerprint) return { refuse: `the DTLS-SRTP offer has no a=fingerprint` };
+  if (!FINGERPRINT_ALGORITHMS.has(fingerprint.algorithm)) return { refuse: `the offer's fingerprint uses ${fingerprint.algorithm}, which this endpoint cannot check` };
+  // DTLS runs on the RTP port only: RTCP must share it.
+  if (!audio.rtcpMux) return { refuse: 'the DTLS-SRTP offer has no a=rtcp-mux, which this endpoint needs for DTLS-SRTP' };
+  if (audio.setup === 'holdconn') return { refuse: 'the DTLS-SRTP offer has a=setup:holdconn' };
+  // RFC 5763 5: the answerer of actpass (or of no a=setup) is active, unless an association in use keeps its role.
+  const role = audio.setup === 'active' ? 'server' : audio.setup === 'passive' ? 'client' : (dtls.role ?? 'client');
+  return { srtp: undefined, dtls: { role, remoteFingerprint: fingerprint } };
 }
 
 function nameOf(format: SdpFormat): string {
@@ -215,9 +281,10 @@ export function answerOffer(
     return { sdp: audio ? sdp : withoutLastMedia(sdp), negotiated: undefined, reason };
   };
   if (!audio || audio.port === 0) return reject('the offer has no audio stream');
-  const security = answerSecurity(audio, options.srtp ?? NO_SRTP, options.srtpKeys);
+  const security = answerSecurity(audio, options.srtp ?? NO_SRTP, options.srtpKeys, options.dtls);
   if ('refuse' in security) return reject(security.refuse);
   const srtp = security.srtp;
+  const dtls = security.dtls;
   // The offer's codecs we run: a configured codec matches one of them only if we run it too.
   const offered = audio.formats.filter((f) => !isTelephoneEvent(f) && registry.get(nameOf(f)) !== undefined);
   let chosen: SdpFormat | undefined;
@@ -253,6 +320,7 @@ export function answerOffer(
     // The offer's profile back (RTP/SAVP, or RTP/AVP for plain and best-effort SRTP).
     protocol: audio.protocol,
     crypto: srtp ? [formatCryptoAttribute(srtp.tag, srtp.send)] : [],
+    ...(dtls && options.dtls ? { fingerprint: options.dtls.fingerprint, setup: setupFor(dtls.role) } : {}),
   });
   return {
     sdp,
@@ -266,6 +334,7 @@ export function answerOffer(
       ptimeMs,
       remoteHeld: audio.held,
       srtp,
+      dtls,
     },
   };
 }
@@ -279,12 +348,14 @@ export function answerOffer(
 export function applyAnswer(
   answer: ParsedSdp,
   offered: readonly OfferedFormat[],
-  options: { registry?: CodecRegistry; direction?: MediaDirection; ptimeMs?: number; keys?: readonly OfferedKey[]; srtp?: SrtpPolicy } = {},
+  options: { registry?: CodecRegistry; direction?: MediaDirection; ptimeMs?: number; keys?: readonly OfferedKey[]; srtp?: SrtpPolicy; dtls?: boolean } = {},
 ): NegotiatedAudio {
   const registry = options.registry ?? defaultRegistry;
   const audio = answer.audio;
   if (!audio || audio.port === 0) throw new SdpError('the answer rejects the audio stream');
-  const srtp = answeredSrtp(audio, options.keys ?? [], options.srtp ?? NO_SRTP);
+  const dtls = options.dtls === true ? answeredDtls(audio) : undefined;
+  if (!dtls && isDtlsProfile(audio.protocol)) throw new SdpError(`the answer uses ${audio.protocol} (DTLS-SRTP), which the offer did not offer`);
+  const srtp = dtls ? undefined : answeredSrtp(audio, options.keys ?? [], options.srtp ?? NO_SRTP);
   const chosen = audio.formats.find((f) => !isTelephoneEvent(f) && offered.some((o) => same(nameOf(o as SdpFormat), nameOf(f))) && registry.get(nameOf(f)));
   if (!chosen) throw new SdpError(`the answer names no codec we offered (${audio.formats.map(nameOf).join(', ') || 'none'})`);
   const event = audio.formats.find(isTelephoneEvent);
@@ -299,7 +370,21 @@ export function applyAnswer(
     ptimeMs: audio.ptimeMs ?? options.ptimeMs ?? 20,
     remoteHeld: audio.held,
     srtp,
+    dtls,
   };
+}
+
+/** The DTLS-SRTP an answer to our DTLS-SRTP offer settles: our role is the opposite of its `a=setup`. */
+function answeredDtls(audio: SdpAudio): NegotiatedDtls {
+  if (!isDtlsProfile(audio.protocol)) throw new SdpError(`the answer does not take DTLS-SRTP (${audio.protocol}), which the offer requires`);
+  const fingerprint = audio.fingerprint;
+  if (!fingerprint) throw new SdpError('the DTLS-SRTP answer has no a=fingerprint');
+  if (!FINGERPRINT_ALGORITHMS.has(fingerprint.algorithm)) throw new SdpError(`the answer's fingerprint uses ${fingerprint.algorithm}, which this endpoint cannot check`);
+  if (!audio.rtcpMux) throw new SdpError('the DTLS-SRTP answer has no a=rtcp-mux, which this endpoint needs for DTLS-SRTP');
+  // No a=setup is active (RFC 4145 4's default); actpass and holdconn are not answers.
+  const setup = audio.setup ?? 'active';
+  if (setup !== 'active' && setup !== 'passive') throw new SdpError(`the DTLS-SRTP answer has a=setup:${setup}; an answer is active or passive`);
+  return { role: setup === 'active' ? 'server' : 'client', remoteFingerprint: fingerprint };
 }
 
 /** The SRTP an answer settles for our offer's keys (none offered: plain). */

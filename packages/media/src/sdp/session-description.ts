@@ -39,7 +39,23 @@ export interface SdpAudio {
   crypto: string[];
   /** The transport protocol of the m= line (`RTP/AVP`, `RTP/SAVP`, ...). */
   protocol: string;
+  /** The `a=fingerprint` of the line, else of the session (DTLS-SRTP, RFC 8122): the peer's certificate. */
+  fingerprint: DtlsFingerprint | undefined;
+  /** The line's `a=setup` (RFC 4145), else the session's: who starts the DTLS handshake. */
+  setup: DtlsSetup | undefined;
 }
+
+/** A certificate fingerprint as `a=fingerprint` writes it: hash function and hex digest (`AB:CD:...`). @public */
+export interface DtlsFingerprint {
+  /** `sha-256`, `sha-1`, ... as written (compared case-insensitively). */
+  algorithm: string;
+  value: string;
+}
+
+/** `a=setup` values (RFC 4145): `active` starts the DTLS handshake, `passive` waits, `actpass` lets the answerer choose. @public */
+export type DtlsSetup = 'actpass' | 'active' | 'passive' | 'holdconn';
+
+const SETUPS: readonly string[] = ['actpass', 'active', 'passive', 'holdconn'];
 
 /** A parsed SDP body: its origin and its media. @public */
 export interface ParsedSdp {
@@ -146,7 +162,19 @@ function readAudio(raw: RawSdp, index: number, crypto: string[]): SdpAudio {
     secure: /SAVP/.test(m.protocol),
     crypto,
     protocol: m.protocol,
+    fingerprint: fingerprintOf(m.fingerprint ?? raw.fingerprint),
+    setup: setupOf(m.setup ?? raw.setup),
   };
+}
+
+function fingerprintOf(attribute: { type: string; hash: string } | undefined): DtlsFingerprint | undefined {
+  if (!attribute || !attribute.type || !attribute.hash) return undefined;
+  return { algorithm: attribute.type.toLowerCase(), value: attribute.hash.toUpperCase() };
+}
+
+function setupOf(value: string | undefined): DtlsSetup | undefined {
+  const setup = value?.toLowerCase();
+  return setup !== undefined && SETUPS.includes(setup) ? (setup as DtlsSetup) : undefined;
 }
 
 /** The direction an answer takes for an offered direction, given what we would like. @public */
@@ -215,6 +243,10 @@ export interface AudioSdpFields {
   protocol?: string;
   /** Values of `a=crypto` attributes for the audio line (SDES keys). */
   crypto?: readonly string[];
+  /** Our certificate's `a=fingerprint` for the audio line (DTLS-SRTP). */
+  fingerprint?: DtlsFingerprint;
+  /** Our `a=setup` for the audio line (DTLS-SRTP). */
+  setup?: DtlsSetup;
 }
 
 /**
@@ -241,6 +273,8 @@ export function writeAudioSdp(fields: AudioSdpFields): string {
     // Written whole as one attribute each: sdp-transform's crypto writer drops session parameters after the first.
     audio.invalid = fields.crypto.map((value) => ({ value: `crypto:${value}` }));
   }
+  if (fields.fingerprint && fields.port !== 0) audio.fingerprint = { type: fields.fingerprint.algorithm, hash: fields.fingerprint.value };
+  if (fields.setup && fields.port !== 0) audio.setup = fields.setup;
   const media: RawSdp['media'] = [];
   const rejected = [...(fields.rejected ?? [])].sort((a, b) => a.index - b.index);
   const audioIndex = fields.audioIndex ?? 0;

@@ -1,4 +1,4 @@
-import { DtlsError, DtlsSrtpHandshake, generateDtlsCertificate, RtpSession, writeRtpHeader, type DtlsCertificate } from '@sip-endpoint/media';
+import { DtlsError, DtlsSrtpHandshake, dtlsCertificateFromPem, generateDtlsCertificate, RtpSession, writeRtpHeader, type DtlsCertificate } from '@sip-endpoint/media';
 import { execFileSync, spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -84,6 +84,52 @@ describe('DTLS-SRTP between two RTP sessions', () => {
     } finally {
       a.close();
     }
+  });
+
+  it('gives up with DtlsError when its signal is aborted (the call ended first), at once or later', async () => {
+    const [a, b] = await pair();
+    b.close();
+    try {
+      const controller = new AbortController();
+      const pending = DtlsSrtpHandshake.run(a, { role: 'server', certificate: certificates[0], remoteFingerprint: certificates[1].fingerprint, timeoutMs: 60_000, signal: controller.signal });
+      controller.abort();
+      await expect(pending).rejects.toThrow(new DtlsError('the DTLS handshake was given up (aborted)'));
+      await expect(DtlsSrtpHandshake.run(a, { role: 'server', certificate: certificates[0], remoteFingerprint: certificates[1].fingerprint, signal: controller.signal })).rejects.toThrow('aborted');
+      expect(a.srtp).toBeUndefined();
+    } finally {
+      a.close();
+    }
+  });
+});
+
+describe('dtlsCertificateFromPem', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sep-dtls-pem-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const made = (name: string, newkey: string[]) => {
+    execFileSync('openssl', ['req', '-x509', '-newkey', ...newkey, '-nodes', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.pem`), '-days', '1', '-subj', `/CN=${name}`], { stdio: 'ignore' });
+    return { certPem: readFileSync(join(dir, `${name}.pem`), 'utf8'), keyPem: readFileSync(join(dir, `${name}.key`), 'utf8') };
+  };
+  const runIf = peerAvailable('openssl') ? it : it.skip;
+
+  runIf('takes an ECDSA P-256 certificate and its key, with its sha-256 fingerprint', () => {
+    const { certPem, keyPem } = made('p256', ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']);
+    expect(dtlsCertificateFromPem(certPem, keyPem)).toEqual({ certPem, keyPem, fingerprint: { algorithm: 'sha-256', value: new X509Certificate(certPem).fingerprint256 } });
+  });
+
+  runIf('refuses what the handshake cannot sign with, with a DtlsError saying why', () => {
+    const p256 = made('p256b', ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']);
+    const other = made('other', ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']);
+    const rsa = made('rsa', ['rsa:2048']);
+    const p384 = made('p384', ['ec', '-pkeyopt', 'ec_paramgen_curve:secp384r1']);
+    expect(() => dtlsCertificateFromPem('not a certificate', p256.keyPem)).toThrow(/^the DTLS certificate is not a PEM certificate/);
+    expect(() => dtlsCertificateFromPem(p256.certPem, 'not a key')).toThrow(/^the DTLS key is not a PEM private key/);
+    expect(() => dtlsCertificateFromPem(p256.certPem, other.keyPem)).toThrow(new DtlsError("the DTLS key is not the certificate's"));
+    expect(() => dtlsCertificateFromPem(rsa.certPem, rsa.keyPem)).toThrow(new DtlsError('the DTLS key is rsa; an ECDSA P-256 key is needed'));
+    expect(() => dtlsCertificateFromPem(p384.certPem, p384.keyPem)).toThrow(new DtlsError('the DTLS key is secp384r1; an ECDSA P-256 key is needed'));
+    expect(() => dtlsCertificateFromPem('', '')).toThrow(DtlsError);
   });
 });
 

@@ -349,7 +349,8 @@ describe('answerOffer', () => {
     ['only opus offered', sdpOf('v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 6000 RTP/AVP 111 110', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:110 telephone-event/48000'), 'pcmu', 'no codec in common (offered: opus/48000/2, telephone-event/48000)', ['m=audio 0 RTP/AVP 111', 'a=rtpmap:111 opus/48000/2', 'a=inactive']],
     ['an audio stream the offer rejects (port 0)', sippOffer.replace('m=audio 6000', 'm=audio 0'), 'pcma', 'the offer has no audio stream', ['m=audio 0 RTP/AVP 8', 'a=rtpmap:8 PCMA/8000', 'a=inactive']],
     ['SRTP refused by use_srtp', sippOffer.replace('RTP/AVP', 'RTP/SAVP'), 'pcma', 'the offer wants SRTP (RTP/SAVP) and use_srtp is disabled', ['m=audio 0 RTP/SAVP 8', 'a=rtpmap:8 PCMA/8000', 'a=inactive']],
-    ['DTLS-SRTP', sippOffer.replace('RTP/AVP', 'UDP/TLS/RTP/SAVP'), 'pcma', 'the offer wants UDP/TLS/RTP/SAVP (DTLS-SRTP), which this endpoint does not do', ['m=audio 0 UDP/TLS/RTP/SAVP 8', 'a=rtpmap:8 PCMA/8000', 'a=inactive']],
+    ['DTLS-SRTP refused by use_srtp', sippOffer.replace('RTP/AVP', 'UDP/TLS/RTP/SAVP'), 'pcma', 'the offer wants SRTP (UDP/TLS/RTP/SAVP) and use_srtp is disabled', ['m=audio 0 UDP/TLS/RTP/SAVP 8', 'a=rtpmap:8 PCMA/8000', 'a=inactive']],
+    ['a secure profile we do not know', sippOffer.replace('RTP/AVP', 'TCP/TLS/RTP/SAVP'), 'pcma', 'the offer wants TCP/TLS/RTP/SAVP, a profile this endpoint does not do', ['m=audio 0 TCP/TLS/RTP/SAVP 8', 'a=rtpmap:8 PCMA/8000', 'a=inactive']],
   ])('rejects the audio with port 0 and its first format when %s', (_case, text, ours, reason, section) => {
     const answer = answerOffer(parseSdp(text), { origin: new SdpOrigin(), ...us, codecs: configured(ours) });
     expect(answer).toMatchObject({ negotiated: undefined, reason });
@@ -572,5 +573,99 @@ describe('SRTP with SDES keys (use_srtp)', () => {
     const answer = answerOffer(parseSdp(offer.sdp), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('disabled') });
     expect(parseSdp(answer.sdp).audio).toMatchObject({ protocol: 'RTP/AVP', crypto: [] });
     expect(applyAnswer(parseSdp(answer.sdp), offer.formats, { keys: offer.keys, srtp: policy('elective') }).srtp).toBeUndefined();
+  });
+});
+
+describe('DTLS-SRTP in offers and answers (RFC 5763)', () => {
+  const policy = (mode: 'disabled' | 'optional' | 'elective' | 'enabled' | 'mandatory') => ({ mode, unencryptedSrtcp: false });
+  const OURS = { algorithm: 'sha-256', value: 'AA:BB:CC' };
+  const THEIRS = 'a=fingerprint:SHA-256 0f:1e:2d';
+  const dtlsOffer = (...attributes: string[]) => remoteSdp('m=audio 6000 UDP/TLS/RTP/SAVP 0', ...attributes);
+  const answer = (offer: ReturnType<typeof parseSdp>, mode: Parameters<typeof policy>[0] = 'optional', role?: 'client' | 'server') =>
+    answerOffer(offer, { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy(mode), dtls: { fingerprint: OURS, ...(role ? { role } : {}) } });
+
+  it('reads a=fingerprint and a=setup from the media line, else from the session', () => {
+    expect(dtlsOffer(THEIRS, 'a=setup:ACTPASS', 'a=rtcp-mux').audio).toMatchObject({ fingerprint: { algorithm: 'sha-256', value: '0F:1E:2D' }, setup: 'actpass', secure: true });
+    const sessionLevel = parseSdp(sdpOf('v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'a=fingerprint:sha-1 01:02', 'a=setup:passive', 'm=audio 6000 UDP/TLS/RTP/SAVP 0'));
+    expect(sessionLevel.audio).toMatchObject({ fingerprint: { algorithm: 'sha-1', value: '01:02' }, setup: 'passive' });
+    expect(dtlsOffer('a=setup:sideways').audio).toMatchObject({ fingerprint: undefined, setup: undefined });
+  });
+
+  it.each([
+    ['actpass', 'client', 'active'],
+    ['(no a=setup)', 'client', 'active'],
+    ['active', 'server', 'passive'],
+    ['passive', 'client', 'active'],
+  ] as const)('answers a=setup:%s as the DTLS %s (a=setup:%s), with our fingerprint and rtcp-mux, no a=crypto', (setup, role, ours) => {
+    const attributes = [THEIRS, 'a=rtcp-mux', ...(setup.startsWith('(') ? [] : [`a=setup:${setup}`])];
+    const result = answer(dtlsOffer(...attributes));
+    expect(result.reason).toBeUndefined();
+    expect(result.negotiated).toMatchObject({ srtp: undefined, dtls: { role, remoteFingerprint: { algorithm: 'sha-256', value: '0F:1E:2D' } }, remote: { rtcpMux: true } });
+    const audio = parseSdp(result.sdp).audio!;
+    expect(audio).toMatchObject({ protocol: 'UDP/TLS/RTP/SAVP', setup: ours, fingerprint: { algorithm: 'sha-256', value: 'AA:BB:CC' }, rtcpMux: true, crypto: [] });
+  });
+
+  it('keeps the role of the association in use when a re-offer says actpass', () => {
+    expect(answer(dtlsOffer(THEIRS, 'a=rtcp-mux', 'a=setup:actpass'), 'optional', 'server').negotiated?.dtls?.role).toBe('server');
+  });
+
+  it.each([
+    ['use_srtp is disabled', dtlsOffer(THEIRS, 'a=rtcp-mux'), 'disabled', 'the offer wants SRTP (UDP/TLS/RTP/SAVP) and use_srtp is disabled'],
+    ['no fingerprint', dtlsOffer('a=rtcp-mux'), 'optional', 'the DTLS-SRTP offer has no a=fingerprint'],
+    ['a hash we cannot check', dtlsOffer('a=fingerprint:md5 01:02', 'a=rtcp-mux'), 'optional', 'the offer\'s fingerprint uses md5, which this endpoint cannot check'],
+    ['no rtcp-mux', dtlsOffer(THEIRS), 'optional', 'the DTLS-SRTP offer has no a=rtcp-mux, which this endpoint needs for DTLS-SRTP'],
+    ['holdconn', dtlsOffer(THEIRS, 'a=rtcp-mux', 'a=setup:holdconn'), 'optional', 'the DTLS-SRTP offer has a=setup:holdconn'],
+  ] as const)('refuses a DTLS-SRTP offer with %s', (_case, offer, mode, reason) => {
+    const result = answer(offer, mode);
+    expect(result).toMatchObject({ negotiated: undefined, reason });
+    expect(parseSdp(result.sdp).audio?.port).toBe(0);
+  });
+
+  it('refuses a DTLS-SRTP offer when no certificate is given', () => {
+    const result = answerOffer(dtlsOffer(THEIRS, 'a=rtcp-mux'), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('enabled') });
+    expect(result.reason).toBe('the offer wants DTLS-SRTP (UDP/TLS/RTP/SAVP), which is not available here');
+  });
+
+  it.each(['enabled', 'mandatory'] as const)('use_srtp %s with offer set offers UDP/TLS/RTP/SAVP, actpass, rtcp-mux, our fingerprint and no a=crypto', (mode) => {
+    const offer = createOffer({ origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy(mode), dtls: { fingerprint: OURS, offer: true } });
+    expect(offer).toMatchObject({ dtls: true, keys: [] });
+    expect(parseSdp(offer.sdp).audio).toMatchObject({ protocol: 'UDP/TLS/RTP/SAVP', setup: 'actpass', rtcpMux: true, crypto: [], fingerprint: { algorithm: 'sha-256', value: 'AA:BB:CC' } });
+    // A re-offer of an association in use names our role.
+    expect(parseSdp(createOffer({ origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy(mode), dtls: { fingerprint: OURS, offer: true, role: 'server' } }).sdp).audio?.setup).toBe('passive');
+  });
+
+  it.each(['optional', 'elective', 'disabled'] as const)('use_srtp %s never offers DTLS-SRTP', (mode) => {
+    const offer = createOffer({ origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy(mode), dtls: { fingerprint: OURS, offer: true } });
+    expect(offer.dtls).toBe(false);
+    expect(parseSdp(offer.sdp).audio?.protocol).toBe('RTP/AVP');
+  });
+
+  it('settles the same roles at both ends, each with the other\'s fingerprint', () => {
+    const theirs = { algorithm: 'sha-256', value: '0F:1E:2D' };
+    const offer = createOffer({ origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('enabled'), dtls: { fingerprint: OURS, offer: true } });
+    const answered = answerOffer(parseSdp(offer.sdp), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('optional'), dtls: { fingerprint: theirs } });
+    expect(answered.negotiated?.dtls).toEqual({ role: 'client', remoteFingerprint: OURS });
+    const applied = applyAnswer(parseSdp(answered.sdp), offer.formats, { dtls: true, srtp: policy('enabled') });
+    expect(applied).toMatchObject({ srtp: undefined, dtls: { role: 'server', remoteFingerprint: theirs } });
+    // An answer that is passive makes us the client.
+    expect(applyAnswer(parseSdp(answered.sdp.replace('a=setup:active', 'a=setup:passive')), offer.formats, { dtls: true }).dtls?.role).toBe('client');
+  });
+
+  it.each([
+    ['plain RTP', (sdp: string) => sdp.replace('UDP/TLS/RTP/SAVP', 'RTP/AVP'), 'the answer does not take DTLS-SRTP (RTP/AVP), which the offer requires'],
+    ['no fingerprint', (sdp: string) => sdp.replace(/a=fingerprint:.*\r\n/, ''), 'the DTLS-SRTP answer has no a=fingerprint'],
+    ['an md5 fingerprint', (sdp: string) => sdp.replace(/a=fingerprint:\S+/, 'a=fingerprint:md5'), 'the answer\'s fingerprint uses md5, which this endpoint cannot check'],
+    ['no rtcp-mux', (sdp: string) => sdp.replace('a=rtcp-mux\r\n', ''), 'the DTLS-SRTP answer has no a=rtcp-mux, which this endpoint needs for DTLS-SRTP'],
+    ['actpass', (sdp: string) => sdp.replace('a=setup:active', 'a=setup:actpass'), 'the DTLS-SRTP answer has a=setup:actpass; an answer is active or passive'],
+  ])('refuses an answer to our DTLS-SRTP offer with %s', (_case, change, message) => {
+    const offer = createOffer({ origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('enabled'), dtls: { fingerprint: OURS, offer: true } });
+    const answered = answerOffer(parseSdp(offer.sdp), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('optional'), dtls: { fingerprint: { algorithm: 'sha-256', value: '0F:1E:2D' } } });
+    expect(() => applyAnswer(parseSdp(change(answered.sdp)), offer.formats, { dtls: true })).toThrow(new SdpError(message));
+  });
+
+  it('refuses a DTLS-SRTP answer to an offer that was not one', () => {
+    const offer = createOffer({ origin: new SdpOrigin(), ...us, codecs: configured('pcmu') });
+    const answered = answerOffer(parseSdp(offer.sdp), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu') });
+    expect(() => applyAnswer(parseSdp(answered.sdp.replace('RTP/AVP', 'UDP/TLS/RTP/SAVP')), offer.formats)).toThrow(new SdpError('the answer uses UDP/TLS/RTP/SAVP (DTLS-SRTP), which the offer did not offer'));
   });
 });

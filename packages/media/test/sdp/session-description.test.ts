@@ -167,6 +167,8 @@ describe('parseSdp reads real-world offers', () => {
         secure: true,
         crypto: [],
         protocol: 'UDP/TLS/RTP/SAVPF',
+        fingerprint: { algorithm: 'sha-256', value: '49:66:12:17:0D:1C:91:AE:57:4C:C6:36:DD:D5:97:D2:7D:62:C9:9A:7F:B9:A3:F4:70:03:E7:43:91:73:23:5A' },
+        setup: 'actpass',
       },
       media: [
         { type: 'audio', port: 54321, protocol: 'UDP/TLS/RTP/SAVPF', formats: '111 0 8 126' },

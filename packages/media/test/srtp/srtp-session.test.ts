@@ -179,3 +179,42 @@ describe('RtpSession shares its RTP port with STUN and DTLS (RFC 7983)', () => {
     }
   });
 });
+
+describe('RtpSession waiting for keys (awaitSrtp, as during a DTLS-SRTP handshake)', () => {
+  it('sends no RTP or RTCP and takes none in until setSrtp; STUN and DTLS still pass', async () => {
+    const session = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const peer = await wire();
+    try {
+      session.setRemote('127.0.0.1', peer.port, peer.port, true);
+      const seen: string[] = [];
+      session.setReceiver((header) => seen.push(`rtp ${header.sequence}`));
+      session.on('rtcp', () => seen.push('rtcp'));
+      session.setDatagramHandler('dtls', (data) => seen.push(`dtls ${data[0]}`));
+      const rtp = new Uint8Array(12 + 20);
+      writeRtpHeader(rtp, false, 0, 9, 0, 1);
+      const rtcp = buildRtcp({ ssrc: 1, cname: 'x', reports: [] });
+      session.awaitSrtp();
+      expect(session.srtpPending).toBe(true);
+      session.sendRtp(rtp, rtp.length);
+      session.sendRtcp(rtcp);
+      session.sendDatagram(Buffer.from([22, 1]));
+      for (const datagram of [rtp, rtcp, Buffer.from([22, 2])]) peer.socket.send(datagram, session.localPort, '127.0.0.1');
+      await waitFor(() => seen.length === 1 && peer.seen.length === 1, 2000, 'the DTLS datagrams');
+      // Time for anything else to have arrived either way.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(seen).toEqual(['dtls 22']);
+      expect(peer.seen.map((data) => [...data])).toEqual([[22, 1]]);
+      // Keys given: RTP flows (here without SRTP, which setSrtp(undefined) also ends the wait for).
+      session.setSrtp(undefined);
+      expect(session.srtpPending).toBe(false);
+      session.sendRtp(rtp, rtp.length);
+      peer.socket.send(rtp, session.localPort, '127.0.0.1');
+      await waitFor(() => seen.length === 2 && peer.seen.length === 2, 2000, 'RTP both ways');
+      expect(seen[1]).toBe('rtp 9');
+      expect(peer.seen[1]!.length).toBe(rtp.length);
+    } finally {
+      peer.socket.close();
+      session.close();
+    }
+  });
+});
