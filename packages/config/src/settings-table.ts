@@ -735,7 +735,7 @@ export const SETTINGS = [
     type: srtpPolicyType,
     default: 'disabled',
     description:
-      'SRTP policy, keys by SDES (`a=crypto`). Offers: `optional`/`disabled` plain RTP/AVP; `elective` RTP/AVP with `a=crypto` (best effort: SRTP when the answer has `a=crypto`, else plain); `enabled`/`mandatory` RTP/SAVP with `a=crypto` (AES_CM_128 and AES_256_CM with HMAC_SHA1_80 and _32). Answers: `disabled` refuses an RTP/SAVP offer (488) and answers a best-effort one in plain; `mandatory` refuses a plain offer (488); the others take SRTP when offered. `,UEC` or `,UNENCRYPTED_SRTCP` adds UNENCRYPTED_SRTCP to offers (RTCP authenticated, not encrypted, when the answer keeps it).',
+      'SRTP policy, keys by SDES (`a=crypto`). Offers: `optional`/`disabled` plain RTP/AVP; `elective` RTP/AVP with `a=crypto` (best effort: SRTP when the answer has `a=crypto`, else plain); `enabled`/`mandatory` RTP/SAVP with `a=crypto` (AES_CM_128 and AES_256_CM with HMAC_SHA1_80 and _32). Answers: `disabled` refuses an RTP/SAVP offer (488) and answers a best-effort one in plain; `mandatory` refuses a plain offer (488); the others take SRTP when offered. `,UEC` or `,UNENCRYPTED_SRTCP` adds UNENCRYPTED_SRTCP to offers (RTCP authenticated, not encrypted, when the answer keeps it). DTLS-SRTP (UDP/TLS/RTP/SAVP with `a=fingerprint` and rtcp-mux) offers are accepted unless `disabled`; the endpoint option `srtpKeying: \'dtls\'` makes the secure offers DTLS-SRTP instead of SDES.',
     applied: 'yes',
   }),
   setting({
