@@ -52,3 +52,8 @@ export { parseCryptoAttribute, chooseCrypto, formatCryptoAttribute, generateSrtp
 export type { CryptoAttribute, CryptoChoice } from './sdp/crypto-attribute';
 export { DtlsSrtpHandshake, DtlsError, generateDtlsCertificate, dtlsCertificateFromPem, certificateFingerprint } from './dtls/dtls-srtp';
 export type { DtlsCertificate, DtlsSrtpOptions } from './dtls/dtls-srtp';
+export { STUN_METHOD, STUN_ATTRIBUTE, STUN_MAGIC_COOKIE, isStun, parseStun, stunAttribute, checkStunIntegrity, checkStunFingerprint, buildStun, longTermKey, textAttribute, uint32Attribute, readUint32, encodeXorAddress, decodeXorAddress, decodeMappedAddress, errorCodeAttribute, decodeErrorCode } from './ice/stun';
+export type { StunClass, StunAttribute, StunMessage, StunAddress, StunMessageFields } from './ice/stun';
+export { StunTransactions, stunBinding } from './ice/stun-transactions';
+export { IceError } from './ice/ice-error';
+export type { StunTransactionCounters, StunRequestOptions } from './ice/stun-transactions';

@@ -39,6 +39,7 @@ const CLASS_OF: Record<MediaErrorCode, string> = {
   ERR_MEDIA_INVALID_ARGUMENT: 'AudioDeviceError',
   ERR_MEDIA_SRTP_INVALID: 'SrtpError',
   ERR_MEDIA_DTLS_FAILED: 'DtlsError',
+  ERR_MEDIA_ICE_FAILED: 'IceError',
 };
 
 const packageDir = join(__dirname, '..');

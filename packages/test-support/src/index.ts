@@ -6,3 +6,5 @@ export type { ProcessRun } from './run-process';
 export { peerAvailable } from './peers';
 export { allocationsDuring, fullCollection } from './allocation';
 export type { Allocations } from './allocation';
+export { Coturn } from './coturn';
+export type { CoturnOptions } from './coturn';
