@@ -57,3 +57,7 @@ export type { StunClass, StunAttribute, StunMessage, StunAddress, StunMessageFie
 export { StunTransactions, stunBinding } from './ice/stun-transactions';
 export { IceError } from './ice/ice-error';
 export type { StunTransactionCounters, StunRequestOptions } from './ice/stun-transactions';
+export { IceAgent } from './ice/ice-agent';
+export type { IcePair, IceAgentState, RemoteIce, IceAgentOptions, IceAgentCounters, IceAgentEvents } from './ice/ice-agent';
+export { parseCandidate, formatCandidate, candidatePriority, iceCredentials } from './ice/candidate';
+export type { IceCandidate, IceCandidateType } from './ice/candidate';
