@@ -37,7 +37,7 @@ export { AUDIO_STREAM_STATES } from './audio-stream-state';
 export type { AudioStreamState } from './audio-stream-state';
 export type { AudioStreamOptions, AudioStreamStats, AudioStreamEvents, MediaDirection, DtmfSendMethod, DtmfEvent } from './audio-stream';
 export { parseSdp, writeAudioSdp, answerDirection, SdpOrigin } from './sdp/session-description';
-export type { ParsedSdp, SdpAudio, SdpFormat, OfferedFormat, AudioSdpFields, DtlsFingerprint, DtlsSetup } from './sdp/session-description';
+export type { ParsedSdp, SdpAudio, SdpFormat, OfferedFormat, AudioSdpFields, DtlsFingerprint, DtlsSetup, SdpIce } from './sdp/session-description';
 export { createOffer, answerOffer, applyAnswer, offerFormats } from './sdp/negotiation';
 export type { NegotiatedAudio, NegotiationOptions, NegotiatedSrtp, NegotiatedDtls, OfferedKey } from './sdp/negotiation';
 export { SdpError } from './sdp/sdp-error';

@@ -6,7 +6,8 @@ import { codecs as defaultRegistry, type CodecRegistry } from '../codecs/codec-r
 import { SRTP_SUITES, type SrtpKeyMaterial } from '../srtp/srtp-context';
 import { chooseCrypto, formatCryptoAttribute, generateSrtpKey } from './crypto-attribute';
 import { SdpError } from './sdp-error';
-import { answerDirection, writeAudioSdp, type DtlsFingerprint, type DtlsSetup, type OfferedFormat, type ParsedSdp, type SdpAudio, type SdpFormat, type SdpOrigin } from './session-description';
+import type { IceCandidate } from '../ice/candidate';
+import { answerDirection, writeAudioSdp, type DtlsFingerprint, type DtlsSetup, type SdpIce, type OfferedFormat, type ParsedSdp, type SdpAudio, type SdpFormat, type SdpOrigin } from './session-description';
 
 /** What an offer/answer exchange settled for the audio stream. @public */
 export interface NegotiatedAudio {
@@ -31,6 +32,12 @@ export interface NegotiatedAudio {
    * handshake that follows on the RTP port, in the role given here. Undefined otherwise.
    */
   dtls: NegotiatedDtls | undefined;
+  /**
+   * The peer's ICE parameters, when both sides do ICE (RFC 8839): our agent checks its
+   * candidates. Undefined when the peer does none (or an ALG rewrote its addresses: its c= and m=
+   * are none of its candidates), and media goes to `remote`.
+   */
+  ice: SdpIce | undefined;
 }
 
 /** The DTLS-SRTP an offer/answer exchange settled (RFC 5763). @public */
@@ -99,6 +106,21 @@ export interface NegotiationOptions {
    * re-offers and re-answers keep it. Without this option DTLS-SRTP offers are refused.
    */
   dtls?: { fingerprint: DtlsFingerprint; offer?: boolean; role?: 'client' | 'server' };
+  /**
+   * ICE (RFC 8839): our credentials and candidates. Offers carry them (with rtcp-mux); answers
+   * carry them only when the offer has ICE too (RFC 8839 4.2.5). `address` and `port` should be
+   * the default candidate's.
+   */
+  ice?: { ufrag: string; pwd: string; candidates: readonly IceCandidate[] };
+}
+
+/** The peer's ICE, when the exchange has ICE on both sides and its default address is one of its candidates. */
+function peerIce(audio: SdpAudio, ours: NegotiationOptions['ice']): SdpIce | undefined {
+  const ice = audio.ice;
+  if (!ours || !ice) return undefined;
+  // RFC 8445 5.4: c= and m= not among the candidates means something rewrote the SDP: no ICE.
+  if (ice.candidates.length > 0 && !ice.candidates.some((candidate) => candidate.address === audio.address && candidate.port === audio.port) && audio.port !== 9) return undefined;
+  return ice;
 }
 
 /** Fingerprint hash functions we can check a certificate with. */
@@ -160,6 +182,7 @@ export function createOffer(options: NegotiationOptions): { sdp: string; formats
       fingerprint: options.dtls.fingerprint,
       setup: setupFor(options.dtls.role),
       rtcpMux: true,
+      ...(options.ice ? { ice: options.ice } : {}),
       origin: options.origin,
       address: options.address,
       port: options.port,
@@ -176,6 +199,7 @@ export function createOffer(options: NegotiationOptions): { sdp: string; formats
   const sdp = writeAudioSdp({
     protocol: secure ? 'RTP/SAVP' : 'RTP/AVP',
     crypto: keys.map(({ tag, key }) => formatCryptoAttribute(tag, key)),
+    ...(options.ice ? { ice: options.ice, rtcpMux: true } : {}),
     origin: options.origin,
     address: options.address,
     port: options.port,
@@ -285,6 +309,7 @@ export function answerOffer(
   if ('refuse' in security) return reject(security.refuse);
   const srtp = security.srtp;
   const dtls = security.dtls;
+  const ice = peerIce(audio, options.ice);
   // The offer's codecs we run: a configured codec matches one of them only if we run it too.
   const offered = audio.formats.filter((f) => !isTelephoneEvent(f) && registry.get(nameOf(f)) !== undefined);
   let chosen: SdpFormat | undefined;
@@ -321,6 +346,7 @@ export function answerOffer(
     protocol: audio.protocol,
     crypto: srtp ? [formatCryptoAttribute(srtp.tag, srtp.send)] : [],
     ...(dtls && options.dtls ? { fingerprint: options.dtls.fingerprint, setup: setupFor(dtls.role) } : {}),
+    ...(ice && options.ice ? { ice: options.ice } : {}),
   });
   return {
     sdp,
@@ -335,6 +361,7 @@ export function answerOffer(
       remoteHeld: audio.held,
       srtp,
       dtls,
+      ice,
     },
   };
 }
@@ -348,7 +375,7 @@ export function answerOffer(
 export function applyAnswer(
   answer: ParsedSdp,
   offered: readonly OfferedFormat[],
-  options: { registry?: CodecRegistry; direction?: MediaDirection; ptimeMs?: number; keys?: readonly OfferedKey[]; srtp?: SrtpPolicy; dtls?: boolean } = {},
+  options: { registry?: CodecRegistry; direction?: MediaDirection; ptimeMs?: number; keys?: readonly OfferedKey[]; srtp?: SrtpPolicy; dtls?: boolean; ice?: NegotiationOptions['ice'] } = {},
 ): NegotiatedAudio {
   const registry = options.registry ?? defaultRegistry;
   const audio = answer.audio;
@@ -371,6 +398,7 @@ export function applyAnswer(
     remoteHeld: audio.held,
     srtp,
     dtls,
+    ice: peerIce(audio, options.ice),
   };
 }
 

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { parse, write, type MediaAttributes, type SessionDescription as RawSdp } from 'sdp-transform';
 import type { MediaDirection } from '../audio-stream';
 import { SdpError } from './sdp-error';
+import { formatCandidate, parseCandidate, type IceCandidate } from '../ice/candidate';
 
 /** One payload format of an m= line, from a=rtpmap (or the static table) and a=fmtp. @public */
 export interface SdpFormat {
@@ -43,6 +44,20 @@ export interface SdpAudio {
   fingerprint: DtlsFingerprint | undefined;
   /** The line's `a=setup` (RFC 4145), else the session's: who starts the DTLS handshake. */
   setup: DtlsSetup | undefined;
+  /**
+   * ICE (RFC 8839): the line's (else the session's) `a=ice-ufrag` and `a=ice-pwd`, its
+   * `a=candidate` lines we can use (UDP, IP addresses), and `a=ice-lite`. Undefined when the
+   * body has no ICE credentials.
+   */
+  ice: SdpIce | undefined;
+}
+
+/** The ICE attributes of an SDP body. @public */
+export interface SdpIce {
+  ufrag: string;
+  pwd: string;
+  candidates: IceCandidate[];
+  lite: boolean;
 }
 
 /** A certificate fingerprint as `a=fingerprint` writes it: hash function and hex digest (`AB:CD:...`). @public */
@@ -103,25 +118,35 @@ export function parseSdp(text: string): ParsedSdp {
   const media = raw.media.map((m) => ({ type: m.type, port: m.port, protocol: m.protocol, formats: String(m.payloads ?? '') }));
   const audioLines = raw.media.flatMap((m, index) => (m.type === 'audio' ? [index] : []));
   const audioIndex = audioLines.find((index) => raw.media[index]!.port !== 0) ?? audioLines[0];
-  const audio = audioIndex === undefined ? undefined : readAudio(raw, audioIndex, cryptoLines(text, audioIndex));
+  const audio = audioIndex === undefined ? undefined : readAudio(raw, audioIndex, attributeLines(text, audioIndex, 'crypto'), attributeLines(text, audioIndex, 'candidate'));
   return { sessionId: String(raw.origin.sessionId), version: Number(raw.origin.sessionVersion), audio, media, raw };
 }
 
 /**
- * The values of the `a=crypto` lines of m= section `index`, read from the text: sdp-transform
- * keeps only the first session parameter of each.
+ * The values of the `a=<name>:` lines of m= section `index`, read from the text: sdp-transform
+ * keeps only the first session parameter of an `a=crypto`, and reads candidates loosely.
  */
-function cryptoLines(text: string, index: number): string[] {
+function attributeLines(text: string, index: number, name: string): string[] {
   const values: string[] = [];
+  const prefix = `a=${name}:`;
   let section = -1;
   for (const line of text.split(/\r?\n/)) {
     if (line.startsWith('m=')) section++;
-    else if (section === index && line.startsWith('a=crypto:')) values.push(line.slice('a=crypto:'.length).trim());
+    else if (section === index && line.startsWith(prefix)) values.push(line.slice(prefix.length).trim());
   }
   return values;
 }
 
-function readAudio(raw: RawSdp, index: number, crypto: string[]): SdpAudio {
+/** The ICE attributes of the audio line (credentials may be at session level). */
+function readIce(raw: RawSdp, m: RawSdp['media'][number], candidateLines: string[]): SdpIce | undefined {
+  const ufrag = m.iceUfrag ?? raw.iceUfrag;
+  const pwd = m.icePwd ?? raw.icePwd;
+  if (ufrag === undefined || pwd === undefined || String(ufrag) === '' || String(pwd) === '') return undefined;
+  const candidates = candidateLines.map(parseCandidate).filter((candidate): candidate is IceCandidate => candidate !== undefined);
+  return { ufrag: String(ufrag), pwd: String(pwd), candidates, lite: raw.icelite === 'ice-lite' };
+}
+
+function readAudio(raw: RawSdp, index: number, crypto: string[], candidates: string[]): SdpAudio {
   const m = raw.media[index] as MediaAttributes & RawSdp['media'][number];
   const address = m.connection?.ip ?? raw.connection?.ip;
   if (address === undefined) throw new SdpError(`audio m= line ${index} has no c= address`);
@@ -164,6 +189,7 @@ function readAudio(raw: RawSdp, index: number, crypto: string[]): SdpAudio {
     protocol: m.protocol,
     fingerprint: fingerprintOf(m.fingerprint ?? raw.fingerprint),
     setup: setupOf(m.setup ?? raw.setup),
+    ice: readIce(raw, m, candidates),
   };
 }
 
@@ -247,6 +273,8 @@ export interface AudioSdpFields {
   fingerprint?: DtlsFingerprint;
   /** Our `a=setup` for the audio line (DTLS-SRTP). */
   setup?: DtlsSetup;
+  /** Our ICE credentials and candidates for the audio line. */
+  ice?: { ufrag: string; pwd: string; candidates: readonly IceCandidate[] };
 }
 
 /**
@@ -269,10 +297,15 @@ export function writeAudioSdp(fields: AudioSdpFields): string {
   };
   if (fields.port !== 0) audio.ptime = fields.ptimeMs; // the writer leaves out an undefined ptime
   if (fields.rtcpMux && fields.port !== 0) audio.rtcpMux = 'rtcp-mux';
-  if (fields.crypto && fields.crypto.length > 0 && fields.port !== 0) {
-    // Written whole as one attribute each: sdp-transform's crypto writer drops session parameters after the first.
-    audio.invalid = fields.crypto.map((value) => ({ value: `crypto:${value}` }));
+  // Written whole as one attribute each: sdp-transform's crypto writer drops session parameters after the first.
+  const written: { value: string }[] = [];
+  if (fields.crypto && fields.port !== 0) written.push(...fields.crypto.map((value) => ({ value: `crypto:${value}` })));
+  if (fields.ice && fields.port !== 0) {
+    audio.iceUfrag = fields.ice.ufrag;
+    audio.icePwd = fields.ice.pwd;
+    written.push(...fields.ice.candidates.map((candidate) => ({ value: `candidate:${formatCandidate(candidate)}` })));
   }
+  if (written.length > 0) audio.invalid = written;
   if (fields.fingerprint && fields.port !== 0) audio.fingerprint = { type: fields.fingerprint.algorithm, hash: fields.fingerprint.value };
   if (fields.setup && fields.port !== 0) audio.setup = fields.setup;
   const media: RawSdp['media'] = [];

@@ -669,3 +669,47 @@ describe('DTLS-SRTP in offers and answers (RFC 5763)', () => {
     expect(() => applyAnswer(parseSdp(answered.sdp.replace('RTP/AVP', 'UDP/TLS/RTP/SAVP')), offer.formats)).toThrow(new SdpError('the answer uses UDP/TLS/RTP/SAVP (DTLS-SRTP), which the offer did not offer'));
   });
 });
+
+describe('ICE in offers and answers (RFC 8839)', () => {
+  const host = { foundation: '1', component: 1, transport: 'udp' as const, priority: 2130706431, address: '127.0.0.1', port: 9100, type: 'host' as const };
+  const srflx = { foundation: '2', component: 1, transport: 'udp' as const, priority: 1694498815, address: '192.0.2.7', port: 40000, type: 'srflx' as const, relatedAddress: '127.0.0.1', relatedPort: 9100 };
+  const OURS = { ufrag: 'ufrgOURS', pwd: 'p'.repeat(24), candidates: [host, srflx] };
+  const iceOffer = (...attributes: string[]) => remoteSdp('m=audio 6000 RTP/AVP 0', 'a=ice-ufrag:THEM', `a=ice-pwd:${'q'.repeat(22)}`, 'a=candidate:1 1 UDP 2130706431 127.0.0.1 6000 typ host', ...attributes);
+
+  it('offers our credentials, candidates and rtcp-mux; the peer reads them back', () => {
+    const offer = createOffer({ origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), ice: OURS });
+    expect(audioSection(offer.sdp)).toEqual(expect.arrayContaining(['a=rtcp-mux', 'a=ice-ufrag:ufrgOURS', `a=ice-pwd:${'p'.repeat(24)}`, 'a=candidate:1 1 UDP 2130706431 127.0.0.1 9100 typ host', 'a=candidate:2 1 UDP 1694498815 192.0.2.7 40000 typ srflx raddr 127.0.0.1 rport 9100']));
+    expect(parseSdp(offer.sdp).audio?.ice).toEqual({ ufrag: 'ufrgOURS', pwd: 'p'.repeat(24), candidates: [host, srflx], lite: false });
+  });
+
+  it('answers an ICE offer with ours, and settles the peer\'s ICE', () => {
+    const answer = answerOffer(iceOffer('a=rtcp-mux'), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), ice: OURS });
+    expect(answer.negotiated?.ice).toEqual({ ufrag: 'THEM', pwd: 'q'.repeat(22), candidates: [{ ...host, port: 6000 }], lite: false });
+    expect(parseSdp(answer.sdp).audio).toMatchObject({ rtcpMux: true, ice: { ufrag: 'ufrgOURS', candidates: [host, srflx] } });
+  });
+
+  it('answers an offer without ICE without ICE attributes (RFC 8839 4.2.5), and without ICE of our own none is settled', () => {
+    const plain = answerOffer(remoteSdp('m=audio 6000 RTP/AVP 0'), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), ice: OURS });
+    expect(plain.negotiated?.ice).toBeUndefined();
+    expect(plain.sdp).not.toMatch(/a=(ice-|candidate)/);
+    expect(answerOffer(iceOffer(), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu') }).negotiated?.ice).toBeUndefined();
+  });
+
+  it('takes no ICE from an offer whose c= and m= are none of its candidates (rewritten on the way, RFC 8445 5.4)', () => {
+    const rewritten = remoteSdp('m=audio 6000 RTP/AVP 0', 'a=ice-ufrag:THEM', `a=ice-pwd:${'q'.repeat(22)}`, 'a=candidate:1 1 UDP 2130706431 10.9.9.9 5000 typ host');
+    const answer = answerOffer(rewritten, { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), ice: OURS });
+    expect(answer.negotiated?.ice).toBeUndefined();
+  });
+
+  it('reads session-level credentials and ice-lite, and skips candidates it cannot use', () => {
+    const parsed = parseSdp(sdpOf('v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'a=ice-lite', 'a=ice-ufrag:SESS', `a=ice-pwd:${'r'.repeat(22)}`, 'm=audio 6000 RTP/AVP 0', 'a=candidate:1 1 TCP 1 127.0.0.1 6000 typ host tcptype passive', 'a=candidate:2 1 UDP 2 127.0.0.1 6000 typ host'));
+    expect(parsed.audio?.ice).toEqual({ ufrag: 'SESS', pwd: 'r'.repeat(22), lite: true, candidates: [{ foundation: '2', component: 1, transport: 'udp', priority: 2, address: '127.0.0.1', port: 6000, type: 'host' }] });
+  });
+
+  it('applies an ICE answer to our ICE offer', () => {
+    const offer = createOffer({ origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), ice: OURS });
+    const answer = answerOffer(parseSdp(offer.sdp), { origin: new SdpOrigin(), address: '127.0.0.1', port: 6000, codecs: configured('pcmu'), ice: { ufrag: 'THEM', pwd: 'q'.repeat(22), candidates: [{ ...host, port: 6000 }] } });
+    expect(applyAnswer(parseSdp(answer.sdp), offer.formats, { ice: OURS }).ice).toMatchObject({ ufrag: 'THEM', candidates: [{ port: 6000 }] });
+    expect(applyAnswer(parseSdp(answer.sdp), offer.formats).ice).toBeUndefined();
+  });
+});

@@ -169,6 +169,12 @@ describe('parseSdp reads real-world offers', () => {
         protocol: 'UDP/TLS/RTP/SAVPF',
         fingerprint: { algorithm: 'sha-256', value: '49:66:12:17:0D:1C:91:AE:57:4C:C6:36:DD:D5:97:D2:7D:62:C9:9A:7F:B9:A3:F4:70:03:E7:43:91:73:23:5A' },
         setup: 'actpass',
+        ice: {
+          ufrag: 'EsAw',
+          pwd: 'P2uYro0UCOQ4zxjKXaWCBui1',
+          lite: false,
+          candidates: [{ foundation: '842163049', component: 1, transport: 'udp', priority: 1677729535, address: '198.51.100.7', port: 54321, type: 'srflx', relatedAddress: '10.0.0.2', relatedPort: 54321 }],
+        },
       },
       media: [
         { type: 'audio', port: 54321, protocol: 'UDP/TLS/RTP/SAVPF', formats: '111 0 8 126' },
