@@ -101,6 +101,12 @@ export interface Call {
    * other Softphones leave it out.
    */
   security?: 'none' | 'sdes' | 'dtls';
+  /**
+   * ICE, when this SDK's Softphone runs the call with ICE (`nat.ice_enabled`): the agent's state
+   * (`checking`, `connected`, `failed`...) and the kind of each end's candidate in the selected
+   * pair (`host`, `srflx`, `prflx`, `relay`). Not in the specification's model.
+   */
+  ice?: { state: string; local?: string; remote?: string };
 }
 
 /**

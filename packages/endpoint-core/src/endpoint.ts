@@ -386,7 +386,10 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       },
       devices: { headset_used: this.#selection?.headsetAvailable ?? false, speaker: describe(this.#selection?.output, false), microphone: describe(this.#selection?.input, anyMuted) },
       phone: {
-        calls: calls.map((call) => ({ uuid: call.info().uuid, state: call.state, security: call.media.security.kind })),
+        calls: calls.map((call) => {
+          const ice = call.media.ice;
+          return { uuid: call.info().uuid, state: call.state, security: call.media.security.kind, ...(ice ? { ice: { state: ice.state, ...(ice.local ? { local: ice.local, remote: ice.remote } : {}) } } : {}) };
+        }),
         ...(last ? { local_mos: last.mos, local_inter_mos: last.intervalMos } : {}),
         ...(last?.rttMs !== undefined ? { rtt_ms: Math.round(last.rttMs) } : {}),
         vq_alarm_on: qualities.some((quality) => quality.vqAlarm),

@@ -1,4 +1,5 @@
 import type { CallState, ConnectionState, SessionStatus } from '@sip-endpoint/policy';
+import type { IceAgentState, IceCandidateType } from '@sip-endpoint/media';
 
 /** One device of the `session` model. @public */
 export interface SessionDevice {
@@ -23,7 +24,13 @@ export interface SessionModel {
      * offer/answer; `sdes`: SRTP keyed by `a=crypto`; `dtls`: DTLS-SRTP), as
      * `call.media.security.kind`.
      */
-    calls: { uuid: string; state: CallState; security: 'none' | 'sdes' | 'dtls' }[];
+    calls: {
+      uuid: string;
+      state: CallState;
+      security: 'none' | 'sdes' | 'dtls';
+      /** ICE, when the call uses it (this SDK's addition too): the agent's state, and the candidate kinds of the selected pair (`call.media.ice`). */
+      ice?: { state: IceAgentState; local?: IceCandidateType; remote?: IceCandidateType | undefined };
+    }[];
     local_mos?: number;
     local_inter_mos?: number;
     rtt_ms?: number;

@@ -1,6 +1,6 @@
 import type { ConfiguredCodec, SrtpPolicy } from '@sip-endpoint/config';
 import { SafeEmitter, type AudioDevice } from '@sip-endpoint/policy';
-import type { AudioDeviceProvider, AudioInput, AudioOutput, AudioStream, AudioStreamStats, DtlsCertificate, DtlsError, DtmfEvent, NegotiatedAudio, PortAllocator, RtpSession, SrtpSuite, VqReport } from '@sip-endpoint/media';
+import type { AudioDeviceProvider, AudioInput, AudioOutput, AudioStream, AudioStreamStats, DtlsCertificate, DtlsError, DtmfEvent, IceAgentState, IceCandidateType, StunAddress, NegotiatedAudio, PortAllocator, RtpSession, SrtpSuite, VqReport } from '@sip-endpoint/media';
 import { MediaSessionDescriptionHandler } from './media-session-description-handler';
 
 /** The voice quality of a call's media, once packets flow. @public */
@@ -32,6 +32,21 @@ export type MediaSecurity =
    */
   | { kind: 'dtls'; suite: SrtpSuite; role: 'client' | 'server'; state: 'connecting' | 'established' | 'failed' };
 
+/**
+ * ICE as a call uses it: the agent's state and, once a pair is selected, its ends.
+ *
+ * @public
+ */
+export interface CallIce {
+  state: IceAgentState;
+  /** Our candidate's kind in the selected pair. */
+  local?: IceCandidateType;
+  /** The peer's candidate's kind in the selected pair. */
+  remote?: IceCandidateType;
+  localAddress?: string;
+  remoteAddress?: string;
+}
+
 /** Events of a {@link CallMedia}. @public */
 export type CallMediaEvents = {
   /** The audio stream started (the first offer/answer exchange completed). */
@@ -44,6 +59,8 @@ export type CallMediaEvents = {
   inactivity: [];
   /** The DTLS-SRTP handshake failed (timed out, or the peer's certificate is not its fingerprint's): the call cannot have audio. */
   securityFailed: [DtlsError];
+  /** ICE consent was lost (RFC 7675: the selected path stopped answering for 30 s): the call's media is gone. */
+  connectivityLost: [string];
   /** The media closed with its call. */
   closed: [];
 };
@@ -70,6 +87,8 @@ export interface CallMediaInit {
   signallingSecure: boolean;
   /** DTLS-SRTP: our certificate, and whether secure offers use DTLS-SRTP rather than SDES. */
   dtls: { certificate: () => Promise<DtlsCertificate>; offer: boolean };
+  /** ICE (`nat.ice_enabled` of the call's line), with the STUN server for our server-reflexive candidate. */
+  ice?: { stunServer?: () => Promise<StunAddress | undefined> };
   /** Writes a line to the endpoint's log (level 0 fatal .. 4 debug). */
   log: (level: number, message: string) => void;
 }
@@ -139,6 +158,19 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     if (dtls && this.#handler?.negotiated?.dtls) return { kind: 'dtls', suite: 'AES_CM_128_HMAC_SHA1_80', role: dtls.negotiated.role, state: dtls.state };
     const srtp = this.#handler?.negotiated?.srtp;
     return srtp ? { kind: 'sdes', suite: srtp.send.suite, unencryptedSrtcp: srtp.send.unencryptedSrtcp === true } : { kind: 'none' };
+  }
+
+  /**
+   * ICE, when the call uses it (both sides offered it): the agent's state and, once a pair is
+   * selected, the kind of each end's candidate (`host`, `srflx`, `prflx`, `relay`) and addresses.
+   */
+  get ice(): CallIce | undefined {
+    const ice = this.#handler?.ice;
+    if (!ice) return undefined;
+    const pair = ice.selected;
+    return pair
+      ? { state: ice.state, local: pair.local.type, remote: pair.remote.type, localAddress: `${pair.local.address}:${pair.local.port}`, remoteAddress: `${pair.remote.address}:${pair.remote.port}` }
+      : { state: ice.state };
   }
 
   /** The negotiated codec's name, once negotiated. */
@@ -218,6 +250,15 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
         this.#logDrops(session);
       },
       dtls: init.dtls,
+      ...(init.ice ? { ice: init.ice } : {}),
+      onIce: (event) => {
+        if (event.kind === 'selected') init.log(3, `ICE selected ${event.pair.local.type} ${event.pair.local.address}:${event.pair.local.port} <-> ${event.pair.remote.type} ${event.pair.remote.address}:${event.pair.remote.port}`);
+        else if (event.kind === 'refused') init.log(2, `ICE: ${event.reason}`);
+        else if (event.connected) {
+          init.log(1, `ICE ${event.reason}; the call ends`);
+          this.emit('connectivityLost', event.reason);
+        } else init.log(2, `ICE failed (${event.reason}); media stays on the address in the SDP`);
+      },
       onDtls: (dtls, error, session) => {
         if (error) {
           init.log(1, `DTLS-SRTP handshake (${dtls.role}) failed: ${error.message}; the call ends`);

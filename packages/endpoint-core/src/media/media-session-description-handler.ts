@@ -12,6 +12,10 @@ import {
   SrtpContext,
   DtlsError,
   DtlsSrtpHandshake,
+  IceAgent,
+  type IceAgentState,
+  type IcePair,
+  type StunAddress,
   type AudioStreamOptions,
   type DtlsCertificate,
   type NegotiatedDtls,
@@ -52,6 +56,14 @@ export interface MediaContext {
   dtls?: { certificate: () => Promise<DtlsCertificate>; offer: boolean; timeoutMs?: number };
   /** Told when a DTLS-SRTP handshake ends: `error` undefined when the keys are in place. */
   onDtls?: (dtls: NegotiatedDtls, error: DtlsError | undefined, session: RtpSession) => void;
+  /**
+   * ICE (`nat.ice_enabled`): offers and answers carry our candidates (host, and server-reflexive
+   * from `stunServer`), and a peer that does ICE too is checked. Resolves the STUN server's
+   * address when the call needs it (a host name is looked up then).
+   */
+  ice?: { stunServer?: () => Promise<StunAddress | undefined>; consentTimeoutMs?: number; checkTimeoutMs?: number };
+  /** Told of what ICE does: a pair selected, a failure (before a pair: media stays on the SDP address; after: consent lost), a refusal to log. */
+  onIce?: (event: { kind: 'selected'; pair: IcePair } | { kind: 'failed'; reason: string; connected: boolean } | { kind: 'refused'; reason: string }) => void;
   /** Everything else the stream takes: devices, inactivity timeout, VQ threshold, playout hook. */
   stream?: Omit<AudioStreamOptions, 'session' | 'codec' | 'payloadType' | 'telephoneEvent' | 'remote' | 'direction' | 'ptimeMs'>;
   /** Told of the stream the handler starts, so that the call's media can follow its events. */
@@ -83,6 +95,9 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
   #negotiated: NegotiatedAudio | undefined;
   #localOffer: { formats: OfferedFormat[]; keys: OfferedKey[]; dtls: boolean } | undefined;
   #certificate: DtlsCertificate | undefined;
+  #ice: IceAgent | undefined;
+  /** Whether we made the first offer: the offerer controls ICE. */
+  #offeredFirst: boolean | undefined;
   /** The DTLS association: what it was set up with, and how it stands. */
   #dtls: { negotiated: NegotiatedDtls; state: 'connecting' | 'established' | 'failed'; abort: AbortController; started: boolean } | undefined;
   #remoteOffer: ParsedSdp | undefined;
@@ -108,9 +123,17 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     return this.#dtls ? { negotiated: this.#dtls.negotiated, state: this.#dtls.state } : undefined;
   }
 
+  /** How ICE stands, when the call uses it. */
+  get ice(): { state: IceAgentState; selected: IcePair | undefined } | undefined {
+    const agent = this.#ice;
+    return agent && this.#negotiated?.ice ? { state: agent.state, selected: agent.selected } : undefined;
+  }
+
   async getDescription(options?: MediaDescriptionOptions): Promise<BodyAndContentType> {
     const rtp = await this.#open();
     if (this.#context.dtls) this.#certificate ??= await this.#context.dtls.certificate();
+    await this.#gather(rtp);
+    this.#offeredFirst ??= this.#remoteOffer === undefined;
     if (options?.hold !== undefined) this.#hold = options.hold;
     const wanted: MediaDirection = this.#hold ? 'sendonly' : 'sendrecv';
     const codecs = this.#codecsForNow();
@@ -121,14 +144,14 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
       const chosen = this.#negotiated ? undefined : this.#context.answerCodecs?.();
       const answer = answerOffer(offer, {
         origin: this.#origin,
-        address: this.#context.address,
-        port: rtp.localPort,
+        ...this.#defaultAddress(rtp),
         codecs: chosen ?? codecs,
         answerPriority: chosen ? 'local' : this.#context.answerPriority,
         direction: wanted,
         ...(this.#context.srtp ? { srtp: this.#context.srtp } : {}),
         srtpKeys: this.#keysInUse(),
         ...this.#dtlsOptions(),
+        ...this.#iceOptions(),
       });
       if (!answer.negotiated) throw new SdpError(`cannot answer the offer: ${answer.reason ?? 'no audio'}`);
       this.#apply(answer.negotiated);
@@ -136,13 +159,13 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     }
     const offer = createOffer({
       origin: this.#origin,
-      address: this.#context.address,
-      port: rtp.localPort,
+      ...this.#defaultAddress(rtp),
       codecs,
       direction: wanted,
       ...(this.#context.srtp ? { srtp: this.#context.srtp } : {}),
       srtpKeys: this.#keysInUse(),
       ...this.#dtlsOptions(),
+      ...this.#iceOptions(),
     });
     this.#localOffer = { formats: offer.formats, keys: offer.keys, dtls: offer.dtls };
     return { body: offer.sdp, contentType: 'application/sdp' };
@@ -154,7 +177,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     if (this.#localOffer) {
       const offered = this.#localOffer;
       this.#localOffer = undefined;
-      this.#apply(applyAnswer(parsed, offered.formats, { direction: this.#hold ? 'sendonly' : 'sendrecv', keys: offered.keys, dtls: offered.dtls, ...(this.#context.srtp ? { srtp: this.#context.srtp } : {}) }));
+      this.#apply(applyAnswer(parsed, offered.formats, { direction: this.#hold ? 'sendonly' : 'sendrecv', keys: offered.keys, dtls: offered.dtls, ...this.#iceOptions(), ...(this.#context.srtp ? { srtp: this.#context.srtp } : {}) }));
       return;
     }
     this.#remoteOffer = parsed;
@@ -184,6 +207,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     if (this.#closed) return;
     this.#closed = true;
     this.#dtls?.abort.abort();
+    this.#ice?.close();
     if (this.#stream) this.#stream.close();
     else this.#rtp?.close();
   }
@@ -197,6 +221,44 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
   #keysInUse(): OfferedKey[] {
     const srtp = this.#negotiated?.srtp;
     return srtp ? [{ tag: srtp.tag, key: srtp.send }] : [];
+  }
+
+  /** Makes the ICE agent and gathers its candidates, once per call. */
+  async #gather(rtp: RtpSession): Promise<void> {
+    const ice = this.#context.ice;
+    if (!ice || this.#ice) return;
+    const stunServer = await ice.stunServer?.();
+    const agent = new IceAgent({
+      session: rtp,
+      hostAddress: this.#context.address,
+      ...(stunServer ? { stunServer } : {}),
+      ...(ice.consentTimeoutMs !== undefined ? { consentTimeoutMs: ice.consentTimeoutMs } : {}),
+      ...(ice.checkTimeoutMs !== undefined ? { checkTimeoutMs: ice.checkTimeoutMs } : {}),
+    });
+    this.#ice = agent;
+    agent.on('refused', (reason) => this.#context.onIce?.({ kind: 'refused', reason }));
+    agent.on('selected', (pair) => {
+      // Media goes where the checks went (RTCP too: ICE runs with rtcp-mux).
+      const negotiated = this.#negotiated;
+      this.#stream?.setRemote(pair.remote.address, pair.remote.port, negotiated?.remote.rtcpMux ? pair.remote.port : negotiated?.remote.rtcpPort, negotiated?.remote.rtcpMux ?? true);
+      this.#context.onIce?.({ kind: 'selected', pair });
+    });
+    agent.on('stateChanged', (state, previous) => {
+      if (state === 'failed') this.#context.onIce?.({ kind: 'failed', reason: agent.selected ? 'consent lost' : 'no candidate pair worked', connected: previous === 'connected' });
+    });
+    await agent.gather();
+  }
+
+  /** Our SDP address and port: ICE's default candidate, else our media address and RTP port. */
+  #defaultAddress(rtp: RtpSession): { address: string; port: number } {
+    const candidate = this.#ice?.defaultCandidate;
+    return candidate ? { address: candidate.address, port: candidate.port } : { address: this.#context.address, port: rtp.localPort };
+  }
+
+  /** ICE for offers and answers: our credentials and candidates. */
+  #iceOptions(): { ice?: { ufrag: string; pwd: string; candidates: IceAgent['candidates'] } } {
+    const agent = this.#ice;
+    return agent ? { ice: { ufrag: agent.ufrag, pwd: agent.pwd, candidates: agent.candidates } } : {};
   }
 
   /** DTLS-SRTP for offers and answers: our fingerprint, and the role of the association in use. */
@@ -299,15 +361,26 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
       this.#stream = stream;
       this.#context.onStream?.(stream);
       stream.start();
+      this.#startIce(negotiated);
       this.#handshake();
       return;
     }
     const remote = negotiated.remote;
-    if (!previous || previous.remote.address !== remote.address || previous.remote.rtpPort !== remote.rtpPort) {
+    // With a pair selected, media stays on it: the SDP's address is only the default candidate.
+    const selected = this.#ice?.selected;
+    if (!selected && (!previous || previous.remote.address !== remote.address || previous.remote.rtpPort !== remote.rtpPort)) {
       this.#stream.setRemote(remote.address, remote.rtpPort, remote.rtcpPort, remote.rtcpMux);
     }
     this.#stream.setDirection(negotiated.direction);
+    this.#startIce(negotiated);
     this.#handshake();
+  }
+
+  /** Starts the checks when the exchange settled ICE on both sides (the first offerer controls). */
+  #startIce(negotiated: NegotiatedAudio): void {
+    const agent = this.#ice;
+    if (!agent || !negotiated.ice) return;
+    agent.start(negotiated.ice, this.#offeredFirst !== false);
   }
 }
 

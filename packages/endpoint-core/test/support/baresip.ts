@@ -78,6 +78,8 @@ export interface BaresipOptions {
   mediaEnc?: '' | 'srtp' | 'srtp-mand' | 'srtp-mandf' | 'dtls_srtp';
   /** `rtcp_mux`: offer and accept RTCP on the RTP port (RFC 5761). @defaultValue false */
   rtcpMux?: boolean;
+  /** The account's `medianat`: `ice` runs baresip's ICE module. @defaultValue '' (none) */
+  mediaNat?: '' | 'ice';
 }
 
 /**
@@ -163,7 +165,7 @@ export class Baresip {
   }
 
   static async start(options: BaresipOptions = {}): Promise<Baresip> {
-    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], sourceFile: '', sourceRate: 48000, sourceChannels: 2, mediaEnc: '', rtcpMux: false, ...options, port: options.port ?? testPorts(20) };
+    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], sourceFile: '', sourceRate: 48000, sourceChannels: 2, mediaEnc: '', rtcpMux: false, mediaNat: '', ...options, port: options.port ?? testPorts(20) };
     const { port } = settings;
     const dir = mkdtempSync(join(tmpdir(), 'sep-baresip-'));
     mkdirSync(join(dir, 'snd'));
@@ -196,6 +198,7 @@ export class Baresip {
         'module aubridge.so',
         'module sndfile.so',
         ...(settings.mediaEnc === '' ? [] : ['module srtp.so', 'module dtls_srtp.so']),
+        ...(settings.mediaNat === 'ice' ? ['module ice.so'] : []),
         'module_tmp account.so',
         'module_app menu.so',
         'module_app ctrl_tcp.so',
@@ -208,7 +211,8 @@ export class Baresip {
     );
     const codecs = settings.codecs.map((codec) => codec.toLowerCase()).join(',');
     const mediaEnc = settings.mediaEnc === '' ? '' : `;mediaenc=${settings.mediaEnc}`;
-    writeFileSync(join(dir, 'accounts'), `<sip:${settings.user}@127.0.0.1>;regint=0;answermode=${settings.answerMode};audio_codecs=${codecs}${mediaEnc}\n`);
+    const mediaNat = settings.mediaNat === '' ? '' : `;medianat=${settings.mediaNat}`;
+    writeFileSync(join(dir, 'accounts'), `<sip:${settings.user}@127.0.0.1>;regint=0;answermode=${settings.answerMode};audio_codecs=${codecs}${mediaEnc}${mediaNat}\n`);
     const child = spawn('baresip', ['-4', '-s', '-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     const baresip = new Baresip(child, settings, dir);
     await new Promise<void>((resolve, reject) => {
