@@ -82,7 +82,7 @@ export class Coturn {
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`turnserver exited (${child.exitCode}):\n${server.output}`);
-      if (await answersBinding(address, port, options.namespace === undefined)) return server;
+      if (await answersBinding(address, port, options.namespace)) return server;
       if (Date.now() > deadline) {
         await server.stop();
         throw new Error(`turnserver did not answer a STUN Binding request on ${address}:${port} within 10 s:\n${server.output}`);
@@ -102,12 +102,20 @@ export class Coturn {
   }
 }
 
-/** Sends one STUN Binding request and waits 300 ms for an answer with its transaction id. */
-async function answersBinding(address: string, port: number, reachable: boolean): Promise<boolean> {
-  if (!reachable) {
-    // Inside a namespace the test cannot reach it from here: give it the time to start.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    return true;
+/** The probe, as a script for `node -e` inside a namespace: exit code 0 when answered. */
+const PROBE_SCRIPT = `
+const s = require('dgram').createSocket(process.argv[1].includes(':') ? 'udp6' : 'udp4');
+const id = require('crypto').randomBytes(12);
+s.on('message', (d) => { if (d.length >= 20 && d.subarray(8, 20).equals(id)) process.exit(0); });
+s.send(Buffer.concat([Buffer.from([0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42]), id]), Number(process.argv[2]), process.argv[1]);
+setTimeout(() => process.exit(1), 300);
+`;
+
+/** Sends one STUN Binding request and waits 300 ms for an answer with its transaction id (from inside `namespace` when given). */
+async function answersBinding(address: string, port: number, namespace: string | undefined): Promise<boolean> {
+  if (namespace !== undefined) {
+    const probe = spawn('ip', ['netns', 'exec', namespace, process.execPath, '-e', PROBE_SCRIPT, address, String(port)], { stdio: 'ignore' });
+    return new Promise<boolean>((resolve) => probe.once('exit', (code) => resolve(code === 0)));
   }
   const socket = createSocket(address.includes(':') ? 'udp6' : 'udp4');
   const id = randomBytes(12);

@@ -8,3 +8,4 @@ export { allocationsDuring, fullCollection } from './allocation';
 export type { Allocations } from './allocation';
 export { Coturn } from './coturn';
 export type { CoturnOptions } from './coturn';
+export { NatTopology } from './nat';

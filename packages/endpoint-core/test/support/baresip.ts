@@ -80,6 +80,14 @@ export interface BaresipOptions {
   rtcpMux?: boolean;
   /** The account's `medianat`: `ice` runs baresip's ICE module. @defaultValue '' (none) */
   mediaNat?: '' | 'ice';
+  /**
+   * Run inside this network namespace (`ip netns exec`), on `address`. Its ctrl_tcp port is then
+   * out of the test's reach: no commands, no events; it answers calls by `answerMode` and
+   * records them. @defaultValue '' (none, on 127.0.0.1)
+   */
+  namespace?: string;
+  /** Its address (with `namespace`). @defaultValue '127.0.0.1' */
+  address?: string;
 }
 
 /**
@@ -105,6 +113,8 @@ export class Baresip {
   readonly user: string;
   readonly frequency: number;
   readonly dir: string;
+  /** Its address: 127.0.0.1, or the one it has inside its namespace. */
+  readonly address: string;
   readonly #child: ChildProcess;
   readonly #events: BaresipEvent[] = [];
   readonly #pending = new Map<string, (response: { ok: boolean; data: string }) => void>();
@@ -118,6 +128,7 @@ export class Baresip {
     this.port = options.port;
     this.user = options.user;
     this.frequency = options.frequency;
+    this.address = options.address;
     this.dir = dir;
     child.stdout?.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
@@ -125,7 +136,7 @@ export class Baresip {
 
   /** Its SIP URI. */
   get uri(): string {
-    return `sip:${this.user}@127.0.0.1:${this.port}`;
+    return `sip:${this.user}@${this.address}:${this.port}`;
   }
 
   /** Everything it printed (with the SIP trace of `-s`). */
@@ -148,7 +159,7 @@ export class Baresip {
       const text = block.slice(match[0].length, end);
       const [head = '', body = ''] = text.split('\r\n\r\n');
       messages.push({
-        sent: source === `127.0.0.1:${this.port}`,
+        sent: source === `${this.address}:${this.port}`,
         startLine: head.split('\r\n')[0] ?? '',
         method: /^CSeq:\s*\d+\s+(\w+)/im.exec(head)?.[1] ?? '',
         text,
@@ -165,7 +176,7 @@ export class Baresip {
   }
 
   static async start(options: BaresipOptions = {}): Promise<Baresip> {
-    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], sourceFile: '', sourceRate: 48000, sourceChannels: 2, mediaEnc: '', rtcpMux: false, mediaNat: '', ...options, port: options.port ?? testPorts(20) };
+    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], sourceFile: '', sourceRate: 48000, sourceChannels: 2, mediaEnc: '', rtcpMux: false, mediaNat: '', namespace: '', address: '127.0.0.1', ...options, port: options.port ?? testPorts(20) };
     const { port } = settings;
     const dir = mkdtempSync(join(tmpdir(), 'sep-baresip-'));
     mkdirSync(join(dir, 'snd'));
@@ -173,8 +184,8 @@ export class Baresip {
       join(dir, 'config'),
       [
         'poll_method epoll',
-        'net_interface 127.0.0.1',
-        `sip_listen 127.0.0.1:${port}`,
+        `net_interface ${settings.address}`,
+        `sip_listen ${settings.address}:${port}`,
         'call_local_timeout 120',
         'call_max_calls 4',
         'audio_player aubridge,speaker',
@@ -212,8 +223,9 @@ export class Baresip {
     const codecs = settings.codecs.map((codec) => codec.toLowerCase()).join(',');
     const mediaEnc = settings.mediaEnc === '' ? '' : `;mediaenc=${settings.mediaEnc}`;
     const mediaNat = settings.mediaNat === '' ? '' : `;medianat=${settings.mediaNat}`;
-    writeFileSync(join(dir, 'accounts'), `<sip:${settings.user}@127.0.0.1>;regint=0;answermode=${settings.answerMode};audio_codecs=${codecs}${mediaEnc}${mediaNat}\n`);
-    const child = spawn('baresip', ['-4', '-s', '-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(join(dir, 'accounts'), `<sip:${settings.user}@${settings.address}>;regint=0;answermode=${settings.answerMode};audio_codecs=${codecs}${mediaEnc}${mediaNat}\n`);
+    const command = settings.namespace !== '' ? ['ip', ['netns', 'exec', settings.namespace, 'baresip', '-4', '-s', '-f', dir]] as const : ['baresip', ['-4', '-s', '-f', dir]] as const;
+    const child = spawn(command[0], command[1], { stdio: ['ignore', 'pipe', 'pipe'] });
     const baresip = new Baresip(child, settings, dir);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`baresip did not get ready:\n${baresip.output}`)), 15000);
@@ -234,7 +246,7 @@ export class Baresip {
         reject(new Error(`baresip exited with ${code}:\n${baresip.output}`));
       });
     });
-    await baresip.#connect();
+    if (settings.namespace === '') await baresip.#connect();
     return baresip;
   }
 

@@ -9,6 +9,7 @@ import {
   checkStunFingerprint,
   checkStunIntegrity,
   decodeErrorCode,
+  decodeXorAddress,
   encodeXorAddress,
   errorCodeAttribute,
   parseStun,
@@ -308,6 +309,13 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     }
     this.counters.checksSucceeded++;
     pair.state = 'succeeded';
+    // The address the peer saw us at names the pair's local candidate (RFC 8445 7.2.5.3.1): our
+    // server-reflexive one behind a NAT, a peer-reflexive one when it is none of ours.
+    const mapped = decodeXorAddress(stunAttribute(answer, STUN_ATTRIBUTE.xorMappedAddress), answer.transactionId);
+    if (mapped) {
+      const known = this.#local.find((candidate) => candidate.address === mapped.address && candidate.port === mapped.port);
+      pair.local = known ?? { foundation: 'p', component: 1, transport: 'udp', priority: candidatePriority('prflx'), address: mapped.address, port: mapped.port, type: 'prflx', relatedAddress: this.#local[0]!.address, relatedPort: this.#local[0]!.port };
+    }
     if (nominate || (!this.#controlling && pair.nominatedByPeer)) {
       this.#select(pair);
       return;
