@@ -61,3 +61,5 @@ export { IceAgent } from './ice/ice-agent';
 export type { IcePair, IceAgentState, RemoteIce, IceAgentOptions, IceAgentCounters, IceAgentEvents } from './ice/ice-agent';
 export { parseCandidate, formatCandidate, candidatePriority, iceCredentials } from './ice/candidate';
 export type { IceCandidate, IceCandidateType } from './ice/candidate';
+export { TurnClient } from './ice/turn-client';
+export type { TurnClientOptions, TurnCounters } from './ice/turn-client';

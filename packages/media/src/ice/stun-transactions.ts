@@ -22,6 +22,8 @@ export interface StunRequestOptions {
   attempts?: number;
   /** First retransmission timeout, doubled at each attempt up to 1.6 s. @defaultValue 250 */
   rtoMs?: number;
+  /** Sends this request (and its retransmissions) another way than the transactions' own (through a TURN relay). */
+  send?: (data: Uint8Array, to: StunAddress) => void;
 }
 
 interface Pending {
@@ -58,7 +60,7 @@ export class StunTransactions {
    *
    * @throws {@link IceError} when no usable answer came after the attempts, or the transactions were closed.
    */
-  request(to: StunAddress, fields: Omit<StunMessageFields, 'cls' | 'transactionId'>, options: StunRequestOptions = {}): Promise<StunMessage> {
+  request(to: StunAddress, fields: Omit<StunMessageFields, 'cls'>, options: StunRequestOptions = {}): Promise<StunMessage> {
     if (this.#closed) return Promise.reject(new IceError('the STUN transactions are closed'));
     const data = buildStun({ ...fields, cls: 'request' });
     const id = key(data.subarray(8, 20));
@@ -73,7 +75,7 @@ export class StunTransactions {
   #transmit(id: string, pending: Pending): void {
     const attempts = pending.options.attempts ?? 7;
     if (pending.attempt > 0) this.counters.retransmissions++;
-    this.#send(pending.data, pending.to);
+    (pending.options.send ?? this.#send)(pending.data, pending.to);
     const rto = Math.min((pending.options.rtoMs ?? 250) * 2 ** pending.attempt, 1600);
     pending.attempt++;
     clearTimeout(pending.timer);
