@@ -23,6 +23,10 @@ import {
   type StunMessage,
 } from './stun';
 import { stunBinding, StunTransactions } from './stun-transactions';
+import { TurnClient } from './turn-client';
+
+/** Where a pair's local end is: our RTP port itself, or our TURN allocation. */
+type Base = 'host' | 'relay';
 
 /** A candidate pair: ours and the peer's (RFC 8445 6.1.2). @public */
 export interface IcePair {
@@ -50,6 +54,16 @@ export interface IceAgentOptions {
   hostAddress: string;
   /** A STUN server, for our server-reflexive candidate (`stun_server`, `stun_server_port`). */
   stunServer?: StunAddress;
+  /**
+   * A TURN server, for our relayed candidate (`turn_server`, `turn_server_port`,
+   * `turn_user_name`, `turn_password`; `turn_relay_type` 1 reaches it over TCP).
+   */
+  turnServer?: { server: StunAddress; username: string; password: string; transport: 'udp' | 'tcp' };
+  /**
+   * `relay` uses the relayed candidate alone (as WebRTC's `iceTransportPolicy: 'relay'`): only it
+   * is offered and checked, and checks to the RTP port itself are not answered. @defaultValue 'all'
+   */
+  policy?: 'all' | 'relay';
   /** Consent freshness (RFC 7675): a check on the selected pair this often. @defaultValue 5000 */
   consentIntervalMs?: number;
   /** ... and consent lost when no answer came for this long. @defaultValue 30000 */
@@ -84,6 +98,7 @@ export type IceAgentEvents = {
 };
 
 interface PairState extends IcePair {
+  base: Base;
   state: 'waiting' | 'in-progress' | 'succeeded' | 'failed';
   /** The controlling peer asked for this pair (USE-CANDIDATE). */
   nominatedByPeer: boolean;
@@ -121,7 +136,10 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
   #deadline: NodeJS.Timeout | undefined;
   #lastConsent = 0;
   /** Checks that came before we knew the peer's credentials: answered, and followed up once we do. */
-  #early: { from: StunAddress; priority: number; useCandidate: boolean }[] = [];
+  #early: { from: StunAddress; priority: number; useCandidate: boolean; base: Base }[] = [];
+  #turn: TurnClient | undefined;
+  /** The TURN client while it allocates (its answers arrive before it is `#turn`). */
+  #allocating: TurnClient | undefined;
 
   constructor(options: IceAgentOptions) {
     super();
@@ -131,7 +149,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     this.ufrag = ufrag;
     this.pwd = pwd;
     this.#transactions = new StunTransactions((data, to) => this.#session.sendDatagram(data, to));
-    this.#session.setDatagramHandler('stun', (data, from) => this.#onDatagram(data, from));
+    this.#session.setDatagramHandler('stun', (data, from) => this.#onDatagram(data, from, 'host'));
   }
 
   get state(): IceAgentState {
@@ -145,7 +163,11 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
 
   /** Our candidates, once gathered. */
   get candidates(): readonly IceCandidate[] {
-    return this.#local;
+    return this.#relayOnly() ? this.#local.filter((candidate) => candidate.type === 'relay') : this.#local;
+  }
+
+  #relayOnly(): boolean {
+    return this.#options.policy === 'relay';
   }
 
   /** The selected pair, once there is one. */
@@ -155,7 +177,13 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
 
   /** The candidate for `c=` and `m=` (RFC 8445 5.1.4): the server-reflexive one if there is one, else the host. */
   get defaultCandidate(): IceCandidate | undefined {
+    if (this.#relayOnly()) return this.#local.find((candidate) => candidate.type === 'relay');
     return this.#local.find((candidate) => candidate.type === 'srflx') ?? this.#local[0];
+  }
+
+  /** The TURN client, when a relayed candidate was gathered (its counters, for statistics). */
+  get turn(): TurnClient | undefined {
+    return this.#turn;
   }
 
   /**
@@ -179,9 +207,50 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
         this.emit('refused', `no server-reflexive candidate: ${(error as Error).message}`);
       }
     }
+    const turn = this.#options.turnServer;
+    if (turn && (this.#state as IceAgentState) === 'gathering') await this.#allocate(turn, host);
     // Stryker disable next-line ConditionalExpression: closing while gathering leaves it closed.
     if ((this.#state as IceAgentState) === 'gathering') this.#to('new');
     return this.#local;
+  }
+
+  /** A relayed candidate from the TURN server (and a server-reflexive one from its answer, over UDP, when STUN gave none). */
+  async #allocate(turn: NonNullable<IceAgentOptions['turnServer']>, host: IceCandidate): Promise<void> {
+    const client = new TurnClient({
+      ...turn,
+      sendUdp: (data, to) => this.#session.sendDatagram(data, to),
+      onRelayed: (data, length, peer) => this.#onRelayed(data, length, peer),
+      onLost: (reason) => this.emit('refused', reason),
+    });
+    // What the server sends to the RTP port (over UDP): its answers are STUN, its ChannelData has a handler of its own.
+    this.#session.setDatagramHandler('turn', (data) => client.receive(data));
+    this.#allocating = client;
+    try {
+      const allocation = await client.allocate();
+      this.#allocating = undefined;
+      if ((this.#state as IceAgentState) === 'closed') {
+        client.close();
+        return;
+      }
+      this.#turn = client;
+      const mapped = allocation.mapped;
+      if (turn.transport === 'udp' && mapped && !this.#local.some((candidate) => candidate.address === mapped.address && candidate.port === mapped.port)) {
+        this.#local.push({ foundation: '2', component: 1, transport: 'udp', priority: candidatePriority('srflx'), address: mapped.address, port: mapped.port, type: 'srflx', relatedAddress: host.address, relatedPort: host.port });
+      }
+      this.#local.push({ foundation: '3', component: 1, transport: 'udp', priority: candidatePriority('relay'), address: allocation.relayed.address, port: allocation.relayed.port, type: 'relay', relatedAddress: mapped?.address ?? host.address, relatedPort: mapped?.port ?? host.port });
+    } catch (error) {
+      this.#allocating = undefined;
+      client.close();
+      this.#session.setDatagramHandler('turn', undefined);
+      this.emit('refused', `no relayed candidate: ${(error as Error).message}`);
+    }
+  }
+
+  /** What came through the relay: a peer's STUN check or answer, or media for the session. */
+  #onRelayed(data: Buffer, length: number, peer: StunAddress): void {
+    const first = data[0]!;
+    if (first <= 3) this.#onDatagram(data.subarray(0, length), peer, 'relay');
+    else this.#session.receiveRelayed(data, length, peer);
   }
 
   /**
@@ -198,13 +267,14 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     const family = isIPv6(host.address);
     for (const candidate of remote.candidates) {
       if (candidate.component !== 1 || isIPv6(candidate.address) !== family) continue;
-      this.#addPair(candidate);
+      if (!this.#relayOnly()) this.#addPair(candidate, 'host');
+      if (this.#turn) this.#addPair(candidate, 'relay');
     }
     this.#to('checking');
     this.#deadline = setTimeout(() => {
       if (!this.#selected) this.#fail('no candidate pair worked');
     }, this.#options.checkTimeoutMs ?? 10_000);
-    for (const early of this.#early.splice(0)) this.#fromPeer(early.from, early.priority, early.useCandidate);
+    for (const early of this.#early.splice(0)) this.#fromPeer(early.from, early.priority, early.useCandidate, early.base);
     this.#pace();
   }
 
@@ -213,7 +283,10 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     if (this.#state === 'closed') return;
     this.#stopTimers();
     this.#transactions.close();
+    this.#turn?.close();
+    this.#session.setRelay(undefined);
     this.#session.setDatagramHandler('stun', undefined);
+    this.#session.setDatagramHandler('turn', undefined);
     this.#to('closed');
     this.removeAllListeners();
   }
@@ -243,17 +316,22 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     this.#to('failed');
   }
 
-  #pairPriority(remote: IceCandidate): number {
-    const local = this.#local[0]!.priority;
+  /** Our candidate for a base: the host one, or the relayed one. */
+  #baseCandidate(base: Base): IceCandidate {
+    return base === 'relay' ? this.#local.find((candidate) => candidate.type === 'relay')! : this.#local[0]!;
+  }
+
+  #pairPriority(remote: IceCandidate, base: Base): number {
+    const local = this.#baseCandidate(base).priority;
     const g = this.#controlling ? local : remote.priority;
     const d = this.#controlling ? remote.priority : local;
     return 2 ** 32 * Math.min(g, d) + 2 * Math.max(g, d) + (g > d ? 1 : 0);
   }
 
-  #addPair(remote: IceCandidate): PairState {
-    const existing = this.#pairs.find((pair) => pair.remote.address === remote.address && pair.remote.port === remote.port);
+  #addPair(remote: IceCandidate, base: Base): PairState {
+    const existing = this.#pairs.find((pair) => pair.base === base && pair.remote.address === remote.address && pair.remote.port === remote.port);
     if (existing) return existing;
-    const pair: PairState = { local: this.#local[0]!, remote, state: 'waiting', nominatedByPeer: false, priority: this.#pairPriority(remote) };
+    const pair: PairState = { base, local: this.#baseCandidate(base), remote, state: 'waiting', nominatedByPeer: false, priority: this.#pairPriority(remote, base) };
     this.#pairs.push(pair);
     this.#pairs.sort((a, b) => b.priority - a.priority);
     return pair;
@@ -282,7 +360,8 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     ];
     let answer: StunMessage;
     try {
-      answer = await this.#transactions.request({ address: pair.remote.address, port: pair.remote.port }, { method: STUN_METHOD.binding, attributes, integrityKey: key, fingerprint: true }, { integrityKey: key, attempts: 5, rtoMs: 100 });
+      const route = await this.#route(pair);
+      answer = await this.#transactions.request({ address: pair.remote.address, port: pair.remote.port }, { method: STUN_METHOD.binding, attributes, integrityKey: key, fingerprint: true }, { integrityKey: key, attempts: 5, rtoMs: 100, ...route });
     } catch {
       if (this.#isClosed()) return;
       this.counters.checksFailed++;
@@ -314,7 +393,8 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     const mapped = decodeXorAddress(stunAttribute(answer, STUN_ATTRIBUTE.xorMappedAddress), answer.transactionId);
     if (mapped) {
       const known = this.#local.find((candidate) => candidate.address === mapped.address && candidate.port === mapped.port);
-      pair.local = known ?? { foundation: 'p', component: 1, transport: 'udp', priority: candidatePriority('prflx'), address: mapped.address, port: mapped.port, type: 'prflx', relatedAddress: this.#local[0]!.address, relatedPort: this.#local[0]!.port };
+      const base = this.#baseCandidate(pair.base);
+      pair.local = known ?? { foundation: 'p', component: 1, transport: 'udp', priority: candidatePriority('prflx'), address: mapped.address, port: mapped.port, type: 'prflx', relatedAddress: base.address, relatedPort: base.port };
     }
     if (nominate || (!this.#controlling && pair.nominatedByPeer)) {
       this.#select(pair);
@@ -324,6 +404,14 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
       this.#nominating = pair;
       void this.#check(pair, true);
     }
+  }
+
+  /** How a pair's STUN goes out: from the RTP port, or through the relay (its channel bound first). */
+  async #route(pair: PairState): Promise<{ send?: (data: Uint8Array, to: StunAddress) => void }> {
+    const turn = this.#turn;
+    if (pair.base !== 'relay' || !turn) return {};
+    await turn.bind(pair.remote);
+    return { send: (data, to) => turn.send(to, data) };
   }
 
   /**
@@ -340,6 +428,10 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     clearTimeout(this.#deadline);
     clearTimeout(this.#pacer);
     this.#lastConsent = performance.now();
+    // Media follows the pair: through the relay when its local end is our allocation.
+    const turn = this.#turn;
+    const peer = { address: pair.remote.address, port: pair.remote.port };
+    this.#session.setRelay(pair.base === 'relay' && turn ? { peer, send: (data, length) => turn.send(peer, data, length) } : undefined);
     this.#to('connected');
     this.emit('selected', { local: pair.local, remote: pair.remote });
     this.#scheduleConsent();
@@ -363,10 +455,11 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     this.counters.consentChecks++;
     const key = Buffer.from(remote.pwd, 'utf8');
     try {
+      const route = await this.#route(pair);
       const answer = await this.#transactions.request(
         { address: pair.remote.address, port: pair.remote.port },
         { method: STUN_METHOD.binding, attributes: [textAttribute(STUN_ATTRIBUTE.username, `${remote.ufrag}:${this.ufrag}`), uint32Attribute(STUN_ATTRIBUTE.priority, candidatePriority('prflx')), { type: this.#controlling ? STUN_ATTRIBUTE.iceControlling : STUN_ATTRIBUTE.iceControlled, value: this.#tieBreaker }], integrityKey: key, fingerprint: true },
-        { integrityKey: key, attempts: 4, rtoMs: 500 },
+        { integrityKey: key, attempts: 4, rtoMs: 500, ...route },
       );
       if (answer.cls === 'success') this.#lastConsent = performance.now();
     } catch {
@@ -374,7 +467,10 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     }
   }
 
-  #onDatagram(data: Buffer, from: StunAddress): void {
+  #onDatagram(data: Buffer, from: StunAddress, base: Base): void {
+    // Over UDP the TURN server's answers come to the RTP port too: they are the TURN client's.
+    const turnServer = this.#options.turnServer;
+    if (base === 'host' && turnServer?.transport === 'udp' && from.port === turnServer.server.port && from.address === turnServer.server.address && this.#turnReceives(data)) return;
     const message = parseStun(data);
     if ('malformed' in message || message.fingerprintOffset < 0 || !checkStunFingerprint(message)) {
       this.counters.malformed++;
@@ -384,26 +480,42 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
       this.#transactions.handle(message, from);
       return;
     }
+    if (base === 'host' && this.#relayOnly()) return;
     if (message.cls !== 'request' || message.method !== STUN_METHOD.binding) {
       this.counters.malformed++;
       return;
     }
-    this.#onRequest(message, from);
+    this.#onRequest(message, from, base);
   }
 
-  #onRequest(message: StunMessage, from: StunAddress): void {
+  /** Hands a datagram from the TURN server to its client (during the allocation too). */
+  #turnReceives(data: Buffer): boolean {
+    const client = this.#turn ?? this.#allocating;
+    return client ? client.receive(data) : false;
+  }
+
+  /** Sends a datagram of ours to `to`, from the RTP port or through the relay. */
+  #sendFrom(base: Base, data: Uint8Array, to: StunAddress): void {
+    const turn = this.#turn;
+    if (base === 'relay' && turn) {
+      if (turn.bound(to)) turn.send(to, data);
+      else void turn.bind(to).then(() => turn.send(to, data), () => undefined);
+    } else this.#session.sendDatagram(data, to);
+  }
+
+  #onRequest(message: StunMessage, from: StunAddress, base: Base): void {
     this.counters.requestsReceived++;
     const username = stunAttribute(message, STUN_ATTRIBUTE.username);
     const ours = Buffer.from(this.ufrag + ':');
     if (!username || username.length <= ours.length || !Buffer.from(username).subarray(0, ours.length).equals(ours)) {
       this.counters.badUsername++;
-      this.#answerError(message, from, 401, 'Unauthorized');
+      this.#answerError(message, from, 401, 'Unauthorized', base);
       this.emit('refused', `a check from ${from.address}:${from.port} names another USERNAME`);
       return;
     }
     if (!checkStunIntegrity(message, Buffer.from(this.pwd, 'utf8'))) {
       this.counters.badIntegrity++;
-      this.#answerError(message, from, 401, 'Unauthorized');
+      this.#answerError(message, from, 401, 'Unauthorized', base);
       this.emit('refused', `a check from ${from.address}:${from.port} failed MESSAGE-INTEGRITY`);
       return;
     }
@@ -413,7 +525,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     if (this.#controlling && theirsControlling) {
       this.counters.roleConflicts++;
       if (Buffer.compare(this.#tieBreaker, Buffer.from(theirsControlling)) >= 0) {
-        this.#answerError(message, from, 487, 'Role Conflict');
+        this.#answerError(message, from, 487, 'Role Conflict', base);
         return;
       }
       this.#controlling = false;
@@ -421,28 +533,29 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
       this.counters.roleConflicts++;
       if (Buffer.compare(this.#tieBreaker, Buffer.from(theirsControlled)) >= 0) this.#controlling = true;
       else {
-        this.#answerError(message, from, 487, 'Role Conflict');
+        this.#answerError(message, from, 487, 'Role Conflict', base);
         return;
       }
     }
-    this.#session.sendDatagram(
+    this.#sendFrom(
+      base,
       buildStun({ method: STUN_METHOD.binding, cls: 'success', transactionId: message.transactionId, attributes: [{ type: STUN_ATTRIBUTE.xorMappedAddress, value: encodeXorAddress(from, message.transactionId) }], integrityKey: Buffer.from(this.pwd, 'utf8'), fingerprint: true }),
       from,
     );
     const priority = readUint32(stunAttribute(message, STUN_ATTRIBUTE.priority)) ?? candidatePriority('prflx');
     const useCandidate = stunAttribute(message, STUN_ATTRIBUTE.useCandidate) !== undefined;
     if (!this.#remote) {
-      if (this.#early.length < 16) this.#early.push({ from, priority, useCandidate });
+      if (this.#early.length < 16) this.#early.push({ from, priority, useCandidate, base });
       return;
     }
-    this.#fromPeer(from, priority, useCandidate);
+    this.#fromPeer(from, priority, useCandidate, base);
   }
 
   /** A check from the peer: its pair (a peer-reflexive candidate when new), a triggered check, its nomination. */
-  #fromPeer(from: StunAddress, priority: number, useCandidate: boolean): void {
+  #fromPeer(from: StunAddress, priority: number, useCandidate: boolean, base: Base): void {
     if (this.#state !== 'checking' && this.#state !== 'connected') return;
-    let pair = this.#pairs.find((candidate) => candidate.remote.address === from.address && candidate.remote.port === from.port);
-    if (!pair) pair = this.#addPair({ foundation: `p${this.#pairs.length}`, component: 1, transport: 'udp', priority, address: from.address, port: from.port, type: 'prflx' });
+    let pair = this.#pairs.find((candidate) => candidate.base === base && candidate.remote.address === from.address && candidate.remote.port === from.port);
+    if (!pair) pair = this.#addPair({ foundation: `p${this.#pairs.length}`, component: 1, transport: 'udp', priority, address: from.address, port: from.port, type: 'prflx' }, base);
     if (useCandidate && !this.#controlling) {
       pair.nominatedByPeer = true;
       if (pair.state === 'succeeded') {
@@ -453,7 +566,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     if (pair.state === 'waiting' || pair.state === 'failed') void this.#check(pair, false);
   }
 
-  #answerError(message: StunMessage, from: StunAddress, code: number, reason: string): void {
-    this.#session.sendDatagram(buildStun({ method: message.method, cls: 'error', transactionId: message.transactionId, attributes: [errorCodeAttribute(code, reason)], fingerprint: true }), from);
+  #answerError(message: StunMessage, from: StunAddress, code: number, reason: string, base: Base): void {
+    this.#sendFrom(base, buildStun({ method: message.method, cls: 'error', transactionId: message.transactionId, attributes: [errorCodeAttribute(code, reason)], fingerprint: true }), from);
   }
 }

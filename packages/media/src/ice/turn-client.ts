@@ -33,8 +33,8 @@ export interface TurnClientOptions {
   transport?: 'udp' | 'tcp';
   /** Sends a datagram to the server from the RTP port (`udp`). */
   sendUdp?: (data: Uint8Array, to: StunAddress) => void;
-  /** What the peers sent through the relay: the bytes (valid until return) and the peer. */
-  onRelayed: (data: Buffer, peer: StunAddress) => void;
+  /** What the peers sent through the relay: `length` bytes of `data` (valid until return) and the peer. */
+  onRelayed: (data: Buffer, length: number, peer: StunAddress) => void;
   /** Told when the allocation or the connection is lost (refresh refused, TCP closed). */
   onLost?: (reason: string) => void;
 }
@@ -190,7 +190,8 @@ export class TurnClient {
         return true;
       }
       this.counters.received++;
-      this.#options.onRelayed(Buffer.from(payload), peer);
+      const bytes = Buffer.from(payload);
+      this.#options.onRelayed(bytes, bytes.length, peer);
       return true;
     }
     return false;
@@ -292,7 +293,7 @@ export class TurnClient {
     }
     data.copy(this.#in, 0, offset + 4, offset + 4 + length);
     this.counters.received++;
-    this.#options.onRelayed(this.#in.subarray(0, length), peer);
+    this.#options.onRelayed(this.#in, length, peer);
     return true;
   }
 

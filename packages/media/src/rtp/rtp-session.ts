@@ -62,6 +62,17 @@ export interface RtpSessionSrtp {
  */
 export type DatagramHandler = (data: Buffer, from: { address: string; port: number }) => void;
 
+/**
+ * A relay the session sends through instead of its socket (a TURN allocation, once ICE selected
+ * a relayed pair): everything for `peer` goes to `send`, which must not keep `data` after it returns.
+ *
+ * @public
+ */
+export interface RtpRelay {
+  peer: { address: string; port: number };
+  send(data: Uint8Array, length: number): void;
+}
+
 /** Room for the largest datagram plus SRTCP's index and tag. */
 const PROTECT_BUFFER_BYTES = 1500 + 4 + 16;
 const SRTP_DROP_REPORT_MS = 1000;
@@ -138,9 +149,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   #lastDropReport = Number.NEGATIVE_INFINITY;
   #stun: DatagramHandler | undefined;
   #dtls: DatagramHandler | undefined;
+  #turn: DatagramHandler | undefined;
+  #relay: RtpRelay | undefined;
   // Stryker disable next-line BooleanLiteral: read only where a remote is set, and setRemote sets it too.
   #rtcpMux = false;
   #closed = false;
+  readonly #acceptMux: boolean;
 
   private constructor(rtp: Socket, rtcp: Socket, port: number, options: RtpSessionOptions) {
     super();
@@ -151,8 +165,9 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.localAddress = options.bindAddress;
     this.family = options.bindAddress.includes(':') ? 'IPv6' : 'IPv4';
     const acceptMux = options.rtcpMux ?? true;
-    rtp.on('message', (data, from) => this.#onRtpPort(data, acceptMux, from));
-    rtcp.on('message', (data) => this.#onRtcp(data));
+    this.#acceptMux = acceptMux;
+    rtp.on('message', (data, from) => this.#onRtpPort(data, data.length, from));
+    rtcp.on('message', (data) => this.#onRtcp(data, data.length));
     const onError = (error: Error): void => {
       this.emit('error', error);
     };
@@ -223,9 +238,32 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
    * demultiplexing by first byte), or `undefined` to count them `malformed` again, as any datagram
    * that is neither RTP nor RTCP.
    */
-  setDatagramHandler(kind: 'stun' | 'dtls', handler: DatagramHandler | undefined): void {
+  setDatagramHandler(kind: 'stun' | 'dtls' | 'turn', handler: DatagramHandler | undefined): void {
     if (kind === 'stun') this.#stun = handler;
-    else this.#dtls = handler;
+    else if (kind === 'dtls') this.#dtls = handler;
+    else this.#turn = handler;
+  }
+
+  /**
+   * Sends through `relay` (a TURN allocation) instead of the socket, or directly again with
+   * `undefined`: RTP, RTCP and datagrams for the relay's peer.
+   */
+  setRelay(relay: RtpRelay | undefined): void {
+    this.#relay = relay;
+  }
+
+  /** The relay in use, if any. */
+  get relay(): RtpRelay | undefined {
+    return this.#relay;
+  }
+
+  /**
+   * Takes `length` bytes a relay delivered from `from` as if they had come to the RTP port (RTP,
+   * RTCP, STUN or DTLS, sorted as such). `data` is read before this returns.
+   */
+  receiveRelayed(data: Buffer, length: number, from: { address: string; port: number }): void {
+    if (this.#closed) return;
+    this.#onRtpPort(data, length, from);
   }
 
   /**
@@ -235,6 +273,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   sendDatagram(data: Uint8Array, to?: { address: string; port: number }): void {
     const target = to ?? (this.#remote ? { address: this.#remote.address, port: this.#remote.rtpPort } : undefined);
     if (!target || this.#closed || target.port === 0) return;
+    const relay = this.#relay;
+    if (relay && relay.peer.port === target.port && relay.peer.address === target.address) {
+      relay.send(data, data.length);
+      return;
+    }
     this.#rtp.send(data, 0, data.length, target.port, target.address);
   }
 
@@ -267,8 +310,10 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     const remote = this.#remote;
     if (!remote || this.#closed || remote.rtpPort === 0 || this.#srtpPending) return;
     const srtp = this.#srtp;
+    const relay = this.#relay;
     if (srtp === undefined) {
-      this.#rtp.send(data, 0, length, remote.rtpPort, remote.address);
+      if (relay) relay.send(data, length);
+      else this.#rtp.send(data, 0, length, remote.rtpPort, remote.address);
       return;
     }
     if (length > 1500) return; // larger than any datagram we make: not protected, not sent
@@ -276,7 +321,9 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     // Copied byte by byte: a subarray of the caller's buffer would be an allocation per packet.
     for (let i = 0; i < length; i++) buffer[i] = data[i]!;
     const protectedLength = srtp.send.protectRtp(buffer, length);
-    if (protectedLength > 0) this.#rtp.send(buffer, 0, protectedLength, remote.rtpPort, remote.address);
+    if (protectedLength <= 0) return;
+    if (relay) relay.send(buffer, protectedLength);
+    else this.#rtp.send(buffer, 0, protectedLength, remote.rtpPort, remote.address);
   }
 
   /** Sends an RTCP compound packet. */
@@ -317,26 +364,32 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
       length = srtp.send.protectRtcp(bytes, length);
       if (length < 0) return false;
     }
-    if (this.#rtcpMux) this.#rtp.send(bytes, 0, length, remote.rtpPort, remote.address, callback);
+    const relay = this.#relay;
+    if (relay) {
+      // Through the relay RTCP shares the RTP path (ICE with rtcp-mux).
+      relay.send(bytes, length);
+      callback?.();
+    } else if (this.#rtcpMux) this.#rtp.send(bytes, 0, length, remote.rtpPort, remote.address, callback);
     else this.#rtcp.send(bytes, 0, length, remote.rtcpPort, remote.address, callback);
     return true;
   }
 
-  #onRtpPort(data: Buffer, acceptMux: boolean, from: { address: string; port: number }): void {
-    const first = data.length > 0 ? data[0]! : 255;
-    // RFC 7983: 0-3 STUN, 20-63 DTLS, 128-191 RTP and RTCP.
+  #onRtpPort(data: Buffer, received: number, from: { address: string; port: number }): void {
+    const first = received > 0 ? data[0]! : 255;
+    // RFC 7983: 0-3 STUN, 20-63 DTLS, 64-79 TURN channels, 128-191 RTP and RTCP.
     if (first < 128) {
-      const handler = first <= 3 ? this.#stun : first >= 20 && first <= 63 ? this.#dtls : undefined;
-      if (handler) this.#handOver(handler, data, from);
-      else this.emit('malformed', data);
+      const handler = first <= 3 ? this.#stun : first >= 20 && first <= 63 ? this.#dtls : first >= 64 && first <= 79 ? this.#turn : undefined;
+      const whole = received === data.length ? data : data.subarray(0, received);
+      if (handler) this.#handOver(handler, whole, from);
+      else this.emit('malformed', whole);
       return;
     }
     if (this.#srtpPending) return;
-    if (isRtcp(data, data.length)) {
-      if (acceptMux) this.#onRtcp(data);
+    if (isRtcp(data, received)) {
+      if (this.#acceptMux) this.#onRtcp(data, received);
       return;
     }
-    let length = data.length;
+    let length = received;
     const srtp = this.#srtp;
     if (srtp !== undefined) {
       length = srtp.receive.unprotectRtp(data, length);
@@ -368,7 +421,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     try {
       handler(data, from);
     } catch (error) {
-      this.#receiverThrew(error, handler === this.#stun ? 'stun' : 'dtls');
+      this.#receiverThrew(error, handler === this.#stun ? 'stun' : handler === this.#dtls ? 'dtls' : 'turn');
     }
   }
 
@@ -387,9 +440,9 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     else SafeEmitter.unhandled(reported);
   }
 
-  #onRtcp(data: Buffer): void {
+  #onRtcp(data: Buffer, received: number): void {
     if (this.#srtpPending) return;
-    let length = data.length;
+    let length = received;
     const srtp = this.#srtp;
     if (srtp !== undefined) {
       length = srtp.receive.unprotectRtcp(data, length);

@@ -1,4 +1,4 @@
-import { buildStun, candidatePriority, formatCandidate, IceAgent, iceCredentials, parseCandidate, RtpSession, STUN_ATTRIBUTE, STUN_METHOD, textAttribute, uint32Attribute, type IceAgentState } from '@sip-endpoint/media';
+import { buildStun, candidatePriority, formatCandidate, IceAgent, iceCredentials, parseCandidate, RtpSession, STUN_ATTRIBUTE, STUN_METHOD, textAttribute, uint32Attribute, writeRtpHeader, type IceAgentState } from '@sip-endpoint/media';
 import { Coturn, peerAvailable, waitFor } from '@sip-endpoint/test-support';
 import { workerPorts } from '../support/ports';
 
@@ -149,4 +149,69 @@ describe('IceAgent between two RTP sessions on the loopback', () => {
       await coturn.stop();
     }
   });
+});
+
+const describeTurn = peerAvailable('turnserver') ? describe : describe.skip;
+
+describeTurn('IceAgent with a TURN relay (coturn)', () => {
+  let coturn: Coturn;
+  const cleanup: (() => void)[] = [];
+  beforeAll(async () => {
+    coturn = await Coturn.start({ users: { alice: 'secret' } });
+  }, 20_000);
+  afterAll(async () => {
+    await coturn?.stop();
+  });
+  afterEach(() => {
+    for (const close of cleanup.splice(0)) close();
+  });
+
+  async function agent(options: Partial<ConstructorParameters<typeof IceAgent>[0]> = {}): Promise<{ agent: IceAgent; session: RtpSession; refused: string[] }> {
+    const session = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const made = new IceAgent({ session, hostAddress: '127.0.0.1', ...options });
+    const refused: string[] = [];
+    made.on('refused', (reason) => refused.push(reason));
+    cleanup.push(() => {
+      made.close();
+      session.close();
+    });
+    await made.gather();
+    return { agent: made, session, refused };
+  }
+
+  it.each(['udp', 'tcp'] as const)('gathers a relayed candidate (TURN over %s); with the relay policy the pair through it is selected, and RTP crosses it both ways', async (transport) => {
+    const a = await agent({ turnServer: { server: { address: coturn.address, port: coturn.port }, username: 'alice', password: 'secret', transport }, policy: 'relay' });
+    const b = await agent();
+    expect(a.refused).toEqual([]);
+    expect(a.agent.candidates.map((c) => c.type)).toEqual(['relay']);
+    expect(a.agent.defaultCandidate?.type).toBe('relay');
+    a.agent.start({ ufrag: b.agent.ufrag, pwd: b.agent.pwd, candidates: b.agent.candidates }, true);
+    b.agent.start({ ufrag: a.agent.ufrag, pwd: a.agent.pwd, candidates: a.agent.candidates }, false);
+    await waitFor(() => a.agent.state === 'connected' && b.agent.state === 'connected', 8000, 'both connected');
+    expect(a.agent.selected?.local.type).toBe('relay');
+    expect(b.agent.selected?.remote).toMatchObject({ type: 'relay', port: a.agent.candidates[0]!.port });
+    expect(a.session.relay?.peer).toEqual({ address: '127.0.0.1', port: b.session.localPort });
+    // RTP both ways on the selected paths: A's goes out through the relay, B's comes back through it.
+    const atB: number[] = [];
+    const atA: number[] = [];
+    b.session.setReceiver((header) => atB.push(header.sequence));
+    a.session.setReceiver((header) => atA.push(header.sequence));
+    a.session.setRemote('127.0.0.1', b.session.localPort, b.session.localPort, true);
+    b.session.setRemote(b.agent.selected!.remote.address, b.agent.selected!.remote.port, b.agent.selected!.remote.port, true);
+    const packet = new Uint8Array(12 + 160);
+    for (let sequence = 1; sequence <= 5; sequence++) {
+      writeRtpHeader(packet, false, 0, sequence, sequence * 160, 7);
+      a.session.sendRtp(packet, packet.length);
+      b.session.sendRtp(packet, packet.length);
+    }
+    await waitFor(() => atB.length === 5 && atA.length === 5, 3000, 'five packets each way');
+    expect(a.agent.turn?.counters.sent).toBeGreaterThanOrEqual(5);
+    expect(a.agent.turn?.counters.received).toBeGreaterThanOrEqual(5);
+  }, 20_000);
+
+  it('reports a TURN server that refuses the credentials, and goes on with the other candidates', async () => {
+    const a = await agent({ turnServer: { server: { address: coturn.address, port: coturn.port }, username: 'alice', password: 'wrong', transport: 'udp' } });
+    expect(a.agent.candidates.map((c) => c.type)).toEqual(['host']);
+    expect(a.refused).toEqual([expect.stringMatching(/^no relayed candidate: the TURN server .* answered 401/)]);
+  }, 20_000);
 });

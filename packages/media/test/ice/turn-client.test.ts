@@ -38,7 +38,7 @@ describeCoturn('TurnClient against coturn (RFC 8656, long-term credentials)', ()
       password: 'secret',
       transport,
       sendUdp: (data, to) => ours.socket.send(data, to.port, to.address),
-      onRelayed: (data, from) => relayed.push({ data: data.toString(), peer: from }),
+      onRelayed: (data, length, from) => relayed.push({ data: data.subarray(0, length).toString(), peer: from }),
     });
     clients.push(client);
     ours.socket.on('message', (data) => client.receive(data));
