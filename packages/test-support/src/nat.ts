@@ -82,6 +82,21 @@ export class NatTopology {
     return topology;
   }
 
+  /**
+   * Lets only these out from the agent's side (nft rule bodies such as `tcp dport 3478`), instead
+   * of everything: a network where, say, only TCP to the TURN server gets through.
+   */
+  restrictOutbound(allowed: readonly string[]): void {
+    const p = this.agent.slice(0, -'-agent'.length);
+    const rules = ['flush chain ip filter forward', 'add rule ip filter forward ct state established,related accept', ...allowed.map((rule) => `add rule ip filter forward iifname "${p}ra" ${rule} accept`), ''].join('\n');
+    execFileSync('ip', ['netns', 'exec', this.router, 'nft', '-f', '-'], { input: rules, stdio: ['pipe', 'pipe', 'pipe'] });
+  }
+
+  /** Lets everything out from the agent's side again. */
+  openOutbound(): void {
+    this.restrictOutbound(['']);
+  }
+
   /** The command line that runs `command` inside namespace `ns`. */
   exec(ns: string, command: string, args: readonly string[]): [string, string[]] {
     return ['ip', ['netns', 'exec', ns, command, ...args]];

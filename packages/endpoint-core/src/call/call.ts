@@ -5,7 +5,7 @@ import { DtmfNotSentError as MediaDtmfNotSentError, normalizeDigits, type DtmfEv
 import type { EndpointContext } from '../endpoint-context';
 import { DtmfNotSentError, InvalidArgumentError, NoMediaError, RequestFailedError, TransferFailedError } from '../errors';
 import { CallMedia, callMediaControl } from '../media/call-media';
-import { stunServerOf } from '../media/nat-settings';
+import { stunServerOf, turnServerOf } from '../media/nat-settings';
 import { proxySection } from '../line/line-transport';
 import { extendDialog, whenDialogIdle } from '../sip/dialog-extensions';
 import type { CallInfo } from './call-info';
@@ -153,7 +153,14 @@ export class Call extends SafeEmitter<CallEvents> {
       srtp: config.get('system.security.use_srtp'),
       signallingSecure: init.host.signallingSecure,
       dtls: { certificate: () => context.dtlsCertificate(), offer: context.srtpKeying === 'dtls' },
-      ...(config.get(`${proxySection(init.host.line)}.nat.ice_enabled`) ? { ice: { stunServer: () => stunServerOf(config, init.host.line, (level, message) => context.log(level, 'media', message)) } } : {}),
+      ...(config.get(`${proxySection(init.host.line)}.nat.ice_enabled`)
+        ? {
+            ice: {
+              stunServer: () => stunServerOf(config, init.host.line, (level, message) => context.log(level, 'media', message)),
+              turnServer: () => turnServerOf(config, init.host.line, (level, message) => context.log(level, 'media', message)),
+            },
+          }
+        : {}),
       log: (level, message) => context.log(level, 'media', `${this.id}: ${message}`),
     });
     this.media.on('dtmf', (event) => this.emit('dtmf', event));

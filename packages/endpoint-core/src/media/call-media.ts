@@ -88,7 +88,7 @@ export interface CallMediaInit {
   /** DTLS-SRTP: our certificate, and whether secure offers use DTLS-SRTP rather than SDES. */
   dtls: { certificate: () => Promise<DtlsCertificate>; offer: boolean };
   /** ICE (`nat.ice_enabled` of the call's line), with the STUN server for our server-reflexive candidate. */
-  ice?: { stunServer?: () => Promise<StunAddress | undefined> };
+  ice?: { stunServer?: () => Promise<StunAddress | undefined>; turnServer?: () => Promise<{ server: StunAddress; username: string; password: string; transport: 'udp' | 'tcp' } | undefined> };
   /** Writes a line to the endpoint's log (level 0 fatal .. 4 debug). */
   log: (level: number, message: string) => void;
 }

@@ -61,7 +61,13 @@ export interface MediaContext {
    * from `stunServer`), and a peer that does ICE too is checked. Resolves the STUN server's
    * address when the call needs it (a host name is looked up then).
    */
-  ice?: { stunServer?: () => Promise<StunAddress | undefined>; consentTimeoutMs?: number; checkTimeoutMs?: number };
+  ice?: {
+    stunServer?: () => Promise<StunAddress | undefined>;
+    /** The TURN server for a relayed candidate. */
+    turnServer?: () => Promise<{ server: StunAddress; username: string; password: string; transport: 'udp' | 'tcp' } | undefined>;
+    consentTimeoutMs?: number;
+    checkTimeoutMs?: number;
+  };
   /** Told of what ICE does: a pair selected, a failure (before a pair: media stays on the SDP address; after: consent lost), a refusal to log. */
   onIce?: (event: { kind: 'selected'; pair: IcePair } | { kind: 'failed'; reason: string; connected: boolean } | { kind: 'refused'; reason: string }) => void;
   /** Everything else the stream takes: devices, inactivity timeout, VQ threshold, playout hook. */
@@ -227,11 +233,12 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
   async #gather(rtp: RtpSession): Promise<void> {
     const ice = this.#context.ice;
     if (!ice || this.#ice) return;
-    const stunServer = await ice.stunServer?.();
+    const [stunServer, turnServer] = await Promise.all([ice.stunServer?.(), ice.turnServer?.()]);
     const agent = new IceAgent({
       session: rtp,
       hostAddress: this.#context.address,
       ...(stunServer ? { stunServer } : {}),
+      ...(turnServer ? { turnServer } : {}),
       ...(ice.consentTimeoutMs !== undefined ? { consentTimeoutMs: ice.consentTimeoutMs } : {}),
       ...(ice.checkTimeoutMs !== undefined ? { checkTimeoutMs: ice.checkTimeoutMs } : {}),
     });

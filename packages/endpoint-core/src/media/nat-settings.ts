@@ -4,6 +4,32 @@ import type { EndpointConfig } from '@sip-endpoint/config';
 import type { StunAddress } from '@sip-endpoint/media';
 import { proxySection } from '../line/line-transport';
 
+/** Looks a server up when it is a name; undefined (logged) when it does not resolve. */
+async function addressOf(host: string, port: number, what: string, log: (level: number, message: string) => void): Promise<StunAddress | undefined> {
+  if (isIP(host) !== 0) return { address: host, port };
+  try {
+    const { address } = await lookup(host);
+    return { address, port };
+  } catch (error) {
+    log(2, `the ${what} server ${host} does not resolve (${(error as Error).message})`);
+    return undefined;
+  }
+}
+
+/**
+ * The TURN server of a line (`nat.turn_server`, `turn_server_port`, `turn_user_name`,
+ * `turn_password`, `turn_relay_type` 0 UDP or 1 TCP), its name looked up; undefined when there is
+ * none or it does not resolve (logged: the call then has no relayed candidate).
+ */
+export async function turnServerOf(config: EndpointConfig, line: number, log: (level: number, message: string) => void): Promise<{ server: StunAddress; username: string; password: string; transport: 'udp' | 'tcp' } | undefined> {
+  const section = proxySection(line);
+  const host = config.get(`${section}.nat.turn_server`).trim();
+  if (host === '') return undefined;
+  const server = await addressOf(host, config.get(`${section}.nat.turn_server_port`), 'TURN', log);
+  if (!server) return undefined;
+  return { server, username: config.get(`${section}.nat.turn_user_name`), password: config.get(`${section}.nat.turn_password`), transport: config.get(`${section}.nat.turn_relay_type`) === 1 ? 'tcp' : 'udp' };
+}
+
 /**
  * The STUN server of a line (`nat.stun_server`, `nat.stun_server_port`), its name looked up when
  * it is not an address; undefined when there is none or the name does not resolve (logged: the
@@ -13,13 +39,5 @@ export async function stunServerOf(config: EndpointConfig, line: number, log: (l
   const section = proxySection(line);
   const host = config.get(`${section}.nat.stun_server`).trim();
   if (host === '') return undefined;
-  const port = config.get(`${section}.nat.stun_server_port`);
-  if (isIP(host) !== 0) return { address: host, port };
-  try {
-    const { address } = await lookup(host);
-    return { address, port };
-  } catch (error) {
-    log(2, `the STUN server ${host} does not resolve (${(error as Error).message}): no server-reflexive candidate`);
-    return undefined;
-  }
+  return addressOf(host, config.get(`${section}.nat.stun_server_port`), 'STUN', log);
 }

@@ -13,6 +13,8 @@ const describeIf = baresipAvailable() && peerAvailable('turnserver') && peerAvai
 const root = join(__dirname, '..', '..', '..', '..');
 
 interface AgentReport {
+  passwordLogged: boolean;
+  lines: number;
   connected: boolean;
   state: string;
   ice: { state: string; local?: string; remote?: string; localAddress?: string; remoteAddress?: string } | undefined;
@@ -42,6 +44,7 @@ describeIf('an agent behind a NAT (ip netns + nftables masquerade)', () => {
   afterEach(async () => {
     await baresip?.stop();
     baresip = undefined;
+    nat.openOutbound();
   });
 
   /** Runs our endpoint in the agent's namespace: it calls baresip and reports. */
@@ -88,5 +91,33 @@ describeIf('an agent behind a NAT (ip netns + nftables masquerade)', () => {
     expect(report.heard).toBeCloseTo(440, -1);
     await untilBaresipRecorded(baresip, 1.5);
     expect(heardByBaresip(baresip)).toBeCloseTo(1000, -1);
+  }, 60_000);
+
+  it('only TCP to the TURN server gets out: ICE finds no UDP path, the relay over TCP (turn_relay_type 1) carries the audio both ways', async () => {
+    baresip = await Baresip.start({ user: 'bob', frequency: 440, answerMode: 'auto', namespace: nat.pub, address: nat.pubAddress, mediaNat: 'ice', rtcpMux: true });
+    // SIP to baresip, and TCP to coturn: nothing else leaves the agent's network.
+    nat.restrictOutbound([`udp dport ${baresip.port}`, `tcp dport ${coturn!.port}`]);
+    const report = await agentCalls(baresip, {
+      'proxies.proxy0.nat.ice_enabled': '1',
+      'proxies.proxy0.nat.stun_server': nat.pubAddress,
+      'proxies.proxy0.nat.stun_server_port': String(coturn!.port),
+      'proxies.proxy0.nat.turn_server': nat.pubAddress,
+      'proxies.proxy0.nat.turn_server_port': String(coturn!.port),
+      'proxies.proxy0.nat.turn_user_name': 'alice',
+      'proxies.proxy0.nat.turn_password': 'secret',
+      'proxies.proxy0.nat.turn_relay_type': '1',
+    });
+    expect(report.connected).toBe(true);
+    expect(report.ice).toMatchObject({ state: 'connected', local: 'relay', localAddress: expect.stringMatching(new RegExp(`^${nat.pubAddress.replace(/\./g, '\\.')}:`)) });
+    // STUN over UDP could not get out: logged, and no server-reflexive candidate.
+    expect(report.log.some((line) => line.includes('no server-reflexive candidate'))).toBe(true);
+    expect(report.heard).toBeCloseTo(440, -1);
+    await untilBaresipRecorded(baresip, 1.5);
+    expect(heardByBaresip(baresip)).toBeCloseTo(1000, -1);
+    const offer = baresip.sipTrace().find((m) => !m.sent && m.method === 'INVITE' && m.body.includes('m=audio'))!.body;
+    expect(offer).toMatch(/a=candidate:\S+ 1 UDP \d+ \S+ \d+ typ relay raddr/);
+    // Its debug log (SIP messages included) never holds the TURN password.
+    expect(report.lines).toBeGreaterThan(20);
+    expect(report.passwordLogged).toBe(false);
   }, 60_000);
 });
