@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import type { Call } from '@sip-endpoint/endpoint-core';
 import { buildStun, STUN_ATTRIBUTE, STUN_METHOD, textAttribute } from '@sip-endpoint/media';
-import { testPorts } from '@sip-endpoint/test-support';
+import { Coturn, peerAvailable, testPorts } from '@sip-endpoint/test-support';
 import { Baresip, baresipAvailable } from '../support/baresip';
 import { heardByBaresip, heardByUs, target, untilBaresipRecorded } from '../support/baresip-calls';
 import { standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
@@ -146,4 +146,47 @@ describeIf('ICE against baresip 1.0.0', () => {
     await waitFor(() => iceBob.output.includes('ICE not supported by peer') && /incoming rtp for 'audio' established/.test(iceBob.output), 5000, "baresip's log: no ICE from us, our RTP received");
     await incoming[0]!.hangup();
   }, 40000);
+});
+
+const describeTurn = baresipAvailable() && peerAvailable('turnserver') ? describe : describe.skip;
+
+// baresip's `turn` module: its SDP names its relayed address on coturn (no ICE). Our endpoint,
+// without ICE, sends there and coturn relays to baresip, both ways.
+describeTurn('a peer that relays its media through TURN (baresip medianat=turn)', () => {
+  let coturn: Coturn;
+  let bob: Baresip | undefined;
+  let party: Party | undefined;
+  beforeAll(async () => {
+    coturn = await Coturn.start({ users: { bob: 'bobsecret' } });
+  }, 20_000);
+  afterAll(async () => {
+    await coturn?.stop();
+  });
+  afterEach(async () => {
+    await party?.endpoint.stop();
+    await bob?.stop();
+    bob = undefined;
+    party = undefined;
+  });
+
+  it.each(['we call', 'baresip calls'] as const)('%s: the relayed address in its SDP carries the audio both ways', async (who) => {
+    party = standaloneEndpoint('1001', testPorts(7), testPorts(50), 1000, { 'policy.endpoint.rtp_port_binding': '1', 'policy.session.auto_answer': '1' });
+    await party.endpoint.start();
+    bob = await Baresip.start({ user: 'bob', frequency: 440, answerMode: 'auto', mediaNat: 'turn', stunServer: `turn:127.0.0.1:${coturn.port};stunuser=bob;stunpass=bobsecret` });
+    const incoming: Call[] = [];
+    party.endpoint.on('incomingCall', (call) => incoming.push(call));
+    const call = who === 'we call' ? await party.endpoint.makeCall(bob.uri) : (await bob.dial(target(party)), await waitFor(() => incoming.length === 1, 5000), incoming[0]!);
+    await waitFor(() => call.state === 'CONNECTED', 10_000);
+    // baresip's media address is coturn's relay, not its own port.
+    expect(call.media.negotiated?.remote.address).toBe('127.0.0.1');
+    await untilRecorded(1.5, party.devices);
+    await untilBaresipRecorded(bob, 1.5);
+    expect(heardByUs(party)).toBeCloseTo(440, -1);
+    expect(heardByBaresip(bob)).toBeCloseTo(1000, -1);
+    const theirs = bob.sipTrace().find((m) => m.sent && m.method === 'INVITE' && m.body.includes('m=audio'))!.body;
+    const relayedPort = Number(/^m=audio (\d+)/m.exec(theirs)![1]);
+    expect(relayedPort).toBe(call.media.negotiated!.remote.rtpPort);
+    expect(relayedPort < bob.port || relayedPort > bob.port + 19).toBe(true); // not one of baresip's own ports
+    await call.hangup();
+  }, 30_000);
 });

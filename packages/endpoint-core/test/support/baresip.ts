@@ -78,8 +78,17 @@ export interface BaresipOptions {
   mediaEnc?: '' | 'srtp' | 'srtp-mand' | 'srtp-mandf' | 'dtls_srtp';
   /** `rtcp_mux`: offer and accept RTCP on the RTP port (RFC 5761). @defaultValue false */
   rtcpMux?: boolean;
-  /** The account's `medianat`: `ice` runs baresip's ICE module. @defaultValue '' (none) */
-  mediaNat?: '' | 'ice';
+  /**
+   * The account's `medianat`: `ice` runs baresip's ICE module, `turn` relays its media through
+   * `stunServer` (its SDP then names the relayed address), `stun` writes its server-reflexive
+   * address. @defaultValue '' (none)
+   */
+  mediaNat?: '' | 'ice' | 'turn' | 'stun';
+  /**
+   * The account's `stunserver` (`turn:host:port` or `stun:host:port`), followed for TURN by
+   * `;stunuser=...;stunpass=...` (1.0.0 refuses credentials written in the URI). @defaultValue ''
+   */
+  stunServer?: string;
   /**
    * Run inside this network namespace (`ip netns exec`), on `address`. Its ctrl_tcp port is then
    * out of the test's reach: no commands, no events; it answers calls by `answerMode` and
@@ -176,7 +185,7 @@ export class Baresip {
   }
 
   static async start(options: BaresipOptions = {}): Promise<Baresip> {
-    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], sourceFile: '', sourceRate: 48000, sourceChannels: 2, mediaEnc: '', rtcpMux: false, mediaNat: '', namespace: '', address: '127.0.0.1', ...options, port: options.port ?? testPorts(20) };
+    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], sourceFile: '', sourceRate: 48000, sourceChannels: 2, mediaEnc: '', rtcpMux: false, mediaNat: '', stunServer: '', namespace: '', address: '127.0.0.1', ...options, port: options.port ?? testPorts(20) };
     const { port } = settings;
     const dir = mkdtempSync(join(tmpdir(), 'sep-baresip-'));
     mkdirSync(join(dir, 'snd'));
@@ -209,7 +218,7 @@ export class Baresip {
         'module aubridge.so',
         'module sndfile.so',
         ...(settings.mediaEnc === '' ? [] : ['module srtp.so', 'module dtls_srtp.so']),
-        ...(settings.mediaNat === 'ice' ? ['module ice.so'] : []),
+        ...(settings.mediaNat === '' ? [] : [`module ${settings.mediaNat}.so`]),
         'module_tmp account.so',
         'module_app menu.so',
         'module_app ctrl_tcp.so',
@@ -222,7 +231,7 @@ export class Baresip {
     );
     const codecs = settings.codecs.map((codec) => codec.toLowerCase()).join(',');
     const mediaEnc = settings.mediaEnc === '' ? '' : `;mediaenc=${settings.mediaEnc}`;
-    const mediaNat = settings.mediaNat === '' ? '' : `;medianat=${settings.mediaNat}`;
+    const mediaNat = (settings.mediaNat === '' ? '' : `;medianat=${settings.mediaNat}`) + (settings.stunServer === '' ? '' : `;stunserver=${settings.stunServer}`);
     writeFileSync(join(dir, 'accounts'), `<sip:${settings.user}@${settings.address}>;regint=0;answermode=${settings.answerMode};audio_codecs=${codecs}${mediaEnc}${mediaNat}\n`);
     const command = settings.namespace !== '' ? ['ip', ['netns', 'exec', settings.namespace, 'baresip', '-4', '-s', '-f', dir]] as const : ['baresip', ['-4', '-s', '-f', dir]] as const;
     const child = spawn(command[0], command[1], { stdio: ['ignore', 'pipe', 'pipe'] });
