@@ -177,6 +177,35 @@ describeIf('the Connector API v2, replaying the spec transcript against a real r
     expect(phone.config.warnings).toContainEqual(expect.objectContaining({ kind: 'fallback', key: 'system.security.use_srtp', given: 'sometimes', used: 'disabled' }));
   });
 
+  it('POST /session sets the nat settings of a line (ICE, STUN, TURN) for the calls to come', async () => {
+    const phone = await start();
+    await login({
+      ...transcriptBody(),
+      options: {
+        sipendpoint: {
+          'proxies.proxy0.nat.ice_enabled': '1',
+          'proxies.proxy0.nat.stun_server': 'stun.example.com',
+          'proxies.proxy0.nat.stun_server_port': '3479',
+          'proxies.proxy0.nat.turn_server': '192.0.2.10',
+          'proxies.proxy0.nat.turn_server_port': '443',
+          'proxies.proxy0.nat.turn_user_name': 'agent7',
+          'proxies.proxy0.nat.turn_password': 'turn-secret',
+          'proxies.proxy0.nat.turn_relay_type': '1',
+        },
+      },
+    });
+    expect([
+      phone.config.get('proxies.proxy0.nat.ice_enabled'),
+      phone.config.get('proxies.proxy0.nat.stun_server'),
+      phone.config.get('proxies.proxy0.nat.stun_server_port'),
+      phone.config.get('proxies.proxy0.nat.turn_server'),
+      phone.config.get('proxies.proxy0.nat.turn_server_port'),
+      phone.config.get('proxies.proxy0.nat.turn_user_name'),
+      phone.config.get('proxies.proxy0.nat.turn_password'),
+      phone.config.get('proxies.proxy0.nat.turn_relay_type'),
+    ]).toEqual([true, 'stun.example.com', 3479, '192.0.2.10', 443, 'agent7', 'turn-secret', 1]);
+  });
+
   it('CORS: a preflight from the desktop is answered, one from a foreign origin is refused', async () => {
     await start({ 'policy.connector.allowed_origin_headers': '*.genesyscloud.com, bsgwsfanch' });
     const preflight = await send(`${BASE}/session`, { method: 'OPTIONS', headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-csrf-token' } });
