@@ -196,26 +196,33 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     const port = this.#session.localPort;
     const host: IceCandidate = { foundation: '1', component: 1, transport: 'udp', priority: candidatePriority('host'), address: this.#options.hostAddress, port, type: 'host' };
     this.#local = [host];
+    // The STUN and TURN servers are asked at once: a dead one delays the call by its own timeout only.
     const server = this.#options.stunServer;
-    if (server) {
-      try {
-        const mapped = await stunBinding(this.#transactions, server, { attempts: 3, rtoMs: 250 });
-        if (mapped.address !== host.address || mapped.port !== host.port) {
-          this.#local.push({ foundation: '2', component: 1, transport: 'udp', priority: candidatePriority('srflx'), address: mapped.address, port: mapped.port, type: 'srflx', relatedAddress: host.address, relatedPort: host.port });
-        }
-      } catch (error) {
-        this.emit('refused', `no server-reflexive candidate: ${(error as Error).message}`);
-      }
-    }
     const turn = this.#options.turnServer;
-    if (turn && (this.#state as IceAgentState) === 'gathering') await this.#allocate(turn, host);
+    const [mapped, relay] = await Promise.all([
+      server
+        ? stunBinding(this.#transactions, server, { attempts: 3, rtoMs: 250 }).catch((error: unknown) => {
+            this.emit('refused', `no server-reflexive candidate: ${(error as Error).message}`);
+            return undefined;
+          })
+        : undefined,
+      turn ? this.#allocate(turn) : undefined,
+    ]);
+    // A server-reflexive address from STUN, else (over UDP) the one the TURN server saw.
+    const reflexive = mapped ?? (turn?.transport === 'udp' ? relay?.mapped : undefined);
+    if (reflexive && (reflexive.address !== host.address || reflexive.port !== host.port)) {
+      this.#local.push({ foundation: '2', component: 1, transport: 'udp', priority: candidatePriority('srflx'), address: reflexive.address, port: reflexive.port, type: 'srflx', relatedAddress: host.address, relatedPort: host.port });
+    }
+    if (relay) {
+      this.#local.push({ foundation: '3', component: 1, transport: 'udp', priority: candidatePriority('relay'), address: relay.relayed.address, port: relay.relayed.port, type: 'relay', relatedAddress: relay.mapped?.address ?? host.address, relatedPort: relay.mapped?.port ?? host.port });
+    }
     // Stryker disable next-line ConditionalExpression: closing while gathering leaves it closed.
     if ((this.#state as IceAgentState) === 'gathering') this.#to('new');
     return this.#local;
   }
 
-  /** A relayed candidate from the TURN server (and a server-reflexive one from its answer, over UDP, when STUN gave none). */
-  async #allocate(turn: NonNullable<IceAgentOptions['turnServer']>, host: IceCandidate): Promise<void> {
+  /** A relayed address from the TURN server (with the address it saw us at), or undefined (reported). */
+  async #allocate(turn: NonNullable<IceAgentOptions['turnServer']>): Promise<{ relayed: StunAddress; mapped: StunAddress | undefined } | undefined> {
     const client = new TurnClient({
       ...turn,
       sendUdp: (data, to) => this.#session.sendDatagram(data, to),
@@ -230,19 +237,16 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
       this.#allocating = undefined;
       if ((this.#state as IceAgentState) === 'closed') {
         client.close();
-        return;
+        return undefined;
       }
       this.#turn = client;
-      const mapped = allocation.mapped;
-      if (turn.transport === 'udp' && mapped && !this.#local.some((candidate) => candidate.address === mapped.address && candidate.port === mapped.port)) {
-        this.#local.push({ foundation: '2', component: 1, transport: 'udp', priority: candidatePriority('srflx'), address: mapped.address, port: mapped.port, type: 'srflx', relatedAddress: host.address, relatedPort: host.port });
-      }
-      this.#local.push({ foundation: '3', component: 1, transport: 'udp', priority: candidatePriority('relay'), address: allocation.relayed.address, port: allocation.relayed.port, type: 'relay', relatedAddress: mapped?.address ?? host.address, relatedPort: mapped?.port ?? host.port });
+      return allocation;
     } catch (error) {
       this.#allocating = undefined;
       client.close();
       this.#session.setDatagramHandler('turn', undefined);
       this.emit('refused', `no relayed candidate: ${(error as Error).message}`);
+      return undefined;
     }
   }
 

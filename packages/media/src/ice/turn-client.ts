@@ -232,7 +232,8 @@ export class TurnClient {
 
   /** A request with the long-term credentials: the first 401 brings the realm and nonce, a 438 a fresh nonce. */
   async #authenticated(method: number, attributesFor: StunAttribute[] | ((transactionId: Uint8Array) => StunAttribute[])): Promise<StunMessage> {
-    const options = this.transport === 'tcp' ? { attempts: 1, rtoMs: 5000 } : { attempts: 5, rtoMs: 250 };
+    // Over UDP, three tries (1.75 s): as long as a STUN server is given.
+    const options = this.transport === 'tcp' ? { attempts: 1, rtoMs: 5000 } : { attempts: 3, rtoMs: 250 };
     for (let round = 0; round < 3; round++) {
       const key = this.#key;
       // A new transaction each round; XORed addresses are written for its id.
