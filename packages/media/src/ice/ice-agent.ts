@@ -109,7 +109,8 @@ const PAIR_PACE_MS = 20;
 
 /**
  * A full ICE agent (RFC 8445) for one component on an RTP session's port (RTP and, with
- * rtcp-mux, RTCP): gathers a host candidate and a server-reflexive one (STUN), answers the
+ * rtcp-mux, RTCP): gathers a host candidate, a server-reflexive one (STUN) and a relayed one
+ * (TURN over UDP or TCP), answers the
  * peer's checks (short-term credentials, FINGERPRINT), checks the pairs (regular nomination when
  * controlling, USE-CANDIDATE followed when controlled), selects a pair, and keeps consent fresh
  * on it (RFC 7675).
