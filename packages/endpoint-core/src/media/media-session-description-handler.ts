@@ -101,6 +101,8 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
   #negotiated: NegotiatedAudio | undefined;
   #localOffer: { formats: OfferedFormat[]; keys: OfferedKey[]; dtls: boolean } | undefined;
   #certificate: DtlsCertificate | undefined;
+  /** DTLS datagrams that came before the handshake began (our offer was out, the answer not yet in). */
+  #earlyDtls: { data: Buffer; from: { address: string; port: number } }[] = [];
   #ice: IceAgent | undefined;
   /** Whether we made the first offer: the offerer controls ICE. */
   #offeredFirst: boolean | undefined;
@@ -174,6 +176,13 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
       ...this.#iceOptions(),
     });
     this.#localOffer = { formats: offer.formats, keys: offer.keys, dtls: offer.dtls };
+    // The answerer, often active, may start the handshake before its answer reaches us: keep its first flight.
+    if (offer.dtls && !this.#dtls) {
+      this.#earlyDtls = [];
+      rtp.setDatagramHandler('dtls', (data, from) => {
+        if (this.#earlyDtls.length < 8) this.#earlyDtls.push({ data: Buffer.from(data), from: { address: from.address, port: from.port } });
+      });
+    }
     return { body: offer.sdp, contentType: 'application/sdp' };
   }
 
@@ -324,6 +333,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
       certificate: this.#certificate,
       remoteFingerprint: negotiated.remoteFingerprint,
       signal: abort.signal,
+      early: this.#earlyDtls.splice(0),
       ...(this.#context.dtls?.timeoutMs !== undefined ? { timeoutMs: this.#context.dtls.timeoutMs } : {}),
     }).then(
       () => {

@@ -78,6 +78,11 @@ export interface DtlsSrtpOptions {
   timeoutMs?: number;
   /** Gives up when aborted (the call ended first): the promise rejects with a {@link DtlsError}. */
   signal?: AbortSignal;
+  /**
+   * DTLS datagrams that arrived before the handshake began (a client's first flight can come
+   * before the answer that says who is the server), taken first.
+   */
+  early?: readonly { data: Buffer; from: { address: string; port: number } }[];
 }
 
 /** SRTP_AES128_CM_HMAC_SHA1_80 (RFC 5764 4.1.2): 16-byte keys, 14-byte salts. */
@@ -133,6 +138,10 @@ export class DtlsSrtpHandshake {
       peer = from;
       transport.onData(data, { address: from.address, port: from.port });
     });
+    for (const { data, from } of options.early ?? []) {
+      peer = from;
+      transport.onData(data, { address: from.address, port: from.port });
+    }
     try {
       await new Promise<void>((resolve, reject) => {
         const signal = options.signal;
