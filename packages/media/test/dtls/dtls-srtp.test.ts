@@ -86,6 +86,32 @@ describe('DTLS-SRTP between two RTP sessions', () => {
     }
   });
 
+  it('takes the DTLS datagrams that came before it began (early): a ClientHello sent once, never again, still starts it', async () => {
+    const [a, b] = await pair();
+    try {
+      // The client's first ClientHello (no cookie yet) leaves once; its retransmissions are
+      // dropped on the way. (One with the cookie of a HelloVerifyRequest passes.)
+      const send = a.sendDatagram.bind(a);
+      let hellos = 0;
+      a.sendDatagram = (data, to) => {
+        const sessionIdLength = data[59] ?? 0;
+        const withoutCookie = data[0] === 22 && data[13] === 1 && data[60 + sessionIdLength] === 0;
+        if (withoutCookie && ++hellos > 1) return;
+        send(data, to);
+      };
+      const early: { data: Buffer; from: { address: string; port: number } }[] = [];
+      b.setDatagramHandler('dtls', (data, from) => early.push({ data: Buffer.from(data), from }));
+      const client = DtlsSrtpHandshake.run(a, { role: 'client', certificate: certificates[0], remoteFingerprint: certificates[1].fingerprint, timeoutMs: 8000 });
+      await waitFor(() => early.length === 1, 3000, 'the ClientHello, before the server began');
+      const server = DtlsSrtpHandshake.run(b, { role: 'server', certificate: certificates[1], remoteFingerprint: certificates[0].fingerprint, timeoutMs: 8000, early });
+      await expect(Promise.all([client, server])).resolves.toHaveLength(2);
+      expect(b.srtp).toBeDefined();
+    } finally {
+      a.close();
+      b.close();
+    }
+  }, 20_000);
+
   it('gives up with DtlsError when its signal is aborted (the call ended first), at once or later', async () => {
     const [a, b] = await pair();
     b.close();
