@@ -1,6 +1,6 @@
 import type { ConfiguredCodec, SrtpPolicy } from '@sip-endpoint/config';
 import { SafeEmitter, type AudioDevice } from '@sip-endpoint/policy';
-import type { AudioDeviceProvider, AudioInput, AudioOutput, AudioStream, AudioStreamStats, DtlsCertificate, DtlsError, DtmfEvent, IceAgentState, IceCandidateType, StunAddress, NegotiatedAudio, PortAllocator, RtpSession, SrtpSuite, VqReport } from '@sip-endpoint/media';
+import type { AudioDeviceProvider, AudioInput, AudioOutput, AudioStream, AudioStreamStats, DtlsCertificate, DtlsError, DtmfEvent, IceAgentState, IceCandidateType, SrtpKeyMaterial, StunAddress, NegotiatedAudio, PortAllocator, RtpSession, SrtpSuite, VqReport } from '@sip-endpoint/media';
 import { MediaSessionDescriptionHandler } from './media-session-description-handler';
 
 /** The voice quality of a call's media, once packets flow. @public */
@@ -128,6 +128,8 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
   #muted = false;
   #closed = false;
   #answerCodecs: readonly ConfiguredCodec[] | undefined;
+  /** The SDES keys last logged. */
+  #loggedKeys: { send: SrtpKeyMaterial; receive: SrtpKeyMaterial } | undefined;
 
   /** @internal Made by the call. */
   constructor(init: CallMediaInit) {
@@ -243,7 +245,10 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
       answerPriority: init.answerPriority,
       srtp: init.srtp,
       onSrtp: (srtp, session) => {
-        if (srtp === undefined) return;
+        // Said once per key pair: re-INVITEs that keep the keys (hold, retrieve) say nothing new.
+        const logged = this.#loggedKeys;
+        if (srtp === undefined || (logged && sameMaterial(logged.send, srtp.send) && sameMaterial(logged.receive, srtp.receive))) return;
+        this.#loggedKeys = { send: srtp.send, receive: srtp.receive };
         const uec = srtp.send.unencryptedSrtcp === true ? ', RTCP unencrypted (UNENCRYPTED_SRTCP)' : '';
         init.log(3, `SRTP ${srtp.send.suite} with SDES keys${uec}`);
         if (!init.signallingSecure) init.log(2, 'SRTP keys (SDES) were exchanged over unencrypted signalling: anyone who sees the SIP messages can decrypt the audio; use TLS or WSS');
@@ -309,4 +314,9 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     }
     this.emit('closed');
   }
+}
+
+/** Whether two SRTP keys are the same suite, key, salt and UNENCRYPTED_SRTCP. */
+function sameMaterial(a: SrtpKeyMaterial, b: SrtpKeyMaterial): boolean {
+  return a.suite === b.suite && (a.unencryptedSrtcp === true) === (b.unencryptedSrtcp === true) && Buffer.from(a.masterKey).equals(Buffer.from(b.masterKey)) && Buffer.from(a.masterSalt).equals(Buffer.from(b.masterSalt));
 }

@@ -187,6 +187,9 @@ describeIf('SRTP (SDES) against baresip 1.0.0', () => {
     await waitFor(() => call.state === 'CONNECTED', 5000);
     await bothHear();
     expect(call.media.security).toMatchObject({ kind: 'sdes' });
+    // The keys never changed: said once in the log, and warned about once.
+    expect(log.filter((line) => line.includes('with SDES keys')).length).toBe(1);
+    expect(log.filter((line) => line.includes('were exchanged over unencrypted signalling')).length).toBe(1);
   }, 60000);
 
   it('DTMF goes both ways as RFC 4733 events inside SRTP', async () => {
