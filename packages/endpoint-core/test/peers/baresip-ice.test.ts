@@ -103,6 +103,30 @@ describeIf('ICE against baresip 1.0.0', () => {
     await call.hangup();
   }, 30000);
 
+  it('ICE and DTLS-SRTP together (as WebRTC-like SIP peers run): the handshake runs on the selected pair, audio both ways', async () => {
+    log = [];
+    const us = standaloneEndpoint(
+      '1001',
+      testPorts(7),
+      testPorts(50),
+      1000,
+      { 'policy.endpoint.rtp_port_binding': '1', 'proxies.proxy0.nat.ice_enabled': '1', 'system.security.use_srtp': 'mandatory', 'system.diagnostics.enable_logging': '1', 'system.diagnostics.log_level': '3' },
+      { logger: (level, message) => log.push(`${level} ${message}`), srtpKeying: 'dtls' },
+    );
+    parties.push(us);
+    await us.endpoint.start();
+    const bob = await Baresip.start({ user: 'bob', frequency: 440, answerMode: 'auto', rtcpMux: true, mediaNat: 'ice', mediaEnc: 'dtls_srtp' });
+    baresip = bob;
+    const call = await us.endpoint.makeCall(bob.uri);
+    await waitFor(() => call.state === 'CONNECTED', 5000);
+    await waitFor(() => call.media.ice?.state === 'connected' && (call.media.security as { state?: string }).state === 'established', 10000, 'ICE connected and DTLS established');
+    await expectTwoWayAudio(bob, us);
+    const [offer] = iceInTrace(bob);
+    expect(offer?.candidates).toEqual(['host']);
+    expect(bob.sipTrace().find((m) => !m.sent && m.method === 'INVITE')?.body).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVP /m);
+    await call.hangup();
+  }, 30000);
+
   it('a peer without ICE: our offer\'s candidates are ignored by it, and the call runs on the SDP addresses', async () => {
     const [bob, us] = await setUp({ baresipIce: false });
     const call = await us.endpoint.makeCall(bob.uri);
