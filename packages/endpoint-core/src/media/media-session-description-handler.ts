@@ -328,14 +328,23 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     association.started = true;
     const rtp = this.#rtp!;
     const { negotiated, abort } = association;
-    DtlsSrtpHandshake.run(rtp, {
+    const options = {
       role: negotiated.role,
       certificate: this.#certificate,
       remoteFingerprint: negotiated.remoteFingerprint,
       signal: abort.signal,
-      early: this.#earlyDtls.splice(0),
       ...(this.#context.dtls?.timeoutMs !== undefined ? { timeoutMs: this.#context.dtls.timeoutMs } : {}),
-    }).then(
+    };
+    const early = this.#earlyDtls.splice(0);
+    // Without rtcp-mux RTCP has an association of its own on its port (RFC 5764 4.1): both run,
+    // and the session gets the two sets of keys together.
+    const separateRtcp = this.#negotiated?.remote.rtcpMux === false;
+    const done = separateRtcp
+      ? Promise.all([DtlsSrtpHandshake.run(rtp, { ...options, early, apply: false }), DtlsSrtpHandshake.run(rtp, { ...options, component: 'rtcp', apply: false })]).then(([media, control]) => {
+          if (!abort.signal.aborted) rtp.setSrtp({ ...media, rtcp: control });
+        })
+      : DtlsSrtpHandshake.run(rtp, { ...options, early });
+    done.then(
       () => {
         if (this.#dtls !== association) return;
         association.state = 'established';
@@ -344,6 +353,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
       (error: unknown) => {
         // A handshake given up for a newer one, or for the end of the call, is no failure.
         if (this.#dtls !== association || this.#closed) return;
+        abort.abort();
         association.state = 'failed';
         this.#context.onDtls?.(negotiated, error instanceof DtlsError ? error : new DtlsError(String(error)), rtp);
       },

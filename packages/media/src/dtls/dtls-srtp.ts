@@ -83,6 +83,16 @@ export interface DtlsSrtpOptions {
    * before the answer that says who is the server), taken first.
    */
   early?: readonly { data: Buffer; from: { address: string; port: number } }[];
+  /**
+   * The component whose port the handshake runs on: `rtp`, or `rtcp` for the second association
+   * of DTLS-SRTP without rtcp-mux (RFC 5764 4.1), whose keys protect RTCP. @defaultValue 'rtp'
+   */
+  component?: 'rtp' | 'rtcp';
+  /**
+   * Put the keys on the session when done (`setSrtp`; RTP's keys then protect RTCP too). False
+   * leaves that to the caller, which has two associations to combine. @defaultValue true
+   */
+  apply?: boolean;
 }
 
 /** SRTP_AES128_CM_HMAC_SHA1_80 (RFC 5764 4.1.2): 16-byte keys, 14-byte salts. */
@@ -110,15 +120,18 @@ export class DtlsSrtpHandshake {
    */
   static async run(session: RtpSession, options: DtlsSrtpOptions): Promise<RtpSessionSrtp> {
     let peer: { address: string; port: number } | undefined;
+    const rtcp = options.component === 'rtcp';
+    const kind = rtcp ? 'rtcp-dtls' : 'dtls';
     const transport = {
       type: 'udp',
       closed: false,
       onData: (_data: Buffer, _from: unknown): void => undefined,
       get address() {
-        return { address: session.localAddress, port: session.localPort, family: session.family };
+        return { address: session.localAddress, port: rtcp ? session.localRtcpPort : session.localPort, family: session.family };
       },
       send: async (data: Buffer): Promise<void> => {
-        session.sendDatagram(data, peer);
+        if (rtcp) session.sendRtcpDatagram(data, peer);
+        else session.sendDatagram(data, peer);
       },
       close: async (): Promise<void> => undefined,
     };
@@ -134,7 +147,7 @@ export class DtlsSrtpHandshake {
       certificateRequest: options.role === 'server',
     };
     const socket: DtlsSocket = options.role === 'client' ? new DtlsClient(dtlsOptions as never) : new DtlsServer(dtlsOptions as never);
-    session.setDatagramHandler('dtls', (data, from) => {
+    session.setDatagramHandler(kind, (data, from) => {
       peer = from;
       transport.onData(data, { address: from.address, port: from.port });
     });
@@ -177,12 +190,12 @@ export class DtlsSrtpHandshake {
       const client = key(0, 32);
       const server = key(16, 46);
       const srtp = options.role === 'client' ? { send: new SrtpContext(client), receive: new SrtpContext(server) } : { send: new SrtpContext(server), receive: new SrtpContext(client) };
-      session.setSrtp(srtp);
+      if (options.apply !== false) session.setSrtp(srtp);
       // The association ends with the call (the signal): werift closes its socket then.
       options.signal?.addEventListener('abort', () => socket.close(), { once: true });
       return srtp;
     } catch (error) {
-      session.setDatagramHandler('dtls', undefined);
+      session.setDatagramHandler(kind, undefined);
       socket.close();
       throw error instanceof DtlsError ? error : new DtlsError(`DTLS handshake failed: ${(error as Error).message}`, { cause: error });
     }

@@ -54,6 +54,12 @@ export type SrtpDropReason = 'malformed' | 'authentication' | 'replayed' | 'tooO
 export interface RtpSessionSrtp {
   send: SrtpContext;
   receive: SrtpContext;
+  /**
+   * RTCP's own contexts, when RTCP has keys of its own (DTLS-SRTP without rtcp-mux: a second
+   * handshake on the RTCP port, RFC 5764 4.1); `'pending'` until they come, and RTCP waits.
+   * Without it RTCP uses `send` and `receive`.
+   */
+  rtcp?: { send: SrtpContext; receive: SrtpContext } | 'pending';
 }
 
 /**
@@ -150,6 +156,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   #stun: DatagramHandler | undefined;
   #dtls: DatagramHandler | undefined;
   #turn: DatagramHandler | undefined;
+  /** DTLS on the RTCP port (a second association, without rtcp-mux). */
+  #rtcpDtls: DatagramHandler | undefined;
   #relay: RtpRelay | undefined;
   // Stryker disable next-line BooleanLiteral: read only where a remote is set, and setRemote sets it too.
   #rtcpMux = false;
@@ -167,7 +175,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     const acceptMux = options.rtcpMux ?? true;
     this.#acceptMux = acceptMux;
     rtp.on('message', (data, from) => this.#onRtpPort(data, data.length, from));
-    rtcp.on('message', (data) => this.#onRtcp(data, data.length));
+    rtcp.on('message', (data, from) => this.#onRtcpPort(data, from));
     const onError = (error: Error): void => {
       this.emit('error', error);
     };
@@ -238,8 +246,9 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
    * demultiplexing by first byte), or `undefined` to count them `malformed` again, as any datagram
    * that is neither RTP nor RTCP.
    */
-  setDatagramHandler(kind: 'stun' | 'dtls' | 'turn', handler: DatagramHandler | undefined): void {
-    if (kind === 'stun') this.#stun = handler;
+  setDatagramHandler(kind: 'stun' | 'dtls' | 'turn' | 'rtcp-dtls', handler: DatagramHandler | undefined): void {
+    if (kind === 'rtcp-dtls') this.#rtcpDtls = handler;
+    else if (kind === 'stun') this.#stun = handler;
     else if (kind === 'dtls') this.#dtls = handler;
     else this.#turn = handler;
   }
@@ -279,6 +288,16 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
       return;
     }
     this.#rtp.send(data, 0, data.length, target.port, target.address);
+  }
+
+  /**
+   * Sends a datagram other than RTCP (DTLS) from the RTCP port to `to`, or to the remote RTCP
+   * address. Does nothing after close.
+   */
+  sendRtcpDatagram(data: Uint8Array, to?: { address: string; port: number }): void {
+    const target = to ?? (this.#remote ? { address: this.#remote.address, port: this.#remote.rtcpPort } : undefined);
+    if (!target || this.#closed || target.port === 0) return;
+    this.#rtcp.send(data, 0, data.length, target.port, target.address);
   }
 
   /** The SRTP contexts in force, if any. */
@@ -357,11 +376,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     let length = data.length;
     const srtp = this.#srtp;
     if (srtp !== undefined) {
-      // Never in clear once SRTP is on: a compound too large to protect is not sent.
-      if (length > 1500) return false;
+      // Never in clear once SRTP is on: a compound too large to protect is not sent, nor one whose keys are still coming.
+      const rtcp = srtp.rtcp;
+      if (length > 1500 || rtcp === 'pending') return false;
       bytes = this.#protectRtcp;
       bytes.set(data);
-      length = srtp.send.protectRtcp(bytes, length);
+      length = (rtcp ?? srtp).send.protectRtcp(bytes, length);
       if (length < 0) return false;
     }
     const relay = this.#relay;
@@ -421,7 +441,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     try {
       handler(data, from);
     } catch (error) {
-      this.#receiverThrew(error, handler === this.#stun ? 'stun' : handler === this.#dtls ? 'dtls' : 'turn');
+      this.#receiverThrew(error, handler === this.#stun ? 'stun' : handler === this.#dtls ? 'dtls' : handler === this.#rtcpDtls ? 'rtcp-dtls' : 'turn');
     }
   }
 
@@ -440,14 +460,29 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     else SafeEmitter.unhandled(reported);
   }
 
+  /** The RTCP port: RTCP, or DTLS of the RTCP component's own association (RFC 7983). */
+  #onRtcpPort(data: Buffer, from: { address: string; port: number }): void {
+    const first = data.length > 0 ? data[0]! : 255;
+    if (first >= 20 && first <= 63) {
+      const handler = this.#rtcpDtls;
+      if (handler) this.#handOver(handler, data, from);
+      else this.emit('malformed', data);
+      return;
+    }
+    this.#onRtcp(data, data.length);
+  }
+
   #onRtcp(data: Buffer, received: number): void {
     if (this.#srtpPending) return;
     let length = received;
     const srtp = this.#srtp;
     if (srtp !== undefined) {
-      length = srtp.receive.unprotectRtcp(data, length);
+      const rtcp = srtp.rtcp;
+      if (rtcp === 'pending') return;
+      const context = (rtcp ?? srtp).receive;
+      length = context.unprotectRtcp(data, length);
       if (length < 0) {
-        this.#srtpDropped(length, srtp.receive);
+        this.#srtpDropped(length, context);
         return;
       }
     }

@@ -176,7 +176,7 @@ export function createOffer(options: NegotiationOptions): { sdp: string; formats
   const srtp = options.srtp ?? NO_SRTP;
   const secure = srtp.mode === 'enabled' || srtp.mode === 'mandatory';
   if (secure && options.dtls?.offer === true) {
-    // DTLS-SRTP: the keys come from the handshake; rtcp-mux, since we run DTLS on the RTP port only.
+    // DTLS-SRTP: the keys come from the handshake; rtcp-mux offered (one association), a second on the RTCP port if the answer declines it.
     const sdp = writeAudioSdp({
       protocol: 'UDP/TLS/RTP/SAVP',
       fingerprint: options.dtls.fingerprint,
@@ -244,8 +244,7 @@ function answerDtls(audio: SdpAudio, policy: SrtpPolicy, dtls: NegotiationOption
   const fingerprint = audio.fingerprint;
   if (!fingerprint) return { refuse: `the DTLS-SRTP offer has no a=fingerprint` };
   if (!FINGERPRINT_ALGORITHMS.has(fingerprint.algorithm)) return { refuse: `the offer's fingerprint uses ${fingerprint.algorithm}, which this endpoint cannot check` };
-  // DTLS runs on the RTP port only: RTCP must share it.
-  if (!audio.rtcpMux) return { refuse: 'the DTLS-SRTP offer has no a=rtcp-mux, which this endpoint needs for DTLS-SRTP' };
+  // Without rtcp-mux, a second association runs on the RTCP port (RFC 5764 4.1).
   if (audio.setup === 'holdconn') return { refuse: 'the DTLS-SRTP offer has a=setup:holdconn' };
   // RFC 5763 5: the answerer of actpass (or of no a=setup) is active, unless an association in use keeps its role.
   const role = audio.setup === 'active' ? 'server' : audio.setup === 'passive' ? 'client' : (dtls.role ?? 'client');
@@ -408,7 +407,6 @@ function answeredDtls(audio: SdpAudio): NegotiatedDtls {
   const fingerprint = audio.fingerprint;
   if (!fingerprint) throw new SdpError('the DTLS-SRTP answer has no a=fingerprint');
   if (!FINGERPRINT_ALGORITHMS.has(fingerprint.algorithm)) throw new SdpError(`the answer's fingerprint uses ${fingerprint.algorithm}, which this endpoint cannot check`);
-  if (!audio.rtcpMux) throw new SdpError('the DTLS-SRTP answer has no a=rtcp-mux, which this endpoint needs for DTLS-SRTP');
   // No a=setup is active (RFC 4145 4's default); actpass and holdconn are not answers.
   const setup = audio.setup ?? 'active';
   if (setup !== 'active' && setup !== 'passive') throw new SdpError(`the DTLS-SRTP answer has a=setup:${setup}; an answer is active or passive`);

@@ -605,6 +605,15 @@ describe('DTLS-SRTP in offers and answers (RFC 5763)', () => {
     expect(audio).toMatchObject({ protocol: 'UDP/TLS/RTP/SAVP', setup: ours, fingerprint: { algorithm: 'sha-256', value: 'AA:BB:CC' }, rtcpMux: true, crypto: [] });
   });
 
+  it('takes a DTLS-SRTP offer and answer without rtcp-mux (RTCP then has an association of its own)', () => {
+    const answered = answer(dtlsOffer(THEIRS, 'a=setup:actpass'));
+    expect(answered.negotiated).toMatchObject({ dtls: { role: 'client' }, remote: { rtcpMux: false, rtcpPort: 6001 } });
+    expect(parseSdp(answered.sdp).audio?.rtcpMux).toBe(false);
+    const offer = createOffer({ origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('enabled'), dtls: { fingerprint: OURS, offer: true } });
+    const theirs = answerOffer(parseSdp(offer.sdp), { origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('optional'), dtls: { fingerprint: { algorithm: 'sha-256', value: '0F:1E:2D' } } });
+    expect(applyAnswer(parseSdp(theirs.sdp.replace('a=rtcp-mux\r\n', '')), offer.formats, { dtls: true })).toMatchObject({ dtls: { role: 'server' }, remote: { rtcpMux: false } });
+  });
+
   it('keeps the role of the association in use when a re-offer says actpass', () => {
     expect(answer(dtlsOffer(THEIRS, 'a=rtcp-mux', 'a=setup:actpass'), 'optional', 'server').negotiated?.dtls?.role).toBe('server');
   });
@@ -613,7 +622,6 @@ describe('DTLS-SRTP in offers and answers (RFC 5763)', () => {
     ['use_srtp is disabled', dtlsOffer(THEIRS, 'a=rtcp-mux'), 'disabled', 'the offer wants SRTP (UDP/TLS/RTP/SAVP) and use_srtp is disabled'],
     ['no fingerprint', dtlsOffer('a=rtcp-mux'), 'optional', 'the DTLS-SRTP offer has no a=fingerprint'],
     ['a hash we cannot check', dtlsOffer('a=fingerprint:md5 01:02', 'a=rtcp-mux'), 'optional', 'the offer\'s fingerprint uses md5, which this endpoint cannot check'],
-    ['no rtcp-mux', dtlsOffer(THEIRS), 'optional', 'the DTLS-SRTP offer has no a=rtcp-mux, which this endpoint needs for DTLS-SRTP'],
     ['holdconn', dtlsOffer(THEIRS, 'a=rtcp-mux', 'a=setup:holdconn'), 'optional', 'the DTLS-SRTP offer has a=setup:holdconn'],
   ] as const)('refuses a DTLS-SRTP offer with %s', (_case, offer, mode, reason) => {
     const result = answer(offer, mode);
@@ -655,7 +663,6 @@ describe('DTLS-SRTP in offers and answers (RFC 5763)', () => {
     ['plain RTP', (sdp: string) => sdp.replace('UDP/TLS/RTP/SAVP', 'RTP/AVP'), 'the answer does not take DTLS-SRTP (RTP/AVP), which the offer requires'],
     ['no fingerprint', (sdp: string) => sdp.replace(/a=fingerprint:.*\r\n/, ''), 'the DTLS-SRTP answer has no a=fingerprint'],
     ['an md5 fingerprint', (sdp: string) => sdp.replace(/a=fingerprint:\S+/, 'a=fingerprint:md5'), 'the answer\'s fingerprint uses md5, which this endpoint cannot check'],
-    ['no rtcp-mux', (sdp: string) => sdp.replace('a=rtcp-mux\r\n', ''), 'the DTLS-SRTP answer has no a=rtcp-mux, which this endpoint needs for DTLS-SRTP'],
     ['actpass', (sdp: string) => sdp.replace('a=setup:active', 'a=setup:actpass'), 'the DTLS-SRTP answer has a=setup:actpass; an answer is active or passive'],
   ])('refuses an answer to our DTLS-SRTP offer with %s', (_case, change, message) => {
     const offer = createOffer({ origin: new SdpOrigin(), ...us, codecs: configured('pcmu'), srtp: policy('enabled'), dtls: { fingerprint: OURS, offer: true } });

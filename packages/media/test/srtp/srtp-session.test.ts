@@ -218,3 +218,72 @@ describe('RtpSession waiting for keys (awaitSrtp, as during a DTLS-SRTP handshak
     }
   });
 });
+
+describe('RtpSession with RTCP keys of its own (DTLS-SRTP without rtcp-mux)', () => {
+  it('protects and checks RTCP with the RTCP contexts, RTP with the others; while they are pending RTCP waits and RTP flows', async () => {
+    const media = { alice: material(), bob: material() };
+    const control = { alice: material(), bob: material() };
+    const alice = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const bob = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    try {
+      alice.setRemote('127.0.0.1', bob.localPort, bob.localRtcpPort, false);
+      const rtp: number[] = [];
+      const reports: RtcpReport[] = [];
+      bob.setReceiver((header) => rtp.push(header.sequence));
+      bob.on('rtcp', (report) => reports.push(report));
+      const packet = new Uint8Array(12 + 160);
+      writeRtpHeader(packet, false, 0, 1, 160, 0x1234);
+      const report = buildRtcp({ ssrc: 0x1234, cname: 'alice@test', reports: [] });
+      // RTCP keys still coming: RTP goes, RTCP does not (and none is taken).
+      alice.setSrtp({ send: new SrtpContext(media.alice), receive: new SrtpContext(media.bob), rtcp: 'pending' });
+      bob.setSrtp({ send: new SrtpContext(media.bob), receive: new SrtpContext(media.alice), rtcp: 'pending' });
+      alice.sendRtp(packet, packet.length);
+      alice.sendRtcp(report);
+      await waitFor(() => rtp.length === 1, 2000, 'the RTP packet');
+      // The RTCP keys come: RTCP is protected with them, and Bob reads it with Alice's.
+      alice.setSrtp({ send: alice.srtp!.send, receive: alice.srtp!.receive, rtcp: { send: new SrtpContext(control.alice), receive: new SrtpContext(control.bob) } });
+      bob.setSrtp({ send: bob.srtp!.send, receive: bob.srtp!.receive, rtcp: { send: new SrtpContext(control.bob), receive: new SrtpContext(control.alice) } });
+      alice.sendRtcp(report);
+      await waitFor(() => reports.length === 1, 2000, 'the report');
+      expect(reports).toMatchObject([{ cname: 'alice@test' }]);
+      const bobKeys = bob.srtp!.rtcp as { receive: SrtpContext };
+      expect(bobKeys.receive.counters.unprotectedRtcp).toBe(1);
+      expect(bob.srtp!.receive.counters.unprotectedRtcp).toBe(0);
+      // RTCP protected with the RTP keys instead is refused.
+      bob.setSrtp({ send: bob.srtp!.send, receive: bob.srtp!.receive, rtcp: { send: new SrtpContext(control.bob), receive: new SrtpContext(media.alice) } });
+      const dropped: string[] = [];
+      bob.on('srtpDropped', (reason) => dropped.push(reason));
+      alice.sendRtcp(report);
+      await waitFor(() => dropped.length === 1, 2000, 'the drop');
+      expect(dropped).toEqual(['authentication']);
+    } finally {
+      alice.close();
+      bob.close();
+    }
+  });
+
+  it('sorts DTLS on the RTCP port to its handler, and sends from that port', async () => {
+    const session = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const peer = await wire();
+    try {
+      const seen: { first: number; port: number }[] = [];
+      session.setDatagramHandler('rtcp-dtls', (data, from) => {
+        seen.push({ first: data[0]!, port: from.port });
+        session.sendRtcpDatagram(Buffer.from([23, 1]), from);
+      });
+      peer.socket.send(Buffer.from([22, 0xfe, 0xfd]), session.localRtcpPort, '127.0.0.1');
+      await waitFor(() => seen.length === 1 && peer.seen.length === 1, 2000, 'the datagram and the answer');
+      expect(seen).toEqual([{ first: 22, port: peer.port }]);
+      expect([...peer.seen[0]!]).toEqual([23, 1]);
+      // Without a handler, it is malformed.
+      session.setDatagramHandler('rtcp-dtls', undefined);
+      const malformed: Buffer[] = [];
+      session.on('malformed', (data) => malformed.push(data));
+      peer.socket.send(Buffer.from([22]), session.localRtcpPort, '127.0.0.1');
+      await waitFor(() => malformed.length === 1, 2000, 'malformed');
+    } finally {
+      peer.socket.close();
+      session.close();
+    }
+  });
+});
