@@ -21,6 +21,8 @@ export interface EndpointContext {
   readonly minSessionExpires: number;
   /** Where relative ringtone, ringback and call-waiting files are. */
   readonly mediaDir: string;
+  /** Seconds between keep-alives of UDP lines to their server (0: none). */
+  readonly udpKeepAliveS: number;
   /** How secure offers carry their keys: SDES or DTLS-SRTP. */
   readonly srtpKeying: 'sdes' | 'dtls';
   /** Our DTLS-SRTP certificate (the configured one, else made once, at first use). */

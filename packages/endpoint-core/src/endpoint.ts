@@ -59,6 +59,14 @@ export interface EndpointOptions {
    */
   enforceHeadsetUsage?: boolean;
   /**
+   * Seconds between keep-alives that UDP lines send to their registrar or proxy (a double CRLF,
+   * RFC 5626's ping): behind a NAT they keep the binding open, so that INVITEs still reach the
+   * agent between registrations (home routers forget a UDP binding after 30 s to a few minutes).
+   * 0: none.
+   * @defaultValue 0
+   */
+  udpKeepAliveS?: number;
+  /**
    * How our secure offers (`use_srtp` enabled or mandatory) carry their keys: `sdes` (`a=crypto`
    * on `RTP/SAVP`, RFC 4568) or `dtls` (DTLS-SRTP on `UDP/TLS/RTP/SAVP` with rtcp-mux, RFC 5763).
    * Offers of either kind are accepted whenever `use_srtp` is not disabled.
@@ -254,6 +262,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       minSessionExpires: this.#options.minSessionExpires ?? MIN_SESSION_EXPIRES,
       mediaDir,
       srtpKeying: this.#options.srtpKeying ?? 'sdes',
+      udpKeepAliveS: this.#options.udpKeepAliveS ?? 0,
       dtlsCertificate: () => (certificate ??= configured ? Promise.resolve(configured) : generateDtlsCertificate()),
       selection: () => this.#selection,
       snapshots: () => this.#snapshots(),

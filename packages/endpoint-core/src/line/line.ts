@@ -198,6 +198,7 @@ export class Line extends SafeEmitter<LineEvents> {
         // Stand-alone (reg_timeout 0): no proxy; requests go where their Request-URI says.
         target: regTimeout === 0 && !connectionOriented ? undefined : { address: target.address, port: target.port },
         transactionTimeoutMs: config.get('policy.endpoint.sip_transaction_timeout'),
+        udpKeepAliveS: this.#context.udpKeepAliveS,
         trace: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => {
           trace?.(direction, message, remote);
           if (direction === 'in' && matchReceived) this.#checkReceived(message);

@@ -37,7 +37,15 @@ export interface UdpTransportOptions {
   tcp?: { server?: Server; localAddress?: string; localPortRange?: { min: number; max: number } } | false;
   /** Requests larger than this many bytes go over TCP (RFC 3261 18.1.1: 1300 when the path MTU is unknown). @defaultValue 1300 */
   maxDatagramRequestBytes?: number;
+  /**
+   * Seconds between keep-alives to the target (a double CRLF, the ping of RFC 5626 4.4.1, which
+   * servers ignore): each one keeps a NAT's binding for the line open, so that requests from the
+   * server still reach us between registrations. 0, or no target (stand-alone): none. @defaultValue 0
+   */
+  udpKeepAliveS?: number;
 }
+
+const PING = Buffer.from('\r\n\r\n');
 
 /**
  * Binds a UDP socket for SIP on the first free port of `min`..`max` (`sip_port_min`..`sip_port_max`),
@@ -136,6 +144,7 @@ export class UdpTransport implements Transport {
   readonly #maxDatagram: number;
   #state: TransportState = TransportState.Disconnected;
   #sweeper: NodeJS.Timeout | undefined;
+  #keepAlive: NodeJS.Timeout | undefined;
 
   readonly #logger: TransportLogger | undefined;
 
@@ -201,6 +210,11 @@ export class UdpTransport implements Transport {
     this.#transition(TransportState.Connected);
     this.#sweeper ??= setInterval(() => this.#sweep(), 5000);
     this.#sweeper.unref();
+    const keepAlive = this.#options.udpKeepAliveS ?? 0;
+    if (keepAlive > 0 && this.#keepAlive === undefined) {
+      this.#keepAlive = setInterval(() => this.#ping(), keepAlive * 1000);
+      this.#keepAlive.unref();
+    }
     await this.#tcp?.connect();
     this.onConnect?.();
   }
@@ -403,7 +417,17 @@ export class UdpTransport implements Transport {
     }
   }
 
+  /** A keep-alive to the target, when the line has one. */
+  #ping(): void {
+    const target = this.#options.target;
+    const fixed = typeof target === 'function' ? target() : target;
+    if (!fixed || this.#state !== TransportState.Connected) return;
+    this.#socket.send(PING, fixed.port, fixed.address);
+  }
+
   #stopTimers(): void {
+    clearInterval(this.#keepAlive);
+    this.#keepAlive = undefined;
     for (const key of [...this.#clients.keys()]) this.#stopClient(key);
     for (const record of this.#servers.values()) if (record.timer) clearTimeout(record.timer);
     this.#servers.clear();

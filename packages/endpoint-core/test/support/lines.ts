@@ -44,6 +44,7 @@ export function lineContext(config: EndpointConfig, address = '127.0.0.1'): Endp
     minSessionExpires: 90,
     mediaDir: process.cwd(),
     srtpKeying: 'sdes',
+    udpKeepAliveS: 0,
     dtlsCertificate: () => generateDtlsCertificate(),
     selection: () => undefined,
     snapshots: () => [],

@@ -96,3 +96,49 @@ describe('UdpTransport with sip.js', () => {
     await alice.ua.stop();
   }, 40000);
 });
+
+describe('UDP keep-alives (udpKeepAliveS)', () => {
+  it('an endpoint\'s UDP line sends a double CRLF to its server at the interval given, none without it, and none after stop', async () => {
+    const { createSocket } = await import('node:dgram');
+    const { EndpointConfig } = await import('@sip-endpoint/config');
+    const { Endpoint } = await import('@sip-endpoint/endpoint-core');
+    const { waitFor } = await import('@sip-endpoint/test-support');
+    /** A server that answers nothing: it sorts what comes into pings and SIP. */
+    const server = async () => {
+      const socket = createSocket('udp4');
+      const seen = { pings: 0, sip: [] as string[] };
+      socket.on('message', (data) => (data.toString() === '\r\n\r\n' ? seen.pings++ : seen.sip.push(data.toString())));
+      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+      return { socket, seen, port: socket.address().port };
+    };
+    const [a, b] = [await server(), await server()];
+    const first = testPorts(10);
+    const config = (port: number, sip: number) =>
+      EndpointConfig.defaults().with({
+        'user:0': 'agent',
+        'server:0': `127.0.0.1:${port}`,
+        'proxies.proxy0.reg_timeout': '1800',
+        'policy.endpoint.public_address': '127.0.0.1',
+        'policy.endpoint.sip_port_min': String(sip),
+        'policy.endpoint.sip_port_max': String(sip + 4),
+        'system.media.ringing_file': '',
+      });
+    const withPings = new Endpoint({ config: config(a.port, first), udpKeepAliveS: 0.2 });
+    const without = new Endpoint({ config: config(b.port, first + 5) });
+    try {
+      await Promise.all([withPings.start(), without.start()]);
+      await waitFor(() => a.seen.pings >= 3 && b.seen.sip.length > 0, 10_000, 'three pings at one server, SIP at the other');
+      expect(a.seen.sip.some((message) => message.startsWith('REGISTER '))).toBe(true);
+      expect(b.seen.sip.some((message) => message.startsWith('REGISTER '))).toBe(true);
+      expect(b.seen.pings).toBe(0);
+    } finally {
+      await Promise.all([withPings.stop(), without.stop()]);
+    }
+    // Stopped: no more, even after several intervals.
+    const after = a.seen.pings;
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(a.seen.pings).toBe(after);
+    a.socket.close();
+    b.socket.close();
+  }, 30_000);
+});
