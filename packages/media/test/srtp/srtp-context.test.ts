@@ -427,3 +427,176 @@ describe('SrtpContext.keyEquals', () => {
     expect(context.keyEquals({ ...material, masterKey: Uint8Array.from(material.masterKey) })).toBe(false);
   });
 });
+
+describe('SrtpContext against a model of the replay window and the rollover counter', () => {
+  const material = { suite: 'AES_CM_128_HMAC_SHA1_80' as const, masterKey: randomBytes(16), masterSalt: randomBytes(14) };
+
+  /** A small seeded generator (mulberry32): the same deliveries at every run. */
+  const generator = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+
+  it.each([1, 2, 3])('decides like the model for 4000 deliveries (seed %d): new, late within the window, too old, replayed, jumps ahead by less and more than the window, across a sequence wrap', (seed) => {
+    const random = generator(seed);
+    // Indices 0..1199, the sequence wrapping at index 400 (sequences from 65136).
+    const count = 1200;
+    const firstSequence = 65536 - 400;
+    const sender = new SrtpContext(material);
+    const payloads: Uint8Array[] = [];
+    const packets: Uint8Array[] = [];
+    for (let k = 0; k < count; k++) {
+      const payload = randomBytes(20);
+      const packet = rtpPacket((firstSequence + k) & 0xffff, 0x1234, payload);
+      const length = sender.protectRtp(packet, 32);
+      payloads.push(payload);
+      packets.push(packet.slice(0, length));
+    }
+    expect(sender.counters.protectedRtp).toBe(count);
+    const receiver = new SrtpContext(material);
+    const delivered = new Set<number>();
+    let highest = -1;
+    const tally = { unprotectedRtp: 0, replayed: 0, tooOld: 0 };
+    let cursor = 0;
+    const kinds = new Set<string>();
+    for (let step = 0; step < 4000 && cursor < count; step++) {
+      const r = random();
+      let k: number;
+      if (r < 0.5) k = cursor++;
+      else if (r < 0.75) k = Math.max(0, cursor - 1 - Math.floor(random() * 40));
+      else if (r < 0.88) k = Math.max(0, cursor - 41 - Math.floor(random() * 60));
+      else if (r < 0.97) k = cursor = Math.min(count - 1, cursor + 1 + Math.floor(random() * 40));
+      else k = cursor = Math.min(count - 1, cursor + 64 + Math.floor(random() * 40));
+      if (k >= cursor) cursor = k + 1;
+      // The model: RFC 3711 3.3.2 with a 64-packet window.
+      let expected: number;
+      if (highest < 0 || k > highest) {
+        expected = 32;
+        kinds.add(highest >= 0 && k - highest >= 64 ? 'jump past the window' : highest >= 0 && k - highest >= 32 ? 'jump of 32 or more' : 'new');
+      } else if (highest - k >= 64) {
+        expected = SRTP_DROP.tooOld;
+        kinds.add('too old');
+      } else if (delivered.has(k)) {
+        expected = SRTP_DROP.replayed;
+        kinds.add(highest - k >= 32 ? 'replayed, 32 or more behind' : 'replayed');
+      } else {
+        expected = 32;
+        kinds.add(highest - k >= 32 ? 'late, 32 or more behind' : 'late');
+      }
+      const copy = inBuffer(packets[k]!);
+      const result = receiver.unprotectRtp(copy, packets[k]!.length);
+      expect([step, k, result]).toEqual([step, k, expected]);
+      if (expected === 32) {
+        expect(Buffer.from(copy.subarray(12, 32)).equals(Buffer.from(payloads[k]!))).toBe(true);
+        delivered.add(k);
+        highest = Math.max(highest, k);
+        tally.unprotectedRtp++;
+      } else if (expected === SRTP_DROP.replayed) tally.replayed++;
+      else tally.tooOld++;
+    }
+    expect(receiver.counters).toMatchObject({ ...tally, authenticationFailures: 0, malformed: 0 });
+    // Every kind of decision was met.
+    expect([...kinds].sort()).toEqual(['jump of 32 or more', 'jump past the window', 'late', 'late, 32 or more behind', 'new', 'replayed', 'replayed, 32 or more behind', 'too old']);
+  });
+
+  it('a sender protecting an old packet again (a retransmission) keeps its rollover counter for what follows', () => {
+    const sender = new SrtpContext(material);
+    const protect = (sequence: number) => {
+      const packet = rtpPacket(sequence, 0x55, new Uint8Array(20).fill(7));
+      const length = sender.protectRtp(packet, 32);
+      return Buffer.from(packet.subarray(0, length));
+    };
+    // Up to index 70000 (rollover 1, sequence 4464) in steps the estimate follows.
+    for (const sequence of [0, 30000, 60000, 4464]) protect(sequence);
+    // Index 38000 again (rollover 0), then sequence 6000: index 71536, rollover 1.
+    expect(protect(38000).toString('hex')).toBe(referenceProtect(material.suite, material.masterKey, material.masterSalt, rtpPacket(38000, 0x55, new Uint8Array(20).fill(7)).subarray(0, 32), 0).toString('hex'));
+    expect(protect(6000).toString('hex')).toBe(referenceProtect(material.suite, material.masterKey, material.masterSalt, rtpPacket(6000, 0x55, new Uint8Array(20).fill(7)).subarray(0, 32), 1).toString('hex'));
+  });
+
+  it('reads CSRCs and a header extension as header (left clear), refuses headers that do not fit, and takes a packet with no payload', () => {
+    const sender = new SrtpContext(material);
+    const receiver = new SrtpContext(material);
+    // CC = 2, X = 1 with one extension word: the payload starts at 12 + 8 + 4 + 4 = 28.
+    const packet = new Uint8Array(28 + 20 + 16);
+    packet[0] = 0x80 | 0x10 | 2;
+    packet[3] = 9;
+    new DataView(packet.buffer).setUint32(8, 0x77);
+    packet.set([0xbe, 0xde, 0x00, 0x01, 1, 2, 3, 4], 20);
+    packet.fill(0xaa, 28, 48);
+    const header = Buffer.from(packet.subarray(0, 28));
+    const length = sender.protectRtp(packet, 48);
+    expect(length).toBe(58);
+    expect(Buffer.from(packet.subarray(0, 28)).equals(header)).toBe(true);
+    expect(Buffer.from(packet.subarray(28, 48)).equals(Buffer.alloc(20, 0xaa))).toBe(false);
+    expect(receiver.unprotectRtp(packet, length)).toBe(48);
+    expect(Buffer.from(packet.subarray(28, 48)).equals(Buffer.alloc(20, 0xaa))).toBe(true);
+    // An extension longer than the packet; an extension header cut off; a CSRC list cut off.
+    const overrun = Uint8Array.from(packet);
+    overrun[22] = 0;
+    overrun[23] = 9;
+    expect(sender.protectRtp(overrun, 48)).toBe(SRTP_DROP.malformed);
+    const noExtensionHeader = new Uint8Array(16 + 16);
+    noExtensionHeader[0] = 0x90;
+    expect(sender.protectRtp(noExtensionHeader, 15)).toBe(SRTP_DROP.malformed);
+    // With its 4 bytes there (an extension of no words), it is a packet with no payload.
+    expect(sender.protectRtp(noExtensionHeader, 16)).toBe(26);
+    const csrcs = new Uint8Array(20 + 16);
+    csrcs[0] = 0x82;
+    expect(sender.protectRtp(csrcs, 19)).toBe(SRTP_DROP.malformed);
+    // Exactly the header: an empty payload is a packet.
+    expect(sender.protectRtp(csrcs, 20)).toBe(30);
+    // Shorter than a fixed header, or not version 2; a bare 12-byte header is a packet.
+    const bare = new Uint8Array(12 + 16);
+    bare[0] = 0x80;
+    expect(sender.protectRtp(bare, 11)).toBe(SRTP_DROP.malformed);
+    bare[0] = 0x40;
+    expect(sender.protectRtp(bare, 12)).toBe(SRTP_DROP.malformed);
+    bare[0] = 0x80;
+    expect(sender.protectRtp(bare, 12)).toBe(22);
+    expect(sender.counters).toMatchObject({ protectedRtp: 4, malformed: 5 });
+  });
+
+  it('SRTCP: a buffer with exactly the room needed is enough; a packet that is not RTCP version 2 is malformed; the counters count', () => {
+    const sender = new SrtpContext(material);
+    const receiver = new SrtpContext(material);
+    const compound = Uint8Array.from([0x80, 201, 0, 1, 0, 0, 0, 9]);
+    const exact = new Uint8Array(8 + 4 + 10);
+    exact.set(compound);
+    expect(sender.protectRtcp(exact, 8)).toBe(22);
+    expect(sender.counters.protectedRtcp).toBe(1);
+    const wrongVersion = Uint8Array.from(exact);
+    wrongVersion[0] = 0x40;
+    expect(receiver.unprotectRtcp(wrongVersion, 22)).toBe(SRTP_DROP.malformed);
+    expect(receiver.unprotectRtcp(exact, 22)).toBe(8);
+    expect(receiver.counters).toMatchObject({ unprotectedRtcp: 1, malformed: 1 });
+  });
+
+  it('keyEquals: the same key and salt only, whatever their lengths', () => {
+    const context = new SrtpContext(material);
+    expect(context.keyEquals(material)).toBe(true);
+    expect(context.keyEquals({ ...material, masterKey: Buffer.concat([material.masterKey, Buffer.alloc(16)]) })).toBe(false);
+    expect(context.keyEquals({ ...material, masterSalt: material.masterSalt.subarray(0, 13) })).toBe(false);
+    expect(context.keyEquals({ ...material, masterKey: randomBytes(16) })).toBe(false);
+  });
+
+  it('SrtpError carries its code', () => {
+    expect(new SrtpError('x')).toMatchObject({ code: 'ERR_MEDIA_SRTP_INVALID', message: 'x', name: 'SrtpError' });
+  });
+});
+
+describe('HmacSha1 compares only the tag', () => {
+  it('verify ignores what follows the tag in the buffer', () => {
+    const key = randomBytes(20);
+    const message = randomBytes(50);
+    const hmac = new HmacSha1(key);
+    const data = new Uint8Array(50 + 10 + 4).fill(0xff);
+    data.set(message);
+    hmac.update(message, 0, 50);
+    hmac.finish(data, 50, 10);
+    expect(Buffer.from(data.subarray(50, 60)).equals(createHmac('sha1', key).update(message).digest().subarray(0, 10))).toBe(true);
+    hmac.update(data, 0, 50);
+    expect(hmac.verify(data, 50, 10)).toBe(true);
+  });
+});
