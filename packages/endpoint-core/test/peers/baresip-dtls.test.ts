@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Call } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
 import { Baresip, baresipAvailable } from '../support/baresip';
-import { heardByBaresip, heardByUs, target, untilBaresipRecorded } from '../support/baresip-calls';
+import { expectTwoWayAudio, heardByBaresip, heardByUs, target, untilBaresipRecorded } from '../support/baresip-calls';
 import { standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
 
 // DTLS-SRTP (RFC 5763, 5764) between our endpoint and baresip's `dtls_srtp` module: both ways,
@@ -40,12 +40,6 @@ describeIf('DTLS-SRTP against baresip 1.0.0', () => {
     return [baresip, us];
   }
 
-  async function expectTwoWayAudio(bob: Baresip, us: Party): Promise<void> {
-    await untilRecorded(1.5, us.devices);
-    await untilBaresipRecorded(bob, 1.5);
-    expect(heardByUs(us)).toBeCloseTo(440, -1);
-    expect(heardByBaresip(bob)).toBeCloseTo(1000, -1);
-  }
 
   /** The audio profile, a=setup and a=fingerprint of each INVITE body and answer in baresip's trace, with who sent it. */
   function offersAndAnswers(bob: Baresip): { sent: boolean; profile: string; setup: string; fingerprint: string }[] {

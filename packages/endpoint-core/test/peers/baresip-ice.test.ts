@@ -3,7 +3,7 @@ import type { Call } from '@sip-endpoint/endpoint-core';
 import { buildStun, STUN_ATTRIBUTE, STUN_METHOD, textAttribute } from '@sip-endpoint/media';
 import { Coturn, peerAvailable, testPorts } from '@sip-endpoint/test-support';
 import { Baresip, baresipAvailable } from '../support/baresip';
-import { heardByBaresip, heardByUs, target, untilBaresipRecorded } from '../support/baresip-calls';
+import { expectTwoWayAudio, heardByBaresip, heardByUs, target, untilBaresipRecorded } from '../support/baresip-calls';
 import { standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
 
 // ICE (RFC 8445) between our endpoint (`nat.ice_enabled` 1) and baresip's `ice` module
@@ -41,12 +41,6 @@ describeIf('ICE against baresip 1.0.0', () => {
     return [baresip, us];
   }
 
-  async function expectTwoWayAudio(bob: Baresip, us: Party): Promise<void> {
-    await untilRecorded(1.5, us.devices);
-    await untilBaresipRecorded(bob, 1.5);
-    expect(heardByUs(us)).toBeCloseTo(440, -1);
-    expect(heardByBaresip(bob)).toBeCloseTo(1000, -1);
-  }
 
   /** The ICE attributes of each INVITE body and answer in baresip's trace: who sent it, its ufrag, and its candidate types. */
   function iceInTrace(bob: Baresip): { sent: boolean; ufrag: string; candidates: string[] }[] {

@@ -2,7 +2,7 @@ import type { DtmfEvent } from '@sip-endpoint/media';
 import type { Call } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
 import { Baresip, baresipAvailable } from '../support/baresip';
-import { heardByBaresip, heardByUs, target, untilBaresipRecorded } from '../support/baresip-calls';
+import { expectTwoWayAudio, heardByBaresip, heardByUs, target, untilBaresipRecorded } from '../support/baresip-calls';
 import { standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
 
 // SRTP keyed by SDES (a=crypto) between our endpoint and baresip's `srtp` module, in each
@@ -42,13 +42,6 @@ describeIf('SRTP (SDES) against baresip 1.0.0', () => {
     return [baresip, us];
   }
 
-  /** Both hear each other, and the offer/answer in baresip's trace has the profile and a=crypto expected. */
-  async function expectTwoWayAudio(bob: Baresip, us: Party): Promise<void> {
-    await untilRecorded(1.5, us.devices);
-    await untilBaresipRecorded(bob, 1.5);
-    expect(heardByUs(us)).toBeCloseTo(440, -1);
-    expect(heardByBaresip(bob)).toBeCloseTo(1000, -1);
-  }
 
   /** The audio m= line and the number of a=crypto lines of each INVITE body and 200 answer in baresip's trace. */
   function profiles(bob: Baresip): string[] {

@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import type { Call } from '@sip-endpoint/endpoint-core';
 import { dominantFrequency } from '@sip-endpoint/media/testing';
 import { testPorts } from '@sip-endpoint/test-support';
-import { target } from '../support/baresip-calls';
+import { heardByUs, target } from '../support/baresip-calls';
 import { Capture, tsharkAvailable } from '../support/capture';
 import { standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
 
@@ -72,12 +72,8 @@ describeIf('SRTP on the wire (tshark), between two endpoints', () => {
     expect(encrypted.length).toBeGreaterThan(20);
     expect(distinctBytes(encrypted)).toBeGreaterThan(240);
     // Decrypted, the audio is the tone again on each side.
-    const heard = (party: Party): number => {
-      const { samples, sampleRate } = party.devices.recording('speaker');
-      return dominantFrequency(samples.subarray(Math.round(sampleRate * 0.4)), sampleRate);
-    };
-    expect(heard(secure.b)).toBeCloseTo(1000, -1);
-    expect(heard(secure.a)).toBeCloseTo(700, -1);
+    expect(heardByUs(secure.b)).toBeCloseTo(1000, -1);
+    expect(heardByUs(secure.a)).toBeCloseTo(700, -1);
   }, 40_000);
 
   it('DTLS-SRTP: the handshake crosses the RTP port (ClientHello with use_srtp, certificates), then bytes that are not the tone; both ends hear each other', async () => {
@@ -100,12 +96,8 @@ describeIf('SRTP on the wire (tshark), between two endpoints', () => {
       .filter((payload) => payload.length === 160);
     expect(encrypted.length).toBeGreaterThan(20);
     expect(distinctBytes(encrypted)).toBeGreaterThan(240);
-    const heard = (party: Party): number => {
-      const { samples, sampleRate } = party.devices.recording('speaker');
-      return dominantFrequency(samples.subarray(Math.round(sampleRate * 0.4)), sampleRate);
-    };
-    expect(heard(secure.b)).toBeCloseTo(1000, -1);
-    expect(heard(secure.a)).toBeCloseTo(700, -1);
+    expect(heardByUs(secure.b)).toBeCloseTo(1000, -1);
+    expect(heardByUs(secure.a)).toBeCloseTo(700, -1);
   }, 40_000);
 
   it('with UNENCRYPTED_SRTCP negotiated, RTCP crosses in clear (its CNAME, ...@sip-endpoint, readable) with E = 0 and a tag; without it, the CNAME is not readable', async () => {

@@ -1,6 +1,6 @@
 import { dominantFrequency } from '@sip-endpoint/media/testing';
 import type { Baresip } from './baresip';
-import { waitFor, type standaloneEndpoint } from './endpoints';
+import { untilRecorded, waitFor, type standaloneEndpoint } from './endpoints';
 
 // What the tests of calls with baresip measure: the tone each side heard, and our dialog address.
 
@@ -39,3 +39,14 @@ export function target(party: ReturnType<typeof standaloneEndpoint>): string {
   return `sip:${party.endpoint.config.connectivities[0]!.user}@127.0.0.1:${party.endpoint.lines[0]!.port}`;
 }
 
+
+/**
+ * Both sides hear each other: 1.5 s recorded on each, our speaker with baresip's tone (440 Hz by
+ * default) and baresip's recording with ours (1000 Hz, the tests' default microphone).
+ */
+export async function expectTwoWayAudio(baresip: Baresip, party: ReturnType<typeof standaloneEndpoint>, ours = 1000, theirs = 440): Promise<void> {
+  await untilRecorded(1.5, party.devices);
+  await untilBaresipRecorded(baresip, 1.5);
+  expect(heardByUs(party)).toBeCloseTo(theirs, -1);
+  expect(heardByBaresip(baresip)).toBeCloseTo(ours, -1);
+}

@@ -175,30 +175,15 @@ export function createOffer(options: NegotiationOptions): { sdp: string; formats
   if (formats.length === 0) throw new SdpError(`none of the configured codecs (${options.codecs.map((c) => c.name).join(', ')}) can be run`);
   const srtp = options.srtp ?? NO_SRTP;
   const secure = srtp.mode === 'enabled' || srtp.mode === 'mandatory';
-  if (secure && options.dtls?.offer === true) {
-    // DTLS-SRTP: the keys come from the handshake; rtcp-mux offered (one association), a second on the RTCP port if the answer declines it.
-    const sdp = writeAudioSdp({
-      protocol: 'UDP/TLS/RTP/SAVP',
-      fingerprint: options.dtls.fingerprint,
-      setup: setupFor(options.dtls.role),
-      rtcpMux: true,
-      ...(options.ice ? { ice: options.ice } : {}),
-      origin: options.origin,
-      address: options.address,
-      port: options.port,
-      formats,
-      direction: options.direction ?? 'sendrecv',
-      ptimeMs: options.ptimeMs ?? 20,
-      newVersion: options.newVersion ?? true,
-    });
-    return { sdp, formats: formats.map(({ codec: _codec, ...format }) => format), unsupported, keys: [], dtls: true };
-  }
-  // Fresh keys, one line per suite in our order of preference; a re-offer keeps the keys in use.
-  const wanted = secure || srtp.mode === 'elective';
+  // DTLS-SRTP: the keys come from the handshake; rtcp-mux offered (one association), a second on the RTCP port if the answer declines it.
+  const dtls = secure && options.dtls?.offer === true ? options.dtls : undefined;
+  // SDES: fresh keys, one line per suite in our order of preference; a re-offer keeps the keys in use.
+  const wanted = !dtls && (secure || srtp.mode === 'elective');
   const keys: OfferedKey[] = !wanted ? [] : options.srtpKeys && options.srtpKeys.length > 0 ? [...options.srtpKeys] : SRTP_SUITES.map((suite, index) => ({ tag: index + 1, key: generateSrtpKey(suite, srtp.unencryptedSrtcp) }));
   const sdp = writeAudioSdp({
-    protocol: secure ? 'RTP/SAVP' : 'RTP/AVP',
+    protocol: dtls ? 'UDP/TLS/RTP/SAVP' : secure ? 'RTP/SAVP' : 'RTP/AVP',
     crypto: keys.map(({ tag, key }) => formatCryptoAttribute(tag, key)),
+    ...(dtls ? { fingerprint: dtls.fingerprint, setup: setupFor(dtls.role), rtcpMux: true } : {}),
     ...(options.ice ? { ice: options.ice, rtcpMux: true } : {}),
     origin: options.origin,
     address: options.address,
@@ -208,7 +193,7 @@ export function createOffer(options: NegotiationOptions): { sdp: string; formats
     ptimeMs: options.ptimeMs ?? 20,
     newVersion: options.newVersion ?? true,
   });
-  return { sdp, formats: formats.map(({ codec: _codec, ...format }) => format), unsupported, keys, dtls: false };
+  return { sdp, formats: formats.map(({ codec: _codec, ...format }) => format), unsupported, keys, dtls: dtls !== undefined };
 }
 
 /**
