@@ -10,6 +10,7 @@ const groups = {
   dtmf: ['packages/media/src/dtmf/**/*.ts'],
   sdp: ['packages/media/src/sdp/**/*.ts'],
   srtp: ['packages/media/src/srtp/**/*.ts'],
+  ice: ['packages/media/src/ice/**/*.ts'],
   policy: ['packages/policy/src/**/*.ts', '!packages/policy/src/index.ts'],
   config: [
     'packages/config/src/{xml-parse,xml-serialize,load-config,overrides,setting-type,codec-list,host-port,cidr,public-address-spec,log-rotation,headset-pairs,ip-versions,connectivity,config-document,srtp-policy}.ts',

@@ -19,6 +19,7 @@ const tests: Record<string, string> = {
   dtmf: 'packages/media/test/dtmf',
   sdp: 'packages/media/test/sdp',
   srtp: 'packages/media/test/srtp',
+  ice: 'packages/media/test/ice',
   policy: 'packages/policy/test',
   config: 'packages/config/test',
 };

@@ -26,6 +26,7 @@ const FOLDERS: [string, string][] = [
   ['media: DTMF', 'packages/media/src/dtmf/'],
   ['media: SDP negotiation (SDES a=crypto included)', 'packages/media/src/sdp/'],
   ['media: SRTP and SRTCP', 'packages/media/src/srtp/'],
+  ['media: ICE, STUN and TURN', 'packages/media/src/ice/'],
   ['policy', 'packages/policy/src/'],
   ['config: parsing', 'packages/config/src/'],
 ];

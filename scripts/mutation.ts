@@ -3,7 +3,7 @@
 // named on the command line runs alone; its report replaces that group's last one.
 import { spawnSync } from 'node:child_process';
 
-const all = ['codecs', 'jitter', 'rtp', 'quality', 'dtmf', 'sdp', 'srtp', 'policy', 'config'];
+const all = ['codecs', 'jitter', 'rtp', 'quality', 'dtmf', 'sdp', 'srtp', 'ice', 'policy', 'config'];
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !all.includes(name));
 if (unknown.length > 0) {
