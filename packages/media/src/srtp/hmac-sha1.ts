@@ -111,7 +111,7 @@ export class HmacSha1 {
     // Whole blocks straight from the data when nothing is pending; the rest through the block buffer.
     // Stryker disable next-line ConditionalExpression,BlockStatement: whole blocks then go through the block buffer: the same result, only slower.
     if (filled === 0) {
-      // Stryker disable next-line EqualityOperator: a last whole block then goes through the block buffer: the same result.
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: whole blocks (or a last one) then go through the block buffer: the same result.
       for (; i + BLOCK <= end; i += BLOCK) compress(this.#state, data, i, this.#schedule);
     }
     for (; i < end; i++) {

@@ -276,6 +276,7 @@ export class SrtpContext {
     let source = sources.get(ssrc);
     if (source === undefined) {
       if (sources.size >= MAX_SOURCES) sources.delete(sources.keys().next().value!);
+      // Stryker disable next-line UnaryOperator: a first highest of 1 instead of -1 keeps the window's bits relative to it: the same decisions.
       source = { highest: -1, low: 0, high: 0 };
       sources.set(ssrc, source);
     }
@@ -294,9 +295,11 @@ export class SrtpContext {
 
 /** Where the payload of an RTP packet starts (after CSRCs and extension), or -1 if it is not RTP that fits in `length`. */
 function rtpHeaderLength(packet: Uint8Array, length: number): number {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: a packet under 12 bytes also fails the last check (a header ends at 12 or later).
   if (length < 12 || packet[0]! >> 6 !== 2) return -1;
   let offset = 12 + 4 * (packet[0]! & 0x0f);
   if (packet[0]! & 0x10) {
+    // Stryker disable next-line ConditionalExpression,ArithmeticOperator: a cut extension header also fails the last check (the offset ends past the length).
     if (offset + 4 > length) return -1;
     offset += 4 + 4 * ((packet[offset + 2]! << 8) | packet[offset + 3]!);
   }
@@ -309,16 +312,19 @@ function rtpHeaderLength(packet: Uint8Array, length: number): number {
  * late one from before the wrap one less.
  */
 function estimateIndex(source: SourceState, sequence: number): number {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: with no highest (or 0) the estimate below gives the sequence too.
   if (source.highest < 0) return sequence;
   const rollover = Math.floor(source.highest / 0x10000);
   const last = source.highest % 0x10000;
   let guess = rollover;
+  // Stryker disable next-line EqualityOperator: at last = 0x8000 both branches keep the cycle (no sequence is 0x10000 or more).
   if (last < 0x8000) {
     if (sequence - last > 0x8000) guess = rollover - 1;
   } else if (last - 0x8000 > sequence) {
     guess = rollover + 1;
   }
   // Before the first rollover there is nothing older to reach: a negative index is treated as index 0's sequence.
+  // Stryker disable next-line EqualityOperator: a guess of 0 gives the sequence either way.
   return guess < 0 ? sequence : guess * 0x10000 + sequence;
 }
 
@@ -327,6 +333,7 @@ function replayCheck(source: SourceState, index: number): number {
   const behind = source.highest - index;
   if (behind < 0) return 0;
   if (behind >= REPLAY_WINDOW) return SRTP_DROP.tooOld;
+  // Stryker disable next-line ArithmeticOperator: shift counts are taken mod 32: behind + 32 and behind - 32 shift alike.
   const seen = behind < 32 ? (source.low >>> behind) & 1 : (source.high >>> (behind - 32)) & 1;
   return seen ? SRTP_DROP.replayed : 0;
 }
@@ -334,12 +341,15 @@ function replayCheck(source: SourceState, index: number): number {
 /** Records an authenticated index: the window slides when it is the new highest. */
 function markReceived(source: SourceState, index: number): void {
   let behind = source.highest - index;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: a first packet has behind < 0 anyway; an index equal to the highest is refused as replayed before it gets here.
   if (source.highest < 0 || behind < 0) {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: a fresh window is empty: shifting it by any amount leaves it empty.
     const ahead = source.highest < 0 ? REPLAY_WINDOW : -behind;
     if (ahead >= REPLAY_WINDOW) {
       source.low = 0;
       source.high = 0;
     } else if (ahead >= 32) {
+      // Stryker disable next-line ArithmeticOperator: shift counts are taken mod 32: ahead + 32 and ahead - 32 shift alike.
       source.high = source.low << (ahead - 32);
       source.low = 0;
     } else {
@@ -350,6 +360,7 @@ function markReceived(source: SourceState, index: number): void {
     behind = 0;
   }
   if (behind < 32) source.low |= 1 << behind;
+  // Stryker disable next-line ArithmeticOperator: shift counts are taken mod 32: behind + 32 and behind - 32 shift alike.
   else source.high |= 1 << (behind - 32);
 }
 

@@ -501,6 +501,49 @@ describe('SrtpContext against a model of the replay window and the rollover coun
     expect([...kinds].sort()).toEqual(['jump of 32 or more', 'jump past the window', 'late', 'late, 32 or more behind', 'new', 'replayed', 'replayed, 32 or more behind', 'too old']);
   });
 
+  /** Protected copies of the packets with these sequences, in this order, from one sender. */
+  const sent = (sequences: number[]) => {
+    const sender = new SrtpContext(material);
+    return sequences.map((sequence) => {
+      const packet = rtpPacket(sequence, 0x66, new Uint8Array(20).fill(sequence & 0xff));
+      return packet.slice(0, sender.protectRtp(packet, 32));
+    });
+  };
+  const deliver = (receiver: SrtpContext, packet: Uint8Array) => receiver.unprotectRtp(inBuffer(packet), packet.length);
+
+  it('the rollover estimate at its edges: exactly half a cycle ahead and behind (RFC 3711 3.3.1), forward runs past sequence 16384 in a later cycle, a sequence "before" the first cycle', () => {
+    // Up to index 65636 (cycle 1, sequence 100), then 32768 ahead (sequence 32868: cycle 1, new);
+    // or then 20000 and 20001, in cycle 1.
+    const half = sent([0, 30000, 60000, 100, 32868]);
+    const receiver = new SrtpContext(material);
+    expect(half.map((packet) => deliver(receiver, packet))).toEqual([32, 32, 32, 32, 32]);
+    const forward = sent([0, 30000, 60000, 100, 20000, 20001]);
+    const fourth = new SrtpContext(material);
+    expect(forward.map((packet) => deliver(fourth, packet))).toEqual([32, 32, 32, 32, 32, 32]);
+    // Exactly half a cycle behind the highest (sequence 40000, then 7232): the same cycle, too old.
+    const behind = sent([0, 30000, 40000, 7232]);
+    const other = new SrtpContext(material);
+    expect(behind.map((packet) => deliver(other, packet))).toEqual([32, 32, 32, SRTP_DROP.tooOld]);
+    // Highest 100 in the first cycle, then 60000: not a cycle before the first (there is none): new.
+    const early = sent([100, 60000]);
+    const third = new SrtpContext(material);
+    expect(early.map((packet) => deliver(third, packet))).toEqual([32, 32]);
+  });
+
+  it('the window after a jump of exactly 64 is empty, and an index exactly 32 behind is remembered', () => {
+    // Indices 0..31 received, then 95 (64 ahead): 62 (33 behind, never received) is new.
+    const packets = sent(Array.from({ length: 96 }, (_, n) => n));
+    const receiver = new SrtpContext(material);
+    for (let n = 0; n < 32; n++) expect(deliver(receiver, packets[n]!)).toBe(32);
+    expect(deliver(receiver, packets[95]!)).toBe(32);
+    expect(deliver(receiver, packets[62]!)).toBe(32);
+    // 40 received, 8 missing: 8 (32 behind) is taken once, then refused as replayed.
+    const again = new SrtpContext(material);
+    for (let n = 0; n <= 40; n++) if (n !== 8) expect(deliver(again, packets[n]!)).toBe(32);
+    expect(deliver(again, packets[8]!)).toBe(32);
+    expect(deliver(again, packets[8]!)).toBe(SRTP_DROP.replayed);
+  });
+
   it('a sender protecting an old packet again (a retransmission) keeps its rollover counter for what follows', () => {
     const sender = new SrtpContext(material);
     const protect = (sequence: number) => {
@@ -566,11 +609,12 @@ describe('SrtpContext against a model of the replay window and the rollover coun
     exact.set(compound);
     expect(sender.protectRtcp(exact, 8)).toBe(22);
     expect(sender.counters.protectedRtcp).toBe(1);
+    expect(receiver.unprotectRtcp(exact, 21)).toBe(SRTP_DROP.malformed);
     const wrongVersion = Uint8Array.from(exact);
     wrongVersion[0] = 0x40;
     expect(receiver.unprotectRtcp(wrongVersion, 22)).toBe(SRTP_DROP.malformed);
     expect(receiver.unprotectRtcp(exact, 22)).toBe(8);
-    expect(receiver.counters).toMatchObject({ unprotectedRtcp: 1, malformed: 1 });
+    expect(receiver.counters).toMatchObject({ unprotectedRtcp: 1, malformed: 2 });
   });
 
   it('keyEquals: the same key and salt only, whatever their lengths', () => {
@@ -596,6 +640,8 @@ describe('HmacSha1 compares only the tag', () => {
     hmac.update(message, 0, 50);
     hmac.finish(data, 50, 10);
     expect(Buffer.from(data.subarray(50, 60)).equals(createHmac('sha1', key).update(message).digest().subarray(0, 10))).toBe(true);
+    // finish wrote the tag and nothing after it.
+    expect(data[60]).toBe(0xff);
     hmac.update(data, 0, 50);
     expect(hmac.verify(data, 50, 10)).toBe(true);
   });
