@@ -25,7 +25,7 @@ describeIf('ICE against baresip 1.0.0', () => {
     parties = [];
   });
 
-  async function setUp(options: { ice?: boolean; baresipIce?: boolean; settings?: Record<string, string> } = {}): Promise<[Baresip, Party]> {
+  async function setUp(options: { ice?: boolean; baresipIce?: boolean; settings?: Record<string, string>; dtls?: boolean } = {}): Promise<[Baresip, Party]> {
     log = [];
     const us = standaloneEndpoint(
       '1001',
@@ -33,11 +33,11 @@ describeIf('ICE against baresip 1.0.0', () => {
       testPorts(50),
       1000,
       { 'policy.endpoint.rtp_port_binding': '1', 'proxies.proxy0.nat.ice_enabled': options.ice === false ? '0' : '1', 'system.diagnostics.enable_logging': '1', 'system.diagnostics.log_level': '4', ...options.settings },
-      { logger: (level, message) => log.push(`${level} ${message}`) },
+      { logger: (level, message) => log.push(`${level} ${message}`), ...(options.dtls ? { srtpKeying: 'dtls' as const } : {}) },
     );
     parties.push(us);
     await us.endpoint.start();
-    baresip = await Baresip.start({ user: 'bob', frequency: 440, answerMode: 'auto', rtcpMux: true, mediaNat: options.baresipIce === false ? '' : 'ice' });
+    baresip = await Baresip.start({ user: 'bob', frequency: 440, answerMode: 'auto', rtcpMux: true, mediaNat: options.baresipIce === false ? '' : 'ice', ...(options.dtls ? { mediaEnc: 'dtls_srtp' as const } : {}) });
     return [baresip, us];
   }
 
@@ -98,19 +98,7 @@ describeIf('ICE against baresip 1.0.0', () => {
   }, 30000);
 
   it('ICE and DTLS-SRTP together (as WebRTC-like SIP peers run): the handshake runs on the selected pair, audio both ways', async () => {
-    log = [];
-    const us = standaloneEndpoint(
-      '1001',
-      testPorts(7),
-      testPorts(50),
-      1000,
-      { 'policy.endpoint.rtp_port_binding': '1', 'proxies.proxy0.nat.ice_enabled': '1', 'system.security.use_srtp': 'mandatory', 'system.diagnostics.enable_logging': '1', 'system.diagnostics.log_level': '3' },
-      { logger: (level, message) => log.push(`${level} ${message}`), srtpKeying: 'dtls' },
-    );
-    parties.push(us);
-    await us.endpoint.start();
-    const bob = await Baresip.start({ user: 'bob', frequency: 440, answerMode: 'auto', rtcpMux: true, mediaNat: 'ice', mediaEnc: 'dtls_srtp' });
-    baresip = bob;
+    const [bob, us] = await setUp({ dtls: true, settings: { 'system.security.use_srtp': 'mandatory' } });
     const call = await us.endpoint.makeCall(bob.uri);
     await waitFor(() => call.state === 'CONNECTED', 5000);
     await waitFor(() => call.media.ice?.state === 'connected' && (call.media.security as { state?: string }).state === 'established', 10000, 'ICE connected and DTLS established');
