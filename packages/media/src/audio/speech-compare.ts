@@ -153,6 +153,8 @@ export interface SpeechComparison {
   badFrames: number;
   /** Runs of consecutive bad frames: each is one audible defect (a stall makes one long run, a dropped frame one short one). */
   defects: number;
+  /** Each defect's length in frames, in the order they came (their sum is `badFrames`). */
+  defectLengths: number[];
   /** Frames of reference silence where the received audio was 20 dB louder than the reference's quiet (noise, an echo of speech). */
   noisyFrames: number;
   /** Frames with a click: a sample-to-sample step larger than twice the reference's largest step nearby. */
@@ -372,6 +374,7 @@ export function compareSpeech(reference: Int16Array, referenceRate: number, rece
     frames: speech.length,
     badFrames: 0,
     defects: 0,
+    defectLengths: [],
     noisyFrames: 0,
     clicks: 0,
     segmentalSnrDb: snrs.length > 0 ? snrs.reduce((sum, snr) => sum + Math.max(-10, Math.min(60, snr)), 0) / snrs.length : 0,
@@ -382,7 +385,11 @@ export function compareSpeech(reference: Int16Array, referenceRate: number, rece
     if (snrs[index]! < threshold) {
       result.badFrames++;
       // A run of bad frames (pauses between them aside) is one defect.
-      if (previous !== index - 1) result.defects++;
+      if (previous !== index - 1) {
+        result.defects++;
+        result.defectLengths.push(0);
+      }
+      result.defectLengths[result.defectLengths.length - 1]!++;
       previous = index;
     }
     // Clicks: a step in the received frame far larger than any in the reference around it.
