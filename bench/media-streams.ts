@@ -2,12 +2,14 @@
 // through jitter buffer and decoder; then the same N streams against sipp's RTP echo, whose CPU is
 // measured in the same run for a ratio.
 // With --srtp, the two engines run a second time with SRTP (AES_CM_128_HMAC_SHA1_80) on every
-// stream, for the CPU of an encrypted stream against a plain one in the same run.
-// Run: npm run bench:media -- --streams 200 --seconds 20 [--srtp]   (after npm run build)
+// stream, for the CPU of an encrypted stream against a plain one in the same run; with --dtls, a
+// third time with the keys of every stream from a DTLS-SRTP handshake (DtlsSrtpHandshake, one
+// certificate per engine, the peer's fingerprint checked), timed.
+// Run: npm run bench:media -- --streams 200 --seconds 20 [--srtp] [--dtls]   (after npm run build)
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { AudioStream, MediaClock, PCMU, PortAllocator, RtpSession, SrtpContext, VirtualAudioProvider, type SrtpKeyMaterial } from '@sip-endpoint/media';
+import { AudioStream, DtlsSrtpHandshake, generateDtlsCertificate, MediaClock, PCMU, PortAllocator, RtpSession, SrtpContext, VirtualAudioProvider, type DtlsCertificate, type SrtpKeyMaterial } from '@sip-endpoint/media';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -18,8 +20,10 @@ const STREAMS = Number(option('streams', '200'));
 const SECONDS = Number(option('seconds', '20'));
 const ROLE = option('role', 'a');
 const SRTP = args.includes('--srtp');
-/** This engine's part encrypts (the child is told by its parent). */
-const ENCRYPT = option('encrypt', '0') === '1';
+const DTLS = args.includes('--dtls');
+/** How this engine's part keys SRTP, if at all (the child is told by its parent): 0 plain, 1 SDES-like keys, 2 DTLS-SRTP. */
+const ENCRYPT = Number(option('encrypt', '0')) as Keying;
+type Keying = 0 | 1 | 2;
 
 /** The SRTP key of stream `index` sent by engine `from`: both engines derive the same. */
 function streamKey(index: number, from: 'a' | 'b'): SrtpKeyMaterial {
@@ -27,6 +31,8 @@ function streamKey(index: number, from: 'a' | 'b'): SrtpKeyMaterial {
   return { suite: 'AES_CM_128_HMAC_SHA1_80', masterKey: bytes.subarray(0, 16), masterSalt: bytes.subarray(16, 30) };
 }
 const WARMUP_MS = 2000;
+/** The ports of each pass's engines (A, B): a pass's sockets may still be closing when the next one starts (the second plain pass comes after two others). Sipp's echo pass uses 44000 and 48000. */
+const PASS_PORTS: Record<Keying, { a: number; b: number }> = { 0: { a: 43000, b: 46000 }, 1: { a: 50000, b: 52000 }, 2: { a: 54000, b: 56000 } };
 
 /** Histogram of send-interval deviation from the ptime, in 0.05 ms buckets up to 100 ms. */
 class IntervalHistogram {
@@ -60,20 +66,32 @@ interface EngineReport {
   rssMb: number;
   histogram: number[];
   sent: number;
+  /** With DTLS-SRTP: how long all the handshakes took, in ms. */
+  handshakesMs?: number;
+}
+
+/** What an engine tells the other: its ports, and with DTLS-SRTP its certificate's fingerprint. */
+interface Announcement {
+  ports: number[];
+  fingerprint?: DtlsCertificate['fingerprint'];
 }
 
 /** Opens N sessions; creates streams once the peer's ports are known; measures after a warm-up. */
-async function engine(portBase: number, peerPorts: () => Promise<number[]>, announce: (ports: number[]) => void, encrypt?: { me: 'a' | 'b'; peer: 'a' | 'b' }): Promise<EngineReport> {
+async function engine(portBase: number, peer: () => Promise<Announcement>, announce: (announcement: Announcement) => void, encrypt?: { me: 'a' | 'b'; peer: 'a' | 'b'; keying: Keying }): Promise<EngineReport> {
   const allocator = new PortAllocator(portBase, portBase + STREAMS * 2 + 10);
   const sessions = await Promise.all(Array.from({ length: STREAMS }, () => RtpSession.open({ ports: allocator, bindAddress: '127.0.0.1' })));
-  announce(sessions.map((s) => s.localPort));
-  const remote = await peerPorts();
+  const dtls = encrypt?.keying === 2;
+  const certificate = dtls ? await generateDtlsCertificate() : undefined;
+  announce({ ports: sessions.map((s) => s.localPort), ...(certificate ? { fingerprint: certificate.fingerprint } : {}) });
+  const { ports: remote, fingerprint: remoteFingerprint } = await peer();
   const provider = new VirtualAudioProvider({ defaults: false });
   const mic = provider.addInput({ name: 'tone' }, { kind: 'tone', frequencies: [440], levelDbfs: -15 });
   const histogram = new IntervalHistogram();
   let measuring = false;
   const streams = sessions.map((session, i) => {
-    if (encrypt) session.setSrtp({ send: new SrtpContext(streamKey(i, encrypt.me)), receive: new SrtpContext(streamKey(i, encrypt.peer)) });
+    if (encrypt?.keying === 1) session.setSrtp({ send: new SrtpContext(streamKey(i, encrypt.me)), receive: new SrtpContext(streamKey(i, encrypt.peer)) });
+    // Nothing leaves before the handshake's keys (as in a call).
+    if (dtls) session.awaitSrtp();
     let last = 0;
     const send = session.sendRtp.bind(session);
     session.sendRtp = (data, length) => {
@@ -84,6 +102,13 @@ async function engine(portBase: number, peerPorts: () => Promise<number[]>, anno
     };
     return new AudioStream({ session, codec: PCMU, payloadType: 0, remote: { address: '127.0.0.1', rtpPort: remote[i]! }, input: provider.openInput(mic.id, 8000), detectInbandDtmf: false, rtcpIntervalS: 5 });
   });
+  let handshakesMs: number | undefined;
+  if (dtls) {
+    // Engine A is the DTLS client of every stream (a=setup:active), B the server.
+    const started = performance.now();
+    await Promise.all(sessions.map((session) => DtlsSrtpHandshake.run(session, { role: encrypt.me === 'a' ? 'client' : 'server', certificate: certificate!, remoteFingerprint: remoteFingerprint!, timeoutMs: 60_000 })));
+    handshakesMs = performance.now() - started;
+  }
   for (const stream of streams) stream.start();
   // A probe on the media clock: how late each of its wake-ups is.
   const lateness = new IntervalHistogram();
@@ -109,7 +134,7 @@ async function engine(portBase: number, peerPorts: () => Promise<number[]>, anno
   });
   const rssMb = process.memoryUsage().rss / 1048576;
   for (const stream of streams) stream.close();
-  return { wakeP99: lateness.percentile(0.99), expected, lost, cpuMs: (used.user + used.system) / 1000, wallMs, rssMb, histogram: Array.from(histogram.buckets), sent };
+  return { wakeP99: lateness.percentile(0.99), expected, lost, cpuMs: (used.user + used.system) / 1000, wallMs, rssMb, histogram: Array.from(histogram.buckets), sent, ...(handshakesMs === undefined ? {} : { handshakesMs }) };
 }
 
 function cpuTicks(pid: number): number {
@@ -130,40 +155,56 @@ function describe(name: string, report: EngineReport): { line: string; cpuPerStr
 
 async function main(): Promise<void> {
   if (ROLE === 'b') {
-    let resolvePorts: (ports: number[]) => void = () => undefined;
-    const peer = new Promise<number[]>((resolve) => (resolvePorts = resolve));
-    process.on('message', (message: { ports?: number[] }) => message.ports && resolvePorts(message.ports));
-    // The SRTP pass gets ports of its own: the plain pass's sockets may still be closing.
-    const report = await engine(ENCRYPT ? 50000 : 46000, () => peer, (ports) => process.send?.({ ports }), ENCRYPT ? { me: 'b', peer: 'a' } : undefined);
+    let resolvePeer: (announcement: Announcement) => void = () => undefined;
+    const peer = new Promise<Announcement>((resolve) => (resolvePeer = resolve));
+    process.on('message', (message: { announcement?: Announcement }) => message.announcement && resolvePeer(message.announcement));
+    // Each pass gets ports of its own: the last pass's sockets may still be closing.
+    const report = await engine(PASS_PORTS[ENCRYPT].b, () => peer, (announcement) => process.send?.({ announcement }), ENCRYPT ? { me: 'b', peer: 'a', keying: ENCRYPT } : undefined);
     process.send?.({ report });
     return;
   }
 
-  // Part 1: two engines (and, with --srtp, the same again with SRTP on every stream).
-  const twoEngines = async (encrypt: boolean): Promise<[EngineReport, EngineReport]> => {
-    const child: ChildProcess = fork(process.argv[1]!, ['--role', 'b', '--streams', String(STREAMS), '--seconds', String(SECONDS), '--encrypt', encrypt ? '1' : '0'], { stdio: 'inherit' });
-    let childPorts: (ports: number[]) => void = () => undefined;
-    const fromChild = new Promise<number[]>((resolve) => (childPorts = resolve));
+  // Part 1: two engines (and, with --srtp or --dtls, the same again with SRTP on every stream).
+  const twoEngines = async (keying: Keying): Promise<[EngineReport, EngineReport]> => {
+    const child: ChildProcess = fork(process.argv[1]!, ['--role', 'b', '--streams', String(STREAMS), '--seconds', String(SECONDS), '--encrypt', String(keying)], { stdio: 'inherit' });
+    let fromChild: (announcement: Announcement) => void = () => undefined;
+    const childAnnouncement = new Promise<Announcement>((resolve) => (fromChild = resolve));
     const childReport = new Promise<EngineReport>((resolve) => {
-      child.on('message', (message: { ports?: number[]; report?: EngineReport }) => {
-        if (message.ports) childPorts(message.ports);
+      child.on('message', (message: { announcement?: Announcement; report?: EngineReport }) => {
+        if (message.announcement) fromChild(message.announcement);
         if (message.report) resolve(message.report);
       });
     });
-    const reportA = await engine(encrypt ? 48000 : 43000, () => fromChild, (ports) => child.send({ ports }), encrypt ? { me: 'a', peer: 'b' } : undefined);
+    const reportA = await engine(PASS_PORTS[keying].a, () => childAnnouncement, (announcement) => child.send({ announcement }), keying ? { me: 'a', peer: 'b', keying } : undefined);
     return [reportA, await childReport];
   };
-  const [reportA, reportB] = await twoEngines(false);
+  const [reportA, reportB] = await twoEngines(0);
   const a = describe('engine A', reportA);
   const b = describe('engine B', reportB);
-  let srtpLines = '';
-  let srtpRatio = '';
-  if (SRTP) {
-    const [secureA, secureB] = await twoEngines(true);
-    const sa = describe('engine A, SRTP', secureA);
-    const sb = describe('engine B, SRTP', secureB);
-    srtpLines = `${sa.line}\n${sb.line}`;
-    srtpRatio = `CPU per stream, SRTP / plain: ${((sa.cpuPerStream + sb.cpuPerStream) / (a.cpuPerStream + b.cpuPerStream)).toFixed(2)} (target: at most 1.3)`;
+  const secure: { name: string; a: EngineReport; b: EngineReport }[] = [];
+  for (const [keying, name] of [...(SRTP ? [[1, 'SRTP'] as const] : []), ...(DTLS ? [[2, 'DTLS-SRTP'] as const] : [])]) {
+    const [secureA, secureB] = await twoEngines(keying);
+    secure.push({ name, a: secureA, b: secureB });
+  }
+  // With encrypted passes, a second plain pass after them: the ratios are against the mean of the
+  // two plain passes, so a machine (or an engine A) that grows faster or slower over the run does
+  // not tilt them.
+  let plainCpu = a.cpuPerStream + b.cpuPerStream;
+  const secureLines: string[] = [];
+  const secureRatios: string[] = [];
+  if (secure.length > 0) {
+    const [againA, againB] = await twoEngines(0);
+    const a2 = describe('engine A, plain again', againA);
+    const b2 = describe('engine B, plain again', againB);
+    secureLines.push(a2.line, b2.line);
+    plainCpu = (plainCpu + a2.cpuPerStream + b2.cpuPerStream) / 2;
+  }
+  for (const pass of secure) {
+    const sa = describe(`engine A, ${pass.name}`, pass.a);
+    const sb = describe(`engine B, ${pass.name}`, pass.b);
+    secureLines.push(sa.line, sb.line);
+    const handshakes = pass.a.handshakesMs === undefined ? '' : `; ${STREAMS} handshakes in ${(pass.a.handshakesMs / 1000).toFixed(1)} s`;
+    secureRatios.push(`CPU per stream, ${pass.name} / plain (mean of the two plain passes): ${((sa.cpuPerStream + sb.cpuPerStream) / plainCpu).toFixed(2)} (target: at most 1.3)${handshakes}`);
   }
 
   // Part 2: the same streams against sipp's RTP echo, whose CPU is read from /proc.
@@ -175,7 +216,7 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const startTicks = cpuTicks(sipp.pid!);
     const sippStart = performance.now();
-    const reportOurs = await engine(44000, async () => Array.from({ length: STREAMS }, () => echoPort), () => undefined);
+    const reportOurs = await engine(44000, async () => ({ ports: Array.from({ length: STREAMS }, () => echoPort) }), () => undefined);
     const sippWall = performance.now() - sippStart;
     const ticks = cpuTicks(sipp.pid!) - startTicks;
     sipp.kill('SIGKILL');
@@ -190,10 +231,10 @@ async function main(): Promise<void> {
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   console.log(a.line);
   console.log(b.line);
-  if (srtpLines) console.log(srtpLines);
+  for (const line of secureLines) console.log(line);
   console.log(sippLine);
   if (ratio) console.log(ratio);
-  if (srtpRatio) console.log(srtpRatio);
+  for (const line of secureRatios) console.log(line);
   console.log(`targets: loss < 0.1 %, jitter p99 < 3 ms, CPU per stream <= 0.25 %; node ${process.version}`);
   process.exit(0);
 }
