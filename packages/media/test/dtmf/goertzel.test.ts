@@ -120,7 +120,7 @@ describe('DtmfDetector (ITU-T Q.24)', () => {
     }
   });
 
-  it('finds nothing in a single tone, two rows with a column, a row with two columns, or speech', () => {
+  it('finds nothing in a single tone, two rows with a column, or a row with two columns', () => {
     const rate = 8000;
     for (const frequency of [697, 770, 852, 941, 1209, 1336, 1477, 1633]) expect(detect(rate, tones(rate, [[frequency, -10]], 300))).toBe('');
     expect(detect(rate, tones(rate, [[697, -10], [770, -10], [1209, -10]], 300))).toBe('');
@@ -130,8 +130,15 @@ describe('DtmfDetector (ITU-T Q.24)', () => {
     expect(detect(rate, tones(rate, [[697, -10], [1209, -10], [1633, -16]], 300))).toBe('');
     expect(detect(rate, tones(rate, [[697, -10], [941, -22], [1209, -10]], 300))).toBe('1');
     expect(detect(rate, tones(rate, [[697, -10], [1209, -10], [1633, -22]], 300))).toBe('1');
-    for (const sampleRate of RATES) {
-      for (let seed = 1; seed <= 8; seed++) expect(detect(sampleRate, speechLikeSignal({ sampleRate, seconds: 3, seed, levelDbfs: -15 }))).toBe('');
+  });
+
+  it('finds nothing in speech: nine speech-like signals of 3 s, at every rate', () => {
+    // Making the signal dominates this test's time (its low-pass has 289 taps at 48 kHz, a second
+    // of work on a loaded machine): four at 8 kHz, four at 16 kHz, one at 48 kHz keep it short
+    // enough for the mutation run, which runs it for every mutant of the detector.
+    for (let seed = 1; seed <= 9; seed++) {
+      const sampleRate = seed <= 4 ? 8000 : seed <= 8 ? 16000 : 48000;
+      expect(detect(sampleRate, speechLikeSignal({ sampleRate, seconds: 3, seed, levelDbfs: -15 }))).toBe('');
     }
   });
 });
