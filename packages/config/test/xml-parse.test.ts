@@ -6,7 +6,7 @@ import { parseDocument } from '../src/xml-parse';
 
 const FILE = `<?xml version="1.0" encoding="utf-8"?>
 <!-- a comment before the root -->
-<sep:SipEndpoint xmlns:sep="http://schemas.genesyslab.com/2009/sipendpoint" build="7">
+<sep:SipEndpoint xmlns:sep="http://schemas.genesyslab.com/2009/sipendpoint" build="7"><!-- in the root -->
   <Container name=" basic " kind="b">
     <!-- lines -->
     <Connectivity user="1001" server="pbx:5060"/>
@@ -16,7 +16,7 @@ const FILE = `<?xml version="1.0" encoding="utf-8"?>
   <Container name="Genesys">
     <settings version="1.0">
       <domain name=" proxies " note="n">
-        <section name="proxy0">
+        <section name="proxy0"><!-- in a section -->text between
           <setting name=" reg_timeout " value="60" unit="s"/>
           <setting name="display_name">Agent  One</setting>
           <setting name="number">42</setting>
