@@ -7,8 +7,8 @@
 // certificate per engine, the peer's fingerprint checked), timed.
 // Run: npm run bench:media -- --streams 200 --seconds 20 [--srtp] [--dtls]   (after npm run build)
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { cpuTicks } from './support/bench-tools';
 import { AudioStream, DtlsSrtpHandshake, generateDtlsCertificate, MediaClock, PCMU, PortAllocator, RtpSession, SrtpContext, VirtualAudioProvider, type DtlsCertificate, type SrtpKeyMaterial } from '@sip-endpoint/media';
 
 const args = process.argv.slice(2);
@@ -140,11 +140,6 @@ async function engine(portBase: number, peer: () => Promise<Announcement>, annou
   const rssMb = process.memoryUsage().rss / 1048576;
   for (const stream of streams) stream.close();
   return { wakeP99: lateness.percentile(0.99), expected, lost, cpuMs: (used.user + used.system) / 1000, wallMs, rssMb, histogram: Array.from(histogram.buckets), sent, ...(handshakesMs === undefined ? {} : { handshakesMs }) };
-}
-
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks
 }
 
 function describe(name: string, report: EngineReport): { line: string; cpuPerStream: number } {

@@ -7,12 +7,12 @@
 // against mediaenc=dtls_srtp). Each side encrypts and decrypts one stream per call.
 // Run: npm run bench:secure-calls -- --calls 100 --seconds 20   (after npm run build)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EndpointConfig } from '@sip-endpoint/config';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
-import { installed, option, sleep, startProgram, type Program } from './support/bench-tools';
+import { standaloneConfig } from '../packages/endpoint-core/test/support/endpoints';
+import { cpuTicks, installed, option, sleep, startProgram, type Program } from './support/bench-tools';
 
 const CALLS = Number(option('calls', '100'));
 const SECONDS = Number(option('seconds', '20'));
@@ -27,11 +27,6 @@ if (CALLS < 1 || CALLS > 1000) throw new RangeError(`--calls is 1 to 1000, not $
 
 type Mode = 'plain' | 'SRTP (SDES)' | 'DTLS-SRTP';
 const MODES: Mode[] = ['plain', 'SRTP (SDES)', 'DTLS-SRTP'];
-
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime of all its threads, in clock ticks (100 a second)
-}
 
 /** baresip 1.0.0 answering every call at once, with the encryption `mode` asks for. */
 async function startBaresip(dir: string, mode: Mode): Promise<Program> {
@@ -71,17 +66,10 @@ async function startBaresip(dir: string, mode: Mode): Promise<Program> {
 
 /** Our endpoint: one line, no registrar, default devices; SRTP as `mode` asks. */
 function ourEndpoint(mode: Mode): Endpoint {
-  const config = EndpointConfig.defaults().with({
-    'user:0': 'agent',
+  const config = standaloneConfig('agent', OUR_SIP, OUR_RTP, {
     'server:0': `127.0.0.1:${BARESIP_SIP}`,
-    'proxies.proxy0.reg_timeout': '0',
-    'policy.endpoint.public_address': '127.0.0.1',
-    'policy.endpoint.sip_port_min': String(OUR_SIP),
-    'policy.endpoint.sip_port_max': String(OUR_SIP + 6),
-    'policy.endpoint.rtp_port_min': String(OUR_RTP),
     'policy.endpoint.rtp_port_max': String(OUR_RTP + 4 * CALLS + 20),
     'codecs.enabled.audio': 'pcmu,telephone-event',
-    'system.media.ringing_file': '',
     'system.security.use_srtp': mode === 'plain' ? 'disabled' : 'force',
   });
   return new Endpoint({ config, ...(mode === 'DTLS-SRTP' ? { srtpKeying: 'dtls' as const } : {}) });

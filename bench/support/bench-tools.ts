@@ -1,6 +1,7 @@
-// Small helpers shared by the SIP benchmarks (answer-latency.ts, many-agents.ts): external
-// programs, their output, percentiles and sipp's final statistics.
+// Small helpers shared by the benchmarks: external programs, their output and CPU time,
+// percentiles and sipp's final statistics.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 /** Whether a program is on the PATH. */
 export function installed(command: string): boolean {
@@ -181,4 +182,10 @@ ${headers('BYE', 2, true)}
   <recv response="200" crlf="true"/>
 </scenario>
 `;
+}
+
+/** CPU time of process `pid` so far (user + system, all its threads), in clock ticks: 100 a second. */
+export function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }
