@@ -63,3 +63,7 @@ export { parseCandidate, formatCandidate, candidatePriority, iceCredentials } fr
 export type { IceCandidate, IceCandidateType } from './ice/candidate';
 export { TurnClient } from './ice/turn-client';
 export type { TurnClientOptions, TurnCounters } from './ice/turn-client';
+export { WebRtcAudioStream } from './webrtc/webrtc-audio-stream';
+export type { WebRtcAudioStreamOptions, WebRtcAudioStreamStats, WebRtcAudioStreamEvents, WebRtcConnectionState } from './webrtc/webrtc-audio-stream';
+export { WebRtcUnavailableError } from './webrtc/wrtc';
+export type { WrtcIceServer as WebRtcIceServer } from './webrtc/wrtc';

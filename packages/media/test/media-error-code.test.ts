@@ -40,6 +40,7 @@ const CLASS_OF: Record<MediaErrorCode, string> = {
   ERR_MEDIA_SRTP_INVALID: 'SrtpError',
   ERR_MEDIA_DTLS_FAILED: 'DtlsError',
   ERR_MEDIA_ICE_FAILED: 'IceError',
+  ERR_MEDIA_WEBRTC_UNAVAILABLE: 'WebRtcUnavailableError',
 };
 
 const packageDir = join(__dirname, '..');

@@ -1,0 +1,610 @@
+import { SafeEmitter, StateMachine } from '@sip-endpoint/policy';
+import type { AudioInput, AudioOutput } from '../audio/audio-device-provider';
+import { Resampler } from '../audio/resampler';
+import { ToneGenerator } from '../audio/tones';
+import { AUDIO_STREAM_TRANSITIONS, type AudioStreamState } from '../audio-stream-state';
+import { StreamClosedError, type DtmfEvent, type MediaDirection } from '../audio-stream';
+import { codecs } from '../codecs/codec-registry';
+import { dtmfFrequencies, DtmfNotSentError, normalizeDigits, type DtmfDigit } from '../dtmf/dtmf-digits';
+import { DtmfDetector } from '../dtmf/goertzel';
+import { MediaClock } from '../media-clock';
+import { VqMonitor, type VqReport } from '../quality/vq-monitor';
+import { SdpError } from '../sdp/sdp-error';
+import { loadWrtc, type Wrtc, type WrtcAudioData, type WrtcAudioSink, type WrtcAudioSource, type WrtcCodecCapability, type WrtcIceServer, type WrtcPeerConnection, type WrtcStats, type WrtcTransceiver } from './wrtc';
+
+/** Options of {@link WebRtcAudioStream}. @public */
+export interface WebRtcAudioStreamOptions {
+  /** Microphone; without one the stream sends silence. Read every 10 ms at its own rate. */
+  input?: AudioInput;
+  /** Speaker; without one what is received is measured and dropped. Written every 10 ms. */
+  output?: AudioOutput;
+  /** Also called with every received 10 ms frame, at the rate libwebrtc plays it (recorders, tests). */
+  onPlayout?: (frame: Int16Array, length: number, sampleRate: number) => void;
+  /** STUN and TURN servers (`stun:host:port`, `turn:host:port?transport=udp|tcp`). @defaultValue none */
+  iceServers?: readonly WrtcIceServer[];
+  /** `relay`: only relayed candidates (TURN). @defaultValue 'all' */
+  iceTransportPolicy?: 'all' | 'relay';
+  /**
+   * The codecs to offer and accept, preferred first, by name as SDP writes them (`opus`, `PCMU`,
+   * `PCMA`, `G722`, `ILBC`, `ISAC`); names libwebrtc does not have are left out.
+   * @defaultValue every audio codec libwebrtc has, in its order
+   */
+  codecs?: readonly string[];
+  /** @defaultValue 'sendrecv' */
+  direction?: MediaDirection;
+  /** MOS under which the VQ alarm rises; 0 disables. @defaultValue 0 */
+  vqAlarmThreshold?: number;
+  /** No RTP received for this long raises `inactivity`. @defaultValue 150000 */
+  inactivityTimeoutMs?: number;
+  /** Listen for in-band DTMF tones in received audio. @defaultValue true */
+  detectInbandDtmf?: boolean;
+  /** Play sent digits on the output too (`dtmf_feedback`). @defaultValue false */
+  dtmfFeedback?: boolean;
+  /** How long an offer or answer waits for its ICE candidates (SIP has no trickle ICE). @defaultValue 5000 */
+  gatheringTimeoutMs?: number;
+  clock?: MediaClock;
+}
+
+/** How libwebrtc's connection stands (`RTCPeerConnection.connectionState`). @public */
+export type WebRtcConnectionState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+
+/** Counters of a {@link WebRtcAudioStream}, from libwebrtc's statistics (refreshed every second). @public */
+export interface WebRtcAudioStreamStats {
+  /** The codec in use (`opus/48000/2`, `PCMU/8000`), once media flows. */
+  codec: string | undefined;
+  sent: { packets: number; octets: number };
+  received: { packets: number; octets: number; lost: number; expected: number; fractionLost: number; jitterMs: number };
+  /** libwebrtc's jitter buffer: its mean delay, and the samples it concealed. */
+  jitterBuffer: { delayMs: number; concealedSamples: number };
+  rttMs: number | undefined;
+  vq: VqReport;
+  /** The selected ICE pair's ends, once connected. */
+  ice: { local: string; remote: string; localType: string; remoteType: string } | undefined;
+  /** DTLS-SRTP, always: the SRTP suite libwebrtc negotiated, once connected. */
+  srtpCipher: string | undefined;
+}
+
+/** Events of a {@link WebRtcAudioStream}. @public */
+export type WebRtcAudioStreamEvents = {
+  stateChanged: [AudioStreamState, AudioStreamState];
+  closed: [];
+  dtmf: [DtmfEvent];
+  vq: [VqReport];
+  vqAlarm: [VqReport];
+  /** No RTP received for `inactivityTimeoutMs` while the stream expects some. */
+  inactivity: [];
+  /** libwebrtc's connection (ICE and DTLS together) moved: `failed` means the call has no media. */
+  connectionStateChanged: [WebRtcConnectionState];
+  error: [Error];
+};
+
+/** One frame is 10 ms: what RTCAudioSource takes and RTCAudioSink gives. */
+const FRAME_MS = 10;
+/** Seconds between statistics reads, and reads between voice-quality reports. */
+const STATS_INTERVAL_MS = 1000;
+const VQ_EVERY = 5;
+
+/**
+ * One audio stream of a call whose peer speaks WebRTC (`UDP/TLS/RTP/SAVPF`: ICE, DTLS-SRTP,
+ * rtcp-mux), run by libwebrtc through `@roamhq/wrtc`: its ICE, DTLS, codecs (opus, G.722, G.711,
+ * iLBC, iSAC), jitter buffer and concealment. The SDP is libwebrtc's, gathered whole before it is
+ * given (SIP does not trickle candidates). The devices are ours: the microphone is read and given to
+ * an `RTCAudioSource` every 10 ms, and what an `RTCAudioSink` gives is resampled to the speaker.
+ *
+ * @remarks
+ * DTMF: libwebrtc's Node binding has no `RTCDTMFSender`, and does not report received
+ * telephone-events, so the stream offers no telephone-event (a peer then sends SIP INFO or tones)
+ * and {@link WebRtcAudioStream.sendDtmf} sends tones in the audio; received tones are detected.
+ *
+ * Lifecycle as {@link AudioStream}'s: `NEW` -> `RUNNING` (`start()`) -> `CLOSED`. Per frame our
+ * part allocates nothing (one reused frame object each way); libwebrtc's own threads do the rest.
+ *
+ * @public
+ */
+export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
+  readonly #pc: WrtcPeerConnection;
+  readonly #transceiver: WrtcTransceiver;
+  readonly #source: WrtcAudioSource;
+  #sink: WrtcAudioSink | undefined;
+  readonly #input: AudioInput | undefined;
+  readonly #output: AudioOutput | undefined;
+  readonly #onPlayout: WebRtcAudioStreamOptions['onPlayout'];
+  readonly #machine: StateMachine<AudioStreamState>;
+  readonly #clock: MediaClock;
+  readonly #gatheringTimeoutMs: number;
+  readonly #inactivityMs: number;
+  readonly #detect: boolean;
+  readonly #dtmfFeedback: boolean;
+  readonly #vqThreshold: number;
+  /** The microphone's frame, handed to libwebrtc in one reused object. */
+  readonly #sendData: WrtcAudioData;
+  #outResampler: Resampler | undefined;
+  #outputFrame = new Int16Array(0);
+  #detector: DtmfDetector | undefined;
+  #detectorRate = 0;
+  #vq: VqMonitor | undefined;
+  #direction: MediaDirection;
+  #muted = false;
+  #speakerMuted = false;
+  #stopClock: (() => void) | undefined;
+  #statsTimer: NodeJS.Timeout | undefined;
+  #stats: WebRtcAudioStreamStats;
+  #statsReads = 0;
+  #vqBase = { expected: 0, lost: 0 };
+  #lastPacketsReceived = 0;
+  #lastRtpAt = performance.now();
+  #inband: { tone: ToneGenerator; samplesLeft: number; gapLeft: number; queue: DtmfDigit[]; completed: number; queued: number } | undefined;
+  #feedback: { tone: ToneGenerator | undefined; samplesLeft: number; gapLeft: number; queue: DtmfDigit[] } | undefined;
+  #dtmfWaiters: { target: number; digits: string; resolve: () => void; reject: (error: Error) => void }[] = [];
+
+  /**
+   * Makes a stream and its `RTCPeerConnection` (libwebrtc is loaded on the first one).
+   *
+   * @throws {@link WebRtcUnavailableError} when libwebrtc cannot be loaded.
+   */
+  static async create(options: WebRtcAudioStreamOptions = {}): Promise<WebRtcAudioStream> {
+    const wrtc = await loadWrtc();
+    return new WebRtcAudioStream(wrtc, options);
+  }
+
+  private constructor(wrtc: Wrtc, options: WebRtcAudioStreamOptions) {
+    super();
+    this.#machine = new StateMachine('WebRTC audio stream', 'NEW', AUDIO_STREAM_TRANSITIONS, (next, previous) => this.emit('stateChanged', next, previous));
+    this.#input = options.input;
+    this.#output = options.output;
+    this.#onPlayout = options.onPlayout;
+    this.#clock = options.clock ?? MediaClock.shared;
+    this.#gatheringTimeoutMs = options.gatheringTimeoutMs ?? 5000;
+    this.#inactivityMs = options.inactivityTimeoutMs ?? 150000;
+    this.#detect = options.detectInbandDtmf ?? true;
+    this.#dtmfFeedback = options.dtmfFeedback ?? false;
+    this.#vqThreshold = options.vqAlarmThreshold ?? 0;
+    this.#direction = options.direction ?? 'sendrecv';
+    const inputRate = options.input?.sampleRate ?? 48000;
+    const frameSamples = Math.round((inputRate * FRAME_MS) / 1000);
+    this.#sendData = { samples: new Int16Array(frameSamples), sampleRate: inputRate, bitsPerSample: 16, channelCount: 1, numberOfFrames: frameSamples };
+    this.#stats = emptyStats();
+    this.#pc = new wrtc.RTCPeerConnection({
+      iceServers: options.iceServers?.map((server) => ({ ...server })) ?? [],
+      iceTransportPolicy: options.iceTransportPolicy ?? 'all',
+      bundlePolicy: 'max-bundle',
+      rtcpMuxPolicy: 'require',
+    });
+    this.#source = new wrtc.nonstandard.RTCAudioSource();
+    // addTrack, not addTransceiver: a transceiver made by addTrack is the one a remote offer's
+    // audio section takes (JSEP 5.10), so the same one serves when we answer as when we offer.
+    this.#pc.addTrack(this.#source.createTrack());
+    this.#transceiver = this.#pc.getTransceivers()[0]!;
+    this.#transceiver.direction = this.#direction;
+    this.#transceiver.setCodecPreferences(preferredCodecs(wrtc, options.codecs));
+    this.#sink = new wrtc.nonstandard.RTCAudioSink(this.#transceiver.receiver.track);
+    this.#sink.ondata = (data) => this.#onReceived(data);
+    this.#pc.onconnectionstatechange = () => {
+      if (this.#machine.state === 'CLOSED') return;
+      this.emit('connectionStateChanged', this.#pc.connectionState as WebRtcConnectionState);
+    };
+  }
+
+  /** Where the stream is in its lifecycle. */
+  get state(): AudioStreamState {
+    return this.#machine.state;
+  }
+
+  /** libwebrtc's connection state (ICE and DTLS together). */
+  get connectionState(): WebRtcConnectionState {
+    return this.#pc.connectionState as WebRtcConnectionState;
+  }
+
+  /** The direction asked of the stream (the next offer or answer carries it). */
+  get direction(): MediaDirection {
+    return this.#direction;
+  }
+
+  /** Our SDP offer, with every ICE candidate gathered. */
+  async createOffer(): Promise<string> {
+    this.#assertOpen();
+    await this.#pc.setLocalDescription(await this.#pc.createOffer());
+    return this.#gathered();
+  }
+
+  /**
+   * Takes the peer's offer and gives our answer, with every candidate gathered.
+   *
+   * @throws {@link SdpError} when libwebrtc refuses the offer (no fingerprint, no ICE credentials, no common codec).
+   */
+  async answer(offer: string): Promise<string> {
+    this.#assertOpen();
+    await this.#apply({ type: 'offer', sdp: offer });
+    // An offer may come before ours was made (we answer): our track, direction and codecs are on the transceiver already.
+    this.#transceiver.direction = this.#direction;
+    await this.#pc.setLocalDescription(await this.#pc.createAnswer());
+    return this.#gathered();
+  }
+
+  /**
+   * Takes the peer's answer to our offer.
+   *
+   * @throws {@link SdpError} when libwebrtc refuses it.
+   */
+  async acceptAnswer(answer: string): Promise<void> {
+    this.#assertOpen();
+    await this.#apply({ type: 'answer', sdp: answer });
+  }
+
+  /**
+   * Starts reading the microphone and measuring: `NEW` -> `RUNNING`. Starting a running stream does nothing.
+   *
+   * @throws {@link StreamClosedError} once the stream is closed.
+   */
+  start(): void {
+    this.#assertOpen();
+    if (this.#machine.state === 'RUNNING') return;
+    this.#lastRtpAt = performance.now();
+    this.#stopClock = this.#clock.add(FRAME_MS, () => this.#send());
+    this.#statsTimer = setInterval(() => void this.#readStats(), STATS_INTERVAL_MS);
+    this.#statsTimer.unref();
+    this.#machine.to('RUNNING');
+  }
+
+  /**
+   * Sets the direction the next offer or answer carries (hold is `sendonly` or `inactive`); the
+   * call renegotiates to put it in force.
+   *
+   * @throws {@link StreamClosedError} once the stream is closed.
+   */
+  setDirection(direction: MediaDirection): void {
+    this.#assertOpen();
+    this.#direction = direction;
+    this.#transceiver.direction = direction;
+    this.#lastRtpAt = performance.now();
+  }
+
+  /** Whether the microphone is muted: silence goes in its place. */
+  get muted(): boolean {
+    return this.#muted;
+  }
+
+  setMuted(muted: boolean): void {
+    this.#muted = muted;
+  }
+
+  /** Whether what is received is kept from the speaker (still measured). */
+  get speakerMuted(): boolean {
+    return this.#speakerMuted;
+  }
+
+  setSpeakerMuted(muted: boolean): void {
+    this.#speakerMuted = muted;
+  }
+
+  /**
+   * Sends DTMF digits as tones in the audio (100 ms each, 60 ms apart), after those queued. The
+   * promise resolves when the last tone has gone, and rejects with {@link DtmfNotSentError} naming
+   * the digits not sent when the stream closes first.
+   *
+   * @throws {@link InvalidDtmfDigitError} for a character that is not a digit (nothing is sent).
+   * @throws {@link StreamClosedError} once the stream is closed.
+   */
+  sendDtmf(digits: string): Promise<void> {
+    this.#assertOpen();
+    const list = normalizeDigits(digits);
+    if (list.length === 0) return Promise.resolve();
+    const rate = this.#sendData.sampleRate;
+    this.#inband ??= { tone: new ToneGenerator(rate, [0]), samplesLeft: 0, gapLeft: 0, queue: [], completed: 0, queued: 0 };
+    this.#inband.queue.push(...list);
+    this.#inband.queued += list.length;
+    if (this.#dtmfFeedback) {
+      this.#feedback ??= { tone: undefined, samplesLeft: 0, gapLeft: 0, queue: [] };
+      this.#feedback.queue.push(...list);
+    }
+    const sent = new Promise<void>((resolve, reject) => {
+      this.#dtmfWaiters.push({ target: this.#inband!.queued, digits: list.join(''), resolve, reject });
+    });
+    sent.catch(() => undefined);
+    return sent;
+  }
+
+  /** The last statistics read from libwebrtc (every second while running). */
+  stats(): WebRtcAudioStreamStats {
+    return { ...this.#stats, sent: { ...this.#stats.sent }, received: { ...this.#stats.received }, jitterBuffer: { ...this.#stats.jitterBuffer }, ice: this.#stats.ice && { ...this.#stats.ice } };
+  }
+
+  /** Reads libwebrtc's statistics now (what `stats()` gives next). */
+  async refreshStats(): Promise<WebRtcAudioStreamStats> {
+    await this.#readStats();
+    return this.stats();
+  }
+
+  /**
+   * Closes the peer connection (its ports, threads' work and DTLS association), the devices, and
+   * moves to `CLOSED`: `stateChanged`, then `closed`, then every listener is removed. Twice is harmless.
+   */
+  close(): void {
+    if (this.#machine.state === 'CLOSED') return;
+    this.#stopClock?.();
+    this.#stopClock = undefined;
+    if (this.#statsTimer) clearInterval(this.#statsTimer);
+    this.#statsTimer = undefined;
+    if (this.#sink) {
+      this.#sink.ondata = null;
+      this.#sink.stop();
+      this.#sink = undefined;
+    }
+    this.#transceiver.sender.track?.stop();
+    this.#pc.onconnectionstatechange = null;
+    this.#pc.onicegatheringstatechange = null;
+    this.#pc.close();
+    this.#input?.close();
+    this.#output?.close();
+    this.#machine.to('CLOSED');
+    const done = this.#inband?.completed ?? 0;
+    for (const waiter of this.#dtmfWaiters) {
+      const missing = Math.min(waiter.digits.length, waiter.target - done);
+      if (missing <= 0) waiter.resolve();
+      else waiter.reject(new DtmfNotSentError(waiter.digits.slice(waiter.digits.length - missing)));
+    }
+    this.#dtmfWaiters = [];
+    this.emit('closed');
+    this.removeAllListeners();
+  }
+
+  #closed(): boolean {
+    return this.#machine.state === 'CLOSED';
+  }
+
+  #assertOpen(): void {
+    if (this.#machine.state === 'CLOSED') throw new StreamClosedError();
+  }
+
+  async #apply(description: { type: 'offer' | 'answer'; sdp: string }): Promise<void> {
+    try {
+      await this.#pc.setRemoteDescription(description);
+    } catch (error) {
+      throw new SdpError(`the WebRTC engine refused the ${description.type}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Waits for ICE gathering to complete (or the timeout), then gives the local SDP. */
+  async #gathered(): Promise<string> {
+    if (this.#pc.iceGatheringState !== 'complete') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, this.#gatheringTimeoutMs);
+        const pc = this.#pc;
+        function done(): void {
+          clearTimeout(timer);
+          pc.onicegatheringstatechange = null;
+          resolve();
+        }
+        pc.onicegatheringstatechange = () => {
+          if (pc.iceGatheringState === 'complete') done();
+        };
+      });
+    }
+    this.#assertOpen();
+    return this.#pc.localDescription!.sdp;
+  }
+
+  /** Every 10 ms on the media clock: one microphone frame (DTMF tones mixed in, silence when muted) to libwebrtc. */
+  #send(): void {
+    if (this.#machine.state === 'CLOSED') return;
+    try {
+      const data = this.#sendData;
+      const frame = data.samples;
+      const n = data.numberOfFrames;
+      if (this.#input) this.#input.read(frame, n);
+      else frame.fill(0);
+      if (this.#muted) frame.fill(0);
+      if (this.#inband) this.#mixInband(frame, n);
+      this.#source.onData(data);
+    } catch (error) {
+      this.emit('error', error as Error);
+    }
+  }
+
+  #mixInband(frame: Int16Array, n: number): void {
+    const inband = this.#inband!;
+    const rate = this.#sendData.sampleRate;
+    if (inband.samplesLeft === 0 && inband.gapLeft === 0) {
+      const digit = inband.queue.shift();
+      if (digit === undefined) return;
+      inband.tone = new ToneGenerator(rate, dtmfFrequencies(digit), -7);
+      inband.samplesLeft = Math.round(rate * 0.1);
+      inband.gapLeft = Math.round(rate * 0.06);
+    }
+    if (inband.samplesLeft > 0) {
+      const count = Math.min(n, inband.samplesLeft);
+      inband.tone.fill(frame, count);
+      frame.fill(0, count, n);
+      inband.samplesLeft -= count;
+      if (inband.samplesLeft === 0) {
+        inband.completed++;
+        this.#settleDtmf();
+      }
+    } else {
+      const count = Math.min(n, inband.gapLeft);
+      frame.fill(0, 0, count);
+      inband.gapLeft -= count;
+    }
+  }
+
+  #settleDtmf(): void {
+    const done = this.#inband?.completed ?? 0;
+    this.#dtmfWaiters = this.#dtmfWaiters.filter((waiter) => {
+      if (done < waiter.target) return true;
+      waiter.resolve();
+      return false;
+    });
+  }
+
+  /** A 10 ms frame from libwebrtc (its playout, concealment included): DTMF detection, the recorder, the speaker. */
+  #onReceived(data: WrtcAudioData): void {
+    if (this.#machine.state !== 'RUNNING') return;
+    try {
+      const frame = data.samples;
+      const n = data.numberOfFrames;
+      const rate = data.sampleRate;
+      if (data.channelCount !== 1) return;
+      if (this.#detect) {
+        if (this.#detectorRate !== rate || !this.#detector) {
+          this.#detector = new DtmfDetector(rate, (digit) => this.emit('dtmf', { digit, source: 'inband' }));
+          this.#detectorRate = rate;
+        }
+        this.#detector.process(frame, n);
+      }
+      if (this.#feedback) this.#mixFeedback(frame, n, rate);
+      if (this.#speakerMuted) frame.fill(0, 0, n);
+      this.#onPlayout?.(frame, n, rate);
+      const output = this.#output;
+      if (!output) return;
+      if (output.sampleRate === rate) {
+        output.write(frame, n);
+        return;
+      }
+      // The rate follows the codec (16 kHz before media, 48 kHz for opus): a new resampler when it changes.
+      if (this.#outResampler?.inputRate !== rate) {
+        this.#outResampler = new Resampler(rate, output.sampleRate);
+        this.#outputFrame = new Int16Array(Math.ceil((output.sampleRate * FRAME_MS) / 1000) + 4);
+      }
+      const written = this.#outResampler.process(frame, n, this.#outputFrame);
+      output.write(this.#outputFrame, written);
+    } catch (error) {
+      this.emit('error', error as Error);
+    }
+  }
+
+  #mixFeedback(frame: Int16Array, samples: number, rate: number): void {
+    const feedback = this.#feedback!;
+    if (feedback.samplesLeft === 0 && feedback.gapLeft === 0) {
+      const digit = feedback.queue.shift();
+      if (digit === undefined) return;
+      feedback.tone = new ToneGenerator(rate, dtmfFrequencies(digit), -7);
+      feedback.samplesLeft = Math.round(rate * 0.1);
+      feedback.gapLeft = Math.round(rate * 0.06);
+    }
+    if (feedback.samplesLeft > 0 && feedback.tone) {
+      const count = Math.min(samples, feedback.samplesLeft);
+      feedback.tone.fill(frame, count);
+      feedback.samplesLeft -= count;
+    } else {
+      feedback.gapLeft = Math.max(0, feedback.gapLeft - samples);
+    }
+  }
+
+  /** Reads getStats() into the counters; every fifth read feeds the voice-quality monitor. */
+  async #readStats(): Promise<void> {
+    if (this.#closed()) return;
+    let report: Map<string, WrtcStats>;
+    try {
+      report = await this.#pc.getStats();
+    } catch (error) {
+      if (!this.#closed()) this.emit('error', error as Error);
+      return;
+    }
+    // The stream may have closed while libwebrtc gathered them.
+    if (this.#closed()) return;
+    const stats = emptyStats();
+    stats.vq = this.#stats.vq;
+    let codecId: string | undefined;
+    let pairId: string | undefined;
+    const entries = [...report.values()];
+    for (const entry of entries) {
+      if (entry.type === 'outbound-rtp' && entry['kind'] === 'audio') {
+        stats.sent = { packets: num(entry['packetsSent']), octets: num(entry['bytesSent']) };
+        codecId ??= entry['codecId'] as string | undefined;
+      } else if (entry.type === 'inbound-rtp' && entry['kind'] === 'audio') {
+        const packets = num(entry['packetsReceived']);
+        const lost = Math.max(0, num(entry['packetsLost']));
+        const expected = packets + lost;
+        stats.received = { packets, octets: num(entry['bytesReceived']), lost, expected, fractionLost: expected > 0 ? lost / expected : 0, jitterMs: num(entry['jitter']) * 1000 };
+        const emitted = num(entry['jitterBufferEmittedCount']);
+        stats.jitterBuffer = { delayMs: emitted > 0 ? (num(entry['jitterBufferDelay']) / emitted) * 1000 : 0, concealedSamples: num(entry['concealedSamples']) };
+        codecId = (entry['codecId'] as string | undefined) ?? codecId;
+      } else if (entry.type === 'remote-inbound-rtp' && typeof entry['roundTripTime'] === 'number') {
+        stats.rttMs = (entry['roundTripTime'] as number) * 1000;
+      } else if (entry.type === 'transport') {
+        pairId = entry['selectedCandidatePairId'] as string | undefined;
+        if (typeof entry['srtpCipher'] === 'string') stats.srtpCipher = entry['srtpCipher'];
+      }
+    }
+    const codec = codecId ? report.get(codecId) : undefined;
+    if (codec) stats.codec = codecName(codec);
+    const pair = pairId ? report.get(pairId) : undefined;
+    const local = pair ? report.get(pair['localCandidateId'] as string) : undefined;
+    const remote = pair ? report.get(pair['remoteCandidateId'] as string) : undefined;
+    if (local && remote) {
+      stats.ice = { local: `${String(local['address'])}:${num(local['port'])}`, remote: `${String(remote['address'])}:${num(remote['port'])}`, localType: String(local['candidateType']), remoteType: String(remote['candidateType']) };
+    }
+    if (stats.rttMs === undefined && pair && typeof pair['currentRoundTripTime'] === 'number') stats.rttMs = (pair['currentRoundTripTime'] as number) * 1000;
+    this.#stats = stats;
+    this.#watchInactivity(stats.received.packets);
+    if (++this.#statsReads % VQ_EVERY === 0) this.#reportVq(stats);
+  }
+
+  #watchInactivity(packets: number): void {
+    const now = performance.now();
+    if (packets !== this.#lastPacketsReceived) {
+      this.#lastPacketsReceived = packets;
+      this.#lastRtpAt = now;
+      return;
+    }
+    const receives = this.#direction === 'sendrecv' || this.#direction === 'recvonly';
+    if (receives && now - this.#lastRtpAt >= this.#inactivityMs) {
+      this.#lastRtpAt = now;
+      this.emit('inactivity');
+    }
+  }
+
+  #reportVq(stats: WebRtcAudioStreamStats): void {
+    if (stats.codec === undefined) return;
+    const expected = stats.received.expected - this.#vqBase.expected;
+    const lost = stats.received.lost - this.#vqBase.lost;
+    this.#vqBase = { expected: stats.received.expected, lost: stats.received.lost };
+    if (expected <= 0) return;
+    // G.113 impairments of the codecs we also run natively; iLBC and iSAC, which only libwebrtc has, are rated as G.711.
+    this.#vq ??= new VqMonitor({ impairment: (codecs.get(stats.codec) ?? codecs.get('PCMU')!).impairment, alarmThreshold: this.#vqThreshold });
+    const report = this.#vq.add({ expected, lost: Math.min(expected, Math.max(0, lost)), rttMs: stats.rttMs, jitterBufferMs: stats.jitterBuffer.delayMs, frameMs: 20 });
+    this.#stats.vq = report;
+    this.emit('vq', report);
+    if (report.alarmChanged) this.emit('vqAlarm', report);
+  }
+}
+
+function num(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+/** `opus/48000/2`, `PCMU/8000` from a codec stats entry. */
+function codecName(codec: WrtcStats): string {
+  const mime = String(codec['mimeType'] ?? '');
+  const name = mime.slice(mime.indexOf('/') + 1);
+  const channels = num(codec['channels']);
+  return `${name}/${num(codec['clockRate'])}${channels > 1 ? `/${channels}` : ''}`;
+}
+
+function emptyStats(): WebRtcAudioStreamStats {
+  return {
+    codec: undefined,
+    sent: { packets: 0, octets: 0 },
+    received: { packets: 0, octets: 0, lost: 0, expected: 0, fractionLost: 0, jitterMs: 0 },
+    jitterBuffer: { delayMs: 0, concealedSamples: 0 },
+    rttMs: undefined,
+    vq: new VqMonitor({ impairment: codecs.get('PCMU')!.impairment }).report,
+    ice: undefined,
+    srtpCipher: undefined,
+  };
+}
+
+/**
+ * The codecs to put on the transceiver: the asked ones in the asked order (all of libwebrtc's audio
+ * codecs when none is asked), without telephone-event (see the class remarks).
+ */
+function preferredCodecs(wrtc: Wrtc, names: readonly string[] | undefined) {
+  const all = (wrtc.RTCRtpSender.getCapabilities('audio')?.codecs ?? []).filter((codec) => !/\/telephone-event$/i.test(codec.mimeType));
+  if (!names) return all;
+  const picked: WrtcCodecCapability[] = [];
+  for (const name of names) {
+    const wanted = name.split('/')[0]!.toLowerCase();
+    picked.push(...all.filter((codec) => codec.mimeType.slice(codec.mimeType.indexOf('/') + 1).toLowerCase() === wanted && !picked.includes(codec)));
+  }
+  return picked;
+}

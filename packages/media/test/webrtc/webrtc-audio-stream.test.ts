@@ -1,0 +1,134 @@
+import { SdpError, StreamClosedError, VirtualAudioProvider, WebRtcAudioStream, type DtmfEvent, type VirtualSource } from '@sip-endpoint/media';
+import { compareSpeech, speechLikeSignal } from '@sip-endpoint/media/testing';
+import { waitFor } from '@sip-endpoint/test-support';
+import { readFileSync } from 'node:fs';
+
+// Two WebRTC streams (libwebrtc through @roamhq/wrtc) in one process, connected over ICE and
+// DTLS-SRTP on this machine's own addresses: what one's microphone says, the other plays.
+
+const threads = (): number => Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+
+/** A microphone playing a speech-like signal from its first read, and what it has given so far. */
+function speaker(seed: number, sampleRate: number): { source: VirtualSource; sent: () => Int16Array } {
+  const signal = speechLikeSignal({ sampleRate, seconds: 10, seed });
+  let cursor = 0;
+  return {
+    source: { kind: 'function', fill: (frame, length) => { for (let i = 0; i < length; i++) frame[i] = cursor < signal.length ? signal[cursor++]! : 0; } },
+    sent: () => signal.subarray(0, cursor),
+  };
+}
+
+interface End {
+  stream: WebRtcAudioStream;
+  played: Int16Array[];
+  rate: () => number;
+  digits: DtmfEvent[];
+}
+
+async function end(source: VirtualSource, options: { codecs?: string[]; inputRate?: number } = {}): Promise<End> {
+  const provider = new VirtualAudioProvider({ defaults: false });
+  const mic = provider.addInput({ name: 'mic' }, source);
+  const played: Int16Array[] = [];
+  let rate = 0;
+  const stream = await WebRtcAudioStream.create({
+    input: provider.openInput(mic.id, options.inputRate ?? 48000),
+    codecs: options.codecs,
+    onPlayout: (frame, length, sampleRate) => {
+      if (sampleRate !== rate) played.length = 0;
+      rate = sampleRate;
+      played.push(frame.slice(0, length));
+    },
+  });
+  const digits: DtmfEvent[] = [];
+  stream.on('dtmf', (event) => digits.push(event));
+  return { stream, played, rate: () => rate, digits };
+}
+
+async function connect(alice: End, bob: End): Promise<{ offer: string; answer: string }> {
+  const offer = await alice.stream.createOffer();
+  const answer = await bob.stream.answer(offer);
+  await alice.stream.acceptAnswer(answer);
+  alice.stream.start();
+  bob.stream.start();
+  await waitFor(() => alice.stream.connectionState === 'connected' && bob.stream.connectionState === 'connected', 10_000, 'both connected');
+  return { offer, answer };
+}
+
+const seconds = (side: End): number => side.played.reduce((n, frame) => n + frame.length, 0) / Math.max(1, side.rate());
+
+describe('WebRtcAudioStream (libwebrtc) to another', () => {
+  it('offers UDP/TLS/RTP/SAVPF with a fingerprint and the asked codecs only, no telephone-event; PCMU speech arrives sample for sample', async () => {
+    const talk = speaker(11, 48000);
+    const alice = await end(talk.source, { codecs: ['PCMU'] });
+    const bob = await end({ kind: 'silence' }, { codecs: ['PCMU', 'opus'] });
+    try {
+      const { offer, answer } = await connect(alice, bob);
+      expect(offer).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 0\r$/m);
+      expect(offer).toMatch(/^a=fingerprint:sha-256 [0-9A-F:]{95}\r$/m);
+      expect(offer).toMatch(/^a=candidate:/m);
+      expect(offer).not.toMatch(/telephone-event/);
+      expect(answer).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 0\r$/m);
+      await waitFor(() => seconds(bob) >= 3, 15_000, '3 s played at Bob');
+      const stats = await bob.stream.refreshStats();
+      expect(stats.codec).toBe('PCMU/8000');
+      expect(stats.received.packets).toBeGreaterThan(100);
+      expect(stats.srtpCipher).toMatch(/AES/);
+      expect(stats.ice?.localType).toBe('host');
+      const result = compareSpeech(talk.sent(), 48000, new Int16Array(bob.played.flatMap((frame) => [...frame])), bob.rate(), { minFrameSnrDb: 10 });
+      expect(result.frames).toBeGreaterThan(50);
+      expect(result.badFrames).toBeLessThanOrEqual(result.frames * 0.15);
+      expect(result.delayMs).toBeLessThan(1000);
+    } finally {
+      alice.stream.close();
+      bob.stream.close();
+    }
+  }, 30_000);
+
+  it('in-band DTMF both ways (libwebrtc has no RTCDTMFSender): sent as tones, detected at the other end; the promise resolves once sent', async () => {
+    const alice = await end({ kind: 'silence' }, { codecs: ['PCMA'] });
+    const bob = await end({ kind: 'silence' }, { codecs: ['PCMA'] });
+    try {
+      await connect(alice, bob);
+      await alice.stream.sendDtmf('19#');
+      await bob.stream.sendDtmf('*0');
+      await waitFor(() => bob.digits.length >= 3 && alice.digits.length >= 2, 5000, 'digits detected');
+      expect(bob.digits.map((event) => event.digit).join('')).toBe('19#');
+      expect(alice.digits.map((event) => event.digit).join('')).toBe('*0');
+      expect(bob.digits.every((event) => event.source === 'inband')).toBe(true);
+    } finally {
+      alice.stream.close();
+      bob.stream.close();
+    }
+  }, 30_000);
+
+  it('refuses an offer without a fingerprint with an SdpError; a closed stream refuses work', async () => {
+    const alice = await end({ kind: 'silence' });
+    const bob = await end({ kind: 'silence' });
+    try {
+      const offer = (await alice.stream.createOffer()).replace(/^a=fingerprint:.*\r\n/gm, '');
+      await expect(bob.stream.answer(offer)).rejects.toThrow(SdpError);
+    } finally {
+      alice.stream.close();
+      bob.stream.close();
+    }
+    expect(bob.stream.state).toBe('CLOSED');
+    expect(() => bob.stream.start()).toThrow(StreamClosedError);
+    await expect(bob.stream.createOffer()).rejects.toThrow(StreamClosedError);
+  }, 30_000);
+
+  it('closing releases what libwebrtc made: 20 connected pairs leave no thread behind', async () => {
+    const warm = [await end({ kind: 'silence' }), await end({ kind: 'silence' })] as const;
+    await connect(warm[0], warm[1]);
+    warm[0].stream.close();
+    warm[1].stream.close();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const before = threads();
+    for (let i = 0; i < 20; i++) {
+      const pair = [await end({ kind: 'silence' }), await end({ kind: 'silence' })] as const;
+      await connect(pair[0], pair[1]);
+      pair[0].stream.close();
+      pair[1].stream.close();
+    }
+    await waitFor(() => threads() <= before, 5000, `threads back to ${before} (now ${threads()})`);
+  }, 120_000);
+});
