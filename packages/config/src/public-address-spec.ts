@@ -70,7 +70,9 @@ function parseRules(body: string): { ok: true; rules: InterfaceRule[] } | { ok: 
   for (const part of splitRules(body)) {
     const match = RULE.exec(part);
     if (!match) return { ok: false, reason: `"${part.trim()}" is not if=, if!=, net= or net!=` };
+    // Stryker disable next-line StringLiteral: RULE always captures its operator when it matches.
     const operator = (match[1] ?? '').toLowerCase();
+    // Stryker disable next-line StringLiteral: RULE matches one of its three value groups whenever it matches.
     const value = match[2] ?? match[3] ?? match[4] ?? '';
     if (operator === 'if' || operator === 'if!') {
       if (value === '') return { ok: false, reason: `rule "${part.trim()}" names no interface` };
@@ -110,6 +112,7 @@ export function parsePublicAddress(text: string): { ok: true; value: PublicAddre
       const parsed = parseRules(body.slice(1, -1));
       return parsed.ok ? { ok: true, value: { kind: 'rules', rules: parsed.rules } } : parsed;
     }
+    // Stryker disable next-line MethodExpression: the value is trimmed first: what follows "$" is empty or ends in a non-blank.
     if (body.trim() === '') return { ok: false, reason: '"$" names no adapter' };
     return { ok: true, value: { kind: 'adapter', name: body } };
   }

@@ -71,6 +71,7 @@ export function integer(options: IntegerOptions = {}): SettingType<number> {
       const trimmed = text.trim();
       if (!INTEGER.test(trimmed)) return { ok: false, reason: `"${text}" is not a whole number` };
       const value = Number.parseInt(trimmed, 10);
+      // Stryker disable next-line ConditionalExpression: a comparison with an undefined bound is false either way.
       if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
         return { ok: false, reason: `${value} is outside ${range}` };
       }

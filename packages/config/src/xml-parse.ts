@@ -21,17 +21,20 @@ export const PARSER_OPTIONS = {
 const META = XMLParser.getMetaDataSymbol() as unknown as symbol;
 
 function tagOf(node: OrderedNode): string | undefined {
+  // Stryker disable next-line ConditionalExpression,StringLiteral: the parser writes the element's own key before its attributes' key.
   return Object.keys(node).find((key) => key !== ':@');
 }
 
 function localName(tag: string): string {
   const colon = tag.indexOf(':');
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: slice(0) of a name without a colon is the name, and XML names do not start with one.
   return colon >= 0 ? tag.slice(colon + 1) : tag;
 }
 
 function attributesOf(node: OrderedNode): XmlAttributes {
   const attributes = node[':@'];
   const result: XmlAttributes = {};
+  // Stryker disable next-line LogicalOperator,ConditionalExpression: the parser gives attributes as an object or not at all.
   if (attributes && typeof attributes === 'object') {
     for (const [name, value] of Object.entries(attributes as Record<string, unknown>)) result[name] = String(value);
   }
@@ -40,7 +43,9 @@ function attributesOf(node: OrderedNode): XmlAttributes {
 
 function childrenOf(node: OrderedNode): OrderedNode[] {
   const tag = tagOf(node);
+  // Stryker disable next-line ConditionalExpression: node[undefined] is undefined too.
   const children = tag === undefined ? undefined : node[tag];
+  // Stryker disable next-line ArrayDeclaration: in the ordered form children are always an array.
   return Array.isArray(children) ? (children as OrderedNode[]) : [];
 }
 
@@ -69,8 +74,10 @@ function opaque(node: OrderedNode): OpaqueNode {
 /** Maps a character offset of the text to its 1-based line. */
 function lineFinder(xml: string): (offset: number | undefined) => number | undefined {
   const starts = [0];
+  // Stryker disable next-line EqualityOperator,ArithmeticOperator: one more turn reads NaN; a line starting two characters early still holds every element that starts on it ("<" comes after the newline).
   for (let i = 0; i < xml.length; i++) if (xml.charCodeAt(i) === 10) starts.push(i + 1);
   return (offset) => {
+    // Stryker disable next-line ConditionalExpression: the parser gives every element its start offset.
     if (offset === undefined) return undefined;
     let low = 0;
     let high = starts.length - 1;
@@ -91,8 +98,10 @@ export function parseDocument(input: string): ConfigDocument {
   if (typeof input !== 'string') {
     throw new ConfigError('ERR_CONFIG_MALFORMED_XML', `configuration XML must be a string, not ${input === null ? 'null' : typeof input}`);
   }
+  // Stryker disable next-line ConditionalExpression,MethodExpression: fast-xml-parser skips a byte-order mark itself; the line numbers do not depend on it.
   const xml = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   if (xml.trim() === '') throw new ConfigError('ERR_CONFIG_MALFORMED_XML', 'configuration XML is empty', { line: 1, column: 1 });
+  // Stryker disable next-line ObjectLiteral: false is the default of allowBooleanAttributes.
   const verdict = XMLValidator.validate(xml, { allowBooleanAttributes: false });
   if (verdict !== true) {
     throw new ConfigError('ERR_CONFIG_MALFORMED_XML', `configuration XML is malformed: ${verdict.err.msg}`, {
@@ -102,6 +111,7 @@ export function parseDocument(input: string): ConfigDocument {
   }
   const parsed = new XMLParser({ ...PARSER_OPTIONS, captureMetaData: true }).parse(xml) as OrderedNode[];
   const lineAt = lineFinder(xml);
+  // Stryker disable next-line OptionalChaining: every element carries its metadata.
   const line = (node: OrderedNode): number | undefined => lineAt((node as Record<symbol, { startIndex?: number } | undefined>)[META]?.startIndex);
 
   const roots = parsed.filter(isElement);
@@ -112,6 +122,7 @@ export function parseDocument(input: string): ConfigDocument {
     throw new ConfigError('ERR_CONFIG_MALFORMED_XML', 'configuration XML has more than one root element', { line: line(roots[1] as OrderedNode) });
   }
   const document: ConfigDocument = {
+    // Stryker disable next-line StringLiteral: an element always has its tag.
     root: { name: tagOf(rootNode) ?? '', attributes: attributesOf(rootNode) },
     basic: null,
     genesys: null,
@@ -120,6 +131,7 @@ export function parseDocument(input: string): ConfigDocument {
 
   const readSection = (node: OrderedNode, element: 'domain' | 'section'): ConfigNode => {
     const attributes = attributesOf(node);
+    // Stryker disable next-line MethodExpression: attribute values come trimmed from the parser (trimValues).
     const name = attributes['name']?.trim();
     if (!name) throw new ConfigError('ERR_CONFIG_INVALID_LAYOUT', `<${element}> has no name attribute`, { line: line(node) });
     return {
@@ -136,9 +148,11 @@ export function parseDocument(input: string): ConfigDocument {
     const nodes: ConfigNode[] = [];
     for (const child of childrenOf(parent)) {
       if (!isElement(child)) continue;
+      // Stryker disable next-line StringLiteral: an element always has its tag.
       const tag = localName(tagOf(child) ?? '');
       if (tag === 'setting') {
         const attributes = attributesOf(child);
+        // Stryker disable next-line MethodExpression: attribute values come trimmed from the parser (trimValues).
         const name = attributes['name']?.trim();
         if (!name) throw new ConfigError('ERR_CONFIG_INVALID_LAYOUT', '<setting> has no name attribute', { line: line(child) });
         nodes.push({
@@ -159,6 +173,7 @@ export function parseDocument(input: string): ConfigDocument {
 
   for (const child of childrenOf(rootNode)) {
     if (!isElement(child)) continue;
+    // Stryker disable next-line StringLiteral: an element always has its tag.
     const tag = localName(tagOf(child) ?? '');
     const attributes = attributesOf(child);
     const containerName = attributes['name']?.trim().toLowerCase();

@@ -6,6 +6,7 @@ type OrderedNode = Record<string, unknown>;
 
 function element(name: string, attributes: XmlAttributes, children: unknown[]): OrderedNode {
   const node: OrderedNode = { [name]: children };
+  // Stryker disable next-line EqualityOperator: an empty attribute object writes no attributes either.
   if (Object.keys(attributes).length > 0) node[':@'] = { ...attributes };
   return node;
 }

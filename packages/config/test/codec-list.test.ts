@@ -61,3 +61,10 @@ describe('buildCodecList', () => {
     expect(warnings).toEqual([{ kind: 'unknown-setting', key: 'policy.codecs.x-codec', given: 'x-codec', used: 'x-codec', line: 12, message: 'codec "x-codec" is not known to this SDK; it is kept in the list for the media engine to judge' }]);
   });
 });
+
+describe('buildCodecList: an unknown codec', () => {
+  it('an unknown codec keeps its own section parameters (names trimmed on both sides)', () => {
+    const { list } = build({ enabledAudio: { names: [' X-Voice/8000 '], line: 3 }, parameters: [{ name: ' x-voice/8000 ', payloadType: 97, fmtp: 'mode=30' }] });
+    expect(list).toEqual([{ name: 'X-Voice/8000', codec: undefined, payloadType: 97, fmtp: 'mode=30', priority: undefined }]);
+  });
+});

@@ -135,3 +135,29 @@ describe('documents', () => {
     expect(listSettings(snapshot).map((s) => s.node)).toEqual(listSettings(document).map(({ node: { line: _line, ...rest } }) => rest));
   });
 });
+
+describe('parseDocument: which container is which, whatever comes first', () => {
+  it('an element before the containers is kept, not read as one; a second Genesys container is kept as it was', () => {
+    const document = parseDocument(`<R>
+  <Other/>
+  <Extra name="basic"/>
+  <Container name="Genesys"><domain name="d"><setting name="a" value="1"/></domain></Container>
+  <Container name="Basic"><Connectivity user="7" server="s"/></Container>
+  <Container name="genesys"><domain name="e"><setting name="b" value="2"/></domain></Container>
+</R>`);
+    expect(document.basic?.connectivities.map((c) => c.attributes)).toEqual([{ user: '7', server: 's' }]);
+    expect(listSettings(document).map((s) => s.key)).toEqual(['d.a']);
+    expect(document.others).toHaveLength(3);
+    const kept = JSON.stringify(document.others);
+    expect(kept).toContain('Other');
+    expect(kept).toContain('Extra');
+    expect(kept).toContain('"e"');
+  });
+});
+
+describe('parseDocument: a setting written as text', () => {
+  it('joins the text around a comment, and leaves the comment out', () => {
+    const document = parseDocument('<R><Container name="Genesys"><domain name="d"><setting name="a">one<!-- note -->two</setting></domain></Container></R>');
+    expect(listSettings(document).map((s) => [s.key, s.node.value])).toEqual([['d.a', 'onetwo']]);
+  });
+});
