@@ -101,6 +101,42 @@ describe('WebRtcAudioStream (libwebrtc) to another', () => {
     }
   }, 30_000);
 
+  it('hold by a re-offer (sendonly, answered recvonly) stops what the held side receives; mute sends silence', async () => {
+    const alice = await end({ kind: 'tone', frequencies: [440] }, { codecs: ['PCMU'] });
+    const bob = await end({ kind: 'tone', frequencies: [1000] }, { codecs: ['PCMU'] });
+    const level = (side: End): number => {
+      const last = side.played.slice(-20);
+      let sum = 0;
+      let n = 0;
+      for (const frame of last) {
+        for (const sample of frame) sum += sample * sample;
+        n += frame.length;
+      }
+      return Math.sqrt(sum / Math.max(1, n));
+    };
+    try {
+      await connect(alice, bob);
+      await waitFor(() => seconds(bob) >= 1 && level(bob) > 1000, 10_000, 'Alice heard at Bob');
+      alice.stream.setDirection('sendonly');
+      const reoffer = await alice.stream.createOffer();
+      expect(reoffer).toMatch(/^a=sendonly\r$/m);
+      const answer = await bob.stream.answer(reoffer);
+      expect(answer).toMatch(/^a=recvonly\r$/m);
+      await alice.stream.acceptAnswer(answer);
+      const atHold = (await alice.stream.refreshStats()).received.packets;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // Bob no longer sends (a packet or two may have been on the way).
+      expect((await alice.stream.refreshStats()).received.packets - atHold).toBeLessThan(10);
+      expect(level(bob)).toBeGreaterThan(1000);
+      alice.stream.setMuted(true);
+      expect(alice.stream.muted).toBe(true);
+      await waitFor(() => level(bob) < 50, 5000, 'silence at Bob once Alice is muted');
+    } finally {
+      alice.stream.close();
+      bob.stream.close();
+    }
+  }, 30_000);
+
   it('refuses an offer without a fingerprint with an SdpError; a closed stream refuses work', async () => {
     const alice = await end({ kind: 'silence' });
     const bob = await end({ kind: 'silence' });
