@@ -1,5 +1,5 @@
 import { SdpError, StreamClosedError, VirtualAudioProvider, WebRtcAudioStream, type DtmfEvent, type VirtualSource } from '@sip-endpoint/media';
-import { compareSpeech, speechLikeSignal } from '@sip-endpoint/media/testing';
+import { compareSpeech, dominantFrequency, sineSnrDb, speechLikeSignal } from '@sip-endpoint/media/testing';
 import { waitFor } from '@sip-endpoint/test-support';
 import { readFileSync } from 'node:fs';
 
@@ -134,6 +134,27 @@ describe('WebRtcAudioStream (libwebrtc) to another', () => {
     } finally {
       alice.stream.close();
       bob.stream.close();
+    }
+  }, 30_000);
+
+  it('opus: what libwebrtc plays at 48 kHz is resampled to an 8 kHz speaker; the tone is the one sent', async () => {
+    const alice = await end({ kind: 'tone', frequencies: [700] }, { codecs: ['opus'], inputRate: 16000 });
+    const provider = new VirtualAudioProvider({ defaults: false });
+    const speakerDevice = provider.addOutput({ name: 'speaker' }, { record: true });
+    const bob = await WebRtcAudioStream.create({ output: provider.openOutput(speakerDevice.id, 8000), codecs: ['opus'] });
+    try {
+      await connect(alice, { stream: bob, played: [], rate: () => 0, digits: [] });
+      await waitFor(() => provider.recording(speakerDevice.id).samples.length >= 8000 * 2, 10_000, '2 s recorded at Bob');
+      const stats = await bob.refreshStats();
+      expect(stats.codec).toBe('opus/48000/2');
+      const recorded = provider.recording(speakerDevice.id);
+      expect(recorded.sampleRate).toBe(8000);
+      const lastSecond = recorded.samples.subarray(recorded.samples.length - 8000);
+      expect(Math.abs(dominantFrequency(lastSecond, 8000) - 700)).toBeLessThan(10);
+      expect(sineSnrDb(lastSecond, 8000, 700)).toBeGreaterThan(15);
+    } finally {
+      alice.stream.close();
+      bob.close();
     }
   }, 30_000);
 
