@@ -4,9 +4,9 @@ import { SafeEmitter, StateMachine } from '@sip-endpoint/policy';
 import { AUDIO_STREAM_TRANSITIONS, type AudioStreamState } from './audio-stream-state';
 import type { AudioInput, AudioOutput } from './audio/audio-device-provider';
 import { Resampler } from './audio/resampler';
-import { ToneGenerator } from './audio/tones';
 import type { AudioDecoder, AudioEncoder, Codec } from './codecs/codec';
-import { DtmfNotSentError, dtmfFrequencies, normalizeDigits, type DtmfDigit } from './dtmf/dtmf-digits';
+import { DtmfNotSentError, normalizeDigits, type DtmfDigit } from './dtmf/dtmf-digits';
+import { DtmfToneQueue } from './dtmf/dtmf-tone-queue';
 import { DtmfDetector } from './dtmf/goertzel';
 import { TelephoneEventReceiver, TelephoneEventSender } from './dtmf/rfc4733';
 import { Concealer } from './jitter/concealer';
@@ -198,12 +198,12 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
   #rttMs: number | undefined;
   #lastRtpAt: number;
   #nextRtcpAt = 0;
-  #inband: { tone: ToneGenerator; samplesLeft: number; gapLeft: number; queue: DtmfDigit[]; completed: number } | undefined;
+  #inband: DtmfToneQueue | undefined;
   /** Digits queued so far per method, and the promises of sendDtmf() waiting for them to go out. */
   readonly #dtmfQueued = { rfc4733: 0, inband: 0 };
   #dtmfWaiters: { method: DtmfSendMethod; target: number; digits: string; resolve: () => void; reject: (error: Error) => void }[] = [];
   /** `dtmf_feedback`: the digits to play locally, each 100 ms then 60 ms of silence. */
-  #feedback: { tone: ToneGenerator | undefined; samplesLeft: number; gapLeft: number; queue: DtmfDigit[] } | undefined;
+  #feedback: DtmfToneQueue | undefined;
   #stop: (() => void) | undefined;
   readonly #machine: StateMachine<AudioStreamState>;
 
@@ -348,12 +348,12 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     if (used === 'rfc4733') {
       this.#dtmfSender!.send(list);
     } else {
-      this.#inband ??= { tone: new ToneGenerator(this.codec.sampleRate, [0]), samplesLeft: 0, gapLeft: 0, queue: [], completed: 0 };
-      this.#inband.queue.push(...list);
+      this.#inband ??= new DtmfToneQueue(this.codec.sampleRate, -7);
+      this.#inband.push(list);
     }
     if (this.#dtmfFeedback && list.length > 0) {
-      this.#feedback ??= { tone: undefined, samplesLeft: 0, gapLeft: 0, queue: [] };
-      this.#feedback.queue.push(...list);
+      this.#feedback ??= new DtmfToneQueue(this.codec.sampleRate, -20);
+      this.#feedback.push(list);
     }
     this.#dtmfQueued[used] += list.length;
     if (list.length === 0) return Promise.resolve();
@@ -476,7 +476,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
       this.#transmit(RTP_HEADER_BYTES + event.length);
       return;
     }
-    this.#mixInband(frame);
+    this.#inband?.replace(frame, this.#frameSamples);
     const length = this.#encoder.encode(this.#frameView, this.#payloadView);
     writeRtpHeader(packet, this.#marker, this.#payloadType, this.#sequence, timestamp, this.localSsrc);
     this.#marker = false;
@@ -491,32 +491,6 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#sentSinceReport = true;
   }
 
-  /** Replaces the frame with the current in-band DTMF tone, if one is being sent. */
-  #mixInband(frame: Int16Array): void {
-    const inband = this.#inband;
-    if (!inband) return;
-    const n = this.#frameSamples;
-    const rate = this.codec.sampleRate;
-    if (inband.samplesLeft === 0 && inband.gapLeft === 0) {
-      const digit = inband.queue.shift();
-      if (digit === undefined) return;
-      inband.tone = new ToneGenerator(rate, dtmfFrequencies(digit), -7);
-      inband.samplesLeft = Math.round(rate * 0.1);
-      inband.gapLeft = Math.round(rate * 0.06);
-    }
-    if (inband.samplesLeft > 0) {
-      const count = Math.min(n, inband.samplesLeft);
-      inband.tone.fill(frame, count);
-      frame.fill(0, count, n);
-      inband.samplesLeft -= count;
-      if (inband.samplesLeft === 0) inband.completed++;
-    } else {
-      const count = Math.min(n, inband.gapLeft);
-      frame.fill(0, 0, count);
-      inband.gapLeft -= count;
-    }
-  }
-
   #play(): void {
     const samples = this.#frameSamples;
     // Decode until a frame's worth waits (one packet when packets are as long as our frames).
@@ -528,7 +502,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#pendingStart += samples;
     // In-band DTMF is listened for in what came from the far end, before our own feedback is mixed.
     this.#detector?.process(frame, samples);
-    if (this.#feedback) this.#mixFeedback(frame, samples);
+    this.#feedback?.mix(frame, samples);
     if (this.#speakerMuted) frame.fill(0, 0, samples);
     this.#onPlayout?.(frame, samples, this.codec.sampleRate);
     if (!this.#output) return;
@@ -578,29 +552,6 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     const end = this.#pendingEnd;
     for (let i = 0; i < room; i++) pending[end + i] = frame[i]!;
     this.#pendingEnd += room;
-  }
-
-  #mixFeedback(frame: Int16Array, samples: number): void {
-    const feedback = this.#feedback!;
-    if (feedback.samplesLeft <= 0 && feedback.gapLeft <= 0) {
-      const digit = feedback.queue.shift();
-      if (digit === undefined) {
-        this.#feedback = undefined;
-        return;
-      }
-      feedback.tone = new ToneGenerator(this.codec.sampleRate, dtmfFrequencies(digit), -20);
-      feedback.samplesLeft = Math.round(this.codec.sampleRate * 0.1);
-      feedback.gapLeft = Math.round(this.codec.sampleRate * 0.06);
-    }
-    if (feedback.samplesLeft > 0 && feedback.tone) {
-      const count = Math.min(samples, feedback.samplesLeft);
-      const tone = this.#outputFrame;
-      feedback.tone.fill(tone, count);
-      for (let i = 0; i < count; i++) frame[i] = Math.max(-32768, Math.min(32767, frame[i]! + tone[i]!));
-      feedback.samplesLeft -= count;
-    } else {
-      feedback.gapLeft -= samples;
-    }
   }
 
   #onRtp(header: RtpHeader, data: Buffer, arrival: number): void {

@@ -1,11 +1,11 @@
 import { SafeEmitter, StateMachine } from '@sip-endpoint/policy';
 import type { AudioInput, AudioOutput } from '../audio/audio-device-provider';
 import { Resampler } from '../audio/resampler';
-import { ToneGenerator } from '../audio/tones';
 import { AUDIO_STREAM_TRANSITIONS, type AudioStreamState } from '../audio-stream-state';
 import { StreamClosedError, type DtmfEvent, type MediaDirection } from '../audio-stream';
 import { codecs } from '../codecs/codec-registry';
-import { dtmfFrequencies, DtmfNotSentError, normalizeDigits, type DtmfDigit } from '../dtmf/dtmf-digits';
+import { DtmfNotSentError, normalizeDigits, type DtmfDigit } from '../dtmf/dtmf-digits';
+import { DtmfToneQueue } from '../dtmf/dtmf-tone-queue';
 import { DtmfDetector } from '../dtmf/goertzel';
 import { MediaClock } from '../media-clock';
 import { VqMonitor, type VqReport } from '../quality/vq-monitor';
@@ -133,8 +133,13 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
   #vqBase = { expected: 0, lost: 0 };
   #lastPacketsReceived = 0;
   #lastRtpAt = performance.now();
-  #inband: { tone: ToneGenerator; samplesLeft: number; gapLeft: number; queue: DtmfDigit[]; completed: number; queued: number } | undefined;
-  #feedback: { tone: ToneGenerator | undefined; samplesLeft: number; gapLeft: number; queue: DtmfDigit[] } | undefined;
+  #inband: DtmfToneQueue | undefined;
+  /** Digits queued in-band so far: a sendDtmf() promise waits for the queue's count to reach its own. */
+  #inbandQueued = 0;
+  /** `dtmf_feedback`, at the rate of what libwebrtc plays (made again when that rate changes). */
+  #feedback: DtmfToneQueue | undefined;
+  #feedbackRate = 0;
+  readonly #feedbackDigits: DtmfDigit[] = [];
   #dtmfWaiters: { target: number; digits: string; resolve: () => void; reject: (error: Error) => void }[] = [];
 
   /**
@@ -289,16 +294,13 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     this.#assertOpen();
     const list = normalizeDigits(digits);
     if (list.length === 0) return Promise.resolve();
-    const rate = this.#sendData.sampleRate;
-    this.#inband ??= { tone: new ToneGenerator(rate, [0]), samplesLeft: 0, gapLeft: 0, queue: [], completed: 0, queued: 0 };
-    this.#inband.queue.push(...list);
-    this.#inband.queued += list.length;
-    if (this.#dtmfFeedback) {
-      this.#feedback ??= { tone: undefined, samplesLeft: 0, gapLeft: 0, queue: [] };
-      this.#feedback.queue.push(...list);
-    }
+    this.#inband ??= new DtmfToneQueue(this.#sendData.sampleRate, -7);
+    this.#inband.push(list);
+    this.#inbandQueued += list.length;
+    if (this.#dtmfFeedback) this.#feedbackDigits.push(...list);
+    const target = this.#inbandQueued;
     const sent = new Promise<void>((resolve, reject) => {
-      this.#dtmfWaiters.push({ target: this.#inband!.queued, digits: list.join(''), resolve, reject });
+      this.#dtmfWaiters.push({ target, digits: list.join(''), resolve, reject });
     });
     sent.catch(() => undefined);
     return sent;
@@ -394,36 +396,14 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
       if (this.#input) this.#input.read(frame, n);
       else frame.fill(0);
       if (this.#muted) frame.fill(0);
-      if (this.#inband) this.#mixInband(frame, n);
+      if (this.#inband) {
+        const before = this.#inband.completed;
+        this.#inband.replace(frame, n);
+        if (this.#inband.completed !== before) this.#settleDtmf();
+      }
       this.#source.onData(data);
     } catch (error) {
       this.emit('error', error as Error);
-    }
-  }
-
-  #mixInband(frame: Int16Array, n: number): void {
-    const inband = this.#inband!;
-    const rate = this.#sendData.sampleRate;
-    if (inband.samplesLeft === 0 && inband.gapLeft === 0) {
-      const digit = inband.queue.shift();
-      if (digit === undefined) return;
-      inband.tone = new ToneGenerator(rate, dtmfFrequencies(digit), -7);
-      inband.samplesLeft = Math.round(rate * 0.1);
-      inband.gapLeft = Math.round(rate * 0.06);
-    }
-    if (inband.samplesLeft > 0) {
-      const count = Math.min(n, inband.samplesLeft);
-      inband.tone.fill(frame, count);
-      frame.fill(0, count, n);
-      inband.samplesLeft -= count;
-      if (inband.samplesLeft === 0) {
-        inband.completed++;
-        this.#settleDtmf();
-      }
-    } else {
-      const count = Math.min(n, inband.gapLeft);
-      frame.fill(0, 0, count);
-      inband.gapLeft -= count;
     }
   }
 
@@ -451,7 +431,7 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
         }
         this.#detector.process(frame, n);
       }
-      if (this.#feedback) this.#mixFeedback(frame, n, rate);
+      if (this.#feedbackDigits.length > 0 || this.#feedback) this.#playFeedback(frame, n, rate);
       if (this.#speakerMuted) frame.fill(0, 0, n);
       this.#onPlayout?.(frame, n, rate);
       const output = this.#output;
@@ -472,22 +452,14 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     }
   }
 
-  #mixFeedback(frame: Int16Array, samples: number, rate: number): void {
-    const feedback = this.#feedback!;
-    if (feedback.samplesLeft === 0 && feedback.gapLeft === 0) {
-      const digit = feedback.queue.shift();
-      if (digit === undefined) return;
-      feedback.tone = new ToneGenerator(rate, dtmfFrequencies(digit), -7);
-      feedback.samplesLeft = Math.round(rate * 0.1);
-      feedback.gapLeft = Math.round(rate * 0.06);
+  /** Adds the digits sent to what is played (`dtmf_feedback`), at the rate libwebrtc plays. */
+  #playFeedback(frame: Int16Array, n: number, rate: number): void {
+    if (!this.#feedback || this.#feedbackRate !== rate) {
+      this.#feedback = new DtmfToneQueue(rate, -20);
+      this.#feedbackRate = rate;
     }
-    if (feedback.samplesLeft > 0 && feedback.tone) {
-      const count = Math.min(samples, feedback.samplesLeft);
-      feedback.tone.fill(frame, count);
-      feedback.samplesLeft -= count;
-    } else {
-      feedback.gapLeft = Math.max(0, feedback.gapLeft - samples);
-    }
+    if (this.#feedbackDigits.length > 0) this.#feedback.push(this.#feedbackDigits.splice(0));
+    this.#feedback.mix(frame, n);
   }
 
   /** Reads getStats() into the counters; every fifth read feeds the voice-quality monitor. */
