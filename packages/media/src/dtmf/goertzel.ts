@@ -154,6 +154,7 @@ export class DtmfDetector {
     // b conj(a) + c conj(b): its angle is the phase advance over a quarter block.
     const advanceRe = bRe * aRe + bIm * aIm + cRe * bRe + cIm * bIm;
     const advanceIm = bIm * aRe - bRe * aIm + cIm * bRe - cRe * bIm;
+    // Stryker disable next-line EqualityOperator: <= differs only when the advance is exactly on the limit's cone; both sides are sums of products of measured floats, equal only when the advance is 0, which takes a middle half block whose DFT is exactly 0
     if (advanceRe < Math.sqrt(advanceRe * advanceRe + advanceIm * advanceIm) * this.#cosLimit[k]!) return 0;
     const magnitude = Math.sqrt(aRe * aRe + aIm * aIm) + Math.sqrt(cRe * cRe + cIm * cIm);
     return magnitude * magnitude;
@@ -180,14 +181,18 @@ export class DtmfDetector {
     // energy is n A^2 / 2: power * 2 / n is the tone's energy. The two tones must carry most of
     // the block's energy (speech and music spread theirs; a tone that fills less than about three
     // quarters of the block does not count).
+    // Stryker disable next-line EqualityOperator: <= differs only on an exact tie of two measured floats (the tones' power and the block's energy); no audio makes one short of a chance
     if ((rowPower + columnPower) * (2 / n) < 0.75 * energy) return undefined;
     // Twist: normal (column weaker) up to 8 dB, reverse up to 4 dB. A tone off frequency (power 0)
     // fails here.
+    // Stryker disable next-line EqualityOperator: <= differs only on an exact tie of the two tones' measured powers with the twist limits (both 0 is rejected by the energy check above)
     if (columnPower < rowPower / 6.3 || rowPower < columnPower / 2.5) return undefined;
     // The other tones of each group must be well below.
+    // Stryker disable next-line EqualityOperator: >= differs only on an exact tie of a measured power with an eighth of another (rowPower is not 0 here: the energy check rejects that)
     for (let k = 0; k < 4; k++) if (k !== row && powers[k]! > rowPower / 8) return undefined;
     // Stryker disable next-line EqualityOperator: k <= 8 only touches index 8 of 8-element typed arrays: a write there is dropped, a read gives undefined (NaN, every comparison false)
     for (let k = 4; k < 8; k++) {
+      // Stryker disable next-line EqualityOperator: >= differs only on an exact tie of a measured power with an eighth of another (columnPower is not 0 here: the twist check rejects that)
       if (k !== column && powers[k]! > columnPower / 8) return undefined;
     }
     return digitAt(row, column - 4);

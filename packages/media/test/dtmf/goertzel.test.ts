@@ -4,12 +4,12 @@ import { speechLikeSignal } from '@sip-endpoint/media/testing';
 const KEYS = [...'0123456789*#ABCD'] as DtmfDigit[];
 const RATES = [8000, 16000, 48000];
 
-/** A sum of sines (frequency in Hz, level in dBFS each), `ms` long. */
-function tones(rate: number, parts: readonly (readonly [number, number])[], ms: number): Int16Array {
+/** A sum of sines (frequency in Hz, level in dBFS each, start phase), `ms` long. */
+function tones(rate: number, parts: readonly (readonly [number, number, number?])[], ms: number): Int16Array {
   const out = new Int16Array(Math.round((rate * ms) / 1000));
   for (let i = 0; i < out.length; i++) {
     let sample = 0;
-    for (const [frequency, db] of parts) sample += 32767 * 10 ** (db / 20) * Math.sin((2 * Math.PI * frequency * i) / rate + frequency);
+    for (const [frequency, db, phase = frequency] of parts) sample += 32767 * 10 ** (db / 20) * Math.sin((2 * Math.PI * frequency * i) / rate + phase);
     out[i] = Math.round(sample);
   }
   return out;
@@ -18,7 +18,10 @@ function tones(rate: number, parts: readonly (readonly [number, number])[], ms: 
 /** What the detector reports for `audio` after `lead` samples of silence, then 200 ms of silence. */
 function detect(rate: number, audio: Int16Array, lead = 0): string {
   const found: string[] = [];
-  const detector = new DtmfDetector(rate, (digit) => found.push(digit));
+  const detector = new DtmfDetector(rate, (digit) => {
+    if (!KEYS.includes(digit)) throw new Error(`reported ${String(digit)}, not a key`);
+    found.push(digit);
+  });
   detector.process(new Int16Array(lead));
   detector.process(audio);
   detector.process(new Int16Array(rate / 5));
@@ -26,9 +29,9 @@ function detect(rate: number, audio: Int16Array, lead = 0): string {
 }
 
 /** A key's two tones: row scaled by `rowScale` at `rowDb`, column by `columnScale` at `columnDb`. */
-function key(rate: number, digit: DtmfDigit, ms = 100, { rowScale = 1, columnScale = 1, rowDb = -10, columnDb = -10 } = {}): Int16Array {
+function key(rate: number, digit: DtmfDigit, ms = 100, { rowScale = 1, columnScale = 1, rowDb = -10, columnDb = -10, phase }: { rowScale?: number; columnScale?: number; rowDb?: number; columnDb?: number; phase?: number } = {}): Int16Array {
   const [row, column] = dtmfFrequencies(digit);
-  return tones(rate, [[row * rowScale, rowDb], [column * columnScale, columnDb]], ms);
+  return tones(rate, [[row * rowScale, rowDb, phase], [column * columnScale, columnDb, phase]], ms);
 }
 
 describe('DtmfDetector (ITU-T Q.24)', () => {
@@ -53,6 +56,16 @@ describe('DtmfDetector (ITU-T Q.24)', () => {
     ] as const)('%s: every key found or none', (_, rowDb, columnDb, found) => {
       expect(KEYS.map((digit) => detect(rate, key(rate, digit, 100, { rowDb, columnDb }), 33))).toEqual(KEYS.map((digit) => (found ? digit : '')));
     });
+  });
+
+  it('holds the 1.5 % / 3.5 % frequency tolerance whatever phase the tones start at', () => {
+    const rate = 8000;
+    const found = (scale: number, phase: number) => KEYS.map((digit) => detect(rate, key(rate, digit, 100, { rowScale: scale, columnScale: scale, phase }))).join('');
+    for (let step = 0; step < 16; step++) {
+      const phase = (step * Math.PI) / 8;
+      for (const scale of [0.985, 1.015]) expect(found(scale, phase)).toBe(KEYS.join(''));
+      for (const scale of [0.965, 1.035]) expect(found(scale, phase)).toBe('');
+    }
   });
 
   it.each([
