@@ -14,7 +14,7 @@ export type { SettingDefinition, InvalidValueRule, AppliedStatus, ProxyIndex, Ex
 export type { SettingKey, SettingValue, SettingRow } from './setting-key';
 export { normalizeKey } from './setting-key';
 export type { SettingType, ParseOutcome, JsonSchema } from './setting-type';
-export type { Connectivity, SipTransport } from './connectivity';
+export { splitServer, type Connectivity, type SipTransport } from './connectivity';
 export type { ConfiguredCodec } from './codec-list';
 export { DEFAULT_CODECS } from './codec-list';
 export { lookupCodec, knownCodecs } from './codec-catalogue';

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { systemResolver, type AddressResolver } from './address-lookup';
-import type { SipTransport } from './connectivity';
+import { splitServer, type SipTransport } from './connectivity';
 import { ConfigError } from './errors';
 import { parseHostPort } from './host-port';
 import type { IpVersion } from './ip-versions';
@@ -37,6 +37,7 @@ const SRV_PREFIX: Partial<Record<SipTransport, string>> = {
 
 /** Default port of a transport when neither the server text nor SRV gives one. */
 export function defaultPort(transport: SipTransport): number {
+  if (transport === 'HTTPS') return 443;
   return transport === 'TLS' || transport === 'WSS' ? 5061 : 5060;
 }
 
@@ -54,7 +55,9 @@ export function defaultPort(transport: SipTransport): number {
  * @public
  */
 export async function resolveServer(server: string, transport: SipTransport, options: ResolveServerOptions = {}): Promise<ServerTarget[]> {
-  const parsed = parseHostPort(server);
+  const split = splitServer(server, transport);
+  if (!split.ok) throw new ConfigError('ERR_CONFIG_INVALID_CONNECTIVITY', `server: ${split.reason}`, { key: 'server' });
+  const parsed = parseHostPort(split.hostPort);
   if (!parsed.ok) throw new ConfigError('ERR_CONFIG_INVALID_CONNECTIVITY', `server: ${parsed.reason}`, { key: 'server' });
   const { host, port } = parsed.value;
   const resolver = options.resolver ?? systemResolver;

@@ -51,9 +51,9 @@ describe('Connectivity lines', () => {
     const { lines, warnings } = read({ user: ' 1001 ', server: ' sip.example.com:5061 ', protocol: ' tls ' }, { user: '1002', server: '10.0.0.1', transport: 'tcp' }, { user: '1003', server: '[2001:db8::1]:5070' });
     expect(warnings).toEqual([]);
     expect(lines).toEqual([
-      { index: 0, user: '1001', server: 'sip.example.com:5061', host: 'sip.example.com', port: 5061, protocol: 'TLS', line: 10 },
-      { index: 1, user: '1002', server: '10.0.0.1', host: '10.0.0.1', port: undefined, protocol: 'TCP', line: 11 },
-      { index: 2, user: '1003', server: '[2001:db8::1]:5070', host: '2001:db8::1', port: 5070, protocol: 'UDP', line: 12 },
+      { index: 0, user: '1001', server: 'sip.example.com:5061', host: 'sip.example.com', port: 5061, protocol: 'TLS', path: undefined, line: 10 },
+      { index: 1, user: '1002', server: '10.0.0.1', host: '10.0.0.1', port: undefined, protocol: 'TCP', path: undefined, line: 11 },
+      { index: 2, user: '1003', server: '[2001:db8::1]:5070', host: '2001:db8::1', port: 5070, protocol: 'UDP', path: undefined, line: 12 },
     ]);
   });
 
@@ -72,10 +72,30 @@ describe('Connectivity lines', () => {
     [{ user: '1001', server: '  ' }, 'Connectivity[0] has a user but no server (setting Connectivity[0].server, line 10)', 'Connectivity[0].server'],
     [{ server: 'pbx' }, 'Connectivity[0] has a server but no user (DN) (setting Connectivity[0].user, line 10)', 'Connectivity[0].user'],
     [{ user: '1001', server: 'pbx:0' }, 'Connectivity[0] server: port 0 is outside 1 to 65535 (setting Connectivity[0].server, line 10)', 'Connectivity[0].server'],
-    [{ user: '1001', server: 'pbx', protocol: 'sctp' }, 'Connectivity[0] protocol "sctp" is not one of UDP, TCP, TLS, WS, WSS (setting Connectivity[0].protocol, line 10)', 'Connectivity[0].protocol'],
-    [{ user: '1001', server: 'pbx', protocol: 'https' }, 'Connectivity[0] protocol "https" is not one of UDP, TCP, TLS, WS, WSS (setting Connectivity[0].protocol, line 10)', 'Connectivity[0].protocol'],
+    [{ user: '1001', server: 'pbx', protocol: 'sctp' }, 'Connectivity[0] protocol "sctp" is not one of UDP, TCP, TLS, WS, WSS, HTTPS (setting Connectivity[0].protocol, line 10)', 'Connectivity[0].protocol'],
+    [{ user: '1001', server: 'pbx', protocol: 'http' }, 'Connectivity[0] protocol "http" is not one of UDP, TCP, TLS, WS, WSS, HTTPS (setting Connectivity[0].protocol, line 10)', 'Connectivity[0].protocol'],
+    [{ user: '1001', server: 'pbx/sip', protocol: 'udp' }, 'Connectivity[0] server: a path ("/sip") is only for WS, WSS and HTTPS servers (setting Connectivity[0].server, line 10)', 'Connectivity[0].server'],
+    [{ user: '1001', server: 'wss://pbx/sip', protocol: 'ws' }, 'Connectivity[0] server: a wss:// URL does not fit protocol WS (it fits WSS or HTTPS) (setting Connectivity[0].server, line 10)', 'Connectivity[0].server'],
+    [{ user: '1001', server: 'sip://pbx', protocol: 'https' }, 'Connectivity[0] server: "sip://" is not a WebSocket URL scheme (ws://, wss:// or https://) (setting Connectivity[0].server, line 10)', 'Connectivity[0].server'],
+    [{ user: '1001', server: 'https://gw/a b', protocol: 'https' }, 'Connectivity[0] server: the path "/a b" has a space, "?" or "#" (setting Connectivity[0].server, line 10)', 'Connectivity[0].server'],
+    [{ user: '1001', server: 'https://gw:99999/webrtc', protocol: 'https' }, 'Connectivity[0] server: port 99999 is outside 1 to 65535 (setting Connectivity[0].server, line 10)', 'Connectivity[0].server'],
   ])('refuses %j', (attributes, message, key) => {
     expect(() => read(attributes)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID_CONNECTIVITY', message, key, line: 10 }));
+  });
+
+  it('reads WebRTC (https) and WebSocket servers as URLs or host:port/path, the path kept', () => {
+    const { lines } = read(
+      { user: '1', server: 'https://gw.example.com/webrtc/sip', protocol: 'https' },
+      { user: '2', server: 'WSS://[2001:db8::2]:8443', protocol: 'HTTPS' },
+      { user: '3', server: '127.0.0.1:8080/ws', protocol: 'ws' },
+      { user: '4', server: 'ws://pbx', protocol: 'ws' },
+    );
+    expect(lines.map(({ host, port, protocol, path }) => ({ host, port, protocol, path }))).toEqual([
+      { host: 'gw.example.com', port: undefined, protocol: 'HTTPS', path: '/webrtc/sip' },
+      { host: '2001:db8::2', port: 8443, protocol: 'HTTPS', path: undefined },
+      { host: '127.0.0.1', port: 8080, protocol: 'WS', path: '/ws' },
+      { host: 'pbx', port: undefined, protocol: 'WS', path: undefined },
+    ]);
   });
 
   it('takes protocol before transport', () => {

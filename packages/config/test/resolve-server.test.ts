@@ -67,8 +67,16 @@ describe('resolveServer', () => {
     });
   });
 
+  it('takes a WebRTC gateway URL: its host and port (443 by default, no SRV), the path left to the transport', async () => {
+    const resolver = fakeResolver({ a: { 'gw.example.com': ['192.0.2.9'] } });
+    expect(await resolveServer('https://gw.example.com/webrtc', 'HTTPS', { resolver })).toEqual([{ host: 'gw.example.com', address: '192.0.2.9', port: 443, family: 'IPv4', transport: 'HTTPS', priority: 0 }]);
+    expect(resolver.asked).toEqual(['A gw.example.com']);
+    expect((await resolveServer('wss://10.0.0.2:8443/sip', 'WSS'))[0]).toMatchObject({ address: '10.0.0.2', port: 8443 });
+  });
+
   it('reports a malformed server as ERR_CONFIG_INVALID_CONNECTIVITY', async () => {
     await expect(resolveServer('host:0', 'UDP')).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID_CONNECTIVITY' });
+    await expect(resolveServer('host/path', 'UDP')).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID_CONNECTIVITY', message: 'server: a path ("/path") is only for WS, WSS and HTTPS servers (setting server)' });
   });
 
   it('resolves localhost with the system resolver', async () => {

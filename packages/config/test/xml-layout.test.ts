@@ -19,8 +19,8 @@ describe('the namespaced layout (SipEndpoint root, settings wrapper with xmlns)'
 
   it('reads the Basic container connectivities', () => {
     expect(config.connectivities).toEqual([
-      { index: 0, user: '5320', server: 'sipserver.example.com:5060', host: 'sipserver.example.com', port: 5060, protocol: 'UDP', line: 5 },
-      { index: 1, user: '5320', server: 'sipserver-dr.example.com', host: 'sipserver-dr.example.com', port: undefined, protocol: 'TCP', line: 6 },
+      { index: 0, user: '5320', server: 'sipserver.example.com:5060', host: 'sipserver.example.com', port: 5060, protocol: 'UDP', path: undefined, line: 5 },
+      { index: 1, user: '5320', server: 'sipserver-dr.example.com', host: 'sipserver-dr.example.com', port: undefined, protocol: 'TCP', path: undefined, line: 6 },
     ]);
   });
 
