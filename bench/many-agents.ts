@@ -10,7 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { EndpointConfig } from '@sip-endpoint/config';
-import { VirtualAudioProvider, type AudioStream } from '@sip-endpoint/media';
+import { AudioStream, VirtualAudioProvider } from '@sip-endpoint/media';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { Kamailio } from '../packages/endpoint-core/test/support/kamailio';
 import { callScenario, installed, ms, option, sippStats, sleep, startProgram } from './support/bench-tools';
@@ -97,7 +97,7 @@ class Tally {
       if (state === 'CONNECTED') {
         this.connected++;
         const stream = call.media.stream;
-        if (stream) streams.set(call, stream);
+        if (stream instanceof AudioStream) streams.set(call, stream);
       }
       if (state === 'DISCONNECTED') {
         this.disconnected++;

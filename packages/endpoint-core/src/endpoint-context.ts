@@ -25,6 +25,8 @@ export interface EndpointContext {
   readonly udpKeepAliveS: number;
   /** How secure offers carry their keys: SDES or DTLS-SRTP. */
   readonly srtpKeying: 'sdes' | 'dtls';
+  /** The OAuth access token of WebRTC (`HTTPS`) lines, when the host gave one (RFC 8898 Bearer). */
+  accessToken(): string | undefined;
   /** Our DTLS-SRTP certificate (the configured one, else made once, at first use). */
   dtlsCertificate(): Promise<DtlsCertificate>;
   /** The devices the policy chose (for new calls and ringing). */

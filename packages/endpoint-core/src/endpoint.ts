@@ -19,9 +19,9 @@ import { MIN_SESSION_EXPIRES } from './call/session-timer';
 import type { EndpointContext } from './endpoint-context';
 import { ENDPOINT_TRANSITIONS, type EndpointState } from './endpoint-state';
 import { configurationWarnings, type EndpointWarning } from './endpoint-warnings';
-import { LineNotReadyError, NoSuchLineError } from './errors';
+import { InvalidArgumentError, LineNotReadyError, NoSuchLineError } from './errors';
 import { instanceIdFromMac, userAgentString } from './line/identity';
-import { Line, type LineMessage, type MakeCallOptions } from './line/line';
+import { Line, lineControl, type LineMessage, type MakeCallOptions } from './line/line';
 import { DiagnosticsLogger } from './logging/diagnostics-logger';
 import type { SessionDevice, SessionModel } from './session-model';
 
@@ -78,6 +78,12 @@ export interface EndpointOptions {
    * @defaultValue a self-signed certificate made once per endpoint, when a call first needs it
    */
   dtlsCertificate?: { certPem: string; keyPem: string };
+  /**
+   * The OAuth 2.0 access token of WebRTC (`HTTPS`) lines: sent as `Authorization: Bearer` on the
+   * WebSocket upgrade to the gateway and with every REGISTER (RFC 8898). Replace it with
+   * {@link Endpoint.setAccessToken}. SIP lines do not use it.
+   */
+  accessToken?: string;
 }
 
 /** Options of {@link Endpoint.makeCall}. @public */
@@ -150,6 +156,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
   #startRun: Promise<void> | undefined;
   /** Warnings found before start() (the config given as a path). */
   readonly #early: EndpointWarning[] = [];
+  #accessToken: string | undefined;
 
   constructor(options: EndpointOptions) {
     super();
@@ -162,6 +169,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       this.#log(3, `endpoint ${previous} -> ${next}`);
       this.emit('stateChanged', next, previous);
     });
+    if (options.accessToken !== undefined) this.setAccessToken(options.accessToken);
     this.devices.on('devicesChanged', this.#onDevicesChanged);
     this.observer.on('listenerError', (error) => this.emit('listenerError', error));
   }
@@ -189,6 +197,23 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
     this.#log(2, `${warning.setting ? `${warning.setting}: ` : ''}${warning.message}`);
     if (this.listenerCount('warning') > 0) this.emit('warning', warning);
     else process.emitWarning(warning.message, { type: 'SipEndpointWarning', code: warning.code });
+  }
+
+  /**
+   * Sets (or, with undefined, removes) the OAuth access token of WebRTC lines: the next REGISTER
+   * (a refresh, or the next attempt of a line that failed) and the next WebSocket connection carry
+   * it. A line that failed for want of a valid token registers again with it at once.
+   *
+   * @throws {@link InvalidArgumentError} for a token that is not an RFC 6750 `b64token` (letters,
+   * digits, `-._~+/`, then `=` padding): nothing else may go into a header.
+   */
+  setAccessToken(token: string | undefined): void {
+    if (token !== undefined && !/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
+      throw new InvalidArgumentError('the access token is not an RFC 6750 b64token (letters, digits, "-._~+/" and trailing "="); a token with spaces, quotes or line breaks cannot go into a header');
+    }
+    const changed = token !== this.#accessToken;
+    this.#accessToken = token;
+    if (changed) for (const line of this.#lines) lineControl(line).tokenChanged();
   }
 
   /** The lifecycle state (see {@link ENDPOINT_TRANSITIONS}). */
@@ -262,6 +287,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       minSessionExpires: this.#options.minSessionExpires ?? MIN_SESSION_EXPIRES,
       mediaDir,
       srtpKeying: this.#options.srtpKeying ?? 'sdes',
+      accessToken: () => this.#accessToken,
       udpKeepAliveS: this.#options.udpKeepAliveS ?? 0,
       dtlsCertificate: () => (certificate ??= configured ? Promise.resolve(configured) : generateDtlsCertificate()),
       selection: () => this.#selection,

@@ -12,7 +12,7 @@ export type { CallEvents, DtmfMethod } from './call/call';
 export type { CallInfo } from './call/call-info';
 export { CALL_TRANSITIONS } from './call/call-state';
 export { CallMedia } from './media/call-media';
-export type { CallMediaEvents, CallQuality, CallIce, MediaSecurity } from './media/call-media';
+export type { CallMediaEvents, CallQuality, CallIce, MediaSecurity, MediaEngine, CallAudioStream } from './media/call-media';
 export {
   SipError,
   InvalidStateError,

@@ -21,13 +21,13 @@ export interface SessionModel {
     /**
      * One per call. `security` is this SDK's addition to the specification's call model: the
      * protection of the call's media in force (`none`: plain RTP, or before the first
-     * offer/answer; `sdes`: SRTP keyed by `a=crypto`; `dtls`: DTLS-SRTP), as
+     * offer/answer; `sdes`: SRTP keyed by `a=crypto`; `dtls`: DTLS-SRTP; `webrtc`: a WebRTC call, DTLS-SRTP by libwebrtc), as
      * `call.media.security.kind`.
      */
     calls: {
       uuid: string;
       state: CallState;
-      security: 'none' | 'sdes' | 'dtls';
+      security: 'none' | 'sdes' | 'dtls' | 'webrtc';
       /** ICE, when the call uses it (this SDK's addition too): the agent's state, and the candidate kinds of the selected pair (`call.media.ice`). */
       ice?: { state: IceAgentState; local?: IceCandidateType; remote?: IceCandidateType | undefined };
     }[];

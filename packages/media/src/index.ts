@@ -65,5 +65,5 @@ export { TurnClient } from './ice/turn-client';
 export type { TurnClientOptions, TurnCounters } from './ice/turn-client';
 export { WebRtcAudioStream } from './webrtc/webrtc-audio-stream';
 export type { WebRtcAudioStreamOptions, WebRtcAudioStreamStats, WebRtcAudioStreamEvents, WebRtcConnectionState } from './webrtc/webrtc-audio-stream';
-export { WebRtcUnavailableError } from './webrtc/wrtc';
+export { WebRtcUnavailableError, webRtcCodecNames } from './webrtc/wrtc';
 export type { WrtcIceServer as WebRtcIceServer } from './webrtc/wrtc';

@@ -4,8 +4,8 @@ import { InvalidStateError, SafeEmitter, StateMachine, type CallSnapshot, type C
 import { DtmfNotSentError as MediaDtmfNotSentError, normalizeDigits, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
 import type { EndpointContext } from '../endpoint-context';
 import { DtmfNotSentError, InvalidArgumentError, NoMediaError, RequestFailedError, TransferFailedError } from '../errors';
-import { CallMedia, callMediaControl } from '../media/call-media';
-import { stunServerOf, turnServerOf } from '../media/nat-settings';
+import { CallMedia, callMediaControl, type MediaEngine } from '../media/call-media';
+import { iceServersOf, stunServerOf, turnServerOf } from '../media/nat-settings';
 import { proxySection } from '../line/line-transport';
 import { extendDialog, whenDialogIdle } from '../sip/dialog-extensions';
 import type { CallInfo } from './call-info';
@@ -58,6 +58,8 @@ export interface CallInit {
   relatedTo?: string | undefined;
   /** The codecs to offer, preferred first (the policy's `codecPriorities().offer`). */
   codecs: readonly ConfiguredCodec[];
+  /** The media engine. @defaultValue 'native' */
+  engine?: MediaEngine;
 }
 
 /** What the line does with a call it made; never reachable from the public API. */
@@ -162,6 +164,8 @@ export class Call extends SafeEmitter<CallEvents> {
           }
         : {}),
       log: (level, message) => context.log(level, 'media', `${this.id}: ${message}`),
+      engine: init.engine ?? 'native',
+      iceServers: () => iceServersOf(config, init.host.line, (level, message) => context.log(level, 'media', message)),
     });
     this.media.on('dtmf', (event) => this.emit('dtmf', event));
     this.media.on('vqAlarm', (report) => {

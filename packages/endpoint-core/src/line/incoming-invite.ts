@@ -1,7 +1,7 @@
 import type { Invitation } from 'sip.js';
 import type { ConfiguredCodec } from '@sip-endpoint/config';
 import type { CallSnapshot, CodecPriorities, HeaderBag } from '@sip-endpoint/policy';
-import { answerOffer, codecs as engineCodecs, parseSdp, SdpOrigin, type ParsedSdp } from '@sip-endpoint/media';
+import { answerOffer, codecs as engineCodecs, parseSdp, SdpOrigin, webRtcCodecNames, type ParsedSdp } from '@sip-endpoint/media';
 import { parseSessionExpires } from '../call/session-timer';
 import type { EndpointContext } from '../endpoint-context';
 
@@ -32,9 +32,11 @@ export type InviteScreening =
 /**
  * The checks of an incoming INVITE that need no policy decision about the call itself: a session
  * interval below our Min-SE gets 422 (RFC 4028 8.1); an SDP offer with no audio codec the policy's
- * `codecPriorities` accepts gets 488 with a Warning. The priorities found go on to the call.
+ * `codecPriorities` accepts gets 488 with a Warning. The priorities found go on to the call. A
+ * call for the WebRTC engine has libwebrtc's codecs, and its offer is judged by libwebrtc (it
+ * always runs DTLS-SRTP, whatever `use_srtp` says).
  */
-export async function screenInvite(invitation: Invitation, context: EndpointContext, line: number, calls: readonly CallSnapshot[]): Promise<InviteScreening> {
+export async function screenInvite(invitation: Invitation, context: EndpointContext, line: number, calls: readonly CallSnapshot[], webrtc = false): Promise<InviteScreening> {
   const request = invitation.request;
   const expires = parseSessionExpires(request.getHeader('Session-Expires') ?? request.getHeader('x'));
   if (expires && expires.seconds < context.minSessionExpires) {
@@ -55,7 +57,7 @@ export async function screenInvite(invitation: Invitation, context: EndpointCont
     config: context.config,
     devices: context.devices.list(),
     calls,
-    supported: engineCodecs.names(),
+    supported: webrtc ? await webRtcCodecNames() : engineCodecs.names(),
     ...(offered ? { offer: offered } : {}),
   });
   // Answer with the policy's codec (and the telephone-events we have); a trial answer finds what
@@ -63,7 +65,7 @@ export async function screenInvite(invitation: Invitation, context: EndpointCont
   const answerCodecs = priorities.answer ? [priorities.answer, ...priorities.offer.filter((codec) => codec.codec?.kind === 'dtmf')] : undefined;
   if (!unusable && offer) {
     if (!answerCodecs) unusable = 'no audio format in common';
-    else {
+    else if (!webrtc) {
       const trial = answerOffer(offer, { origin: new SdpOrigin(), address: context.address, port: 9, codecs: answerCodecs, answerPriority: 'local', srtp: context.config.get('system.security.use_srtp'), dtls: TRIAL_DTLS });
       if (!trial.negotiated) unusable = trial.reason ?? 'no audio format in common';
     }

@@ -28,22 +28,24 @@ export interface LineTransportRequest {
   common: object;
   /** Called when a connection of ours (TLS without a port, WS, WSS) was reopened. */
   onReconnect: () => void;
+  /** The OAuth access token of a WebRTC (`HTTPS`) line, asked for at each use. */
+  bearerToken?: () => string | undefined;
 }
 
 /**
  * Opens the sockets of a line's transport as its Connectivity's protocol says: a UDP socket with a
  * TCP listener on the same port number (for requests over 1300 bytes), a TCP listener, a TLS
  * listener when the configuration has our certificate and key (else our own connection only), or a
- * WebSocket connection.
+ * WebSocket connection (`HTTPS`, WebRTC: secure WebSocket to the gateway, with the Bearer token).
  */
 export async function openLineTransport(request: LineTransportRequest): Promise<LineTransportPlan> {
   const { connectivity, config, bind, firstPort, common } = request;
   const protocol = connectivity.protocol;
-  if (!['UDP', 'TCP', 'TLS', 'WS', 'WSS'].includes(protocol)) {
-    throw new TransportUnsupportedError(`line ${connectivity.index}: ${String(protocol)} is not a SIP transport; UDP, TCP, TLS, WS and WSS are`);
+  if (!['UDP', 'TCP', 'TLS', 'WS', 'WSS', 'HTTPS'].includes(protocol)) {
+    throw new TransportUnsupportedError(`line ${connectivity.index}: ${String(protocol)} is not a SIP transport; UDP, TCP, TLS, WS, WSS and HTTPS (WebRTC) are`);
   }
   // TLS settings first: a bad certificate setting stops the line before it opens anything.
-  const tls = protocol === 'TLS' || protocol === 'WSS' ? readTlsSettings(config) : undefined;
+  const tls = protocol === 'TLS' || protocol === 'WSS' || protocol === 'HTTPS' ? readTlsSettings(config) : undefined;
   const lastPort = config.get('policy.endpoint.sip_port_max');
   const tcpMin = config.get('policy.endpoint.tcp_port_min');
   const tcpMax = config.get('policy.endpoint.tcp_port_max');
@@ -64,8 +66,10 @@ export async function openLineTransport(request: LineTransportRequest): Promise<
       ownConnectionOnly: server === undefined,
     };
   }
-  if (protocol === 'WS' || protocol === 'WSS') {
-    return { constructor: WsTransport, options: { ...common, ...(tls ? { tls } : {}), serverName: connectivity.host, ...reconnecting }, port: undefined, ownConnectionOnly: true };
+  if (protocol === 'WS' || protocol === 'WSS' || protocol === 'HTTPS') {
+    const bearer = protocol === 'HTTPS' && request.bearerToken ? { bearerToken: request.bearerToken } : {};
+    const path = connectivity.path !== undefined ? { path: connectivity.path } : {};
+    return { constructor: WsTransport, options: { ...common, ...(tls ? { tls } : {}), serverName: connectivity.host, ...path, ...bearer, ...reconnecting }, port: undefined, ownConnectionOnly: true };
   }
   const socket = await bindSipUdp(bind, firstPort, lastPort);
   const port = socket.address().port;

@@ -1,9 +1,9 @@
 import { Inviter, Registerer, RegistererState, SIPExtension, UserAgent, type Invitation, type LogConnector, type Message, type Notification, type Referral, type Session, type URI } from 'sip.js';
 import { resolveServer, type AddressResolver, type ConfiguredCodec, type Connectivity } from '@sip-endpoint/config';
 import { InvalidStateError, SafeEmitter, StateMachine, type ConnectionState } from '@sip-endpoint/policy';
-import { codecs as engineCodecs } from '@sip-endpoint/media';
+import { codecs as engineCodecs, webRtcCodecNames } from '@sip-endpoint/media';
 import { Call, callControl, type CallHost } from '../call/call';
-import { callMediaControl } from '../media/call-media';
+import { callMediaControl, type MediaEngine } from '../media/call-media';
 import type { EndpointContext } from '../endpoint-context';
 import { CallRefusedError, InvalidArgumentError, LineNotReadyError } from '../errors';
 import { assertPatchedSipJs } from '../sip/dialog-extensions';
@@ -122,12 +122,21 @@ export class Line extends SafeEmitter<LineEvents> {
     this.#context = options.context;
     this.connectivity = options.connectivity;
     this.index = options.connectivity.index;
+    controls.set(this, {
+      tokenChanged: () => {
+        // A line that failed for its token tries again with the new one at once.
+        if (this.connectivity.protocol !== 'HTTPS' || this.state !== 'FAILED' || this.#closing) return;
+        if (this.#retry) clearTimeout(this.#retry);
+        this.#retry = undefined;
+        this.#register();
+      },
+    });
     this.#host = {
       line: this.index,
       context: options.context,
       resolve: (target) => this.#resolve(target),
       referred: (call, referral) => void this.#onRefer(call, referral),
-      signallingSecure: options.connectivity.protocol === 'TLS' || options.connectivity.protocol === 'WSS',
+      signallingSecure: ['TLS', 'WSS', 'HTTPS'].includes(options.connectivity.protocol),
     };
     this.#machine = new StateMachine<ConnectionState>(`line ${this.index}`, 'NONE', LINE_TRANSITIONS, (next, previous) => {
       this.emit('stateChanged', next, previous, next === 'FAILED' ? this.#reason : undefined);
@@ -207,6 +216,7 @@ export class Line extends SafeEmitter<LineEvents> {
       onReconnect: () => {
         if (this.state === 'READY') this.#register(true);
       },
+      bearerToken: () => this.#context.accessToken(),
     });
     this.#ownConnectionOnly = plan.ownConnectionOnly;
     const ua = new UserAgent({
@@ -216,7 +226,8 @@ export class Line extends SafeEmitter<LineEvents> {
       viaHost,
       forceRport: true,
       contactName: connectivity.user,
-      contactParams: { transport: connectivity.protocol.toLowerCase() },
+      // A WebRTC line's SIP runs over secure WebSocket.
+      contactParams: { transport: connectivity.protocol === 'HTTPS' ? 'wss' : connectivity.protocol.toLowerCase() },
       authorizationUsername: connectivity.user,
       authorizationPassword: config.get(`${proxy}.password`),
       ...(displayName ? { displayName } : {}),
@@ -331,7 +342,7 @@ export class Line extends SafeEmitter<LineEvents> {
     if (!uri) throw new InvalidArgumentError(`"${target}" is not a SIP address or a DN`);
     const extraHeaders = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`);
     const inviter = new Inviter(this.#ua!, uri, { extraHeaders, inviteWithoutSdp: options.delayedOffer ?? false, earlyMedia: playsEarlyMedia(context) });
-    const call = await this.#adopt(inviter, 'outgoing');
+    const call = await this.#adopt(inviter, 'outgoing', { engine: this.#engineFor(undefined) });
     await callControl(call).invite({ earlyMedia: playsEarlyMedia(context) });
     return call;
   }
@@ -374,12 +385,13 @@ export class Line extends SafeEmitter<LineEvents> {
   }
 
   /** A call of this line: registered as a child, its media's handler found by its session. */
-  async #adopt(session: Session, direction: 'incoming' | 'outgoing', extra: { uuid?: string | undefined; relatedTo?: string | undefined; codecs?: readonly ConfiguredCodec[] } = {}): Promise<Call> {
+  async #adopt(session: Session, direction: 'incoming' | 'outgoing', extra: { uuid?: string | undefined; relatedTo?: string | undefined; codecs?: readonly ConfiguredCodec[]; engine?: MediaEngine } = {}): Promise<Call> {
     const context = this.#context;
+    const engine = extra.engine ?? this.#engineFor(undefined);
     const codecs =
       extra.codecs ??
-      (await context.policy.codecPriorities({ config: context.config, devices: context.devices.list(), calls: context.snapshots(), supported: engineCodecs.names() })).offer;
-    const call = new Call({ host: this.#host, session, direction, uuid: extra.uuid, relatedTo: extra.relatedTo, codecs });
+      (await context.policy.codecPriorities({ config: context.config, devices: context.devices.list(), calls: context.snapshots(), supported: engine === 'webrtc' ? await webRtcCodecNames() : engineCodecs.names() })).offer;
+    const call = new Call({ host: this.#host, session, direction, uuid: extra.uuid, relatedTo: extra.relatedTo, codecs, engine });
     this.#bySession.set(session, call);
     this.#calls.set(call.id, call);
     call.once('closed', () => this.#calls.delete(call.id));
@@ -387,9 +399,25 @@ export class Line extends SafeEmitter<LineEvents> {
     return call;
   }
 
+  /**
+   * The media engine of a call: every call of a WebRTC (`HTTPS`) line, and on other lines a call
+   * whose offer is written as browsers and WebRTC gateways write it (JSEP: `UDP/TLS/RTP/SAVPF` with
+   * ICE credentials, a DTLS fingerprint and a BUNDLE group), run on WebRTC; the rest natively (the
+   * native engine runs DTLS-SRTP and ICE too, for SIP peers such as baresip).
+   */
+  #engineFor(offer: string | undefined): MediaEngine {
+    if (this.connectivity.protocol === 'HTTPS') return 'webrtc';
+    if (offer === undefined) return 'native';
+    const jsep = /^m=audio \S+ UDP\/TLS\/RTP\/SAVPF /m.test(offer) && /^a=ice-ufrag:/m.test(offer) && /^a=fingerprint:/m.test(offer) && /^a=group:BUNDLE /m.test(offer);
+    return jsep ? 'webrtc' : 'native';
+  }
+
   /** A SIP URI as given, or a DN on the line's server. */
   #resolve(target: string): URI | undefined {
-    return UserAgent.makeURI(/^sips?:/i.test(target) ? target : `sip:${target}@${this.connectivity.server}`);
+    // A WebSocket server written as a URL (or with a path) names the gateway, not a SIP domain: its host is.
+    const connectivity = this.connectivity;
+    const domain = connectivity.server.includes('/') ? (connectivity.host.includes(':') ? `[${connectivity.host}]` : connectivity.host) : connectivity.server;
+    return UserAgent.makeURI(/^sips?:/i.test(target) ? target : `sip:${target}@${domain}`);
   }
 
   async #onInvite(invitation: Invitation): Promise<void> {
@@ -398,7 +426,9 @@ export class Line extends SafeEmitter<LineEvents> {
     try {
       // The endpoint's calls before this one: what every decision about it sees.
       const others = context.snapshots();
-      const screening = await screenInvite(invitation, context, this.index, others);
+      const offer = /application\/sdp/i.test(invitation.request.getHeader('Content-Type') ?? '') ? invitation.request.body : undefined;
+      const engine = this.#engineFor(offer);
+      const screening = await screenInvite(invitation, context, this.index, others, engine === 'webrtc');
       if (screening.refuse) {
         if (screening.log) context.log(2, 'endpoint', screening.log);
         await invitation.reject({ statusCode: screening.statusCode, extraHeaders: screening.extraHeaders });
@@ -411,7 +441,7 @@ export class Line extends SafeEmitter<LineEvents> {
         await invitation.reject({ statusCode: decision.sipCode });
         return;
       }
-      const call = await this.#adopt(invitation, 'incoming', { uuid, relatedTo: replaced?.id, codecs: screening.priorities.offer });
+      const call = await this.#adopt(invitation, 'incoming', { uuid, relatedTo: replaced?.id, codecs: screening.priorities.offer, engine });
       const control = callControl(call);
       if (screening.answerCodecs) control.setAnswerCodecs(screening.answerCodecs);
       control.sessionTimerFromInvite(invitation.request);
@@ -539,7 +569,7 @@ export class Line extends SafeEmitter<LineEvents> {
             this.#reason = undefined;
             this.#machine.to('READY');
           },
-          onReject: (response) => this.#failed(`${response.message.statusCode ?? 0} ${response.message.reasonPhrase ?? ''}`.trim()),
+          onReject: (response) => this.#failed(rejectionReason(response.message, this.connectivity.protocol === 'HTTPS', this.#context.accessToken() !== undefined)),
         },
       })
       .catch((error: Error) => this.#failed(error.message));
@@ -557,6 +587,21 @@ export class Line extends SafeEmitter<LineEvents> {
   }
 }
 
+/**
+ * Why a REGISTER was refused: its status line, and for a Bearer challenge (RFC 8898) whether the
+ * line had a token to give (and the server's `error` and `error_description`, RFC 6750 3).
+ */
+function rejectionReason(response: { statusCode?: number | undefined; reasonPhrase?: string | undefined; getHeaders(name: string): string[] }, webrtc: boolean, hadToken: boolean): string {
+  const status = `${response.statusCode ?? 0} ${response.reasonPhrase ?? ''}`.trim();
+  if (response.statusCode !== 401 && response.statusCode !== 407) return status;
+  const challenge = response.getHeaders(response.statusCode === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate').find((value) => /^\s*Bearer\b/i.test(value));
+  if (!challenge) return status;
+  const parameter = (name: string): string | undefined => new RegExp(`\\b${name}\\s*=\\s*"([^"]*)"`, 'i').exec(challenge)?.[1];
+  const detail = [parameter('error'), parameter('error_description')].filter((part) => part !== undefined).join(': ');
+  const why = !webrtc ? 'the server wants an OAuth Bearer token, which only WebRTC (HTTPS) lines send' : hadToken ? 'the server refused the OAuth access token (expired or wrong): give a new one (POST /register, or endpoint.setAccessToken)' : 'the server wants an OAuth access token and the line has none (POST /register with a Bearer token, or endpoint.setAccessToken)';
+  return `${status}: ${why}${detail ? ` (${detail})` : ''}`;
+}
+
 /** Early media (a 183 with SDP) plays for `ringback_enabled` 1, 3, 4 and 6. */
 function playsEarlyMedia(context: EndpointContext): boolean {
   const mode = context.config.get('policy.session.ringback_enabled');
@@ -565,5 +610,18 @@ function playsEarlyMedia(context: EndpointContext): boolean {
 
 /** Transports whose connection is opened before a REGISTER (to report its failure as such, and to learn our port). */
 function protocolNeedsConnection(protocol: string): boolean {
-  return protocol === 'TLS' || protocol === 'WS' || protocol === 'WSS';
+  return protocol === 'TLS' || protocol === 'WS' || protocol === 'WSS' || protocol === 'HTTPS';
+}
+
+/** What the endpoint does with its lines; never reachable from the public API. */
+export interface LineControl {
+  /** The OAuth access token changed. */
+  tokenChanged(): void;
+}
+
+const controls = new WeakMap<Line, LineControl>();
+
+/** The control of a line, for its endpoint. */
+export function lineControl(line: Line): LineControl {
+  return controls.get(line)!;
 }

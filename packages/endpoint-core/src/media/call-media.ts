@@ -1,7 +1,21 @@
 import type { ConfiguredCodec, SrtpPolicy } from '@sip-endpoint/config';
 import { SafeEmitter, type AudioDevice } from '@sip-endpoint/policy';
-import type { AudioDeviceProvider, AudioInput, AudioOutput, AudioStream, AudioStreamStats, DtlsCertificate, DtlsError, DtmfEvent, IceAgentState, IceCandidateType, SrtpKeyMaterial, StunAddress, NegotiatedAudio, PortAllocator, RtpSession, SrtpSuite, VqReport } from '@sip-endpoint/media';
+import { WebRtcAudioStream, type AudioDeviceProvider, type AudioInput, type AudioOutput, type AudioStream, type AudioStreamStats, type DtlsCertificate, type DtlsError, type DtmfEvent, type IceAgentState, type IceCandidateType, type SrtpKeyMaterial, type StunAddress, type NegotiatedAudio, type PortAllocator, type RtpSession, type SrtpSuite, type VqReport, type WebRtcAudioStreamStats, type WebRtcConnectionState, type WebRtcIceServer } from '@sip-endpoint/media';
 import { MediaSessionDescriptionHandler } from './media-session-description-handler';
+import { WebRtcSessionDescriptionHandler } from './webrtc-session-description-handler';
+
+/**
+ * The media engine of a call: `native` (our RTP, SRTP, ICE, codecs and jitter buffer on
+ * node:dgram) or `webrtc` (libwebrtc through `@roamhq/wrtc`: ICE, DTLS-SRTP, opus, its jitter
+ * buffer and concealment). A call whose line is a WebRTC (`HTTPS`) connectivity, or whose offer is
+ * `UDP/TLS/RTP/SAVPF`, runs on `webrtc`.
+ *
+ * @public
+ */
+export type MediaEngine = 'native' | 'webrtc';
+
+/** A call's audio stream, whichever engine runs it. @public */
+export type CallAudioStream = AudioStream | WebRtcAudioStream;
 
 /** The voice quality of a call's media, once packets flow. @public */
 export interface CallQuality {
@@ -30,7 +44,12 @@ export type MediaSecurity =
    * DTLS-SRTP: our role in the handshake (`client` starts it), and how it stands: no audio flows
    * while `connecting`; a `failed` handshake ends the call.
    */
-  | { kind: 'dtls'; suite: SrtpSuite; role: 'client' | 'server'; state: 'connecting' | 'established' | 'failed' };
+  | { kind: 'dtls'; suite: SrtpSuite; role: 'client' | 'server'; state: 'connecting' | 'established' | 'failed' }
+  /**
+   * WebRTC (DTLS-SRTP by libwebrtc, always): the SRTP suite it settled on once connected, and how
+   * its connection (ICE and DTLS) stands.
+   */
+  | { kind: 'webrtc'; srtpCipher: string | undefined; state: WebRtcConnectionState };
 
 /**
  * ICE as a call uses it: the agent's state and, once a pair is selected, its ends.
@@ -50,7 +69,7 @@ export interface CallIce {
 /** Events of a {@link CallMedia}. @public */
 export type CallMediaEvents = {
   /** The audio stream started (the first offer/answer exchange completed). */
-  streamStarted: [AudioStream];
+  streamStarted: [CallAudioStream];
   /** A digit came in the audio path (RFC 2833/4733 event or in-band tone). */
   dtmf: [DtmfEvent];
   /** The VQ alarm was raised or cleared. */
@@ -59,7 +78,10 @@ export type CallMediaEvents = {
   inactivity: [];
   /** The DTLS-SRTP handshake failed (timed out, or the peer's certificate is not its fingerprint's): the call cannot have audio. */
   securityFailed: [DtlsError];
-  /** ICE consent was lost (RFC 7675: the selected path stopped answering for 30 s): the call's media is gone. */
+  /**
+   * The media's path is gone, with why: ICE consent was lost (RFC 7675: the selected path stopped
+   * answering for 30 s); for a WebRTC call, ICE or DTLS failed or did not connect in time.
+   */
   connectivityLost: [string];
   /** The media closed with its call. */
   closed: [];
@@ -91,12 +113,18 @@ export interface CallMediaInit {
   ice?: { stunServer?: () => Promise<StunAddress | undefined>; turnServer?: () => Promise<{ server: StunAddress; username: string; password: string; transport: 'udp' | 'tcp' } | undefined> };
   /** Writes a line to the endpoint's log (level 0 fatal .. 4 debug). */
   log: (level: number, message: string) => void;
+  /** The engine. @defaultValue 'native' */
+  engine?: MediaEngine;
+  /** WebRTC calls: the STUN and TURN servers of `RTCPeerConnection` (the line's nat settings). */
+  iceServers?: () => Promise<WebRtcIceServer[]>;
+  /** WebRTC calls: how long ICE and DTLS may take before the call ends. @defaultValue 20000 */
+  connectTimeoutMs?: number;
 }
 
 /** What the call (not the integrator) does with its media: hand sip.js a handler, answer with the policy's codec, close. */
 export interface CallMediaControl {
   /** sip.js's session description handler for this call (made once). */
-  handler(): MediaSessionDescriptionHandler;
+  handler(): MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler;
   /** The codecs to answer an offer with (the policy's choice first). */
   setAnswerCodecs(codecs: readonly ConfiguredCodec[]): void;
   close(): void;
@@ -121,10 +149,10 @@ export function callMediaControl(media: CallMedia): CallMediaControl {
  */
 export class CallMedia extends SafeEmitter<CallMediaEvents> {
   readonly #init: CallMediaInit;
-  #handler: MediaSessionDescriptionHandler | undefined;
+  #handler: MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler | undefined;
   #input: AudioInput | undefined;
   #output: AudioOutput | undefined;
-  #stream: AudioStream | undefined;
+  #stream: CallAudioStream | undefined;
   #muted = false;
   #closed = false;
   #answerCodecs: readonly ConfiguredCodec[] | undefined;
@@ -144,21 +172,35 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     });
   }
 
-  /** The audio stream, once negotiated. */
-  get stream(): AudioStream | undefined {
+  /** The engine that runs the call's media. */
+  get engine(): MediaEngine {
+    return this.#init.engine ?? 'native';
+  }
+
+  /** The audio stream, once negotiated: an `AudioStream` (native engine) or a `WebRtcAudioStream`. */
+  get stream(): CallAudioStream | undefined {
     return this.#stream;
   }
 
-  /** What the last offer/answer exchange settled (codec, payload types, remote address, direction). */
+  /**
+   * What the last offer/answer exchange settled (codec, payload types, remote address, direction);
+   * native engine only (libwebrtc keeps its own: see {@link CallMedia.codec}).
+   */
   get negotiated(): NegotiatedAudio | undefined {
-    return this.#handler?.negotiated;
+    const handler = this.#handler;
+    return handler instanceof MediaSessionDescriptionHandler ? handler.negotiated : undefined;
   }
 
   /** The protection of the media in force (none before the first exchange). */
   get security(): MediaSecurity {
-    const dtls = this.#handler?.dtls;
-    if (dtls && this.#handler?.negotiated?.dtls) return { kind: 'dtls', suite: 'AES_CM_128_HMAC_SHA1_80', role: dtls.negotiated.role, state: dtls.state };
-    const srtp = this.#handler?.negotiated?.srtp;
+    const handler = this.#handler;
+    if (handler instanceof WebRtcSessionDescriptionHandler) {
+      const stream = handler.stream;
+      return { kind: 'webrtc', srtpCipher: stream?.stats().srtpCipher, state: stream?.connectionState ?? 'new' };
+    }
+    const dtls = handler?.dtls;
+    if (dtls && handler?.negotiated?.dtls) return { kind: 'dtls', suite: 'AES_CM_128_HMAC_SHA1_80', role: dtls.negotiated.role, state: dtls.state };
+    const srtp = handler?.negotiated?.srtp;
     return srtp ? { kind: 'sdes', suite: srtp.send.suite, unencryptedSrtcp: srtp.send.unencryptedSrtcp === true } : { kind: 'none' };
   }
 
@@ -167,7 +209,9 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
    * selected, the kind of each end's candidate (`host`, `srflx`, `prflx`, `relay`) and addresses.
    */
   get ice(): CallIce | undefined {
-    const ice = this.#handler?.ice;
+    const handler = this.#handler;
+    if (handler instanceof WebRtcSessionDescriptionHandler) return webRtcIce(handler.stream);
+    const ice = handler?.ice;
     if (!ice) return undefined;
     const pair = ice.selected;
     return pair
@@ -177,7 +221,9 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
 
   /** The negotiated codec's name, once negotiated. */
   get codec(): string | undefined {
-    return this.#handler?.negotiated?.codec.name;
+    const handler = this.#handler;
+    if (handler instanceof WebRtcSessionDescriptionHandler) return handler.stream?.negotiatedCodec?.split('/')[0];
+    return handler?.negotiated?.codec.name;
   }
 
   /** The codecs this call offers, preferred first (from the policy's `codecPriorities`). */
@@ -218,8 +264,8 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     if (output) this.#init.devices.setVolume(output.id, volume);
   }
 
-  /** The stream's counters, once it exists. */
-  stats(): AudioStreamStats | undefined {
+  /** The stream's counters, once it exists (a WebRTC stream's are libwebrtc's, read every second). */
+  stats(): AudioStreamStats | WebRtcAudioStreamStats | undefined {
     return this.#stream?.stats();
   }
 
@@ -230,11 +276,32 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     return { mos: stats.vq.mos, intervalMos: stats.vq.intervalMos, rttMs: stats.rttMs, packetsLost: stats.received.lost, jitterMs: stats.received.jitterMs, vqAlarm: stats.vq.alarm };
   }
 
-  #createHandler(): MediaSessionDescriptionHandler {
+  #createHandler(): MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler {
     const init = this.#init;
+    const webrtc = init.engine === 'webrtc';
     if (!this.#closed) {
-      this.#input = init.input ? init.devices.openInput(init.input.id, 16000) : undefined;
-      this.#output = init.output ? init.devices.openOutput(init.output.id, 16000) : undefined;
+      // libwebrtc's own audio runs at 48 kHz: the devices open at it, and nothing is resampled on the way.
+      const rate = webrtc ? 48000 : 16000;
+      this.#input = init.input ? init.devices.openInput(init.input.id, rate) : undefined;
+      this.#output = init.output ? init.devices.openOutput(init.output.id, rate) : undefined;
+    }
+    if (webrtc) {
+      return new WebRtcSessionDescriptionHandler({
+        createStream: async () => {
+          const iceServers = (await init.iceServers?.()) ?? [];
+          return WebRtcAudioStream.create({
+            ...(this.#input ? { input: this.#input } : {}),
+            ...(this.#output ? { output: this.#output } : {}),
+            iceServers,
+            codecs: init.codecs.filter((codec) => codec.codec?.kind !== 'dtmf').map((codec) => codec.name),
+            inactivityTimeoutMs: init.inactivityTimeoutMs,
+            vqAlarmThreshold: init.vqAlarmThreshold,
+            dtmfFeedback: init.dtmfFeedback,
+            ...(init.connectTimeoutMs !== undefined ? { connectTimeoutMs: init.connectTimeoutMs } : {}),
+          });
+        },
+        onStream: (stream) => this.#attach(stream),
+      });
     }
     return new MediaSessionDescriptionHandler({
       address: init.address,
@@ -293,13 +360,23 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     });
   }
 
-  #attach(stream: AudioStream): void {
+  #attach(stream: CallAudioStream): void {
     this.#stream = stream;
     if (this.#muted) stream.setMuted(true);
-    stream.on('dtmf', (event) => this.emit('dtmf', event));
-    stream.on('vqAlarm', (report) => this.emit('vqAlarm', report));
-    stream.on('inactivity', () => this.emit('inactivity'));
-    stream.on('listenerError', (error) => this.emit('listenerError', error));
+    // Both streams have these events with the same arguments.
+    const events = stream as AudioStream;
+    events.on('dtmf', (event) => this.emit('dtmf', event));
+    events.on('vqAlarm', (report) => this.emit('vqAlarm', report));
+    events.on('inactivity', () => this.emit('inactivity'));
+    events.on('listenerError', (error) => this.emit('listenerError', error));
+    if (stream instanceof WebRtcAudioStream) {
+      stream.on('connectionStateChanged', (state) => this.#init.log(state === 'failed' ? 2 : 3, `WebRTC connection ${state}`));
+      stream.on('failed', (reason) => {
+        this.#init.log(1, `WebRTC media failed: ${reason}; the call ends`);
+        this.emit('connectivityLost', reason);
+      });
+      stream.on('error', (error) => this.#init.log(2, `WebRTC stream: ${error.message}`));
+    }
     this.emit('streamStarted', stream);
   }
 
@@ -314,6 +391,16 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     }
     this.emit('closed');
   }
+}
+
+/** ICE of a WebRTC call, from libwebrtc's state and statistics. */
+function webRtcIce(stream: WebRtcAudioStream | undefined): CallIce | undefined {
+  if (!stream) return undefined;
+  const states: Record<string, IceAgentState> = { new: 'new', checking: 'checking', connected: 'connected', completed: 'connected', disconnected: 'checking', failed: 'failed', closed: 'closed' };
+  const state = states[stream.iceConnectionState] ?? 'new';
+  const pair = stream.stats().ice;
+  if (!pair) return { state };
+  return { state, local: pair.localType as IceCandidateType, remote: pair.remoteType as IceCandidateType, localAddress: pair.local, remoteAddress: pair.remote };
 }
 
 /** Whether two SRTP keys are the same suite, key, salt and UNENCRYPTED_SRTCP. */

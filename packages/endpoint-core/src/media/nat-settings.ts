@@ -41,3 +41,18 @@ export async function stunServerOf(config: EndpointConfig, line: number, log: (l
   if (host === '') return undefined;
   return addressOf(host, config.get(`${section}.nat.stun_server_port`), 'STUN', log);
 }
+
+/**
+ * The `iceServers` of a WebRTC call's `RTCPeerConnection`, from the same nat settings as the
+ * native path: `stun:` from `nat.stun_server`, `turn:` (with `?transport=tcp` for
+ * `turn_relay_type` 1) from `nat.turn_server` with its user name and password. Names are looked
+ * up first; one that does not resolve is left out (logged).
+ */
+export async function iceServersOf(config: EndpointConfig, line: number, log: (level: number, message: string) => void): Promise<{ urls: string; username?: string; credential?: string }[]> {
+  const [stun, turn] = await Promise.all([stunServerOf(config, line, log), turnServerOf(config, line, log)]);
+  const hostPort = (server: StunAddress): string => `${server.address.includes(':') ? `[${server.address}]` : server.address}:${server.port}`;
+  const servers: { urls: string; username?: string; credential?: string }[] = [];
+  if (stun) servers.push({ urls: `stun:${hostPort(stun)}` });
+  if (turn) servers.push({ urls: `turn:${hostPort(turn.server)}${turn.transport === 'tcp' ? '?transport=tcp' : ''}`, username: turn.username, credential: turn.password });
+  return servers;
+}

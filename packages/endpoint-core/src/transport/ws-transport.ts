@@ -1,5 +1,6 @@
 import { WebSocket, type RawData } from 'ws';
 import { ConnectionTransport, type ConnectionTransportOptions, type SipConnection, type SipTarget } from './connection-transport';
+import type { SipPeek } from './sip-peek';
 import { formatHost } from './timeout-response';
 import { tlsClientOptions, type TlsSettings } from './tls-settings';
 import { ConnectionFailedError } from '../errors';
@@ -18,10 +19,22 @@ export interface WsTransportOptions extends ConnectionTransportOptions {
   /** Milliseconds the opening handshake may take. @defaultValue 10000 */
   handshakeTimeoutMs?: number;
   /**
+   * An OAuth access token (WebRTC connectivity): sent as `Authorization: Bearer` on the WebSocket
+   * upgrade and added to every REGISTER that carries no `Authorization` of its own (RFC 8898).
+   * Asked for at each use, so that a new token serves from the next request on.
+   */
+  bearerToken?: () => string | undefined;
+  /**
    * Seconds between WebSocket ping frames; a connection whose pong has not come by the next ping
    * is closed (and, with `reconnect`, opened again). @defaultValue 30
    */
   keepAliveS?: number;
+}
+
+/** Where a message's headers end (its empty line), or its length. */
+function headerEnd(message: string): number {
+  const end = message.indexOf('\r\n\r\n');
+  return end < 0 ? message.length : end;
 }
 
 function text(data: RawData): string {
@@ -61,6 +74,7 @@ export class WsTransport extends ConnectionTransport {
     const tls = this.#options.tls ? tlsClientOptions(this.#options.tls, this.#options.serverName ?? target.address) : {};
     const failed = (reason: string, cause?: unknown): ConnectionFailedError =>
       new ConnectionFailedError(`cannot connect to ${url} over ${this.protocol}: ${reason}`, cause === undefined ? undefined : { cause });
+    const token = this.#options.bearerToken?.();
     return new Promise<SipConnection>((resolve, reject) => {
       let socket: WebSocket;
       try {
@@ -68,6 +82,7 @@ export class WsTransport extends ConnectionTransport {
           ...tls,
           ...(this.#options.localAddress ? { localAddress: this.#options.localAddress } : {}),
           handshakeTimeout: this.#options.handshakeTimeoutMs ?? 10000,
+          ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
           perMessageDeflate: false,
           followRedirects: false,
         });
@@ -94,6 +109,13 @@ export class WsTransport extends ConnectionTransport {
         resolve(this.#wrap(socket, target, localPort));
       });
     });
+  }
+
+  protected override prepareRequest(message: string, peek: SipPeek): string {
+    const token = peek.method === 'REGISTER' ? this.#options.bearerToken?.() : undefined;
+    if (!token || /\r\nAuthorization:/i.test(message.slice(0, headerEnd(message)))) return message;
+    const lineEnd = message.indexOf('\r\n');
+    return `${message.slice(0, lineEnd)}\r\nAuthorization: Bearer ${token}${message.slice(lineEnd)}`;
   }
 
   #wrap(socket: WebSocket, remote: SipTarget, localPort: number | undefined): SipConnection {

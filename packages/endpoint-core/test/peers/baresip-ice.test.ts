@@ -1,6 +1,6 @@
 import { createSocket } from 'node:dgram';
 import type { Call } from '@sip-endpoint/endpoint-core';
-import { buildStun, STUN_ATTRIBUTE, STUN_METHOD, textAttribute } from '@sip-endpoint/media';
+import { buildStun, STUN_ATTRIBUTE, STUN_METHOD, textAttribute, type AudioStream } from '@sip-endpoint/media';
 import { Coturn, peerAvailable, testPorts } from '@sip-endpoint/test-support';
 import { Baresip, baresipAvailable } from '../support/baresip';
 import { expectTwoWayAudio, heardByBaresip, heardByUs, target, untilBaresipRecorded } from '../support/baresip-calls';
@@ -72,7 +72,7 @@ describeIf('ICE against baresip 1.0.0', () => {
     const replies: Buffer[] = [];
     attacker.on('message', (data) => replies.push(data));
     await new Promise<void>((resolve) => attacker.bind(0, '127.0.0.1', resolve));
-    attacker.send(forged, incoming[0]!.media.stream!.localPort, '127.0.0.1');
+    attacker.send(forged, (incoming[0]!.media.stream as AudioStream).localPort, '127.0.0.1');
     await waitFor(() => replies.length === 1, 3000, 'the refusal');
     attacker.close();
     expect(replies[0]!.readUInt16BE(0)).toBe(0x0111);

@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
 import type { Call } from '@sip-endpoint/endpoint-core';
+import type { AudioStream, AudioStreamStats } from '@sip-endpoint/media';
 import { dominantFrequency } from '@sip-endpoint/media/testing';
 import { testPorts } from '@sip-endpoint/test-support';
 import { heardByUs, target } from '../support/baresip-calls';
@@ -55,7 +56,7 @@ describeIf('SRTP on the wire (tshark), between two endpoints', () => {
   it('plain RTP carries the tone readable on the wire; SRTP carries bytes that are not it, and both ends still hear each other', async () => {
     const plain = await call({}, {});
     await capture!.stop();
-    const plainPort = plain.call.media.stream!.localPort;
+    const plainPort = (plain.call.media.stream as AudioStream).localPort;
     const clear = alicePayloads(plainPort);
     expect(clear.length).toBeGreaterThan(20);
     // A 1000 Hz tone at 8 kHz is 8 samples a period: a handful of u-law byte values (a few dozen at most).
@@ -68,7 +69,7 @@ describeIf('SRTP on the wire (tshark), between two endpoints', () => {
     await capture!.stop();
     expect(secure.call.media.security).toMatchObject({ kind: 'sdes', suite: 'AES_CM_128_HMAC_SHA1_80' });
     expect(secure.a.endpoint.session().phone.calls).toEqual([{ uuid: secure.call.info().uuid, state: 'CONNECTED', security: 'sdes' }]);
-    const encrypted = alicePayloads(secure.call.media.stream!.localPort);
+    const encrypted = alicePayloads((secure.call.media.stream as AudioStream).localPort);
     expect(encrypted.length).toBeGreaterThan(20);
     expect(distinctBytes(encrypted)).toBeGreaterThan(240);
     // Decrypted, the audio is the tone again on each side.
@@ -81,7 +82,7 @@ describeIf('SRTP on the wire (tshark), between two endpoints', () => {
     await capture!.stop();
     expect(secure.call.media.security).toEqual({ kind: 'dtls', suite: 'AES_CM_128_HMAC_SHA1_80', role: 'server', state: 'established' });
     expect(secure.a.endpoint.session().phone.calls).toEqual([{ uuid: secure.call.info().uuid, state: 'CONNECTED', security: 'dtls' }]);
-    const port = secure.call.media.stream!.localPort;
+    const port = (secure.call.media.stream as AudioStream).localPort;
     // Bob (the answerer, active) sent the ClientHello to Alice's RTP port; each side sent a certificate.
     const handshakes = capture!.fields(`dtls.handshake.type && udp.port == ${port}`, ['udp.dstport', 'dtls.handshake.type', 'dtls.use_srtp.protection_profile'], [`udp.port==${port},dtls`]);
     const toAlice = handshakes.filter(([dst]) => dst === String(port)).map(([, types]) => types ?? '').join(',').split(',');
@@ -104,7 +105,7 @@ describeIf('SRTP on the wire (tshark), between two endpoints', () => {
     for (const uec of [true, false]) {
       const { call: placed } = await call({ 'system.security.use_srtp': uec ? 'mandatory,UEC' : 'mandatory' }, { 'system.security.use_srtp': 'optional' });
       expect(placed.media.security).toEqual({ kind: 'sdes', suite: 'AES_CM_128_HMAC_SHA1_80', unencryptedSrtcp: uec });
-      const port = placed.media.stream!.localPort;
+      const port = (placed.media.stream as AudioStream).localPort;
       // Alice's RTCP leaves from the port after her RTP port; the first report comes 2.5 to 7.5 s into the call.
       const reports = (): string[][] => capture!.fields(`udp.srcport == ${port + 1}`, ['udp.payload']);
       await waitFor(() => reports().length > 0, 12_000, "Alice's first RTCP packet");
@@ -126,7 +127,7 @@ describeIf('SRTP on the wire (tshark), between two endpoints', () => {
     const { b, call: placed, log } = await call({ 'system.security.use_srtp': 'mandatory' }, { 'system.security.use_srtp': 'mandatory' });
     await capture!.stop();
     const bobCall = b.endpoint.calls[0]!;
-    const bobPort = bobCall.media.stream!.localPort;
+    const bobPort = (bobCall.media.stream as AudioStream).localPort;
     // Replay one of Alice's packets as captured, and a forged copy of it, at Bob's RTP port.
     const [row] = capture!.fields(`udp.dstport == ${bobPort}`, ['udp.payload']);
     const captured = Buffer.from((row?.[0] ?? '').replace(/:/g, ''), 'hex');
@@ -146,7 +147,7 @@ describeIf('SRTP on the wire (tshark), between two endpoints', () => {
     } finally {
       socket.close();
     }
-    const received = (): { replayed: number; tooOld: number; authenticationFailures: number } => bobCall.media.stats()!.srtp!.received;
+    const received = (): { replayed: number; tooOld: number; authenticationFailures: number } => (bobCall.media.stats() as AudioStreamStats).srtp!.received;
     await waitFor(() => received().replayed + received().tooOld >= 5 && received().authenticationFailures >= 5, 5000, 'every bad packet counted');
     // The call goes on: Bob keeps hearing Alice's tone.
     await waitFor(() => b.devices.recording('speaker').samples.length > before + 8000, 5000, 'another second of audio at Bob');

@@ -66,6 +66,13 @@ export interface KamailioListeners {
   tls?: { port: number; certificate: string; key: string };
   ws?: { port: number };
   wss?: { port: number };
+  /**
+   * OAuth as a WebRTC gateway checks it (RFC 8898): a REGISTER is accepted only with
+   * `Authorization: Bearer <token>`, else 401 with a Bearer challenge (`error="invalid_token"` when
+   * a wrong one came); with `upgrade`, a WebSocket upgrade without that header gets 401 too.
+   * Replaces the digest check.
+   */
+  bearer?: { token: string; upgrade?: boolean };
 }
 
 /**
@@ -94,7 +101,8 @@ export class Kamailio {
    */
   static async start(port: number, password = 'secret', extra: KamailioListeners = {}): Promise<Kamailio> {
     const dir = mkdtempSync(join(tmpdir(), 'sep-kamailio-'));
-    const { tls, ws, wss } = extra;
+    const { tls, ws, wss, bearer } = extra;
+    if (bearer && !/^[A-Za-z0-9._~+/-]+$/.test(bearer.token)) throw new Error('a test token is letters, digits and -._~+/');
     if (wss && !tls) throw new Error('a WSS listener needs the tls certificate and key');
     const listeners = [
       tls ? `enable_tls=yes\nlisten=tls:127.0.0.1:${tls.port}` : '',
@@ -104,13 +112,19 @@ export class Kamailio {
     ].filter((line) => line !== '').join('\n');
     const modules = [
       tls ? `loadmodule "tls.so"\nmodparam("tls", "certificate", "${tls.certificate}")\nmodparam("tls", "private_key", "${tls.key}")\nmodparam("tls", "tls_method", "TLSv1.2+")\nmodparam("tls", "verify_certificate", 0)\nmodparam("tls", "require_certificate", 0)` : '',
-      ws || wss ? 'loadmodule "xhttp.so"\nloadmodule "websocket.so"\nmodparam("websocket", "sub_protocols", 1)' : '',
+      // nathelper: a WebSocket client's Contact (its own address and port, which only its
+      // connection reaches) is stored with the connection's source, and dialogs get an alias.
+      ws || wss ? 'loadmodule "xhttp.so"\nloadmodule "websocket.so"\nloadmodule "nathelper.so"\nmodparam("websocket", "sub_protocols", 1)\nmodparam("nathelper", "received_avp", "$avp(RECEIVED)")\nmodparam("registrar", "received_avp", "$avp(RECEIVED)")' : '',
     ].filter((line) => line !== '').join('\n');
     const httpRoute = ws || wss
       ? `
 event_route[xhttp:request] {
   if ($hdr(Upgrade) =~ "websocket" && $hdr(Connection) =~ "Upgrade" && $rm =~ "GET") {
-    if (ws_handle_handshake()) exit;
+${bearer?.upgrade ? `    if ($hdr(Authorization) != "Bearer ${bearer.token}") {
+      xhttp_reply("401", "Unauthorized", "", "");
+      exit;
+    }
+` : ''}    if (ws_handle_handshake()) exit;
   }
   xhttp_reply("404", "Not Found", "", "");
 }
@@ -146,11 +160,27 @@ request_route {
     sl_send_reply("483", "Too Many Hops");
     exit;
   }
+${ws || wss ? `  if (proto == WS || proto == WSS) {
+    force_rport();
+    if (is_method("REGISTER")) fix_nated_register();
+    else if (is_method("INVITE|SUBSCRIBE|REFER")) add_contact_alias();
+  }
+  t_on_reply("WS_REPLY");
+` : ''}
   if (is_method("REGISTER")) {
-    if (!pv_auth_check("$fd", "${password}", "0", "1")) {
-      auth_challenge("$fd", "0");
+${bearer ? `    if ($hdr(Authorization) == $null) {
+      append_to_reply("WWW-Authenticate: Bearer realm=\\"127.0.0.1\\"\\r\\n");
+      sl_send_reply("401", "Unauthorized");
       exit;
     }
+    if ($hdr(Authorization) != "Bearer ${bearer.token}") {
+      append_to_reply("WWW-Authenticate: Bearer realm=\\"127.0.0.1\\", error=\\"invalid_token\\", error_description=\\"the token is not valid\\"\\r\\n");
+      sl_send_reply("401", "Unauthorized");
+      exit;
+    }` : `    if (!pv_auth_check("$fd", "${password}", "0", "1")) {
+      auth_challenge("$fd", "0");
+      exit;
+    }`}
     if (!save("location")) sl_reply_error();
     exit;
   }
@@ -160,7 +190,7 @@ request_route {
   }
   # In-dialog requests (BYE, re-INVITE, ACK of a 2xx) go where their Request-URI says.
   if (has_totag()) {
-    t_relay();
+${ws || wss ? '    handle_ruri_alias();\n' : ''}    t_relay();
     exit;
   }
   if (!lookup("location")) {
@@ -169,7 +199,11 @@ request_route {
   }
   t_relay();
 }
-${httpRoute}`;
+${httpRoute}
+${ws || wss ? `onreply_route[WS_REPLY] {
+  if (proto == WS || proto == WSS) add_contact_alias();
+}
+` : ''}`;
     const file = join(dir, 'kamailio.cfg');
     writeFileSync(file, config);
     const check = spawnSync('kamailio', ['-c', '-f', file]);

@@ -45,6 +45,7 @@ export function lineContext(config: EndpointConfig, address = '127.0.0.1'): Endp
     mediaDir: process.cwd(),
     srtpKeying: 'sdes',
     udpKeepAliveS: 0,
+    accessToken: () => undefined,
     dtlsCertificate: () => generateDtlsCertificate(),
     selection: () => undefined,
     snapshots: () => [],

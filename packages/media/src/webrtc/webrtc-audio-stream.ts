@@ -42,6 +42,12 @@ export interface WebRtcAudioStreamOptions {
   dtmfFeedback?: boolean;
   /** How long an offer or answer waits for its ICE candidates (SIP has no trickle ICE). @defaultValue 5000 */
   gatheringTimeoutMs?: number;
+  /**
+   * How long the connection (ICE, then DTLS) may take from `start()` before the stream gives up
+   * (`failed`): libwebrtc alone would retry a DTLS handshake that gets no answer for a minute.
+   * @defaultValue 20000
+   */
+  connectTimeoutMs?: number;
   clock?: MediaClock;
 }
 
@@ -73,8 +79,13 @@ export type WebRtcAudioStreamEvents = {
   vqAlarm: [VqReport];
   /** No RTP received for `inactivityTimeoutMs` while the stream expects some. */
   inactivity: [];
-  /** libwebrtc's connection (ICE and DTLS together) moved: `failed` means the call has no media. */
+  /** libwebrtc's connection (ICE and DTLS together) moved. */
   connectionStateChanged: [WebRtcConnectionState];
+  /**
+   * The media cannot flow, and will not: ICE found no working pair or lost it, the DTLS handshake
+   * failed, or the connection did not come up within `connectTimeoutMs`. Emitted once, with why.
+   */
+  failed: [string];
   error: [Error];
 };
 
@@ -112,6 +123,9 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
   readonly #machine: StateMachine<AudioStreamState>;
   readonly #clock: MediaClock;
   readonly #gatheringTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  #connectTimer: NodeJS.Timeout | undefined;
+  #failure: string | undefined;
   readonly #inactivityMs: number;
   readonly #detect: boolean;
   readonly #dtmfFeedback: boolean;
@@ -160,6 +174,7 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     this.#onPlayout = options.onPlayout;
     this.#clock = options.clock ?? MediaClock.shared;
     this.#gatheringTimeoutMs = options.gatheringTimeoutMs ?? 5000;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 20000;
     this.#inactivityMs = options.inactivityTimeoutMs ?? 150000;
     this.#detect = options.detectInbandDtmf ?? true;
     this.#dtmfFeedback = options.dtmfFeedback ?? false;
@@ -186,8 +201,32 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     this.#sink.ondata = (data) => this.#onReceived(data);
     this.#pc.onconnectionstatechange = () => {
       if (this.#machine.state === 'CLOSED') return;
-      this.emit('connectionStateChanged', this.#pc.connectionState as WebRtcConnectionState);
+      const state = this.#pc.connectionState as WebRtcConnectionState;
+      if (state === 'connected' && this.#connectTimer) {
+        clearTimeout(this.#connectTimer);
+        this.#connectTimer = undefined;
+      }
+      this.emit('connectionStateChanged', state);
+      if (state === 'failed') this.#fail(this.#pc.iceConnectionState === 'failed' || this.#pc.iceConnectionState === 'disconnected' ? 'ICE failed: no candidate pair answered (or the selected one stopped answering)' : 'the DTLS handshake failed (the peer\'s certificate does not match its fingerprint, or the handshake was refused)');
     };
+  }
+
+  /** Why the media failed (see the `failed` event), or undefined while it has not. */
+  get failureReason(): string | undefined {
+    return this.#failure;
+  }
+
+  /** libwebrtc's ICE state (`new`, `checking`, `connected`, `completed`, `disconnected`, `failed`, `closed`). */
+  get iceConnectionState(): string {
+    return this.#pc.iceConnectionState;
+  }
+
+  #fail(reason: string): void {
+    if (this.#failure !== undefined || this.#machine.state === 'CLOSED') return;
+    this.#failure = reason;
+    if (this.#connectTimer) clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+    this.emit('failed', reason);
   }
 
   /** Where the stream is in its lifecycle. */
@@ -237,6 +276,29 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
   }
 
   /**
+   * Withdraws our offer that got no answer (the peer refused a re-offer): the session goes on as
+   * the last exchange settled it. Does nothing when no offer of ours is pending.
+   */
+  async rollback(): Promise<void> {
+    this.#assertOpen();
+    if (this.#pc.signalingState !== 'have-local-offer') return;
+    await this.#pc.setLocalDescription({ type: 'rollback', sdp: '' });
+  }
+
+  /**
+   * The codec the last completed exchange settled on (the first format of the answer's audio
+   * line, as `opus/48000/2` or `PCMU/8000`), or undefined before one completed.
+   */
+  get negotiatedCodec(): string | undefined {
+    const answer = this.#pc.signalingState === 'stable' ? (this.#pc.localDescription?.type === 'answer' ? this.#pc.localDescription : this.#pc.remoteDescription) : undefined;
+    if (!answer) return undefined;
+    const media = /^m=audio \d+ \S+ (\d+)/m.exec(answer.sdp);
+    if (!media) return undefined;
+    const rtpmap = new RegExp(`^a=rtpmap:${media[1]} (\\S+)`, 'm').exec(answer.sdp);
+    return rtpmap?.[1];
+  }
+
+  /**
    * Starts reading the microphone and measuring: `NEW` -> `RUNNING`. Starting a running stream does nothing.
    *
    * @throws {@link StreamClosedError} once the stream is closed.
@@ -248,6 +310,18 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     this.#stopClock = this.#clock.add(FRAME_MS, () => this.#send());
     this.#statsTimer = setInterval(() => void this.#readStats(), STATS_INTERVAL_MS);
     this.#statsTimer.unref();
+    if (this.#pc.connectionState !== 'connected') {
+      this.#connectTimer = setTimeout(() => {
+        this.#connectTimer = undefined;
+        const ice = this.#pc.iceConnectionState;
+        this.#fail(
+          ice === 'connected' || ice === 'completed'
+            ? `the DTLS handshake did not complete within ${this.#connectTimeoutMs} ms`
+            : `ICE did not connect within ${this.#connectTimeoutMs} ms (ICE ${ice})`,
+        );
+      }, this.#connectTimeoutMs);
+      this.#connectTimer.unref();
+    }
     this.#machine.to('RUNNING');
   }
 
@@ -327,6 +401,8 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     this.#stopClock = undefined;
     if (this.#statsTimer) clearInterval(this.#statsTimer);
     this.#statsTimer = undefined;
+    if (this.#connectTimer) clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
     if (this.#sink) {
       this.#sink.ondata = null;
       this.#sink.stop();

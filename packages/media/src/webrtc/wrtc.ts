@@ -139,3 +139,23 @@ export function loadWrtc(): Promise<Wrtc> {
   });
   return promise;
 }
+
+/**
+ * The audio codecs libwebrtc runs, as `name/clock[/channels]` (`opus/48000/2`, `ISAC/16000`,
+ * `ILBC/8000`, `G722/8000`, `PCMU/8000`, `red/48000/2`, `CN/8000`), in its order; telephone-event
+ * is left out (the binding cannot send it). What a policy orders for WebRTC calls.
+ *
+ * @throws {@link WebRtcUnavailableError} when libwebrtc cannot be loaded.
+ * @public
+ */
+export async function webRtcCodecNames(): Promise<string[]> {
+  const wrtc = await loadWrtc();
+  const names: string[] = [];
+  for (const codec of wrtc.RTCRtpSender.getCapabilities('audio')?.codecs ?? []) {
+    const subtype = codec.mimeType.slice(codec.mimeType.indexOf('/') + 1);
+    if (subtype.toLowerCase() === 'telephone-event') continue;
+    const name = `${subtype}/${codec.clockRate}${codec.channels !== undefined && codec.channels > 1 ? `/${codec.channels}` : ''}`;
+    if (!names.includes(name)) names.push(name);
+  }
+  return names;
+}

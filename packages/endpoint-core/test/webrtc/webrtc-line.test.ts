@@ -1,0 +1,147 @@
+import { EndpointConfig, type AddressResolver } from '@sip-endpoint/config';
+import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
+import { VirtualAudioProvider, WebRtcAudioStream } from '@sip-endpoint/media';
+import { dominantFrequency } from '@sip-endpoint/media/testing';
+import { testPorts } from '@sip-endpoint/test-support';
+import { waitFor } from '../support/endpoints';
+import { Kamailio, kamailioAvailable } from '../support/kamailio';
+import { makeTestCertificates, type TestCertificates } from '../support/tls-certificates';
+
+// Two endpoints with WebRTC (HTTPS) lines register with Kamailio over WSS, as with a WebRTC
+// gateway that checks an OAuth token, and call each other: the calls run on libwebrtc.
+
+const describeIf = kamailioAvailable() ? describe : describe.skip;
+
+const SIP = testPorts(3);
+const TLS = SIP + 1;
+const WSS = SIP + 2;
+const TOKEN = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZ2VudCJ9.c2lnbmF0dXJl';
+const RTP = testPorts(200);
+/** The lines' own SIP ports (unused over WebSocket, but taken from this worker's range): 7 per agent. */
+const SIP_PORTS = testPorts(28);
+
+/** The certificate's name is the loopback address, and nothing else. */
+const resolver: AddressResolver = {
+  lookup: async (host, family) => (host === 'gateway.example.test' && family === 4 ? ['127.0.0.1'] : []),
+  resolveSrv: async () => [],
+};
+
+interface Agent {
+  endpoint: Endpoint;
+  devices: VirtualAudioProvider;
+  log: string[];
+}
+
+describeIf('WebRTC (HTTPS) lines through a gateway over WSS with an OAuth token', () => {
+  let kamailio: Kamailio;
+  let certificates: TestCertificates;
+  const agents: Agent[] = [];
+
+  beforeAll(async () => {
+    certificates = makeTestCertificates(['gateway.example.test']);
+    kamailio = await Kamailio.start(SIP, 'secret', { tls: { port: TLS, certificate: certificates.serverCertificate, key: certificates.serverKey }, wss: { port: WSS }, bearer: { token: TOKEN } });
+  });
+  afterEach(async () => {
+    await Promise.all(agents.splice(0).map((agent) => agent.endpoint.stop()));
+  });
+  afterAll(async () => {
+    await kamailio?.stop();
+  });
+
+  /** An agent whose microphone plays `frequency`; `token` null: none. */
+  function agent(user: string, index: number, frequency: number, token: string | null = TOKEN, settings: Record<string, string> = {}): Agent {
+    const config = EndpointConfig.defaults().with({
+      'user:0': user,
+      'server:0': `https://gateway.example.test:${WSS}/`,
+      'protocol:0': 'HTTPS',
+      'proxies.proxy0.reg_timeout': '60',
+      'proxies.proxy0.reg_interval': '0',
+      'policy.endpoint.public_address': '127.0.0.1',
+      'policy.endpoint.sip_port_min': String(SIP_PORTS + index * 7),
+      'policy.endpoint.sip_port_max': String(SIP_PORTS + index * 7 + 6),
+      'policy.endpoint.rtp_port_min': String(RTP + index * 50),
+      'policy.endpoint.rtp_port_max': String(RTP + index * 50 + 49),
+      'system.security.certificate': certificates.caCertificate,
+      'system.media.ringing_file': '',
+      ...settings,
+    });
+    const devices = new VirtualAudioProvider({ defaults: false });
+    devices.addInput({ name: 'Headset Microphone', id: 'mic' }, { kind: 'tone', frequencies: [frequency], levelDbfs: -12 });
+    devices.addOutput({ name: 'Headset Earphone', id: 'speaker' }, { record: true });
+    const log: string[] = [];
+    const endpoint = new Endpoint({ config, devices, resolver, ...(token !== null ? { accessToken: token } : {}), logger: (level, message) => log.push(`${level} ${message}`) });
+    const made = { endpoint, devices, log };
+    agents.push(made);
+    return made;
+  }
+
+  /** The last `seconds` of what `devices`' speaker recorded. */
+  function lastHeard(devices: VirtualAudioProvider, seconds: number): { samples: Int16Array; sampleRate: number } {
+    const { samples, sampleRate } = devices.recording('speaker');
+    return { samples: samples.subarray(Math.max(0, samples.length - Math.round(seconds * sampleRate))), sampleRate };
+  }
+
+  it('registers with the Bearer token, calls on libwebrtc both ways, holds, sends DTMF and hangs up', async () => {
+    const alice = agent('7001', 0, 600);
+    const bob = agent('7002', 1, 1000);
+    await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);
+    await waitFor(() => alice.endpoint.lines[0]!.state === 'READY' && bob.endpoint.lines[0]!.state === 'READY', 10000, 'both lines READY');
+    const incoming: Call[] = [];
+    bob.endpoint.on('incomingCall', (call) => incoming.push(call));
+    const call = await alice.endpoint.makeCall('7002');
+    await waitFor(() => incoming.length === 1, 10000, 'the call at Bob');
+    const bobCall = incoming[0]!;
+    await bobCall.answer();
+    await waitFor(() => call.state === 'CONNECTED' && bobCall.state === 'CONNECTED', 10000, 'connected');
+    expect([call.media.engine, bobCall.media.engine]).toEqual(['webrtc', 'webrtc']);
+    expect(call.media.stream).toBeInstanceOf(WebRtcAudioStream);
+    await waitFor(() => call.media.security.kind === 'webrtc' && (call.media.security as { state: string }).state === 'connected', 10000, 'the WebRTC connection up');
+    // Each hears the other's tone, through PCMU: the policy's first codec (the default list) that libwebrtc has.
+    await waitFor(() => alice.devices.recording('speaker').samples.length > 48000 && bob.devices.recording('speaker').samples.length > 48000, 10000, 'a second of audio each way');
+    const heardByAlice = lastHeard(alice.devices, 0.5);
+    const heardByBob = lastHeard(bob.devices, 0.5);
+    expect(dominantFrequency(heardByAlice.samples, heardByAlice.sampleRate)).toBeCloseTo(1000, -1);
+    expect(dominantFrequency(heardByBob.samples, heardByBob.sampleRate)).toBeCloseTo(600, -1);
+    expect(call.media.codec).toBe('PCMU');
+    await waitFor(() => (call.media.stats()?.received.packets ?? 0) > 0, 5000, 'statistics read from libwebrtc');
+    const quality = call.media.quality();
+    expect(quality?.mos).toBeGreaterThan(3.5);
+    expect(call.media.ice).toMatchObject({ state: 'connected', local: 'host', remote: 'host' });
+    expect(alice.endpoint.session().phone.calls).toEqual([expect.objectContaining({ security: 'webrtc', state: 'CONNECTED' })]);
+
+    // DTMF: tones in the audio (libwebrtc's binding has no RFC 4733 sender), found at Bob.
+    const digits: string[] = [];
+    bobCall.on('dtmf', (event) => digits.push(event.digit));
+    await call.sendDtmf('159#');
+    await waitFor(() => digits.join('') === '159#', 5000, `the digits at Bob (got ${digits.join('')})`);
+
+    // Hold by re-offer: Bob hears nothing from Alice, then her tone again after retrieve.
+    await call.hold();
+    expect(call.state).toBe('HELD');
+    await waitFor(() => (bobCall.media.stream as WebRtcAudioStream).connectionState === 'connected', 5000, 'still connected');
+    await call.retrieve();
+    expect(call.state).toBe('CONNECTED');
+    const before = bob.devices.recording('speaker').samples.length;
+    await waitFor(() => bob.devices.recording('speaker').samples.length > before + 24000, 5000, 'audio after retrieve');
+    const afterRetrieve = lastHeard(bob.devices, 0.4);
+    expect(dominantFrequency(afterRetrieve.samples, afterRetrieve.sampleRate)).toBeCloseTo(600, -1);
+
+    await bobCall.hangup();
+    await waitFor(() => call.state === 'DISCONNECTED', 5000, 'Alice\'s call ended by Bob\'s BYE');
+    expect((call.media.stream as WebRtcAudioStream).state).toBe('CLOSED');
+    expect((bobCall.media.stream as WebRtcAudioStream).state).toBe('CLOSED');
+  }, 60000);
+
+  it('without a token, or with a wrong one, the line is FAILED with the reason; a new token registers it', async () => {
+    const none = agent('7003', 2, 600, null);
+    const wrong = agent('7004', 3, 600, 'stale-token');
+    await Promise.all([none.endpoint.start(), wrong.endpoint.start()]);
+    await waitFor(() => none.endpoint.lines[0]!.state === 'FAILED' && wrong.endpoint.lines[0]!.state === 'FAILED', 10000, 'both FAILED');
+    expect(none.endpoint.lines[0]!.reason).toBe('401 Unauthorized: the server wants an OAuth access token and the line has none (POST /register with a Bearer token, or endpoint.setAccessToken)');
+    expect(wrong.endpoint.lines[0]!.reason).toBe('401 Unauthorized: the server refused the OAuth access token (expired or wrong): give a new one (POST /register, or endpoint.setAccessToken) (invalid_token: the token is not valid)');
+    expect(wrong.log.join('\n')).not.toContain('stale-token');
+    expect(() => wrong.endpoint.setAccessToken('two words')).toThrow(expect.objectContaining({ code: 'ERR_SIP_INVALID_ARGUMENT' }));
+    wrong.endpoint.setAccessToken(TOKEN);
+    await waitFor(() => wrong.endpoint.lines[0]!.state === 'READY', 10000, 'READY with the new token');
+  }, 30000);
+});
