@@ -97,10 +97,11 @@ export interface Call {
   state?: ConnectorCallState;
   /**
    * The protection of the call's media, when the Softphone is this SDK's: `none` (plain RTP),
-   * `sdes` (SRTP keyed by `a=crypto`) or `dtls` (DTLS-SRTP). Not in the specification's model;
+   * `sdes` (SRTP keyed by `a=crypto`), `dtls` (DTLS-SRTP) or `webrtc` (a WebRTC call, DTLS-SRTP by
+   * libwebrtc). Not in the specification's model;
    * other Softphones leave it out.
    */
-  security?: 'none' | 'sdes' | 'dtls';
+  security?: 'none' | 'sdes' | 'dtls' | 'webrtc';
   /**
    * ICE, when this SDK's Softphone runs the call with ICE (`nat.ice_enabled`): the agent's state
    * (`checking`, `connected`, `failed`...) and the kind of each end's candidate in the selected

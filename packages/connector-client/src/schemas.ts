@@ -31,7 +31,7 @@ export const callSchema = {
   properties: {
     uuid: { type: 'string' },
     state: { type: 'string', enum: [...CONNECTOR_CALL_STATES] },
-    security: { type: 'string', enum: ['none', 'sdes'] },
+    security: { type: 'string', enum: ['none', 'sdes', 'dtls', 'webrtc'] },
   },
 } as const satisfies ConnectorJsonSchema;
 

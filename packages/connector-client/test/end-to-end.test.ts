@@ -166,11 +166,11 @@ describeIfKamailio('ConnectorClient driving a headless Softphone in connector mo
 
     const client = new ConnectorClient({ baseUrl: softphone.url!, origin: TRANSCRIPT_ORIGIN });
     await client.getSession().catch(() => undefined);
-    // Inside the spec's schema (so the client sends it) but refused by this softphone: WebRTC.
-    const bad = await client.updateSession({ connectivities: { protocol: 'https', connections: [{ server: 'gws.example.com', user: 'agent' }] } }).catch((error: unknown) => error);
+    // Inside the spec's schema (so the client sends it) but refused by this softphone: a WebRTC gateway that is no URL.
+    const bad = await client.updateSession({ connectivities: { protocol: 'https', connections: [{ server: 'sip://gws.example.com', user: 'agent' }] } }).catch((error: unknown) => error);
     expect(bad).toBeInstanceOf(ConnectorBadRequestError);
     expect(bad).toMatchObject({ status: 400, request: 'POST /session' });
-    expect((bad as ConnectorBadRequestError).serverMessage).toMatch(/https/);
+    expect((bad as ConnectorBadRequestError).serverMessage).toMatch(/sip:\/\/" is not a WebSocket URL scheme/);
     expect((bad as ConnectorBadRequestError).serverCode).toMatch(/^ERR_/);
   });
 

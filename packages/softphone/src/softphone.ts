@@ -216,8 +216,12 @@ export class Softphone extends SafeEmitter<SoftphoneEvents> {
    * `options.softphone` and `connectivities` to the file's configuration. They take effect at the
    * next `POST /register`.
    *
-   * @throws {@link SoftphoneError} `ERR_CONNECTOR_UNSUPPORTED` for WebRTC (`https`) connectivities;
-   * a `ConfigError` for overrides the configuration refuses.
+   * `connectivities.protocol` `https` makes the lines WebRTC lines (SIP over secure WebSocket to
+   * the gateway, media on libwebrtc); `options.softphone.username` then names the agent's session
+   * to the gateway as the lines' display name (unless `display_name` is configured).
+   *
+   * @throws a `ConfigError` for overrides the configuration refuses (a server that is no URL or
+   * host:port, an unknown protocol).
    */
   configureSession(body: ConnectorConfig): Promise<void> {
     return this.#serial(async () => {
@@ -226,9 +230,6 @@ export class Softphone extends SafeEmitter<SoftphoneEvents> {
       if (!client) throw new SoftphoneError('ERR_SOFTPHONE_STOPPED', 'the softphone is stopping');
       const overrides: ConfigOverrides = { ...(body.options?.sipendpoint ?? {}) };
       const connectivities = body.connectivities;
-      if (connectivities?.protocol === 'https') {
-        throw new SoftphoneError('ERR_CONNECTOR_UNSUPPORTED', 'WebRTC connectivity (protocol https) is not supported by this softphone; use udp, tcp, tls, ws or wss');
-      }
       if (connectivities?.connections) {
         const connections = connectivities.connections;
         const existing = Math.max(0, ...this.#config.connectivities.map((c) => c.index + 1));
@@ -247,14 +248,22 @@ export class Softphone extends SafeEmitter<SoftphoneEvents> {
       } else if (connectivities?.protocol) {
         for (const connectivity of this.#config.connectivities) overrides[`protocol:${connectivity.index}`] = connectivities.protocol.toUpperCase();
       }
-      const config = this.#config.with(overrides);
       const softphone = body.options?.softphone ?? {};
+      const username = softphone.username ?? client.username;
+      const lines = this.#config.with(overrides);
+      if (username !== undefined && username !== '') {
+        for (const connectivity of lines.connectivities) {
+          const key = `proxies.proxy${connectivity.index}.display_name` as const;
+          if (connectivity.protocol === 'HTTPS' && lines.get(key as 'proxies.proxy0.display_name') === '' && overrides[key] === undefined) overrides[key] = username;
+        }
+      }
+      const config = this.#config.with(overrides);
       this.#client = {
         ...client,
         config,
         sessionExpire: softphone.session_expire !== undefined ? sessionExpireSeconds(softphone.session_expire) : client.sessionExpire,
         enforceHeadsetUsage: softphone.enforce_headset_usage ?? client.enforceHeadsetUsage,
-        username: softphone.username ?? client.username,
+        username,
       };
       this.#server?.sessionExpireChanged();
       this.#log(3, `session configured: ${config.connectivities.length} line(s), session_expire ${this.#client.sessionExpire} s${this.#client.enforceHeadsetUsage ? ', enforce_headset_usage' : ''}`);
@@ -264,7 +273,9 @@ export class Softphone extends SafeEmitter<SoftphoneEvents> {
   /**
    * `POST /register`: stops the endpoint if one runs (its calls are dropped) and starts a new one
    * on the session's configuration; the lines then register. `token` is the WebRTC OAuth token
-   * (`Authorization: Bearer`), kept for the session; SIP lines do not use it.
+   * (`Authorization: Bearer`), kept for the session: WebRTC (`https`) lines send it on the
+   * WebSocket upgrade and with every REGISTER; SIP lines do not use it. A new `POST /register`
+   * with a refreshed token restarts the lines with it.
    *
    * @throws {@link SoftphoneError} `ERR_CONNECTOR_REGISTER_FAILED` when the endpoint cannot start.
    */
@@ -384,6 +395,7 @@ export class Softphone extends SafeEmitter<SoftphoneEvents> {
       policy: this.#policy,
       devices: this.devices,
       enforceHeadsetUsage,
+      ...(this.#client?.token !== undefined ? { accessToken: this.#client.token } : {}),
       ...(this.#options.logger ? { logger: this.#options.logger } : {}),
       ...this.#options.endpoint,
     });

@@ -272,11 +272,16 @@ describeIf('the Connector API v2, replaying the spec transcript against a real r
     const badSetting = await post('/session', JSON.stringify({ options: { sipendpoint: { 'policy.endpoint.rtp_port_min': String(RTP + 49), 'policy.endpoint.rtp_port_max': String(RTP) } } }));
     expect(badSetting.status).toBe(400);
     expect(badSetting.json()).toMatchObject({ code: 'ERR_CONFIG_INVALID_RANGE' });
-    const webrtc = await post('/session', JSON.stringify({ connectivities: { protocol: 'https', connections: [{ server: 'gw.example.com', user: 'agent' }] } }));
+    // A WebRTC gateway given as a URL of another scheme: the configuration's reason.
+    const webrtc = await post('/session', JSON.stringify({ connectivities: { protocol: 'https', connections: [{ server: 'sip://gw.example.com', user: 'agent' }] } }));
     expect(webrtc.status).toBe(400);
-    expect(webrtc.json()).toMatchObject({ code: 'ERR_CONNECTOR_UNSUPPORTED' });
-    const badToken = await send(`${BASE}/register`, { method: 'POST', headers: withCookie(id, { Authorization: 'Basic dXNlcjpwdw==' }) });
-    expect(badToken.status).toBe(400);
+    expect(webrtc.json()).toMatchObject({ code: 'ERR_CONFIG_INVALID_CONNECTIVITY', message: expect.stringContaining('"sip://" is not a WebSocket URL scheme') });
+    // Only `Bearer <b64token>` (RFC 6750 2.1): the token goes into SIP and WebSocket headers as it is.
+    for (const authorization of ['Basic dXNlcjpwdw==', 'Bearer two words', 'Bearer "quoted"', 'Bearer a\tb']) {
+      const badToken = await send(`${BASE}/register`, { method: 'POST', headers: withCookie(id, { Authorization: authorization }) });
+      expect([authorization, badToken.status]).toEqual([authorization, 400]);
+      expect((badToken.json() as { message: string }).message).toContain('headers/authorization must match pattern');
+    }
     const textBody = await send(`${BASE}/session`, { method: 'POST', headers: withCookie(id, { 'Content-Type': 'text/plain' }), body: 'hello' });
     expect(textBody.status).toBe(400);
 

@@ -234,8 +234,8 @@ export class ConnectorServer {
                 if (request.body !== undefined && (typeof request.body !== 'object' || request.body === null || Object.keys(request.body).length > 0)) {
                   throw new SoftphoneError('ERR_CONNECTOR_BAD_REQUEST', 'POST /register takes no body (the WebRTC token goes in Authorization: Bearer)');
                 }
-                const authorization = request.headers.authorization;
-                await softphone.register(authorization?.slice('Bearer '.length));
+                // The route's schema let through only `Bearer <b64token>` (RFC 6750 2.1), or no header.
+                await softphone.register(request.headers.authorization?.slice('Bearer '.length));
                 return {};
               }
               case 'DELETE /register':
@@ -346,3 +346,4 @@ export class ConnectorServer {
     this.#expiry = undefined;
   }
 }
+
