@@ -74,6 +74,8 @@ export interface CallControl {
   ring(others: CallSnapshot[]): void;
   /** Third-party call control (NOTIFY Event: talk or hold), from the line or the call's dialog. */
   thirdParty(event: 'talk' | 'hold'): Promise<void>;
+  /** The line lost what carries the call's signalling (a WebRTC gateway's WebSocket): ends it, with the reason. */
+  lost(reason: string): Promise<void>;
 }
 
 const controls = new WeakMap<Call, CallControl>();
@@ -119,6 +121,7 @@ export class Call extends SafeEmitter<CallEvents> {
   #answerHeaders: string[] = [];
   #pendingTimer: { seconds: number; weRefresh: boolean } | undefined;
   #ringback = false;
+  #endReason: string | undefined;
   /** The DTMF sends in progress, one after the other. */
   #dtmfQueue: Promise<void> = Promise.resolve();
 
@@ -172,9 +175,13 @@ export class Call extends SafeEmitter<CallEvents> {
       this.#vq = report;
       this.emit('vqAlarm', report);
     });
-    this.media.on('inactivity', () => void this.hangup().catch(() => undefined));
-    this.media.on('securityFailed', () => void this.hangup().catch(() => undefined));
-    this.media.on('connectivityLost', () => void this.hangup().catch(() => undefined));
+    const endFor = (reason: string): void => {
+      this.#endReason ??= reason;
+      void this.hangup().catch(() => undefined);
+    };
+    this.media.on('inactivity', () => endFor(`no RTP for ${config.get('policy.endpoint.rtp_inactivity_timeout')} s (rtp_inactivity_timeout)`));
+    this.media.on('securityFailed', (error) => endFor(`the DTLS-SRTP handshake failed: ${error.message}`));
+    this.media.on('connectivityLost', (reason) => endFor(reason));
     this.media.on('listenerError', (error) => this.emit('listenerError', error));
     this.#session.delegate = {
       onInfo: (info) => this.#onInfo(info),
@@ -202,12 +209,31 @@ export class Call extends SafeEmitter<CallEvents> {
       setAnswerCodecs: (codecs) => callMediaControl(this.media).setAnswerCodecs(codecs),
       ring: (others) => void ringForIncoming(this, others, context),
       thirdParty: (event) => this.#thirdParty(event),
+      lost: async (reason) => {
+        this.#endReason ??= reason;
+        // The BYE goes if the connection comes back at once; the call ends here either way.
+        await Promise.race([this.hangup().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+        if (this.state !== 'DISCONNECTED') {
+          this.#end();
+          void this.#session.dispose().catch(() => undefined);
+        }
+      },
     });
   }
 
   /** The call's state (see {@link CALL_TRANSITIONS}). */
   get state(): CallState {
     return this.#machine.state;
+  }
+
+  /**
+   * Why the call ended, when it was not a hang-up: the far end refused our INVITE (its status and
+   * reason, with its Warning text), its media failed (a DTLS handshake, ICE, a WebRTC connection),
+   * no RTP came for `rtp_inactivity_timeout`, or the WebRTC gateway's WebSocket closed. Undefined
+   * while the call goes on, and for a call hung up by either side.
+   */
+  get endReason(): string | undefined {
+    return this.#endReason;
   }
 
   /** The sip.js session (for what this API does not cover). */
@@ -444,7 +470,11 @@ export class Call extends SafeEmitter<CallEvents> {
         },
         onAccept: (response) => this.#sessionTimerFromResponse(response.message),
         onReject: (response) => {
-          this.#rejectedWith = response.message.statusCode ?? 0;
+          const message = response.message;
+          this.#rejectedWith = message.statusCode ?? 0;
+          // The Warning's text (RFC 3261 20.43) says why, when the far end gave one.
+          const warning = /^\s*\d{3}\s+\S+\s+"((?:[^"\\]|\\.)*)"/.exec(message.getHeader('Warning') ?? '')?.[1];
+          this.#endReason ??= `${message.statusCode ?? 0} ${message.reasonPhrase ?? ''}`.trim() + (warning ? `: ${warning}` : '');
         },
       },
     });

@@ -63,6 +63,7 @@ export async function screenInvite(invitation: Invitation, context: EndpointCont
   // Answer with the policy's codec (and the telephone-events we have); a trial answer finds what
   // else makes the offer unusable (no audio format in common, a profile we do not run).
   const answerCodecs = priorities.answer ? [priorities.answer, ...priorities.offer.filter((codec) => codec.codec?.kind === 'dtmf')] : undefined;
+  if (!unusable && offer && webrtc) unusable = webRtcOfferProblem(request.body);
   if (!unusable && offer) {
     if (!answerCodecs) unusable = 'no audio format in common';
     else if (!webrtc) {
@@ -74,4 +75,18 @@ export async function screenInvite(invitation: Invitation, context: EndpointCont
     return { refuse: true, statusCode: 488, extraHeaders: [`Warning: 304 ${context.address} "${unusable.replace(/"/g, "'")}"`], log: `call on line ${line} rejected with 488: ${unusable}` };
   }
   return { refuse: false, priorities, answerCodecs: offer ? answerCodecs : undefined };
+}
+
+/**
+ * What keeps an offer from being a WebRTC one (libwebrtc needs ICE credentials and a DTLS
+ * fingerprint on a UDP/TLS/RTP/SAVP(F) audio line), or undefined when it is one.
+ */
+function webRtcOfferProblem(sdp: string): string | undefined {
+  const proto = /^m=audio \S+ (\S+) /m.exec(sdp)?.[1] ?? '';
+  const missing = [
+    /^UDP\/TLS\/RTP\/SAVPF?$/i.test(proto) ? undefined : `${proto} (not UDP/TLS/RTP/SAVPF)`,
+    /^a=ice-ufrag:/m.test(sdp) && /^a=ice-pwd:/m.test(sdp) ? undefined : 'no ICE credentials',
+    /^a=fingerprint:/m.test(sdp) ? undefined : 'no DTLS fingerprint',
+  ].filter((part) => part !== undefined);
+  return missing.length > 0 ? `a WebRTC line takes WebRTC offers only (ICE and DTLS-SRTP); this one has ${missing.join(', ')}` : undefined;
 }

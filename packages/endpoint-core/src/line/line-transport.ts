@@ -30,6 +30,8 @@ export interface LineTransportRequest {
   onReconnect: () => void;
   /** The OAuth access token of a WebRTC (`HTTPS`) line, asked for at each use. */
   bearerToken?: () => string | undefined;
+  /** Called when the connection of a WebRTC (`HTTPS`) line to its gateway drops. */
+  onDropped?: () => void;
 }
 
 /**
@@ -67,7 +69,7 @@ export async function openLineTransport(request: LineTransportRequest): Promise<
     };
   }
   if (protocol === 'WS' || protocol === 'WSS' || protocol === 'HTTPS') {
-    const bearer = protocol === 'HTTPS' && request.bearerToken ? { bearerToken: request.bearerToken } : {};
+    const bearer = protocol === 'HTTPS' ? { ...(request.bearerToken ? { bearerToken: request.bearerToken } : {}), ...(request.onDropped ? { onDropped: request.onDropped } : {}) } : {};
     const path = connectivity.path !== undefined ? { path: connectivity.path } : {};
     return { constructor: WsTransport, options: { ...common, ...(tls ? { tls } : {}), serverName: connectivity.host, ...path, ...bearer, ...reconnecting }, port: undefined, ownConnectionOnly: true };
   }

@@ -1,4 +1,4 @@
-import { Inviter, Registerer, RegistererState, SIPExtension, UserAgent, type Invitation, type LogConnector, type Message, type Notification, type Referral, type Session, type URI } from 'sip.js';
+import { Inviter, Registerer, RegistererState, SessionState, SIPExtension, UserAgent, type Invitation, type LogConnector, type Message, type Notification, type Referral, type Session, type URI } from 'sip.js';
 import { resolveServer, type AddressResolver, type ConfiguredCodec, type Connectivity } from '@sip-endpoint/config';
 import { InvalidStateError, SafeEmitter, StateMachine, type ConnectionState } from '@sip-endpoint/policy';
 import { codecs as engineCodecs, webRtcCodecNames } from '@sip-endpoint/media';
@@ -215,8 +215,15 @@ export class Line extends SafeEmitter<LineEvents> {
       },
       onReconnect: () => {
         if (this.state === 'READY') this.#register(true);
+        // A line that failed with its connection (a WebRTC gateway that went away) registers again as soon as it is back.
+        else if (this.state === 'FAILED' && !this.#closing) {
+          if (this.#retry) clearTimeout(this.#retry);
+          this.#retry = undefined;
+          this.#register();
+        }
       },
       bearerToken: () => this.#context.accessToken(),
+      onDropped: () => this.#gatewayLost(),
     });
     this.#ownConnectionOnly = plan.ownConnectionOnly;
     const ua = new UserAgent({
@@ -456,6 +463,8 @@ export class Line extends SafeEmitter<LineEvents> {
         answer();
         return;
       }
+      // A listener of incomingCall may have answered or rejected it already.
+      if (invitation.state !== SessionState.Initial) return;
       await invitation.progress();
       control.ring(others);
       if (decision?.answer === true) setTimeout(answer, decision.delayMs);
@@ -573,6 +582,20 @@ export class Line extends SafeEmitter<LineEvents> {
         },
       })
       .catch((error: Error) => this.#failed(error.message));
+  }
+
+  /**
+   * The WebSocket of a WebRTC line to its gateway dropped: the gateway, which anchors the calls'
+   * signalling, has lost them; they end here too (their BYE goes if the connection comes back at
+   * once), and the line registers again once it is back.
+   */
+  #gatewayLost(): void {
+    if (this.#closing || this.state === 'SHUTDOWN') return;
+    const reason = 'the WebRTC gateway closed the WebSocket connection';
+    const calls = this.calls;
+    this.#context.log(1, 'endpoint', `line ${this.index}: ${reason}${calls.length > 0 ? `; ${calls.length} call(s) end` : ''}`);
+    for (const call of calls) void callControl(call).lost(reason);
+    if (this.state === 'READY' || this.state === 'TRYING') this.#failed(reason);
   }
 
   #failed(reason: string): void {

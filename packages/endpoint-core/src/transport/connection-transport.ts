@@ -32,6 +32,8 @@ export interface ConnectionTransportOptions {
   reconnect?: boolean;
   /** Called when a connection to the target was reopened after a drop (register again: the binding was on the old one). */
   onReconnect?: () => void;
+  /** Called when our connection to the target dropped (closed by the far end, or dead), before any reconnection. */
+  onDropped?: () => void;
   trace?: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => void;
 }
 
@@ -216,7 +218,9 @@ export abstract class ConnectionTransport implements Transport {
     for (const [key, entry] of this.#clients) {
       if (entry.connection !== connection) continue;
       this.#clients.delete(key);
-      if (this.#options.reconnect && this.#state === TransportState.Connected) this.#scheduleReconnect();
+      if (this.#state !== TransportState.Connected) continue;
+      this.#options.onDropped?.();
+      if (this.#options.reconnect) this.#scheduleReconnect();
     }
   }
 

@@ -12,13 +12,14 @@ import { makeTestCertificates, type TestCertificates } from '../support/tls-cert
 
 const describeIf = kamailioAvailable() ? describe : describe.skip;
 
-const SIP = testPorts(3);
+const SIP = testPorts(4);
 const TLS = SIP + 1;
 const WSS = SIP + 2;
+const WS = SIP + 3;
 const TOKEN = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZ2VudCJ9.c2lnbmF0dXJl';
 const RTP = testPorts(200);
 /** The lines' own SIP ports (unused over WebSocket, but taken from this worker's range): 7 per agent. */
-const SIP_PORTS = testPorts(28);
+const SIP_PORTS = testPorts(42);
 
 /** The certificate's name is the loopback address, and nothing else. */
 const resolver: AddressResolver = {
@@ -37,9 +38,12 @@ describeIf('WebRTC (HTTPS) lines through a gateway over WSS with an OAuth token'
   let certificates: TestCertificates;
   const agents: Agent[] = [];
 
+  const startGateway = async (): Promise<void> => {
+    kamailio = await Kamailio.start(SIP, 'secret', { tls: { port: TLS, certificate: certificates.serverCertificate, key: certificates.serverKey }, wss: { port: WSS }, ws: { port: WS }, bearer: { token: TOKEN } });
+  };
   beforeAll(async () => {
     certificates = makeTestCertificates(['gateway.example.test']);
-    kamailio = await Kamailio.start(SIP, 'secret', { tls: { port: TLS, certificate: certificates.serverCertificate, key: certificates.serverKey }, wss: { port: WSS }, bearer: { token: TOKEN } });
+    await startGateway();
   });
   afterEach(async () => {
     await Promise.all(agents.splice(0).map((agent) => agent.endpoint.stop()));
@@ -143,5 +147,67 @@ describeIf('WebRTC (HTTPS) lines through a gateway over WSS with an OAuth token'
     expect(() => wrong.endpoint.setAccessToken('two words')).toThrow(expect.objectContaining({ code: 'ERR_SIP_INVALID_ARGUMENT' }));
     wrong.endpoint.setAccessToken(TOKEN);
     await waitFor(() => wrong.endpoint.lines[0]!.state === 'READY', 10000, 'READY with the new token');
+  }, 30000);
+
+  async function connectedPair(aliceUser: string, bobUser: string, index: number): Promise<{ alice: Agent; bob: Agent; call: Call; bobCall: Call }> {
+    const alice = agent(aliceUser, index, 600);
+    const bob = agent(bobUser, index + 1, 1000);
+    await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);
+    await waitFor(() => alice.endpoint.lines[0]!.state === 'READY' && bob.endpoint.lines[0]!.state === 'READY', 10000, 'both lines READY');
+    const incoming: Call[] = [];
+    bob.endpoint.on('incomingCall', (call) => incoming.push(call));
+    const call = await alice.endpoint.makeCall(bobUser);
+    await waitFor(() => incoming.length === 1, 10000, 'the call at Bob');
+    const bobCall = incoming[0]!;
+    await bobCall.answer();
+    await waitFor(() => call.state === 'CONNECTED' && bobCall.state === 'CONNECTED', 10000, 'connected');
+    return { alice, bob, call, bobCall };
+  }
+
+  it('the gateway closing the WebSocket mid-call: both calls end with the reason, the lines FAILED, and READY again when it is back', async () => {
+    const { alice, bob, call, bobCall } = await connectedPair('7005', '7006', 4);
+    await kamailio.stop();
+    try {
+      await waitFor(() => call.state === 'DISCONNECTED' && bobCall.state === 'DISCONNECTED', 5000, 'both calls ended');
+      expect([call.endReason, bobCall.endReason]).toEqual(['the WebRTC gateway closed the WebSocket connection', 'the WebRTC gateway closed the WebSocket connection']);
+      expect((call.media.stream as WebRtcAudioStream).state).toBe('CLOSED');
+      expect(alice.endpoint.lines[0]!.state).toBe('FAILED');
+      expect(alice.endpoint.lines[0]!.reason).toBe('the WebRTC gateway closed the WebSocket connection');
+      expect(alice.log.some((line) => /^1 .*the WebRTC gateway closed the WebSocket connection; 1 call\(s\) end/.test(line))).toBe(true);
+    } finally {
+      await startGateway();
+    }
+    // reg_interval 0 means no new cycle on a refused REGISTER; the line still comes back when its connection does.
+    await waitFor(() => alice.endpoint.lines[0]!.state === 'READY' && bob.endpoint.lines[0]!.state === 'READY', 15000, 'READY again');
+  }, 60000);
+
+  it('a plain SIP offer (RTP/AVP, no ICE, no fingerprint) to a WebRTC agent is refused 488 with the reason; the agent\'s line goes on', async () => {
+    const bob = agent('7008', 6, 1000);
+    await bob.endpoint.start();
+    await waitFor(() => bob.endpoint.lines[0]!.state === 'READY', 10000, 'Bob READY');
+    bob.endpoint.on('incomingCall', (call) => void call.answer().catch(() => undefined));
+    // A SIP phone on a plain WebSocket line, stand-alone: its INVITE goes through the gateway.
+    const plain = new Endpoint({
+      config: EndpointConfig.defaults().with({
+        'user:0': '7009',
+        'server:0': `127.0.0.1:${WS}`,
+        'protocol:0': 'WS',
+        'proxies.proxy0.reg_timeout': '0',
+        'policy.endpoint.public_address': '127.0.0.1',
+        'policy.endpoint.rtp_port_min': String(RTP + 7 * 50),
+        'policy.endpoint.rtp_port_max': String(RTP + 7 * 50 + 49),
+        'system.media.ringing_file': '',
+      }),
+      devices: new VirtualAudioProvider(),
+    });
+    agents.push({ endpoint: plain, devices: new VirtualAudioProvider(), log: [] });
+    await plain.start();
+    const call = await plain.makeCall(`sip:7008@127.0.0.1:${WS}`);
+    await waitFor(() => call.state === 'DISCONNECTED', 10000, 'the call refused');
+    expect(bob.log).toContainEqual('2 call on line 0 rejected with 488: a WebRTC line takes WebRTC offers only (ICE and DTLS-SRTP); this one has RTP/AVP (not UDP/TLS/RTP/SAVPF), no ICE credentials, no DTLS fingerprint');
+    expect(call.info().rejectedWith).toBe(488);
+    expect(call.endReason).toBe('488 Not Acceptable Here: a WebRTC line takes WebRTC offers only (ICE and DTLS-SRTP); this one has RTP/AVP (not UDP/TLS/RTP/SAVPF), no ICE credentials, no DTLS fingerprint');
+    expect(bob.endpoint.calls).toEqual([]);
+    expect(bob.endpoint.lines[0]!.state).toBe('READY');
   }, 30000);
 });
