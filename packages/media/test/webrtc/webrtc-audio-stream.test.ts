@@ -1,7 +1,8 @@
-import { SdpError, StreamClosedError, VirtualAudioProvider, WebRtcAudioStream, type DtmfEvent, type VirtualSource } from '@sip-endpoint/media';
+import { formatCandidate, generateDtlsCertificate, IceAgent, parseSdp, PortAllocator, RtpSession, SdpError, StreamClosedError, VirtualAudioProvider, WebRtcAudioStream, type DtmfEvent, type VirtualSource } from '@sip-endpoint/media';
 import { compareSpeech, dominantFrequency, sineSnrDb, speechLikeSignal } from '@sip-endpoint/media/testing';
-import { waitFor } from '@sip-endpoint/test-support';
+import { testPorts, waitFor } from '@sip-endpoint/test-support';
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 
 // Two WebRTC streams (libwebrtc through @roamhq/wrtc) in one process, connected over ICE and
 // DTLS-SRTP on this machine's own addresses: what one's microphone says, the other plays.
@@ -25,7 +26,7 @@ interface End {
   digits: DtmfEvent[];
 }
 
-async function end(source: VirtualSource, options: { codecs?: string[]; inputRate?: number } = {}): Promise<End> {
+async function end(source: VirtualSource, options: { codecs?: string[]; inputRate?: number; connectTimeoutMs?: number } = {}): Promise<End> {
   const provider = new VirtualAudioProvider({ defaults: false });
   const mic = provider.addInput({ name: 'mic' }, source);
   const played: Int16Array[] = [];
@@ -33,6 +34,7 @@ async function end(source: VirtualSource, options: { codecs?: string[]; inputRat
   const stream = await WebRtcAudioStream.create({
     input: provider.openInput(mic.id, options.inputRate ?? 48000),
     codecs: options.codecs,
+    ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     onPlayout: (frame, length, sampleRate) => {
       if (sampleRate !== rate) played.length = 0;
       rate = sampleRate;
@@ -171,6 +173,83 @@ describe('WebRtcAudioStream (libwebrtc) to another', () => {
     expect(bob.stream.state).toBe('CLOSED');
     expect(() => bob.stream.start()).toThrow(StreamClosedError);
     await expect(bob.stream.createOffer()).rejects.toThrow(StreamClosedError);
+  }, 30_000);
+
+  it('ICE that finds no working pair (the peer went away after answering): failed, with the reason, within connectTimeoutMs', async () => {
+    const alice = await end({ kind: 'silence' }, { connectTimeoutMs: 3000 });
+    const bob = await end({ kind: 'silence' });
+    try {
+      const answer = await bob.stream.answer(await alice.stream.createOffer());
+      bob.stream.close();
+      await alice.stream.acceptAnswer(answer);
+      const failures: string[] = [];
+      alice.stream.on('failed', (reason) => failures.push(reason));
+      alice.stream.start();
+      await waitFor(() => failures.length > 0, 10_000, 'the failure');
+      expect(failures).toEqual([expect.stringMatching(/^(ICE did not connect within 3000 ms \(ICE (new|checking|disconnected)\)|ICE failed: no candidate pair answered.*)$/)]);
+      expect(alice.stream.failureReason).toBe(failures[0]);
+      expect(alice.stream.connectionState).not.toBe('connected');
+    } finally {
+      alice.stream.close();
+    }
+  });
+
+  it('a DTLS handshake that never completes (the peer answers ICE checks and ignores DTLS): failed, naming DTLS, while ICE is up', async () => {
+    // The peer: our own ICE agent on this machine's address, a fingerprint, passive (libwebrtc
+    // is the DTLS client), and nobody reading the DTLS records that come.
+    const address = Object.values(networkInterfaces()).flat().find((entry) => entry && entry.family === 'IPv4' && !entry.internal)?.address ?? '127.0.0.1';
+    const base = testPorts(10);
+    const session = await RtpSession.open({ ports: new PortAllocator(base, base + 9), bindAddress: address });
+    const agent = new IceAgent({ session, hostAddress: address });
+    const alice = await end({ kind: 'silence' }, { connectTimeoutMs: 4000 });
+    try {
+      await agent.gather();
+      const certificate = await generateDtlsCertificate();
+      const offerText = await alice.stream.createOffer();
+      const offer = parseSdp(offerText);
+      const mid = /^a=mid:(\S+)/m.exec(offerText)?.[1] ?? '0';
+      const answer = [
+        'v=0', `o=- 1 1 IN IP4 ${address}`, 's=-', 't=0 0', `a=group:BUNDLE ${mid}`,
+        `m=audio ${session.localPort} UDP/TLS/RTP/SAVPF 0`, `c=IN IP4 ${address}`, `a=mid:${mid}`, 'a=rtcp-mux', 'a=sendrecv', 'a=rtpmap:0 PCMU/8000',
+        `a=ice-ufrag:${agent.ufrag}`, `a=ice-pwd:${agent.pwd}`, `a=fingerprint:sha-256 ${certificate.fingerprint.value}`, 'a=setup:passive',
+        ...agent.candidates.map((candidate) => `a=candidate:${formatCandidate(candidate)}`), '',
+      ].join('\r\n');
+      agent.start(offer.audio!.ice!, false);
+      await alice.stream.acceptAnswer(answer);
+      const failures: string[] = [];
+      alice.stream.on('failed', (reason) => failures.push(reason));
+      alice.stream.start();
+      await waitFor(() => failures.length > 0, 15_000, 'the failure');
+      expect(failures).toEqual(['the DTLS handshake did not complete within 4000 ms']);
+      expect(agent.state).toBe('connected');
+      expect(['connected', 'completed']).toContain(alice.stream.iceConnectionState);
+    } finally {
+      alice.stream.close();
+      agent.close();
+      session.close();
+    }
+  }, 30_000);
+
+  it('a peer whose certificate is not the one its fingerprint names: failed, naming the DTLS handshake', async () => {
+    const alice = await end({ kind: 'silence' }, { connectTimeoutMs: 8000 });
+    const bob = await end({ kind: 'silence' });
+    try {
+      const answer = await bob.stream.answer(await alice.stream.createOffer());
+      const forged = answer.replace(/^(a=fingerprint:sha-256 )(\S+)/m, (_, prefix: string, value: string) => prefix + value.split(':').map((byte, i) => (i === 0 ? (byte === 'AA' ? 'BB' : 'AA') : byte)).join(':'));
+      expect(forged).not.toBe(answer);
+      await alice.stream.acceptAnswer(forged);
+      const failures: string[] = [];
+      alice.stream.on('failed', (reason) => failures.push(reason));
+      alice.stream.start();
+      bob.stream.start();
+      await waitFor(() => failures.length > 0, 15_000, 'the failure');
+      expect(failures[0]).toMatch(/DTLS/);
+      // No SRTP keys: nothing from Bob was taken (libwebrtc's sink still gives frames of silence).
+      expect((await alice.stream.refreshStats()).received.packets).toBe(0);
+    } finally {
+      alice.stream.close();
+      bob.stream.close();
+    }
   }, 30_000);
 
   it('closing releases what libwebrtc made: 20 connected pairs leave no thread behind', async () => {
