@@ -32,6 +32,7 @@ export function composePolicy(base: EndpointPolicy, overrides: PolicyOverrides):
     sessionStatus: (ctx) => base.sessionStatus.call(composed, ctx),
     ringingPlan: (ctx) => base.ringingPlan.call(composed, ctx),
     codecPriorities: (ctx) => base.codecPriorities.call(composed, ctx),
+    mediaEngine: (ctx) => base.mediaEngine.call(composed, ctx),
   };
   for (const name of Object.keys(overrides) as (keyof EndpointPolicy)[]) {
     const override = overrides[name] as ((ctx: unknown, base: EndpointPolicy) => unknown) | undefined;

@@ -1,5 +1,6 @@
 import type { DeviceSelection } from './audio-device';
 import { codecPriorities } from './codec-priorities';
+import { mediaEngine } from './media-engine';
 import type {
   AnswerContext,
   AnswerDecision,
@@ -8,6 +9,8 @@ import type {
   CodecPriorities,
   DeviceSelectionContext,
   EndpointPolicy,
+  MediaEngineChoice,
+  MediaEngineContext,
   OutgoingCallContext,
   RingingContext,
   RingingPlan,
@@ -52,6 +55,10 @@ export class DefaultPolicy implements EndpointPolicy {
 
   codecPriorities(ctx: CodecContext): CodecPriorities {
     return codecPriorities(ctx);
+  }
+
+  mediaEngine(ctx: MediaEngineContext): MediaEngineChoice {
+    return mediaEngine(ctx);
   }
 }
 

@@ -123,6 +123,25 @@ export interface CodecPriorities {
 }
 
 /**
+ * A call's media engine: `native` (RTP, SRTP, ICE, codecs and jitter buffer of
+ * `@sip-endpoint/media` on node:dgram) or `webrtc` (libwebrtc through `@roamhq/wrtc`).
+ *
+ * @public
+ */
+export type MediaEngineChoice = 'native' | 'webrtc';
+
+/** {@link EndpointPolicy.mediaEngine}'s parameter: a call about to get its media. @public */
+export interface MediaEngineContext extends PolicyContext {
+  /** The line's index (0-based). */
+  line: number;
+  /** The line's Connectivity protocol (`UDP`, `TCP`, `TLS`, `WS`, `WSS`, `HTTPS`). */
+  protocol: string;
+  direction: 'incoming' | 'outgoing';
+  /** The SDP offer of an incoming INVITE; undefined for our calls and an INVITE without SDP. */
+  offer: string | undefined;
+}
+
+/**
  * The decisions an integrator can take over. {@link DefaultPolicy} implements every one by the
  * specification; {@link composePolicy} replaces single methods.
  *
@@ -141,4 +160,6 @@ export interface EndpointPolicy {
   ringingPlan(ctx: RingingContext): MaybePromise<RingingPlan>;
   /** Codec order of our offers, and the codec chosen when answering. */
   codecPriorities(ctx: CodecContext): MaybePromise<CodecPriorities>;
+  /** Which media engine runs a call: native, or WebRTC (libwebrtc). */
+  mediaEngine(ctx: MediaEngineContext): MaybePromise<MediaEngineChoice>;
 }

@@ -9,6 +9,7 @@ export { selectDevices, findHeadset } from './select-devices';
 export { shouldAnswer, canMakeCall } from './should-answer';
 export { ringingPlan } from './ringing-plan';
 export { codecPriorities } from './codec-priorities';
+export { mediaEngine } from './media-engine';
 export { sessionStatus } from './session-status';
 export { DefaultPolicy } from './default-policy';
 export { composePolicy } from './compose-policy';
@@ -27,6 +28,8 @@ export type {
   RingingPlan,
   CodecContext,
   CodecPriorities,
+  MediaEngineContext,
+  MediaEngineChoice,
   EndpointPolicy,
 } from './endpoint-policy';
 export { CALL_STATES, CONNECTION_STATES, SESSION_STATUSES } from './state/states';

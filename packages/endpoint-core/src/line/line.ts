@@ -349,7 +349,7 @@ export class Line extends SafeEmitter<LineEvents> {
     if (!uri) throw new InvalidArgumentError(`"${target}" is not a SIP address or a DN`);
     const extraHeaders = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`);
     const inviter = new Inviter(this.#ua!, uri, { extraHeaders, inviteWithoutSdp: options.delayedOffer ?? false, earlyMedia: playsEarlyMedia(context) });
-    const call = await this.#adopt(inviter, 'outgoing', { engine: this.#engineFor(undefined) });
+    const call = await this.#adopt(inviter, 'outgoing');
     await callControl(call).invite({ earlyMedia: playsEarlyMedia(context) });
     return call;
   }
@@ -394,7 +394,7 @@ export class Line extends SafeEmitter<LineEvents> {
   /** A call of this line: registered as a child, its media's handler found by its session. */
   async #adopt(session: Session, direction: 'incoming' | 'outgoing', extra: { uuid?: string | undefined; relatedTo?: string | undefined; codecs?: readonly ConfiguredCodec[]; engine?: MediaEngine } = {}): Promise<Call> {
     const context = this.#context;
-    const engine = extra.engine ?? this.#engineFor(undefined);
+    const engine = extra.engine ?? (await this.#engineFor(direction, undefined));
     const codecs =
       extra.codecs ??
       (await context.policy.codecPriorities({ config: context.config, devices: context.devices.list(), calls: context.snapshots(), supported: engine === 'webrtc' ? await webRtcCodecNames() : engineCodecs.names() })).offer;
@@ -407,16 +407,13 @@ export class Line extends SafeEmitter<LineEvents> {
   }
 
   /**
-   * The media engine of a call: every call of a WebRTC (`HTTPS`) line, and on other lines a call
-   * whose offer is written as browsers and WebRTC gateways write it (JSEP: `UDP/TLS/RTP/SAVPF` with
-   * ICE credentials, a DTLS fingerprint and a BUNDLE group), run on WebRTC; the rest natively (the
-   * native engine runs DTLS-SRTP and ICE too, for SIP peers such as baresip).
+   * The media engine of a call, as the policy decides (`mediaEngine`; by default every call of a
+   * WebRTC line, and a JSEP offer on another line, run on WebRTC).
    */
-  #engineFor(offer: string | undefined): MediaEngine {
-    if (this.connectivity.protocol === 'HTTPS') return 'webrtc';
-    if (offer === undefined) return 'native';
-    const jsep = /^m=audio \S+ UDP\/TLS\/RTP\/SAVPF /m.test(offer) && /^a=ice-ufrag:/m.test(offer) && /^a=fingerprint:/m.test(offer) && /^a=group:BUNDLE /m.test(offer);
-    return jsep ? 'webrtc' : 'native';
+  async #engineFor(direction: 'incoming' | 'outgoing', offer: string | undefined, calls = this.#context.snapshots()): Promise<MediaEngine> {
+    const context = this.#context;
+    const choice = await context.policy.mediaEngine({ config: context.config, devices: context.devices.list(), calls, line: this.index, protocol: this.connectivity.protocol, direction, offer });
+    return choice === 'webrtc' ? 'webrtc' : 'native';
   }
 
   /** A SIP URI as given, or a DN on the line's server. */
@@ -434,7 +431,7 @@ export class Line extends SafeEmitter<LineEvents> {
       // The endpoint's calls before this one: what every decision about it sees.
       const others = context.snapshots();
       const offer = /application\/sdp/i.test(invitation.request.getHeader('Content-Type') ?? '') ? invitation.request.body : undefined;
-      const engine = this.#engineFor(offer);
+      const engine = await this.#engineFor('incoming', offer, others);
       const screening = await screenInvite(invitation, context, this.index, others, engine === 'webrtc');
       if (screening.refuse) {
         if (screening.log) context.log(2, 'endpoint', screening.log);
