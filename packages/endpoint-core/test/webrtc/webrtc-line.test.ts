@@ -23,9 +23,10 @@ const TLS = SIP + 1;
 const WSS = SIP + 2;
 const WS = SIP + 3;
 const TOKEN = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZ2VudCJ9.c2lnbmF0dXJl';
-const RTP = testPorts(200);
+// 20 RTP ports per agent (only the native one binds any: libwebrtc takes its own).
+const RTP = testPorts(13 * 20);
 /** The lines' own SIP ports (unused over WebSocket, but taken from this worker's range): 7 per agent. */
-const SIP_PORTS = testPorts(42);
+const SIP_PORTS = testPorts(13 * 7);
 
 /** The certificate's name is the loopback address, and nothing else. */
 const resolver: AddressResolver = {
@@ -69,8 +70,8 @@ describeIf('WebRTC (HTTPS) lines through a gateway over WSS with an OAuth token'
       'policy.endpoint.public_address': '127.0.0.1',
       'policy.endpoint.sip_port_min': String(SIP_PORTS + index * 7),
       'policy.endpoint.sip_port_max': String(SIP_PORTS + index * 7 + 6),
-      'policy.endpoint.rtp_port_min': String(RTP + index * 50),
-      'policy.endpoint.rtp_port_max': String(RTP + index * 50 + 49),
+      'policy.endpoint.rtp_port_min': String(RTP + index * 20),
+      'policy.endpoint.rtp_port_max': String(RTP + index * 20 + 19),
       'system.security.certificate': certificates.caCertificate,
       'system.media.ringing_file': '',
       ...settings,
@@ -187,6 +188,25 @@ describeIf('WebRTC (HTTPS) lines through a gateway over WSS with an OAuth token'
     await waitFor(() => alice.endpoint.lines[0]!.state === 'READY' && bob.endpoint.lines[0]!.state === 'READY', 15000, 'READY again');
   }, 60000);
 
+  it('a blind transfer between WebRTC agents: Bob refers Alice to Carol, Alice\'s new call runs on libwebrtc and Carol hears her', async () => {
+    const { alice, bobCall } = await connectedPair('7012', '7013', 10);
+    const carol = agent('7014', 12, 1400);
+    await carol.endpoint.start();
+    await waitFor(() => carol.endpoint.lines[0]!.state === 'READY', 10000, 'Carol READY');
+    carol.endpoint.on('incomingCall', (call) => void call.answer().catch(() => undefined));
+    const referred: Call[] = [];
+    alice.endpoint.on('referred', (_from, to) => referred.push(to));
+    await bobCall.transfer('7014');
+    await waitFor(() => referred.length === 1 && referred[0]!.state === 'CONNECTED', 10000, 'Alice connected to Carol');
+    expect(referred[0]!.media.engine).toBe('webrtc');
+    await waitFor(() => bobCall.state === 'DISCONNECTED', 5000, 'Bob\'s call ended by the transfer');
+    const before = carol.devices.recording('speaker').samples.length;
+    await waitFor(() => carol.devices.recording('speaker').samples.length > before + 24000, 10000, 'audio at Carol');
+    const heard = lastHeard(carol.devices, 0.25);
+    expect(dominantFrequency(heard.samples, heard.sampleRate)).toBeCloseTo(600, -1);
+    await referred[0]!.hangup();
+  }, 60000);
+
   it('a plain SIP offer (RTP/AVP, no ICE, no fingerprint) to a WebRTC agent is refused 488 with the reason; the agent\'s line goes on', async () => {
     const bob = agent('7008', 6, 1000);
     await bob.endpoint.start();
@@ -200,8 +220,10 @@ describeIf('WebRTC (HTTPS) lines through a gateway over WSS with an OAuth token'
         'protocol:0': 'WS',
         'proxies.proxy0.reg_timeout': '0',
         'policy.endpoint.public_address': '127.0.0.1',
-        'policy.endpoint.rtp_port_min': String(RTP + 7 * 50),
-        'policy.endpoint.rtp_port_max': String(RTP + 7 * 50 + 49),
+        'policy.endpoint.sip_port_min': String(SIP_PORTS + 7 * 7),
+        'policy.endpoint.sip_port_max': String(SIP_PORTS + 7 * 7 + 6),
+        'policy.endpoint.rtp_port_min': String(RTP + 7 * 20),
+        'policy.endpoint.rtp_port_max': String(RTP + 7 * 20 + 19),
         'system.media.ringing_file': '',
       }),
       devices: new VirtualAudioProvider(),
