@@ -574,7 +574,7 @@ export class Call extends SafeEmitter<CallEvents> {
    * means the far end holds the call (our side then receives only, or nothing).
    */
   #remoteOfferApplied(): void {
-    const direction = this.media.negotiated?.direction;
+    const direction = this.media.direction;
     if (!direction) return;
     this.#remoteHold = direction === 'recvonly' || direction === 'inactive';
     this.#followHold();

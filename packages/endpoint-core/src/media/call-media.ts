@@ -1,6 +1,6 @@
 import type { ConfiguredCodec, SrtpPolicy } from '@sip-endpoint/config';
 import { SafeEmitter, type AudioDevice } from '@sip-endpoint/policy';
-import { WebRtcAudioStream, type AudioDeviceProvider, type AudioInput, type AudioOutput, type AudioStream, type AudioStreamStats, type DtlsCertificate, type DtlsError, type DtmfEvent, type IceAgentState, type IceCandidateType, type SrtpKeyMaterial, type StunAddress, type NegotiatedAudio, type PortAllocator, type RtpSession, type SrtpSuite, type VqReport, type WebRtcAudioStreamStats, type WebRtcConnectionState, type WebRtcIceServer } from '@sip-endpoint/media';
+import { WebRtcAudioStream, type AudioDeviceProvider, type AudioInput, type AudioOutput, type AudioStream, type AudioStreamStats, type DtlsCertificate, type DtlsError, type DtmfEvent, type IceAgentState, type IceCandidateType, type SrtpKeyMaterial, type StunAddress, type NegotiatedAudio, type PortAllocator, type RtpSession, type SrtpSuite, type VqReport, type WebRtcAudioStreamStats, type WebRtcConnectionState, type MediaDirection, type WebRtcIceServer } from '@sip-endpoint/media';
 import { MediaSessionDescriptionHandler } from './media-session-description-handler';
 import { WebRtcSessionDescriptionHandler } from './webrtc-session-description-handler';
 
@@ -189,6 +189,17 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
   get negotiated(): NegotiatedAudio | undefined {
     const handler = this.#handler;
     return handler instanceof MediaSessionDescriptionHandler ? handler.negotiated : undefined;
+  }
+
+  /**
+   * Our direction as the last offer/answer exchange settled it, whichever engine: `sendrecv`,
+   * `sendonly` (we hold), `recvonly` (the far end holds), `inactive` (both); undefined before the
+   * first exchange.
+   */
+  get direction(): MediaDirection | undefined {
+    const handler = this.#handler;
+    if (handler instanceof WebRtcSessionDescriptionHandler) return handler.stream?.negotiatedDirection;
+    return handler?.negotiated?.direction;
   }
 
   /** The protection of the media in force (none before the first exchange). */

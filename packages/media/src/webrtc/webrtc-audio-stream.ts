@@ -299,6 +299,15 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
   }
 
   /**
+   * The direction the last completed exchange settled for us (`recvonly` or `inactive` when the
+   * peer holds), or undefined before one completed.
+   */
+  get negotiatedDirection(): MediaDirection | undefined {
+    if (this.#machine.state === 'CLOSED') return undefined;
+    return (this.#transceiver.currentDirection ?? undefined) as MediaDirection | undefined;
+  }
+
+  /**
    * Starts reading the microphone and measuring: `NEW` -> `RUNNING`. Starting a running stream does nothing.
    *
    * @throws {@link StreamClosedError} once the stream is closed.
