@@ -182,6 +182,10 @@ export class Call extends SafeEmitter<CallEvents> {
     this.media.on('inactivity', () => endFor(`no RTP for ${config.get('policy.endpoint.rtp_inactivity_timeout')} s (rtp_inactivity_timeout)`));
     this.media.on('securityFailed', (error) => endFor(`the DTLS-SRTP handshake failed: ${error.message}`));
     this.media.on('connectivityLost', (reason) => endFor(reason));
+    // Before the call is up, an answer or offer that cannot be taken ends it (sip.js sends the BYE or 488).
+    this.media.on('negotiationFailed', (reason) => {
+      if (this.state !== 'CONNECTED' && this.state !== 'HELD') this.#endReason ??= `the far end's SDP was refused: ${reason}`;
+    });
     this.media.on('listenerError', (error) => this.emit('listenerError', error));
     this.#session.delegate = {
       onInfo: (info) => this.#onInfo(info),

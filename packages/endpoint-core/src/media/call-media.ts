@@ -1,7 +1,7 @@
 import type { ConfiguredCodec, SrtpPolicy } from '@sip-endpoint/config';
 import { SafeEmitter, type AudioDevice } from '@sip-endpoint/policy';
 import { WebRtcAudioStream, type AudioDeviceProvider, type AudioInput, type AudioOutput, type AudioStream, type AudioStreamStats, type DtlsCertificate, type DtlsError, type DtmfEvent, type IceAgentState, type IceCandidateType, type SrtpKeyMaterial, type StunAddress, type NegotiatedAudio, type PortAllocator, type RtpSession, type SrtpSuite, type VqReport, type WebRtcAudioStreamStats, type WebRtcConnectionState, type MediaDirection, type WebRtcIceServer } from '@sip-endpoint/media';
-import { MediaSessionDescriptionHandler } from './media-session-description-handler';
+import { MediaSessionDescriptionHandler, type MediaDescriptionOptions } from './media-session-description-handler';
 import { WebRtcSessionDescriptionHandler } from './webrtc-session-description-handler';
 
 /**
@@ -83,6 +83,11 @@ export type CallMediaEvents = {
    * answering for 30 s); for a WebRTC call, ICE or DTLS failed or did not connect in time.
    */
   connectivityLost: [string];
+  /**
+   * An offer or answer of the far end could not be taken (no common codec, a profile or SRTP the
+   * engine refuses, an SDP it cannot read), with why: the call answers it 488, or ends.
+   */
+  negotiationFailed: [string];
   /** The media closed with its call. */
   closed: [];
 };
@@ -164,7 +169,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     super();
     this.#init = init;
     controls.set(this, {
-      handler: () => (this.#handler ??= this.#createHandler()),
+      handler: () => (this.#handler ??= this.#reportFailures(this.#createHandler())),
       setAnswerCodecs: (codecs) => {
         this.#answerCodecs = codecs;
       },
@@ -360,6 +365,21 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
       },
       onStream: (stream) => this.#attach(stream),
     });
+  }
+
+  /** Tells of offers and answers the handler refuses (sip.js only answers them 488, or ends the call). */
+  #reportFailures<H extends MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler>(handler: H): H {
+    const failed = (error: unknown): never => {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#init.log(2, `offer/answer refused: ${reason}`);
+      this.emit('negotiationFailed', reason);
+      throw error;
+    };
+    const setDescription = handler.setDescription.bind(handler);
+    const getDescription = handler.getDescription.bind(handler);
+    handler.setDescription = (sdp: string, options?: MediaDescriptionOptions) => setDescription(sdp, options).catch(failed);
+    handler.getDescription = (options?: MediaDescriptionOptions) => getDescription(options).catch(failed);
+    return handler;
   }
 
   /** Logs the packets SRTP drops (at most one line a second, the session's limit). */

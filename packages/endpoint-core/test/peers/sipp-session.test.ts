@@ -143,6 +143,34 @@ describeSipp('session timers, 422, 488 and early media against sipp', () => {
     }
   }, 20000);
 
+  it('an answer with no codec we offered: the call is ACKed and ended with a BYE, its endReason says why', async () => {
+    const sippPort = testPorts(1);
+    const { endpoint } = agent();
+    await endpoint.start();
+    try {
+      const G729_SDP = SDP().replace('RTP/AVP 0 101', 'RTP/AVP 18').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:18 G729/8000');
+      const uas = runSipp({
+        remotePort: sipPort(endpoint),
+        localPort: sippPort,
+        timeoutS: 20,
+        scenario: scenario('unusable answer', [
+          recv('request="INVITE"'),
+          send(RESPONSE('200 OK', G729_SDP, '[pid]bad[call_number]')),
+          '<recv request="ACK"/>',
+          recv('request="BYE"', [], ' timeout="5000"'),
+          send(RESPONSE('200 OK')),
+        ]),
+      });
+      await waitFor(() => udpBound(sippPort), 5000, 'sipp to listen');
+      const call = await endpoint.makeCall(`sip:uas@127.0.0.1:${sippPort}`);
+      await waitFor(() => call.state === 'DISCONNECTED', 10000, 'the call ended');
+      expect(call.endReason).toMatch(/^the far end's SDP was refused: .*codec/i);
+      assertSippPassed(await uas);
+    } finally {
+      await endpoint.stop();
+    }
+  }, 30000);
+
   it('ringback_enabled 1 plays the early media of a 183 with SDP while the call alerts', async () => {
     const sippPort = testPorts(1);
     const { endpoint, devices } = agent({ 'policy.session.ringback_enabled': '1' });

@@ -87,8 +87,9 @@ export interface RtpengineOptions {
 /**
  * rtpengine (Sipwise's media proxy, Debian's 10.5 `rtpengine-daemon`) for the tests, in the
  * foreground, in user space (`--table=-1`: no kernel forwarding module, no iptables rule), reading
- * no configuration file, with its ng control protocol on 127.0.0.1. Ready when its ng port answers
- * a `ping` (not after a fixed wait).
+ * no configuration file (`--config-file=none`: not Debian's /etc/rtpengine/rtpengine.conf), with
+ * its ng control protocol on 127.0.0.1 and its media on the given ports. Ready when its ng port
+ * answers a `ping` (not after a fixed wait).
  */
 export class Rtpengine {
   readonly ngPort: number;
@@ -127,6 +128,12 @@ export class Rtpengine {
       '--delete-delay=0',
       '--timeout=60',
       '--num-threads=2',
+      // DTLS server from the start on a WebRTC side. Without it, rtpengine 10.5 completes ICE with a
+      // WebRTC offerer as soon as it has the offer (it knows the offerer's credentials), starts DTLS
+      // as client at once, and then answers a=setup:passive (the SBC's DTLS=passive): libwebrtc,
+      // a client too by that answer, fails "Failed to set SSL role for the transport", and rtpengine
+      // logs "DTLS error: 1 (unexpected message)".
+      '--dtls-passive',
     ];
   }
 

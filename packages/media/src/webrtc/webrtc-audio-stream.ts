@@ -187,7 +187,9 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     this.#pc = new wrtc.RTCPeerConnection({
       iceServers: options.iceServers?.map((server) => ({ ...server })) ?? [],
       iceTransportPolicy: options.iceTransportPolicy ?? 'all',
-      bundlePolicy: 'max-bundle',
+      // balanced, not max-bundle: an SBC's SDP without a BUNDLE group (rtpengine writes none) is
+      // still taken; with one audio line our offers carry the group all the same.
+      bundlePolicy: 'balanced',
       rtcpMuxPolicy: 'require',
     });
     this.#source = new wrtc.nonstandard.RTCAudioSource();

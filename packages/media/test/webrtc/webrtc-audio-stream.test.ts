@@ -175,6 +175,24 @@ describe('WebRtcAudioStream (libwebrtc) to another', () => {
     await expect(bob.stream.createOffer()).rejects.toThrow(StreamClosedError);
   }, 30_000);
 
+  it('takes an offer and an answer without a BUNDLE group (an SBC such as rtpengine writes none), and still offers one', async () => {
+    const noBundle = (sdp: string): string => sdp.replace(/^a=group:BUNDLE [^\r\n]*\r?\n/m, '');
+    const alice = await end({ kind: 'silence' });
+    const bob = await end({ kind: 'silence' });
+    try {
+      const offer = await alice.stream.createOffer();
+      expect(offer).toMatch(/^a=group:BUNDLE \S+/m);
+      const answer = await bob.stream.answer(noBundle(offer));
+      await alice.stream.acceptAnswer(noBundle(answer));
+      alice.stream.start();
+      bob.stream.start();
+      await waitFor(() => alice.stream.connectionState === 'connected' && bob.stream.connectionState === 'connected', 10_000, 'both connected');
+    } finally {
+      alice.stream.close();
+      bob.stream.close();
+    }
+  });
+
   it('ICE that finds no working pair (the peer went away after answering): failed, with the reason, within connectTimeoutMs', async () => {
     const alice = await end({ kind: 'silence' }, { connectTimeoutMs: 3000 });
     const bob = await end({ kind: 'silence' });
