@@ -1,10 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
+import { answersOptions } from './kamailio';
 export { kamailioAvailable } from './kamailio';
 
 /**
@@ -45,54 +43,6 @@ export interface KamailioSbcOptions {
   debug?: number;
 }
 
-/**
- * Resolves once Kamailio answers an OPTIONS sent to 127.0.0.1:`port` over UDP (asked again every
- * 50 ms). Rejects after `ms`, or when `signal` aborts. (As kamailio.ts's, which does not export it.)
- */
-async function answersOptions(port: number, ms: number, signal: AbortSignal): Promise<void> {
-  const socket = createSocket('udp4');
-  socket.on('error', () => undefined);
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const local = socket.address().port;
-  const token = randomBytes(6).toString('hex');
-  let cseq = 0;
-  let interval: NodeJS.Timeout | undefined;
-  let deadline: NodeJS.Timeout | undefined;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const ask = (): void => {
-        cseq++;
-        socket.send(
-          [
-            `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
-            `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${token}${cseq};rport`,
-            'Max-Forwards: 70',
-            `From: <sip:ready@127.0.0.1>;tag=${token}`,
-            'To: <sip:127.0.0.1>',
-            `Call-ID: ready-${token}@127.0.0.1`,
-            `CSeq: ${cseq} OPTIONS`,
-            'Content-Length: 0',
-            '',
-            '',
-          ].join('\r\n'),
-          port,
-          '127.0.0.1',
-        );
-      };
-      socket.on('message', (data) => {
-        if (/^SIP\/2\.0 200 /.test(data.toString())) resolve();
-      });
-      signal.addEventListener('abort', () => reject(new Error('kamailio stopped before it answered')), { once: true });
-      deadline = setTimeout(() => reject(new Error(`kamailio did not answer an OPTIONS on 127.0.0.1:${port} within ${ms} ms`)), ms);
-      interval = setInterval(ask, 50);
-      ask();
-    });
-  } finally {
-    clearInterval(interval);
-    clearTimeout(deadline);
-    socket.close();
-  }
-}
 
 /** The Kamailio configuration of {@link KamailioSbc.start}. */
 export function sbcConfig(options: KamailioSbcOptions): string {

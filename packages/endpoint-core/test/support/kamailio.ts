@@ -15,7 +15,7 @@ export function kamailioAvailable(): boolean {
  * Resolves once Kamailio answers an OPTIONS sent to 127.0.0.1:`port` over UDP (asked again every
  * 50 ms): its listeners are bound and its workers run. Rejects after `ms`, or when `signal` aborts.
  */
-async function answersOptions(port: number, ms: number, signal: AbortSignal): Promise<void> {
+export async function answersOptions(port: number, ms: number, signal: AbortSignal): Promise<void> {
   const socket = createSocket('udp4');
   socket.on('error', () => undefined);
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));

@@ -1,12 +1,13 @@
-import { EndpointConfig, type AddressResolver } from '@sip-endpoint/config';
+import type { AddressResolver } from '@sip-endpoint/config';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
-import { VirtualAudioProvider } from '@sip-endpoint/media';
+import type { VirtualAudioProvider } from '@sip-endpoint/media';
 import { dominantFrequency, rms } from '@sip-endpoint/media/testing';
 import { testPorts } from '@sip-endpoint/test-support';
 import { type BrowserPhone, Chromium, chromiumAvailable } from '../support/browser';
 import { sleep, waitFor } from '../support/endpoints';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
 import { makeTestCertificates, type TestCertificates } from '../support/tls-certificates';
+import { toneDevices, webRtcLineConfig } from '../support/webrtc-agents';
 
 // Our Endpoint on a WebRTC (HTTPS) line and a real browser: Debian's chromium, headless, with a
 // page on sip.js (test/fixtures/browser-phone.html) that registers over WebSocket with the same
@@ -22,7 +23,7 @@ const TLS = SIP + 1;
 const WSS = SIP + 2;
 const WS = SIP + 3;
 const HTTP = SIP + 4;
-const RTP = testPorts(150);
+const RTP = testPorts(3 * 20);
 /** The line's own SIP ports (unused over WebSocket, but taken from this worker's range): 7 per test. */
 const SIP_PORTS = testPorts(21);
 
@@ -68,24 +69,8 @@ describeIf('our Endpoint and a browser (chromium, sip.js) over WebRTC', () => {
 
   /** Our agent `user` on a WebRTC line through the gateway's WSS listener; its microphone plays {@link OUR_TONE}. */
   async function agent(user: string, index: number): Promise<Agent> {
-    const config = EndpointConfig.defaults().with({
-      'user:0': user,
-      'server:0': `https://gateway.example.test:${WSS}/`,
-      'protocol:0': 'HTTPS',
-      'proxies.proxy0.password': 'secret',
-      'proxies.proxy0.reg_timeout': '60',
-      'proxies.proxy0.reg_interval': '0',
-      'policy.endpoint.public_address': '127.0.0.1',
-      'policy.endpoint.sip_port_min': String(SIP_PORTS + index * 7),
-      'policy.endpoint.sip_port_max': String(SIP_PORTS + index * 7 + 6),
-      'policy.endpoint.rtp_port_min': String(RTP + index * 50),
-      'policy.endpoint.rtp_port_max': String(RTP + index * 50 + 49),
-      'system.security.certificate': certificates.caCertificate,
-      'system.media.ringing_file': '',
-    });
-    const devices = new VirtualAudioProvider({ defaults: false });
-    devices.addInput({ name: 'Headset Microphone', id: 'mic' }, { kind: 'tone', frequencies: [OUR_TONE], levelDbfs: -12 });
-    devices.addOutput({ name: 'Headset Earphone', id: 'speaker' }, { record: true });
+    const config = webRtcLineConfig(user, `https://gateway.example.test:${WSS}/`, certificates.caCertificate, SIP_PORTS + index * 7, RTP + index * 20, { 'proxies.proxy0.password': 'secret' });
+    const devices = toneDevices(OUR_TONE);
     const log: string[] = [];
     const endpoint = new Endpoint({ config, devices, resolver, logger: (level, message) => log.push(`${level} ${message}`) });
     const made = { endpoint, devices, log };

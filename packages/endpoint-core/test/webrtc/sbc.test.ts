@@ -9,6 +9,7 @@ import { waitFor } from '../support/endpoints';
 import { KamailioSbc, kamailioAvailable } from '../support/kamailio-sbc';
 import { Rtpengine, rtpengineAvailable, type Bencoded } from '../support/rtpengine';
 import { makeTestCertificates, type TestCertificates } from '../support/tls-certificates';
+import { webRtcLineConfig } from '../support/webrtc-agents';
 
 // A contact centre's SBC between WebRTC agents and plain SIP: Kamailio (WSS for the agents, UDP
 // for the phones, record-routing every dialog) anchors each call's media in rtpengine (user space,
@@ -160,21 +161,7 @@ describeIf('WebRTC agents and plain SIP phones through an SBC (Kamailio with rtp
   /** A WebRTC agent: an HTTPS line to the SBC over WSS with the Bearer token. */
   function agent(user: string, index: number, frequency: number): Party {
     return party(
-      EndpointConfig.defaults().with({
-        'user:0': user,
-        'server:0': `https://sbc.example.test:${WSS}/`,
-        'protocol:0': 'HTTPS',
-        'proxies.proxy0.reg_timeout': '60',
-        'proxies.proxy0.reg_interval': '0',
-        'policy.endpoint.public_address': '127.0.0.1',
-        'policy.endpoint.sip_port_min': String(SIP_PORTS + index * 7),
-        'policy.endpoint.sip_port_max': String(SIP_PORTS + index * 7 + 6),
-        'policy.endpoint.rtp_port_min': String(RTP + index * 20),
-        'policy.endpoint.rtp_port_max': String(RTP + index * 20 + 19),
-        'system.security.certificate': certificates.caCertificate,
-        'system.media.ringing_file': '',
-        ...logging,
-      }),
+      webRtcLineConfig(user, `https://sbc.example.test:${WSS}/`, certificates.caCertificate, SIP_PORTS + index * 7, RTP + index * 20, logging),
       frequency,
       TOKEN,
     );

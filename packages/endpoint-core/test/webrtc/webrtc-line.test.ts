@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { EndpointConfig, type AddressResolver } from '@sip-endpoint/config';
+import { EndpointConfig } from '@sip-endpoint/config';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { VirtualAudioProvider, WebRtcAudioStream } from '@sip-endpoint/media';
 import { dominantFrequency } from '@sip-endpoint/media/testing';
@@ -7,6 +7,7 @@ import { testPorts } from '@sip-endpoint/test-support';
 import { waitFor } from '../support/endpoints';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
 import { makeTestCertificates, type TestCertificates } from '../support/tls-certificates';
+import { resolverFor, toneDevices, webRtcLineConfig } from '../support/webrtc-agents';
 
 // Two endpoints with WebRTC (HTTPS) lines register with Kamailio over WSS, as with a WebRTC
 // gateway that checks an OAuth token, and call each other: the calls run on libwebrtc.
@@ -28,11 +29,7 @@ const RTP = testPorts(13 * 20);
 /** The lines' own SIP ports (unused over WebSocket, but taken from this worker's range): 7 per agent. */
 const SIP_PORTS = testPorts(13 * 7);
 
-/** The certificate's name is the loopback address, and nothing else. */
-const resolver: AddressResolver = {
-  lookup: async (host, family) => (host === 'gateway.example.test' && family === 4 ? ['127.0.0.1'] : []),
-  resolveSrv: async () => [],
-};
+const resolver = resolverFor('gateway.example.test');
 
 interface Agent {
   endpoint: Endpoint;
@@ -61,24 +58,8 @@ describeIf('WebRTC (HTTPS) lines through a gateway over WSS with an OAuth token'
 
   /** An agent whose microphone plays `frequency`; `token` null: none. */
   function agent(user: string, index: number, frequency: number, token: string | null = TOKEN, settings: Record<string, string> = {}): Agent {
-    const config = EndpointConfig.defaults().with({
-      'user:0': user,
-      'server:0': `https://gateway.example.test:${WSS}/`,
-      'protocol:0': 'HTTPS',
-      'proxies.proxy0.reg_timeout': '60',
-      'proxies.proxy0.reg_interval': '0',
-      'policy.endpoint.public_address': '127.0.0.1',
-      'policy.endpoint.sip_port_min': String(SIP_PORTS + index * 7),
-      'policy.endpoint.sip_port_max': String(SIP_PORTS + index * 7 + 6),
-      'policy.endpoint.rtp_port_min': String(RTP + index * 20),
-      'policy.endpoint.rtp_port_max': String(RTP + index * 20 + 19),
-      'system.security.certificate': certificates.caCertificate,
-      'system.media.ringing_file': '',
-      ...settings,
-    });
-    const devices = new VirtualAudioProvider({ defaults: false });
-    devices.addInput({ name: 'Headset Microphone', id: 'mic' }, { kind: 'tone', frequencies: [frequency], levelDbfs: -12 });
-    devices.addOutput({ name: 'Headset Earphone', id: 'speaker' }, { record: true });
+    const config = webRtcLineConfig(user, `https://gateway.example.test:${WSS}/`, certificates.caCertificate, SIP_PORTS + index * 7, RTP + index * 20, settings);
+    const devices = toneDevices(frequency);
     const log: string[] = [];
     const endpoint = new Endpoint({ config, devices, resolver, ...(token !== null ? { accessToken: token } : {}), logger: (level, message) => log.push(`${level} ${message}`) });
     const made = { endpoint, devices, log };
