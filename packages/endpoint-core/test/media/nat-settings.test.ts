@@ -1,0 +1,43 @@
+import { EndpointConfig } from '@sip-endpoint/config';
+import { iceServersOf } from '../../src/media/nat-settings';
+
+// The iceServers of a WebRTC call's RTCPeerConnection come from the line's nat settings, as the
+// native path's STUN and TURN servers do.
+
+describe('iceServersOf', () => {
+  const log: string[] = [];
+  const logger = (level: number, message: string): void => void log.push(`${level} ${message}`);
+  beforeEach(() => (log.length = 0));
+
+  it('gives none without STUN or TURN settings', async () => {
+    expect(await iceServersOf(EndpointConfig.defaults().with({ 'user:0': '1', 'server:0': 'pbx' }), 0, logger)).toEqual([]);
+  });
+
+  it('writes stun: and turn: URLs with the TURN user and password, ?transport=tcp for turn_relay_type 1, IPv6 in brackets', async () => {
+    const config = EndpointConfig.defaults().with({
+      'user:0': '1', 'server:0': 'pbx', 'user:1': '2', 'server:1': 'pbx',
+      'proxies.proxy0.nat.stun_server': '192.0.2.1',
+      'proxies.proxy0.nat.stun_server_port': '3479',
+      'proxies.proxy0.nat.turn_server': '2001:db8::5',
+      'proxies.proxy0.nat.turn_server_port': '443',
+      'proxies.proxy0.nat.turn_user_name': 'agent7',
+      'proxies.proxy0.nat.turn_password': 'turn-secret',
+      'proxies.proxy0.nat.turn_relay_type': '1',
+      'proxies.proxy1.nat.turn_server': '198.51.100.9',
+      'proxies.proxy1.nat.turn_user_name': 'u',
+      'proxies.proxy1.nat.turn_password': 'p',
+    });
+    expect(await iceServersOf(config, 0, logger)).toEqual([
+      { urls: 'stun:192.0.2.1:3479' },
+      { urls: 'turn:[2001:db8::5]:443?transport=tcp', username: 'agent7', credential: 'turn-secret' },
+    ]);
+    // Line 1: its own section (UDP relay, the default port), no STUN server.
+    expect(await iceServersOf(config, 1, logger)).toEqual([{ urls: `turn:198.51.100.9:${config.get('proxies.proxy1.nat.turn_server_port')}`, username: 'u', credential: 'p' }]);
+    expect(log).toEqual([]);
+  });
+
+  it('looks a name up first (localhost: from the hosts file, nothing leaves the machine)', async () => {
+    const config = EndpointConfig.defaults().with({ 'user:0': '1', 'server:0': 'pbx', 'proxies.proxy0.nat.stun_server': 'localhost' });
+    expect(await iceServersOf(config, 0, logger)).toEqual([{ urls: expect.stringMatching(/^stun:(127\.0\.0\.1|\[::1\]):3478$/) }]);
+  });
+});
