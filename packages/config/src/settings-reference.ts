@@ -74,7 +74,7 @@ export function renderSettingsReference(): string {
     '',
     '## Basic container',
     '',
-    'Up to six `<Connectivity user="DN" server="HOST[:PORT]" protocol="UDP|TCP|TLS"/>` elements, one registration each (`WS` and `WSS` are accepted too; `transport` is a synonym of `protocol`; missing protocol is UDP). A server without a port is looked up as SRV (`_sip._udp`, `_sip._tcp`, `_sips._tcp`), weight ignored, at most 20 targets. A line with neither user nor server is ignored with a warning; a line with one but not the other, a bad server or an unknown protocol is `ERR_CONFIG_INVALID_CONNECTIVITY`. Overrides address them as `user:N`, `server:N`, `protocol:N` (or `transport:N`), N from 0.',
+    'Up to six `<Connectivity user="DN" server="HOST[:PORT]" protocol="UDP|TCP|TLS"/>` elements, one registration each (`WS` and `WSS` are accepted too, and `HTTPS`, the WebRTC connectivity: SIP over secure WebSocket to a WebRTC gateway, its calls on libwebrtc; `transport` is a synonym of `protocol`; missing protocol is UDP). Over `WS`, `WSS` and `HTTPS` the server may be a URL (`wss://host:port/path`, `https://gateway.example.com/webrtc`; a scheme that does not fit the protocol is refused) or `host[:port]/path`; `HTTPS` defaults to port 443 and is not looked up as SRV. A server without a port is looked up as SRV (`_sip._udp`, `_sip._tcp`, `_sips._tcp`), weight ignored, at most 20 targets. A line with neither user nor server is ignored with a warning; a line with one but not the other, a bad server or an unknown protocol is `ERR_CONFIG_INVALID_CONNECTIVITY`. Overrides address them as `user:N`, `server:N`, `protocol:N` (or `transport:N`), N from 0.',
     '',
     '## Codecs',
     '',

@@ -409,6 +409,13 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
       stream.on('error', (error) => this.#init.log(2, `WebRTC stream: ${error.message}`));
     }
     this.emit('streamStarted', stream);
+    // libwebrtc may have failed already, while the exchange completed (a certificate that is not
+    // its fingerprint's can fail the handshake before the answer is taken).
+    if (stream instanceof WebRtcAudioStream && stream.failureReason !== undefined) {
+      const reason = stream.failureReason;
+      this.#init.log(1, `WebRTC media failed: ${reason}; the call ends`);
+      this.emit('connectivityLost', reason);
+    }
   }
 
   #close(): void {

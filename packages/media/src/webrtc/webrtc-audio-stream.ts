@@ -321,7 +321,7 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     this.#stopClock = this.#clock.add(FRAME_MS, () => this.#send());
     this.#statsTimer = setInterval(() => void this.#readStats(), STATS_INTERVAL_MS);
     this.#statsTimer.unref();
-    if (this.#pc.connectionState !== 'connected') {
+    if (this.#pc.connectionState !== 'connected' && this.#failure === undefined) {
       this.#connectTimer = setTimeout(() => {
         this.#connectTimer = undefined;
         const ice = this.#pc.iceConnectionState;

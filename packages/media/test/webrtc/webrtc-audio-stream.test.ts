@@ -255,13 +255,16 @@ describe('WebRtcAudioStream (libwebrtc) to another', () => {
       const answer = await bob.stream.answer(await alice.stream.createOffer());
       const forged = answer.replace(/^(a=fingerprint:sha-256 )(\S+)/m, (_, prefix: string, value: string) => prefix + value.split(':').map((byte, i) => (i === 0 ? (byte === 'AA' ? 'BB' : 'AA') : byte)).join(':'));
       expect(forged).not.toBe(answer);
-      await alice.stream.acceptAnswer(forged);
+      // libwebrtc may fail the handshake before acceptAnswer() has returned: listen first.
       const failures: string[] = [];
       alice.stream.on('failed', (reason) => failures.push(reason));
+      await alice.stream.acceptAnswer(forged);
       alice.stream.start();
       bob.stream.start();
       await waitFor(() => failures.length > 0, 15_000, 'the failure');
+      expect(failures).toHaveLength(1);
       expect(failures[0]).toMatch(/DTLS/);
+      expect(alice.stream.failureReason).toBe(failures[0]);
       // No SRTP keys: nothing from Bob was taken (libwebrtc's sink still gives frames of silence).
       expect((await alice.stream.refreshStats()).received.packets).toBe(0);
     } finally {
