@@ -1,8 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { answersOptions } from './kamailio';
+import { KamailioProcess } from './kamailio';
 export { kamailioAvailable } from './kamailio';
 
 /**
@@ -243,56 +239,29 @@ event_route[xhttp:request] {
  * failure. Started (after its rtpengine) and stopped by the tests.
  */
 export class KamailioSbc {
-  readonly #child: ChildProcess;
+  readonly #process: KamailioProcess;
   readonly port: number;
   readonly config: string;
-  #output = '';
 
-  private constructor(child: ChildProcess, port: number, config: string) {
-    this.#child = child;
+  private constructor(process: KamailioProcess, port: number, config: string) {
+    this.#process = process;
     this.port = port;
     this.config = config;
-    child.stdout?.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
   }
 
   /** What Kamailio logged. */
   get output(): string {
-    return this.#output;
+    return this.#process.output;
   }
 
   /** Starts Kamailio and resolves once it answers an OPTIONS (start its rtpengine first: the module pings it at start). */
   static async start(options: KamailioSbcOptions): Promise<KamailioSbc> {
-    const dir = mkdtempSync(join(tmpdir(), 'sep-kamailio-sbc-'));
     const config = sbcConfig(options);
-    const file = join(dir, 'kamailio.cfg');
-    writeFileSync(file, config);
-    const check = spawnSync('kamailio', ['-c', '-f', file]);
-    if (check.status !== 0) throw new Error(`kamailio rejects its configuration:\n${check.stderr.toString()}`);
-    const child = spawn('kamailio', ['-f', file, '-DD', '-E', '-m', '32', '-M', '8', '-w', dir, '-P', join(dir, 'kamailio.pid')], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const kamailio = new KamailioSbc(child, options.port, config);
-    const starting = new AbortController();
-    await new Promise<void>((resolve, reject) => {
-      child.once('error', (error) => reject(new Error(`kamailio could not start: ${error.message} (the README's test command installs it)`)));
-      child.once('exit', (code) => reject(new Error(`kamailio exited with ${code}:\n${kamailio.output}`)));
-      answersOptions(options.port, 10000, starting.signal).then(resolve, (error: Error) => reject(new Error(`${error.message}:\n${kamailio.output}`)));
-    }).catch(async (error: unknown) => {
-      starting.abort();
-      await kamailio.stop();
-      throw error;
-    });
-    return kamailio;
+    return new KamailioSbc(await KamailioProcess.start(config, options.port, 'sep-kamailio-sbc-'), options.port, config);
   }
 
   /** Stops Kamailio and its children (its process group). */
   async stop(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null || this.#child.pid === undefined) return;
-    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    try {
-      process.kill(-this.#child.pid, 'SIGKILL');
-    } catch {
-      this.#child.kill('SIGKILL');
-    }
-    await exited;
+    await this.#process.stop();
   }
 }

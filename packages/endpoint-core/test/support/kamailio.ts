@@ -76,17 +76,16 @@ export interface KamailioListeners {
 }
 
 /**
- * A Kamailio registrar on 127.0.0.1 (UDP and TCP on one port) with digest authentication: every
- * user's password is `password`. Started and stopped by the tests.
+ * A Kamailio process on a configuration text: checked (`kamailio -c`), started in its own process
+ * group, and ready once it answers an OPTIONS on 127.0.0.1:`port` (no fixed wait). Its output is
+ * kept for failure messages; `stop()` kills the group.
  */
-export class Kamailio {
+export class KamailioProcess {
   readonly #child: ChildProcess;
-  readonly port: number;
   #output = '';
 
-  private constructor(child: ChildProcess, port: number) {
+  private constructor(child: ChildProcess) {
     this.#child = child;
-    this.port = port;
     child.stdout?.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
   }
@@ -95,12 +94,62 @@ export class Kamailio {
     return this.#output;
   }
 
+  static async start(config: string, port: number, dirPrefix = 'sep-kamailio-'): Promise<KamailioProcess> {
+    const dir = mkdtempSync(join(tmpdir(), dirPrefix));
+    const file = join(dir, 'kamailio.cfg');
+    writeFileSync(file, config);
+    const check = spawnSync('kamailio', ['-c', '-f', file]);
+    if (check.status !== 0) throw new Error(`kamailio rejects its configuration:\n${check.stderr.toString()}`);
+    const child = spawn('kamailio', ['-f', file, '-DD', '-E', '-m', '32', '-M', '8', '-w', dir, '-P', join(dir, 'kamailio.pid')], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const kamailio = new KamailioProcess(child);
+    const starting = new AbortController();
+    await new Promise<void>((resolve, reject) => {
+      child.once('error', (error) => reject(new Error(`kamailio could not start: ${error.message} (the README's test command installs it)`)));
+      child.once('exit', (code) => reject(new Error(`kamailio exited with ${code}:\n${kamailio.output}`)));
+      answersOptions(port, 10000, starting.signal).then(resolve, (error: Error) => reject(new Error(`${error.message}:\n${kamailio.output}`)));
+    }).catch(async (error: unknown) => {
+      starting.abort();
+      await kamailio.stop();
+      throw error;
+    });
+    return kamailio;
+  }
+
+  /** Stops Kamailio and its children (its process group). */
+  async stop(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null || this.#child.pid === undefined) return;
+    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
+    try {
+      process.kill(-this.#child.pid, 'SIGKILL');
+    } catch {
+      this.#child.kill('SIGKILL');
+    }
+    await exited;
+  }
+}
+
+/**
+ * A Kamailio registrar on 127.0.0.1 (UDP and TCP on one port) with digest authentication: every
+ * user's password is `password`. Started and stopped by the tests.
+ */
+export class Kamailio {
+  readonly #process: KamailioProcess;
+  readonly port: number;
+
+  private constructor(process: KamailioProcess, port: number) {
+    this.#process = process;
+    this.port = port;
+  }
+
+  get output(): string {
+    return this.#process.output;
+  }
+
   /**
    * Starts Kamailio on 127.0.0.1:`port` (UDP and TCP) with the `extra` listeners, and resolves once
    * it answers an OPTIONS there (no fixed wait: as soon as it is ready, however loaded the machine).
    */
   static async start(port: number, password = 'secret', extra: KamailioListeners = {}): Promise<Kamailio> {
-    const dir = mkdtempSync(join(tmpdir(), 'sep-kamailio-'));
     const { tls, ws, wss, bearer } = extra;
     if (bearer && !/^[A-Za-z0-9._~+/-]+$/.test(bearer.token)) throw new Error('a test token is letters, digits and -._~+/');
     if (wss && !tls) throw new Error('a WSS listener needs the tls certificate and key');
@@ -204,34 +253,11 @@ ${ws || wss ? `onreply_route[WS_REPLY] {
   if (proto == WS || proto == WSS) add_contact_alias();
 }
 ` : ''}`;
-    const file = join(dir, 'kamailio.cfg');
-    writeFileSync(file, config);
-    const check = spawnSync('kamailio', ['-c', '-f', file]);
-    if (check.status !== 0) throw new Error(`kamailio rejects its configuration:\n${check.stderr.toString()}`);
-    const child = spawn('kamailio', ['-f', file, '-DD', '-E', '-m', '32', '-M', '8', '-w', dir, '-P', join(dir, 'kamailio.pid')], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const kamailio = new Kamailio(child, port);
-    const starting = new AbortController();
-    await new Promise<void>((resolve, reject) => {
-      child.once('error', (error) => reject(new Error(`kamailio could not start: ${error.message} (the README's test command installs it)`)));
-      child.once('exit', (code) => reject(new Error(`kamailio exited with ${code}:\n${kamailio.output}`)));
-      answersOptions(port, 10000, starting.signal).then(resolve, (error: Error) => reject(new Error(`${error.message}:\n${kamailio.output}`)));
-    }).catch(async (error: unknown) => {
-      starting.abort();
-      await kamailio.stop();
-      throw error;
-    });
-    return kamailio;
+    return new Kamailio(await KamailioProcess.start(config, port), port);
   }
 
   /** Stops Kamailio and its children. */
   async stop(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.pid === undefined) return;
-    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    try {
-      process.kill(-this.#child.pid, 'SIGKILL');
-    } catch {
-      this.#child.kill('SIGKILL');
-    }
-    await exited;
+    await this.#process.stop();
   }
 }
