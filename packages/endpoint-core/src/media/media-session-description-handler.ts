@@ -199,7 +199,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
   }
 
   hasDescription(contentType: string): boolean {
-    return contentType.split(';')[0]!.trim().toLowerCase() === 'application/sdp';
+    return isSdp(contentType);
   }
 
   async rollbackDescription(): Promise<void> {
@@ -409,6 +409,11 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     if (!agent || !negotiated.ice) return;
     agent.start(negotiated.ice, this.#offeredFirst !== false);
   }
+}
+
+/** Whether a Content-Type is SDP's (parameters and case aside). */
+export function isSdp(contentType: string): boolean {
+  return contentType.split(';')[0]!.trim().toLowerCase() === 'application/sdp';
 }
 
 /** Whether a context runs on this key material. */

@@ -1,6 +1,6 @@
 import type { BodyAndContentType, SessionDescriptionHandler } from 'sip.js';
 import { SdpError, type WebRtcAudioStream } from '@sip-endpoint/media';
-import type { MediaDescriptionOptions } from './media-session-description-handler';
+import { isSdp, type MediaDescriptionOptions } from './media-session-description-handler';
 
 /** What the WebRTC media of a call needs from the call. */
 export interface WebRtcMediaContext {
@@ -76,7 +76,7 @@ export class WebRtcSessionDescriptionHandler implements SessionDescriptionHandle
   }
 
   hasDescription(contentType: string): boolean {
-    return contentType.split(';')[0]!.trim().toLowerCase() === 'application/sdp';
+    return isSdp(contentType);
   }
 
   async rollbackDescription(): Promise<void> {

@@ -1,4 +1,4 @@
-import { KamailioProcess } from './kamailio';
+import { bearerCheck, KamailioProcess } from './kamailio';
 export { kamailioAvailable } from './kamailio';
 
 /**
@@ -53,16 +53,7 @@ export function sbcConfig(options: KamailioSbcOptions): string {
     }`;
   const registerCheck = bearer
     ? `  if (proto == WS || proto == WSS) {
-    if ($hdr(Authorization) == $null) {
-      append_to_reply("WWW-Authenticate: Bearer realm=\\"127.0.0.1\\"\\r\\n");
-      sl_send_reply("401", "Unauthorized");
-      exit;
-    }
-    if ($hdr(Authorization) != "Bearer ${bearer.token}") {
-      append_to_reply("WWW-Authenticate: Bearer realm=\\"127.0.0.1\\", error=\\"invalid_token\\", error_description=\\"the token is not valid\\"\\r\\n");
-      sl_send_reply("401", "Unauthorized");
-      exit;
-    }
+${bearerCheck(bearer.token)}
   } else {
 ${digest}
   }`

@@ -76,6 +76,23 @@ export interface KamailioListeners {
 }
 
 /**
+ * The lines of a request route that accept a REGISTER only with `Authorization: Bearer <token>`
+ * (RFC 8898): 401 with a Bearer challenge otherwise, `error="invalid_token"` when a wrong one came.
+ */
+export function bearerCheck(token: string): string {
+  return `    if ($hdr(Authorization) == $null) {
+      append_to_reply("WWW-Authenticate: Bearer realm=\\"127.0.0.1\\"\\r\\n");
+      sl_send_reply("401", "Unauthorized");
+      exit;
+    }
+    if ($hdr(Authorization) != "Bearer ${token}") {
+      append_to_reply("WWW-Authenticate: Bearer realm=\\"127.0.0.1\\", error=\\"invalid_token\\", error_description=\\"the token is not valid\\"\\r\\n");
+      sl_send_reply("401", "Unauthorized");
+      exit;
+    }`;
+}
+
+/**
  * A Kamailio process on a configuration text: checked (`kamailio -c`), started in its own process
  * group, and ready once it answers an OPTIONS on 127.0.0.1:`port` (no fixed wait). Its output is
  * kept for failure messages; `stop()` kills the group.
@@ -217,16 +234,7 @@ ${ws || wss ? `  if (proto == WS || proto == WSS) {
   t_on_reply("WS_REPLY");
 ` : ''}
   if (is_method("REGISTER")) {
-${bearer ? `    if ($hdr(Authorization) == $null) {
-      append_to_reply("WWW-Authenticate: Bearer realm=\\"127.0.0.1\\"\\r\\n");
-      sl_send_reply("401", "Unauthorized");
-      exit;
-    }
-    if ($hdr(Authorization) != "Bearer ${bearer.token}") {
-      append_to_reply("WWW-Authenticate: Bearer realm=\\"127.0.0.1\\", error=\\"invalid_token\\", error_description=\\"the token is not valid\\"\\r\\n");
-      sl_send_reply("401", "Unauthorized");
-      exit;
-    }` : `    if (!pv_auth_check("$fd", "${password}", "0", "1")) {
+${bearer ? bearerCheck(bearer.token) : `    if (!pv_auth_check("$fd", "${password}", "0", "1")) {
       auth_challenge("$fd", "0");
       exit;
     }`}
