@@ -59,7 +59,7 @@ async function connect(alice: End, bob: End): Promise<{ offer: string; answer: s
 const seconds = (side: End): number => side.played.reduce((n, frame) => n + frame.length, 0) / Math.max(1, side.rate());
 
 describe('WebRtcAudioStream (libwebrtc) to another', () => {
-  it('offers UDP/TLS/RTP/SAVPF with a fingerprint and the asked codecs only, no telephone-event; PCMU speech arrives sample for sample', async () => {
+  it('offers UDP/TLS/RTP/SAVPF with a fingerprint and the asked codecs only, no telephone-event; PCMU speech arrives sample for sample once the jitter buffer of libwebrtc has settled', async () => {
     const talk = speaker(11, 48000);
     const alice = await end(talk.source, { codecs: ['PCMU'] });
     const bob = await end({ kind: 'silence' }, { codecs: ['PCMU', 'opus'] });
@@ -70,16 +70,24 @@ describe('WebRtcAudioStream (libwebrtc) to another', () => {
       expect(offer).toMatch(/^a=candidate:/m);
       expect(offer).not.toMatch(/telephone-event/);
       expect(answer).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 0\r$/m);
-      await waitFor(() => seconds(bob) >= 3, 15_000, '3 s played at Bob');
+      await waitFor(() => seconds(bob) >= 4, 15_000, '4 s played at Bob');
       const stats = await bob.stream.refreshStats();
       expect(stats.codec).toBe('PCMU/8000');
       expect(stats.received.packets).toBeGreaterThan(100);
       expect(stats.srtpCipher).toMatch(/AES/);
       expect(stats.ice?.localType).toBe('host');
-      const result = compareSpeech(talk.sent(), 48000, new Int16Array(bob.played.flatMap((frame) => [...frame])), bob.rate(), { minFrameSnrDb: 10 });
-      expect(result.frames).toBeGreaterThan(50);
-      expect(result.badFrames).toBeLessThanOrEqual(result.frames * 0.15);
-      expect(result.delayMs).toBeLessThan(1000);
+      // NetEq (libwebrtc's jitter buffer) settles in its first second: it stretches or conceals
+      // there (measured: 6 to 13 of its 35 speech frames, in runs of 1 to 13, more on a loaded
+      // machine). From the second second on, the speech is the sent waveform frame for frame.
+      const played = new Int16Array(bob.played.flatMap((frame) => [...frame]));
+      const whole = compareSpeech(talk.sent(), 48000, played, bob.rate(), { minFrameSnrDb: 10 });
+      const settled = compareSpeech(talk.sent().subarray(48000), 48000, played.subarray(bob.rate()), bob.rate(), { minFrameSnrDb: 10 });
+      expect(whole.frames).toBeGreaterThan(120);
+      expect(whole.delayMs).toBeLessThan(1000);
+      expect(whole.badFrames - settled.badFrames).toBeLessThanOrEqual(25);
+      expect(settled.frames).toBeGreaterThan(90);
+      expect(settled.badFrames).toBeLessThanOrEqual(settled.frames * 0.08);
+      expect(settled.segmentalSnrDb).toBeGreaterThan(25);
     } finally {
       alice.stream.close();
       bob.stream.close();
