@@ -229,7 +229,8 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     const inputRate = options.input?.sampleRate ?? options.codec.sampleRate;
     const outputRate = options.output?.sampleRate ?? options.codec.sampleRate;
     this.#inResampler = inputRate !== options.codec.sampleRate ? new Resampler(inputRate, options.codec.sampleRate) : undefined;
-    this.#outResampler = outputRate !== options.codec.sampleRate ? new Resampler(options.codec.sampleRate, outputRate) : undefined;
+    // A speaker that discards what it is given gets nothing, so nothing is resampled for it.
+    this.#outResampler = outputRate !== options.codec.sampleRate && options.output?.discards !== true ? new Resampler(options.codec.sampleRate, outputRate) : undefined;
     this.#deviceFrame = new Int16Array(Math.ceil((inputRate * this.ptimeMs) / 1000) + 2);
     this.#codecFrame = new Int16Array(this.#frameSamples + 2);
     this.#decodeFrame = new Int16Array(Math.max(this.#frameSamples * 6, 5760));
@@ -505,7 +506,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#feedback?.mix(frame, samples);
     if (this.#speakerMuted) frame.fill(0, 0, samples);
     this.#onPlayout?.(frame, samples, this.codec.sampleRate);
-    if (!this.#output) return;
+    if (!this.#output || this.#output.discards === true) return;
     if (this.#outResampler) {
       const written = this.#outResampler.process(frame, samples, this.#outputFrame);
       this.#output.write(this.#outputFrame, written);

@@ -1,4 +1,4 @@
-import { DtmfNotSentError, G722, OPUS, PCMA, PCMU, type Codec, type DtmfEvent } from '@sip-endpoint/media';
+import { DtmfNotSentError, G722, OPUS, PCMA, PCMU, type AudioOutput, type Codec, type DtmfEvent } from '@sip-endpoint/media';
 import { waitFor } from '@sip-endpoint/test-support';
 import { connectPair, sleep, type Side } from './support/engines';
 import { workerPorts } from './support/ports';
@@ -221,4 +221,45 @@ describe('mute', () => {
     expect(rms(whileSpeakerMuted)).toBe(0);
     pair.close();
   }, 30000);
+});
+
+describe('a speaker at another rate', () => {
+  const speaker = (discards: boolean): { output: AudioOutput; writes: number[] } => {
+    const writes: number[] = [];
+    return {
+      writes,
+      output: { device: { id: 'speaker', name: 'speaker', kind: 'output' }, sampleRate: 16000, discards, write: (_frame, length) => writes.push(length), close: () => undefined },
+    };
+  };
+
+  it('that discards gets no writes (nothing resampled for it); decoding, playout and in-band DTMF detection go on', async () => {
+    // Both ends play to the same discarding speaker.
+    const both = speaker(true);
+    const { alice, bob, close } = await connectPair(PCMU, ports, { kind: 'tone', frequencies: [1000], levelDbfs: -10 }, { kind: 'silence' }, { output: both.output });
+    const digits: DtmfEvent[] = [];
+    bob.stream.on('dtmf', (event) => digits.push(event));
+    try {
+      await waitFor(() => playedSamples(bob) >= 8000 * 0.5, 5000, '0.5 s played at Bob');
+      await alice.stream.sendDtmf('7', 'inband');
+      await waitFor(() => digits.length >= 1, 5000, 'the digit detected at Bob');
+    } finally {
+      close();
+    }
+    expect(digits.map((event) => `${event.digit}:${event.source}`)).toEqual(['7:inband']);
+    expect(both.writes).toEqual([]);
+    expect(Math.abs(dominantFrequency(concat(bob.played).subarray(2000, 6000), 8000) - 1000)).toBeLessThanOrEqual(10);
+  }, 15000);
+
+  it('that plays gets every frame resampled to its rate', async () => {
+    const both = speaker(false);
+    const { bob, close } = await connectPair(PCMU, ports, { kind: 'tone', frequencies: [1000], levelDbfs: -10 }, { kind: 'silence' }, { output: both.output });
+    try {
+      await waitFor(() => playedSamples(bob) >= 8000 * 0.3, 5000, '0.3 s played at Bob');
+    } finally {
+      close();
+    }
+    // Both ends write to it: each 20 ms frame of 160 samples becomes 320 at 16 kHz.
+    expect(both.writes.length).toBeGreaterThanOrEqual(2 * (bob.played.length - 1));
+    expect(new Set(both.writes)).toEqual(new Set([320]));
+  }, 15000);
 });

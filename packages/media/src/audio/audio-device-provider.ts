@@ -14,6 +14,12 @@ export interface AudioInput {
 export interface AudioOutput {
   readonly device: AudioDevice;
   readonly sampleRate: number;
+  /**
+   * True when whatever is written is thrown away (a null speaker: nobody hears it, nothing records
+   * it). A stream then neither resamples for this output nor writes to it; it still decodes what
+   * it receives, for in-band DTMF detection and `onPlayout`. Absent means false.
+   */
+  readonly discards?: boolean;
   /** Plays `length` samples of `frame` (dropped when muted, scaled by the volume). */
   write(frame: Int16Array, length: number): void;
   /** Releases the device. Calling it twice is harmless. */

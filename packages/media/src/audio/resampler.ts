@@ -39,6 +39,12 @@ function besselI0(x: number): number {
   return sum;
 }
 
+/** Whether the first `length` samples are all zero. */
+function isSilent(samples: ArrayLike<number>, length: number): boolean {
+  for (let i = 0; i < length; i++) if (samples[i] !== 0) return false;
+  return true;
+}
+
 /**
  * Converts mono 16-bit PCM between two sample rates with a polyphase windowed-sinc filter
  * (Kaiser window, 32 taps per phase; about 80 dB of stopband): device rates to codec rates and
@@ -56,6 +62,8 @@ export class Resampler {
   readonly #filter: Float32Array;
   readonly #history: Float32Array;
   #time = 0;
+  /** Whether every sample of `#history` is zero (silence in, silence out: see `process`). */
+  #quiet = true;
 
   /**
    * @param inputRate - Rate of the samples given to {@link Resampler.process}, in Hz.
@@ -109,6 +117,15 @@ export class Resampler {
     const taps = this.#taps;
     const filter = this.#filter;
     const history = this.#history;
+    // Silence after silence (a muted or silent microphone) filters to exact zeros: write them
+    // without the filter. The scan stops at the first sample of sound.
+    if (this.#quiet && isSilent(input, length)) {
+      const end = length * up;
+      const count = this.#time < end ? Math.ceil((end - this.#time) / down) : 0;
+      output.fill(0, 0, count);
+      this.#time += count * down - end;
+      return count;
+    }
     let produced = 0;
     // #time counts in upsampled units from the start of the current input block.
     let time = this.#time;
@@ -133,6 +150,7 @@ export class Resampler {
       history.copyWithin(0, length);
       for (let k = 0; k < length; k++) history[taps - length + k] = input[k]!;
     }
+    this.#quiet = isSilent(history, taps);
     return produced;
   }
 }

@@ -183,6 +183,8 @@ export class VirtualAudioProvider extends SafeEmitter<AudioDeviceProviderEvents>
     return {
       device: state.device,
       sampleRate,
+      // A speaker that records nothing plays to nobody.
+      discards: !recorder,
       write(frame, length) {
         if (closed || !devices.has(id) || !recorder) return;
         let samples = frame;

@@ -136,6 +136,38 @@ describe('Resampler', () => {
     expect(dominantFrequency(steady, to)).toBe(600);
     expect(sineSnrDb(steady, to, 600)).toBeGreaterThan(40);
   });
+
+  it.each([
+    [16000, 8000],
+    [8000, 16000],
+    [8000, 44100],
+    [48000, 16000],
+  ])('%i Hz to %i Hz: silence after silence skips the filter, and frame by frame equals one block sample for sample', (from, to) => {
+    // Silence, a burst of tone shorter than a frame's filter memory, silence, tone, silence: frames
+    // of silence are written without the filter once its memory is silent too; the result must be
+    // what the filter gives for the whole signal in one call (where no frame is all silence).
+    // Frames of an odd length, so that a frame's last output falls between input samples.
+    const frame = Math.round(from * 0.02) + 3;
+    const burst = tone(from, 600, 0.05);
+    const input = new Int16Array(frame * 20);
+    input.set(burst.subarray(0, 7), frame * 3 + frame - 3);
+    input.set(burst, frame * 9);
+    const whole = new Resampler(from, to);
+    const expected = new Int16Array(whole.outputLength(input.length) + 8);
+    const expectedLength = whole.process(input, input.length, expected);
+    const framed = new Resampler(from, to);
+    const out = new Int16Array(framed.outputLength(frame) + 8);
+    const chunks: number[] = [];
+    for (let i = 0; i < input.length; i += frame) {
+      const written = framed.process(input.subarray(i, i + frame), frame, out);
+      chunks.push(...out.subarray(0, written));
+    }
+    expect(chunks).toHaveLength(expectedLength);
+    expect(Int16Array.from(chunks)).toEqual(expected.subarray(0, expectedLength));
+    // The tone came through (not all zeros), and the end is silence again.
+    expect(chunks.some((sample) => sample !== 0)).toBe(true);
+    expect(chunks.slice(-Math.round(to * 0.02)).every((sample) => sample === 0)).toBe(true);
+  });
 });
 
 describe('VirtualAudioProvider', () => {
