@@ -55,21 +55,54 @@ export class DtmfDetector {
     this.#cosLimit = Float64Array.from(omegas, (omega) => Math.cos((omega * FREQUENCY_TOLERANCE * n) / 4));
   }
 
-  /** Feeds decoded samples. */
+  /**
+   * Feeds decoded samples. The eight filters' states live in locals for a quarter block at a time
+   * (no typed-array traffic per sample: this runs on every frame every call receives).
+   */
   process(samples: Int16Array, length: number = samples.length): void {
     const s1 = this.#s1;
     const s2 = this.#s2;
-    const coefficients = this.#coefficients;
-    for (let i = 0; i < length; i++) {
-      const x = samples[i]! / 32768;
-      this.#energy += x * x;
-      // Stryker disable next-line EqualityOperator: k <= 8 only touches index 8 of 8-element typed arrays: a write there is dropped, a read gives undefined (NaN, every comparison false)
-      for (let k = 0; k < 8; k++) {
-        const s0 = x + coefficients[k]! * s1[k]! - s2[k]!;
-        s2[k] = s1[k]!;
-        s1[k] = s0;
+    const c = this.#coefficients;
+    const c0 = c[0]!, c1 = c[1]!, c2 = c[2]!, c3 = c[3]!, c4 = c[4]!, c5 = c[5]!, c6 = c[6]!, c7 = c[7]!;
+    let i = 0;
+    while (i < length) {
+      const end = Math.min(length, i + this.#quarterEnds[this.#quarter]! - this.#count);
+      let a0 = s1[0]!, a1 = s1[1]!, a2 = s1[2]!, a3 = s1[3]!, a4 = s1[4]!, a5 = s1[5]!, a6 = s1[6]!, a7 = s1[7]!;
+      let b0 = s2[0]!, b1 = s2[1]!, b2 = s2[2]!, b3 = s2[3]!, b4 = s2[4]!, b5 = s2[5]!, b6 = s2[6]!, b7 = s2[7]!;
+      let energy = this.#energy;
+      this.#count += end - i;
+      for (; i < end; i++) {
+        const x = samples[i]! / 32768;
+        energy += x * x;
+        let t = x + c0 * a0 - b0;
+        b0 = a0;
+        a0 = t;
+        t = x + c1 * a1 - b1;
+        b1 = a1;
+        a1 = t;
+        t = x + c2 * a2 - b2;
+        b2 = a2;
+        a2 = t;
+        t = x + c3 * a3 - b3;
+        b3 = a3;
+        a3 = t;
+        t = x + c4 * a4 - b4;
+        b4 = a4;
+        a4 = t;
+        t = x + c5 * a5 - b5;
+        b5 = a5;
+        a5 = t;
+        t = x + c6 * a6 - b6;
+        b6 = a6;
+        a6 = t;
+        t = x + c7 * a7 - b7;
+        b7 = a7;
+        a7 = t;
       }
-      if (++this.#count === this.#quarterEnds[this.#quarter]) this.#endQuarter();
+      this.#energy = energy;
+      s1[0] = a0; s1[1] = a1; s1[2] = a2; s1[3] = a3; s1[4] = a4; s1[5] = a5; s1[6] = a6; s1[7] = a7;
+      s2[0] = b0; s2[1] = b1; s2[2] = b2; s2[3] = b3; s2[4] = b4; s2[5] = b5; s2[6] = b6; s2[7] = b7;
+      if (this.#count === this.#quarterEnds[this.#quarter]) this.#endQuarter();
     }
   }
 
