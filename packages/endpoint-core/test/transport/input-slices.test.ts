@@ -1,0 +1,83 @@
+import { createSocket } from 'node:dgram';
+import { testPorts, waitFor } from '@sip-endpoint/test-support';
+import { bindSipUdp, UdpTransport } from '../../src/transport/udp-transport';
+import { handleInSlices, SLICE_MS } from '../../src/transport/input-slices';
+
+const busy = (ms: number): void => {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+};
+
+describe('SIP input in slices', () => {
+  it('runs queued tasks in order, in slices between which the timers run', async () => {
+    const order: number[] = [];
+    const timerRanAfter: number[] = [];
+    // 40 tasks of 1 ms: without slices the timer would wait for all of them (40 ms).
+    setTimeout(() => timerRanAfter.push(order.length), 0);
+    for (let i = 0; i < 40; i++) {
+      handleInSlices(() => {
+        busy(1);
+        order.push(i);
+      });
+    }
+    await waitFor(() => order.length === 40, 5000, 'every task run');
+    expect(order).toEqual([...Array(40).keys()]);
+    expect(timerRanAfter).toHaveLength(1);
+    expect(timerRanAfter[0]).toBeGreaterThan(0);
+    expect(timerRanAfter[0]).toBeLessThanOrEqual(SLICE_MS + 1);
+  });
+
+  it('a task that throws is reported as a process warning; the ones after it still run', async () => {
+    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const ran: string[] = [];
+    try {
+      handleInSlices(() => ran.push('a'));
+      handleInSlices(() => {
+        throw new Error('handler bug');
+      });
+      handleInSlices(() => ran.push('c'));
+      await waitFor(() => ran.length === 2, 5000, 'the tasks around the one that threw');
+      expect(emitWarning).toHaveBeenCalledTimes(1);
+      expect(emitWarning.mock.calls[0]![0]).toBe('a SIP input handler threw: handler bug');
+      expect(emitWarning.mock.calls[0]![1]).toMatchObject({ type: 'SipInputWarning', detail: expect.stringContaining('handler bug') });
+    } finally {
+      emitWarning.mockRestore();
+    }
+    expect(ran).toEqual(['a', 'c']);
+  });
+
+  it('a burst of 150 datagrams handled at 1 ms each holds the event loop for a slice at a time, not for all of them', async () => {
+    const first = testPorts(10);
+    const socket = await bindSipUdp('127.0.0.1', first, first + 9);
+    const transport = new UdpTransport(undefined, { socket, viaHost: '127.0.0.1', target: undefined, tcp: false });
+    const seen: number[] = [];
+    transport.onMessage = (message) => {
+      busy(1);
+      // The screening parsed each request; sip.js gets the parsed message.
+      seen.push(typeof message === 'string' ? Number(/^CSeq: (\d+)/m.exec(message)![1]) : message.cseq);
+    };
+    await transport.connect();
+    const sender = createSocket('udp4');
+    await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve));
+    const ticks: number[] = [];
+    const ticker = setInterval(() => ticks.push(performance.now()), 2);
+    try {
+      const count = 150;
+      for (let i = 1; i <= count; i++) {
+        const request = [`OPTIONS sip:a@127.0.0.1:${transport.port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${sender.address().port};branch=z9hG4bK-burst-${i}`, 'Max-Forwards: 70', 'To: <sip:a@127.0.0.1>', 'From: <sip:b@127.0.0.1>;tag=b', `Call-ID: burst-${i}`, `CSeq: ${i} OPTIONS`, 'Content-Length: 0', '', ''].join('\r\n');
+        sender.send(request, transport.port, '127.0.0.1');
+      }
+      await waitFor(() => seen.length === count, 10_000, 'every datagram handled');
+      expect(seen).toEqual([...Array(count).keys()].map((i) => i + 1));
+    } finally {
+      clearInterval(ticker);
+      sender.close();
+      await transport.dispose();
+    }
+    // The 150 ms of handling were cut into slices: the 2 ms timer kept running, never more than
+    // a slice and a message late (plus the machine's own hiccups).
+    const gaps = ticks.slice(1).map((t, i) => t - ticks[i]!);
+    expect(ticks.length).toBeGreaterThan(15);
+    expect(Math.max(...gaps)).toBeLessThan(60);
+  }, 20_000);
+});
