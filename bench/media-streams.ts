@@ -5,7 +5,7 @@
 // stream, for the CPU of an encrypted stream against a plain one in the same run; with --dtls, a
 // third time with the keys of every stream from a DTLS-SRTP handshake (DtlsSrtpHandshake, one
 // certificate per engine, the peer's fingerprint checked), timed.
-// Run: npm run bench:media -- --streams 200 --seconds 20 [--srtp] [--dtls]   (after npm run build)
+// Run: npm run bench:media-engine -- --streams 200 --seconds 20 [--srtp] [--dtls]   (after npm run build)
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpuTicks } from './support/bench-tools';
