@@ -68,7 +68,10 @@ export class MediaClock {
         subscriber.due += subscriber.periodMs;
         runs++;
       }
-      if (subscriber.due <= now) subscriber.due = now + subscriber.periodMs; // a long stall: skip ahead
+      // A long stall: skip the periods missed, keeping the subscriber's phase. (Restarting it at
+      // `now + periodMs` put every stream of the stall on the same millisecond: from then on they
+      // all ran in one batch, their packets bunched and late by the batch's length.)
+      if (subscriber.due <= now) subscriber.due += Math.ceil((now - subscriber.due) / subscriber.periodMs + 1e-9) * subscriber.periodMs;
     }
     this.#schedule();
   }
