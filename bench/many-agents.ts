@@ -3,7 +3,7 @@
 // call with G.711 A-law RTP from sipp (play_pcap_audio of sipp's g711a.pcap) and our audio back,
 // auto-answered and held a few seconds. Measures the time until every line is READY, failed calls
 // (sipp's count), registrations lost, peak RSS and the event-loop delay.
-// Run: npm run bench:agents -- --agents 500 --rate 20 --seconds 60 --hold-ms 4000   (after npm run build)
+// Run: npm run bench:agents -- --agents 1000 --rate 20 --seconds 60 --hold-ms 4000   (after npm run build)
 //   --reg-timeout 3600   the lines' registration expiry (s); refreshed at 99 % of it
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { Kamailio } from '../packages/endpoint-core/test/support/kamailio';
 import { callScenario, installed, ms, option, sippStats, sleep, startProgram } from './support/bench-tools';
 
-const AGENTS = Number(option('agents', '500'));
+const AGENTS = Number(option('agents', '1000'));
 const RATE = Number(option('rate', '20'));
 const SECONDS = Number(option('seconds', '60'));
 const HOLD_MS = Number(option('hold-ms', '4000'));
@@ -38,6 +38,8 @@ if (AGENTS > 1000 || AGENT_RTP_BASE + AGENTS * RTP_PER_AGENT > 60000) throw new 
 // Targets.
 const READY_TARGET_S = 10;
 const RSS_TARGET_MB = 1024;
+/** While the lines register, no stall of the event loop longer than this. */
+const REGISTRATION_STALL_TARGET_MS = 100;
 const LOOP_DELAY_TARGET_MS = 20;
 
 /**
@@ -200,7 +202,7 @@ async function main(): Promise<void> {
     `| registrations lost during calls | ${registrationsLost} | 0 | ${pass(registrationsLost === 0)} |`,
     `| peak RSS | ${maxRssMb.toFixed(0)} MB (${rssAfterRegistration.toFixed(0)} MB once registered) | < ${RSS_TARGET_MB} MB | ${pass(maxRssMb < RSS_TARGET_MB)} |`,
     `| event-loop delay p99, calls | ${ms(loopP99)} ms (p50 ${ms(delay(callLoop, 50))}, max ${ms(callLoop.max / 1e6 - 10)}) | < ${LOOP_DELAY_TARGET_MS} ms | ${pass(loopP99 < LOOP_DELAY_TARGET_MS)} |`,
-    `| event-loop delay p99, registration | ${ms(delay(registrationLoop, 99))} ms (max ${ms(registrationLoop.max / 1e6 - 10)}) | | |`,
+    `| longest event-loop stall, registration | ${ms(registrationLoop.max / 1e6 - 10)} ms (p99 ${ms(delay(registrationLoop, 99))}) | < ${REGISTRATION_STALL_TARGET_MS} ms | ${pass(registrationLoop.max / 1e6 - 10 < REGISTRATION_STALL_TARGET_MS)} |`,
     `agents saw ${tally.incoming} incoming, ${tally.connected} connected, ${tally.disconnected} ended; ${tally.silentCalls} without RTP; RTP received ${tally.rtpReceived}, lost ${tally.rtpLost}; CPU ${(((cpu.user + cpu.system) / 1000 / callsWallMs) * 100).toFixed(0)} % of a core during calls`,
   ];
   if (notReady.length) {
