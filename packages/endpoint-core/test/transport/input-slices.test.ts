@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { testPorts, waitFor } from '@sip-endpoint/test-support';
 import { bindSipUdp, UdpTransport } from '../../src/transport/udp-transport';
-import { handleInSlices, SLICE_MS } from '../../src/transport/input-slices';
+import { handleInSlices } from '../../src/transport/input-slices';
 
 const busy = (ms: number): void => {
   const until = performance.now() + ms;
@@ -9,22 +9,31 @@ const busy = (ms: number): void => {
 };
 
 describe('SIP input in slices', () => {
-  it('runs queued tasks in order, in slices between which the timers run', async () => {
+  it('runs queued tasks in order, one per turn of the event loop: timers run between them, and so do the promises each one started', async () => {
     const order: number[] = [];
     const timerRanAfter: number[] = [];
     // 40 tasks of 1 ms: without slices the timer would wait for all of them (40 ms).
     setTimeout(() => timerRanAfter.push(order.length), 0);
+    // Each task starts a chain of promises and a nextTick; the next task sees them settled.
+    const settledBefore: boolean[] = [];
+    let settled = true;
     for (let i = 0; i < 40; i++) {
       handleInSlices(() => {
+        settledBefore.push(settled);
+        settled = false;
         busy(1);
         order.push(i);
+        void Promise.resolve()
+          .then(() => undefined)
+          .then(() => process.nextTick(() => void Promise.resolve().then(() => (settled = true))));
       });
     }
     await waitFor(() => order.length === 40, 5000, 'every task run');
     expect(order).toEqual([...Array(40).keys()]);
+    expect(settledBefore).toEqual(Array(40).fill(true));
     expect(timerRanAfter).toHaveLength(1);
     expect(timerRanAfter[0]).toBeGreaterThan(0);
-    expect(timerRanAfter[0]).toBeLessThanOrEqual(SLICE_MS + 1);
+    expect(timerRanAfter[0]).toBeLessThanOrEqual(3);
   });
 
   it('a task that throws is reported as a process warning; the ones after it still run', async () => {
@@ -46,7 +55,7 @@ describe('SIP input in slices', () => {
     expect(ran).toEqual(['a', 'c']);
   });
 
-  it('a burst of 150 datagrams handled at 1 ms each holds the event loop for a slice at a time, not for all of them', async () => {
+  it('a burst of 150 datagrams handled at 1 ms each holds the event loop for one at a time, not for all of them', async () => {
     const first = testPorts(10);
     const socket = await bindSipUdp('127.0.0.1', first, first + 9);
     const transport = new UdpTransport(undefined, { socket, viaHost: '127.0.0.1', target: undefined, tcp: false });
@@ -74,8 +83,8 @@ describe('SIP input in slices', () => {
       sender.close();
       await transport.dispose();
     }
-    // The 150 ms of handling were cut into slices: the 2 ms timer kept running, never more than
-    // a slice and a message late (plus the machine's own hiccups).
+    // The 150 ms of handling were cut into turns of the loop: the 2 ms timer kept running, never
+    // more than a message late (plus the machine's own hiccups).
     const gaps = ticks.slice(1).map((t, i) => t - ticks[i]!);
     expect(ticks.length).toBeGreaterThan(15);
     expect(Math.max(...gaps)).toBeLessThan(60);
