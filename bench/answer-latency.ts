@@ -23,9 +23,9 @@ const PROFILE = flag('profile');
 
 // Ports (127.0.0.1 only), all inside 50000-50999.
 const OURS_SIP = 50060; // the line takes the first free port from here to +6
-const OURS_RTP = [50100, 50299] as const;
+const OURS_RTP = [50100, 50499] as const; // 200 calls up at once: 100 calls/s with a 1 s pause, and the time to answer
 const BARESIP_SIP = 50070;
-const BARESIP_RTP = [50300, 50499] as const;
+const BARESIP_RTP = [50500, 50899] as const;
 const SIPP_SIP = { ours: 50080, baresip: 50082 };
 const SIPP_MEDIA = { ours: 50090, baresip: 50094 };
 const UNUSED_SERVER = '127.0.0.1:50069'; // the stand-alone line's server: never contacted (reg_timeout 0)

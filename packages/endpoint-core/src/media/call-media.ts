@@ -295,12 +295,10 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
   #createHandler(): MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler {
     const init = this.#init;
     const webrtc = init.engine === 'webrtc';
-    if (!this.#closed) {
-      // libwebrtc's own audio runs at 48 kHz: the devices open at it, and nothing is resampled on the way.
-      const rate = webrtc ? 48000 : 16000;
-      this.#input = init.input ? init.devices.openInput(init.input.id, rate) : undefined;
-      this.#output = init.output ? init.devices.openOutput(init.output.id, rate) : undefined;
-    }
+    // libwebrtc's own audio runs at 48 kHz: the devices open at it, and nothing is resampled on the
+    // way. The native stream opens them when it starts: at 16 kHz (wideband), or at its codec's
+    // rate when that is lower (8 kHz for G.711: nothing resampled between device and codec).
+    if (webrtc) this.#openDevices(48000);
     if (webrtc) {
       return new WebRtcSessionDescriptionHandler({
         createStream: async () => {
@@ -356,9 +354,11 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
         init.log(3, `SRTP AES_CM_128_HMAC_SHA1_80 with DTLS-SRTP keys (we are the DTLS ${dtls.role}; peer certificate ${dtls.remoteFingerprint.algorithm} ${dtls.remoteFingerprint.value} checked)`);
         this.#logDrops(session);
       },
+      devices: (codecRate) => {
+        this.#openDevices(Math.min(codecRate, 16000));
+        return { ...(this.#input ? { input: this.#input } : {}), ...(this.#output ? { output: this.#output } : {}) };
+      },
       stream: {
-        ...(this.#input ? { input: this.#input } : {}),
-        ...(this.#output ? { output: this.#output } : {}),
         inactivityTimeoutMs: init.inactivityTimeoutMs,
         vqAlarmThreshold: init.vqAlarmThreshold,
         dtmfFeedback: init.dtmfFeedback,
@@ -416,6 +416,14 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
       this.#init.log(1, `WebRTC media failed: ${reason}; the call ends`);
       this.emit('connectivityLost', reason);
     }
+  }
+
+  /** Opens the call's microphone and speaker at `sampleRate`, once (not after the call closed). */
+  #openDevices(sampleRate: number): void {
+    if (this.#closed || this.#input || this.#output) return;
+    const init = this.#init;
+    this.#input = init.input ? init.devices.openInput(init.input.id, sampleRate) : undefined;
+    this.#output = init.output ? init.devices.openOutput(init.output.id, sampleRate) : undefined;
   }
 
   #close(): void {

@@ -72,6 +72,12 @@ export interface MediaContext {
   onIce?: (event: { kind: 'selected'; pair: IcePair } | { kind: 'failed'; reason: string; connected: boolean } | { kind: 'refused'; reason: string }) => void;
   /** Everything else the stream takes: devices, inactivity timeout, VQ threshold, playout hook. */
   stream?: Omit<AudioStreamOptions, 'session' | 'codec' | 'payloadType' | 'telephoneEvent' | 'remote' | 'direction' | 'ptimeMs'>;
+  /**
+   * Opens the devices when the stream is created, given the negotiated codec's sample rate (so
+   * that they can open at it: nothing to resample between a virtual device and the codec); they
+   * override `stream`'s.
+   */
+  devices?: (sampleRate: number) => Pick<AudioStreamOptions, 'input' | 'output'>;
   /** Told of the stream the handler starts, so that the call's media can follow its events. */
   onStream?: (stream: AudioStream) => void;
 }
@@ -377,6 +383,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     if (!this.#stream) {
       const stream = new AudioStream({
         ...this.#context.stream,
+        ...this.#context.devices?.(negotiated.codec.sampleRate),
         session: this.#rtp!,
         codec: negotiated.codec,
         payloadType: negotiated.payloadType,
