@@ -82,7 +82,8 @@ describe('examples/demo.ts (npm run demo)', () => {
 
     const heard = readFileSync(join(out, 'agent-received.wav'));
     const header = wavHeader(heard);
-    expect(header).toMatchObject({ format: 1, channels: 1, sampleRate: 16000, bits: 16 });
+    // At the call's codec rate: PCMU is 8 kHz, and the agent's speaker opened at it (nothing resampled).
+    expect(header).toMatchObject({ format: 1, channels: 1, sampleRate: 8000, bits: 16 });
     // The call lasted a few seconds, and what the agent heard is not silence.
     expect(header.dataBytes / 2 / header.sampleRate).toBeGreaterThan(2);
     let peak = 0;
