@@ -10,10 +10,9 @@ import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EndpointConfig } from '@sip-endpoint/config';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
-import { callScenario, flag, installed, ms, option, percentile, sippStats, sleep, startProgram, type Program, type SippStats } from './support/bench-tools';
+import { callScenario, flag, installed, ms, option, percentile, sippStats, sleep, standaloneBenchConfig, startProgram, type Program, type SippStats } from './support/bench-tools';
 
 const CALLS = Number(option('calls', '1000'));
 const RATE = Number(option('rate', '20'));
@@ -51,18 +50,7 @@ interface EndpointReport {
 
 /** The child process: our Endpoint, stand-alone, auto-answering, until the parent says stop. */
 async function endpointRole(): Promise<void> {
-  const config = EndpointConfig.defaults().with({
-    'user:0': 'bench',
-    'server:0': UNUSED_SERVER,
-    'proxies.proxy0.reg_timeout': '0',
-    'policy.endpoint.public_address': '127.0.0.1',
-    'policy.endpoint.sip_port_min': String(OURS_SIP),
-    'policy.endpoint.sip_port_max': String(OURS_SIP + 6),
-    'policy.endpoint.rtp_port_min': String(OURS_RTP[0]),
-    'policy.endpoint.rtp_port_max': String(OURS_RTP[1]),
-    'policy.session.auto_answer': '1',
-    'system.media.ringing_file': '',
-  });
+  const config = standaloneBenchConfig({ server: UNUSED_SERVER, sipPort: OURS_SIP, rtp: OURS_RTP });
   const devices = new VirtualAudioProvider({ defaults: false });
   devices.addInput({ name: 'Headset Microphone', id: 'mic' }, { kind: 'tone', frequencies: [440], levelDbfs: -12 });
   devices.addOutput({ name: 'Headset Earphone', id: 'speaker' });

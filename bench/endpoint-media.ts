@@ -16,9 +16,8 @@ import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { EndpointConfig } from '@sip-endpoint/config';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
-import { cpuTicks, flag, installed, option, percentile, sippStats, sleep, startProgram, type Program, type SippStats } from './support/bench-tools';
+import { callScenario, cpuTicks, flag, installed, option, percentile, sippStats, sleep, standaloneBenchConfig, startProgram, type Program, type SippStats } from './support/bench-tools';
 
 const CALLS = Number(option('calls', '200'));
 const RATE = Number(option('rate', '50'));
@@ -77,18 +76,7 @@ interface EndpointReport {
 
 /** Our Endpoint, stand-alone, auto-answering, default devices, until the parent says stop. */
 async function endpointRole(): Promise<void> {
-  const config = EndpointConfig.defaults().with({
-    'user:0': 'bench',
-    'server:0': UNUSED_SERVER,
-    'proxies.proxy0.reg_timeout': '0',
-    'policy.endpoint.public_address': '127.0.0.1',
-    'policy.endpoint.sip_port_min': String(OURS_SIP),
-    'policy.endpoint.sip_port_max': String(OURS_SIP + 6),
-    'policy.endpoint.rtp_port_min': String(OURS_RTP[0]),
-    'policy.endpoint.rtp_port_max': String(OURS_RTP[1]),
-    'policy.session.auto_answer': '1',
-    'system.media.ringing_file': '',
-  });
+  const config = standaloneBenchConfig({ server: UNUSED_SERVER, sipPort: OURS_SIP, rtp: OURS_RTP });
   const report: EndpointReport = { incoming: 0, connected: 0, disconnected: 0, errors: [], errorCount: 0 };
   const logger = (level: number, message: string): void => {
     if (level > 1) return;
@@ -360,63 +348,7 @@ function judgeRtp(pcap: string, range: readonly [number, number], baseSeconds: n
  * length; then BYE. Every call stays up `loops` x the pcap's length from its ACK.
  */
 function scenario(loops: number, pcapMs: number): string {
-  const headers = (method: string, cseq: number, toTag: boolean): string => `      ${method} sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>${toTag ? '[peer_tag_param]' : ''}
-      Call-ID: [call_id]
-      CSeq: ${cseq} ${method}
-      Contact: sip:sipp@[local_ip]:[local_port]
-      Max-Forwards: 70`;
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="endpoint media">
-  <send retrans="500">
-    <![CDATA[
-${headers('INVITE', 1, false)}
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 8 101
-      a=rtpmap:8 PCMA/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-      a=ptime:${PTIME_MS}
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="183" optional="true"/>
-  <recv response="200"/>
-  <send>
-    <![CDATA[
-${headers('ACK', 1, true)}
-      Content-Length: 0
-    ]]>
-  </send>
-  <label id="1"/>
-  <nop>
-    <action>
-      <exec play_pcap_audio="${PCAP}"/>
-      <add assign_to="played" value="1"/>
-      <test assign_to="again" variable="played" compare="less_than" value="${loops}"/>
-    </action>
-  </nop>
-  <pause milliseconds="${pcapMs}" next="1" test="again"/>
-  <send retrans="500">
-    <![CDATA[
-${headers('BYE', 2, true)}
-      Content-Length: 0
-    ]]>
-  </send>
-  <recv response="200" crlf="true"/>
-</scenario>
-`;
+  return callScenario({ name: 'endpoint media', user: '[service]', formats: [{ payloadType: 8, rtpmap: 'PCMA/8000' }], routed: false, provisional: 'true', pcap: PCAP, loop: { times: loops, pcapMs } });
 }
 
 /** The latest complete row of sipp's -trace_counts file, by column name; empty before the first. */

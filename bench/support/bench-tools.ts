@@ -1,7 +1,8 @@
 // Small helpers shared by the benchmarks: external programs, their output and CPU time,
-// percentiles and sipp's final statistics.
+// percentiles, sipp's scenario and final statistics, a stand-alone line's config.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { EndpointConfig } from '@sip-endpoint/config';
 
 /** Whether a program is on the PATH. */
 export function installed(command: string): boolean {
@@ -122,6 +123,11 @@ export interface CallScenarioOptions {
   provisional: 'true' | 'global';
   /** Played while the call is up (sipp's `play_pcap_audio`), if anything. */
   pcap?: string;
+  /**
+   * Plays `pcap` this many times back to back, each play waited for `pcapMs` (the file's length),
+   * then hangs up (instead of the `-d` pause): the call carries audio until it ends.
+   */
+  loop?: { times: number; pcapMs: number };
 }
 
 /**
@@ -172,7 +178,7 @@ ${headers('ACK', 1, true)}
       Content-Length: 0
     ]]>
   </send>
-${options.pcap ? `  <nop><action><exec play_pcap_audio="${options.pcap}"/></action></nop>\n` : ''}  <pause/>
+${middle(options)}
   <send retrans="500">
     <![CDATA[
 ${headers('BYE', 2, true)}
@@ -182,6 +188,41 @@ ${headers('BYE', 2, true)}
   <recv response="200" crlf="true"/>
 </scenario>
 `;
+}
+
+/** What the call does once up: play the pcap once and pause for `-d`, or loop it for the whole call. */
+function middle(options: CallScenarioOptions): string {
+  if (options.pcap && options.loop) {
+    return `  <label id="1"/>
+  <nop>
+    <action>
+      <exec play_pcap_audio="${options.pcap}"/>
+      <add assign_to="played" value="1"/>
+      <test assign_to="again" variable="played" compare="less_than" value="${options.loop.times}"/>
+    </action>
+  </nop>
+  <pause milliseconds="${options.loop.pcapMs}" next="1" test="again"/>`;
+  }
+  return `${options.pcap ? `  <nop><action><exec play_pcap_audio="${options.pcap}"/></action></nop>\n` : ''}  <pause/>`;
+}
+
+/**
+ * The config of a bench's stand-alone line: auto-answer, no registration (its server is never
+ * contacted), no ringing file, SIP and RTP on 127.0.0.1 in the ports given.
+ */
+export function standaloneBenchConfig(options: { server: string; sipPort: number; rtp: readonly [number, number] }): EndpointConfig {
+  return EndpointConfig.defaults().with({
+    'user:0': 'bench',
+    'server:0': options.server,
+    'proxies.proxy0.reg_timeout': '0',
+    'policy.endpoint.public_address': '127.0.0.1',
+    'policy.endpoint.sip_port_min': String(options.sipPort),
+    'policy.endpoint.sip_port_max': String(options.sipPort + 6),
+    'policy.endpoint.rtp_port_min': String(options.rtp[0]),
+    'policy.endpoint.rtp_port_max': String(options.rtp[1]),
+    'policy.session.auto_answer': '1',
+    'system.media.ringing_file': '',
+  });
 }
 
 /** CPU time of process `pid` so far (user + system, all its threads), in clock ticks: 100 a second. */
