@@ -298,8 +298,8 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     // libwebrtc's own audio runs at 48 kHz: the devices open at it, and nothing is resampled on the
     // way. The native stream opens them when it starts: at 16 kHz (wideband), or at its codec's
     // rate when that is lower (8 kHz for G.711: nothing resampled between device and codec).
-    if (webrtc) this.#openDevices(48000);
     if (webrtc) {
+      this.#openDevices(48000);
       return new WebRtcSessionDescriptionHandler({
         createStream: async () => {
           const iceServers = (await init.iceServers?.()) ?? [];
@@ -418,12 +418,24 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     }
   }
 
-  /** Opens the call's microphone and speaker at `sampleRate`, once (not after the call closed). */
+  /**
+   * Opens the call's microphone and speaker at `sampleRate`, each once (not after the call closed).
+   * A device that cannot be opened (unplugged while the call rang, busy) is logged and left out:
+   * the call goes on without it (silence sent, nothing played), as with a device unplugged later.
+   */
   #openDevices(sampleRate: number): void {
-    if (this.#closed || this.#input || this.#output) return;
+    if (this.#closed) return;
     const init = this.#init;
-    this.#input = init.input ? init.devices.openInput(init.input.id, sampleRate) : undefined;
-    this.#output = init.output ? init.devices.openOutput(init.output.id, sampleRate) : undefined;
+    const open = <T>(kind: string, id: string, opener: () => T): T | undefined => {
+      try {
+        return opener();
+      } catch (error) {
+        init.log(2, `the ${kind} ${id} could not be opened (${(error as Error).message}); the call goes on without it`);
+        return undefined;
+      }
+    };
+    if (init.input && !this.#input) this.#input = open('microphone', init.input.id, () => init.devices.openInput(init.input!.id, sampleRate));
+    if (init.output && !this.#output) this.#output = open('speaker', init.output.id, () => init.devices.openOutput(init.output!.id, sampleRate));
   }
 
   #close(): void {

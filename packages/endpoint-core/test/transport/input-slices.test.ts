@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { testPorts, waitFor } from '@sip-endpoint/test-support';
 import { bindSipUdp, UdpTransport } from '../../src/transport/udp-transport';
-import { handleInSlices } from '../../src/transport/input-slices';
+import { droppedInput, handleInSlices, MAX_WAITING } from '../../src/transport/input-slices';
 
 const busy = (ms: number): void => {
   const until = performance.now() + ms;
@@ -54,6 +54,25 @@ describe('SIP input in slices', () => {
     }
     expect(ran).toEqual(['a', 'c']);
   });
+
+  it('a flood beyond what waits is dropped, counted and warned of once; what was queued is handled in order', async () => {
+    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const ran: number[] = [];
+    const droppedBefore = droppedInput();
+    try {
+      for (let i = 0; i < MAX_WAITING + 500; i++) handleInSlices(() => ran.push(i));
+      expect(droppedInput() - droppedBefore).toBe(500);
+      await waitFor(() => ran.length === MAX_WAITING, 10_000, 'the queued messages handled');
+      expect(ran).toEqual([...Array(MAX_WAITING).keys()]);
+      expect(emitWarning).toHaveBeenCalledTimes(1);
+      expect(String(emitWarning.mock.calls[0]![0])).toMatch(new RegExp(`${MAX_WAITING} messages wait to be handled; \\d+ dropped so far`));
+      // Once the queue has drained, messages are taken again.
+      handleInSlices(() => ran.push(-1));
+      await waitFor(() => ran.at(-1) === -1, 5000, 'a message after the flood');
+    } finally {
+      emitWarning.mockRestore();
+    }
+  }, 20_000);
 
   it('a burst of 150 datagrams handled at 1 ms each holds the event loop for one at a time, not for all of them', async () => {
     const first = testPorts(10);

@@ -522,7 +522,7 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
       if (this.#speakerMuted) frame.fill(0, 0, n);
       this.#onPlayout?.(frame, n, rate);
       const output = this.#output;
-      if (!output) return;
+      if (!output || output.discards === true) return;
       if (output.sampleRate === rate) {
         output.write(frame, n);
         return;

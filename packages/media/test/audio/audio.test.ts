@@ -143,14 +143,15 @@ describe('Resampler', () => {
     [8000, 44100],
     [48000, 16000],
   ])('%i Hz to %i Hz: silence after silence skips the filter, and frame by frame equals one block sample for sample', (from, to) => {
-    // Silence, a burst of tone shorter than a frame's filter memory, silence, tone, silence: frames
+    // Silence, a burst of tone shorter than the filter's memory, silence, tone, silence: frames
     // of silence are written without the filter once its memory is silent too; the result must be
     // what the filter gives for the whole signal in one call (where no frame is all silence).
     // Frames of an odd length, so that a frame's last output falls between input samples.
     const frame = Math.round(from * 0.02) + 3;
     const burst = tone(from, 600, 0.05);
     const input = new Int16Array(frame * 20);
-    input.set(burst.subarray(0, 7), frame * 3 + frame - 3);
+    // Seven samples of sound ending a frame: the next frame is silent, the filter's memory is not.
+    input.set(burst.subarray(0, 7), frame * 4 - 7);
     input.set(burst, frame * 9);
     const whole = new Resampler(from, to);
     const expected = new Int16Array(whole.outputLength(input.length) + 8);
