@@ -5,7 +5,7 @@ import { peekSip, requestUriTarget, setTopViaSentBy, setTopViaTransport, type Si
 import { TcpTransport } from './tcp-transport';
 import { openFirstFreePort } from './port-search';
 import { screenIncoming } from './bad-request';
-import { handleInSlices } from './input-slices';
+import { handleInTurn } from './input-queue';
 import { formatHost, stripBrackets, timeoutResponse } from './timeout-response';
 import { ConnectionFailedError, InvalidMessageError } from '../errors';
 import { handOver, type ReceivedMessage, type TransportLogger } from './hand-over';
@@ -156,8 +156,8 @@ export class UdpTransport implements Transport {
     this.#t1 = options.t1Ms ?? 500;
     this.#t2 = options.t2Ms ?? 4000;
     this.#timeout = Math.min(options.transactionTimeoutMs ?? 32000, 32000);
-    // Handled in slices: a burst of messages does not hold the event loop (see input-slices.ts).
-    this.#socket.on('message', (data, remote) => handleInSlices(() => this.#receive(data, remote)));
+    // Each datagram in a turn of the event loop of its own: a burst does not hold the loop (see input-queue.ts).
+    this.#socket.on('message', (data, remote) => handleInTurn(() => this.#receive(data, remote)));
     this.#maxDatagram = options.maxDatagramRequestBytes ?? 1300;
     if (options.tcp !== false) {
       const tcp = options.tcp ?? {};

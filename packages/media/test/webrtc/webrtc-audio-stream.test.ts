@@ -1,4 +1,4 @@
-import { formatCandidate, generateDtlsCertificate, IceAgent, parseSdp, PortAllocator, RtpSession, SdpError, StreamClosedError, VirtualAudioProvider, WebRtcAudioStream, type DtmfEvent, type VirtualSource } from '@sip-endpoint/media';
+import { type AudioOutput, formatCandidate, generateDtlsCertificate, IceAgent, parseSdp, PortAllocator, RtpSession, SdpError, StreamClosedError, VirtualAudioProvider, WebRtcAudioStream, type DtmfEvent, type VirtualSource } from '@sip-endpoint/media';
 import { compareSpeech, dominantFrequency, sineSnrDb, speechLikeSignal } from '@sip-endpoint/media/testing';
 import { testPorts, waitFor } from '@sip-endpoint/test-support';
 import { readFileSync } from 'node:fs';
@@ -34,7 +34,7 @@ interface End {
   digits: DtmfEvent[];
 }
 
-async function end(source: VirtualSource, options: { codecs?: string[]; inputRate?: number; connectTimeoutMs?: number } = {}): Promise<End> {
+async function end(source: VirtualSource, options: { codecs?: string[]; inputRate?: number; connectTimeoutMs?: number; output?: AudioOutput } = {}): Promise<End> {
   const provider = new VirtualAudioProvider({ defaults: false });
   const mic = provider.addInput({ name: 'mic' }, source);
   const played: Int16Array[] = [];
@@ -43,6 +43,7 @@ async function end(source: VirtualSource, options: { codecs?: string[]; inputRat
     input: provider.openInput(mic.id, options.inputRate ?? 48000),
     codecs: options.codecs,
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    ...(options.output ? { output: options.output } : {}),
     onPlayout: (frame, length, sampleRate) => {
       if (sampleRate !== rate) played.length = 0;
       rate = sampleRate;
@@ -102,6 +103,26 @@ describe('WebRtcAudioStream (libwebrtc) to another', () => {
     } finally {
       alice.stream.close();
       bob.stream.close();
+    }
+  }, 30_000);
+
+  it.each([true, false])('a speaker at 16 kHz that discards (%s) gets no writes, or every frame resampled to its rate; playout goes on either way', async (discards) => {
+    const writes: number[] = [];
+    const output: AudioOutput = { device: { id: 'speaker', name: 'speaker', kind: 'output' }, sampleRate: 16000, discards, write: (_frame, length) => void writes.push(length), close: () => undefined };
+    const alice = await end({ kind: 'tone', frequencies: [1000] }, { codecs: ['PCMU'] });
+    const bob = await end({ kind: 'silence' }, { codecs: ['PCMU'], output });
+    try {
+      await connect(alice, bob);
+      await waitFor(() => seconds(bob) >= 0.5, 10_000, '0.5 s played at Bob');
+    } finally {
+      alice.stream.close();
+      bob.stream.close();
+    }
+    if (discards) expect(writes).toEqual([]);
+    else {
+      // libwebrtc's 10 ms frames at 48 kHz, 160 samples each at 16 kHz.
+      expect(writes.length).toBeGreaterThanOrEqual(bob.played.length - 1);
+      expect(new Set(writes)).toEqual(new Set([160]));
     }
   }, 30_000);
 

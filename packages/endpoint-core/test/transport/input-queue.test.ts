@@ -1,14 +1,14 @@
 import { createSocket } from 'node:dgram';
 import { testPorts, waitFor } from '@sip-endpoint/test-support';
 import { bindSipUdp, UdpTransport } from '../../src/transport/udp-transport';
-import { droppedInput, handleInSlices, MAX_WAITING } from '../../src/transport/input-slices';
+import { droppedInput, handleInTurn, MAX_WAITING } from '../../src/transport/input-queue';
 
 const busy = (ms: number): void => {
   const until = performance.now() + ms;
   while (performance.now() < until);
 };
 
-describe('SIP input in slices', () => {
+describe('SIP input, one message per turn of the event loop', () => {
   it('runs queued tasks in order, one per turn of the event loop: timers run between them, and so do the promises each one started', async () => {
     const order: number[] = [];
     const timerRanAfter: number[] = [];
@@ -17,7 +17,7 @@ describe('SIP input in slices', () => {
     const settledBefore: boolean[] = [];
     let settled = true;
     for (let i = 0; i < 40; i++) {
-      handleInSlices(() => {
+      handleInTurn(() => {
         if (i === 0) setTimeout(() => timerRanAfter.push(order.length), 0);
         settledBefore.push(settled);
         settled = false;
@@ -40,11 +40,11 @@ describe('SIP input in slices', () => {
     const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     const ran: string[] = [];
     try {
-      handleInSlices(() => ran.push('a'));
-      handleInSlices(() => {
+      handleInTurn(() => ran.push('a'));
+      handleInTurn(() => {
         throw new Error('handler bug');
       });
-      handleInSlices(() => ran.push('c'));
+      handleInTurn(() => ran.push('c'));
       await waitFor(() => ran.length === 2, 5000, 'the tasks around the one that threw');
       expect(emitWarning).toHaveBeenCalledTimes(1);
       expect(emitWarning.mock.calls[0]![0]).toBe('a SIP input handler threw: handler bug');
@@ -60,14 +60,14 @@ describe('SIP input in slices', () => {
     const ran: number[] = [];
     const droppedBefore = droppedInput();
     try {
-      for (let i = 0; i < MAX_WAITING + 500; i++) handleInSlices(() => ran.push(i));
+      for (let i = 0; i < MAX_WAITING + 500; i++) handleInTurn(() => ran.push(i));
       expect(droppedInput() - droppedBefore).toBe(500);
       await waitFor(() => ran.length === MAX_WAITING, 10_000, 'the queued messages handled');
       expect(ran).toEqual([...Array(MAX_WAITING).keys()]);
       expect(emitWarning).toHaveBeenCalledTimes(1);
       expect(String(emitWarning.mock.calls[0]![0])).toMatch(new RegExp(`${MAX_WAITING} messages wait to be handled; \\d+ dropped so far`));
       // Once the queue has drained, messages are taken again.
-      handleInSlices(() => ran.push(-1));
+      handleInTurn(() => ran.push(-1));
       await waitFor(() => ran.at(-1) === -1, 5000, 'a message after the flood');
     } finally {
       emitWarning.mockRestore();

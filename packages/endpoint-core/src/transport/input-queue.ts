@@ -33,7 +33,7 @@ export function droppedInput(): number {
  * Runs `task` in a turn of the event loop of its own, after the tasks queued before it; drops it
  * (and says so, at most once a second) when {@link MAX_WAITING} are waiting.
  */
-export function handleInSlices(task: () => void): void {
+export function handleInTurn(task: () => void): void {
   if (queue.length - head >= MAX_WAITING) {
     dropped++;
     const now = performance.now();
