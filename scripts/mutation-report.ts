@@ -1,7 +1,12 @@
-// Writes the mutation scores of the last StrykerJS run of each group (reports/mutation/<group>.json)
-// into docs/testing.md, between its `mutation-scores` markers: per folder, per file, and every
-// mutant that survived or was marked equivalent. `npm run test:mutation` runs it after StrykerJS.
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+// Keeps the mutation scores of the last StrykerJS run of each group and writes them into
+// docs/testing.md, between its `mutation-scores` markers: per folder, per file, and every mutant
+// that survived or was marked equivalent. `npm run test:mutation` runs it after StrykerJS.
+//
+// StrykerJS's reports (reports/mutation/<group>.json) stay on the machine that ran them
+// (gitignored, megabytes each). What the doc needs of them is kept in mutation/scores.json,
+// committed: a group's fresh report replaces that group's files there, and the groups not run
+// again keep their last results, whichever machine ran them.
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 interface Mutant {
@@ -15,6 +20,29 @@ interface Mutant {
 
 interface Report {
   files: Record<string, { source: string; mutants: Mutant[] }>;
+}
+
+interface Tally {
+  killed: number;
+  survived: number;
+  noCoverage: number;
+  timeout: number;
+  ignored: number;
+  static: number;
+  errors: number;
+}
+
+/** What is kept of one file's mutants: the counts, and the mutants the doc lists. */
+interface FileScore {
+  tally: Tally;
+  alive: { line: number; mutator: string; status: string; replacement?: string }[];
+  equivalent: { line: number; mutator: string; reason: string }[];
+}
+
+/** mutation/scores.json: when each group last ran (ISO time), and its files' scores. */
+interface Scores {
+  runs: Record<string, string>;
+  files: Record<string, FileScore>;
 }
 
 /** The folders the scores are given for (issue: "where a wrong answer is silent"), by path prefix. */
@@ -31,23 +59,23 @@ const FOLDERS: [string, string][] = [
   ['config: parsing', 'packages/config/src/'],
 ];
 
-const root = join(__dirname, '..');
-const reportDir = join(root, 'reports/mutation');
-const reports = readdirSync(reportDir)
-  .filter((name) => name.endsWith('.json') && !name.endsWith('.incremental.json'))
-  .map((name) => ({ name, when: statSync(join(reportDir, name)).mtime, report: JSON.parse(readFileSync(join(reportDir, name), 'utf8')) as Report }));
-const report: Report = { files: Object.assign({}, ...reports.map((r) => r.report.files)) as Report['files'] };
-const lastRun = reports.reduce((latest, r) => (r.when > latest ? r.when : latest), new Date(0));
+/** Each StrykerJS group (stryker.config.mjs) and the folder its files are in. */
+const GROUP_FOLDER: Record<string, string> = {
+  codecs: 'packages/media/src/codecs/',
+  jitter: 'packages/media/src/jitter/',
+  rtp: 'packages/media/src/rtp/',
+  quality: 'packages/media/src/quality/',
+  dtmf: 'packages/media/src/dtmf/',
+  sdp: 'packages/media/src/sdp/',
+  srtp: 'packages/media/src/srtp/',
+  ice: 'packages/media/src/ice/',
+  policy: 'packages/policy/src/',
+  config: 'packages/config/src/',
+};
 
-interface Tally {
-  killed: number;
-  survived: number;
-  noCoverage: number;
-  timeout: number;
-  ignored: number;
-  static: number;
-  errors: number;
-}
+const root = join(__dirname, '..');
+const scoresPath = join(root, 'mutation/scores.json');
+const scores: Scores = existsSync(scoresPath) ? (JSON.parse(readFileSync(scoresPath, 'utf8')) as Scores) : { runs: {}, files: {} };
 
 const empty = (): Tally => ({ killed: 0, survived: 0, noCoverage: 0, timeout: 0, ignored: 0, static: 0, errors: 0 });
 
@@ -64,6 +92,36 @@ function add(tally: Tally, mutant: Mutant): void {
   else tally.errors++;
 }
 
+function fileScore(mutants: Mutant[]): FileScore {
+  const tally = empty();
+  for (const mutant of mutants) add(tally, mutant);
+  return {
+    tally,
+    alive: mutants
+      .filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
+      .map((m) => ({ line: m.location.start.line, mutator: m.mutatorName, status: m.status, ...(m.replacement ? { replacement: m.replacement.replace(/\s+/g, ' ').slice(0, 80) } : {}) })),
+    equivalent: mutants.filter((m) => m.status === 'Ignored' && !isStatic(m)).map((m) => ({ line: m.location.start.line, mutator: m.mutatorName, reason: m.statusReason ?? '' })),
+  };
+}
+
+// A group's report newer than its last recorded run replaces that group's files.
+const reportDir = join(root, 'reports/mutation');
+const reports = existsSync(reportDir) ? readdirSync(reportDir).filter((name) => name.endsWith('.json') && !name.endsWith('.incremental.json')) : [];
+for (const name of reports) {
+  const group = name.replace(/\.json$/, '');
+  const folder = GROUP_FOLDER[group];
+  if (folder === undefined) throw new Error(`reports/mutation/${name} is not a group's report (the groups are ${Object.keys(GROUP_FOLDER).join(', ')})`);
+  const when = statSync(join(reportDir, name)).mtime;
+  const last = scores.runs[group];
+  if (last !== undefined && new Date(last) >= when) continue;
+  const report = JSON.parse(readFileSync(join(reportDir, name), 'utf8')) as Report;
+  for (const path of Object.keys(scores.files)) if (path.startsWith(folder)) delete scores.files[path];
+  for (const [path, file] of Object.entries(report.files)) scores.files[relative(root, join(root, path)).replace(/\\/g, '/')] = fileScore(file.mutants);
+  scores.runs[group] = when.toISOString();
+}
+scores.files = Object.fromEntries(Object.entries(scores.files).sort(([a], [b]) => a.localeCompare(b)));
+writeFileSync(scoresPath, `${JSON.stringify(scores, null, 1)}\n`);
+
 /** Stryker's score: detected (killed or timed out) over valid mutants (detected, survived, not covered). */
 const score = (t: Tally): number => {
   const valid = t.killed + t.timeout + t.survived + t.noCoverage;
@@ -73,21 +131,25 @@ const score = (t: Tally): number => {
 const row = (name: string, t: Tally): string =>
   `| ${name} | ${score(t).toFixed(1)} % | ${t.killed} | ${t.timeout} | ${t.survived} | ${t.noCoverage} | ${t.ignored} | ${t.static} |`;
 
-const files = Object.entries(report.files)
-  .map(([path, file]) => [relative(root, join(root, path)).replace(/\\/g, '/'), file] as const)
-  .sort(([a], [b]) => a.localeCompare(b));
+function sum(into: Tally, t: Tally): void {
+  for (const key of Object.keys(into) as (keyof Tally)[]) into[key] += t[key];
+}
+
+const files = Object.entries(scores.files);
+const runs = Object.entries(scores.runs).sort(([a], [b]) => a.localeCompare(b));
+const stamp = (iso: string): string => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+const lastRun = runs.reduce((latest, [, when]) => (when > latest ? when : latest), '');
 
 const lines: string[] = [];
-const stamp = (when: Date): string => `${when.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-lines.push(`Last run: ${stamp(lastRun)}, \`npm run test:mutation\` (StrykerJS, jest runner, per-test coverage). Each group's run: ${reports.map((r) => `${r.name.replace(/\.json$/, '')} ${stamp(r.when)}`).join(', ')}; a test added since its group's run is not counted.`);
+lines.push(`Last run: ${stamp(lastRun)}, \`npm run test:mutation\` (StrykerJS, jest runner, per-test coverage). Each group's run: ${runs.map(([group, when]) => `${group} ${stamp(when)}`).join(', ')}; a test added since its group's run is not counted.`);
 lines.push('');
 lines.push('| folder | score | killed | timed out | survived | no coverage | equivalent (ignored) | static (not run) |');
 lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
 const total = empty();
 for (const [name, prefix] of FOLDERS) {
   const tally = empty();
-  for (const [path, file] of files) if (path.startsWith(prefix)) for (const mutant of file.mutants) add(tally, mutant);
-  for (const [path, file] of files) if (path.startsWith(prefix)) for (const mutant of file.mutants) add(total, mutant);
+  for (const [path, file] of files) if (path.startsWith(prefix)) sum(tally, file.tally);
+  sum(total, tally);
   const measured = files.some(([path]) => path.startsWith(prefix));
   lines.push(measured ? row(name, tally) : `| ${name} | not run yet | | | | | | |`);
 }
@@ -97,22 +159,18 @@ lines.push('<details><summary>Per file</summary>');
 lines.push('');
 lines.push('| file | score | killed | timed out | survived | no coverage | equivalent (ignored) | static (not run) |');
 lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
-for (const [path, file] of files) {
-  const tally = empty();
-  for (const mutant of file.mutants) add(tally, mutant);
-  lines.push(row(`\`${path}\``, tally));
-}
+for (const [path, file] of files) lines.push(row(`\`${path}\``, file.tally));
 lines.push('');
 lines.push('</details>');
 lines.push('');
-const survivors = files.flatMap(([path, file]) => file.mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage').map((m) => ({ path, m })));
-const ignored = files.flatMap(([path, file]) => file.mutants.filter((m) => m.status === 'Ignored' && !isStatic(m)).map((m) => ({ path, m })));
+const survivors = files.flatMap(([path, file]) => file.alive.map((m) => ({ path, m })));
+const ignored = files.flatMap(([path, file]) => file.equivalent.map((m) => ({ path, m })));
 lines.push(`Mutants left alive: ${survivors.length}; marked equivalent in the source (a \`// Stryker disable\` comment with the reason): ${ignored.length}.`);
 if (survivors.length > 0) {
   lines.push('');
   lines.push('<details><summary>Alive</summary>');
   lines.push('');
-  for (const { path, m } of survivors) lines.push(`- \`${path}:${m.location.start.line}\` ${m.mutatorName} (${m.status})${m.replacement ? `: \`${m.replacement.replace(/\s+/g, ' ').slice(0, 80)}\`` : ''}`);
+  for (const { path, m } of survivors) lines.push(`- \`${path}:${m.line}\` ${m.mutator} (${m.status})${m.replacement ? `: \`${m.replacement}\`` : ''}`);
   lines.push('');
   lines.push('</details>');
 }
@@ -120,7 +178,7 @@ if (ignored.length > 0) {
   lines.push('');
   lines.push('<details><summary>Equivalent, with the reason</summary>');
   lines.push('');
-  for (const { path, m } of ignored) lines.push(`- \`${path}:${m.location.start.line}\` ${m.mutatorName}: ${m.statusReason ?? ''}`);
+  for (const { path, m } of ignored) lines.push(`- \`${path}:${m.line}\` ${m.mutator}: ${m.reason}`);
   lines.push('');
   lines.push('</details>');
 }
