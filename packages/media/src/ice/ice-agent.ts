@@ -103,6 +103,8 @@ interface PairState extends IcePair {
   /** The controlling peer asked for this pair (USE-CANDIDATE). */
   nominatedByPeer: boolean;
   priority: number;
+  /** Checked again after a 487 already: a second 487 fails the pair (a peer answering 487 to both roles). */
+  roleRetried: boolean;
 }
 
 const PAIR_PACE_MS = 20;
@@ -141,6 +143,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
   #turn: TurnClient | undefined;
   /** The TURN client while it allocates (its answers arrive before it is `#turn`). */
   #allocating: TurnClient | undefined;
+  #gathering: Promise<readonly IceCandidate[]> | undefined;
 
   constructor(options: IceAgentOptions) {
     super();
@@ -189,9 +192,15 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
 
   /**
    * Gathers our candidates: the host one, and the server-reflexive one when a STUN server is
-   * set and answers (a server that does not answer leaves the host candidate alone).
+   * set and answers (a server that does not answer leaves the host candidate alone). Called
+   * again, it gives the same candidates (it asks the servers once).
    */
-  async gather(): Promise<readonly IceCandidate[]> {
+  gather(): Promise<readonly IceCandidate[]> {
+    this.#gathering ??= this.#gather();
+    return this.#gathering;
+  }
+
+  async #gather(): Promise<readonly IceCandidate[]> {
     if (this.#state !== 'new') return this.#local;
     this.#to('gathering');
     const port = this.#session.localPort;
@@ -336,7 +345,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
   #addPair(remote: IceCandidate, base: Base): PairState {
     const existing = this.#pairs.find((pair) => pair.base === base && pair.remote.address === remote.address && pair.remote.port === remote.port);
     if (existing) return existing;
-    const pair: PairState = { base, local: this.#baseCandidate(base), remote, state: 'waiting', nominatedByPeer: false, priority: this.#pairPriority(remote, base) };
+    const pair: PairState = { base, local: this.#baseCandidate(base), remote, state: 'waiting', nominatedByPeer: false, priority: this.#pairPriority(remote, base), roleRetried: false };
     this.#pairs.push(pair);
     this.#pairs.sort((a, b) => b.priority - a.priority);
     return pair;
@@ -357,10 +366,11 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     if (!nominate) pair.state = 'in-progress';
     this.counters.checksSent++;
     const key = Buffer.from(remote.pwd, 'utf8');
+    const controlling = this.#controlling;
     const attributes = [
       textAttribute(STUN_ATTRIBUTE.username, `${remote.ufrag}:${this.ufrag}`),
       uint32Attribute(STUN_ATTRIBUTE.priority, candidatePriority('prflx')),
-      { type: this.#controlling ? STUN_ATTRIBUTE.iceControlling : STUN_ATTRIBUTE.iceControlled, value: this.#tieBreaker },
+      { type: controlling ? STUN_ATTRIBUTE.iceControlling : STUN_ATTRIBUTE.iceControlled, value: this.#tieBreaker },
       ...(nominate ? [{ type: STUN_ATTRIBUTE.useCandidate, value: new Uint8Array(0) }] : []),
     ];
     let answer: StunMessage;
@@ -377,10 +387,13 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     if (this.#isClosed()) return;
     if (answer.cls === 'error') {
       const code = decodeErrorCode(stunAttribute(answer, STUN_ATTRIBUTE.errorCode))?.code;
-      if (code === 487) {
-        // Role conflict (RFC 8445 7.2.5.1): take the other role and check again.
+      if (code === 487 && !pair.roleRetried) {
+        // Role conflict (RFC 8445 7.2.5.1): take the other role (unless a request since has
+        // changed it already) and check again, once: a peer that answers 487 whatever the role
+        // fails the pair instead of keeping us switching.
         this.counters.roleConflicts++;
-        this.#controlling = !this.#controlling;
+        if (this.#controlling === controlling) this.#controlling = !controlling;
+        pair.roleRetried = true;
         pair.state = 'waiting';
         void this.#check(pair, false);
         return;

@@ -1,0 +1,616 @@
+// The IceAgent against a scripted peer: a plain UDP socket in the test that plays the other ICE
+// agent message by message, so each check, answer, nomination and refusal is read exactly as it
+// crossed the wire (the loopback tests of ice-agent.test.ts prove two of our agents agree; these
+// prove what each message holds and what the agent makes of each answer).
+import { createSocket, type Socket } from 'node:dgram';
+import {
+  buildStun,
+  candidatePriority,
+  checkStunFingerprint,
+  checkStunIntegrity,
+  decodeErrorCode,
+  decodeXorAddress,
+  encodeXorAddress,
+  errorCodeAttribute,
+  IceAgent,
+  IceError,
+  parseStun,
+  readUint32,
+  RtpSession,
+  STUN_ATTRIBUTE,
+  STUN_METHOD,
+  stunAttribute,
+  textAttribute,
+  uint32Attribute,
+  type IceAgentState,
+  type IceCandidate,
+  type IcePair,
+  type StunAddress,
+  type StunAttribute,
+  type StunMessage,
+} from '@sip-endpoint/media';
+import { waitFor } from '@sip-endpoint/test-support';
+import { workerPorts } from '../support/ports';
+
+const ports = workerPorts(40);
+const HOST_PRIORITY = candidatePriority('host');
+const PRFLX_PRIORITY = candidatePriority('prflx');
+
+/** What the peer does with a check it receives. */
+type Answer = { kind: 'success'; mapped?: StunAddress } | { kind: 'error'; code: number; reason: string } | { kind: 'silent' };
+
+interface Received {
+  message: StunMessage;
+  from: StunAddress;
+  at: number;
+}
+
+/** The other ICE agent, played by the test on a socket of its own. */
+class ScriptedPeer {
+  readonly ufrag: string;
+  readonly pwd: string;
+  readonly received: Received[] = [];
+  answer: Answer = { kind: 'success' };
+  /** Answers for the next requests, in turn, before `answer`. */
+  readonly next: Answer[] = [];
+  private constructor(
+    readonly socket: Socket,
+    readonly port: number,
+    credentials: { ufrag: string; pwd: string },
+  ) {
+    this.ufrag = credentials.ufrag;
+    this.pwd = credentials.pwd;
+    socket.on('message', (data, rinfo) => {
+      const message = parseStun(data);
+      if ('malformed' in message) return;
+      const from = { address: rinfo.address, port: rinfo.port };
+      this.received.push({ message, from, at: performance.now() });
+      if (message.cls === 'request') this.respond(message, from, this.next.shift() ?? this.answer);
+    });
+  }
+
+  /** A peer on a socket of its own; `like`: another address of that peer (its credentials). */
+  static async open(name: string, like?: ScriptedPeer): Promise<ScriptedPeer> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    return new ScriptedPeer(socket, socket.address().port, like ?? { ufrag: `peer${name}`, pwd: `the-peer-password-${name}-0123` });
+  }
+
+  candidate(priority = 2130706431, foundation = '1'): IceCandidate {
+    return { foundation, component: 1, transport: 'udp', priority, address: '127.0.0.1', port: this.port, type: 'host' };
+  }
+
+  /** The requests received, one per transaction (retransmissions left out). */
+  requests(): StunMessage[] {
+    const seen = new Set<string>();
+    const out: StunMessage[] = [];
+    for (const { message } of this.received) {
+      const id = Buffer.from(message.transactionId).toString('hex');
+      if (message.cls !== 'request' || seen.has(id)) continue;
+      seen.add(id);
+      out.push(message);
+    }
+    return out;
+  }
+
+  answers(): StunMessage[] {
+    return this.received.filter(({ message }) => message.cls === 'success' || message.cls === 'error').map(({ message }) => message);
+  }
+
+  respond(request: StunMessage, to: StunAddress, answer: Answer): void {
+    if (answer.kind === 'silent') return;
+    const key = Buffer.from(this.pwd);
+    const data =
+      answer.kind === 'success'
+        ? buildStun({ method: request.method, cls: 'success', transactionId: request.transactionId, attributes: [{ type: STUN_ATTRIBUTE.xorMappedAddress, value: encodeXorAddress(answer.mapped ?? to, request.transactionId) }], integrityKey: key, fingerprint: true })
+        : buildStun({ method: request.method, cls: 'error', transactionId: request.transactionId, attributes: [errorCodeAttribute(answer.code, answer.reason)], integrityKey: key, fingerprint: true });
+    this.socket.send(data, to.port, to.address);
+  }
+
+  /** Sends a check to the agent, as its peer would (or with what a test changes). */
+  check(agent: { ufrag: string; pwd: string; port: number }, options: { username?: string | null; key?: string; controlling?: Buffer; controlled?: Buffer; useCandidate?: boolean; priority?: number | null; fingerprint?: boolean; method?: number; cls?: 'request' | 'indication' } = {}): Buffer {
+    const attributes: StunAttribute[] = [];
+    if (options.username !== null) attributes.push(textAttribute(STUN_ATTRIBUTE.username, options.username ?? `${agent.ufrag}:${this.ufrag}`));
+    if (options.priority !== null) attributes.push(uint32Attribute(STUN_ATTRIBUTE.priority, options.priority ?? 1845501695));
+    if (options.controlling) attributes.push({ type: STUN_ATTRIBUTE.iceControlling, value: options.controlling });
+    if (options.controlled) attributes.push({ type: STUN_ATTRIBUTE.iceControlled, value: options.controlled });
+    if (options.useCandidate) attributes.push({ type: STUN_ATTRIBUTE.useCandidate, value: new Uint8Array(0) });
+    const data = buildStun({ method: options.method ?? STUN_METHOD.binding, cls: options.cls ?? 'request', attributes, integrityKey: Buffer.from(options.key ?? agent.pwd), fingerprint: options.fingerprint ?? true });
+    this.socket.send(data, agent.port, '127.0.0.1');
+    return data;
+  }
+
+  /** The answer to the request `sent`, once it came. */
+  async answerTo(sent: Buffer): Promise<StunMessage> {
+    const id = sent.subarray(8, 20);
+    await waitFor(() => this.answers().some((message) => Buffer.from(message.transactionId).equals(id)), 2000, 'the agent\'s answer');
+    return this.answers().find((message) => Buffer.from(message.transactionId).equals(id))!;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+const HIGH = Buffer.alloc(8, 0xff);
+const LOW = Buffer.alloc(8, 0x00);
+
+describe('IceAgent against a scripted peer', () => {
+  const cleanup: (() => void)[] = [];
+  afterEach(() => {
+    for (const close of cleanup.splice(0).reverse()) close();
+  });
+
+  interface Made {
+    agent: IceAgent;
+    session: RtpSession;
+    states: IceAgentState[];
+    refused: string[];
+    selected: IcePair[];
+    /** What a scripted peer needs to reach the agent. */
+    me: { ufrag: string; pwd: string; port: number };
+  }
+
+  async function agent(options: Partial<ConstructorParameters<typeof IceAgent>[0]> = {}, gather = true): Promise<Made> {
+    const session = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const made = new IceAgent({ session, hostAddress: '127.0.0.1', ...options });
+    const states: IceAgentState[] = [];
+    const refused: string[] = [];
+    const selected: IcePair[] = [];
+    made.on('stateChanged', (state) => states.push(state));
+    made.on('refused', (reason) => refused.push(reason));
+    made.on('selected', (pair) => selected.push(pair));
+    cleanup.push(() => {
+      made.close();
+      session.close();
+    });
+    if (gather) await made.gather();
+    return { agent: made, session, states, refused, selected, me: { ufrag: made.ufrag, pwd: made.pwd, port: session.localPort } };
+  }
+
+  async function peer(name = 'A', like?: ScriptedPeer): Promise<ScriptedPeer> {
+    const made = await ScriptedPeer.open(name, like);
+    cleanup.push(() => made.close());
+    return made;
+  }
+
+  const remote = (p: ScriptedPeer, candidates: IceCandidate[] = [p.candidate()]) => ({ ufrag: p.ufrag, pwd: p.pwd, candidates });
+
+  /** Time for what must not happen to show (a check, an answer, a state). */
+  const quiet = (ms = 250) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('controlling: its check carries USERNAME, PRIORITY, ICE-CONTROLLING, integrity with the peer\'s password and FINGERPRINT; then it nominates the pair with USE-CANDIDATE and selects it', async () => {
+    const a = await agent();
+    const p = await peer();
+    a.agent.start(remote(p), true);
+    await waitFor(() => a.agent.state === 'connected', 2000, 'connected');
+    const [check, nomination, ...rest] = p.requests();
+    expect(rest).toEqual([]);
+    for (const message of [check!, nomination!]) {
+      expect(message.method).toBe(STUN_METHOD.binding);
+      expect(Buffer.from(stunAttribute(message, STUN_ATTRIBUTE.username)!).toString()).toBe(`${p.ufrag}:${a.agent.ufrag}`);
+      expect(readUint32(stunAttribute(message, STUN_ATTRIBUTE.priority))).toBe(PRFLX_PRIORITY);
+      expect(stunAttribute(message, STUN_ATTRIBUTE.iceControlling)).toHaveLength(8);
+      expect(stunAttribute(message, STUN_ATTRIBUTE.iceControlled)).toBeUndefined();
+      expect(checkStunIntegrity(message, Buffer.from(p.pwd))).toBe(true);
+      expect(checkStunIntegrity(message, Buffer.from(a.agent.pwd))).toBe(false);
+      expect(checkStunFingerprint(message)).toBe(true);
+    }
+    expect(stunAttribute(check!, STUN_ATTRIBUTE.useCandidate)).toBeUndefined();
+    expect(stunAttribute(nomination!, STUN_ATTRIBUTE.useCandidate)).toEqual(new Uint8Array(0));
+    expect(Buffer.from(stunAttribute(nomination!, STUN_ATTRIBUTE.iceControlling)!)).toEqual(Buffer.from(stunAttribute(check!, STUN_ATTRIBUTE.iceControlling)!));
+    const host = a.agent.candidates[0]!;
+    expect(host).toEqual({ foundation: '1', component: 1, transport: 'udp', priority: HOST_PRIORITY, address: '127.0.0.1', port: a.session.localPort, type: 'host' });
+    expect(a.agent.selected).toEqual({ local: host, remote: p.candidate() });
+    expect(a.selected).toEqual([{ local: host, remote: p.candidate() }]);
+    expect(a.states).toEqual(['gathering', 'new', 'checking', 'connected']);
+    expect(a.agent.counters).toEqual({ checksSent: 2, checksSucceeded: 2, checksFailed: 0, requestsReceived: 0, badIntegrity: 0, badUsername: 0, malformed: 0, roleConflicts: 0, consentChecks: 0 });
+    expect(a.session.relay).toBeUndefined();
+    expect(a.refused).toEqual([]);
+    await quiet();
+    expect(p.requests()).toHaveLength(2);
+  });
+
+  it('controlled: its check carries ICE-CONTROLLED and no USE-CANDIDATE, it nominates nothing, and selects the pair the peer nominates', async () => {
+    const a = await agent();
+    const p = await peer();
+    a.agent.start(remote(p), false);
+    await waitFor(() => a.agent.counters.checksSucceeded === 1, 2000, 'the check answered');
+    await quiet();
+    expect(a.agent.state).toBe('checking');
+    const [check, ...rest] = p.requests();
+    expect(rest).toEqual([]);
+    expect(stunAttribute(check!, STUN_ATTRIBUTE.iceControlled)).toHaveLength(8);
+    expect(stunAttribute(check!, STUN_ATTRIBUTE.iceControlling)).toBeUndefined();
+    expect(stunAttribute(check!, STUN_ATTRIBUTE.useCandidate)).toBeUndefined();
+    // A check without USE-CANDIDATE is answered but selects nothing.
+    const plain = p.check(a.me, { controlling: HIGH });
+    const plainAnswer = await p.answerTo(plain);
+    expect(plainAnswer.cls).toBe('success');
+    await quiet(100);
+    expect(a.agent.state).toBe('checking');
+    // The peer nominates: the pair has succeeded already, so it is selected at once.
+    const sent = p.check(a.me, { controlling: HIGH, useCandidate: true });
+    const answer = await p.answerTo(sent);
+    expect(answer.cls).toBe('success');
+    expect(answer.method).toBe(STUN_METHOD.binding);
+    expect(decodeXorAddress(stunAttribute(answer, STUN_ATTRIBUTE.xorMappedAddress), answer.transactionId)).toEqual({ address: '127.0.0.1', port: p.port });
+    expect(checkStunIntegrity(answer, Buffer.from(a.agent.pwd))).toBe(true);
+    expect(checkStunFingerprint(answer)).toBe(true);
+    await waitFor(() => a.agent.state === 'connected', 2000, 'connected');
+    expect(a.agent.selected?.remote).toEqual(p.candidate());
+    expect(a.agent.controlling).toBe(false);
+    expect(a.agent.counters).toMatchObject({ checksSent: 1, checksSucceeded: 1, requestsReceived: 2, roleConflicts: 0 });
+  });
+
+  it('controlled: a nomination that comes before its own check succeeded selects the pair when that check\'s answer comes', async () => {
+    const a = await agent();
+    const p = await peer();
+    p.answer = { kind: 'silent' };
+    a.agent.start(remote(p), false);
+    await waitFor(() => p.requests().length === 1, 2000, 'the check');
+    await p.answerTo(p.check(a.me, { controlling: HIGH, useCandidate: true }));
+    await quiet(100);
+    expect(a.agent.state).toBe('checking');
+    // Now the agent's check (retransmitted) gets its answer.
+    p.answer = { kind: 'success' };
+    await waitFor(() => a.agent.state === 'connected', 2000, 'connected');
+    expect(a.agent.selected?.remote).toEqual(p.candidate());
+    expect(a.agent.counters.checksSent).toBe(1);
+  });
+
+  it('names the pair\'s local end by the address the peer saw: a peer-reflexive candidate when it is none of ours, our host candidate when it is', async () => {
+    const a = await agent();
+    const p = await peer();
+    p.answer = { kind: 'success', mapped: { address: '203.0.113.7', port: 40000 } };
+    a.agent.start(remote(p), true);
+    await waitFor(() => a.agent.state === 'connected', 2000, 'connected');
+    expect(a.agent.selected?.local).toEqual({ foundation: 'p', component: 1, transport: 'udp', priority: PRFLX_PRIORITY, address: '203.0.113.7', port: 40000, type: 'prflx', relatedAddress: '127.0.0.1', relatedPort: a.session.localPort });
+    const b = await agent();
+    const q = await peer('B');
+    q.answer = { kind: 'success', mapped: { address: '127.0.0.1', port: b.session.localPort } };
+    b.agent.start(remote(q), true);
+    await waitFor(() => b.agent.state === 'connected', 2000, 'connected');
+    expect(b.agent.selected?.local).toBe(b.agent.candidates[0]);
+  });
+
+  it('checks the pairs in the order of their priority (not the SDP\'s), one every 20 ms, each pair once', async () => {
+    const a = await agent();
+    const peers = [await peer('A'), await peer('B'), await peer('C')];
+    for (const p of peers) p.answer = { kind: 'silent' };
+    // The SDP lists the lowest first; all three share the credentials of one peer.
+    const [low, high, middle] = peers;
+    const candidates = [low!.candidate(100, '1'), high!.candidate(2130706431, '2'), middle!.candidate(1694498815, '3')];
+    a.agent.start({ ufrag: low!.ufrag, pwd: low!.pwd, candidates }, true);
+    await waitFor(() => peers.every((p) => p.requests().length === 1), 2000, 'a check on each pair');
+    const first = (p: ScriptedPeer) => p.received.find(({ message }) => message.cls === 'request')!.at;
+    expect(first(high!)).toBeLessThan(first(middle!));
+    expect(first(middle!)).toBeLessThan(first(low!));
+    // Ta: a timer cannot fire early, so the gap is at least the pace (less a millisecond of rounding).
+    expect(first(middle!) - first(high!)).toBeGreaterThanOrEqual(19);
+    expect(first(low!) - first(middle!)).toBeGreaterThanOrEqual(19);
+    await quiet(300);
+    expect(peers.map((p) => p.requests().length)).toEqual([1, 1, 1]);
+    expect(a.agent.counters.checksSent).toBe(3);
+  });
+
+  it('orders by the pair priority of RFC 8445 6.1.2.3 when controlled too (the peer\'s candidate is G)', async () => {
+    const a = await agent();
+    const peers = [await peer('A'), await peer('B')];
+    for (const p of peers) p.answer = { kind: 'silent' };
+    const [low, high] = peers;
+    a.agent.start({ ufrag: low!.ufrag, pwd: low!.pwd, candidates: [low!.candidate(5, '1'), high!.candidate(7, '2')] }, false);
+    await waitFor(() => peers.every((p) => p.requests().length === 1), 2000, 'a check on each pair');
+    const first = (p: ScriptedPeer) => p.received.find(({ message }) => message.cls === 'request')!.at;
+    expect(first(high!)).toBeLessThan(first(low!));
+  });
+
+  it('a check answered with an error fails its pair (counted, reported with the code) and the next pair is still checked and selected', async () => {
+    const a = await agent();
+    const bad = await peer('A');
+    const good = await peer('B', bad);
+    bad.answer = { kind: 'error', code: 400, reason: 'Bad Request' };
+    a.agent.start({ ufrag: bad.ufrag, pwd: bad.pwd, candidates: [bad.candidate(2000, '1'), good.candidate(1000, '2')] }, true);
+    await waitFor(() => a.agent.state === 'connected', 2000, 'connected');
+    expect(a.agent.selected?.remote.port).toBe(good.port);
+    expect(a.refused).toEqual([`the check of 127.0.0.1:${bad.port} was answered 400`]);
+    expect(a.agent.counters).toMatchObject({ checksSent: 3, checksSucceeded: 2, checksFailed: 1 });
+  });
+
+  it('an error answer that is not a role conflict leaves it checking until the deadline, then failed', async () => {
+    const a = await agent({ checkTimeoutMs: 600 });
+    const p = await peer();
+    p.answer = { kind: 'error', code: 403, reason: 'Forbidden' };
+    a.agent.start(remote(p), true);
+    await waitFor(() => a.agent.counters.checksFailed === 1, 2000, 'the check failed');
+    expect(a.agent.state).toBe('checking');
+    await waitFor(() => a.agent.state === 'failed', 3000, 'failed');
+    expect(a.refused).toEqual([`the check of 127.0.0.1:${p.port} was answered 403`, 'no candidate pair worked']);
+    expect(a.states).toEqual(['gathering', 'new', 'checking', 'failed']);
+    expect(p.requests()).toHaveLength(1);
+  });
+
+  it('a 487 answer (role conflict) makes the controlling agent controlled and checks the pair again at once', async () => {
+    const a = await agent();
+    const p = await peer();
+    p.next.push({ kind: 'error', code: 487, reason: 'Role Conflict' });
+    a.agent.start(remote(p), true);
+    await waitFor(() => a.agent.counters.checksSucceeded === 1, 2000, 'the second check answered');
+    const [first, second, ...rest] = p.requests();
+    expect(rest).toEqual([]); // controlled now: no nomination
+    expect(stunAttribute(first!, STUN_ATTRIBUTE.iceControlling)).toHaveLength(8);
+    expect(stunAttribute(second!, STUN_ATTRIBUTE.iceControlled)).toHaveLength(8);
+    expect(stunAttribute(second!, STUN_ATTRIBUTE.iceControlling)).toBeUndefined();
+    expect(a.agent.controlling).toBe(false);
+    expect(a.agent.counters).toMatchObject({ checksSent: 2, roleConflicts: 1, checksFailed: 0 });
+    expect(a.refused).toEqual([]);
+    expect(a.agent.state).toBe('checking');
+  });
+
+  it('a peer that answers 487 whatever the role gets one more check in the other role, then the pair fails', async () => {
+    const a = await agent();
+    const p = await peer();
+    p.answer = { kind: 'error', code: 487, reason: 'Role Conflict' };
+    a.agent.start(remote(p), true);
+    await waitFor(() => a.agent.counters.checksFailed === 1, 2000, 'the pair failed');
+    await quiet(200);
+    expect(p.requests()).toHaveLength(2);
+    expect(a.agent.counters).toMatchObject({ checksSent: 2, roleConflicts: 1, checksFailed: 1 });
+    expect(a.agent.controlling).toBe(false);
+    expect(a.refused).toEqual([`the check of 127.0.0.1:${p.port} was answered 487`]);
+  });
+
+  it('a check carrying the same role: the larger tie-breaker keeps it (487 answered, or the role given up)', async () => {
+    // Ours against all-ones (theirs larger) and all-zeros (ours larger).
+    const a = await agent();
+    const p = await peer();
+    p.answer = { kind: 'silent' };
+    a.agent.start(remote(p), true);
+    let answer = await p.answerTo(p.check(a.me, { controlling: LOW }));
+    expect(answer.cls).toBe('error');
+    expect(decodeErrorCode(stunAttribute(answer, STUN_ATTRIBUTE.errorCode))).toEqual({ code: 487, reason: 'Role Conflict' });
+    expect(checkStunFingerprint(answer)).toBe(true);
+    expect(a.agent.controlling).toBe(true);
+    answer = await p.answerTo(p.check(a.me, { controlling: HIGH }));
+    expect(answer.cls).toBe('success');
+    expect(a.agent.controlling).toBe(false);
+    expect(a.agent.counters.roleConflicts).toBe(2);
+    // Now controlled: a peer that says it is controlled too.
+    answer = await p.answerTo(p.check(a.me, { controlled: HIGH }));
+    expect(decodeErrorCode(stunAttribute(answer, STUN_ATTRIBUTE.errorCode))).toEqual({ code: 487, reason: 'Role Conflict' });
+    expect(a.agent.controlling).toBe(false);
+    answer = await p.answerTo(p.check(a.me, { controlled: LOW }));
+    expect(answer.cls).toBe('success');
+    expect(a.agent.controlling).toBe(true);
+    expect(a.agent.counters.roleConflicts).toBe(4);
+    // A peer in the other role is no conflict.
+    answer = await p.answerTo(p.check(a.me, { controlled: LOW }));
+    expect(answer.cls).toBe('success');
+    expect(a.agent.counters.roleConflicts).toBe(4);
+  });
+
+  it('a controlled agent that does not know its peer yet takes no role conflict from an ICE-CONTROLLED check', async () => {
+    const a = await agent();
+    const p = await peer();
+    const answer = await p.answerTo(p.check(a.me, { controlled: HIGH }));
+    expect(answer.cls).toBe('success');
+    expect(a.agent.counters).toMatchObject({ roleConflicts: 0, requestsReceived: 1 });
+  });
+
+  it('refuses with 401 (no integrity on the answer) a check without USERNAME, with only our ufrag and a colon, with another ufrag, or with a bad MESSAGE-INTEGRITY; each counted and reported', async () => {
+    const a = await agent();
+    const p = await peer();
+    a.agent.start(remote(p), true);
+    await waitFor(() => a.agent.state === 'connected', 2000, 'connected');
+    const cases = [
+      p.check(a.me, { username: null }),
+      p.check(a.me, { username: `${a.agent.ufrag}:` }),
+      p.check(a.me, { username: `${a.agent.ufrag.slice(1)}x:${p.ufrag}` }),
+      p.check(a.me, { key: 'not the password' }),
+    ];
+    for (const sent of cases) {
+      const answer = await p.answerTo(sent);
+      expect(answer.cls).toBe('error');
+      expect(answer.method).toBe(STUN_METHOD.binding);
+      expect(decodeErrorCode(stunAttribute(answer, STUN_ATTRIBUTE.errorCode))).toEqual({ code: 401, reason: 'Unauthorized' });
+      expect(answer.integrityOffset).toBe(-1);
+      expect(checkStunFingerprint(answer)).toBe(true);
+    }
+    expect(a.agent.counters).toMatchObject({ requestsReceived: 4, badUsername: 3, badIntegrity: 1 });
+    const from = `127.0.0.1:${p.port}`;
+    expect(a.refused).toEqual([`a check from ${from} names another USERNAME`, `a check from ${from} names another USERNAME`, `a check from ${from} names another USERNAME`, `a check from ${from} failed MESSAGE-INTEGRITY`]);
+    expect(a.agent.state).toBe('connected');
+  });
+
+  it('drops without answering what is not a Binding request with a good FINGERPRINT, and counts it; an answer to no check of ours is not counted as malformed', async () => {
+    const a = await agent();
+    const p = await peer();
+    const to = (data: Buffer) => p.socket.send(data, a.session.localPort, '127.0.0.1');
+    p.check(a.me, { fingerprint: false });
+    const flipped = buildStun({ method: STUN_METHOD.binding, cls: 'request', attributes: [textAttribute(STUN_ATTRIBUTE.username, `${a.agent.ufrag}:${p.ufrag}`)], integrityKey: Buffer.from(a.agent.pwd), fingerprint: true });
+    flipped[flipped.length - 1]! ^= 1;
+    to(flipped);
+    p.check(a.me, { cls: 'indication' });
+    p.check(a.me, { method: STUN_METHOD.allocate });
+    to(Buffer.from([0x01, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3])); // too short to be STUN
+    await waitFor(() => a.agent.counters.malformed === 5, 2000, 'five dropped');
+    to(buildStun({ method: STUN_METHOD.binding, cls: 'success', fingerprint: true }));
+    await quiet(150);
+    expect(a.agent.counters).toMatchObject({ malformed: 5, requestsReceived: 0 });
+    expect(p.answers()).toEqual([]);
+  });
+
+  it('answers checks that come before it knows the peer, keeps at most 16 of them, and checks those pairs once it starts', async () => {
+    const a = await agent();
+    const peers: ScriptedPeer[] = [];
+    for (let i = 0; i < 17; i++) peers.push(await peer(String(i)));
+    for (const p of peers) p.answer = { kind: 'silent' };
+    // All share the credentials of the first.
+    const first = peers[0]!;
+    for (const p of peers) await p.answerTo(p.check({ ...a.me, ufrag: a.agent.ufrag }, { username: `${a.agent.ufrag}:${first.ufrag}`, priority: 1000 + peers.indexOf(p) }));
+    expect(a.agent.counters.requestsReceived).toBe(17);
+    a.agent.start({ ufrag: first.ufrag, pwd: first.pwd, candidates: [] }, false);
+    await waitFor(() => peers.filter((p) => p.requests().length > 0).length === 16, 2000, 'sixteen pairs checked');
+    await quiet(200);
+    expect(peers.filter((p) => p.requests().length > 0)).toHaveLength(16);
+    expect(peers[16]!.requests()).toEqual([]);
+  });
+
+  it('a check from an address it did not know makes a peer-reflexive pair with the check\'s PRIORITY (or prflx\'s, without one), checked at once', async () => {
+    const a = await agent();
+    const known = await peer('A');
+    const stranger = await peer('B', known);
+    const other = await peer('C', known);
+    known.answer = { kind: 'silent' };
+    a.agent.start(remote(known), false);
+    await stranger.answerTo(stranger.check({ ...a.me }, { username: `${a.agent.ufrag}:${known.ufrag}`, priority: 4242, controlling: HIGH, useCandidate: true }));
+    await waitFor(() => a.agent.state === 'connected', 2000, 'connected');
+    expect(a.agent.selected?.remote).toEqual({ foundation: 'p1', component: 1, transport: 'udp', priority: 4242, address: '127.0.0.1', port: stranger.port, type: 'prflx' });
+    // After selection a new address is still answered, and checked, but changes nothing selected.
+    await other.answerTo(other.check({ ...a.me }, { username: `${a.agent.ufrag}:${known.ufrag}`, priority: null, controlling: HIGH }));
+    await waitFor(() => other.requests().length === 1, 2000, 'a triggered check');
+    expect(readUint32(stunAttribute(other.requests()[0]!, STUN_ATTRIBUTE.priority))).toBe(PRFLX_PRIORITY);
+    expect(a.agent.selected?.remote.port).toBe(stranger.port);
+  });
+
+  it('a repeated check on a pair in progress or succeeded triggers no new check; one on a failed pair does', async () => {
+    const a = await agent();
+    const p = await peer();
+    p.answer = { kind: 'silent' };
+    a.agent.start(remote(p), false);
+    await waitFor(() => p.requests().length === 1, 2000, 'the check');
+    await p.answerTo(p.check(a.me, { controlling: HIGH }));
+    await quiet(100);
+    expect(p.requests()).toHaveLength(1);
+    p.answer = { kind: 'error', code: 400, reason: 'Bad Request' };
+    await waitFor(() => a.agent.counters.checksFailed === 1, 3000, 'the check failed');
+    p.answer = { kind: 'success' };
+    await p.answerTo(p.check(a.me, { controlling: HIGH }));
+    await waitFor(() => p.requests().length === 2, 2000, 'a check on the failed pair');
+    await waitFor(() => a.agent.counters.checksSucceeded === 1, 2000, 'it succeeded');
+    await p.answerTo(p.check(a.me, { controlling: HIGH }));
+    await quiet(100);
+    expect(p.requests()).toHaveLength(2);
+  });
+
+  it('start: an error before gathering; the same credentials again change nothing; other components and the other address family are left out; nothing after close', async () => {
+    const early = await agent({}, false);
+    const p = await peer();
+    expect(() => early.agent.start(remote(p), true)).toThrow(new IceError('ICE checks start after gathering'));
+    const a = await agent({ checkTimeoutMs: 400 });
+    const candidates: IceCandidate[] = [{ ...p.candidate(), component: 2 }, { ...p.candidate(), address: '::1' }];
+    a.agent.start(remote(p, candidates), true);
+    await waitFor(() => a.agent.state === 'failed', 2000, 'failed: no pair');
+    expect(p.requests()).toEqual([]);
+    expect(a.agent.counters.checksSent).toBe(0);
+    const b = await agent();
+    b.agent.start(remote(p), false);
+    await waitFor(() => b.agent.counters.checksSucceeded === 1, 2000, 'checked');
+    b.agent.start({ ...remote(p), candidates: [p.candidate(), { ...p.candidate(), port: p.port + 1 }] }, true);
+    await quiet(150);
+    expect(b.agent.controlling).toBe(false);
+    expect(b.agent.counters.checksSent).toBe(1);
+    b.agent.close();
+    expect(b.agent.state).toBe('closed');
+    b.agent.start({ ufrag: 'other', pwd: 'another password that is long', candidates: [p.candidate()] }, true);
+    expect(b.agent.state).toBe('closed');
+    await quiet(100);
+    expect(p.requests()).toHaveLength(1);
+  });
+
+  it('new credentials (an ICE restart in a re-offer) start checking with them', async () => {
+    const a = await agent();
+    const p = await peer('A');
+    p.answer = { kind: 'silent' };
+    a.agent.start(remote(p), false);
+    await waitFor(() => p.requests().length === 1, 2000, 'the first check');
+    const q = await peer('B');
+    a.agent.start(remote(q), false);
+    await waitFor(() => q.requests().length === 1, 2000, 'a check with the new credentials');
+    expect(Buffer.from(stunAttribute(q.requests()[0]!, STUN_ATTRIBUTE.username)!).toString()).toBe(`${q.ufrag}:${a.agent.ufrag}`);
+    expect(checkStunIntegrity(q.requests()[0]!, Buffer.from(q.pwd))).toBe(true);
+  });
+
+  it('closing stops its checks and its answers, and it says so once', async () => {
+    const a = await agent();
+    const p = await peer();
+    p.answer = { kind: 'silent' };
+    a.agent.start(remote(p), true);
+    await waitFor(() => p.received.length >= 1, 2000, 'the first check');
+    const states = a.states;
+    a.agent.close();
+    a.agent.close();
+    expect(states.filter((s) => s === 'closed')).toHaveLength(1);
+    const count = p.received.length;
+    p.check(a.me, { controlling: LOW });
+    await quiet(400);
+    expect(p.received.length).toBe(count); // no retransmission, no answer
+    expect(a.agent.counters.requestsReceived).toBe(0);
+    expect(a.agent.listenerCount('stateChanged')).toBe(0);
+  });
+
+  it('consent: a check on the selected pair every consentIntervalMs (±20 %), with the ICE attributes and no USE-CANDIDATE; answered it keeps the pair, errors lose consent', async () => {
+    const a = await agent({ consentIntervalMs: 150, consentTimeoutMs: 700 });
+    const p = await peer();
+    a.agent.start(remote(p), true);
+    await waitFor(() => a.agent.state === 'connected', 2000, 'connected');
+    await waitFor(() => a.agent.counters.consentChecks >= 3, 3000, 'three consent checks');
+    const consent = p.requests().slice(2);
+    for (const message of consent) {
+      expect(Buffer.from(stunAttribute(message, STUN_ATTRIBUTE.username)!).toString()).toBe(`${p.ufrag}:${a.agent.ufrag}`);
+      expect(readUint32(stunAttribute(message, STUN_ATTRIBUTE.priority))).toBe(PRFLX_PRIORITY);
+      expect(stunAttribute(message, STUN_ATTRIBUTE.iceControlling)).toHaveLength(8);
+      expect(stunAttribute(message, STUN_ATTRIBUTE.useCandidate)).toBeUndefined();
+      expect(checkStunIntegrity(message, Buffer.from(p.pwd))).toBe(true);
+      expect(checkStunFingerprint(message)).toBe(true);
+    }
+    const times = p.received.filter(({ message }) => message.cls === 'request').map(({ at }) => at).slice(2);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(0.8 * 150 - 1);
+    expect(a.agent.state).toBe('connected');
+    // Answered with errors from now on: consent is not renewed.
+    p.answer = { kind: 'error', code: 400, reason: 'Bad Request' };
+    await waitFor(() => a.agent.state === 'failed', 3000, 'consent lost');
+    expect(a.refused).toEqual([`consent lost: no answer from 127.0.0.1:${p.port} for 1 s`]);
+  });
+
+  it('a STUN server that maps us elsewhere gives a server-reflexive candidate, the default one; one that maps us where we are gives none', async () => {
+    const server = await peer('S');
+    server.answer = { kind: 'success', mapped: { address: '198.51.100.9', port: 5000 } };
+    const a = await agent({ stunServer: { address: '127.0.0.1', port: server.port } });
+    const host = a.agent.candidates[0]!;
+    const srflx = { foundation: '2', component: 1, transport: 'udp', priority: candidatePriority('srflx'), address: '198.51.100.9', port: 5000, type: 'srflx', relatedAddress: '127.0.0.1', relatedPort: a.session.localPort };
+    expect(a.agent.candidates).toEqual([host, srflx]);
+    expect(a.agent.defaultCandidate).toEqual(srflx);
+    expect(a.states).toEqual(['gathering', 'new']);
+    // The Binding request to the server: no credentials, a FINGERPRINT.
+    const [request] = server.requests();
+    expect(request!.attributes).toEqual([]);
+    expect(checkStunFingerprint(request!)).toBe(true);
+    // Gathering again gives the same candidates, asks nobody.
+    expect(await a.agent.gather()).toEqual([host, srflx]);
+    expect(server.requests()).toHaveLength(1);
+    // The same address on another port is a server-reflexive candidate too.
+    const samePlace = await peer('T');
+    const b = await agent({}, false);
+    samePlace.answer = { kind: 'success', mapped: { address: '127.0.0.1', port: b.session.localPort } };
+    const c = await agent({ stunServer: { address: '127.0.0.1', port: samePlace.port } });
+    expect(c.agent.candidates.map((candidate) => candidate.type)).toEqual(['host', 'srflx']);
+    const d = await agent({ stunServer: { address: '127.0.0.1', port: samePlace.port } }, false);
+    samePlace.answer = { kind: 'success', mapped: { address: '127.0.0.1', port: d.session.localPort } };
+    await d.agent.gather();
+    expect(d.agent.candidates.map((candidate) => candidate.type)).toEqual(['host']);
+    expect(d.agent.defaultCandidate).toBe(d.agent.candidates[0]);
+    expect(b.agent.defaultCandidate).toBeUndefined();
+  });
+
+  it('with the relay policy and no relayed candidate it offers nothing, and checks to its RTP port are not answered', async () => {
+    const a = await agent({ policy: 'relay' });
+    const p = await peer();
+    expect(a.agent.candidates).toEqual([]);
+    expect(a.agent.defaultCandidate).toBeUndefined();
+    p.check(a.me, { controlling: HIGH });
+    await quiet(200);
+    expect(p.answers()).toEqual([]);
+    expect(a.agent.counters).toMatchObject({ requestsReceived: 0, malformed: 0 });
+  });
+});
