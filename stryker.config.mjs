@@ -18,7 +18,10 @@ const groups = {
 };
 const name = process.env.SEP_MUTATION_GROUP ?? 'codecs';
 if (!(name in groups)) throw new Error(`SEP_MUTATION_GROUP is ${name}; it is one of ${Object.keys(groups).join(', ')}`);
-const group = { name, mutate: groups[name] };
+// SEP_MUTATION_FILES (comma-separated, files of the group): only these files, in a report of
+// their own (reports/mutation/<group>.files.json) that replaces only their results.
+const files = (process.env.SEP_MUTATION_FILES ?? '').split(',').filter((file) => file !== '');
+const group = { name, mutate: files.length > 0 ? files : groups[name], report: files.length > 0 ? `${name}.files` : name };
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 const config = {
@@ -34,8 +37,8 @@ const config = {
   mutate: group.mutate,
   ignorePatterns: ['dist', '.tsbuild', 'coverage', 'docs/api', 'tmp', 'demo-output', '.snippets', 'reports'],
   reporters: ['clear-text', 'progress', 'json', 'html'],
-  jsonReporter: { fileName: `reports/mutation/${group.name}.json` },
-  htmlReporter: { fileName: `reports/mutation/${group.name}.html` },
+  jsonReporter: { fileName: `reports/mutation/${group.report}.json` },
+  htmlReporter: { fileName: `reports/mutation/${group.report}.html` },
   concurrency: 2,
   // A mutant that makes a loop endless is a timeout (detected): no need to wait long for it.
   timeoutMS: 3000,

@@ -37,6 +37,8 @@ interface FileScore {
   tally: Tally;
   alive: { line: number; mutator: string; status: string; replacement?: string }[];
   equivalent: { line: number; mutator: string; reason: string }[];
+  /** When the file was last run alone (`npm run test:mutation -- <file>`), after its group's run. */
+  run?: string;
 }
 
 /** mutation/scores.json: when each group last ran (ISO time), and its files' scores. */
@@ -104,19 +106,29 @@ function fileScore(mutants: Mutant[]): FileScore {
   };
 }
 
-// A group's report newer than its last recorded run replaces that group's files.
+// A group's report newer than its last recorded run replaces that group's files; a report of
+// files run alone (<group>.files.json) replaces those files' results only.
 const reportDir = join(root, 'reports/mutation');
-const reports = existsSync(reportDir) ? readdirSync(reportDir).filter((name) => name.endsWith('.json') && !name.endsWith('.incremental.json')) : [];
-for (const name of reports) {
-  const group = name.replace(/\.json$/, '');
+const reports = (existsSync(reportDir) ? readdirSync(reportDir).filter((name) => name.endsWith('.json') && !name.endsWith('.incremental.json')) : [])
+  .map((name) => ({ name, group: name.replace(/(\.files)?\.json$/, ''), alone: name.endsWith('.files.json'), when: statSync(join(reportDir, name)).mtime }))
+  .sort((a, b) => a.when.getTime() - b.when.getTime());
+const read = (name: string): [string, Report['files'][string]][] =>
+  Object.entries((JSON.parse(readFileSync(join(reportDir, name), 'utf8')) as Report).files).map(([path, file]) => [relative(root, join(root, path)).replace(/\\/g, '/'), file]);
+for (const { name, group, alone, when } of reports) {
   const folder = GROUP_FOLDER[group];
   if (folder === undefined) throw new Error(`reports/mutation/${name} is not a group's report (the groups are ${Object.keys(GROUP_FOLDER).join(', ')})`);
-  const when = statSync(join(reportDir, name)).mtime;
-  const last = scores.runs[group];
-  if (last !== undefined && new Date(last) >= when) continue;
-  const report = JSON.parse(readFileSync(join(reportDir, name), 'utf8')) as Report;
+  const groupRun = scores.runs[group];
+  if (alone) {
+    for (const [path, file] of read(name)) {
+      const last = scores.files[path]?.run ?? groupRun;
+      if (last !== undefined && new Date(last) >= when) continue;
+      scores.files[path] = { ...fileScore(file.mutants), run: when.toISOString() };
+    }
+    continue;
+  }
+  if (groupRun !== undefined && new Date(groupRun) >= when) continue;
   for (const path of Object.keys(scores.files)) if (path.startsWith(folder)) delete scores.files[path];
-  for (const [path, file] of Object.entries(report.files)) scores.files[relative(root, join(root, path)).replace(/\\/g, '/')] = fileScore(file.mutants);
+  for (const [path, file] of read(name)) scores.files[path] = fileScore(file.mutants);
   scores.runs[group] = when.toISOString();
 }
 scores.files = Object.fromEntries(Object.entries(scores.files).sort(([a], [b]) => a.localeCompare(b)));
@@ -138,10 +150,11 @@ function sum(into: Tally, t: Tally): void {
 const files = Object.entries(scores.files);
 const runs = Object.entries(scores.runs).sort(([a], [b]) => a.localeCompare(b));
 const stamp = (iso: string): string => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
-const lastRun = runs.reduce((latest, [, when]) => (when > latest ? when : latest), '');
+const alone = files.filter(([, file]) => file.run !== undefined).map(([path, file]) => [path, file.run!] as const);
+const lastRun = [...runs, ...alone].reduce((latest, [, when]) => (when > latest ? when : latest), '');
 
 const lines: string[] = [];
-lines.push(`Last run: ${stamp(lastRun)}, \`npm run test:mutation\` (StrykerJS, jest runner, per-test coverage). Each group's run: ${runs.map(([group, when]) => `${group} ${stamp(when)}`).join(', ')}; a test added since its group's run is not counted.`);
+lines.push(`Last run: ${stamp(lastRun)}, \`npm run test:mutation\` (StrykerJS, jest runner, per-test coverage). Each group's run: ${runs.map(([group, when]) => `${group} ${stamp(when)}`).join(', ')}${alone.length > 0 ? `; files run alone since: ${alone.map(([path, when]) => `\`${path}\` ${stamp(when)}`).join(', ')}` : ''}; a test added since its file's run is not counted.`);
 lines.push('');
 lines.push('| folder | score | killed | timed out | survived | no coverage | equivalent (ignored) | static (not run) |');
 lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');

@@ -1,19 +1,49 @@
-// `npm run test:mutation [-- group ...]`: StrykerJS once per group of folders (see
+// `npm run test:mutation [-- group|file ...]`: StrykerJS once per group of folders (see
 // stryker.config.mjs), then the scores into docs/testing.md (scripts/mutation-report.ts). A group
-// named on the command line runs alone; its report replaces that group's last one.
+// named on the command line runs alone; its report replaces that group's last one. A file named
+// (packages/media/src/ice/ice-agent.ts) runs alone too, and replaces only that file's results.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
-const all = ['codecs', 'jitter', 'rtp', 'quality', 'dtmf', 'sdp', 'srtp', 'ice', 'policy', 'config'];
-const chosen = process.argv.slice(2);
-const unknown = chosen.filter((name) => !all.includes(name));
-if (unknown.length > 0) {
-  process.stderr.write(`unknown group(s): ${unknown.join(', ')}; the groups are ${all.join(', ')}\n`);
+/** The groups, and the folder of each (as in stryker.config.mjs). */
+const FOLDERS: Record<string, string> = {
+  codecs: 'packages/media/src/codecs/',
+  jitter: 'packages/media/src/jitter/',
+  rtp: 'packages/media/src/rtp/',
+  quality: 'packages/media/src/quality/',
+  dtmf: 'packages/media/src/dtmf/',
+  sdp: 'packages/media/src/sdp/',
+  srtp: 'packages/media/src/srtp/',
+  ice: 'packages/media/src/ice/',
+  policy: 'packages/policy/src/',
+  config: 'packages/config/src/',
+};
+const all = Object.keys(FOLDERS);
+const runs: { group: string; files: string[] }[] = [];
+const refused: string[] = [];
+for (const name of process.argv.slice(2)) {
+  if (all.includes(name)) {
+    runs.push({ group: name, files: [] });
+    continue;
+  }
+  const group = all.find((candidate) => name.startsWith(FOLDERS[candidate]!));
+  if (group === undefined || !name.endsWith('.ts') || !existsSync(name)) {
+    refused.push(name);
+    continue;
+  }
+  const run = runs.find((r) => r.group === group && r.files.length > 0);
+  if (run) run.files.push(name);
+  else runs.push({ group, files: [name] });
+}
+if (refused.length > 0) {
+  process.stderr.write(`not a group nor a source file of one: ${refused.join(', ')}; the groups are ${all.join(', ')}\n`);
   process.exit(2);
 }
+if (runs.length === 0) for (const group of all) runs.push({ group, files: [] });
 let failed = false;
-for (const group of chosen.length > 0 ? chosen : all) {
-  process.stdout.write(`\n== mutation testing: ${group}\n`);
-  const run = spawnSync('npx', ['stryker', 'run'], { stdio: 'inherit', env: { ...process.env, SEP_MUTATION_GROUP: group } });
+for (const { group, files } of runs) {
+  process.stdout.write(`\n== mutation testing: ${group}${files.length > 0 ? ` (${files.join(', ')})` : ''}\n`);
+  const run = spawnSync('npx', ['stryker', 'run'], { stdio: 'inherit', env: { ...process.env, SEP_MUTATION_GROUP: group, SEP_MUTATION_FILES: files.join(',') } });
   if (run.status !== 0) {
     process.stderr.write(`stryker failed on ${group} (exit ${run.status ?? run.signal})\n`);
     failed = true;
