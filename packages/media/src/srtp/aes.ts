@@ -133,10 +133,11 @@ function finalColumn(a: number, b: number, c: number, d: number): number {
  * AES in counter mode as SRTP uses it: the keystream blocks are E(key, IV + j) for j = 0, 1, ...,
  * XORed over `data[start, end)` in place. `iv` is 16 bytes whose last two are the block counter (zero
  * on entry; SRTP's IVs have their low 16 bits zero); they are left holding the last counter used.
+ * `firstBlock`: the counter of the block `data[start]` begins (0 for a whole payload).
  * `keystream` is a 16-byte scratch block.
  */
-export function aesCounterXor(cipher: AesEncryptor, iv: Uint8Array, keystream: Uint8Array, data: Uint8Array, start: number, end: number): void {
-  let block = 0;
+export function aesCounterXor(cipher: AesEncryptor, iv: Uint8Array, keystream: Uint8Array, data: Uint8Array, start: number, end: number, firstBlock = 0): void {
+  let block = firstBlock;
   // Stryker disable next-line EqualityOperator: one more turn at the end XORs nothing; the counter it leaves is reset by the next packet's IV.
   for (let at = start; at < end; at += 16) {
     iv[14] = block >>> 8;

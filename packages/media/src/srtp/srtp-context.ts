@@ -1,5 +1,6 @@
 import { AesEncryptor, aesCounterXor, readWord as readInt32, writeWord as writeUint32 } from './aes';
 import { HmacSha1 } from './hmac-sha1';
+import { BATCH_PACKET_BYTES, BATCH_PACKETS, KeystreamBatches, type KeystreamBatch } from './keystream-batch';
 import { SrtpError } from './srtp-error';
 
 /**
@@ -63,6 +64,8 @@ interface SourceState {
   /** Bit k set: index `highest - k` was received (k < 32 in low, 32..63 in high). */
   low: number;
   high: number;
+  /** RTP: the keystream made ahead for this source's next packets (see {@link KeystreamBatches}). */
+  batch: KeystreamBatch | undefined;
 }
 
 const REPLAY_WINDOW = 64;
@@ -74,6 +77,8 @@ interface SessionKeys {
   cipher: AesEncryptor;
   salt: Uint8Array;
   auth: HmacSha1;
+  /** The same key in node:crypto, for keystream made a batch at a time (RTP). */
+  batches: KeystreamBatches;
 }
 
 /** AES-CM as the key derivation's PRF: `length` bytes of keystream under the master key, IV = (salt XOR label) * 2^16. */
@@ -88,8 +93,10 @@ function derive(master: AesEncryptor, masterSalt: Uint8Array, label: number, len
 }
 
 function sessionKeys(material: SrtpKeyMaterial, master: AesEncryptor, firstLabel: number, keyBytes: number): SessionKeys {
+  const key = derive(master, material.masterSalt, firstLabel, keyBytes);
   return {
-    cipher: new AesEncryptor(derive(master, material.masterSalt, firstLabel, keyBytes)),
+    cipher: new AesEncryptor(key),
+    batches: new KeystreamBatches(key),
     auth: new HmacSha1(derive(master, material.masterSalt, firstLabel + 1, 20)),
     salt: derive(master, material.masterSalt, firstLabel + 2, 14),
   };
@@ -169,7 +176,7 @@ export class SrtpContext {
     // Stryker disable next-line EqualityOperator: an index equal to the highest leaves the same highest.
     if (index > source.highest) source.highest = index;
     const rolloverCounter = Math.floor(index / 0x10000);
-    this.#encrypt(this.#rtp, ssrc, index, packet, headerEnd, length);
+    this.#encryptRtp(source, ssrc, index, packet, headerEnd, length);
     const auth = this.#rtp.auth;
     auth.update(packet, 0, length);
     auth.updateUint32(rolloverCounter);
@@ -200,7 +207,8 @@ export class SrtpContext {
     auth.update(packet, 0, end);
     auth.updateUint32(Math.floor(index / 0x10000));
     if (!auth.verify(packet, end, this.rtpTagBytes)) return this.#drop(SRTP_DROP.authentication);
-    this.#encrypt(this.#rtp, ssrc, index, packet, headerEnd, end);
+    if (source === undefined) this.#encrypt(this.#rtp, ssrc, index, packet, headerEnd, end);
+    else this.#encryptRtp(source, ssrc, index, packet, headerEnd, end);
     markReceived(source ?? this.#source(this.#rtpSources, ssrc), index);
     this.counters.unprotectedRtp++;
     return end;
@@ -250,8 +258,34 @@ export class SrtpContext {
     return indexAt;
   }
 
-  /** AES-CM over `data[start, end)`: IV = (salt * 2^16) XOR (SSRC * 2^64) XOR (index * 2^16). */
-  #encrypt(keys: SessionKeys, ssrc: number, index: number, data: Uint8Array, start: number, end: number): void {
+  /**
+   * AES-CM over an RTP payload `data[start, end)` with the source's keystream made ahead: a new
+   * batch when the index is past the current one (or there is none), the block-by-block way for a
+   * late packet from before it and for payload bytes past what a batch holds per packet.
+   */
+  #encryptRtp(source: SourceState, ssrc: number, index: number, data: Uint8Array, start: number, end: number): void {
+    let batch = source.batch;
+    let offset = batch === undefined ? -1 : index - batch.first;
+    if (batch === undefined || offset >= BATCH_PACKETS) {
+      batch = this.#rtp.batches.make(this.#rtp.salt, ssrc, index);
+      source.batch = batch;
+      offset = 0;
+    } else if (offset < 0) {
+      this.#encrypt(this.#rtp, ssrc, index, data, start, end);
+      return;
+    }
+    const keystream = batch.bytes;
+    const stop = Math.min(end, start + BATCH_PACKET_BYTES);
+    let k = offset * BATCH_PACKET_BYTES;
+    for (let i = start; i < stop; i++) data[i]! ^= keystream[k++]!;
+    if (stop < end) this.#encrypt(this.#rtp, ssrc, index, data, stop, end, BATCH_PACKET_BYTES / 16);
+  }
+
+  /**
+   * AES-CM over `data[start, end)`: IV = (salt * 2^16) XOR (SSRC * 2^64) XOR (index * 2^16), the
+   * counter starting at block `firstBlock` (`data[start]` is that block's first byte).
+   */
+  #encrypt(keys: SessionKeys, ssrc: number, index: number, data: Uint8Array, start: number, end: number, firstBlock = 0): void {
     const iv = this.#iv;
     iv.set(keys.salt);
     iv[14] = 0;
@@ -269,7 +303,7 @@ export class SrtpContext {
     iv[11]! ^= index >>> 16;
     iv[12]! ^= index >>> 8;
     iv[13]! ^= index;
-    aesCounterXor(keys.cipher, iv, this.#keystream, data, start, end);
+    aesCounterXor(keys.cipher, iv, this.#keystream, data, start, end, firstBlock);
   }
 
   #source(sources: Map<number, SourceState>, ssrc: number): SourceState {
@@ -277,7 +311,7 @@ export class SrtpContext {
     if (source === undefined) {
       if (sources.size >= MAX_SOURCES) sources.delete(sources.keys().next().value!);
       // Stryker disable next-line UnaryOperator: a first highest of 1 instead of -1 keeps the window's bits relative to it: the same decisions.
-      source = { highest: -1, low: 0, high: 0 };
+      source = { highest: -1, low: 0, high: 0, batch: undefined };
       sources.set(ssrc, source);
     }
     return source;
