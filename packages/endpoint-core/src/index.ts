@@ -5,14 +5,14 @@ export type { EndpointState } from './endpoint-state';
 export type { SessionModel, SessionDevice } from './session-model';
 export type { EndpointWarning, EndpointWarningCode } from './endpoint-warnings';
 export { Line } from './line/line';
-export type { LineEvents, LineMessage, MakeCallOptions } from './line/line';
+export type { LineCounters, LineEvents, LineMessage, MakeCallOptions } from './line/line';
 export { LINE_TRANSITIONS } from './line/line-state';
 export { Call } from './call/call';
 export type { CallEvents, DtmfMethod } from './call/call';
 export type { CallInfo } from './call/call-info';
 export { CALL_TRANSITIONS } from './call/call-state';
 export { CallMedia } from './media/call-media';
-export type { CallMediaEvents, CallQuality, CallIce, MediaSecurity, MediaEngine, CallAudioStream } from './media/call-media';
+export type { CallMediaEvents, CallMediaFailures, CallQuality, CallIce, MediaSecurity, MediaEngine, CallAudioStream } from './media/call-media';
 export {
   SipError,
   InvalidStateError,

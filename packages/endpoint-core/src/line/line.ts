@@ -79,6 +79,11 @@ export type LineEvents = {
   closed: [];
 };
 
+/** Counters of a {@link Line}. @public */
+export interface LineCounters {
+  offersRefused: number;
+}
+
 /**
  * One Connectivity line of an {@link Endpoint}: a sip.js user agent on its own SIP port,
  * registered with its server per `proxies.proxy<N>` (digest credentials, `reg_timeout` as Expires,
@@ -94,6 +99,12 @@ export type LineEvents = {
  */
 export class Line extends SafeEmitter<LineEvents> {
   readonly index: number;
+  /**
+   * INVITEs the line refused before any call was made of them: `offersRefused`, an SDP offer it
+   * cannot take (488 with a Warning saying why: no common codec, SRTP the `use_srtp` setting
+   * refuses, a malformed or unknown `a=crypto`, an SDP without audio). Each is also logged.
+   */
+  readonly counters: LineCounters = { offersRefused: 0 };
   readonly connectivity: Connectivity;
   readonly #options: LineOptions;
   readonly #context: EndpointContext;
@@ -434,6 +445,7 @@ export class Line extends SafeEmitter<LineEvents> {
       const engine = await this.#engineFor('incoming', offer, others);
       const screening = await screenInvite(invitation, context, this.index, others, engine === 'webrtc');
       if (screening.refuse) {
+        if (screening.statusCode === 488) this.counters.offersRefused++;
         if (screening.log) context.log(2, 'endpoint', screening.log);
         await invitation.reject({ statusCode: screening.statusCode, extraHeaders: screening.extraHeaders });
         return;

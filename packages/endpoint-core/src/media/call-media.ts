@@ -1,6 +1,6 @@
 import type { ConfiguredCodec, SrtpPolicy } from '@sip-endpoint/config';
 import { SafeEmitter, type AudioDevice } from '@sip-endpoint/policy';
-import { WebRtcAudioStream, type AudioDeviceProvider, type AudioInput, type AudioOutput, type AudioStream, type AudioStreamStats, type DtlsCertificate, type DtlsError, type DtmfEvent, type IceAgentState, type IceCandidateType, type SrtpKeyMaterial, type StunAddress, type NegotiatedAudio, type PortAllocator, type RtpSession, type SrtpSuite, type VqReport, type WebRtcAudioStreamStats, type WebRtcConnectionState, type MediaDirection, type WebRtcIceServer } from '@sip-endpoint/media';
+import { WebRtcAudioStream, type AudioDeviceProvider, type AudioInput, type AudioOutput, type AudioStream, type AudioStreamStats, type DtlsCertificate, type DtlsError, type DtmfEvent, type IceAgentCounters, type IceAgentState, type IceCandidateType, type SrtpKeyMaterial, type StunAddress, type NegotiatedAudio, type PortAllocator, type RtpSession, type SrtpSuite, type VqReport, type WebRtcAudioStreamStats, type WebRtcConnectionState, type MediaDirection, type WebRtcIceServer } from '@sip-endpoint/media';
 import { MediaSessionDescriptionHandler, type MediaDescriptionOptions } from './media-session-description-handler';
 import { WebRtcSessionDescriptionHandler } from './webrtc-session-description-handler';
 
@@ -64,6 +64,19 @@ export interface CallIce {
   remote?: IceCandidateType;
   localAddress?: string;
   remoteAddress?: string;
+  /**
+   * The ICE agent's counters: checks sent and answered, requests refused (bad MESSAGE-INTEGRITY,
+   * a stranger's USERNAME), malformed STUN dropped. Not for a WebRTC call (libwebrtc's ICE).
+   */
+  counters?: IceAgentCounters;
+}
+
+/** What a call's media refused or lost, counted (each also logged, and told by an event). @public */
+export interface CallMediaFailures {
+  /** Offers and answers of the far end that could not be taken (`negotiationFailed`): a re-offer answered 488, or the call ended. */
+  negotiation: number;
+  /** DTLS-SRTP handshakes that failed (`securityFailed`): timed out, or a certificate that is not the SDP's fingerprint. */
+  security: number;
 }
 
 /** Events of a {@link CallMedia}. @public */
@@ -161,6 +174,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
   #muted = false;
   #closed = false;
   #answerCodecs: readonly ConfiguredCodec[] | undefined;
+  readonly #failures: CallMediaFailures = { negotiation: 0, security: 0 };
   /** The SDES keys last logged. */
   #loggedKeys: { send: SrtpKeyMaterial; receive: SrtpKeyMaterial } | undefined;
 
@@ -230,9 +244,15 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     const ice = handler?.ice;
     if (!ice) return undefined;
     const pair = ice.selected;
+    const counters = { ...ice.counters };
     return pair
-      ? { state: ice.state, local: pair.local.type, remote: pair.remote.type, localAddress: `${pair.local.address}:${pair.local.port}`, remoteAddress: `${pair.remote.address}:${pair.remote.port}` }
-      : { state: ice.state };
+      ? { state: ice.state, local: pair.local.type, remote: pair.remote.type, localAddress: `${pair.local.address}:${pair.local.port}`, remoteAddress: `${pair.remote.address}:${pair.remote.port}`, counters }
+      : { state: ice.state, counters };
+  }
+
+  /** What the media refused or lost so far: offers and answers it could not take, failed DTLS-SRTP handshakes. */
+  get failures(): CallMediaFailures {
+    return { ...this.#failures };
   }
 
   /** The negotiated codec's name, once negotiated. */
@@ -348,6 +368,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
       onDtls: (dtls, error, session) => {
         if (error) {
           init.log(1, `DTLS-SRTP handshake (${dtls.role}) failed: ${error.message}; the call ends`);
+          this.#failures.security++;
           this.emit('securityFailed', error);
           return;
         }
@@ -371,6 +392,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
   #reportFailures<H extends MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler>(handler: H): H {
     const failed = (error: unknown): never => {
       const reason = error instanceof Error ? error.message : String(error);
+      this.#failures.negotiation++;
       this.#init.log(2, `offer/answer refused: ${reason}`);
       this.emit('negotiationFailed', reason);
       throw error;

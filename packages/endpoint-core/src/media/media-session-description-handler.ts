@@ -13,7 +13,7 @@ import {
   DtlsError,
   DtlsSrtpHandshake,
   IceAgent,
-  type IceAgentState,
+  type IceAgentCounters, type IceAgentState,
   type IcePair,
   type StunAddress,
   type AudioStreamOptions,
@@ -138,9 +138,9 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
   }
 
   /** How ICE stands, when the call uses it. */
-  get ice(): { state: IceAgentState; selected: IcePair | undefined } | undefined {
+  get ice(): { state: IceAgentState; selected: IcePair | undefined; counters: IceAgentCounters } | undefined {
     const agent = this.#ice;
-    return agent && this.#negotiated?.ice ? { state: agent.state, selected: agent.selected } : undefined;
+    return agent && this.#negotiated?.ice ? { state: agent.state, selected: agent.selected, counters: agent.counters } : undefined;
   }
 
   async getDescription(options?: MediaDescriptionOptions): Promise<BodyAndContentType> {

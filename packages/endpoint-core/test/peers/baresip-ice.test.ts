@@ -72,11 +72,13 @@ describeIf('ICE against baresip 1.0.0', () => {
     const replies: Buffer[] = [];
     attacker.on('message', (data) => replies.push(data));
     await new Promise<void>((resolve) => attacker.bind(0, '127.0.0.1', resolve));
+    expect(incoming[0]!.media.ice?.counters).toMatchObject({ badIntegrity: 0, badUsername: 0 });
     attacker.send(forged, (incoming[0]!.media.stream as AudioStream).localPort, '127.0.0.1');
     await waitFor(() => replies.length === 1, 3000, 'the refusal');
     attacker.close();
     expect(replies[0]!.readUInt16BE(0)).toBe(0x0111);
     await waitFor(() => log.some((line) => /^2 .*ICE: a check from 127\.0\.0\.1:\d+ failed MESSAGE-INTEGRITY/.test(line)), 3000, 'the log line');
+    expect(incoming[0]!.media.ice?.counters).toMatchObject({ badIntegrity: 1, badUsername: 0 });
     us.devices.clearRecording('speaker');
     await untilRecorded(1, us.devices);
     expect(heardByUs(us, 0.2)).toBeCloseTo(440, -1);

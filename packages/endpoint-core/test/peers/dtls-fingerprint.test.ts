@@ -73,6 +73,7 @@ describeIf('DTLS-SRTP fingerprint check in a call (sipp + openssl s_server)', ()
     const { call: incoming, sipp } = await call('shown', (sdp) => [...establish(sdp), pause(2500), ...HANG_UP(2)]);
     await waitFor(() => (incoming.media.security as { state?: string }).state === 'established', 8000, 'the DTLS handshake');
     expect(incoming.media.security).toEqual({ kind: 'dtls', suite: 'AES_CM_128_HMAC_SHA1_80', role: 'client', state: 'established' });
+    expect(incoming.media.failures).toEqual({ negotiation: 0, security: 0 });
     await sipp;
     expect(incoming.state).toBe('DISCONNECTED');
   }, 30000);
@@ -82,6 +83,8 @@ describeIf('DTLS-SRTP fingerprint check in a call (sipp + openssl s_server)', ()
     await sipp;
     expect(incoming.state).toBe('DISCONNECTED');
     expect(incoming.media.security).toMatchObject({ kind: 'dtls', role: 'client', state: 'failed' });
+    expect(incoming.media.failures).toEqual({ negotiation: 0, security: 1 });
+    expect(incoming.endReason).toMatch(/^the DTLS-SRTP handshake failed: the peer's certificate \(sha-256 [0-9A-F:]+\) is not the one its SDP fingerprint names/);
     expect(log.find((line) => line.includes('DTLS-SRTP handshake (client) failed'))).toMatch(/^1 .*the peer's certificate \(sha-256 [0-9A-F:]+\) is not the one its SDP fingerprint names; the call ends/);
   }, 30000);
 });

@@ -1,7 +1,7 @@
 import type { Call } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
 import { assertSippPassed, runSipp, sippAvailable } from '../support/sipp';
-import { SDP, INVITE, ACK, scenario, send, pause, recv, AUTO_ANSWER, HANG_UP, REFUSED } from '../support/sipp-scenario';
+import { SDP, INVITE, IN_DIALOG, ACK, scenario, send, pause, recv, AUTO_ANSWER, ESTABLISH, HANG_UP, REFUSED } from '../support/sipp-scenario';
 import { standaloneEndpoint, waitFor } from '../support/endpoints';
 
 // Every use_srtp value against a scripted plain, best-effort, secure (RTP/SAVP) and DTLS-SRTP
@@ -63,6 +63,86 @@ describeSipp('use_srtp against scripted offers (sipp)', () => {
           expect([kind, calls.at(-1)!.media.security.kind]).toEqual([kind, outcome === 'srtp' ? 'sdes' : outcome === 'dtls' ? 'dtls' : 'none']);
         }
       }
+    } finally {
+      await endpoint.stop();
+    }
+  }, 40_000);
+});
+
+// Bad SRTP offers (issue: "a malformed a=crypto, an unknown suite ... each is refused ... with a
+// counter and a log line, and the call goes on"): a new call is refused 488 with the reason in a
+// Warning, counted on the line; a re-offer mid-call is refused 488 and the call stays up.
+describeSipp('bad SRTP offers (sipp)', () => {
+  const malformed = SDP().replace('RTP/AVP', 'RTP/SAVP').replace('a=sendrecv', 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:***\na=sendrecv');
+  const unknownSuite = SDP().replace('RTP/AVP', 'RTP/SAVP').replace('a=sendrecv', `a=crypto:1 AEAD_AES_128_GCM inline:${KEY}\na=sendrecv`);
+  // The ACK of a refused re-INVITE: a non-2xx final answer is ACKed in the INVITE's own transaction
+  // (its branch: sipp's [branch-3], the INVITE three messages back: INVITE, 100, 488, ACK).
+  const ackOfRefusal = (cseq: number) => `
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3];rport
+From: <sip:sipserver@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>;tag=[$totag]
+Call-ID: [call_id]
+CSeq: ${cseq} ACK
+Max-Forwards: 70
+Content-Length: 0
+`;
+
+  it('a new call with a malformed a=crypto or an unknown suite: 488 with the reason, counted and logged; a re-offer with either mid-call: 488, counted, logged, and the call goes on with its audio', async () => {
+    const logs: string[] = [];
+    const { endpoint } = standaloneEndpoint('agent', testPorts(7), testPorts(50), 700, { 'system.security.use_srtp': 'optional' }, { logger: (level, message) => { if (level <= 2) logs.push(message); } });
+    const calls: Call[] = [];
+    endpoint.on('incomingCall', (call) => calls.push(call));
+    await endpoint.start();
+    try {
+      const line = endpoint.lines[0]!;
+      expect(line.counters).toEqual({ offersRefused: 0 });
+      assertSippPassed(await runSipp({ remotePort: line.port!, localPort: testPorts(1), scenario: scenario('malformed a=crypto', REFUSED(488, AUTO_ANSWER, malformed, [{ header: 'Warning:', regexp: '304 [^ ]+ .no usable a=crypto line: a=crypto key is not base64' }])) }));
+      assertSippPassed(await runSipp({ remotePort: line.port!, localPort: testPorts(1), scenario: scenario('unknown suite', REFUSED(488, AUTO_ANSWER, unknownSuite, [{ header: 'Warning:', regexp: '304 [^ ]+ .no usable a=crypto line: suite AEAD_AES_128_GCM is not supported' }])) }));
+      expect(calls).toEqual([]);
+      expect(line.counters).toEqual({ offersRefused: 2 });
+      expect(logs.filter((message) => message.includes('rejected with 488: no usable a=crypto line'))).toEqual([
+        `call on line ${line.index} rejected with 488: no usable a=crypto line: a=crypto key is not base64`,
+        `call on line ${line.index} rejected with 488: no usable a=crypto line: suite AEAD_AES_128_GCM is not supported`,
+      ]);
+
+      // A plain call, then two bad re-offers: each refused, and the call is still up, sending its tone.
+      const sipp = runSipp({
+        remotePort: line.port!,
+        localPort: testPorts(1),
+        rtpEcho: true,
+        scenario: scenario('bad re-offers', [
+          ...ESTABLISH(),
+          pause(500),
+          send(IN_DIALOG('INVITE', 2, '', malformed), ' retrans="500"'),
+          '<recv response="100" optional="true"/>',
+          recv('response="488"', [{ header: 'CSeq:', regexp: '2 INVITE' }]),
+          send(ackOfRefusal(2)),
+          pause(300),
+          send(IN_DIALOG('INVITE', 3, '', unknownSuite), ' retrans="500"'),
+          '<recv response="100" optional="true"/>',
+          recv('response="488"', [{ header: 'CSeq:', regexp: '3 INVITE' }]),
+          send(ackOfRefusal(3)),
+          pause(1500),
+          ...HANG_UP(4),
+        ]),
+      });
+      await waitFor(() => calls[0]?.media.failures.negotiation === 2, 8000);
+      const call = calls[0]!;
+      expect(call.state).toBe('CONNECTED');
+      expect(call.media.security).toEqual({ kind: 'none' });
+      const sent = call.media.stats()!.sent.packets;
+      const received = call.media.stats()!.received.packets;
+      await waitFor(() => call.media.stats()!.sent.packets >= sent + 10 && call.media.stats()!.received.packets >= received + 10, 3000);
+      expect(call.state).toBe('CONNECTED');
+      assertSippPassed(await sipp);
+      await waitFor(() => call.state === 'DISCONNECTED', 5000);
+      expect(call.media.failures).toEqual({ negotiation: 2, security: 0 });
+      expect(line.counters).toEqual({ offersRefused: 2 });
+      expect(logs.filter((message) => message.includes(': offer/answer refused: '))).toEqual([
+        expect.stringMatching(new RegExp(`^${call.id}: offer/answer refused: .*a=crypto key is not base64$`)),
+        expect.stringMatching(new RegExp(`^${call.id}: offer/answer refused: .*suite AEAD_AES_128_GCM is not supported$`)),
+      ]);
     } finally {
       await endpoint.stop();
     }
