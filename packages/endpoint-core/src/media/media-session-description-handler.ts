@@ -266,7 +266,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
       this.#context.onIce?.({ kind: 'selected', pair });
     });
     agent.on('stateChanged', (state, previous) => {
-      if (state === 'failed') this.#context.onIce?.({ kind: 'failed', reason: agent.selected ? 'consent lost' : 'no candidate pair worked', connected: previous === 'connected' });
+      if (state === 'failed') this.#context.onIce?.({ kind: 'failed', reason: agent.failureReason ?? (agent.selected ? 'consent lost' : 'no candidate pair worked'), connected: previous === 'connected' });
     });
     await agent.gather();
   }

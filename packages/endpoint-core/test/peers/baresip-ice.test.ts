@@ -86,6 +86,22 @@ describeIf('ICE against baresip 1.0.0', () => {
     await incoming[0]!.hangup();
   }, 30000);
 
+  it('a path that dies (baresip frozen): consent (RFC 7675) is lost after 30 s without answers, and the call ends with the reason', async () => {
+    const [bob, us] = await setUp();
+    const call = await us.endpoint.makeCall(bob.uri);
+    await waitFor(() => call.state === 'CONNECTED', 5000);
+    await waitFor(() => call.media.ice?.state === 'connected', 10000, 'ICE connected');
+    const before = call.media.ice!.counters!.consentChecks;
+    bob.freeze();
+    const frozenAt = Date.now();
+    await waitFor(() => call.state === 'DISCONNECTED', 45_000, 'the call ended');
+    // Not before 30 s of silence (the RTP inactivity timeout, 150 s by default, is far off).
+    expect(Date.now() - frozenAt).toBeGreaterThanOrEqual(25_000);
+    expect(call.endReason).toMatch(/^consent lost: no answer from 127\.0\.0\.1:\d+ for 30 s$/);
+    expect(call.media.ice!.counters!.consentChecks).toBeGreaterThan(before + 3);
+    expect(log.some((line) => /^[12] .*consent lost: no answer from 127\.0\.0\.1:\d+ for 30 s/.test(line))).toBe(true);
+  }, 60_000);
+
   it('we call baresip: we control and nominate, baresip follows, each hears the other', async () => {
     const [bob, us] = await setUp();
     const call = await us.endpoint.makeCall(bob.uri);

@@ -353,11 +353,17 @@ export class Baresip {
       });
   }
 
+  /** Freezes baresip (SIGSTOP): it answers nothing, sends nothing, as a peer whose network died; {@link stop} ends it. */
+  freeze(): void {
+    this.#child.kill('SIGSTOP');
+  }
+
   /** Stops baresip (SIGTERM, then SIGKILL after 2 s) and removes its directory. */
   async stop(): Promise<void> {
     this.#socket?.destroy();
     this.#socket = undefined;
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
+      this.#child.kill('SIGCONT'); // a frozen one takes SIGTERM only once it runs
       const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
       this.#child.kill('SIGTERM');
       const timer = setTimeout(() => this.#child.kill('SIGKILL'), 2000);

@@ -144,6 +144,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
   /** The TURN client while it allocates (its answers arrive before it is `#turn`). */
   #allocating: TurnClient | undefined;
   #gathering: Promise<readonly IceCandidate[]> | undefined;
+  #failureReason: string | undefined;
 
   constructor(options: IceAgentOptions) {
     super();
@@ -158,6 +159,11 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
 
   get state(): IceAgentState {
     return this.#state;
+  }
+
+  /** Why the agent failed (`failed`): no pair worked in time, or consent was lost on the selected one. */
+  get failureReason(): string | undefined {
+    return this.#failureReason;
   }
 
   /** Whether we control (we nominate). */
@@ -326,6 +332,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
   #fail(reason: string): void {
     if (this.#state === 'closed' || this.#state === 'failed') return;
     this.#stopTimers();
+    this.#failureReason = reason;
     this.emit('refused', reason);
     this.#to('failed');
   }

@@ -128,6 +128,7 @@ describe('IceAgent between two RTP sessions on the loopback', () => {
     b.session.close();
     await waitFor(() => a.agent.state === 'failed', 5000, 'consent lost');
     expect(a.refused.at(-1)).toMatch(/^consent lost: no answer from 127\.0\.0\.1:\d+ for 1 s$/);
+    expect(a.agent.failureReason).toBe(a.refused.at(-1));
   });
 
   it('fails after checkTimeoutMs when no pair works', async () => {
@@ -135,6 +136,7 @@ describe('IceAgent between two RTP sessions on the loopback', () => {
     a.agent.start({ ufrag: 'abcd', pwd: 'x'.repeat(22), candidates: [{ foundation: '1', component: 1, transport: 'udp', priority: 1, address: '127.0.0.1', port: 9, type: 'host' }] }, true);
     await waitFor(() => a.agent.state === 'failed', 3000, 'failed');
     expect(a.refused.at(-1)).toBe('no candidate pair worked');
+    expect(a.agent.failureReason).toBe('no candidate pair worked');
   });
 
   const itCoturn = peerAvailable('turnserver') ? it : it.skip;
