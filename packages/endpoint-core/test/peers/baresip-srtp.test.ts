@@ -141,6 +141,16 @@ describeIf('SRTP (SDES) against baresip 1.0.0', () => {
     expect(answer()).toMatch(/^SIP\/2\.0 488/);
   }, 30000);
 
+  it('mandatory against baresip srtp-mandf: it wants RTP/SAVPF (AVPF feedback), which we do not offer: it refuses our RTP/SAVP, the call fails with its status', async () => {
+    const [bob, us] = await setUp('mandatory', 'srtp-mandf');
+    const call = await us.endpoint.makeCall(bob.uri);
+    await waitFor(() => call.state === 'DISCONNECTED', 5000);
+    const answer = (): string | undefined => bob.sipTrace().find((m) => m.sent && m.method === 'INVITE' && /^SIP\/2\.0 [3-6]\d\d/.test(m.startLine))?.startLine;
+    await waitFor(() => answer() !== undefined, 5000, "baresip's refusal in its trace");
+    expect(answer()).toMatch(/^SIP\/2\.0 488/);
+    expect(call.endReason).toMatch(/^488/);
+  }, 30000);
+
   it('re-INVITEs keep the keys: our hold and retrieve and baresip\'s hold and resume, and audio flows both ways after each', async () => {
     const [bob, us] = await setUp('mandatory', 'srtp-mand');
     const call = await us.endpoint.makeCall(bob.uri);

@@ -518,7 +518,7 @@ describe('IceAgent against a scripted peer', () => {
     expect(p.requests()).toHaveLength(1);
   });
 
-  it('new credentials (an ICE restart in a re-offer) start checking with them', async () => {
+  it('new credentials given to start() send the checks that follow with them', async () => {
     const a = await agent();
     const p = await peer('A');
     p.answer = { kind: 'silent' };
