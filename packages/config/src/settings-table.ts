@@ -599,7 +599,7 @@ export const SETTINGS = [
     key: 'proxies.proxy<n>.nat.turn_server_port',
     type: port,
     default: '3478',
-    description: 'TURN server port (UDP or TCP, by `turn_relay_type`).',
+    description: 'TURN server port (UDP, TCP or TLS, by `turn_relay_type`; coturn\'s TLS port is 5349 by default).',
     applied: 'yes',
   }),
   setting({
@@ -618,9 +618,9 @@ export const SETTINGS = [
   }),
   setting({
     key: 'proxies.proxy<n>.nat.turn_relay_type',
-    type: zeroOrOne,
+    type: codeOf([0, 1, 2] as const),
     default: '0',
-    description: 'How the TURN server is reached: 0 over UDP (from the call\'s RTP port), 1 over TCP (a connection per call, for networks that let no UDP out). The relayed transport is UDP either way.',
+    description: 'How the TURN server is reached: 0 over UDP (from the call\'s RTP port), 1 over TCP (a connection per call, for networks that let no UDP out), 2 over TLS (a TCP connection per call with TLS, the server\'s certificate checked as for SIP over TLS: the system\'s authorities plus `system.security.certificate`, its name by `tls-target-name-check`). The relayed transport is UDP either way.',
     applied: 'yes',
   }),
   setting({

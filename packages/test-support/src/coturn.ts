@@ -17,6 +17,8 @@ export interface CoturnOptions {
   tcp?: boolean;
   /** Run inside this network namespace (`ip netns exec`). */
   namespace?: string;
+  /** TURN over TLS too, on a port of its own ({@link Coturn.tlsPort}), with this certificate and key (PEM files). */
+  tls?: { certificate: string; key: string };
 }
 
 /**
@@ -27,17 +29,20 @@ export interface CoturnOptions {
 export class Coturn {
   readonly address: string;
   readonly port: number;
+  /** The TLS listening port, when started with `tls`. */
+  readonly tlsPort: number | undefined;
   readonly realm: string;
   readonly users: Record<string, string>;
   readonly #child: ChildProcess;
   readonly #dir: string;
   #output = '';
 
-  private constructor(child: ChildProcess, dir: string, address: string, port: number, realm: string, users: Record<string, string>) {
+  private constructor(child: ChildProcess, dir: string, address: string, port: number, tlsPort: number | undefined, realm: string, users: Record<string, string>) {
     this.#child = child;
     this.#dir = dir;
     this.address = address;
     this.port = port;
+    this.tlsPort = tlsPort;
     this.realm = realm;
     this.users = users;
     child.stdout?.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
@@ -54,6 +59,7 @@ export class Coturn {
     const users = options.users ?? { alice: 'secret' };
     const realm = options.realm ?? 'sep.test';
     const port = testPorts(1);
+    const tlsPort = options.tls ? testPorts(1) : undefined;
     const relayPorts = testPorts(40);
     const dir = mkdtempSync(join(tmpdir(), 'sep-coturn-'));
     const args = [
@@ -66,7 +72,7 @@ export class Coturn {
       '--lt-cred-mech',
       `--realm=${realm}`,
       ...Object.entries(users).map(([user, password]) => `--user=${user}:${password}`),
-      '--no-tls',
+      ...(options.tls ? [`--tls-listening-port=${tlsPort}`, `--cert=${options.tls.certificate}`, `--pkey=${options.tls.key}`] : ['--no-tls']),
       '--no-dtls',
       '--no-cli',
       '--allow-loopback-peers',
@@ -78,7 +84,7 @@ export class Coturn {
     ];
     const command = options.namespace ? ['ip', ['netns', 'exec', options.namespace, 'turnserver', ...args]] as const : ['turnserver', args] as const;
     const child = spawn(command[0], command[1], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const server = new Coturn(child, dir, address, port, realm, users);
+    const server = new Coturn(child, dir, address, port, tlsPort, realm, users);
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`turnserver exited (${child.exitCode}):\n${server.output}`);

@@ -9,3 +9,5 @@ export type { Allocations } from './allocation';
 export { Coturn } from './coturn';
 export type { CoturnOptions } from './coturn';
 export { NatTopology } from './nat';
+export { makeTestCertificates } from './tls-certificates';
+export type { TestCertificates } from './tls-certificates';

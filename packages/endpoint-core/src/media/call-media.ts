@@ -2,6 +2,7 @@ import type { ConfiguredCodec, SrtpPolicy } from '@sip-endpoint/config';
 import { SafeEmitter, type AudioDevice } from '@sip-endpoint/policy';
 import { WebRtcAudioStream, type AudioDeviceProvider, type AudioInput, type AudioOutput, type AudioStream, type AudioStreamStats, type DtlsCertificate, type DtlsError, type DtmfEvent, type IceAgentCounters, type IceAgentState, type IceCandidateType, type SrtpKeyMaterial, type StunAddress, type NegotiatedAudio, type PortAllocator, type RtpSession, type SrtpSuite, type VqReport, type WebRtcAudioStreamStats, type WebRtcConnectionState, type MediaDirection, type WebRtcIceServer } from '@sip-endpoint/media';
 import { MediaSessionDescriptionHandler, type MediaDescriptionOptions } from './media-session-description-handler';
+import type { TurnServerSettings } from './nat-settings';
 import { WebRtcSessionDescriptionHandler } from './webrtc-session-description-handler';
 
 /**
@@ -128,7 +129,7 @@ export interface CallMediaInit {
   /** DTLS-SRTP: our certificate, and whether secure offers use DTLS-SRTP rather than SDES. */
   dtls: { certificate: () => Promise<DtlsCertificate>; offer: boolean };
   /** ICE (`nat.ice_enabled` of the call's line), with the STUN server for our server-reflexive candidate. */
-  ice?: { stunServer?: () => Promise<StunAddress | undefined>; turnServer?: () => Promise<{ server: StunAddress; username: string; password: string; transport: 'udp' | 'tcp' } | undefined> };
+  ice?: { stunServer?: () => Promise<StunAddress | undefined>; turnServer?: () => Promise<TurnServerSettings | undefined> };
   /** Writes a line to the endpoint's log (level 0 fatal .. 4 debug). */
   log: (level: number, message: string) => void;
   /** The engine. @defaultValue 'native' */

@@ -28,6 +28,7 @@ import {
   type ParsedSdp,
   type PortAllocator,
 } from '@sip-endpoint/media';
+import type { TurnServerSettings } from './nat-settings';
 
 /** What the media of a call needs from the endpoint. @public */
 export interface MediaContext {
@@ -64,7 +65,7 @@ export interface MediaContext {
   ice?: {
     stunServer?: () => Promise<StunAddress | undefined>;
     /** The TURN server for a relayed candidate. */
-    turnServer?: () => Promise<{ server: StunAddress; username: string; password: string; transport: 'udp' | 'tcp' } | undefined>;
+    turnServer?: () => Promise<TurnServerSettings | undefined>;
     consentTimeoutMs?: number;
     checkTimeoutMs?: number;
   };

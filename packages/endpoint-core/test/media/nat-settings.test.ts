@@ -1,5 +1,5 @@
 import { EndpointConfig } from '@sip-endpoint/config';
-import { iceServersOf } from '../../src/media/nat-settings';
+import { iceServersOf, turnServerOf } from '../../src/media/nat-settings';
 
 // The iceServers of a WebRTC call's RTCPeerConnection come from the line's nat settings, as the
 // native path's STUN and TURN servers do.
@@ -33,6 +33,26 @@ describe('iceServersOf', () => {
     ]);
     // Line 1: its own section (UDP relay, the default port), no STUN server.
     expect(await iceServersOf(config, 1, logger)).toEqual([{ urls: `turn:198.51.100.9:${config.get('proxies.proxy1.nat.turn_server_port')}`, username: 'u', credential: 'p' }]);
+    expect(log).toEqual([]);
+  });
+
+  it('turn_relay_type 2: turns: with ?transport=tcp for WebRTC; for the native agent TLS options that check the configured name against the trusted authorities', async () => {
+    const config = EndpointConfig.defaults().with({
+      'user:0': '1', 'server:0': 'pbx',
+      'proxies.proxy0.nat.turn_server': 'localhost',
+      'proxies.proxy0.nat.turn_server_port': '5349',
+      'proxies.proxy0.nat.turn_user_name': 'agent7',
+      'proxies.proxy0.nat.turn_password': 'turn-secret',
+      'proxies.proxy0.nat.turn_relay_type': '2',
+      'system.security.tls-target-name-check': 'host',
+    });
+    expect(await iceServersOf(config, 0, logger)).toEqual([{ urls: expect.stringMatching(/^turns:(127\.0\.0\.1|\[::1\]):5349\?transport=tcp$/), username: 'agent7', credential: 'turn-secret' }]);
+    const turn = await turnServerOf(config, 0, logger);
+    expect(turn).toMatchObject({ server: { address: expect.stringMatching(/^(127\.0\.0\.1|::1)$/), port: 5349 }, username: 'agent7', password: 'turn-secret', transport: 'tls', tls: { servername: 'localhost', rejectUnauthorized: true } });
+    expect(turn!.tls!.ca!.length).toBeGreaterThan(10); // the system's authorities
+    expect(typeof turn!.tls!.checkServerIdentity).toBe('function');
+    // UDP and TCP carry no TLS options.
+    expect(await turnServerOf(config.with({ 'proxies.proxy0.nat.turn_relay_type': '1' }), 0, logger)).toEqual({ server: expect.anything(), username: 'agent7', password: 'turn-secret', transport: 'tcp' });
     expect(log).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Coturn, NatTopology, peerAvailable, runProcess, testPorts } from '@sip-endpoint/test-support';
+import { Coturn, makeTestCertificates, NatTopology, peerAvailable, runProcess, testPorts, type TestCertificates } from '@sip-endpoint/test-support';
 import { Baresip, baresipAvailable } from '../support/baresip';
 import { heardByBaresip, untilBaresipRecorded } from '../support/baresip-calls';
 
@@ -29,11 +29,13 @@ describeIf('an agent behind a NAT (ip netns + nftables masquerade)', () => {
   let nat: NatTopology;
   let coturn: Coturn | undefined;
   let baresip: Baresip | undefined;
+  let certificates: TestCertificates;
 
   beforeAll(async () => {
     // One topology per jest worker (and another for a second run on other ports).
     nat = NatTopology.create(String(Number(process.env['JEST_WORKER_ID'] ?? '1') + (Number(process.env['SEP_TEST_PORT_BASE'] ?? '0') > 20000 ? 10 : 0)));
-    coturn = await Coturn.start({ namespace: nat.pub, address: nat.pubAddress });
+    certificates = makeTestCertificates([nat.pubAddress]);
+    coturn = await Coturn.start({ namespace: nat.pub, address: nat.pubAddress, tls: { certificate: certificates.serverCertificate, key: certificates.serverKey } });
   }, 30_000);
 
   afterAll(async () => {
@@ -119,5 +121,44 @@ describeIf('an agent behind a NAT (ip netns + nftables masquerade)', () => {
     // Its debug log (SIP messages included) never holds the TURN password.
     expect(report.lines).toBeGreaterThan(20);
     expect(report.passwordLogged).toBe(false);
+  }, 60_000);
+
+  it('only TLS to the TURN server gets out: the relay over TLS (turn_relay_type 2, its certificate checked by name against system.security.certificate) carries the audio both ways', async () => {
+    baresip = await Baresip.start({ user: 'bob', frequency: 440, answerMode: 'auto', namespace: nat.pub, address: nat.pubAddress, mediaNat: 'ice', rtcpMux: true });
+    nat.restrictOutbound([`udp dport ${baresip.port}`, `tcp dport ${coturn!.tlsPort!}`]);
+    const report = await agentCalls(baresip, {
+      'proxies.proxy0.nat.ice_enabled': '1',
+      'proxies.proxy0.nat.turn_server': nat.pubAddress,
+      'proxies.proxy0.nat.turn_server_port': String(coturn!.tlsPort!),
+      'proxies.proxy0.nat.turn_user_name': 'alice',
+      'proxies.proxy0.nat.turn_password': 'secret',
+      'proxies.proxy0.nat.turn_relay_type': '2',
+      'system.security.certificate': certificates.caCertificate,
+      'system.security.tls-target-name-check': 'host',
+    });
+    expect(report.connected).toBe(true);
+    expect(report.ice).toMatchObject({ state: 'connected', local: 'relay', localAddress: expect.stringMatching(new RegExp(`^${nat.pubAddress.replace(/\./g, '\\.')}:`)) });
+    expect(report.heard).toBeCloseTo(440, -1);
+    await untilBaresipRecorded(baresip, 1.5);
+    expect(heardByBaresip(baresip)).toBeCloseTo(1000, -1);
+    expect(report.passwordLogged).toBe(false);
+  }, 60_000);
+
+  it('over TLS, a TURN server whose certificate the agent does not trust gives no relay: logged, and the call has no path out', async () => {
+    baresip = await Baresip.start({ user: 'bob', frequency: 440, answerMode: 'auto', namespace: nat.pub, address: nat.pubAddress, mediaNat: 'ice', rtcpMux: true });
+    nat.restrictOutbound([`udp dport ${baresip.port}`, `tcp dport ${coturn!.tlsPort!}`]);
+    const report = await agentCalls(baresip, {
+      'proxies.proxy0.nat.ice_enabled': '1',
+      'proxies.proxy0.nat.turn_server': nat.pubAddress,
+      'proxies.proxy0.nat.turn_server_port': String(coturn!.tlsPort!),
+      'proxies.proxy0.nat.turn_user_name': 'alice',
+      'proxies.proxy0.nat.turn_password': 'secret',
+      'proxies.proxy0.nat.turn_relay_type': '2',
+    });
+    expect(report.log.some((line) => /no relayed candidate: cannot connect to the TURN server .* \(tls\): unable to verify the first certificate/.test(line))).toBe(true);
+    expect(report.ice?.local).not.toBe('relay');
+    // Only SIP and TLS to coturn get out: baresip's audio has no way in.
+    expect(report.stats?.received.packets).toBe(0);
+    expect(report.peak).toBeLessThan(100);
   }, 60_000);
 });

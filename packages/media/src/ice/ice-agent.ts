@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isIPv6 } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import { SafeEmitter } from '@sip-endpoint/policy';
 import type { RtpSession } from '../rtp/rtp-session';
 import { candidatePriority, iceCredentials, type IceCandidate } from './candidate';
@@ -56,9 +57,10 @@ export interface IceAgentOptions {
   stunServer?: StunAddress;
   /**
    * A TURN server, for our relayed candidate (`turn_server`, `turn_server_port`,
-   * `turn_user_name`, `turn_password`; `turn_relay_type` 1 reaches it over TCP).
+   * `turn_user_name`, `turn_password`; `turn_relay_type` 1 reaches it over TCP, 2 over TLS with
+   * `tls` as node:tls's client options: the authorities to trust, the name to check).
    */
-  turnServer?: { server: StunAddress; username: string; password: string; transport: 'udp' | 'tcp' };
+  turnServer?: { server: StunAddress; username: string; password: string; transport: 'udp' | 'tcp' | 'tls'; tls?: ConnectionOptions };
   /**
    * `relay` uses the relayed candidate alone (as WebRTC's `iceTransportPolicy: 'relay'`): only it
    * is offered and checked, and checks to the RTP port itself are not answered. @defaultValue 'all'

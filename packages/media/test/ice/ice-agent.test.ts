@@ -1,5 +1,6 @@
 import { buildStun, candidatePriority, formatCandidate, IceAgent, iceCredentials, parseCandidate, RtpSession, STUN_ATTRIBUTE, STUN_METHOD, textAttribute, uint32Attribute, writeRtpHeader, type IceAgentState } from '@sip-endpoint/media';
-import { Coturn, peerAvailable, waitFor } from '@sip-endpoint/test-support';
+import { readFileSync } from 'node:fs';
+import { Coturn, makeTestCertificates, peerAvailable, waitFor, type TestCertificates } from '@sip-endpoint/test-support';
 import { workerPorts } from '../support/ports';
 
 const ports = workerPorts(20);
@@ -159,9 +160,11 @@ const describeTurn = peerAvailable('turnserver') ? describe : describe.skip;
 
 describeTurn('IceAgent with a TURN relay (coturn)', () => {
   let coturn: Coturn;
+  let certificates: TestCertificates;
   const cleanup: (() => void)[] = [];
   beforeAll(async () => {
-    coturn = await Coturn.start({ users: { alice: 'secret' } });
+    certificates = makeTestCertificates(['turn.sep.test']);
+    coturn = await Coturn.start({ users: { alice: 'secret' }, tls: { certificate: certificates.serverCertificate, key: certificates.serverKey } });
   }, 20_000);
   afterAll(async () => {
     await coturn?.stop();
@@ -183,8 +186,10 @@ describeTurn('IceAgent with a TURN relay (coturn)', () => {
     return { agent: made, session, refused };
   }
 
-  it.each(['udp', 'tcp'] as const)('gathers a relayed candidate (TURN over %s); with the relay policy the pair through it is selected, and RTP crosses it both ways', async (transport) => {
-    const a = await agent({ turnServer: { server: { address: coturn.address, port: coturn.port }, username: 'alice', password: 'secret', transport }, policy: 'relay' });
+  it.each(['udp', 'tcp', 'tls'] as const)('gathers a relayed candidate (TURN over %s); with the relay policy the pair through it is selected, and RTP crosses it both ways', async (transport) => {
+    const tls = { ca: [readFileSync(certificates.caCertificate, 'latin1')], servername: 'turn.sep.test' };
+    const server = { address: coturn.address, port: transport === 'tls' ? coturn.tlsPort! : coturn.port };
+    const a = await agent({ turnServer: { server, username: 'alice', password: 'secret', transport, ...(transport === 'tls' ? { tls } : {}) }, policy: 'relay' });
     const b = await agent();
     expect(a.refused).toEqual([]);
     expect(a.agent.candidates.map((c) => c.type)).toEqual(['relay']);
@@ -211,6 +216,16 @@ describeTurn('IceAgent with a TURN relay (coturn)', () => {
     await waitFor(() => atB.length === 5 && atA.length === 5, 3000, 'five packets each way');
     expect(a.agent.turn?.counters.sent).toBeGreaterThanOrEqual(5);
     expect(a.agent.turn?.counters.received).toBeGreaterThanOrEqual(5);
+  }, 20_000);
+
+  it('over TLS, a server whose certificate is not trusted, or does not name the server, gives no relayed candidate (reported)', async () => {
+    const server = { address: coturn.address, port: coturn.tlsPort! };
+    const untrusted = await agent({ turnServer: { server, username: 'alice', password: 'secret', transport: 'tls', tls: { servername: 'turn.sep.test' } } });
+    expect(untrusted.agent.candidates.map((c) => c.type)).toEqual(['host']);
+    expect(untrusted.refused).toEqual([expect.stringMatching(/^no relayed candidate: cannot connect to the TURN server 127\.0\.0\.1:\d+ \(tls\): unable to verify the first certificate$/)]);
+    const misnamed = await agent({ turnServer: { server, username: 'alice', password: 'secret', transport: 'tls', tls: { ca: [readFileSync(certificates.caCertificate, 'latin1')], servername: 'another.sep.test' } } });
+    expect(misnamed.agent.candidates.map((c) => c.type)).toEqual(['host']);
+    expect(misnamed.refused).toEqual([expect.stringMatching(/^no relayed candidate: cannot connect to the TURN server 127\.0\.0\.1:\d+ \(tls\): Hostname\/IP does not match certificate's altnames/)]);
   }, 20_000);
 
   it('reports a TURN server that refuses the credentials, and goes on with the other candidates', async () => {
