@@ -187,7 +187,7 @@ export class DtmfDetector {
     // b conj(a) + c conj(b): its angle is the phase advance over a quarter block.
     const advanceRe = bRe * aRe + bIm * aIm + cRe * bRe + cIm * bIm;
     const advanceIm = bIm * aRe - bRe * aIm + cIm * bRe - cRe * bIm;
-    // Stryker disable next-line EqualityOperator: <= differs only when the advance is exactly on the limit's cone; both sides are sums of products of measured floats, equal only when the advance is 0, which takes a middle half block whose DFT is exactly 0
+    // Stryker disable next-line EqualityOperator: <= differs only when the advance is exactly on the limit's cone; both sides are sums of products of measured floats, equal only when the advance is 0, which takes a middle half block whose DFT is exactly 0 (digital silence there: the tones then fill half the block, which the energy check below rejects either way)
     if (advanceRe < Math.sqrt(advanceRe * advanceRe + advanceIm * advanceIm) * this.#cosLimit[k]!) return 0;
     const magnitude = Math.sqrt(aRe * aRe + aIm * aIm) + Math.sqrt(cRe * cRe + cIm * cIm);
     return magnitude * magnitude;

@@ -249,7 +249,6 @@ export class JitterBuffer {
     }
 
     const slot = this.#slots[playSeq % CAPACITY]!;
-    // Stryker disable next-line ConditionalExpression: a filled slot holds the sequence due; one CAPACITY ahead would have restarted playout when it came (push).
     if (slot.filled && slot.sequence === playSeq) {
       // Stryker disable next-line BooleanLiteral: a slot plays only when it holds the sequence due, and a restart clears all.
       slot.filled = false;
@@ -265,7 +264,6 @@ export class JitterBuffer {
       frame.marker = slot.marker;
       return frame;
     }
-    // Stryker disable next-line EqualityOperator: the newest packet is never the one due and missing (it would be in its slot).
     if (this.#highestSeq >= playSeq) {
       // A later packet is here, this one is not: it is lost.
       this.#playSeq = playSeq + 1;

@@ -284,6 +284,36 @@ describe('JitterBuffer, frame by frame', () => {
     expect(pops(buffer, 2)).toEqual(['101', 'L']);
   });
 
+  it('plays a packet that came 130 ahead of the first while filling in its own turn, not in the turn of the sequence sharing its slot', () => {
+    const buffer = new JitterBuffer({ minDelayMs: 20 });
+    // Before playout starts nothing is "too far ahead": 130 is kept, in the slot of 2 (130 mod 128).
+    push(buffer, 0, 0);
+    push(buffer, 130, 20);
+    // Up to 130 and the five frames concealed after it (the buffer then runs dry).
+    const out = pops(buffer, 132);
+    expect(out.slice(0, 4)).toEqual(['0', 'L', 'L', 'L']);
+    expect(out.filter((x) => x !== 'L')).toEqual(['0', '130']);
+    // 1 to 129 are lost, but for the four frames dropped to bring the delay down (every 25 frame
+    // times more than two frames over the 400 ms target): 130 is due at the 127th frame time.
+    expect(out.indexOf('130')).toBe(126);
+    expect(buffer.stats()).toMatchObject({ lost: 125, dropped: 4, underruns: 1 });
+  });
+
+  it('counts the newest packet as lost when its turn comes after an older one took its slot while filling, not as the buffer running dry', () => {
+    const buffer = new JitterBuffer({ minDelayMs: 20 });
+    push(buffer, 0, 0);
+    push(buffer, 130, 20);
+    // 2 takes the slot 130 was in: 130 is the newest sequence seen, but it is gone.
+    push(buffer, 2, 40);
+    const out = pops(buffer, 127);
+    expect(out.filter((x) => x !== 'L')).toEqual(['0', '2']);
+    // 130's turn is the 127th frame time (four frames dropped on the way): lost, with 1, 3 to 129
+    // but the four dropped.
+    expect(buffer.stats()).toMatchObject({ lost: 125, dropped: 4, underruns: 0, concealed: 125 });
+    expect(pops(buffer, 6)).toEqual(['L', 'L', 'L', 'L', 'L', '-']);
+    expect(buffer.stats()).toMatchObject({ lost: 125, underruns: 1, concealed: 130 });
+  });
+
   it('takes a packet exactly half the sequence space away as old (late), and plays on', () => {
     const buffer = new JitterBuffer({ minDelayMs: 20 });
     push(buffer, 100, 0);

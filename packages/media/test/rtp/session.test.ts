@@ -1,4 +1,4 @@
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createSocket, Socket, type RemoteInfo } from 'node:dgram';
 import { SafeEmitter } from '@sip-endpoint/policy';
 import { testPorts, waitFor } from '@sip-endpoint/test-support';
 import { buildRtcp, InvalidPortRangeError, parseRtcp, PortAllocator, PortRangeExhaustedError, RtpSession, RtpSocketError, writeRtpHeader, type RtcpReport } from '@sip-endpoint/media';
@@ -250,6 +250,30 @@ describe('RtpSession', () => {
       const session = await RtpSession.open({ ports: range, bindAddress: '127.0.0.1' });
       sessions.push(session);
       expect(session.localPort).toBe(base + 4);
+      expect(range.used).toBe(1);
+    });
+
+    it('skips a pair the system refuses to bind (EACCES, a privileged port), as it skips one in use', async () => {
+      const base = evenBlock(4);
+      const range = new PortAllocator(base, base + 3);
+      const realBind = Socket.prototype.bind;
+      const attempts: number[] = [];
+      // The tests run as root, whom no port is refused: the kernel's answer to anyone else is made here.
+      const refuse = jest.spyOn(Socket.prototype, 'bind').mockImplementation(function (this: Socket, ...args: unknown[]) {
+        attempts.push(args[0] as number);
+        if (args[0] !== base) return realBind.apply(this, args as Parameters<Socket['bind']>);
+        const error = Object.assign(new Error(`bind EACCES 127.0.0.1:${base}`), { code: 'EACCES', errno: -13, syscall: 'bind' });
+        process.nextTick(() => this.emit('error', error));
+        return this;
+      });
+      try {
+        const session = await RtpSession.open({ ports: range, bindAddress: '127.0.0.1' });
+        sessions.push(session);
+        expect([session.localPort, session.localRtcpPort]).toEqual([base + 2, base + 3]);
+      } finally {
+        refuse.mockRestore();
+      }
+      expect(attempts).toEqual([base, base + 2, base + 3]);
       expect(range.used).toBe(1);
     });
 

@@ -18,7 +18,7 @@ const pcmu = { payloadType: 0, encoding: 'PCMU', clockRate: 8000, channels: 1, f
 describe('parseSdp reads real-world offers', () => {
   it('names every static payload type of RFC 3551 it knows when the offer has no a=rtpmap, and leaves out the others', () => {
     const offer = session('m=audio 4000 RTP/AVP 0 3 4 8 9 13 18 15');
-    expect(parseSdp(offer).audio?.formats.map((f) => [f.payloadType, f.encoding, f.clockRate, f.channels])).toEqual([
+    const expected = [
       [0, 'PCMU', 8000, 1],
       [3, 'GSM', 8000, 1],
       [4, 'G723', 8000, 1],
@@ -28,7 +28,16 @@ describe('parseSdp reads real-world offers', () => {
       [13, 'CN', 8000, 1],
       [18, 'G729', 8000, 1],
       // 15 (G728) is not in the table and has no rtpmap: left out, no name is made up for it.
-    ]);
+    ];
+    const names = (read: typeof parseSdp) => read(offer).audio?.formats.map((f) => [f.payloadType, f.encoding, f.clockRate, f.channels]);
+    expect(names(parseSdp)).toEqual(expected);
+    // The table is built when the module loads: a copy loaded within this test reads the same
+    // (StrykerJS activates a mutant of it only in a module loaded during a test that covers it).
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const isolated = require('../../src/sdp/session-description') as typeof SessionDescription;
+      expect(names(isolated.parseSdp)).toEqual(expected);
+    });
   });
 
   it('an rtpengine offer through Kamailio: static types, G.729 fmtp, telephone-event, a=rtcp, ptime', () => {

@@ -592,6 +592,14 @@ describe('SrtpContext against a model of the replay window and the rollover coun
     expect(deliver(again, packets[8]!)).toBe(SRTP_DROP.replayed);
   });
 
+  it('a stream that starts at index 0 keeps 0 in its window when 1 and 2 come: 0 again is refused as replayed', () => {
+    const packets = sent([0, 1, 2]);
+    const receiver = new SrtpContext(material);
+    expect(packets.map((packet) => deliver(receiver, packet))).toEqual([32, 32, 32]);
+    expect(packets.map((packet) => deliver(receiver, packet))).toEqual([SRTP_DROP.replayed, SRTP_DROP.replayed, SRTP_DROP.replayed]);
+    expect(receiver.counters).toMatchObject({ unprotectedRtp: 3, replayed: 3, tooOld: 0 });
+  });
+
   it('a sender protecting an old packet again (a retransmission) keeps its rollover counter for what follows', () => {
     const sender = new SrtpContext(material);
     const protect = (sequence: number) => {
