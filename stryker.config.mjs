@@ -2,7 +2,8 @@
 /* global process */
 // One run per group of folders (SEP_MUTATION_GROUP, see scripts/mutation.ts): each group's report
 // is written as soon as it is done, and one group can be run again alone.
-const groups = {
+/** The groups and the files each mutates (scripts/mutation.ts checks a file named alone against them). */
+export const groups = {
   codecs: ['packages/media/src/codecs/**/*.ts'],
   jitter: ['packages/media/src/jitter/**/*.ts'],
   rtp: ['packages/media/src/rtp/**/*.ts'],

@@ -127,8 +127,13 @@ for (const { name, group, alone, when } of reports) {
     continue;
   }
   if (groupRun !== undefined && new Date(groupRun) >= when) continue;
-  for (const path of Object.keys(scores.files)) if (path.startsWith(folder)) delete scores.files[path];
-  for (const [path, file] of read(name)) scores.files[path] = fileScore(file.mutants);
+  // A file run alone after this report keeps its own, newer result.
+  const newer = (path: string): boolean => {
+    const run = scores.files[path]?.run;
+    return run !== undefined && new Date(run) >= when;
+  };
+  for (const path of Object.keys(scores.files)) if (path.startsWith(folder) && !newer(path)) delete scores.files[path];
+  for (const [path, file] of read(name)) if (!newer(path)) scores.files[path] = fileScore(file.mutants);
   scores.runs[group] = when.toISOString();
 }
 scores.files = Object.fromEntries(Object.entries(scores.files).sort(([a], [b]) => a.localeCompare(b)));

@@ -5,20 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-/** The groups, and the folder of each (as in stryker.config.mjs). */
-const FOLDERS: Record<string, string> = {
-  codecs: 'packages/media/src/codecs/',
-  jitter: 'packages/media/src/jitter/',
-  rtp: 'packages/media/src/rtp/',
-  quality: 'packages/media/src/quality/',
-  dtmf: 'packages/media/src/dtmf/',
-  sdp: 'packages/media/src/sdp/',
-  srtp: 'packages/media/src/srtp/',
-  ice: 'packages/media/src/ice/',
-  policy: 'packages/policy/src/',
-  config: 'packages/config/src/',
-};
-const all = Object.keys(FOLDERS);
+// The groups and their file patterns: `dir/**/*.ts`, a brace list `dir/{a,b}.ts`, and `!file` to leave one out.
+import { groups } from '../stryker.config.mjs';
+import { inGroup } from './mutation-groups';
+
+const all = Object.keys(groups);
+
 const runs: { group: string; files: string[] }[] = [];
 const refused: string[] = [];
 for (const name of process.argv.slice(2)) {
@@ -26,8 +18,8 @@ for (const name of process.argv.slice(2)) {
     runs.push({ group: name, files: [] });
     continue;
   }
-  const group = all.find((candidate) => name.startsWith(FOLDERS[candidate]!));
-  if (group === undefined || !name.endsWith('.ts') || !existsSync(name)) {
+  const group = all.find((candidate) => inGroup(name, groups[candidate as keyof typeof groups]));
+  if (group === undefined || !existsSync(name)) {
     refused.push(name);
     continue;
   }
@@ -36,7 +28,7 @@ for (const name of process.argv.slice(2)) {
   else runs.push({ group, files: [name] });
 }
 if (refused.length > 0) {
-  process.stderr.write(`not a group nor a source file of one: ${refused.join(', ')}; the groups are ${all.join(', ')}\n`);
+  process.stderr.write(`not a group nor a file one mutates (see stryker.config.mjs): ${refused.join(', ')}; the groups are ${all.join(', ')}\n`);
   process.exit(2);
 }
 if (runs.length === 0) for (const group of all) runs.push({ group, files: [] });

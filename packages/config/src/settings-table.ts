@@ -620,7 +620,7 @@ export const SETTINGS = [
     key: 'proxies.proxy<n>.nat.turn_relay_type',
     type: codeOf([0, 1, 2] as const),
     default: '0',
-    description: 'How the TURN server is reached: 0 over UDP (from the call\'s RTP port), 1 over TCP (a connection per call, for networks that let no UDP out), 2 over TLS (a TCP connection per call with TLS, the server\'s certificate checked as for SIP over TLS: the system\'s authorities plus `system.security.certificate`, its name by `tls-target-name-check`). The relayed transport is UDP either way.',
+    description: 'How the TURN server is reached: 0 over UDP (from the call\'s RTP port), 1 over TCP (a connection per call, for networks that let no UDP out), 2 over TLS (a TCP connection per call with TLS; native calls check the server\'s certificate as SIP over TLS checks its server\'s: the system\'s authorities plus `system.security.certificate`, its name by `tls-target-name-check`; WebRTC calls get a `turns:` URL with the configured name, checked by libwebrtc against its own authorities). The relayed transport is UDP either way.',
     applied: 'yes',
   }),
   setting({

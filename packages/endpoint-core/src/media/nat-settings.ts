@@ -9,6 +9,8 @@ import { readTlsSettings, tlsClientOptions } from '../transport/tls-settings';
 /** A line's TURN server, as the ICE agent takes it. */
 export interface TurnServerSettings {
   server: StunAddress;
+  /** The server as configured (a name, or an address): what a TLS certificate must name. */
+  host: string;
   username: string;
   password: string;
   transport: 'udp' | 'tcp' | 'tls';
@@ -44,7 +46,7 @@ export async function turnServerOf(config: EndpointConfig, line: number, log: (l
   const server = await addressOf(host, config.get(`${section}.nat.turn_server_port`), 'TURN', log);
   if (!server) return undefined;
   const transport = RELAY_TRANSPORTS[config.get(`${section}.nat.turn_relay_type`)];
-  const found = { server, username: config.get(`${section}.nat.turn_user_name`), password: config.get(`${section}.nat.turn_password`), transport };
+  const found = { server, host, username: config.get(`${section}.nat.turn_user_name`), password: config.get(`${section}.nat.turn_password`), transport };
   if (transport !== 'tls') return found;
   try {
     return { ...found, tls: tlsClientOptions(readTlsSettings(config), host) };
@@ -78,6 +80,8 @@ export async function iceServersOf(config: EndpointConfig, line: number, log: (l
   const hostPort = (server: StunAddress): string => `${server.address.includes(':') ? `[${server.address}]` : server.address}:${server.port}`;
   const servers: { urls: string; username?: string; credential?: string }[] = [];
   if (stun) servers.push({ urls: `stun:${hostPort(stun)}` });
-  if (turn) servers.push({ urls: `${turn.transport === 'tls' ? 'turns' : 'turn'}:${hostPort(turn.server)}${turn.transport === 'udp' ? '' : '?transport=tcp'}`, username: turn.username, credential: turn.password });
+  // turns: names the server as configured, so that libwebrtc checks its certificate by that name.
+  const tlsHost = (turn: TurnServerSettings): string => `${turn.host.includes(':') ? `[${turn.host}]` : turn.host}:${turn.server.port}`;
+  if (turn) servers.push({ urls: turn.transport === 'tls' ? `turns:${tlsHost(turn)}?transport=tcp` : `turn:${hostPort(turn.server)}${turn.transport === 'tcp' ? '?transport=tcp' : ''}`, username: turn.username, credential: turn.password });
   return servers;
 }

@@ -1,4 +1,7 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { EndpointConfig } from '@sip-endpoint/config';
+import { makeTestCertificates } from '@sip-endpoint/test-support';
 import { iceServersOf, turnServerOf } from '../../src/media/nat-settings';
 
 // The iceServers of a WebRTC call's RTCPeerConnection come from the line's nat settings, as the
@@ -46,13 +49,20 @@ describe('iceServersOf', () => {
       'proxies.proxy0.nat.turn_relay_type': '2',
       'system.security.tls-target-name-check': 'host',
     });
-    expect(await iceServersOf(config, 0, logger)).toEqual([{ urls: expect.stringMatching(/^turns:(127\.0\.0\.1|\[::1\]):5349\?transport=tcp$/), username: 'agent7', credential: 'turn-secret' }]);
+    // The configured name, not its address: libwebrtc checks the certificate against it.
+    expect(await iceServersOf(config, 0, logger)).toEqual([{ urls: 'turns:localhost:5349?transport=tcp', username: 'agent7', credential: 'turn-secret' }]);
     const turn = await turnServerOf(config, 0, logger);
     expect(turn).toMatchObject({ server: { address: expect.stringMatching(/^(127\.0\.0\.1|::1)$/), port: 5349 }, username: 'agent7', password: 'turn-secret', transport: 'tls', tls: { servername: 'localhost', rejectUnauthorized: true } });
     expect(turn!.tls!.ca!.length).toBeGreaterThan(10); // the system's authorities
-    expect(typeof turn!.tls!.checkServerIdentity).toBe('function');
+    // The name check: a certificate for localhost passes, one for another name is refused.
+    const peer = (names: string[]) => new X509Certificate(readFileSync(makeTestCertificates(names).serverCertificate)).toLegacyObject();
+    expect(turn!.tls!.checkServerIdentity!('127.0.0.1', peer(['localhost']))).toBeUndefined();
+    expect(String(turn!.tls!.checkServerIdentity!('127.0.0.1', peer(['other.sep.test'])))).toMatch(/Host: localhost. is not in the cert's altnames: DNS:other\.sep\.test/);
+    // Without tls-target-name-check, the chain only (node:tls checks it: rejectUnauthorized).
+    const unnamed = await turnServerOf(config.with({ 'system.security.tls-target-name-check': 'no' }), 0, logger);
+    expect(unnamed!.tls!.checkServerIdentity!('127.0.0.1', peer(['other.sep.test']))).toBeUndefined();
     // UDP and TCP carry no TLS options.
-    expect(await turnServerOf(config.with({ 'proxies.proxy0.nat.turn_relay_type': '1' }), 0, logger)).toEqual({ server: expect.anything(), username: 'agent7', password: 'turn-secret', transport: 'tcp' });
+    expect(await turnServerOf(config.with({ 'proxies.proxy0.nat.turn_relay_type': '1' }), 0, logger)).toEqual({ server: expect.anything(), host: 'localhost', username: 'agent7', password: 'turn-secret', transport: 'tcp' });
     expect(log).toEqual([]);
   });
 

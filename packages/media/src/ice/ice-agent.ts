@@ -306,6 +306,8 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     this.#stopTimers();
     this.#transactions.close();
     this.#turn?.close();
+    // A TURN client still allocating (its connection open) goes with the agent.
+    this.#allocating?.close();
     this.#session.setRelay(undefined);
     this.#session.setDatagramHandler('stun', undefined);
     this.#session.setDatagramHandler('turn', undefined);
@@ -390,6 +392,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
       if (this.#isClosed()) return;
       this.counters.checksFailed++;
       pair.state = 'failed';
+      this.#nominationFailed(pair);
       this.#afterCheck();
       return;
     }
@@ -409,6 +412,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
       }
       this.counters.checksFailed++;
       pair.state = 'failed';
+      this.#nominationFailed(pair);
       this.emit('refused', `the check of ${pair.remote.address}:${pair.remote.port} was answered ${code ?? '?'}`);
       this.#afterCheck();
       return;
@@ -430,6 +434,17 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     if (this.#controlling && !this.#nominating && !this.#selected) {
       this.#nominating = pair;
       void this.#check(pair, true);
+    }
+  }
+
+  /** When the pair being nominated failed: the best other pair that succeeded is nominated instead. */
+  #nominationFailed(pair: PairState): void {
+    if (this.#nominating !== pair) return;
+    this.#nominating = undefined;
+    const next = this.#pairs.find((candidate) => candidate.state === 'succeeded');
+    if (next && this.#controlling && !this.#selected) {
+      this.#nominating = next;
+      void this.#check(next, true);
     }
   }
 

@@ -315,6 +315,8 @@ export class TurnClient {
     const tls = this.transport === 'tls';
     const over = tls ? 'TLS' : 'TCP';
     const socket = tls ? connectTls({ ...this.#options.tls, host: address, port }) : connect({ host: address, port });
+    // Kept at once: a client closed while it connects destroys it.
+    this.#tcp = socket;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
@@ -329,12 +331,15 @@ export class TurnClient {
         clearTimeout(timer);
         reject(new IceError(`cannot connect to the TURN server ${this.#where()}: ${error.message}`));
       });
+      socket.once('close', () => {
+        clearTimeout(timer);
+        reject(new IceError(`the connection to the TURN server ${this.#where()} closed before it was open`));
+      });
     });
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
     socket.on('close', () => this.#lost(`the ${over} connection to the TURN server ${this.#where()} closed`));
     socket.on('data', (chunk: Buffer) => this.#onTcp(chunk));
-    this.#tcp = socket;
   }
 
   /** Splits the stream into STUN messages and ChannelData messages (padded to 4 bytes over TCP). */

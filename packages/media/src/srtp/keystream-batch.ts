@@ -7,6 +7,9 @@ export const BATCH_BLOCKS = 12;
 /** Bytes of keystream a batch holds for each packet. */
 export const BATCH_PACKET_BYTES = BATCH_BLOCKS * 16;
 
+/** The counter blocks of one batch, rewritten for each (one for all contexts: `make()` runs to its end at once). */
+const COUNTERS = Buffer.alloc(BATCH_PACKETS * BATCH_PACKET_BYTES);
+
 /** The keystream of one source's packets `first` to `first + BATCH_PACKETS - 1`, `BATCH_PACKET_BYTES` each. */
 export interface KeystreamBatch {
   first: number;
@@ -26,8 +29,6 @@ export interface KeystreamBatch {
  */
 export class KeystreamBatches {
   readonly #cipher: Cipher;
-  /** The counter blocks of one batch, rewritten for each. */
-  readonly #counters = Buffer.alloc(BATCH_PACKETS * BATCH_PACKET_BYTES);
 
   constructor(sessionKey: Uint8Array) {
     this.#cipher = createCipheriv(sessionKey.length === 32 ? 'aes-256-ecb' : 'aes-128-ecb', sessionKey, null);
@@ -39,7 +40,7 @@ export class KeystreamBatches {
    * block j of packet i is AES(key, IV_i + j), IV_i = (salt * 2^16) XOR (ssrc * 2^64) XOR (i * 2^16).
    */
   make(salt: Uint8Array, ssrc: number, first: number): KeystreamBatch {
-    const counters = this.#counters;
+    const counters = COUNTERS;
     const s4 = salt[4]! ^ (ssrc >>> 24);
     const s5 = salt[5]! ^ ((ssrc >>> 16) & 0xff);
     const s6 = salt[6]! ^ ((ssrc >>> 8) & 0xff);

@@ -77,8 +77,8 @@ interface SessionKeys {
   cipher: AesEncryptor;
   salt: Uint8Array;
   auth: HmacSha1;
-  /** The same key in node:crypto, for keystream made a batch at a time (RTP). */
-  batches: KeystreamBatches;
+  /** RTP's: the same key in node:crypto, for keystream made a batch at a time (SRTCP has none). */
+  batches: KeystreamBatches | undefined;
 }
 
 /** AES-CM as the key derivation's PRF: `length` bytes of keystream under the master key, IV = (salt XOR label) * 2^16. */
@@ -96,7 +96,8 @@ function sessionKeys(material: SrtpKeyMaterial, master: AesEncryptor, firstLabel
   const key = derive(master, material.masterSalt, firstLabel, keyBytes);
   return {
     cipher: new AesEncryptor(key),
-    batches: new KeystreamBatches(key),
+    // RTP's keys (label 0) only: SRTCP's few packets take the block-by-block way.
+    batches: firstLabel === 0 ? new KeystreamBatches(key) : undefined,
     auth: new HmacSha1(derive(master, material.masterSalt, firstLabel + 1, 20)),
     salt: derive(master, material.masterSalt, firstLabel + 2, 14),
   };
@@ -267,7 +268,7 @@ export class SrtpContext {
     let batch = source.batch;
     let offset = batch === undefined ? -1 : index - batch.first;
     if (batch === undefined || offset >= BATCH_PACKETS) {
-      batch = this.#rtp.batches.make(this.#rtp.salt, ssrc, index);
+      batch = this.#rtp.batches!.make(this.#rtp.salt, ssrc, index);
       source.batch = batch;
       offset = 0;
     } else if (offset < 0) {

@@ -2,7 +2,8 @@
 // agent message by message, so each check, answer, nomination and refusal is read exactly as it
 // crossed the wire (the loopback tests of ice-agent.test.ts prove two of our agents agree; these
 // prove what each message holds and what the agent makes of each answer).
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Socket } from 'node:net';
 import {
   buildStun,
   candidatePriority,
@@ -53,8 +54,10 @@ class ScriptedPeer {
   answer: Answer = { kind: 'success' };
   /** Answers for the next requests, in turn, before `answer`. */
   readonly next: Answer[] = [];
+  /** The answer to a nomination (a check with USE-CANDIDATE), when it differs from `answer`. */
+  nomination: Answer | undefined;
   private constructor(
-    readonly socket: Socket,
+    readonly socket: UdpSocket,
     readonly port: number,
     credentials: { ufrag: string; pwd: string },
   ) {
@@ -65,7 +68,8 @@ class ScriptedPeer {
       if ('malformed' in message) return;
       const from = { address: rinfo.address, port: rinfo.port };
       this.received.push({ message, from, at: performance.now() });
-      if (message.cls === 'request') this.respond(message, from, this.next.shift() ?? this.answer);
+      const nominated = stunAttribute(message, STUN_ATTRIBUTE.useCandidate) !== undefined;
+      if (message.cls === 'request') this.respond(message, from, this.next.shift() ?? (nominated ? this.nomination : undefined) ?? this.answer);
     });
   }
 
@@ -276,6 +280,13 @@ describe('IceAgent against a scripted peer', () => {
 
   it('checks the pairs in the order of their priority (not the SDP\'s), one every 20 ms, each pair once', async () => {
     const a = await agent();
+    // When each check left (a stall of this process would bunch up their arrivals, not their sending).
+    const sentAt = new Map<number, number>();
+    const send = a.session.sendDatagram.bind(a.session);
+    a.session.sendDatagram = (data, to) => {
+      if (to && !sentAt.has(to.port)) sentAt.set(to.port, performance.now());
+      send(data, to);
+    };
     const peers = [await peer('A'), await peer('B'), await peer('C')];
     for (const p of peers) p.answer = { kind: 'silent' };
     // The SDP lists the lowest first; all three share the credentials of one peer.
@@ -283,10 +294,10 @@ describe('IceAgent against a scripted peer', () => {
     const candidates = [low!.candidate(100, '1'), high!.candidate(2130706431, '2'), middle!.candidate(1694498815, '3')];
     a.agent.start({ ufrag: low!.ufrag, pwd: low!.pwd, candidates }, true);
     await waitFor(() => peers.every((p) => p.requests().length === 1), 2000, 'a check on each pair');
-    const first = (p: ScriptedPeer) => p.received.find(({ message }) => message.cls === 'request')!.at;
+    const first = (p: ScriptedPeer) => sentAt.get(p.port)!;
     expect(first(high!)).toBeLessThan(first(middle!));
     expect(first(middle!)).toBeLessThan(first(low!));
-    // Ta: a timer cannot fire early, so the gap is at least the pace (less a millisecond of rounding).
+    // Ta: a timer cannot fire early, so the gap between two sends is at least the pace (less a millisecond of rounding).
     expect(first(middle!) - first(high!)).toBeGreaterThanOrEqual(19);
     expect(first(low!) - first(middle!)).toBeGreaterThanOrEqual(19);
     await quiet(300);
@@ -358,6 +369,40 @@ describe('IceAgent against a scripted peer', () => {
     expect(a.agent.counters).toMatchObject({ checksSent: 2, roleConflicts: 1, checksFailed: 1 });
     expect(a.agent.controlling).toBe(false);
     expect(a.refused).toEqual([`the check of 127.0.0.1:${p.port} was answered 487`]);
+  });
+
+  it('a 487 to a check sent before the role changed (the peer\'s check made us controlled meanwhile) keeps the new role and checks again in it', async () => {
+    const a = await agent();
+    const p = await peer();
+    p.answer = { kind: 'silent' };
+    a.agent.start(remote(p), true);
+    await waitFor(() => p.requests().length === 1, 2000, 'the first check');
+    const held = p.received.find(({ message }) => message.cls === 'request')!;
+    expect(stunAttribute(held.message, STUN_ATTRIBUTE.iceControlling)).toHaveLength(8);
+    // The peer's check with a larger tie-breaker: we give up control.
+    expect((await p.answerTo(p.check(a.me, { controlling: HIGH }))).cls).toBe('success');
+    expect(a.agent.controlling).toBe(false);
+    // Now the held check is answered 487: we are controlled already, and stay so.
+    p.respond(held.message, held.from, { kind: 'error', code: 487, reason: 'Role Conflict' });
+    p.answer = { kind: 'success' };
+    await waitFor(() => p.requests().length === 2, 2000, 'the check again');
+    expect(stunAttribute(p.requests()[1]!, STUN_ATTRIBUTE.iceControlled)).toHaveLength(8);
+    await waitFor(() => a.agent.counters.checksSucceeded === 1, 2000, 'it succeeded');
+    expect(a.agent.controlling).toBe(false);
+    expect(a.agent.counters.roleConflicts).toBe(2);
+  });
+
+  it('a nomination answered with an error fails that pair, and another pair that works is nominated and selected', async () => {
+    const a = await agent();
+    const first = await peer('A');
+    const second = await peer('B', first);
+    first.nomination = { kind: 'error', code: 400, reason: 'Bad Request' };
+    a.agent.start({ ufrag: first.ufrag, pwd: first.pwd, candidates: [first.candidate(2000, '1'), second.candidate(1000, '2')] }, true);
+    await waitFor(() => a.agent.state === 'connected', 3000, 'connected');
+    expect(a.agent.selected?.remote.port).toBe(second.port);
+    expect(a.refused).toEqual([`the check of 127.0.0.1:${first.port} was answered 400`]);
+    expect(first.requests().map((m) => stunAttribute(m, STUN_ATTRIBUTE.useCandidate) !== undefined)).toEqual([false, true]);
+    expect(second.requests().map((m) => stunAttribute(m, STUN_ATTRIBUTE.useCandidate) !== undefined)).toEqual([false, true]);
   });
 
   it('a check carrying the same role: the larger tie-breaker keeps it (487 answered, or the role given up)', async () => {
@@ -601,6 +646,24 @@ describe('IceAgent against a scripted peer', () => {
     expect(d.agent.candidates.map((candidate) => candidate.type)).toEqual(['host']);
     expect(d.agent.defaultCandidate).toBe(d.agent.candidates[0]);
     expect(b.agent.defaultCandidate).toBeUndefined();
+  });
+
+  it('closing while the TURN server has not answered the allocation closes the connection to it at once', async () => {
+    let connection: Socket | undefined;
+    let closed = false;
+    const server = createServer((socket) => {
+      connection = socket;
+      socket.resume(); // read (and drop) the Allocate request: a paused socket would never see the end
+      socket.on('close', () => (closed = true));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => server.close());
+    const a = await agent({ turnServer: { server: { address: '127.0.0.1', port: (server.address() as { port: number }).port }, username: 'u', password: 'p', transport: 'tcp' } }, false);
+    const gathered = a.agent.gather();
+    await waitFor(() => connection !== undefined, 2000, 'the connection to the TURN server');
+    a.agent.close();
+    await waitFor(() => closed, 1000, 'the connection closed');
+    expect(await gathered).toEqual([expect.objectContaining({ type: 'host' })]);
   });
 
   it('with the relay policy and no relayed candidate it offers nothing, and checks to its RTP port are not answered', async () => {

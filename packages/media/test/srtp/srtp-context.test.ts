@@ -457,6 +457,20 @@ describe('SrtpContext allocates nothing per packet', () => {
     const batches = 2 * Math.ceil(20_000 / 64);
     expect(allocations.youngBytes).toBeLessThan(batches * 512);
   }, 30_000);
+
+  it('protects and unprotects 20 000 SRTCP packets with nothing allocated (SRTCP makes no keystream ahead)', async () => {
+    const material = { suite: 'AES_CM_128_HMAC_SHA1_80' as const, masterKey: randomBytes(16), masterSalt: randomBytes(14) };
+    const sender = new SrtpContext(material);
+    const receiver = new SrtpContext(material);
+    const rtcp = inBuffer(LIBSRTP_RTCP);
+    const run = (count: number): void => {
+      for (let n = 0; n < count; n++) if (receiver.unprotectRtcp(rtcp, sender.protectRtcp(rtcp, 24)) !== 24) throw new Error('lost a report');
+    };
+    run(20_000);
+    const allocations = await allocationsDuring(() => run(20_000));
+    expect(allocations.youngCollections).toBe(0);
+    expect(allocations.youngBytes).toBeLessThan(20_000); // one byte a packet: a 16-byte object each would be 320 kB
+  }, 30_000);
 });
 
 describe('SrtpContext.keyEquals', () => {
