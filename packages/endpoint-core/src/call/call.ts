@@ -195,6 +195,16 @@ export class Call extends SafeEmitter<CallEvents> {
       },
       onRefer: (referral) => this.#host.referred(this, referral),
     };
+    if (init.session instanceof Invitation) {
+      // sip.js's Timer L (no ACK for our 2xx within 32 s) ends the session even when it already
+      // ended (a BYE, or the WebRTC gateway's WebSocket lost, before the ACK): its state change
+      // then throws from a timer, an uncaught exception. A session that is over is left alone.
+      const invitation = init.session as unknown as { onAckTimeout(): void; state: SessionState };
+      const onAckTimeout = invitation.onAckTimeout.bind(invitation);
+      invitation.onAckTimeout = () => {
+        if (invitation.state !== SessionState.Terminated) onAckTimeout();
+      };
+    }
     this.#session.stateChange.addListener((state) => {
       if (state === SessionState.Established && (this.state === 'RINGING' || this.state === 'IN_PROGRESS' || this.state === 'ALERTING')) {
         this.#hookDialog();

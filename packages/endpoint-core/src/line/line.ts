@@ -275,9 +275,21 @@ export class Line extends SafeEmitter<LineEvents> {
     if (this.#closing) return;
     if (regTimeout !== 0) {
       this.#registerer = new Registerer(ua, { expires: regTimeout, ...(this.#options.instanceId ? { instanceId: this.#options.instanceId } : {}) });
-      this.#registerer.stateChange.addListener((state) => {
-        // A refresh that failed leaves sip.js Unregistered while we think we are READY.
-        if (state === RegistererState.Unregistered && this.state === 'READY' && !this.#closing) this.#failed('registration refresh failed');
+      const registerer = this.#registerer;
+      let refused: string | undefined;
+      // sip.js refreshes without a delegate: one that keeps why the registrar refused the refresh
+      // (a Bearer token it no longer takes), for the reason the line fails with.
+      const register = registerer.register.bind(registerer);
+      registerer.register = (options = {}) =>
+        register(options.requestDelegate ? options : { ...options, requestDelegate: { onReject: (response) => void (refused = rejectionReason(response.message, this.connectivity.protocol === 'HTTPS', this.#context.accessToken() !== undefined)) } });
+      registerer.stateChange.addListener((state) => {
+        // A refresh that failed leaves sip.js Unregistered while we think we are READY; its
+        // rejection (if that is what it was) is told right after this state change.
+        if (state !== RegistererState.Unregistered || this.state !== 'READY' || this.#closing) return;
+        refused = undefined;
+        queueMicrotask(() => {
+          if (this.state === 'READY' && !this.#closing) this.#failed(refused ?? 'registration refresh failed');
+        });
       });
     }
     if (this.#options.disabled) this.#machine.to('DISABLED');

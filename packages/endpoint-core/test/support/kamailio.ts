@@ -70,22 +70,25 @@ export interface KamailioListeners {
    * OAuth as a WebRTC gateway checks it (RFC 8898): a REGISTER is accepted only with
    * `Authorization: Bearer <token>`, else 401 with a Bearer challenge (`error="invalid_token"` when
    * a wrong one came); with `upgrade`, a WebSocket upgrade without that header gets 401 too.
-   * Replaces the digest check.
+   * Replaces the digest check. `also`: more tokens accepted (a refreshed one); `logRegisters`:
+   * each REGISTER's user and Authorization go to Kamailio's output
+   * (`REGISTER <user> Authorization: <value>`), to see which token a request carried.
    */
-  bearer?: { token: string; upgrade?: boolean };
+  bearer?: { token: string; upgrade?: boolean; also?: string[]; logRegisters?: boolean };
 }
 
 /**
  * The lines of a request route that accept a REGISTER only with `Authorization: Bearer <token>`
  * (RFC 8898): 401 with a Bearer challenge otherwise, `error="invalid_token"` when a wrong one came.
  */
-export function bearerCheck(token: string): string {
+export function bearerCheck(token: string, also: readonly string[] = []): string {
+  const refused = [token, ...also].map((accepted) => `$hdr(Authorization) != "Bearer ${accepted}"`).join(' && ');
   return `    if ($hdr(Authorization) == $null) {
       append_to_reply("WWW-Authenticate: Bearer realm=\\"127.0.0.1\\"\\r\\n");
       sl_send_reply("401", "Unauthorized");
       exit;
     }
-    if ($hdr(Authorization) != "Bearer ${token}") {
+    if (${refused}) {
       append_to_reply("WWW-Authenticate: Bearer realm=\\"127.0.0.1\\", error=\\"invalid_token\\", error_description=\\"the token is not valid\\"\\r\\n");
       sl_send_reply("401", "Unauthorized");
       exit;
@@ -168,7 +171,7 @@ export class Kamailio {
    */
   static async start(port: number, password = 'secret', extra: KamailioListeners = {}): Promise<Kamailio> {
     const { tls, ws, wss, bearer } = extra;
-    if (bearer && !/^[A-Za-z0-9._~+/-]+$/.test(bearer.token)) throw new Error('a test token is letters, digits and -._~+/');
+    if (bearer && ![bearer.token, ...(bearer.also ?? [])].every((token) => /^[A-Za-z0-9._~+/-]+$/.test(token))) throw new Error('a test token is letters, digits and -._~+/');
     if (wss && !tls) throw new Error('a WSS listener needs the tls certificate and key');
     const listeners = [
       tls ? `enable_tls=yes\nlisten=tls:127.0.0.1:${tls.port}` : '',
@@ -234,7 +237,7 @@ ${ws || wss ? `  if (proto == WS || proto == WSS) {
   t_on_reply("WS_REPLY");
 ` : ''}
   if (is_method("REGISTER")) {
-${bearer ? bearerCheck(bearer.token) : `    if (!pv_auth_check("$fd", "${password}", "0", "1")) {
+${bearer?.logRegisters ? '    xlog("L_NOTICE", "REGISTER $fU Authorization: $hdr(Authorization)\\n");\n' : ''}${bearer ? bearerCheck(bearer.token, bearer.also) : `    if (!pv_auth_check("$fd", "${password}", "0", "1")) {
       auth_challenge("$fd", "0");
       exit;
     }`}

@@ -123,6 +123,8 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
   readonly #machine: StateMachine<AudioStreamState>;
   readonly #clock: MediaClock;
   readonly #gatheringTimeoutMs: number;
+  /** The asked codecs' names (lower case, without rate), when some were asked. */
+  readonly #codecNames: ReadonlySet<string> | undefined;
   readonly #connectTimeoutMs: number;
   #connectTimer: NodeJS.Timeout | undefined;
   #failure: string | undefined;
@@ -198,7 +200,9 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     this.#pc.addTrack(this.#source.createTrack());
     this.#transceiver = this.#pc.getTransceivers()[0]!;
     this.#transceiver.direction = this.#direction;
-    this.#transceiver.setCodecPreferences(preferredCodecs(wrtc, options.codecs));
+    const preferred = preferredCodecs(wrtc, options.codecs);
+    this.#transceiver.setCodecPreferences(preferred);
+    this.#codecNames = options.codecs ? new Set(preferred.map((codec) => codec.mimeType.slice(codec.mimeType.indexOf('/') + 1).toLowerCase())) : undefined;
     this.#sink = new wrtc.nonstandard.RTCAudioSink(this.#transceiver.receiver.track);
     this.#sink.ondata = (data) => this.#onReceived(data);
     this.#pc.onconnectionstatechange = () => {
@@ -260,7 +264,9 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
    */
   async answer(offer: string): Promise<string> {
     this.#assertOpen();
-    await this.#apply({ type: 'offer', sdp: offer });
+    // Only the asked codecs: libwebrtc's answer lists those alone, but it sends with the offer's
+    // first codec even when the answer left it out (an offer of iLBC to a stream without it).
+    await this.#apply({ type: 'offer', sdp: this.#codecNames ? offerWithOnly(offer, this.#codecNames) : offer });
     // An offer may come before ours was made (we answer): our track, direction and codecs are on the transceiver already.
     this.#transceiver.direction = this.#direction;
     await this.#pc.setLocalDescription(await this.#pc.createAnswer());
@@ -666,4 +672,37 @@ function preferredCodecs(wrtc: Wrtc, names: readonly string[] | undefined) {
     picked.push(...all.filter((codec) => codec.mimeType.slice(codec.mimeType.indexOf('/') + 1).toLowerCase() === wanted && !picked.includes(codec)));
   }
   return picked;
+}
+
+/**
+ * `offer` with the formats of its audio line cut to those whose codec is in `names` (lower-case
+ * encoding names), and their rtpmap, fmtp and rtcp-fb lines with them; unchanged when none would
+ * remain (libwebrtc then refuses it for what it is: no codec in common).
+ */
+function offerWithOnly(offer: string, names: ReadonlySet<string>): string {
+  const eol = offer.includes('\r\n') ? '\r\n' : '\n';
+  const lines = offer.split(/\r?\n/);
+  const start = lines.findIndex((line) => line.startsWith('m=audio '));
+  if (start < 0) return offer;
+  let end = lines.findIndex((line, i) => i > start && line.startsWith('m='));
+  if (end < 0) end = lines.length;
+  const section = lines.slice(start, end);
+  const encoding = new Map<string, string>();
+  for (const line of section) {
+    const rtpmap = /^a=rtpmap:(\d+) ([^/\s]+)/.exec(line);
+    if (rtpmap) encoding.set(rtpmap[1]!, rtpmap[2]!.toLowerCase());
+  }
+  const header = section[0]!.split(' ');
+  const formats = header.slice(3);
+  // A static payload type without an rtpmap (0 PCMU, 8 PCMA, 9 G722) is named by RFC 3551.
+  const name = (pt: string): string | undefined => encoding.get(pt) ?? ({ '0': 'pcmu', '8': 'pcma', '9': 'g722' } as Record<string, string>)[pt];
+  const kept = formats.filter((pt) => names.has(name(pt) ?? ''));
+  if (kept.length === 0 || kept.length === formats.length) return offer;
+  const dropped = new Set(formats.filter((pt) => !kept.includes(pt)));
+  const filtered = section.filter((line) => {
+    const pt = /^a=(?:rtpmap|fmtp|rtcp-fb):(\d+)[ \t]/.exec(line)?.[1];
+    return pt === undefined || !dropped.has(pt);
+  });
+  filtered[0] = [...header.slice(0, 3), ...kept].join(' ');
+  return [...lines.slice(0, start), ...filtered, ...lines.slice(end)].join(eol);
 }
