@@ -7,7 +7,7 @@ import { DtmfNotSentError, InvalidArgumentError, NoMediaError, RequestFailedErro
 import { CallMedia, callMediaControl, type MediaEngine } from '../media/call-media';
 import { iceServersOf, stunServerOf, turnServerOf } from '../media/nat-settings';
 import { proxySection } from '../line/line-transport';
-import { extendDialog, whenDialogIdle } from '../sip/dialog-extensions';
+import { extendDialog, guardAckTimeout, whenDialogIdle } from '../sip/dialog-extensions';
 import type { CallInfo } from './call-info';
 import { CALL_TRANSITIONS } from './call-state';
 import { ringForIncoming, startRingback } from './call-tones';
@@ -195,16 +195,7 @@ export class Call extends SafeEmitter<CallEvents> {
       },
       onRefer: (referral) => this.#host.referred(this, referral),
     };
-    if (init.session instanceof Invitation) {
-      // sip.js's Timer L (no ACK for our 2xx within 32 s) ends the session even when it already
-      // ended (a BYE, or the WebRTC gateway's WebSocket lost, before the ACK): its state change
-      // then throws from a timer, an uncaught exception. A session that is over is left alone.
-      const invitation = init.session as unknown as { onAckTimeout(): void; state: SessionState };
-      const onAckTimeout = invitation.onAckTimeout.bind(invitation);
-      invitation.onAckTimeout = () => {
-        if (invitation.state !== SessionState.Terminated) onAckTimeout();
-      };
-    }
+    if (init.session instanceof Invitation) guardAckTimeout(init.session);
     this.#session.stateChange.addListener((state) => {
       if (state === SessionState.Established && (this.state === 'RINGING' || this.state === 'IN_PROGRESS' || this.state === 'ALERTING')) {
         this.#hookDialog();
