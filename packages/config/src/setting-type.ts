@@ -229,6 +229,7 @@ export function regex(): SettingType<string> {
     emptyIsValue: true,
     parse(value) {
       try {
+        // Stryker disable next-line StringLiteral: the 'i' flag changes what a pattern matches, not whether it is valid (only 'u' and 'v' do).
         new RegExp(value, 'i');
         return { ok: true, value };
       } catch (error) {

@@ -13,19 +13,21 @@ function described<T>(type: SettingType<T>): { label: string; values: string; sc
 
 describe('setting types describe themselves exactly', () => {
   it.each([
-    ['integer with both bounds', integer({ min: 1, max: 10 }), { label: 'integer', values: '1 to 10', schema: { type: 'integer', minimum: 1, maximum: 10 }, emptyIsValue: false }],
-    ['integer with no bound', integer(), { label: 'integer', values: 'any whole number', schema: { type: 'integer' }, emptyIsValue: false }],
-    ['integer with a lower bound', integer({ min: 5 }), { label: 'integer', values: '5 or more', schema: { type: 'integer', minimum: 5 }, emptyIsValue: false }],
-    ['integer with an upper bound', integer({ max: 9 }), { label: 'integer', values: 'up to 9', schema: { type: 'integer', maximum: 9 }, emptyIsValue: false }],
-    ['flag', flag(), { label: 'flag', values: '0 or 1', schema: { type: 'boolean' }, emptyIsValue: false }],
-    ['decimal', decimal({ min: 0.5, max: 2 }), { label: 'decimal', values: '0.5 to 2', schema: { type: 'number', minimum: 0.5, maximum: 2 }, emptyIsValue: false }],
-    ['code', codeOf([0, 1, 2]), { label: 'code', values: '0, 1, 2', schema: { type: 'integer', enum: [0, 1, 2] }, emptyIsValue: false }],
-    ['text', text(), { label: 'text', values: 'text', schema: { type: 'string' }, emptyIsValue: true }],
-    ['regex', regex(), { label: 'regular expression', values: 'a regular expression, or empty', schema: { type: 'string' }, emptyIsValue: true }],
-    ['list', commaList(), { label: 'list', values: 'comma-separated list', schema: { type: 'array', items: { type: 'string' } }, emptyIsValue: true }],
-  ] as const)('%s', (_name, type, expected) => {
+    ['integer with both bounds', () => integer({ min: 1, max: 10 }), { label: 'integer', values: '1 to 10', schema: { type: 'integer', minimum: 1, maximum: 10 }, emptyIsValue: false }],
+    ['integer with no bound', () => integer(), { label: 'integer', values: 'any whole number', schema: { type: 'integer' }, emptyIsValue: false }],
+    ['integer with a lower bound', () => integer({ min: 5 }), { label: 'integer', values: '5 or more', schema: { type: 'integer', minimum: 5 }, emptyIsValue: false }],
+    ['integer with an upper bound', () => integer({ max: 9 }), { label: 'integer', values: 'up to 9', schema: { type: 'integer', maximum: 9 }, emptyIsValue: false }],
+    ['flag', () => flag(), { label: 'flag', values: '0 or 1', schema: { type: 'boolean' }, emptyIsValue: false }],
+    ['decimal', () => decimal({ min: 0.5, max: 2 }), { label: 'decimal', values: '0.5 to 2', schema: { type: 'number', minimum: 0.5, maximum: 2 }, emptyIsValue: false }],
+    ['code', () => codeOf([0, 1, 2]), { label: 'code', values: '0, 1, 2', schema: { type: 'integer', enum: [0, 1, 2] }, emptyIsValue: false }],
+    ['text', () => text(), { label: 'text', values: 'text', schema: { type: 'string' }, emptyIsValue: true }],
+    ['regex', () => regex(), { label: 'regular expression', values: 'a regular expression, or empty', schema: { type: 'string' }, emptyIsValue: true }],
+    ['list', () => commaList(), { label: 'list', values: 'comma-separated list', schema: { type: 'array', items: { type: 'string' } }, emptyIsValue: true }],
+  ] as const)('%s', (_name, make, expected) => {
+    // Made inside the test (not in the table, which is built before any test runs), so that the
+    // mutation run counts the type's code as covered by this test.
     // toStrictEqual: a schema key present with an undefined value is not the same schema.
-    expect(described(type as SettingType<unknown>)).toStrictEqual(expected);
+    expect(described(make() as SettingType<unknown>)).toStrictEqual(expected);
   });
 
   it('a regular expression is kept as written, and checked case-insensitively', () => {
@@ -38,6 +40,9 @@ describe('setting types describe themselves exactly', () => {
     const type = choice(['tcp', 'udp']);
     expect(type.parse(' UDP ')).toEqual({ ok: true, value: 'udp' });
     expect(choice(['Yes'], { caseSensitive: false }).parse('yEs')).toEqual({ ok: true, value: 'Yes' });
+    // Folded to lower case, not upper: "ß" stays "ß" while "SS" becomes "ss" (in upper case both are "SS").
+    expect(choice(['ß']).parse('SS')).toEqual({ ok: false, reason: '"SS" is not one of ß' });
+    expect(choice(['ß']).parse('ß')).toEqual({ ok: true, value: 'ß' });
   });
 });
 

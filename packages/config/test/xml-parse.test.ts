@@ -160,4 +160,32 @@ describe('parseDocument: a setting written as text', () => {
     const document = parseDocument('<R><Container name="Genesys"><domain name="d"><setting name="a">one<!-- note -->two</setting></domain></Container></R>');
     expect(listSettings(document).map((s) => [s.key, s.node.value])).toEqual([['d.a', 'onetwo']]);
   });
+
+  it('joins the text around an element inside it, and leaves the element out', () => {
+    const document = parseDocument('<R><Container name="Genesys"><domain name="d"><setting name="a">one<b>x</b>two<c/>3</setting></domain></Container></R>');
+    expect(listSettings(document).map((s) => [s.key, s.node.value])).toEqual([['d.a', 'onetwo3']]);
+  });
+});
+
+describe('parseDocument: text between the elements', () => {
+  it('leaves out text beside the containers and beside the Connectivity elements', () => {
+    const document = parseDocument('<R>stray<Container name="Basic">loose<Connectivity user="7"/>end</Container>tail<Container name="Genesys"><domain name="d"><setting name="a" value="1"/></domain></Container></R>');
+    expect(document.others).toEqual([]);
+    expect(document.basic?.others).toEqual([]);
+    expect(document.basic?.connectivities.map((c) => c.attributes)).toEqual([{ user: '7' }]);
+    expect(listSettings(document).map((s) => s.key)).toEqual(['d.a']);
+  });
+
+  it('finds the settings wrapper of the Genesys container with text beside it', () => {
+    const document = parseDocument('<R><Container name="Genesys">note<settings version="2"><domain name="d"><setting name="a" value="1"/></domain></settings>more</Container></R>');
+    expect(document.genesys?.wrapper).toEqual({ name: 'settings', attributes: { version: '2' } });
+    expect(listSettings(document).map((s) => s.key)).toEqual(['d.a']);
+  });
+
+  it('reads only a Container element as the Genesys container, whatever else is named "genesys"', () => {
+    const document = parseDocument('<R><Extra name="genesys"><domain name="x"><setting name="z" value="9"/></domain></Extra><Container name="Genesys"><domain name="d"><setting name="a" value="1"/></domain></Container></R>');
+    expect(listSettings(document).map((s) => s.key)).toEqual(['d.a']);
+    expect(document.others).toHaveLength(1);
+    expect(JSON.stringify(document.others)).toContain('Extra');
+  });
 });

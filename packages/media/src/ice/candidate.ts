@@ -35,13 +35,15 @@ export function candidatePriority(type: IceCandidateType, component = 1, localPr
  */
 export function parseCandidate(value: string): IceCandidate | undefined {
   const parts = value.trim().split(/\s+/);
-  if (parts.length < 8 || parts[6] !== 'typ') return undefined;
+  // Seven fields end at "typ": the type, undefined, is refused below.
+  if (parts[6] !== 'typ') return undefined;
   const [foundation, component, transport, priority, address, port, , type] = parts as [string, string, string, string, string, string, string, string];
   if (transport.toLowerCase() !== 'udp' || !/^[A-Za-z0-9+/]{1,32}$/.test(foundation)) return undefined;
   if (!/^\d{1,3}$/.test(component) || !/^\d{1,10}$/.test(priority) || !/^\d{1,5}$/.test(port)) return undefined;
   if (isIP(address) === 0 || Number(port) > 65535 || Number(priority) > 0xffffffff || Number(component) < 1 || Number(component) > 256) return undefined;
   if (type !== 'host' && type !== 'srflx' && type !== 'prflx' && type !== 'relay') return undefined;
   const candidate: IceCandidate = { foundation, component: Number(component), transport: 'udp', priority: Number(priority), address, port: Number(port), type };
+  // Stryker disable next-line EqualityOperator,ArithmeticOperator: one more turn reads a name without a value (undefined), which is neither an IP address nor a port.
   for (let i = 8; i + 1 < parts.length; i += 2) {
     if (parts[i] === 'raddr' && isIP(parts[i + 1]!) !== 0) candidate.relatedAddress = parts[i + 1]!;
     else if (parts[i] === 'rport' && /^\d{1,5}$/.test(parts[i + 1]!)) candidate.relatedPort = Number(parts[i + 1]);

@@ -20,6 +20,18 @@ describe('parseCandidate', () => {
     expect(parseCandidate('1 1 UDP 1 192.0.2.1 9 typ srflx rport 12 raddr 192.0.2.2')).toMatchObject({ relatedPort: 12, relatedAddress: '192.0.2.2' });
   });
 
+  it('splits on any run of blanks: several spaces and tabs between the fields', () => {
+    expect(parseCandidate('1  1\tUDP \t 2130706431   192.0.2.10 40000\t\ttyp  host  raddr   192.0.2.11  rport  9')).toEqual({
+      foundation: '1', component: 1, transport: 'udp', priority: 2130706431, address: '192.0.2.10', port: 40000, type: 'host', relatedAddress: '192.0.2.11', relatedPort: 9,
+    });
+  });
+
+  it('takes a related address only after "raddr" and a related port only after "rport"', () => {
+    expect(parseCandidate('1 1 UDP 1 192.0.2.1 9 typ srflx network-id 192.0.2.9 rport 7')).toEqual({ foundation: '1', component: 1, transport: 'udp', priority: 1, address: '192.0.2.1', port: 9, type: 'srflx', relatedPort: 7 });
+    expect(parseCandidate('1 1 UDP 1 192.0.2.1 9 typ srflx rport 192.0.2.9 generation 5')).toEqual({ foundation: '1', component: 1, transport: 'udp', priority: 1, address: '192.0.2.1', port: 9, type: 'srflx' });
+    expect(parseCandidate('1 1 UDP 1 192.0.2.1 9 typ srflx raddr 2001:db8::2 rport 65535')).toMatchObject({ relatedAddress: '2001:db8::2', relatedPort: 65535 });
+  });
+
   it.each([
     ['too few fields', '1 1 UDP 1 192.0.2.1 9 typ'],
     ['no "typ"', '1 1 UDP 1 192.0.2.1 9 type host'],
