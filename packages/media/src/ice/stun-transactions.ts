@@ -20,7 +20,7 @@ export interface StunRequestOptions {
   integrityKey?: Uint8Array;
   /** Attempts before giving up (RFC 8489's Rc is 7; connectivity checks use fewer). @defaultValue 7 */
   attempts?: number;
-  /** First retransmission timeout, doubled at each attempt up to 1.6 s. @defaultValue 250 */
+  /** First retransmission timeout, doubled at each attempt up to 1.6 s (a longer first one is kept: TCP's single try). @defaultValue 250 */
   rtoMs?: number;
   /** Sends this request (and its retransmissions) another way than the transactions' own (through a TURN relay). */
   send?: (data: Uint8Array, to: StunAddress) => void;
@@ -76,7 +76,8 @@ export class StunTransactions {
     const attempts = pending.options.attempts ?? 7;
     if (pending.attempt > 0) this.counters.retransmissions++;
     (pending.options.send ?? this.#send)(pending.data, pending.to);
-    const rto = Math.min((pending.options.rtoMs ?? 250) * 2 ** pending.attempt, 1600);
+    const first = pending.options.rtoMs ?? 250;
+    const rto = Math.min(first * 2 ** pending.attempt, Math.max(first, 1600));
     pending.attempt++;
     clearTimeout(pending.timer);
     pending.timer = setTimeout(() => {
@@ -102,12 +103,14 @@ export class StunTransactions {
       this.counters.unmatched++;
       return false;
     }
+    // Stryker disable next-line EqualityOperator: an attribute starts at offset 20 or later, never 0 (-1 is none)
     if (message.fingerprintOffset >= 0 && !checkStunFingerprint(message)) {
       this.counters.badFingerprint++;
       return false;
     }
     const integrityKey = pending.options.integrityKey;
     // An error answer may come without integrity (a 401 asking for credentials); one with it must check.
+    // Stryker disable next-line EqualityOperator: an attribute starts at offset 20 or later, never 0 (-1 is none)
     if (integrityKey && (message.integrityOffset >= 0 || message.cls === 'success') && !checkStunIntegrity(message, integrityKey)) {
       this.counters.badIntegrity++;
       return false;

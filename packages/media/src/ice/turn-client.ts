@@ -35,7 +35,7 @@ export interface TurnClientOptions {
   transport?: 'udp' | 'tcp' | 'tls';
   /** node:tls's client options over TLS: the authorities to trust, the server name (SNI and check). */
   tls?: ConnectionOptions;
-  /** Sends a datagram to the server from the RTP port (`udp`). */
+  /** Sends a datagram to the server from the RTP port (`udp`); it must send or copy `data` before it returns (the client reuses the buffer). */
   sendUdp?: (data: Uint8Array, to: StunAddress) => void;
   /** What the peers sent through the relay: `length` bytes of `data` (valid until return) and the peer. */
   onRelayed: (data: Buffer, length: number, peer: StunAddress) => void;
