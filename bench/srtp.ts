@@ -1,6 +1,6 @@
 // SRTP per packet: protect (sender) + unprotect (receiver) of a G.711 packet (12 + 160 bytes),
 // AES_CM_128_HMAC_SHA1_80, for three implementations measured in the same run:
-//  - ours: SrtpContext (own AES and HMAC-SHA1 on preallocated state, in place);
+//  - ours: SrtpContext (RTP keystream from node:crypto 64 packets at a time, own HMAC-SHA1 on preallocated state, in place);
 //  - node:crypto per packet, as werift-rtp does it (createCipheriv + createHmac + Buffers);
 //  - werift-rtp itself, when WERIFT_RTP names an install of it (npm i werift-rtp in another folder;
 //    it is not a dependency of the project).
