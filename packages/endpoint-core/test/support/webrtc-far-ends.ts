@@ -1,5 +1,5 @@
 import { networkInterfaces } from 'node:os';
-import { formatCandidate, IceAgent, parseSdp, type PortAllocator, RtpSession } from '@sip-endpoint/media';
+import { formatCandidate, IceAgent, parseSdp, type PortAllocator, RtpSession, WebRtcAudioStream } from '@sip-endpoint/media';
 import type { FarEndAnswer } from './sip-far-end';
 
 /**
@@ -103,4 +103,20 @@ export function browserOffer(options: { fingerprint: boolean }): string {
     `m=audio 9 UDP/TLS/RTP/SAVPF 111 0`, `c=IN IP4 ${address}`, 'a=mid:0', 'a=rtcp-mux', 'a=sendrecv', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:0 PCMU/8000',
     `a=ice-ufrag:${credential(8)}`, `a=ice-pwd:${credential(24)}`, ...(options.fingerprint ? [`a=fingerprint:sha-256 ${hex(32)}`] : []), 'a=setup:actpass', `a=candidate:1 1 udp 2130706431 ${address} 9 typ host`, '',
   ].join('\r\n');
+}
+
+/**
+ * Every WebRTC stream (a peer connection each) the endpoints make from now on, whether or not a
+ * call got it: `WebRtcAudioStream.create` spied on, in the test file's module registry (call it
+ * in `beforeAll`; jest restores spies between files).
+ */
+export function recordStreamsMade(): WebRtcAudioStream[] {
+  const made: WebRtcAudioStream[] = [];
+  const create = WebRtcAudioStream.create.bind(WebRtcAudioStream);
+  jest.spyOn(WebRtcAudioStream, 'create').mockImplementation(async (options) => {
+    const stream = await create(options);
+    made.push(stream);
+    return stream;
+  });
+  return made;
 }

@@ -1,12 +1,12 @@
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
-import { PortAllocator, WebRtcAudioStream } from '@sip-endpoint/media';
+import { PortAllocator, type WebRtcAudioStream } from '@sip-endpoint/media';
 import { testPorts } from '@sip-endpoint/test-support';
 import { sleep, waitFor } from '../support/endpoints';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
 import { SipFarEnd, type FarEndAnswer } from '../support/sip-far-end';
 import { makeTestCertificates, type TestCertificates } from '../support/tls-certificates';
 import { resolverFor, toneDevices, webRtcLineConfig } from '../support/webrtc-agents';
-import { browserOffer, deadPortAnswer, IceOnlyPeer } from '../support/webrtc-far-ends';
+import { browserOffer, deadPortAnswer, IceOnlyPeer, recordStreamsMade } from '../support/webrtc-far-ends';
 
 // A WebRTC agent (an HTTPS line, over WSS through Kamailio) calls far ends whose media cannot
 // come up: an answer whose only candidate is a dead port (ICE never connects), a far end that does
@@ -41,15 +41,10 @@ describeIf('WebRTC calls whose media cannot come up end by themselves', () => {
   const farEnds: SipFarEnd[] = [];
   const peers: IceOnlyPeer[] = [];
   /** Every stream the endpoint made (its calls' peer connections), whether or not a call got it. */
-  const made: WebRtcAudioStream[] = [];
+  let made: WebRtcAudioStream[] = [];
 
   beforeAll(async () => {
-    const create = WebRtcAudioStream.create.bind(WebRtcAudioStream);
-    jest.spyOn(WebRtcAudioStream, 'create').mockImplementation(async (options) => {
-      const stream = await create(options);
-      made.push(stream);
-      return stream;
-    });
+    made = recordStreamsMade();
     certificates = makeTestCertificates(['gateway.example.test']);
     kamailio = await Kamailio.start(SIP, 'secret', { tls: { port: TLS, certificate: certificates.serverCertificate, key: certificates.serverKey }, wss: { port: WSS }, bearer: { token: TOKEN } });
     endpoint = new Endpoint({

@@ -1,14 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
-import { PortAllocator, WebRtcAudioStream } from '@sip-endpoint/media';
+import { PortAllocator, type WebRtcAudioStream } from '@sip-endpoint/media';
 import { testPorts } from '@sip-endpoint/test-support';
 import { waitFor } from '../support/endpoints';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
 import { SipFarEnd, type FarEndAnswer } from '../support/sip-far-end';
 import { makeTestCertificates, type TestCertificates } from '../support/tls-certificates';
 import { resolverFor, toneDevices, webRtcLineConfig } from '../support/webrtc-agents';
-import { browserOffer, deadPortAnswer, IceOnlyPeer } from '../support/webrtc-far-ends';
+import { browserOffer, deadPortAnswer, IceOnlyPeer, recordStreamsMade } from '../support/webrtc-far-ends';
 
 // The bad input of issue 12, over and over, and then nothing left behind: every peer connection
 // the endpoints made closed, threads and file descriptors back where they were (counted as in
@@ -90,15 +90,10 @@ describeIf('bad WebRTC input leaves nothing behind', () => {
   /** The ICE-only peers not yet closed (each is closed when its call's BYE comes). */
   const peers = new Set<IceOnlyPeer>();
   /** Every stream the endpoints made: a peer connection each. */
-  const made: WebRtcAudioStream[] = [];
+  let made: WebRtcAudioStream[] = [];
 
   beforeAll(async () => {
-    const create = WebRtcAudioStream.create.bind(WebRtcAudioStream);
-    jest.spyOn(WebRtcAudioStream, 'create').mockImplementation(async (options) => {
-      const stream = await create(options);
-      made.push(stream);
-      return stream;
-    });
+    made = recordStreamsMade();
     certificates = makeTestCertificates(['gateway.example.test']);
     kamailio = await Kamailio.start(SIP, 'secret', { tls: { port: TLS, certificate: certificates.serverCertificate, key: certificates.serverKey }, wss: { port: WSS }, bearer: { token: TOKEN } });
     relay = await CuttableRelay.open(RELAY, WSS);
