@@ -7,7 +7,7 @@ import { DtmfNotSentError, InvalidArgumentError, NoMediaError, RequestFailedErro
 import { CallMedia, callMediaControl, type MediaEngine } from '../media/call-media';
 import { iceServersOf, stunServerOf, turnServerOf } from '../media/nat-settings';
 import { proxySection } from '../line/line-transport';
-import { extendDialog, guardAckTimeout, whenDialogIdle } from '../sip/dialog-extensions';
+import { extendDialog, whenDialogIdle } from '../sip/dialog-extensions';
 import type { CallInfo } from './call-info';
 import { CALL_TRANSITIONS } from './call-state';
 import { ringForIncoming, startRingback } from './call-tones';
@@ -195,7 +195,6 @@ export class Call extends SafeEmitter<CallEvents> {
       },
       onRefer: (referral) => this.#host.referred(this, referral),
     };
-    if (init.session instanceof Invitation) guardAckTimeout(init.session);
     this.#session.stateChange.addListener((state) => {
       if (state === SessionState.Established && (this.state === 'RINGING' || this.state === 'IN_PROGRESS' || this.state === 'ALERTING')) {
         this.#hookDialog();

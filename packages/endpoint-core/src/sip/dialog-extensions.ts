@@ -1,4 +1,4 @@
-import { Core, SessionState, type Invitation } from 'sip.js';
+import { Core } from 'sip.js';
 import { UnsupportedSipJsError } from '../errors';
 
 /** What a call adds to its sip.js session dialog (see src/sip/README.md). */
@@ -55,18 +55,4 @@ export function whenDialogIdle(dialog: Core.SessionDialog, timeoutMs = 32000): P
     if (!set) waiters.set(dialog, (set = new Set()));
     set.add(done);
   });
-}
-
-/**
- * sip.js's Timer L (no ACK for our 2xx within 32 s) ends an incoming session even when it has
- * ended already (a BYE, or the WebRTC gateway's WebSocket lost, before the ACK): its state change
- * then throws from a timer, an uncaught exception in the host process. This leaves a session
- * that is over alone. (`onAckTimeout` is sip.js's Invitation's own, not its API.)
- */
-export function guardAckTimeout(invitation: Invitation): void {
-  const internal = invitation as unknown as { onAckTimeout(): void };
-  const onAckTimeout = internal.onAckTimeout.bind(invitation);
-  internal.onAckTimeout = () => {
-    if (invitation.state !== SessionState.Terminated) onAckTimeout();
-  };
 }

@@ -45,6 +45,10 @@ describe('the sip.js that endpoint-core runs', () => {
     expect(lib('core/dialogs/session-dialog.js')).toMatch(/this\.reinviteUserAgentServer !== server \|\| this\._signalingState === SignalingState\.Closed/);
   });
 
+  it('leaves a session that ended before its ACK alone when the ACK timer fires (test/webrtc/webrtc-failures.test.ts shows why)', () => {
+    expect(lib('api/invitation.js')).toMatch(/onAckTimeout\(\) \{[^}]*if \(this\.state === SessionState\.Terminated\) \{\s*return;/);
+  });
+
   it('tells the extension when an INVITE exchange opens and closes, so that a call waits without polling', async () => {
     // A dialog as sip.js's own code changes it: the same assignments, on the patched accessors.
     const dialog = Object.create(Core.SessionDialog.prototype) as Core.SessionDialog;
