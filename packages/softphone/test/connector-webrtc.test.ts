@@ -92,7 +92,7 @@ describeIf('the Connector API v2 with a WebRTC (https) connectivity and an OAuth
       return session;
     };
     await until(async () => JSON.stringify((await poll())['connectivities']).includes('FAILED'), 8000, 'FAILED without a token');
-    expect(session['connectivities']).toMatchObject({ protocol: 'https', connections: [{ user: '6001', state: 'FAILED', reason: expect.stringMatching(/401/) }] });
+    expect(session['connectivities']).toMatchObject({ protocol: 'https', connections: [{ user: '6001', state: 'FAILED', reason: expect.stringMatching(/the server refused the WebSocket upgrade with 401 Unauthorized: it wants an OAuth access token and the line has none \(POST \/register with a Bearer token, or endpoint\.setAccessToken\)$/) }] });
 
     // With it: READY over WSS, the agent's username as the display name.
     const registered = await send(`${BASE}/register`, { method: 'POST', headers: headers({ Authorization: `Bearer ${TOKEN}`, 'Content-Length': '0' }) });

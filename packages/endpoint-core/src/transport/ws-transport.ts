@@ -94,6 +94,20 @@ export class WsTransport extends ConnectionTransport {
       socket.once('upgrade', (response) => {
         localPort = response.socket.localPort;
       });
+      // A refused upgrade (an HTTP status instead of 101): said as what it is, the token named for 401.
+      socket.once('unexpected-response', (_request, response) => {
+        const status = `${response.statusCode ?? 0} ${response.statusMessage ?? ''}`.trim();
+        const why =
+          response.statusCode === 401
+            ? token
+              ? 'it refused the OAuth access token (expired or wrong): give a new one (POST /register, or endpoint.setAccessToken)'
+              : 'it wants an OAuth access token and the line has none (POST /register with a Bearer token, or endpoint.setAccessToken)'
+            : undefined;
+        socket.removeAllListeners('error');
+        socket.on('error', () => undefined); // terminating a socket still connecting reports an error
+        socket.terminate();
+        reject(failed(`the server refused the WebSocket upgrade with ${status}${why ? `: ${why}` : ''}`));
+      });
       socket.once('error', (error) => {
         socket.terminate();
         reject(failed(error.message, error));

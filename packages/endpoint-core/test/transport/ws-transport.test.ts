@@ -1,3 +1,4 @@
+import { createServer, STATUS_CODES } from 'node:http';
 import { Messager, UserAgent } from 'sip.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { testPorts, waitFor } from '@sip-endpoint/test-support';
@@ -105,6 +106,32 @@ describe('WsTransport (RFC 7118) with a WebSocket server', () => {
     } finally {
       await ua.stop();
       await peer.close();
+    }
+  });
+
+  it('an upgrade refused with an HTTP status says so: for 401, whether the token was missing or refused', async () => {
+    const statuses = [401, 401, 403];
+    const http = createServer((_request, response) => response.end());
+    http.on('upgrade', (_request, socket) => {
+      const status = statuses.shift() ?? 500;
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const port = (http.address() as { port: number }).port;
+    const url = `ws://127.0.0.1:${port}/ over WS: the server refused the WebSocket upgrade with`;
+    try {
+      for (const [token, expected] of [
+        [undefined, `${url} 401 Unauthorized: it wants an OAuth access token and the line has none (POST /register with a Bearer token, or endpoint.setAccessToken)`],
+        ['stale', `${url} 401 Unauthorized: it refused the OAuth access token (expired or wrong): give a new one (POST /register, or endpoint.setAccessToken)`],
+        ['good', `${url} 403 Forbidden`],
+      ] as const) {
+        const transport = new WsTransport(undefined, { viaHost: '127.0.0.1', target: { address: '127.0.0.1', port }, reconnect: false, ...(token ? { bearerToken: () => token } : {}) });
+        await transport.connect();
+        await expect(transport.openConnection()).rejects.toMatchObject({ code: 'ERR_SIP_CONNECTION_FAILED', message: `cannot connect to ${expected}` });
+        await transport.dispose();
+      }
+    } finally {
+      await new Promise((resolve) => http.close(resolve));
     }
   });
 
