@@ -253,6 +253,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     try {
       const allocation = await client.allocate();
       this.#allocating = undefined;
+      // Stryker disable next-line ConditionalExpression,BlockStatement,StringLiteral: close() closes the allocating client, whose allocate() then rejects; this is for a close between its answer and this line, which no event can come in.
       if ((this.#state as IceAgentState) === 'closed') {
         client.close();
         return undefined;
@@ -292,17 +293,20 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
       if (!this.#relayOnly()) this.#addPair(candidate, 'host');
       if (this.#turn) this.#addPair(candidate, 'relay');
     }
-    this.#to('checking');
+    // The deadline before the state: a listener that closes the agent on 'checking' clears it.
+    // New credentials (a re-offer while checking) give the checks a new deadline.
+    clearTimeout(this.#deadline);
     this.#deadline = setTimeout(() => {
       if (!this.#selected) this.#fail('no candidate pair worked');
     }, this.#options.checkTimeoutMs ?? 10_000);
+    this.#to('checking');
     for (const early of this.#early.splice(0)) this.#fromPeer(early.from, early.priority, early.useCandidate, early.base);
     this.#pace();
   }
 
   /** Stops everything; the session's STUN datagrams are no longer taken. */
   close(): void {
-    if (this.#state === 'closed') return;
+    // Each step below may be taken again: closing twice changes nothing.
     this.#stopTimers();
     this.#transactions.close();
     this.#turn?.close();
@@ -315,9 +319,9 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     this.removeAllListeners();
   }
 
-  /** Read after an await: the state may have changed meanwhile. */
-  #isClosed(): boolean {
-    return this.#state === 'closed';
+  /** Read after an await: the agent may have been closed, or have failed, meanwhile (then it checks no more). */
+  #isOver(): boolean {
+    return this.#state === 'closed' || this.#state === 'failed';
   }
 
   #to(next: IceAgentState): void {
@@ -333,9 +337,11 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     clearTimeout(this.#deadline);
   }
 
+  /** From the deadline or a consent check only: their timers stop when the agent connects, fails or closes. */
   #fail(reason: string): void {
-    if (this.#state === 'closed' || this.#state === 'failed') return;
     this.#stopTimers();
+    // Its checks in flight stop retransmitting (the peer's checks are still answered).
+    this.#transactions.close();
     this.#failureReason = reason;
     this.emit('refused', reason);
     this.#to('failed');
@@ -373,10 +379,12 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
 
   async #check(pair: PairState, nominate: boolean): Promise<void> {
     const remote = this.#remote;
-    if (!remote || this.#state === 'closed') return;
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,BooleanLiteral: unreachable: the pacer, the answers and the peer's checks call it only while checking or connected, with the peer known.
+    if (!remote || this.#isOver()) return;
+    // Stryker disable next-line ConditionalExpression,StringLiteral: only 'waiting', 'failed' and 'succeeded' are read; a nomination goes on a pair that succeeded, and its answer sets the state again.
     if (!nominate) pair.state = 'in-progress';
     this.counters.checksSent++;
-    const key = Buffer.from(remote.pwd, 'utf8');
+    const key = Buffer.from(remote.pwd);
     const controlling = this.#controlling;
     const attributes = [
       textAttribute(STUN_ATTRIBUTE.username, `${remote.ufrag}:${this.ufrag}`),
@@ -389,24 +397,23 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
       const route = await this.#route(pair);
       answer = await this.#transactions.request({ address: pair.remote.address, port: pair.remote.port }, { method: STUN_METHOD.binding, attributes, integrityKey: key, fingerprint: true }, { integrityKey: key, attempts: 5, rtoMs: 100, ...route });
     } catch {
-      if (this.#isClosed()) return;
+      if (this.#isOver()) return;
       this.counters.checksFailed++;
       pair.state = 'failed';
       this.#nominationFailed(pair);
-      this.#afterCheck();
       return;
     }
-    if (this.#isClosed()) return;
+    // Stryker disable next-line ConditionalExpression: unreachable: closing or failing closes the transactions, so an answer that comes after rejects above instead.
+    if (this.#isOver()) return;
     if (answer.cls === 'error') {
       const code = decodeErrorCode(stunAttribute(answer, STUN_ATTRIBUTE.errorCode))?.code;
       if (code === 487 && !pair.roleRetried) {
-        // Role conflict (RFC 8445 7.2.5.1): take the other role (unless a request since has
-        // changed it already) and check again, once: a peer that answers 487 whatever the role
+        // Role conflict (RFC 8445 7.2.5.1): take the other role than the check had (a request
+        // since may have taken it already) and check again, once: a peer that answers 487 whatever the role
         // fails the pair instead of keeping us switching.
         this.counters.roleConflicts++;
-        if (this.#controlling === controlling) this.#controlling = !controlling;
+        this.#controlling = !controlling;
         pair.roleRetried = true;
-        pair.state = 'waiting';
         void this.#check(pair, false);
         return;
       }
@@ -414,7 +421,6 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
       pair.state = 'failed';
       this.#nominationFailed(pair);
       this.emit('refused', `the check of ${pair.remote.address}:${pair.remote.port} was answered ${code ?? '?'}`);
-      this.#afterCheck();
       return;
     }
     this.counters.checksSucceeded++;
@@ -456,16 +462,9 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     return { send: (data, to) => turn.send(to, data) };
   }
 
-  /**
-   * After a failed check: a waiting pair goes on being paced. Failing is left to the deadline
-   * (`checkTimeoutMs`): the peer's own checks may still bring a peer-reflexive pair that works.
-   */
-  #afterCheck(): void {
-    if (!this.#selected && !this.#pacer) this.#pace();
-  }
-
+  /** Called while checking or connected only (after an answer, or from a peer's check). */
   #select(pair: PairState): void {
-    if (this.#selected || this.#state === 'closed' || this.#state === 'failed') return;
+    if (this.#selected) return;
     this.#selected = pair;
     clearTimeout(this.#deadline);
     clearTimeout(this.#pacer);
@@ -485,17 +484,18 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     this.#consentTimer = setTimeout(() => void this.#consent(), interval * (0.8 + Math.random() * 0.4));
   }
 
+  /** Runs on the consent timer only, which is set once a pair is selected and stops when the agent fails or closes. */
   async #consent(): Promise<void> {
-    const pair = this.#selected;
-    const remote = this.#remote;
-    if (!pair || !remote || this.#state !== 'connected') return;
+    const pair = this.#selected!;
+    const remote = this.#remote!;
+    // Stryker disable next-line EqualityOperator: performance.now() has sub-millisecond steps: being exactly at the limit is never seen.
     if (performance.now() - this.#lastConsent > (this.#options.consentTimeoutMs ?? 30_000)) {
       this.#fail(`consent lost: no answer from ${pair.remote.address}:${pair.remote.port} for ${Math.round((this.#options.consentTimeoutMs ?? 30_000) / 1000)} s`);
       return;
     }
     this.#scheduleConsent();
     this.counters.consentChecks++;
-    const key = Buffer.from(remote.pwd, 'utf8');
+    const key = Buffer.from(remote.pwd);
     try {
       const route = await this.#route(pair);
       const answer = await this.#transactions.request(
@@ -514,7 +514,8 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     const turnServer = this.#options.turnServer;
     if (base === 'host' && turnServer?.transport === 'udp' && from.port === turnServer.server.port && from.address === turnServer.server.address && this.#turnReceives(data)) return;
     const message = parseStun(data);
-    if ('malformed' in message || message.fingerprintOffset < 0 || !checkStunFingerprint(message)) {
+    // A message without FINGERPRINT fails its check too.
+    if ('malformed' in message || !checkStunFingerprint(message)) {
       this.counters.malformed++;
       return;
     }
@@ -555,7 +556,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
       this.emit('refused', `a check from ${from.address}:${from.port} names another USERNAME`);
       return;
     }
-    if (!checkStunIntegrity(message, Buffer.from(this.pwd, 'utf8'))) {
+    if (!checkStunIntegrity(message, Buffer.from(this.pwd))) {
       this.counters.badIntegrity++;
       this.#answerError(message, from, 401, 'Unauthorized', base);
       this.emit('refused', `a check from ${from.address}:${from.port} failed MESSAGE-INTEGRITY`);
@@ -566,6 +567,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     const theirsControlled = stunAttribute(message, STUN_ATTRIBUTE.iceControlled);
     if (this.#controlling && theirsControlling) {
       this.counters.roleConflicts++;
+      // Stryker disable next-line EqualityOperator: equal tie-breakers (8 random bytes each) happen once in 2^64.
       if (Buffer.compare(this.#tieBreaker, Buffer.from(theirsControlling)) >= 0) {
         this.#answerError(message, from, 487, 'Role Conflict', base);
         return;
@@ -581,7 +583,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     }
     this.#sendFrom(
       base,
-      buildStun({ method: STUN_METHOD.binding, cls: 'success', transactionId: message.transactionId, attributes: [{ type: STUN_ATTRIBUTE.xorMappedAddress, value: encodeXorAddress(from, message.transactionId) }], integrityKey: Buffer.from(this.pwd, 'utf8'), fingerprint: true }),
+      buildStun({ method: STUN_METHOD.binding, cls: 'success', transactionId: message.transactionId, attributes: [{ type: STUN_ATTRIBUTE.xorMappedAddress, value: encodeXorAddress(from, message.transactionId) }], integrityKey: Buffer.from(this.pwd), fingerprint: true }),
       from,
     );
     const priority = readUint32(stunAttribute(message, STUN_ATTRIBUTE.priority)) ?? candidatePriority('prflx');
@@ -596,8 +598,8 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
   /** A check from the peer: its pair (a peer-reflexive candidate when new), a triggered check, its nomination. */
   #fromPeer(from: StunAddress, priority: number, useCandidate: boolean, base: Base): void {
     if (this.#state !== 'checking' && this.#state !== 'connected') return;
-    let pair = this.#pairs.find((candidate) => candidate.base === base && candidate.remote.address === from.address && candidate.remote.port === from.port);
-    if (!pair) pair = this.#addPair({ foundation: `p${this.#pairs.length}`, component: 1, transport: 'udp', priority, address: from.address, port: from.port, type: 'prflx' }, base);
+    // The pair it names, or a new one with a peer-reflexive candidate (#addPair gives the one there is).
+    const pair = this.#addPair({ foundation: `p${this.#pairs.length}`, component: 1, transport: 'udp', priority, address: from.address, port: from.port, type: 'prflx' }, base);
     if (useCandidate && !this.#controlling) {
       pair.nominatedByPeer = true;
       if (pair.state === 'succeeded') {

@@ -38,7 +38,8 @@ const HOST_PRIORITY = candidatePriority('host');
 const PRFLX_PRIORITY = candidatePriority('prflx');
 
 /** What the peer does with a check it receives. */
-type Answer = { kind: 'success'; mapped?: StunAddress } | { kind: 'error'; code: number; reason: string } | { kind: 'silent' };
+// `mapped: null`: no XOR-MAPPED-ADDRESS; `key`: signed with another password; `code: null`: no ERROR-CODE.
+type Answer = { kind: 'success'; mapped?: StunAddress | null; key?: string } | { kind: 'error'; code: number | null; reason: string } | { kind: 'silent' };
 
 interface Received {
   message: StunMessage;
@@ -103,11 +104,11 @@ class ScriptedPeer {
 
   respond(request: StunMessage, to: StunAddress, answer: Answer): void {
     if (answer.kind === 'silent') return;
-    const key = Buffer.from(this.pwd);
+    const key = Buffer.from(answer.kind === 'success' && answer.key !== undefined ? answer.key : this.pwd);
     const data =
       answer.kind === 'success'
-        ? buildStun({ method: request.method, cls: 'success', transactionId: request.transactionId, attributes: [{ type: STUN_ATTRIBUTE.xorMappedAddress, value: encodeXorAddress(answer.mapped ?? to, request.transactionId) }], integrityKey: key, fingerprint: true })
-        : buildStun({ method: request.method, cls: 'error', transactionId: request.transactionId, attributes: [errorCodeAttribute(answer.code, answer.reason)], integrityKey: key, fingerprint: true });
+        ? buildStun({ method: request.method, cls: 'success', transactionId: request.transactionId, attributes: answer.mapped === null ? [] : [{ type: STUN_ATTRIBUTE.xorMappedAddress, value: encodeXorAddress(answer.mapped ?? to, request.transactionId) }], integrityKey: key, fingerprint: true })
+        : buildStun({ method: request.method, cls: 'error', transactionId: request.transactionId, attributes: answer.code === null ? [] : [errorCodeAttribute(answer.code, answer.reason)], integrityKey: key, fingerprint: true });
     this.socket.send(data, to.port, to.address);
   }
 
@@ -142,6 +143,8 @@ const LOW = Buffer.alloc(8, 0x00);
 describe('IceAgent against a scripted peer', () => {
   const cleanup: (() => void)[] = [];
   afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
     for (const close of cleanup.splice(0).reverse()) close();
   });
 
@@ -264,12 +267,16 @@ describe('IceAgent against a scripted peer', () => {
   });
 
   it('names the pair\'s local end by the address the peer saw: a peer-reflexive candidate when it is none of ours, our host candidate when it is', async () => {
-    const a = await agent();
-    const p = await peer();
-    p.answer = { kind: 'success', mapped: { address: '203.0.113.7', port: 40000 } };
-    a.agent.start(remote(p), true);
-    await waitFor(() => a.agent.state === 'connected', 2000, 'connected');
-    expect(a.agent.selected?.local).toEqual({ foundation: 'p', component: 1, transport: 'udp', priority: PRFLX_PRIORITY, address: '203.0.113.7', port: 40000, type: 'prflx', relatedAddress: '127.0.0.1', relatedPort: a.session.localPort });
+    // Our port at another address, and our address at another port: neither is our host candidate.
+    for (const mapped of [(port: number) => ({ address: '203.0.113.7', port }), (port: number) => ({ address: '127.0.0.1', port: port + 1 })]) {
+      const a = await agent();
+      const p = await peer();
+      const seen = mapped(a.session.localPort);
+      p.answer = { kind: 'success', mapped: seen };
+      a.agent.start(remote(p), true);
+      await waitFor(() => a.agent.state === 'connected', 2000, 'connected');
+      expect(a.agent.selected?.local).toEqual({ foundation: 'p', component: 1, transport: 'udp', priority: PRFLX_PRIORITY, ...seen, type: 'prflx', relatedAddress: '127.0.0.1', relatedPort: a.session.localPort });
+    }
     const b = await agent();
     const q = await peer('B');
     q.answer = { kind: 'success', mapped: { address: '127.0.0.1', port: b.session.localPort } };
@@ -574,6 +581,8 @@ describe('IceAgent against a scripted peer', () => {
     await waitFor(() => q.requests().length === 1, 2000, 'a check with the new credentials');
     expect(Buffer.from(stunAttribute(q.requests()[0]!, STUN_ATTRIBUTE.username)!).toString()).toBe(`${q.ufrag}:${a.agent.ufrag}`);
     expect(checkStunIntegrity(q.requests()[0]!, Buffer.from(q.pwd))).toBe(true);
+    // Still checking: the state is not announced again.
+    expect(a.states).toEqual(['gathering', 'new', 'checking']);
   });
 
   it('closing stops its checks and its answers, and it says so once', async () => {
@@ -591,6 +600,8 @@ describe('IceAgent against a scripted peer', () => {
     await quiet(400);
     expect(p.received.length).toBe(count); // no retransmission, no answer
     expect(a.agent.counters.requestsReceived).toBe(0);
+    // The check it gave up is not a check that failed.
+    expect(a.agent.counters).toMatchObject({ checksSent: 1, checksFailed: 0 });
     expect(a.agent.listenerCount('stateChanged')).toBe(0);
   });
 
@@ -599,7 +610,9 @@ describe('IceAgent against a scripted peer', () => {
     const p = await peer();
     a.agent.start(remote(p), true);
     await waitFor(() => a.agent.state === 'connected', 2000, 'connected');
-    await waitFor(() => a.agent.counters.consentChecks >= 3, 3000, 'three consent checks');
+    // Six consent checks reach the peer: answered, they keep the pair past consentTimeoutMs.
+    await waitFor(() => p.requests().length >= 2 + 6, 4000, 'six consent checks');
+    expect(a.agent.state).toBe('connected');
     const consent = p.requests().slice(2);
     for (const message of consent) {
       expect(Buffer.from(stunAttribute(message, STUN_ATTRIBUTE.username)!).toString()).toBe(`${p.ufrag}:${a.agent.ufrag}`);
@@ -675,5 +688,248 @@ describe('IceAgent against a scripted peer', () => {
     await quiet(200);
     expect(p.answers()).toEqual([]);
     expect(a.agent.counters).toMatchObject({ requestsReceived: 0, malformed: 0 });
+  });
+  // Fake timers for the agent's own clocks (retransmissions, pacing, deadline, consent); the
+  // sockets stay real, so the tests let datagrams in between the steps of fake time.
+  // `performance.now()` too when a test says so (consent's clock).
+  function fakeTimers(clock: 'real' | 'fake' = 'real'): void {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'queueMicrotask', 'setInterval', 'clearInterval', 'Date', 'hrtime', ...(clock === 'real' ? (['performance'] as const) : [])] });
+  }
+  const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+  /** Fake time moves on by `ms`, 5 ms at a time, with the datagrams of each step let in. */
+  async function advance(ms: number): Promise<void> {
+    for (let done = 0; done < ms; done += 5) {
+      await jest.advanceTimersByTimeAsync(Math.min(5, ms - done));
+      await tick();
+      await tick();
+    }
+  }
+  /** Waits in real time (2 s at most) for what the sockets bring, fake time standing still. */
+  async function settle(condition: () => boolean, what: string): Promise<void> {
+    const end = Date.now() + 2000;
+    while (!condition()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await tick();
+    }
+  }
+  const nominations = (p: ScriptedPeer) => p.requests().filter((m) => stunAttribute(m, STUN_ATTRIBUTE.useCandidate) !== undefined);
+
+  it('a check the peer never answers: five sends (after 0, 100, 300, 700, 1500 ms), its pair failed at 3.1 s, counted and not reported; the peer\'s own check then checks it again', async () => {
+    const a = await agent();
+    const p = await peer();
+    p.answer = { kind: 'silent' };
+    fakeTimers();
+    a.agent.start(remote(p), false);
+    const sends = () => p.received.filter(({ message }) => message.cls === 'request').length;
+    await settle(() => sends() === 1, 'the check');
+    await advance(3090);
+    expect(sends()).toBe(5);
+    expect(a.agent.counters.checksFailed).toBe(0);
+    await advance(20);
+    expect(a.agent.counters).toMatchObject({ checksSent: 1, checksFailed: 1, checksSucceeded: 0 });
+    expect(a.refused).toEqual([]);
+    expect(a.agent.state).toBe('checking');
+    p.answer = { kind: 'success' };
+    p.check(a.me, { controlling: HIGH });
+    await settle(() => p.requests().length === 2 && a.agent.counters.checksSucceeded === 1, 'the failed pair checked again');
+  });
+
+  it('a nomination the peer never answers gives way, once it times out, to the other pair that succeeded meanwhile', async () => {
+    const a = await agent();
+    const first = await peer('A');
+    const second = await peer('B', first);
+    first.nomination = { kind: 'silent' };
+    fakeTimers();
+    a.agent.start({ ufrag: first.ufrag, pwd: first.pwd, candidates: [first.candidate(2000, '1'), second.candidate(1000, '2')] }, true);
+    await settle(() => nominations(first).length === 1, 'the first pair nominated');
+    await advance(25);
+    await settle(() => a.agent.counters.checksSucceeded === 2, 'the second pair succeeded');
+    expect(nominations(second)).toEqual([]); // one nomination at a time
+    await advance(3100);
+    await settle(() => a.agent.state === 'connected', 'connected');
+    expect(a.agent.selected?.remote.port).toBe(second.port);
+    expect(nominations(second)).toHaveLength(1);
+    expect(nominations(first)).toHaveLength(1);
+    expect(a.agent.counters.checksFailed).toBe(1);
+  });
+
+  it('a pair that fails while another is being nominated starts no second nomination', async () => {
+    const a = await agent();
+    const first = await peer('A');
+    const second = await peer('B', first);
+    first.nomination = { kind: 'silent' };
+    second.answer = { kind: 'error', code: 400, reason: 'Bad Request' };
+    a.agent.start({ ufrag: first.ufrag, pwd: first.pwd, candidates: [first.candidate(2000, '1'), second.candidate(1000, '2')] }, true);
+    await waitFor(() => a.agent.counters.checksFailed === 1, 2000, 'the second pair failed');
+    await quiet(150);
+    expect(nominations(first)).toHaveLength(1);
+    expect(a.agent.state).toBe('checking');
+  });
+
+  it('new credentials while checking give a new deadline; once failed it sends nothing more (retransmissions stop) and start() changes nothing', async () => {
+    const a = await agent({ checkTimeoutMs: 400 });
+    const p = await peer('A');
+    const q = await peer('B');
+    p.answer = { kind: 'silent' };
+    q.answer = { kind: 'silent' };
+    fakeTimers();
+    a.agent.start(remote(p), false);
+    await advance(200);
+    a.agent.start(remote(q), false);
+    await advance(300); // 500 ms after the first start()
+    expect(a.agent.state).toBe('checking');
+    await advance(110);
+    expect(a.agent.state).toBe('failed');
+    expect(a.refused).toEqual(['no candidate pair worked']);
+    const count = p.received.length + q.received.length;
+    await advance(3000);
+    expect(p.received.length + q.received.length).toBe(count);
+    expect(a.agent.counters.checksFailed).toBe(0);
+    const r = await peer('C');
+    a.agent.start(remote(r), true);
+    await advance(100);
+    expect(a.agent.state).toBe('failed');
+    expect(r.received).toEqual([]);
+    expect(a.states).toEqual(['gathering', 'new', 'checking', 'failed']);
+  });
+
+  it('after failing, a nomination of a pair that succeeded is answered but selects nothing', async () => {
+    const a = await agent({ checkTimeoutMs: 300 });
+    const p = await peer();
+    a.agent.start(remote(p), false);
+    await waitFor(() => a.agent.state === 'failed', 2000, 'failed: the peer nominated nothing');
+    expect(a.agent.counters.checksSucceeded).toBe(1);
+    expect((await p.answerTo(p.check(a.me, { controlling: HIGH, useCandidate: true }))).cls).toBe('success');
+    await quiet(100);
+    expect(a.agent.state).toBe('failed');
+    expect(a.selected).toEqual([]);
+  });
+
+  it('new credentials once connected keep the selected pair: the deadline of the new checks does not fail it', async () => {
+    const a = await agent({ checkTimeoutMs: 300 });
+    const p = await peer('A');
+    a.agent.start(remote(p), true);
+    await waitFor(() => a.agent.state === 'connected', 2000, 'connected');
+    const q = await peer('B');
+    q.answer = { kind: 'silent' };
+    a.agent.start(remote(q), true);
+    await quiet(500);
+    expect(a.agent.state).not.toBe('failed');
+    expect(a.agent.selected?.remote.port).toBe(p.port);
+  });
+
+  it('roles: controlled until start() (an early ICE-CONTROLLING check is no conflict, whatever its tie-breaker); an ICE-lite peer makes it controlling', async () => {
+    const a = await agent();
+    const p = await peer('A');
+    expect(a.agent.controlling).toBe(false);
+    expect((await p.answerTo(p.check(a.me, { controlling: LOW }))).cls).toBe('success');
+    expect(a.agent.counters.roleConflicts).toBe(0);
+    const b = await agent();
+    const q = await peer('B');
+    b.agent.start({ ...remote(q), lite: true }, false);
+    expect(b.agent.controlling).toBe(true);
+    await waitFor(() => b.agent.state === 'connected', 2000, 'connected');
+    const [check, nomination] = q.requests();
+    expect(stunAttribute(check!, STUN_ATTRIBUTE.iceControlling)).toHaveLength(8);
+    expect(stunAttribute(nomination!, STUN_ATTRIBUTE.useCandidate)).toBeDefined();
+  });
+
+  it('closed before gathering, it gathers nothing and stays closed', async () => {
+    const a = await agent({}, false);
+    a.agent.close();
+    expect(await a.agent.gather()).toEqual([]);
+    expect(a.agent.state).toBe('closed');
+    expect(a.agent.candidates).toEqual([]);
+  });
+
+  it('controlled: the first pair the peer nominates stays selected when it nominates another', async () => {
+    const a = await agent();
+    const first = await peer('A');
+    const second = await peer('B', first);
+    a.agent.start({ ufrag: first.ufrag, pwd: first.pwd, candidates: [first.candidate(2000, '1'), second.candidate(1000, '2')] }, false);
+    await waitFor(() => a.agent.counters.checksSucceeded === 2, 2000, 'both pairs succeeded');
+    await first.answerTo(first.check(a.me, { controlling: HIGH, useCandidate: true }));
+    await waitFor(() => a.agent.state === 'connected', 2000, 'connected');
+    await second.answerTo(second.check(a.me, { controlling: HIGH, useCandidate: true }));
+    await quiet(100);
+    expect(a.selected.map((pair) => pair.remote.port)).toEqual([first.port]);
+    expect(a.agent.selected?.remote.port).toBe(first.port);
+  });
+
+  it('an error answer without ERROR-CODE fails the pair (reported as "?"); a success without XOR-MAPPED-ADDRESS keeps our host candidate as the local end', async () => {
+    const a = await agent();
+    const p = await peer('A');
+    p.answer = { kind: 'error', code: null, reason: '' };
+    a.agent.start(remote(p), true);
+    await waitFor(() => a.agent.counters.checksFailed === 1, 2000, 'the pair failed');
+    expect(a.refused).toEqual([`the check of 127.0.0.1:${p.port} was answered ?`]);
+    const b = await agent();
+    const q = await peer('B');
+    q.answer = { kind: 'success', mapped: null };
+    b.agent.start(remote(q), true);
+    await waitFor(() => b.agent.state === 'connected', 2000, 'connected');
+    expect(b.agent.selected?.local).toBe(b.agent.candidates[0]);
+  });
+
+  it('a check without PRIORITY from an unknown address: its pair\'s remote end gets prflx\'s priority, and the triggered check carries no USE-CANDIDATE', async () => {
+    const a = await agent();
+    const known = await peer('A');
+    const stranger = await peer('B', known);
+    known.answer = { kind: 'silent' };
+    a.agent.start(remote(known), false);
+    await stranger.answerTo(stranger.check(a.me, { username: `${a.agent.ufrag}:${known.ufrag}`, priority: null, controlling: HIGH, useCandidate: true }));
+    await waitFor(() => a.agent.state === 'connected', 2000, 'connected');
+    expect(a.agent.selected?.remote).toMatchObject({ type: 'prflx', port: stranger.port, priority: PRFLX_PRIORITY });
+    expect(stranger.requests()).toHaveLength(1);
+    expect(stunAttribute(stranger.requests()[0]!, STUN_ATTRIBUTE.useCandidate)).toBeUndefined();
+  });
+
+  it('consent: the next check after consentIntervalMs times 0.8 to 1.2 (drawn each time); answers signed with another password do not renew it', async () => {
+    const a = await agent({ consentIntervalMs: 1000, consentTimeoutMs: 2500 });
+    const p = await peer();
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0);
+    fakeTimers('fake');
+    a.agent.start(remote(p), true);
+    await settle(() => a.agent.state === 'connected', 'connected');
+    const at = p.requests().length;
+    await advance(795);
+    expect(p.requests()).toHaveLength(at);
+    await advance(10);
+    await settle(() => p.requests().length === at + 1, 'a consent check 800 ms after connecting');
+    random.mockReturnValue(0.999999); // the interval after the next check: 1200 ms
+    await advance(800);
+    await settle(() => p.requests().length === at + 2, 'the second one 800 ms later');
+    await advance(1190);
+    expect(p.requests()).toHaveLength(at + 2);
+    await advance(15);
+    await settle(() => p.requests().length === at + 3, 'the third one 1200 ms later');
+    expect(a.agent.state).toBe('connected');
+    // From now on answered with the wrong password: consent runs out 2.5 s after the last good answer.
+    p.answer = { kind: 'success', key: 'not-the-peer-password-at-all' };
+    for (let waited = 0; waited < 4000 && a.agent.state === 'connected'; waited += 100) await advance(100);
+    expect(a.agent.state).toBe('failed');
+    expect(a.refused).toEqual([`consent lost: no answer from 127.0.0.1:${p.port} for 3 s`]);
+  });
+  it('pacing stops once no pair waits; closed by a listener of its \'checking\' state, it sends no check and leaves no timer', async () => {
+    const a = await agent();
+    const b = await agent();
+    const p = await peer('A');
+    const q = await peer('B');
+    p.answer = { kind: 'silent' };
+    b.agent.on('stateChanged', (state) => {
+      if (state === 'checking') b.agent.close();
+    });
+    fakeTimers();
+    a.agent.start(remote(p), false);
+    await settle(() => p.requests().length === 1, 'the check');
+    // The check's retransmission and the deadline; no pacer: the one pair is in progress.
+    expect(jest.getTimerCount()).toBe(2);
+    a.agent.close();
+    expect(jest.getTimerCount()).toBe(0);
+    b.agent.start(remote(q, [q.candidate(2000, '1'), { ...q.candidate(1000, '2'), port: q.port + 1 }]), false);
+    expect(b.agent.state).toBe('closed');
+    expect(jest.getTimerCount()).toBe(0);
+    await advance(100);
+    expect(q.received).toEqual([]);
   });
 });
