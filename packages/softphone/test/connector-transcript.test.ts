@@ -7,6 +7,8 @@ import { Softphone, SoftphoneError } from '@sip-endpoint/softphone';
 import { readFileSync } from 'node:fs';
 import { testPorts } from '@sip-endpoint/test-support';
 import { Kamailio, kamailioAvailable } from '../../endpoint-core/test/support/kamailio';
+import { assertSippPassed, runSipp, sippAvailable } from '../../endpoint-core/test/support/sipp';
+import { ACK, AUTO_ANSWER, HANG_UP, INVITE, recv, REFUSED, scenario, SDP, send as sippSend } from '../../endpoint-core/test/support/sipp-scenario';
 import { makeTestCertificates } from '../../endpoint-core/test/support/tls-certificates';
 import { desktopHeaders, send, sessionIdOf, sleep, until, type RawResponse } from './support/http';
 
@@ -17,6 +19,8 @@ const KAMAILIO = testPorts(1);
 const CONNECTOR = testPorts(1);
 const SIP = testPorts(7);
 const RTP = testPorts(50);
+const SIPP = testPorts(1);
+const SIPP_MEDIA = testPorts(2);
 const BASE = `http://127.0.0.1:${CONNECTOR}/softphone/v2`;
 const ORIGIN = 'http://bsgwsfanch:8080';
 const validSession = new Ajv({ strict: false }).compile(sessionSchema);
@@ -205,6 +209,47 @@ describeIf('the Connector API v2, replaying the spec transcript against a real r
       phone.config.get('proxies.proxy0.nat.turn_relay_type'),
     ]).toEqual([true, 'stun.example.com', 3479, '192.0.2.10', 443, 'agent7', 'turn-secret', 1]);
   });
+
+  const itSipp = sippAvailable() ? it : it.skip;
+  itSipp('the use_srtp and nat overrides of POST /session are what the next call runs: a plain offer refused 488, a secure one answered with a=crypto and ICE candidates, SDES in force', async () => {
+    const phone = await start();
+    const id = await login({ ...transcriptBody(), options: { sipendpoint: { 'system.security.use_srtp': 'force', 'proxies.proxy0.nat.ice_enabled': '1' } } });
+    expect((await send(`${BASE}/register`, { method: 'POST', headers: withCookie(id, { 'Content-Length': '0' }) })).status).toBe(200);
+    const endpoint = phone.endpoint!;
+    await until(async () => endpoint.lines[0]?.state === 'READY', 8000, 'the line registered');
+    const line = endpoint.lines[0]!;
+    const securities: string[] = [];
+    endpoint.on('incomingCall', (call) => call.on('stateChanged', (state) => {
+      if (state === 'CONNECTED') securities.push(call.media.security.kind);
+    }));
+    const plain = SDP();
+    assertSippPassed(await runSipp({ remotePort: line.port!, localPort: SIPP, service: '5320', scenario: scenario('plain offer, use_srtp force', REFUSED(488, AUTO_ANSWER, plain, [{ header: 'Warning:', regexp: 'use_srtp is mandatory and the offer is plain RTP' }])) }));
+    const key = 'WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz';
+    // With ICE of its own (we answer ICE only to an offer that has it, its m= address among its
+    // candidates): sipp does not answer our checks; the call is short.
+    const ice = `a=ice-ufrag:sipp\na=ice-pwd:sipp-ice-password-0123456\na=candidate:1 1 udp 2130706431 127.0.0.1 ${SIPP_MEDIA} typ host`;
+    const secure = SDP().replace('RTP/AVP', 'RTP/SAVP').replace('a=sendrecv', `a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:${key}\n${ice}\na=sendrecv`);
+    assertSippPassed(
+      await runSipp({
+        remotePort: line.port!,
+        localPort: SIPP,
+        mediaPort: SIPP_MEDIA,
+        service: '5320',
+        scenario: scenario('secure offer, use_srtp force, ICE on', [
+          sippSend(INVITE(AUTO_ANSWER, secure), ' retrans="500"'),
+          '<recv response="100" optional="true"/>',
+          '<recv response="180" optional="true"/>',
+          recv('response="200"', [{ regexp: 'm=audio [0-9]+ RTP/SAVP 0' }, { regexp: 'a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:[A-Za-z0-9+/]{40}' }, { regexp: 'a=ice-ufrag:' }, { regexp: 'a=candidate:[^ ]+ 1 UDP [0-9]+ 127\\.0\\.0\\.1 [0-9]+ typ host' }], ' rrs="true"', true),
+          sippSend(ACK(1)),
+          '<pause milliseconds="300"/>',
+          ...HANG_UP(2),
+        ]),
+      }),
+    );
+    await until(async () => securities.length === 1, 5000, 'the call connected');
+    expect(securities).toEqual(['sdes']);
+    expect(line.counters.offersRefused).toBe(1);
+  }, 30000);
 
   it('CORS: a preflight from the desktop is answered, one from a foreign origin is refused', async () => {
     await start({ 'policy.connector.allowed_origin_headers': '*.genesyscloud.com, bsgwsfanch' });
