@@ -80,7 +80,8 @@ export class TurnClient {
   #relayed: StunAddress | undefined;
   #mapped: StunAddress | undefined;
   #refresh: NodeJS.Timeout | undefined;
-  readonly #channels = new Map<string, { number: number; refresh: NodeJS.Timeout | undefined }>();
+  /** Channels by peer: `ready` settles with the server's answer to the ChannelBind; only then is it `confirmed` (used). */
+  readonly #channels = new Map<string, { number: number; refresh: NodeJS.Timeout | undefined; ready: Promise<void>; confirmed: boolean }>();
   readonly #peers = new Map<number, StunAddress>();
   #nextChannel = CHANNEL_MIN;
   /** One buffer for what we send: a ChannelData header and the datagram, reused (UDP sends copy at once). */
@@ -133,29 +134,36 @@ export class TurnClient {
 
   /**
    * Binds a channel to `peer` (and so permits it), once; refreshed every 5 minutes while the
-   * client lives. Resolves when the server accepted it.
+   * client lives. Resolves when the server accepted it; called again meanwhile, it waits for the
+   * same answer (a channel is used only once the server confirmed it: RFC 8656 drops ChannelData
+   * on a channel it has not bound).
    */
-  async bind(peer: StunAddress): Promise<void> {
+  bind(peer: StunAddress): Promise<void> {
     const id = `${peer.address}:${peer.port}`;
-    if (this.#channels.has(id)) return;
-    if (this.#nextChannel > CHANNEL_MAX) throw new IceError('no TURN channel number left');
+    const existing = this.#channels.get(id);
+    if (existing) return existing.ready;
+    if (this.#nextChannel > CHANNEL_MAX) return Promise.reject(new IceError('no TURN channel number left'));
     const number = this.#nextChannel++;
-    const channel: { number: number; refresh: NodeJS.Timeout | undefined } = { number, refresh: undefined };
+    const channel = { number, refresh: undefined as NodeJS.Timeout | undefined, ready: Promise.resolve(), confirmed: false };
     this.#channels.set(id, channel);
     this.#peers.set(number, peer);
-    try {
-      await this.#channelBind(number, peer);
-    } catch (error) {
-      this.#channels.delete(id);
-      this.#peers.delete(number);
-      throw error;
-    }
-    channel.refresh = setInterval(() => void this.#channelBind(number, peer).catch((error: unknown) => this.#lost(`the channel to ${id} was not refreshed: ${(error as Error).message}`)), 5 * 60_000);
+    channel.ready = this.#channelBind(number, peer).then(
+      () => {
+        channel.confirmed = true;
+        channel.refresh = setInterval(() => void this.#channelBind(number, peer).catch((error: unknown) => this.#lost(`the channel to ${id} was not refreshed: ${(error as Error).message}`)), 5 * 60_000);
+      },
+      (error: unknown) => {
+        this.#channels.delete(id);
+        this.#peers.delete(number);
+        throw error;
+      },
+    );
+    return channel.ready;
   }
 
-  /** Whether a channel to `peer` is bound. */
+  /** Whether a channel to `peer` is bound (the server confirmed it). */
   bound(peer: StunAddress): boolean {
-    return this.#channels.has(`${peer.address}:${peer.port}`);
+    return this.#channels.get(`${peer.address}:${peer.port}`)?.confirmed === true;
   }
 
   /**
@@ -165,7 +173,7 @@ export class TurnClient {
   send(peer: StunAddress, data: Uint8Array, length = data.length): void {
     if (this.#closed || length > MAX_DATAGRAM) return;
     const channel = this.#channels.get(`${peer.address}:${peer.port}`);
-    if (!channel) return;
+    if (!channel?.confirmed) return;
     const out = this.#out;
     out[0] = channel.number >> 8;
     out[1] = channel.number & 0xff;

@@ -277,13 +277,15 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
 
   /**
    * Sends a datagram other than RTP (a STUN or DTLS message) from the RTP port to `to`, or to the
-   * remote RTP address; never protected by SRTP. Does nothing after close.
+   * remote RTP address; never protected by SRTP. Does nothing after close. Datagrams for the
+   * relay's peer go through the relay, unless `direct` (ICE's own STUN from the host candidate,
+   * which must leave from the port itself).
    */
-  sendDatagram(data: Uint8Array, to?: { address: string; port: number }): void {
+  sendDatagram(data: Uint8Array, to?: { address: string; port: number }, direct = false): void {
     const target = to ?? (this.#remote ? { address: this.#remote.address, port: this.#remote.rtpPort } : undefined);
     if (!target || this.#closed || target.port === 0) return;
     const relay = this.#relay;
-    if (relay && relay.peer.port === target.port && relay.peer.address === target.address) {
+    if (relay && !direct && relay.peer.port === target.port && relay.peer.address === target.address) {
       relay.send(data, data.length);
       return;
     }

@@ -351,6 +351,34 @@ describe('TurnClient against a scripted server over UDP', () => {
     expect(decodeXorAddress(stunAttribute(binds[1]!, T.xorPeerAddress), binds[1]!.transactionId)).toEqual(PEER6);
   });
 
+  it('uses a channel only once the server confirmed it: until its ChannelBind is answered it is not bound, what is sent to it is dropped, and a second bind waits for the same answer', async () => {
+    const script = new Script();
+    const held: StunMessage[] = [];
+    script.override = (request) => {
+      if (request.method !== STUN_METHOD.channelBind || request.integrityOffset < 0) return undefined;
+      held.push(request);
+      return [];
+    };
+    const { client } = await overUdp({}, script);
+    await client.allocate();
+    let first = false;
+    let second = false;
+    void client.bind(PEER).then(() => (first = true));
+    void client.bind(PEER).then(() => (second = true));
+    await waitFor(() => held.length === 1, 2000, 'the ChannelBind');
+    expect(client.bound(PEER)).toBe(false);
+    client.send(PEER, Buffer.from('too early'));
+    expect(client.counters.sent).toBe(0);
+    expect([first, second]).toEqual([false, false]);
+    client.receive(answer(held[0]!, 'success', [], KEY));
+    await waitFor(() => first && second, 2000, 'both binds resolved');
+    expect(client.bound(PEER)).toBe(true);
+    client.send(PEER, Buffer.from('now'));
+    expect(client.counters.sent).toBe(1);
+    expect(script.of(STUN_METHOD.channelBind)).toHaveLength(1);
+    client.close();
+  });
+
   it('forgets a channel the server refused: not bound, its number not reused, its ChannelData not taken', async () => {
     const script = new Script();
     let refuse = true;
