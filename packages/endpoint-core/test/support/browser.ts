@@ -100,6 +100,16 @@ export class BrowserPhone {
     return this.#run('hold', hold);
   }
 
+  /** Sends `digits` as SIP INFO (application/dtmf-relay), one request per digit: resolves once each was answered. */
+  dtmfInfo(digits: string): Promise<void> {
+    return this.#run('dtmfInfo', digits);
+  }
+
+  /** Plays `digits` as DTMF tones in the page's microphone (120 ms each, 120 ms apart): resolves when the last ended. */
+  dtmfTones(digits: string): Promise<void> {
+    return this.#run('dtmfTones', digits);
+  }
+
   /** Ends the call (BYE, CANCEL or a rejection). */
   hangup(): Promise<void> {
     return this.#run('hangup');

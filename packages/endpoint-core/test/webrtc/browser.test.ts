@@ -13,7 +13,8 @@ import { toneDevices, webRtcLineConfig } from '../support/webrtc-agents';
 // page on sip.js (test/fixtures/browser-phone.html) that registers over WebSocket with the same
 // Kamailio. Calls both ways on the browser's own WebRTC stack and ours (libwebrtc in Node): the
 // tones each side plays are measured at the other, holds from each side stop and resume the
-// media, DTMF we send as tones is found by the page, and either side hangs up.
+// media, DTMF we send as tones is found by the page, the page's DTMF (SIP INFO, and tones in its
+// audio) reaches our call's 'dtmf' event, and either side hangs up.
 
 // Both asked (no short cut), so that a run allowed to skip records every missing peer.
 const describeIf = [chromiumAvailable(), kamailioAvailable()].every(Boolean) ? describe : describe.skip;
@@ -116,7 +117,7 @@ describeIf('our Endpoint and a browser (chromium, sip.js) over WebRTC', () => {
   /** The page hears our tone (its analyser's loudest bin, 5.9 Hz wide, and a level well above silence). */
   const hearsOurTone = (state: { frequency: number; levelDb: number }): boolean => Math.abs(state.frequency - OUR_TONE) < 15 && state.levelDb > -30;
 
-  it('the browser calls us: audio both ways, our DTMF found by the page, the browser holds and retrieves, we hang up', async () => {
+  it('the browser calls us: audio both ways, DTMF both ways (ours found by the page, its INFO and tones by us), the browser holds and retrieves, we hang up', async () => {
     const [us, phone] = await Promise.all([agent('7101', 0), browserPhone('8101')]);
     const incoming: Call[] = [];
     us.endpoint.on('incomingCall', (call) => incoming.push(call));
@@ -138,6 +139,15 @@ describeIf('our Endpoint and a browser (chromium, sip.js) over WebRTC', () => {
     // DTMF: our WebRTC engine sends tones in the audio; the page's Goertzel filters find them.
     await call.sendDtmf('123');
     await phone.until((state) => state.digits === '123', 5000, 'the digits 123 in the page');
+    // And from the page to us: SIP INFO (our WebRTC answer offers no telephone-event), then tones
+    // in its audio, which our engine's detector finds in what libwebrtc decoded.
+    const digits: string[] = [];
+    call.on('dtmf', (event) => digits.push(`${event.source} ${event.digit}`));
+    await phone.dtmfInfo('45');
+    await waitFor(() => digits.length === 2, 5000, 'the page\'s two INFO digits');
+    await phone.dtmfTones('78#');
+    await waitFor(() => digits.length === 5, 5000, `the page's three tones (so far: ${digits.join(', ')})`);
+    expect(digits).toEqual(['info 4', 'info 5', 'inband 7', 'inband 8', 'inband #']);
 
     // The browser holds (sendonly offer): we answer recvonly and stop sending, it still sends.
     // (Our call's state while the far end holds: the test below.)
