@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
@@ -29,6 +31,12 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8',
  * address (libwebrtc leaves out loopback), so no traffic leaves the machine.
  */
 const FLAGS = ['--no-sandbox', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required', '--disable-features=WebRtcHideLocalIpsWithMdns'];
+
+/** The base64 SHA-256 of a certificate's public key (SubjectPublicKeyInfo), as chromium pins one. */
+function spkiHash(certificateFile: string): string {
+  const key = new X509Certificate(readFileSync(certificateFile)).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(key).digest('base64');
+}
 
 /** What the page's phone reports (`phone.snapshot()` in test/fixtures/browser-phone.html). */
 export interface PhoneSnapshot {
@@ -158,7 +166,11 @@ export class Chromium {
     this.#url = url;
   }
 
-  static async start(port: number): Promise<Chromium> {
+  /**
+   * `trust`: a server for pages to reach over TLS (WSS): `host` resolves to 127.0.0.1 in the
+   * browser, and the certificate (PEM file) is trusted by its public key, that one alone.
+   */
+  static async start(port: number, trust?: { host: string; certificate: string }): Promise<Chromium> {
     const server = createServer((request, response) => {
       void serve(request.url ?? '/').then(({ status, type, body }) => {
         response.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
@@ -170,7 +182,8 @@ export class Chromium {
       server.listen(port, '127.0.0.1', done);
     });
     try {
-      const browser = await puppeteer.launch({ executablePath: chromiumPath(), headless: true, pipe: true, args: FLAGS });
+      const args = trust ? [...FLAGS, `--host-resolver-rules=MAP ${trust.host} 127.0.0.1`, `--ignore-certificate-errors-spki-list=${spkiHash(trust.certificate)}`] : FLAGS;
+      const browser = await puppeteer.launch({ executablePath: chromiumPath(), headless: true, pipe: true, args });
       return new Chromium(server, browser, `http://127.0.0.1:${port}/`);
     } catch (error) {
       server.close();

@@ -10,8 +10,9 @@ import { makeTestCertificates, type TestCertificates } from '../support/tls-cert
 import { toneDevices, webRtcLineConfig } from '../support/webrtc-agents';
 
 // Our Endpoint on a WebRTC (HTTPS) line and a real browser: Debian's chromium, headless, with a
-// page on sip.js (test/fixtures/browser-phone.html) that registers over WebSocket with the same
-// Kamailio. Calls both ways on the browser's own WebRTC stack and ours (libwebrtc in Node): the
+// page on sip.js (test/fixtures/browser-phone.html) that registers with the same Kamailio over WSS
+// (the gateway's certificate pinned in chromium) or, in the last test, plain WebSocket. Calls both
+// ways on the browser's own WebRTC stack and ours (libwebrtc in Node): the
 // tones each side plays are measured at the other, holds from each side stop and resume the
 // media, DTMF we send as tones is found by the page, the page's DTMF (SIP INFO, and tones in its
 // audio) reaches our call's 'dtmf' event, and either side hangs up.
@@ -56,7 +57,8 @@ describeIf('our Endpoint and a browser (chromium, sip.js) over WebRTC', () => {
     // Digest ('secret') for both: a browser cannot set a header on its WebSocket upgrade, nor sip.js send a Bearer token.
     [kamailio, chromium] = await Promise.all([
       Kamailio.start(SIP, 'secret', { tls: { port: TLS, certificate: certificates.serverCertificate, key: certificates.serverKey }, wss: { port: WSS }, ws: { port: WS } }),
-      Chromium.start(HTTP),
+      // The page reaches the gateway's WSS listener by the certificate's name, the certificate pinned.
+      Chromium.start(HTTP, { host: 'gateway.example.test', certificate: certificates.serverCertificate }),
     ]);
   }, 30000);
   afterEach(async () => {
@@ -81,11 +83,12 @@ describeIf('our Endpoint and a browser (chromium, sip.js) over WebRTC', () => {
     return made;
   }
 
-  /** The browser's phone `user`, registered over the gateway's plain WebSocket listener; it plays {@link PAGE_TONE}. */
-  async function browserPhone(user: string): Promise<BrowserPhone> {
+  /** The browser's phone `user`, registered over the gateway's WSS listener (or its plain WebSocket one); it plays {@link PAGE_TONE}. */
+  async function browserPhone(user: string, over: 'wss' | 'ws' = 'wss'): Promise<BrowserPhone> {
     const phone = await chromium!.newPhone();
     phones.push(phone);
-    await phone.register({ server: `ws://127.0.0.1:${WS}`, user, password: 'secret', domain: '127.0.0.1', frequency: PAGE_TONE });
+    const server = over === 'wss' ? `wss://gateway.example.test:${WSS}` : `ws://127.0.0.1:${WS}`;
+    await phone.register({ server, user, password: 'secret', domain: '127.0.0.1', frequency: PAGE_TONE });
     await phone.until((state) => state.registration === 'Registered', 10000, 'registered');
     return phone;
   }
@@ -197,7 +200,7 @@ describeIf('our Endpoint and a browser (chromium, sip.js) over WebRTC', () => {
   }, 60000);
 
   it('while the browser holds, our call is HELD (heldBy remote), and CONNECTED again when it retrieves', async () => {
-    const [us, phone] = await Promise.all([agent('7103', 2), browserPhone('8103')]);
+    const [us, phone] = await Promise.all([agent('7103', 2), browserPhone('8103', 'ws')]);
     const incoming: Call[] = [];
     us.endpoint.on('incomingCall', (call) => incoming.push(call));
     await phone.call(`sip:7103@127.0.0.1`);
