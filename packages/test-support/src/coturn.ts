@@ -79,10 +79,13 @@ export class Coturn {
       '--fingerprint',
       '--log-file=stdout',
       '--simple-log',
+      // Each session's requests in the log (a test reads what a client did there).
+      '--verbose',
       `--pidfile=${join(dir, 'turnserver.pid')}`,
       ...(options.tcp === false ? ['--no-tcp'] : []),
     ];
-    const command = options.namespace ? ['ip', ['netns', 'exec', options.namespace, 'turnserver', ...args]] as const : ['turnserver', args] as const;
+    // stdbuf (coreutils) makes its log line-buffered: what it did is in `output` as it happens.
+    const command = options.namespace ? ['ip', ['netns', 'exec', options.namespace, 'stdbuf', '-oL', 'turnserver', ...args]] as const : ['stdbuf', ['-oL', 'turnserver', ...args]] as const;
     const child = spawn(command[0], command[1], { stdio: ['ignore', 'pipe', 'pipe'] });
     const server = new Coturn(child, dir, address, port, tlsPort, realm, users);
     const deadline = Date.now() + 10_000;

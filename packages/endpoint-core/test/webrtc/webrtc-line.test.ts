@@ -3,7 +3,7 @@ import { EndpointConfig } from '@sip-endpoint/config';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { VirtualAudioProvider, WebRtcAudioStream } from '@sip-endpoint/media';
 import { dominantFrequency } from '@sip-endpoint/media/testing';
-import { testPorts } from '@sip-endpoint/test-support';
+import { Coturn, peerAvailable, testPorts } from '@sip-endpoint/test-support';
 import { waitFor } from '../support/endpoints';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
 import { makeTestCertificates, type TestCertificates } from '../support/tls-certificates';
@@ -25,9 +25,9 @@ const WSS = SIP + 2;
 const WS = SIP + 3;
 const TOKEN = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZ2VudCJ9.c2lnbmF0dXJl';
 // 20 RTP ports per agent (only the native one binds any: libwebrtc takes its own).
-const RTP = testPorts(13 * 20);
+const RTP = testPorts(14 * 20);
 /** The lines' own SIP ports (unused over WebSocket, but taken from this worker's range): 7 per agent. */
-const SIP_PORTS = testPorts(13 * 7);
+const SIP_PORTS = testPorts(14 * 7);
 
 const resolver = resolverFor('gateway.example.test');
 
@@ -187,6 +187,37 @@ describeIf('WebRTC (HTTPS) lines through a gateway over WSS with an OAuth token'
     expect(dominantFrequency(heard.samples, heard.sampleRate)).toBeCloseTo(600, -1);
     await referred[0]!.hangup();
   }, 60000);
+
+  const itTurn = peerAvailable('turnserver') ? it : it.skip;
+  itTurn('the line\'s STUN and TURN settings are libwebrtc\'s ICE servers: a call gathers a relayed candidate at coturn with the line\'s credentials, and connects', async () => {
+    const coturn = await Coturn.start({ users: { agent7: 'turn-secret' } });
+    try {
+      const nat = {
+        'proxies.proxy0.nat.stun_server': '127.0.0.1',
+        'proxies.proxy0.nat.stun_server_port': String(coturn.port),
+        'proxies.proxy0.nat.turn_server': '127.0.0.1',
+        'proxies.proxy0.nat.turn_server_port': String(coturn.port),
+        'proxies.proxy0.nat.turn_user_name': 'agent7',
+        'proxies.proxy0.nat.turn_password': 'turn-secret',
+      };
+      const alice = agent('7015', 7, 600, TOKEN, nat);
+      const bob = agent('7016', 13, 1000);
+      await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);
+      await waitFor(() => alice.endpoint.lines[0]!.state === 'READY' && bob.endpoint.lines[0]!.state === 'READY', 10000, 'both lines READY');
+      const incoming: Call[] = [];
+      bob.endpoint.on('incomingCall', (call) => incoming.push(call));
+      const call = await alice.endpoint.makeCall('7016');
+      await waitFor(() => incoming.length === 1, 10000, 'the call at Bob');
+      await incoming[0]!.answer();
+      await waitFor(() => call.state === 'CONNECTED' && (call.media.security as { state?: string }).state === 'connected', 10000, 'connected');
+      // coturn's own log: libwebrtc allocated with the line's TURN user (its password made the key).
+      expect(coturn.output).toMatch(/user <agent7>: incoming packet ALLOCATE processed, success/);
+      expect(coturn.output).not.toMatch(/user <agent7>: incoming packet ALLOCATE processed, error 401/);
+      await call.hangup();
+    } finally {
+      await coturn.stop();
+    }
+  }, 40000);
 
   it('a plain SIP offer (RTP/AVP, no ICE, no fingerprint) to a WebRTC agent is refused 488 with the reason; the agent\'s line goes on', async () => {
     const bob = agent('7008', 6, 1000);
