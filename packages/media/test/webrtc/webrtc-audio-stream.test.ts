@@ -1,6 +1,6 @@
 import { type AudioOutput, formatCandidate, generateDtlsCertificate, IceAgent, parseSdp, PortAllocator, RtpSession, SdpError, StreamClosedError, VirtualAudioProvider, WebRtcAudioStream, type DtmfEvent, type VirtualSource } from '@sip-endpoint/media';
 import { compareSpeech, dominantFrequency, sineSnrDb, speechLikeSignal } from '@sip-endpoint/media/testing';
-import { testPorts, waitFor } from '@sip-endpoint/test-support';
+import { Coturn, peerAvailable, testPorts, waitFor } from '@sip-endpoint/test-support';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 
@@ -34,7 +34,7 @@ interface End {
   digits: DtmfEvent[];
 }
 
-async function end(source: VirtualSource, options: { codecs?: string[]; inputRate?: number; connectTimeoutMs?: number; output?: AudioOutput } = {}): Promise<End> {
+async function end(source: VirtualSource, options: { codecs?: string[]; inputRate?: number; connectTimeoutMs?: number; output?: AudioOutput; iceServers?: { urls: string; username?: string; credential?: string }[]; iceTransportPolicy?: 'all' | 'relay' } = {}): Promise<End> {
   const provider = new VirtualAudioProvider({ defaults: false });
   const mic = provider.addInput({ name: 'mic' }, source);
   const played: Int16Array[] = [];
@@ -44,6 +44,8 @@ async function end(source: VirtualSource, options: { codecs?: string[]; inputRat
     codecs: options.codecs,
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     ...(options.output ? { output: options.output } : {}),
+    ...(options.iceServers ? { iceServers: options.iceServers } : {}),
+    ...(options.iceTransportPolicy ? { iceTransportPolicy: options.iceTransportPolicy } : {}),
     onPlayout: (frame, length, sampleRate) => {
       if (sampleRate !== rate) played.length = 0;
       rate = sampleRate;
@@ -328,4 +330,49 @@ describe('WebRtcAudioStream (libwebrtc) to another', () => {
     }
     await waitFor(() => threads() <= before, 5000, `threads back to ${before} (now ${threads()})`);
   }, 120_000);
+});
+
+// The TURN servers given (as the line's nat settings give them, see endpoint-core's nat-settings)
+// reach libwebrtc: with the relay policy nothing else is offered, and the call goes through coturn.
+const describeTurn = peerAvailable('turnserver') ? describe : describe.skip;
+
+describeTurn('WebRtcAudioStream through a TURN relay (coturn)', () => {
+  let coturn: Coturn;
+  beforeAll(async () => {
+    coturn = await Coturn.start({ users: { alice: 'secret' } });
+  }, 20_000);
+  afterAll(async () => {
+    await coturn?.stop();
+  });
+
+  it.each(['udp', 'tcp'] as const)('TURN over %s, relay policy: each side offers relayed candidates only, the selected pair is relay to relay, and the speech arrives', async (transport) => {
+    const iceServers = [{ urls: `turn:${coturn.address}:${coturn.port}${transport === 'tcp' ? '?transport=tcp' : ''}`, username: 'alice', credential: 'secret' }];
+    const talk = speaker(23, 48000);
+    const alice = await end(talk.source, { codecs: ['PCMU'], iceServers, iceTransportPolicy: 'relay' });
+    const bob = await end({ kind: 'silence' }, { codecs: ['PCMU'], iceServers, iceTransportPolicy: 'relay' });
+    try {
+      const { offer, answer } = await connect(alice, bob);
+      for (const sdp of [offer, answer]) {
+        const candidates = sdp.match(/^a=candidate:.*$/gm) ?? [];
+        expect(candidates.length).toBeGreaterThan(0);
+        expect(candidates.filter((candidate) => !/ typ relay /.test(candidate))).toEqual([]);
+      }
+      talk.begin();
+      const playedBefore = seconds(bob);
+      await waitFor(() => seconds(bob) >= playedBefore + 4, 15_000, '4 s of speech played at Bob');
+      const stats = await bob.stream.refreshStats();
+      expect(stats.ice).toMatchObject({ localType: 'relay', remoteType: 'relay' });
+      expect(stats.ice?.remote).toMatch(new RegExp(`^${coturn.address.replace(/\./g, '\\.')}:\\d+$`));
+      // From its third second on (a relay over TCP gives NetEq more to settle), what Bob played is
+      // what Alice said, frame for frame.
+      const played = new Int16Array(bob.played.flatMap((frame) => [...frame])).subarray(Math.round(playedBefore * bob.rate()));
+      const settled = compareSpeech(talk.sent().subarray(2 * 48000), 48000, played.subarray(2 * bob.rate()), bob.rate(), { minFrameSnrDb: 10 });
+      expect(settled.frames).toBeGreaterThan(60);
+      expect(settled.badFrames).toBeLessThanOrEqual(settled.frames * 0.08);
+      expect(settled.segmentalSnrDb).toBeGreaterThan(25);
+    } finally {
+      alice.stream.close();
+      bob.stream.close();
+    }
+  }, 40_000);
 });
