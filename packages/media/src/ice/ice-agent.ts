@@ -245,6 +245,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
   async #allocate(turn: NonNullable<IceAgentOptions['turnServer']>): Promise<{ relayed: StunAddress; mapped: StunAddress | undefined } | undefined> {
     const client = new TurnClient({
       ...turn,
+      // Stryker disable next-line BooleanLiteral: the TURN server is never the relay's peer, so nothing of its goes through the relay either way.
       sendUdp: (data, to) => this.#session.sendDatagram(data, to, true),
       onRelayed: (data, length, peer) => this.#onRelayed(data, length, peer),
       onLost: (reason) => this.emit('refused', reason),
@@ -276,6 +277,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
   /** What came through the relay: a peer's STUN check or answer, or media for the session. */
   #onRelayed(data: Buffer, length: number, peer: StunAddress): void {
     const first = data[0]!;
+    // Stryker disable next-line EqualityOperator: a first byte of 3 is no Binding message (its method bits are beyond Binding's): the session's demultiplexer takes it as STUN too, and it is counted malformed either way.
     if (first <= 3) this.#onDatagram(data.subarray(0, length), peer, 'relay');
     else this.#session.receiveRelayed(data, length, peer);
   }
@@ -318,6 +320,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     this.#allocating?.close();
     this.#session.setRelay(undefined);
     this.#session.setDatagramHandler('stun', undefined);
+    // Stryker disable next-line StringLiteral: RtpSession takes any kind other than its three others as 'turn'.
     this.#session.setDatagramHandler('turn', undefined);
     this.#to('closed');
     this.removeAllListeners();
@@ -360,6 +363,7 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     const local = this.#baseCandidate(base).priority;
     const g = this.#controlling ? local : remote.priority;
     const d = this.#controlling ? remote.priority : local;
+    // Stryker disable next-line EqualityOperator: with G = D no other pair's priority lies one above this one (that needs min and max equal to G and G > D).
     return (1n << 32n) * BigInt(Math.min(g, d)) + 2n * BigInt(Math.max(g, d)) + (g > d ? 1n : 0n);
   }
 
@@ -368,7 +372,8 @@ export class IceAgent extends SafeEmitter<IceAgentEvents> {
     if (existing) return existing;
     const pair: PairState = { base, local: this.#baseCandidate(base), remote, state: 'waiting', nominatedByPeer: false, priority: this.#pairPriority(remote, base), roleRetried: false };
     this.#pairs.push(pair);
-    this.#pairs.sort((a, b) => (b.priority > a.priority ? 1 : b.priority < a.priority ? -1 : 0));
+    // The difference as a double keeps its sign (a nonzero bigint is a nonzero number).
+    this.#pairs.sort((a, b) => Number(b.priority - a.priority));
     return pair;
   }
 

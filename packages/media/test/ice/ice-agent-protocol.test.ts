@@ -436,6 +436,8 @@ describe('IceAgent against a scripted peer', () => {
     expect(a.refused).toEqual([`the check of 127.0.0.1:${first.port} was answered 400`]);
     expect(first.requests().map((m) => stunAttribute(m, STUN_ATTRIBUTE.useCandidate) !== undefined)).toEqual([false, true]);
     expect(second.requests().map((m) => stunAttribute(m, STUN_ATTRIBUTE.useCandidate) !== undefined)).toEqual([false, true]);
+    // Four checks, the failed nomination the one failure: nothing is nominated when no other pair has succeeded yet.
+    expect(a.agent.counters).toMatchObject({ checksSent: 4, checksSucceeded: 3, checksFailed: 1 });
   });
 
   it('a check carrying the same role: the larger tie-breaker keeps it (487 answered, or the role given up)', async () => {
@@ -609,6 +611,17 @@ describe('IceAgent against a scripted peer', () => {
     expect(checkStunIntegrity(q.requests()[0]!, Buffer.from(q.pwd))).toBe(true);
     // Still checking: the state is not announced again.
     expect(a.states).toEqual(['gathering', 'new', 'checking']);
+    // Either credential alone new is new credentials too: the next check is signed with the new
+    // password, or names the new ufrag.
+    q.answer = { kind: 'silent' };
+    for (const changed of [{ ufrag: q.ufrag, pwd: 'another-password-of-the-peer-B' }, { ufrag: 'peerB2', pwd: 'another-password-of-the-peer-B' }]) {
+      const r = await peer('R', changed as ScriptedPeer);
+      r.answer = { kind: 'silent' };
+      a.agent.start(remote(r), false);
+      await waitFor(() => r.requests().length === 1, 2000, 'a check with the changed credentials');
+      expect(Buffer.from(stunAttribute(r.requests()[0]!, STUN_ATTRIBUTE.username)!).toString()).toBe(`${changed.ufrag}:${a.agent.ufrag}`);
+      expect(checkStunIntegrity(r.requests()[0]!, Buffer.from(changed.pwd))).toBe(true);
+    }
   });
 
   it('closing stops its checks and its answers, and it says so once', async () => {
@@ -672,6 +685,11 @@ describe('IceAgent against a scripted peer', () => {
     // Gathering again gives the same candidates, asks nobody.
     expect(await a.agent.gather()).toEqual([host, srflx]);
     expect(server.requests()).toHaveLength(1);
+    // Our port at another address is a server-reflexive candidate too.
+    const f = await agent({ stunServer: { address: '127.0.0.1', port: server.port } }, false);
+    server.answer = { kind: 'success', mapped: { address: '198.51.100.9', port: f.session.localPort } };
+    await f.agent.gather();
+    expect(f.agent.candidates.map((candidate) => candidate.type)).toEqual(['host', 'srflx']);
     // The same address on another port is a server-reflexive candidate too.
     const samePlace = await peer('T');
     const b = await agent({}, false);
@@ -776,6 +794,25 @@ describe('IceAgent against a scripted peer', () => {
     expect(nominations(second)).toHaveLength(1);
     expect(nominations(first)).toHaveLength(1);
     expect(a.agent.counters.checksFailed).toBe(1);
+  });
+
+  it('a nomination that times out after a role conflict made us controlled nominates no other pair', async () => {
+    const a = await agent();
+    const first = await peer('A');
+    const second = await peer('B', first);
+    first.nomination = { kind: 'silent' };
+    fakeTimers();
+    a.agent.start({ ufrag: first.ufrag, pwd: first.pwd, candidates: [first.candidate(2000, '1'), second.candidate(1000, '2')] }, true);
+    await settle(() => nominations(first).length === 1, 'the first pair nominated');
+    await advance(25);
+    await settle(() => a.agent.counters.checksSucceeded === 2, 'the second pair succeeded');
+    // The peer controls too, with the larger tie-breaker: we give up control.
+    first.check(a.me, { controlling: HIGH });
+    await settle(() => !a.agent.controlling, 'controlled');
+    await advance(3100);
+    expect(a.agent.counters.checksFailed).toBe(1);
+    expect(nominations(second)).toEqual([]);
+    expect(a.agent.state).toBe('checking');
   });
 
   it('a pair that fails while another is being nominated starts no second nomination', async () => {

@@ -195,7 +195,8 @@ class Peer {
   /** Every datagram, with where it came from (STUN read, when it is STUN). */
   readonly received: { data: Buffer; message: StunMessage | undefined; from: StunAddress }[] = [];
   /** A check that came from `from` is answered with success (XOR-MAPPED-ADDRESS `mapped`, else `from`), or not at all. */
-  answers: (from: StunAddress) => { mapped?: StunAddress } | undefined = () => undefined;
+  /** How it answers a check from `from`: success (mapped where it says), an error (`error`: its code), or not at all. */
+  answers: (from: StunAddress) => { mapped?: StunAddress; error?: number } | undefined = () => undefined;
 
   private constructor(
     readonly socket: UdpSocket,
@@ -210,8 +211,8 @@ class Peer {
       this.received.push({ data: Buffer.from(data), message, from });
       const answer = message?.cls === 'request' ? this.answers(from) : undefined;
       if (!message || !answer) return;
-      const attributes = [{ type: T.xorMappedAddress, value: encodeXorAddress(answer.mapped ?? from, message.transactionId) }];
-      socket.send(buildStun({ method: M.binding, cls: 'success', transactionId: message.transactionId, attributes, integrityKey: Buffer.from(this.pwd), fingerprint: true }), from.port, from.address);
+      const attributes = answer.error !== undefined ? [errorCodeAttribute(answer.error, 'Bad Request')] : [{ type: T.xorMappedAddress, value: encodeXorAddress(answer.mapped ?? from, message.transactionId) }];
+      socket.send(buildStun({ method: M.binding, cls: answer.error !== undefined ? 'error' : 'success', transactionId: message.transactionId, attributes, integrityKey: Buffer.from(this.pwd), fingerprint: true }), from.port, from.address);
     });
   }
 
@@ -468,15 +469,19 @@ describe('IceAgent with a scripted TURN server', () => {
     const turn = await turnServer();
     const a = await agent(viaTurn(turn));
     const p = await peer('A');
-    // Only the checks through the relay are answered: the relay pair is selected.
-    p.answers = (from) => (same(from, turn.relayed) ? {} : undefined);
+    // The checks through the relay are answered, those from the RTP port refused: the relay pair is selected.
+    p.answers = (from) => (same(from, turn.relayed) ? {} : { error: 400 });
     a.agent.start(p.remote(), true);
-    await waitFor(() => a.agent.state === 'connected', 1000, 'connected');
+    await waitFor(() => a.agent.state === 'connected' && a.agent.counters.checksFailed === 1, 1000, 'connected, the host pair failed');
     expect(a.agent.selected?.local.relatedAddress).toBe(turn.relayed.address);
     expect(a.session.relay?.peer).toEqual(p.address);
+    const checksBefore = p.checks().length;
     const direct = await p.answerTo(p.check(a.agent, a.host));
     expect(direct.from).toEqual(a.host);
     expect(direct.message.cls).toBe('success');
+    // The peer's check on the failed host pair triggers a check of it, from the RTP port too.
+    await waitFor(() => p.checks().length === checksBefore + 1, 1000, 'the triggered check');
+    expect(p.checks().at(-1)!.from).toEqual(a.host);
   });
 
   it('a host pair selected while an allocation exists sends media directly (no relay set on the session)', async () => {

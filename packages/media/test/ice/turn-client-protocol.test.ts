@@ -1006,4 +1006,38 @@ describe('TurnClient over TLS against a scripted server (RFC 8656 3.1)', () => {
     await allocation;
     expect(outcome).toEqual(new IceError(`no TLS connection to the TURN server 127.0.0.1:${closedPort} (tls) within 5 s`));
   });
+
+  it('closed while its TLS handshake waits (the server never answers the ClientHello): the allocation fails at once, the connection closed before it was open', async () => {
+    const held: TcpSocket[] = [];
+    const silent = createServer((socket) => {
+      held.push(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port: silentPort } = silent.address() as { port: number };
+      const client = new TurnClient({ server: { address: '127.0.0.1', port: silentPort }, username: USER, password: PASSWORD, transport: 'tls', onRelayed: () => undefined });
+      const allocation = client.allocate().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await waitFor(() => held.length === 1, 2000, 'the TCP connection');
+      client.close();
+      expect(await allocation).toEqual(new IceError(`the connection to the TURN server 127.0.0.1:${silentPort} (tls) closed before it was open`));
+    } finally {
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
+  });
+
+  it('without onLost, a lost connection just ends the allocation (nothing thrown)', async () => {
+    const tcp = await tcpServer(new Script());
+    servers.push(tcp);
+    const client = new TurnClient({ server: tcp.address, username: USER, password: PASSWORD, transport: 'tcp', onRelayed: () => undefined });
+    clients.push(client);
+    await client.allocate();
+    tcp.connections[0]!.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(client.counters.malformed).toBe(0);
+  });
 });
