@@ -181,6 +181,17 @@ describe('IceAgent against a scripted peer', () => {
     return made;
   }
 
+  /** The ports the session sent to, in the order of their first datagram (when they left, not when they arrived). */
+  function sendOrder(session: RtpSession): number[] {
+    const order: number[] = [];
+    const send = session.sendDatagram.bind(session);
+    session.sendDatagram = (data, to, direct) => {
+      if (to && !order.includes(to.port)) order.push(to.port);
+      send(data, to, direct);
+    };
+    return order;
+  }
+
   const remote = (p: ScriptedPeer, candidates: IceCandidate[] = [p.candidate()]) => ({ ufrag: p.ufrag, pwd: p.pwd, candidates });
 
   /** Time for what must not happen to show (a check, an answer, a state). */
@@ -288,12 +299,7 @@ describe('IceAgent against a scripted peer', () => {
   it('checks the pairs in the order of their priority (not the SDP\'s), one every 20 ms, each pair once', async () => {
     const a = await agent();
     // The order the checks left in (their arrivals at three sockets could be read in another order).
-    const order: number[] = [];
-    const send = a.session.sendDatagram.bind(a.session);
-    a.session.sendDatagram = (data, to, direct) => {
-      if (to && !order.includes(to.port)) order.push(to.port);
-      send(data, to, direct);
-    };
+    const order = sendOrder(a.session);
     const peers = [await peer('A'), await peer('B'), await peer('C')];
     for (const p of peers) p.answer = { kind: 'silent' };
     // The SDP lists the lowest first; all three share the credentials of one peer.
@@ -319,12 +325,7 @@ describe('IceAgent against a scripted peer', () => {
   it('orders pairs by the 64-bit pair priority: two that differ below a double\'s precision are still told apart', async () => {
     // Our host candidate is G (2130706431) for both; D differs by 100, which 2^32 * G rounds away in a double.
     const a = await agent();
-    const order: number[] = [];
-    const send = a.session.sendDatagram.bind(a.session);
-    a.session.sendDatagram = (data, to, direct) => {
-      if (to && !order.includes(to.port)) order.push(to.port);
-      send(data, to, direct);
-    };
+    const order = sendOrder(a.session);
     const peers = [await peer('A'), await peer('B')];
     for (const p of peers) p.answer = { kind: 'silent' };
     const [lower, higher] = peers;
@@ -335,12 +336,7 @@ describe('IceAgent against a scripted peer', () => {
 
   it('orders by the pair priority of RFC 8445 6.1.2.3 when controlled too (the peer\'s candidate is G)', async () => {
     const a = await agent();
-    const order: number[] = [];
-    const send = a.session.sendDatagram.bind(a.session);
-    a.session.sendDatagram = (data, to, direct) => {
-      if (to && !order.includes(to.port)) order.push(to.port);
-      send(data, to, direct);
-    };
+    const order = sendOrder(a.session);
     const peers = [await peer('A'), await peer('B')];
     for (const p of peers) p.answer = { kind: 'silent' };
     const [low, high] = peers;
