@@ -556,7 +556,7 @@ export const SETTINGS = [
     type: flag(),
     default: '0',
     aliases: ['reg_match_received_number'],
-    description: 'Deprecated. When 1, the endpoint registers again when the `received`/`rport` of a REGISTER response shows another address than its own.',
+    description: 'Deprecated. When 1, the endpoint registers again when the `received`/`rport` of a REGISTER response shows another address than its own: with that address in its Contact, removing the binding of the old one (`expires=0`).',
     applied: 'yes',
   }),
   setting({

@@ -121,6 +121,12 @@ export class Line extends SafeEmitter<LineEvents> {
   #ownConnectionOnly = false;
   #port: number | undefined;
   #retry: NodeJS.Timeout | undefined;
+  /**
+   * The Contact the line registered before `reg_match_received_rport` corrected it: the next
+   * REGISTER removes that binding (`expires=0`), so that the registrar does not keep routing
+   * calls to an address the far end cannot reach.
+   */
+  #staleContact: string | undefined;
   #failures = 0;
   #closing = false;
   #started = false;
@@ -548,7 +554,7 @@ export class Line extends SafeEmitter<LineEvents> {
   /**
    * `reg_match_received_rport`: when a REGISTER's 200 shows in `received`/`rport` another address
    * than the one our Contact carries (a NAT, or a wrongly chosen interface), the Contact takes the
-   * address the registrar saw and the line registers again.
+   * address the registrar saw and the line registers again, removing the binding of the old one.
    */
   #checkReceived(message: string): void {
     const peek = peekSip(message);
@@ -557,6 +563,7 @@ export class Line extends SafeEmitter<LineEvents> {
     const host = peek.via.received ?? ua.contact.uri.host;
     const port = peek.via.rport ?? ua.contact.uri.port;
     if (host === ua.contact.uri.host && port === ua.contact.uri.port) return;
+    this.#staleContact ??= ua.contact.toString({ register: true });
     ua.contact.uri.host = host;
     if (port !== undefined) ua.contact.uri.port = port;
     // Register again with the corrected Contact, once the current exchange is over; the line
@@ -590,11 +597,15 @@ export class Line extends SafeEmitter<LineEvents> {
   }
 
   #sendRegister(registerer: Registerer): void {
+    const stale = this.#staleContact;
     registerer
       .register({
+        // Two Contacts (RFC 3261 10.2.2): the old binding removed, the current one registered.
+        ...(stale !== undefined ? { requestOptions: { extraHeaders: [`Contact: ${stale};expires=0`] } } : {}),
         requestDelegate: {
           onAccept: () => {
             if (this.#closing) return;
+            if (this.#staleContact === stale) this.#staleContact = undefined;
             this.#failures = 0;
             this.#reason = undefined;
             this.#machine.to('READY');

@@ -121,6 +121,7 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
 
   it('registers again with the address the registrar saw when reg_match_received_rport is 1', async () => {
     const contacts: string[] = [];
+    const registers: string[] = [];
     const config = EndpointConfig.defaults().with({ 'user:0': '5323', 'server:0': server, 'proxies.proxy0.reg_timeout': '60', 'proxies.proxy0.password': 'secret', 'proxies.proxy0.reg_match_received_rport': '1', ...sipPorts() });
     // We announce 127.0.0.2 but send from 127.0.0.1: Kamailio answers with received=127.0.0.1.
     const line = new Line({
@@ -128,7 +129,10 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
       context: lineContext(config),
       contactHost: '127.0.0.2',
       trace: (direction, message) => {
-        if (direction === 'out' && message.startsWith('REGISTER')) contacts.push(/^Contact: <sip:5323@([^:;>]+)/m.exec(message)?.[1] ?? '');
+        if (direction !== 'out' || !message.startsWith('REGISTER')) return;
+        registers.push(message);
+        // The address of the binding the REGISTER keeps (not the one it removes).
+        contacts.push(/^Contact: <sip:5323@([^:;>]+)[^>]*>;expires=60\r$/m.exec(message)?.[1] ?? '');
       },
     });
     const seen = states(line);
@@ -138,6 +142,12 @@ describeIf('a line registering with Kamailio (digest auth, UDP)', () => {
     await line.close();
     expect(contacts[0]).toBe('127.0.0.2');
     expect(contacts).toContain('127.0.0.1');
+    // The REGISTER with the new address removes the old binding (RFC 3261 10.2.2): the registrar
+    // would otherwise go on routing calls to an address it cannot reach.
+    const corrected = registers[contacts.indexOf('127.0.0.1')]!;
+    expect(corrected.match(/^Contact: .*$/gm)).toEqual([expect.stringMatching(/^Contact: <sip:5323@127\.0\.0\.2:\d+;transport=udp>;expires=0$/), expect.stringMatching(/^Contact: <sip:5323@127\.0\.0\.1:\d+;transport=udp>;expires=60$/)]);
+    // Once the server took it, the old binding is not named again.
+    expect(registers.slice(contacts.indexOf('127.0.0.1') + 1).flatMap((register) => register.match(/^Contact: .*127\.0\.0\.2.*$/gm) ?? [])).toEqual([]);
     expect(seen).toEqual(['TRYING', 'READY', 'SHUTDOWN']);
   });
 

@@ -97,6 +97,11 @@ export interface BaresipOptions {
   namespace?: string;
   /** Its address (with `namespace`). @defaultValue '127.0.0.1' */
   address?: string;
+  /**
+   * A URI it dials as soon as it runs (`-e "/dial <uri>"`, the `menu` module's command): how a
+   * baresip in a namespace, out of ctrl_tcp's reach, places a call. @defaultValue '' (none)
+   */
+  dial?: string;
 }
 
 /**
@@ -185,7 +190,7 @@ export class Baresip {
   }
 
   static async start(options: BaresipOptions = {}): Promise<Baresip> {
-    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], sourceFile: '', sourceRate: 48000, sourceChannels: 2, mediaEnc: '', rtcpMux: false, mediaNat: '', stunServer: '', namespace: '', address: '127.0.0.1', ...options, port: options.port ?? testPorts(20) };
+    const settings: Required<BaresipOptions> = { user: 'baresip', frequency: 440, answerMode: 'manual', codecs: ['PCMU', 'PCMA'], sourceFile: '', sourceRate: 48000, sourceChannels: 2, mediaEnc: '', rtcpMux: false, mediaNat: '', stunServer: '', namespace: '', address: '127.0.0.1', dial: '', ...options, port: options.port ?? testPorts(20) };
     const { port } = settings;
     const dir = mkdtempSync(join(tmpdir(), 'sep-baresip-'));
     mkdirSync(join(dir, 'snd'));
@@ -233,7 +238,8 @@ export class Baresip {
     const mediaEnc = settings.mediaEnc === '' ? '' : `;mediaenc=${settings.mediaEnc}`;
     const mediaNat = (settings.mediaNat === '' ? '' : `;medianat=${settings.mediaNat}`) + (settings.stunServer === '' ? '' : `;stunserver=${settings.stunServer}`);
     writeFileSync(join(dir, 'accounts'), `<sip:${settings.user}@${settings.address}>;regint=0;answermode=${settings.answerMode};audio_codecs=${codecs}${mediaEnc}${mediaNat}\n`);
-    const command = settings.namespace !== '' ? ['ip', ['netns', 'exec', settings.namespace, 'baresip', '-4', '-s', '-f', dir]] as const : ['baresip', ['-4', '-s', '-f', dir]] as const;
+    const baresipArgs = ['-4', '-s', '-f', dir, ...(settings.dial !== '' ? ['-e', `/dial ${settings.dial}`] : [])];
+    const command = settings.namespace !== '' ? ['ip', ['netns', 'exec', settings.namespace, 'baresip', ...baresipArgs]] as const : ['baresip', baresipArgs] as const;
     const child = spawn(command[0], command[1], { stdio: ['ignore', 'pipe', 'pipe'] });
     const baresip = new Baresip(child, settings, dir);
     await new Promise<void>((resolve, reject) => {

@@ -58,6 +58,43 @@ export async function answersOptions(port: number, ms: number, signal: AbortSign
 }
 
 /**
+ * Resolves once Kamailio answers an OPTIONS sent to `address`:`port` over UDP from inside network
+ * namespace `namespace` (a Node process started there with `ip netns exec` asks every 50 ms).
+ * Rejects after `ms`, or when `signal` aborts.
+ */
+export async function answersOptionsIn(namespace: string, address: string, port: number, ms: number, signal: AbortSignal): Promise<void> {
+  const script = `
+const socket = require('node:dgram').createSocket('udp4');
+const [address, port, ms] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
+socket.on('message', (data) => { if (/^SIP\\/2\\.0 200 /.test(data.toString())) process.exit(0); });
+socket.bind(0, address, () => {
+  let cseq = 0;
+  const local = socket.address().port;
+  const ask = () => {
+    cseq++;
+    socket.send(['OPTIONS sip:' + address + ':' + port + ' SIP/2.0', 'Via: SIP/2.0/UDP ' + address + ':' + local + ';branch=z9hG4bKready' + cseq + ';rport', 'Max-Forwards: 70', 'From: <sip:ready@' + address + '>;tag=ready', 'To: <sip:' + address + '>', 'Call-ID: ready-' + local + '@' + address, 'CSeq: ' + cseq + ' OPTIONS', 'Content-Length: 0', '', ''].join('\\r\\n'), port, address);
+  };
+  setInterval(ask, 50);
+  ask();
+  setTimeout(() => process.exit(1), ms);
+});
+`;
+  const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, '-e', script, address, String(port), String(ms)], { stdio: 'ignore' });
+  const onAbort = (): void => void child.kill('SIGKILL');
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const code = await new Promise<number | null>((resolve) => {
+      child.once('exit', resolve);
+      child.once('error', () => resolve(null));
+    });
+    if (signal.aborted) throw new Error('kamailio stopped before it answered');
+    if (code !== 0) throw new Error(`kamailio did not answer an OPTIONS on ${address}:${port} in namespace ${namespace} within ${ms} ms`);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
  * Optional extra listeners of {@link Kamailio.start}: SIP over TLS (with the given certificate and
  * key, PEM files), SIP over WebSocket (RFC 7118, `sip` subprotocol, through xhttp), and over
  * secure WebSocket (on its own TLS port; needs `tls` for the certificate).
@@ -114,19 +151,25 @@ export class KamailioProcess {
     return this.#output;
   }
 
-  static async start(config: string, port: number, dirPrefix = 'sep-kamailio-'): Promise<KamailioProcess> {
+  /**
+   * @param where - Run inside this network namespace (`ip netns exec`), to be asked for readiness
+   * at this address (its config listens there). By default on this host, asked at 127.0.0.1.
+   */
+  static async start(config: string, port: number, dirPrefix = 'sep-kamailio-', where?: { namespace: string; address: string }): Promise<KamailioProcess> {
     const dir = mkdtempSync(join(tmpdir(), dirPrefix));
     const file = join(dir, 'kamailio.cfg');
     writeFileSync(file, config);
     const check = spawnSync('kamailio', ['-c', '-f', file]);
     if (check.status !== 0) throw new Error(`kamailio rejects its configuration:\n${check.stderr.toString()}`);
-    const child = spawn('kamailio', ['-f', file, '-DD', '-E', '-m', '32', '-M', '8', '-w', dir, '-P', join(dir, 'kamailio.pid')], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const args = ['-f', file, '-DD', '-E', '-m', '32', '-M', '8', '-w', dir, '-P', join(dir, 'kamailio.pid')];
+    // `ip netns exec` becomes kamailio (it execs it): the process group is still Kamailio's.
+    const child = where ? spawn('ip', ['netns', 'exec', where.namespace, 'kamailio', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true }) : spawn('kamailio', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const kamailio = new KamailioProcess(child);
     const starting = new AbortController();
     await new Promise<void>((resolve, reject) => {
       child.once('error', (error) => reject(new Error(`kamailio could not start: ${error.message} (the README's test command installs it)`)));
       child.once('exit', (code) => reject(new Error(`kamailio exited with ${code}:\n${kamailio.output}`)));
-      answersOptions(port, 10000, starting.signal).then(resolve, (error: Error) => reject(new Error(`${error.message}:\n${kamailio.output}`)));
+      (where ? answersOptionsIn(where.namespace, where.address, port, 10000, starting.signal) : answersOptions(port, 10000, starting.signal)).then(resolve, (error: Error) => reject(new Error(`${error.message}:\n${kamailio.output}`)));
     }).catch(async (error: unknown) => {
       starting.abort();
       await kamailio.stop();
