@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import type { Call } from '@sip-endpoint/endpoint-core';
-import { testPorts } from '@sip-endpoint/test-support';
+import { dominantFrequency, sineSnrDb } from '@sip-endpoint/media/testing';
+import { peerAvailable, testPorts } from '@sip-endpoint/test-support';
 import { assertSippPassed, runSipp, sippAvailable } from '../support/sipp';
 import { SDP, INVITE, IN_DIALOG, ACK, scenario, send, pause, recv, AUTO_ANSWER, ESTABLISH, HANG_UP, REFUSED } from '../support/sipp-scenario';
 import { standaloneEndpoint, waitFor } from '../support/endpoints';
@@ -143,6 +145,88 @@ Content-Length: 0
         expect.stringMatching(new RegExp(`^${call.id}: offer/answer refused: .*a=crypto key is not base64$`)),
         expect.stringMatching(new RegExp(`^${call.id}: offer/answer refused: .*suite AEAD_AES_128_GCM is not supported$`)),
       ]);
+    } finally {
+      await endpoint.stop();
+    }
+  }, 40_000);
+});
+
+// A peer that re-keys mid-call (RFC 4568 7.1.4: a re-offer may carry a new key): sipp sends the
+// INVITE and a re-INVITE with another a=crypto key; ffmpeg (libavformat's own SRTP, not ours)
+// sends a 440 Hz tone under the first key, then 880 Hz under the second, to our RTP port. What our
+// speaker plays shows which key we decrypt with.
+const describeRekey = sippAvailable() && peerAvailable('ffmpeg') ? describe : describe.skip;
+
+describeRekey('a peer that re-keys SRTP with a re-INVITE (sipp signalling, ffmpeg SRTP)', () => {
+  const FIRST = 'WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz';
+  const SECOND = 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk';
+  const secureOffer = (key: string) => SDP().replace('RTP/AVP', 'RTP/SAVP').replace('a=sendrecv', `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}\na=sendrecv`);
+
+  /** ffmpeg sends `seconds` of a tone as PCMU in SRTP under `key` (the a=crypto inline value: key and salt) to 127.0.0.1:`port`, in real time. */
+  function srtpTone(frequency: number, key: string, port: number, seconds: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const args = ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `sine=frequency=${frequency}:sample_rate=8000:samples_per_frame=160:duration=${seconds}`, '-ac', '1', '-ar', '8000', '-c:a', 'pcm_mulaw', '-f', 'rtp', '-srtp_out_suite', 'AES_CM_128_HMAC_SHA1_80', '-srtp_out_params', key, `srtp://127.0.0.1:${port}`];
+      const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('error', reject);
+      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg ended with ${code}: ${stderr}`))));
+    });
+  }
+
+  /** The middle of the last second played: the tone that just ended, without its fade (the jitter buffer's delay plays on after ffmpeg stops). */
+  const lastTone = ({ samples, sampleRate }: { samples: Int16Array; sampleRate: number }): Int16Array => samples.subarray(samples.length - sampleRate, samples.length - Math.round(sampleRate * 0.3));
+
+  it('takes the new key of a re-offer: the tone sent under the first key, then the one under the second, both play; nothing fails authentication', async () => {
+    const logs: string[] = [];
+    const rtpBase = testPorts(50);
+    // One RTP port pair: the call's is rtpBase.
+    const { endpoint, devices } = standaloneEndpoint('agent', testPorts(7), rtpBase, 700, { 'system.security.use_srtp': 'optional', 'policy.endpoint.rtp_port_max': String(rtpBase + 1) }, { logger: (level, message) => void (level <= 3 && logs.push(message)) });
+    const calls: Call[] = [];
+    endpoint.on('incomingCall', (call) => calls.push(call));
+    await endpoint.start();
+    try {
+      const sipp = runSipp({
+        remotePort: endpoint.lines[0]!.port!,
+        localPort: testPorts(1),
+        scenario: scenario('re-key', [
+          send(INVITE(AUTO_ANSWER, secureOffer(FIRST)), ' retrans="500"'),
+          '<recv response="100" optional="true"/>',
+          '<recv response="180" optional="true"/>',
+          recv('response="200"', [{ header: 'CSeq:', regexp: 'INVITE' }, { regexp: `m=audio ${rtpBase} RTP/SAVP 0` }, { regexp: 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:' }], ' rrs="true"', true),
+          send(ACK(1)),
+          pause(3000),
+          send(IN_DIALOG('INVITE', 2, '', secureOffer(SECOND)), ' retrans="500"'),
+          '<recv response="100" optional="true"/>',
+          recv('response="200"', [{ header: 'CSeq:', regexp: '2 INVITE' }, { regexp: 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:' }]),
+          send(ACK(2)),
+          pause(3500),
+          ...HANG_UP(3),
+        ]),
+      });
+      await waitFor(() => calls[0]?.state === 'CONNECTED', 5000, 'the call connected');
+      const call = calls[0]!;
+      const keyed = (): number => logs.filter((message) => message.includes('with SDES keys')).length;
+      expect(keyed()).toBe(1);
+      await srtpTone(440, FIRST, rtpBase, 2);
+      const underFirst = call.media.stats()!.srtp!.received;
+      const first = devices.recording('speaker');
+      const heardFirst = lastTone(first);
+      // The re-INVITE's new key is in force (logged again, without the key itself).
+      await waitFor(() => keyed() === 2, 5000, 'the re-offer\'s key taken');
+      await srtpTone(880, SECOND, rtpBase, 2);
+      const second = devices.recording('speaker');
+      const heardSecond = lastTone(second);
+      expect(dominantFrequency(heardFirst, first.sampleRate)).toBeCloseTo(440, -1);
+      expect(dominantFrequency(heardSecond, second.sampleRate)).toBeCloseTo(880, -1);
+      expect(sineSnrDb(heardSecond, second.sampleRate, 880)).toBeGreaterThan(20);
+      // Each key's context counts its own packets: all 100 of each tone (20 ms each) decrypted.
+      const underSecond = call.media.stats()!.srtp!.received;
+      expect(underFirst).toMatchObject({ unprotectedRtp: 100, authenticationFailures: 0, replayed: 0, malformed: 0 });
+      expect(underSecond).toMatchObject({ unprotectedRtp: 100, authenticationFailures: 0, replayed: 0, malformed: 0 });
+      expect(logs.filter((message) => /authentication|replay/i.test(message))).toEqual([]);
+      expect(logs.filter((message) => message.includes(FIRST) || message.includes(SECOND))).toEqual([]);
+      assertSippPassed(await sipp);
     } finally {
       await endpoint.stop();
     }
