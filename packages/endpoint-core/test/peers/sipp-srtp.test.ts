@@ -209,7 +209,12 @@ describeRekey('a peer that re-keys SRTP with a re-INVITE (sipp signalling, ffmpe
       const keyed = (): number => logs.filter((message) => message.includes('with SDES keys')).length;
       expect(keyed()).toBe(1);
       await srtpTone(440, FIRST, rtpBase, 2);
-      const underFirst = call.media.stats()!.srtp!.received;
+      const received = (): object => {
+        const stats = call.media.stats();
+        if (!stats || !('srtp' in stats) || !stats.srtp) throw new Error('the call has no SRTP statistics');
+        return stats.srtp.received;
+      };
+      const underFirst = received();
       const first = devices.recording('speaker');
       const heardFirst = lastTone(first);
       // The re-INVITE's new key is in force (logged again, without the key itself).
@@ -221,7 +226,7 @@ describeRekey('a peer that re-keys SRTP with a re-INVITE (sipp signalling, ffmpe
       expect(dominantFrequency(heardSecond, second.sampleRate)).toBeCloseTo(880, -1);
       expect(sineSnrDb(heardSecond, second.sampleRate, 880)).toBeGreaterThan(20);
       // Each key's context counts its own packets: all 100 of each tone (20 ms each) decrypted.
-      const underSecond = call.media.stats()!.srtp!.received;
+      const underSecond = received();
       expect(underFirst).toMatchObject({ unprotectedRtp: 100, authenticationFailures: 0, replayed: 0, malformed: 0 });
       expect(underSecond).toMatchObject({ unprotectedRtp: 100, authenticationFailures: 0, replayed: 0, malformed: 0 });
       expect(logs.filter((message) => /authentication|replay/i.test(message))).toEqual([]);

@@ -1,5 +1,5 @@
 import { type AudioOutput, formatCandidate, generateDtlsCertificate, IceAgent, parseSdp, PortAllocator, RtpSession, SdpError, StreamClosedError, VirtualAudioProvider, WebRtcAudioStream, type DtmfEvent, type VirtualSource } from '@sip-endpoint/media';
-import { compareSpeech, dominantFrequency, sineSnrDb, speechLikeSignal } from '@sip-endpoint/media/testing';
+import { compareSpeech, concatSamples, dominantFrequency, sineSnrDb, speechLikeSignal } from '@sip-endpoint/media/testing';
 import { Coturn, peerAvailable, testPorts, waitFor } from '@sip-endpoint/test-support';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
@@ -92,13 +92,7 @@ function playedSince(side: End, fromSeconds: number): Int16Array {
     if (at + length > fromSeconds) chunks.push(frameRate === rate ? frame : new Int16Array(Math.round(length * rate)));
     at += length;
   }
-  const joined = new Int16Array(chunks.reduce((n, chunk) => n + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return joined;
+  return concatSamples(chunks);
 }
 
 describe('WebRtcAudioStream (libwebrtc) to another', () => {
