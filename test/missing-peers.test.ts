@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { peerAvailable } from '@sip-endpoint/test-support';
 
 describe('a missing peer is never a silent skip', () => {
-  const saved = { allow: process.env['SEP_ALLOW_MISSING_PEERS'], file: process.env['SEP_MISSING_PEERS_FILE'] };
+  const saved = { allow: process.env['SEP_ALLOW_MISSING_PEERS'], file: process.env['SEP_MISSING_PEERS_FILE'], ci: process.env['CI'] };
   afterEach(() => {
-    for (const [key, value] of [['SEP_ALLOW_MISSING_PEERS', saved.allow], ['SEP_MISSING_PEERS_FILE', saved.file]] as const) {
+    for (const [key, value] of [['SEP_ALLOW_MISSING_PEERS', saved.allow], ['SEP_MISSING_PEERS_FILE', saved.file], ['CI', saved.ci]] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
@@ -17,6 +17,7 @@ describe('a missing peer is never a silent skip', () => {
   });
 
   it('a missing one runs them too (they fail, naming it), unless SEP_ALLOW_MISSING_PEERS=1 skips them and records why', () => {
+    delete process.env['CI'];
     delete process.env['SEP_ALLOW_MISSING_PEERS'];
     expect(peerAvailable('no-such-peer-program')).toBe(true);
     const record = join(tmpdir(), `sep-missing-peers-test-${process.pid}`);
@@ -25,5 +26,12 @@ describe('a missing peer is never a silent skip', () => {
     process.env['SEP_MISSING_PEERS_FILE'] = record;
     expect(peerAvailable('no-such-peer-program')).toBe(false);
     expect(readFileSync(record, 'utf8')).toBe('no-such-peer-program\n');
+  });
+
+  it('under CI=true the opt-out does not count: a missing peer runs its tests, which fail', () => {
+    process.env['CI'] = 'true';
+    process.env['SEP_ALLOW_MISSING_PEERS'] = '1';
+    delete process.env['SEP_MISSING_PEERS_FILE'];
+    expect(peerAvailable('no-such-peer-program')).toBe(true);
   });
 });
