@@ -22,6 +22,8 @@ const SIP_PORTS = testPorts(14);
 const RTP = testPorts(100);
 const BASE = `http://127.0.0.1:${CONNECTOR}/softphone/v2`;
 const TOKEN = 'agent-token.c2lnbmVk';
+/** The token a later POST /register brings (the desktop refreshed it). */
+const REFRESHED = 'agent-token.cmVmcmVzaGVk';
 const validSession = new Ajv({ strict: false }).compile(sessionSchema);
 
 const resolver: AddressResolver = {
@@ -37,7 +39,7 @@ describeIf('the Connector API v2 with a WebRTC (https) connectivity and an OAuth
 
   beforeAll(async () => {
     certificates = makeTestCertificates(['gateway.example.test']);
-    kamailio = await Kamailio.start(SIP, 'secret', { tls: { port: SIP + 1, certificate: certificates.serverCertificate, key: certificates.serverKey }, wss: { port: WSS }, bearer: { token: TOKEN, upgrade: true } });
+    kamailio = await Kamailio.start(SIP, 'secret', { tls: { port: SIP + 1, certificate: certificates.serverCertificate, key: certificates.serverKey }, wss: { port: WSS }, bearer: { token: TOKEN, upgrade: true, also: [REFRESHED], logRegisters: true } });
   }, 20000);
   afterAll(async () => {
     await kamailio?.stop();
@@ -59,7 +61,7 @@ describeIf('the Connector API v2 with a WebRTC (https) connectivity and an OAuth
     'system.media.ringing_file': '',
   });
 
-  it('POST /session with protocol https, POST /register with the Bearer token, a WebRTC call answered, GET /session showing it', async () => {
+  it('POST /session with protocol https, POST /register with the Bearer token, a WebRTC call answered, GET /session showing it; DELETE /register unregisters; a new POST /register brings a refreshed token', async () => {
     const devices = new VirtualAudioProvider({ defaults: false });
     devices.addInput({ name: 'Headset Microphone', id: 'mic' }, { kind: 'tone', frequencies: [700], levelDbfs: -12 });
     devices.addOutput({ name: 'Headset Earphone', id: 'speaker' }, { record: true });
@@ -131,9 +133,23 @@ describeIf('the Connector API v2 with a WebRTC (https) connectivity and an OAuth
     expect(heard(devices)).toBeCloseTo(1100, -1);
     expect(heard(callerDevices)).toBeCloseTo(700, -1);
 
-    // DELETE /register ends the call and the connection.
+    // DELETE /register ends the call and the connection: the line unregisters (its binding
+    // removed at the registrar) and GET /session shows it so.
+    const registers = (): string[] => [...kamailio.output.matchAll(/REGISTER 6001 (Authorization|Contact): ([^\r\n]*)/g)].map((match) => `${match[1]} ${match[2]}`);
+    const beforeDelete = registers().length;
     const unregistered = await send(`${BASE}/register`, { method: 'DELETE', headers: headers({ 'Content-Length': '0' }) });
     expect(unregistered.status).toBe(200);
     await until(() => call.state === 'DISCONNECTED', 8000, 'the call ended by DELETE /register');
+    expect(registers().slice(beforeDelete)).toEqual([`Authorization Bearer ${TOKEN}`, expect.stringMatching(/^Contact .*;expires=0$/)]);
+    await poll();
+    expect(session).toMatchObject({ connectivities: { protocol: 'https', connections: [{ user: '6001', state: 'SHUTDOWN' }] } });
+
+    // A new POST /register with a refreshed token: the connection starts again, and its REGISTER
+    // carries the new token.
+    const beforeRefresh = registers().length;
+    const refreshed = await send(`${BASE}/register`, { method: 'POST', headers: headers({ Authorization: `Bearer ${REFRESHED}`, 'Content-Length': '0' }) });
+    expect(refreshed.status).toBe(200);
+    await until(async () => ((await poll())['connectivities'] as { connections: { state: string }[] }).connections[0]?.state === 'READY', 8000, 'READY again');
+    expect(registers().slice(beforeRefresh)).toEqual([`Authorization Bearer ${REFRESHED}`, expect.stringMatching(/^Contact .*;expires=60$/)]);
   }, 60000);
 });

@@ -107,9 +107,10 @@ export interface KamailioListeners {
    * OAuth as a WebRTC gateway checks it (RFC 8898): a REGISTER is accepted only with
    * `Authorization: Bearer <token>`, else 401 with a Bearer challenge (`error="invalid_token"` when
    * a wrong one came); with `upgrade`, a WebSocket upgrade without that header gets 401 too.
-   * Replaces the digest check. `also`: more tokens accepted (a refreshed one); `logRegisters`:
-   * each REGISTER's user and Authorization go to Kamailio's output
-   * (`REGISTER <user> Authorization: <value>`), to see which token a request carried.
+   * Replaces the digest check. `also`: more tokens accepted (a refreshed one), on the upgrade
+   * too; `logRegisters`: each REGISTER's user and Authorization go to Kamailio's output
+   * (`REGISTER <user> Authorization: <value>`, then `REGISTER <user> Contact: <value>`), to see
+   * which token a request carried and whether it added or removed a binding.
    */
   bearer?: { token: string; upgrade?: boolean; also?: string[]; logRegisters?: boolean };
 }
@@ -232,7 +233,7 @@ export class Kamailio {
       ? `
 event_route[xhttp:request] {
   if ($hdr(Upgrade) =~ "websocket" && $hdr(Connection) =~ "Upgrade" && $rm =~ "GET") {
-${bearer?.upgrade ? `    if ($hdr(Authorization) != "Bearer ${bearer.token}") {
+${bearer?.upgrade ? `    if (${[bearer.token, ...(bearer.also ?? [])].map((accepted) => `$hdr(Authorization) != "Bearer ${accepted}"`).join(' && ')}) {
       xhttp_reply("401", "Unauthorized", "", "");
       exit;
     }
@@ -280,7 +281,7 @@ ${ws || wss ? `  if (proto == WS || proto == WSS) {
   t_on_reply("WS_REPLY");
 ` : ''}
   if (is_method("REGISTER")) {
-${bearer?.logRegisters ? '    xlog("L_NOTICE", "REGISTER $fU Authorization: $hdr(Authorization)\\n");\n' : ''}${bearer ? bearerCheck(bearer.token, bearer.also) : `    if (!pv_auth_check("$fd", "${password}", "0", "1")) {
+${bearer?.logRegisters ? '    xlog("L_NOTICE", "REGISTER $fU Authorization: $hdr(Authorization)\\n");\n    xlog("L_NOTICE", "REGISTER $fU Contact: $ct\\n");\n' : ''}${bearer ? bearerCheck(bearer.token, bearer.also) : `    if (!pv_auth_check("$fd", "${password}", "0", "1")) {
       auth_challenge("$fd", "0");
       exit;
     }`}
