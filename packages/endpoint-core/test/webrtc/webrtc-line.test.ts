@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { VirtualAudioProvider, WebRtcAudioStream } from '@sip-endpoint/media';
-import { dominantFrequency } from '@sip-endpoint/media/testing';
+import { dominantFrequency, rms } from '@sip-endpoint/media/testing';
 import { Coturn, peerAvailable, testPorts } from '@sip-endpoint/test-support';
 import { waitFor } from '../support/endpoints';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
@@ -73,7 +73,7 @@ describeIf('WebRTC (HTTPS) lines through a gateway over WSS with an OAuth token'
     return { samples: samples.subarray(Math.max(0, samples.length - Math.round(seconds * sampleRate))), sampleRate };
   }
 
-  it('registers with the Bearer token, calls on libwebrtc both ways, holds, sends DTMF and hangs up', async () => {
+  it('registers with the Bearer token, calls on libwebrtc both ways, holds, mutes, sends DTMF and hangs up', async () => {
     const alice = agent('7001', 0, 600);
     const bob = agent('7002', 1, 1000);
     await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);
@@ -117,6 +117,23 @@ describeIf('WebRTC (HTTPS) lines through a gateway over WSS with an OAuth token'
     await waitFor(() => bob.devices.recording('speaker').samples.length > before + 24000, 5000, 'audio after retrieve');
     const afterRetrieve = lastHeard(bob.devices, 0.4);
     expect(dominantFrequency(afterRetrieve.samples, afterRetrieve.sampleRate)).toBeCloseTo(600, -1);
+
+    // Mute: Bob hears silence from Alice (libwebrtc still sends), her tone again once unmuted;
+    // Alice still hears Bob throughout.
+    const played = (): number => bob.devices.recording('speaker').samples.length;
+    call.mute();
+    expect(call.muted).toBe(true);
+    const muted = played();
+    await waitFor(() => played() > muted + 48000 * 0.8, 5000, 'audio while muted');
+    expect(rms(lastHeard(bob.devices, 0.4).samples)).toBeLessThan(30);
+    const heardMuted = lastHeard(alice.devices, 0.4);
+    expect(dominantFrequency(heardMuted.samples, heardMuted.sampleRate)).toBeCloseTo(1000, -1);
+    call.mute(false);
+    expect(call.muted).toBe(false);
+    const unmuted = played();
+    await waitFor(() => played() > unmuted + 48000 * 0.8, 5000, 'audio after unmute');
+    const afterUnmute = lastHeard(bob.devices, 0.4);
+    expect(dominantFrequency(afterUnmute.samples, afterUnmute.sampleRate)).toBeCloseTo(600, -1);
 
     await bobCall.hangup();
     await waitFor(() => call.state === 'DISCONNECTED', 5000, 'Alice\'s call ended by Bob\'s BYE');
