@@ -13,7 +13,9 @@ function canonical(name: string): string {
  *
  * @remarks
  * The offer is the configured list (`config.codecs`) restricted to what the media engine runs;
- * configured codecs it cannot run are returned in `unsupported` and never offered. When answering,
+ * configured codecs it cannot run are returned in `unsupported` and never offered. A redundancy
+ * format (`red`, `ulpfec`) takes the rate of the codec it protects, so it is matched by its
+ * encoding alone (`red` configured, libwebrtc's `red/48000/2` run). When answering,
  * `answer_sdp_priority` = `local` takes the first codec of our list that the offer has, `remote`
  * the first codec of the offer that our list has. telephone-event and FEC entries are never the
  * chosen codec.
@@ -22,10 +24,12 @@ function canonical(name: string): string {
  */
 export function codecPriorities(ctx: CodecContext): CodecPriorities {
   const supported = new Set(ctx.supported.map(canonical));
+  const supportedEncodings = new Set(ctx.supported.map((name) => (lookupCodec(name)?.encoding ?? name.split('/')[0]!).toLowerCase()));
   const offer: ConfiguredCodec[] = [];
   const unsupported: string[] = [];
   for (const codec of ctx.config.codecs) {
-    if (supported.has(canonical(codec.name))) offer.push(codec);
+    const redundancy = codec.codec?.kind === 'fec' && supportedEncodings.has(codec.codec.encoding.toLowerCase());
+    if (supported.has(canonical(codec.name)) || redundancy) offer.push(codec);
     else unsupported.push(codec.name);
   }
   let answer: ConfiguredCodec | null = null;

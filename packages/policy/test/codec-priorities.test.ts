@@ -15,6 +15,15 @@ describe('codecPriorities', () => {
     expect(result.answer).toBeNull();
   });
 
+  it('matches a redundancy format (red, ulpfec) by its encoding: it takes the protected codec\'s rate (libwebrtc runs red/48000/2 for opus); an audio codec still needs its rate', () => {
+    const webrtc = ['opus/48000/2', 'ISAC/16000', 'ILBC/8000', 'G722/8000', 'PCMU/8000', 'red/48000/2', 'CN/8000'];
+    const result = priorities({ 'codecs.enabled.audio': 'opus,red,ulpfec,isac/32000,pcmu' }, undefined, webrtc);
+    expect(result.offer.map((codec) => codec.name)).toEqual(['opus/48000/2', 'red/8000', 'PCMU/8000']);
+    expect(result.unsupported).toEqual(['ulpfec/8000', 'iSAC/32000']);
+    // Never the chosen codec of an answer, though the offer has it first.
+    expect(priorities({ 'codecs.enabled.audio': 'red,pcmu', 'session.answer_sdp_priority': 'remote' }, ['red/48000/2', 'PCMU/8000'], webrtc).answer?.name).toBe('PCMU/8000');
+  });
+
   it('follows policy.codecs priorities too', () => {
     expect(priorities({ 'policy.codecs.PCMA/8000': '10', 'policy.codecs.G722/16000': '20' }).offer.map((codec) => codec.name)).toEqual(['G722/16000', 'PCMA/8000']);
   });

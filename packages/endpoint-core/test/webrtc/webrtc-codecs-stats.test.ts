@@ -20,7 +20,7 @@ const WSS = SIP + 2;
 const SIP_PORTS = testPorts(4 * 7);
 const RTP = testPorts(4 * 20);
 const TOKEN = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJjb2RlY3MifQ.c2lnbmF0dXJl';
-const CODECS = { 'codecs.enabled.audio': 'ilbc,isac/16000,pcmu' };
+const CODECS = { 'codecs.enabled.audio': 'ilbc,isac/16000,red,pcmu' };
 
 describeIf('WebRTC codecs and statistics', () => {
   let kamailio: Kamailio;
@@ -39,11 +39,14 @@ describeIf('WebRTC codecs and statistics', () => {
   });
 
   /** A WebRTC agent whose microphone plays `frequency`, with `codecs` enabled (in that order). */
-  function agent(user: string, index: number, frequency: number, codecs = CODECS): { endpoint: Endpoint; devices: VirtualAudioProvider } {
+  function agent(user: string, index: number, frequency: number, codecs = CODECS): { endpoint: Endpoint; devices: VirtualAudioProvider; log: string[] } {
     const devices = toneDevices(frequency);
-    const endpoint = new Endpoint({ config: webRtcLineConfig(user, `https://gateway.example.test:${WSS}/`, certificates.caCertificate, SIP_PORTS + index * 7, RTP + index * 20, codecs), devices, resolver: resolverFor('gateway.example.test'), accessToken: TOKEN });
+    const log: string[] = [];
+    // Its SIP messages in its log (level 4), to read the offers on the wire.
+    const settings = { ...codecs, 'system.diagnostics.enable_logging': '1', 'system.diagnostics.log_level': '4', 'system.diagnostics.log_options_provider': 'gsip=4' };
+    const endpoint = new Endpoint({ config: webRtcLineConfig(user, `https://gateway.example.test:${WSS}/`, certificates.caCertificate, SIP_PORTS + index * 7, RTP + index * 20, settings), devices, resolver: resolverFor('gateway.example.test'), accessToken: TOKEN, logger: (_level, message) => log.push(message) });
     endpoints.push(endpoint);
-    return { endpoint, devices };
+    return { endpoint, devices, log };
   }
 
   /** The dominant frequency of the last half second `devices`' speaker played. */
@@ -66,7 +69,12 @@ describeIf('WebRTC codecs and statistics', () => {
     await waitFor(() => call.state === 'CONNECTED' && incoming[0]?.state === 'CONNECTED', 10000, 'connected');
     const bobCall = incoming[0]!;
     // The policy's order of the enabled codecs, in libwebrtc's names: what the offer lists.
-    expect(call.media.codecs.map((codec) => codec.name.toLowerCase())).toEqual(['ilbc/8000', 'isac/16000', 'pcmu/8000']);
+    expect(call.media.codecs.map((codec) => codec.name.toLowerCase())).toEqual(['ilbc/8000', 'isac/16000', 'red/8000', 'pcmu/8000']);
+    // On the wire, in that order: RED is libwebrtc's (at opus's rate, red/48000/2).
+    const invite = bob.log.find((line) => line.includes('INVITE sip:7402') && line.includes('m=audio'))!;
+    const formats = /m=audio \d+ UDP\/TLS\/RTP\/SAVPF ([\d ]+)/.exec(invite)![1]!.trim().split(' ');
+    const rtpmap = new Map([...invite.matchAll(/a=rtpmap:(\d+) ([^\r\n]+)/g)].map((match) => [match[1]!, match[2]!.toLowerCase()]));
+    expect(formats.map((format) => rtpmap.get(format))).toEqual(['ilbc/8000', 'isac/16000', 'red/48000/2', 'pcmu/8000']);
     expect([call.media.codec, bobCall.media.codec]).toEqual(['ILBC', 'ILBC']);
 
     // Audio both ways through iLBC (8 kHz): each hears the other's tone.

@@ -107,6 +107,8 @@ describeIf('WebRTC calls whose media cannot come up end by themselves', () => {
     const far = await farEnd('7102', async (offer) => deadPortAnswer(offer, DEAD));
     const call = await endpoint.makeCall('7102');
     const states = statesOf(call);
+    const lost: string[] = [];
+    call.media.on('connectivityLost', (reason) => lost.push(reason));
     await waitFor(() => call.state === 'CONNECTED' && call.media.ice?.state === 'checking', 10000, 'the call CONNECTED, ICE checking');
     // SIP is up, the media is not: the call API and session() say so.
     expect(call.media.engine).toBe('webrtc');
@@ -117,6 +119,8 @@ describeIf('WebRTC calls whose media cannot come up end by themselves', () => {
     await waitFor(() => call.state === 'DISCONNECTED', CONNECT_TIMEOUT_MS + 20000, 'the call ended by itself');
     expect(states).toEqual(['IN_PROGRESS', 'CONNECTED', 'DISCONNECTED']);
     expect(call.endReason).toMatch(ICE_FAILED);
+    // The media said so once, with the reason the call ended for.
+    expect(lost).toEqual([call.endReason]);
     expect((call.media.stream as WebRtcAudioStream).failureReason).toBe(call.endReason);
     expect((call.media.stream as WebRtcAudioStream).stats().received.packets).toBe(0);
     await expectEndedCleanly(call, far);
@@ -131,6 +135,8 @@ describeIf('WebRTC calls whose media cannot come up end by themselves', () => {
     });
     const call = await endpoint.makeCall('7103');
     const states = statesOf(call);
+    const lost: string[] = [];
+    call.media.on('connectivityLost', (reason) => lost.push(reason));
     // ICE up (the pair's ends come with the next statistics read), DTLS still connecting.
     await waitFor(() => call.state === 'CONNECTED' && call.media.ice?.local !== undefined, 15000, 'ICE connected with its pair');
     expect(peers.map((peer) => peer.iceState)).toEqual(['connected']);
@@ -141,6 +147,7 @@ describeIf('WebRTC calls whose media cannot come up end by themselves', () => {
     await waitFor(() => call.state === 'DISCONNECTED', CONNECT_TIMEOUT_MS + 20000, 'the call ended by itself');
     expect(states).toEqual(['IN_PROGRESS', 'CONNECTED', 'DISCONNECTED']);
     expect(call.endReason).toBe('the DTLS handshake did not complete within 20000 ms');
+    expect(lost).toEqual([call.endReason]);
     // Without DTLS no SRTP keys: not one packet was taken.
     expect((call.media.stream as WebRtcAudioStream).stats().received.packets).toBe(0);
     await expectEndedCleanly(call, far);

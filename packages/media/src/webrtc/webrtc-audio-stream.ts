@@ -661,15 +661,21 @@ function emptyStats(): WebRtcAudioStreamStats {
 
 /**
  * The codecs to put on the transceiver: the asked ones in the asked order (all of libwebrtc's audio
- * codecs when none is asked), without telephone-event (see the class remarks).
+ * codecs when none is asked), without telephone-event (see the class remarks). A name with a rate
+ * (`ISAC/16000`) takes libwebrtc's codec of that encoding at that clock rate; when it has none at
+ * that rate (G.722, whose RTP clock is 8000; `red`, which takes its codec's rate), or the name
+ * has no rate (`opus`), every one of that encoding.
  */
 function preferredCodecs(wrtc: Wrtc, names: readonly string[] | undefined) {
   const all = (wrtc.RTCRtpSender.getCapabilities('audio')?.codecs ?? []).filter((codec) => !/\/telephone-event$/i.test(codec.mimeType));
   if (!names) return all;
   const picked: WrtcCodecCapability[] = [];
   for (const name of names) {
-    const wanted = name.split('/')[0]!.toLowerCase();
-    picked.push(...all.filter((codec) => codec.mimeType.slice(codec.mimeType.indexOf('/') + 1).toLowerCase() === wanted && !picked.includes(codec)));
+    const [encoding, rate] = name.split('/');
+    const wanted = encoding!.toLowerCase();
+    const same = all.filter((codec) => codec.mimeType.slice(codec.mimeType.indexOf('/') + 1).toLowerCase() === wanted && !picked.includes(codec));
+    const atRate = same.filter((codec) => String(codec.clockRate) === rate);
+    picked.push(...(atRate.length > 0 ? atRate : same));
   }
   return picked;
 }
