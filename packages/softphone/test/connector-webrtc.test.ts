@@ -103,6 +103,8 @@ describeIf('the Connector API v2 with a WebRTC (https) connectivity and an OAuth
     expect(validSession(session)).toBe(true);
     expect(session).toMatchObject({ connectivities: { protocol: 'https', connections: [{ server: `https://gateway.example.test:${WSS}/`, user: '6001', state: 'READY' }] } });
     expect(softphone.config.get('proxies.proxy0.display_name')).toBe('agent.smith');
+    // ... which names the agent on the wire: the REGISTER's From.
+    expect(kamailio.output).toMatch(/REGISTER 6001 From: "agent\.smith" <sip:6001@/);
 
     // A WebRTC caller through the gateway; the agent auto-answers.
     const callerDevices = new VirtualAudioProvider({ defaults: false });

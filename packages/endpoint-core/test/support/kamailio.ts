@@ -109,8 +109,9 @@ export interface KamailioListeners {
    * a wrong one came); with `upgrade`, a WebSocket upgrade without that header gets 401 too.
    * Replaces the digest check. `also`: more tokens accepted (a refreshed one), on the upgrade
    * too; `logRegisters`: each REGISTER's user and Authorization go to Kamailio's output
-   * (`REGISTER <user> Authorization: <value>`, then `REGISTER <user> Contact: <value>`), to see
-   * which token a request carried and whether it added or removed a binding.
+   * (`REGISTER <user> Authorization: <value>`, then `REGISTER <user> Contact: <value>` and
+   * `REGISTER <user> From: <value>`), to see which token a request carried, whether it added or
+   * removed a binding, and the display name it gave.
    */
   bearer?: { token: string; upgrade?: boolean; also?: string[]; logRegisters?: boolean };
 }
@@ -281,7 +282,7 @@ ${ws || wss ? `  if (proto == WS || proto == WSS) {
   t_on_reply("WS_REPLY");
 ` : ''}
   if (is_method("REGISTER")) {
-${bearer?.logRegisters ? '    xlog("L_NOTICE", "REGISTER $fU Authorization: $hdr(Authorization)\\n");\n    xlog("L_NOTICE", "REGISTER $fU Contact: $ct\\n");\n' : ''}${bearer ? bearerCheck(bearer.token, bearer.also) : `    if (!pv_auth_check("$fd", "${password}", "0", "1")) {
+${bearer?.logRegisters ? '    xlog("L_NOTICE", "REGISTER $fU Authorization: $hdr(Authorization)\\n");\n    xlog("L_NOTICE", "REGISTER $fU Contact: $ct\\n");\n    xlog("L_NOTICE", "REGISTER $fU From: $hdr(From)\\n");\n' : ''}${bearer ? bearerCheck(bearer.token, bearer.also) : `    if (!pv_auth_check("$fd", "${password}", "0", "1")) {
       auth_challenge("$fd", "0");
       exit;
     }`}
