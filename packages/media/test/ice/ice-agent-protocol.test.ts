@@ -773,7 +773,11 @@ describe('IceAgent against a scripted peer', () => {
     await settle(() => p.requests().length === 2 && a.agent.counters.checksSucceeded === 1, 'the failed pair checked again');
   });
 
-  it('a nomination the peer never answers gives way, once it times out, to the other pair that succeeded meanwhile', async () => {
+  /**
+   * A controlling agent with two pairs to two peers: it nominated the first (whose peer never
+   * answers the nomination), and the second pair has succeeded meanwhile. On the fake clock.
+   */
+  async function nominationUnanswered() {
     const a = await agent();
     const first = await peer('A');
     const second = await peer('B', first);
@@ -783,6 +787,11 @@ describe('IceAgent against a scripted peer', () => {
     await settle(() => nominations(first).length === 1, 'the first pair nominated');
     await advance(25);
     await settle(() => a.agent.counters.checksSucceeded === 2, 'the second pair succeeded');
+    return { a, first, second };
+  }
+
+  it('a nomination the peer never answers gives way, once it times out, to the other pair that succeeded meanwhile', async () => {
+    const { a, first, second } = await nominationUnanswered();
     expect(nominations(second)).toEqual([]); // one nomination at a time
     await advance(3100);
     await settle(() => a.agent.state === 'connected', 'connected');
@@ -793,15 +802,7 @@ describe('IceAgent against a scripted peer', () => {
   });
 
   it('a nomination that times out after a role conflict made us controlled nominates no other pair', async () => {
-    const a = await agent();
-    const first = await peer('A');
-    const second = await peer('B', first);
-    first.nomination = { kind: 'silent' };
-    fakeTimers();
-    a.agent.start({ ufrag: first.ufrag, pwd: first.pwd, candidates: [first.candidate(2000, '1'), second.candidate(1000, '2')] }, true);
-    await settle(() => nominations(first).length === 1, 'the first pair nominated');
-    await advance(25);
-    await settle(() => a.agent.counters.checksSucceeded === 2, 'the second pair succeeded');
+    const { a, first, second } = await nominationUnanswered();
     // The peer controls too, with the larger tie-breaker: we give up control.
     first.check(a.me, { controlling: HIGH });
     await settle(() => !a.agent.controlling, 'controlled');
