@@ -179,8 +179,9 @@ describeRekey('a peer that re-keys SRTP with a re-INVITE (sipp signalling, ffmpe
 
   it('takes the new key of a re-offer: the tone sent under the first key, then the one under the second, both play; nothing fails authentication', async () => {
     const logs: string[] = [];
-    const rtpBase = testPorts(50);
-    // One RTP port pair: the call's is rtpBase.
+    // One RTP port pair, at an even port (RTP's; RTCP the odd one above): the call's is rtpBase.
+    const first = testPorts(50);
+    const rtpBase = first % 2 === 0 ? first : first + 1;
     const { endpoint, devices } = standaloneEndpoint('agent', testPorts(7), rtpBase, 700, { 'system.security.use_srtp': 'optional', 'policy.endpoint.rtp_port_max': String(rtpBase + 1) }, { logger: (level, message) => void (level <= 3 && logs.push(message)) });
     const calls: Call[] = [];
     endpoint.on('incomingCall', (call) => calls.push(call));
@@ -204,7 +205,7 @@ describeRekey('a peer that re-keys SRTP with a re-INVITE (sipp signalling, ffmpe
           ...HANG_UP(3),
         ]),
       });
-      await waitFor(() => calls[0]?.state === 'CONNECTED', 5000, 'the call connected');
+      await waitFor(() => calls[0]?.state === 'CONNECTED', 15_000, 'the call connected');
       const call = calls[0]!;
       const keyed = (): number => logs.filter((message) => message.includes('with SDES keys')).length;
       expect(keyed()).toBe(1);
