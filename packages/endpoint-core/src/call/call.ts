@@ -45,6 +45,8 @@ export interface CallHost {
   referred(call: Call, referral: Referral): void;
   /** The line's signalling is encrypted (TLS or WSS): SDES keys in its SDP are not in clear. */
   readonly signallingSecure: boolean;
+  /** Why the server refused a request of the call: its status line, and what to do for a Bearer challenge (RFC 8898). */
+  refusal(response: { statusCode?: number | undefined; reasonPhrase?: string | undefined; getHeaders(name: string): string[] }): string;
 }
 
 /** How the line makes a call: the parts of its constructor's work an integrator never sees. */
@@ -478,7 +480,7 @@ export class Call extends SafeEmitter<CallEvents> {
           this.#rejectedWith = message.statusCode ?? 0;
           // The Warning's text (RFC 3261 20.43) says why, when the far end gave one.
           const warning = /^\s*\d{3}\s+\S+\s+"((?:[^"\\]|\\.)*)"/.exec(message.getHeader('Warning') ?? '')?.[1];
-          this.#endReason ??= `${message.statusCode ?? 0} ${message.reasonPhrase ?? ''}`.trim() + (warning ? `: ${warning}` : '');
+          this.#endReason ??= this.#host.refusal(message) + (warning ? `: ${warning}` : '');
         },
       },
     });

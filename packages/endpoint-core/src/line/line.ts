@@ -154,6 +154,7 @@ export class Line extends SafeEmitter<LineEvents> {
       resolve: (target) => this.#resolve(target),
       referred: (call, referral) => void this.#onRefer(call, referral),
       signallingSecure: ['TLS', 'WSS', 'HTTPS'].includes(options.connectivity.protocol),
+      refusal: (response) => rejectionReason(response, this.connectivity.protocol === 'HTTPS', this.#context.accessToken() !== undefined),
     };
     this.#machine = new StateMachine<ConnectionState>(`line ${this.index}`, 'NONE', LINE_TRANSITIONS, (next, previous) => {
       this.emit('stateChanged', next, previous, next === 'FAILED' ? this.#reason : undefined);
@@ -254,6 +255,8 @@ export class Line extends SafeEmitter<LineEvents> {
       contactParams: { transport: connectivity.protocol === 'HTTPS' ? 'wss' : connectivity.protocol.toLowerCase() },
       authorizationUsername: connectivity.user,
       authorizationPassword: config.get(`${proxy}.password`),
+      // A WebRTC line answers a Bearer challenge (RFC 8898) of any request with its access token.
+      ...(connectivity.protocol === 'HTTPS' ? { authorizationBearerToken: () => this.#context.accessToken() } : {}),
       ...(displayName ? { displayName } : {}),
       ...(this.#options.userAgentString ? { userAgentString: this.#options.userAgentString } : {}),
       logBuiltinEnabled: false,
@@ -284,10 +287,15 @@ export class Line extends SafeEmitter<LineEvents> {
       const registerer = this.#registerer;
       let refused: string | undefined;
       // sip.js refreshes without a delegate: one that keeps why the registrar refused the refresh
-      // (a Bearer token it no longer takes), for the reason the line fails with.
+      // (a Bearer token it no longer takes), for the reason the line fails with. Each REGISTER,
+      // refreshes included, gets its extra headers anew (sip.js would keep the last ones given):
+      // a WebRTC line's current access token (RFC 8898), and the caller's own.
       const register = registerer.register.bind(registerer);
-      registerer.register = (options = {}) =>
-        register(options.requestDelegate ? options : { ...options, requestDelegate: { onReject: (response) => void (refused = rejectionReason(response.message, this.connectivity.protocol === 'HTTPS', this.#context.accessToken() !== undefined)) } });
+      registerer.register = (options = {}) => {
+        const extraHeaders = [...(options.requestOptions?.extraHeaders ?? []), ...this.#bearerHeaders()];
+        const requestOptions = { ...options.requestOptions, extraHeaders };
+        return register(options.requestDelegate ? { ...options, requestOptions } : { ...options, requestOptions, requestDelegate: { onReject: (response) => void (refused = rejectionReason(response.message, this.connectivity.protocol === 'HTTPS', this.#context.accessToken() !== undefined)) } });
+      };
       registerer.stateChange.addListener((state) => {
         // A refresh that failed leaves sip.js Unregistered while we think we are READY; its
         // rejection (if that is what it was) is told right after this state change.
@@ -396,7 +404,7 @@ export class Line extends SafeEmitter<LineEvents> {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 2000);
         registerer
-          .unregister({ requestDelegate: { onAccept: () => resolve(), onReject: () => resolve() } })
+          .unregister({ requestOptions: { extraHeaders: this.#bearerHeaders() }, requestDelegate: { onAccept: () => resolve(), onReject: () => resolve() } })
           .catch(() => resolve())
           .finally(() => clearTimeout(timer));
       });
@@ -596,6 +604,12 @@ export class Line extends SafeEmitter<LineEvents> {
     this.#sendRegister(registerer);
   }
 
+  /** A WebRTC line's access token as REGISTER credentials (RFC 8898), when it has one. */
+  #bearerHeaders(): string[] {
+    const token = this.connectivity.protocol === 'HTTPS' ? this.#context.accessToken() : undefined;
+    return token ? [`Authorization: Bearer ${token}`] : [];
+  }
+
   #sendRegister(registerer: Registerer): void {
     const stale = this.#staleContact;
     registerer
@@ -643,7 +657,7 @@ export class Line extends SafeEmitter<LineEvents> {
 }
 
 /**
- * Why a REGISTER was refused: its status line, and for a Bearer challenge (RFC 8898) whether the
+ * Why a request was refused: its status line, and for a Bearer challenge (RFC 8898) whether the
  * line had a token to give (and the server's `error` and `error_description`, RFC 6750 3).
  */
 function rejectionReason(response: { statusCode?: number | undefined; reasonPhrase?: string | undefined; getHeaders(name: string): string[] }, webrtc: boolean, hadToken: boolean): string {

@@ -1,6 +1,5 @@
 import { WebSocket, type RawData } from 'ws';
 import { ConnectionTransport, type ConnectionTransportOptions, type SipConnection, type SipTarget } from './connection-transport';
-import type { SipPeek } from './sip-peek';
 import { formatHost } from './timeout-response';
 import { tlsClientOptions, type TlsSettings } from './tls-settings';
 import { ConnectionFailedError } from '../errors';
@@ -20,8 +19,8 @@ export interface WsTransportOptions extends ConnectionTransportOptions {
   handshakeTimeoutMs?: number;
   /**
    * An OAuth access token (WebRTC connectivity): sent as `Authorization: Bearer` on the WebSocket
-   * upgrade and added to every REGISTER that carries no `Authorization` of its own (RFC 8898).
-   * Asked for at each use, so that a new token serves from the next request on.
+   * upgrade. Asked for at each connection, so that a new token serves from the next one on. (The
+   * line puts it in its REGISTERs, and sip.js answers a Bearer challenge with it: RFC 8898.)
    */
   bearerToken?: () => string | undefined;
   /**
@@ -29,12 +28,6 @@ export interface WsTransportOptions extends ConnectionTransportOptions {
    * is closed (and, with `reconnect`, opened again). @defaultValue 30
    */
   keepAliveS?: number;
-}
-
-/** Where a message's headers end (its empty line), or its length. */
-function headerEnd(message: string): number {
-  const end = message.indexOf('\r\n\r\n');
-  return end < 0 ? message.length : end;
 }
 
 function text(data: RawData): string {
@@ -123,13 +116,6 @@ export class WsTransport extends ConnectionTransport {
         resolve(this.#wrap(socket, target, localPort));
       });
     });
-  }
-
-  protected override prepareRequest(message: string, peek: SipPeek): string {
-    const token = peek.method === 'REGISTER' ? this.#options.bearerToken?.() : undefined;
-    if (!token || /\r\nAuthorization:/i.test(message.slice(0, headerEnd(message)))) return message;
-    const lineEnd = message.indexOf('\r\n');
-    return `${message.slice(0, lineEnd)}\r\nAuthorization: Bearer ${token}${message.slice(lineEnd)}`;
   }
 
   #wrap(socket: WebSocket, remote: SipTarget, localPort: number | undefined): SipConnection {

@@ -49,6 +49,11 @@ describe('the sip.js that endpoint-core runs', () => {
     expect(lib('api/invitation.js')).toMatch(/onAckTimeout\(\) \{[^}]*if \(this\.state === SessionState\.Terminated\) \{\s*return;/);
   });
 
+  it('answers a Bearer challenge with the application\'s access token, once per request (test/webrtc/webrtc-token.test.ts shows why)', () => {
+    expect(lib('api/user-agent.js')).toMatch(/bearerToken: this\.options\.authorizationBearerToken/);
+    expect(lib('core/user-agents/user-agent-client.js')).toMatch(/if \(bearerToken && !this\.bearerAnswered && this\.message\.getHeader\(bearerHeader\) !== "Bearer " \+ bearerToken &&/);
+  });
+
   it('tells the extension when an INVITE exchange opens and closes, so that a call waits without polling', async () => {
     // A dialog as sip.js's own code changes it: the same assignments, on the patched accessors.
     const dialog = Object.create(Core.SessionDialog.prototype) as Core.SessionDialog;

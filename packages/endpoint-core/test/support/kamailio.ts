@@ -111,9 +111,34 @@ export interface KamailioListeners {
    * too; `logRegisters`: each REGISTER's user and Authorization go to Kamailio's output
    * (`REGISTER <user> Authorization: <value>`, then `REGISTER <user> Contact: <value>` and
    * `REGISTER <user> From: <value>`), to see which token a request carried, whether it added or
-   * removed a binding, and the display name it gave.
+   * removed a binding, and the display name it gave. `calls`: an INVITE or MESSAGE outside a
+   * dialog that came over WebSocket is relayed only with `Proxy-Authorization: Bearer <token>`
+   * (or one of `also`), else 407 with a Bearer challenge (`error="invalid_token"` when a wrong one
+   * came), each one logged as `<METHOD> <user> Proxy-Authorization: <value>`.
    */
-  bearer?: { token: string; upgrade?: boolean; also?: string[]; logRegisters?: boolean };
+  bearer?: { token: string; upgrade?: boolean; also?: string[]; logRegisters?: boolean; calls?: boolean };
+}
+
+/**
+ * The lines of a request route that relay an INVITE or MESSAGE from a WebSocket client only with
+ * `Proxy-Authorization: Bearer <token>` (RFC 8898 2.1.1): 407 with a Bearer challenge otherwise.
+ */
+function proxyBearerCheck(token: string, also: readonly string[] = []): string {
+  const refused = [token, ...also].map((accepted) => `$hdr(Proxy-Authorization) != "Bearer ${accepted}"`).join(' && ');
+  return `  if ((proto == WS || proto == WSS) && is_method("INVITE|MESSAGE")) {
+    xlog("L_NOTICE", "$rm $fU Proxy-Authorization: $hdr(Proxy-Authorization)\\n");
+    if ($hdr(Proxy-Authorization) == $null) {
+      append_to_reply("Proxy-Authenticate: Bearer realm=\\"127.0.0.1\\"\\r\\n");
+      sl_send_reply("407", "Proxy Authentication Required");
+      exit;
+    }
+    if (${refused}) {
+      append_to_reply("Proxy-Authenticate: Bearer realm=\\"127.0.0.1\\", error=\\"invalid_token\\", error_description=\\"the token is not valid\\"\\r\\n");
+      sl_send_reply("407", "Proxy Authentication Required");
+      exit;
+    }
+  }
+`;
 }
 
 /**
@@ -298,7 +323,7 @@ ${bearer?.logRegisters ? '    xlog("L_NOTICE", "REGISTER $fU Authorization: $hdr
 ${ws || wss ? '    handle_ruri_alias();\n' : ''}    t_relay();
     exit;
   }
-  if (!lookup("location")) {
+${bearer?.calls ? proxyBearerCheck(bearer.token, bearer.also) : ''}  if (!lookup("location")) {
     sl_send_reply("404", "Not Found");
     exit;
   }
