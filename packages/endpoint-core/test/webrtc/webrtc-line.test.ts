@@ -1,11 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
+import type { Invitation } from 'sip.js';
 import { VirtualAudioProvider, WebRtcAudioStream } from '@sip-endpoint/media';
 import { dominantFrequency, rms } from '@sip-endpoint/media/testing';
 import { Coturn, peerAvailable, testPorts } from '@sip-endpoint/test-support';
 import { waitFor } from '../support/endpoints';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
+import { Capture, tsharkAvailable } from '../support/capture';
 import { makeTestCertificates, type TestCertificates } from '../support/tls-certificates';
 import { resolverFor, toneDevices, webRtcLineConfig } from '../support/webrtc-agents';
 
@@ -232,6 +234,44 @@ describeIf('WebRTC (HTTPS) lines through a gateway over WSS with an OAuth token'
       expect(coturn.output).not.toMatch(/user <agent7>: incoming packet ALLOCATE processed, error 401/);
       await call.hangup();
     } finally {
+      await coturn.stop();
+    }
+  }, 40000);
+
+  const itStun = peerAvailable('turnserver') && tsharkAvailable() ? it : it.skip;
+  itStun('the line\'s STUN setting alone: libwebrtc asks coturn for its server-reflexive address from the socket that then carries the call (Binding requests and answers on the wire), and connects', async () => {
+    const coturn = await Coturn.start({ users: { agent7: 'turn-secret' } });
+    const capture = await Capture.start(`udp port ${coturn.port}`);
+    try {
+      const stun = { 'proxies.proxy0.nat.stun_server': '127.0.0.1', 'proxies.proxy0.nat.stun_server_port': String(coturn.port) };
+      // (agents 2 and 3's ports: the test that used them has stopped its agents)
+      const alice = agent('7017', 2, 600, TOKEN, stun);
+      const bob = agent('7018', 3, 1000);
+      await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);
+      await waitFor(() => alice.endpoint.lines[0]!.state === 'READY' && bob.endpoint.lines[0]!.state === 'READY', 10000, 'both lines READY');
+      const incoming: Call[] = [];
+      bob.endpoint.on('incomingCall', (call) => incoming.push(call));
+      const call = await alice.endpoint.makeCall('7018');
+      await waitFor(() => incoming.length === 1, 10000, 'the call at Bob');
+      await incoming[0]!.answer();
+      await waitFor(() => call.state === 'CONNECTED' && (call.media.security as { state?: string }).state === 'connected', 10000, 'connected');
+      await capture.stop();
+      // Alice's host candidates, from her offer as Bob got it (libwebrtc gathers on every
+      // interface; on this machine one STUN socket is not the loopback one).
+      const offer = (incoming[0]!.session as Invitation).request.body;
+      const hosts = [...offer.matchAll(/a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ host/g)].map((match) => `${match[1]}:${match[2]}`);
+      expect(hosts.length).toBeGreaterThan(0);
+      // On the wire (tshark's STUN dissector): Binding requests to coturn from Alice's candidates'
+      // sockets, and coturn's success answers back to them; no allocation (no TURN server here).
+      const requests = capture.fields(`stun.type == 0x0001 && udp.dstport == ${coturn.port}`, ['ip.src', 'udp.srcport']).map(([address, port]) => `${address}:${port}`);
+      const answers = capture.fields(`stun.type == 0x0101 && udp.srcport == ${coturn.port}`, ['ip.dst', 'udp.dstport']).map(([address, port]) => `${address}:${port}`);
+      expect(requests.length).toBeGreaterThan(0);
+      expect({ requests, hosts }).toEqual({ requests: requests.filter((from) => hosts.includes(from)), hosts });
+      expect(answers.filter((to) => requests.includes(to)).length).toBeGreaterThan(0);
+      expect(capture.fields('stun.type == 0x0003', ['frame.number'])).toEqual([]);
+      await call.hangup();
+    } finally {
+      await capture.dispose();
       await coturn.stop();
     }
   }, 40000);
