@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Core } from 'sip.js';
+import type { Core } from 'sip.js';
 import { parseSdp } from '@sip-endpoint/media';
+import { parseSipMessage } from '../sip/message-parser';
 
 /**
  * The longest header line a received message may have (8 KiB): a request with a longer one is
@@ -11,8 +12,8 @@ export const MAX_HEADER_LINE_BYTES = 8192;
 /** What a transport does with a received message before sip.js sees it. */
 export type Screening =
   /**
-   * Well-formed as far as the transport can tell: hand it to sip.js; `parsed` is sip.js's parse of
-   * a request (made for the screening), which sip.js then takes instead of parsing it again.
+   * Well-formed as far as the transport can tell: hand it to sip.js; `parsed` is the message as
+   * sip.js's parser makes it (made for the screening), which sip.js takes instead of parsing it.
    */
   | { action: 'deliver'; parsed?: Core.IncomingRequestMessage | Core.IncomingResponseMessage }
   /** Nothing can or should be answered (not SIP, a response, an ACK, no Via/From/To/Call-ID/CSeq). */
@@ -48,7 +49,10 @@ function rawHeaders(message: string): { start: string; headers: RawHeader[]; bod
   return { start: message.slice(0, firstEnd), headers, body };
 }
 
-/** sip.js's own parser, silenced; what it would have logged is the reason it failed. */
+/**
+ * The message as sip.js's parser makes it (by the hot path's parser, `src/sip/message-parser.ts`),
+ * silenced; what it would have logged is the reason it failed.
+ */
 function sipJsParse(message: string): { parsed: Core.IncomingRequestMessage | Core.IncomingResponseMessage | undefined; complaint: string | undefined } {
   let complaint: string | undefined;
   const note = (text: unknown): void => {
@@ -56,7 +60,7 @@ function sipJsParse(message: string): { parsed: Core.IncomingRequestMessage | Co
   };
   const logger = { error: note, warn: note, log: () => undefined, debug: () => undefined } as unknown as Core.Logger;
   try {
-    return { parsed: Core.Parser.parseMessage(message, logger), complaint };
+    return { parsed: parseSipMessage(message, logger), complaint };
   } catch (error) {
     // sip.js throws on some inputs (a response whose CSeq does not parse).
     return { parsed: undefined, complaint: `sip.js cannot parse it: ${(error as Error).message}` };
@@ -121,11 +125,13 @@ export function screenIncoming(message: string, agentHost: string): Screening {
   const isResponse = raw.start.startsWith('SIP/2.0 ');
   const method = isResponse ? '' : (/^([A-Za-z]+) /.exec(raw.start)?.[1]?.toUpperCase() ?? '');
   if (isResponse) {
-    // Responses are checked cheaply (sip.js parses each one anyway, and a burst of registrations
-    // is all responses): a status line, the headers that match it to a transaction, and a CSeq
-    // sip.js can read (one it cannot read used to crash it).
+    // Responses are checked cheaply (a burst of registrations is all responses): a status line,
+    // the headers that match it to a transaction, and a CSeq sip.js can read (one it cannot read
+    // used to crash it). One that passes is parsed here, once, and sip.js takes it as it is.
     const problem = responseProblem(raw);
-    return problem === undefined ? { action: 'deliver' } : { action: 'drop', reason: `a response that cannot be used: ${problem}` };
+    if (problem !== undefined) return { action: 'drop', reason: `a response that cannot be used: ${problem}` };
+    const { parsed } = sipJsParse(message);
+    return parsed ? { action: 'deliver', parsed } : { action: 'deliver' };
   }
   let parsed: Core.IncomingRequestMessage | Core.IncomingResponseMessage | undefined;
   const problem = ((): string | undefined => {
