@@ -11,6 +11,7 @@ export { buildRtcp, parseRtcp, roundTripMs, ntpNow, ntpMiddle } from './rtp/rtcp
 export { ReceptionStats } from './rtp/sequence-stats';
 export { PortAllocator, PortRangeExhaustedError, InvalidPortRangeError } from './rtp/port-allocator';
 export { RtpSession, RtpSocketError } from './rtp/rtp-session';
+export { lookupLiteral } from './rtp/lookup-literal';
 export type { RtpSessionOptions, RtpSessionEvents, RtpReceiver, RtpSessionSrtp, SrtpDropReason, DatagramHandler } from './rtp/rtp-session';
 export { JitterBuffer } from './jitter/jitter-buffer';
 export type { JitterBufferOptions, JitterBufferStats, PlayoutResult } from './jitter/jitter-buffer';

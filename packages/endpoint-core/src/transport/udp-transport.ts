@@ -1,6 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Server } from 'node:net';
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
+import { lookupLiteral } from '@sip-endpoint/media';
 import { peekSip, requestUriTarget, setTopViaSentBy, setTopViaTransport, type SipPeek } from './sip-peek';
 import { TcpTransport } from './tcp-transport';
 import { openFirstFreePort } from './port-search';
@@ -56,7 +57,8 @@ const PING = Buffer.from('\r\n\r\n');
  */
 export async function bindSipUdp(address: string, min: number, max: number): Promise<Socket> {
   return openFirstFreePort(`SIP over UDP on ${address}`, min, max, (port) => {
-    const socket = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4' });
+    // An IP literal's datagram leaves within send(): a response goes before the work that follows it.
+    const socket = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', lookup: lookupLiteral });
     return new Promise<Socket>((resolve, reject) => {
       socket.once('error', (error) => {
         socket.close();

@@ -1,11 +1,10 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
-import { isIP } from 'node:net';
 import { SipEndpointError } from '@sip-endpoint/config';
 import { ListenerError, SafeEmitter } from '@sip-endpoint/policy';
 import { isRtcp, parseRtpHeader, createRtpHeader, type RtpHeader } from './rtp-packet';
 import { parseRtcp, type RtcpReport } from './rtcp';
 import { type PortAllocator } from './port-allocator';
+import { lookupLiteral } from './lookup-literal';
 import { SRTP_DROP, type SrtpContext } from '../srtp/srtp-context';
 
 /** Options of {@link RtpSession.open}. @public */
@@ -90,24 +89,6 @@ export class RtpSocketError extends SipEndpointError {
   constructor(message: string, cause?: unknown) {
     super('ERR_MEDIA_SOCKET', message, { cause });
   }
-}
-
-/**
- * The address lookup of our sockets. Node's default resolves even an IP literal through
- * `dns.lookup`, which answers on the next tick: the datagram then leaves after the caller has
- * returned, with whatever the caller's reused buffer holds by then. Two packets sent in one tick
- * from one buffer (the catch-up after an event-loop stall) went out as two copies of the second.
- * An IP literal is answered at once, so `send` hands the bytes to the kernel before it returns;
- * a host name still goes through `dns.lookup`.
- */
-function lookupLiteral(hostname: string, options: LookupOneOptions | number, callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
-  const family = isIP(hostname);
-  if (family !== 0) {
-    callback(null, hostname, family);
-    return;
-  }
-  // dgram gives the family as a number (4 or 6), which dns.lookup takes as it takes { family }.
-  dnsLookup(hostname, options as LookupOneOptions, callback);
 }
 
 function bind(socket: Socket, port: number, address: string): Promise<void> {
