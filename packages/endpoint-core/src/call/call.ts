@@ -198,6 +198,8 @@ export class Call extends SafeEmitter<CallEvents> {
       onRefer: (referral) => this.#host.referred(this, referral),
     };
     this.#session.stateChange.addListener((state) => {
+      // An answer's stream, made once our 200 has gone: the call is CONNECTED with it.
+      if (state === SessionState.Established) callMediaControl(this.media).sessionEstablished();
       if (state === SessionState.Established && (this.state === 'RINGING' || this.state === 'IN_PROGRESS' || this.state === 'ALERTING')) {
         this.#hookDialog();
         if (this.#pendingTimer) this.#timer.set(this.#pendingTimer.seconds, this.#pendingTimer.weRefresh);

@@ -146,6 +146,8 @@ export interface CallMediaControl {
   handler(): MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler;
   /** The codecs to answer an offer with (the policy's choice first). */
   setAnswerCodecs(codecs: readonly ConfiguredCodec[]): void;
+  /** The session is established (our 2xx sent, or theirs received): a stream waiting for it starts. */
+  sessionEstablished(): void;
   close(): void;
 }
 
@@ -187,6 +189,9 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
       handler: () => (this.#handler ??= this.#reportFailures(this.#createHandler())),
       setAnswerCodecs: (codecs) => {
         this.#answerCodecs = codecs;
+      },
+      sessionEstablished: () => {
+        if (this.#handler instanceof MediaSessionDescriptionHandler) this.#handler.startMedia();
       },
       close: () => this.#close(),
     });
@@ -386,6 +391,8 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
         dtmfFeedback: init.dtmfFeedback,
       },
       onStream: (stream) => this.#attach(stream),
+      // The answer's stream is made once our 200 has gone (the call says when: sessionEstablished).
+      deferAnswerStream: true,
     });
   }
 
