@@ -13,7 +13,8 @@ import { standaloneConfig, waitFor } from '../support/endpoints';
 // compareSpeech): baresip sends a speech-like WAV (its aufile source) and records what it decodes
 // (its sndfile filter); our microphone sends another speech-like signal and our speaker records.
 // A frame lost, concealed or mangled on either side fails the frame; a few glitches are allowed (a
-// loaded machine stalls now and then), not one frame in ten. opus runs against baresip's own opus
+// loaded machine stalls now and then: four, and one per stall of our event loop measured during
+// the call), not one frame in ten. opus runs against baresip's own opus
 // module (libopus), G.711 and G.722 against its codecs.
 const describeIf = baresipAvailable() ? describe : describe.skip;
 const SECONDS = 4;
@@ -40,13 +41,33 @@ function ourSpeech(seed: number): { source: VirtualSource; sent: () => { samples
   };
 }
 
-/** What a listener accepts over four seconds of speech: see packages/media/test/speech.test.ts. */
-function expectClean(result: SpeechComparison, minSegmentalSnrDb: number): void {
-  expect(result.frames).toBeGreaterThan(100);
-  expect(result.defects).toBeLessThanOrEqual(4);
-  expect(result.badFrames).toBeLessThanOrEqual(result.frames * 0.15);
-  expect(result.noisyFrames).toBeLessThanOrEqual(3);
-  expect(result.segmentalSnrDb).toBeGreaterThan(minSegmentalSnrDb);
+/**
+ * What a listener accepts over four seconds of speech (see packages/media/test/speech.test.ts):
+ * four glitches, and one more for each stall of this process's event loop seen during the call
+ * (`stalls`: the endpoint's media clock stopped, so both directions may have a gap there). The
+ * comparison is in the failure's message.
+ */
+function expectClean(side: string, result: SpeechComparison, minSegmentalSnrDb: number, stalls: number[]): void {
+  const context = `${side} (event-loop stalls of ${stalls.map((ms) => `${ms} ms`).join(', ') || 'none'}): ${JSON.stringify(result)}`;
+  const judged = { frames: result.frames > 100, defects: result.defects <= 4 + stalls.length, badFrames: result.badFrames <= result.frames * 0.15, noisyFrames: result.noisyFrames <= 3, snr: result.segmentalSnrDb > minSegmentalSnrDb };
+  expect({ context, ...judged }).toEqual({ context, frames: true, defects: true, badFrames: true, noisyFrames: true, snr: true });
+}
+
+/** Gaps of over 40 ms between 10 ms ticks of this process's event loop, until stopped. */
+function watchStalls(): { stop: () => number[] } {
+  const stalls: number[] = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - last > 50) stalls.push(Math.round(now - last - 10));
+    last = now;
+  }, 10);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return stalls;
+    },
+  };
 }
 
 describeIf('speech between the endpoint and baresip 1.0.0', () => {
@@ -93,6 +114,7 @@ describeIf('speech between the endpoint and baresip 1.0.0', () => {
     baresip = await Baresip.start({ user: 'bob', codecs: [codec], sourceFile: file, sourceRate, sourceChannels: 1 });
     const calls: Call[] = [];
     endpoint.on('incomingCall', (call) => calls.push(call));
+    const stalls = watchStalls();
     await baresip.dial(`sip:1001@127.0.0.1:${endpoint.lines[0]!.port}`);
     await waitFor(() => calls[0]?.state === 'CONNECTED', 10_000, 'the call connected');
     const call = calls[0]!;
@@ -105,13 +127,14 @@ describeIf('speech between the endpoint and baresip 1.0.0', () => {
     };
     await waitFor(() => recordedByUs() >= SECONDS + 0.5 && recordedByBob() >= SECONDS + 0.5, 30_000, `${SECONDS + 0.5} s of speech recorded on both sides`);
     await call.hangup();
+    const stalled = stalls.stop();
 
     const speaker = devices.recording('speaker');
     const heardByUs = compareSpeech(theirs, sourceRate, speaker.samples, speaker.sampleRate, options);
     const sent = mic.sent();
     const recording = bob.recordings().at(-1)!;
     const heardByBob = compareSpeech(sent.samples, sent.sampleRate, recording.samples, recording.sampleRate, options);
-    expectClean(heardByUs, minSegmentalSnrDb);
-    expectClean(heardByBob, minSegmentalSnrDb);
+    expectClean('heard by us', heardByUs, minSegmentalSnrDb, stalled);
+    expectClean('heard by baresip', heardByBob, minSegmentalSnrDb, stalled);
   }, 60_000);
 });
