@@ -213,6 +213,29 @@ function readUri(s: string, end: number, withParameters: boolean): URI | undefin
   return new URI(scheme, user as string, host.host, port ?? (undefined as unknown as number), parameters as Record<string, string | null> | undefined);
 }
 
+/** The name (lower case) and value (undefined without '=') of the parameter {@link readParameter} read last. */
+let parameterName = '';
+let parameterValue: string | undefined;
+
+/**
+ * A header parameter at `at`: ';', a token, and '=' with a token (possibly empty), followed by
+ * another ';' or the end; false when it is not of that shape (the grammar then decides).
+ */
+function readParameter(s: string, end: number): boolean {
+  if (s.charCodeAt(at) !== 59) return false;
+  at++;
+  const nameStart = run(s, TOKEN, end);
+  if (at === nameStart) return false;
+  parameterName = s.slice(nameStart, at).toLowerCase();
+  parameterValue = undefined;
+  if (at < end && s.charCodeAt(at) === 61) {
+    at++;
+    const valueStart = run(s, TOKEN, end);
+    parameterValue = s.slice(valueStart, at);
+  }
+  return at >= end || s.charCodeAt(at) === 59;
+}
+
 /** Skips spaces and tabs. */
 function skipWhitespace(s: string, end: number): void {
   while (at < end && (s.charCodeAt(at) === 32 || s.charCodeAt(at) === 9)) at++;
@@ -265,20 +288,9 @@ function readNameAddr(s: string, kind: 'from-to' | 'contact'): NameAddrHeader | 
   let parameters: Record<string, string | undefined> | undefined;
   let tag: string | undefined;
   while (at < end) {
-    if (s.charCodeAt(at) !== 59) return undefined;
-    at++;
-    const nameStart = run(s, TOKEN, end);
-    if (at === nameStart) return undefined;
-    const name = s.slice(nameStart, at).toLowerCase();
-    const hasValue = at < end && s.charCodeAt(at) === 61;
-    let value: string | undefined;
-    if (hasValue) {
-      at++;
-      const valueStart = run(s, TOKEN, end);
-      if (at === valueStart) return undefined;
-      value = s.slice(valueStart, at);
-    }
-    if (at < end && s.charCodeAt(at) !== 59) return undefined;
+    if (!readParameter(s, end) || parameterValue === '') return undefined;
+    const name = parameterName;
+    let value = parameterValue;
     if (kind === 'from-to' && name === 'tag') {
       if (value === undefined) return undefined;
       tag = value;
@@ -335,36 +347,26 @@ function readVia(s: string): ParsedVia | undefined {
   const via: ParsedVia = { protocol, transport, host_type: host.type, host: host.host };
   if (port !== null) via.port = port;
   while (at < end) {
-    if (s.charCodeAt(at) !== 59) return undefined;
-    at++;
-    const nameStart = run(s, TOKEN, end);
-    if (at === nameStart) return undefined;
-    const name = s.slice(nameStart, at).toLowerCase();
-    const hasValue = at < end && s.charCodeAt(at) === 61;
-    let value: string | undefined;
-    if (hasValue) {
-      at++;
-      const valueStart = run(s, TOKEN, end);
-      value = s.slice(valueStart, at);
-    }
-    if (at < end && s.charCodeAt(at) !== 59) return undefined;
-    if (hasValue) {
+    if (!readParameter(s, end)) return undefined;
+    const name = parameterName;
+    const value = parameterValue;
+    if (value !== undefined) {
       if (name === 'ttl' || name === 'maddr') return undefined;
       if (name === 'received') {
-        if (!isIPv4(value!, 0, value!.length)) return undefined;
-        via.received = value!;
+        if (!isIPv4(value, 0, value.length)) return undefined;
+        via.received = value;
         // (the grammar's IPv4 rule, run again for this address, leaves its type as the host's)
         via.host_type = 'IPv4';
         continue;
       }
       if (name === 'branch') {
         if (value === '') return undefined;
-        via.branch = value!;
+        via.branch = value;
         continue;
       }
       if (name === 'rport') {
-        if (!/^\d*$/.test(value!)) return undefined;
-        via.rport = value!;
+        if (!/^\d*$/.test(value)) return undefined;
+        via.rport = value;
         continue;
       }
       if (value === '') return undefined;

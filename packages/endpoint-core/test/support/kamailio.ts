@@ -124,19 +124,9 @@ export interface KamailioListeners {
  * `Proxy-Authorization: Bearer <token>` (RFC 8898 2.1.1): 407 with a Bearer challenge otherwise.
  */
 function proxyBearerCheck(token: string, also: readonly string[] = []): string {
-  const refused = [token, ...also].map((accepted) => `$hdr(Proxy-Authorization) != "Bearer ${accepted}"`).join(' && ');
   return `  if ((proto == WS || proto == WSS) && is_method("INVITE|MESSAGE")) {
     xlog("L_NOTICE", "$rm $fU Proxy-Authorization: $hdr(Proxy-Authorization)\\n");
-    if ($hdr(Proxy-Authorization) == $null) {
-      append_to_reply("Proxy-Authenticate: Bearer realm=\\"127.0.0.1\\"\\r\\n");
-      sl_send_reply("407", "Proxy Authentication Required");
-      exit;
-    }
-    if (${refused}) {
-      append_to_reply("Proxy-Authenticate: Bearer realm=\\"127.0.0.1\\", error=\\"invalid_token\\", error_description=\\"the token is not valid\\"\\r\\n");
-      sl_send_reply("407", "Proxy Authentication Required");
-      exit;
-    }
+${bearerChallenge('proxy', [token, ...also])}
   }
 `;
 }
@@ -146,15 +136,21 @@ function proxyBearerCheck(token: string, also: readonly string[] = []): string {
  * (RFC 8898): 401 with a Bearer challenge otherwise, `error="invalid_token"` when a wrong one came.
  */
 export function bearerCheck(token: string, also: readonly string[] = []): string {
-  const refused = [token, ...also].map((accepted) => `$hdr(Authorization) != "Bearer ${accepted}"`).join(' && ');
-  return `    if ($hdr(Authorization) == $null) {
-      append_to_reply("WWW-Authenticate: Bearer realm=\\"127.0.0.1\\"\\r\\n");
-      sl_send_reply("401", "Unauthorized");
+  return bearerChallenge('registrar', [token, ...also]);
+}
+
+/** A registrar's (401) or a proxy's (407) Bearer challenge to a request without one of the `accepted` tokens. */
+function bearerChallenge(role: 'registrar' | 'proxy', accepted: readonly string[]): string {
+  const [credentials, challenge, status, reason] = role === 'registrar' ? ['Authorization', 'WWW-Authenticate', '401', 'Unauthorized'] : ['Proxy-Authorization', 'Proxy-Authenticate', '407', 'Proxy Authentication Required'];
+  const refused = accepted.map((token) => `$hdr(${credentials}) != "Bearer ${token}"`).join(' && ');
+  return `    if ($hdr(${credentials}) == $null) {
+      append_to_reply("${challenge}: Bearer realm=\\"127.0.0.1\\"\\r\\n");
+      sl_send_reply("${status}", "${reason}");
       exit;
     }
     if (${refused}) {
-      append_to_reply("WWW-Authenticate: Bearer realm=\\"127.0.0.1\\", error=\\"invalid_token\\", error_description=\\"the token is not valid\\"\\r\\n");
-      sl_send_reply("401", "Unauthorized");
+      append_to_reply("${challenge}: Bearer realm=\\"127.0.0.1\\", error=\\"invalid_token\\", error_description=\\"the token is not valid\\"\\r\\n");
+      sl_send_reply("${status}", "${reason}");
       exit;
     }`;
 }

@@ -156,8 +156,9 @@ describeIf('WebRTC (HTTPS) lines through a gateway over WSS with an OAuth token'
     await waitFor(() => wrong.endpoint.lines[0]!.state === 'READY', 10000, 'READY with the new token');
   }, 30000);
 
-  async function connectedPair(aliceUser: string, bobUser: string, index: number): Promise<{ alice: Agent; bob: Agent; call: Call; bobCall: Call }> {
-    const alice = agent(aliceUser, index, 600);
+  /** Alice (agent `index`, with `aliceSettings`) calls Bob (agent `index` + 1), who answers: both CONNECTED. */
+  async function connectedPair(aliceUser: string, bobUser: string, index: number, aliceSettings: Record<string, string> = {}): Promise<{ alice: Agent; bob: Agent; call: Call; bobCall: Call }> {
+    const alice = agent(aliceUser, index, 600, TOKEN, aliceSettings);
     const bob = agent(bobUser, index + 1, 1000);
     await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);
     await waitFor(() => alice.endpoint.lines[0]!.state === 'READY' && bob.endpoint.lines[0]!.state === 'READY', 10000, 'both lines READY');
@@ -219,16 +220,8 @@ describeIf('WebRTC (HTTPS) lines through a gateway over WSS with an OAuth token'
         'proxies.proxy0.nat.turn_user_name': 'agent7',
         'proxies.proxy0.nat.turn_password': 'turn-secret',
       };
-      const alice = agent('7015', 7, 600, TOKEN, nat);
-      const bob = agent('7016', 13, 1000);
-      await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);
-      await waitFor(() => alice.endpoint.lines[0]!.state === 'READY' && bob.endpoint.lines[0]!.state === 'READY', 10000, 'both lines READY');
-      const incoming: Call[] = [];
-      bob.endpoint.on('incomingCall', (call) => incoming.push(call));
-      const call = await alice.endpoint.makeCall('7016');
-      await waitFor(() => incoming.length === 1, 10000, 'the call at Bob');
-      await incoming[0]!.answer();
-      await waitFor(() => call.state === 'CONNECTED' && (call.media.security as { state?: string }).state === 'connected', 10000, 'connected');
+      const { call } = await connectedPair('7015', '7016', 7, nat);
+      await waitFor(() => (call.media.security as { state?: string }).state === 'connected', 10000, 'the WebRTC connection up');
       // coturn's own log: libwebrtc allocated with the line's TURN user (its password made the key).
       expect(coturn.output).toMatch(/user <agent7>: incoming packet ALLOCATE processed, success/);
       expect(coturn.output).not.toMatch(/user <agent7>: incoming packet ALLOCATE processed, error 401/);
@@ -245,20 +238,12 @@ describeIf('WebRTC (HTTPS) lines through a gateway over WSS with an OAuth token'
     try {
       const stun = { 'proxies.proxy0.nat.stun_server': '127.0.0.1', 'proxies.proxy0.nat.stun_server_port': String(coturn.port) };
       // (agents 2 and 3's ports: the test that used them has stopped its agents)
-      const alice = agent('7017', 2, 600, TOKEN, stun);
-      const bob = agent('7018', 3, 1000);
-      await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);
-      await waitFor(() => alice.endpoint.lines[0]!.state === 'READY' && bob.endpoint.lines[0]!.state === 'READY', 10000, 'both lines READY');
-      const incoming: Call[] = [];
-      bob.endpoint.on('incomingCall', (call) => incoming.push(call));
-      const call = await alice.endpoint.makeCall('7018');
-      await waitFor(() => incoming.length === 1, 10000, 'the call at Bob');
-      await incoming[0]!.answer();
-      await waitFor(() => call.state === 'CONNECTED' && (call.media.security as { state?: string }).state === 'connected', 10000, 'connected');
+      const { call, bobCall } = await connectedPair('7017', '7018', 2, stun);
+      await waitFor(() => (call.media.security as { state?: string }).state === 'connected', 10000, 'the WebRTC connection up');
       await capture.stop();
       // Alice's host candidates, from her offer as Bob got it (libwebrtc gathers on every
       // interface; on this machine one STUN socket is not the loopback one).
-      const offer = (incoming[0]!.session as Invitation).request.body;
+      const offer = (bobCall.session as Invitation).request.body;
       const hosts = [...offer.matchAll(/a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ host/g)].map((match) => `${match[1]}:${match[2]}`);
       expect(hosts.length).toBeGreaterThan(0);
       // On the wire (tshark's STUN dissector): Binding requests to coturn from Alice's candidates'
