@@ -154,7 +154,7 @@ export class Line extends SafeEmitter<LineEvents> {
       resolve: (target) => this.#resolve(target),
       referred: (call, referral) => void this.#onRefer(call, referral),
       signallingSecure: ['TLS', 'WSS', 'HTTPS'].includes(options.connectivity.protocol),
-      refusal: (response) => rejectionReason(response, this.connectivity.protocol === 'HTTPS', this.#context.accessToken() !== undefined),
+      refusal: (response) => this.#refusal(response),
     };
     this.#machine = new StateMachine<ConnectionState>(`line ${this.index}`, 'NONE', LINE_TRANSITIONS, (next, previous) => {
       this.emit('stateChanged', next, previous, next === 'FAILED' ? this.#reason : undefined);
@@ -294,7 +294,7 @@ export class Line extends SafeEmitter<LineEvents> {
       registerer.register = (options = {}) => {
         const extraHeaders = [...(options.requestOptions?.extraHeaders ?? []), ...this.#bearerHeaders()];
         const requestOptions = { ...options.requestOptions, extraHeaders };
-        return register(options.requestDelegate ? { ...options, requestOptions } : { ...options, requestOptions, requestDelegate: { onReject: (response) => void (refused = rejectionReason(response.message, this.connectivity.protocol === 'HTTPS', this.#context.accessToken() !== undefined)) } });
+        return register(options.requestDelegate ? { ...options, requestOptions } : { ...options, requestOptions, requestDelegate: { onReject: (response) => void (refused = this.#refusal(response.message)) } });
       };
       registerer.stateChange.addListener((state) => {
         // A refresh that failed leaves sip.js Unregistered while we think we are READY; its
@@ -604,6 +604,11 @@ export class Line extends SafeEmitter<LineEvents> {
     this.#sendRegister(registerer);
   }
 
+  /** Why the server refused a request of this line (see {@link rejectionReason}). */
+  #refusal(response: Parameters<typeof rejectionReason>[0]): string {
+    return rejectionReason(response, this.connectivity.protocol === 'HTTPS', this.#context.accessToken() !== undefined);
+  }
+
   /** A WebRTC line's access token as REGISTER credentials (RFC 8898), when it has one. */
   #bearerHeaders(): string[] {
     const token = this.connectivity.protocol === 'HTTPS' ? this.#context.accessToken() : undefined;
@@ -624,7 +629,7 @@ export class Line extends SafeEmitter<LineEvents> {
             this.#reason = undefined;
             this.#machine.to('READY');
           },
-          onReject: (response) => this.#failed(rejectionReason(response.message, this.connectivity.protocol === 'HTTPS', this.#context.accessToken() !== undefined)),
+          onReject: (response) => this.#failed(this.#refusal(response.message)),
         },
       })
       .catch((error: Error) => this.#failed(error.message));
