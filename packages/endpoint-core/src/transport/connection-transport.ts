@@ -197,14 +197,9 @@ export abstract class ConnectionTransport implements Transport {
   async #sendRequest(message: string, peek: SipPeek, target: SipTarget): Promise<void> {
     const connection = await this.#clientFor(target);
     const port = this.listeningPort() ?? connection.localPort ?? 0;
-    const outgoing = this.prepareRequest(setTopViaSentBy(message, peek, `${formatHost(this.#options.viaHost)}:${port}`), peek);
+    const outgoing = setTopViaSentBy(message, peek, `${formatHost(this.#options.viaHost)}:${port}`);
     this.#write(connection, outgoing);
     if (peek.method !== 'ACK' && peek.via) this.#startDeadline(peek, outgoing);
-  }
-
-  /** A request about to be written (its Via already set): a subclass may add a header. */
-  protected prepareRequest(message: string, _peek: SipPeek): string {
-    return message;
   }
 
   /** Registers a connection (ours or the far end's) so that it is closed with the transport. */
