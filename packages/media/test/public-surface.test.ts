@@ -15,6 +15,7 @@ describe('the public surface of @sip-endpoint/media/testing', () => {
       'dominantFrequency',
       'powerAt',
       'rms',
+      'segmentalSnrOutsideDefects',
       'sineSnrDb',
       'type SpeechComparison',
       'type SpeechComparisonOptions',

@@ -161,6 +161,10 @@ export interface SpeechComparison {
   clicks: number;
   /** Mean SNR over the speech frames, each clamped to -10..60 dB. */
   segmentalSnrDb: number;
+  /** Each speech frame's SNR, clamped to -10..60 dB, in order (their mean is `segmentalSnrDb`). */
+  frameSnrDb: number[];
+  /** Where each defect starts, as an index into `frameSnrDb` (its frames follow: `defectLengths`). */
+  defectStarts: number[];
   /** How many times the alignment moved (the received audio gained or lost time: a frame dropped, a stall). */
   shifts: number;
 }
@@ -377,9 +381,12 @@ export function compareSpeech(reference: Int16Array, referenceRate: number, rece
     defectLengths: [],
     noisyFrames: 0,
     clicks: 0,
-    segmentalSnrDb: snrs.length > 0 ? snrs.reduce((sum, snr) => sum + Math.max(-10, Math.min(60, snr)), 0) / snrs.length : 0,
+    segmentalSnrDb: 0,
+    frameSnrDb: snrs.map((snr) => Math.max(-10, Math.min(60, snr))),
+    defectStarts: [],
     shifts,
   };
+  result.segmentalSnrDb = result.frameSnrDb.length > 0 ? result.frameSnrDb.reduce((sum, snr) => sum + snr, 0) / result.frameSnrDb.length : 0;
   let previous = -Infinity;
   speech.forEach(({ at, lag: frameLag }, index) => {
     if (snrs[index]! < threshold) {
@@ -388,6 +395,7 @@ export function compareSpeech(reference: Int16Array, referenceRate: number, rece
       if (previous !== index - 1) {
         result.defects++;
         result.defectLengths.push(0);
+        result.defectStarts.push(index);
       }
       result.defectLengths[result.defectLengths.length - 1]!++;
       previous = index;
@@ -408,4 +416,25 @@ export function compareSpeech(reference: Int16Array, referenceRate: number, rece
     if (inside && energyOf(got, at, FRAME) > quiet * 100 * gain * gain) result.noisyFrames++;
   }
   return result;
+}
+
+/**
+ * The mean SNR of a comparison's speech frames (clamped, as `segmentalSnrDb`) leaving out the
+ * frames of its `count` longest defects: what a listener heard outside the gaps a loaded
+ * machine's stalls account for (a test that excuses `count` stalls judges the rest with it).
+ *
+ * @public
+ */
+export function segmentalSnrOutsideDefects(result: SpeechComparison, count: number): number {
+  const longest = result.defectLengths.map((length, index) => ({ length, start: result.defectStarts[index]! })).sort((a, b) => b.length - a.length).slice(0, Math.max(0, count));
+  const excused = new Set<number>();
+  for (const { length, start } of longest) for (let i = start; i < start + length; i++) excused.add(i);
+  let sum = 0;
+  let frames = 0;
+  result.frameSnrDb.forEach((snr, index) => {
+    if (excused.has(index)) return;
+    sum += snr;
+    frames++;
+  });
+  return frames > 0 ? sum / frames : 0;
 }
