@@ -159,6 +159,10 @@ function inProcess(options: ClientOptions = {}, script = new Script()): Harness 
 /** Lets every pending microtask and I/O callback run (setImmediate is never faked here). */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+// Each exchange takes milliseconds; under CI's load (two workers, two cores, peers beside them)
+// three of them once took over jest's default 5 s. Their own waits bound them, not this.
+jest.setTimeout(20_000);
+
 describe('TurnClient against a scripted server over UDP', () => {
   const sockets: Socket[] = [];
   const clients: TurnClient[] = [];
