@@ -68,3 +68,5 @@ export { WebRtcAudioStream } from './webrtc/webrtc-audio-stream';
 export type { WebRtcAudioStreamOptions, WebRtcAudioStreamStats, WebRtcAudioStreamEvents, WebRtcConnectionState } from './webrtc/webrtc-audio-stream';
 export { WebRtcUnavailableError, webRtcCodecNames } from './webrtc/wrtc';
 export type { WrtcIceServer as WebRtcIceServer } from './webrtc/wrtc';
+export { MediaWorkerPool, WorkerRtpSession, WorkerAudioStream, MediaWorkerError } from './worker/media-worker-pool';
+export type { WorkerRtpSessionEvents, WorkerSrtp, WorkerStreamSpec } from './worker/media-worker-pool';

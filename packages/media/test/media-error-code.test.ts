@@ -41,6 +41,7 @@ const CLASS_OF: Record<MediaErrorCode, string> = {
   ERR_MEDIA_DTLS_FAILED: 'DtlsError',
   ERR_MEDIA_ICE_FAILED: 'IceError',
   ERR_MEDIA_WEBRTC_UNAVAILABLE: 'WebRtcUnavailableError',
+  ERR_MEDIA_WORKER: 'MediaWorkerError',
 };
 
 const packageDir = join(__dirname, '..');
