@@ -13,7 +13,7 @@ import {
   type EndpointPolicy,
   type SessionStatus,
 } from '@sip-endpoint/policy';
-import { dtlsCertificateFromPem, generateDtlsCertificate, PortAllocator, VirtualAudioProvider, type AudioDeviceProvider, type DtlsCertificate, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
+import { dtlsCertificateFromPem, generateDtlsCertificate, MediaWorkerPool, PortAllocator, VirtualAudioProvider, type AudioDeviceProvider, type DtlsCertificate, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
 import type { Call } from './call/call';
 import { MIN_SESSION_EXPIRES } from './call/session-timer';
 import type { EndpointContext } from './endpoint-context';
@@ -84,6 +84,17 @@ export interface EndpointOptions {
    * {@link Endpoint.setAccessToken}. SIP lines do not use it.
    */
   accessToken?: string;
+  /**
+   * Worker threads (`node:worker_threads`) that carry the calls' audio streams, so that one
+   * process uses more than one core: 0 runs every stream on the main thread. With N, the stream
+   * of each call that a worker can run goes to the least loaded of N workers: native-engine calls
+   * with plain RTP or SDES-SRTP, whose microphone only gives silence and whose speaker discards
+   * what it gets (the default devices; an agent simulator's). Calls with ICE, DTLS-SRTP, WebRTC,
+   * or devices that carry sound stay on the main thread. SIP and the policy always run there.
+   * See docs/performance.md ("All cores") for what it gains.
+   * @defaultValue 0
+   */
+  mediaThreads?: number;
 }
 
 /** Options of {@link Endpoint.makeCall}. @public */
@@ -170,6 +181,8 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       this.emit('stateChanged', next, previous);
     });
     if (options.accessToken !== undefined) this.setAccessToken(options.accessToken);
+    const threads = options.mediaThreads;
+    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0 && threads <= 256)) throw new InvalidArgumentError(`mediaThreads must be a whole number from 0 to 256, not ${String(threads)}`);
     this.devices.on('devicesChanged', this.#onDevicesChanged);
     this.observer.on('listenerError', (error) => this.emit('listenerError', error));
   }
@@ -284,6 +297,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       logger,
       address: local.address,
       ports: new PortAllocator(config.get('policy.endpoint.rtp_port_min'), config.get('policy.endpoint.rtp_port_max')),
+      ...(this.#options.mediaThreads ? { mediaWorkers: new MediaWorkerPool({ threads: this.#options.mediaThreads }) } : {}),
       minSessionExpires: this.#options.minSessionExpires ?? MIN_SESSION_EXPIRES,
       mediaDir,
       srtpKeying: this.#options.srtpKeying ?? 'sdes',
@@ -361,6 +375,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       // A start in progress stops making lines; the ones it made close with the others.
       await this.#startRun?.catch(() => undefined);
       for (const line of this.#lines) await line.close();
+      await this.#context?.mediaWorkers?.close();
       this.#machine.to('STOPPED');
     }
     this.#log(3, 'endpoint stopped');

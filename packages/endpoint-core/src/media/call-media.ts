@@ -1,7 +1,7 @@
 import type { ConfiguredCodec, SrtpPolicy } from '@sip-endpoint/config';
 import { SafeEmitter, type AudioDevice } from '@sip-endpoint/policy';
-import { WebRtcAudioStream, type AudioDeviceProvider, type AudioInput, type AudioOutput, type AudioStream, type AudioStreamStats, type DtlsCertificate, type DtlsError, type DtmfEvent, type IceAgentCounters, type IceAgentState, type IceCandidateType, type SrtpKeyMaterial, type StunAddress, type NegotiatedAudio, type PortAllocator, type RtpSession, type SrtpSuite, type VqReport, type WebRtcAudioStreamStats, type WebRtcConnectionState, type MediaDirection, type WebRtcIceServer } from '@sip-endpoint/media';
-import { MediaSessionDescriptionHandler, type MediaDescriptionOptions } from './media-session-description-handler';
+import { WebRtcAudioStream, WorkerRtpSession, type MediaWorkerPool, type WorkerAudioStream, type SrtpCounters, type SrtpDropReason, type AudioDeviceProvider, type AudioInput, type AudioOutput, type AudioStream, type AudioStreamStats, type DtlsCertificate, type DtlsError, type DtmfEvent, type IceAgentCounters, type IceAgentState, type IceCandidateType, type SrtpKeyMaterial, type StunAddress, type NegotiatedAudio, type PortAllocator, type RtpSession, type SrtpSuite, type VqReport, type WebRtcAudioStreamStats, type WebRtcConnectionState, type MediaDirection, type WebRtcIceServer } from '@sip-endpoint/media';
+import { MediaSessionDescriptionHandler, sameKeyMaterial, type MediaDescriptionOptions } from './media-session-description-handler';
 import type { TurnServerSettings } from './nat-settings';
 import { WebRtcSessionDescriptionHandler } from './webrtc-session-description-handler';
 
@@ -15,8 +15,14 @@ import { WebRtcSessionDescriptionHandler } from './webrtc-session-description-ha
  */
 export type MediaEngine = 'native' | 'webrtc';
 
-/** A call's audio stream, whichever engine runs it. @public */
-export type CallAudioStream = AudioStream | WebRtcAudioStream;
+/**
+ * A call's audio stream, whichever engine runs it: the native engine on the main thread
+ * (`AudioStream`) or in a media worker (`WorkerAudioStream`, with `mediaThreads`), or libwebrtc
+ * (`WebRtcAudioStream`).
+ *
+ * @public
+ */
+export type CallAudioStream = AudioStream | WorkerAudioStream | WebRtcAudioStream;
 
 /** The voice quality of a call's media, once packets flow. @public */
 export interface CallQuality {
@@ -113,6 +119,8 @@ export interface CallMediaInit {
   /** Where RTP sockets bind. */
   bindAddress: string;
   ports: PortAllocator;
+  /** The endpoint's media worker threads (`mediaThreads`), for the streams they can run. */
+  workers?: MediaWorkerPool;
   devices: AudioDeviceProvider;
   input: AudioDevice | undefined;
   output: AudioDevice | undefined;
@@ -347,6 +355,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
       address: init.address,
       bindAddress: init.bindAddress,
       ports: init.ports,
+      workers: () => this.#workers(),
       codecs: () => init.codecs,
       answerCodecs: () => this.#answerCodecs,
       answerPriority: init.answerPriority,
@@ -354,7 +363,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
       onSrtp: (srtp, session) => {
         // Said once per key pair: re-INVITEs that keep the keys (hold, retrieve) say nothing new.
         const logged = this.#loggedKeys;
-        if (srtp === undefined || (logged && sameMaterial(logged.send, srtp.send) && sameMaterial(logged.receive, srtp.receive))) return;
+        if (srtp === undefined || (logged && sameKeyMaterial(logged.send, srtp.send) && sameKeyMaterial(logged.receive, srtp.receive))) return;
         this.#loggedKeys = { send: srtp.send, receive: srtp.receive };
         const uec = srtp.send.unencryptedSrtcp === true ? ', RTCP unencrypted (UNENCRYPTED_SRTCP)' : '';
         init.log(3, `SRTP ${srtp.send.suite} with SDES keys${uec}`);
@@ -396,6 +405,17 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     });
   }
 
+  /**
+   * The media workers, when this call's stream can run in one: what a worker cannot do (ICE, our
+   * offers with DTLS-SRTP, devices that carry sound) keeps it on the main thread.
+   */
+  #workers(): MediaWorkerPool | undefined {
+    const init = this.#init;
+    if (!init.workers || init.ice || (init.dtls.offer && init.srtp.mode !== 'disabled')) return undefined;
+    const silent = (device: AudioDevice | undefined): boolean => device === undefined || init.devices.silent?.(device.id) === true;
+    return silent(init.input) && silent(init.output) ? init.workers : undefined;
+  }
+
   /** Tells of offers and answers the handler refuses (sip.js only answers them 488, or ends the call). */
   #reportFailures<H extends MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler>(handler: H): H {
     const failed = (error: unknown): never => {
@@ -413,12 +433,14 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
   }
 
   /** Logs the packets SRTP drops (at most one line a second, the session's limit). */
-  #logDrops(session: RtpSession): void {
+  #logDrops(session: RtpSession | WorkerRtpSession): void {
     if (session.listenerCount('srtpDropped') > 0) return;
-    session.on('srtpDropped', (reason, counters) => {
+    const log = (reason: SrtpDropReason, counters: SrtpCounters): void => {
       // Packets too short or not RTP at all are usual noise (baresip's clear "PINGPONG" RTCP APP opening its NAT): debug only.
       this.#init.log(reason === 'malformed' ? 4 : 2, `SRTP dropped a packet (${reason}); so far: ${counters.authenticationFailures} failed authentication, ${counters.replayed} replayed, ${counters.tooOld} too old, ${counters.malformed} malformed`);
-    });
+    };
+    if (session instanceof WorkerRtpSession) session.on('srtpDropped', log);
+    else session.on('srtpDropped', log);
   }
 
   #attach(stream: CallAudioStream): void {
@@ -491,7 +513,3 @@ function webRtcIce(stream: WebRtcAudioStream | undefined): CallIce | undefined {
   return { state, local: pair.localType as IceCandidateType, remote: pair.remoteType as IceCandidateType, localAddress: pair.local, remoteAddress: pair.remote };
 }
 
-/** Whether two SRTP keys are the same suite, key, salt and UNENCRYPTED_SRTCP. */
-function sameMaterial(a: SrtpKeyMaterial, b: SrtpKeyMaterial): boolean {
-  return a.suite === b.suite && (a.unencryptedSrtcp === true) === (b.unencryptedSrtcp === true) && Buffer.from(a.masterKey).equals(Buffer.from(b.masterKey)) && Buffer.from(a.masterSalt).equals(Buffer.from(b.masterSalt));
-}

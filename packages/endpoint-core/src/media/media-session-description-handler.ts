@@ -27,6 +27,9 @@ import {
   type OfferedFormat,
   type ParsedSdp,
   type PortAllocator,
+  type MediaWorkerPool,
+  type WorkerAudioStream,
+  WorkerRtpSession,
 } from '@sip-endpoint/media';
 import type { TurnServerSettings } from './nat-settings';
 
@@ -49,7 +52,13 @@ export interface MediaContext {
   /** `system.security.use_srtp`: what is offered and accepted. @defaultValue disabled */
   srtp?: SrtpPolicy;
   /** Told of the SRTP each exchange settles (undefined: plain RTP), with the RTP session it keys. */
-  onSrtp?: (srtp: NegotiatedSrtp | undefined, session: RtpSession) => void;
+  onSrtp?: (srtp: NegotiatedSrtp | undefined, session: RtpSession | WorkerRtpSession) => void;
+  /**
+   * Media worker threads to run this call's stream in, when it can run there (asked when the RTP
+   * session opens); undefined keeps it on the main thread. A worker's session takes no DTLS-SRTP
+   * (an offer of it is answered without) and no ICE.
+   */
+  workers?: () => MediaWorkerPool | undefined;
   /**
    * DTLS-SRTP: our certificate (one per endpoint), and whether our secure offers use DTLS-SRTP
    * instead of SDES. Without it, DTLS-SRTP offers are refused.
@@ -80,7 +89,7 @@ export interface MediaContext {
    */
   devices?: (sampleRate: number) => Pick<AudioStreamOptions, 'input' | 'output'>;
   /** Told of the stream the handler starts, so that the call's media can follow its events. */
-  onStream?: (stream: AudioStream) => void;
+  onStream?: (stream: AudioStream | WorkerAudioStream) => void;
   /**
    * The stream of the first answer we give (in our 2xx) is made when `startMedia()` is called,
    * once that 2xx has gone, rather than while it is being built. @defaultValue false
@@ -108,8 +117,8 @@ export interface MediaDescriptionOptions extends SessionDescriptionHandlerOption
 export class MediaSessionDescriptionHandler implements SessionDescriptionHandler {
   readonly #context: MediaContext;
   readonly #origin = new SdpOrigin();
-  #rtp: RtpSession | undefined;
-  #stream: AudioStream | undefined;
+  #rtp: RtpSession | WorkerRtpSession | undefined;
+  #stream: AudioStream | WorkerAudioStream | undefined;
   /** An answer sent whose stream waits for our 2xx to have gone (see startMedia). */
   #pendingStream: NegotiatedAudio | undefined;
   #negotiated: NegotiatedAudio | undefined;
@@ -130,8 +139,8 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     this.#context = context;
   }
 
-  /** The call's audio stream, once negotiated. */
-  get stream(): AudioStream | undefined {
+  /** The call's audio stream, once negotiated (in a media worker when the context gave one). */
+  get stream(): AudioStream | WorkerAudioStream | undefined {
     return this.#stream;
   }
 
@@ -192,7 +201,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     });
     this.#localOffer = { formats: offer.formats, keys: offer.keys, dtls: offer.dtls };
     // The answerer, often active, may start the handshake before its answer reaches us: keep its first flight.
-    if (offer.dtls && !this.#dtls) {
+    if (offer.dtls && !this.#dtls && rtp instanceof RtpSession) {
       this.#earlyDtls = [];
       rtp.setDatagramHandler('dtls', (data, from) => {
         if (this.#earlyDtls.length < 8) this.#earlyDtls.push({ data: Buffer.from(data), from: { address: from.address, port: from.port } });
@@ -242,9 +251,20 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     else this.#rtp?.close();
   }
 
-  async #open(): Promise<RtpSession> {
-    this.#rtp ??= await RtpSession.open({ ports: this.#context.ports, bindAddress: this.#context.bindAddress });
-    return this.#rtp;
+  async #open(): Promise<RtpSession | WorkerRtpSession> {
+    if (this.#rtp) return this.#rtp;
+    const options = { ports: this.#context.ports, bindAddress: this.#context.bindAddress };
+    // An offer of DTLS-SRTP is answered by a session of the main thread, which runs handshakes.
+    const dtlsOffered = this.#remoteOffer?.audio?.fingerprint !== undefined || /TLS/i.test(this.#remoteOffer?.audio?.protocol ?? '');
+    const workers = dtlsOffered ? undefined : this.#context.workers?.();
+    const rtp = workers ? await workers.openSession(options) : await RtpSession.open(options);
+    // Closed while the sockets were being bound: they go at once.
+    if (this.#closed) {
+      rtp.close();
+      throw new SdpError('the call ended while its RTP session was being opened');
+    }
+    this.#rtp = rtp;
+    return rtp;
   }
 
   /** Our SDES key in use, for re-offers and re-answers: they keep it (no re-key). */
@@ -254,9 +274,9 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
   }
 
   /** Makes the ICE agent and gathers its candidates, once per call. */
-  async #gather(rtp: RtpSession): Promise<void> {
+  async #gather(rtp: RtpSession | WorkerRtpSession): Promise<void> {
     const ice = this.#context.ice;
-    if (!ice || this.#ice) return;
+    if (!ice || this.#ice || rtp instanceof WorkerRtpSession) return;
     const [stunServer, turnServer] = await Promise.all([ice.stunServer?.(), ice.turnServer?.()]);
     const agent = new IceAgent({
       session: rtp,
@@ -281,7 +301,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
   }
 
   /** Our SDP address and port: ICE's default candidate, else our media address and RTP port. */
-  #defaultAddress(rtp: RtpSession): { address: string; port: number } {
+  #defaultAddress(rtp: RtpSession | WorkerRtpSession): { address: string; port: number } {
     const candidate = this.#ice?.defaultCandidate;
     return candidate ? { address: candidate.address, port: candidate.port } : { address: this.#context.address, port: rtp.localPort };
   }
@@ -295,7 +315,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
   /** DTLS-SRTP for offers and answers: our fingerprint, and the role of the association in use. */
   #dtlsOptions(): { dtls?: { fingerprint: DtlsCertificate['fingerprint']; offer: boolean; role?: 'client' | 'server' } } {
     const certificate = this.#certificate;
-    if (!certificate || !this.#context.dtls) return {};
+    if (!certificate || !this.#context.dtls || this.#rtp instanceof WorkerRtpSession) return {};
     const role = this.#dtls && this.#dtls.state !== 'failed' ? this.#dtls.negotiated.role : undefined;
     return { dtls: { fingerprint: certificate.fingerprint, offer: this.#context.dtls.offer, ...(role ? { role } : {}) } };
   }
@@ -307,6 +327,15 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
   #secure(negotiated: NegotiatedAudio): void {
     const rtp = this.#rtp!;
     const dtls = negotiated.dtls;
+    if (rtp instanceof WorkerRtpSession) {
+      // SDES keys only (no DTLS was offered or accepted); the worker keeps a context whose key did not change.
+      const srtp = negotiated.srtp;
+      const current = rtp.srtp;
+      const keep = srtp && current && sameKeyMaterial(current.send, srtp.send) && sameKeyMaterial(current.receive, srtp.receive);
+      if (!keep) rtp.setSrtp(srtp ? { send: srtp.send, receive: srtp.receive } : undefined);
+      this.#context.onSrtp?.(srtp, rtp);
+      return;
+    }
     if (dtls) {
       const current = this.#dtls;
       const same = current && current.state !== 'failed' && current.negotiated.role === dtls.role && current.negotiated.remoteFingerprint.algorithm === dtls.remoteFingerprint.algorithm && current.negotiated.remoteFingerprint.value === dtls.remoteFingerprint.value;
@@ -339,9 +368,9 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
   /** Runs the handshake of a new DTLS association (once the stream knows where the peer is). */
   #handshake(): void {
     const association = this.#dtls;
-    if (!association || association.started || !this.#certificate) return;
+    const rtp = this.#rtp;
+    if (!association || association.started || !this.#certificate || !(rtp instanceof RtpSession)) return;
     association.started = true;
-    const rtp = this.#rtp!;
     const { negotiated, abort } = association;
     const options = {
       role: negotiated.role,
@@ -423,10 +452,35 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
 
   /** The call's stream, started, with its ICE checks and DTLS handshake. */
   #createStream(negotiated: NegotiatedAudio): void {
+    const rtp = this.#rtp!;
+    if (rtp instanceof WorkerRtpSession) {
+      const options = this.#context.stream;
+      const stream = rtp.createStream(
+        {
+          payloadType: negotiated.payloadType,
+          ...(negotiated.telephoneEvent ? { telephoneEvent: negotiated.telephoneEvent } : {}),
+          remote: negotiated.remote,
+          direction: negotiated.direction,
+          ptimeMs: negotiated.ptimeMs,
+          ...(options?.inactivityTimeoutMs !== undefined ? { inactivityTimeoutMs: options.inactivityTimeoutMs } : {}),
+          ...(options?.vqAlarmThreshold !== undefined ? { vqAlarmThreshold: options.vqAlarmThreshold } : {}),
+          ...(options?.rtcpIntervalS !== undefined ? { rtcpIntervalS: options.rtcpIntervalS } : {}),
+          ...(options?.cname !== undefined ? { cname: options.cname } : {}),
+          ...(options?.detectInbandDtmf !== undefined ? { detectInbandDtmf: options.detectInbandDtmf } : {}),
+          ...(options?.dtmfFeedback !== undefined ? { dtmfFeedback: options.dtmfFeedback } : {}),
+          ...(options?.jitterBuffer ? { jitterBuffer: options.jitterBuffer } : {}),
+        },
+        negotiated.codec,
+      );
+      this.#stream = stream;
+      this.#context.onStream?.(stream);
+      stream.start();
+      return;
+    }
     const stream = new AudioStream({
       ...this.#context.stream,
       ...this.#context.devices?.(negotiated.codec.sampleRate),
-      session: this.#rtp!,
+      session: rtp,
       codec: negotiated.codec,
       payloadType: negotiated.payloadType,
       ...(negotiated.telephoneEvent ? { telephoneEvent: negotiated.telephoneEvent } : {}),
@@ -452,6 +506,11 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
 /** Whether a Content-Type is SDP's (parameters and case aside). */
 export function isSdp(contentType: string): boolean {
   return contentType.split(';')[0]!.trim().toLowerCase() === 'application/sdp';
+}
+
+/** Whether two SDES keys are the same. */
+export function sameKeyMaterial(a: SrtpKeyMaterial, b: SrtpKeyMaterial): boolean {
+  return a.suite === b.suite && (a.unencryptedSrtcp === true) === (b.unencryptedSrtcp === true) && Buffer.from(a.masterKey).equals(Buffer.from(b.masterKey)) && Buffer.from(a.masterSalt).equals(Buffer.from(b.masterSalt));
 }
 
 /** Whether a context runs on this key material. */

@@ -21,7 +21,7 @@ function handler(ports: PortAllocator, streams: AudioStream[], deferAnswerStream
     ports,
     codecs: () => config.codecs,
     answerPriority: 'local',
-    onStream: (stream) => streams.push(stream),
+    onStream: (stream) => streams.push(stream as AudioStream),
     deferAnswerStream,
   });
 }

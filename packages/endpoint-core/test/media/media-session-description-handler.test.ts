@@ -45,7 +45,7 @@ async function agent(name: string, frequency: number, target: () => { address: s
       codecs: () => config.codecs,
       answerPriority: 'local',
       stream: { input: devices.openInput(mic.id, 8000), onPlayout: (frame, length) => played.push(frame.slice(0, length)) },
-      onStream: (stream) => streams.push(stream),
+      onStream: (stream) => streams.push(stream as AudioStream),
     })),
     delegate: { onInvite: (invitation) => incoming.push(invitation) },
   });

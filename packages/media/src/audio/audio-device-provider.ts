@@ -55,4 +55,11 @@ export interface AudioDeviceProvider extends SafeEmitter<AudioDeviceProviderEven
   /** Volume from 0 to 100. */
   setVolume(id: string, volume: number): void;
   getVolume(id: string): number;
+  /**
+   * Whether a device carries no sound, for as long as it is present: a microphone that only ever
+   * gives silence, a speaker that throws away what it gets (nobody hears it, nothing records it).
+   * A stream on such devices needs none of their frames: the endpoint may run it in a media
+   * worker thread (`mediaThreads`). Optional; absent, or false, means the device carries sound.
+   */
+  silent?(id: string): boolean;
 }

@@ -220,6 +220,13 @@ export class VirtualAudioProvider extends SafeEmitter<AudioDeviceProviderEvents>
     return this.#state(id).volume;
   }
 
+  /** A microphone of silence, or a speaker that records nothing; false for an absent id. */
+  silent(id: string): boolean {
+    const state = this.#devices.get(id);
+    if (!state) return false;
+    return state.device.kind === 'input' ? (state.source ?? { kind: 'silence' }).kind === 'silence' : !state.recorder;
+  }
+
   #add(spec: VirtualDeviceSpec, kind: 'input' | 'output', extra: Partial<DeviceState>, notify: boolean): AudioDevice {
     const id = spec.id ?? `${kind}:${spec.name}`;
     if (this.#devices.has(id)) throw new AudioDeviceError('ERR_MEDIA_INVALID_ARGUMENT', `a device with id ${id} is already present`);
