@@ -10,6 +10,7 @@
 // baresip 1.0 holds at most 255 concurrent calls: above that it gets 255 and compares per call.
 // Run: npm run bench:media -- --calls 200 --rate 50 --seconds 20   (after npm run build)
 //   --only ours|baresip   one UA only
+//   --threads N           our Endpoint's mediaThreads: its calls' streams in N worker threads (default 0: main thread)
 //   --profile             our endpoint under node --cpu-prof (the profile's path is printed)
 //   --keep                keep the temporary directory (captures, sipp's files, configs)
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
@@ -25,8 +26,10 @@ const SECONDS = Number(option('seconds', '20'));
 const ONLY = option('only', 'both');
 const PROFILE = flag('profile');
 const KEEP = flag('keep');
+const THREADS = Number(option('threads', '0'));
 if (!Number.isInteger(CALLS) || CALLS < 1 || CALLS > 1000) throw new RangeError(`--calls is 1 to 1000, not ${CALLS}`);
 if (!(RATE > 0)) throw new RangeError(`--rate must be above 0, not ${RATE}`);
+if (!Number.isInteger(THREADS) || THREADS < 0 || THREADS > 64) throw new RangeError(`--threads is 0 to 64, not ${THREADS}`);
 if (!(SECONDS >= 1)) throw new RangeError(`--seconds must be at least 1, not ${SECONDS}`);
 if (!['both', 'ours', 'baresip'].includes(ONLY)) throw new RangeError(`--only is ours or baresip, not ${ONLY}`);
 
@@ -61,7 +64,7 @@ const BARESIP_RTP: readonly [number, number] = [RTP_MIN, Math.max(50999, RTP_MIN
 const UNUSED_SERVER = '127.0.0.1:50019'; // the stand-alone line's server: never contacted (reg_timeout 0)
 
 type Kind = 'ours' | 'baresip';
-const NAMES: Record<Kind, string> = { ours: 'ours (Endpoint)', baresip: 'baresip 1.0.0' };
+const NAMES: Record<Kind, string> = { ours: THREADS > 0 ? `ours (Endpoint, ${THREADS} media thread${THREADS > 1 ? 's' : ''})` : 'ours (Endpoint)', baresip: 'baresip 1.0.0' };
 
 // ---------------------------------------------------------------------------------------------
 // The child process: our Endpoint.
@@ -84,7 +87,7 @@ async function endpointRole(): Promise<void> {
     if (report.errors.length < 10) report.errors.push(message);
   };
   // No `devices`: the Endpoint's default provider, a silent microphone and a null speaker.
-  const endpoint = new Endpoint({ config, logger });
+  const endpoint = new Endpoint({ config, logger, mediaThreads: THREADS });
   endpoint.on('incomingCall', () => report.incoming++);
   endpoint.on('callStateChanged', (_call, state) => {
     if (state === 'CONNECTED') report.connected++;
@@ -760,6 +763,7 @@ function report(rows: Row[], command: string, totalS: number, limit: string, pla
   const json = {
     bench: 'endpoint-media',
     calls: CALLS,
+    mediaThreads: THREADS,
     rate: RATE,
     seconds: SECONDS,
     node: process.version,

@@ -95,6 +95,12 @@ export interface EndpointOptions {
    * @defaultValue 0
    */
   mediaThreads?: number;
+  /**
+   * A `MediaWorkerPool` shared with other Endpoints of the process (many agents in one process):
+   * the same as `mediaThreads`, on threads this Endpoint does not own; whoever made the pool
+   * closes it once every Endpoint on it has stopped. Not with `mediaThreads`.
+   */
+  mediaWorkers?: MediaWorkerPool;
 }
 
 /** Options of {@link Endpoint.makeCall}. @public */
@@ -160,6 +166,8 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
   readonly #logger: DiagnosticsLogger;
   readonly #machine: StateMachine<EndpointState>;
   #context: EndpointContext | undefined;
+  /** The media workers this Endpoint made (`mediaThreads`), closed when it stops. */
+  #ownWorkers: MediaWorkerPool | undefined;
   #selection: DeviceSelection | undefined;
   #status: SessionStatus = 'INITIALIZING';
   /** start()'s promise, and the start itself (which stop() waits for without the failure handling). */
@@ -183,6 +191,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
     if (options.accessToken !== undefined) this.setAccessToken(options.accessToken);
     const threads = options.mediaThreads;
     if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0 && threads <= 256)) throw new InvalidArgumentError(`mediaThreads must be a whole number from 0 to 256, not ${String(threads)}`);
+    if (threads && options.mediaWorkers) throw new InvalidArgumentError('give mediaThreads (workers of this Endpoint) or mediaWorkers (a shared pool), not both');
     this.devices.on('devicesChanged', this.#onDevicesChanged);
     this.observer.on('listenerError', (error) => this.emit('listenerError', error));
   }
@@ -297,7 +306,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       logger,
       address: local.address,
       ports: new PortAllocator(config.get('policy.endpoint.rtp_port_min'), config.get('policy.endpoint.rtp_port_max')),
-      ...(this.#options.mediaThreads ? { mediaWorkers: new MediaWorkerPool({ threads: this.#options.mediaThreads }) } : {}),
+      ...(this.#options.mediaThreads ? { mediaWorkers: (this.#ownWorkers = new MediaWorkerPool({ threads: this.#options.mediaThreads })) } : this.#options.mediaWorkers ? { mediaWorkers: this.#options.mediaWorkers } : {}),
       minSessionExpires: this.#options.minSessionExpires ?? MIN_SESSION_EXPIRES,
       mediaDir,
       srtpKeying: this.#options.srtpKeying ?? 'sdes',
@@ -375,7 +384,8 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       // A start in progress stops making lines; the ones it made close with the others.
       await this.#startRun?.catch(() => undefined);
       for (const line of this.#lines) await line.close();
-      await this.#context?.mediaWorkers?.close();
+      // Our own workers end with us; a shared pool is its owner's to close.
+      await this.#ownWorkers?.close();
       this.#machine.to('STOPPED');
     }
     this.#log(3, 'endpoint stopped');

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { AudioStream, VirtualAudioProvider, WorkerAudioStream, type DtmfEvent } from '@sip-endpoint/media';
+import { AudioStream, MediaWorkerPool, VirtualAudioProvider, WorkerAudioStream, type DtmfEvent } from '@sip-endpoint/media';
 import { Endpoint, InvalidArgumentError, type Call } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
 import { recorded, standaloneConfig, standaloneEndpoint, waitFor } from '../support/endpoints';
@@ -27,6 +27,33 @@ describe('Endpoint with mediaThreads', () => {
     expect(() => new Endpoint({ config, mediaThreads: -1 })).toThrow(InvalidArgumentError);
     expect(() => new Endpoint({ config, mediaThreads: 1.5 })).toThrow(/mediaThreads must be a whole number from 0 to 256, not 1.5/);
   });
+
+  it('shares a pool between Endpoints (mediaWorkers): their calls run on it, and it outlives them', async () => {
+    const shared = new MediaWorkerPool({ threads: 1 });
+    const config = standaloneConfig('7108', testPorts(8), testPorts(50));
+    expect(() => new Endpoint({ config, mediaThreads: 1, mediaWorkers: shared })).toThrow(/not both/);
+    const first = new Endpoint({ config: standaloneConfig('7108', testPorts(8), testPorts(50), { 'policy.session.auto_answer': '1' }), mediaWorkers: shared });
+    const second = new Endpoint({ config: standaloneConfig('7109', testPorts(8), testPorts(50), { 'policy.session.auto_answer': '1' }), mediaWorkers: shared });
+    const caller = standaloneEndpoint('7107', testPorts(8), testPorts(50), 1000);
+    await Promise.all([first.start(), second.start(), caller.endpoint.start()]);
+    try {
+      const one = await callConnected(caller.endpoint, first, '7108');
+      const two = await callConnected(caller.endpoint, second, '7109');
+      expect(one.answered.media.stream).toBeInstanceOf(WorkerAudioStream);
+      expect(two.answered.media.stream).toBeInstanceOf(WorkerAudioStream);
+      expect(shared.load).toEqual([2]);
+      await first.stop();
+      await waitFor(() => shared.load[0] === 1, 5000, "the first endpoint's call gone from the pool");
+      // The pool still carries the second endpoint's call.
+      const sent = two.answered.media.stats()!.sent.packets;
+      await waitFor(() => two.answered.media.stats()!.sent.packets > sent, 5000, 'the second call still sending');
+    } finally {
+      await caller.endpoint.stop();
+      await first.stop();
+      await second.stop();
+      await shared.close();
+    }
+  }, 30_000);
 
   it('runs the stream of a call on default devices in a worker: audio, DTMF both ways, hold and retrieve, statistics; the workers end with the endpoint', async () => {
     const before = threads();
