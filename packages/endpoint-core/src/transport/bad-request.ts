@@ -99,7 +99,8 @@ function buildResponse(headers: RawHeader[], status: number, phrase: string, rea
  *
  * - a response, or an ACK, that sip.js would not take is dropped (neither is ever answered);
  * - a request sip.js cannot parse, or without a mandatory header (Via, From, To, Call-ID, CSeq),
- *   whose CSeq method differs from its method, whose Content-Length is more than its body, or
+ *   whose CSeq method differs from its method or whose CSeq number is beyond 32 bits, whose
+ *   Content-Length is more than its body, or
  *   with a header line above {@link MAX_HEADER_LINE_BYTES}, is answered `400 Bad Request` when
  *   its Via, From, To, Call-ID and CSeq lines are there to build a response from, and dropped
  *   otherwise;
@@ -109,6 +110,9 @@ function buildResponse(headers: RawHeader[], status: number, phrase: string, rea
  * Responses carry a `Warning: 399` saying why. `message` is the request as the transport will
  * deliver it (with `received`/`rport` already in its Via); `agentHost` goes in the Warning.
  */
+/** The largest CSeq number: RFC 3261 8.1.1.5 has it a 32-bit unsigned integer. */
+const MAX_CSEQ = 0xffffffff;
+
 function responseProblem(raw: NonNullable<ReturnType<typeof rawHeaders>>): string | undefined {
   if (!/^SIP\/2\.0 [1-6]\d\d( |$)/.test(raw.start)) return 'the status line does not parse';
   const long = raw.headers.find((header) => Buffer.byteLength(header.line) > MAX_HEADER_LINE_BYTES);
@@ -116,6 +120,7 @@ function responseProblem(raw: NonNullable<ReturnType<typeof rawHeaders>>): strin
   for (const name of ['via', 'from', 'to', 'call-id']) if (!raw.headers.some((header) => header.name === name)) return `the ${name} header is missing`;
   const cseq = raw.headers.find((header) => header.name === 'cseq')?.value;
   if (cseq === undefined || !/^\d{1,10}\s+[A-Za-z]+$/.test(cseq.trim())) return 'the CSeq header is missing or does not parse';
+  if (Number(/^\d+/.exec(cseq.trim())![0]) > MAX_CSEQ) return `the CSeq number is larger than 2**32 - 1`;
   return undefined;
 }
 
@@ -146,6 +151,9 @@ export function screenIncoming(message: string, agentHost: string): Screening {
     const request = parsed as Core.IncomingRequestMessage;
     const cseq = parsed.parseHeader('cseq') as { method?: string } | undefined;
     if (cseq?.method?.toUpperCase() !== request.method.toUpperCase()) return `the CSeq method ${cseq?.method ?? '(none)'} is not the request's ${request.method}`;
+    // RFC 3261 8.1.1.5: a 32-bit unsigned integer (sip.js reads any digits, as a float past 2**53).
+    const number = /^\s*(\d+)/.exec(parsed.getHeader('cseq') ?? '')?.[1] ?? '';
+    if (!(Number(number) <= MAX_CSEQ)) return `the CSeq number ${number.length > 40 ? `${number.slice(0, 40)}...` : number} is larger than 2**32 - 1 (RFC 3261 8.1.1.5)`;
     const length = parsed.getHeader('content-length');
     if (length !== undefined && Number(length) > Buffer.byteLength(raw.body)) return `Content-Length ${length} is more than the ${Buffer.byteLength(raw.body)} bytes of the body`;
     return undefined;

@@ -106,6 +106,8 @@ describe('bad input on the SIP port of an endpoint', () => {
   it.each([
     ['a CSeq that does not parse', { headers: { CSeq: 'one OPTIONS' } }, /does not parse|CSeq/],
     ['a CSeq method that is not the request method', { headers: { CSeq: '1 BYE' } }, /CSeq method BYE/],
+    ['a CSeq number beyond 32 bits (2**65)', { headers: { CSeq: '36893488147419103232 OPTIONS' } }, /CSeq number 36893488147419103232 is larger than 2\*\*32 - 1/],
+    ['a CSeq number of 2**32', { headers: { CSeq: '4294967296 OPTIONS' } }, /CSeq number 4294967296 is larger/],
     ['a Content-Length that is not a number', { contentLength: 'abc' }, /Content-Length/i],
     ['a Content-Length beyond the datagram', { body: 'v=0\r\n', contentLength: '500' }, /Content-Length 500/],
     ['a Request-URI that does not parse', { uri: '<<sip:agent>>' }, /first line|parse/],
