@@ -12,7 +12,7 @@ export type { SettingsTable } from './settings-table';
 export { MAX_CONNECTIVITIES } from './setting-definition';
 export type { SettingDefinition, InvalidValueRule, AppliedStatus, ProxyIndex, ExpandKey } from './setting-definition';
 export type { SettingKey, SettingValue, SettingRow } from './setting-key';
-export { normalizeKey } from './setting-key';
+export { normalizeKey, settingNamesFile } from './setting-key';
 export type { SettingType, ParseOutcome, JsonSchema } from './setting-type';
 export { splitServer, type Connectivity, type SipTransport } from './connectivity';
 export type { ConfiguredCodec } from './codec-list';

@@ -56,6 +56,12 @@ export interface SettingDefinition<K extends string = string, T = unknown, R ext
   readonly description: string;
   /** Whether the SDK acts on the setting yet (see {@link AppliedStatus}). */
   readonly applied: AppliedStatus;
+  /**
+   * The value names a file on the agent's disk that the endpoint reads or writes (a log, a
+   * ringtone, a certificate): the Connector API refuses overrides of it (a desktop page must not
+   * choose paths on the agent's disk). Absent means false.
+   */
+  readonly namesFile?: boolean;
 }
 
 /** Fields of {@link setting}; `repeatable`, `onInvalid` and `origin` have defaults. */
@@ -71,6 +77,7 @@ export interface SettingInit<K extends string, T, R extends boolean> {
   description: string;
   /** Required: every row says whether it is applied. */
   applied: AppliedStatus;
+  namesFile?: boolean;
 }
 
 /**

@@ -110,3 +110,13 @@ export function resolveKey(key: string): ResolvedKey | undefined {
 export function allDefinitions(): readonly SettingDefinition[] {
   return SETTINGS as readonly SettingDefinition[];
 }
+
+/**
+ * Whether a setting key (any spelling `EndpointConfig.with()` takes: `:` or `.`, an alias, a
+ * `proxyN` section) names a file on disk (`namesFile` in the settings table).
+ *
+ * @public
+ */
+export function settingNamesFile(key: string): boolean {
+  return resolveKey(normalizeKey(key))?.definition.namesFile === true;
+}

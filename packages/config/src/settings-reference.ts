@@ -91,7 +91,7 @@ export function renderSettingsReference(): string {
     const aliases = definition.aliases?.length ? ` (also ${definition.aliases.map((alias) => `\`${alias}\``).join(', ')})` : '';
     const type = definition.type.label + (definition.repeatable ? ', repeatable' : '');
     lines.push(
-      `| \`${name}\`${aliases} | ${cell(type)} | ${cell(definition.type.values)} | ${cell(defaultCell(definition))} | ${cell(fallbackCell(definition))} | ${definition.origin} | ${cell(definition.description)} | ${cell(appliedCell(definition))} |`,
+      `| \`${name}\`${aliases} | ${cell(type)} | ${cell(definition.type.values)} | ${cell(defaultCell(definition))} | ${cell(fallbackCell(definition))} | ${definition.origin} | ${cell(definition.namesFile ? `${definition.description} Names a file on this computer: the Connector API's \`POST /session\` cannot override it (403).` : definition.description)} | ${cell(appliedCell(definition))} |`,
     );
   }
   lines.push('');

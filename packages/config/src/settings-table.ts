@@ -265,6 +265,7 @@ export const SETTINGS = [
   }),
   setting({
     key: 'policy.session.callwait_tone_file',
+    namesFile: true,
     type: text('empty, or a WAV file path'),
     default: 'callwait.wav',
     description: 'Call-waiting tone: a RIFF WAVE file (PCM 16-bit mono or stereo at 8, 16 or 32 kHz, A-law or mu-law), relative to the working directory or absolute.',
@@ -343,6 +344,7 @@ export const SETTINGS = [
   }),
   setting({
     key: 'policy.session.ringing_file',
+    namesFile: true,
     type: text('empty, or a WAV file path'),
     default: 'ringing.wav',
     description: 'Ringtone played on the communication device (headset): a RIFF WAVE file as for `callwait_tone_file`.',
@@ -364,6 +366,7 @@ export const SETTINGS = [
   }),
   setting({
     key: 'policy.session.ringback_file',
+    namesFile: true,
     type: text('empty, or a WAV file path (16-bit, 8, 16 or 32 kHz)'),
     default: '',
     description: 'Local ringback tone file, for `ringback_enabled` 2, 3 and 6.',
@@ -440,6 +443,7 @@ export const SETTINGS = [
   }),
   setting({
     key: 'policy.connector.certificate',
+    namesFile: true,
     type: text('PEM file path'),
     default: '',
     origin: 'deployment',
@@ -668,6 +672,7 @@ export const SETTINGS = [
   }),
   setting({
     key: 'system.diagnostics.log_file',
+    namesFile: true,
     type: text('file name'),
     default: 'SipEndpoint.log',
     description: 'Log file name.',
@@ -725,6 +730,7 @@ export const SETTINGS = [
   // ---------------------------------------------------------------- system.security
   setting({
     key: 'system.security.certificate',
+    namesFile: true,
     type: text('certificate file or thumbprint'),
     default: '',
     description: 'Client certificate for TLS, added to the system certificate authorities.',
@@ -755,6 +761,7 @@ export const SETTINGS = [
   // ---------------------------------------------------------------- system.media
   setting({
     key: 'system.media.ringing_file',
+    namesFile: true,
     type: text('empty, or a WAV file path'),
     default: 'ringing.wav',
     description: 'Ringtone played on the system default device (`ringing_enabled` 1, 3, 5, 7).',

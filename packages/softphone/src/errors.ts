@@ -14,6 +14,7 @@ export type SoftphoneErrorCode =
   | 'ERR_SOFTPHONE_CONNECTOR_LISTEN'
   /** A Connector API request was refused (its `statusCode` says how). */
   | 'ERR_CONNECTOR_BAD_REQUEST'
+  | 'ERR_CONNECTOR_SETTING_FORBIDDEN'
   /** `POST /audio` named a device that is not present. */
   | 'ERR_CONNECTOR_UNKNOWN_DEVICE'
   /** `POST /session` asked for something this softphone does not do (WebRTC). */

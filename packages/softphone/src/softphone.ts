@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigOverrides, type EndpointConfig } from '@sip-endpoint/config';
+import { ConfigError, settingNamesFile, type ConfigOverrides, type EndpointConfig } from '@sip-endpoint/config';
 import type { Config as ConnectorConfig, AudioRequest, Device } from '@sip-endpoint/connector-client';
 import { Endpoint, type EndpointOptions, type SessionModel } from '@sip-endpoint/endpoint-core';
 import { VirtualAudioProvider, type AudioDeviceProvider } from '@sip-endpoint/media';
@@ -221,13 +221,18 @@ export class Softphone extends SafeEmitter<SoftphoneEvents> {
    * to the gateway as the lines' display name (unless `display_name` is configured).
    *
    * @throws a `ConfigError` for overrides the configuration refuses (a server that is no URL or
-   * host:port, an unknown protocol).
+   * host:port, an unknown protocol); {@link SoftphoneError} `ERR_CONNECTOR_SETTING_FORBIDDEN`
+   * (403) for an override of a setting that names a file (`namesFile` in the settings table).
    */
   configureSession(body: ConnectorConfig): Promise<void> {
     return this.#serial(async () => {
       this.beginSession();
       const client = this.#client;
       if (!client) throw new SoftphoneError('ERR_SOFTPHONE_STOPPED', 'the softphone is stopping');
+      // A desktop page chooses no paths on the agent's disk: settings that name files (the log,
+      // ringtones, certificates) come from the Softphone.config file only.
+      const forbidden = Object.keys(body.options?.sipendpoint ?? {}).filter((key) => settingNamesFile(key));
+      if (forbidden.length > 0) throw new SoftphoneError('ERR_CONNECTOR_SETTING_FORBIDDEN', `options.sipendpoint cannot set ${forbidden.join(', ')}: settings that name files on this computer come from the Softphone.config file only`, { statusCode: 403 });
       const overrides: ConfigOverrides = { ...(body.options?.sipendpoint ?? {}) };
       const connectivities = body.connectivities;
       if (connectivities?.connections) {

@@ -4,7 +4,9 @@ import { sessionSchema } from '@sip-endpoint/connector-client';
 import { SDK_VERSION } from '@sip-endpoint/endpoint-core';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { Softphone, SoftphoneError } from '@sip-endpoint/softphone';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { testPorts } from '@sip-endpoint/test-support';
 import { Kamailio, kamailioAvailable } from '../../endpoint-core/test/support/kamailio';
 import { assertSippPassed, runSipp, sippAvailable } from '../../endpoint-core/test/support/sipp';
@@ -317,6 +319,21 @@ describeIf('the Connector API v2, replaying the spec transcript against a real r
     const badSetting = await post('/session', JSON.stringify({ options: { sipendpoint: { 'policy.endpoint.rtp_port_min': String(RTP + 49), 'policy.endpoint.rtp_port_max': String(RTP) } } }));
     expect(badSetting.status).toBe(400);
     expect(badSetting.json()).toMatchObject({ code: 'ERR_CONFIG_INVALID_RANGE' });
+    // Settings that name files on the agent's disk: 403 naming them, whatever the spelling, and
+    // nothing of the request applied (no directory made, the log stays where the file says).
+    const target = join(tmpdir(), `sep-forbidden-${process.pid}`);
+    for (const sipendpoint of [
+      { 'system.diagnostics.logger_type': 'file', 'system.diagnostics.log_file': join(target, 'agent.log') },
+      { 'system:diagnostics:log_file': join(target, 'agent.log') },
+      { 'policy.session.ringing_file': '/etc/passwd' },
+      { 'system.security.certificate': join(target, 'ca.pem'), 'system.media.ringing_file': join(target, 'ring.wav') },
+    ]) {
+      const forbidden = await post('/session', JSON.stringify({ options: { sipendpoint } }));
+      expect([sipendpoint, forbidden.status]).toEqual([sipendpoint, 403]);
+      const names = Object.keys(sipendpoint).filter((key) => !key.endsWith('logger_type'));
+      expect(forbidden.json()).toMatchObject({ statusCode: 403, code: 'ERR_CONNECTOR_SETTING_FORBIDDEN', message: expect.stringContaining(`cannot set ${names.join(', ')}:`) });
+    }
+    expect(existsSync(target)).toBe(false);
     // A WebRTC gateway given as a URL of another scheme: the configuration's reason.
     const webrtc = await post('/session', JSON.stringify({ connectivities: { protocol: 'https', connections: [{ server: 'sip://gw.example.com', user: 'agent' }] } }));
     expect(webrtc.status).toBe(400);
