@@ -18,7 +18,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
-import { callScenario, cpuTicks, flag, installed, option, percentile, sippStats, sleep, standaloneBenchConfig, startProgram, type Program, type SippStats } from './support/bench-tools';
+import { callScenario, cpuTicks, flag, installed, option, percentile, processMemory, silentWav, sippStats, sleep, standaloneBenchConfig, startBaresip, startProgram, type SippStats } from './support/bench-tools';
 
 const CALLS = Number(option('calls', '200'));
 const RATE = Number(option('rate', '50'));
@@ -378,73 +378,6 @@ function count(counts: Map<string, number>, suffix: string): number {
   return sum;
 }
 
-/** VmRSS, VmHWM (MB) and the thread count of a process. */
-function memory(pid: number): { rssMb: number; hwmMb: number; threads: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string): number => Number(new RegExp(`^${name}:\\s*(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMb: field('VmRSS') / 1024, hwmMb: field('VmHWM') / 1024, threads: field('Threads') };
-}
-
-/** A silent WAV file, 8 kHz mono 16-bit, of `seconds`. */
-function silentWav(file: string, seconds: number): number {
-  const bytes = Math.ceil(seconds * 8000) * 2;
-  const wav = Buffer.alloc(44 + bytes);
-  wav.write('RIFF', 0, 'ascii');
-  wav.writeUInt32LE(36 + bytes, 4);
-  wav.write('WAVEfmt ', 8, 'ascii');
-  wav.writeUInt32LE(16, 16);
-  wav.writeUInt16LE(1, 20); // PCM
-  wav.writeUInt16LE(1, 22); // mono
-  wav.writeUInt32LE(8000, 24);
-  wav.writeUInt32LE(16000, 28);
-  wav.writeUInt16LE(2, 32);
-  wav.writeUInt16LE(16, 34);
-  wav.write('data', 36, 'ascii');
-  wav.writeUInt32LE(bytes, 40);
-  writeFileSync(file, wav);
-  return bytes;
-}
-
-/**
- * baresip 1.0.0, answermode=auto. The closest to our default devices that baresip 1.0 has:
- * - microphone: aufile playing a silent 8 kHz mono WAV. Without any audio source baresip does not
- *   answer ("start_source failed: No such device", no 200); aubridge as a source produces only
- *   when a player of the same name is attached (it would echo what it receives); ausine makes a
- *   48 kHz stereo sine only, which baresip would resample for every call. aufile at the codec's
- *   rate costs a paced thread per call and no resampling, as silence does; but it loads the whole
- *   file into memory per call (reported) and ends the call when the file ends, so the file
- *   outlasts the calls.
- * - speaker: aubridge with no source attached, a player nobody reads (baresip still decodes).
- */
-async function startBaresip(dir: string, wav: string): Promise<Program> {
-  const configDir = join(dir, 'config');
-  mkdirSync(configDir, { recursive: true });
-  writeFileSync(
-    join(configDir, 'config'),
-    [
-      'poll_method epoll',
-      `sip_listen 127.0.0.1:${BARESIP_SIP}`,
-      'net_interface 127.0.0.1', // SDP and RTP on loopback, not on the machine's first interface
-      `rtp_ports ${BARESIP_RTP[0]}-${BARESIP_RTP[1]}`,
-      `call_max_calls ${BARESIP_CALLS + 10}`,
-      `audio_source aufile,${wav}`,
-      'ausrc_srate 8000',
-      'ausrc_channels 1',
-      'audio_player aubridge,null',
-      'audio_alert aubridge,null',
-      'module_path /usr/lib/baresip/modules',
-      'module g711.so',
-      'module aufile.so',
-      'module aubridge.so',
-      'module_app account.so',
-      'statmode_default off',
-      'ringback_disabled yes',
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(join(configDir, 'accounts'), '<sip:bench@127.0.0.1>;regint=0;answermode=auto;audio_codecs=PCMA\n');
-  return startProgram('baresip', ['-4', '-f', configDir], /baresip is ready/);
-}
 
 /** Our Endpoint in a child process (this file with `--role endpoint`); resolves once it is ready. */
 async function startOurs(profileDir: string | undefined): Promise<{ child: ChildProcess; stop(): Promise<EndpointReport> }> {
@@ -566,7 +499,7 @@ async function measureUa(kind: Kind, plan: Plan, stops: (() => Promise<unknown>)
     const bytes = silentWav(wav, plan.holdMs / 1000 + 10);
     sourceMb = (bytes * calls) / 1048576;
     notes.push(`baresip's source: aufile, a silent 8 kHz mono WAV of ${(bytes / 1048576).toFixed(2)} MB that it loads (and keeps open) per call: ${sourceMb.toFixed(0)} MB for ${calls} calls, freed as it plays but part of its RSS`);
-    const baresip = await startBaresip(dir, wav);
+    const baresip = await startBaresip(dir, { sipPort: BARESIP_SIP, rtp: BARESIP_RTP, maxCalls: BARESIP_CALLS + 10, wav, accounts: ['<sip:bench@127.0.0.1>;regint=0;answermode=auto;audio_codecs=PCMA'] });
     pid = baresip.child.pid!;
     stopUa = async () => {
       await baresip.stop();
@@ -579,7 +512,7 @@ async function measureUa(kind: Kind, plan: Plan, stops: (() => Promise<unknown>)
   }
   stops.push(stopUa);
 
-  const idleRssMb = memory(pid).rssMb;
+  const idleRssMb = processMemory(pid).rssMb;
   const scenarioFile = join(dir, 'uac.xml');
   writeFileSync(scenarioFile, scenario(plan.loops, plan.pcapMs));
   const target = `127.0.0.1:${kind === 'ours' ? OURS_SIP : BARESIP_SIP}`;
@@ -636,7 +569,7 @@ async function measureUa(kind: Kind, plan: Plan, stops: (() => Promise<unknown>)
   const to = Date.now();
   const cpuPct = (((cpuTicks(pid) - ticks0) * CLOCK_TICK_MS) / (to - from)) * 100;
   const sippCpuPct = (((cpuTicks(sippPid) - sippTicks0) * CLOCK_TICK_MS) / (to - from)) * 100;
-  const { rssMb, hwmMb, threads } = memory(pid);
+  const { rssMb, hwmMb, threads } = processMemory(pid);
   const byesInWindow = count(sippCounts(dir, sippPid), '_BYE_Sent');
   if (byesInWindow > 0) notes.push(`${byesInWindow} calls had ended (BYE) before the window's end: make the calls longer`);
   await sleep(300);

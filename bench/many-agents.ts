@@ -5,6 +5,9 @@
 // (sipp's count), registrations lost, peak RSS and the event-loop delay.
 // Run: npm run bench:agents -- --agents 1000 --rate 20 --seconds 60 --hold-ms 4000   (after npm run build)
 //   --reg-timeout 3600   the lines' registration expiry (s); refreshed at 99 % of it
+//   --only ours          our agents only (by default baresip too, after ours: 1000 accounts in one
+//                        baresip 1.0 process, registered with the same Kamailio, called by the
+//                        same sipp scenario; ratios ours / baresip in the summary)
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,13 +16,19 @@ import { EndpointConfig } from '@sip-endpoint/config';
 import { AudioStream, VirtualAudioProvider } from '@sip-endpoint/media';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { Kamailio } from '../packages/endpoint-core/test/support/kamailio';
-import { callScenario, installed, ms, option, sippStats, sleep, startProgram } from './support/bench-tools';
+import { callScenario, cpuTicks, installed, ms, option, processMemory, silentWav, sippStats, sleep, startBaresip, startProgram, type SippStats } from './support/bench-tools';
 
 const AGENTS = Number(option('agents', '1000'));
 const RATE = Number(option('rate', '20'));
 const SECONDS = Number(option('seconds', '60'));
 const HOLD_MS = Number(option('hold-ms', '4000'));
 const REG_TIMEOUT = Number(option('reg-timeout', '3600'));
+const ONLY = option('only', 'both');
+if (!['both', 'ours'].includes(ONLY)) throw new RangeError(`--only is ours (or left out for both), not ${ONLY}`);
+/** baresip's accounts get DNs of their own, so that nothing of ours left in Kamailio's location table reaches them. */
+const BARESIP_FIRST_DN = 3000;
+const BARESIP_SIP = 50005;
+const BARESIP_RTP: readonly [number, number] = [56000, 59999];
 const FIRST_DN = 1000;
 const PCAP = '/usr/share/sip-tester/g711a.pcap';
 
@@ -121,8 +130,50 @@ class Tally {
 
 const pass = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
 
+/** sipp calls `RATE` x `SECONDS` DNs from `firstDn` in turn through Kamailio. */
+async function placeCalls(dir: string, who: string, firstDn: number): Promise<SippStats> {
+  const dnFile = join(dir, `dns-${who}.csv`);
+  writeFileSync(dnFile, ['SEQUENTIAL', ...Array.from({ length: AGENTS }, (_, i) => `${firstDn + i};`)].join('\n') + '\n');
+  const scenario = join(dir, 'many-agents.xml');
+  writeFileSync(scenario, SCENARIO);
+  const sipp = await startProgram(
+    'sipp',
+    ['-sf', scenario, '-inf', dnFile, '-i', '127.0.0.1', '-p', String(SIPP_PORT), '-mi', '127.0.0.1', '-mp', String(SIPP_MEDIA_PORT), '-r', String(RATE), '-m', String(RATE * SECONDS), '-d', String(HOLD_MS), '-nostdin', '-trace_err', '-timeout', `${SECONDS + 60}s`, '-timeout_error', `127.0.0.1:${KAMAILIO_PORT}`],
+    undefined,
+    0,
+    dir,
+  );
+  await sipp.exited;
+  await sleep(500);
+  return sippStats(sipp.output());
+}
+
+/** The same registration and calls against one baresip process with `AGENTS` accounts. */
+async function runBaresip(dir: string): Promise<{ readyS: number; registered: number; stats: SippStats; hwmMb: number; cpuPct: number }> {
+  const baresipDir = join(dir, 'baresip');
+  const wav = join(dir, 'silence.wav');
+  silentWav(wav, HOLD_MS / 1000 + 5);
+  const accounts = Array.from({ length: AGENTS }, (_, i) => `<sip:${BARESIP_FIRST_DN + i}@127.0.0.1:${KAMAILIO_PORT}>;auth_pass=secret;regint=${REG_TIMEOUT};answermode=auto;audio_codecs=PCMA`);
+  const startedAt = performance.now();
+  const baresip = await startBaresip(baresipDir, { sipPort: BARESIP_SIP, rtp: BARESIP_RTP, maxCalls: 250, wav, accounts });
+  try {
+    const registered = (): number => baresip.output().match(/200 OK[^\n]*binding/g)?.length ?? 0;
+    const deadline = performance.now() + 60000;
+    while (registered() < AGENTS && performance.now() < deadline) await sleep(20);
+    const readyS = registered() >= AGENTS ? (performance.now() - startedAt) / 1000 : NaN;
+    const pid = baresip.child.pid!;
+    const ticks = cpuTicks(pid);
+    const callsStartedAt = performance.now();
+    const stats = await placeCalls(dir, 'baresip', BARESIP_FIRST_DN);
+    const cpuPct = ((cpuTicks(pid) - ticks) / 100 / ((performance.now() - callsStartedAt) / 1000)) * 100;
+    return { readyS, registered: registered(), stats, hwmMb: processMemory(pid).hwmMb, cpuPct };
+  } finally {
+    await baresip.stop();
+  }
+}
+
 async function main(): Promise<void> {
-  for (const program of ['kamailio', 'sipp']) if (!installed(program)) throw new Error(`${program} is not installed (apt-get install kamailio sip-tester)`);
+  for (const program of ['kamailio', 'sipp', ...(ONLY === 'both' ? ['baresip'] : [])]) if (!installed(program)) throw new Error(`${program} is not installed (apt-get install kamailio sip-tester baresip-core)`);
   const dir = mkdtempSync(join(tmpdir(), 'sep-agents-'));
   const kamailio = await Kamailio.start(KAMAILIO_PORT);
   const tally = new Tally();
@@ -160,34 +211,22 @@ async function main(): Promise<void> {
   const rssAfterRegistration = process.memoryUsage().rss / 1048576;
 
   // Phase 2: calls.
-  const dnFile = join(dir, 'dns.csv');
-  writeFileSync(dnFile, ['SEQUENTIAL', ...Array.from({ length: AGENTS }, (_, i) => `${FIRST_DN + i};`)].join('\n') + '\n');
-  const scenario = join(dir, 'many-agents.xml');
-  writeFileSync(scenario, SCENARIO);
   const calls = RATE * SECONDS;
   const callLoop = monitorEventLoopDelay({ resolution: 10 });
   const cpuBefore = process.cpuUsage();
   const callsStartedAt = performance.now();
   callLoop.enable();
-  const sipp = await startProgram(
-    'sipp',
-    ['-sf', scenario, '-inf', dnFile, '-i', '127.0.0.1', '-p', String(SIPP_PORT), '-mi', '127.0.0.1', '-mp', String(SIPP_MEDIA_PORT), '-r', String(RATE), '-m', String(calls), '-d', String(HOLD_MS), '-nostdin', '-trace_err', '-timeout', `${SECONDS + 60}s`, '-timeout_error', `127.0.0.1:${KAMAILIO_PORT}`],
-    undefined,
-    0,
-    dir,
-  );
-  await sipp.exited;
+  const stats = await placeCalls(dir, 'ours', FIRST_DN);
   callLoop.disable();
   const callsWallMs = performance.now() - callsStartedAt;
   const cpu = process.cpuUsage(cpuBefore);
-  await sleep(500);
-  const stats = sippStats(sipp.output());
   clearInterval(rssTimer);
   peakRss.value = Math.max(peakRss.value, process.memoryUsage().rss);
   const maxRssMb = Math.max(peakRss.value / 1048576, process.resourceUsage().maxRSS / 1024);
 
   const registrationsLost = tally.registrationsLost;
   await Promise.all(endpoints.map((endpoint) => endpoint.stop().catch(() => undefined)));
+  const peer = ONLY === 'both' ? await runBaresip(dir) : undefined;
   await kamailio.stop();
 
   const delay = (h: ReturnType<typeof monitorEventLoopDelay>, p: number): number => h.percentile(p) / 1e6 - 10; // minus the 10 ms resolution
@@ -211,6 +250,21 @@ async function main(): Promise<void> {
   }
   if (startFailures.length) lines.push(`start() failed for ${startFailures.length}: ${startFailures.slice(0, 3).join(' | ')}`);
   if (tally.errorCount) lines.push(`${tally.errorCount} errors logged, first: ${tally.errors.join(' | ')}`);
+  if (peer) {
+    const ourCpu = ((cpu.user + cpu.system) / 1000 / callsWallMs) * 100;
+    const ratio = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? (a / b).toFixed(2) : 'n/a');
+    lines.push(
+      '',
+      `the same against baresip 1.0.0 (${AGENTS} accounts in one process, DNs ${BARESIP_FIRST_DN}.., aufile silence as the microphone, a null player; answermode=auto):`,
+      '| measure | ours | baresip | ours / baresip |',
+      '| --- | --- | --- | --- |',
+      `| all registered | ${Number.isFinite(readyS) ? `${readyS.toFixed(2)} s` : 'n/a'} | ${Number.isFinite(peer.readyS) ? `${peer.readyS.toFixed(2)} s` : `${peer.registered} of ${AGENTS} after 60 s`} | ${ratio(readyS, peer.readyS)} |`,
+      `| failed calls (sipp) | ${stats.failed} of ${stats.created} | ${peer.stats.failed} of ${peer.stats.created} (successful ${peer.stats.successful}) | |`,
+      `| peak RSS | ${maxRssMb.toFixed(0)} MB | ${peer.hwmMb.toFixed(0)} MB | ${ratio(maxRssMb, peer.hwmMb)} |`,
+      `| CPU during calls, % of a core | ${ourCpu.toFixed(0)} % | ${peer.cpuPct.toFixed(0)} % | ${ratio(ourCpu, peer.cpuPct)} |`,
+    );
+    if (peer.stats.failed > 0) lines.push(`baresip's sipp messages: ${peer.stats.messages.slice(0, 5).join('; ')}`);
+  }
   console.log(['', '----- summary -----', ...lines, '-------------------'].join('\n'));
   if (stats.failed > 0 || stats.successful !== calls) console.log(`sipp messages:\n  ${stats.messages.join('\n  ')}\nsipp's files: ${dir}`);
   process.exit(0);

@@ -1,7 +1,8 @@
 // Small helpers shared by the benchmarks: external programs, their output and CPU time,
 // percentiles, sipp's scenario and final statistics, a stand-alone line's config.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EndpointConfig } from '@sip-endpoint/config';
 
 /** Whether a program is on the PATH. */
@@ -229,4 +230,74 @@ export function standaloneBenchConfig(options: { server: string; sipPort: number
 export function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return Number(fields[11]) + Number(fields[12]);
+}
+
+/** VmRSS, VmHWM (MB) and the thread count of a process. */
+export function processMemory(pid: number): { rssMb: number; hwmMb: number; threads: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s*(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMb: field('VmRSS') / 1024, hwmMb: field('VmHWM') / 1024, threads: field('Threads') };
+}
+
+/** Writes a silent WAV file, 8 kHz mono 16-bit, of `seconds`; returns its sample bytes. */
+export function silentWav(file: string, seconds: number): number {
+  const bytes = Math.ceil(seconds * 8000) * 2;
+  const wav = Buffer.alloc(44 + bytes);
+  wav.write('RIFF', 0, 'ascii');
+  wav.writeUInt32LE(36 + bytes, 4);
+  wav.write('WAVEfmt ', 8, 'ascii');
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20); // PCM
+  wav.writeUInt16LE(1, 22); // mono
+  wav.writeUInt32LE(8000, 24);
+  wav.writeUInt32LE(16000, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write('data', 36, 'ascii');
+  wav.writeUInt32LE(bytes, 40);
+  writeFileSync(file, wav);
+  return bytes;
+}
+
+/**
+ * baresip 1.0.0 answering with its accounts (`answermode=auto` in each). The closest to our
+ * default devices that baresip 1.0 has:
+ * - microphone: aufile playing a silent 8 kHz mono WAV. Without any audio source baresip does not
+ *   answer ("start_source failed: No such device", no 200); aubridge as a source produces only
+ *   when a player of the same name is attached (it would echo what it receives); ausine makes a
+ *   48 kHz stereo sine only, which baresip would resample for every call. aufile at the codec's
+ *   rate costs a paced thread per call and no resampling, as silence does; but it loads the whole
+ *   file into memory per call and ends the call when the file ends, so the file must outlast the
+ *   calls.
+ * - speaker: aubridge with no source attached, a player nobody reads (baresip still decodes).
+ * Its config goes in `dir/config`; it is ready once it says so (registrations go on after that).
+ */
+export function startBaresip(dir: string, setup: { sipPort: number; rtp: readonly [number, number]; maxCalls: number; wav: string; accounts: readonly string[] }): Promise<Program> {
+  const configDir = join(dir, 'config');
+  mkdirSync(configDir, { recursive: true });
+  writeFileSync(
+    join(configDir, 'config'),
+    [
+      'poll_method epoll',
+      `sip_listen 127.0.0.1:${setup.sipPort}`,
+      'net_interface 127.0.0.1', // SDP and RTP on loopback, not on the machine's first interface
+      `rtp_ports ${setup.rtp[0]}-${setup.rtp[1]}`,
+      `call_max_calls ${setup.maxCalls}`,
+      `audio_source aufile,${setup.wav}`,
+      'ausrc_srate 8000',
+      'ausrc_channels 1',
+      'audio_player aubridge,null',
+      'audio_alert aubridge,null',
+      'module_path /usr/lib/baresip/modules',
+      'module g711.so',
+      'module aufile.so',
+      'module aubridge.so',
+      'module_app account.so',
+      'statmode_default off',
+      'ringback_disabled yes',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(configDir, 'accounts'), `${setup.accounts.join('\n')}\n`);
+  return startProgram('baresip', ['-4', '-f', configDir], /baresip is ready/, 30000);
 }
