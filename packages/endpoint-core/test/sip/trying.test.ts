@@ -1,0 +1,99 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import type { Endpoint } from '@sip-endpoint/endpoint-core';
+import { DefaultPolicy, type AnswerContext, type AnswerDecision } from '@sip-endpoint/policy';
+import { testPorts } from '@sip-endpoint/test-support';
+import { standaloneEndpoint, waitFor } from '../support/endpoints';
+
+// RFC 3261 17.2.1: an INVITE server transaction sends 100 Trying unless the application responds
+// within 200 ms. Our patch of sip.js sends it only when the INVITE has had no response 100 ms
+// after it came: an auto-answer's 200 and a ringing call's 180 go without one before them.
+
+const RAW_PORT = testPorts(1);
+const SDP = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${testPorts(2)} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+
+/** A policy that takes `ms` to decide to answer (a host asking its own server, say). */
+class SlowPolicy extends DefaultPolicy {
+  constructor(private readonly ms: number) {
+    super();
+  }
+
+  override async shouldAnswer(ctx: AnswerContext): Promise<AnswerDecision> {
+    await new Promise((resolve) => setTimeout(resolve, this.ms));
+    return super.shouldAnswer(ctx);
+  }
+}
+
+function invite(port: number): { text: string; callId: string } {
+  const token = randomBytes(6).toString('hex');
+  const callId = `${token}@127.0.0.1`;
+  const lines = [
+    `INVITE sip:agent@127.0.0.1:${port} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${RAW_PORT};branch=z9hG4bK${token};rport`,
+    `From: <sip:tester@127.0.0.1>;tag=${token}`,
+    'To: <sip:agent@127.0.0.1>',
+    `Call-ID: ${callId}`,
+    'CSeq: 1 INVITE',
+    `Contact: <sip:tester@127.0.0.1:${RAW_PORT}>`,
+    'Max-Forwards: 70',
+    'Content-Type: application/sdp',
+    `Content-Length: ${Buffer.byteLength(SDP)}`,
+  ];
+  return { text: [...lines, '', SDP].join('\r\n'), callId };
+}
+
+describe('100 Trying', () => {
+  let socket: Socket;
+  const received: { at: number; status: number; callId: string }[] = [];
+
+  beforeAll(async () => {
+    socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(RAW_PORT, '127.0.0.1', resolve));
+    socket.on('message', (data) => {
+      const text = data.toString();
+      const status = /^SIP\/2\.0 (\d{3})/.exec(text);
+      if (status) received.push({ at: performance.now(), status: Number(status[1]), callId: /^Call-ID: (\S+)/m.exec(text)?.[1] ?? '' });
+    });
+  });
+  afterAll(() => socket.close());
+
+  /** Sends an INVITE to `endpoint`; the statuses it got back within `ms`, with their times after the send. */
+  async function responses(endpoint: Endpoint, ms: number): Promise<{ status: number; afterMs: number }[]> {
+    const { text, callId } = invite(endpoint.lines[0]!.port!);
+    const sent = performance.now();
+    socket.send(text, endpoint.lines[0]!.port!, '127.0.0.1');
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return received.filter((r) => r.callId === callId).map((r) => ({ status: r.status, afterMs: r.at - sent }));
+  }
+
+  it.each([
+    ['an auto-answered INVITE gets its 200 without a 100', { 'policy.session.auto_answer': '1' }, [200]],
+    ['a ringing INVITE gets its 180 without a 100', {}, [180]],
+  ])('%s', async (_name, settings, statuses) => {
+    const { endpoint } = standaloneEndpoint('agent', testPorts(7), testPorts(50), 0, settings);
+    await endpoint.start();
+    try {
+      const got = await responses(endpoint, 400);
+      // The 200 of our auto-answer is retransmitted until an ACK (none comes here): count each status once.
+      expect([...new Set(got.map((r) => r.status))]).toEqual(statuses);
+    } finally {
+      await endpoint.stop();
+    }
+  }, 15_000);
+
+  it('an INVITE the application takes 400 ms to decide on gets a 100 about 100 ms after it came, then its 200', async () => {
+    const { endpoint } = standaloneEndpoint('agent', testPorts(7), testPorts(50), 0, { 'policy.session.auto_answer': '1' }, { policy: new SlowPolicy(400) });
+    await endpoint.start();
+    try {
+      const got = await responses(endpoint, 900);
+      await waitFor(() => got.length > 0, 1000, 'responses');
+      expect(got[0]!.status).toBe(100);
+      expect(got[0]!.afterMs).toBeGreaterThanOrEqual(95);
+      expect(got[0]!.afterMs).toBeLessThan(300);
+      expect(got.filter((r) => r.status === 100)).toHaveLength(1);
+      expect(got.some((r) => r.status === 200 && r.afterMs >= 395)).toBe(true);
+    } finally {
+      await endpoint.stop();
+    }
+  }, 15_000);
+});
