@@ -1,7 +1,8 @@
 import type { Invitation } from 'sip.js';
 import type { ConfiguredCodec } from '@sip-endpoint/config';
 import type { CallSnapshot, CodecPriorities, HeaderBag } from '@sip-endpoint/policy';
-import { answerOffer, codecs as engineCodecs, parseSdp, SdpOrigin, webRtcCodecNames, type ParsedSdp } from '@sip-endpoint/media';
+import { answerOffer, codecs as engineCodecs, SdpOrigin, webRtcCodecNames, type ParsedSdp } from '@sip-endpoint/media';
+import { parseOffer } from '../media/offer-cache';
 import { parseSessionExpires } from '../call/session-timer';
 import type { EndpointContext } from '../endpoint-context';
 
@@ -46,7 +47,7 @@ export async function screenInvite(invitation: Invitation, context: EndpointCont
   let unusable: string | undefined;
   if (request.body && /application\/sdp/i.test(request.getHeader('Content-Type') ?? '')) {
     try {
-      offer = parseSdp(request.body);
+      offer = parseOffer(request.body);
       if (!offer.audio) unusable = 'the offer has no audio stream';
     } catch (error) {
       unusable = (error as Error).message;

@@ -5,7 +5,6 @@ import {
   applyAnswer,
   AudioStream,
   createOffer,
-  parseSdp,
   RtpSession,
   SdpError,
   SdpOrigin,
@@ -32,6 +31,7 @@ import {
   WorkerRtpSession,
 } from '@sip-endpoint/media';
 import type { TurnServerSettings } from './nat-settings';
+import { parseOffer } from './offer-cache';
 
 /** What the media of a call needs from the endpoint. @public */
 export interface MediaContext {
@@ -212,7 +212,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
 
   async setDescription(sdp: string, options?: MediaDescriptionOptions): Promise<void> {
     if (options?.hold !== undefined) this.#hold = options.hold;
-    const parsed = parseSdp(sdp);
+    const parsed = parseOffer(sdp);
     if (this.#localOffer) {
       const offered = this.#localOffer;
       this.#localOffer = undefined;

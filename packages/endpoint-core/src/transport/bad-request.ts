@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Core } from 'sip.js';
-import { parseSdp } from '@sip-endpoint/media';
+import { parseOffer } from '../media/offer-cache';
 import { parseSipMessage } from '../sip/message-parser';
 
 /**
@@ -173,7 +173,7 @@ export function screenIncoming(message: string, agentHost: string): Screening {
   if (type === 'application/sdp' && body.trim() !== '') {
     let reason: string | undefined;
     try {
-      if (!parseSdp(body).audio) reason = 'the SDP offer has no audio stream';
+      if (!parseOffer(body).audio) reason = 'the SDP offer has no audio stream';
     } catch (error) {
       reason = `the SDP offer does not parse: ${(error as Error).message}`;
     }
