@@ -39,7 +39,7 @@ export type { AudioStreamState } from './audio-stream-state';
 export type { AudioStreamOptions, AudioStreamStats, AudioStreamEvents, MediaDirection, DtmfSendMethod, DtmfEvent } from './audio-stream';
 export { parseSdp, writeAudioSdp, answerDirection, SdpOrigin } from './sdp/session-description';
 export type { ParsedSdp, SdpAudio, SdpFormat, OfferedFormat, AudioSdpFields, DtlsFingerprint, DtlsSetup, SdpIce } from './sdp/session-description';
-export { createOffer, answerOffer, applyAnswer, offerFormats } from './sdp/negotiation';
+export { createOffer, answerOffer, answerProblem, applyAnswer, offerFormats } from './sdp/negotiation';
 export type { NegotiatedAudio, NegotiationOptions, NegotiatedSrtp, NegotiatedDtls, OfferedKey } from './sdp/negotiation';
 export { SdpError } from './sdp/sdp-error';
 export { TonePlayer, Ringer } from './ringing/tone-player';

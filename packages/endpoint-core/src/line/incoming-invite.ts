@@ -1,7 +1,7 @@
 import type { Invitation } from 'sip.js';
 import type { ConfiguredCodec } from '@sip-endpoint/config';
 import type { CallSnapshot, CodecPriorities, HeaderBag } from '@sip-endpoint/policy';
-import { answerOffer, codecs as engineCodecs, SdpOrigin, webRtcCodecNames, type ParsedSdp } from '@sip-endpoint/media';
+import { answerProblem, codecs as engineCodecs, SdpOrigin, webRtcCodecNames, type ParsedSdp } from '@sip-endpoint/media';
 import { parseOffer } from '../media/offer-cache';
 import { parseSessionExpires } from '../call/session-timer';
 import type { EndpointContext } from '../endpoint-context';
@@ -11,6 +11,8 @@ import type { EndpointContext } from '../endpoint-context';
  * real answer carries the endpoint's certificate's).
  */
 const TRIAL_DTLS = { fingerprint: { algorithm: 'sha-256', value: '00' } };
+/** The trial's origin: it writes nothing, but the options want one. */
+const TRIAL_ORIGIN = new SdpOrigin();
 
 /** The headers of an INVITE the policy reads. */
 const POLICY_HEADERS = ['Alert-Info', 'Call-Info', 'From', 'X-Genesys-CallUUID'];
@@ -68,8 +70,7 @@ export async function screenInvite(invitation: Invitation, context: EndpointCont
   if (!unusable && offer) {
     if (!answerCodecs) unusable = 'no audio format in common';
     else if (!webrtc) {
-      const trial = answerOffer(offer, { origin: new SdpOrigin(), address: context.address, port: 9, codecs: answerCodecs, answerPriority: 'local', srtp: context.config.get('system.security.use_srtp'), dtls: TRIAL_DTLS });
-      if (!trial.negotiated) unusable = trial.reason ?? 'no audio format in common';
+      unusable = answerProblem(offer, { origin: TRIAL_ORIGIN, address: context.address, port: 9, codecs: answerCodecs, answerPriority: 'local', srtp: context.config.get('system.security.use_srtp'), dtls: TRIAL_DTLS });
     }
   }
   if (unusable) {

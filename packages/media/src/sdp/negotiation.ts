@@ -255,6 +255,59 @@ function withoutLastMedia(sdp: string): string {
   return write(body);
 }
 
+/** What an answer to an offer settles, or why there is none (see {@link answerOffer}). */
+type AnswerChoice =
+  | { refuse: string }
+  | {
+      audio: NonNullable<ParsedSdp['audio']>;
+      security: Exclude<ReturnType<typeof answerSecurity>, { refuse: string }>;
+      ice: ReturnType<typeof peerIce>;
+      chosen: SdpFormat;
+      codec: Codec;
+      event: SdpFormat | undefined;
+      direction: MediaDirection;
+      ptimeMs: number;
+    };
+
+function chooseAnswer(offer: ParsedSdp, options: NegotiationOptions & { answerPriority?: 'local' | 'remote' }): AnswerChoice {
+  const registry = options.registry ?? defaultRegistry;
+  const audio = offer.audio;
+  if (!audio || audio.port === 0) return { refuse: 'the offer has no audio stream' };
+  const security = answerSecurity(audio, options.srtp ?? NO_SRTP, options.srtpKeys, options.dtls);
+  if ('refuse' in security) return { refuse: security.refuse };
+  const ice = peerIce(audio, options.ice);
+  // The offer's codecs we run: a configured codec matches one of them only if we run it too.
+  const offered = audio.formats.filter((f) => !isTelephoneEvent(f) && registry.get(nameOf(f)) !== undefined);
+  let chosen: SdpFormat | undefined;
+  if ((options.answerPriority ?? 'local') === 'local') {
+    for (const entry of options.codecs) {
+      chosen = offered.find((f) => same(nameOf(f), entry.name));
+      if (chosen) break;
+    }
+  } else {
+    chosen = offered.find((f) => options.codecs.some((entry) => same(nameOf(f), entry.name)));
+  }
+  if (!chosen) return { refuse: `no codec in common (offered: ${audio.formats.map(nameOf).join(', ') || 'none'})` };
+  const codec = registry.get(nameOf(chosen))!;
+  const wantEvents = options.telephoneEvent ?? true;
+  // Events share the audio's RTP stream and timestamps: telephone-event at the codec's clock rate
+  // (RFC 4733 recommends the audio's rate), else the first offered.
+  const event = wantEvents ? (audio.formats.find((f) => isTelephoneEvent(f) && f.clockRate === chosen.clockRate) ?? audio.formats.find(isTelephoneEvent)) : undefined;
+  return { audio, security, ice, chosen, codec, event, direction: answerDirection(audio.direction, options.direction), ptimeMs: options.ptimeMs ?? audio.ptimeMs ?? 20 };
+}
+
+/**
+ * Why {@link answerOffer} would reject the audio of this offer (no audio stream, no codec in
+ * common, the SRTP policy), or undefined when it would accept it: the same decision, without
+ * writing the answer.
+ *
+ * @public
+ */
+export function answerProblem(offer: ParsedSdp, options: NegotiationOptions & { answerPriority?: 'local' | 'remote' }): string | undefined {
+  const choice = chooseAnswer(offer, options);
+  return 'refuse' in choice ? choice.refuse : undefined;
+}
+
 /**
  * Answers a remote offer: picks the codec by `answerPriority` (`local`: our order; `remote`: the
  * offer's), keeps the offer's payload types, accepts telephone-event when offered (at the codec's
@@ -269,10 +322,10 @@ export function answerOffer(
   offer: ParsedSdp,
   options: NegotiationOptions & { answerPriority?: 'local' | 'remote' },
 ): { sdp: string; negotiated: NegotiatedAudio | undefined; reason: string | undefined } {
-  const registry = options.registry ?? defaultRegistry;
   const audio = offer.audio;
   const rejected = offer.media.map((m, index) => ({ index, ...m })).filter((m) => m.index !== audio?.index);
-  const reject = (reason: string): { sdp: string; negotiated: undefined; reason: string } => {
+  const choice = chooseAnswer(offer, options);
+  if ('refuse' in choice) {
     const sdp = writeAudioSdp({
       origin: options.origin,
       address: options.address,
@@ -286,33 +339,10 @@ export function answerOffer(
       newVersion: options.newVersion ?? true,
     });
     // An offer without audio gets no audio line: the answer has exactly the offer's m= lines (RFC 3264 §6).
-    return { sdp: audio ? sdp : withoutLastMedia(sdp), negotiated: undefined, reason };
-  };
-  if (!audio || audio.port === 0) return reject('the offer has no audio stream');
-  const security = answerSecurity(audio, options.srtp ?? NO_SRTP, options.srtpKeys, options.dtls);
-  if ('refuse' in security) return reject(security.refuse);
-  const srtp = security.srtp;
-  const dtls = security.dtls;
-  const ice = peerIce(audio, options.ice);
-  // The offer's codecs we run: a configured codec matches one of them only if we run it too.
-  const offered = audio.formats.filter((f) => !isTelephoneEvent(f) && registry.get(nameOf(f)) !== undefined);
-  let chosen: SdpFormat | undefined;
-  if ((options.answerPriority ?? 'local') === 'local') {
-    for (const entry of options.codecs) {
-      chosen = offered.find((f) => same(nameOf(f), entry.name));
-      if (chosen) break;
-    }
-  } else {
-    chosen = offered.find((f) => options.codecs.some((entry) => same(nameOf(f), entry.name)));
+    return { sdp: audio ? sdp : withoutLastMedia(sdp), negotiated: undefined, reason: choice.refuse };
   }
-  if (!chosen) return reject(`no codec in common (offered: ${audio.formats.map(nameOf).join(', ') || 'none'})`);
-  const codec = registry.get(nameOf(chosen))!;
-  const wantEvents = options.telephoneEvent ?? true;
-  // Events share the audio's RTP stream and timestamps: telephone-event at the codec's clock rate
-  // (RFC 4733 recommends the audio's rate), else the first offered.
-  const event = wantEvents ? (audio.formats.find((f) => isTelephoneEvent(f) && f.clockRate === chosen.clockRate) ?? audio.formats.find(isTelephoneEvent)) : undefined;
-  const direction = answerDirection(audio.direction, options.direction);
-  const ptimeMs = options.ptimeMs ?? audio.ptimeMs ?? 20;
+  const { chosen, codec, event, direction, ptimeMs, ice } = choice;
+  const { srtp, dtls } = choice.security;
   const formats: OfferedFormat[] = [{ ...chosen, fmtp: chosen.fmtp }];
   if (event) formats.push({ ...event, fmtp: event.fmtp || '0-16' });
   const sdp = writeAudioSdp({
@@ -323,15 +353,16 @@ export function answerOffer(
     direction,
     ptimeMs,
     rejected,
-    audioIndex: audio.index,
-    rtcpMux: audio.rtcpMux,
+    audioIndex: choice.audio.index,
+    rtcpMux: choice.audio.rtcpMux,
     newVersion: options.newVersion ?? true,
     // The offer's profile back (RTP/SAVP, or RTP/AVP for plain and best-effort SRTP).
-    protocol: audio.protocol,
+    protocol: choice.audio.protocol,
     crypto: srtp ? [formatCryptoAttribute(srtp.tag, srtp.send)] : [],
     ...(dtls && options.dtls ? { fingerprint: options.dtls.fingerprint, setup: setupFor(dtls.role) } : {}),
     ...(ice && options.ice ? { ice: options.ice } : {}),
   });
+  const remote = choice.audio;
   return {
     sdp,
     reason: undefined,
@@ -339,10 +370,10 @@ export function answerOffer(
       codec,
       payloadType: chosen.payloadType,
       telephoneEvent: event ? { payloadType: event.payloadType, clockRate: event.clockRate } : undefined,
-      remote: { address: audio.address, rtpPort: audio.port, rtcpPort: audio.rtcpMux ? audio.port : audio.rtcpPort, rtcpMux: audio.rtcpMux },
+      remote: { address: remote.address, rtpPort: remote.port, rtcpPort: remote.rtcpMux ? remote.port : remote.rtcpPort, rtcpMux: remote.rtcpMux },
       direction,
       ptimeMs,
-      remoteHeld: audio.held,
+      remoteHeld: remote.held,
       srtp,
       dtls,
       ice,
