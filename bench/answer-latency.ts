@@ -6,6 +6,9 @@
 //   --pause-ms 1000   how long each call stays up after the ACK
 //   --profile         run our endpoint under node --cpu-prof (the profile's path is printed)
 //   --only ours|baresip
+//   --threads N       our Endpoint with mediaThreads N and its default devices (a silent
+//                     microphone, a discarding speaker), so that its calls' media runs in N
+//                     worker threads; without it, the main thread and a tone microphone
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -19,6 +22,8 @@ const RATE = Number(option('rate', '20'));
 const PAUSE_MS = Number(option('pause-ms', '1000'));
 const ONLY = option('only', 'both');
 const PROFILE = flag('profile');
+const THREADS = Number(option('threads', '0'));
+if (!Number.isInteger(THREADS) || THREADS < 0 || THREADS > 64) throw new RangeError(`--threads is 0 to 64, not ${THREADS}`);
 
 // Ports (127.0.0.1 only), all inside 50000-50999.
 const OURS_SIP = 50060; // the line takes the first free port from here to +6
@@ -55,7 +60,7 @@ async function endpointRole(): Promise<void> {
   devices.addInput({ name: 'Headset Microphone', id: 'mic' }, { kind: 'tone', frequencies: [440], levelDbfs: -12 });
   devices.addOutput({ name: 'Headset Earphone', id: 'speaker' });
   const report: EndpointReport = { incoming: 0, connected: 0, errors: [], rssMb: 0 };
-  const endpoint = new Endpoint({ config, devices, logger: (level, message) => level <= 1 && report.errors.length < 20 && report.errors.push(message) });
+  const endpoint = new Endpoint({ config, ...(THREADS > 0 ? { mediaThreads: THREADS } : { devices }), logger: (level, message) => level <= 1 && report.errors.length < 20 && report.errors.push(message) });
   endpoint.on('incomingCall', () => report.incoming++);
   endpoint.on('callStateChanged', (_call, state) => state === 'CONNECTED' && report.connected++);
   await endpoint.start();
@@ -186,7 +191,7 @@ async function main(): Promise<void> {
     child.send({ stop: true });
     await next('report');
     ours = messages.find((m) => m.report)!.report;
-    rows.push({ name: 'ours (Endpoint)', sipp: stats, values: [], invites: 0 });
+    rows.push({ name: THREADS > 0 ? `ours (Endpoint, ${THREADS} media threads)` : 'ours (Endpoint)', sipp: stats, values: [], invites: 0 });
   }
   await sleep(500);
   await capture.stop('SIGINT');
