@@ -262,8 +262,9 @@ Content-Length: 0
       assertSippPassed(result);
       await waitFor(() => calls[0]?.state === 'DISCONNECTED');
       expect(states).toEqual([['RINGING', 'CONNECTED', 'DISCONNECTED']]);
-      // INVITE, 100, 180, 200, ACK, BYE, 200 at least lost their first copy.
-      expect(relay.dropped).toBeGreaterThanOrEqual(6);
+      // INVITE, 200, ACK, BYE, 200 at least lost their first copy (an auto-answer's 200 goes
+      // without a 100 Trying before it: see test/sip/trying.test.ts).
+      expect(relay.dropped).toBeGreaterThanOrEqual(5);
     } finally {
       relay.close();
       await endpoint.stop();

@@ -160,10 +160,13 @@ export class Baresip {
 
   /**
    * The SIP messages baresip sent and received so far, oldest first, from its `-s` trace: each is
-   * printed as `ESC[36;1m#`, `UDP <source> -> <destination>`, the message, `ESC[;m`.
+   * printed as `ESC[36;1m#`, `UDP <source> -> <destination>`, the message, `ESC[;m`. A message
+   * byte for byte the same as an earlier one the same way is a retransmission (an INVITE not
+   * answered within T1 on a loaded machine, a 2xx waiting for its ACK) and is left out.
    */
   sipTrace(): TracedSipMessage[] {
     const messages: TracedSipMessage[] = [];
+    const seen = new Set<string>();
     const escape = String.fromCharCode(27);
     for (const block of this.#output.split(`${escape}[36;1m#\n`).slice(1)) {
       const match = /^(\w+) (\S+) -> (\S+)\n/.exec(block);
@@ -172,6 +175,9 @@ export class Baresip {
       const source = match[2];
       const text = block.slice(match[0].length, end);
       const [head = '', body = ''] = text.split('\r\n\r\n');
+      const key = `${source === `${this.address}:${this.port}`}|${text}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
       messages.push({
         sent: source === `${this.address}:${this.port}`,
         startLine: head.split('\r\n')[0] ?? '',
