@@ -1,3 +1,4 @@
+import { addressListType } from './address-list';
 import { guiTabsType } from './gui-tabs';
 import { headsetPairsType } from './headset-pairs';
 import { ipVersionsType } from './ip-versions';
@@ -148,6 +149,22 @@ export const SETTINGS = [
     default: undefined,
     defaultText: 'sip_port_min + 6',
     description: 'Highest local SIP port. Missing or invalid: `sip_port_min` + 6. Below `sip_port_min`: an error.',
+    applied: 'yes',
+  }),
+  setting({
+    key: 'policy.endpoint.sip_accept_requests_from',
+    type: choice(['servers', 'any'] as const),
+    default: 'servers',
+    origin: 'deployment',
+    description: 'Who may send SIP requests (an INVITE, an OPTIONS...) to the lines over UDP. `servers`: a line that registers takes them only from the addresses of its server (every address its `server` resolves to) and from `sip_trusted_addresses`; a stand-alone line (`reg_timeout` 0) only from `sip_trusted_addresses`, or from anyone while that is empty. A request from anywhere else is dropped unanswered (a SIP scanner learns nothing), counted and logged once per address. `any`: from anyone, as before. Responses, and requests over TCP, TLS and WebSocket connections, are not filtered.',
+    applied: 'yes',
+  }),
+  setting({
+    key: 'policy.endpoint.sip_trusted_addresses',
+    type: addressListType,
+    default: '',
+    origin: 'deployment',
+    description: 'IP addresses and CIDR subnets that may send SIP requests to the lines besides their servers (see `sip_accept_requests_from`): the SIP Server\'s other nodes, a media gateway, a test tool.',
     applied: 'yes',
   }),
   setting({

@@ -41,6 +41,8 @@ function invalidSample(row: SettingDefinition): string | undefined {
       return 'not a host!';
     case 'port or empty':
       return '70000';
+    case 'address list':
+      return '10.0.0.1, example.com';
     default:
       return undefined;
   }

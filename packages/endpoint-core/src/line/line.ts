@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Inviter, Registerer, RegistererState, SessionState, SIPExtension, UserAgent, type Invitation, type LogConnector, type Message, type Notification, type Referral, type Session, type URI } from 'sip.js';
 import { resolveServer, type AddressResolver, type ConfiguredCodec, type Connectivity } from '@sip-endpoint/config';
 import { InvalidStateError, SafeEmitter, StateMachine, type ConnectionState } from '@sip-endpoint/policy';
@@ -9,7 +10,7 @@ import { CallRefusedError, InvalidArgumentError, LineNotReadyError } from '../er
 import { assertPatchedSipJs } from '../sip/dialog-extensions';
 import { ConnectionTransport } from '../transport/connection-transport';
 import { peekSip } from '../transport/sip-peek';
-import type { UdpTransport } from '../transport/udp-transport';
+import type { UdpTransport, UdpTransportOptions } from '../transport/udp-transport';
 import { headerBag, screenInvite } from './incoming-invite';
 import { LINE_TRANSITIONS } from './line-state';
 import { openLineTransport, proxySection } from './line-transport';
@@ -82,6 +83,8 @@ export type LineEvents = {
 /** Counters of a {@link Line}. @public */
 export interface LineCounters {
   offersRefused: number;
+  /** SIP requests dropped unanswered because of their source (`sip_accept_requests_from`). */
+  requestsRefused: number;
 }
 
 /**
@@ -103,8 +106,10 @@ export class Line extends SafeEmitter<LineEvents> {
    * INVITEs the line refused before any call was made of them: `offersRefused`, an SDP offer it
    * cannot take (488 with a Warning saying why: no common codec, SRTP the `use_srtp` setting
    * refuses, a malformed or unknown `a=crypto`, an SDP without audio). Each is also logged.
+   * `requestsRefused`: requests dropped because they came from neither the line's server nor
+   * `sip_trusted_addresses` (`sip_accept_requests_from`); the first from each address is logged.
    */
-  readonly counters: LineCounters = { offersRefused: 0 };
+  readonly counters: LineCounters = { offersRefused: 0, requestsRefused: 0 };
   readonly connectivity: Connectivity;
   readonly #options: LineOptions;
   readonly #context: EndpointContext;
@@ -226,6 +231,7 @@ export class Line extends SafeEmitter<LineEvents> {
         target: regTimeout === 0 && !connectionOriented ? undefined : { address: target.address, port: target.port },
         transactionTimeoutMs: config.get('policy.endpoint.sip_transaction_timeout'),
         udpKeepAliveS: this.#context.udpKeepAliveS,
+        ...this.#requestFilter(regTimeout > 0 ? [...targets.map((t) => t.address), connectivity.host] : undefined),
         trace: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => {
           trace?.(direction, message, remote);
           if (direction === 'in' && matchReceived) this.#checkReceived(message);
@@ -451,6 +457,34 @@ export class Line extends SafeEmitter<LineEvents> {
     const context = this.#context;
     const choice = await context.policy.mediaEngine({ config: context.config, devices: context.devices.list(), calls, line: this.index, protocol: this.connectivity.protocol, direction, offer });
     return choice === 'webrtc' ? 'webrtc' : 'native';
+  }
+
+  /**
+   * `sip_accept_requests_from`: the sources a UDP line takes requests from. `servers` (the
+   * default): the addresses of the line's server (`servers`; undefined for a stand-alone line)
+   * and `sip_trusted_addresses`; a stand-alone line with no trusted address takes them from anyone.
+   */
+  #requestFilter(servers: readonly string[] | undefined): Pick<UdpTransportOptions, 'acceptRequestFrom' | 'onRequestRefused'> {
+    const config = this.#context.config;
+    if (config.get('policy.endpoint.sip_accept_requests_from') === 'any') return {};
+    const trusted = config.get('policy.endpoint.sip_trusted_addresses');
+    if (servers === undefined && trusted.length === 0) return {};
+    const known = new Set((servers ?? []).filter((address) => isIP(address) !== 0).map(plainAddress));
+    const logged = new Set<string>();
+    return {
+      acceptRequestFrom: (address) => {
+        const source = plainAddress(address);
+        return known.has(source) || trusted.some((cidr) => cidr.contains(source));
+      },
+      onRequestRefused: (address) => {
+        this.counters.requestsRefused++;
+        // Once per address: a scanner's flood does not flood the log.
+        if (logged.size < 1000 && !logged.has(address)) {
+          logged.add(address);
+          this.#context.log(2, 'endpoint', `line ${this.index}: SIP requests from ${address} are dropped (not the line's server, nor in sip_trusted_addresses; sip_accept_requests_from any takes them)`);
+        }
+      },
+    };
   }
 
   /** A SIP URI as given, or a DN on the line's server. */
@@ -698,4 +732,9 @@ const controls = new WeakMap<Line, LineControl>();
 /** The control of a line, for its endpoint. */
 export function lineControl(line: Line): LineControl {
   return controls.get(line)!;
+}
+
+/** An address without the IPv4-mapped prefix a dual-stack socket gives (`::ffff:10.0.0.1`). */
+function plainAddress(address: string): string {
+  return address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }

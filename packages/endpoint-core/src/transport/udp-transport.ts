@@ -45,6 +45,13 @@ export interface UdpTransportOptions {
    * server still reach us between registrations. 0, or no target (stand-alone): none. @defaultValue 0
    */
   udpKeepAliveS?: number;
+  /**
+   * Whether a request (not a response) from this source address is taken
+   * (`sip_accept_requests_from`); one refused is dropped unanswered. Absent: every one is taken.
+   */
+  acceptRequestFrom?: (address: string) => boolean;
+  /** Told of each request `acceptRequestFrom` refused, with its source address. */
+  onRequestRefused?: (address: string) => void;
 }
 
 const PING = Buffer.from('\r\n\r\n');
@@ -373,7 +380,12 @@ export class UdpTransport implements Transport {
       handOver(this.onMessage, message, this.#logger);
       return;
     }
-    // A request.
+    // A request, from a source the line takes requests from (a SIP scanner's gets no answer).
+    const accept = this.#options.acceptRequestFrom;
+    if (accept && !accept(remote.address)) {
+      this.#options.onRequestRefused?.(remote.address);
+      return;
+    }
     if (peek.method === 'ACK') {
       const invite = this.#servers.get(`${peek.via.branch}|INVITE`);
       if (invite?.timer) {
