@@ -162,7 +162,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
 
   async getDescription(options?: MediaDescriptionOptions): Promise<BodyAndContentType> {
     const rtp = await this.#open();
-    if (this.#context.dtls) this.#certificate ??= await this.#context.dtls.certificate();
+    if (this.#needsCertificate()) this.#certificate ??= await this.#context.dtls!.certificate();
     await this.#gather(rtp);
     this.#offeredFirst ??= this.#remoteOffer === undefined;
     if (options?.hold !== undefined) this.#hold = options.hold;
@@ -265,6 +265,19 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     }
     this.#rtp = rtp;
     return rtp;
+  }
+
+  /**
+   * Whether this description needs our DTLS certificate: an answer to an offer of DTLS-SRTP, or
+   * an offer of ours that may carry it (`dtls.offer` with SRTP not disabled). Making the endpoint's
+   * certificate is asynchronous work: a call without DTLS does not wait for it.
+   */
+  #needsCertificate(): boolean {
+    const dtls = this.#context.dtls;
+    if (!dtls) return false;
+    const remote = this.#remoteOffer;
+    if (remote) return remote.audio?.fingerprint !== undefined || /TLS/i.test(remote.audio?.protocol ?? '');
+    return dtls.offer && (this.#context.srtp?.mode ?? 'disabled') !== 'disabled';
   }
 
   /** Our SDES key in use, for re-offers and re-answers: they keep it (no re-key). */

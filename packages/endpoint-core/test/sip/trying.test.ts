@@ -75,8 +75,8 @@ describe('100 Trying', () => {
     const { endpoint } = standaloneEndpoint('agent', testPorts(7), testPorts(50), 0, settings);
     await endpoint.start();
     try {
-      // An endpoint's first call makes its DTLS certificate (asynchronous work, so that INVITE
-      // yields and may get its 100): the second is the one judged.
+      // An endpoint's first call may wait for work done once (what is loaded at first use), and
+      // that INVITE may then get its 100: the second is the one judged.
       await responses(endpoint, 400);
       const got = await responses(endpoint, 400);
       // The 200 of our auto-answer is retransmitted until an ACK (none comes here): count each status once.

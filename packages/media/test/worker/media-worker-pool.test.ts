@@ -17,6 +17,12 @@ function pool(threads: number): MediaWorkerPool {
   return created;
 }
 
+/** `count` ports from this jest worker's range, the first one even (RTP pairs start on an even port). */
+function evenPorts(count: number): number {
+  const base = testPorts(count + 1);
+  return base + (base % 2);
+}
+
 function bindUdp(port: number): Promise<Socket> {
   const socket = createSocket('udp4');
   return new Promise((resolve, reject) => {
@@ -44,7 +50,7 @@ describe('MediaWorkerPool', () => {
 
   it('spreads sessions over its workers; a worker stream exchanges audio, RFC 4733 and in-band DTMF, and counters with a main-thread stream', async () => {
     const workers = pool(2);
-    const base = testPorts(12);
+    const base = evenPorts(12);
     const ports = new PortAllocator(base, base + 11);
     const first = await workers.openSession({ ports, bindAddress: '127.0.0.1' });
     const second = await workers.openSession({ ports, bindAddress: '127.0.0.1' });
@@ -94,7 +100,7 @@ describe('MediaWorkerPool', () => {
 
   it('keeps sending every 20 ms while the main thread is blocked', async () => {
     const workers = pool(1);
-    const base = testPorts(4);
+    const base = evenPorts(4);
     const ports = new PortAllocator(base, base + 3);
     const session = await workers.openSession({ ports, bindAddress: '127.0.0.1' });
     const sink = await bindUdp(base + 2);
@@ -121,7 +127,7 @@ describe('MediaWorkerPool', () => {
 
   it('keys its sessions with SDES: SRTP both ways between two workers, the counters in the stats', async () => {
     const workers = pool(2);
-    const base = testPorts(4);
+    const base = evenPorts(4);
     const ports = new PortAllocator(base, base + 3);
     const a = await workers.openSession({ ports, bindAddress: '127.0.0.1' });
     const b = await workers.openSession({ ports, bindAddress: '127.0.0.1' });
@@ -152,7 +158,7 @@ describe('MediaWorkerPool', () => {
 
   it('skips a port pair the system refuses', async () => {
     const workers = pool(1);
-    const base = testPorts(6);
+    const base = evenPorts(6);
     const blocker = await bindUdp(base);
     try {
       const ports = new PortAllocator(base, base + 5);
@@ -168,7 +174,7 @@ describe('MediaWorkerPool', () => {
 
   it('when it closes, running streams report a MediaWorkerError and close; digits waiting are not sent; no new session is opened', async () => {
     const workers = new MediaWorkerPool({ threads: 1 });
-    const base = testPorts(4);
+    const base = evenPorts(4);
     const ports = new PortAllocator(base, base + 3);
     const session = await workers.openSession({ ports, bindAddress: '127.0.0.1' });
     const stream: WorkerAudioStream = session.createStream({ payloadType: 8, remote: { address: '127.0.0.1', rtpPort: base + 2 }, direction: 'sendrecv', ptimeMs: 20 }, PCMA);
