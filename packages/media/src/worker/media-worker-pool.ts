@@ -55,8 +55,8 @@ export type WorkerRtpSessionEvents = {
  * once a second in one message per worker. A new session goes to the worker carrying the fewest.
  * What a worker cannot do is left to the main thread by its user: ICE and DTLS-SRTP (their
  * handshakes run on the main thread's sockets), and devices that produce or consume audio (a
- * worker stream sends silence and plays to nobody). A worker that dies is replaced; its streams
- * report a {@link MediaWorkerError} and close.
+ * worker stream sends silence and plays to nobody). A worker that dies is replaced when the next
+ * session is opened; its streams report a {@link MediaWorkerError} and close.
  *
  * @public
  */
@@ -96,7 +96,7 @@ export class MediaWorkerPool {
     const refused = new Set<number>();
     for (;;) {
       if (this.#closed) throw new MediaWorkerError('the media worker pool is closed');
-      const slot = this.#slots.reduce((best, candidate) => (candidate.sessions.size < best.sessions.size ? candidate : best));
+      const slot = this.#leastLoaded();
       const port = options.ports.acquire(refused);
       const id = this.#nextId++;
       const session = new WorkerRtpSession(id, port, options.bindAddress, (message) => this.#post(slot, message), () => options.ports.release(port));
@@ -128,6 +128,12 @@ export class MediaWorkerPool {
     await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
   }
 
+  /** The worker carrying the fewest sessions; a worker that stopped is replaced first. */
+  #leastLoaded(): Slot {
+    for (let i = 0; i < this.#slots.length; i++) if (this.#slots[i]!.gone) this.#slots[i] = this.#spawn();
+    return this.#slots.reduce((best, candidate) => (candidate.sessions.size < best.sessions.size ? candidate : best));
+  }
+
   #post(slot: Slot, message: ToWorker): void {
     if (!slot.gone) slot.worker.postMessage(message);
   }
@@ -153,9 +159,8 @@ export class MediaWorkerPool {
       slot.binds.clear();
       for (const session of [...slot.sessions.values()]) session.workerGone(new MediaWorkerError(reason, failure));
       slot.sessions.clear();
-      // A crashed worker is replaced, for the streams to come.
-      const index = this.#slots.indexOf(slot);
-      if (!this.#closed && index >= 0) this.#slots[index] = this.#spawn();
+      // A crashed worker is replaced when a new session needs it (openSession), not here: a
+      // worker that cannot start would otherwise be started again and again.
     });
     return slot;
   }
