@@ -167,6 +167,8 @@ export class UdpTransport implements Transport {
     this.#timeout = Math.min(options.transactionTimeoutMs ?? 32000, 32000);
     // Each datagram in a turn of the event loop of its own: a burst does not hold the loop (see input-queue.ts).
     this.#socket.on('message', (data, remote) => handleInTurn(() => this.#receive(data, remote)));
+    // The socket's own errors (a send without a callback, an ICMP error on some systems) go to the log, never up as an exception.
+    this.#socket.on('error', (error) => this.#logger?.error(`SIP over UDP: ${error.message}`));
     this.#maxDatagram = options.maxDatagramRequestBytes ?? 1300;
     if (options.tcp !== false) {
       const tcp = options.tcp ?? {};
@@ -293,7 +295,25 @@ export class UdpTransport implements Transport {
 
   #write(message: string, address: string, port: number): void {
     this.#options.trace?.('out', message, { address, port });
-    this.#socket.send(message, port, address);
+    // With a callback, a failed send (a name that does not resolve, an unreachable network) comes
+    // here instead of as the socket's 'error' event, which would end the process.
+    this.#socket.send(message, port, address, (error) => {
+      if (error) this.#sendFailed(error, message, address, port);
+    });
+  }
+
+  /**
+   * A datagram could not be sent: logged; a request's client transaction ends with a 503 handed to
+   * sip.js, as RFC 3261 8.1.3.1 says of a transport error.
+   */
+  #sendFailed(error: Error, message: string, address: string, port: number): void {
+    this.#logger?.error(`SIP over UDP: could not send to ${address}:${port}: ${error.message}`);
+    for (const [key, record] of this.#clients) {
+      if (record.message !== message) continue;
+      this.#stopClient(key);
+      handOver(this.onMessage, timeoutResponse(record.message, record.peek, this.#options.viaHost, '503 Service Unavailable'), this.#logger);
+      return;
+    }
   }
 
   #startClient(peek: SipPeek, message: string, address: string, port: number): void {
@@ -460,7 +480,10 @@ export class UdpTransport implements Transport {
 function addReceived(message: string, peek: SipPeek, remote: RemoteInfo): string {
   const via = peek.via!;
   let line = via.line;
-  if (stripBrackets(via.host) !== remote.address && via.received === undefined) line += `;received=${remote.address}`;
+  // RFC 3261 18.2.1: received is the address the request came from. One the sender wrote itself
+  // is replaced (else a forged received would send our responses to a third party).
+  if (via.received !== undefined && via.received !== remote.address) line = line.replace(/;\s*received\s*=\s*[^;\s]*/i, '');
+  if (stripBrackets(via.host) !== remote.address && (via.received === undefined || via.received !== remote.address)) line += `;received=${remote.address}`;
   if (/;\s*rport(?=\s*(;|$))/i.test(line)) line = line.replace(/;\s*rport(?=\s*(;|$))/i, `;rport=${remote.port}`);
   if (line === via.line) return message;
   const at = message.indexOf(via.line);
