@@ -1,3 +1,5 @@
+import { timerDelay } from '../timer-delay';
+
 /** Our Min-SE (RFC 4028): the shortest session interval we accept, in seconds. */
 export const MIN_SESSION_EXPIRES = 90;
 
@@ -93,10 +95,10 @@ export class SessionTimer {
     if (this.#weRefresh) {
       this.#timer = setTimeout(() => {
         this.#refresh().catch(() => this.#expire());
-      }, (this.#seconds * 1000) / 2);
+      }, timerDelay((this.#seconds * 1000) / 2));
     } else {
       const margin = Math.min(32, this.#seconds / 3);
-      this.#timer = setTimeout(() => this.#expire(), (this.#seconds - margin) * 1000);
+      this.#timer = setTimeout(() => this.#expire(), timerDelay((this.#seconds - margin) * 1000));
     }
     this.#timer.unref?.();
   }

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { timerDelay } from '../timer-delay';
 import { Inviter, Registerer, RegistererState, SessionState, SIPExtension, UserAgent, type Invitation, type LogConnector, type Message, type Notification, type Referral, type Session, type URI } from 'sip.js';
 import { resolveServer, type AddressResolver, type ConfiguredCodec, type Connectivity } from '@sip-endpoint/config';
 import { InvalidStateError, SafeEmitter, StateMachine, type ConnectionState } from '@sip-endpoint/policy';
@@ -536,7 +537,7 @@ export class Line extends SafeEmitter<LineEvents> {
       if (invitation.state !== SessionState.Initial) return;
       await invitation.progress();
       control.ring(others);
-      if (decision?.answer === true) setTimeout(answer, decision.delayMs);
+      if (decision?.answer === true) setTimeout(answer, timerDelay(decision.delayMs));
     } catch (error) {
       context.log(1, 'endpoint', `incoming call on line ${this.index} failed: ${(error as Error).message}`);
       await invitation.reject({ statusCode: 500 }).catch(() => undefined);

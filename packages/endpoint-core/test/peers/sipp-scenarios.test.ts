@@ -111,6 +111,35 @@ Content-Length: 0
     }
   }, 30000);
 
+  it('lets an INVITE with answer-after=99999999999 ring instead of answering it at once (the delay used to overflow Node\'s timer to 1 ms: found by the fuzzer)', async () => {
+    const sippPort = testPorts(1);
+    const { endpoint, states, calls } = agent();
+    await endpoint.start();
+    try {
+      const result = await runSipp({
+        remotePort: sipPort(endpoint),
+        localPort: sippPort,
+        scenario: scenario('answer-after huge', [
+          send(INVITE('Call-Info: <sip:127.0.0.1>;answer-after=99999999999\n'), ' retrans="500"'),
+          '<recv response="100" optional="true"/>',
+          '<recv response="180"/>',
+          // A 200 meanwhile makes sipp fail the call.
+          pause(1000),
+          send(SAME_TRANSACTION('CANCEL')),
+          recv('response="200"', [{ header: 'CSeq:', regexp: 'CANCEL' }]),
+          recv('response="487"', [{ header: 'CSeq:', regexp: 'INVITE' }]),
+          send(SAME_TRANSACTION('ACK')),
+          pause(200),
+        ]),
+      });
+      assertSippPassed(result);
+      await waitFor(() => calls[0]?.state === 'DISCONNECTED');
+      expect(states).toEqual([['RINGING', 'DISCONNECTED']]);
+    } finally {
+      await endpoint.stop();
+    }
+  }, 30000);
+
   it('lets an INVITE without an auto-answer request ring (180 only) until sipp CANCELs it: 200 to the CANCEL, 487 to the INVITE', async () => {
     const sippPort = testPorts(1);
     const { endpoint, states, calls } = agent();
