@@ -524,7 +524,12 @@ export class Line extends SafeEmitter<LineEvents> {
       control.sessionTimerFromInvite(invitation.request);
       this.emit('incomingCall', call);
       const answer = (): void => {
-        if (call.state === 'RINGING') void call.answer().catch((error: Error) => context.log(1, 'endpoint', `auto-answer failed: ${error.message}`));
+        if (call.state !== 'RINGING') return;
+        // A call the policy answers and that cannot be answered is refused (500), not left ringing for ever.
+        void call.answer().catch(async (error: Error) => {
+          context.log(1, 'endpoint', `auto-answer failed: ${error.message}; the call is refused with 500`);
+          if (call.state === 'RINGING') await call.reject(500).catch(() => undefined);
+        });
       };
       // An attended transfer ends here (RFC 3891): the new call takes the place of one of ours,
       // answered at once; sip.js then ends the replaced one with a BYE. A call the policy answers

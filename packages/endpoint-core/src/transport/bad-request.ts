@@ -156,6 +156,9 @@ export function screenIncoming(message: string, agentHost: string): Screening {
     if (!(Number(number) <= MAX_CSEQ)) return `the CSeq number ${number.length > 40 ? `${number.slice(0, 40)}...` : number} is larger than 2**32 - 1 (RFC 3261 8.1.1.5)`;
     const length = parsed.getHeader('content-length');
     if (length !== undefined && Number(length) > Buffer.byteLength(raw.body)) return `Content-Length ${length} is more than the ${Buffer.byteLength(raw.body)} bytes of the body`;
+    // RFC 3261 20.15: a body needs its Content-Type (without it sip.js cannot answer the INVITE,
+    // and an auto-answered call stayed RINGING: found by the fuzzer).
+    if (Number(length ?? Buffer.byteLength(raw.body)) > 0 && !parsed.hasHeader('content-type')) return 'the request has a body and no Content-Type (RFC 3261 20.15)';
     return undefined;
   })();
   if (problem === undefined && (isResponse || method !== 'INVITE')) return { action: 'deliver', ...(parsed ? { parsed } : {}) };

@@ -152,6 +152,17 @@ describe('bad input on the SIP port of an endpoint', () => {
     await normalCallWorks();
   }, 20000);
 
+  it('answers an auto-answer INVITE whose body has no Content-Type with 400 and never rings (it used to ring for ever: the answer failed in sip.js; found by the fuzzer)', async () => {
+    const before = incoming.length;
+    const invite = request('INVITE', { body: GOOD_SDP, headers: { 'Content-Type': null, 'Alert-Info': '<http://127.0.0.1>;info=alert-autoanswer' } });
+    const responses = await exchange(invite.text, 700, 1);
+    expect(responses.map(status).filter((code) => code >= 200)[0]).toBe(400);
+    expect(responses.find((response) => status(response) === 400)).toMatch(/^Warning: 399 \S+ "the request has a body and no Content-Type/m);
+    expect(incoming.length).toBe(before);
+    expect(agent.calls).toEqual([]);
+    await normalCallWorks();
+  }, 15000);
+
   it('still answers a well-formed OPTIONS with 200 (the screening lets good requests through)', async () => {
     const responses = await exchange(request('OPTIONS').text, 700, 1);
     expect(responses.map(status)).toEqual([200]);
