@@ -161,12 +161,16 @@ function readAudio(raw: RawSdp, index: number, crypto: string[], candidates: str
   for (const payloadType of payloads) {
     const rtp = m.rtp.find((r) => r.payload === payloadType);
     const known = STATIC[payloadType];
-    if (!rtp && !known) continue; // a dynamic type without rtpmap cannot be used
+    const encoding = rtp?.codec ?? known?.encoding;
+    const clockRate = rtp?.rate ?? known?.clockRate;
+    // A dynamic type without rtpmap, or with an rtpmap that has no clock rate
+    // (`a=rtpmap:101 telephone-event`), cannot be used.
+    if (!encoding || !clockRate) continue;
     const fmtp = m.fmtp.find((f) => f.payload === payloadType)?.config ?? '';
     formats.push({
       payloadType,
-      encoding: rtp?.codec ?? known!.encoding,
-      clockRate: rtp?.rate ?? known!.clockRate,
+      encoding,
+      clockRate,
       channels: Number(rtp?.encoding ?? 1) || 1,
       fmtp,
     });

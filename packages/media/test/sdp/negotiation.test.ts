@@ -43,6 +43,11 @@ describe('parseSdp', () => {
     expect(sdp.version).toBe(2353687637);
   });
 
+  it('skips a dynamic type whose rtpmap has no clock rate (a TypeError escaped parseSdp before: found by the fuzzer)', () => {
+    const sdp = parseSdp(sippOffer.replace('a=rtpmap:101 telephone-event/8000', 'a=rtpmap:101 telephone-event'));
+    expect(sdp.audio?.formats.map((f) => f.payloadType)).toEqual([8, 0]);
+  });
+
   it.each([
     ['a=sendonly', 'sendonly', true],
     ['a=inactive', 'inactive', true],
