@@ -1,0 +1,309 @@
+/**
+ * Faults: what an unlucky network or host does to a running endpoint, each with a figure. Runs
+ * inside a network namespace of its own (Kamailio, sipp and the endpoints on its loopback; the
+ * full log disk is a tmpfs mounted in the namespace's own mount namespace).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EndpointConfig, serializeConfig } from '@sip-endpoint/config';
+import { VirtualAudioProvider } from '@sip-endpoint/media';
+import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
+import { makeTestCertificates } from '@sip-endpoint/test-support';
+import { Kamailio } from '../packages/endpoint-core/test/support/kamailio';
+import { ESTABLISH, recv, RESPONSE, scenario, send, AUTO_ANSWER, SDP } from '../packages/endpoint-core/test/support/sipp-scenario';
+import { sippStats, startProgram } from '../bench/support/bench-tools';
+
+export interface FaultsOptions {
+  /** The CI subset: the same faults, fewer calls. */
+  short: boolean;
+}
+
+export interface FaultResult {
+  name: string;
+  /** What was done. */
+  tried: string;
+  passed: boolean;
+  /** What was measured. */
+  figure: string;
+  /** Why it failed (empty when it passed). */
+  detail: string;
+}
+
+export interface FaultsReport {
+  faults: FaultResult[];
+  /** Faults of the issue not in the suite yet. */
+  notYet: string[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const by = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > by) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+/** A stand-alone or registered line's configuration on this namespace's loopback. */
+function lineConfig(user: string, sipPort: number, rtpBase: number, rtpCount: number, settings: Record<string, string>): EndpointConfig {
+  return EndpointConfig.defaults().with({
+    'user:0': user,
+    'server:0': '127.0.0.1:5060',
+    'proxies.proxy0.reg_timeout': '0',
+    'policy.endpoint.public_address': '127.0.0.1',
+    'policy.endpoint.sip_port_min': String(sipPort),
+    'policy.endpoint.sip_port_max': String(sipPort + 4),
+    'policy.endpoint.rtp_port_min': String(rtpBase),
+    'policy.endpoint.rtp_port_max': String(rtpBase + rtpCount - 1),
+    'policy.session.auto_answer': '1',
+    'system.media.ringing_file': '',
+    ...settings,
+  } as never);
+}
+
+function toneDevices(frequency: number): VirtualAudioProvider {
+  const devices = new VirtualAudioProvider({ defaults: false });
+  devices.addInput({ name: 'Tone', id: 'mic' }, { kind: 'tone', frequencies: [frequency], levelDbfs: -15 });
+  devices.addOutput({ name: 'Speaker', id: 'speaker' });
+  return devices;
+}
+
+/** The status Kamailio gives an OPTIONS to `user` (404 when it is not registered). */
+async function probeUser(user: string, kamailioPort: number, fromPort: number): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(fromPort, '127.0.0.1', resolve));
+  try {
+    const id = `probe-${user}-${Date.now()}`;
+    const text = [`OPTIONS sip:${user}@127.0.0.1:${kamailioPort} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${fromPort};branch=z9hG4bK-${id};rport`, 'Max-Forwards: 70', `From: <sip:probe@127.0.0.1:${fromPort}>;tag=${id}`, `To: <sip:${user}@127.0.0.1:${kamailioPort}>`, `Call-ID: ${id}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n');
+    return await new Promise<number>((resolve) => {
+      const timer = setInterval(() => socket.send(text, kamailioPort, '127.0.0.1'), 500);
+      socket.send(text, kamailioPort, '127.0.0.1');
+      socket.on('message', (data) => {
+        const status = Number(/^SIP\/2\.0 (\d{3})/.exec(data.toString())?.[1] ?? 0);
+        if (status >= 200) {
+          clearInterval(timer);
+          resolve(status);
+        }
+      });
+      setTimeout(() => {
+        clearInterval(timer);
+        resolve(0);
+      }, 5000);
+    });
+  } finally {
+    socket.close();
+  }
+}
+
+/** The registrar killed, then started again: every line READY again within reg_interval + 1 s. */
+async function registrarRestart(): Promise<FaultResult> {
+  const name = 'the registrar killed and restarted';
+  const port = 29000;
+  const regInterval = 3;
+  let kamailio = await Kamailio.start(port, 'secret');
+  const agents = Array.from({ length: 5 }, (_, i) =>
+    new Endpoint({
+      config: lineConfig(String(6000 + i), 29010 + i * 5, 29100 + i * 4, 4, { 'server:0': `127.0.0.1:${port}`, 'proxies.proxy0.password': 'secret', 'proxies.proxy0.reg_timeout': '8', 'proxies.proxy0.reg_interval': String(regInterval), 'policy.endpoint.sip_transaction_timeout': '2000' }),
+      devices: toneDevices(500),
+    }),
+  );
+  try {
+    await Promise.all(agents.map((agent) => agent.start()));
+    const ready = (): boolean => agents.every((agent) => agent.lines[0]?.state === 'READY');
+    if (!(await until(ready, 10000))) return { name, tried: '5 lines', passed: false, figure: '', detail: 'the lines did not register at first' };
+    await kamailio.stop();
+    // The next refresh finds no registrar: the lines go FAILED.
+    const failed = await until(() => agents.every((agent) => agent.lines[0]?.state === 'FAILED'), 20000);
+    kamailio = await Kamailio.start(port, 'secret');
+    const restarted = Date.now();
+    const back = await until(ready, 20000);
+    const seconds = (Date.now() - restarted) / 1000;
+    const status = await probeUser('6000', port, 29090);
+    const passed = failed && back && seconds <= regInterval + 1 && status === 200;
+    return {
+      name,
+      tried: `5 lines (reg_timeout 8 s, reg_interval ${regInterval} s); Kamailio stopped until every line was FAILED, then started again`,
+      passed,
+      figure: `every line READY ${seconds.toFixed(1)} s after the restart (bound: reg_interval + 1 s = ${regInterval + 1} s); an OPTIONS to a line through the new registrar: ${status}`,
+      detail: passed ? '' : !failed ? 'the lines did not notice the registrar was gone' : !back ? 'the lines did not come back' : `too slow or not reachable (${seconds.toFixed(1)} s, OPTIONS ${status})`,
+    };
+  } finally {
+    await Promise.all(agents.map((agent) => agent.stop().catch(() => undefined)));
+    await kamailio.stop();
+  }
+}
+
+/** The far end vanishes mid-call (sipp killed): the call ends at rtp_inactivity_timeout, with the reason. */
+async function farEndVanishes(): Promise<FaultResult> {
+  const name = 'the far end vanishing mid-call';
+  const timeoutS = 5;
+  const dir = mkdtempSync(join(tmpdir(), 'sep-fault-'));
+  const agent = new Endpoint({ config: lineConfig('agent', 29200, 29210, 10, { 'policy.endpoint.rtp_inactivity_timeout': String(timeoutS) }), devices: toneDevices(600) });
+  await agent.start();
+  let call: Call | undefined;
+  agent.on('incomingCall', (incoming) => (call = incoming));
+  const file = join(dir, 'vanish.xml');
+  // INVITE, 200, ACK, then RTP from sipp (its pcap) until it is killed.
+  writeFileSync(file, scenario('vanish', [...ESTABLISH(AUTO_ANSWER, SDP()), '<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>', '<pause milliseconds="60000"/>']));
+  const sipp = await startProgram('sipp', ['-sf', file, '-m', '1', '-i', '127.0.0.1', '-p', '29280', '-mp', '29282', '-s', 'agent', '-nostdin', `127.0.0.1:${agent.lines[0]!.port!}`], undefined, 0, dir);
+  try {
+    if (!(await until(() => call?.state === 'CONNECTED', 10000))) return { name, tried: 'a call from sipp', passed: false, figure: '', detail: `the call did not connect: ${sipp.output().slice(-500)}` };
+    await sleep(2000);
+    sipp.child.kill('SIGKILL');
+    const killed = Date.now();
+    await until(() => call?.state === 'DISCONNECTED', (timeoutS + 10) * 1000);
+    const seconds = (Date.now() - killed) / 1000;
+    const reason = call?.endReason ?? '';
+    // The pcap's RTP had stopped before the kill in some runs (it lasts 8 s): the bound counts from the kill.
+    const passed = call?.state === 'DISCONNECTED' && seconds <= timeoutS + 1.5 && /RTP|inactiv|media/i.test(reason);
+    return {
+      name,
+      tried: `a call from sipp with RTP, sipp killed (SIGKILL) after 2 s; rtp_inactivity_timeout ${timeoutS} s`,
+      passed,
+      figure: `the call ended ${seconds.toFixed(1)} s after the kill, reason "${reason}"`,
+      detail: passed ? '' : `state ${call?.state}, ${seconds.toFixed(1)} s, reason "${reason}"`,
+    };
+  } finally {
+    sipp.child.kill('SIGKILL');
+    await agent.stop();
+  }
+}
+
+/** SIGTERM to a Softphone process during `calls` calls: every call gets a BYE, the line unregisters, exit 0. */
+async function sigtermDuringCalls(calls: number): Promise<FaultResult> {
+  const name = `SIGTERM during ${calls} calls`;
+  const port = 29300;
+  const dir = mkdtempSync(join(tmpdir(), 'sep-fault-'));
+  const kamailio = await Kamailio.start(port, 'secret');
+  const configFile = join(dir, 'Softphone.config');
+  writeFileSync(configFile, serializeConfig(lineConfig('7000', 29310, 29400, calls * 2 + 20, { 'server:0': `127.0.0.1:${port}`, 'proxies.proxy0.password': 'secret', 'proxies.proxy0.reg_timeout': '3600', 'system.diagnostics.log_file': join(dir, 'softphone.log') })));
+  const bin = join(__dirname, '..', 'packages', 'softphone', 'bin', 'softphone.mjs');
+  const softphone = spawn(process.execPath, [bin, '--config', configFile, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  softphone.stdout.on('data', (data: Buffer) => (out += data.toString()));
+  softphone.stderr.on('data', (data: Buffer) => (err += data.toString()));
+  const exited = new Promise<number | null>((resolve) => softphone.once('exit', (code) => resolve(code)));
+  const count = (pattern: RegExp): number => out.split('\n').filter((line) => pattern.test(line)).length;
+  const file = join(dir, 'held.xml');
+  // INVITE through Kamailio, 200, ACK; then wait for the agent's BYE and answer it.
+  writeFileSync(file, scenario('held until the agent hangs up', [...ESTABLISH(AUTO_ANSWER, SDP()), recv('request="BYE"', [], ' timeout="120000"'), send(RESPONSE('200 OK'))]));
+  let sipp: Awaited<ReturnType<typeof startProgram>> | undefined;
+  try {
+    if (!(await until(() => count(/"event":"connectionStateChanged".*"state":"READY"/) > 0, 15000))) return { name, tried: '', passed: false, figure: '', detail: `the Softphone did not register: ${err.slice(-500)}` };
+    sipp = await startProgram('sipp', ['-sf', file, '-m', String(calls), '-r', '50', '-l', String(calls), '-i', '127.0.0.1', '-p', '29380', '-mp', '29382', '-s', '7000', '-nostdin', '-timeout', '120s', `127.0.0.1:${port}`], undefined, 0, dir);
+    if (!(await until(() => count(/"event":"callStateChanged".*"state":"CONNECTED"/) >= calls, 30000))) return { name, tried: '', passed: false, figure: '', detail: `only ${count(/"state":"CONNECTED"/)} calls connected` };
+    const signalled = Date.now();
+    softphone.kill('SIGTERM');
+    const code = await Promise.race([exited, sleep(30000).then(() => 'timeout' as const)]);
+    const exitS = (Date.now() - signalled) / 1000;
+    await Promise.race([sipp.exited, sleep(10000)]);
+    const stats = sippStats(sipp.output());
+    const status = await probeUser('7000', port, 29390);
+    const passed = code === 0 && stats.successful === calls && status === 404;
+    return {
+      name,
+      tried: `a Softphone process (the CLI) registered on Kamailio with ${calls} calls up from sipp, then SIGTERM`,
+      passed,
+      figure: `exit code ${String(code)} after ${exitS.toFixed(1)} s; sipp: ${stats.successful} of ${calls} calls ended by a BYE from the agent; an OPTIONS to its DN afterwards: ${status} (404: unregistered)`,
+      detail: passed ? '' : `exit ${String(code)}, ${stats.successful} calls got their BYE, OPTIONS ${status}; ${err.slice(-300)}`,
+    };
+  } finally {
+    softphone.kill('SIGKILL');
+    sipp?.child.kill('SIGKILL');
+    await kamailio.stop();
+  }
+}
+
+/** The log's disk full: the endpoint keeps answering calls. */
+async function logDiskFull(calls: number): Promise<FaultResult> {
+  const name = 'the log disk full';
+  const disk = mkdtempSync(join(tmpdir(), 'sep-fulldisk-'));
+  // A 64 kB tmpfs, filled up; mounted in this process's own mount namespace (`ip netns exec` made one).
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', disk]);
+  try {
+    mkdirSync(join(disk, 'logs'));
+    try {
+      writeFileSync(join(disk, 'filler'), Buffer.alloc(1024 * 1024));
+    } catch {
+      // ENOSPC: the disk is full, as meant.
+    }
+    const agent = new Endpoint({ config: lineConfig('agent', 29500, 29510, 20, { 'system.diagnostics.log_file': join(disk, 'logs', 'agent.log'), 'system.diagnostics.log_level': '4' }), devices: toneDevices(700) });
+    const caller = new Endpoint({ config: lineConfig('caller', 29540, 29550, 20, {}), devices: toneDevices(900) });
+    await agent.start();
+    await caller.start();
+    let connected = 0;
+    try {
+      for (let i = 0; i < calls; i++) {
+        const call = await caller.makeCall(`sip:agent@127.0.0.1:${agent.lines[0]!.port!}`);
+        if (await until(() => call.state === 'CONNECTED', 5000)) connected++;
+        await call.hangup().catch(() => undefined);
+        await until(() => call.state === 'DISCONNECTED', 5000);
+      }
+    } finally {
+      await caller.stop();
+      await agent.stop();
+    }
+    const passed = connected === calls;
+    return {
+      name,
+      tried: `the agent's log file (level 4) on a full 64 kB tmpfs; ${calls} calls to it, one after another`,
+      passed,
+      figure: `${connected} of ${calls} calls connected and ended`,
+      detail: passed ? '' : `${calls - connected} calls failed`,
+    };
+  } finally {
+    execFileSync('umount', ['-l', disk]);
+  }
+}
+
+/** A server certificate the line cannot trust: FAILED, with a reason that says so. */
+async function untrustedCertificate(): Promise<FaultResult> {
+  const name = 'an invalid server certificate';
+  const certificates = makeTestCertificates(['127.0.0.1']);
+  const kamailio = await Kamailio.start(29600, 'secret', { tls: { port: 29601, certificate: certificates.serverCertificate, key: certificates.serverKey } });
+  const line = new Endpoint({ config: lineConfig('6100', 29610, 29620, 4, { 'server:0': '127.0.0.1:29601', 'protocol:0': 'TLS', 'proxies.proxy0.password': 'secret', 'proxies.proxy0.reg_timeout': '60', 'proxies.proxy0.reg_interval': '0' }), devices: toneDevices(500) });
+  try {
+    await line.start();
+    await until(() => line.lines[0]?.state === 'FAILED', 10000);
+    const reason = line.lines[0]?.reason ?? '';
+    const passed = line.lines[0]?.state === 'FAILED' && /certificate|self[- ]signed|verify|issuer/i.test(reason);
+    return { name, tried: 'a TLS line to Kamailio whose certificate is signed by an authority the line does not trust', passed, figure: `line ${line.lines[0]?.state}: "${reason}"`, detail: passed ? '' : 'the line did not refuse the certificate with a reason that says so' };
+  } finally {
+    await line.stop();
+    await kamailio.stop();
+  }
+}
+
+export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
+  const faults: FaultResult[] = [];
+  for (const fault of [registrarRestart, farEndVanishes, () => sigtermDuringCalls(options.short ? 20 : 100), () => logDiskFull(options.short ? 3 : 20), untrustedCertificate]) {
+    try {
+      faults.push(await fault());
+    } catch (error) {
+      faults.push({ name: fault.name || 'a fault', tried: '', passed: false, figure: '', detail: `the scenario itself failed: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+  return {
+    faults,
+    notYet: ['failover to the second Connectivity during a call', '20 % loss of signalling both ways through a relay', 'a TCP or TLS connection reset mid-call', 'an expired server certificate (an untrusted one is in)'],
+  };
+}
+
+if (require.main === module) {
+  runFaults(JSON.parse(process.argv[2] ?? '{}') as FaultsOptions).then(
+    (report) => {
+      process.stdout.write(`\nREPORT ${JSON.stringify(report)}\n`);
+      process.exit(0);
+    },
+    (error: unknown) => {
+      process.stdout.write(`\nFAILED ${JSON.stringify(String(error instanceof Error ? (error.stack ?? error.message) : error))}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,155 @@
+/**
+ * The endpoint under fuzz, in a process of its own (forked by the fuzz driver, inside the driver's
+ * network namespace): a stand-alone `Endpoint` as a user runs it, with four lines (UDP with its TCP
+ * side, TCP, TLS with a listening port, WS to the driver's server), answering the driver's real
+ * call ("caller") and at most one fuzzed INVITE a second (others get 486), a tone on its
+ * microphone. It reports over IPC: ready (its ports), stats on request, and every uncaught
+ * exception or unhandled rejection.
+ */
+import { readdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { EndpointConfig } from '@sip-endpoint/config';
+import { VirtualAudioProvider } from '@sip-endpoint/media';
+import { Endpoint } from '@sip-endpoint/endpoint-core';
+import { composePolicy, DefaultPolicy, headerValues } from '@sip-endpoint/policy';
+
+/** What the driver gives the target (JSON in argv[2]). */
+export interface TargetSettings {
+  sipPort: number;
+  rtpBase: number;
+  /** Our certificate and key in one PEM file, for the TLS line's listening port. */
+  tlsBundle: string;
+  /** The driver's WebSocket server (`host:port`) for the WS line. */
+  wsServer: string;
+  /** Where the endpoint's log goes (checked for secrets afterwards). */
+  logFile: string;
+}
+
+/** Messages from the target to the driver. */
+export type TargetMessage =
+  | { type: 'ready'; ports: { udp: number; tcp: number; tls: number } }
+  | { type: 'stats'; stats: TargetStats }
+  | { type: 'problem'; kind: 'uncaughtException' | 'unhandledRejection'; message: string };
+
+export interface TargetStats {
+  fds: number;
+  rss: number;
+  heapUsed: number;
+  calls: number;
+  answered: number;
+  rejected: number;
+  lines: string[];
+  /** The real call's stream: packets received and lost. */
+  realCall: { state: string; received: number; lost: number } | undefined;
+  requestsRefused: number;
+  /** Each call: its state, far end and age in seconds. */
+  callList: string[];
+}
+
+const send = (message: TargetMessage): void => {
+  process.send?.(message);
+};
+
+function problem(kind: 'uncaughtException' | 'unhandledRejection', error: unknown): void {
+  const message = error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error);
+  send({ type: 'problem', kind, message });
+}
+
+process.on('uncaughtException', (error) => {
+  problem('uncaughtException', error);
+  // An uncaught exception leaves the process in an unknown state: end it as Node would.
+  setTimeout(() => process.exit(70), 100);
+});
+process.on('unhandledRejection', (reason) => problem('unhandledRejection', reason));
+
+async function main(): Promise<void> {
+  const settings = JSON.parse(process.argv[2] ?? '{}') as TargetSettings;
+  const config = EndpointConfig.defaults().with({
+    'user:0': 'agent',
+    'server:0': '127.0.0.1:5060',
+    'user:1': 'agent',
+    'server:1': '127.0.0.1:5060',
+    'protocol:1': 'TCP',
+    'user:2': 'agent',
+    'server:2': '127.0.0.1:5061',
+    'protocol:2': 'TLS',
+    'user:3': 'agent',
+    'server:3': settings.wsServer,
+    'protocol:3': 'WS',
+    'proxies.proxy0.reg_timeout': '0',
+    'proxies.proxy1.reg_timeout': '0',
+    'proxies.proxy2.reg_timeout': '0',
+    'proxies.proxy3.reg_timeout': '3600',
+    'system.security.certificate': settings.tlsBundle,
+    'policy.endpoint.public_address': '127.0.0.1',
+    'policy.endpoint.sip_port_min': String(settings.sipPort),
+    'policy.endpoint.sip_port_max': String(settings.sipPort + 20),
+    'policy.endpoint.rtp_port_min': String(settings.rtpBase),
+    'policy.endpoint.rtp_port_max': String(settings.rtpBase + 399),
+    'system.media.ringing_file': '',
+    'system.diagnostics.log_level': '3',
+    'system.security.use_srtp': 'optional',
+  });
+  const devices = new VirtualAudioProvider({ defaults: false });
+  devices.addInput({ name: 'Tone', id: 'mic' }, { kind: 'tone', frequencies: [700], levelDbfs: -12 });
+  devices.addOutput({ name: 'Null', id: 'speaker' });
+  let answered = 0;
+  let rejected = 0;
+  let lastAnswer = 0;
+  const policy = composePolicy(new DefaultPolicy(), {
+    shouldAnswer: (ctx) => {
+      const from = headerValues(ctx.headers, 'From')[0] ?? '';
+      if (/sip:caller@/.test(from)) return { answer: true, delayMs: 0, reason: 'the real call' };
+      // A fuzzed INVITE: one a second is answered (the answer path fuzzed too), the rest refused,
+      // so that unanswered 200s (no ACK comes) do not pile up RTP ports.
+      const now = Date.now();
+      if (now - lastAnswer >= 1000) {
+        lastAnswer = now;
+        answered++;
+        return { answer: true, delayMs: 0, reason: 'fuzzed, answered' };
+      }
+      rejected++;
+      return { answer: false, sipCode: 486, reason: 'fuzzed' };
+    },
+  });
+  writeFileSync(settings.logFile, '');
+  const endpoint = new Endpoint({ config, devices, policy, logger: (level, message, component) => appendFileSync(settings.logFile, `${level} ${component ?? ''} ${message}\n`) });
+  const created = new WeakMap<object, number>();
+  endpoint.on('callStateChanged', (call) => {
+    if (!created.has(call)) created.set(call, Date.now());
+  });
+  await endpoint.start();
+  const ports = endpoint.lines.map((line) => line.port ?? 0);
+  send({ type: 'ready', ports: { udp: ports[0]!, tcp: ports[1]!, tls: ports[2]! } });
+
+  process.on('message', (message: { type: string }) => {
+    if (message.type === 'stats') {
+      const real = endpoint.calls.find((call) => /caller/.test(call.info().remote ?? ''));
+      const stats = real?.media?.stats();
+      send({
+        type: 'stats',
+        stats: {
+          fds: readdirSync('/proc/self/fd').length,
+          rss: process.memoryUsage.rss(),
+          heapUsed: process.memoryUsage().heapUsed,
+          calls: endpoint.calls.length,
+          answered,
+          rejected,
+          lines: endpoint.lines.map((line) => line.state),
+          realCall: real ? { state: real.state, received: stats?.received.packets ?? 0, lost: stats?.received.lost ?? 0 } : undefined,
+          requestsRefused: endpoint.lines.reduce((sum, line) => sum + line.counters.requestsRefused, 0),
+          callList: endpoint.calls.map((call) => {
+            const info = call.info();
+            return `${info.state} ${info.direction} line ${info.line} ${info.remote} ${Math.round((Date.now() - (created.get(call) ?? Date.now())) / 1000)} s ${call.session.id}`;
+          }),
+        },
+      });
+    } else if (message.type === 'stop') {
+      void endpoint.stop().finally(() => process.exit(0));
+    }
+  });
+}
+
+main().catch((error: unknown) => {
+  problem('uncaughtException', error);
+  process.exit(71);
+});

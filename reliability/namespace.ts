@@ -1,0 +1,51 @@
+/**
+ * Runs a script in a network namespace of its own with loopback only (made and removed here; root
+ * and `ip` are needed): whatever the script's peers are told to reach, nothing leaves the machine.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+
+/** Runs `script` (TypeScript, through tsx) with `argument` (JSON) in a fresh namespace; resolves with its last `REPORT` line's object. */
+export async function runInNamespace<T>(tag: string, script: string, argument: unknown, options: { timeoutMs: number; onOutput?: (text: string) => void; nodeArgs?: string[] }): Promise<T> {
+  const ns = `sep-rel-${tag}-${process.pid}`;
+  const ip = (...args: string[]): void => {
+    execFileSync('ip', args, { stdio: 'pipe' });
+  };
+  try {
+    ip('netns', 'del', ns);
+  } catch {
+    // None left over.
+  }
+  ip('netns', 'add', ns);
+  try {
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+    return await new Promise<T>((resolve, reject) => {
+      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...(options.nodeArgs ?? []), '--import', 'tsx', script, JSON.stringify(argument)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (data: Buffer) => {
+        out += data.toString();
+        options.onOutput?.(data.toString());
+      });
+      child.stderr.on('data', (data: Buffer) => {
+        err += data.toString();
+        options.onOutput?.(data.toString());
+      });
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${script} ran over ${options.timeoutMs} ms (a hang)\n${out.slice(-3000)}\n${err.slice(-3000)}`));
+      }, options.timeoutMs);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        const report = /^REPORT (.*)$/m.exec(out);
+        if (report) resolve(JSON.parse(report[1]!) as T);
+        else reject(new Error(`${script} exited with ${code} without a report\n${out.slice(-4000)}\n${err.slice(-4000)}`));
+      });
+    });
+  } finally {
+    try {
+      ip('netns', 'del', ns);
+    } catch {
+      // Already gone.
+    }
+  }
+}
