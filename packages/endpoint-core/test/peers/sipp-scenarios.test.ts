@@ -111,6 +111,35 @@ Content-Length: 0
     }
   }, 30000);
 
+  it.each(['99999999999', 'soon'])('lets an INVITE with Expires: %s ring (sip.js made either a 1 ms timer and refused the call at once with 487: found by the fuzzer)', async (expires) => {
+    const sippPort = testPorts(1);
+    const { endpoint, states, calls } = agent();
+    await endpoint.start();
+    try {
+      const result = await runSipp({
+        remotePort: sipPort(endpoint),
+        localPort: sippPort,
+        scenario: scenario('expires', [
+          send(INVITE(`Expires: ${expires}\n`), ' retrans="500"'),
+          '<recv response="100" optional="true"/>',
+          '<recv response="180"/>',
+          // A 487 before the CANCEL makes sipp fail the call.
+          pause(1000),
+          send(SAME_TRANSACTION('CANCEL')),
+          recv('response="200"', [{ header: 'CSeq:', regexp: 'CANCEL' }]),
+          recv('response="487"', [{ header: 'CSeq:', regexp: 'INVITE' }]),
+          send(SAME_TRANSACTION('ACK')),
+          pause(200),
+        ]),
+      });
+      assertSippPassed(result);
+      await waitFor(() => calls[0]?.state === 'DISCONNECTED');
+      expect(states).toEqual([['RINGING', 'DISCONNECTED']]);
+    } finally {
+      await endpoint.stop();
+    }
+  }, 30000);
+
   it('lets an INVITE with answer-after=99999999999 ring instead of answering it at once (the delay used to overflow Node\'s timer to 1 ms: found by the fuzzer)', async () => {
     const sippPort = testPorts(1);
     const { endpoint, states, calls } = agent();

@@ -49,6 +49,10 @@ describe('the sip.js that endpoint-core runs', () => {
     expect(lib('api/invitation.js')).toMatch(/onAckTimeout\(\) \{[^}]*if \(this\.state === SessionState\.Terminated\) \{\s*return;/);
   });
 
+  it("caps an INVITE's Expires timer and ignores an Expires that is not a number (test/peers/sipp-scenarios.test.ts shows why)", () => {
+    expect(lib('api/invitation.js')).toMatch(/if \(Number\.isFinite\(expiresSeconds\) && expiresSeconds >= 0\) \{\s*const expires = Math\.min\(expiresSeconds \* 1000, 2147483647\);/);
+  });
+
   it('sends 100 Trying to an INVITE only when nothing else went before its handling yielded (test/sip/trying.test.ts shows when)', () => {
     expect(lib('api/user-agent.js')).toMatch(/\(typeof setImmediate === "function" \? setImmediate : \(run\) => setTimeout\(run, 0\)\)\(\(\) => \{\s*if \(!incomingInviteRequest\.tryingable \|\| incomingInviteRequest\.transaction\.lastProvisionalResponse !== undefined\) return;/);
   });

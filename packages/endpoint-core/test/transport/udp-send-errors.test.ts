@@ -24,6 +24,7 @@ function userAgent(socket: Socket, target: () => { address: string; port: number
     viaHost: '127.0.0.1',
     forceRport: true,
     logLevel: 'error',
+    logBuiltinEnabled: false,
     logConnector: (level: string, category: string, _label: string | undefined, content: string) => {
       if (level === 'error') errors.push(content);
     },
