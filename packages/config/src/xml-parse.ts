@@ -111,7 +111,14 @@ export function parseDocument(input: string): ConfigDocument {
       column: verdict.err.col,
     });
   }
-  const parsed = new XMLParser({ ...PARSER_OPTIONS, captureMetaData: true }).parse(xml) as OrderedNode[];
+  let parsed: OrderedNode[];
+  try {
+    parsed = new XMLParser({ ...PARSER_OPTIONS, captureMetaData: true }).parse(xml) as OrderedNode[];
+  } catch (error) {
+    // The validator lets a few documents through that the parser refuses (an unclosed processing
+    // instruction inside the declaration: found by the reliability suite's fuzzer).
+    throw new ConfigError('ERR_CONFIG_MALFORMED_XML', `configuration XML is malformed: ${(error as Error).message}`, {}, { cause: error });
+  }
   const lineAt = lineFinder(xml);
   // Stryker disable next-line OptionalChaining: every element carries its metadata.
   const line = (node: OrderedNode): number | undefined => lineAt((node as Record<symbol, { startIndex?: number } | undefined>)[META]?.startIndex);

@@ -162,6 +162,8 @@ describe('malformed and unusable XML', () => {
     ['text only', 'hello'],
     ['an unclosed attribute', '<a b="1></a>'],
     ['two roots', '<a/><b/>'],
+    // fast-xml-parser's validator passes it and its parser throws a plain Error (found by the fuzzer).
+    ['a declaration cut short by another', '<?xml version="1.0" encoding="utf-8<?xml version="1.0" encoding="utf-8"?>\n<SipEndpoint>\n  <Container name="Basic"/>\n</SipEndpoint>'],
   ])('reports %s as ERR_CONFIG_MALFORMED_XML', (_name, xml) => {
     expect(configError(() => parseConfig(xml)).code).toBe('ERR_CONFIG_MALFORMED_XML');
   });
