@@ -100,8 +100,10 @@ function buildResponse(headers: RawHeader[], status: number, phrase: string, rea
  * - a response, or an ACK, that sip.js would not take is dropped (neither is ever answered);
  * - a request sip.js cannot parse, or without a mandatory header (Via, From, To, Call-ID, CSeq),
  *   whose CSeq method differs from its method or whose CSeq number is beyond 32 bits, whose
- *   Content-Length is more than its body, or
- *   with a header line above {@link MAX_HEADER_LINE_BYTES}, is answered `400 Bad Request` when
+ *   Content-Length is more than its body, with a header line above {@link MAX_HEADER_LINE_BYTES},
+ *   with more than {@link MAX_HEADER_FIELDS} header fields, with Call-ID, CSeq, From, To,
+ *   Max-Forwards, Content-Length or Content-Type more than once, or with a body and no
+ *   Content-Type, is answered `400 Bad Request` when
  *   its Via, From, To, Call-ID and CSeq lines are there to build a response from, and dropped
  *   otherwise;
  * - an INVITE whose SDP offer does not parse, or has no audio stream, is answered
@@ -113,10 +115,28 @@ function buildResponse(headers: RawHeader[], status: number, phrase: string, rea
 /** The largest CSeq number: RFC 3261 8.1.1.5 has it a 32-bit unsigned integer. */
 const MAX_CSEQ = 0xffffffff;
 
+/** The most header fields a message may have (RFC 4475's longest valid message has 45). */
+export const MAX_HEADER_FIELDS = 256;
+
+/** Headers a message carries at most once (RFC 3261 7.3.1: their values are not comma lists). */
+const SINGLE_HEADERS = ['call-id', 'cseq', 'from', 'to', 'max-forwards', 'content-length', 'content-type'];
+
+/** Why the header fields of a message are unusable in number or repetition, if they are. */
+function headerCountProblem(headers: readonly RawHeader[]): string | undefined {
+  if (headers.length > MAX_HEADER_FIELDS) return `the message has ${headers.length} header fields, more than ${MAX_HEADER_FIELDS}`;
+  for (const name of SINGLE_HEADERS) {
+    let count = 0;
+    for (const header of headers) if (header.name === name && ++count > 1) return `the ${name} header appears more than once (RFC 3261 7.3.1)`;
+  }
+  return undefined;
+}
+
 function responseProblem(raw: NonNullable<ReturnType<typeof rawHeaders>>): string | undefined {
   if (!/^SIP\/2\.0 [1-6]\d\d( |$)/.test(raw.start)) return 'the status line does not parse';
   const long = raw.headers.find((header) => Buffer.byteLength(header.line) > MAX_HEADER_LINE_BYTES);
   if (long) return `the ${long.name} header line is longer than ${MAX_HEADER_LINE_BYTES} bytes`;
+  const counted = headerCountProblem(raw.headers);
+  if (counted) return counted;
   for (const name of ['via', 'from', 'to', 'call-id']) if (!raw.headers.some((header) => header.name === name)) return `the ${name} header is missing`;
   const cseq = raw.headers.find((header) => header.name === 'cseq')?.value;
   if (cseq === undefined || !/^\d{1,10}\s+[A-Za-z]+$/.test(cseq.trim())) return 'the CSeq header is missing or does not parse';
@@ -142,6 +162,9 @@ export function screenIncoming(message: string, agentHost: string): Screening {
   const problem = ((): string | undefined => {
     const long = raw.headers.find((header) => Buffer.byteLength(header.line) > MAX_HEADER_LINE_BYTES);
     if (long) return `the ${long.name} header line is longer than ${MAX_HEADER_LINE_BYTES} bytes`;
+    // Two Call-IDs or CSeqs in one INVITE were answered (RFC 4475 3.3.5: found by the fuzzer).
+    const counted = headerCountProblem(raw.headers);
+    if (counted) return counted;
     const result = sipJsParse(message);
     parsed = result.parsed;
     const complaint = result.complaint;

@@ -113,6 +113,10 @@ describe('bad input on the SIP port of an endpoint', () => {
     ['a Request-URI that does not parse', { uri: '<<sip:agent>>' }, /first line|parse/],
     ['a From that does not parse', { headers: { From: '<<<garbage' } }, /From|parse/],
     ['a 9000-byte header line', { headers: { Subject: 'x'.repeat(9000) } }, /longer than 8192 bytes/],
+    ['300 header fields', { headers: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`X-Filler-${i}`, 'x'])) }, /308 header fields, more than 256/],
+    ['two Call-IDs (RFC 4475 3.3.5; an INVITE like it was answered 200: found by the fuzzer)', { headers: { 'call-id': 'second@127.0.0.1' } }, /call-id header appears more than once/],
+    ['two CSeqs', { headers: { cseq: '2 OPTIONS' } }, /cseq header appears more than once/],
+    ['two Content-Lengths (RFC 4475 3.3.6)', { headers: { 'Content-Length': '0' } }, /content-length header appears more than once/],
   ])('answers a request with %s with 400 Bad Request (same Via, Call-ID, CSeq; a To tag), again on its retransmission, and a call still works', async (_name, options, why) => {
     const bad = request('OPTIONS', options as Parameters<typeof request>[1]);
     const responses = await exchange(bad.text, 700, 1);
