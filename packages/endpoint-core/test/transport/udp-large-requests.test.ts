@@ -213,6 +213,7 @@ describe('UdpTransport: requests above 1300 bytes go over TCP (RFC 3261 18.1.1)'
           `To: <sip:5430@127.0.0.1:${port}>`,
           'Call-ID: line-tcp-1',
           'CSeq: 1 MESSAGE',
+          'Content-Type: text/plain',
           `Content-Length: ${body.length}`,
           '',
           body,
