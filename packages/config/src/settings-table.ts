@@ -160,6 +160,14 @@ export const SETTINGS = [
     applied: 'yes',
   }),
   setting({
+    key: 'policy.endpoint.sip_rate_limit',
+    type: integer({ min: 0, max: 100000 }),
+    default: '500',
+    origin: 'deployment',
+    description: 'New SIP requests a second that one source address may send to a line over UDP, in bursts of up to twice that; the line\'s servers and `sip_trusted_addresses` are not counted. Past it a request gets `503 Service Unavailable` with `Retry-After: 5`, at most a tenth of the rate a second, and is dropped unanswered beyond that (a flood gets no flood back); counted and logged once per address. 0: no limit.',
+    applied: 'yes',
+  }),
+  setting({
     key: 'policy.endpoint.sip_trusted_addresses',
     type: addressListType,
     default: '',

@@ -86,6 +86,8 @@ export interface LineCounters {
   offersRefused: number;
   /** SIP requests dropped unanswered because of their source (`sip_accept_requests_from`). */
   requestsRefused: number;
+  /** New SIP requests over a source's `sip_rate_limit`: answered 503 or dropped. */
+  requestsLimited: number;
 }
 
 /**
@@ -110,7 +112,7 @@ export class Line extends SafeEmitter<LineEvents> {
    * `requestsRefused`: requests dropped because they came from neither the line's server nor
    * `sip_trusted_addresses` (`sip_accept_requests_from`); the first from each address is logged.
    */
-  readonly counters: LineCounters = { offersRefused: 0, requestsRefused: 0 };
+  readonly counters: LineCounters = { offersRefused: 0, requestsRefused: 0, requestsLimited: 0 };
   readonly connectivity: Connectivity;
   readonly #options: LineOptions;
   readonly #context: EndpointContext;
@@ -465,18 +467,37 @@ export class Line extends SafeEmitter<LineEvents> {
    * default): the addresses of the line's server (`servers`; undefined for a stand-alone line)
    * and `sip_trusted_addresses`; a stand-alone line with no trusted address takes them from anyone.
    */
-  #requestFilter(servers: readonly string[] | undefined): Pick<UdpTransportOptions, 'acceptRequestFrom' | 'onRequestRefused'> {
+  #requestFilter(servers: readonly string[] | undefined): Pick<UdpTransportOptions, 'acceptRequestFrom' | 'onRequestRefused' | 'rateLimit'> {
     const config = this.#context.config;
-    if (config.get('policy.endpoint.sip_accept_requests_from') === 'any') return {};
     const trusted = config.get('policy.endpoint.sip_trusted_addresses');
-    if (servers === undefined && trusted.length === 0) return {};
     const known = new Set((servers ?? []).filter((address) => isIP(address) !== 0).map(plainAddress));
+    const isKnown = (address: string): boolean => {
+      const source = plainAddress(address);
+      return known.has(source) || trusted.some((cidr) => cidr.contains(source));
+    };
+    const perSecond = config.get('policy.endpoint.sip_rate_limit');
+    const limited = new Set<string>();
+    const rateLimit: UdpTransportOptions['rateLimit'] =
+      perSecond > 0
+        ? {
+            perSecond,
+            exempt: isKnown,
+            onLimited: (address) => {
+              this.counters.requestsLimited++;
+              if (limited.size < 1000 && !limited.has(address)) {
+                limited.add(address);
+                this.#context.log(2, 'endpoint', `line ${this.index}: ${address} sends more than ${perSecond} SIP requests a second (sip_rate_limit): the others get 503 or nothing`);
+              }
+            },
+          }
+        : undefined;
+    const limit = rateLimit ? { rateLimit } : {};
+    if (config.get('policy.endpoint.sip_accept_requests_from') === 'any') return limit;
+    if (servers === undefined && trusted.length === 0) return limit;
     const logged = new Set<string>();
     return {
-      acceptRequestFrom: (address) => {
-        const source = plainAddress(address);
-        return known.has(source) || trusted.some((cidr) => cidr.contains(source));
-      },
+      ...limit,
+      acceptRequestFrom: isKnown,
       onRequestRefused: (address) => {
         this.counters.requestsRefused++;
         // Once per address: a scanner's flood does not flood the log.

@@ -92,6 +92,16 @@ function buildResponse(headers: RawHeader[], status: number, phrase: string, rea
 }
 
 /**
+ * `503 Service Unavailable` with `Retry-After` to a request a source sent above its rate limit
+ * (RFC 3261 21.5.4), or undefined when the request lacks what a response is built from.
+ */
+export function serviceUnavailable(message: string, agentHost: string, retryAfterS: number): string | undefined {
+  const raw = rawHeaders(message);
+  if (!raw || !['via', 'from', 'to', 'call-id', 'cseq'].every((name) => raw.headers.some((header) => header.name === name))) return undefined;
+  return buildResponse(raw.headers, 503, 'Service Unavailable', 'too many requests from this address', agentHost).replace('\r\nContent-Length: 0', `\r\nRetry-After: ${retryAfterS}\r\nContent-Length: 0`);
+}
+
+/**
  * Decides what a transport does with a received SIP message before sip.js sees it. sip.js drops
  * silently what it cannot parse (and throws on a response whose CSeq does not parse); RFC 3261
  * wants a request that cannot be understood answered with 400 (8.2, 21.4.1), including a

@@ -5,7 +5,8 @@ import { lookupLiteral } from '@sip-endpoint/media';
 import { peekSip, requestUriTarget, setTopViaSentBy, setTopViaTransport, type SipPeek } from './sip-peek';
 import { TcpTransport } from './tcp-transport';
 import { openFirstFreePort } from './port-search';
-import { screenIncoming } from './bad-request';
+import { screenIncoming, serviceUnavailable } from './bad-request';
+import { SourceRateLimiter } from './rate-limiter';
 import { handleInTurn } from './input-queue';
 import { formatHost, stripBrackets, timeoutResponse } from './timeout-response';
 import { ConnectionFailedError, InvalidMessageError } from '../errors';
@@ -52,9 +53,17 @@ export interface UdpTransportOptions {
   acceptRequestFrom?: (address: string) => boolean;
   /** Told of each request `acceptRequestFrom` refused, with its source address. */
   onRequestRefused?: (address: string) => void;
+  /**
+   * `sip_rate_limit`: new requests a second one source address may send (bursts of twice that);
+   * past it, `503` with `Retry-After`, then nothing. Sources `exempt` says are not counted. Absent: no limit.
+   */
+  rateLimit?: { perSecond: number; exempt?: (address: string) => boolean; onLimited?: (address: string, verdict: 'refuse' | 'drop') => void };
 }
 
 const PING = Buffer.from('\r\n\r\n');
+
+/** The Retry-After of a 503 to a source over its rate limit, in seconds. */
+const RETRY_AFTER_S = 5;
 
 /**
  * Binds a UDP socket for SIP on the first free port of `min`..`max` (`sip_port_min`..`sip_port_max`),
@@ -157,10 +166,12 @@ export class UdpTransport implements Transport {
   #keepAlive: NodeJS.Timeout | undefined;
 
   readonly #logger: TransportLogger | undefined;
+  readonly #limiter: SourceRateLimiter | undefined;
 
   constructor(logger: unknown, options: UdpTransportOptions) {
     this.#logger = logger as TransportLogger | undefined;
     this.#options = options;
+    this.#limiter = options.rateLimit && options.rateLimit.perSecond > 0 ? new SourceRateLimiter(options.rateLimit.perSecond) : undefined;
     this.#socket = options.socket;
     this.#t1 = options.t1Ms ?? 500;
     this.#t2 = options.t2Ms ?? 4000;
@@ -422,6 +433,16 @@ export class UdpTransport implements Transport {
         // A retransmission: answer with what we last said, if anything; never deliver twice.
         if (seen.response) this.#write(seen.response, seen.address, seen.port);
         return;
+      }
+      // A new request over the source's rate: 503, or nothing; and no transaction is kept for it.
+      if (this.#limiter && !this.#options.rateLimit?.exempt?.(remote.address)) {
+        const verdict = this.#limiter.check(remote.address);
+        if (verdict !== 'take') {
+          this.#options.rateLimit?.onLimited?.(remote.address, verdict);
+          const refusal = verdict === 'refuse' && peek.method !== 'ACK' ? serviceUnavailable(message, this.#options.viaHost, RETRY_AFTER_S) : undefined;
+          if (refusal) this.#write(refusal, remote.address, remote.port);
+          return;
+        }
       }
       this.#servers.set(key, { response: undefined, address: remote.address, port: remote.port, timer: undefined, interval: this.#t1, expires: Date.now() + SERVER_MEMORY_MS });
     }
