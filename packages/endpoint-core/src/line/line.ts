@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { timerDelay } from '../timer-delay';
+import { DIGEST_ALGORITHMS, DigestCredentials } from '../sip/digest-credentials';
 import { Inviter, Registerer, RegistererState, SessionState, SIPExtension, UserAgent, type Invitation, type LogConnector, type Message, type Notification, type Referral, type Session, type URI } from 'sip.js';
 import { resolveServer, type AddressResolver, type ConfiguredCodec, type Connectivity } from '@sip-endpoint/config';
 import { InvalidStateError, SafeEmitter, StateMachine, type ConnectionState } from '@sip-endpoint/policy';
@@ -264,6 +265,9 @@ export class Line extends SafeEmitter<LineEvents> {
       contactParams: { transport: connectivity.protocol === 'HTTPS' ? 'wss' : connectivity.protocol.toLowerCase() },
       authorizationUsername: connectivity.user,
       authorizationPassword: config.get(`${proxy}.password`),
+      // Digest with MD5, SHA-256 or SHA-512-256 (RFC 8760), qop auth or auth-int (src/sip/digest-credentials.ts).
+      digestAuthenticationFactory: () => new DigestCredentials(connectivity.user, config.get(`${proxy}.password`), (message) => this.#context.log(2, 'endpoint', `line ${this.index}: ${message}`)),
+      digestAlgorithms: [...DIGEST_ALGORITHMS],
       // A WebRTC line answers a Bearer challenge (RFC 8898) of any request with its access token.
       ...(connectivity.protocol === 'HTTPS' ? { authorizationBearerToken: () => this.#context.accessToken() } : {}),
       ...(displayName ? { displayName } : {}),

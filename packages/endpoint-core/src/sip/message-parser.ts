@@ -564,9 +564,14 @@ function parseHeader(message: Core.IncomingRequestMessage | Core.IncomingRespons
       parsed = hops !== undefined ? keep(message, 'Max-Forwards', hops) : message.parseHeader('max-forwards');
       break;
     }
-    case 'record-route':
     case 'www-authenticate':
     case 'proxy-authenticate':
+      // Every challenge kept, parsed when asked for: a 401 may carry one per algorithm (RFC 8760
+      // 2.4); sip.js's own parser keeps only the last.
+      message.addHeader(headerName.toLowerCase(), value);
+      parsed = 0;
+      break;
+    case 'record-route':
     case 'refer-to':
     case 'r':
       return Core.Parser.parseHeader(message, data, headerStart, end) === true;

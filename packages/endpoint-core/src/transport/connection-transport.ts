@@ -229,9 +229,11 @@ export abstract class ConnectionTransport implements Transport {
       if (peek.status >= 200 || peek.method === 'INVITE') this.#clearDeadline(`${peek.via.branch}|${peek.method}`);
       const adjusted = setTopViaSentBy(message, peek, formatHost(this.#options.viaHost));
       // A response sip.js cannot use is dropped here (sip.js throws on some): see bad-request.ts.
-      if (screenIncoming(adjusted, this.#options.viaHost).action !== 'deliver') return;
+      const screened = screenIncoming(adjusted, this.#options.viaHost);
+      if (screened.action !== 'deliver') return;
       this.#options.trace?.('in', adjusted, connection.remote);
-      handOver(this.onMessage, adjusted, this.#options.logger);
+      // Parsed once, by our parser (which keeps every challenge of a 401: RFC 8760 2.4).
+      handOver(this.onMessage, screened.parsed ?? adjusted, this.#options.logger);
       return;
     }
     const now = Date.now();

@@ -406,9 +406,11 @@ export class UdpTransport implements Transport {
       // sip.js only takes responses whose Via is exactly its viaHost, without port.
       message = setTopViaSentBy(message, peek, formatHost(this.#options.viaHost));
       // A response sip.js cannot use is dropped here (sip.js throws on some): see bad-request.ts.
-      if (screenIncoming(message, this.#options.viaHost).action !== 'deliver') return;
+      const screened = screenIncoming(message, this.#options.viaHost);
+      if (screened.action !== 'deliver') return;
       this.#options.trace?.('in', message, { address: remote.address, port: remote.port });
-      handOver(this.onMessage, message, this.#logger);
+      // Parsed once, by our parser (which keeps every challenge of a 401: RFC 8760 2.4).
+      handOver(this.onMessage, screened.parsed ?? message, this.#logger);
       return;
     }
     // A request, from a source the line takes requests from (a SIP scanner's gets no answer).

@@ -53,6 +53,13 @@ describe('the sip.js that endpoint-core runs', () => {
     expect(lib('api/invitation.js')).toMatch(/if \(Number\.isFinite\(expiresSeconds\) && expiresSeconds >= 0\) \{\s*const expires = Math\.min\(expiresSeconds \* 1000, 2147483647\);/);
   });
 
+  it('takes the application\'s digest credentials, answers the strongest challenge with the body, and never resends a REGISTER\'s credentials (test/sip/digest.test.ts shows why)', () => {
+    expect(lib('api/user-agent.js')).toMatch(/if \(this\.options\.digestAuthenticationFactory\) \{\s*return this\.options\.digestAuthenticationFactory\(\);/);
+    expect(lib('core/user-agents/user-agent-client.js')).toMatch(/rank\(candidate\) > rank\(challenge\)/);
+    expect(lib('core/user-agents/user-agent-client.js')).toMatch(/this\.credentials\.authenticate\(this\.message, challenge, this\.message\.body \? this\.message\.body\.body : undefined\)/);
+    expect(lib('api/registerer.js').match(/delete this\.request\.headers\["Authorization"\];/g)).toHaveLength(2);
+  });
+
   it('sends 100 Trying to an INVITE only when nothing else went before its handling yielded (test/sip/trying.test.ts shows when)', () => {
     expect(lib('api/user-agent.js')).toMatch(/\(typeof setImmediate === "function" \? setImmediate : \(run\) => setTimeout\(run, 0\)\)\(\(\) => \{\s*if \(!incomingInviteRequest\.tryingable \|\| incomingInviteRequest\.transaction\.lastProvisionalResponse !== undefined\) return;/);
   });

@@ -53,6 +53,8 @@ function compare(data: string): string | undefined {
   if (ourComplaints.join('\n') !== theirComplaints.join('\n')) return `complaints: ${ourComplaints.join('; ')} / ${theirComplaints.join('; ')}`;
   if ((ours === undefined) !== (theirs === undefined)) return `parsed: ${ours !== undefined} / ${theirs !== undefined}`;
   if (!ours || !theirs) return undefined;
+  // Challenges are parsed when asked for (ours keeps every one: RFC 8760 2.4): asked for first.
+  for (const name of ['WWW-Authenticate', 'Proxy-Authenticate']) for (let i = 0; i < ours.getHeaders(name).length; i++) ours.parseHeader(name, i);
   const first = difference(ours, theirs, 'message');
   if (first) return first;
   // What sip.js reads later, on demand: every known header, every index.
@@ -131,6 +133,13 @@ describe('the hot-path SIP parser', () => {
 
   it.each(ODD_MESSAGES.map((message, i): [number, string] => [i, message]))('odd or broken message %i: the same result as sip.js\'s parser', (_i, message) => {
     expect(compare(message)).toBeUndefined();
+  });
+
+  it('keeps every challenge of a 401 (one per algorithm, RFC 8760 2.4), where sip.js\'s parser keeps the last', () => {
+    const twice = ['SIP/2.0 401 Unauthorized', 'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx', 'From: <sip:a@b>;tag=1', 'To: <sip:a@b>;tag=2', 'Call-ID: x', 'CSeq: 1 REGISTER', 'WWW-Authenticate: Digest realm="r", nonce="n1", algorithm=SHA-256', 'WWW-Authenticate: Digest realm="r", nonce="n2", algorithm=MD5', 'Content-Length: 0', '', ''].join('\r\n');
+    const ours = parseSipMessage(twice, logger)!;
+    expect([0, 1].map((i) => (ours.parseHeader('www-authenticate', i) as { nonce: string; algorithm: string } | undefined))).toEqual([expect.objectContaining({ nonce: 'n1', algorithm: 'SHA-256' }), expect.objectContaining({ nonce: 'n2', algorithm: 'MD5' })]);
+    expect(Core.Parser.parseMessage(twice, logger)!.getHeaders('www-authenticate')).toHaveLength(1);
   });
 
   it('10 000 generated header values: each reads as sip.js reads it (or is refused the same way), and the common shapes skip the grammar', () => {

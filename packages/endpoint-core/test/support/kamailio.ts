@@ -117,6 +117,12 @@ export interface KamailioListeners {
    * came), each one logged as `<METHOD> <user> Proxy-Authorization: <value>`.
    */
   bearer?: { token: string; upgrade?: boolean; also?: string[]; logRegisters?: boolean; calls?: boolean };
+  /**
+   * The digest check of REGISTER: `algorithm` (MD5 by default, or SHA-256, RFC 8760), `qop` (none
+   * by default; `auth` or `auth-int`), with nonce counts checked (a nonce and count used twice is
+   * refused as a replay) whenever a qop is set.
+   */
+  digest?: { algorithm?: 'MD5' | 'SHA-256'; qop?: 'auth' | 'auth-int' };
 }
 
 /**
@@ -236,7 +242,7 @@ export class Kamailio {
    * it answers an OPTIONS there (no fixed wait: as soon as it is ready, however loaded the machine).
    */
   static async start(port: number, password = 'secret', extra: KamailioListeners = {}): Promise<Kamailio> {
-    const { tls, ws, wss, bearer } = extra;
+    const { tls, ws, wss, bearer, digest } = extra;
     if (bearer && ![bearer.token, ...(bearer.also ?? [])].every((token) => /^[A-Za-z0-9._~+/-]+$/.test(token))) throw new Error('a test token is letters, digits and -._~+/');
     if (wss && !tls) throw new Error('a WSS listener needs the tls certificate and key');
     const listeners = [
@@ -250,6 +256,8 @@ export class Kamailio {
       // nathelper: a WebSocket client's Contact (its own address and port, which only its
       // connection reaches) is stored with the connection's source, and dialogs get an alias.
       ws || wss ? 'loadmodule "xhttp.so"\nloadmodule "websocket.so"\nloadmodule "nathelper.so"\nmodparam("websocket", "sub_protocols", 1)\nmodparam("nathelper", "received_avp", "$avp(RECEIVED)")\nmodparam("registrar", "received_avp", "$avp(RECEIVED)")' : '',
+      digest?.algorithm ? `modparam("auth", "algorithm", "${digest.algorithm}")` : '',
+      digest?.qop ? `modparam("auth", "qop", "${digest.qop}")\nmodparam("auth", "nonce_count", 1)` : '',
     ].filter((line) => line !== '').join('\n');
     const httpRoute = ws || wss
       ? `
@@ -304,7 +312,7 @@ ${ws || wss ? `  if (proto == WS || proto == WSS) {
 ` : ''}
   if (is_method("REGISTER")) {
 ${bearer?.logRegisters ? '    xlog("L_NOTICE", "REGISTER $fU Authorization: $hdr(Authorization)\\n");\n    xlog("L_NOTICE", "REGISTER $fU Contact: $ct\\n");\n    xlog("L_NOTICE", "REGISTER $fU From: $hdr(From)\\n");\n' : ''}${bearer ? bearerCheck(bearer.token, bearer.also) : `    if (!pv_auth_check("$fd", "${password}", "0", "1")) {
-      auth_challenge("$fd", "0");
+      auth_challenge("$fd", "${digest?.qop === 'auth' ? '1' : digest?.qop === 'auth-int' ? '2' : '0'}");
       exit;
     }`}
     if (!save("location")) sl_reply_error();
