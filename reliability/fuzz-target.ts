@@ -6,7 +6,7 @@
  * microphone. It reports over IPC: ready (its ports), stats on request, and every uncaught
  * exception or unhandled rejection.
  */
-import { readdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { createWriteStream, readdirSync } from 'node:fs';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
@@ -20,8 +20,10 @@ export interface TargetSettings {
   tlsBundle: string;
   /** The driver's WebSocket server (`host:port`) for the WS line. */
   wsServer: string;
-  /** Where the endpoint's log goes (checked for secrets afterwards). */
+  /** Where the endpoint's log goes, at level 4 (checked for secrets afterwards). */
   logFile: string;
+  /** The WS line's password (its server challenges the REGISTER). */
+  password: string;
 }
 
 /** Messages from the target to the driver. */
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
     'proxies.proxy1.reg_timeout': '0',
     'proxies.proxy2.reg_timeout': '0',
     'proxies.proxy3.reg_timeout': '3600',
+    'proxies.proxy3.password': settings.password,
     'system.security.certificate': settings.tlsBundle,
     'policy.endpoint.public_address': '127.0.0.1',
     'policy.endpoint.sip_port_min': String(settings.sipPort),
@@ -86,7 +89,9 @@ async function main(): Promise<void> {
     'policy.endpoint.rtp_port_min': String(settings.rtpBase),
     'policy.endpoint.rtp_port_max': String(settings.rtpBase + 399),
     'system.media.ringing_file': '',
-    'system.diagnostics.log_level': '3',
+    'system.diagnostics.log_level': '4',
+    // The fuzz is of what the endpoint does with each message, not of its rate limit.
+    'policy.endpoint.sip_rate_limit': '0',
     'system.security.use_srtp': 'optional',
   });
   const devices = new VirtualAudioProvider({ defaults: false });
@@ -111,8 +116,8 @@ async function main(): Promise<void> {
       return { answer: false, sipCode: 486, reason: 'fuzzed' };
     },
   });
-  writeFileSync(settings.logFile, '');
-  const endpoint = new Endpoint({ config, devices, policy, logger: (level, message, component) => appendFileSync(settings.logFile, `${level} ${component ?? ''} ${message}\n`) });
+  const log = createWriteStream(settings.logFile);
+  const endpoint = new Endpoint({ config, devices, policy, logger: (level, message, component) => log.write(`${level} ${component ?? ''} ${message}\n`) });
   const created = new WeakMap<object, number>();
   endpoint.on('callStateChanged', (call) => {
     if (!created.has(call)) created.set(call, Date.now());
@@ -144,7 +149,7 @@ async function main(): Promise<void> {
         },
       });
     } else if (message.type === 'stop') {
-      void endpoint.stop().finally(() => process.exit(0));
+      void endpoint.stop().finally(() => log.end(() => process.exit(0)));
     }
   });
 }

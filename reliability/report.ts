@@ -93,7 +93,7 @@ export function renderReport(report: SuiteReport, verdict: { failures: string[] 
   }
   const soak = report.soak;
   if (soak) {
-    const h = (x: { fds: number; timers: number; udpSockets: number; rssMb: number; heapMb: number }): string => `${x.fds} descriptors, ${x.timers} timers, ${x.udpSockets} UDP sockets, ${x.rssMb} MB RSS, ${x.heapMb} MB heap`;
+    const h = (x: { fds: number; timers: number; udpSockets: number; rssMb: number; heapMb: number; heapTotalMb: number; externalMb: number }): string => `${x.fds} descriptors, ${x.timers} timers, ${x.udpSockets} UDP sockets, ${x.rssMb} MB RSS, ${x.heapMb} MB heap used of ${x.heapTotalMb} MB, ${x.externalMb} MB external`;
     lines.push(
       `| soak | ${n(soak.calls)} calls through Kamailio to ${soak.agents} agents in one process, ${soak.rate} calls/s, ${soak.holdMs} ms each with G.711 both ways (${n(soak.agentsSaw.rtpReceived)} RTP packets received by the agents) | sipp: ${n(soak.sipp.failed)} failed of ${n(soak.sipp.created)}; agents: ${n(soak.agentsSaw.connected)} connected, ${soak.agentsSaw.silentCalls} without audio, ${soak.agentsSaw.rtpLost} packets lost, registrations lost ${soak.agentsSaw.registrationsLost}; RSS ${soak.rssGrowthPct >= 0 ? '+' : ''}${soak.rssGrowthPct} % from call ${n(soak.atCheckpoint.call)} (${soak.atCheckpoint.rssMb} MB) to the end | ${h(soak.baseline)} | ${h(soak.atEnd)} |`,
     );

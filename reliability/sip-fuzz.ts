@@ -15,13 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { EndpointConfig } from '@sip-endpoint/config';
-import { VirtualAudioProvider } from '@sip-endpoint/media';
-import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { makeTestCertificates } from '@sip-endpoint/test-support';
 import { SIP_CORPUS, type CorpusTarget } from './sip-corpus';
 import { fuzzCases, render } from './mutations';
 import type { TargetMessage, TargetSettings, TargetStats } from './fuzz-target';
+import type { CallerMessage, CallerSettings } from './fuzz-caller';
 
 export type Transport = 'UDP' | 'TCP' | 'TLS' | 'WS';
 const TRANSPORTS: readonly Transport[] = ['UDP', 'TCP', 'UDP', 'TLS', 'UDP', 'WS'];
@@ -60,8 +58,9 @@ export interface SipFuzzReport {
   streams: { connections: number; closedByTarget: number };
   /** Connections the target's WS line made to the driver's server (1 if none dropped), and how the dropped ones closed. */
   ws: { connections: number; closes: string[] };
-  /** Lines of the target's log that hold a secret (an SDES key of the real call). */
+  /** Lines of the target's log (level 4: every SIP message) that hold a secret: an SDES key or the line's password. */
   secretsInLog: number;
+  logLines: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -130,6 +129,16 @@ function registerOk(request: string): string {
   return ['SIP/2.0 200 OK', ...pick(/^(via|v)\s*:/i), ...pick(/^(from|f)\s*:/i), /;\s*tag=/i.test(to) ? to : `${to};tag=reg`, ...pick(/^(call-id|i)\s*:/i), ...pick(/^cseq\s*:/i), `Contact: ${contact};expires=3600`, 'Content-Length: 0', '', ''].join('\r\n');
 }
 
+/** A 401 with a digest challenge (qop auth) to a REGISTER. */
+function registerChallenge(request: string, nonce: number): string {
+  return registerOk(request)
+    .replace('SIP/2.0 200 OK', 'SIP/2.0 401 Unauthorized')
+    .replace(/^Contact: .*\r\n/m, `WWW-Authenticate: Digest realm="fuzz.invalid", nonce="n${nonce}x${Date.now().toString(16)}", qop="auth", algorithm=MD5\r\n`);
+}
+
+/** The WS line's password: it must never reach the target's log. */
+export const FUZZ_PASSWORD = 'Fuzz-Pa55word-Never-Logged';
+
 /** Runs the SIP fuzz (inside a namespace with loopback only: see the module's comment). */
 export async function runSipFuzz(options: SipFuzzOptions): Promise<SipFuzzReport> {
   const started = Date.now();
@@ -143,6 +152,7 @@ export async function runSipFuzz(options: SipFuzzOptions): Promise<SipFuzzReport
   const wss = new WebSocketServer({ host: '127.0.0.1', port: sipPort + 40, handleProtocols: () => 'sip' });
   let wsSocket: WebSocket | undefined;
   const wsText: string[] = [];
+  let nonces = 0;
   let wsConnections = 0;
   const wsCloses: string[] = [];
   wss.on('connection', (socket) => {
@@ -151,13 +161,14 @@ export async function runSipFuzz(options: SipFuzzOptions): Promise<SipFuzzReport
     socket.on('close', (code, reason) => wsCloses.push(`${code} ${reason.toString()}`));
     socket.on('message', (data) => {
       const text = data.toString();
-      if (/^REGISTER /.test(text)) socket.send(registerOk(text));
+      // The first REGISTER of each registration is challenged, so that the line's password is used (and must not reach the log).
+      if (/^REGISTER /.test(text)) socket.send(/^(authorization)\s*:/im.test(text) ? registerOk(text) : registerChallenge(text, ++nonces));
       else wsText.push(text);
     });
   });
 
   const logFile = join(dir, 'target.log');
-  const target = new Target({ sipPort, rtpBase: sipPort + 1000, tlsBundle: certificates.serverBundle, wsServer: `127.0.0.1:${sipPort + 40}`, logFile });
+  const target = new Target({ sipPort, rtpBase: sipPort + 1000, tlsBundle: certificates.serverBundle, wsServer: `127.0.0.1:${sipPort + 40}`, logFile, password: FUZZ_PASSWORD });
   const { ports } = await target.next('ready', 60000);
   const deadline = Date.now() + 15000;
   while (!(await target.stats()).lines.every((state) => state === 'READY' || state === 'STANDALONE')) {
@@ -166,38 +177,24 @@ export async function runSipFuzz(options: SipFuzzOptions): Promise<SipFuzzReport
   }
   const before = await target.stats();
 
-  // The real call: our own Endpoint calls the target's UDP line, a tone each way, recorded here.
-  const callerDevices = new VirtualAudioProvider({ defaults: false });
-  callerDevices.addInput({ name: 'Tone', id: 'mic' }, { kind: 'tone', frequencies: [1000], levelDbfs: -12 });
-  callerDevices.addOutput({ name: 'Recorder', id: 'speaker' }, { record: true });
-  const caller = new Endpoint({
-    config: EndpointConfig.defaults().with({
-      'user:0': 'caller',
-      'server:0': '127.0.0.1:5060',
-      'proxies.proxy0.reg_timeout': '0',
-      'policy.endpoint.public_address': '127.0.0.1',
-      'policy.endpoint.sip_port_min': String(sipPort + 50),
-      'policy.endpoint.sip_port_max': String(sipPort + 59),
-      'policy.endpoint.rtp_port_min': String(sipPort + 60),
-      'policy.endpoint.rtp_port_max': String(sipPort + 79),
-      'system.media.ringing_file': '',
-      'system.security.use_srtp': 'mandatory',
-    }),
-    devices: callerDevices,
-  });
-  await caller.start();
-  const call: Call = await caller.makeCall(`sip:agent@127.0.0.1:${ports.udp}`);
-  const connectedBy = Date.now() + 10000;
-  while (call.state !== 'CONNECTED') {
-    if (Date.now() > connectedBy) throw new Error(`the real call did not connect: ${call.state} ${call.endReason ?? ''}`);
-    await sleep(50);
-  }
-  let stayedConnected = true;
-  call.on('stateChanged', (next) => {
-    if (next !== 'CONNECTED') stayedConnected = false;
-  });
-  callerDevices.clearRecording('speaker');
-  const callStarted = Date.now();
+  // The real call, from a process of its own: an Endpoint calls the target's UDP line, a tone each way.
+  const caller = fork(join(__dirname, 'fuzz-caller.ts'), [JSON.stringify({ target: `127.0.0.1:${ports.udp}`, sipPort: sipPort + 50, rtpBase: sipPort + 60 } satisfies CallerSettings)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const callerSays = <T extends CallerMessage['type']>(type: T, timeoutMs: number): Promise<Extract<CallerMessage, { type: T }>> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the real call's process sent no ${type} in ${timeoutMs} ms`)), timeoutMs);
+      const on = (message: CallerMessage): void => {
+        if (message.type === 'failed') {
+          clearTimeout(timer);
+          reject(new Error(`the real call failed: ${message.message}`));
+        } else if (message.type === type) {
+          clearTimeout(timer);
+          caller.off('message', on);
+          resolve(message as Extract<CallerMessage, { type: T }>);
+        }
+      };
+      caller.on('message', on);
+    });
+  await callerSays('connected', 30000);
 
   // The fuzz's sockets: UDP inputs and the probe.
   const udp = await bindUdp(sipPort + 30);
@@ -390,30 +387,9 @@ export async function runSipFuzz(options: SipFuzzOptions): Promise<SipFuzzReport
 
   // The real call: still up, and its audio arrived all along.
   const realStats = (await target.stats()).realCall;
-  const { samples, sampleRate } = callerDevices.recording('speaker');
-  const windowSize = Math.floor(sampleRate / 10);
-  let windows = 0;
-  let silentWindows = 0;
-  // Skip the first second (the jitter buffer filling) and judge 100 ms windows for sound.
-  for (let start = sampleRate; start + windowSize <= samples.length; start += windowSize) {
-    let sum = 0;
-    for (let i = start; i < start + windowSize; i++) sum += samples[i]! * samples[i]!;
-    const rms = Math.sqrt(sum / windowSize);
-    windows++;
-    // A -12 dBFS tone is an RMS near 2900; silence or concealment's fade is far below 300.
-    if (rms < 300) silentWindows++;
-  }
-  const realCall = {
-    stayedConnected: stayedConnected && call.state === 'CONNECTED',
-    seconds: (Date.now() - callStarted) / 1000,
-    audioSeconds: samples.length / sampleRate,
-    silentWindows,
-    windows,
-    received: realStats?.received ?? 0,
-    lost: realStats?.lost ?? 0,
-  };
-  await call.hangup().catch(() => undefined);
-  await caller.stop();
+  const finished = callerSays('result', 30000);
+  caller.send({ type: 'finish' });
+  const realCall = { ...(await finished).result, received: realStats?.received ?? 0, lost: realStats?.lost ?? 0 };
 
   // Every fuzzed call over (an answered one ends when its 200 goes unacknowledged: 32 s), then the baseline.
   const settledBy = Date.now() + 90000;
@@ -430,7 +406,10 @@ export async function runSipFuzz(options: SipFuzzOptions): Promise<SipFuzzReport
   wss.close();
   // The real call was SRTP with SDES: its keys must not be in the log.
   const log = readFileSync(logFile, 'latin1');
-  const secretsInLog = log.split('\n').filter((line) => /inline:[A-Za-z0-9+/]{20,}/.test(line)).length;
+  // Logged at level 4 (every SIP message): an SDES key (a crypto line as the redaction rule reads
+  // one, its key not redacted) or the password must not be there.
+  const secretsInLog = log.split('\n').filter((line) => /a=crypto:[ \t]*\d+[ \t]+\S+[ \t]+inline:(?!<redacted>)[^\s|]/i.test(line) || line.includes(FUZZ_PASSWORD)).length;
+  const logLines = log.split('\n').length;
   return {
     seed: options.seed,
     inputs,
@@ -446,6 +425,7 @@ export async function runSipFuzz(options: SipFuzzOptions): Promise<SipFuzzReport
     before,
     after,
     secretsInLog,
+    logLines,
     streams: { connections, closedByTarget },
     ws: { connections: wsConnections, closes: wsCloses.slice(0, 20) },
   };

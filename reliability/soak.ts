@@ -36,6 +36,10 @@ export interface Holdings {
   udpSockets: number;
   rssMb: number;
   heapMb: number;
+  /** Memory outside the JS heap that V8 knows of (ArrayBuffers' backing stores among it). */
+  externalMb: number;
+  /** What V8 has reserved for its heap (used or not). */
+  heapTotalMb: number;
 }
 
 export interface SoakReport {
@@ -92,6 +96,8 @@ function holdings(): Holdings {
     udpSockets: udpSockets(),
     rssMb: Math.round((memory.rss / 1048576) * 10) / 10,
     heapMb: Math.round((memory.heapUsed / 1048576) * 10) / 10,
+    externalMb: Math.round((memory.external / 1048576) * 10) / 10,
+    heapTotalMb: Math.round((memory.heapTotal / 1048576) * 10) / 10,
   };
 }
 
@@ -198,9 +204,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     );
     // The first memory reading once `checkpoint` calls have ended (sipp goes on meanwhile).
     await Promise.race([atCheckpoint, sipp.exited]);
-    const first = holdings();
-    const firstSnapshot = writeHeapSnapshot(join(dir, 'checkpoint.heapsnapshot'));
     const checkpointCall = saw.disconnected;
+    // The snapshot first, then the reading: writing a snapshot takes native memory the allocator
+    // keeps, and the end's reading (before its own snapshot) must not count it as growth.
+    collect();
+    const firstSnapshot = writeHeapSnapshot(join(dir, 'checkpoint.heapsnapshot'));
+    const first = holdings();
     await sipp.exited;
     const settledBy = Date.now() + 20000;
     while (agents.some((endpoint) => endpoint.calls.length > 0) && Date.now() < settledBy) await sleep(200);
