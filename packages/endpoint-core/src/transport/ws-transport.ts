@@ -5,6 +5,9 @@ import { tlsClientOptions, type TlsSettings } from './tls-settings';
 import { ConnectionFailedError } from '../errors';
 import type { TransportLogger } from './hand-over';
 
+/** The largest WebSocket frame taken from the server: a SIP message's limit (64 KiB). */
+const MAX_FRAME_BYTES = 65535;
+
 /** Options of {@link WsTransport}, passed by sip.js as `transportOptions`. @public */
 export interface WsTransportOptions extends ConnectionTransportOptions {
   /** With TLS settings the transport is WSS (`wss://`, Via `WSS`); without, WS. */
@@ -78,6 +81,9 @@ export class WsTransport extends ConnectionTransport {
           ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
           perMessageDeflate: false,
           followRedirects: false,
+          // A SIP message is at most 64 KiB (as over TCP: sip-stream-framer.ts); a larger frame
+          // closes the connection with 1009 instead of being buffered (ws takes 100 MiB by default).
+          maxPayload: MAX_FRAME_BYTES,
         });
       } catch (error) {
         reject(failed((error as Error).message, error));

@@ -135,6 +135,23 @@ describe('WsTransport (RFC 7118) with a WebSocket server', () => {
     }
   });
 
+  it('closes the connection on a frame over 64 KiB from the server (1009, RFC 6455 7.4.1; 100 MiB were buffered before) and opens a new one', async () => {
+    const peer = await server({ answer: true });
+    let reconnects = 0;
+    const ua = await agent(peer.port, { onReconnect: () => reconnects++ });
+    try {
+      expect(await message(ua, 'before')).toBe('200');
+      const closed = new Promise<number>((resolve) => peer.sockets[0]!.once('close', (code) => resolve(code)));
+      peer.sockets[0]!.send(`SIP/2.0 200 OK\r\n${'X-Filler: x\r\n'.repeat(8000)}\r\n`);
+      expect(await closed).toBe(1009);
+      await waitFor(() => reconnects > 0, 5000, 'the reconnection');
+      expect(await message(ua, 'after')).toBe('200');
+    } finally {
+      await ua.stop();
+      await peer.close();
+    }
+  }, 15000);
+
   it('reopens the connection when the server drops it, and says so through onReconnect', async () => {
     const peer = await server({ answer: true });
     let reconnects = 0;
