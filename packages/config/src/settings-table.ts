@@ -164,7 +164,7 @@ export const SETTINGS = [
     type: integer({ min: 0, max: 100000 }),
     default: '500',
     origin: 'deployment',
-    description: 'New SIP requests a second that one source address may send to a line over UDP, in bursts of up to twice that; the line\'s servers and `sip_trusted_addresses` are not counted. Past it a request gets `503 Service Unavailable` with `Retry-After: 5`, at most a tenth of the rate a second, and is dropped unanswered beyond that (a flood gets no flood back); counted and logged once per address. 0: no limit.',
+    description: 'New SIP requests a second that one source address may send to a line (over UDP, and over TCP and TLS connections), in bursts of up to twice that; the line\'s servers and `sip_trusted_addresses` are not counted. Past it a request gets `503 Service Unavailable` with `Retry-After: 5`, at most a tenth of the rate a second, and is dropped unanswered beyond that (a flood gets no flood back); counted and logged once per address. 0: no limit.',
     applied: 'yes',
   }),
   setting({

@@ -1,7 +1,8 @@
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
 import { peekSip, setTopViaSentBy, type SipPeek } from './sip-peek';
 import { formatHost, timeoutResponse } from './timeout-response';
-import { screenIncoming } from './bad-request';
+import { screenIncoming, serviceUnavailable } from './bad-request';
+import { RETRY_AFTER_S, SourceRateLimiter, type RateLimitOptions } from './rate-limiter';
 import { InvalidMessageError, NotConnectedError, TransportUnsupportedError } from '../errors';
 import { handOver, type ReceivedMessage, type TransportLogger } from './hand-over';
 
@@ -35,6 +36,8 @@ export interface ConnectionTransportOptions {
   /** Called when our connection to the target dropped (closed by the far end, or dead), before any reconnection. */
   onDropped?: () => void;
   trace?: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => void;
+  /** `sip_rate_limit` for the requests that come over the connections (see {@link RateLimitOptions}). Absent: no limit. */
+  rateLimit?: RateLimitOptions;
 }
 
 /** One open connection of a {@link ConnectionTransport}, whatever carries it (a TCP or TLS socket, a WebSocket). @public */
@@ -78,6 +81,7 @@ export abstract class ConnectionTransport implements Transport {
   onDisconnect: ((error?: Error) => void) | undefined;
   onMessage: ((message: ReceivedMessage) => void) | undefined;
   readonly #options: ConnectionTransportOptions;
+  readonly #limiter: SourceRateLimiter | undefined;
   readonly #stateChange = new EmitterImpl<TransportState>();
   readonly #connections = new Set<SipConnection>();
   /** The connection each received request came on, by branch and method: its responses go back there. */
@@ -93,6 +97,7 @@ export abstract class ConnectionTransport implements Transport {
 
   constructor(options: ConnectionTransportOptions) {
     this.#options = options;
+    this.#limiter = options.rateLimit && options.rateLimit.perSecond > 0 ? new SourceRateLimiter(options.rateLimit.perSecond) : undefined;
   }
 
   /**
@@ -235,6 +240,16 @@ export abstract class ConnectionTransport implements Transport {
       // Parsed once, by our parser (which keeps every challenge of a 401: RFC 8760 2.4).
       handOver(this.onMessage, screened.parsed ?? adjusted, this.#options.logger);
       return;
+    }
+    // A new request over the source's rate: 503 on its connection, or nothing.
+    if (this.#limiter && peek.method !== 'ACK' && !this.#options.rateLimit?.exempt?.(connection.remote.address)) {
+      const verdict = this.#limiter.check(connection.remote.address);
+      if (verdict !== 'take') {
+        this.#options.rateLimit?.onLimited?.(connection.remote.address, verdict);
+        const refusal = verdict === 'refuse' ? serviceUnavailable(message, this.#options.viaHost, RETRY_AFTER_S) : undefined;
+        if (refusal) this.#write(connection, refusal);
+        return;
+      }
     }
     const now = Date.now();
     this.#routes.set(`${peek.via.branch}|${peek.method}`, { connection, expires: now + 64000 });

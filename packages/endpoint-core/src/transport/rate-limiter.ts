@@ -1,3 +1,17 @@
+/**
+ * `sip_rate_limit` as a transport takes it: new requests a second one source address may send
+ * (bursts of twice that); past it, `503` with `Retry-After`, then nothing. Sources `exempt` says
+ * are not counted; `onLimited` hears of each request over the rate.
+ */
+export interface RateLimitOptions {
+  perSecond: number;
+  exempt?: (address: string) => boolean;
+  onLimited?: (address: string, verdict: 'refuse' | 'drop') => void;
+}
+
+/** The Retry-After of a 503 to a source over its rate limit, in seconds. */
+export const RETRY_AFTER_S = 5;
+
 /** What a {@link SourceRateLimiter} says of one more request from a source. */
 export type RateVerdict = 'take' | 'refuse' | 'drop';
 

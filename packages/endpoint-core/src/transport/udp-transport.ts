@@ -6,7 +6,7 @@ import { peekSip, requestUriTarget, setTopViaSentBy, setTopViaTransport, type Si
 import { TcpTransport } from './tcp-transport';
 import { openFirstFreePort } from './port-search';
 import { screenIncoming, serviceUnavailable } from './bad-request';
-import { SourceRateLimiter } from './rate-limiter';
+import { RETRY_AFTER_S, SourceRateLimiter, type RateLimitOptions } from './rate-limiter';
 import { handleInTurn } from './input-queue';
 import { formatHost, stripBrackets, timeoutResponse } from './timeout-response';
 import { ConnectionFailedError, InvalidMessageError } from '../errors';
@@ -53,17 +53,11 @@ export interface UdpTransportOptions {
   acceptRequestFrom?: (address: string) => boolean;
   /** Told of each request `acceptRequestFrom` refused, with its source address. */
   onRequestRefused?: (address: string) => void;
-  /**
-   * `sip_rate_limit`: new requests a second one source address may send (bursts of twice that);
-   * past it, `503` with `Retry-After`, then nothing. Sources `exempt` says are not counted. Absent: no limit.
-   */
-  rateLimit?: { perSecond: number; exempt?: (address: string) => boolean; onLimited?: (address: string, verdict: 'refuse' | 'drop') => void };
+  /** `sip_rate_limit` (see {@link RateLimitOptions}); also for the TCP side. Absent: no limit. */
+  rateLimit?: RateLimitOptions;
 }
 
 const PING = Buffer.from('\r\n\r\n');
-
-/** The Retry-After of a 503 to a source over its rate limit, in seconds. */
-const RETRY_AFTER_S = 5;
 
 /**
  * Binds a UDP socket for SIP on the first free port of `min`..`max` (`sip_port_min`..`sip_port_max`),
@@ -190,6 +184,7 @@ export class UdpTransport implements Transport {
         ...(tcp.server ? { server: tcp.server } : {}),
         ...(tcp.localAddress ? { localAddress: tcp.localAddress } : {}),
         ...(tcp.localPortRange ? { localPortRange: tcp.localPortRange } : {}),
+        ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
         ...(options.transactionTimeoutMs !== undefined ? { transactionTimeoutMs: options.transactionTimeoutMs } : {}),
         ...(options.trace ? { trace: options.trace } : {}),
         ...(logger ? { logger: logger as TransportLogger } : {}),

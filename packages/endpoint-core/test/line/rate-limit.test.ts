@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { connect } from 'node:net';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
 import { sleep, standaloneConfig, standaloneEndpoint, waitFor } from '../support/endpoints';
@@ -17,6 +18,11 @@ async function socketOn(address: string): Promise<Socket> {
 function options(index: number, socket: Socket, port: number): string {
   const { address, port: own } = socket.address();
   return [`OPTIONS sip:agent@127.0.0.1:${port} SIP/2.0`, `Via: SIP/2.0/UDP ${address}:${own};branch=z9hG4bK-flood-${index};rport`, `From: <sip:flood@${address}>;tag=f${index}`, 'To: <sip:agent@127.0.0.1>', `Call-ID: flood-${index}@${address}`, 'CSeq: 1 OPTIONS', 'Max-Forwards: 70', 'Content-Length: 0', '', ''].join('\r\n');
+}
+
+/** The status lines in what came over a stream. */
+function statuses(text: string): number[] {
+  return [...text.matchAll(/^SIP\/2\.0 (\d{3})/gm)].map((match) => Number(match[1]));
 }
 
 describe('sip_rate_limit', () => {
@@ -77,6 +83,36 @@ describe('sip_rate_limit', () => {
     } finally {
       flood.close();
       await caller.stop();
+      await agent.stop();
+    }
+  }, 20000);
+
+  it('over a TCP connection too: 400 OPTIONS at once from one address get the burst answered 200, then 503s, then nothing', async () => {
+    const { endpoint: agent } = standaloneEndpoint('agent', testPorts(7), testPorts(50), 0, { 'policy.endpoint.sip_rate_limit': '20' });
+    await agent.start();
+    const port = agent.lines[0]!.port!; // a UDP line listens for TCP on the same port number
+    const socket = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+    let received = '';
+    socket.on('data', (data: Buffer) => (received += data.toString()));
+    try {
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      const started = Date.now();
+      const fake = { address: () => ({ address: '127.0.0.2', port: socket.localPort! }) } as unknown as Socket;
+      socket.write(Array.from({ length: 400 }, (_, i) => options(i, fake, port).replace('SIP/2.0/UDP', 'SIP/2.0/TCP')).join(''));
+      await waitFor(() => statuses(received).length >= 40, 5000, 'the answers');
+      await sleep(300);
+      const seconds = (Date.now() - started) / 1000;
+      const got = statuses(received);
+      const ok = got.filter((s) => s === 200).length;
+      const refused = got.filter((s) => s === 503).length;
+      expect(ok).toBeGreaterThanOrEqual(40);
+      expect(ok).toBeLessThanOrEqual(40 + Math.ceil(20 * seconds) + 1);
+      expect(refused).toBeGreaterThanOrEqual(1);
+      expect(refused).toBeLessThanOrEqual(2 + Math.ceil(2 * seconds) + 1);
+      expect(received).toMatch(/^Retry-After: 5\r$/m);
+      expect(agent.lines[0]!.counters.requestsLimited).toBe(400 - ok);
+    } finally {
+      socket.destroy();
       await agent.stop();
     }
   }, 20000);
