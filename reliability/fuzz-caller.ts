@@ -19,6 +19,8 @@ export interface CallerResult {
   seconds: number;
   audioSeconds: number;
   silentWindows: number;
+  /** The longest run of silent windows in a row. */
+  longestSilence: number;
   windows: number;
 }
 
@@ -67,15 +69,20 @@ async function main(): Promise<void> {
     const windowSize = Math.floor(sampleRate / 10);
     let windows = 0;
     let silentWindows = 0;
+    let run = 0;
+    let longestSilence = 0;
     // The first second left out (the jitter buffer filling); then each 100 ms window must carry the tone.
     for (let start = sampleRate; start + windowSize <= samples.length; start += windowSize) {
       let sum = 0;
       for (let i = start; i < start + windowSize; i++) sum += samples[i]! * samples[i]!;
       windows++;
       // A -12 dBFS tone is an RMS near 2900; silence or concealment's fade is far below 300.
-      if (Math.sqrt(sum / windowSize) < 300) silentWindows++;
+      if (Math.sqrt(sum / windowSize) < 300) {
+        silentWindows++;
+        longestSilence = Math.max(longestSilence, ++run);
+      } else run = 0;
     }
-    const result: CallerResult = { stayedConnected: stayedConnected && call.state === 'CONNECTED', seconds: (Date.now() - started) / 1000, audioSeconds: samples.length / sampleRate, silentWindows, windows };
+    const result: CallerResult = { stayedConnected: stayedConnected && call.state === 'CONNECTED', seconds: (Date.now() - started) / 1000, audioSeconds: samples.length / sampleRate, silentWindows, longestSilence, windows };
     void call
       .hangup()
       .catch(() => undefined)

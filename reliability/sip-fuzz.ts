@@ -50,7 +50,7 @@ export interface SipFuzzReport {
   probes: { sent: number; answered: number; slowestMs: number };
   /** Uncaught exceptions and unhandled rejections of the target, and its exit if it died. */
   problems: string[];
-  realCall: { stayedConnected: boolean; seconds: number; audioSeconds: number; silentWindows: number; windows: number; received: number; lost: number };
+  realCall: { stayedConnected: boolean; seconds: number; audioSeconds: number; silentWindows: number; longestSilence: number; windows: number; received: number; lost: number };
   fuzzedCalls: { answered: number; rejected: number };
   before: TargetStats;
   after: TargetStats;
