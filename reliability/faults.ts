@@ -6,6 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EndpointConfig, serializeConfig } from '@sip-endpoint/config';
@@ -13,7 +14,7 @@ import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { makeTestCertificates } from '@sip-endpoint/test-support';
 import { Kamailio } from '../packages/endpoint-core/test/support/kamailio';
-import { ACK, ESTABLISH, INVITE, recv, RESPONSE, scenario, send, AUTO_ANSWER, SDP } from '../packages/endpoint-core/test/support/sipp-scenario';
+import { ACK, ESTABLISH, HANG_UP, INVITE, recv, RESPONSE, scenario, send, AUTO_ANSWER, SDP } from '../packages/endpoint-core/test/support/sipp-scenario';
 import { sippStats, startProgram } from '../bench/support/bench-tools';
 
 export interface FaultsOptions {
@@ -357,6 +358,88 @@ async function failoverDuringCall(): Promise<FaultResult> {
   }
 }
 
+/** A TCP relay between a line and its server whose connections can be reset (RST) at will. */
+async function resettableRelay(listenPort: number, targetPort: number): Promise<{ reset(): number; close(): Promise<void> }> {
+  const pairs = new Set<[Socket, Socket]>();
+  const server = createServer((inbound) => {
+    const outbound = netConnect({ host: '127.0.0.1', port: targetPort });
+    const pair: [Socket, Socket] = [inbound, outbound];
+    pairs.add(pair);
+    inbound.pipe(outbound);
+    outbound.pipe(inbound);
+    const drop = (): void => {
+      pairs.delete(pair);
+      inbound.destroy();
+      outbound.destroy();
+    };
+    inbound.on('error', drop).on('close', drop);
+    outbound.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
+  return {
+    reset: () => {
+      const count = pairs.size;
+      for (const [inbound, outbound] of pairs) {
+        inbound.resetAndDestroy();
+        outbound.resetAndDestroy();
+      }
+      pairs.clear();
+      return count;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The line's TCP connection to its server reset mid-call: the call goes on and ends cleanly (the server reaches the line on its listening port). */
+async function connectionReset(): Promise<FaultResult> {
+  const name = 'a TCP connection reset mid-call';
+  const dir = mkdtempSync(join(tmpdir(), 'sep-fault-'));
+  const kamailio = await Kamailio.start(29800, 'secret');
+  const relay = await resettableRelay(29801, 29800);
+  const agent = new Endpoint({
+    config: lineConfig('6300', 29810, 29820, 10, { 'server:0': '127.0.0.1:29801', 'protocol:0': 'TCP', 'proxies.proxy0.password': 'secret', 'proxies.proxy0.reg_timeout': '60' }),
+    devices: toneDevices(600),
+  });
+  const file = join(dir, 'reset.xml');
+  writeFileSync(file, scenario('a call over a line whose connection is reset', [...ESTABLISH_PCMA, '<pause milliseconds="6000"/>', ...HANG_UP(2)]));
+  let sipp: Awaited<ReturnType<typeof startProgram>> | undefined;
+  try {
+    await agent.start();
+    if (!(await until(() => agent.lines[0]?.state === 'READY', 10000))) return { name, tried: '', passed: false, figure: '', detail: `the TCP line did not register: ${agent.lines[0]?.reason ?? ''}` };
+    let call: Call | undefined;
+    agent.on('incomingCall', (incoming) => (call ??= incoming));
+    sipp = await startProgram('sipp', ['-sf', file, '-m', '1', '-i', '127.0.0.1', '-p', '29880', '-mp', '29882', '-s', '6300', '-nostdin', '-timeout', '30s', `127.0.0.1:29800`], undefined, 0, dir);
+    if (!(await until(() => call?.state === 'CONNECTED', 10000))) return { name, tried: '', passed: false, figure: '', detail: `the call did not connect: ${sipp.output().slice(-300)}` };
+    await sleep(1000);
+    const reset = relay.reset();
+    const received = (): number => (call!.media.stats() as { received: { packets: number } } | undefined)?.received.packets ?? 0;
+    const packetsAtReset = received();
+    await sleep(2000);
+    const stillUp = call!.state === 'CONNECTED';
+    const flowing = received() - packetsAtReset;
+    const lineState = agent.lines[0]?.state;
+    // sipp's BYE (6 s into the call) through Kamailio reaches the agent: Kamailio opens a new
+    // connection to the line's listening port (its Contact); the line needs no reconnection.
+    await Promise.race([sipp.exited, sleep(20000)]);
+    const stats = sippStats(sipp.output());
+    const ended = await until(() => call!.state === 'DISCONNECTED', 5000);
+    const endReason = call!.endReason ?? '';
+    const passed = reset > 0 && stillUp && flowing > 50 && stats.successful === 1 && ended && lineState === 'READY';
+    return {
+      name,
+      tried: 'a TCP line (listening port in its Contact) registered through a relay to Kamailio; a call from sipp through Kamailio; the relay resets (RST) the line\'s connection 1 s into the call',
+      passed,
+      figure: `${reset} connection(s) reset; 2 s later the call ${stillUp ? 'still CONNECTED' : 'LOST'} with ${flowing} RTP packets received meanwhile, the line ${lineState}; sipp's BYE (through Kamailio, over a new connection) ${stats.successful === 1 ? 'answered' : 'NOT answered'}, the call ${ended ? `DISCONNECTED ("${endReason}")` : 'not ended'}`,
+      detail: passed ? '' : `reset ${reset}, up ${stillUp} (${endReason}), line ${lineState} (${agent.lines[0]?.reason ?? ''}), ${flowing} packets, sipp ${stats.successful}, ended ${ended}`,
+    };
+  } finally {
+    sipp?.child.kill('SIGKILL');
+    await agent.stop();
+    await relay.close();
+    await kamailio.stop();
+  }
+}
+
 /** A server certificate the line cannot trust, or one that has expired: FAILED, with a reason that says so. */
 async function badCertificates(): Promise<FaultResult> {
   const name = 'an invalid or expired server certificate';
@@ -393,6 +476,7 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
     ['vanish', farEndVanishes],
     ['sigterm', () => sigtermDuringCalls(options.short ? 20 : 100)],
     ['disk', () => logDiskFull(options.short ? 3 : 20)],
+    ['reset', connectionReset],
     ['certificate', badCertificates],
   ];
   for (const [key, fault] of all) {
@@ -405,7 +489,7 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
   }
   return {
     faults,
-    notYet: ['20 % loss of signalling both ways through a relay', 'a TCP or TLS connection reset mid-call'],
+    notYet: ['20 % loss of signalling both ways through a relay', 'a TLS connection reset mid-call (TCP is in)'],
   };
 }
 
