@@ -28,6 +28,8 @@ export type CallerMessage = { type: 'connected' } | { type: 'result'; result: Ca
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const send = (message: CallerMessage): void => void process.send?.(message);
+// The driver gone (its IPC channel closed): nothing left to do here.
+process.on('disconnect', () => process.exit(0));
 
 async function main(): Promise<void> {
   const settings = JSON.parse(process.argv[2] ?? '{}') as CallerSettings;

@@ -62,6 +62,8 @@ process.on('uncaughtException', (error) => {
   setTimeout(() => process.exit(70), 100);
 });
 process.on('unhandledRejection', (reason) => problem('unhandledRejection', reason));
+// The driver gone (its IPC channel closed): nothing left to do here.
+process.on('disconnect', () => process.exit(0));
 
 async function main(): Promise<void> {
   const settings = JSON.parse(process.argv[2] ?? '{}') as TargetSettings;
