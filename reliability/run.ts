@@ -56,7 +56,7 @@ export function suiteOptions(args: readonly string[]): SuiteOptions {
     config: number('config', 20000, 1000),
     sdp: number('sdp', 20000, 1000),
     connector: number('connector', 3000, 200),
-    calls: number('calls', 10000, 200),
+    calls: number('calls', 10000, 100),
     agents: number('agents', 50, 20),
     rate: number('rate', 20, 8),
     only: option('only'),
