@@ -440,14 +440,19 @@ async function resettableRelay(listenPort: number, targetPort: number): Promise<
   };
 }
 
-/** The line's TCP connection to its server reset mid-call: the call goes on and ends cleanly (the server reaches the line on its listening port). */
-async function connectionReset(): Promise<FaultResult> {
-  const name = 'a TCP connection reset mid-call';
+/** The line's TCP or TLS connection to its server reset mid-call: the call goes on and ends cleanly (the server reaches the line on its listening port). */
+async function connectionReset(protocol: 'TCP' | 'TLS'): Promise<FaultResult> {
+  const name = `a ${protocol} connection reset mid-call`;
   const dir = mkdtempSync(join(tmpdir(), 'sep-fault-'));
-  const kamailio = await Kamailio.start(29800, 'secret');
-  const relay = await resettableRelay(29801, 29800);
+  // TLS: Kamailio's certificate and ours from one authority; our file holds our certificate, the
+  // authority's (trusted for Kamailio's) and our key, so that the line listens for TLS too.
+  const certificates = protocol === 'TLS' ? makeTestCertificates(['127.0.0.1']) : undefined;
+  const ours = join(dir, 'agent.pem');
+  if (certificates) writeFileSync(ours, [certificates.serverCertificate, certificates.caCertificate, certificates.serverKey].map((file) => readFileSync(file, 'latin1')).join(''));
+  const kamailio = await Kamailio.start(29800, 'secret', certificates ? { tls: { port: 29802, certificate: certificates.serverCertificate, key: certificates.serverKey } } : {});
+  const relay = await resettableRelay(29801, protocol === 'TLS' ? 29802 : 29800);
   const agent = new Endpoint({
-    config: lineConfig('6300', 29810, 29820, 10, { 'server:0': '127.0.0.1:29801', 'protocol:0': 'TCP', 'proxies.proxy0.password': 'secret', 'proxies.proxy0.reg_timeout': '60' }),
+    config: lineConfig('6300', 29810, 29820, 10, { 'server:0': '127.0.0.1:29801', 'protocol:0': protocol, 'proxies.proxy0.password': 'secret', 'proxies.proxy0.reg_timeout': '60', ...(certificates ? { 'system.security.certificate': ours } : {}) }),
     devices: toneDevices(600),
   });
   const file = join(dir, 'reset.xml');
@@ -455,7 +460,7 @@ async function connectionReset(): Promise<FaultResult> {
   let sipp: Awaited<ReturnType<typeof startProgram>> | undefined;
   try {
     await agent.start();
-    if (!(await until(() => agent.lines[0]?.state === 'READY', 10000))) return { name, tried: '', passed: false, figure: '', detail: `the TCP line did not register: ${agent.lines[0]?.reason ?? ''}` };
+    if (!(await until(() => agent.lines[0]?.state === 'READY', 10000))) return { name, tried: '', passed: false, figure: '', detail: `the ${protocol} line did not register: ${agent.lines[0]?.reason ?? ''}` };
     let call: Call | undefined;
     agent.on('incomingCall', (incoming) => (call ??= incoming));
     sipp = await startProgram('sipp', ['-sf', file, '-m', '1', '-i', '127.0.0.1', '-p', '29880', '-mp', '29882', '-s', '6300', '-nostdin', '-timeout', '30s', `127.0.0.1:29800`], undefined, 0, dir);
@@ -477,7 +482,7 @@ async function connectionReset(): Promise<FaultResult> {
     const passed = reset > 0 && stillUp && flowing > 50 && stats.successful === 1 && ended && lineState === 'READY';
     return {
       name,
-      tried: 'a TCP line (listening port in its Contact) registered through a relay to Kamailio; a call from sipp through Kamailio; the relay resets (RST) the line\'s connection 1 s into the call',
+      tried: `a ${protocol} line (listening port in its Contact) registered through a relay to Kamailio; a call from sipp through Kamailio; the relay resets (RST) the line's connection 1 s into the call`,
       passed,
       figure: `${reset} connection(s) reset; 2 s later the call ${stillUp ? 'still CONNECTED' : 'LOST'} with ${flowing} RTP packets received meanwhile, the line ${lineState}; sipp's BYE (through Kamailio, over a new connection) ${stats.successful === 1 ? 'answered' : 'NOT answered'}, the call ${ended ? `DISCONNECTED ("${endReason}")` : 'not ended'}`,
       detail: passed ? '' : `reset ${reset}, up ${stillUp} (${endReason}), line ${lineState} (${agent.lines[0]?.reason ?? ''}), ${flowing} packets, sipp ${stats.successful}, ended ${ended}`,
@@ -526,7 +531,8 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
     ['vanish', farEndVanishes],
     ['sigterm', () => sigtermDuringCalls(options.short ? 20 : 100)],
     ['disk', () => logDiskFull(options.short ? 3 : 20)],
-    ['reset', connectionReset],
+    ['reset-tcp', () => connectionReset('TCP')],
+    ['reset-tls', () => connectionReset('TLS')],
     ['loss', () => signallingLoss(options.short ? 5 : 20)],
     ['certificate', badCertificates],
   ];
@@ -540,7 +546,7 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
   }
   return {
     faults,
-    notYet: ['a TLS connection reset mid-call (TCP is in)'],
+    notYet: ['a connection reset under a line without a listening port (TLS without our certificate, WS): its calls\' in-dialog requests reach it only over its own connection, which RFC 5626 flow tokens would carry over'],
   };
 }
 
