@@ -6,7 +6,7 @@
  * microphone. It reports over IPC: ready (its ports), stats on request, and every uncaught
  * exception or unhandled rejection.
  */
-import { createWriteStream, readdirSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
@@ -45,6 +45,8 @@ export interface TargetStats {
   requestsRefused: number;
   /** Each call: its state, far end and age in seconds. */
   callList: string[];
+  /** What each open descriptor is (sockets with their TCP endpoints), when the driver asks for it. */
+  fdList?: string[];
 }
 
 const send = (message: TargetMessage): void => {
@@ -64,6 +66,34 @@ process.on('uncaughtException', (error) => {
 process.on('unhandledRejection', (reason) => problem('unhandledRejection', reason));
 // The driver gone (its IPC channel closed): nothing left to do here.
 process.on('disconnect', () => process.exit(0));
+
+/** The open descriptors, sockets named by their TCP endpoints (from /proc/net/tcp). */
+function describeDescriptors(): string[] {
+  const sockets = new Map<string, string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'latin1');
+    } catch {
+      continue;
+    }
+    for (const line of text.trim().split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const port = (hex: string): number => parseInt(hex.split(':')[1] ?? '0', 16);
+      sockets.set(fields[9]!, `tcp ${port(fields[1]!)} -> ${port(fields[2]!)} state ${fields[3]}`);
+    }
+  }
+  return readdirSync('/proc/self/fd').map((fd) => {
+    let link = '';
+    try {
+      link = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return `${fd}: gone`;
+    }
+    const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+    return `${fd}: ${inode ? (sockets.get(inode) ?? link) : link}`;
+  });
+}
 
 async function main(): Promise<void> {
   const settings = JSON.parse(process.argv[2] ?? '{}') as TargetSettings;
@@ -128,7 +158,7 @@ async function main(): Promise<void> {
   const ports = endpoint.lines.map((line) => line.port ?? 0);
   send({ type: 'ready', ports: { udp: ports[0]!, tcp: ports[1]!, tls: ports[2]! } });
 
-  process.on('message', (message: { type: string }) => {
+  process.on('message', (message: { type: string; detail?: boolean }) => {
     if (message.type === 'stats') {
       const real = endpoint.calls.find((call) => /caller/.test(call.info().remote ?? ''));
       const stats = real?.media?.stats();
@@ -144,6 +174,7 @@ async function main(): Promise<void> {
           lines: endpoint.lines.map((line) => line.state),
           realCall: real ? { state: real.state, received: stats?.received.packets ?? 0, lost: stats?.received.lost ?? 0 } : undefined,
           requestsRefused: endpoint.lines.reduce((sum, line) => sum + line.counters.requestsRefused, 0),
+          ...(message.detail ? { fdList: describeDescriptors() } : {}),
           callList: endpoint.calls.map((call) => {
             const info = call.info();
             return `${info.state} ${info.direction} line ${info.line} ${info.remote} ${Math.round((Date.now() - (created.get(call) ?? Date.now())) / 1000)} s ${call.session.id}`;

@@ -37,7 +37,7 @@ export function judge(report: SuiteReport): { failures: string[] } {
     // thread that also runs the call's media: short gaps are let through, a lost call's audio is not.
     if (sip.realCall.silentWindows > sip.realCall.windows * SILENT_SHARE || sip.realCall.longestSilence > LONGEST_SILENCE) failures.push(`SIP fuzz: the real call's audio had ${sip.realCall.silentWindows} silent 100 ms windows of ${sip.realCall.windows}, at most ${sip.realCall.longestSilence} in a row (bounds: ${SILENT_SHARE * 100} %, ${LONGEST_SILENCE} in a row)`);
     if (sip.realCall.lost > 0) failures.push(`SIP fuzz: the real call lost ${sip.realCall.lost} RTP packets`);
-    if (sip.after.fds > sip.before.fds) failures.push(`SIP fuzz: descriptors ${sip.before.fds} before, ${sip.after.fds} after`);
+    if (sip.after.fds > sip.before.fds) failures.push(`SIP fuzz: descriptors ${sip.before.fds} before, ${sip.after.fds} after: ${(sip.after.fdList ?? []).join('; ')}`);
     if (sip.after.calls > 0) failures.push(`SIP fuzz: ${sip.after.calls} fuzzed calls never ended: ${sip.after.callList.join('; ')}`);
     if (sip.secretsInLog > 0) failures.push(`SIP fuzz: ${sip.secretsInLog} log lines hold an SDES key`);
   }

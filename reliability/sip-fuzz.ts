@@ -113,9 +113,9 @@ class Target {
     });
   }
 
-  async stats(): Promise<TargetStats> {
+  async stats(detail = false): Promise<TargetStats> {
     const reply = this.next('stats');
-    this.child.send({ type: 'stats' });
+    this.child.send({ type: 'stats', detail });
     return (await reply).stats;
   }
 }
@@ -398,6 +398,8 @@ export async function runSipFuzz(options: SipFuzzOptions): Promise<SipFuzzReport
     await sleep(1000);
     after = await target.stats();
   }
+  // Descriptors not given back: say what they are.
+  if (after.fds > before.fds) after = await target.stats(true);
   const fuzzedCalls = { answered: after.answered, rejected: after.rejected };
   target.child.send({ type: 'stop' });
   await new Promise((resolve) => (target.exitCode !== undefined ? resolve(undefined) : target.child.once('exit', resolve)));
