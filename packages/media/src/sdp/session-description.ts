@@ -150,7 +150,9 @@ function readAudio(raw: RawSdp, index: number, crypto: string[], candidates: str
   const m = raw.media[index] as MediaAttributes & RawSdp['media'][number];
   const address = m.connection?.ip ?? raw.connection?.ip;
   if (address === undefined) throw new SdpError(`audio m= line ${index} has no c= address`);
-  const bare = address.split('/')[0] ?? address;
+  // sdp-transform makes a value of digits a number (here, in the codec name, the fmtp, the
+  // protocol, the setup): each is read back as text.
+  const bare = String(address).split('/')[0] ?? String(address);
   if (isIP(bare) === 0 && !/^[a-z0-9.-]+$/i.test(bare)) throw new SdpError(`"${address}" is not a connection address`);
   // sdp-transform reads the port as digits: a number, or the text when it is empty or too long.
   if (!Number.isInteger(m.port) || m.port > 65535) throw new SdpError(`audio port "${String(m.port)}" is not valid`);
@@ -161,12 +163,12 @@ function readAudio(raw: RawSdp, index: number, crypto: string[], candidates: str
   for (const payloadType of payloads) {
     const rtp = m.rtp.find((r) => r.payload === payloadType);
     const known = STATIC[payloadType];
-    const encoding = rtp?.codec ?? known?.encoding;
+    const encoding = rtp?.codec !== undefined ? String(rtp.codec) : known?.encoding;
     const clockRate = rtp?.rate ?? known?.clockRate;
     // A dynamic type without rtpmap, or with an rtpmap that has no clock rate
     // (`a=rtpmap:101 telephone-event`), cannot be used.
     if (!encoding || !clockRate) continue;
-    const fmtp = m.fmtp.find((f) => f.payload === payloadType)?.config ?? '';
+    const fmtp = String(m.fmtp.find((f) => f.payload === payloadType)?.config ?? '');
     formats.push({
       payloadType,
       encoding,
@@ -188,22 +190,23 @@ function readAudio(raw: RawSdp, index: number, crypto: string[], candidates: str
     held: zeroAddress || mediaDirection === 'sendonly' || mediaDirection === 'inactive',
     formats,
     ptimeMs: m.ptime,
-    secure: /SAVP/.test(m.protocol),
+    secure: /SAVP/.test(String(m.protocol)),
     crypto,
-    protocol: m.protocol,
+    protocol: String(m.protocol),
     fingerprint: fingerprintOf(m.fingerprint ?? raw.fingerprint),
     setup: setupOf(m.setup ?? raw.setup),
     ice: readIce(raw, m, candidates),
   };
 }
 
-function fingerprintOf(attribute: { type: string; hash: string } | undefined): DtlsFingerprint | undefined {
+function fingerprintOf(attribute: { type: unknown; hash: unknown } | undefined): DtlsFingerprint | undefined {
   if (!attribute || !attribute.type || !attribute.hash) return undefined;
-  return { algorithm: attribute.type.toLowerCase(), value: attribute.hash.toUpperCase() };
+  // sdp-transform turns a value of digits into a number (`a=fingerprint:sha-256 12`): kept as text.
+  return { algorithm: String(attribute.type).toLowerCase(), value: String(attribute.hash).toUpperCase() };
 }
 
-function setupOf(value: string | undefined): DtlsSetup | undefined {
-  const setup = value?.toLowerCase();
+function setupOf(value: unknown): DtlsSetup | undefined {
+  const setup = value === undefined ? undefined : String(value).toLowerCase();
   return setup !== undefined && SETUPS.includes(setup) ? (setup as DtlsSetup) : undefined;
 }
 

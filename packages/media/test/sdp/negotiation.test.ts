@@ -43,6 +43,15 @@ describe('parseSdp', () => {
     expect(sdp.version).toBe(2353687637);
   });
 
+  it('reads values of digits as text: a fingerprint, a setup, an fmtp, a codec name (sdp-transform makes them numbers; a TypeError escaped parseSdp: found by the fuzzer)', () => {
+    const sdp = parseSdp(sippOffer.replace('a=fmtp:101 0-11,16', 'a=fmtp:101 15\r\na=rtpmap:96 123/8000\r\na=fingerprint:sha-256 12\r\na=setup:1').replace('RTP/AVP 8 0 101', 'RTP/AVP 8 0 101 96'));
+    expect(sdp.audio?.fingerprint).toEqual({ algorithm: 'sha-256', value: '12' });
+    expect(sdp.audio?.setup).toBeUndefined();
+    expect(sdp.audio?.formats.find((f) => f.payloadType === 101)?.fmtp).toBe('15');
+    expect(sdp.audio?.formats.find((f) => f.payloadType === 96)?.encoding).toBe('123');
+    expect(() => parseSdp(sippOffer.replace('c=IN IP4 127.0.0.1', 'c=IN IP4 12345'))).not.toThrow(TypeError);
+  });
+
   it('skips a dynamic type whose rtpmap has no clock rate (a TypeError escaped parseSdp before: found by the fuzzer)', () => {
     const sdp = parseSdp(sippOffer.replace('a=rtpmap:101 telephone-event/8000', 'a=rtpmap:101 telephone-event'));
     expect(sdp.audio?.formats.map((f) => f.payloadType)).toEqual([8, 0]);
