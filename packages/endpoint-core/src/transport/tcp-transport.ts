@@ -14,6 +14,10 @@ export interface TcpTransportOptions extends ConnectionTransportOptions {
   localAddress?: string;
   /** `tcp_port_min`..`tcp_port_max` for the connections we open; absent: ephemeral ports. */
   localPortRange?: { min: number; max: number };
+  /** A connection the far end opened to us that carries nothing either way for this long is closed. @defaultValue 600000 (10 minutes) */
+  inboundIdleMs?: number;
+  /** The most connections one address may hold open to us at once; more are closed at once. @defaultValue 32 */
+  maxInboundPerAddress?: number;
 }
 
 /**
@@ -55,12 +59,36 @@ export async function listenFirstFree<T extends Server>(what: string, address: s
 export class TcpTransport extends ConnectionTransport {
   readonly protocol: string = 'TCP';
   readonly #options: TcpTransportOptions;
+  /** Connections each address holds open to us now. */
+  readonly #inbound = new Map<string, number>();
 
   constructor(logger: unknown, options: TcpTransportOptions) {
     super({ ...options, ...(logger ? { logger: logger as TransportLogger } : {}) });
     this.#options = options;
     // A TLS server hands out its sockets once the handshake is over.
-    options.server?.on(options.server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => this.adopt(this.#wrap(socket)));
+    options.server?.on(options.server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => this.#accept(socket));
+  }
+
+  /**
+   * A connection the far end opened: at most `maxInboundPerAddress` from one address at once, and
+   * closed once idle for `inboundIdleMs` (it reconnects when it has something to send), so that
+   * nobody can hold our descriptors by opening connections and leaving them.
+   */
+  #accept(socket: Socket): void {
+    const address = socket.remoteAddress ?? '';
+    const open = this.#inbound.get(address) ?? 0;
+    if (open >= (this.#options.maxInboundPerAddress ?? 32)) {
+      socket.destroy();
+      return;
+    }
+    this.#inbound.set(address, open + 1);
+    socket.once('close', () => {
+      const left = (this.#inbound.get(address) ?? 1) - 1;
+      if (left > 0) this.#inbound.set(address, left);
+      else this.#inbound.delete(address);
+    });
+    socket.setTimeout(this.#options.inboundIdleMs ?? 600000, () => socket.destroy());
+    this.adopt(this.#wrap(socket));
   }
 
   protected listeningPort(): number | undefined {

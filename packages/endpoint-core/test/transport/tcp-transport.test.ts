@@ -1,3 +1,4 @@
+import { connect as netConnect, type Socket } from 'node:net';
 import { Messager, UserAgent, type Message } from 'sip.js';
 import { testPorts } from '@sip-endpoint/test-support';
 import { listenSipTcp, TcpTransport } from '../../src/transport/tcp-transport';
@@ -73,6 +74,58 @@ describe('TcpTransport with sip.js', () => {
     } finally {
       await alice.ua.stop();
       await bob.ua.stop();
+    }
+  });
+});
+
+describe('TcpTransport: connections the far end opens', () => {
+  async function open(port: number): Promise<{ socket: Socket; closed: Promise<number> }> {
+    const socket = netConnect({ host: '127.0.0.1', port });
+    const opened = Date.now();
+    const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - opened)));
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    return { socket, closed };
+  }
+
+  it('closes one that stays idle for inboundIdleMs, and keeps one that talks', async () => {
+    const first = testPorts(1);
+    const server = await listenSipTcp('127.0.0.1', first, first);
+    const transport = new TcpTransport(undefined, { viaHost: '127.0.0.1', target: undefined, server, inboundIdleMs: 300 });
+    try {
+      const idle = await open(first);
+      const talking = await open(first);
+      const pings = setInterval(() => talking.socket.write('\r\n\r\n'), 100);
+      const idleFor = await idle.closed;
+      expect(idleFor).toBeGreaterThanOrEqual(250);
+      expect(idleFor).toBeLessThan(2000);
+      expect(talking.socket.destroyed).toBe(false);
+      clearInterval(pings);
+      talking.socket.destroy();
+    } finally {
+      await transport.dispose();
+    }
+  });
+
+  it('takes at most maxInboundPerAddress connections from one address at once (an attacker cannot hold every descriptor)', async () => {
+    const first = testPorts(1);
+    const server = await listenSipTcp('127.0.0.1', first, first);
+    const transport = new TcpTransport(undefined, { viaHost: '127.0.0.1', target: undefined, server, maxInboundPerAddress: 3 });
+    const sockets: Socket[] = [];
+    try {
+      const opened = await Promise.all(Array.from({ length: 5 }, () => open(first)));
+      sockets.push(...opened.map((o) => o.socket));
+      const outcome = await Promise.all(opened.map((o) => Promise.race([o.closed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('open'), 500))])));
+      expect(outcome.filter((o) => o === 'closed')).toHaveLength(2);
+      // One closed, one more may come.
+      sockets[outcome.indexOf('open')]!.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const again = await open(first);
+      sockets.push(again.socket);
+      expect(await Promise.race([again.closed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('open'), 500))])).toBe('open');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await transport.dispose();
     }
   });
 });
