@@ -3,6 +3,9 @@
  * and `ip` are needed): whatever the script's peers are told to reach, nothing leaves the machine.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Runs `script` (TypeScript, through tsx) with `argument` (JSON) in a fresh namespace; resolves with its last `REPORT` line's object. */
 export async function runInNamespace<T>(tag: string, script: string, argument: unknown, options: { timeoutMs: number; onOutput?: (text: string) => void; nodeArgs?: string[] }): Promise<T> {
@@ -19,7 +22,10 @@ export async function runInNamespace<T>(tag: string, script: string, argument: u
   try {
     ip('-n', ns, 'link', 'set', 'lo', 'up');
     return await new Promise<T>((resolve, reject) => {
-      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...(options.nodeArgs ?? []), '--import', 'tsx', script, JSON.stringify(argument)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // Its temporary files (certificates, logs, scenarios, heap snapshots) in a folder of its own, removed afterwards.
+      const scratch = mkdtempSync(join(tmpdir(), `sep-rel-${tag}-`));
+      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...(options.nodeArgs ?? []), '--import', 'tsx', script, JSON.stringify(argument)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: scratch } });
+      child.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
       let out = '';
       let err = '';
       child.stdout.on('data', (data: Buffer) => {
