@@ -74,7 +74,7 @@ export function renderReport(report: SuiteReport, verdict: { failures: string[] 
   lines.push('the endpoint over SIP (UDP, TCP, TLS, WS) while a real call carries audio, fuzzes `Softphone.config`');
   lines.push('XML, SDP and the Connector API, soaks a process of agents with calls through Kamailio, and injects');
   lines.push('faults. Each part runs in a network namespace of its own with loopback only. `-- --short` runs the');
-  lines.push('CI subset (the jest suite runs it too: `reliability/test/ci-subset.test.ts`).', '');
+  lines.push("CI subset (the README's test command runs it after jest).", '');
   lines.push(`Run: ${report.startedAt}, ${report.durationS} s, seed **${report.seed}**, command \`${command}\`.`);
   lines.push(`Verdict: **${verdict.failures.length === 0 ? 'nothing lost' : `${verdict.failures.length} failure(s)`}**.`, '');
   if (verdict.failures.length > 0) lines.push(...verdict.failures.map((failure) => `- ${failure}`), '');
