@@ -98,11 +98,11 @@ Content-Length: 0
     await endpoint.start();
     try {
       const line = endpoint.lines[0]!;
-      expect(line.counters).toEqual({ offersRefused: 0, requestsRefused: 0 });
+      expect(line.counters).toEqual({ offersRefused: 0, requestsRefused: 0, requestsLimited: 0 });
       assertSippPassed(await runSipp({ remotePort: line.port!, localPort: testPorts(1), scenario: scenario('malformed a=crypto', REFUSED(488, AUTO_ANSWER, malformed, [{ header: 'Warning:', regexp: '304 [^ ]+ .no usable a=crypto line: a=crypto key is not base64' }])) }));
       assertSippPassed(await runSipp({ remotePort: line.port!, localPort: testPorts(1), scenario: scenario('unknown suite', REFUSED(488, AUTO_ANSWER, unknownSuite, [{ header: 'Warning:', regexp: '304 [^ ]+ .no usable a=crypto line: suite AEAD_AES_128_GCM is not supported' }])) }));
       expect(calls).toEqual([]);
-      expect(line.counters).toEqual({ offersRefused: 2, requestsRefused: 0 });
+      expect(line.counters).toEqual({ offersRefused: 2, requestsRefused: 0, requestsLimited: 0 });
       expect(logs.filter((message) => message.includes('rejected with 488: no usable a=crypto line'))).toEqual([
         `call on line ${line.index} rejected with 488: no usable a=crypto line: a=crypto key is not base64`,
         `call on line ${line.index} rejected with 488: no usable a=crypto line: suite AEAD_AES_128_GCM is not supported`,
@@ -140,7 +140,7 @@ Content-Length: 0
       assertSippPassed(await sipp);
       await waitFor(() => call.state === 'DISCONNECTED', 5000);
       expect(call.media.failures).toEqual({ negotiation: 2, security: 0 });
-      expect(line.counters).toEqual({ offersRefused: 2, requestsRefused: 0 });
+      expect(line.counters).toEqual({ offersRefused: 2, requestsRefused: 0, requestsLimited: 0 });
       expect(logs.filter((message) => message.includes(': offer/answer refused: '))).toEqual([
         expect.stringMatching(new RegExp(`^${call.id}: offer/answer refused: .*a=crypto key is not base64$`)),
         expect.stringMatching(new RegExp(`^${call.id}: offer/answer refused: .*suite AEAD_AES_128_GCM is not supported$`)),
@@ -230,7 +230,8 @@ describeRekey('a peer that re-keys SRTP with a re-INVITE (sipp signalling, ffmpe
       const underSecond = received();
       expect(underFirst).toMatchObject({ unprotectedRtp: 100, authenticationFailures: 0, replayed: 0, malformed: 0 });
       expect(underSecond).toMatchObject({ unprotectedRtp: 100, authenticationFailures: 0, replayed: 0, malformed: 0 });
-      expect(logs.filter((message) => /authentication|replay/i.test(message))).toEqual([]);
+      // (The user agent's configuration dump names a digestAuthenticationFactory option: not a failure.)
+      expect(logs.filter((message) => /authentication|replay/i.test(message) && !/^· /.test(message))).toEqual([]);
       expect(logs.filter((message) => message.includes(FIRST) || message.includes(SECOND))).toEqual([]);
       assertSippPassed(await sipp);
     } finally {

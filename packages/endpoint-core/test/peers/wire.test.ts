@@ -46,12 +46,14 @@ describeIf('on the wire (tshark) with Kamailio', () => {
         .map(([method, status, cseq, header]) => [method, status, cseq, /^Contact:[^\r\n]*;expires=(\d+)/im.exec((header ?? '').replace(/\\r\\n/g, '\r\n'))?.[1] ?? '']);
       const requests = rows.filter(([method]) => method === 'REGISTER');
       const answers = rows.filter(([, status]) => status !== '');
-      // Registration: a REGISTER challenged (401), then one with credentials accepted (200), expires 60.
-      expect(requests.map(([, , , expires]) => expires)).toEqual(['60', '60', '0']);
-      expect(answers.map(([, status]) => status)).toEqual(['401', '200', '200']);
+      // Registration: a REGISTER challenged (401), then one with credentials accepted (200), expires
+      // 60. The unregistration the same way: its REGISTER goes without the registration's
+      // credentials (their nonce and count are never sent twice), is challenged and sent again.
+      expect(requests.map(([, , , expires]) => expires)).toEqual(['60', '60', '0', '0']);
+      expect(answers.map(([, status]) => status)).toEqual(['401', '200', '401', '200']);
       // The unregistration: the last REGISTER, a new CSeq, expires 0, answered 200 with no binding
       // left (a 200 to a REGISTER lists the bindings the registrar keeps).
-      const [registration, unregister] = [requests[1]!, requests[2]!];
+      const [registration, unregister] = [requests[1]!, requests[3]!];
       expect(Number(unregister[2])).toBeGreaterThan(Number(registration[2]));
       expect(answers.at(-1)).toEqual(['', '200', unregister[2], '']);
       expect(answers[1]).toEqual(['', '200', registration[2], '60']);
