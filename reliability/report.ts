@@ -1,7 +1,7 @@
 /**
  * The suite's verdict (what counts as lost) and `docs/reliability.md` (the figures).
  */
-import type { SipFuzzReport } from './sip-fuzz';
+import { SLOW_PROBE_MS, type SipFuzzReport } from './sip-fuzz';
 import type { InputFuzzReport } from './input-fuzz';
 import type { SoakReport } from './soak';
 import type { FaultsReport } from './faults';
@@ -115,6 +115,7 @@ export function renderReport(report: SuiteReport, verdict: { failures: string[] 
     lines.push('| entry | RFC 4475 | kind | UDP | TCP | TLS | WS | UDP status line |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const entry of sip.corpus) lines.push(`| ${entry.name} | ${entry.rfc4475 ?? ''} | ${entry.kind} | ${entry.status.UDP} | ${entry.status.TCP} | ${entry.status.TLS} | ${entry.status.WS} | ${entry.udp.replace(/\|/g, '/')} |`);
     lines.push('');
+    if (sip.slowBatches.length > 0) lines.push(`Batches after which the probe waited over ${SLOW_PROBE_MS} ms (\`fuzzCases(${sip.seed}, batch, 100)\` in \`reliability/mutations.ts\` makes their inputs again): ${sip.slowBatches.map((slow) => `${slow.batch} (${slow.transport}, ${slow.probeMs} ms)`).join(', ')}.`, '');
     lines.push(`Responses to the ${n(sip.inputs.UDP + sip.inputs.TCP + sip.inputs.TLS + sip.inputs.WS - 4 * sip.corpus.length)} mutated messages: ${Object.entries(sip.responses)
       .map(([klass, count]) => `${klass} ${n(count)}`)
       .join(', ')} ("none": dropped as unusable, or the response could not be matched to its input because a mutation changed its Call-ID). TCP and TLS connections the endpoint closed on a framing error: ${n(sip.streams.closedByTarget)} of ${n(sip.streams.connections)}. WS connections: ${sip.ws.connections}.`, '');

@@ -22,6 +22,8 @@ import type { TargetMessage, TargetSettings, TargetStats } from './fuzz-target';
 import type { CallerMessage, CallerSettings } from './fuzz-caller';
 
 export type Transport = 'UDP' | 'TCP' | 'TLS' | 'WS';
+/** A probe answered later than this after its batch marks the batch as slow. */
+export const SLOW_PROBE_MS = 250;
 const TRANSPORTS: readonly Transport[] = ['UDP', 'TCP', 'UDP', 'TLS', 'UDP', 'WS'];
 
 export interface SipFuzzOptions {
@@ -48,6 +50,8 @@ export interface SipFuzzReport {
   /** The unmutated corpus, per entry: the status it got over each transport (0: none). */
   corpus: Array<{ name: string; kind: string; rfc4475: string | undefined; status: Record<Transport, number>; udp: string }>;
   probes: { sent: number; answered: number; slowestMs: number };
+  /** The batches (by index: `fuzzCases(seed, batch, 100)` makes them again) after which the probe took over {@link SLOW_PROBE_MS}. */
+  slowBatches: Array<{ batch: number; transport: Transport; probeMs: number }>;
   /** Uncaught exceptions and unhandled rejections of the target, and its exit if it died. */
   problems: string[];
   realCall: { stayedConnected: boolean; seconds: number; audioSeconds: number; silentWindows: number; longestSilence: number; windows: number; received: number; lost: number };
@@ -221,6 +225,9 @@ export async function runSipFuzz(options: SipFuzzOptions): Promise<SipFuzzReport
   let probes = 0;
   let answeredProbes = 0;
   let slowestMs = 0;
+  let lastProbeMs = 0;
+  // Batches after which the probe waited long: the inputs that held the endpoint up are among them (seed and batch repeat them).
+  const slowBatches: SipFuzzReport['slowBatches'] = [];
   const sendProbe = async (): Promise<void> => {
     const id = `probe${probes++}`;
     const text = [`OPTIONS sip:agent@127.0.0.1:${ports.udp} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${sipPort + 31};branch=z9hG4bK-${id};rport`, 'Max-Forwards: 70', `From: <sip:probe@127.0.0.1:${sipPort + 31}>;tag=${id}`, `To: <sip:agent@127.0.0.1:${ports.udp}>`, `Call-ID: ${id}@probe`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n');
@@ -247,6 +254,7 @@ export async function runSipFuzz(options: SipFuzzOptions): Promise<SipFuzzReport
     if (!(await answered)) throw new Error(`the target did not answer an OPTIONS probe within ${probeTimeoutMs} ms (after ${probes} probes): ${target.problems.join('; ')}`);
     answeredProbes++;
     slowestMs = Math.max(slowestMs, Date.now() - sent);
+    lastProbeMs = Date.now() - sent;
   };
 
   const inputs: Record<Transport, number> = { UDP: 0, TCP: 0, TLS: 0, WS: 0 };
@@ -378,6 +386,7 @@ export async function runSipFuzz(options: SipFuzzOptions): Promise<SipFuzzReport
       };
     });
     await sendBatch(transport, items);
+    if (lastProbeMs > SLOW_PROBE_MS && slowBatches.length < 20) slowBatches.push({ batch, transport, probeMs: lastProbeMs });
     sent += count;
     if (target.exitCode !== undefined) break;
   }
@@ -421,6 +430,7 @@ export async function runSipFuzz(options: SipFuzzOptions): Promise<SipFuzzReport
     acceptedInvalid,
     corpus,
     probes: { sent: probes, answered: answeredProbes, slowestMs },
+    slowBatches,
     problems: target.problems.filter((problem) => !/^the target exited \(code 0,/.test(problem)),
     realCall,
     fuzzedCalls,
