@@ -9,13 +9,15 @@ import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from
 import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EndpointConfig, serializeConfig } from '@sip-endpoint/config';
+import { serializeConfig, type EndpointConfig } from '@sip-endpoint/config';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { makeTestCertificates } from '@sip-endpoint/test-support';
 import { Kamailio } from '../packages/endpoint-core/test/support/kamailio';
+import { standaloneConfig } from '../packages/endpoint-core/test/support/endpoints';
 import { ACK, ESTABLISH, HANG_UP, INVITE, recv, RESPONSE, scenario, send, AUTO_ANSWER, SDP } from '../packages/endpoint-core/test/support/sipp-scenario';
 import { sippStats, startProgram } from '../bench/support/bench-tools';
+import { runAsScript } from './namespace';
 
 export interface FaultsOptions {
   /** The CI subset: the same faults, fewer calls. */
@@ -65,21 +67,14 @@ const ESTABLISH_PCMA = [
   '<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>',
 ];
 
-/** A stand-alone or registered line's configuration on this namespace's loopback. */
+/** A stand-alone (or, with a server and reg_timeout in `settings`, registering) auto-answer line on this namespace's loopback. */
 function lineConfig(user: string, sipPort: number, rtpBase: number, rtpCount: number, settings: Record<string, string>): EndpointConfig {
-  return EndpointConfig.defaults().with({
-    'user:0': user,
-    'server:0': '127.0.0.1:5060',
-    'proxies.proxy0.reg_timeout': '0',
-    'policy.endpoint.public_address': '127.0.0.1',
-    'policy.endpoint.sip_port_min': String(sipPort),
+  return standaloneConfig(user, sipPort, rtpBase, {
     'policy.endpoint.sip_port_max': String(sipPort + 4),
-    'policy.endpoint.rtp_port_min': String(rtpBase),
     'policy.endpoint.rtp_port_max': String(rtpBase + rtpCount - 1),
     'policy.session.auto_answer': '1',
-    'system.media.ringing_file': '',
     ...settings,
-  } as never);
+  });
 }
 
 function toneDevices(frequency: number): VirtualAudioProvider {
@@ -550,15 +545,5 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
   };
 }
 
-if (require.main === module) {
-  runFaults(JSON.parse(process.argv[2] ?? '{}') as FaultsOptions).then(
-    (report) => {
-      process.stdout.write(`\nREPORT ${JSON.stringify(report)}\n`);
-      process.exit(0);
-    },
-    (error: unknown) => {
-      process.stdout.write(`\nFAILED ${JSON.stringify(String(error instanceof Error ? (error.stack ?? error.message) : error))}\n`);
-      process.exit(1);
-    },
-  );
-}
+// Run as a script (inside the namespace): options as JSON in argv[2], the report on the last line.
+if (require.main === module) runAsScript<FaultsOptions, unknown>(runFaults);

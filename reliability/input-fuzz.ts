@@ -18,6 +18,7 @@ import { answerOffer, answerProblem, applyAnswer, codecs, offerFormats, parseSdp
 import { Softphone } from '@sip-endpoint/softphone';
 import { mutateText, sdpBody, textMutations } from './mutations';
 import { sdpOffer } from './sip-corpus';
+import { runAsScript } from './namespace';
 
 export interface InputFuzzOptions {
   seed: number;
@@ -312,18 +313,8 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
   return { seed: options.seed, config, sdp, connector, durationMs: Date.now() - started };
 }
 
-if (require.main === module) {
-  runInputFuzz(JSON.parse(process.argv[2] ?? '{}') as InputFuzzOptions).then(
-    (report) => {
-      process.stdout.write(`\nREPORT ${JSON.stringify(report)}\n`);
-      process.exit(0);
-    },
-    (error: unknown) => {
-      process.stdout.write(`\nFAILED ${JSON.stringify(String(error instanceof Error ? (error.stack ?? error.message) : error))}\n`);
-      process.exit(1);
-    },
-  );
-}
+// Run as a script (inside the namespace): options as JSON in argv[2], the report on the last line.
+if (require.main === module) runAsScript<InputFuzzOptions, unknown>(runInputFuzz);
 
 /** For the docs: the fixture the config fuzz starts from is the defaults' own XML. */
 export const CONFIG_SEED_DESCRIPTION = `the defaults' XML (${DEFAULT_XML.length} characters), ${settingKeys.length} settings`;

@@ -55,3 +55,20 @@ export async function runInNamespace<T>(tag: string, script: string, argument: u
     }
   }
 }
+
+/**
+ * The other end of {@link runInNamespace}: runs `part` on the JSON argument of this process and
+ * prints its report on a `REPORT` line (or why it failed on a `FAILED` one), then exits.
+ */
+export function runAsScript<A, R>(part: (argument: A) => Promise<R>): void {
+  part(JSON.parse(process.argv[2] ?? '{}') as A).then(
+    (report) => {
+      process.stdout.write(`\nREPORT ${JSON.stringify(report)}\n`);
+      process.exit(0);
+    },
+    (error: unknown) => {
+      process.stdout.write(`\nFAILED ${JSON.stringify(String(error instanceof Error ? (error.stack ?? error.message) : error))}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -20,6 +20,7 @@ import { SIP_CORPUS, type CorpusTarget } from './sip-corpus';
 import { fuzzCases, render } from './mutations';
 import type { TargetMessage, TargetSettings, TargetStats } from './fuzz-target';
 import type { CallerMessage, CallerSettings } from './fuzz-caller';
+import { runAsScript } from './namespace';
 
 export type Transport = 'UDP' | 'TCP' | 'TLS' | 'WS';
 /** A probe answered later than this after its batch marks the batch as slow. */
@@ -455,15 +456,4 @@ function bindUdp(port: number): Promise<UdpSocket> {
 }
 
 // Run as a script (inside the namespace): options as JSON in argv[2], the report on the last line.
-if (require.main === module) {
-  runSipFuzz(JSON.parse(process.argv[2] ?? '{}') as SipFuzzOptions).then(
-    (report) => {
-      process.stdout.write(`\nREPORT ${JSON.stringify(report)}\n`);
-      process.exit(0);
-    },
-    (error: unknown) => {
-      process.stdout.write(`\nFAILED ${JSON.stringify(String(error instanceof Error ? (error.stack ?? error.message) : error))}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runAsScript<SipFuzzOptions, unknown>(runSipFuzz);

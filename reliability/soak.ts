@@ -17,6 +17,7 @@ import { AudioStream, VirtualAudioProvider } from '@sip-endpoint/media';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { Kamailio } from '../packages/endpoint-core/test/support/kamailio';
 import { callScenario, sippStats, startProgram } from '../bench/support/bench-tools';
+import { runAsScript } from './namespace';
 
 export interface SoakOptions {
   calls: number;
@@ -247,15 +248,5 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
 }
 
-if (require.main === module) {
-  runSoak(JSON.parse(process.argv[2] ?? '{}') as SoakOptions).then(
-    (report) => {
-      process.stdout.write(`\nREPORT ${JSON.stringify(report)}\n`);
-      process.exit(0);
-    },
-    (error: unknown) => {
-      process.stdout.write(`\nFAILED ${JSON.stringify(String(error instanceof Error ? (error.stack ?? error.message) : error))}\n`);
-      process.exit(1);
-    },
-  );
-}
+// Run as a script (inside the namespace): options as JSON in argv[2], the report on the last line.
+if (require.main === module) runAsScript<SoakOptions, unknown>(runSoak);
