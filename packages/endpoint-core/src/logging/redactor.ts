@@ -10,23 +10,24 @@ export const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|
 /**
  * The rules, applied in order. Each keeps what names the secret and replaces only the secret.
  */
-const RULES: readonly { pattern: RegExp; replace: string }[] = [
+const RULES: readonly { gate: RegExp; pattern: RegExp; replace: string }[] = [
   // Authorization and Proxy-Authorization header values, folded continuation lines included
   // (the Digest response, the username's credentials, a Bearer token).
-  { pattern: /\b((?:Proxy-)?Authorization[ \t]*:)[^\r\n]*(?:\r?\n[ \t]+[^\r\n]*)*/gi, replace: `$1 ${REDACTED}` },
+  { gate: /authorization/i, pattern: /\b((?:Proxy-)?Authorization[ \t]*:)[^\r\n]*(?:\r?\n[ \t]+[^\r\n]*)*/gi, replace: `$1 ${REDACTED}` },
   // A Digest response parameter found anywhere else.
-  { pattern: /\b(response[ \t]*=[ \t]*)("[^"\r\n]*"|[^\s,;]+)/gi, replace: `$1${REDACTED}` },
+  { gate: /response[ \t]*=/i, pattern: /\b(response[ \t]*=[ \t]*)("[^"\r\n]*"|[^\s,;]+)/gi, replace: `$1${REDACTED}` },
   // Bearer tokens.
-  { pattern: /\b(Bearer[ \t]+)[A-Za-z0-9\-._~+/]+=*/gi, replace: `$1${REDACTED}` },
+  { gate: /bearer/i, pattern: /\b(Bearer[ \t]+)[A-Za-z0-9\-._~+/]+=*/gi, replace: `$1${REDACTED}` },
   // key=value, key: value and "key": "value" for passwords, secrets, tokens and API keys.
   {
+    gate: /passw|pwd|secret|token|api[_-]?key/i,
     pattern: /\b((?:[\w-]*password|[\w-]*passwd|pwd|[\w-]*secret|[\w-]*token|api[_-]?key)["']?[ \t]*[:=][ \t]*)("[^"\r\n]*"|'[^'\r\n]*'|[^\s,;&"'}]+)/gi,
     replace: `$1${REDACTED}`,
   },
   // SDES keys of SRTP (RFC 4568): a=crypto:<tag> <suite> inline:<key||lifetime|mki>.
-  { pattern: /(a=crypto:[ \t]*\d+[ \t]+\S+[ \t]+inline:)[^\s|]+/gi, replace: `$1${REDACTED}` },
+  { gate: /inline:/i, pattern: /(a=crypto:[ \t]*\d+[ \t]+\S+[ \t]+inline:)[^\s|]+/gi, replace: `$1${REDACTED}` },
   // A password in a SIP URI's userinfo (sip:user:password@host, RFC 3261 19.1.1 advises against it).
-  { pattern: /\b(sips?:[^:@\s;,<>"]+):[^@\s;,<>"]+@/gi, replace: `$1:${REDACTED}@` },
+  { gate: /sips?:[^@\s]*:[^@\s]*@/i, pattern: /\b(sips?:[^:@\s;,<>"]+):[^@\s;,<>"]+@/gi, replace: `$1:${REDACTED}@` },
 ];
 
 /**
@@ -55,7 +56,9 @@ export class Redactor {
   /** The text with every secret replaced by `<redacted>`. */
   redact(text: string): string {
     let result = text;
-    for (const rule of RULES) result = result.replace(rule.pattern, rule.replace);
+    // Each rule's gate is a plain search, much cheaper than the rule on text it does not touch (most
+    // of the log); a rule runs only where its gate found something.
+    for (const rule of RULES) if (rule.gate.test(result)) result = result.replace(rule.pattern, rule.replace);
     if (this.#literal) result = result.replace(this.#literal, REDACTED);
     return result;
   }

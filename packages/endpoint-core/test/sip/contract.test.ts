@@ -64,6 +64,12 @@ describe('the sip.js that endpoint-core runs', () => {
     expect(lib('api/user-agent.js')).toMatch(/\(typeof setImmediate === "function" \? setImmediate : \(run\) => setTimeout\(run, 0\)\)\(\(\) => \{\s*if \(!incomingInviteRequest\.tryingable \|\| incomingInviteRequest\.transaction\.lastProvisionalResponse !== undefined\) return;/);
   });
 
+  it('finds a merged request (RFC 3261 8.2.2.2) by an index of its From tag, Call-ID and CSeq, not by scanning every server transaction (test/sip/merged-request.test.ts shows the rule)', () => {
+    const core = lib('core/user-agent-core/user-agent-core.js');
+    expect(core).toMatch(/this\.userAgentServers = new UserAgentServers\(\);/);
+    expect(core).toMatch(/const mergedRequest = this\.userAgentServers\.hasMerged\(message\);/);
+  });
+
   it('answers a Bearer challenge with the application\'s access token, once per request (test/webrtc/webrtc-token.test.ts shows why)', () => {
     expect(lib('api/user-agent.js')).toMatch(/bearerToken: this\.options\.authorizationBearerToken/);
     expect(lib('core/user-agents/user-agent-client.js')).toMatch(/if \(bearerToken && !this\.bearerAnswered && this\.message\.getHeader\(bearerHeader\) !== "Bearer " \+ bearerToken &&/);
