@@ -5,6 +5,7 @@
 // Run: npm run bench:answer -- --calls 1000 --rate 20   (after npm run build)
 //   --pause-ms 1000   how long each call stays up after the ACK
 //   --profile         run our endpoint under node --cpu-prof (the profile's path is printed)
+//   --profile-interval-us N   the profiler's sampling interval (default 1000; 25 resolves one INVITE's steps)
 //   --only ours|baresip
 //   --threads N       our Endpoint with mediaThreads N and its default devices (a silent
 //                     microphone, a discarding speaker), so that its calls' media runs in N
@@ -22,6 +23,7 @@ const RATE = Number(option('rate', '20'));
 const PAUSE_MS = Number(option('pause-ms', '1000'));
 const ONLY = option('only', 'both');
 const PROFILE = flag('profile');
+const PROFILE_INTERVAL_US = Number(option('profile-interval-us', '1000'));
 const THREADS = Number(option('threads', '0'));
 if (!Number.isInteger(THREADS) || THREADS < 0 || THREADS > 64) throw new RangeError(`--threads is 0 to 64, not ${THREADS}`);
 
@@ -174,7 +176,7 @@ async function main(): Promise<void> {
   }
   if (ONLY !== 'baresip') {
     profileDir = PROFILE ? join(dir, 'profile') : undefined;
-    const child: ChildProcess = fork(process.argv[1]!, ['--role', 'endpoint'], { stdio: 'inherit', execArgv: [...process.execArgv, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])] });
+    const child: ChildProcess = fork(process.argv[1]!, ['--role', 'endpoint'], { stdio: 'inherit', execArgv: [...process.execArgv, ...(profileDir ? ['--cpu-prof', '--cpu-prof-interval', String(PROFILE_INTERVAL_US), '--cpu-prof-dir', profileDir] : [])] });
     const messages: { ready?: boolean; report?: EndpointReport }[] = [];
     const next = (key: 'ready' | 'report'): Promise<void> =>
       new Promise((resolve, reject) => {

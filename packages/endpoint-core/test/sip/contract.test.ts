@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import fc from 'fast-check';
 import { Core } from 'sip.js';
+import { headerize, utf8Length } from 'sip.js/lib/core/messages/utils.js';
 import { assertPatchedSipJs, extendDialog, whenDialogIdle } from '../../src/sip/dialog-extensions';
 
 /**
@@ -68,6 +70,18 @@ describe('the sip.js that endpoint-core runs', () => {
     const core = lib('core/user-agent-core/user-agent-core.js');
     expect(core).toMatch(/this\.userAgentServers = new UserAgentServers\(\);/);
     expect(core).toMatch(/const mergedRequest = this\.userAgentServers\.hasMerged\(message\);/);
+  });
+
+  it('counts a body\'s UTF-8 bytes as Buffer.byteLength does (Content-Length of what we send, the length check of what we get) and normalises header names as before, from a bounded cache', () => {
+    expect(lib('core/messages/utils.js')).toMatch(/const headerizeCache = new Map\(\);/);
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (text) => utf8Length(text) === Buffer.byteLength(text)), { numRuns: 2000 });
+    // Lone surrogates (sent as U+FFFD) and the four-byte forms.
+    for (const text of ['\ud800', 'a\udc00b', '\ud83d\ude00', 'é€😀', '']) expect(utf8Length(text)).toBe(Buffer.byteLength(text));
+    expect(['call-id', 'CSEQ', 'www-authenticate', 'min-se', 'rack', 'rseq', 'content_type', 'x-genesys-calluuid', 'Via'].map((name) => headerize(name))).toEqual(['Call-ID', 'CSeq', 'WWW-Authenticate', 'Min-SE', 'RAck', 'RSeq', 'Content-Type', 'X-Genesys-Calluuid', 'Via']);
+    // Many made-up names: the same answers, the cache stops growing (its bound is not observable
+    // from here; the names must still come out right after it is full).
+    for (let i = 0; i < 2000; i++) expect(headerize(`x-made-up-${i}`)).toBe(`X-Made-Up-${i}`);
+    expect(headerize('call-id')).toBe('Call-ID');
   });
 
   it('answers a Bearer challenge with the application\'s access token, once per request (test/webrtc/webrtc-token.test.ts shows why)', () => {
