@@ -34,6 +34,8 @@ export type TargetMessage =
 
 export interface TargetStats {
   fds: number;
+  /** RTP socket pairs the endpoint keeps bound for its next calls (two descriptors each; `spareRtpPorts`). */
+  spareRtpPairs: number;
   rss: number;
   heapUsed: number;
   calls: number;
@@ -166,6 +168,7 @@ async function main(): Promise<void> {
         type: 'stats',
         stats: {
           fds: readdirSync('/proc/self/fd').length,
+          spareRtpPairs: endpoint.spareRtpPairs,
           rss: process.memoryUsage.rss(),
           heapUsed: process.memoryUsage().heapUsed,
           calls: endpoint.calls.length,

@@ -35,6 +35,8 @@ export interface Holdings {
   fds: number;
   timers: number;
   udpSockets: number;
+  /** RTP socket pairs the agents keep bound for their next calls (`spareRtpPorts`; two descriptors and two UDP sockets each). */
+  spareRtpPairs: number;
   rssMb: number;
   heapMb: number;
   /** Memory outside the JS heap that V8 knows of (ArrayBuffers' backing stores among it). */
@@ -88,13 +90,14 @@ function udpSockets(): number {
   return count('/proc/net/udp') + count('/proc/net/udp6');
 }
 
-function holdings(): Holdings {
+function holdings(agents: readonly Endpoint[]): Holdings {
   collect();
   const memory = process.memoryUsage();
   return {
     fds: readdirSync('/proc/self/fd').length,
     timers: process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length,
     udpSockets: udpSockets(),
+    spareRtpPairs: agents.reduce((sum, endpoint) => sum + endpoint.spareRtpPairs, 0),
     rssMb: Math.round((memory.rss / 1048576) * 10) / 10,
     heapMb: Math.round((memory.heapUsed / 1048576) * 10) / 10,
     externalMb: Math.round((memory.external / 1048576) * 10) / 10,
@@ -189,7 +192,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       await sleep(100);
     }
     await sleep(500);
-    const baseline = holdings();
+    const baseline = holdings(agents);
 
     const dnFile = join(dir, 'dns.csv');
     writeFileSync(dnFile, ['SEQUENTIAL', ...Array.from({ length: options.agents }, (_, i) => `${FIRST_DN + i};`)].join('\n') + '\n');
@@ -210,14 +213,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // keeps, and the end's reading (before its own snapshot) must not count it as growth.
     collect();
     const firstSnapshot = writeHeapSnapshot(join(dir, 'checkpoint.heapsnapshot'));
-    const first = holdings();
+    const first = holdings(agents);
     await sipp.exited;
     const settledBy = Date.now() + 20000;
     while (agents.some((endpoint) => endpoint.calls.length > 0) && Date.now() < settledBy) await sleep(200);
     // The transactions of the last calls keep their timers for up to 32 s after the calls end
     // (RFC 3261 Timers H, J and K; RFC 6026 Timer L): the reading waits for them, up to 40 s.
-    let atEnd = holdings();
-    for (const until = Date.now() + 40000; atEnd.timers > baseline.timers && Date.now() < until; atEnd = holdings()) await sleep(1000);
+    let atEnd = holdings(agents);
+    for (const until = Date.now() + 40000; atEnd.timers > baseline.timers && Date.now() < until; atEnd = holdings(agents)) await sleep(1000);
     const lastSnapshot = writeHeapSnapshot(join(dir, 'end.heapsnapshot'));
     const before = heapByConstructor(firstSnapshot);
     const after = heapByConstructor(lastSnapshot);

@@ -1,6 +1,6 @@
 import type { EndpointConfig } from '@sip-endpoint/config';
 import type { CallSnapshot, DeviceSelection, EndpointPolicy } from '@sip-endpoint/policy';
-import type { AudioDeviceProvider, DtlsCertificate, MediaWorkerPool, PortAllocator } from '@sip-endpoint/media';
+import type { AudioDeviceProvider, DtlsCertificate, MediaWorkerPool, PortAllocator, RtpSocketReserve } from '@sip-endpoint/media';
 import type { DiagnosticsLogger } from './logging/diagnostics-logger';
 
 /**
@@ -17,6 +17,8 @@ export interface EndpointContext {
   readonly address: string;
   /** RTP ports of every call. */
   readonly ports: PortAllocator;
+  /** RTP socket pairs bound ahead of the calls (`spareRtpPorts`). */
+  readonly rtpReserve?: RtpSocketReserve;
   /** The worker threads of the calls' media (`mediaThreads`), when there are any. */
   readonly mediaWorkers?: MediaWorkerPool;
   /** Our Min-SE (RFC 4028), in seconds. */

@@ -13,7 +13,7 @@ import {
   type EndpointPolicy,
   type SessionStatus,
 } from '@sip-endpoint/policy';
-import { dtlsCertificateFromPem, generateDtlsCertificate, MediaWorkerPool, PortAllocator, VirtualAudioProvider, type AudioDeviceProvider, type DtlsCertificate, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
+import { dtlsCertificateFromPem, generateDtlsCertificate, MediaWorkerPool, PortAllocator, RtpSocketReserve, VirtualAudioProvider, type AudioDeviceProvider, type DtlsCertificate, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
 import type { Call } from './call/call';
 import { MIN_SESSION_EXPIRES } from './call/session-timer';
 import type { EndpointContext } from './endpoint-context';
@@ -96,6 +96,16 @@ export interface EndpointOptions {
    */
   mediaThreads?: number;
   /**
+   * RTP/RTCP socket pairs kept bound ahead of the calls, per media bind address, so that an
+   * answer does not wait for two sockets to be bound (`docs/performance.md`, *Answer latency*).
+   * None is bound before the first call's media; from then on this many pairs (two descriptors
+   * and two ports of `rtp_port_min`..`rtp_port_max` each) stay bound while the endpoint runs.
+   * 0 binds every call's sockets when it needs them. Calls whose media runs in `mediaThreads`
+   * bind there and do not use it.
+   * @defaultValue 1
+   */
+  spareRtpPorts?: number;
+  /**
    * A `MediaWorkerPool` shared with other Endpoints of the process (many agents in one process):
    * the same as `mediaThreads`, on threads this Endpoint does not own; whoever made the pool
    * closes it once every Endpoint on it has stopped. Not with `mediaThreads`.
@@ -168,6 +178,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
   #context: EndpointContext | undefined;
   /** The media workers this Endpoint made (`mediaThreads`), closed when it stops. */
   #ownWorkers: MediaWorkerPool | undefined;
+  #rtpReserve: RtpSocketReserve | undefined;
   #selection: DeviceSelection | undefined;
   #status: SessionStatus = 'INITIALIZING';
   /** start()'s promise, and the start itself (which stop() waits for without the failure handling). */
@@ -253,6 +264,14 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
     return this.#lines;
   }
 
+  /**
+   * RTP/RTCP socket pairs bound ahead of the next calls now (`spareRtpPorts`): each holds two
+   * descriptors and two ports of the RTP range. For diagnostics and resource accounting.
+   */
+  get spareRtpPairs(): number {
+    return this.#rtpReserve?.held ?? 0;
+  }
+
   /** The calls of every line that are not over. */
   get calls(): Call[] {
     return this.#lines.flatMap((line) => line.calls);
@@ -299,13 +318,15 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
     const given = this.#options.dtlsCertificate;
     const configured = given ? dtlsCertificateFromPem(given.certPem, given.keyPem) : undefined;
     let certificate: Promise<DtlsCertificate> | undefined;
+    const ports = new PortAllocator(config.get('policy.endpoint.rtp_port_min'), config.get('policy.endpoint.rtp_port_max'));
     this.#context = {
       config,
       policy: this.policy,
       devices: this.devices,
       logger,
       address: local.address,
-      ports: new PortAllocator(config.get('policy.endpoint.rtp_port_min'), config.get('policy.endpoint.rtp_port_max')),
+      ports,
+      rtpReserve: (this.#rtpReserve = new RtpSocketReserve(ports, { pairs: this.#options.spareRtpPorts ?? 1 })),
       ...(this.#options.mediaThreads ? { mediaWorkers: (this.#ownWorkers = new MediaWorkerPool({ threads: this.#options.mediaThreads })) } : this.#options.mediaWorkers ? { mediaWorkers: this.#options.mediaWorkers } : {}),
       minSessionExpires: this.#options.minSessionExpires ?? MIN_SESSION_EXPIRES,
       mediaDir,
@@ -386,6 +407,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       for (const line of this.#lines) await line.close();
       // Our own workers end with us; a shared pool is its owner's to close.
       await this.#ownWorkers?.close();
+      this.#rtpReserve?.close();
       this.#machine.to('STOPPED');
     }
     this.#log(3, 'endpoint stopped');

@@ -2,10 +2,12 @@ import type { DtmfEvent } from '@sip-endpoint/media';
 import { dominantFrequency } from '@sip-endpoint/media/testing';
 import type { Call } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
+import { readdirSync } from 'node:fs';
 import { standaloneEndpoint, untilRecorded, waitFor } from './support/endpoints';
 
 /** A stand-alone endpoint with a block of 7 SIP ports and 50 RTP ports of this jest worker's range. */
-const endpoint = (user: string, frequency: number, settings: Record<string, string> = {}) => standaloneEndpoint(user, testPorts(7), testPorts(50), frequency, settings);
+const endpoint = (user: string, frequency: number, settings: Record<string, string> = {}, options: { spareRtpPorts?: number } = {}) => standaloneEndpoint(user, testPorts(7), testPorts(50), frequency, settings, options);
+const descriptors = (): number => readdirSync('/proc/self/fd').length;
 
 describe('two endpoints on 127.0.0.1 in stand-alone mode', () => {
   it('Alice calls, Bob auto-answers by policy; audio both ways, DTMF by RFC 2833 and INFO, hold, retrieve, hang-up', async () => {
@@ -52,6 +54,33 @@ describe('two endpoints on 127.0.0.1 in stand-alone mode', () => {
       await bob.endpoint.stop();
     }
   }, 20000);
+
+  it.each([
+    ['by default each endpoint keeps one RTP socket pair bound after its first call, for the next answer', undefined, 4],
+    ['with spareRtpPorts 0 nothing stays bound between calls', 0, 0],
+  ])('%s; stop gives every descriptor back', async (_name, spareRtpPorts, heldDescriptors) => {
+    const start = descriptors();
+    const alice = endpoint('1101', 1000, {}, spareRtpPorts === undefined ? {} : { spareRtpPorts });
+    const bob = endpoint('1102', 600, { 'policy.session.auto_answer': '1' }, spareRtpPorts === undefined ? {} : { spareRtpPorts });
+    await alice.endpoint.start();
+    await bob.endpoint.start();
+    try {
+      const idle = descriptors();
+      for (let round = 0; round < 3; round++) {
+        const call = await alice.endpoint.makeCall(`sip:1102@127.0.0.1:${bob.endpoint.lines[0]!.port}`);
+        await waitFor(() => call.state === 'CONNECTED', 5000, `call ${round} connected`);
+        await untilRecorded(0.2, alice.devices, bob.devices);
+        await call.hangup();
+        await waitFor(() => alice.endpoint.calls.length === 0 && bob.endpoint.calls.length === 0, 5000, `call ${round} over`);
+        // Between calls: the pairs bound ahead (two descriptors each), and nothing else.
+        await waitFor(() => descriptors() === idle + heldDescriptors, 2000, `descriptors ${descriptors()} after call ${round}, expected ${idle} + ${heldDescriptors}`);
+      }
+    } finally {
+      await alice.endpoint.stop();
+      await bob.endpoint.stop();
+    }
+    await waitFor(() => descriptors() <= start, 2000, `descriptors ${descriptors()} back to ${start} once stopped`);
+  }, 30000);
 
   it('sets up a call from an INVITE without SDP: our offer in the 200 OK, the answer in the ACK', async () => {
     const alice = endpoint('4001', 800);

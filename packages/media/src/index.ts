@@ -11,8 +11,10 @@ export { buildRtcp, parseRtcp, roundTripMs, ntpNow, ntpMiddle } from './rtp/rtcp
 export { ReceptionStats } from './rtp/sequence-stats';
 export { PortAllocator, PortRangeExhaustedError, InvalidPortRangeError } from './rtp/port-allocator';
 export { RtpSession, RtpSocketError } from './rtp/rtp-session';
+export { RtpSocketReserve } from './rtp/rtp-socket-reserve';
+export type { RtpSocketReserveOptions } from './rtp/rtp-socket-reserve';
 export { lookupLiteral } from './rtp/lookup-literal';
-export type { RtpSessionOptions, RtpSessionEvents, RtpReceiver, RtpSessionSrtp, SrtpDropReason, DatagramHandler } from './rtp/rtp-session';
+export type { BoundRtpPair, RtpSessionOptions, RtpSessionEvents, RtpReceiver, RtpSessionSrtp, SrtpDropReason, DatagramHandler } from './rtp/rtp-session';
 export { JitterBuffer } from './jitter/jitter-buffer';
 export type { JitterBufferOptions, JitterBufferStats, PlayoutResult } from './jitter/jitter-buffer';
 export { Concealer } from './jitter/concealer';

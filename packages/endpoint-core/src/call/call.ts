@@ -149,6 +149,7 @@ export class Call extends SafeEmitter<CallEvents> {
       address: context.address,
       bindAddress: config.get('policy.endpoint.rtp_port_binding') === 1 ? context.address : '0.0.0.0',
       ports: context.ports,
+      ...(context.rtpReserve ? { reserve: context.rtpReserve } : {}),
       ...(context.mediaWorkers ? { workers: context.mediaWorkers } : {}),
       devices: context.devices,
       input: selection?.input ?? undefined,

@@ -1,6 +1,6 @@
 import type { ConfiguredCodec, SrtpPolicy } from '@sip-endpoint/config';
 import { SafeEmitter, type AudioDevice } from '@sip-endpoint/policy';
-import { WebRtcAudioStream, WorkerRtpSession, type MediaWorkerPool, type WorkerAudioStream, type SrtpCounters, type SrtpDropReason, type AudioDeviceProvider, type AudioInput, type AudioOutput, type AudioStream, type AudioStreamStats, type DtlsCertificate, type DtlsError, type DtmfEvent, type IceAgentCounters, type IceAgentState, type IceCandidateType, type SrtpKeyMaterial, type StunAddress, type NegotiatedAudio, type PortAllocator, type RtpSession, type SrtpSuite, type VqReport, type WebRtcAudioStreamStats, type WebRtcConnectionState, type MediaDirection, type WebRtcIceServer } from '@sip-endpoint/media';
+import { WebRtcAudioStream, WorkerRtpSession, type MediaWorkerPool, type WorkerAudioStream, type SrtpCounters, type SrtpDropReason, type AudioDeviceProvider, type AudioInput, type AudioOutput, type AudioStream, type AudioStreamStats, type DtlsCertificate, type DtlsError, type DtmfEvent, type IceAgentCounters, type IceAgentState, type IceCandidateType, type SrtpKeyMaterial, type StunAddress, type NegotiatedAudio, type PortAllocator, type RtpSession, type RtpSocketReserve, type SrtpSuite, type VqReport, type WebRtcAudioStreamStats, type WebRtcConnectionState, type MediaDirection, type WebRtcIceServer } from '@sip-endpoint/media';
 import { MediaSessionDescriptionHandler, sameKeyMaterial, type MediaDescriptionOptions } from './media-session-description-handler';
 import type { TurnServerSettings } from './nat-settings';
 import { WebRtcSessionDescriptionHandler } from './webrtc-session-description-handler';
@@ -119,6 +119,8 @@ export interface CallMediaInit {
   /** Where RTP sockets bind. */
   bindAddress: string;
   ports: PortAllocator;
+  /** RTP socket pairs bound ahead of time (the endpoint's `spareRtpPorts`). */
+  reserve?: RtpSocketReserve;
   /** The endpoint's media worker threads (`mediaThreads`), for the streams they can run. */
   workers?: MediaWorkerPool;
   devices: AudioDeviceProvider;
@@ -355,6 +357,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
       address: init.address,
       bindAddress: init.bindAddress,
       ports: init.ports,
+      ...(init.reserve ? { reserve: init.reserve } : {}),
       workers: () => this.#workers(),
       codecs: () => init.codecs,
       answerCodecs: () => this.#answerCodecs,

@@ -26,6 +26,7 @@ import {
   type OfferedFormat,
   type ParsedSdp,
   type PortAllocator,
+  type RtpSocketReserve,
   type MediaWorkerPool,
   type WorkerAudioStream,
   WorkerRtpSession,
@@ -40,6 +41,8 @@ export interface MediaContext {
   /** Where RTP sockets bind: the address, or `0.0.0.0` / `::` (`rtp_port_binding` 0). */
   bindAddress: string;
   ports: PortAllocator;
+  /** RTP socket pairs bound ahead of time: a session takes one instead of binding two sockets while the answer waits. */
+  reserve?: RtpSocketReserve;
   /** The codecs to offer and accept, preferred first (the policy's `codecPriorities().offer`). */
   codecs: () => readonly ConfiguredCodec[];
   /**
@@ -253,7 +256,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
 
   async #open(): Promise<RtpSession | WorkerRtpSession> {
     if (this.#rtp) return this.#rtp;
-    const options = { ports: this.#context.ports, bindAddress: this.#context.bindAddress };
+    const options = { ports: this.#context.ports, bindAddress: this.#context.bindAddress, ...(this.#context.reserve ? { reserve: this.#context.reserve } : {}) };
     // An offer of DTLS-SRTP is answered by a session of the main thread, which runs handshakes.
     const dtlsOffered = this.#remoteOffer?.audio?.fingerprint !== undefined || /TLS/i.test(this.#remoteOffer?.audio?.protocol ?? '');
     const workers = dtlsOffered ? undefined : this.#context.workers?.();

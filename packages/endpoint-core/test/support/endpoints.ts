@@ -52,7 +52,7 @@ export function standaloneEndpoint(
   rtpBase: number,
   frequency = 0,
   settings: Record<string, string> = {},
-  options: { mediaDir?: string; minSessionExpires?: number; policy?: EndpointPolicy; logger?: (level: number, message: string, component?: string) => void; srtpKeying?: 'sdes' | 'dtls'; dtlsCertificate?: { certPem: string; keyPem: string } } = {},
+  options: { mediaDir?: string; minSessionExpires?: number; policy?: EndpointPolicy; logger?: (level: number, message: string, component?: string) => void; srtpKeying?: 'sdes' | 'dtls'; dtlsCertificate?: { certPem: string; keyPem: string }; spareRtpPorts?: number } = {},
 ): { endpoint: Endpoint; devices: VirtualAudioProvider } {
   const config = standaloneConfig(user, sipPort, rtpBase, settings);
   const devices = new VirtualAudioProvider({ defaults: false });

@@ -5,6 +5,7 @@ import { isRtcp, parseRtpHeader, createRtpHeader, type RtpHeader } from './rtp-p
 import { parseRtcp, type RtcpReport } from './rtcp';
 import { type PortAllocator } from './port-allocator';
 import { lookupLiteral } from './lookup-literal';
+import { type RtpSocketReserve } from './rtp-socket-reserve';
 import { SRTP_DROP, type SrtpContext } from '../srtp/srtp-context';
 
 /** Options of {@link RtpSession.open}. @public */
@@ -15,6 +16,46 @@ export interface RtpSessionOptions {
   bindAddress: string;
   /** Also listen for RTCP on the RTP port (rtcp-mux, RFC 5761). RTCP still has its own port open. @defaultValue true */
   rtcpMux?: boolean;
+  /**
+   * Sockets bound ahead of time: a pair ready for `bindAddress` is taken from it instead of
+   * binding two sockets now. Its `ports` must be this `ports`.
+   */
+  reserve?: RtpSocketReserve;
+}
+
+/** Two bound sockets, RTP on an even port and RTCP on the next. @public */
+export interface BoundRtpPair {
+  rtp: Socket;
+  rtcp: Socket;
+  port: number;
+}
+
+/**
+ * Binds an RTP and an RTCP socket on the first free pair of `ports` (a pair the system refuses,
+ * in use by another program, is skipped). @internal
+ */
+export async function bindRtpPair(ports: PortAllocator, bindAddress: string): Promise<BoundRtpPair> {
+  const type = bindAddress.includes(':') ? 'udp6' : 'udp4';
+  const refused = new Set<number>();
+  for (;;) {
+    const port = ports.acquire(refused);
+    const rtp = createSocket({ type, reuseAddr: false, lookup: lookupLiteral });
+    const rtcp = createSocket({ type, reuseAddr: false, lookup: lookupLiteral });
+    try {
+      await bind(rtp, port, bindAddress);
+      await bind(rtcp, port + 1, bindAddress);
+      return { rtp, rtcp, port };
+    } catch (error) {
+      rtp.close();
+      rtcp.close();
+      ports.release(port);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EADDRINUSE' && code !== 'EACCES') {
+        throw new RtpSocketError(`cannot bind RTP on ${bindAddress}:${port}: ${(error as Error).message}`, error);
+      }
+      refused.add(port);
+    }
+  }
 }
 
 /**
@@ -164,29 +205,14 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     rtcp.on('error', onError);
   }
 
-  /** Opens the two sockets on the first free pair of the range. */
+  /**
+   * Opens the two sockets on the first free pair of the range, or takes a pair `reserve` bound
+   * ahead of time.
+   */
   static async open(options: RtpSessionOptions): Promise<RtpSession> {
-    const type = options.bindAddress.includes(':') ? 'udp6' : 'udp4';
-    const refused = new Set<number>();
-    for (;;) {
-      const port = options.ports.acquire(refused);
-      const rtp = createSocket({ type, reuseAddr: false, lookup: lookupLiteral });
-      const rtcp = createSocket({ type, reuseAddr: false, lookup: lookupLiteral });
-      try {
-        await bind(rtp, port, options.bindAddress);
-        await bind(rtcp, port + 1, options.bindAddress);
-        return new RtpSession(rtp, rtcp, port, options);
-      } catch (error) {
-        rtp.close();
-        rtcp.close();
-        options.ports.release(port);
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'EADDRINUSE' && code !== 'EACCES') {
-          throw new RtpSocketError(`cannot bind RTP on ${options.bindAddress}:${port}: ${(error as Error).message}`, error);
-        }
-        refused.add(port);
-      }
-    }
+    const ready = options.reserve?.ports === options.ports ? options.reserve.take(options.bindAddress) : undefined;
+    const { rtp, rtcp, port } = ready ?? (await bindRtpPair(options.ports, options.bindAddress));
+    return new RtpSession(rtp, rtcp, port, options);
   }
 
   /**
