@@ -274,7 +274,9 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
 
   /** The calls of every line that are not over. */
   get calls(): Call[] {
-    return this.#lines.flatMap((line) => line.calls);
+    const calls: Call[] = [];
+    for (const line of this.#lines) for (const call of line.callsInProgress()) calls.push(call);
+    return calls;
   }
 
   /** The log per `system.diagnostics` (or the host's `logger`): its file, its segments. */
@@ -485,9 +487,17 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
   };
 
   #snapshots(): CallSnapshot[] {
-    return this.calls
-      .filter((call) => call.state !== 'DISCONNECTED')
-      .map((call) => ({ id: call.id, line: call.line, state: call.state, direction: call.direction, ...(call.uuid ? { uuid: call.uuid } : {}) }));
+    // Taken for every incoming INVITE: plain loops, no intermediate arrays.
+    const snapshots: CallSnapshot[] = [];
+    for (const line of this.#lines) {
+      for (const call of line.callsInProgress()) {
+        if (call.state === 'DISCONNECTED') continue;
+        const snapshot: CallSnapshot = { id: call.id, line: call.line, state: call.state, direction: call.direction };
+        if (call.uuid) snapshot.uuid = call.uuid;
+        snapshots.push(snapshot);
+      }
+    }
+    return snapshots;
   }
 
   async #reselect(): Promise<void> {

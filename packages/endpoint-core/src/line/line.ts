@@ -196,6 +196,11 @@ export class Line extends SafeEmitter<LineEvents> {
     return [...this.#calls.values()];
   }
 
+  /** The calls of this line that are not over, without a copy (for the endpoint's own loops). @internal */
+  callsInProgress(): IterableIterator<Call> {
+    return this.#calls.values();
+  }
+
   /** Whether the line can place calls now: registered, or stand-alone. */
   get canCall(): boolean {
     return (this.state === 'READY' || this.state === 'STANDALONE') && this.#ua !== undefined;

@@ -19,28 +19,29 @@ export interface SipPeek {
 
 const COMPACT: Record<string, string> = { v: 'via', i: 'call-id', l: 'content-length' };
 
-function headerLines(message: string, end: number): { name: string; value: string; start: number; stop: number }[] {
-  const lines: { name: string; value: string; start: number; stop: number }[] = [];
-  let position = message.indexOf('\n') + 1;
-  while (position > 0 && position < end) {
-    let stop = message.indexOf('\n', position);
-    if (stop < 0 || stop > end) stop = end;
-    // Folded lines (leading space or tab) continue the previous header.
-    let next = stop + 1;
-    while (next < end && (message[next] === ' ' || message[next] === '\t')) {
-      const more = message.indexOf('\n', next);
-      stop = more < 0 || more > end ? end : more;
-      next = stop + 1;
-    }
-    const line = message.slice(position, stop).replace(/\r?\n[ \t]+/g, ' ').replace(/\r$/, '');
-    const colon = line.indexOf(':');
-    if (colon > 0) {
-      const raw = line.slice(0, colon).trim().toLowerCase();
-      lines.push({ name: COMPACT[raw] ?? raw, value: line.slice(colon + 1).trim(), start: position, stop });
-    }
-    position = next;
-  }
-  return lines;
+const VIA = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z]+)\s+(\[[^\]]+\]|[^\s;:]+)(?::(\d+))?\s*(.*)$/;
+const BRANCH = /;\s*branch(?:\s*=\s*([^;\s]*))?/i;
+const RECEIVED = /;\s*received(?:\s*=\s*([^;\s]*))?/i;
+const RPORT = /;\s*rport(?:\s*=\s*([^;\s]*))?/i;
+const CSEQ = /^(\d+)\s+([A-Za-z]+)/;
+
+/** A Via parameter's value ('' for a flag), or undefined when it is absent. */
+function viaParam(params: string, pattern: RegExp): string | undefined {
+  const found = pattern.exec(params);
+  return found ? (found[1] ?? '') : undefined;
+}
+
+/**
+ * Whether the header starting at `position` may be one the peek reads (Via, CSeq, Call-ID, or
+ * their compact forms v and i): its first character past ASCII white space is v, c or i (or
+ * not ASCII, which the exact comparison then settles). The transport sees every message, and most
+ * headers are none of these: they are skipped without a copy of their name.
+ */
+function mayBeWanted(message: string, position: number, colon: number): boolean {
+  let at = position;
+  while (at < colon && message.charCodeAt(at) <= 32) at++;
+  const code = message.charCodeAt(at) | 0x20;
+  return code === 0x76 /* v */ || code === 0x63 /* c */ || code === 0x69 /* i */ || message.charCodeAt(at) > 127;
 }
 
 /** Reads the parts of a SIP message the transport needs; `undefined` when it is not a SIP message. */
@@ -66,35 +67,57 @@ export function peekSip(message: string): SipPeek | undefined {
   let via: SipPeek['via'];
   let cseq = 0;
   let callId = '';
-  for (const header of headerLines(message, headerEnd)) {
-    if (header.name === 'via' && via === undefined) {
-      const value = header.value.split(',')[0]!.trim();
-      const match = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z]+)\s+(\[[^\]]+\]|[^\s;:]+)(?::(\d+))?\s*(.*)$/.exec(value);
+  const end = headerEnd;
+  let position = message.indexOf('\n') + 1;
+  while (position > 0 && position < end) {
+    let stop = message.indexOf('\n', position);
+    if (stop < 0 || stop > end) stop = end;
+    // Folded lines (leading space or tab) continue the previous header.
+    let next = stop + 1;
+    let folded = false;
+    while (next < end && (message.charCodeAt(next) === 32 || message.charCodeAt(next) === 9)) {
+      folded = true;
+      const more = message.indexOf('\n', next);
+      stop = more < 0 || more > end ? end : more;
+      next = stop + 1;
+    }
+    const start = position;
+    position = next;
+    // The colon of an unfolded line is on the line itself; a folded one is unfolded first.
+    const rawColon = message.indexOf(':', start);
+    if (!folded && (rawColon < 0 || rawColon >= stop || !mayBeWanted(message, start, rawColon))) continue;
+    let line = message.slice(start, stop);
+    if (folded) line = line.replace(/\r?\n[ \t]+/g, ' ');
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const raw = line.slice(0, colon).trim().toLowerCase();
+    const name = COMPACT[raw] ?? raw;
+    if (name === 'via') {
+      if (via !== undefined) continue;
+      const value = line.slice(colon + 1).trim().split(',')[0]!.trim();
+      const match = VIA.exec(value);
       if (match) {
         const params = match[4] ?? '';
-        const param = (name: string): string | undefined => {
-          const found = new RegExp(`;\\s*${name}(?:\\s*=\\s*([^;\\s]*))?`, 'i').exec(params);
-          return found ? (found[1] ?? '') : undefined;
-        };
-        const rport = param('rport');
+        const rport = viaParam(params, RPORT);
         via = {
           transport: match[1]!.toUpperCase(),
           host: match[2]!,
           port: match[3] !== undefined ? Number(match[3]) : undefined,
-          branch: param('branch') ?? '',
-          received: param('received') || undefined,
+          branch: viaParam(params, BRANCH) ?? '',
+          received: viaParam(params, RECEIVED) || undefined,
           rport: rport !== undefined && rport !== '' ? Number(rport) : undefined,
-          line: message.slice(header.start, header.stop).replace(/\r$/, ''),
+          line: message.slice(start, stop).replace(/\r$/, ''),
         };
       }
-    } else if (header.name === 'cseq') {
-      const match = /^(\d+)\s+([A-Za-z]+)/.exec(header.value);
+    } else if (name === 'cseq') {
+      const match = CSEQ.exec(line.slice(colon + 1).trim());
       if (match) {
         cseq = Number(match[1]);
         if (kind === 'response') method = match[2]!.toUpperCase();
       }
-    } else if (header.name === 'call-id') {
-      callId = header.value;
+    } else if (name === 'call-id') {
+      callId = line.slice(colon + 1).trim();
     }
   }
   return { kind, method, status, via, cseq, callId, headerEnd };

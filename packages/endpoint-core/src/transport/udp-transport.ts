@@ -10,7 +10,11 @@ import { RETRY_AFTER_S, SourceRateLimiter, type RateLimitOptions } from './rate-
 import { handleInTurn } from './input-queue';
 import { formatHost, stripBrackets, timeoutResponse } from './timeout-response';
 import { ConnectionFailedError, InvalidMessageError } from '../errors';
+
 import { handOver, type ReceivedMessage, type TransportLogger } from './hand-over';
+
+/** A datagram of white space only: a keep-alive. */
+const BLANK = /^\s*$/;
 
 /** Options of {@link UdpTransport}, passed by sip.js as `transportOptions`. @public */
 export interface UdpTransportOptions {
@@ -383,7 +387,7 @@ export class UdpTransport implements Transport {
   #receive(data: Buffer, remote: RemoteInfo): void {
     if (this.#state !== TransportState.Connected) return;
     let message = data.toString('utf8');
-    if (message.trim() === '') return; // keep-alive
+    if (BLANK.test(message)) return; // keep-alive (CRLFs): tested without copying the message
     const peek = peekSip(message);
     if (!peek || !peek.via) return; // not SIP, or unroutable: nothing can be answered
     if (peek.kind === 'response') {

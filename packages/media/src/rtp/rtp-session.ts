@@ -172,8 +172,9 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   /** Keys are coming (a DTLS-SRTP handshake): RTP and RTCP neither sent nor taken until then. */
   #srtpPending = false;
   /** Where packets are protected before they leave: the caller's buffer stays clear. */
-  readonly #protectRtp = new Uint8Array(PROTECT_BUFFER_BYTES);
-  readonly #protectRtcp = new Uint8Array(PROTECT_BUFFER_BYTES);
+  // Made with the first protected packet: a plain session (most) never needs them.
+  #protectRtp: Uint8Array | undefined;
+  #protectRtcp: Uint8Array | undefined;
   #lastDropReport = Number.NEGATIVE_INFINITY;
   #stun: DatagramHandler | undefined;
   #dtls: DatagramHandler | undefined;
@@ -345,7 +346,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
       return;
     }
     if (length > 1500) return; // larger than any datagram we make: not protected, not sent
-    const buffer = this.#protectRtp;
+    const buffer = (this.#protectRtp ??= new Uint8Array(PROTECT_BUFFER_BYTES));
     // Copied byte by byte: a subarray of the caller's buffer would be an allocation per packet.
     for (let i = 0; i < length; i++) buffer[i] = data[i]!;
     const protectedLength = srtp.send.protectRtp(buffer, length);
@@ -388,7 +389,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
       // Never in clear once SRTP is on: a compound too large to protect is not sent, nor one whose keys are still coming.
       const rtcp = srtp.rtcp;
       if (length > 1500 || rtcp === 'pending') return false;
-      bytes = this.#protectRtcp;
+      bytes = this.#protectRtcp ??= new Uint8Array(PROTECT_BUFFER_BYTES);
       bytes.set(data);
       length = (rtcp ?? srtp).send.protectRtcp(bytes, length);
       if (length < 0) return false;
