@@ -102,6 +102,8 @@ export class EndpointConfig {
 
   readonly #document: ConfigDocument;
   readonly #values = new Map<string, Effective>();
+  /** What {@link EndpointConfig.get} answered, by the key as asked. */
+  readonly #answered = new Map<string, unknown>();
   readonly #texts = new Map<string, SettingOccurrence[]>();
   /** Canonical keys of the table that the file sets (aliases resolved). */
   readonly #present = new Set<string>();
@@ -145,6 +147,8 @@ export class EndpointConfig {
     this.#applyConnector(grouped);
     this.codecs = Object.freeze(buildCodecList(this.#codecSources(), warnings).map((codec) => Object.freeze(codec)));
     this.warnings = Object.freeze(warnings.map((warning) => Object.freeze(warning)));
+    // What the construction read while it settled the values (port ranges, the connector) is read again.
+    this.#answered.clear();
   }
 
   /** A configuration with every setting at its default and no Connectivity. */
@@ -158,11 +162,17 @@ export class EndpointConfig {
    * does not know (use {@link EndpointConfig.raw} for those).
    */
   get<K extends SettingKey>(key: K): SettingValue<K> {
+    // A configuration never changes (`with` makes another): each key is resolved once. Calls read
+    // a dozen settings as they are made, and the resolution normalises the key and may try the
+    // table's patterns.
+    if (this.#answered.has(key)) return this.#answered.get(key) as SettingValue<K>;
     const normalized = normalizeKey(key);
     const resolved = resolveKey(normalized);
     if (!resolved) throw new ConfigError('ERR_CONFIG_UNKNOWN_SETTING', `${key} is not a setting this SDK knows`, { key });
     const effective = this.#values.get(resolved.key);
-    return (effective ? effective.value : defaultOf(resolved.definition)) as SettingValue<K>;
+    const value = effective ? effective.value : defaultOf(resolved.definition);
+    this.#answered.set(key, value);
+    return value as SettingValue<K>;
   }
 
   /** True when the file (or an override) sets this key, known or not; a deprecated alias counts for its setting. */
