@@ -7,6 +7,8 @@
 //   --profile         run our endpoint under node --cpu-prof (the profile's path is printed)
 //   --profile-interval-us N   the profiler's sampling interval (default 1000; 25 resolves one INVITE's steps)
 //   --only ours|baresip
+//   --warmup N        also report each UA without its first N calls (default 30): our first calls
+//                     run code V8 has not compiled or optimised yet (the first one about 40 ms)
 //   --threads N       our Endpoint with mediaThreads N and its default devices (a silent
 //                     microphone, a discarding speaker), so that its calls' media runs in N
 //                     worker threads; without it, the main thread and a tone microphone
@@ -25,6 +27,7 @@ const ONLY = option('only', 'both');
 const PROFILE = flag('profile');
 const PROFILE_INTERVAL_US = Number(option('profile-interval-us', '1000'));
 const THREADS = Number(option('threads', '0'));
+const WARMUP = Number(option('warmup', '30'));
 if (!Number.isInteger(THREADS) || THREADS < 0 || THREADS > 64) throw new RangeError(`--threads is 0 to 64, not ${THREADS}`);
 
 // Ports (127.0.0.1 only), all inside 50000-50999.
@@ -120,7 +123,7 @@ async function runSipp(dir: string, who: 'ours' | 'baresip', target: string): Pr
 }
 
 /** INVITE -> first 200 OK (to the INVITE) per Call-ID, in ms, for INVITEs sent to `port`. */
-function latencies(pcap: string, port: number): { values: number[]; invites: number } {
+function latencies(pcap: string, port: number): { values: number[]; inOrder: number[]; invites: number } {
   const result = spawnSync('tshark', ['-r', pcap, '-d', `udp.port==${port},sip`, '-Y', `sip.CSeq.method == "INVITE" && udp.port == ${port}`, '-T', 'fields', '-E', 'separator=\t', '-e', 'frame.time_epoch', '-e', 'sip.Call-ID', '-e', 'sip.Method', '-e', 'sip.Status-Code', '-e', 'udp.dstport'], {
     maxBuffer: 256 * 1024 * 1024,
   });
@@ -139,13 +142,16 @@ function latencies(pcap: string, port: number): { values: number[]; invites: num
     const answered = answers.get(callId);
     if (answered !== undefined) values.push(answered - sent);
   }
-  return { values: values.sort((a, b) => a - b), invites: invites.size };
+  return { values: [...values].sort((a, b) => a - b), inOrder: values, invites: invites.size };
 }
 
 interface Row {
   name: string;
   sipp: SippStats;
+  /** Latencies, smallest first. */
   values: number[];
+  /** Latencies in the order of the calls. */
+  inOrder: number[];
   invites: number;
 }
 
@@ -172,7 +178,7 @@ async function main(): Promise<void> {
     const baresip = await startBaresip(dir);
     const stats = await runSipp(dir, 'baresip', `127.0.0.1:${BARESIP_SIP}`);
     await baresip.stop();
-    rows.push({ name: 'baresip 1.0.0', sipp: stats, values: [], invites: 0 });
+    rows.push({ name: 'baresip 1.0.0', sipp: stats, values: [], inOrder: [], invites: 0 });
   }
   if (ONLY !== 'baresip') {
     profileDir = PROFILE ? join(dir, 'profile') : undefined;
@@ -193,7 +199,7 @@ async function main(): Promise<void> {
     child.send({ stop: true });
     await next('report');
     ours = messages.find((m) => m.report)!.report;
-    rows.push({ name: THREADS > 0 ? `ours (Endpoint, ${THREADS} media threads)` : 'ours (Endpoint)', sipp: stats, values: [], invites: 0 });
+    rows.push({ name: THREADS > 0 ? `ours (Endpoint, ${THREADS} media threads)` : 'ours (Endpoint)', sipp: stats, values: [], inOrder: [], invites: 0 });
   }
   await sleep(500);
   await capture.stop('SIGINT');
@@ -216,6 +222,16 @@ async function main(): Promise<void> {
     const p50 = percentile(mine.values, 0.5) <= percentile(peer.values, 0.5);
     const p99 = percentile(mine.values, 0.99) <= percentile(peer.values, 0.99);
     lines.push(`target ours <= baresip: p50 ${p50 ? 'PASS' : 'FAIL'}, p99 ${p99 ? 'PASS' : 'FAIL'}`);
+  }
+  if (WARMUP > 0 && rows.every((row) => row.inOrder.length > WARMUP)) {
+    const steady = rows.map((row) => ({ name: row.name, values: row.inOrder.slice(WARMUP).sort((x, y) => x - y), first: row.inOrder.slice(0, WARMUP) }));
+    lines.push(`without each UA's first ${WARMUP} calls (for ours, V8 compiling and optimising the code of its first calls):`);
+    lines.push('| UA | calls | p50 | p90 | p99 | max | its first calls: median, max |');
+    lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+    for (const row of steady) lines.push(`| ${row.name} | ${row.values.length} | ${ms(percentile(row.values, 0.5))} ms | ${ms(percentile(row.values, 0.9))} ms | ${ms(percentile(row.values, 0.99))} ms | ${ms(row.values.at(-1) ?? NaN)} ms | ${ms(percentile([...row.first].sort((x, y) => x - y), 0.5))} ms, ${ms(Math.max(...row.first))} ms |`);
+    const a = steady.find((row) => row.name.startsWith('ours'));
+    const b = steady.find((row) => row.name.startsWith('baresip'));
+    if (a && b) lines.push(`ours / baresip without the first ${WARMUP}: p50 ${(percentile(a.values, 0.5) / percentile(b.values, 0.5)).toFixed(2)}, p99 ${(percentile(a.values, 0.99) / percentile(b.values, 0.99)).toFixed(2)}`);
   }
   if (ours) lines.push(`endpoint: ${ours.incoming} incoming, ${ours.connected} connected, RSS ${ours.rssMb.toFixed(0)} MB${ours.errors.length ? `, errors: ${ours.errors.join(' | ')}` : ''}`);
   console.log(['', '----- summary -----', ...lines, '-------------------'].join('\n'));
