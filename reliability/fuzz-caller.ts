@@ -21,6 +21,8 @@ export interface CallerResult {
   silentWindows: number;
   /** The longest run of silent windows in a row. */
   longestSilence: number;
+  /** About when the longest run of silent windows began (epoch ms; from its place in the recording). */
+  longestSilenceAt: number | undefined;
   windows: number;
 }
 
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
     let silentWindows = 0;
     let run = 0;
     let longestSilence = 0;
+    let longestSilenceAt: number | undefined;
     // The first second left out (the jitter buffer filling); then each 100 ms window must carry the tone.
     for (let start = sampleRate; start + windowSize <= samples.length; start += windowSize) {
       let sum = 0;
@@ -81,10 +84,13 @@ async function main(): Promise<void> {
       // A -12 dBFS tone is an RMS near 2900; silence or concealment's fade is far below 300.
       if (Math.sqrt(sum / windowSize) < 300) {
         silentWindows++;
-        longestSilence = Math.max(longestSilence, ++run);
+        if (++run > longestSilence) {
+          longestSilence = run;
+          longestSilenceAt = Math.round(started + ((start - (run - 1) * windowSize) / sampleRate) * 1000);
+        }
       } else run = 0;
     }
-    const result: CallerResult = { stayedConnected: stayedConnected && call.state === 'CONNECTED', seconds: (Date.now() - started) / 1000, audioSeconds: samples.length / sampleRate, silentWindows, longestSilence, windows };
+    const result: CallerResult = { stayedConnected: stayedConnected && call.state === 'CONNECTED', seconds: (Date.now() - started) / 1000, audioSeconds: samples.length / sampleRate, silentWindows, longestSilence, longestSilenceAt, windows };
     void call
       .hangup()
       .catch(() => undefined)

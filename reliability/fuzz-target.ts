@@ -7,6 +7,7 @@
  * exception or unhandled rejection.
  */
 import { createWriteStream, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { EndpointConfig } from '@sip-endpoint/config';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
@@ -49,7 +50,25 @@ export interface TargetStats {
   callList: string[];
   /** What each open descriptor is (sockets with their TCP endpoints), when the driver asks for it. */
   fdList?: string[];
+  /** The event loop's longest delay since the target started, in ms. */
+  loopDelayMaxMs: number;
+  /** The longest garbage-collection pauses so far (at most 5): kind, length and when (epoch ms). */
+  gcPauses: Array<{ kind: string; ms: number; at: number }>;
 }
+
+// What holds the event loop: its delay, and the collector's pauses, to tell a slow probe's cause.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+const GC_KINDS: Record<number, string> = { 1: 'scavenge', 2: 'minor mark-sweep', 4: 'mark-compact', 8: 'incremental marking', 16: 'weak callbacks' };
+const gcPauses: TargetStats['gcPauses'] = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries() as Array<PerformanceEntry & { detail?: { kind?: number } }>) {
+    if (gcPauses.length === 5 && entry.duration <= gcPauses[4]!.ms) continue;
+    gcPauses.push({ kind: GC_KINDS[entry.detail?.kind ?? 0] ?? String(entry.detail?.kind), ms: Math.round(entry.duration), at: Math.round(performance.timeOrigin + entry.startTime) });
+    gcPauses.sort((a, b) => b.ms - a.ms);
+    gcPauses.length = Math.min(gcPauses.length, 5);
+  }
+}).observe({ entryTypes: ['gc'] });
 
 const send = (message: TargetMessage): void => {
   process.send?.(message);
@@ -177,6 +196,8 @@ async function main(): Promise<void> {
           lines: endpoint.lines.map((line) => line.state),
           realCall: real ? { state: real.state, received: stats?.received.packets ?? 0, lost: stats?.received.lost ?? 0 } : undefined,
           requestsRefused: endpoint.lines.reduce((sum, line) => sum + line.counters.requestsRefused, 0),
+          loopDelayMaxMs: Math.round(loopDelay.max / 1e6),
+          gcPauses: [...gcPauses],
           ...(message.detail ? { fdList: describeDescriptors() } : {}),
           callList: endpoint.calls.map((call) => {
             const info = call.info();

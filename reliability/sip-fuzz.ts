@@ -52,10 +52,10 @@ export interface SipFuzzReport {
   corpus: Array<{ name: string; kind: string; rfc4475: string | undefined; status: Record<Transport, number>; udp: string }>;
   probes: { sent: number; answered: number; slowestMs: number };
   /** The batches (by index: `fuzzCases(seed, batch, 100)` makes them again) after which the probe took over {@link SLOW_PROBE_MS}. */
-  slowBatches: Array<{ batch: number; transport: Transport; probeMs: number }>;
+  slowBatches: Array<{ batch: number; transport: Transport; probeMs: number; at: number }>;
   /** Uncaught exceptions and unhandled rejections of the target, and its exit if it died. */
   problems: string[];
-  realCall: { stayedConnected: boolean; seconds: number; audioSeconds: number; silentWindows: number; longestSilence: number; windows: number; received: number; lost: number };
+  realCall: { stayedConnected: boolean; seconds: number; audioSeconds: number; silentWindows: number; longestSilence: number; longestSilenceAt: number | undefined; windows: number; received: number; lost: number };
   fuzzedCalls: { answered: number; rejected: number };
   before: TargetStats;
   after: TargetStats;
@@ -387,7 +387,7 @@ export async function runSipFuzz(options: SipFuzzOptions): Promise<SipFuzzReport
       };
     });
     await sendBatch(transport, items);
-    if (lastProbeMs > SLOW_PROBE_MS && slowBatches.length < 20) slowBatches.push({ batch, transport, probeMs: lastProbeMs });
+    if (lastProbeMs > SLOW_PROBE_MS && slowBatches.length < 20) slowBatches.push({ batch, transport, probeMs: lastProbeMs, at: Date.now() });
     sent += count;
     if (target.exitCode !== undefined) break;
   }

@@ -44,26 +44,26 @@ function mayBeWanted(message: string, position: number, colon: number): boolean 
   return code === 0x76 /* v */ || code === 0x63 /* c */ || code === 0x69 /* i */ || message.charCodeAt(at) > 127;
 }
 
-/** Reads the parts of a SIP message the transport needs; `undefined` when it is not a SIP message. */
-export function peekSip(message: string): SipPeek | undefined {
+/** A SIP message's start line and where its headers end; `undefined` when it is not a SIP message. */
+export function peekStartLine(message: string): Pick<SipPeek, 'kind' | 'method' | 'status' | 'headerEnd'> | undefined {
   const firstEnd = message.indexOf('\r\n');
   if (firstEnd < 0) return undefined;
   const first = message.slice(0, firstEnd);
   let headerEnd = message.indexOf('\r\n\r\n');
   if (headerEnd < 0) headerEnd = message.length;
-  let kind: SipPeek['kind'];
-  let method = '';
-  let status = 0;
   const response = /^SIP\/2\.0 (\d{3}) /.exec(first);
-  if (response) {
-    kind = 'response';
-    status = Number(response[1]);
-  } else {
-    const request = /^([A-Za-z]+) \S+ SIP\/2\.0$/.exec(first);
-    if (!request) return undefined;
-    kind = 'request';
-    method = request[1]!.toUpperCase();
-  }
+  if (response) return { kind: 'response', method: '', status: Number(response[1]), headerEnd };
+  const request = /^([A-Za-z]+) \S+ SIP\/2\.0$/.exec(first);
+  if (!request) return undefined;
+  return { kind: 'request', method: request[1]!.toUpperCase(), status: 0, headerEnd };
+}
+
+/** Reads the parts of a SIP message the transport needs; `undefined` when it is not a SIP message. */
+export function peekSip(message: string): SipPeek | undefined {
+  const start = peekStartLine(message);
+  if (!start) return undefined;
+  const { kind, status, headerEnd } = start;
+  let method = start.method;
   let via: SipPeek['via'];
   let cseq = 0;
   let callId = '';
@@ -81,12 +81,12 @@ export function peekSip(message: string): SipPeek | undefined {
       stop = more < 0 || more > end ? end : more;
       next = stop + 1;
     }
-    const start = position;
+    const lineStart = position;
     position = next;
     // The colon of an unfolded line is on the line itself; a folded one is unfolded first.
-    const rawColon = message.indexOf(':', start);
-    if (!folded && (rawColon < 0 || rawColon >= stop || !mayBeWanted(message, start, rawColon))) continue;
-    let line = message.slice(start, stop);
+    const rawColon = message.indexOf(':', lineStart);
+    if (!folded && (rawColon < 0 || rawColon >= stop || !mayBeWanted(message, lineStart, rawColon))) continue;
+    let line = message.slice(lineStart, stop);
     if (folded) line = line.replace(/\r?\n[ \t]+/g, ' ');
     if (line.endsWith('\r')) line = line.slice(0, -1);
     const colon = line.indexOf(':');
@@ -107,7 +107,7 @@ export function peekSip(message: string): SipPeek | undefined {
           branch: viaParam(params, BRANCH) ?? '',
           received: viaParam(params, RECEIVED) || undefined,
           rport: rport !== undefined && rport !== '' ? Number(rport) : undefined,
-          line: message.slice(start, stop).replace(/\r$/, ''),
+          line: message.slice(lineStart, stop).replace(/\r$/, ''),
         };
       }
     } else if (name === 'cseq') {

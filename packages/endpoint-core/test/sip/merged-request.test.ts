@@ -1,7 +1,8 @@
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { testPorts } from '@sip-endpoint/test-support';
 import { standaloneEndpoint, waitFor } from '../support/endpoints';
+import { rawInvite, rawSipSocket, type RawResponse } from '../support/raw-sip';
 
 // RFC 3261 8.2.2.2: a request without a To tag whose From tag, Call-ID and CSeq match a request
 // of a server transaction in progress, arriving on another branch (a forked request merged at
@@ -10,37 +11,18 @@ import { standaloneEndpoint, waitFor } from '../support/endpoints';
 // them indexed by that triple. What must hold either way is the rule itself.
 
 const RAW_PORT = testPorts(1);
-const SDP = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${testPorts(2)} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+const MEDIA_PORT = testPorts(2);
 
 function invite(port: number, call: { callId: string; fromTag: string; cseq: number; branch: string }): string {
-  const lines = [
-    `INVITE sip:agent@127.0.0.1:${port} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${RAW_PORT};branch=z9hG4bK${call.branch};rport`,
-    `From: <sip:tester@127.0.0.1>;tag=${call.fromTag}`,
-    'To: <sip:agent@127.0.0.1>',
-    `Call-ID: ${call.callId}`,
-    `CSeq: ${call.cseq} INVITE`,
-    `Contact: <sip:tester@127.0.0.1:${RAW_PORT}>`,
-    'Max-Forwards: 70',
-    'Content-Type: application/sdp',
-    `Content-Length: ${Buffer.byteLength(SDP)}`,
-  ];
-  return [...lines, '', SDP].join('\r\n');
+  return rawInvite({ port, rawPort: RAW_PORT, mediaPort: MEDIA_PORT, ...call });
 }
 
 describe('merged requests (RFC 3261 8.2.2.2)', () => {
   let socket: Socket;
-  const received: { status: number; branch: string }[] = [];
+  let received: RawResponse[] = [];
 
   beforeAll(async () => {
-    socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(RAW_PORT, '127.0.0.1', resolve));
-    socket.on('message', (data) => {
-      const text = data.toString();
-      const status = /^SIP\/2\.0 (\d{3})/.exec(text);
-      const branch = /;branch=z9hG4bK([^;\s]+)/.exec(text)?.[1] ?? '';
-      if (status) received.push({ status: Number(status[1]), branch });
-    });
+    ({ socket, responses: received } = await rawSipSocket(RAW_PORT));
   });
   afterAll(() => socket.close());
 

@@ -1,9 +1,10 @@
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { Endpoint } from '@sip-endpoint/endpoint-core';
 import { DefaultPolicy, type AnswerContext, type AnswerDecision } from '@sip-endpoint/policy';
 import { testPorts } from '@sip-endpoint/test-support';
 import { standaloneEndpoint, waitFor } from '../support/endpoints';
+import { rawInvite, rawSipSocket, type RawResponse } from '../support/raw-sip';
 
 // RFC 3261 17.2.1: an INVITE server transaction sends 100 Trying unless the application responds
 // within 200 ms. Our patch of sip.js sends it once the INVITE's handling yields to I/O, when no
@@ -12,7 +13,7 @@ import { standaloneEndpoint, waitFor } from '../support/endpoints';
 // the 100 out at once, and the caller's INVITE is not retransmitted.
 
 const RAW_PORT = testPorts(1);
-const SDP = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${testPorts(2)} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+const MEDIA_PORT = testPorts(2);
 
 /** A policy that takes `ms` to decide to answer (a host asking its own server, say). */
 class SlowPolicy extends DefaultPolicy {
@@ -29,33 +30,15 @@ class SlowPolicy extends DefaultPolicy {
 function invite(port: number): { text: string; callId: string } {
   const token = randomBytes(6).toString('hex');
   const callId = `${token}@127.0.0.1`;
-  const lines = [
-    `INVITE sip:agent@127.0.0.1:${port} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${RAW_PORT};branch=z9hG4bK${token};rport`,
-    `From: <sip:tester@127.0.0.1>;tag=${token}`,
-    'To: <sip:agent@127.0.0.1>',
-    `Call-ID: ${callId}`,
-    'CSeq: 1 INVITE',
-    `Contact: <sip:tester@127.0.0.1:${RAW_PORT}>`,
-    'Max-Forwards: 70',
-    'Content-Type: application/sdp',
-    `Content-Length: ${Buffer.byteLength(SDP)}`,
-  ];
-  return { text: [...lines, '', SDP].join('\r\n'), callId };
+  return { text: rawInvite({ port, rawPort: RAW_PORT, mediaPort: MEDIA_PORT, callId, fromTag: token, branch: token }), callId };
 }
 
 describe('100 Trying', () => {
   let socket: Socket;
-  const received: { at: number; status: number; callId: string }[] = [];
+  let received: RawResponse[] = [];
 
   beforeAll(async () => {
-    socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(RAW_PORT, '127.0.0.1', resolve));
-    socket.on('message', (data) => {
-      const text = data.toString();
-      const status = /^SIP\/2\.0 (\d{3})/.exec(text);
-      if (status) received.push({ at: performance.now(), status: Number(status[1]), callId: /^Call-ID: (\S+)/m.exec(text)?.[1] ?? '' });
-    });
+    ({ socket, responses: received } = await rawSipSocket(RAW_PORT));
   });
   afterAll(() => socket.close());
 

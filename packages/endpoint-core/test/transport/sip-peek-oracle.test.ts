@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { peekSip, type SipPeek } from '../../src/transport/sip-peek';
+import { peekSip, peekStartLine, type SipPeek } from '../../src/transport/sip-peek';
 
 // peekSip reads the three headers it needs without copying the others (the transport peeks at
 // every message). The oracle: peekSip as it was, reading every header into an object first.
@@ -34,24 +34,10 @@ function headerLines(message: string, end: number): { name: string; value: strin
 
 /** peekSip before it skipped the headers it does not read. */
 function oldPeekSip(message: string): SipPeek | undefined {
-  const firstEnd = message.indexOf('\r\n');
-  if (firstEnd < 0) return undefined;
-  const first = message.slice(0, firstEnd);
-  let headerEnd = message.indexOf('\r\n\r\n');
-  if (headerEnd < 0) headerEnd = message.length;
-  let kind: SipPeek['kind'];
-  let method = '';
-  let status = 0;
-  const response = /^SIP\/2\.0 (\d{3}) /.exec(first);
-  if (response) {
-    kind = 'response';
-    status = Number(response[1]);
-  } else {
-    const request = /^([A-Za-z]+) \S+ SIP\/2\.0$/.exec(first);
-    if (!request) return undefined;
-    kind = 'request';
-    method = request[1]!.toUpperCase();
-  }
+  const start = peekStartLine(message);
+  if (!start) return undefined;
+  const { kind, status, headerEnd } = start;
+  let method = start.method;
   let via: SipPeek['via'];
   let cseq = 0;
   let callId = '';
