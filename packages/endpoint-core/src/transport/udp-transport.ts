@@ -440,7 +440,7 @@ export class UdpTransport implements Transport {
         const verdict = this.#limiter.check(remote.address);
         if (verdict !== 'take') {
           this.#options.rateLimit?.onLimited?.(remote.address, verdict);
-          const refusal = verdict === 'refuse' && peek.method !== 'ACK' ? serviceUnavailable(message, this.#options.viaHost, RETRY_AFTER_S) : undefined;
+          const refusal = verdict === 'refuse' ? serviceUnavailable(message, this.#options.viaHost, RETRY_AFTER_S) : undefined;
           if (refusal) this.#write(refusal, remote.address, remote.port);
           return;
         }
