@@ -54,7 +54,11 @@ export interface TargetStats {
   loopDelayMaxMs: number;
   /** The longest garbage-collection pauses so far (at most 5): kind, length and when (epoch ms). */
   gcPauses: Array<{ kind: string; ms: number; at: number }>;
+  /** The largest backlog of the harness's log stream (bytes written, not yet on disk). */
+  logBacklog: number;
 }
+
+let logBacklog = 0;
 
 // What holds the event loop: its delay, and the collector's pauses, to tell a slow probe's cause.
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -170,7 +174,16 @@ async function main(): Promise<void> {
     },
   });
   const log = createWriteStream(settings.logFile);
-  const endpoint = new Endpoint({ config, devices, policy, logger: (level, message, component) => log.write(`${level} ${component ?? ''} ${message}\n`) });
+  // The log stream buffers what the disk has not taken yet: its largest backlog is reported (memory the target holds for the harness, not for the endpoint).
+  const endpoint = new Endpoint({
+    config,
+    devices,
+    policy,
+    logger: (level, message, component) => {
+      log.write(`${level} ${component ?? ''} ${message}\n`);
+      logBacklog = Math.max(logBacklog, log.writableLength);
+    },
+  });
   const created = new WeakMap<object, number>();
   endpoint.on('callStateChanged', (call) => {
     if (!created.has(call)) created.set(call, Date.now());
@@ -198,6 +211,7 @@ async function main(): Promise<void> {
           requestsRefused: endpoint.lines.reduce((sum, line) => sum + line.counters.requestsRefused, 0),
           loopDelayMaxMs: Math.round(loopDelay.max / 1e6),
           gcPauses: [...gcPauses],
+          logBacklog,
           ...(message.detail ? { fdList: describeDescriptors() } : {}),
           callList: endpoint.calls.map((call) => {
             const info = call.info();
