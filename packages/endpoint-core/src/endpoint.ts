@@ -101,7 +101,8 @@ export interface EndpointOptions {
    * None is bound before the first call's media; from then on this many pairs (two descriptors
    * and two ports of `rtp_port_min`..`rtp_port_max` each) stay bound while the endpoint runs.
    * 0 binds every call's sockets when it needs them. Calls whose media runs in `mediaThreads`
-   * bind there and do not use it.
+   * bind there and do not use it. A value that is not a whole number from 0 makes `start()` reject
+   * with `RtpSocketError`.
    * @defaultValue 1
    */
   spareRtpPorts?: number;

@@ -1,4 +1,4 @@
-import { bindRtpPair, type BoundRtpPair } from './rtp-session';
+import { bindRtpPair, RtpSocketError, type BoundRtpPair } from './rtp-session';
 import { type PortAllocator } from './port-allocator';
 
 /** Options of an {@link RtpSocketReserve}. @public */
@@ -35,9 +35,10 @@ export class RtpSocketReserve {
   readonly #binding = new Set<string>();
   #closed = false;
 
+  /** @throws {@link RtpSocketError} for a `pairs` that is not a whole number from 0. */
   constructor(ports: PortAllocator, options: RtpSocketReserveOptions = {}) {
     const pairs = options.pairs ?? 1;
-    if (!Number.isInteger(pairs) || pairs < 0) throw new RangeError(`pairs is a whole number of 0 or more, not ${pairs}`);
+    if (!Number.isInteger(pairs) || pairs < 0) throw new RtpSocketError(`spare RTP socket pairs must be a whole number from 0, not ${pairs}`);
     this.ports = ports;
     this.#pairs = pairs;
     this.#refillDelayMs = options.refillDelayMs ?? 10;

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { readdirSync } from 'node:fs';
-import { PortAllocator, PortRangeExhaustedError, RtpSession, RtpSocketReserve } from '@sip-endpoint/media';
+import { PortAllocator, PortRangeExhaustedError, RtpSession, RtpSocketError, RtpSocketReserve } from '@sip-endpoint/media';
 import { testPorts, waitFor } from '@sip-endpoint/test-support';
 
 // Socket pairs bound ahead of the calls: an answer takes a bound pair instead of binding two
@@ -69,7 +69,8 @@ describe('RtpSocketReserve', () => {
     await sleep(20);
     expect(none.held).toBe(0);
     expect(ports.used).toBe(0);
-    expect(() => new RtpSocketReserve(ports, { pairs: -1 })).toThrow(RangeError);
+    expect(() => new RtpSocketReserve(ports, { pairs: -1 })).toThrow(RtpSocketError);
+    expect(() => new RtpSocketReserve(ports, { pairs: 1.5 })).toThrow(/whole number from 0, not 1.5/);
 
     const reserve = new RtpSocketReserve(ports, { pairs: 2, refillDelayMs: 1 });
     try {
