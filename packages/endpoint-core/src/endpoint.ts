@@ -48,7 +48,8 @@ export interface EndpointOptions {
   mediaDir?: string;
   /**
    * Session timers (RFC 4028): the Min-SE we accept, in seconds. RFC 4028 says at least 90, the
-   * default; a lower value serves tests and peers configured for short intervals.
+   * default; a lower value serves tests and peers configured for short intervals. A value that is
+   * not a whole number from 1 to 86400 makes the constructor throw `InvalidArgumentError`.
    * @defaultValue 90
    */
   minSessionExpires?: number;
@@ -62,7 +63,8 @@ export interface EndpointOptions {
    * Seconds between keep-alives that UDP lines send to their registrar or proxy (a double CRLF,
    * RFC 5626's ping): behind a NAT they keep the binding open, so that INVITEs still reach the
    * agent between registrations (home routers forget a UDP binding after 30 s to a few minutes).
-   * 0: none.
+   * 0: none. A value that is not a number from 0 to 86400 makes the constructor throw
+   * `InvalidArgumentError`.
    * @defaultValue 0
    */
   udpKeepAliveS?: number;
@@ -101,8 +103,8 @@ export interface EndpointOptions {
    * None is bound before the first call's media; from then on this many pairs (two descriptors
    * and two ports of `rtp_port_min`..`rtp_port_max` each) stay bound while the endpoint runs.
    * 0 binds every call's sockets when it needs them. Calls whose media runs in `mediaThreads`
-   * bind there and do not use it. A value that is not a whole number from 0 makes `start()` reject
-   * with `RtpSocketError`.
+   * bind there and do not use it. A value that is not a whole number from 0 to 64 makes the
+   * constructor throw `InvalidArgumentError`.
    * @defaultValue 1
    */
   spareRtpPorts?: number;
@@ -166,6 +168,11 @@ export type EndpointObserverEvents = {
  *
  * @public
  */
+/** An option that must be a whole number from `min` to `max`, when given. */
+function wholeOption(name: string, value: number | undefined, min: number, max: number): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, not ${String(value)}`);
+}
+
 export class Endpoint extends SafeEmitter<EndpointEvents> {
   readonly config: EndpointConfig;
   readonly policy: EndpointPolicy;
@@ -204,6 +211,10 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
     const threads = options.mediaThreads;
     if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0 && threads <= 256)) throw new InvalidArgumentError(`mediaThreads must be a whole number from 0 to 256, not ${String(threads)}`);
     if (threads && options.mediaWorkers) throw new InvalidArgumentError('give mediaThreads (workers of this Endpoint) or mediaWorkers (a shared pool), not both');
+    wholeOption('spareRtpPorts', options.spareRtpPorts, 0, 64);
+    wholeOption('minSessionExpires', options.minSessionExpires, 1, 86400);
+    const keepAlive = options.udpKeepAliveS;
+    if (keepAlive !== undefined && !(Number.isFinite(keepAlive) && keepAlive >= 0 && keepAlive <= 86400)) throw new InvalidArgumentError(`udpKeepAliveS must be a number of seconds from 0 to 86400, not ${String(keepAlive)}`);
     this.devices.on('devicesChanged', this.#onDevicesChanged);
     this.observer.on('listenerError', (error) => this.emit('listenerError', error));
   }
