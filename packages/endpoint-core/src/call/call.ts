@@ -8,6 +8,7 @@ import { CallMedia, callMediaControl, type MediaEngine } from '../media/call-med
 import { iceServersOf, stunServerOf, turnServerOf } from '../media/nat-settings';
 import { proxySection } from '../line/line-transport';
 import { extendDialog, whenDialogIdle } from '../sip/dialog-extensions';
+import { sessionContact, setSessionContact } from '../sip/session-contact';
 import type { CallInfo } from './call-info';
 import { CALL_TRANSITIONS } from './call-state';
 import { ringForIncoming, startRingback } from './call-tones';
@@ -78,6 +79,12 @@ export interface CallControl {
   thirdParty(event: 'talk' | 'hold'): Promise<void>;
   /** The line lost what carries the call's signalling (a WebRTC gateway's WebSocket): ends it, with the reason. */
   lost(reason: string): Promise<void>;
+  /**
+   * The line's Contact moved (its connection was lost and a new one has another port): the call
+   * sends it in a re-INVITE (a target refresh, RFC 3261 12.2), so that the far end's requests
+   * reach it again. A 408 or 481 to it ends the call (RFC 3261 12.2.1.2); the outcome, for the log.
+   */
+  refreshTarget(contact: string): Promise<string>;
 }
 
 const controls = new WeakMap<Call, CallControl>();
@@ -219,6 +226,7 @@ export class Call extends SafeEmitter<CallEvents> {
       setAnswerCodecs: (codecs) => callMediaControl(this.media).setAnswerCodecs(codecs),
       ring: (others) => void ringForIncoming(this, others, context),
       thirdParty: (event) => this.#thirdParty(event),
+      refreshTarget: (contact) => this.#refreshTarget(contact),
       lost: async (reason) => {
         this.#endReason ??= reason;
         // The BYE goes if the connection comes back at once; the call ends here either way.
@@ -239,7 +247,9 @@ export class Call extends SafeEmitter<CallEvents> {
   /**
    * Why the call ended, when it was not a hang-up: the far end refused our INVITE (its status and
    * reason, with its Warning text), its media failed (a DTLS handshake, ICE, a WebRTC connection),
-   * no RTP came for `rtp_inactivity_timeout`, or the WebRTC gateway's WebSocket closed. Undefined
+   * no RTP came for `rtp_inactivity_timeout`, the WebRTC gateway's WebSocket closed, or the line's
+   * connection was lost and the far end refused (408, 481) or never answered the re-INVITE with
+   * the new connection's Contact. Undefined
    * while the call goes on, and for a call hung up by either side.
    */
   get endReason(): string | undefined {
@@ -588,6 +598,25 @@ export class Call extends SafeEmitter<CallEvents> {
     if (!direction) return;
     this.#remoteHold = direction === 'recvonly' || direction === 'inactive';
     this.#followHold();
+  }
+
+  async #refreshTarget(contact: string): Promise<string> {
+    if (sessionContact(this.#session) === contact) return 'its Contact is the line\'s already';
+    setSessionContact(this.#session, contact);
+    if (this.state !== 'CONNECTED' && this.state !== 'HELD') return `not refreshed (${this.state}): its next requests carry the new Contact`;
+    try {
+      await this.#reinvite(this.#localHold);
+      return 'the far end took the new Contact (re-INVITE answered 2xx)';
+    } catch (error) {
+      const status = error instanceof RequestFailedError ? error.statusCode : undefined;
+      if (this.#ended()) return 'ended meanwhile';
+      if (status === 408 || status === 481 || status === undefined) {
+        // The far end no longer knows the dialog, or cannot be reached: RFC 3261 12.2.1.2 ends it.
+        await callControl(this).lost(`the call's signalling was lost with the line's connection: target refresh ${status === undefined ? 'failed' : `answered ${status}`}`);
+        return `ended: the target refresh got ${status ?? 'no answer'}`;
+      }
+      return `the far end refused the target refresh (${status}); the call goes on`;
+    }
   }
 
   /**

@@ -136,6 +136,12 @@ export class Line extends SafeEmitter<LineEvents> {
    * calls to an address the far end cannot reach.
    */
   #staleContact: string | undefined;
+  /**
+   * The Contact moved to a new connection's port since the calls last sent theirs (a line that the
+   * far end reaches only over its own connection, which was lost): once registered again, the
+   * calls send it in target refreshes.
+   */
+  #contactMoved = false;
   #failures = 0;
   #closing = false;
   #started = false;
@@ -662,6 +668,7 @@ export class Line extends SafeEmitter<LineEvents> {
         ({ localPort }) => {
           if (this.#closing) return;
           if (this.#ownConnectionOnly && localPort !== undefined) {
+            if (ua.contact.uri.port !== localPort && this.#calls.size > 0) this.#contactMoved = true;
             ua.contact.uri.port = localPort;
             this.#port = localPort;
           }
@@ -698,11 +705,33 @@ export class Line extends SafeEmitter<LineEvents> {
             this.#failures = 0;
             this.#reason = undefined;
             this.#machine.to('READY');
+            if (this.#contactMoved) this.#refreshTargets();
           },
           onReject: (response) => this.#failed(this.#refusal(response.message)),
         },
       })
       .catch((error: Error) => this.#failed(error.message));
+  }
+
+  /**
+   * The line registered again over a new connection whose port is in its Contact: its calls' far
+   * ends still send their requests (a BYE, a re-INVITE) to the old Contact, which the server can
+   * no longer reach. Each call sends the new one in a re-INVITE (a target refresh, RFC 3261 12.2;
+   * RFC 5626's flow recovery without its Path and flow tokens).
+   */
+  #refreshTargets(): void {
+    this.#contactMoved = false;
+    const ua = this.#ua;
+    if (!ua) return;
+    const contact = ua.contact.toString();
+    for (const call of this.#calls.values()) {
+      void callControl(call)
+        .refreshTarget(contact)
+        .then(
+          (outcome) => this.#context.log(3, 'endpoint', `line ${this.index}: call ${call.id} given the new Contact ${contact}: ${outcome}`),
+          (error: unknown) => this.#context.log(2, 'endpoint', `line ${this.index}: call ${call.id}: target refresh failed: ${error instanceof Error ? error.message : String(error)}`),
+        );
+    }
   }
 
   /**

@@ -84,6 +84,13 @@ describe('the sip.js that endpoint-core runs', () => {
     expect(headerize('call-id')).toBe('Call-ID');
   });
 
+  it("takes a session's Contact from its `_contact` for re-INVITEs, their 2xx and REFER, which a line whose connection moved rewrites (test/line/flow-recovery.test.ts shows why)", () => {
+    const session = lib('api/session.js');
+    expect(session.match(/"Contact: " \+ this\._contact/g)).toHaveLength(3);
+    expect(lib('api/invitation.js')).toContain('this._contact = this.userAgent.contact.toString();');
+    expect(lib('api/inviter.js')).toContain('this._contact = contact;');
+  });
+
   it('answers a Bearer challenge with the application\'s access token, once per request (test/webrtc/webrtc-token.test.ts shows why)', () => {
     expect(lib('api/user-agent.js')).toMatch(/bearerToken: this\.options\.authorizationBearerToken/);
     expect(lib('core/user-agents/user-agent-client.js')).toMatch(/if \(bearerToken && !this\.bearerAnswered && this\.message\.getHeader\(bearerHeader\) !== "Bearer " \+ bearerToken &&/);
