@@ -135,7 +135,6 @@ const CARRIERS: readonly Carrier[] = [
 
 /** Settings marked `no` that code reads for another purpose than applying them. */
 const READ_BUT_NOT_APPLIED: Readonly<Record<string, string>> = {
-  'proxies.proxy<n>.mailbox.password': 'the diagnostics logger reads every configured password to keep it out of the log',
   'policy.connector.certificate_search_value': 'the connector names it in the error that refuses https without policy.connector.certificate',
 };
 

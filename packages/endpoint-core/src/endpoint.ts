@@ -23,6 +23,7 @@ import { InvalidArgumentError, LineNotReadyError, NoSuchLineError } from './erro
 import { instanceIdFromMac, userAgentString } from './line/identity';
 import { Line, lineControl, type LineMessage, type MakeCallOptions } from './line/line';
 import { DiagnosticsLogger } from './logging/diagnostics-logger';
+import type { MessageSummary } from './line/message-summary';
 import type { SessionDevice, SessionModel } from './session-model';
 
 /** Options of {@link Endpoint}. @public */
@@ -137,6 +138,8 @@ export type EndpointEvents = {
   vqAlarm: [Call, VqReport];
   /** A SIP MESSAGE came to a line. */
   message: [number, LineMessage];
+  /** The mailbox of line `index` (`proxies.proxy<N>.mailbox`) sent its message-waiting state (RFC 3842). */
+  messageWaiting: [number, MessageSummary];
   devicesChanged: [AudioDevice[]];
   statusChanged: [SessionStatus];
   /**
@@ -403,6 +406,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
     line.on('incomingCall', (call) => this.emit('incomingCall', call));
     line.on('referred', (call, referred) => this.emit('referred', call, referred));
     line.on('message', (message) => this.emit('message', line.index, message));
+    line.on('messageWaiting', (summary) => this.emit('messageWaiting', line.index, summary));
     line.on('listenerError', (error) => this.emit('listenerError', error));
     this.observer.emit('newLine', line);
     return line;

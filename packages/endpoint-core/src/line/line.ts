@@ -16,6 +16,8 @@ import type { UdpTransport, UdpTransportOptions } from '../transport/udp-transpo
 import { headerBag, screenInvite } from './incoming-invite';
 import { LINE_TRANSITIONS } from './line-state';
 import { openLineTransport, proxySection } from './line-transport';
+import { isMailboxRequest, mailboxServerAddresses, MailboxSubscription, mailboxSettings } from './mailbox';
+import type { MessageSummary } from './message-summary';
 
 /** Options of a {@link Line}; the endpoint makes them. */
 export interface LineOptions {
@@ -78,6 +80,8 @@ export type LineEvents = {
   referred: [Call, Call];
   /** A SIP MESSAGE came (it was answered 200). */
   message: [LineMessage];
+  /** The mailbox (`proxies.proxy<N>.mailbox`) sent its message-waiting state (RFC 3842). */
+  messageWaiting: [MessageSummary];
   /** The line is SHUTDOWN and its calls ended; emitted once. */
   closed: [];
 };
@@ -142,6 +146,8 @@ export class Line extends SafeEmitter<LineEvents> {
    * calls send it in target refreshes.
    */
   #contactMoved = false;
+  /** The subscription to the line's mailbox (`proxies.proxy<N>.mailbox.user` set). */
+  #mailbox: MailboxSubscription | undefined;
   #failures = 0;
   #closing = false;
   #started = false;
@@ -192,6 +198,11 @@ export class Line extends SafeEmitter<LineEvents> {
     return this.#ua;
   }
 
+  /** The mailbox's last message-waiting state (`proxies.proxy<N>.mailbox`); undefined before its first NOTIFY, or without a mailbox. */
+  get messageWaiting(): MessageSummary | undefined {
+    return this.#mailbox?.summary;
+  }
+
   /** The local SIP port (after `start()`). */
   get port(): number | undefined {
     return this.#port;
@@ -230,6 +241,8 @@ export class Line extends SafeEmitter<LineEvents> {
     const targets = await resolveServer(connectivity.server, connectivity.protocol, { resolver: this.#options.resolver, ipVersions: config.get('policy.endpoint.ip_versions') }).catch(() => []);
     const target = targets[0] ?? { address: connectivity.host, port: connectivity.port ?? 5060 };
     const domain = config.get(`${proxy}.domain`) || connectivity.host;
+    const mailbox = mailboxSettings(config, this.index, connectivity.server);
+    const mailboxAddresses = mailbox ? await mailboxServerAddresses(mailbox.server, this.#options.resolver) : [];
     const displayName = config.get(`${proxy}.display_name`);
     // Via and Contact carry the same host (sip.js checks that responses come back to it).
     const viaHost = this.#options.contactHost ?? address;
@@ -246,7 +259,7 @@ export class Line extends SafeEmitter<LineEvents> {
         target: regTimeout === 0 && !connectionOriented ? undefined : { address: target.address, port: target.port },
         transactionTimeoutMs: config.get('policy.endpoint.sip_transaction_timeout'),
         udpKeepAliveS: this.#context.udpKeepAliveS,
-        ...this.#requestFilter(regTimeout > 0 ? [...targets.map((t) => t.address), connectivity.host] : undefined),
+        ...this.#requestFilter(regTimeout > 0 ? [...targets.map((t) => t.address), connectivity.host, ...mailboxAddresses] : undefined),
         trace: (direction: 'out' | 'in', message: string, remote: { address: string; port: number }) => {
           trace?.(direction, message, remote);
           if (direction === 'in' && matchReceived) this.#checkReceived(message);
@@ -277,7 +290,11 @@ export class Line extends SafeEmitter<LineEvents> {
       authorizationUsername: connectivity.user,
       authorizationPassword: config.get(`${proxy}.password`),
       // Digest with MD5, SHA-256 or SHA-512-256 (RFC 8760), qop auth or auth-int (src/sip/digest-credentials.ts).
-      digestAuthenticationFactory: () => new DigestCredentials(connectivity.user, config.get(`${proxy}.password`), (message) => this.#context.log(2, 'endpoint', `line ${this.index}: ${message}`)),
+      // The mailbox subscription answers its challenges with the mailbox's user and password.
+      digestAuthenticationFactory: (request) =>
+        mailbox && isMailboxRequest(request)
+          ? new DigestCredentials(mailbox.user, mailbox.password, (message) => this.#context.log(2, 'endpoint', `line ${this.index} mailbox: ${message}`))
+          : new DigestCredentials(connectivity.user, config.get(`${proxy}.password`), (message) => this.#context.log(2, 'endpoint', `line ${this.index}: ${message}`)),
       digestAlgorithms: [...DIGEST_ALGORITHMS],
       // A WebRTC line answers a Bearer challenge (RFC 8898) of any request with its access token.
       ...(connectivity.protocol === 'HTTPS' ? { authorizationBearerToken: () => this.#context.accessToken() } : {}),
@@ -306,6 +323,11 @@ export class Line extends SafeEmitter<LineEvents> {
     this.#transport = ua.transport as unknown as UdpTransport | ConnectionTransport;
     await ua.start();
     if (this.#closing) return;
+    if (mailbox) {
+      this.#mailbox = new MailboxSubscription(ua, mailbox, (summary) => this.emit('messageWaiting', summary), (level, message) => this.#context.log(level, 'endpoint', `line ${this.index}: ${message}`));
+      // A stand-alone line subscribes now; a registering one once it is READY.
+      if (regTimeout === 0) this.#mailbox.start();
+    }
     if (regTimeout !== 0) {
       this.#registerer = new Registerer(ua, { expires: regTimeout, ...(this.#options.instanceId ? { instanceId: this.#options.instanceId } : {}) });
       const registerer = this.#registerer;
@@ -423,6 +445,7 @@ export class Line extends SafeEmitter<LineEvents> {
     // Each call's BYE or CANCEL goes out and is answered before the transport closes (2 s at most
     // for a far end that does not answer).
     await Promise.all(this.calls.map((call) => Promise.race([call.hangup().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())])));
+    await this.#mailbox?.stop();
     const registerer = this.#registerer;
     if (registerer && registerer.state === RegistererState.Registered) {
       await new Promise<void>((resolve) => {
@@ -591,6 +614,13 @@ export class Line extends SafeEmitter<LineEvents> {
    */
   async #onNotify(notification: Notification): Promise<void> {
     const event = (notification.request.getHeader('Event') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (event === 'message-summary') {
+      // Unsolicited message waiting (a server that sends it without a subscription): taken when
+      // the line has a mailbox, else it matches no subscription (RFC 6665 4.1.3: 481).
+      if (this.#mailbox) this.#mailbox.takeNotify(notification);
+      else await notification.reject({ statusCode: 481 }).catch(() => undefined);
+      return;
+    }
     if (event !== 'talk' && event !== 'hold') {
       await notification.reject({ statusCode: 489 }).catch(() => undefined); // Bad Event
       return;
@@ -706,6 +736,7 @@ export class Line extends SafeEmitter<LineEvents> {
             this.#reason = undefined;
             this.#machine.to('READY');
             if (this.#contactMoved) this.#refreshTargets();
+            this.#mailbox?.start();
           },
           onReject: (response) => this.#failed(this.#refusal(response.message)),
         },

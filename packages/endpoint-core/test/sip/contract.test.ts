@@ -56,7 +56,7 @@ describe('the sip.js that endpoint-core runs', () => {
   });
 
   it('takes the application\'s digest credentials, answers the strongest challenge with the body, and never resends a REGISTER\'s credentials (test/sip/digest.test.ts shows why)', () => {
-    expect(lib('api/user-agent.js')).toMatch(/if \(this\.options\.digestAuthenticationFactory\) \{\s*return this\.options\.digestAuthenticationFactory\(\);/);
+    expect(lib('api/user-agent.js')).toMatch(/if \(this\.options\.digestAuthenticationFactory\) \{\s*return this\.options\.digestAuthenticationFactory\(request\);/);
     expect(lib('core/user-agents/user-agent-client.js')).toMatch(/rank\(candidate\) > rank\(challenge\)/);
     expect(lib('core/user-agents/user-agent-client.js')).toMatch(/this\.credentials\.authenticate\(this\.message, challenge, this\.message\.body \? this\.message\.body\.body : undefined\)/);
     expect(lib('api/registerer.js').match(/delete this\.request\.headers\["Authorization"\];/g)).toHaveLength(2);
@@ -82,6 +82,11 @@ describe('the sip.js that endpoint-core runs', () => {
     // from here; the names must still come out right after it is full).
     for (let i = 0; i < 2000; i++) expect(headerize(`x-made-up-${i}`)).toBe(`X-Made-Up-${i}`);
     expect(headerize('call-id')).toBe('Call-ID');
+  });
+
+  it('hands the challenged request to the authentication factory (test/line/mailbox.test.ts shows why)', () => {
+    expect(lib('core/user-agents/user-agent-client.js')).toContain('this.credentials = this.core.configuration.authenticationFactory(this.message);');
+    expect(lib('api/user-agent.js')).toContain('return this.options.digestAuthenticationFactory(request);');
   });
 
   it("takes a session's Contact from its `_contact` for re-INVITEs, their 2xx and REFER, which a line whose connection moved rewrites (test/line/flow-recovery.test.ts shows why)", () => {

@@ -123,6 +123,12 @@ export interface KamailioListeners {
    * refused as a replay) whenever a qop is set.
    */
   digest?: { algorithm?: 'MD5' | 'SHA-256'; qop?: 'auth' | 'auth-int' };
+  /**
+   * Relays a request outside a dialog whose Request-URI is not Kamailio itself (another host or
+   * port: a mailbox server, a collector) to it, as an outbound proxy does, instead of looking the
+   * user up (404 when not registered).
+   */
+  forward?: boolean;
 }
 
 /**
@@ -242,7 +248,7 @@ export class Kamailio {
    * it answers an OPTIONS there (no fixed wait: as soon as it is ready, however loaded the machine).
    */
   static async start(port: number, password = 'secret', extra: KamailioListeners = {}): Promise<Kamailio> {
-    const { tls, ws, wss, bearer, digest } = extra;
+    const { tls, ws, wss, bearer, digest, forward } = extra;
     if (bearer && ![bearer.token, ...(bearer.also ?? [])].every((token) => /^[A-Za-z0-9._~+/-]+$/.test(token))) throw new Error('a test token is letters, digits and -._~+/');
     if (wss && !tls) throw new Error('a WSS listener needs the tls certificate and key');
     const listeners = [
@@ -327,7 +333,7 @@ ${bearer?.logRegisters ? '    xlog("L_NOTICE", "REGISTER $fU Authorization: $hdr
 ${ws || wss ? '    handle_ruri_alias();\n' : ''}    t_relay();
     exit;
   }
-${bearer?.calls ? proxyBearerCheck(bearer.token, bearer.also) : ''}  if (!lookup("location")) {
+${bearer?.calls ? proxyBearerCheck(bearer.token, bearer.also) : ''}${forward ? '  if (!uri==myself) {\n    t_relay();\n    exit;\n  }\n' : ''}  if (!lookup("location")) {
     sl_send_reply("404", "Not Found");
     exit;
   }
