@@ -78,6 +78,12 @@ export interface AudioStreamStats {
   jitterBuffer: JitterBufferStats;
   /** Last round-trip time from RTCP. */
   rttMs: number | undefined;
+  /**
+   * What the far end last reported (RTCP RR or SR report block) of the stream we send: its
+   * cumulative loss, the fraction lost in its last interval (0 to 1), its interarrival jitter;
+   * undefined until a report on our SSRC came.
+   */
+  remoteReport: { cumulativeLost: number; fractionLost: number; jitterMs: number } | undefined;
   vq: VqReport;
   localSsrc: number;
   remoteSsrc: number | undefined;
@@ -196,6 +202,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
   #remoteSsrc: number | undefined;
   #lastSr: { middle: number; atMs: number } | undefined;
   #rttMs: number | undefined;
+  #remoteReport: AudioStreamStats['remoteReport'];
   #lastRtpAt: number;
   #nextRtcpAt = 0;
   #inband: DtmfToneQueue | undefined;
@@ -399,6 +406,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
       },
       jitterBuffer: this.#jitter.stats(),
       rttMs: this.#rttMs,
+      remoteReport: this.#remoteReport,
       vq: this.#vq.report,
       localSsrc: this.localSsrc,
       remoteSsrc: this.#remoteSsrc,
@@ -586,6 +594,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
       if (block.ssrc !== this.localSsrc) continue;
       const rtt = roundTripMs(block);
       if (rtt !== undefined) this.#rttMs = rtt;
+      this.#remoteReport = { cumulativeLost: Math.max(0, block.cumulativeLost), fractionLost: block.fractionLost / 256, jitterMs: (block.jitter / this.codec.clockRate) * 1000 };
     }
     if (report.bye) this.emit('bye');
   }

@@ -1,7 +1,7 @@
 import { Invitation, Inviter, RequestPendingError, SessionState, type Core, type Info, type Notification, type Referral, type Session, type URI } from 'sip.js';
 import type { ConfiguredCodec } from '@sip-endpoint/config';
 import { InvalidStateError, SafeEmitter, StateMachine, type CallSnapshot, type CallState } from '@sip-endpoint/policy';
-import { DtmfNotSentError as MediaDtmfNotSentError, normalizeDigits, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
+import { DtmfNotSentError as MediaDtmfNotSentError, normalizeDigits, type AudioStreamStats, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
 import type { EndpointContext } from '../endpoint-context';
 import { DtmfNotSentError, InvalidArgumentError, NoMediaError, RequestFailedError, TransferFailedError } from '../errors';
 import { CallMedia, callMediaControl, type MediaEngine } from '../media/call-media';
@@ -9,6 +9,7 @@ import { iceServersOf, stunServerOf, turnServerOf } from '../media/nat-settings'
 import { proxySection } from '../line/line-transport';
 import { extendDialog, whenDialogIdle } from '../sip/dialog-extensions';
 import { sessionContact, setSessionContact } from '../sip/session-contact';
+import { vqSessionReport } from './vq-session-report';
 import type { CallInfo } from './call-info';
 import { CALL_TRANSITIONS } from './call-state';
 import { ringForIncoming, startRingback } from './call-tones';
@@ -48,6 +49,8 @@ export interface CallHost {
   readonly signallingSecure: boolean;
   /** Why the server refused a request of the call: its status line, and what to do for a Bearer challenge (RFC 8898). */
   refusal(response: { statusCode?: number | undefined; reasonPhrase?: string | undefined; getHeaders(name: string): string[] }): string;
+  /** Sends the call's voice-quality report to `vq_report_collector` (RFC 6035 PUBLISH). */
+  publishVqReport(body: string): void;
 }
 
 /** How the line makes a call: the parts of its constructor's work an integrator never sees. */
@@ -131,6 +134,10 @@ export class Call extends SafeEmitter<CallEvents> {
   #pendingTimer: { seconds: number; weRefresh: boolean } | undefined;
   #ringback = false;
   #endReason: string | undefined;
+  /** When the call first connected (the start of its voice-quality report). */
+  #connectedAt: Date | undefined;
+  /** The dialog's tags, kept from when it was confirmed (sip.js drops the dialog when it ends). */
+  #tags: { local: string; remote: string } | undefined;
   /** The DTMF sends in progress, one after the other. */
   #dtmfQueue: Promise<void> = Promise.resolve();
 
@@ -465,10 +472,66 @@ export class Call extends SafeEmitter<CallEvents> {
 
   #changed(next: CallState, previous: CallState): void {
     this.emit('stateChanged', next, previous);
+    if (next === 'CONNECTED' && this.#connectedAt === undefined) {
+      this.#connectedAt = new Date();
+      this.#tags = { local: this.#session.dialog?.localTag ?? '', remote: this.#session.dialog?.remoteTag ?? '' };
+    }
     if (next === 'DISCONNECTED') {
+      // The report is made of the stream's last counters: before the media closes.
+      this.#publishVqReport();
       callMediaControl(this.media).close();
       this.emit('closed');
     }
+  }
+
+  /**
+   * At the end of a call that carried media, its voice-quality report (RFC 6035) goes to the
+   * collector when `vq_report_publish` is 1 and `vq_report_collector` is set. Native streams
+   * only (libwebrtc's do not give what the report is made of).
+   */
+  #publishVqReport(): void {
+    const context = this.#host.context;
+    const config = context.config;
+    if (!config.get('policy.endpoint.vq_report_publish') || config.get('policy.endpoint.vq_report_collector').trim() === '') return;
+    const stream = this.media.stream;
+    const negotiated = this.media.negotiated;
+    const started = this.#connectedAt;
+    if (!stream || !negotiated || !started || !('remoteReport' in stream.stats())) return;
+    const stats = stream.stats() as AudioStreamStats;
+    const session = this.#session;
+    const request = session instanceof Invitation ? session.request : (session as Inviter).request;
+    const local = session.localIdentity.uri.toString();
+    const remote = session.remoteIdentity.uri.toString();
+    const localTag = this.#tags?.local ?? '';
+    const remoteTag = this.#tags?.remote ?? '';
+    const expected = Math.max(1, stats.received.expected);
+    const framesPerPacket = 1;
+    const body = vqSessionReport({
+      callId: request.callId,
+      localId: local,
+      remoteId: remote,
+      origId: this.direction === 'outgoing' ? local : remote,
+      fromTag: this.direction === 'outgoing' ? localTag : remoteTag,
+      toTag: this.direction === 'outgoing' ? remoteTag : localTag,
+      local: { address: context.address, port: (stream as { localPort?: number }).localPort ?? 0, ssrc: stats.localSsrc },
+      remote: { address: negotiated.remote.address, port: negotiated.remote.rtpPort, ssrc: stats.remoteSsrc },
+      start: started,
+      stop: new Date(),
+      codec: { payloadType: negotiated.payloadType, encoding: negotiated.codec.encoding, clockRate: negotiated.codec.clockRate, frameMs: negotiated.ptimeMs, framesPerPacket },
+      rttMs: stats.rttMs,
+      oneWayDelayMs: stats.vq.oneWayDelayMs,
+      localMetrics: {
+        lossPercent: (100 * stats.received.lost) / expected,
+        discardPercent: (100 * stats.jitterBuffer.late) / expected,
+        jitterMs: stats.received.jitterMs,
+        jitterBuffer: { nominalMs: stats.jitterBuffer.targetDelayMs, currentMs: stats.jitterBuffer.currentDelayMs },
+        quality: { listeningMos: stats.vq.listeningMos, conversationalMos: stats.vq.mos, rFactor: stats.vq.rFactor },
+      },
+      remoteMetrics: stats.remoteReport
+        ? { lossPercent: (100 * stats.remoteReport.cumulativeLost) / Math.max(1, stats.sent.packets), discardPercent: 0, jitterMs: stats.remoteReport.jitterMs, jitterBuffer: undefined, quality: undefined }
+        : undefined,
+    });
+    this.#host.publishVqReport(body);
   }
 
   #end(): void {

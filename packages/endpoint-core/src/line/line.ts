@@ -18,6 +18,7 @@ import { LINE_TRANSITIONS } from './line-state';
 import { openLineTransport, proxySection } from './line-transport';
 import { isMailboxRequest, mailboxServerAddresses, MailboxSubscription, mailboxSettings } from './mailbox';
 import type { MessageSummary } from './message-summary';
+import { VQ_REPORT_EVENT, VQ_REPORT_TYPE } from '../call/vq-session-report';
 
 /** Options of a {@link Line}; the endpoint makes them. */
 export interface LineOptions {
@@ -146,6 +147,8 @@ export class Line extends SafeEmitter<LineEvents> {
    * calls send it in target refreshes.
    */
   #contactMoved = false;
+  /** Voice-quality reports on their way to the collector (close waits for them, 2 s at most). */
+  readonly #publishing = new Set<Promise<void>>();
   /** The subscription to the line's mailbox (`proxies.proxy<N>.mailbox.user` set). */
   #mailbox: MailboxSubscription | undefined;
   #failures = 0;
@@ -176,6 +179,7 @@ export class Line extends SafeEmitter<LineEvents> {
       referred: (call, referral) => void this.#onRefer(call, referral),
       signallingSecure: ['TLS', 'WSS', 'HTTPS'].includes(options.connectivity.protocol),
       refusal: (response) => this.#refusal(response),
+      publishVqReport: (body) => this.#publishVqReport(body),
     };
     this.#machine = new StateMachine<ConnectionState>(`line ${this.index}`, 'NONE', LINE_TRANSITIONS, (next, previous) => {
       this.emit('stateChanged', next, previous, next === 'FAILED' ? this.#reason : undefined);
@@ -445,6 +449,7 @@ export class Line extends SafeEmitter<LineEvents> {
     // Each call's BYE or CANCEL goes out and is answered before the transport closes (2 s at most
     // for a far end that does not answer).
     await Promise.all(this.calls.map((call) => Promise.race([call.hangup().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())])));
+    if (this.#publishing.size > 0) await Promise.race([Promise.all(this.#publishing), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     await this.#mailbox?.stop();
     const registerer = this.#registerer;
     if (registerer && registerer.state === RegistererState.Registered) {
@@ -742,6 +747,39 @@ export class Line extends SafeEmitter<LineEvents> {
         },
       })
       .catch((error: Error) => this.#failed(error.message));
+  }
+
+  /**
+   * Publishes a call's voice-quality report (RFC 6035: PUBLISH, `Event: vq-rtcpxr`) to
+   * `vq_report_collector`, through the line's server like every request of a registered line;
+   * the collector's answer (or none) is logged.
+   */
+  #publishVqReport(body: string): void {
+    const ua = this.#ua;
+    if (!ua || this.state === 'SHUTDOWN') return;
+    const context = this.#context;
+    const collector = context.config.get('policy.endpoint.vq_report_collector').trim();
+    const uri = collector === '' ? undefined : UserAgent.makeURI(/^sips?:/i.test(collector) ? collector : `sip:${collector}`);
+    if (!uri) {
+      context.log(2, 'endpoint', `line ${this.index}: vq_report_collector "${collector}" is not a SIP address; no voice-quality report sent`);
+      return;
+    }
+    const core = ua.userAgentCore;
+    const message = core.makeOutgoingRequestMessage('PUBLISH', uri, ua.configuration.uri, uri, {}, [`Event: ${VQ_REPORT_EVENT}`], { contentDisposition: 'render', contentType: VQ_REPORT_TYPE, content: body });
+    const sent = new Promise<void>((resolve) => {
+      core.request(message, {
+        onAccept: () => {
+          context.log(3, 'endpoint', `line ${this.index}: voice-quality report published to ${uri.toString()}`);
+          resolve();
+        },
+        onReject: (response) => {
+          context.log(2, 'endpoint', `line ${this.index}: the collector ${uri.toString()} refused the voice-quality report: ${response.message.statusCode} ${response.message.reasonPhrase}`);
+          resolve();
+        },
+      });
+    });
+    this.#publishing.add(sent);
+    void sent.finally(() => this.#publishing.delete(sent));
   }
 
   /**

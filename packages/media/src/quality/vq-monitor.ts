@@ -1,4 +1,4 @@
-import { estimateMos } from './e-model';
+import { estimateMos, transmissionRating } from './e-model';
 
 /** One interval's measurements of a received stream. @public */
 export interface VqSample {
@@ -28,6 +28,18 @@ export interface VqReport {
   mos: number;
   /** MOS of the last interval (`local_inter_mos`). */
   intervalMos: number;
+  /**
+   * Listening quality over the whole call so far: the MOS of the same loss without the delay
+   * impairment (`mos` is conversational: it counts the mean one-way delay). RTCP XR and RFC 6035
+   * reports carry both (MOS-LQ and MOS-CQ).
+   */
+  listeningMos: number;
+  /** The E-model's transmission rating R over the whole call so far, of which `mos` is made (G.107). */
+  rFactor: number;
+  /** Loss over the whole call so far, in percent of the packets expected (lost on the way or discarded late). */
+  lossPercent: number;
+  /** Mean one-way delay over the call so far, in ms: half the RTT, the jitter buffer, the packetisation. */
+  oneWayDelayMs: number;
   /** Last RTT, when known (`rtt_ms`). */
   rttMs: number | undefined;
   /** The alarm is on. */
@@ -57,7 +69,7 @@ export class VqMonitor {
     this.#impairment = options.impairment;
     this.#threshold = options.alarmThreshold ?? 0;
     const perfect = estimateMos({ ...this.#impairment, lossPercent: 0, oneWayDelayMs: 0 });
-    this.#last = { mos: perfect, intervalMos: perfect, rttMs: undefined, alarm: false, alarmChanged: undefined };
+    this.#last = { mos: perfect, intervalMos: perfect, listeningMos: perfect, rFactor: transmissionRating({ ...this.#impairment, lossPercent: 0, oneWayDelayMs: 0 }), lossPercent: 0, oneWayDelayMs: 0, rttMs: undefined, alarm: false, alarmChanged: undefined };
   }
 
   /** The latest report. */
@@ -75,7 +87,10 @@ export class VqMonitor {
     this.#delaySum += oneWay;
     this.#intervals++;
     const callLoss = this.#expected > 0 ? (100 * this.#lost) / this.#expected : 0;
-    const mos = estimateMos({ ...this.#impairment, lossPercent: callLoss, oneWayDelayMs: this.#delaySum / this.#intervals });
+    const meanDelay = this.#delaySum / this.#intervals;
+    const mos = estimateMos({ ...this.#impairment, lossPercent: callLoss, oneWayDelayMs: meanDelay });
+    const listeningMos = estimateMos({ ...this.#impairment, lossPercent: callLoss, oneWayDelayMs: 0 });
+    const rFactor = transmissionRating({ ...this.#impairment, lossPercent: callLoss, oneWayDelayMs: meanDelay });
     let alarmChanged: VqReport['alarmChanged'];
     // A MOS is never below 1: a threshold of 0 (or anything up to 1) never raises the alarm.
     if (!this.#alarm && intervalMos < this.#threshold) {
@@ -85,7 +100,7 @@ export class VqMonitor {
       this.#alarm = false;
       alarmChanged = 'cleared';
     }
-    this.#last = { mos, intervalMos, rttMs: sample.rttMs, alarm: this.#alarm, alarmChanged };
+    this.#last = { mos, intervalMos, listeningMos, rFactor, lossPercent: callLoss, oneWayDelayMs: meanDelay, rttMs: sample.rttMs, alarm: this.#alarm, alarmChanged };
     return this.#last;
   }
 }

@@ -64,7 +64,7 @@ describe('VqMonitor', () => {
 
   it('reports the perfect MOS of its codec before the first interval', () => {
     const monitor = new VqMonitor({ impairment });
-    expect(monitor.report).toEqual({ mos: mos(0, 0), intervalMos: mos(0, 0), rttMs: undefined, alarm: false, alarmChanged: undefined });
+    expect(monitor.report).toEqual({ mos: mos(0, 0), intervalMos: mos(0, 0), listeningMos: mos(0, 0), rFactor: transmissionRating({ ...impairment, lossPercent: 0, oneWayDelayMs: 0 }), lossPercent: 0, oneWayDelayMs: 0, rttMs: undefined, alarm: false, alarmChanged: undefined });
   });
 
   it("computes each interval's MOS from its loss and one-way delay, and the call's from all the loss and the mean delay", () => {
@@ -79,18 +79,22 @@ describe('VqMonitor', () => {
       { expected: -5, lost: 2, rttMs: 30, jitterBufferMs: 40, frameMs: 30 },
     ];
     const expected = [
-      { interval: mos(0, 60), call: mos(0, 60) },
-      { interval: mos(0, 70), call: mos(0, (60 + 70) / 2) },
-      { interval: mos(30, 110), call: mos((100 * 75) / 500, (60 + 70 + 110) / 3) },
-      { interval: mos(0, 85), call: mos((100 * 75) / 600, (60 + 70 + 110 + 85) / 4) },
-      { interval: mos(0, 85), call: mos((100 * 77) / 600, (60 + 70 + 110 + 85 + 85) / 5) },
-    ];
+      { interval: mos(0, 60), loss: 0, delay: 60 },
+      { interval: mos(0, 70), loss: 0, delay: (60 + 70) / 2 },
+      { interval: mos(30, 110), loss: (100 * 75) / 500, delay: (60 + 70 + 110) / 3 },
+      { interval: mos(0, 85), loss: (100 * 75) / 600, delay: (60 + 70 + 110 + 85) / 4 },
+      { interval: mos(0, 85), loss: (100 * 77) / 600, delay: (60 + 70 + 110 + 85 + 85) / 5 },
+    ].map((row) => ({ ...row, call: mos(row.loss, row.delay), listening: mos(row.loss, 0), r: transmissionRating({ ...impairment, lossPercent: row.loss, oneWayDelayMs: row.delay }) }));
     samples.forEach((sample, i) => {
       const report = monitor.add(sample);
-      expect({ i, intervalMos: report.intervalMos, mos: report.mos, rttMs: report.rttMs }).toEqual({
+      expect({ i, intervalMos: report.intervalMos, mos: report.mos, listeningMos: report.listeningMos, rFactor: report.rFactor, lossPercent: report.lossPercent, oneWayDelayMs: report.oneWayDelayMs, rttMs: report.rttMs }).toEqual({
         i,
         intervalMos: expect.closeTo(expected[i]!.interval, 9) as number,
         mos: expect.closeTo(expected[i]!.call, 9) as number,
+        listeningMos: expect.closeTo(expected[i]!.listening, 9) as number,
+        rFactor: expect.closeTo(expected[i]!.r, 9) as number,
+        lossPercent: expect.closeTo(expected[i]!.loss, 9) as number,
+        oneWayDelayMs: expect.closeTo(expected[i]!.delay, 9) as number,
         rttMs: sample.rttMs,
       });
       expect(monitor.report).toBe(report);
