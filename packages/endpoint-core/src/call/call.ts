@@ -10,6 +10,7 @@ import { proxySection } from '../line/line-transport';
 import { extendDialog, whenDialogIdle } from '../sip/dialog-extensions';
 import { sessionContact, setSessionContact } from '../sip/session-contact';
 import { vqSessionReport } from './vq-session-report';
+import { DTMF_NOTIFY_TYPES, isDtmfNotifyType, parseDtmfNotify } from './dtmf-notify';
 import type { CallInfo } from './call-info';
 import { CALL_TRANSITIONS } from './call-state';
 import { ringForIncoming, startRingback } from './call-tones';
@@ -80,6 +81,8 @@ export interface CallControl {
   ring(others: CallSnapshot[]): void;
   /** Third-party call control (NOTIFY Event: talk or hold), from the line or the call's dialog. */
   thirdParty(event: 'talk' | 'hold'): Promise<void>;
+  /** A NOTIFY outside a dialog that the line gave this call (`Event: dtmf`): answered and acted on as one in its dialog. */
+  notify(notification: Notification): Promise<void>;
   /** The line lost what carries the call's signalling (a WebRTC gateway's WebSocket): ends it, with the reason. */
   lost(reason: string): Promise<void>;
   /**
@@ -233,6 +236,7 @@ export class Call extends SafeEmitter<CallEvents> {
       setAnswerCodecs: (codecs) => callMediaControl(this.media).setAnswerCodecs(codecs),
       ring: (others) => void ringForIncoming(this, others, context),
       thirdParty: (event) => this.#thirdParty(event),
+      notify: (notification) => this.#onNotify(notification),
       refreshTarget: (contact) => this.#refreshTarget(contact),
       lost: async (reason) => {
         this.#endReason ??= reason;
@@ -570,15 +574,55 @@ export class Call extends SafeEmitter<CallEvents> {
     if (/dtmf/i.test(type) && digit) this.emit('dtmf', { digit: digit.toUpperCase() as DtmfEvent['digit'], source: 'info' });
   }
 
-  /** An in-dialog NOTIFY: third-party call control (`Event: talk` / `hold`), else 489. */
+  /**
+   * A NOTIFY for this call, in its dialog or (from the line) outside one: third-party call control
+   * (`Event: talk` / `hold`), DTMF to play (`Event: dtmf`), else 489.
+   */
   async #onNotify(notification: Notification): Promise<void> {
     const event = (notification.request.getHeader('Event') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (event === 'dtmf') {
+      await this.#dtmfNotify(notification);
+      return;
+    }
     if (event !== 'talk' && event !== 'hold') {
       await notification.reject({ statusCode: 489 }).catch(() => undefined); // Bad Event
       return;
     }
     await notification.accept().catch(() => undefined);
     await this.#thirdParty(event);
+  }
+
+  /**
+   * Third-party DTMF (`Event: dtmf`): the digits of the body are played on the call with the
+   * configured `dtmf_method`, once the NOTIFY is answered 200. Another body type gets 415 (with
+   * Accept), a body without valid digits 400, a call that is not connected or held 403; nothing
+   * is played then.
+   */
+  async #dtmfNotify(notification: Notification): Promise<void> {
+    const request = notification.request;
+    const type = request.getHeader('Content-Type');
+    const log = (level: number, message: string): void => this.#host.context.log(level, 'endpoint', `NOTIFY dtmf on ${this.id}: ${message}`);
+    if (!isDtmfNotifyType(type)) {
+      log(2, `refused (415): a body of ${type ?? 'no type'}`);
+      await notification.reject({ statusCode: 415, extraHeaders: [`Accept: ${DTMF_NOTIFY_TYPES.join(', ')}`] }).catch(() => undefined);
+      return;
+    }
+    let digits: string;
+    try {
+      digits = parseDtmfNotify(type!, request.body ?? '').digits;
+    } catch (error) {
+      log(2, `refused (400): ${(error as Error).message}`);
+      await notification.reject({ statusCode: 400, reasonPhrase: 'Bad DTMF Request' }).catch(() => undefined);
+      return;
+    }
+    if (this.state !== 'CONNECTED' && this.state !== 'HELD') {
+      log(2, `refused (403): the call is ${this.state}`);
+      await notification.reject({ statusCode: 403, reasonPhrase: 'Call Not Connected' }).catch(() => undefined);
+      return;
+    }
+    await notification.accept().catch(() => undefined);
+    log(3, `playing ${digits}`);
+    await this.sendDtmf(digits).catch((error: unknown) => log(1, `the digits were not played: ${(error as Error).message}`));
   }
 
   /**

@@ -626,6 +626,13 @@ export class Line extends SafeEmitter<LineEvents> {
       else await notification.reject({ statusCode: 481 }).catch(() => undefined);
       return;
     }
+    if (event === 'dtmf') {
+      // Third-party DTMF outside the call's dialog: for the line's connected (or held) call.
+      const target = this.calls.find((call) => call.state === 'CONNECTED') ?? this.calls.find((call) => call.state === 'HELD');
+      if (target) await callControl(target).notify(notification);
+      else await notification.reject({ statusCode: 481 }).catch(() => undefined); // no such call
+      return;
+    }
     if (event !== 'talk' && event !== 'hold') {
       await notification.reject({ statusCode: 489 }).catch(() => undefined); // Bad Event
       return;
