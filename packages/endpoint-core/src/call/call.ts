@@ -9,6 +9,7 @@ import { iceServersOf, stunServerOf, turnServerOf } from '../media/nat-settings'
 import { proxySection } from '../line/line-transport';
 import { extendDialog, whenDialogIdle } from '../sip/dialog-extensions';
 import { sessionContact, setSessionContact } from '../sip/session-contact';
+import { sendUpdate } from '../sip/dialog-update';
 import { vqSessionReport } from './vq-session-report';
 import { DTMF_NOTIFY_TYPES, isDtmfNotifyType, parseDtmfNotify } from './dtmf-notify';
 import type { CallInfo } from './call-info';
@@ -137,6 +138,10 @@ export class Call extends SafeEmitter<CallEvents> {
   #pendingTimer: { seconds: number; weRefresh: boolean } | undefined;
   #ringback = false;
   #endReason: string | undefined;
+  /** The methods the far end's INVITE or 2xx listed in Allow (RFC 3261 20.5); undefined when it gave none. */
+  #peerAllows: ReadonlySet<string> | undefined;
+  /** The far end refused an UPDATE refresh (405, 501): refreshes go by re-INVITE from then on. */
+  #updateRefused = false;
   /** When the call first connected (the start of its voice-quality report). */
   #connectedAt: Date | undefined;
   /** The dialog's tags, kept from when it was confirmed (sip.js drops the dialog when it ends). */
@@ -158,7 +163,7 @@ export class Call extends SafeEmitter<CallEvents> {
     this.relatedTo = init.relatedTo;
     this.#machine = new StateMachine<CallState>(this.id, init.direction === 'incoming' ? 'RINGING' : 'IN_PROGRESS', CALL_TRANSITIONS, (next, previous) => this.#changed(next, previous));
     this.#timer = new SessionTimer(
-      () => this.#reinvite(this.#localHold),
+      () => this.#refreshSession(),
       () => void this.hangup().catch(() => undefined),
       context.minSessionExpires,
     );
@@ -230,6 +235,7 @@ export class Call extends SafeEmitter<CallEvents> {
     controls.set(this, {
       invite: (options) => this.#invite(options.earlyMedia),
       sessionTimerFromInvite: (request) => {
+        this.#peerAllows = allowedMethods(request);
         const expires = parseSessionExpires(request.getHeader('Session-Expires') ?? request.getHeader('x'));
         if (expires) this.#answerHeaders = this.#takeInterval(request, expires.seconds, expires.refresher, false);
       },
@@ -555,7 +561,10 @@ export class Call extends SafeEmitter<CallEvents> {
             this.#ringback = startRingback(this, earlyMedia && withSdp, this.#host.context);
           }
         },
-        onAccept: (response) => this.#sessionTimerFromResponse(response.message),
+        onAccept: (response) => {
+          this.#peerAllows = allowedMethods(response.message);
+          this.#sessionTimerFromResponse(response.message);
+        },
         onReject: (response) => {
           const message = response.message;
           this.#rejectedWith = message.statusCode ?? 0;
@@ -727,6 +736,48 @@ export class Call extends SafeEmitter<CallEvents> {
   }
 
   /**
+   * Refreshes the session (RFC 4028 7.4, 9) when we are the refresher: by UPDATE without a body
+   * when the far end's Allow lists UPDATE (the RFC's preference: nothing of the media changes),
+   * else by a re-INVITE with our current offer. An UPDATE refused with 405 or 501 is followed by
+   * a re-INVITE, and the call uses re-INVITEs from then on; 481 or 408 ends the call (RFC 3261
+   * 12.2.1.2), as the timer's expiry would.
+   */
+  async #refreshSession(): Promise<void> {
+    const dialog = this.#session.dialog as Core.SessionDialog | undefined;
+    if (!dialog || this.#updateRefused || !this.#peerAllows?.has('UPDATE')) {
+      await this.#reinvite(this.#localHold);
+      return;
+    }
+    await this.#dialogSettled();
+    if (this.#ended()) return;
+    const status = await new Promise<number>((resolve) => {
+      sendUpdate(
+        dialog,
+        {
+          onAccept: (response) => {
+            this.#sessionTimerFromResponse(response.message);
+            resolve(200);
+          },
+          onReject: (response) => resolve(response.message.statusCode ?? 0),
+        },
+        [`Contact: ${sessionContact(this.#session) ?? ''}`, 'Supported: timer', ...this.#timer.requestHeaders()],
+      );
+    });
+    if (status === 200) return;
+    if (status === 405 || status === 501) {
+      this.#updateRefused = true;
+      await this.#reinvite(this.#localHold);
+      return;
+    }
+    if (status === 408 || status === 481) {
+      this.#endReason ??= `the session refresh (UPDATE) got ${status}`;
+      await this.hangup().catch(() => undefined);
+      return;
+    }
+    throw new RequestFailedError(`session refresh (UPDATE) refused: ${status}`, status);
+  }
+
+  /**
    * Sends a re-INVITE (hold or retrieve). One the far end is still completing (its ACK not yet
    * here) is waited for; a 491 Request Pending (glare) is retried after a random 0 to 2 s
    * (RFC 3261 14.1), twice at most.
@@ -785,4 +836,11 @@ export class Call extends SafeEmitter<CallEvents> {
 /** `policy.session.dtmf_method` as a {@link DtmfMethod}. */
 function configuredDtmfMethod(setting: 'Rfc2833' | 'Info' | 'InbandRtp'): DtmfMethod {
   return setting === 'Info' ? 'info' : setting === 'InbandRtp' ? 'inband' : 'rfc2833';
+}
+
+/** The methods of a message's Allow headers, upper case; undefined when it has none. */
+function allowedMethods(message: { getHeaders(name: string): string[] }): ReadonlySet<string> | undefined {
+  const headers = message.getHeaders('Allow');
+  if (headers.length === 0) return undefined;
+  return new Set(headers.flatMap((value) => value.split(',')).map((method) => method.trim().toUpperCase()).filter((method) => method !== ''));
 }

@@ -113,6 +113,44 @@ describeSipp('session timers, 422, 488 and early media against sipp', () => {
     }
   }, 35000);
 
+  it('when the far end allows UPDATE, we refresh by UPDATE without a body; one refused with 501 is followed by a re-INVITE', async () => {
+    const sippPort = testPorts(1);
+    const { endpoint, calls } = agent();
+    await endpoint.start();
+    try {
+      const result = await runSipp({
+        remotePort: sipPort(endpoint),
+        localPort: sippPort,
+        rtpEcho: true,
+        timeoutS: 25,
+        scenario: scenario('we refresh by UPDATE', [
+          send(INVITE(`${AUTO_ANSWER}Session-Expires: 10;refresher=uas\nSupported: timer\nAllow: INVITE, ACK, BYE, CANCEL, UPDATE\n`), ' retrans="500"'),
+          '<recv response="100" optional="true"/>',
+          '<recv response="180" optional="true"/>',
+          recv('response="200"', [{ header: 'Session-Expires:', regexp: '10;refresher=uas' }], ' rrs="true"', true),
+          send(ACK()),
+          // The first refresh, due at 5 s: an UPDATE with the interval, our Contact, and no body.
+          recv('request="UPDATE"', [{ header: 'Session-Expires:', regexp: '10;refresher=uac' }, { header: 'Contact:', regexp: 'sip:' }, { header: 'Content-Length:', regexp: '^ *0$' }], ' timeout="7500"'),
+          send(RESPONSE('200 OK').replace('Content-Length:', 'Session-Expires: 10;refresher=uac\nRequire: timer\nContent-Length:')),
+          // The second: refused with 501, then a re-INVITE with our offer.
+          recv('request="UPDATE"', [{ header: 'Session-Expires:', regexp: '10;refresher=uac' }], ' timeout="7500"'),
+          send(RESPONSE('501 Not Implemented')),
+          recv('request="INVITE"', [{ header: 'Session-Expires:', regexp: '10;refresher=uac' }, { regexp: 'a=sendrecv' }], ' timeout="3000"'),
+          send(OK_WITH_SDP(SDP()).replace('Content-Type:', 'Session-Expires: 10;refresher=uac\nRequire: timer\nContent-Type:')),
+          '<recv request="ACK"/>',
+          pause(300),
+          send(IN_DIALOG('BYE', 2), ' retrans="500"'),
+          recv('response="200"', [{ header: 'CSeq:', regexp: 'BYE' }]),
+        ]),
+      });
+      assertSippPassed(result);
+      expect(calls[0]?.state).toBe('DISCONNECTED');
+      expect(calls[0]?.endReason).toBeUndefined();
+    } finally {
+      await endpoint.stop();
+    }
+  }, 40000);
+
   it('answers 422 with Min-SE to a short interval, and 488 to an offer with no codec in common; neither rings', async () => {
     const sippPort = testPorts(1);
     const { endpoint, calls } = agent();
