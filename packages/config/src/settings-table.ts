@@ -208,8 +208,8 @@ export const SETTINGS = [
     key: 'policy.endpoint.vq_report_publish',
     type: flag(),
     default: '0',
-    description: 'When 1, each call that carried media publishes its voice-quality report (a SIP PUBLISH, `Event: vq-rtcpxr`, an `application/vq-rtcpxr` `VQSessionReport: CallTerm` body: addresses, codec, loss, discards, jitter, delay, jitter buffer, MOS-LQ and MOS-CQ, and what the far end reported in RTCP) to `vq_report_collector` when it ends.',
-    applied: { partly: 'The report is published at the end of each call on the native media engine; a call on the WebRTC engine publishes none, and our RTCP carries no RTCP XR blocks (RFC 3611) yet: the far end\'s figures come from its RTCP receiver reports.' },
+    description: 'When 1, our RTCP carries an XR VoIP Metrics block (RFC 3611) on the stream we receive, and each call that carried media publishes its voice-quality report (a SIP PUBLISH, `Event: vq-rtcpxr`, an `application/vq-rtcpxr` `VQSessionReport: CallTerm` body: addresses, codec, loss, discards, jitter, delay, jitter buffer, MOS-LQ and MOS-CQ, and what the far end reported in its RTCP XR or receiver reports) to `vq_report_collector` when it ends.',
+    applied: { partly: 'Calls on the native media engine publish their report and carry RTCP XR VoIP Metrics blocks (RFC 3611) in their RTCP; a call on the WebRTC engine does neither (libwebrtc\'s RTCP is its own).' },
   }),
   setting({
     key: 'policy.endpoint.webrtc_audio_layer',
@@ -379,8 +379,8 @@ export const SETTINGS = [
     key: 'policy.session.ringback_enabled',
     type: codeOf([0, 1, 2, 3, 4, 6] as const),
     default: '0',
-    description: 'Ringback while an outgoing call is not yet answered: 0 none; 1 early media of a reliable provisional response; 2 the local `ringback_file`; 3 early media, else the file; 4 as 1 even for unreliable provisional responses; 6 as 3 even for unreliable ones.',
-    applied: { partly: '0, the local file (2, and 3 and 6 when no early media came) and early media (1, 3, 4 and 6) are applied; reliable and unreliable provisional responses are not told apart yet (no 100rel), so 1 and 3 also play the early media of an unreliable one, as 4 and 6 do.' },
+    description: 'Ringback while an outgoing call is not yet answered: 0 none; 1 early media of a reliable provisional response (RFC 3262: `Require: 100rel` with an RSeq; our INVITEs offer 100rel and PRACK it); 2 the local `ringback_file`; 3 early media of a reliable provisional response, else the file; 4 as 1 even for unreliable provisional responses; 6 as 3 even for unreliable ones.',
+    applied: 'yes',
   }),
   setting({
     key: 'policy.session.ringing_while_call_held',

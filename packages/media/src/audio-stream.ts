@@ -13,7 +13,7 @@ import { Concealer } from './jitter/concealer';
 import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from './jitter/jitter-buffer';
 import { MediaClock } from './media-clock';
 import { VqMonitor, type VqReport } from './quality/vq-monitor';
-import { buildRtcp, ntpMiddle, ntpNow, roundTripMs, type ReportBlock, type RtcpReport } from './rtp/rtcp';
+import { buildRtcp, ntpMiddle, ntpNow, roundTripMs, type ReportBlock, type RtcpReport, type VoipMetrics } from './rtp/rtcp';
 import { RTP_HEADER_BYTES, writeRtpHeader, type RtpHeader } from './rtp/rtp-packet';
 import type { RtpSession } from './rtp/rtp-session';
 import type { SrtpCounters, SrtpSuite } from './srtp/srtp-context';
@@ -62,6 +62,12 @@ export interface AudioStreamOptions {
   inactivityTimeoutMs?: number;
   /** Seconds between RTCP reports (randomised by ±50 %). @defaultValue 5 */
   rtcpIntervalS?: number;
+  /**
+   * Each RTCP report carries an XR VoIP Metrics block (RFC 3611 4.7) on the stream we receive:
+   * loss and discard rates, round trip and end-system delay, R, MOS-LQ and MOS-CQ, the jitter
+   * buffer's configuration and delays. @defaultValue false
+   */
+  rtcpXr?: boolean;
   /** RTCP CNAME. @defaultValue a random name */
   cname?: string;
   /** Listen for in-band DTMF tones in received audio. @defaultValue true */
@@ -84,6 +90,8 @@ export interface AudioStreamStats {
    * undefined until a report on our SSRC came.
    */
   remoteReport: { cumulativeLost: number; fractionLost: number; jitterMs: number } | undefined;
+  /** The far end's last RTCP XR VoIP Metrics block on the stream we send (RFC 3611), when it sends them. */
+  remoteVoipMetrics: VoipMetrics | undefined;
   vq: VqReport;
   localSsrc: number;
   remoteSsrc: number | undefined;
@@ -203,6 +211,10 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
   #lastSr: { middle: number; atMs: number } | undefined;
   #rttMs: number | undefined;
   #remoteReport: AudioStreamStats['remoteReport'];
+  #remoteVoipMetrics: VoipMetrics | undefined;
+  readonly #rtcpXr: boolean;
+  /** The largest jitter buffer delay of the call, for XR's JB maximum. */
+  #jitterMaxMs = 0;
   #lastRtpAt: number;
   #nextRtcpAt = 0;
   #inband: DtmfToneQueue | undefined;
@@ -259,6 +271,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#cname = options.cname ?? `${random.toString('hex', 10, 16)}@sip-endpoint`;
     this.#inactivityMs = options.inactivityTimeoutMs ?? 150000;
     this.#rtcpIntervalMs = (options.rtcpIntervalS ?? 5) * 1000;
+    this.#rtcpXr = options.rtcpXr ?? false;
     this.#dtmfFeedback = options.dtmfFeedback ?? false;
     this.localSsrc = random.readUInt32BE(0);
     this.#sequence = random.readUInt16BE(4);
@@ -407,6 +420,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
       jitterBuffer: this.#jitter.stats(),
       rttMs: this.#rttMs,
       remoteReport: this.#remoteReport,
+      remoteVoipMetrics: this.#remoteVoipMetrics,
       vq: this.#vq.report,
       localSsrc: this.localSsrc,
       remoteSsrc: this.#remoteSsrc,
@@ -596,6 +610,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
       if (rtt !== undefined) this.#rttMs = rtt;
       this.#remoteReport = { cumulativeLost: Math.max(0, block.cumulativeLost), fractionLost: block.fractionLost / 256, jitterMs: (block.jitter / this.codec.clockRate) * 1000 };
     }
+    for (const metrics of report.voipMetrics) if (metrics.ssrc === this.localSsrc) this.#remoteVoipMetrics = metrics;
     if (report.bye) this.emit('bye');
   }
 
@@ -637,6 +652,45 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     const sender = this.#sentSinceReport || bye !== undefined
       ? { ntpSeconds: now.seconds, ntpFraction: now.fraction, rtpTimestamp: this.#timestamp, packetCount: this.#sentPackets, octetCount: this.#sentOctets }
       : undefined;
-    return buildRtcp({ ssrc: this.localSsrc, sender, reports, cname: this.#cname, ...(bye !== undefined ? { bye } : {}) });
+    const voipMetrics = this.#rtcpXr && this.#remoteSsrc !== undefined ? [this.#voipMetrics(this.#remoteSsrc)] : undefined;
+    return buildRtcp({ ssrc: this.localSsrc, sender, reports, cname: this.#cname, ...(voipMetrics ? { voipMetrics } : {}), ...(bye !== undefined ? { bye } : {}) });
+  }
+
+  /**
+   * Our XR VoIP Metrics on the stream we receive (RFC 3611 4.7), over the call so far. Loss is
+   * counted as random (all of it in gaps: no burst is told apart); signal, noise and echo levels
+   * are not measured (127, unavailable).
+   */
+  #voipMetrics(ssrc: number): VoipMetrics {
+    const expected = Math.max(1, this.#stats.expected);
+    const jb = this.#jitter.stats();
+    this.#jitterMaxMs = Math.max(this.#jitterMaxMs, jb.currentDelayMs, jb.targetDelayMs);
+    const lossRate = Math.max(0, this.#stats.lost) / expected;
+    const vq = this.#vq.report;
+    return {
+      ssrc,
+      lossRate,
+      discardRate: (jb.late + jb.dropped) / expected,
+      burstDensity: 0,
+      gapDensity: lossRate,
+      burstDurationMs: 0,
+      gapDurationMs: Math.round((this.#stats.expected * this.ptimeMs)),
+      roundTripDelayMs: this.#rttMs ?? 0,
+      endSystemDelayMs: jb.currentDelayMs + this.ptimeMs,
+      signalLevel: undefined,
+      noiseLevel: undefined,
+      rerl: undefined,
+      gmin: 16,
+      rFactor: vq.rFactor,
+      externalRFactor: undefined,
+      mosLq: vq.listeningMos,
+      mosCq: vq.mos,
+      plc: 3,
+      jitterBufferAdaptive: 3,
+      jitterBufferRate: 0,
+      jitterBufferNominalMs: jb.targetDelayMs,
+      jitterBufferMaxMs: this.#jitterMaxMs,
+      jitterBufferAbsMaxMs: this.#jitterMaxMs,
+    };
   }
 }

@@ -6,7 +6,7 @@ export { OPUS } from './codecs/opus';
 export { CodecRegistry, codecs } from './codecs/codec-registry';
 export type { RtpHeader } from './rtp/rtp-packet';
 export { parseRtpHeader, writeRtpHeader, createRtpHeader, isRtcp, RTP_HEADER_BYTES } from './rtp/rtp-packet';
-export type { ReportBlock, SenderInfo, RtcpReport, RtcpContent } from './rtp/rtcp';
+export type { ReportBlock, SenderInfo, RtcpReport, RtcpContent, VoipMetrics } from './rtp/rtcp';
 export { buildRtcp, parseRtcp, roundTripMs, ntpNow, ntpMiddle } from './rtp/rtcp';
 export { ReceptionStats } from './rtp/sequence-stats';
 export { PortAllocator, PortRangeExhaustedError, InvalidPortRangeError } from './rtp/port-allocator';

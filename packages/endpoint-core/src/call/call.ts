@@ -73,7 +73,7 @@ export interface CallInit {
 /** What the line does with a call it made; never reachable from the public API. */
 export interface CallControl {
   /** Sends the INVITE of an outgoing call (after the line registered the call). */
-  invite(options: { earlyMedia: boolean }): Promise<void>;
+  invite(options: { earlyMedia: (response: HeaderSource) => boolean }): Promise<void>;
   /** Session timer of the INVITE we received: its interval goes into our 2xx. */
   sessionTimerFromInvite(request: HeaderSource): void;
   /** Answer with these codecs, the chosen one first (the policy's `codecPriorities().answer`). */
@@ -180,6 +180,8 @@ export class Call extends SafeEmitter<CallEvents> {
       answerPriority: config.get('policy.session.answer_sdp_priority'),
       inactivityTimeoutMs: config.get('policy.endpoint.rtp_inactivity_timeout') * 1000,
       vqAlarmThreshold: config.get('policy.endpoint.vq_alarm_threshold'),
+      // RTCP XR (RFC 3611) goes with the voice-quality reports.
+      rtcpXr: config.get('policy.endpoint.vq_report_publish'),
       dtmfFeedback: config.get('policy.session.dtmf_feedback'),
       srtp: config.get('system.security.use_srtp'),
       signallingSecure: init.host.signallingSecure,
@@ -537,9 +539,21 @@ export class Call extends SafeEmitter<CallEvents> {
         jitterBuffer: { nominalMs: stats.jitterBuffer.targetDelayMs, currentMs: stats.jitterBuffer.currentDelayMs },
         quality: { listeningMos: stats.vq.listeningMos, conversationalMos: stats.vq.mos, rFactor: stats.vq.rFactor },
       },
-      remoteMetrics: stats.remoteReport
-        ? { lossPercent: (100 * stats.remoteReport.cumulativeLost) / Math.max(1, stats.sent.packets), discardPercent: 0, jitterMs: stats.remoteReport.jitterMs, jitterBuffer: undefined, quality: undefined }
-        : undefined,
+      // The far end's view of our stream: its XR VoIP Metrics when it sends them (RFC 3611), else its RTCP receiver reports.
+      remoteMetrics: stats.remoteVoipMetrics
+        ? {
+            lossPercent: 100 * stats.remoteVoipMetrics.lossRate,
+            discardPercent: 100 * stats.remoteVoipMetrics.discardRate,
+            jitterMs: stats.remoteReport?.jitterMs ?? 0,
+            jitterBuffer: { nominalMs: stats.remoteVoipMetrics.jitterBufferNominalMs, currentMs: stats.remoteVoipMetrics.jitterBufferMaxMs },
+            quality:
+              stats.remoteVoipMetrics.mosLq !== undefined && stats.remoteVoipMetrics.mosCq !== undefined && stats.remoteVoipMetrics.rFactor !== undefined
+                ? { listeningMos: stats.remoteVoipMetrics.mosLq, conversationalMos: stats.remoteVoipMetrics.mosCq, rFactor: stats.remoteVoipMetrics.rFactor }
+                : undefined,
+          }
+        : stats.remoteReport
+          ? { lossPercent: (100 * stats.remoteReport.cumulativeLost) / Math.max(1, stats.sent.packets), discardPercent: 0, jitterMs: stats.remoteReport.jitterMs, jitterBuffer: undefined, quality: undefined }
+          : undefined,
     });
     this.#host.publishVqReport(body);
   }
@@ -550,7 +564,7 @@ export class Call extends SafeEmitter<CallEvents> {
   }
 
   /** Sends the INVITE of an outgoing call; provisional responses alert, a refusal is kept. */
-  async #invite(earlyMedia: boolean): Promise<void> {
+  async #invite(earlyMedia: (response: HeaderSource) => boolean): Promise<void> {
     const inviter = this.#session as Inviter;
     await inviter.invite({
       requestDelegate: {
@@ -558,7 +572,7 @@ export class Call extends SafeEmitter<CallEvents> {
           if (this.state === 'IN_PROGRESS') this.#machine.to('ALERTING');
           if (!this.#ringback) {
             const withSdp = response.message.body.length > 0 && /application\/sdp/i.test(response.message.getHeader('Content-Type') ?? '');
-            this.#ringback = startRingback(this, earlyMedia && withSdp, this.#host.context);
+            this.#ringback = startRingback(this, earlyMedia(response.message) && withSdp, this.#host.context);
           }
         },
         onAccept: (response) => {

@@ -308,6 +308,9 @@ export class Line extends SafeEmitter<LineEvents> {
       ...(this.#options.logConnector ? { logConnector: this.#options.logConnector } : {}),
       // INVITE with Replaces (RFC 3891): attended transfers that end at us.
       sipExtensionReplaces: SIPExtension.Supported,
+      // Reliable provisional responses (RFC 3262): our INVITEs say we support them (sip.js sends
+      // the PRACKs), and an INVITE that requires them gets a reliable 180.
+      sipExtension100rel: SIPExtension.Supported,
       // Session timers (RFC 4028): Session-Expires and Min-SE from SIP Server, refreshed by us when we are the refresher.
       sipExtensionExtraSupported: ['timer'],
       // The line sends 180 itself, once the policy has decided (no 180 before a rejection).
@@ -435,9 +438,9 @@ export class Line extends SafeEmitter<LineEvents> {
     const uri = this.#resolve(target);
     if (!uri) throw new InvalidArgumentError(`"${target}" is not a SIP address or a DN`);
     const extraHeaders = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`);
-    const inviter = new Inviter(this.#ua!, uri, { extraHeaders, inviteWithoutSdp: options.delayedOffer ?? false, earlyMedia: playsEarlyMedia(context) });
+    const inviter = new Inviter(this.#ua!, uri, { extraHeaders, inviteWithoutSdp: options.delayedOffer ?? false, earlyMedia: earlyMediaRule(context) });
     const call = await this.#adopt(inviter, 'outgoing');
-    await callControl(call).invite({ earlyMedia: playsEarlyMedia(context) });
+    await callControl(call).invite({ earlyMedia: earlyMediaRule(context) });
     return call;
   }
 
@@ -604,7 +607,14 @@ export class Line extends SafeEmitter<LineEvents> {
       }
       // A listener of incomingCall may have answered or rejected it already.
       if (invitation.state !== SessionState.Initial) return;
-      await invitation.progress();
+      // A reliable 180 (RFC 3262) when the INVITE requires one: without our answer, which goes
+      // in the 200 (no media of ours before the call is answered); sip.js retransmits it until
+      // its PRACK comes, and refuses the call with 504 when none comes. Otherwise a plain 180.
+      if (requires100rel(invitation.request)) {
+        void invitation.progress({ statusCode: 180, rel100: true, withoutAnswer: true }).catch((error: unknown) => context.log(2, 'endpoint', `reliable 180 on line ${this.index}: ${(error as Error).message}`));
+      } else {
+        await invitation.progress();
+      }
       control.ring(others);
       if (decision?.answer === true) setTimeout(answer, timerDelay(decision.delayMs));
     } catch (error) {
@@ -670,7 +680,7 @@ export class Line extends SafeEmitter<LineEvents> {
       await referral.accept();
       const referred = await this.#adopt(referral.makeInviter(), 'outgoing', { uuid: call.uuid, relatedTo: call.id });
       this.emit('referred', call, referred);
-      await callControl(referred).invite({ earlyMedia: playsEarlyMedia(context) });
+      await callControl(referred).invite({ earlyMedia: earlyMediaRule(context) });
     } catch (error) {
       context.log(1, 'endpoint', `REFER on ${call.id} failed: ${(error as Error).message}`);
       await referral.reject({ statusCode: 500 }).catch(() => undefined);
@@ -852,9 +862,24 @@ function rejectionReason(response: { statusCode?: number | undefined; reasonPhra
 }
 
 /** Early media (a 183 with SDP) plays for `ringback_enabled` 1, 3, 4 and 6. */
-function playsEarlyMedia(context: EndpointContext): boolean {
+/**
+ * Whether a provisional response's early media plays (`ringback_enabled`): 1 and 3 take it from a
+ * reliable provisional response only (RFC 3262: `Require: 100rel` with an RSeq), 4 and 6 from
+ * any; 0 and 2 never.
+ */
+function earlyMediaRule(context: EndpointContext): (response: { getHeader(name: string): string | undefined }) => boolean {
   const mode = context.config.get('policy.session.ringback_enabled');
-  return mode === 1 || mode === 3 || mode === 4 || mode === 6;
+  return (response) => mode === 4 || mode === 6 || ((mode === 1 || mode === 3) && isReliableProvisional(response));
+}
+
+/** A provisional response sent reliably (RFC 3262 4): Require lists 100rel, and it has an RSeq. */
+function isReliableProvisional(response: { getHeader(name: string): string | undefined }): boolean {
+  return /(^|,)\s*100rel\s*(,|$)/i.test(response.getHeader('Require') ?? '') && /^\s*\d+\s*$/.test(response.getHeader('RSeq') ?? '');
+}
+
+/** An INVITE that requires reliable provisional responses (RFC 3262 3). */
+function requires100rel(request: { getHeader(name: string): string | undefined }): boolean {
+  return /(^|,)\s*100rel\s*(,|$)/i.test(request.getHeader('Require') ?? '');
 }
 
 /** Transports whose connection is opened before a REGISTER (to report its failure as such, and to learn our port). */

@@ -131,6 +131,8 @@ export interface CallMediaInit {
   answerPriority: 'local' | 'remote';
   inactivityTimeoutMs: number;
   vqAlarmThreshold: number;
+  /** Our RTCP carries XR VoIP Metrics blocks (`vq_report_publish` 1). */
+  rtcpXr?: boolean;
   dtmfFeedback: boolean;
   /** `system.security.use_srtp`. */
   srtp: SrtpPolicy;
@@ -401,6 +403,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
         inactivityTimeoutMs: init.inactivityTimeoutMs,
         vqAlarmThreshold: init.vqAlarmThreshold,
         dtmfFeedback: init.dtmfFeedback,
+        ...(init.rtcpXr ? { rtcpXr: true } : {}),
       },
       onStream: (stream) => this.#attach(stream),
       // The answer's stream is made once our 200 has gone (the call says when: sessionEstablished).

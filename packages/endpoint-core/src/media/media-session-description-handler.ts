@@ -481,6 +481,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
           ...(options?.inactivityTimeoutMs !== undefined ? { inactivityTimeoutMs: options.inactivityTimeoutMs } : {}),
           ...(options?.vqAlarmThreshold !== undefined ? { vqAlarmThreshold: options.vqAlarmThreshold } : {}),
           ...(options?.rtcpIntervalS !== undefined ? { rtcpIntervalS: options.rtcpIntervalS } : {}),
+          ...(options?.rtcpXr !== undefined ? { rtcpXr: options.rtcpXr } : {}),
           ...(options?.cname !== undefined ? { cname: options.cname } : {}),
           ...(options?.detectInbandDtmf !== undefined ? { detectInbandDtmf: options.detectInbandDtmf } : {}),
           ...(options?.dtmfFeedback !== undefined ? { dtmfFeedback: options.dtmfFeedback } : {}),

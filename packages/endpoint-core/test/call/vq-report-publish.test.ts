@@ -3,6 +3,7 @@ import { testPorts } from '@sip-endpoint/test-support';
 import { standaloneConfig, standaloneEndpoint, waitFor } from '../support/endpoints';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
 import { rawSipSocket } from '../support/raw-sip';
+import { Capture, tsharkAvailable } from '../support/capture';
 import { assertSippPassed, runSipp, sippAvailable, udpBound } from '../support/sipp';
 import { recv, RESPONSE, scenario, send } from '../support/sipp-scenario';
 
@@ -10,7 +11,7 @@ import { recv, RESPONSE, scenario, send } from '../support/sipp-scenario';
 // a PUBLISH of the call's VQSessionReport. sipp plays the collector and checks the request and
 // its body; the agent's line is registered with Kamailio, which relays the PUBLISH (and the call).
 
-const describeIf = sippAvailable() && kamailioAvailable() ? describe : describe.skip;
+const describeIf = sippAvailable() && kamailioAvailable() && tsharkAvailable() ? describe : describe.skip;
 
 /** The collector: one PUBLISH, its body checked line by line, answered 200. */
 function collector(checks: string[]): string {
@@ -46,9 +47,12 @@ describeIf('voice-quality reports published to the collector (RFC 6035) through 
         '[[:space:]]SessionDesc: PT=0 PD=PCMU SR=8000 FD=20 FPP=1 PPS=50 PLC=3 SSUP=off[[:space:]]',
         '[[:space:]]JitterBuffer: JBA=3 JBN=[0-9]+ JBM=[0-9]+[[:space:]]',
         '[[:space:]]PacketLoss: NLR=0 JDR=0[[:space:]]',
-        '[[:space:]]Delay: RTD=[0-9]+ ESD=[0-9]+ IAJ=[0-9]+[[:space:]]',
+        // RTD once an RTCP report gave a round trip (its LSR was one of our SRs).
+        '[[:space:]]Delay: (RTD=[0-9]+ )?ESD=[0-9]+ IAJ=[0-9]+[[:space:]]',
         '[[:space:]]QualityEst: RCQ=[0-9]+ MOSLQ=4\\.[0-9] MOSCQ=4\\.[0-9] QoEEstAlg=G\\.107[[:space:]]',
         '[[:space:]]RemoteMetrics:[[:space:]]',
+        // The far end's view of our stream, from its RTCP XR VoIP Metrics (RFC 3611): its MOS too.
+        '[[:space:]]RemoteMetrics:[[:space:]]+Timestamps:[^Q]*QualityEst: RCQ=[0-9]+ MOSLQ=4\\.[0-9] MOSCQ=4\\.[0-9] QoEEstAlg=G\\.107[[:space:]]',
         '[[:space:]]DialogID: [^;[:space:]]+;to-tag=[^;[:space:]]+;from-tag=[^;[:space:]]+[[:space:]]',
       ]),
       remotePort: testPorts(1),
@@ -56,8 +60,9 @@ describeIf('voice-quality reports published to the collector (RFC 6035) through 
       timeoutS: 30,
     });
     await waitFor(() => udpBound(collectorPort), 5000, 'sipp to listen');
+    const agentRtp = testPorts(50);
     const agent = new Endpoint({
-      config: standaloneConfig('3100', testPorts(7), testPorts(50), {
+      config: standaloneConfig('3100', testPorts(7), agentRtp, {
         'server:0': `127.0.0.1:${kamailioPort}`,
         'proxies.proxy0.reg_timeout': '60',
         'proxies.proxy0.password': 'secret',
@@ -66,7 +71,9 @@ describeIf('voice-quality reports published to the collector (RFC 6035) through 
         'codecs.enabled.audio': 'pcmu,telephone-event',
       }),
     });
-    const far = standaloneEndpoint('3101', testPorts(7), testPorts(50), 700, { 'policy.session.auto_answer': '1' });
+    // The far end sends RTCP XR too (vq_report_publish 1), with no collector to publish to.
+    const far = standaloneEndpoint('3101', testPorts(7), testPorts(50), 700, { 'policy.session.auto_answer': '1', 'policy.endpoint.vq_report_publish': '1' });
+    const capture = await Capture.start(`udp portrange ${agentRtp}-${agentRtp + 49}`);
     await Promise.all([agent.start(), far.endpoint.start()]);
     try {
       await waitFor(() => agent.lines[0]!.state === 'READY', 8000, 'the agent registered');
@@ -74,9 +81,21 @@ describeIf('voice-quality reports published to the collector (RFC 6035) through 
       await waitFor(() => call.state === 'CONNECTED', 8000, 'the call connected');
       // Long enough for RTCP both ways (every 5 s): the far end's report on our stream.
       await waitFor(() => (call.media.stats() as { remoteReport?: unknown } | undefined)?.remoteReport !== undefined, 9000, 'the far end\'s RTCP report');
+      await waitFor(() => (call.media.stats() as { remoteVoipMetrics?: unknown } | undefined)?.remoteVoipMetrics !== undefined, 9000, 'the far end\'s RTCP XR');
+      const rtcpPort = ((call.media.stream as unknown as { localPort: number }).localPort) + 1;
       await call.hangup();
       assertSippPassed(await sipp);
+      await capture.stop();
+      // Our RTCP on the wire, as Wireshark reads it: XR VoIP Metrics with R, MOS-LQ and MOS-CQ, an adaptive jitter buffer, standard concealment.
+      const xr = capture.fields(`rtcp.xr.voipmetrics.moslq && udp.srcport == ${rtcpPort}`, ['rtcp.xr.voipmetrics.rfactor', 'rtcp.xr.voipmetrics.moslq', 'rtcp.xr.voipmetrics.moscq', 'rtcp.xr.voipmetrics.jba', 'rtcp.xr.voipmetrics.plc'], [`udp.port==${rtcpPort},rtcp`]);
+      expect(xr.length).toBeGreaterThan(0);
+      const [r, lq, cq, jba, plc] = xr.at(-1)!.map(Number);
+      expect(r).toBeGreaterThan(80);
+      expect(lq).toBeGreaterThanOrEqual(4);
+      expect(cq).toBeGreaterThanOrEqual(4);
+      expect([jba, plc]).toEqual([3, 3]);
     } finally {
+      await capture.dispose();
       await Promise.all([agent.stop(), far.endpoint.stop()]);
     }
   }, 60000);

@@ -84,6 +84,13 @@ describe('the sip.js that endpoint-core runs', () => {
     expect(headerize('call-id')).toBe('Call-ID');
   });
 
+  it('sends a reliable provisional response without an answer when asked, checks the RAck of a PRACK, refuses a PRACK nothing awaits, and lets early media depend on the response (test/peers/sipp-session.test.ts shows why)', () => {
+    expect(lib('api/invitation.js')).toContain('const withoutAnswer = options.withoutAnswer && !!this.incomingInviteRequest.message.body;');
+    expect(lib('api/invitation.js')).toContain('Number(rack[1]) !== sentRseq');
+    expect(lib('core/dialogs/session-dialog.js')).toContain('this.delegate.onPrack(uas) : uas.reject({ statusCode: 481 });');
+    expect(lib('api/inviter.js')).toContain('(typeof this.earlyMedia === "function" ? this.earlyMedia(response) : this.earlyMedia)');
+  });
+
   it('hands the challenged request to the authentication factory (test/line/mailbox.test.ts shows why)', () => {
     expect(lib('core/user-agents/user-agent-client.js')).toContain('this.credentials = this.core.configuration.authenticationFactory(this.message);');
     expect(lib('api/user-agent.js')).toContain('return this.options.digestAuthenticationFactory(request);');

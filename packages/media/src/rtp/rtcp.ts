@@ -21,6 +21,46 @@ export interface ReportBlock {
   delaySinceLastSr: number;
 }
 
+/**
+ * An RTCP XR VoIP Metrics Report Block (RFC 3611 4.7): how a receiver finds a stream. Rates are
+ * fractions (0 to 1); levels in dB; `undefined` is RFC 3611's "unavailable" (127).
+ *
+ * @public
+ */
+export interface VoipMetrics {
+  /** The source reported on. */
+  ssrc: number;
+  /** Packets lost in the network, and discarded (late or early) by the jitter buffer, as fractions of those expected. */
+  lossRate: number;
+  discardRate: number;
+  /** Burst and gap densities (fractions) and mean durations (ms), by the Gmin rule. */
+  burstDensity: number;
+  gapDensity: number;
+  burstDurationMs: number;
+  gapDurationMs: number;
+  /** Round trip (RTCP) and end-system delay, ms. */
+  roundTripDelayMs: number;
+  endSystemDelayMs: number;
+  /** Signal and noise level (dBm0), residual echo return loss (dB): undefined when not measured. */
+  signalLevel: number | undefined;
+  noiseLevel: number | undefined;
+  rerl: number | undefined;
+  gmin: number;
+  /** R factor, external R factor, MOS-LQ and MOS-CQ: undefined when not estimated. */
+  rFactor: number | undefined;
+  externalRFactor: number | undefined;
+  mosLq: number | undefined;
+  mosCq: number | undefined;
+  /** Receiver configuration: packet loss concealment (0 unspecified, 1 disabled, 2 enhanced, 3 standard), jitter buffer adaptive (0 unknown, 2 non-adaptive, 3 adaptive) and its rate (0-15). */
+  plc: 0 | 1 | 2 | 3;
+  jitterBufferAdaptive: 0 | 1 | 2 | 3;
+  jitterBufferRate: number;
+  /** Jitter buffer nominal, maximum and absolute maximum delay, ms. */
+  jitterBufferNominalMs: number;
+  jitterBufferMaxMs: number;
+  jitterBufferAbsMaxMs: number;
+}
+
 /** A sender report's sender information. @public */
 export interface SenderInfo {
   /** NTP time, seconds since 1900 (integer part) and fraction in 1/2^32. */
@@ -42,6 +82,8 @@ export interface RtcpReport {
   cname: string | undefined;
   /** True when the compound carried a BYE. */
   bye: boolean;
+  /** VoIP Metrics blocks of an XR packet in the compound (RFC 3611 4.7); empty when none. */
+  voipMetrics: VoipMetrics[];
 }
 
 const NTP_EPOCH_OFFSET = 2208988800;
@@ -83,6 +125,86 @@ export interface RtcpContent {
   cname: string;
   /** Append a BYE (with this reason, possibly empty). */
   bye?: string;
+  /** Append an XR packet with these VoIP Metrics blocks (RFC 3611), after the SDES. */
+  voipMetrics?: readonly VoipMetrics[];
+}
+
+/** A byte of RFC 3611: the value, clamped to 0..126, or 127 for unavailable. */
+function byteOr127(value: number | undefined): number {
+  return value === undefined || !Number.isFinite(value) ? 127 : Math.max(0, Math.min(126, Math.round(value)));
+}
+
+/** A signed level byte of RFC 3611 (dB, -126..126 in two's complement), or 127 for unavailable. */
+function levelOr127(value: number | undefined): number {
+  return value === undefined || !Number.isFinite(value) ? 127 : Math.max(-126, Math.min(126, Math.round(value))) & 0xff;
+}
+
+function fraction8(rate: number): number {
+  return Math.max(0, Math.min(255, Math.round((Number.isFinite(rate) ? rate : 0) * 256)));
+}
+
+function ms16(value: number): number {
+  return Math.max(0, Math.min(0xffff, Math.round(Number.isFinite(value) ? value : 0)));
+}
+
+/** The 36 octets of a VoIP Metrics block at `offset`. */
+function writeVoipMetrics(view: DataView, offset: number, m: VoipMetrics): void {
+  view.setUint8(offset, 7);
+  view.setUint8(offset + 1, 0);
+  view.setUint16(offset + 2, 8);
+  view.setUint32(offset + 4, m.ssrc >>> 0);
+  view.setUint8(offset + 8, fraction8(m.lossRate));
+  view.setUint8(offset + 9, fraction8(m.discardRate));
+  view.setUint8(offset + 10, fraction8(m.burstDensity));
+  view.setUint8(offset + 11, fraction8(m.gapDensity));
+  view.setUint16(offset + 12, ms16(m.burstDurationMs));
+  view.setUint16(offset + 14, ms16(m.gapDurationMs));
+  view.setUint16(offset + 16, ms16(m.roundTripDelayMs));
+  view.setUint16(offset + 18, ms16(m.endSystemDelayMs));
+  view.setUint8(offset + 20, levelOr127(m.signalLevel));
+  view.setUint8(offset + 21, levelOr127(m.noiseLevel));
+  view.setUint8(offset + 22, byteOr127(m.rerl));
+  view.setUint8(offset + 23, Math.max(0, Math.min(255, Math.round(m.gmin))));
+  view.setUint8(offset + 24, byteOr127(m.rFactor));
+  view.setUint8(offset + 25, byteOr127(m.externalRFactor));
+  view.setUint8(offset + 26, byteOr127(m.mosLq === undefined ? undefined : m.mosLq * 10));
+  view.setUint8(offset + 27, byteOr127(m.mosCq === undefined ? undefined : m.mosCq * 10));
+  view.setUint8(offset + 28, ((m.plc & 3) << 6) | ((m.jitterBufferAdaptive & 3) << 4) | (m.jitterBufferRate & 0x0f));
+  view.setUint8(offset + 29, 0);
+  view.setUint16(offset + 30, ms16(m.jitterBufferNominalMs));
+  view.setUint16(offset + 32, ms16(m.jitterBufferMaxMs));
+  view.setUint16(offset + 34, ms16(m.jitterBufferAbsMaxMs));
+}
+
+function readVoipMetrics(view: DataView, offset: number): VoipMetrics {
+  const or = (value: number, scale = 1): number | undefined => (value === 127 ? undefined : value / scale);
+  const level = (value: number): number | undefined => (value === 127 ? undefined : value > 127 ? value - 256 : value);
+  const config = view.getUint8(offset + 28);
+  return {
+    ssrc: view.getUint32(offset + 4),
+    lossRate: view.getUint8(offset + 8) / 256,
+    discardRate: view.getUint8(offset + 9) / 256,
+    burstDensity: view.getUint8(offset + 10) / 256,
+    gapDensity: view.getUint8(offset + 11) / 256,
+    burstDurationMs: view.getUint16(offset + 12),
+    gapDurationMs: view.getUint16(offset + 14),
+    roundTripDelayMs: view.getUint16(offset + 16),
+    endSystemDelayMs: view.getUint16(offset + 18),
+    signalLevel: level(view.getUint8(offset + 20)),
+    noiseLevel: level(view.getUint8(offset + 21)),
+    rerl: or(view.getUint8(offset + 22)),
+    gmin: view.getUint8(offset + 23),
+    rFactor: or(view.getUint8(offset + 24)),
+    externalRFactor: or(view.getUint8(offset + 25)),
+    mosLq: or(view.getUint8(offset + 26), 10),
+    mosCq: or(view.getUint8(offset + 27), 10),
+    plc: ((config >> 6) & 3) as VoipMetrics['plc'],
+    jitterBufferAdaptive: ((config >> 4) & 3) as VoipMetrics['jitterBufferAdaptive'],
+    jitterBufferRate: config & 0x0f,
+    jitterBufferNominalMs: view.getUint16(offset + 30),
+    jitterBufferMaxMs: view.getUint16(offset + 32),
+    jitterBufferAbsMaxMs: view.getUint16(offset + 34),
+  };
 }
 
 /** The UTF-8 octets of a text, cut to 255 at most (an SDES item, a BYE reason), before a whole character. */
@@ -106,7 +228,9 @@ export function buildRtcp(content: RtcpContent): Uint8Array {
   const sdesWords = 1 + Math.ceil((4 + 2 + cname.length + 1) / 4);
   const reason = content.bye !== undefined ? utf8Upto255(content.bye) : undefined;
   const byeWords = reason === undefined ? 0 : 2 + (reason.length > 0 ? Math.ceil((1 + reason.length) / 4) : 0);
-  const out = new Uint8Array((reportWords + sdesWords + byeWords) * 4);
+  const metrics = (content.voipMetrics ?? []).slice(0, 16);
+  const xrWords = metrics.length > 0 ? 2 + metrics.length * 9 : 0;
+  const out = new Uint8Array((reportWords + sdesWords + xrWords + byeWords) * 4);
   const view = new DataView(out.buffer);
   let offset = 0;
   header(view, offset, reports.length, content.sender ? 200 : 201, reportWords);
@@ -130,6 +254,13 @@ export function buildRtcp(content: RtcpContent): Uint8Array {
   out[offset + 9] = cname.length;
   out.set(cname, offset + 10);
   offset += sdesWords * 4; // the END item and padding are the zeros already there
+  if (xrWords > 0) {
+    // XR (RFC 3611 2): its header (PT 207, the reserved bits 0), our SSRC, the blocks.
+    header(view, offset, 0, 207, xrWords);
+    view.setUint32(offset + 4, content.ssrc >>> 0);
+    for (const [index, block] of metrics.entries()) writeVoipMetrics(view, offset + 8 + index * 36, block);
+    offset += xrWords * 4;
+  }
   if (reason !== undefined) {
     header(view, offset, 1, 203, byeWords);
     view.setUint32(offset + 4, content.ssrc >>> 0);
@@ -149,7 +280,7 @@ export function buildRtcp(content: RtcpContent): Uint8Array {
  */
 export function parseRtcp(data: Uint8Array, length: number = data.length): RtcpReport | undefined {
   const view = new DataView(data.buffer, data.byteOffset, length);
-  const report: RtcpReport = { ssrc: 0, sender: undefined, reports: [], cname: undefined, bye: false };
+  const report: RtcpReport = { ssrc: 0, sender: undefined, reports: [], cname: undefined, bye: false, voipMetrics: [] };
   let offset = 0;
   let first = true;
   while (offset + 4 <= length) {
@@ -201,6 +332,17 @@ export function parseRtcp(data: Uint8Array, length: number = data.length): RtcpR
       }
     } else if (type === 203) {
       report.bye = true;
+    } else if (type === 207) {
+      // XR: report blocks after the sender's SSRC; VoIP Metrics (BT 7, 36 octets) are read, the
+      // others skipped by their length; a block that overruns the packet ends the reading.
+      let cursor = offset + 8;
+      while (cursor + 4 <= offset + bytes) {
+        const blockType = view.getUint8(cursor);
+        const blockBytes = (view.getUint16(cursor + 2) + 1) * 4;
+        if (cursor + blockBytes > offset + bytes) break;
+        if (blockType === 7 && blockBytes === 36 && report.voipMetrics.length < 16) report.voipMetrics.push(readVoipMetrics(view, cursor));
+        cursor += blockBytes;
+      }
     }
     offset += bytes;
   }

@@ -500,6 +500,6 @@ export class WorkerAudioStream extends SafeEmitter<AudioStreamEvents> {
   #emptyStats(): AudioStreamStats {
     const jitter = new JitterBuffer({ clockRate: this.codec.clockRate, frameMs: this.ptimeMs }).stats();
     const vq = new VqMonitor({ impairment: this.codec.impairment, alarmThreshold: 0 }).report;
-    return { sent: { packets: 0, octets: 0 }, received: { packets: 0, octets: 0, lost: 0, expected: 0, fractionLost: 0, jitterMs: 0 }, jitterBuffer: jitter, rttMs: undefined, remoteReport: undefined, vq, localSsrc: 0, remoteSsrc: undefined, srtp: undefined };
+    return { sent: { packets: 0, octets: 0 }, received: { packets: 0, octets: 0, lost: 0, expected: 0, fractionLost: 0, jitterMs: 0 }, jitterBuffer: jitter, rttMs: undefined, remoteReport: undefined, remoteVoipMetrics: undefined, vq, localSsrc: 0, remoteSsrc: undefined, srtp: undefined };
   }
 }

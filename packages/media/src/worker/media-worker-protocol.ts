@@ -21,6 +21,7 @@ export interface WorkerStreamSpec {
   inactivityTimeoutMs?: number;
   vqAlarmThreshold?: number;
   rtcpIntervalS?: number;
+  rtcpXr?: boolean;
   cname?: string;
   detectInbandDtmf?: boolean;
   dtmfFeedback?: boolean;

@@ -131,6 +131,7 @@ function createStream(id: number, entry: Entry, session: RtpSession, spec: Worke
     ...(spec.inactivityTimeoutMs !== undefined ? { inactivityTimeoutMs: spec.inactivityTimeoutMs } : {}),
     ...(spec.vqAlarmThreshold !== undefined ? { vqAlarmThreshold: spec.vqAlarmThreshold } : {}),
     ...(spec.rtcpIntervalS !== undefined ? { rtcpIntervalS: spec.rtcpIntervalS } : {}),
+    ...(spec.rtcpXr !== undefined ? { rtcpXr: spec.rtcpXr } : {}),
     ...(spec.cname !== undefined ? { cname: spec.cname } : {}),
     ...(spec.detectInbandDtmf !== undefined ? { detectInbandDtmf: spec.detectInbandDtmf } : {}),
     ...(spec.dtmfFeedback !== undefined ? { dtmfFeedback: spec.dtmfFeedback } : {}),
