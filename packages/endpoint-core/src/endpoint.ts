@@ -24,6 +24,7 @@ import { instanceIdFromMac, userAgentString } from './line/identity';
 import { Line, lineControl, type LineMessage, type MakeCallOptions } from './line/line';
 import { DiagnosticsLogger } from './logging/diagnostics-logger';
 import type { MessageSummary } from './line/message-summary';
+import type { MessageDelivery, SendMessageOptions } from './line/messaging';
 import type { SessionDevice, SessionModel } from './session-model';
 
 /** Options of {@link Endpoint}. @public */
@@ -458,6 +459,25 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       if (!line) throw new LineNotReadyError('no line was started: the configuration has no Connectivity', 'NONE');
     }
     return line.makeCall(target, callOptions);
+  }
+
+  /**
+   * Sends an instant message outside a session (RFC 3428 MESSAGE) from line `line` (by default the
+   * first line that can call, as `makeCall` picks it): see `Line.sendMessage`.
+   */
+  async sendMessage(target: string, body: string, options: SendMessageOptions & { line?: number; readyTimeoutMs?: number } = {}): Promise<MessageDelivery> {
+    if (this.state !== 'RUNNING' && this.state !== 'STARTING') throw new InvalidStateError(this.state === 'NEW' ? 'the endpoint is not started: await endpoint.start() first' : `the endpoint is ${this.state}`, this.state);
+    if (this.state === 'STARTING') await this.#starting;
+    const { line: index, ...messageOptions } = options;
+    let line: Line | undefined;
+    if (index !== undefined) {
+      line = this.#lines[index];
+      if (!line) throw new NoSuchLineError(index, this.config.connectivities.length);
+    } else {
+      line = this.#lines.find((l) => l.canCall) ?? this.#lines[0];
+      if (!line) throw new LineNotReadyError('no line was started: the configuration has no Connectivity', 'NONE');
+    }
+    return line.sendMessage(target, body, messageOptions);
   }
 
   /**

@@ -7,6 +7,7 @@ export type { EndpointWarning, EndpointWarningCode } from './endpoint-warnings';
 export { Line } from './line/line';
 export type { LineCounters, LineEvents, LineMessage, MakeCallOptions } from './line/line';
 export type { MessageClass, MessageCounts, MessageSummary } from './line/message-summary';
+export type { MessageDelivery, SendMessageOptions } from './line/messaging';
 export { LINE_TRANSITIONS } from './line/line-state';
 export { Call } from './call/call';
 export type { CallEvents, DtmfMethod } from './call/call';

@@ -16,6 +16,7 @@ import type { UdpTransport, UdpTransportOptions } from '../transport/udp-transpo
 import { headerBag, screenInvite } from './incoming-invite';
 import { LINE_TRANSITIONS } from './line-state';
 import { openLineTransport, proxySection } from './line-transport';
+import { answerMessage, sendMessage, type MessageDelivery, type SendMessageOptions } from './messaging';
 import { isMailboxRequest, mailboxServerAddresses, MailboxSubscription, mailboxSettings } from './mailbox';
 import type { MessageSummary } from './message-summary';
 import { VQ_REPORT_EVENT, VQ_REPORT_TYPE } from '../call/vq-session-report';
@@ -656,9 +657,26 @@ export class Line extends SafeEmitter<LineEvents> {
     await callControl(target).thirdParty(event);
   }
 
+  /** A MESSAGE outside a dialog (RFC 3428): text/plain or text/html up to 16 KiB is taken (200) and emitted; else 415 or 413. */
   #onMessage(message: Message): void {
-    void message.accept().catch(() => undefined);
+    if (!answerMessage(message)) {
+      this.#context.log(2, 'endpoint', `line ${this.index}: a MESSAGE from ${message.request.from.uri.toString()} refused: ${message.request.getHeader('Content-Type') ?? 'no content type'}, ${Buffer.byteLength(message.request.body ?? '')} bytes`);
+      return;
+    }
     this.emit('message', { from: message.request.from.uri.toString(), contentType: message.request.getHeader('Content-Type') ?? 'text/plain', body: message.request.body });
+  }
+
+  /**
+   * Sends an instant message outside a session (RFC 3428 MESSAGE) to a SIP address or a DN on the
+   * line's server, once the line can place calls. Resolves with the 2xx that delivered it;
+   * rejects with `RequestFailedError` (its `statusCode`) when the far end refused it or nothing
+   * answered, `InvalidArgumentError` for a bad target, content type, header or a body over 16 KiB.
+   */
+  async sendMessage(target: string, body: string, options: SendMessageOptions & { readyTimeoutMs?: number } = {}): Promise<MessageDelivery> {
+    const uri = this.#resolve(target);
+    if (!uri) throw new InvalidArgumentError(`"${target}" is not a SIP address or a DN`);
+    await this.whenReady(options.readyTimeoutMs !== undefined ? { timeoutMs: options.readyTimeoutMs } : {});
+    return sendMessage(this.#ua!, uri, body, options);
   }
 
   /**
