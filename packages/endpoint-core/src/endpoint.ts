@@ -139,6 +139,8 @@ export type EndpointEvents = {
   vqAlarm: [Call, VqReport];
   /** A SIP MESSAGE came to a line. */
   message: [number, LineMessage];
+  /** A MESSAGE came in a call's dialog (RFC 3428). */
+  callMessage: [Call, LineMessage];
   /** The mailbox of line `index` (`proxies.proxy<N>.mailbox`) sent its message-waiting state (RFC 3842). */
   messageWaiting: [number, MessageSummary];
   devicesChanged: [AudioDevice[]];
@@ -400,6 +402,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
     line.on('newCall', (call) => {
       call.on('stateChanged', (state, previous) => this.emit('callStateChanged', call, state, previous));
       call.on('dtmf', (event) => this.emit('dtmf', call, event));
+      call.on('message', (message) => this.emit('callMessage', call, message));
       call.on('vqAlarm', (report) => this.emit('vqAlarm', call, report));
       call.on('listenerError', (error) => this.emit('listenerError', error));
       this.observer.emit('newCall', call);

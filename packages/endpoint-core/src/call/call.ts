@@ -11,6 +11,8 @@ import { extendDialog, whenDialogIdle } from '../sip/dialog-extensions';
 import { sessionContact, setSessionContact } from '../sip/session-contact';
 import { sendUpdate } from '../sip/dialog-update';
 import { vqSessionReport } from './vq-session-report';
+import { answerMessage, checkMessage, type MessageDelivery, type SendMessageOptions } from '../line/messaging';
+import type { LineMessage } from '../line/line';
 import { DTMF_NOTIFY_TYPES, isDtmfNotifyType, parseDtmfNotify } from './dtmf-notify';
 import type { CallInfo } from './call-info';
 import { CALL_TRANSITIONS } from './call-state';
@@ -31,6 +33,8 @@ export type CallEvents = {
   dtmf: [DtmfEvent];
   /** The VQ alarm was raised or cleared. */
   vqAlarm: [VqReport];
+  /** A MESSAGE came in the call's dialog (RFC 3428; answered 200). */
+  message: [LineMessage];
   /** The call ended (DISCONNECTED) and its media closed; emitted once. */
   closed: [];
 };
@@ -222,6 +226,13 @@ export class Call extends SafeEmitter<CallEvents> {
         if (statusCode === 200) this.#remoteOfferApplied();
       },
       onRefer: (referral) => this.#host.referred(this, referral),
+      onMessage: (message) => {
+        if (!answerMessage(message)) {
+          this.#host.context.log(2, 'endpoint', `a MESSAGE on ${this.id} refused: ${message.request.getHeader('Content-Type') ?? 'no content type'}, ${Buffer.byteLength(message.request.body ?? '')} bytes`);
+          return;
+        }
+        this.emit('message', { from: message.request.from.uri.toString(), contentType: message.request.getHeader('Content-Type') ?? 'text/plain', body: message.request.body });
+      },
     };
     this.#session.stateChange.addListener((state) => {
       // An answer's stream, made once our 200 has gone: the call is CONNECTED with it.
@@ -747,6 +758,28 @@ export class Call extends SafeEmitter<CallEvents> {
       }
       return `the far end refused the target refresh (${status}); the call goes on`;
     }
+  }
+
+  /**
+   * Sends a MESSAGE in the call's dialog (RFC 3428), once the call is connected (or held).
+   * Resolves with the 2xx; rejects with `RequestFailedError` (its `statusCode`) for a refusal or
+   * no answer, `InvalidStateError` before the call is connected or after it ended,
+   * `InvalidArgumentError` for a content type that is not `type/subtype` or a body over 16 KiB.
+   */
+  async sendMessage(body: string, options: SendMessageOptions = {}): Promise<MessageDelivery> {
+    if (this.state !== 'CONNECTED' && this.state !== 'HELD') throw new InvalidStateError(`cannot send a MESSAGE on a call that is ${this.state}`, this.state);
+    const { contentType, extraHeaders } = checkMessage(body, options);
+    return new Promise<MessageDelivery>((resolve, reject) => {
+      this.#session
+        .message({
+          requestOptions: { body: { contentDisposition: 'render', contentType, content: body }, extraHeaders },
+          requestDelegate: {
+            onAccept: (response) => resolve({ statusCode: response.message.statusCode ?? 200, reasonPhrase: response.message.reasonPhrase ?? '' }),
+            onReject: (response) => reject(new RequestFailedError(`MESSAGE refused: ${response.message.statusCode ?? 0} ${response.message.reasonPhrase ?? ''}`.trim(), response.message.statusCode)),
+          },
+        })
+        .catch((error: unknown) => reject(new RequestFailedError(`MESSAGE not sent: ${(error as Error).message}`, undefined, { cause: error })));
+    });
   }
 
   /**

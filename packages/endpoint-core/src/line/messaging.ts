@@ -42,13 +42,7 @@ export function messageVerdict(contentType: string | undefined, body: string): {
  * @throws {@link InvalidArgumentError} for a content type that is not `type/subtype`, or a body over 16 KiB.
  */
 export function sendMessage(ua: UserAgent, target: URI, body: string, options: SendMessageOptions = {}): Promise<MessageDelivery> {
-  const contentType = options.contentType ?? 'text/plain';
-  if (!MEDIA_TYPE.test(contentType)) throw new InvalidArgumentError(`"${contentType}" is not a content type (type/subtype)`);
-  if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) throw new InvalidArgumentError(`the message is ${Buffer.byteLength(body)} bytes; at most ${MAX_MESSAGE_BYTES} go in a MESSAGE`);
-  for (const [name, value] of Object.entries(options.headers ?? {})) {
-    if (!/^[A-Za-z0-9!%*_+`'~.-]+$/.test(name) || /[\r\n]/.test(value)) throw new InvalidArgumentError(`"${name}" is not a header to send`);
-  }
-  const extraHeaders = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`);
+  const { contentType, extraHeaders } = checkMessage(body, options);
   const messager = new Messager(ua, target, body, contentType, { extraHeaders });
   return new Promise<MessageDelivery>((resolve, reject) => {
     messager
@@ -60,6 +54,20 @@ export function sendMessage(ua: UserAgent, target: URI, body: string, options: S
       })
       .catch((error: unknown) => reject(new RequestFailedError(`MESSAGE not sent: ${(error as Error).message}`, undefined, { cause: error })));
   });
+}
+
+/**
+ * The content type and extra headers of a MESSAGE to send, checked.
+ * @throws {@link InvalidArgumentError} for a content type that is not `type/subtype`, a body over 16 KiB, a header that is not one.
+ */
+export function checkMessage(body: string, options: SendMessageOptions): { contentType: string; extraHeaders: string[] } {
+  const contentType = options.contentType ?? 'text/plain';
+  if (!MEDIA_TYPE.test(contentType)) throw new InvalidArgumentError(`"${contentType}" is not a content type (type/subtype)`);
+  if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) throw new InvalidArgumentError(`the message is ${Buffer.byteLength(body)} bytes; at most ${MAX_MESSAGE_BYTES} go in a MESSAGE`);
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    if (!/^[A-Za-z0-9!%*_+`'~.-]+$/.test(name) || /[\r\n]/.test(value)) throw new InvalidArgumentError(`"${name}" is not a header to send`);
+  }
+  return { contentType, extraHeaders: Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`) };
 }
 
 /** Answers a received MESSAGE by {@link messageVerdict}; true when it was taken (200). */

@@ -114,3 +114,31 @@ describe('a line refusing MESSAGEs it cannot take', () => {
     }
   });
 });
+
+describe('MESSAGE in a call\'s dialog', () => {
+  it('goes both ways on a connected call, as call.message and endpoint callMessage; refused before the call connects and after it ends', async () => {
+    const alice = new Endpoint({ config: standaloneConfig('3540', testPorts(7), testPorts(50)) });
+    const bob = new Endpoint({ config: standaloneConfig('3541', testPorts(7), testPorts(50), { 'policy.session.auto_answer': '1' }) });
+    const atBob: Array<[string, LineMessage]> = [];
+    bob.on('callMessage', (call, message) => atBob.push([call.id, message]));
+    await Promise.all([alice.start(), bob.start()]);
+    try {
+      const call = await alice.makeCall(`sip:3541@127.0.0.1:${bob.lines[0]!.port}`);
+      await expect(call.sendMessage('too early')).rejects.toThrow(/on a call that is (IN_PROGRESS|ALERTING)/);
+      await waitFor(() => call.state === 'CONNECTED' && bob.calls[0]?.state === 'CONNECTED', 5000, 'the call');
+      const atAlice: LineMessage[] = [];
+      call.on('message', (message) => atAlice.push(message));
+      await expect(call.sendMessage('Can you hear me?')).resolves.toMatchObject({ statusCode: 200 });
+      await waitFor(() => atBob.length > 0, 3000, 'the message at bob');
+      expect(atBob[0]).toEqual([bob.calls[0]!.id, { from: 'sip:3540@127.0.0.1', contentType: 'text/plain', body: 'Can you hear me?' }]);
+      await expect(bob.calls[0]!.sendMessage('<i>yes</i>', { contentType: 'text/html' })).resolves.toMatchObject({ statusCode: 200 });
+      await waitFor(() => atAlice.length > 0, 3000, 'the answer at alice');
+      expect(atAlice[0]).toMatchObject({ contentType: 'text/html', body: '<i>yes</i>' });
+      expect(alice.calls).toHaveLength(1);
+      await call.hangup();
+      await expect(call.sendMessage('too late')).rejects.toThrow(/DISCONNECTED/);
+    } finally {
+      await Promise.all([alice.stop(), bob.stop()]);
+    }
+  });
+});
