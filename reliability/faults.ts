@@ -13,6 +13,7 @@ import { serializeConfig, type EndpointConfig } from '@sip-endpoint/config';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { makeTestCertificates } from '@sip-endpoint/test-support';
+import { holdPort } from '../packages/endpoint-core/test/support/hold-port';
 import { Kamailio } from '../packages/endpoint-core/test/support/kamailio';
 import { standaloneConfig } from '../packages/endpoint-core/test/support/endpoints';
 import { ACK, ESTABLISH, HANG_UP, INVITE, OK_WITH_SDP, recv, RESPONSE, scenario, send, AUTO_ANSWER, SDP } from '../packages/endpoint-core/test/support/sipp-scenario';
@@ -490,24 +491,6 @@ async function connectionReset(protocol: 'TCP' | 'TLS'): Promise<FaultResult> {
   }
 }
 
-/** Listens on 127.0.0.1:`port` once nothing else holds it (a reconnecting line binds it for a moment at a time). */
-async function holdPort(port: number): Promise<{ close(): void }> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const server = createServer();
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', resolve);
-      });
-      return { close: () => server.close() };
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(20);
-    }
-  }
-}
-
 /**
  * The connection of a line without a listening port (TLS without a certificate of ours, WS) lost
  * mid-call: Kamailio killed and started again, the line's old port taken meanwhile (as a NAT gives a
@@ -536,7 +519,7 @@ async function connectionLostWithoutListener(protocol: 'TLS' | 'WS'): Promise<Fa
   // sipp takes the agent's re-INVITE (its new Contact becomes sipp's [next_url]), then hangs up.
   writeFileSync(file, scenario('a call over a line whose connection is lost', [...ESTABLISH_PCMA, recv('request="INVITE"', [], ' timeout="20000" rrs="true"'), send(OK_WITH_SDP(PCMA_SDP)), recv('request="ACK"'), '<pause milliseconds="2000"/>', ...HANG_UP(2)]));
   let sipp: Awaited<ReturnType<typeof startProgram>> | undefined;
-  let blocker: { close(): void } | undefined;
+  let blocker: Awaited<ReturnType<typeof holdPort>> | undefined;
   try {
     await agent.start();
     if (!(await until(() => agent.lines[0]?.state === 'READY', 10000))) return { name, tried: '', passed: false, figure: '', detail: `the ${protocol} line did not register: ${agent.lines[0]?.reason ?? ''}` };

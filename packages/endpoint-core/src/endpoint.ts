@@ -448,39 +448,38 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
    * the policy refuses.
    */
   async makeCall(target: string, options: EndpointCallOptions = {}): Promise<Call> {
-    if (this.state !== 'RUNNING' && this.state !== 'STARTING') throw new InvalidStateError(this.state === 'NEW' ? 'the endpoint is not started: await endpoint.start() first' : `the endpoint is ${this.state}: make a new Endpoint to call again`, this.state);
-    // A start in progress: its lines exist once it is over.
-    if (this.state === 'STARTING') await this.#starting;
     const { line: index, ...callOptions } = options;
-    let line: Line | undefined;
-    if (index !== undefined) {
-      line = this.#lines[index];
-      if (!line) throw new NoSuchLineError(index, this.config.connectivities.length);
-    } else {
-      // The first line that can call; else the first one still registering, waited for.
-      line = this.#lines.find((l) => l.canCall) ?? this.#lines.find((l) => l.state === 'NONE' || l.state === 'TRYING' || l.state === 'FAILED') ?? this.#lines[0];
-      if (!line) throw new LineNotReadyError('no line was started: the configuration has no Connectivity', 'NONE');
-    }
+    const line = await this.#lineFor(index, 'call again');
     return line.makeCall(target, callOptions);
   }
 
   /**
    * Sends an instant message outside a session (RFC 3428 MESSAGE) from line `line` (by default the
-   * first line that can call, as `makeCall` picks it): see `Line.sendMessage`.
+   * line `makeCall` would pick): see `Line.sendMessage`. Throws as `makeCall` does when there is
+   * no such line or the endpoint is not running.
    */
   async sendMessage(target: string, body: string, options: SendMessageOptions & { line?: number; readyTimeoutMs?: number } = {}): Promise<MessageDelivery> {
-    if (this.state !== 'RUNNING' && this.state !== 'STARTING') throw new InvalidStateError(this.state === 'NEW' ? 'the endpoint is not started: await endpoint.start() first' : `the endpoint is ${this.state}`, this.state);
-    if (this.state === 'STARTING') await this.#starting;
     const { line: index, ...messageOptions } = options;
-    let line: Line | undefined;
-    if (index !== undefined) {
-      line = this.#lines[index];
-      if (!line) throw new NoSuchLineError(index, this.config.connectivities.length);
-    } else {
-      line = this.#lines.find((l) => l.canCall) ?? this.#lines[0];
-      if (!line) throw new LineNotReadyError('no line was started: the configuration has no Connectivity', 'NONE');
-    }
+    const line = await this.#lineFor(index, 'send again');
     return line.sendMessage(target, body, messageOptions);
+  }
+
+  /**
+   * The line to place a call or send a message from: the one asked for, else the first that can
+   * call, else the first still registering (which the caller then waits for).
+   */
+  async #lineFor(index: number | undefined, again: string): Promise<Line> {
+    if (this.state !== 'RUNNING' && this.state !== 'STARTING') throw new InvalidStateError(this.state === 'NEW' ? 'the endpoint is not started: await endpoint.start() first' : `the endpoint is ${this.state}: make a new Endpoint to ${again}`, this.state);
+    // A start in progress: its lines exist once it is over.
+    if (this.state === 'STARTING') await this.#starting;
+    if (index !== undefined) {
+      const line = this.#lines[index];
+      if (!line) throw new NoSuchLineError(index, this.config.connectivities.length);
+      return line;
+    }
+    const line = this.#lines.find((l) => l.canCall) ?? this.#lines.find((l) => l.state === 'NONE' || l.state === 'TRYING' || l.state === 'FAILED') ?? this.#lines[0];
+    if (!line) throw new LineNotReadyError('no line was started: the configuration has no Connectivity', 'NONE');
+    return line;
   }
 
   /**

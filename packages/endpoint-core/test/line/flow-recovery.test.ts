@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
 import { standaloneConfig, waitFor } from '../support/endpoints';
+import { holdPort } from '../support/hold-port';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
 import { assertSippPassed, runSipp, sippAvailable } from '../support/sipp';
 import { ESTABLISH, recv, RESPONSE, scenario, send } from '../support/sipp-scenario';
@@ -18,24 +19,6 @@ const describeIf = kamailioAvailable() && sippAvailable() ? describe : describe.
 const SIP = testPorts(3);
 const TLS = SIP + 1;
 const WS = SIP + 2;
-
-/** Listens on 127.0.0.1:`port` once the line's reconnection attempts let it go (each binds it a moment). */
-async function holdPort(port: number): Promise<Server> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const server = createServer();
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', resolve);
-      });
-      return server;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
 
 describeIf('a call on a line reached only over its own connection, when the connection is lost', () => {
   let kamailio: Kamailio;

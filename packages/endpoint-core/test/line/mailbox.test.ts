@@ -30,6 +30,20 @@ Content-Length: [len]
 
 ${body}`;
 
+/** The mailbox's 200 to a SUBSCRIBE: its tag, its Contact, the Expires it grants. */
+const SUBSCRIBE_OK = (expires: number): string => `
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=vm[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:vm100@[local_ip]:[local_port]>
+Expires: ${expires}
+Content-Length: 0
+
+`;
+
 const SUMMARY = 'Messages-Waiting: yes\r\nMessage-Account: sip:vm100@127.0.0.1\r\nVoice-Message: 2/8 (1/0)\r\n';
 
 /** The mailbox server's side; with `proxyPort`, the SUBSCRIBE must come through that proxy (its Via on top). */
@@ -57,18 +71,7 @@ Content-Length: 0
     send(RESPONSE('403 Forbidden')),
     '<recv request="NOTHING" timeout="100"/>',
     '<label id="good"/>',
-    send(`
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=vm[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:vm100@[local_ip]:[local_port]>
-Expires: ${timeout}
-Content-Length: 0
-
-`),
+    send(SUBSCRIBE_OK(timeout)),
     send(NOTIFY(1, `active;expires=${timeout}`, 'application/simple-message-summary', SUMMARY), ' retrans="500"'),
     recv('response="200"', [{ header: 'CSeq:', regexp: '1 NOTIFY' }]),
     // Not a message summary: 400. Another content type: 415.
@@ -136,18 +139,7 @@ describeIf('the mailbox with timeout 0', () => {
           <ereg regexp="^ *0$" search_in="hdr" header="Expires:" check_it="true" assign_to="dummy"/>
           <ereg regexp=".*" search_in="hdr" header="From:" assign_to="subscriber"/>
         </action></recv>`,
-        send(`
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=vm[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:vm100@[local_ip]:[local_port]>
-Expires: 0
-Content-Length: 0
-
-`),
+        send(SUBSCRIBE_OK(0)),
         send(NOTIFY(1, 'terminated;reason=timeout', 'application/simple-message-summary', 'Messages-Waiting: yes\r\nVoice-Message: 3/0\r\n'), ' retrans="500"'),
         recv('response="200"', [{ header: 'CSeq:', regexp: '1 NOTIFY' }]),
         // Nothing more: a SUBSCRIBE now (a refresh, an unsubscribe) is unexpected and fails the scenario.

@@ -46,6 +46,37 @@ function pcapSpeech(): Int16Array {
 
 const PCMA_SDP = SDP().replace('RTP/AVP 0 101', 'RTP/AVP 8').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000');
 
+/** sipp's INVITE asking us to refresh a 10 s session (refresher=uas), answered and ACKed. */
+const WE_REFRESH = (extraHeaders = ''): string[] => [
+  send(INVITE(`${AUTO_ANSWER}Session-Expires: 10;refresher=uas\nSupported: timer\n${extraHeaders}`), ' retrans="500"'),
+  '<recv response="100" optional="true"/>',
+  '<recv response="180" optional="true"/>',
+  recv('response="200"', [{ header: 'Session-Expires:', regexp: '10;refresher=uas' }], ' rrs="true"', true),
+  send(ACK()),
+];
+
+/** Our re-INVITE refreshing the session (its offer), answered; then sipp hangs up. */
+const REINVITE_REFRESH_THEN_BYE = (timeout: string): string[] => [
+  recv('request="INVITE"', [{ header: 'Session-Expires:', regexp: '10;refresher=uac' }, { regexp: 'a=sendrecv' }], timeout),
+  send(OK_WITH_SDP(SDP()).replace('Content-Type:', 'Session-Expires: 10;refresher=uac\nRequire: timer\nContent-Type:')),
+  '<recv request="ACK"/>',
+  pause(300),
+  send(IN_DIALOG('BYE', 2), ' retrans="500"'),
+  recv('response="200"', [{ header: 'CSeq:', regexp: 'BYE' }]),
+];
+
+/** Runs a scenario of sipp (echoing our RTP) against a new agent; resolves with the agent's calls once the scenario passed. */
+async function againstAgent(name: string, steps: string[], timeoutS: number): Promise<Call[]> {
+  const { endpoint, calls } = agent();
+  await endpoint.start();
+  try {
+    assertSippPassed(await runSipp({ remotePort: sipPort(endpoint), localPort: testPorts(1), rtpEcho: true, timeoutS, scenario: scenario(name, steps) }));
+    return calls;
+  } finally {
+    await endpoint.stop();
+  }
+}
+
 describeSipp('session timers, 422, 488 and early media against sipp', () => {
   it('the far end refreshes by UPDATE; when it stops, the endpoint ends the call before the interval runs out', async () => {
     const sippPort = testPorts(1);
@@ -81,74 +112,28 @@ describeSipp('session timers, 422, 488 and early media against sipp', () => {
   }, 30000);
 
   it('when the far end asks us to refresh (refresher=uas), we re-INVITE with Session-Expires at half the interval, well before it runs out', async () => {
-    const sippPort = testPorts(1);
-    const { endpoint, calls } = agent();
-    await endpoint.start();
-    try {
-      const result = await runSipp({
-        remotePort: sipPort(endpoint),
-        localPort: sippPort,
-        rtpEcho: true,
-        timeoutS: 20,
-        scenario: scenario('we refresh', [
-          send(INVITE(`${AUTO_ANSWER}Session-Expires: 10;refresher=uas\nSupported: timer\n`), ' retrans="500"'),
-          '<recv response="100" optional="true"/>',
-          '<recv response="180" optional="true"/>',
-          recv('response="200"', [{ header: 'Session-Expires:', regexp: '10;refresher=uas' }], ' rrs="true"', true),
-          send(ACK()),
-          // Due at 5 s; sipp gives up at three quarters of the interval. An interval of 10 s (not 4 s
-          // with 3 s) leaves a late timer of a loaded machine 2.5 s.
-          recv('request="INVITE"', [{ header: 'Session-Expires:', regexp: '10;refresher=uac' }, { regexp: 'a=sendrecv' }], ' timeout="7500"'),
-          send(OK_WITH_SDP(SDP()).replace('Content-Type:', 'Session-Expires: 10;refresher=uac\nRequire: timer\nContent-Type:')),
-          '<recv request="ACK"/>',
-          pause(300),
-          send(IN_DIALOG('BYE', 2), ' retrans="500"'),
-          recv('response="200"', [{ header: 'CSeq:', regexp: 'BYE' }]),
-        ]),
-      });
-      assertSippPassed(result);
-      expect(calls[0]?.state).toBe('DISCONNECTED');
-    } finally {
-      await endpoint.stop();
-    }
+    const calls = await againstAgent('we refresh', [
+      ...WE_REFRESH(),
+      // Due at 5 s; sipp gives up at three quarters of the interval. An interval of 10 s (not 4 s
+      // with 3 s) leaves a late timer of a loaded machine 2.5 s.
+      ...REINVITE_REFRESH_THEN_BYE(' timeout="7500"'),
+    ], 20);
+    expect(calls[0]?.state).toBe('DISCONNECTED');
   }, 35000);
 
   it('when the far end allows UPDATE, we refresh by UPDATE without a body; one refused with 501 is followed by a re-INVITE', async () => {
-    const sippPort = testPorts(1);
-    const { endpoint, calls } = agent();
-    await endpoint.start();
-    try {
-      const result = await runSipp({
-        remotePort: sipPort(endpoint),
-        localPort: sippPort,
-        rtpEcho: true,
-        timeoutS: 25,
-        scenario: scenario('we refresh by UPDATE', [
-          send(INVITE(`${AUTO_ANSWER}Session-Expires: 10;refresher=uas\nSupported: timer\nAllow: INVITE, ACK, BYE, CANCEL, UPDATE\n`), ' retrans="500"'),
-          '<recv response="100" optional="true"/>',
-          '<recv response="180" optional="true"/>',
-          recv('response="200"', [{ header: 'Session-Expires:', regexp: '10;refresher=uas' }], ' rrs="true"', true),
-          send(ACK()),
-          // The first refresh, due at 5 s: an UPDATE with the interval, our Contact, and no body.
-          recv('request="UPDATE"', [{ header: 'Session-Expires:', regexp: '10;refresher=uac' }, { header: 'Contact:', regexp: 'sip:' }, { header: 'Content-Length:', regexp: '^ *0$' }], ' timeout="7500"'),
-          send(RESPONSE('200 OK').replace('Content-Length:', 'Session-Expires: 10;refresher=uac\nRequire: timer\nContent-Length:')),
-          // The second: refused with 501, then a re-INVITE with our offer.
-          recv('request="UPDATE"', [{ header: 'Session-Expires:', regexp: '10;refresher=uac' }], ' timeout="7500"'),
-          send(RESPONSE('501 Not Implemented')),
-          recv('request="INVITE"', [{ header: 'Session-Expires:', regexp: '10;refresher=uac' }, { regexp: 'a=sendrecv' }], ' timeout="3000"'),
-          send(OK_WITH_SDP(SDP()).replace('Content-Type:', 'Session-Expires: 10;refresher=uac\nRequire: timer\nContent-Type:')),
-          '<recv request="ACK"/>',
-          pause(300),
-          send(IN_DIALOG('BYE', 2), ' retrans="500"'),
-          recv('response="200"', [{ header: 'CSeq:', regexp: 'BYE' }]),
-        ]),
-      });
-      assertSippPassed(result);
-      expect(calls[0]?.state).toBe('DISCONNECTED');
-      expect(calls[0]?.endReason).toBeUndefined();
-    } finally {
-      await endpoint.stop();
-    }
+    const calls = await againstAgent('we refresh by UPDATE', [
+      ...WE_REFRESH('Allow: INVITE, ACK, BYE, CANCEL, UPDATE\n'),
+      // The first refresh, due at 5 s: an UPDATE with the interval, our Contact, and no body.
+      recv('request="UPDATE"', [{ header: 'Session-Expires:', regexp: '10;refresher=uac' }, { header: 'Contact:', regexp: 'sip:' }, { header: 'Content-Length:', regexp: '^ *0$' }], ' timeout="7500"'),
+      send(RESPONSE('200 OK').replace('Content-Length:', 'Session-Expires: 10;refresher=uac\nRequire: timer\nContent-Length:')),
+      // The second: refused with 501, then a re-INVITE with our offer.
+      recv('request="UPDATE"', [{ header: 'Session-Expires:', regexp: '10;refresher=uac' }], ' timeout="7500"'),
+      send(RESPONSE('501 Not Implemented')),
+      ...REINVITE_REFRESH_THEN_BYE(' timeout="3000"'),
+    ], 25);
+    expect(calls[0]?.state).toBe('DISCONNECTED');
+    expect(calls[0]?.endReason).toBeUndefined();
   }, 40000);
 
   it('an INVITE that requires 100rel gets a reliable 180 without SDP; a PRACK with a wrong RAck gets 481, the right one 200; the answer comes in the 200', async () => {
