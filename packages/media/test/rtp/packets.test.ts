@@ -262,7 +262,7 @@ describe('buildRtcp', () => {
 
 describe('parseRtcp', () => {
   const rr = (ssrc: number): number[] => [0x80, 201, ...u16(1), ...u32(ssrc)];
-  const report = (fields: Partial<{ ssrc: number; cname: string; bye: boolean }>): object => ({ ssrc: 0x0a0b0c0d, sender: undefined, reports: [], cname: undefined, bye: false, ...fields });
+  const report = (fields: Partial<{ ssrc: number; cname: string; bye: boolean }>): object => ({ ssrc: 0x0a0b0c0d, sender: undefined, reports: [], cname: undefined, bye: false, voipMetrics: [], ...fields });
 
   it('reads an SR with three report blocks, an SDES and a BYE', () => {
     const reports = [
@@ -273,7 +273,7 @@ describe('parseRtcp', () => {
     const sender = { ntpSeconds: 3900000000, ntpFraction: 0x80000000, rtpTimestamp: 1234, packetCount: 50, octetCount: 8000 };
     // An SSRC whose last octet is not the CNAME's length.
     const packet = buildRtcp({ ssrc: 0x0a0b0c0d, sender, reports, cname: 'alice@example.com', bye: '' });
-    expect(parseRtcp(packet)).toEqual({ ssrc: 0x0a0b0c0d, sender, reports, cname: 'alice@example.com', bye: true });
+    expect(parseRtcp(packet)).toEqual({ ssrc: 0x0a0b0c0d, sender, reports, cname: 'alice@example.com', bye: true, voipMetrics: [] });
   });
 
   it('reads a datagram of the length given, not the whole buffer', () => {

@@ -69,6 +69,7 @@ describe('RTCP', () => {
       reports: [{ ssrc: 0x22222222, fractionLost: 25, cumulativeLost: -3, highestSequence: 70000, jitter: 37, lastSr: 0xabcd1234, delaySinceLastSr: 65536 }],
       cname: 'alice@example.com',
       bye: true,
+      voipMetrics: [],
     });
   });
 
