@@ -500,8 +500,13 @@ export class Call extends SafeEmitter<CallEvents> {
       this.#tags = { local: this.#session.dialog?.localTag ?? '', remote: this.#session.dialog?.remoteTag ?? '' };
     }
     if (next === 'DISCONNECTED') {
-      // The report is made of the stream's last counters: before the media closes.
-      this.#publishVqReport();
+      // The report is made of the stream's last counters: before the media closes. Whatever goes
+      // wrong with it is logged; the call ends all the same.
+      try {
+        this.#publishVqReport();
+      } catch (error) {
+        this.#host.context.log(1, 'endpoint', `voice-quality report of ${this.id} not sent: ${(error as Error).message}`);
+      }
       callMediaControl(this.media).close();
       this.emit('closed');
     }
