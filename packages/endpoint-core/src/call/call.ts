@@ -11,7 +11,7 @@ import { extendDialog, whenDialogIdle } from '../sip/dialog-extensions';
 import { sessionContact, setSessionContact } from '../sip/session-contact';
 import { sendUpdate } from '../sip/dialog-update';
 import { vqSessionReport } from './vq-session-report';
-import { answerMessage, checkMessage, type MessageDelivery, type SendMessageOptions } from '../line/messaging';
+import { checkMessage, delivered, takeMessage, type MessageDelivery, type SendMessageOptions } from '../line/messaging';
 import type { LineMessage } from '../line/line';
 import { DTMF_NOTIFY_TYPES, isDtmfNotifyType, parseDtmfNotify } from './dtmf-notify';
 import type { CallInfo } from './call-info';
@@ -227,11 +227,8 @@ export class Call extends SafeEmitter<CallEvents> {
       },
       onRefer: (referral) => this.#host.referred(this, referral),
       onMessage: (message) => {
-        if (!answerMessage(message)) {
-          this.#host.context.log(2, 'endpoint', `a MESSAGE on ${this.id} refused: ${message.request.getHeader('Content-Type') ?? 'no content type'}, ${Buffer.byteLength(message.request.body ?? '')} bytes`);
-          return;
-        }
-        this.emit('message', { from: message.request.from.uri.toString(), contentType: message.request.getHeader('Content-Type') ?? 'text/plain', body: message.request.body });
+        const taken = takeMessage(message, (why) => this.#host.context.log(2, 'endpoint', `${this.id}: ${why}`));
+        if (taken) this.emit('message', taken);
       },
     };
     this.#session.stateChange.addListener((state) => {
@@ -774,17 +771,7 @@ export class Call extends SafeEmitter<CallEvents> {
   async sendMessage(body: string, options: SendMessageOptions = {}): Promise<MessageDelivery> {
     if (this.state !== 'CONNECTED' && this.state !== 'HELD') throw new InvalidStateError(`cannot send a MESSAGE on a call that is ${this.state}`, this.state);
     const { contentType, extraHeaders } = checkMessage(body, options);
-    return new Promise<MessageDelivery>((resolve, reject) => {
-      this.#session
-        .message({
-          requestOptions: { body: { contentDisposition: 'render', contentType, content: body }, extraHeaders },
-          requestDelegate: {
-            onAccept: (response) => resolve({ statusCode: response.message.statusCode ?? 200, reasonPhrase: response.message.reasonPhrase ?? '' }),
-            onReject: (response) => reject(new RequestFailedError(`MESSAGE refused: ${response.message.statusCode ?? 0} ${response.message.reasonPhrase ?? ''}`.trim(), response.message.statusCode)),
-          },
-        })
-        .catch((error: unknown) => reject(new RequestFailedError(`MESSAGE not sent: ${(error as Error).message}`, undefined, { cause: error })));
-    });
+    return delivered((requestDelegate) => this.#session.message({ requestOptions: { body: { contentDisposition: 'render', contentType, content: body }, extraHeaders }, requestDelegate }));
   }
 
   /**

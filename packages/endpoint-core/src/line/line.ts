@@ -16,7 +16,7 @@ import type { UdpTransport, UdpTransportOptions } from '../transport/udp-transpo
 import { headerBag, screenInvite } from './incoming-invite';
 import { LINE_TRANSITIONS } from './line-state';
 import { openLineTransport, proxySection } from './line-transport';
-import { answerMessage, sendMessage, type MessageDelivery, type SendMessageOptions } from './messaging';
+import { sendMessage, takeMessage, type MessageDelivery, type SendMessageOptions } from './messaging';
 import { isMailboxRequest, mailboxServerAddresses, MailboxSubscription, mailboxSettings } from './mailbox';
 import type { MessageSummary } from './message-summary';
 import { VQ_REPORT_EVENT, VQ_REPORT_TYPE } from '../call/vq-session-report';
@@ -659,11 +659,8 @@ export class Line extends SafeEmitter<LineEvents> {
 
   /** A MESSAGE outside a dialog (RFC 3428): text/plain or text/html up to 16 KiB is taken (200) and emitted; else 415 or 413. */
   #onMessage(message: Message): void {
-    if (!answerMessage(message)) {
-      this.#context.log(2, 'endpoint', `line ${this.index}: a MESSAGE from ${message.request.from.uri.toString()} refused: ${message.request.getHeader('Content-Type') ?? 'no content type'}, ${Buffer.byteLength(message.request.body ?? '')} bytes`);
-      return;
-    }
-    this.emit('message', { from: message.request.from.uri.toString(), contentType: message.request.getHeader('Content-Type') ?? 'text/plain', body: message.request.body });
+    const taken = takeMessage(message, (why) => this.#context.log(2, 'endpoint', `line ${this.index}: ${why}`));
+    if (taken) this.emit('message', taken);
   }
 
   /**
@@ -892,10 +889,10 @@ function earlyMediaRule(context: EndpointContext): (response: { getHeader(name: 
 
 /** A provisional response sent reliably (RFC 3262 4): Require lists 100rel, and it has an RSeq. */
 function isReliableProvisional(response: { getHeader(name: string): string | undefined }): boolean {
-  return /(^|,)\s*100rel\s*(,|$)/i.test(response.getHeader('Require') ?? '') && /^\s*\d+\s*$/.test(response.getHeader('RSeq') ?? '');
+  return requires100rel(response) && /^\s*\d+\s*$/.test(response.getHeader('RSeq') ?? '');
 }
 
-/** An INVITE that requires reliable provisional responses (RFC 3262 3). */
+/** A message whose Require lists 100rel: an INVITE that requires reliable provisional responses (RFC 3262 3), or one of them. */
 function requires100rel(request: { getHeader(name: string): string | undefined }): boolean {
   return /(^|,)\s*100rel\s*(,|$)/i.test(request.getHeader('Require') ?? '');
 }

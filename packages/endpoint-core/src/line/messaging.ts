@@ -1,4 +1,5 @@
-import { Messager, type Message, type UserAgent, type URI } from 'sip.js';
+import { Messager, type Core, type Message, type UserAgent, type URI } from 'sip.js';
+import type { LineMessage } from './line';
 import { InvalidArgumentError, RequestFailedError } from '../errors';
 
 /**
@@ -44,15 +45,16 @@ export function messageVerdict(contentType: string | undefined, body: string): {
 export function sendMessage(ua: UserAgent, target: URI, body: string, options: SendMessageOptions = {}): Promise<MessageDelivery> {
   const { contentType, extraHeaders } = checkMessage(body, options);
   const messager = new Messager(ua, target, body, contentType, { extraHeaders });
+  return delivered((requestDelegate) => messager.message({ requestDelegate }));
+}
+
+/** What a MESSAGE's answer says, for `send` (which sends it with the delegate given): the 2xx, or a {@link RequestFailedError}. */
+export function delivered(send: (delegate: Core.OutgoingRequestDelegate) => Promise<unknown>): Promise<MessageDelivery> {
   return new Promise<MessageDelivery>((resolve, reject) => {
-    messager
-      .message({
-        requestDelegate: {
-          onAccept: (response) => resolve({ statusCode: response.message.statusCode ?? 200, reasonPhrase: response.message.reasonPhrase ?? '' }),
-          onReject: (response) => reject(new RequestFailedError(`MESSAGE refused: ${response.message.statusCode ?? 0} ${response.message.reasonPhrase ?? ''}`.trim(), response.message.statusCode)),
-        },
-      })
-      .catch((error: unknown) => reject(new RequestFailedError(`MESSAGE not sent: ${(error as Error).message}`, undefined, { cause: error })));
+    send({
+      onAccept: (response) => resolve({ statusCode: response.message.statusCode ?? 200, reasonPhrase: response.message.reasonPhrase ?? '' }),
+      onReject: (response) => reject(new RequestFailedError(`MESSAGE refused: ${response.message.statusCode ?? 0} ${response.message.reasonPhrase ?? ''}`.trim(), response.message.statusCode)),
+    }).catch((error: unknown) => reject(new RequestFailedError(`MESSAGE not sent: ${(error as Error).message}`, undefined, { cause: error })));
   });
 }
 
@@ -70,13 +72,19 @@ export function checkMessage(body: string, options: SendMessageOptions): { conte
   return { contentType, extraHeaders: Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`) };
 }
 
-/** Answers a received MESSAGE by {@link messageVerdict}; true when it was taken (200). */
-export function answerMessage(message: Message): boolean {
-  const verdict = messageVerdict(message.request.getHeader('Content-Type'), message.request.body ?? '');
-  if (verdict.status === 200) {
-    void message.accept().catch(() => undefined);
-    return true;
+/**
+ * Answers a received MESSAGE by {@link messageVerdict}: what it says when it was taken (200),
+ * else undefined, after `refused` heard why.
+ */
+export function takeMessage(message: Message, refused: (why: string) => void): LineMessage | undefined {
+  const request = message.request;
+  const contentType = request.getHeader('Content-Type');
+  const verdict = messageVerdict(contentType, request.body ?? '');
+  if (verdict.status !== 200) {
+    refused(`a MESSAGE from ${request.from.uri.toString()} refused (${verdict.status}): ${contentType ?? 'no content type'}, ${Buffer.byteLength(request.body ?? '')} bytes`);
+    void message.reject({ statusCode: verdict.status, extraHeaders: verdict.extraHeaders }).catch(() => undefined);
+    return undefined;
   }
-  void message.reject({ statusCode: verdict.status, extraHeaders: verdict.extraHeaders }).catch(() => undefined);
-  return false;
+  void message.accept().catch(() => undefined);
+  return { from: request.from.uri.toString(), contentType: contentType ?? 'text/plain', body: request.body };
 }
