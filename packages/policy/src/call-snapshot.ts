@@ -1,6 +1,15 @@
 import type { CallState } from './state/states';
 
 /**
+ * What a call carries: `voice` (audio), or `im`, an instant-messaging session (an INVITE whose
+ * SDP offers only `m=message`, as SIP Server makes one for a chat with `sip-signaling-chat` =
+ * `session`: no audio, MESSAGE requests in its dialog).
+ *
+ * @public
+ */
+export type CallKind = 'voice' | 'im';
+
+/**
  * A plain snapshot of a call, as a policy sees the other calls of the endpoint.
  *
  * @public
@@ -14,6 +23,8 @@ export interface CallSnapshot {
   line: number;
   state: CallState;
   direction: 'incoming' | 'outgoing';
+  /** What the call carries. @defaultValue 'voice' (absent) */
+  kind?: CallKind;
 }
 
 /** True for a call that is established and not held. @public */

@@ -1,6 +1,6 @@
 import type { ConfiguredCodec, EndpointConfig } from '@sip-endpoint/config';
 import type { AudioDevice, DeviceSelection } from './audio-device';
-import type { CallSnapshot } from './call-snapshot';
+import type { CallKind, CallSnapshot } from './call-snapshot';
 import type { HeaderBag } from './headers';
 import type { ConnectionState, SessionStatus } from './state/states';
 
@@ -28,6 +28,8 @@ export interface AnswerContext extends PolicyContext {
   headers: HeaderBag;
   /** 0-based Connectivity line the call came in on. */
   line: number;
+  /** What the call carries: an instant-messaging session (`im`) has no audio. @defaultValue 'voice' (absent) */
+  kind?: CallKind;
 }
 
 /**

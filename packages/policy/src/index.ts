@@ -1,5 +1,5 @@
 export type { AudioDevice, DeviceSelection } from './audio-device';
-export type { CallSnapshot } from './call-snapshot';
+export type { CallKind, CallSnapshot } from './call-snapshot';
 export { isActiveCall, isHeldCall } from './call-snapshot';
 export type { HeaderBag, AutoAnswerRequest } from './headers';
 export { headerValues, headerParameters, autoAnswerRequest } from './headers';

@@ -32,23 +32,29 @@ function autoAnswerBlock(ctx: PolicyContext, selection: DeviceSelection): string
  *    (headset required and absent, or no usable microphone or speaker): then it rings;
  * 4. otherwise it rings (a manual answer is possible).
  *
+ * An instant-messaging session (`ctx.kind` `im`) carries no audio: the headset and device rules
+ * (1, and what blocks auto-answer in 3) do not apply to it, and the busy rule (2) counts the
+ * other IM sessions only, as voice calls count voice calls only.
+ *
  * @public
  */
 export function shouldAnswer(ctx: AnswerContext, selection: DeviceSelection = selectDevices(ctx)): AnswerDecision {
   const { config } = ctx;
-  if (headsetRejection(ctx, selection)) {
+  const im = ctx.kind === 'im';
+  if (!im && headsetRejection(ctx, selection)) {
     return { answer: false, sipCode: config.get('policy.session.sip_code_when_headset_na'), reason: 'use_headset and reject_session_when_headset_na are 1 and no headset is present' };
   }
   if (config.get('policy.session.reject_session_when_busy')) {
     const limit = config.get('policy.session.number_sessions_for_busy');
-    if (ctx.calls.length >= limit) {
-      return { answer: false, sipCode: config.get('policy.session.sip_code_when_busy'), reason: `${ctx.calls.length} call(s) in progress; busy from ${limit}` };
+    const busy = ctx.calls.filter((call) => (call.kind === 'im') === im).length;
+    if (busy >= limit) {
+      return { answer: false, sipCode: config.get('policy.session.sip_code_when_busy'), reason: `${busy} ${im ? 'IM session' : 'call'}(s) in progress; busy from ${limit}` };
     }
   }
   const request = autoAnswerRequest(ctx.headers);
   const configured = config.get('policy.session.auto_answer');
   if (!configured && !request.requested) return { answer: 'unknown', reason: 'auto_answer is 0 and the request does not ask for an automatic answer' };
-  const blocked = autoAnswerBlock(ctx, selection);
+  const blocked = im ? undefined : autoAnswerBlock(ctx, selection);
   if (blocked !== undefined) return { answer: 'unknown', reason: `auto-answer is blocked: ${blocked}` };
   const seconds = request.answerAfterSeconds ?? config.get('policy.session.auto_answer_delay');
   // A request that asks names the header that did (its source).
