@@ -35,6 +35,8 @@ export type { AudioDeviceProvider, AudioDeviceProviderEvents, AudioInput, AudioO
 export { VirtualAudioProvider, AudioDeviceError } from './audio/virtual-audio-provider';
 export type { VirtualSource, VirtualDeviceSpec } from './audio/virtual-audio-provider';
 export { MediaClock } from './media-clock';
+export { ConferenceMixer, ConferenceLeg } from './audio/conference-mixer';
+export type { ConferenceMixerOptions } from './audio/conference-mixer';
 export { AudioStream, StreamClosedError } from './audio-stream';
 export { AUDIO_STREAM_STATES } from './audio-stream-state';
 export type { AudioStreamState } from './audio-stream-state';
