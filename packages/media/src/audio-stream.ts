@@ -148,50 +148,68 @@ export class StreamClosedError extends SipEndpointError {
  * @public
  */
 export class AudioStream extends SafeEmitter<AudioStreamEvents> {
-  readonly codec: Codec;
+  #codec: Codec;
   readonly ptimeMs: number;
   readonly localSsrc: number;
   readonly #session: RtpSession;
-  readonly #payloadType: number;
-  readonly #telephoneEvent: { payloadType: number; clockRate: number } | undefined;
-  readonly #encoder: AudioEncoder;
-  readonly #decoder: AudioDecoder;
+  #payloadType: number;
+  #telephoneEvent: { payloadType: number; clockRate: number } | undefined;
+  #encoder: AudioEncoder;
+  /**
+   * The payload types the stream decodes: the codec in use first and, after a switch, the one
+   * before it, whose packets still in flight or in the jitter buffer play through their own decoder.
+   */
+  #decodings: Decoding[];
+  /** The decoding whose frames play now: its codec sets the rate of the playout path. */
+  #playing: Decoding;
+  /** The clock rate of the audio packets last received (the jitter buffer and the jitter measure run at it). */
+  #receiveClockRate: number;
+  /**
+   * The old codec's last moments, at the new rate, to cross-fade the first frame of a new decoder
+   * from (see #switchPlayout); `hold` samples of it play whole while the new decoder starts up.
+   */
+  #switchTail: { samples: Int16Array; hold: number } | undefined;
+  /** The same at the speaker's rate, through the old resampler, for the first write after a switch. */
+  #deviceTail: { samples: Int16Array; hold: number } | undefined;
   readonly #jitter: JitterBuffer;
-  readonly #concealer: Concealer;
   readonly #stats = new ReceptionStats();
   readonly #vq: VqMonitor;
   /** Frames the jitter buffer had discarded at the last report. */
   #discardedReported = 0;
-  readonly #frameSamples: number;
-  readonly #tsPerFrame: number;
+  /** Samples of one frame at the sending codec's rate. */
+  #frameSamples: number;
+  /** Samples of one frame at the playing codec's rate. */
+  #playSamples: number;
+  #tsPerFrame: number;
   readonly #input: AudioInput | undefined;
   readonly #output: AudioOutput | undefined;
-  readonly #inResampler: Resampler | undefined;
-  readonly #outResampler: Resampler | undefined;
+  #inResampler: Resampler | undefined;
+  #outResampler: Resampler | undefined;
   readonly #deviceFrame: Int16Array;
-  readonly #codecFrame: Int16Array;
-  readonly #decodeFrame: Int16Array;
+  #codecFrame: Int16Array;
+  #decodeFrame: Int16Array;
   /**
    * Decoded samples waiting to be played: a packet may carry more or less than one tick's frame
    * (a peer that sends 30 ms packets to our 20 ms clock, without saying so in its SDP). Each tick
    * plays exactly one frame from here and decodes packets only as needed.
    */
-  readonly #pending: Int16Array;
+  #pending: Int16Array;
   #pendingStart = 0;
   #pendingEnd = 0;
   /** The frame one tick plays (a copy out of `#pending`, so listeners get a whole array). */
-  readonly #playFrame: Int16Array;
+  #playFrame: Int16Array;
   /** Samples the last decoded packet held: what a lost packet stands for. */
   #lastPacketSamples: number;
   readonly #outputFrame: Int16Array;
-  readonly #packet: Uint8Array;
-  /** Views made once, so that the send path allocates nothing: the payload part of #packet, one frame of #codecFrame, one of #deviceFrame. */
-  readonly #payloadView: Uint8Array;
-  readonly #frameView: Int16Array;
-  readonly #deviceView: Int16Array;
-  readonly #dtmfSender: TelephoneEventSender | undefined;
-  readonly #dtmfReceiver: TelephoneEventReceiver;
-  readonly #detector: DtmfDetector | undefined;
+  #packet: Uint8Array;
+  /** Views made once per codec, so that the send path allocates nothing: the payload part of #packet, one frame of #codecFrame, one of #deviceFrame. */
+  #payloadView: Uint8Array;
+  #frameView: Int16Array;
+  #deviceView: Int16Array;
+  #dtmfSender: TelephoneEventSender | undefined;
+  #dtmfReceiver: TelephoneEventReceiver;
+  readonly #detectDtmf: boolean;
+  #detector: DtmfDetector | undefined;
   readonly #onPlayout: AudioStreamOptions['onPlayout'];
   readonly #clock: MediaClock;
   readonly #cname: string;
@@ -229,19 +247,21 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
   constructor(options: AudioStreamOptions) {
     super();
     this.#machine = new StateMachine(`audio stream on port ${options.session.localPort}`, 'NEW', AUDIO_STREAM_TRANSITIONS, (next, previous) => this.emit('stateChanged', next, previous));
-    this.codec = options.codec;
+    this.#codec = options.codec;
     this.ptimeMs = options.ptimeMs ?? 20;
     this.#session = options.session;
     this.#payloadType = options.payloadType;
     this.#telephoneEvent = options.telephoneEvent;
     this.#direction = options.direction ?? 'sendrecv';
     this.#encoder = options.codec.createEncoder();
-    this.#decoder = options.codec.createDecoder();
+    this.#playing = { codec: options.codec, payloadType: options.payloadType, decoder: options.codec.createDecoder(), concealer: new Concealer(options.codec.sampleRate) };
+    this.#decodings = [this.#playing];
+    this.#receiveClockRate = options.codec.clockRate;
     this.#frameSamples = Math.round((options.codec.sampleRate * this.ptimeMs) / 1000);
+    this.#playSamples = this.#frameSamples;
     this.#tsPerFrame = Math.round((options.codec.clockRate * this.ptimeMs) / 1000);
     // Room in the jitter buffer for three of our frames per packet; a peer sending more gets it slot by slot.
     this.#jitter = new JitterBuffer({ clockRate: options.codec.clockRate, frameMs: this.ptimeMs, expectedPayloadBytes: options.codec.maxPayloadBytes(this.#frameSamples * 3), ...options.jitterBuffer });
-    this.#concealer = new Concealer(options.codec.sampleRate);
     this.#vq = new VqMonitor({ impairment: options.codec.impairment, alarmThreshold: options.vqAlarmThreshold ?? 0 });
     this.#input = options.input;
     this.#output = options.output;
@@ -262,8 +282,9 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#frameView = this.#codecFrame.subarray(0, this.#frameSamples);
     this.#deviceView = this.#deviceFrame.subarray(0, this.#frameSamples);
     this.#dtmfSender = options.telephoneEvent ? new TelephoneEventSender({ clockRate: options.telephoneEvent.clockRate, packetMs: this.ptimeMs }) : undefined;
-    this.#dtmfReceiver = new TelephoneEventReceiver((event) => this.emit('dtmf', { digit: event.digit, source: 'rfc4733', durationMs: event.durationMs }), options.telephoneEvent?.clockRate ?? 8000);
-    this.#detector = options.detectInbandDtmf ?? true ? new DtmfDetector(options.codec.sampleRate, (digit) => this.emit('dtmf', { digit, source: 'inband' })) : undefined;
+    this.#dtmfReceiver = this.#eventReceiver(options.telephoneEvent?.clockRate ?? 8000);
+    this.#detectDtmf = options.detectInbandDtmf ?? true;
+    this.#detector = this.#detectDtmf ? new DtmfDetector(options.codec.sampleRate, (digit) => this.emit('dtmf', { digit, source: 'inband' })) : undefined;
     this.#onPlayout = options.onPlayout;
     this.#clock = options.clock ?? MediaClock.shared;
     // One draw for the SSRC, the first sequence number and timestamp, and the CNAME.
@@ -282,6 +303,11 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#session.setReceiver((header, data, arrival) => this.#onRtp(header, data, arrival));
     this.#session.on('rtcp', (report) => this.#onRtcp(report));
     this.#session.on('error', (error) => this.emit('error', error));
+  }
+
+  /** The codec the stream sends (and, once the peer follows a switch, receives). */
+  get codec(): Codec {
+    return this.#codec;
   }
 
   /** The local RTP port (for SDP). */
@@ -326,6 +352,166 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#direction = direction;
     this.#lastRtpAt = performance.now();
     this.#marker = true;
+  }
+
+  /**
+   * Switches the codec in mid-call (a re-INVITE or UPDATE settled another one). Sending changes at
+   * the next tick: same SSRC, sequence numbers and timestamps going on (from then on at the new
+   * codec's clock rate), the marker bit on the first packet of the new codec. Receiving takes both
+   * payload types from now on: packets of the old one still in flight or in the jitter buffer play
+   * through the old decoder, and the first frame of the new one is cross-faded from the old
+   * codec's concealed continuation (held while the new decoder starts up: opus's first 6.5 ms are
+   * silence), so that the switch neither gaps nor clicks. The devices stay open at their rate;
+   * the packet duration stays. A switch to the codec and payload type in use only updates the
+   * telephone-events. Allocates (decoders, buffers, resamplers) here, not per packet.
+   *
+   * @remarks
+   * RFC 4733 digits still queued when the telephone-event clock rate changes, and in-band digits
+   * queued when the codec's sample rate changes, are not sent: their `sendDtmf()` rejects with
+   * {@link DtmfNotSentError}.
+   *
+   * @throws {@link StreamClosedError} once the stream is closed.
+   */
+  setCodec(change: Pick<AudioStreamOptions, 'codec' | 'payloadType' | 'telephoneEvent'>): void {
+    if (this.#machine.state === 'CLOSED') throw new StreamClosedError();
+    this.#setTelephoneEvent(change.telephoneEvent);
+    const { codec, payloadType } = change;
+    if (codec.name === this.#codec.name && payloadType === this.#payloadType) return;
+    if (codec.name !== this.#codec.name) this.#switchEncoder(codec);
+    this.#payloadType = payloadType;
+    this.#marker = true;
+    // The receive side: a decoder for the new payload type (the same one when only the number
+    // changed), and the one playing now kept for its packets still on their way.
+    const playing = this.#playing;
+    const next: Decoding = codec.name === playing.codec.name ? { ...playing, payloadType } : { codec, payloadType, decoder: codec.createDecoder(), concealer: new Concealer(codec.sampleRate) };
+    const kept = playing.payloadType !== payloadType ? [next, playing] : [next];
+    for (const decoding of this.#decodings) if (!kept.includes(decoding) && decoding !== playing && decoding.decoder !== next.decoder) decoding.decoder.close();
+    this.#decodings = kept;
+    this.#vq.setImpairment(codec.impairment);
+  }
+
+  /** The send side of a codec switch: encoder, frame sizes, microphone resampler, packet buffer. */
+  #switchEncoder(codec: Codec): void {
+    const previous = this.#encoder;
+    this.#encoder = codec.createEncoder();
+    previous.close();
+    this.#codec = codec;
+    const samples = Math.round((codec.sampleRate * this.ptimeMs) / 1000);
+    this.#frameSamples = samples;
+    this.#tsPerFrame = Math.round((codec.clockRate * this.ptimeMs) / 1000);
+    this.#codecFrame = new Int16Array(samples + 2);
+    this.#frameView = this.#codecFrame.subarray(0, samples);
+    this.#deviceView = this.#deviceFrame.subarray(0, samples);
+    this.#packet = new Uint8Array(RTP_HEADER_BYTES + codec.maxPayloadBytes(samples));
+    this.#payloadView = this.#packet.subarray(RTP_HEADER_BYTES);
+    const input = this.#input;
+    this.#inResampler = input && input.sampleRate !== codec.sampleRate ? new Resampler(input.sampleRate, codec.sampleRate) : undefined;
+    if (input && this.#inResampler) {
+      // A resampler starts from silence: fed the last microphone frame, the next one continues it
+      // instead of ramping up from zero.
+      const deviceSamples = Math.round((input.sampleRate * this.ptimeMs) / 1000);
+      this.#inResampler.process(this.#deviceFrame, deviceSamples, new Int16Array(this.#inResampler.outputLength(deviceSamples) + 2));
+    }
+    if (this.#inband && this.#inband.sampleRate !== codec.sampleRate) {
+      this.#dropDtmf('inband');
+      this.#inband = undefined;
+    }
+  }
+
+  /** A new telephone-event payload type or clock rate; digits queued at another clock rate are dropped. */
+  #setTelephoneEvent(event: { payloadType: number; clockRate: number } | undefined): void {
+    const current = this.#telephoneEvent;
+    this.#telephoneEvent = event;
+    if (event?.clockRate === current?.clockRate) return;
+    if (this.#dtmfSender) this.#dropDtmf('rfc4733');
+    this.#dtmfSender = event ? new TelephoneEventSender({ clockRate: event.clockRate, packetMs: this.ptimeMs }) : undefined;
+    this.#dtmfReceiver = this.#eventReceiver(event?.clockRate ?? 8000);
+  }
+
+  #eventReceiver(clockRate: number): TelephoneEventReceiver {
+    return new TelephoneEventReceiver((event) => this.emit('dtmf', { digit: event.digit, source: 'rfc4733', durationMs: event.durationMs }), clockRate);
+  }
+
+  /** Rejects the sendDtmf() promises of one method whose digits have not all gone, and starts its count afresh. */
+  #dropDtmf(method: DtmfSendMethod): void {
+    this.#settleDtmf();
+    this.#dtmfWaiters = this.#dtmfWaiters.filter((waiter) => {
+      if (waiter.method !== method) return true;
+      waiter.reject(new DtmfNotSentError(this.#unsent(waiter)));
+      return false;
+    });
+    this.#dtmfQueued[method] = 0;
+  }
+
+  /** The decoding of a payload type, if the stream takes it (no allocation: called per packet). */
+  #decodingOf(payloadType: number): Decoding | undefined {
+    const decodings = this.#decodings;
+    for (let i = 0; i < decodings.length; i++) if (decodings[i]!.payloadType === payloadType) return decodings[i];
+    return undefined;
+  }
+
+  /**
+   * The playout moves to another decoder: its first frame is next. The samples waiting in
+   * `#pending` and the old codec's concealed continuation are brought to the new rate; the tail is
+   * kept to cross-fade that first frame from (#decodeNext), and its speaker-rate version, through
+   * the old resampler, to cross-fade the first write to the speaker (#play). The new decoding's
+   * concealer and resampler are primed with the last frame played, so that neither starts from silence.
+   */
+  #switchPlayout(next: Decoding): void {
+    const old = this.#playing;
+    this.#playing = next;
+    if (old.decoder === next.decoder) return;
+    if (!this.#decodings.includes(old)) old.decoder.close();
+    const oldRate = old.codec.sampleRate;
+    const newRate = next.codec.sampleRate;
+    const playSamples = Math.round((newRate * this.ptimeMs) / 1000);
+    this.#lastPacketSamples = Math.round((this.#lastPacketSamples * newRate) / oldRate);
+    // What plays of the tail: the new decoder's start-up, then a 4 ms cross-fade, within one frame.
+    const hold = Math.min(playSamples, Math.round((newRate * (next.codec.delayMs ?? 0)) / 1000));
+    const tailNew = Math.min(playSamples, hold + Math.round(newRate * 0.004));
+    const tailOld = Math.ceil((tailNew * oldRate) / newRate) + 1;
+    const lastPlayed = this.#playSamples;
+    const leftover = this.#pendingEnd - this.#pendingStart;
+    // The last frame played, the samples waiting, and the concealed continuation, at the old rate.
+    const source = new Int16Array(lastPlayed + leftover + tailOld);
+    source.set(this.#playFrame.subarray(0, lastPlayed));
+    source.set(this.#pending.subarray(this.#pendingStart, this.#pendingEnd), lastPlayed);
+    old.concealer.conceal(source.subarray(lastPlayed + leftover), tailOld);
+    const converted = convertRate(source, oldRate, newRate);
+    const primed = Math.round((lastPlayed * newRate) / oldRate);
+    const waiting = Math.round((leftover * newRate) / oldRate);
+    next.concealer.good(converted.subarray(0, primed), primed);
+
+    this.#playSamples = playSamples;
+    this.#decodeFrame = new Int16Array(Math.max(playSamples * 6, 5760));
+    this.#pending = new Int16Array(this.#decodeFrame.length + playSamples * 2);
+    this.#pending.set(converted.subarray(primed, primed + waiting));
+    this.#pendingStart = 0;
+    this.#pendingEnd = waiting;
+    this.#playFrame = new Int16Array(playSamples);
+    this.#switchTail = { samples: converted.slice(primed + waiting, primed + waiting + tailNew), hold };
+    if (this.#detectDtmf) this.#detector = new DtmfDetector(newRate, (digit) => this.emit('dtmf', { digit, source: 'inband' }));
+    // Feedback tones queued at the old rate are cut short (they are only heard locally).
+    if (this.#feedback && this.#feedback.sampleRate !== newRate) this.#feedback = undefined;
+
+    const output = this.#output;
+    if (!output || output.discards === true) return;
+    const oldResampler = this.#outResampler;
+    // The old path's continuation at the speaker's rate: the samples waiting, then the tail.
+    const waitingAndTail = source.subarray(lastPlayed);
+    let deviceTail: Int16Array;
+    if (oldResampler) {
+      deviceTail = new Int16Array(oldResampler.outputLength(waitingAndTail.length) + 2);
+      deviceTail = deviceTail.subarray(0, oldResampler.process(waitingAndTail, waitingAndTail.length, deviceTail));
+    } else {
+      deviceTail = waitingAndTail.slice();
+    }
+    this.#deviceTail = { samples: deviceTail, hold: Math.round(((leftover + (hold * oldRate) / newRate) * output.sampleRate) / oldRate) };
+    this.#outResampler = newRate !== output.sampleRate ? new Resampler(newRate, output.sampleRate) : undefined;
+    if (this.#outResampler) {
+      const history = converted.subarray(0, primed);
+      this.#outResampler.process(history, primed, new Int16Array(this.#outResampler.outputLength(primed) + 2));
+    }
   }
 
   /** Whether the microphone is muted: silence is sent in its place (RTP keeps flowing; DTMF still goes). */
@@ -373,7 +559,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
       this.#inband.push(list);
     }
     if (this.#dtmfFeedback && list.length > 0) {
-      this.#feedback ??= new DtmfToneQueue(this.codec.sampleRate, -20);
+      this.#feedback ??= new DtmfToneQueue(this.#playing.codec.sampleRate, -20);
       this.#feedback.push(list);
     }
     this.#dtmfQueued[used] += list.length;
@@ -415,7 +601,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
         lost: Math.max(0, this.#stats.lost),
         expected,
         fractionLost: expected > 0 ? Math.max(0, this.#stats.lost) / expected : 0,
-        jitterMs: (this.#stats.jitter / this.codec.clockRate) * 1000,
+        jitterMs: (this.#stats.jitter / this.#receiveClockRate) * 1000,
       },
       jitterBuffer: this.#jitter.stats(),
       rttMs: this.#rttMs,
@@ -444,7 +630,8 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#stop = undefined;
     this.#session.close(this.#buildReport(''));
     this.#encoder.close();
-    this.#decoder.close();
+    this.#playing.decoder.close();
+    for (const decoding of this.#decodings) decoding.decoder.close();
     this.#input?.close();
     this.#output?.close();
     this.#machine.to('CLOSED');
@@ -515,9 +702,10 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
   }
 
   #play(): void {
-    const samples = this.#frameSamples;
-    // Decode until a frame's worth waits (one packet when packets are as long as our frames).
-    while (this.#pendingEnd - this.#pendingStart < samples) this.#decodeNext(samples - (this.#pendingEnd - this.#pendingStart));
+    // Decode until a frame's worth waits (one packet when packets are as long as our frames). A
+    // packet of another codec switches the playout's rate, and so the frame's length, on the way.
+    while (this.#pendingEnd - this.#pendingStart < this.#playSamples) this.#decodeNext(this.#playSamples - (this.#pendingEnd - this.#pendingStart));
+    const samples = this.#playSamples;
     const frame = this.#playFrame;
     const pending = this.#pending;
     const start = this.#pendingStart;
@@ -527,14 +715,23 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#detector?.process(frame, samples);
     this.#feedback?.mix(frame, samples);
     if (this.#speakerMuted) frame.fill(0, 0, samples);
-    this.#onPlayout?.(frame, samples, this.codec.sampleRate);
+    this.#onPlayout?.(frame, samples, this.#playing.codec.sampleRate);
     if (!this.#output || this.#output.discards === true) return;
     if (this.#outResampler) {
       const written = this.#outResampler.process(frame, samples, this.#outputFrame);
+      if (this.#deviceTail) this.#fadeDeviceTail(this.#outputFrame, written);
       this.#output.write(this.#outputFrame, written);
     } else {
+      if (this.#deviceTail) this.#fadeDeviceTail(frame, samples);
       this.#output.write(frame, samples);
     }
+  }
+
+  /** The first write to the speaker after a codec switch starts on the old path's continuation (#switchPlayout). */
+  #fadeDeviceTail(frame: Int16Array, length: number): void {
+    const tail = this.#deviceTail!;
+    this.#deviceTail = undefined;
+    crossFade(frame, Math.min(length, tail.samples.length), tail.samples, tail.hold);
   }
 
   /**
@@ -543,21 +740,34 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
    * samples of silence.
    */
   #decodeNext(missing: number): void {
-    const frame = this.#decodeFrame;
     const result = this.#jitter.pop();
+    // A packet whose decoder is gone (a payload type of two switches ago) counts as lost.
+    const decoding = result.kind === 'frame' ? this.#decodingOf(result.payloadType) : undefined;
+    if (decoding && decoding !== this.#playing) {
+      this.#switchPlayout(decoding);
+      // The switch changed the rate: what is missing is counted again, in the new samples.
+      missing = Math.max(1, this.#playSamples - (this.#pendingEnd - this.#pendingStart));
+    }
+    const playing = this.#playing;
+    const frame = this.#decodeFrame;
     let samples: number;
-    if (result.kind === 'frame') {
-      samples = this.#decoder.decode(result.payload, frame);
+    if (result.kind === 'frame' && decoding) {
+      samples = playing.decoder.decode(result.payload, frame);
       if (samples > 0) this.#lastPacketSamples = samples;
-      this.#concealer.good(frame, samples);
-    } else if (result.kind === 'lost') {
+      const tail = this.#switchTail;
+      if (tail) {
+        this.#switchTail = undefined;
+        crossFade(frame, Math.min(Math.max(0, samples), tail.samples.length), tail.samples, tail.hold);
+      }
+      playing.concealer.good(frame, samples);
+    } else if (result.kind !== 'silence') {
       samples = this.#lastPacketSamples;
-      if (this.#decoder.conceal) samples = this.#decoder.conceal(frame, samples);
-      else this.#concealer.conceal(frame, samples);
+      if (playing.decoder.conceal) samples = playing.decoder.conceal(frame, samples);
+      else playing.concealer.conceal(frame, samples);
     } else {
       samples = missing;
       frame.fill(0, 0, samples);
-      this.#concealer.good(frame, samples);
+      playing.concealer.good(frame, samples);
     }
     // A packet that decodes to nothing (malformed) plays as silence: the tick must have its frame.
     if (samples <= 0) {
@@ -582,7 +792,14 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     const receives = this.#direction === 'sendrecv' || this.#direction === 'recvonly';
     this.#lastRtpAt = arrival;
     const isEvent = this.#telephoneEvent !== undefined && header.payloadType === this.#telephoneEvent.payloadType;
-    if (!isEvent && header.payloadType !== this.#payloadType) return;
+    const decoding = isEvent ? undefined : this.#decodingOf(header.payloadType);
+    if (!isEvent && !decoding) return;
+    if (decoding && decoding.codec.clockRate !== this.#receiveClockRate) {
+      // The peer switched codecs to another clock rate: timestamps go on at the new rate.
+      this.#stats.changeClockRate(decoding.codec.clockRate / this.#receiveClockRate);
+      this.#receiveClockRate = decoding.codec.clockRate;
+      this.#jitter.setClockRate(decoding.codec.clockRate);
+    }
     if (this.#remoteSsrc !== header.ssrc) {
       this.#remoteSsrc = header.ssrc;
       this.#stats.reset();
@@ -590,7 +807,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     // Every packet of the stream counts as received (telephone-events share its sequence numbers,
     // and packets still in flight across a hold are not lost); jitter is measured on audio only,
     // as an event's timestamp stays at its start.
-    const arrivalTicks = Math.round((arrival * this.codec.clockRate) / 1000);
+    const arrivalTicks = Math.round((arrival * this.#receiveClockRate) / 1000);
     this.#stats.update(header.sequence, header.timestamp, arrivalTicks, header.payloadLength, !isEvent);
     if (!receives) return;
     if (isEvent) {
@@ -693,4 +910,52 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
       jitterBufferAbsMaxMs: this.#jitterMaxMs,
     };
   }
+}
+
+/** How one payload type the stream receives is decoded. */
+interface Decoding {
+  codec: Codec;
+  payloadType: number;
+  decoder: AudioDecoder;
+  concealer: Concealer;
+}
+
+/**
+ * Starts `frame` on `tail`: its first `hold` samples are the tail's, the next ones move from the
+ * tail to the frame's own along a raised cosine, up to `length` (the tail's end).
+ */
+function crossFade(frame: Int16Array, length: number, tail: Int16Array, hold: number): void {
+  const fade = length - hold;
+  for (let i = 0; i < length; i++) {
+    const w = i < hold ? 0 : 0.5 - 0.5 * Math.cos((Math.PI * (i - hold + 0.5)) / fade);
+    frame[i] = Math.round(frame[i]! * w + tail[i]! * (1 - w));
+  }
+}
+
+/**
+ * A few milliseconds of audio at another rate, for a codec switch (allocates; not for every
+ * frame): linear interpolation going up, the mean of the samples each output one covers going down.
+ */
+function convertRate(samples: Int16Array, fromRate: number, toRate: number): Int16Array {
+  if (fromRate === toRate) return samples.slice();
+  const length = Math.round((samples.length * toRate) / fromRate);
+  const out = new Int16Array(length);
+  const step = fromRate / toRate;
+  const last = samples.length - 1;
+  for (let j = 0; j < length; j++) {
+    const at = j * step;
+    if (step <= 1) {
+      const i = Math.min(last, Math.floor(at));
+      const next = Math.min(last, i + 1);
+      const f = at - i;
+      out[j] = Math.round(samples[i]! * (1 - f) + samples[next]! * f);
+    } else {
+      const from = Math.max(0, Math.round(at - step / 2));
+      const to = Math.min(last, Math.round(at + step / 2));
+      let sum = 0;
+      for (let i = from; i <= to; i++) sum += samples[i]!;
+      out[j] = Math.round(sum / (to - from + 1));
+    }
+  }
+  return out;
 }

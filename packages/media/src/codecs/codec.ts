@@ -60,6 +60,12 @@ export interface Codec {
   readonly fmtp: string;
   /** Largest payload of one frame of `samples` samples. */
   maxPayloadBytes(samples: number): number;
+  /**
+   * How long the first frame a fresh encoder and decoder pair gives stays (near) silent: their
+   * look-ahead and filter delay. A stream switching to the codec in mid-call plays the old codec's
+   * continuation that long before it cross-fades to the new one. @defaultValue 0
+   */
+  readonly delayMs?: number;
   /** Equipment impairment factor Ie and packet-loss robustness Bpl (ITU-T G.113), for the E-model. */
   readonly impairment: { ie: number; bpl: number };
   createEncoder(): AudioEncoder;

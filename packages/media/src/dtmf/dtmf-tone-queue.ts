@@ -22,6 +22,11 @@ export class DtmfToneQueue {
     this.#levelDbfs = levelDbfs;
   }
 
+  /** The rate the tones are made at. */
+  get sampleRate(): number {
+    return this.#sampleRate;
+  }
+
   /** Digits whose tone has been played whole. */
   get completed(): number {
     return this.#completed;

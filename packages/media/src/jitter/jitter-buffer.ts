@@ -96,7 +96,7 @@ interface Slot {
  * @public
  */
 export class JitterBuffer {
-  readonly #clockRate: number;
+  #clockRate: number;
   readonly #frameMs: number;
   readonly #minDelayMs: number;
   readonly #maxDelayMs: number;
@@ -122,6 +122,13 @@ export class JitterBuffer {
   #lastSeq16 = 0;
   #cycles = 0;
   #firstTimestamp = 0;
+  /** The media time of `#firstTimestamp`: 0, or where a change of clock rate re-based the timeline. */
+  #baseMs = 0;
+  /** The media time and extended sequence of the newest packet, for a re-base. */
+  #lastMediaMs = 0;
+  #lastExtended = -1;
+  /** Whether the next packet starts a timeline at a new clock rate. */
+  #rebase = false;
   // Stryker disable next-line BooleanLiteral: the first packet resets it.
   #buffering = true;
   #dryFrames = 0;
@@ -152,6 +159,17 @@ export class JitterBuffer {
   }
 
   /**
+   * The source's clock rate changed (a mid-call codec switch): the packets from the next one on
+   * are timed at `clockRate`. The next packet is taken to follow the newest one by one frame per
+   * sequence number, so that the delays measured before and after the switch stay comparable.
+   */
+  setClockRate(clockRate: number): void {
+    if (clockRate === this.#clockRate) return;
+    this.#clockRate = clockRate;
+    this.#rebase = this.#ssrc !== undefined;
+  }
+
+  /**
    * Adds a received packet. `payload` is copied. `arrivalMs` is the receive time on a monotonic
    * clock (`performance.now()`).
    */
@@ -161,7 +179,7 @@ export class JitterBuffer {
       this.#reset(ssrc, sequence, timestamp);
     }
     let extended = this.#extend(sequence);
-    this.#recordDelay(timestamp, arrivalMs);
+    this.#recordDelay(timestamp, arrivalMs, extended);
     if (extended < (this.#playSeq ?? extended)) {
       this.#stats.late++;
       // Many late packets in a row are not late: the sender's sequence jumped back. Follow it.
@@ -298,6 +316,10 @@ export class JitterBuffer {
     this.#consecutiveLate = 0;
     this.#targetFramesCached = 1;
     this.#firstTimestamp = timestamp;
+    this.#baseMs = 0;
+    this.#lastMediaMs = 0;
+    this.#lastExtended = -1;
+    this.#rebase = false;
   }
 
   #restartPlayout(): void {
@@ -320,9 +342,18 @@ export class JitterBuffer {
     return sequence > this.#lastSeq16 ? this.#cycles - 0x10000 + sequence : this.#cycles + sequence;
   }
 
-  #recordDelay(timestamp: number, arrivalMs: number): void {
+  #recordDelay(timestamp: number, arrivalMs: number, extended: number): void {
+    if (this.#rebase && this.#lastExtended >= 0) {
+      this.#rebase = false;
+      this.#baseMs = this.#lastMediaMs + (extended - this.#lastExtended) * this.#frameMs;
+      this.#firstTimestamp = timestamp;
+    }
     // The signed 32-bit difference handles the timestamp wrap.
-    const mediaMs = (((timestamp - this.#firstTimestamp) | 0) / this.#clockRate) * 1000;
+    const mediaMs = this.#baseMs + (((timestamp - this.#firstTimestamp) | 0) / this.#clockRate) * 1000;
+    if (extended > this.#lastExtended) {
+      this.#lastExtended = extended;
+      this.#lastMediaMs = mediaMs;
+    }
     // Only the spread of delays counts: their origin is any constant.
     const delay = arrivalMs - mediaMs;
     // A clock that is not a number (a caller's bug) must not poison the window.

@@ -56,7 +56,7 @@ export interface VqReport {
  * @public
  */
 export class VqMonitor {
-  readonly #impairment: { ie: number; bpl: number };
+  #impairment: { ie: number; bpl: number };
   readonly #threshold: number;
   #expected = 0;
   #lost = 0;
@@ -75,6 +75,11 @@ export class VqMonitor {
   /** The latest report. */
   get report(): VqReport {
     return this.#last;
+  }
+
+  /** The codec changed in mid-call: the intervals from now on are rated with its impairment. */
+  setImpairment(impairment: { ie: number; bpl: number }): void {
+    this.#impairment = impairment;
   }
 
   /** Adds an interval and returns the new report. */

@@ -33,6 +33,16 @@ export class ReceptionStats {
     this.#init(0);
   }
 
+  /**
+   * The source's clock rate changed (a mid-call codec switch) by `ratio` (new rate / old): the
+   * jitter goes on in the new timestamp units, and the next packet's transit starts afresh (the
+   * timestamps of the two rates are not comparable).
+   */
+  changeClockRate(ratio: number): void {
+    this.jitter *= ratio;
+    this.#hasTransit = false;
+  }
+
   /** Extended highest sequence number received (cycles in the high 16 bits). */
   get extendedMax(): number {
     return this.#cycles + this.#maxSeq;

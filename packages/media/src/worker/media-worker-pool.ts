@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SafeEmitter, StateMachine } from '@sip-endpoint/policy';
 import { AUDIO_STREAM_TRANSITIONS, type AudioStreamState } from '../audio-stream-state';
-import { StreamClosedError, type AudioStreamEvents, type AudioStreamStats, type DtmfSendMethod, type MediaDirection } from '../audio-stream';
+import { StreamClosedError, type AudioStreamEvents, type AudioStreamOptions, type AudioStreamStats, type DtmfSendMethod, type MediaDirection } from '../audio-stream';
 import type { Codec } from '../codecs/codec';
 import { DtmfNotSentError, normalizeDigits } from '../dtmf/dtmf-digits';
 import { JitterBuffer } from '../jitter/jitter-buffer';
@@ -316,12 +316,12 @@ export class WorkerRtpSession extends SafeEmitter<WorkerRtpSessionEvents> {
  * @public
  */
 export class WorkerAudioStream extends SafeEmitter<AudioStreamEvents> {
-  readonly codec: Codec;
+  #codec: Codec;
   readonly ptimeMs: number;
   readonly #session: WorkerRtpSession;
   readonly #post: (message: ToWorker) => void;
   readonly #machine: StateMachine<AudioStreamState>;
-  readonly #telephoneEvent: boolean;
+  #telephoneEvent: boolean;
   #direction: MediaDirection;
   #muted = false;
   #speakerMuted = false;
@@ -329,19 +329,24 @@ export class WorkerAudioStream extends SafeEmitter<AudioStreamEvents> {
   #request = 0;
   readonly #dtmf = new Map<number, { digits: string; resolve: () => void; reject: (error: Error) => void }>();
   #created = false;
-  readonly #spec: Omit<WorkerStreamSpec, 'codec' | 'muted' | 'speakerMuted'>;
+  #spec: Omit<WorkerStreamSpec, 'codec' | 'muted' | 'speakerMuted'>;
 
   /** @internal */
   constructor(session: WorkerRtpSession, codec: Codec, spec: Omit<WorkerStreamSpec, 'codec' | 'muted' | 'speakerMuted'>, post: (message: ToWorker) => void) {
     super();
     this.#session = session;
-    this.codec = codec;
+    this.#codec = codec;
     this.ptimeMs = spec.ptimeMs;
     this.#spec = spec;
     this.#direction = spec.direction;
     this.#telephoneEvent = spec.telephoneEvent !== undefined;
     this.#post = post;
     this.#machine = new StateMachine(`audio stream on port ${session.localPort} (media worker)`, 'NEW', AUDIO_STREAM_TRANSITIONS, (next, previous) => this.emit('stateChanged', next, previous));
+  }
+
+  /** The codec the stream sends (see `AudioStream.codec`). */
+  get codec(): Codec {
+    return this.#codec;
   }
 
   /** The local RTP port (for SDP). */
@@ -395,6 +400,24 @@ export class WorkerAudioStream extends SafeEmitter<AudioStreamEvents> {
   setSpeakerMuted(muted: boolean): void {
     this.#speakerMuted = muted;
     if (this.#created) this.#post({ op: 'speakerMuted', id: this.#session.id, muted });
+  }
+
+  /**
+   * Switches the codec in mid-call, in the worker, as `AudioStream.setCodec` does (a codec of the
+   * package's registry: the worker makes it by name).
+   *
+   * @throws {@link StreamClosedError} once closed.
+   */
+  setCodec(change: Pick<AudioStreamOptions, 'codec' | 'payloadType' | 'telephoneEvent'>): void {
+    if (this.#machine.state === 'CLOSED') throw new StreamClosedError();
+    this.#codec = change.codec;
+    this.#telephoneEvent = change.telephoneEvent !== undefined;
+    if (this.#created) {
+      this.#post({ op: 'codec', id: this.#session.id, codec: change.codec.name, payloadType: change.payloadType, telephoneEvent: change.telephoneEvent });
+      return;
+    }
+    const { telephoneEvent: _previous, ...spec } = this.#spec;
+    this.#spec = { ...spec, payloadType: change.payloadType, ...(change.telephoneEvent ? { telephoneEvent: change.telephoneEvent } : {}) };
   }
 
   setRemote(address: string, rtpPort: number, rtcpPort: number = rtpPort + 1, rtcpMux = false): void {

@@ -43,6 +43,7 @@ export type ToWorker =
   | { op: 'muted'; id: number; muted: boolean }
   | { op: 'speakerMuted'; id: number; muted: boolean }
   | { op: 'remote'; id: number; address: string; rtpPort: number; rtcpPort: number; rtcpMux: boolean }
+  | { op: 'codec'; id: number; codec: string; payloadType: number; telephoneEvent: { payloadType: number; clockRate: number } | undefined }
   | { op: 'dtmf'; id: number; request: number; digits: string; method: DtmfSendMethod | undefined }
   | { op: 'close'; id: number };
 

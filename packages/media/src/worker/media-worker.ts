@@ -74,6 +74,9 @@ function handle(message: ToWorker): void {
     case 'remote':
       stream?.setRemote(message.address, message.rtpPort, message.rtcpPort, message.rtcpMux);
       return;
+    case 'codec':
+      setCodec(stream, message.codec, message.payloadType, message.telephoneEvent);
+      return;
     case 'dtmf':
       sendDtmf(message.id, stream, message.request, message.digits, message.method);
       return;
@@ -115,6 +118,13 @@ function setSrtp(session: RtpSession, srtp: WorkerSrtp): void {
   const current = session.srtp;
   const keep = (context: SrtpContext | undefined, key: SrtpKeyMaterial): SrtpContext => (context && context.suite === key.suite && context.unencryptedSrtcp === (key.unencryptedSrtcp === true) && context.keyEquals(key) ? context : new SrtpContext(key));
   session.setSrtp({ send: keep(current?.send, srtp.send), receive: keep(current?.receive, srtp.receive) });
+}
+
+/** A mid-call codec switch (the main thread named a codec of the registry, as when the stream was made). */
+function setCodec(stream: AudioStream | undefined, name: string, payloadType: number, telephoneEvent: { payloadType: number; clockRate: number } | undefined): void {
+  const codec = codecs.get(name);
+  if (!codec) throw new MediaWorkerError(`the media worker has no codec ${name}`);
+  stream?.setCodec({ codec, payloadType, ...(telephoneEvent ? { telephoneEvent } : {}) });
 }
 
 function createStream(id: number, entry: Entry, session: RtpSession, spec: WorkerStreamSpec): void {
