@@ -15,6 +15,7 @@ import {
 } from '@sip-endpoint/policy';
 import { dtlsCertificateFromPem, generateDtlsCertificate, MediaWorkerPool, PortAllocator, RtpSocketReserve, VirtualAudioProvider, type AudioDeviceProvider, type DtlsCertificate, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
 import type { Call } from './call/call';
+import { Conference } from './call/conference';
 import { MIN_SESSION_EXPIRES } from './call/session-timer';
 import type { EndpointContext } from './endpoint-context';
 import { ENDPOINT_TRANSITIONS, type EndpointState } from './endpoint-state';
@@ -435,6 +436,20 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
     this.#log(3, 'endpoint stopped');
     this.observer.emit('close');
     this.#logger.close();
+  }
+
+  /**
+   * A local conference of two calls or more with our microphone: each call hears the microphone
+   * and the others, never itself; the speaker plays them all (see {@link Conference}). A call we
+   * hold is retrieved first. It uses the devices of the first call given.
+   *
+   * @throws InvalidArgumentError for fewer than two calls, a call given twice, or a call of another
+   * endpoint; InvalidStateError for a call that is not `CONNECTED` or `HELD`, or in another
+   * conference; NoMediaError for a call without an audio stream yet, or whose stream runs in a
+   * media worker thread (`mediaThreads`).
+   */
+  async conference(first: Call, second: Call, ...more: Call[]): Promise<Conference> {
+    return Conference.create({ devices: this.devices, owns: (call) => this.calls.includes(call), log: (level, message) => this.#log(level, message) }, [first, second, ...more]);
   }
 
   /**

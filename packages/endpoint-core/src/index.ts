@@ -12,6 +12,8 @@ export { LINE_TRANSITIONS } from './line/line-state';
 export { Call } from './call/call';
 export type { CallEvents, DtmfMethod } from './call/call';
 export type { CallInfo } from './call/call-info';
+export { Conference } from './call/conference';
+export type { ConferenceEvents } from './call/conference';
 export { CALL_TRANSITIONS } from './call/call-state';
 export { CallMedia } from './media/call-media';
 export type { CallMediaEvents, CallMediaFailures, CallQuality, CallIce, MediaSecurity, MediaEngine, CallAudioStream } from './media/call-media';

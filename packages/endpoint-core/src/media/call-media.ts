@@ -1,8 +1,9 @@
 import type { ConfiguredCodec, SrtpPolicy } from '@sip-endpoint/config';
 import { SafeEmitter, type AudioDevice } from '@sip-endpoint/policy';
-import { WebRtcAudioStream, WorkerRtpSession, type MediaWorkerPool, type WorkerAudioStream, type SrtpCounters, type SrtpDropReason, type AudioDeviceProvider, type AudioInput, type AudioOutput, type AudioStream, type AudioStreamStats, type DtlsCertificate, type DtlsError, type DtmfEvent, type IceAgentCounters, type IceAgentState, type IceCandidateType, type SrtpKeyMaterial, type StunAddress, type NegotiatedAudio, type PortAllocator, type RtpSession, type RtpSocketReserve, type SrtpSuite, type VqReport, type WebRtcAudioStreamStats, type WebRtcConnectionState, type MediaDirection, type WebRtcIceServer } from '@sip-endpoint/media';
+import { WebRtcAudioStream, WorkerRtpSession, WorkerAudioStream, type MediaWorkerPool, type SrtpCounters, type SrtpDropReason, type AudioDeviceProvider, type AudioInput, type AudioOutput, type AudioStream, type AudioStreamStats, type DtlsCertificate, type DtlsError, type DtmfEvent, type IceAgentCounters, type IceAgentState, type IceCandidateType, type SrtpKeyMaterial, type StunAddress, type NegotiatedAudio, type PortAllocator, type RtpSession, type RtpSocketReserve, type SrtpSuite, type VqReport, type ConferenceLeg, type ConferenceMixer, type WebRtcAudioStreamStats, type WebRtcConnectionState, type MediaDirection, type WebRtcIceServer } from '@sip-endpoint/media';
 import { MediaSessionDescriptionHandler, sameKeyMaterial, type MediaDescriptionOptions } from './media-session-description-handler';
 import type { TurnServerSettings } from './nat-settings';
+import { MicrophonePort, SpeakerPort } from './device-ports';
 import { WebRtcSessionDescriptionHandler } from './webrtc-session-description-handler';
 
 /**
@@ -165,6 +166,25 @@ export interface CallMediaControl {
 
 const controls = new WeakMap<CallMedia, CallMediaControl>();
 
+/** What a {@link Conference} does with a call's media: put its stream on a leg of the mixer, and back. */
+export interface CallMediaConference {
+  /** Why the call's audio cannot join a conference (no stream yet, a stream in a media worker), or undefined. */
+  unavailable(): string | undefined;
+  /** Whether the stream is on a conference leg. */
+  joined(): boolean;
+  /** Puts the running stream on a new leg of `mixer`: it reads the conference instead of its microphone, and writes to it instead of its speaker. */
+  join(mixer: ConferenceMixer): void;
+  /** Puts the stream back on its own devices. */
+  leave(): void;
+}
+
+const conferences = new WeakMap<CallMedia, CallMediaConference>();
+
+/** The conference side of a call's media, for the {@link Conference} it joins. */
+export function callMediaConference(media: CallMedia): CallMediaConference {
+  return conferences.get(media)!;
+}
+
 /** The control of a call's media, for the call that owns it. */
 export function callMediaControl(media: CallMedia): CallMediaControl {
   return controls.get(media)!;
@@ -185,6 +205,10 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
   #handler: MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler | undefined;
   #input: AudioInput | undefined;
   #output: AudioOutput | undefined;
+  /** What the stream is given for devices: the opened ones, or a conference leg (see device-ports.ts). */
+  #microphonePort: MicrophonePort | undefined;
+  #speakerPort: SpeakerPort | undefined;
+  #leg: ConferenceLeg | undefined;
   #stream: CallAudioStream | undefined;
   #muted = false;
   #closed = false;
@@ -207,6 +231,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
       },
       close: () => this.#close(),
     });
+    conferences.set(this, this.#conferenceSide());
   }
 
   /** The engine that runs the call's media. */
@@ -303,7 +328,9 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
   /** Mutes or unmutes our microphone on this call; kept across hold, retrieve and a stream not yet started. */
   mute(muted = true): void {
     this.#muted = muted;
-    this.#stream?.setMuted(muted);
+    // In a conference the leg leaves our microphone out: the call still carries the other calls.
+    if (this.#leg) this.#leg.muted = muted;
+    else this.#stream?.setMuted(muted);
   }
 
   /** The speaker's volume, 0 to 100 (the device's, shared with what else plays on it). */
@@ -342,8 +369,8 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
         createStream: async () => {
           const iceServers = (await init.iceServers?.()) ?? [];
           return WebRtcAudioStream.create({
-            ...(this.#input ? { input: this.#input } : {}),
-            ...(this.#output ? { output: this.#output } : {}),
+            ...(this.#microphonePort ? { input: this.#microphonePort } : {}),
+            ...(this.#speakerPort ? { output: this.#speakerPort } : {}),
             iceServers,
             codecs: init.codecs.filter((codec) => codec.codec?.kind !== 'dtmf').map((codec) => codec.name),
             inactivityTimeoutMs: init.inactivityTimeoutMs,
@@ -396,8 +423,8 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
         this.#logDrops(session);
       },
       devices: (codecRate) => {
-        this.#openDevices(Math.min(codecRate, 16000));
-        return { ...(this.#input ? { input: this.#input } : {}), ...(this.#output ? { output: this.#output } : {}) };
+        this.#openDevices(Math.min(codecRate, 16000), codecRate);
+        return { ...(this.#microphonePort ? { input: this.#microphonePort } : {}), ...(this.#speakerPort ? { output: this.#speakerPort } : {}) };
       },
       stream: {
         inactivityTimeoutMs: init.inactivityTimeoutMs,
@@ -451,7 +478,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
 
   #attach(stream: CallAudioStream): void {
     this.#stream = stream;
-    if (this.#muted) stream.setMuted(true);
+    if (this.#muted && !this.#leg) stream.setMuted(true);
     // Both streams have these events with the same arguments.
     const events = stream as AudioStream;
     events.on('dtmf', (event) => this.emit('dtmf', event));
@@ -481,7 +508,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
    * A device that cannot be opened (unplugged while the call rang, busy) is logged and left out:
    * the call goes on without it (silence sent, nothing played), as with a device unplugged later.
    */
-  #openDevices(sampleRate: number): void {
+  #openDevices(sampleRate: number, codecRate = sampleRate): void {
     if (this.#closed) return;
     const init = this.#init;
     const open = <T>(kind: string, id: string, opener: () => T): T | undefined => {
@@ -494,6 +521,41 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     };
     if (init.input && !this.#input) this.#input = open('microphone', init.input.id, () => init.devices.openInput(init.input!.id, sampleRate));
     if (init.output && !this.#output) this.#output = open('speaker', init.output.id, () => init.devices.openOutput(init.output!.id, sampleRate));
+    // Ports even without a device: a call with no microphone or speaker can still join a conference.
+    this.#microphonePort ??= new MicrophonePort(this.#input, codecRate);
+    this.#speakerPort ??= new SpeakerPort(this.#output, codecRate);
+  }
+
+  #conferenceSide(): CallMediaConference {
+    return {
+      unavailable: () => {
+        const stream = this.#stream;
+        if (this.#closed) return 'its media is closed';
+        if (!stream || !this.#microphonePort || !this.#speakerPort) return 'it has no audio stream yet';
+        // A worker's stream reads and writes its devices in its thread: it cannot be mixed here.
+        if (stream instanceof WorkerAudioStream) return 'its audio runs in a media worker thread (mediaThreads)';
+        return undefined;
+      },
+      joined: () => this.#leg !== undefined,
+      join: (mixer) => {
+        const leg = mixer.join(this.#microphonePort!.sampleRate, this.#speakerPort!.sampleRate);
+        leg.muted = this.#muted;
+        this.#leg = leg;
+        this.#microphonePort!.leg = leg;
+        this.#speakerPort!.leg = leg;
+        // The leg leaves our microphone out of a muted call; the stream itself must then send what it reads.
+        if (this.#muted) this.#stream?.setMuted(false);
+      },
+      leave: () => {
+        const leg = this.#leg;
+        if (!leg) return;
+        this.#leg = undefined;
+        this.#microphonePort!.leg = undefined;
+        this.#speakerPort!.leg = undefined;
+        leg.leave();
+        if (this.#muted) this.#stream?.setMuted(true);
+      },
+    };
   }
 
   #close(): void {
