@@ -525,7 +525,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       phone: {
         calls: calls.map((call) => {
           const ice = call.media.ice;
-          return { uuid: call.info().uuid, state: call.state, security: call.media.security.kind, ...(ice ? { ice: { state: ice.state, ...(ice.local ? { local: ice.local, remote: ice.remote } : {}) } } : {}) };
+          return { uuid: call.info().uuid, state: call.state, ...(call.kind === 'im' ? { kind: 'im' as const } : {}), security: call.media.security.kind, ...(ice ? { ice: { state: ice.state, ...(ice.local ? { local: ice.local, remote: ice.remote } : {}) } } : {}) };
         }),
         ...(last ? { local_mos: last.mos, local_inter_mos: last.intervalMos } : {}),
         ...(last?.rttMs !== undefined ? { rtt_ms: Math.round(last.rttMs) } : {}),
@@ -547,6 +547,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
         if (call.state === 'DISCONNECTED') continue;
         const snapshot: CallSnapshot = { id: call.id, line: call.line, state: call.state, direction: call.direction };
         if (call.uuid) snapshot.uuid = call.uuid;
+        if (call.kind === 'im') snapshot.kind = 'im';
         snapshots.push(snapshot);
       }
     }

@@ -26,7 +26,14 @@ export interface SessionModel {
      */
     calls: {
       uuid: string;
+      /**
+       * The call's state. An instant-messaging session is a call of the model too (the
+       * specification's call model has no media type): its `uuid` and `state` as any call's, with
+       * `kind: 'im'`; it has no audio, so it adds nothing to `local_mos`, `rtt_ms` or `vq_alarm_on`.
+       */
       state: CallState;
+      /** `im` for an instant-messaging session (this SDK's addition); absent for a voice call. */
+      kind?: 'im';
       security: 'none' | 'sdes' | 'dtls' | 'webrtc';
       /** ICE, when the call uses it (this SDK's addition too): the agent's state, and the candidate kinds of the selected pair (`call.media.ice`). */
       ice?: { state: IceAgentState; local?: IceCandidateType; remote?: IceCandidateType | undefined };

@@ -51,6 +51,8 @@ export interface OutgoingCallContext extends PolicyContext {
   destination: string;
   /** 0-based Connectivity line to call from. */
   line: number;
+  /** What the call carries: an instant-messaging session (`im`) has no audio. @defaultValue 'voice' (absent) */
+  kind?: CallKind;
 }
 
 /** Whether an outgoing call may be made. @public */

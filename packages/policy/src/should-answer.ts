@@ -64,12 +64,13 @@ export function shouldAnswer(ctx: AnswerContext, selection: DeviceSelection = se
 
 /**
  * Outgoing calls are refused when the specification rejects incoming ones for want of a headset
- * (`use_headset` = 1, `reject_session_when_headset_na` = 1, no headset present).
+ * (`use_headset` = 1, `reject_session_when_headset_na` = 1, no headset present); an
+ * instant-messaging session (`ctx.kind` `im`, no audio) is not.
  *
  * @public
  */
 export function canMakeCall(ctx: OutgoingCallContext, selection: DeviceSelection = selectDevices(ctx)): CallPermission {
-  return headsetRejection(ctx, selection)
+  return ctx.kind !== 'im' && headsetRejection(ctx, selection)
     ? { allowed: false, reason: 'use_headset and reject_session_when_headset_na are 1 and no headset is present' }
     : { allowed: true };
 }

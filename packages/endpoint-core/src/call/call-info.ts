@@ -1,4 +1,4 @@
-import type { CallState } from '@sip-endpoint/policy';
+import type { CallKind, CallState } from '@sip-endpoint/policy';
 import type { CallQuality } from '../media/call-media';
 
 /** A plain, serialisable snapshot of a call (`call.info()`). @public */
@@ -13,6 +13,8 @@ export interface CallInfo {
   /** 0-based Connectivity line. */
   line: number;
   direction: 'incoming' | 'outgoing';
+  /** What the call carries: `voice`, or `im` (an instant-messaging session: no audio). */
+  kind: CallKind;
   state: CallState;
   /** The far end's URI. */
   remote: string;

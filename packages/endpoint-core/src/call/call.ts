@@ -1,10 +1,11 @@
 import { Invitation, Inviter, RequestPendingError, SessionState, type Core, type Info, type Notification, type Referral, type Session, type URI } from 'sip.js';
 import type { ConfiguredCodec } from '@sip-endpoint/config';
-import { InvalidStateError, SafeEmitter, StateMachine, type CallSnapshot, type CallState } from '@sip-endpoint/policy';
+import { InvalidStateError, SafeEmitter, StateMachine, type CallKind, type CallSnapshot, type CallState } from '@sip-endpoint/policy';
 import { DtmfNotSentError as MediaDtmfNotSentError, normalizeDigits, type AudioStreamStats, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
 import type { EndpointContext } from '../endpoint-context';
 import { DtmfNotSentError, InvalidArgumentError, NoMediaError, RequestFailedError, TransferFailedError } from '../errors';
 import { CallMedia, callMediaControl, type MediaEngine } from '../media/call-media';
+import { sameCodecName } from '../media/media-session-description-handler';
 import { iceServersOf, stunServerOf, turnServerOf } from '../media/nat-settings';
 import { proxySection } from '../line/line-transport';
 import { extendDialog, whenDialogIdle } from '../sip/dialog-extensions';
@@ -72,6 +73,8 @@ export interface CallInit {
   codecs: readonly ConfiguredCodec[];
   /** The media engine. @defaultValue 'native' */
   engine?: MediaEngine;
+  /** What the call carries. @defaultValue 'voice' */
+  kind?: CallKind;
 }
 
 /** What the line does with a call it made; never reachable from the public API. */
@@ -124,6 +127,13 @@ export class Call extends SafeEmitter<CallEvents> {
   /** 0-based Connectivity line. */
   readonly line: number;
   readonly direction: 'incoming' | 'outgoing';
+  /**
+   * What the call carries: `voice`, or `im`, an instant-messaging session (an INVITE whose SDP
+   * offers only `m=message`, as SIP Server makes one for a chat): no audio, no devices; its
+   * messages go in its dialog (`sendMessage()`, the `message` event). Hold, mute and DTMF throw
+   * {@link NoMediaError} on it.
+   */
+  readonly kind: CallKind;
   /** `X-Genesys-CallUUID`, when the call has one. */
   readonly uuid: string | undefined;
   /** The call this one replaced (INVITE with Replaces), or whose REFER made it. */
@@ -163,6 +173,7 @@ export class Call extends SafeEmitter<CallEvents> {
     this.#session = init.session;
     this.line = init.host.line;
     this.direction = init.direction;
+    this.kind = init.kind ?? 'voice';
     this.uuid = init.uuid;
     this.relatedTo = init.relatedTo;
     this.#machine = new StateMachine<CallState>(this.id, init.direction === 'incoming' ? 'RINGING' : 'IN_PROGRESS', CALL_TRANSITIONS, (next, previous) => this.#changed(next, previous));
@@ -178,8 +189,9 @@ export class Call extends SafeEmitter<CallEvents> {
       ...(context.rtpReserve ? { reserve: context.rtpReserve } : {}),
       ...(context.mediaWorkers ? { workers: context.mediaWorkers } : {}),
       devices: context.devices,
-      input: selection?.input ?? undefined,
-      output: selection?.output ?? undefined,
+      // An IM session opens no device.
+      input: this.kind === 'im' ? undefined : (selection?.input ?? undefined),
+      output: this.kind === 'im' ? undefined : (selection?.output ?? undefined),
       codecs: init.codecs,
       answerPriority: config.get('policy.session.answer_sdp_priority'),
       inactivityTimeoutMs: config.get('policy.endpoint.rtp_inactivity_timeout') * 1000,
@@ -201,6 +213,7 @@ export class Call extends SafeEmitter<CallEvents> {
       log: (level, message) => context.log(level, 'media', `${this.id}: ${message}`),
       engine: init.engine ?? 'native',
       iceServers: () => iceServersOf(config, init.host.line, (level, message) => context.log(level, 'media', message)),
+      ...(this.kind === 'im' ? { im: { address: context.address, port: init.session.userAgent.contact.uri.port ?? 5060, remoteUri: init.session.remoteIdentity.uri.toString() } } : {}),
     });
     this.media.on('dtmf', (event) => this.emit('dtmf', event));
     this.media.on('vqAlarm', (report) => {
@@ -310,6 +323,7 @@ export class Call extends SafeEmitter<CallEvents> {
       uuid: this.uuid ?? this.id,
       line: this.line,
       direction: this.direction,
+      kind: this.kind,
       state: this.state,
       remote: this.#session.remoteIdentity.uri.toString(),
       codec: this.media.codec,
@@ -365,14 +379,34 @@ export class Call extends SafeEmitter<CallEvents> {
 
   /** Puts the call on hold (re-INVITE with a sendonly offer). A call the far end holds can be held too. */
   async hold(): Promise<void> {
+    this.#needsAudio('hold');
     if (this.state !== 'CONNECTED' && !(this.state === 'HELD' && !this.#localHold)) throw new InvalidStateError(`cannot hold a call that is ${this.state}`, this.state);
     await this.#reinvite(true);
     this.#localHold = true;
     this.#followHold();
   }
 
+  /**
+   * Changes the codec in mid-call: a re-INVITE offering `name` (a codec configured for the call,
+   * `opus` or `G722/16000`) first and the others after. Resolves once the answer is applied and
+   * names it: the stream has switched (`call.media.codec`), without a gap. Rejects with
+   * {@link InvalidArgumentError} for a codec not configured, and {@link RequestFailedError} when
+   * the far end refuses the re-INVITE or answers with another codec (the call goes on with that one).
+   *
+   * @throws InvalidStateError unless the call is CONNECTED or HELD.
+   */
+  async changeCodec(name: string): Promise<void> {
+    if (this.state !== 'CONNECTED' && this.state !== 'HELD') throw new InvalidStateError(`cannot change the codec of a call that is ${this.state}`, this.state);
+    const codec = this.media.codecs.find((configured) => configured.codec?.kind !== 'dtmf' && sameCodecName(configured.name, name));
+    if (!codec) throw new InvalidArgumentError(`${name} is not a codec configured for this call`);
+    await this.#reinvite(this.#localHold, codec.name);
+    const now = this.media.codec;
+    if (now === undefined || !sameCodecName(now, codec.name)) throw new RequestFailedError(`the far end answered the codec change with ${now ?? 'no codec'}, not ${codec.name}`);
+  }
+
   /** Takes the call off hold; it stays HELD while the far end holds it. */
   async retrieve(): Promise<void> {
+    this.#needsAudio('retrieve');
     if (this.state !== 'HELD' || !this.#localHold) throw new InvalidStateError(`cannot retrieve a call that is ${this.state}${this.state === 'HELD' ? ' by the far end' : ''}`, this.state);
     await this.#reinvite(false);
     this.#localHold = false;
@@ -384,6 +418,7 @@ export class Call extends SafeEmitter<CallEvents> {
    * its place, so RTP keeps flowing and DTMF still goes. Kept across hold and retrieve.
    */
   mute(muted = true): void {
+    this.#needsAudio('mute');
     if (this.state === 'DISCONNECTED') throw new InvalidStateError('cannot mute a call that is DISCONNECTED', this.state);
     this.media.mute(muted);
   }
@@ -457,6 +492,7 @@ export class Call extends SafeEmitter<CallEvents> {
    * or in-band before the call has a stream.
    */
   async sendDtmf(digits: string, options: { method?: DtmfMethod } = {}): Promise<void> {
+    this.#needsAudio('send DTMF on');
     if (this.state !== 'CONNECTED' && this.state !== 'HELD') throw new InvalidStateError(`cannot send DTMF on a call that is ${this.state}`, this.state);
     const method = options.method ?? configuredDtmfMethod(this.#host.context.config.get('policy.session.dtmf_method'));
     const list = normalizeDigits(digits).join('');
@@ -464,6 +500,11 @@ export class Call extends SafeEmitter<CallEvents> {
     const run = this.#dtmfQueue.then(() => this.#sendDtmfNow(list, method));
     this.#dtmfQueue = run.catch(() => undefined);
     return run;
+  }
+
+  /** What needs audio is refused on an IM session. */
+  #needsAudio(what: string): void {
+    if (this.kind === 'im') throw new NoMediaError(`cannot ${what} an IM session: it has no audio`);
   }
 
   /** Sends digits once those asked for before have gone. */
@@ -821,14 +862,14 @@ export class Call extends SafeEmitter<CallEvents> {
    * here) is waited for; a 491 Request Pending (glare) is retried after a random 0 to 2 s
    * (RFC 3261 14.1), twice at most.
    */
-  async #reinvite(hold: boolean): Promise<void> {
+  async #reinvite(hold: boolean, codec?: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       await this.#dialogSettled();
       if (this.#ended()) throw new InvalidStateError('the call ended', 'DISCONNECTED');
       const outcome = await new Promise<'done' | 'busy' | 'glare'>((resolve, reject) => {
         this.#session
           .invite({
-            sessionDescriptionHandlerOptions: { hold } as object,
+            sessionDescriptionHandlerOptions: { hold, ...(codec ? { codec } : {}) } as object,
             requestOptions: { extraHeaders: this.#timer.requestHeaders() },
             requestDelegate: {
               onAccept: (response) => {

@@ -37,14 +37,17 @@ export type InviteScreening =
  * interval below our Min-SE gets 422 (RFC 4028 8.1); an SDP offer with no audio codec the policy's
  * `codecPriorities` accepts gets 488 with a Warning. The priorities found go on to the call. A
  * call for the WebRTC engine has libwebrtc's codecs, and its offer is judged by libwebrtc (it
- * always runs DTLS-SRTP, whatever `use_srtp` says).
+ * always runs DTLS-SRTP, whatever `use_srtp` says). An IM session (`im`) is judged on its
+ * session interval only.
  */
-export async function screenInvite(invitation: Invitation, context: EndpointContext, line: number, calls: readonly CallSnapshot[], webrtc = false): Promise<InviteScreening> {
+export async function screenInvite(invitation: Invitation, context: EndpointContext, line: number, calls: readonly CallSnapshot[], webrtc = false, im = false): Promise<InviteScreening> {
   const request = invitation.request;
   const expires = parseSessionExpires(request.getHeader('Session-Expires') ?? request.getHeader('x'));
   if (expires && expires.seconds < context.minSessionExpires) {
     return { refuse: true, statusCode: 422, extraHeaders: [`Min-SE: ${context.minSessionExpires}`], log: undefined };
   }
+  // An IM session (its offer is an IM stream alone) has no codec to agree on.
+  if (im) return { refuse: false, priorities: { offer: [], answer: null, unsupported: [] }, answerCodecs: undefined };
   let offer: ParsedSdp | undefined;
   let unusable: string | undefined;
   if (request.body && /application\/sdp/i.test(request.getHeader('Content-Type') ?? '')) {

@@ -3,7 +3,7 @@ import { timerDelay } from '../timer-delay';
 import { DIGEST_ALGORITHMS, DigestCredentials } from '../sip/digest-credentials';
 import { Inviter, Registerer, RegistererState, SessionState, SIPExtension, UserAgent, type Invitation, type LogConnector, type Message, type Notification, type Referral, type Session, type URI } from 'sip.js';
 import { resolveServer, type AddressResolver, type ConfiguredCodec, type Connectivity } from '@sip-endpoint/config';
-import { InvalidStateError, SafeEmitter, StateMachine, type ConnectionState } from '@sip-endpoint/policy';
+import { InvalidStateError, SafeEmitter, StateMachine, type CallKind, type ConnectionState } from '@sip-endpoint/policy';
 import { codecs as engineCodecs, webRtcCodecNames } from '@sip-endpoint/media';
 import { Call, callControl, type CallHost } from '../call/call';
 import { callMediaControl, type MediaEngine } from '../media/call-media';
@@ -14,6 +14,7 @@ import { ConnectionTransport } from '../transport/connection-transport';
 import { peekSip } from '../transport/sip-peek';
 import type { UdpTransport, UdpTransportOptions } from '../transport/udp-transport';
 import { headerBag, screenInvite } from './incoming-invite';
+import { imOffer } from '../media/im-session-description-handler';
 import { LINE_TRANSITIONS } from './line-state';
 import { openLineTransport, proxySection } from './line-transport';
 import { sendMessage, takeMessage, type MessageDelivery, type SendMessageOptions } from './messaging';
@@ -68,6 +69,12 @@ export interface MakeCallOptions {
   headers?: Record<string, string>;
   /** Send the INVITE without SDP, as 3pcc flows do: the offer then comes in the 200 and our answer in the ACK. */
   delayedOffer?: boolean;
+  /**
+   * `im` places an instant-messaging session instead of a voice call: the INVITE offers only an
+   * IM stream (`m=message`), no audio; messages then go in its dialog (`call.sendMessage()`).
+   * @defaultValue 'voice'
+   */
+  kind?: CallKind;
 }
 
 /** Events of a {@link Line}. @public */
@@ -434,13 +441,16 @@ export class Line extends SafeEmitter<LineEvents> {
     const context = this.#context;
     if (!this.#resolve(target)) throw new InvalidArgumentError(`"${target}" is not a SIP address or a DN`);
     await this.whenReady({ ...(options.readyTimeoutMs !== undefined ? { timeoutMs: options.readyTimeoutMs } : {}), ...(options.signal ? { signal: options.signal } : {}) });
-    const permission = await context.policy.canMakeCall({ config: context.config, devices: context.devices.list(), calls: context.snapshots(), destination: target, line: this.index });
+    const kind = options.kind ?? 'voice';
+    if (kind !== 'voice' && kind !== 'im') throw new InvalidArgumentError(`kind is 'voice' or 'im', not ${JSON.stringify(kind)}`);
+    if (kind === 'im' && options.delayedOffer) throw new InvalidArgumentError('an IM session is offered in its INVITE: delayedOffer does not apply');
+    const permission = await context.policy.canMakeCall({ config: context.config, devices: context.devices.list(), calls: context.snapshots(), destination: target, line: this.index, ...(kind === 'im' ? { kind } : {}) });
     if (!permission.allowed) throw new CallRefusedError(permission.reason);
     const uri = this.#resolve(target);
     if (!uri) throw new InvalidArgumentError(`"${target}" is not a SIP address or a DN`);
     const extraHeaders = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`);
     const inviter = new Inviter(this.#ua!, uri, { extraHeaders, inviteWithoutSdp: options.delayedOffer ?? false, earlyMedia: earlyMediaRule(context) });
-    const call = await this.#adopt(inviter, 'outgoing');
+    const call = await this.#adopt(inviter, 'outgoing', kind === 'im' ? { kind, codecs: [] } : {});
     await callControl(call).invite({ earlyMedia: earlyMediaRule(context) });
     return call;
   }
@@ -485,13 +495,14 @@ export class Line extends SafeEmitter<LineEvents> {
   }
 
   /** A call of this line: registered as a child, its media's handler found by its session. */
-  async #adopt(session: Session, direction: 'incoming' | 'outgoing', extra: { uuid?: string | undefined; relatedTo?: string | undefined; codecs?: readonly ConfiguredCodec[]; engine?: MediaEngine } = {}): Promise<Call> {
+  async #adopt(session: Session, direction: 'incoming' | 'outgoing', extra: { uuid?: string | undefined; relatedTo?: string | undefined; codecs?: readonly ConfiguredCodec[]; engine?: MediaEngine; kind?: CallKind } = {}): Promise<Call> {
     const context = this.#context;
-    const engine = extra.engine ?? (await this.#engineFor(direction, undefined));
+    // An IM session has no media engine to choose (native stands for none).
+    const engine = extra.engine ?? (extra.kind === 'im' ? 'native' : await this.#engineFor(direction, undefined));
     const codecs =
       extra.codecs ??
       (await context.policy.codecPriorities({ config: context.config, devices: context.devices.list(), calls: context.snapshots(), supported: engine === 'webrtc' ? await webRtcCodecNames() : engineCodecs.names() })).offer;
-    const call = new Call({ host: this.#host, session, direction, uuid: extra.uuid, relatedTo: extra.relatedTo, codecs, engine });
+    const call = new Call({ host: this.#host, session, direction, uuid: extra.uuid, relatedTo: extra.relatedTo, codecs, engine, ...(extra.kind ? { kind: extra.kind } : {}) });
     this.#bySession.set(session, call);
     this.#calls.set(call.id, call);
     call.once('closed', () => this.#calls.delete(call.id));
@@ -571,8 +582,10 @@ export class Line extends SafeEmitter<LineEvents> {
       // The endpoint's calls before this one: what every decision about it sees.
       const others = context.snapshots();
       const offer = /application\/sdp/i.test(invitation.request.getHeader('Content-Type') ?? '') ? invitation.request.body : undefined;
-      const engine = await this.#engineFor('incoming', offer, others);
-      const screening = await screenInvite(invitation, context, this.index, others, engine === 'webrtc');
+      // An offer of an IM stream alone (SIP Server's chat session) is an IM session: no audio.
+      const kind: CallKind = offer !== undefined && imOffer(offer) ? 'im' : 'voice';
+      const engine = kind === 'im' ? 'native' : await this.#engineFor('incoming', offer, others);
+      const screening = await screenInvite(invitation, context, this.index, others, engine === 'webrtc', kind === 'im');
       if (screening.refuse) {
         if (screening.statusCode === 488) this.counters.offersRefused++;
         if (screening.log) context.log(2, 'endpoint', screening.log);
@@ -580,13 +593,13 @@ export class Line extends SafeEmitter<LineEvents> {
         return;
       }
       const replaced = invitation.replacee ? this.#bySession.get(invitation.replacee) : undefined;
-      const decision = replaced ? undefined : await context.policy.shouldAnswer({ config: context.config, devices: context.devices.list(), calls: others, headers: headerBag(invitation), line: this.index });
+      const decision = replaced ? undefined : await context.policy.shouldAnswer({ config: context.config, devices: context.devices.list(), calls: others, headers: headerBag(invitation), line: this.index, ...(kind === 'im' ? { kind } : {}) });
       if (decision && decision.answer === false) {
         context.log(3, 'endpoint', `call on line ${this.index} rejected with ${decision.sipCode}: ${decision.reason}`);
         await invitation.reject({ statusCode: decision.sipCode });
         return;
       }
-      const call = await this.#adopt(invitation, 'incoming', { uuid, relatedTo: replaced?.id, codecs: screening.priorities.offer, engine });
+      const call = await this.#adopt(invitation, 'incoming', { uuid, relatedTo: replaced?.id, codecs: screening.priorities.offer, engine, kind });
       const control = callControl(call);
       if (screening.answerCodecs) control.setAnswerCodecs(screening.answerCodecs);
       control.sessionTimerFromInvite(invitation.request);
@@ -616,7 +629,8 @@ export class Line extends SafeEmitter<LineEvents> {
       } else {
         await invitation.progress();
       }
-      control.ring(others);
+      // An IM session alerts without a sound (no ringtone, no call-waiting tone).
+      if (kind === 'voice') control.ring(others);
       if (decision?.answer === true) setTimeout(answer, timerDelay(decision.delayMs));
     } catch (error) {
       context.log(1, 'endpoint', `incoming call on line ${this.index} failed: ${(error as Error).message}`);

@@ -5,6 +5,7 @@ import { MediaSessionDescriptionHandler, sameKeyMaterial, type MediaDescriptionO
 import type { TurnServerSettings } from './nat-settings';
 import { MicrophonePort, SpeakerPort } from './device-ports';
 import { WebRtcSessionDescriptionHandler } from './webrtc-session-description-handler';
+import { ImSessionDescriptionHandler, type ImDescriptionContext, type NegotiatedIm } from './im-session-description-handler';
 
 /**
  * The media engine of a call: `native` (our RTP, SRTP, ICE, codecs and jitter buffer on
@@ -151,12 +152,14 @@ export interface CallMediaInit {
   iceServers?: () => Promise<WebRtcIceServer[]>;
   /** WebRTC calls: how long ICE and DTLS may take before the call ends. @defaultValue 20000 */
   connectTimeoutMs?: number;
+  /** An instant-messaging session: no audio, an IM stream in the SDP (the engine is not used). */
+  im?: ImDescriptionContext;
 }
 
 /** What the call (not the integrator) does with its media: hand sip.js a handler, answer with the policy's codec, close. */
 export interface CallMediaControl {
   /** sip.js's session description handler for this call (made once). */
-  handler(): MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler;
+  handler(): MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler | ImSessionDescriptionHandler;
   /** The codecs to answer an offer with (the policy's choice first). */
   setAnswerCodecs(codecs: readonly ConfiguredCodec[]): void;
   /** The session is established (our 2xx sent, or theirs received): a stream waiting for it starts. */
@@ -202,7 +205,7 @@ export function callMediaControl(media: CallMedia): CallMediaControl {
  */
 export class CallMedia extends SafeEmitter<CallMediaEvents> {
   readonly #init: CallMediaInit;
-  #handler: MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler | undefined;
+  #handler: MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler | ImSessionDescriptionHandler | undefined;
   #input: AudioInput | undefined;
   #output: AudioOutput | undefined;
   /** What the stream is given for devices: the opened ones, or a conference leg (see device-ports.ts). */
@@ -260,6 +263,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
    */
   get direction(): MediaDirection | undefined {
     const handler = this.#handler;
+    if (handler instanceof ImSessionDescriptionHandler) return undefined;
     if (handler instanceof WebRtcSessionDescriptionHandler) return handler.stream?.negotiatedDirection;
     return handler?.negotiated?.direction;
   }
@@ -267,6 +271,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
   /** The protection of the media in force (none before the first exchange). */
   get security(): MediaSecurity {
     const handler = this.#handler;
+    if (handler instanceof ImSessionDescriptionHandler) return { kind: 'none' };
     if (handler instanceof WebRtcSessionDescriptionHandler) {
       const stream = handler.stream;
       return { kind: 'webrtc', srtpCipher: stream?.stats().srtpCipher, state: stream?.connectionState ?? 'new' };
@@ -283,6 +288,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
    */
   get ice(): CallIce | undefined {
     const handler = this.#handler;
+    if (handler instanceof ImSessionDescriptionHandler) return undefined;
     if (handler instanceof WebRtcSessionDescriptionHandler) return webRtcIce(handler.stream);
     const ice = handler?.ice;
     if (!ice) return undefined;
@@ -301,8 +307,18 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
   /** The negotiated codec's name, once negotiated. */
   get codec(): string | undefined {
     const handler = this.#handler;
+    if (handler instanceof ImSessionDescriptionHandler) return undefined;
     if (handler instanceof WebRtcSessionDescriptionHandler) return handler.stream?.negotiatedCodec?.split('/')[0];
     return handler?.negotiated?.codec.name;
+  }
+
+  /**
+   * An instant-messaging session's IM stream as the last offer/answer settled it (the content
+   * types each side takes); undefined for a voice call, and before the first exchange.
+   */
+  get im(): NegotiatedIm | undefined {
+    const handler = this.#handler;
+    return handler instanceof ImSessionDescriptionHandler ? handler.negotiated : undefined;
   }
 
   /** The codecs this call offers, preferred first (from the policy's `codecPriorities`). */
@@ -357,8 +373,10 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     return { mos: stats.vq.mos, intervalMos: stats.vq.intervalMos, rttMs: stats.rttMs, packetsLost: stats.received.lost, jitterMs: stats.received.jitterMs, vqAlarm: stats.vq.alarm };
   }
 
-  #createHandler(): MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler {
+  #createHandler(): MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler | ImSessionDescriptionHandler {
     const init = this.#init;
+    // An IM session opens no media and no device.
+    if (init.im) return new ImSessionDescriptionHandler(init.im);
     const webrtc = init.engine === 'webrtc';
     // libwebrtc's own audio runs at 48 kHz: the devices open at it, and nothing is resampled on the
     // way. The native stream opens them when it starts: at 16 kHz (wideband), or at its codec's
@@ -450,7 +468,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
   }
 
   /** Tells of offers and answers the handler refuses (sip.js only answers them 488, or ends the call). */
-  #reportFailures<H extends MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler>(handler: H): H {
+  #reportFailures<H extends MediaSessionDescriptionHandler | WebRtcSessionDescriptionHandler | ImSessionDescriptionHandler>(handler: H): H {
     const failed = (error: unknown): never => {
       const reason = error instanceof Error ? error.message : String(error);
       this.#failures.negotiation++;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Core } from 'sip.js';
 import { parseOffer } from '../media/offer-cache';
+import { imOffer } from '../media/im-session-description-handler';
 import { parseSipMessage } from '../sip/message-parser';
 
 /**
@@ -116,8 +117,8 @@ export function serviceUnavailable(message: string, agentHost: string, retryAfte
  *   Content-Type, is answered `400 Bad Request` when
  *   its Via, From, To, Call-ID and CSeq lines are there to build a response from, and dropped
  *   otherwise;
- * - an INVITE whose SDP offer does not parse, or has no audio stream, is answered
- *   `488 Not Acceptable Here` (the endpoint is audio only).
+ * - an INVITE whose SDP offer does not parse, or has no audio stream and is no IM session's offer
+ *   (an IM stream alone, `m=message`), is answered `488 Not Acceptable Here`.
  *
  * Responses carry a `Warning: 399` saying why. `message` is the request as the transport will
  * deliver it (with `received`/`rport` already in its Via); `agentHost` goes in the Warning.
@@ -209,7 +210,8 @@ export function screenIncoming(message: string, agentHost: string): Screening {
   if (type === 'application/sdp' && body.trim() !== '') {
     let reason: string | undefined;
     try {
-      if (!parseOffer(body).audio) reason = 'the SDP offer has no audio stream';
+      // An offer of an IM stream alone is an instant-messaging session (no audio to find).
+      if (!imOffer(body) && !parseOffer(body).audio) reason = 'the SDP offer has no audio stream';
     } catch (error) {
       reason = `the SDP offer does not parse: ${(error as Error).message}`;
     }
