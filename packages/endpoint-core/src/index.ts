@@ -17,6 +17,7 @@ export type { ConferenceEvents } from './call/conference';
 export { CALL_TRANSITIONS } from './call/call-state';
 export { CallMedia } from './media/call-media';
 export type { CallMediaEvents, CallMediaFailures, CallQuality, CallIce, MediaSecurity, MediaEngine, CallAudioStream } from './media/call-media';
+export type { NegotiatedIm } from './media/im-session-description-handler';
 export {
   SipError,
   InvalidStateError,
