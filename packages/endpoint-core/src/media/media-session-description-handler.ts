@@ -104,6 +104,8 @@ export interface MediaContext {
 export interface MediaDescriptionOptions extends SessionDescriptionHandlerOptions {
   /** Put the call on hold: our direction becomes `sendonly` (or `inactive` if the peer holds too). */
   hold?: boolean;
+  /** Our offer lists this configured codec first (a mid-call codec change: `call.changeCodec()`). */
+  codec?: string;
 }
 
 /**
@@ -112,8 +114,12 @@ export interface MediaDescriptionOptions extends SessionDescriptionHandlerOption
  * exchange completes and updated by re-offers (hold, retrieve, a moved remote address).
  *
  * @remarks
- * A re-offer that would change the codec keeps the codec in use (the answer names it again);
- * changing codecs in mid-call is not supported.
+ * The codec can change in mid-call. Our re-offers list the codec in use first and the other
+ * configured ones after it, so that the peer may keep it (hold and retrieve do); an answer naming
+ * another one switches the stream to it (`AudioStream.setCodec`: no gap, no click). A re-offer of
+ * the peer that still lists the codec in use is answered with it; one that no longer does is
+ * answered by the usual rules (`answer_sdp_priority`), and the stream switches to the codec
+ * answered. `call.changeCodec()` sends a re-offer naming the wanted codec first.
  *
  * @public
  */
@@ -170,17 +176,20 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     this.#offeredFirst ??= this.#remoteOffer === undefined;
     if (options?.hold !== undefined) this.#hold = options.hold;
     const wanted: MediaDirection = this.#hold ? 'sendonly' : 'sendrecv';
-    const codecs = this.#codecsForNow();
+    const codecs = this.#codecsForNow(this.#remoteOffer ? undefined : options?.codec);
     if (this.#remoteOffer) {
       const offer = this.#remoteOffer;
       this.#remoteOffer = undefined;
-      // The first answer takes the policy's choice; later ones keep the codec in use.
+      // The first answer takes the policy's choice; later ones keep the codec in use while the
+      // offer still lists it (listed first in ours, chosen by local priority), else follow the rules.
       const chosen = this.#negotiated ? undefined : this.#context.answerCodecs?.();
+      const current = this.#negotiated?.codec;
+      const keeps = current !== undefined && (offer.audio?.formats ?? []).some((format) => format.encoding.toLowerCase() === current.encoding.toLowerCase() && format.clockRate === current.clockRate);
       const answer = answerOffer(offer, {
         origin: this.#origin,
         ...this.#defaultAddress(rtp),
         codecs: chosen ?? codecs,
-        answerPriority: chosen ? 'local' : this.#context.answerPriority,
+        answerPriority: chosen || keeps ? 'local' : this.#context.answerPriority,
         direction: wanted,
         ...(this.#context.srtp ? { srtp: this.#context.srtp } : {}),
         srtpKeys: this.#keysInUse(),
@@ -420,13 +429,16 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     );
   }
 
-  /** Once a codec is in use, re-offers and answers name only it. */
-  #codecsForNow(): readonly ConfiguredCodec[] {
+  /**
+   * The configured codecs in the order for now: `first` (a codec change asked for), else the codec
+   * in use, ahead of the others, so that a re-offer or answer keeps it unless told otherwise.
+   */
+  #codecsForNow(first?: string): readonly ConfiguredCodec[] {
     const all = this.#context.codecs();
-    const current = this.#negotiated?.codec.name.toLowerCase();
-    if (!current) return all;
-    const keep = all.filter((codec) => codec.name.toLowerCase() === current || codec.codec?.kind === 'dtmf');
-    return keep.length > 0 ? keep : all;
+    const lead = first ?? this.#negotiated?.codec.name;
+    if (!lead) return all;
+    const leads = (codec: ConfiguredCodec): boolean => sameCodecName(codec.name, lead);
+    return [...all.filter(leads), ...all.filter((codec) => !leads(codec))];
   }
 
   /**
@@ -460,6 +472,10 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     const selected = this.#ice?.selected;
     if (!selected && (!previous || previous.remote.address !== remote.address || previous.remote.rtpPort !== remote.rtpPort)) {
       this.#stream.setRemote(remote.address, remote.rtpPort, remote.rtcpPort, remote.rtcpMux);
+    }
+    // Another codec settled (or another payload type or telephone-event): the stream switches at its next tick.
+    if (previous && (previous.codec.name !== negotiated.codec.name || previous.payloadType !== negotiated.payloadType || previous.telephoneEvent?.payloadType !== negotiated.telephoneEvent?.payloadType || previous.telephoneEvent?.clockRate !== negotiated.telephoneEvent?.clockRate)) {
+      this.#stream.setCodec({ codec: negotiated.codec, payloadType: negotiated.payloadType, ...(negotiated.telephoneEvent ? { telephoneEvent: negotiated.telephoneEvent } : {}) });
     }
     this.#stream.setDirection(negotiated.direction);
     this.#startIce(negotiated);
@@ -518,6 +534,18 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     if (!agent || !negotiated.ice) return;
     agent.start(negotiated.ice, this.#offeredFirst !== false);
   }
+}
+
+/**
+ * Whether two codec names are the same codec: `opus` names `opus/48000/2`, `PCMU/8000` names
+ * `pcmu` (the configuration writes short names, the registry full ones), case aside.
+ */
+export function sameCodecName(a: string, b: string): boolean {
+  const left = a.toLowerCase().split('/');
+  const right = b.toLowerCase().split('/');
+  const length = Math.min(left.length, right.length);
+  for (let i = 0; i < length; i++) if (left[i] !== right[i]) return false;
+  return true;
 }
 
 /** Whether a Content-Type is SDP's (parameters and case aside). */
