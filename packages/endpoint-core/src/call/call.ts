@@ -8,7 +8,7 @@ import { CallMedia, callMediaControl, type MediaEngine } from '../media/call-med
 import { sameCodecName } from '../media/media-session-description-handler';
 import { iceServersOf, stunServerOf, turnServerOf } from '../media/nat-settings';
 import { proxySection } from '../line/line-transport';
-import { extendDialog, whenDialogIdle } from '../sip/dialog-extensions';
+import { earlyDialogOf, extendDialog, offerState, whenDialogIdle, type DialogHooks } from '../sip/dialog-extensions';
 import { sessionContact, setSessionContact } from '../sip/session-contact';
 import { sendUpdate } from '../sip/dialog-update';
 import { vqSessionReport } from './vq-session-report';
@@ -623,6 +623,10 @@ export class Call extends SafeEmitter<CallEvents> {
     await inviter.invite({
       requestDelegate: {
         onProgress: (response) => {
+          // The early dialog this response made takes the far end's UPDATEs (RFC 3311 5.1: an
+          // early media server moving its stream, a session interval) before the call is answered.
+          const early = earlyDialogOf(response);
+          if (early && !early.extensions) extendDialog(early, this.#dialogHooks(early));
           if (this.state === 'IN_PROGRESS') this.#machine.to('ALERTING');
           if (!this.#ringback) {
             const withSdp = response.message.body.length > 0 && /application\/sdp/i.test(response.message.getHeader('Content-Type') ?? '');
@@ -743,12 +747,28 @@ export class Call extends SafeEmitter<CallEvents> {
   #hookDialog(): void {
     const dialog = this.#session.dialog;
     if (!dialog) return;
-    extendDialog(dialog as Core.SessionDialog, {
+    extendDialog(dialog as Core.SessionDialog, this.#dialogHooks(dialog as Core.SessionDialog));
+  }
+
+  /**
+   * What the call's dialog does with the far end's re-INVITE and UPDATE, early or confirmed: a
+   * session interval taken, an offer answered. In an early dialog (RFC 3311 5.2) an offer is taken
+   * once the INVITE's offer/answer is done and its answer plays (early media): while our offer
+   * waits for its answer, 491; an answer that does not play yet, 500 with Retry-After.
+   */
+  #dialogHooks(dialog: Core.SessionDialog): DialogHooks {
+    return {
       reinviteResponseHeaders: (request) => this.#refreshedBy(request),
       onUpdate: async (request) => {
         const headers = this.#refreshedBy(request);
         const handler = callMediaControl(this.media).handler();
         if (request.body && /application\/sdp/i.test(request.getHeader('Content-Type') ?? '')) {
+          if (dialog.early && offerState(dialog) === 'local-offer') return { statusCode: 491, extraHeaders: headers };
+          // The early answer is applied only when early media plays (ringback_enabled): until the
+          // 2xx applies it, the media has nothing to change; the far end may try again later.
+          if (dialog.early && (offerState(dialog) !== 'stable' || this.media.direction === undefined)) {
+            return { statusCode: 500, extraHeaders: [...headers, `Retry-After: ${1 + Math.floor(Math.random() * 9)}`] };
+          }
           try {
             await handler.setDescription(request.body);
             const answer = await handler.getDescription();
@@ -760,7 +780,7 @@ export class Call extends SafeEmitter<CallEvents> {
         }
         return { statusCode: 200, extraHeaders: headers };
       },
-    });
+    };
   }
 
   /** A re-INVITE or UPDATE of the far end: it refreshes the session (RFC 4028 9). */

@@ -56,3 +56,22 @@ export function whenDialogIdle(dialog: Core.SessionDialog, timeoutMs = 32000): P
     set.add(done);
   });
 }
+
+/**
+ * The early dialog a provisional response to our INVITE made: sip.js hands it to the Inviter's
+ * request delegate with the response (its core's `session`), though its public type does not say so.
+ */
+export function earlyDialogOf(response: object): Core.SessionDialog | undefined {
+  const session = (response as { session?: unknown }).session;
+  return session instanceof Core.SessionDialog && session.early ? session : undefined;
+}
+
+/**
+ * Where a dialog's offer/answer stands (RFC 3264 as sip.js's core follows it): `stable` (none
+ * pending), `local-offer` (ours waits for its answer), or `other` (an offer of the far end not yet
+ * answered, or the dialog closed).
+ */
+export function offerState(dialog: Core.SessionDialog): 'stable' | 'local-offer' | 'other' {
+  const state = dialog.signalingState;
+  return state === Core.SignalingState.Stable ? 'stable' : state === Core.SignalingState.HaveLocalOffer ? 'local-offer' : 'other';
+}

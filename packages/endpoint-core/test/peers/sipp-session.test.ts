@@ -6,6 +6,7 @@ import { compareSpeech } from '@sip-endpoint/media/testing';
 import { peerAvailable } from '@sip-endpoint/test-support';
 import type { Call, Endpoint } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
+import { Capture } from '../support/capture';
 import { assertSippPassed, runSipp, sippAvailable, udpBound } from '../support/sipp';
 import { ACK, AUTO_ANSWER, IN_DIALOG, INVITE, OK_WITH_SDP, REFUSED, RESPONSE, SDP, recv, scenario, send, pause } from '../support/sipp-scenario';
 import { sleep, standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
@@ -259,6 +260,75 @@ ${headers}Content-Type: application/sdp
 Content-Length: [len]
 
 ${sdp}`;
+
+  /** The INVITE's Contact too: sipp, as the called side, sends an UPDATE in the early dialog to it. */
+  const RECV_INVITE_WITH_CONTACT = RECV_INVITE.replace('</action></recv>', '<ereg regexp="sip:[^>]*" search_in="hdr" header="Contact:" assign_to="incontact"/>\n  </action></recv>');
+  /** An UPDATE of the called side (sipp) in the early dialog its 183 made, with `sdp` (or none). */
+  const EARLY_UPDATE = (cseq: number, sdp?: string): string => `
+UPDATE [$incontact] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: [$into];tag=[pid]early[call_number]
+To: [$infrom]
+[last_Call-ID:]
+CSeq: ${cseq} UPDATE
+Contact: <sip:sipserver@[local_ip]:[local_port]>
+Max-Forwards: 70
+${sdp !== undefined ? 'Content-Type: application/sdp\n' : ''}Content-Length: [len]
+
+${sdp ?? ''}`;
+
+  it.each([
+    ['1 (the early media plays): the offer moves it, answered 200 with our SDP', '1', 200],
+    ['0 (no early media): the offer is answered 500 with Retry-After, the call goes on', '0', 500],
+  ])('an UPDATE in the early dialog (RFC 3311) with ringback_enabled %s', async (_name, mode, status) => {
+    expect(peerAvailable('tshark')).toBe(true);
+    const sippPort = testPorts(1);
+    // Where sipp's UPDATE moves the early media: a port nobody listens on, watched by tshark.
+    const moved = testPorts(2);
+    const { endpoint } = agent({ 'policy.session.ringback_enabled': mode });
+    await endpoint.start();
+    const capture = await Capture.start(`udp dst port ${moved}`);
+    try {
+      const answer = status === 200 ? [{ regexp: 'm=audio [0-9]+ RTP/AVP 8' }] : [{ header: 'Retry-After:', regexp: '^ *[0-9]+' }];
+      const uas = runSipp({
+        remotePort: sipPort(endpoint),
+        localPort: sippPort,
+        timeoutS: 20,
+        scenario: scenario('UPDATE in the early dialog', [
+          RECV_INVITE_WITH_CONTACT,
+          send(INVITE_RESPONSE('183 Session Progress', 'Require: 100rel\nRSeq: 1\n', PCMA_SDP)),
+          recv('request="PRACK"', [{ header: 'RAck:', regexp: '^ *1 1 INVITE$' }]),
+          send(RESPONSE('200 OK')),
+          pause(500),
+          // Without a body first (a session refresh, say): 200 whatever the media.
+          send(EARLY_UPDATE(1), ' retrans="500"'),
+          recv('response="200"', [{ header: 'CSeq:', regexp: '1 UPDATE' }]),
+          send(EARLY_UPDATE(2, SDP('sendrecv', '[local_ip]', String(moved)).replace('RTP/AVP 0 101', 'RTP/AVP 8').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000')), ' retrans="500"'),
+          recv(`response="${status}"`, [{ header: 'CSeq:', regexp: '2 UPDATE' }, ...answer]),
+          pause(1500),
+          send(INVITE_RESPONSE('200 OK', '', PCMA_SDP)),
+          '<recv request="ACK"/>',
+          recv('request="BYE"', [], ' timeout="5000"'),
+          send(RESPONSE('200 OK')),
+        ]),
+      });
+      // sipp failing first (its scenario's checks) says why, rather than a wait's timeout.
+      await Promise.race([waitFor(() => udpBound(sippPort), 5000, 'sipp to listen'), uas.then(assertSippPassed)]);
+      const call = await endpoint.makeCall(`sip:uas@127.0.0.1:${sippPort}`);
+      await Promise.race([waitFor(() => call.state === 'CONNECTED', 15000, 'the 200'), uas.then(assertSippPassed)]);
+      await sleep(300);
+      await call.hangup();
+      assertSippPassed(await uas);
+      await capture.stop();
+      // Our RTP (PCMA, payload type 8) went to the port of the UPDATE's offer only when it was taken.
+      const sent = capture.fields('rtp.p_type == 8', ['frame.number'], [`udp.port==${moved},rtp`]).length;
+      if (status === 200) expect(sent).toBeGreaterThan(20);
+      else expect(sent).toBe(0);
+    } finally {
+      await capture.dispose();
+      await endpoint.stop();
+    }
+  }, 35000);
 
   it.each([
     ['1 plays the early media of a reliable 183 (100rel, PRACKed)', '1', true, true],

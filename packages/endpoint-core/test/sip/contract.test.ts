@@ -103,6 +103,14 @@ describe('the sip.js that endpoint-core runs', () => {
     expect(lib('api/inviter.js')).toContain('this._contact = contact;');
   });
 
+  it('hands the early dialog of a provisional response to the Inviter\'s request delegate, where its offer/answer state can be read (test/peers/sipp-session.test.ts: an UPDATE in the early dialog)', () => {
+    // Not a patch: sip.js's own code, which earlyDialogOf and offerState read beyond its public types.
+    expect(lib('core/user-agents/invite-user-agent-client.js')).toMatch(/const session = earlyDialog;\s+if \(this\.delegate && this\.delegate\.onProgress\) \{\s+this\.delegate\.onProgress\(\{\s+message,\s+session,/);
+    expect(lib('api/inviter.js')).toContain('options.requestDelegate.onProgress(inviteResponse);');
+    expect(Object.getOwnPropertyDescriptor(Core.SessionDialog.prototype, 'signalingState')?.get).toBeInstanceOf(Function);
+    expect([Core.SignalingState.Stable, Core.SignalingState.HaveLocalOffer]).toEqual(['Stable', 'HaveLocalOffer']);
+  });
+
   it('answers a Bearer challenge with the application\'s access token, once per request (test/webrtc/webrtc-token.test.ts shows why)', () => {
     expect(lib('api/user-agent.js')).toMatch(/bearerToken: this\.options\.authorizationBearerToken/);
     expect(lib('core/user-agents/user-agent-client.js')).toMatch(/if \(bearerToken && !this\.bearerAnswered && this\.message\.getHeader\(bearerHeader\) !== "Bearer " \+ bearerToken &&/);
