@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
 import type { Call } from '@sip-endpoint/endpoint-core';
 import { VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
-import { compareSpeech, speechLikeSignal } from '@sip-endpoint/media/testing';
+import { speechLikeSignal } from '@sip-endpoint/media/testing';
 import { testPorts } from '@sip-endpoint/test-support';
 import { Baresip, baresipAvailable } from '../support/baresip';
 import { Capture, tsharkAvailable } from '../support/capture';
@@ -16,9 +17,60 @@ import { standaloneConfig, waitFor } from '../support/endpoints';
 // in use (PCMU) whatever the offer's order, so its encoder never changes. What this test checks is
 // that refusal path: changeCodec() rejects with RequestFailedError, the call and its stream stay
 // on PCMU without a break (tshark: payload type 0 both ways throughout), and our recording of
-// baresip's speech stays whole. The switch itself, on the wire, is checked against sipp
+// baresip's speech stays whole (found, quarter second by quarter second, in the audio on the wire). The switch itself, on the wire, is checked against sipp
 // (sipp-codec-change) and on recorded audio between two of our streams (media codec-switch test).
 const describeIf = baresipAvailable() && tsharkAvailable() ? describe : describe.skip;
+
+/**
+ * The audio baresip sent us as captured (its PCMU packets to `ourPort`, in order), decoded by
+ * ffmpeg rather than by our own code.
+ */
+function wireSpeech(capture: Capture, ourPort: number): Int16Array {
+  const payloads = capture.fields(`udp.dstport == ${ourPort} && rtp.p_type == 0`, ['rtp.payload'], [`udp.port==${ourPort},rtp`]);
+  const mulaw = Buffer.from(payloads.map(([payload]) => payload!.replace(/[^0-9a-f]/gi, '')).join(''), 'hex');
+  const dir = mkdtempSync(join(tmpdir(), 'sep-wire-'));
+  try {
+    writeFileSync(join(dir, 'wire.ulaw'), mulaw);
+    const ffmpeg = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'mulaw', '-ar', '8000', '-ac', '1', '-i', join(dir, 'wire.ulaw'), '-f', 's16le', join(dir, 'wire.raw')], { encoding: 'utf8' });
+    if (ffmpeg.status !== 0) throw new Error(`ffmpeg could not decode the captured mu-law: ${ffmpeg.stderr}`);
+    const raw = readFileSync(join(dir, 'wire.raw'));
+    return new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Where each `block` samples of `received` (those not near silence) are found in `reference`:
+ * the offset in samples of the best normalised correlation, searched within ±0.1 s of the previous
+ * block's offset (the whole reference for the first), and that correlation.
+ */
+function blockAlignment(received: Int16Array, reference: Int16Array, block: number): { atS: number; offset: number; correlation: number }[] {
+  const found: { atS: number; offset: number; correlation: number }[] = [];
+  let previous: number | undefined;
+  for (let start = 0; start + block <= received.length; start += block) {
+    let energy = 0;
+    for (let i = 0; i < block; i++) energy += received[start + i]! ** 2;
+    if (Math.sqrt(energy / block) < 100) continue;
+    const from = previous === undefined ? -start : previous - 800;
+    const to = previous === undefined ? reference.length - block - start : previous + 800;
+    let best = { offset: 0, correlation: -1 };
+    for (let offset = Math.max(from, -start); offset <= Math.min(to, reference.length - block - start); offset++) {
+      let dot = 0;
+      let norm = 0;
+      for (let i = 0; i < block; i++) {
+        const r = reference[start + offset + i]!;
+        dot += received[start + i]! * r;
+        norm += r * r;
+      }
+      const correlation = dot / (Math.sqrt(energy * norm) + 1);
+      if (correlation > best.correlation) best = { offset, correlation };
+    }
+    previous = best.offset;
+    found.push({ atS: start / 8000, offset: best.offset, correlation: Math.round(best.correlation * 1000) / 1000 });
+  }
+  return found;
+}
 
 describeIf('a mid-call codec change with baresip 1.0.0', () => {
   let baresip: Baresip | undefined;
@@ -61,8 +113,9 @@ describeIf('a mid-call codec change with baresip 1.0.0', () => {
     const call = calls[0]!;
     expect(call.media.codec).toBe('PCMU/8000');
     const ourPort = (call.media.stream as unknown as { localPort: number }).localPort;
-    capture = await Capture.start(`udp port ${ourPort}`);
     const recorded = (): number => devices.recording('speaker').samples.length / devices.recording('speaker').sampleRate;
+    capture = await Capture.start(`udp port ${ourPort}`);
+    const capturedAtS = recorded();
     await waitFor(() => recorded() >= 1.5, 10_000, '1.5 s recorded');
 
     await expect(call.changeCodec('G722')).rejects.toMatchObject({ code: 'ERR_SIP_REQUEST_FAILED' });
@@ -81,13 +134,28 @@ describeIf('a mid-call codec change with baresip 1.0.0', () => {
     const sequence = (fromUs: boolean): string => [...new Set(rows.filter(([src]) => (Number(src) === ourPort) === fromUs).map(([, pt]) => pt).filter((pt) => pt !== '101'))].join(',');
     expect({ ours: sequence(true), baresip: sequence(false) }).toEqual({ ours: '0', baresip: '0' });
 
-    // Our speaker's recording is logged, not judged: it did not align with baresip's WAV across
-    // the re-INVITE (all frames bad, a delay of about 0.9 s, while the same setup without the
-    // re-INVITE aligns in baresip-speech.test.ts). Not diagnosed; baresip may restart its aufile
-    // source on a re-INVITE. The clean-switch judgement on recorded audio is the media test's.
+    // Our speaker against what baresip put on the wire (its PCMU payloads, decoded by ffmpeg, not
+    // by us), from 0.2 s after the capture began to the end, across the refused change: each
+    // quarter second of it is found in the wire audio (normalised correlation). Our side of a
+    // refused change is judged here: the stream kept decoding and playing what came. A quarter
+    // second in which the jitter buffer dropped a frame to bring its delay down (baresip's packets
+    // come unevenly; measured: one in two quarters, the delay going from about 0.18 s to 0.08 s
+    // over 2.5 s) still correlates above 0.6; one of silence or of noise would not.
     const speaker = devices.recording('speaker');
-    const heard = compareSpeech(theirs, 8000, speaker.samples, speaker.sampleRate, { minFrameSnrDb: 10 });
-    console.log(`heard by us across the refused change: ${JSON.stringify({ ...heard, frameSnrDb: undefined, switchedAtS })}`);
-    expect(heard.frames).toBeGreaterThan(50);
+    expect(speaker.sampleRate).toBe(8000);
+    const fromS = capturedAtS + 0.2;
+    const ours = speaker.samples.subarray(Math.floor(fromS * 8000));
+    const wire = wireSpeech(capture, ourPort);
+    const blocks = blockAlignment(ours, wire, 2000);
+    console.log(`our speaker against baresip's wire audio, per 0.25 s: ${JSON.stringify({ switchedAtS, fromS, blocks })}`);
+    expect(blocks.length).toBeGreaterThanOrEqual(10);
+    expect(Math.min(...blocks.map((block) => block.correlation))).toBeGreaterThan(0.6);
+    expect(blocks.filter((block) => block.correlation > 0.98).length).toBeGreaterThanOrEqual(blocks.length / 3);
+
+    // Why not compareSpeech against baresip's WAV, as baresip-speech.test.ts does: measured here,
+    // baresip's wire audio is its WAV throughout (per quarter second, correlation 0.9999 at one
+    // steady offset, across the re-INVITE), but compareSpeech on our recording settles on a wrong
+    // alignment (about 0.9 s, -12 dB, every frame bad) in this short, drifting recording. Not
+    // diagnosed further; the per-block correlation against the wire above is the judgement.
   }, 60_000);
 });
