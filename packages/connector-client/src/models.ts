@@ -103,6 +103,12 @@ export interface Call {
    */
   security?: 'none' | 'sdes' | 'dtls' | 'webrtc';
   /**
+   * `im` when the call is an instant-messaging session of this SDK's Softphone (SIP Server's chat:
+   * an INVITE offering only `m=message`; no audio, so no MOS of its own); absent for a voice call.
+   * The specification's call model has no media type: this is the SDK's addition.
+   */
+  kind?: 'im';
+  /**
    * ICE, when this SDK's Softphone runs the call with ICE (`nat.ice_enabled`): the agent's state
    * (`checking`, `connected`, `failed`...) and the kind of each end's candidate in the selected
    * pair (`host`, `srflx`, `prflx`, `relay`). Not in the specification's model.

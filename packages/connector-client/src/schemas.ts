@@ -32,6 +32,7 @@ export const callSchema = {
     uuid: { type: 'string' },
     state: { type: 'string', enum: [...CONNECTOR_CALL_STATES] },
     security: { type: 'string', enum: ['none', 'sdes', 'dtls', 'webrtc'] },
+    kind: { type: 'string', enum: ['im'] },
   },
 } as const satisfies ConnectorJsonSchema;
 

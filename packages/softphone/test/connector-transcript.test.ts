@@ -253,6 +253,39 @@ describeIf('the Connector API v2, replaying the spec transcript against a real r
     expect(line.counters.offersRefused).toBe(1);
   }, 30000);
 
+  itSipp('an IM session (SIP Server\'s chat: an INVITE offering m=message) is a call of the session model with kind im, no security, no MOS', async () => {
+    const phone = await start({ 'policy.session.auto_answer': '1' });
+    const id = await login();
+    expect((await send(`${BASE}/register`, { method: 'POST', headers: withCookie(id, { 'Content-Length': '0' }) })).status).toBe(200);
+    const endpoint = phone.endpoint!;
+    await until(async () => endpoint.lines[0]?.state === 'READY', 8000, 'the line registered');
+    const im = 'v=0\no=- 1 1 IN IP4 [local_ip]\ns=session\nc=IN IP4 [local_ip]\nt=0 0\nm=message [local_port] sip sip:[service]@[remote_ip]\na=accept-types:text/plain\n';
+    const sipp = runSipp({
+      remotePort: endpoint.lines[0]!.port!,
+      localPort: SIPP,
+      service: '5320',
+      scenario: scenario('a chat session', [
+        sippSend(INVITE('', im), ' retrans="500"'),
+        '<recv response="100" optional="true"/>',
+        '<recv response="180" optional="true"/>',
+        recv('response="200"', [{ regexp: 'm=message [0-9]+ sip ' }], ' rrs="true"', true),
+        sippSend(ACK(1)),
+        '<pause milliseconds="1500"/>',
+        ...HANG_UP(2),
+      ]),
+    });
+    let model: Record<string, unknown> = {};
+    await until(async () => {
+      const response = await send(`${BASE}/session`, { headers: withCookie(id) });
+      model = JSON.parse(response.body) as Record<string, unknown>;
+      return (model['phone'] as { calls: unknown[] }).calls.length === 1;
+    }, 8000, 'the session in the model');
+    expect(validSession(model)).toBe(true);
+    const call = endpoint.calls[0]!;
+    expect(model['phone']).toEqual({ calls: [{ uuid: call.id, state: 'CONNECTED', kind: 'im', security: 'none' }], vq_alarm_on: false });
+    assertSippPassed(await sipp);
+  }, 30000);
+
   it('CORS: a preflight from the desktop is answered, one from a foreign origin is refused', async () => {
     await start({ 'policy.connector.allowed_origin_headers': '*.genesyscloud.com, bsgwsfanch' });
     const preflight = await send(`${BASE}/session`, { method: 'OPTIONS', headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-csrf-token' } });
