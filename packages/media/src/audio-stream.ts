@@ -495,7 +495,13 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     if (this.#feedback && this.#feedback.sampleRate !== newRate) this.#feedback = undefined;
 
     const output = this.#output;
-    if (!output || output.discards === true) return;
+    if (!output) return;
+    if (output.discards === true) {
+      // Nothing is written now, but an output may take frames later at the rate it said (a call's
+      // speaker port put on a conference leg): from then on the frames must be at that rate.
+      this.#outResampler = newRate !== output.sampleRate ? new Resampler(newRate, output.sampleRate) : undefined;
+      return;
+    }
     const oldResampler = this.#outResampler;
     // The old path's continuation at the speaker's rate: the samples waiting, then the tail.
     const waitingAndTail = source.subarray(lastPlayed);

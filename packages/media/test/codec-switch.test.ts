@@ -1,4 +1,4 @@
-import { AudioStream, G722, OPUS, PCMU, RtpSession, VirtualAudioProvider, type Codec, type VirtualSource } from '@sip-endpoint/media';
+import { AudioStream, G722, OPUS, PCMU, RtpSession, VirtualAudioProvider, type AudioOutput, type Codec, type VirtualSource } from '@sip-endpoint/media';
 import { compareSpeech, speechLikeSignal } from '@sip-endpoint/media/testing';
 import { waitFor } from '@sip-endpoint/test-support';
 import { workerPorts } from './support/ports';
@@ -163,4 +163,36 @@ describe('a mid-call codec change (AudioStream.setCodec) on 127.0.0.1', () => {
     // The stats follow: the receive jitter is in ms at whichever clock rate, not a jump of the switch.
     expect(bob.stream.stats().received.jitterMs).toBeLessThan(30);
   }, 60_000);
+
+  it('a speaker that discarded at the switch and plays later gets frames at its own rate (a call joining a conference after a codec change)', async () => {
+    // A call's speaker port without a speaker discards and says the codec's rate (8 kHz for PCMU);
+    // put on a conference leg later, it takes frames at that rate, which the leg was made for. A
+    // switch to G.722 made while it discarded must leave the stream writing 8 kHz frames to it.
+    const writes: number[] = [];
+    const port = { discards: true, sampleRate: 8000, device: { id: '', name: 'no speaker', kind: 'output' as const }, write: (_frame: Int16Array, length: number) => writes.push(length), close: () => undefined };
+    const output: AudioOutput = port;
+    const aliceSession = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    const bobSession = await RtpSession.open({ ports, bindAddress: '127.0.0.1' });
+    let bobRate = 0;
+    const devices = new VirtualAudioProvider({ defaults: false });
+    devices.addInput({ name: 'mic', id: 'mic' }, { kind: 'tone', frequencies: [440] });
+    const alice = new AudioStream({ session: aliceSession, codec: PCMU, payloadType: 0, remote: { address: '127.0.0.1', rtpPort: bobSession.localPort }, input: devices.openInput('mic', 8000) });
+    const bob = new AudioStream({ session: bobSession, codec: PCMU, payloadType: 0, remote: { address: '127.0.0.1', rtpPort: aliceSession.localPort }, output, onPlayout: (_frame, _length, sampleRate) => (bobRate = sampleRate) });
+    alice.start();
+    bob.start();
+    try {
+      await waitFor(() => bobRate === 8000, 5_000, 'PCMU played');
+      alice.setCodec({ codec: G722, payloadType: 9 });
+      bob.setCodec({ codec: G722, payloadType: 9 });
+      await waitFor(() => bobRate === 16000, 5_000, 'G.722 played');
+      expect(writes).toEqual([]);
+      // The port goes on a conference leg: it plays from now on, still at 8 kHz.
+      port.discards = false;
+      await waitFor(() => writes.length >= 10, 5_000, '10 frames written');
+    } finally {
+      alice.close();
+      bob.close();
+    }
+    expect(new Set(writes)).toEqual(new Set([160]));
+  }, 20_000);
 });
