@@ -57,6 +57,27 @@ function side(session: RtpSession, peerPort: number, seed: number): Side {
   return self;
 }
 
+/**
+ * Stalls of this process's event loop (gaps of over 15 ms between 5 ms timers), with when they
+ * ended: a stall stops the media clock, so the receiver's jitter buffer may run dry and play a
+ * concealed or silent frame, whatever the codec does.
+ */
+function watchStalls(): { stop: () => { endedAt: number; ms: number }[] } {
+  const stalls: { endedAt: number; ms: number }[] = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - last > 15) stalls.push({ endedAt: now, ms: now - last });
+    last = now;
+  }, 5);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return stalls;
+    },
+  };
+}
+
 /** The largest step between two neighbouring samples in `samples[from, to)`. */
 function largestStep(samples: Int16Array, from: number, to: number): number {
   let largest = 0;
@@ -110,6 +131,9 @@ describe('a mid-call codec change (AudioStream.setCodec) on 127.0.0.1', () => {
     // speaks lands in the other's speech too, where a gap or a click would show.
     const bob = side(bobSession, aliceSession.localPort, 21);
     const sentPayloadTypes = new Set<number>();
+    /** When each switch was made (performance.now()), in order. */
+    const switchedAt: number[] = [];
+    const stallWatch = watchStalls();
     /** Waits until the last 10 ms of Alice's microphone is speech, well within a syllable. */
     const speaking = async (): Promise<void> => {
       await waitFor(() => {
@@ -122,6 +146,7 @@ describe('a mid-call codec change (AudioStream.setCodec) on 127.0.0.1', () => {
       bob.stream.setCodec({ codec, payloadType, telephoneEvent: { payloadType: 101, clockRate: 8000 } });
       alice.stream.setCodec({ codec, payloadType, telephoneEvent: { payloadType: 101, clockRate: 8000 } });
       sentPayloadTypes.add(payloadType);
+      switchedAt.push(performance.now());
     };
     alice.stream.start();
     bob.stream.start();
@@ -138,6 +163,7 @@ describe('a mid-call codec change (AudioStream.setCodec) on 127.0.0.1', () => {
       alice.stream.close();
       bob.stream.close();
     }
+    const stalls = stallWatch.stop();
     expect(() => alice.stream.setCodec({ codec: PCMU, payloadType: 0 })).toThrow(expect.objectContaining({ code: 'ERR_MEDIA_STREAM_CLOSED' }));
 
     for (const [name, listener, talker] of [['bob', bob, alice], ['alice', alice, bob]] as const) {
@@ -149,15 +175,25 @@ describe('a mid-call codec change (AudioStream.setCodec) on 127.0.0.1', () => {
       // The whole call: speech all the way (opus is perceptual: judged against the call's median).
       const whole = compareSpeech(reference, RATE, recording.samples, RATE, { frameMarginDb: 20 });
       const context = `${name}: ${JSON.stringify({ ...whole, frameSnrDb: undefined })}`;
-      expect({ context, defects: whole.defects <= 2, clicks: whole.clicks <= 1 }).toEqual({ context, defects: true, clicks: true });
-      for (const change of listener.switches) {
+      // One more defect or click for each long stall of the event loop (the media clock stopped).
+      const long = stalls.filter((stall) => stall.ms > 40).length;
+      expect({ context, long, defects: whole.defects <= 2 + long, clicks: whole.clicks <= 1 + long }).toEqual({ context, long, defects: true, clicks: true });
+      for (const [index, change] of listener.switches.entries()) {
+        // A stall of the event loop from just before the switch to when its packets played (the
+        // jitter buffer's delay, under 400 ms) may leave the receiver a gap or a concealed frame
+        // there that is the stall's, not the switch's: the judgement then allows what the stall
+        // lasted. Without a stall (a machine that is not overloaded) it is strict.
+        const made = switchedAt[index]!;
+        const stalled = stalls.filter((stall) => stall.endedAt > made - 100 && stall.endedAt - stall.ms < made + 400).reduce((sum, stall) => sum + stall.ms, 0);
         // The delay before the switch: the path's (jitter buffer, codec), from the comparison.
         const judged = judgeSwitch(recording.samples, reference, change.atS, whole.delayMs / 1000);
         // Measured: the weakest 5 ms within 3 dB of the signal; steps at most 1.3 times the signal's.
         const at = `${name} at the switch to ${change.rate} Hz: ${JSON.stringify(judged)}`;
         const control = judgeSwitch(recording.samples, reference, change.atS - 0.25, whole.delayMs / 1000);
         console.log(at, 'control 250 ms before:', JSON.stringify(control));
-        expect({ at, speech: judged.speechMs > 40, gap: judged.longestSilenceMs < 2, click: judged.stepRatio < 2 }).toEqual({ at, speech: true, gap: true, click: true });
+        const allowed = stalled > 0 ? { gapMs: 2 + stalled, stepRatio: 4 } : { gapMs: 2, stepRatio: 2 };
+        const context = `${at} (event-loop stalls around it: ${Math.round(stalled)} ms)`;
+        expect({ context, speech: judged.speechMs > 40, gap: judged.longestSilenceMs < allowed.gapMs, click: judged.stepRatio < allowed.stepRatio }).toEqual({ context, speech: true, gap: true, click: true });
       }
     }
     // The stats follow: the receive jitter is in ms at whichever clock rate, not a jump of the switch.
