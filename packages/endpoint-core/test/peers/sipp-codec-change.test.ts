@@ -1,13 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Call, Endpoint } from '@sip-endpoint/endpoint-core';
 import type { AudioStreamStats } from '@sip-endpoint/media';
 import { compareSpeech } from '@sip-endpoint/media/testing';
 import { peerAvailable, testPorts } from '@sip-endpoint/test-support';
 import { Capture, tsharkAvailable } from '../support/capture';
 import { recorded, sleep, standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
+import { PCAP, pcapSpeech } from '../support/pcap-speech';
 import { assertSippPassed, runSipp, sippAvailable, udpBound } from '../support/sipp';
 import { ACK, AUTO_ANSWER, ESTABLISH, HANG_UP, IN_DIALOG, RESPONSE, SDP, pause, recv, scenario, send } from '../support/sipp-scenario';
 
@@ -21,7 +18,6 @@ import { ACK, AUTO_ANSWER, ESTABLISH, HANG_UP, IN_DIALOG, RESPONSE, SDP, pause, 
 // A-law decoder; before the switch it took payload type 0 only).
 const describeIf = sippAvailable() && tsharkAvailable() ? describe : describe.skip;
 
-const PCAP = '/usr/share/sip-tester/g711a.pcap';
 
 /** The offer of a call on PCMU that also allows PCMA (so that a later PCMA-only offer is a change, not a new codec). */
 const PCMU_AND_PCMA = SDP().replace('RTP/AVP 0 101', 'RTP/AVP 0 8 101').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:0 PCMU/8000\na=rtpmap:8 PCMA/8000');
@@ -34,26 +30,6 @@ function agent(): { endpoint: Endpoint; devices: ReturnType<typeof standaloneEnd
   const calls: Call[] = [];
   made.endpoint.on('incomingCall', (call) => calls.push(call));
   return { ...made, calls };
-}
-
-/**
- * The speech in sipp's g711a.pcap, decoded by other programs than ours: tshark takes the RTP
- * payloads out of the capture, ffmpeg decodes the A-law (as sipp-session.test.ts does).
- */
-function pcapSpeech(): Int16Array {
-  const payloads = spawnSync('tshark', ['-r', PCAP, '-o', 'rtp.heuristic_rtp:TRUE', '-Y', 'rtp.p_type == 8', '-T', 'fields', '-e', 'rtp.payload'], { encoding: 'utf8' });
-  if (payloads.status !== 0) throw new Error(`tshark could not read ${PCAP}: ${payloads.stderr}`);
-  const alaw = Buffer.from(payloads.stdout.replace(/[^0-9a-f]/gi, ''), 'hex');
-  const dir = mkdtempSync(join(tmpdir(), 'sep-pcap-'));
-  try {
-    writeFileSync(join(dir, 'speech.alaw'), alaw);
-    const ffmpeg = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'alaw', '-ar', '8000', '-ac', '1', '-i', join(dir, 'speech.alaw'), '-f', 's16le', join(dir, 'speech.raw')], { encoding: 'utf8' });
-    if (ffmpeg.status !== 0) throw new Error(`ffmpeg could not decode the pcap's A-law: ${ffmpeg.stderr}`);
-    const raw = readFileSync(join(dir, 'speech.raw'));
-    return new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** One RTP packet we sent, as tshark decoded it. */
@@ -139,7 +115,7 @@ describeIf('a mid-call codec change against sipp', () => {
         recv('response="200"', [{ header: 'CSeq:', regexp: '2 INVITE' }, { regexp: 'm=audio [0-9]+ RTP/AVP 8[^0-9]' }, { regexp: 'a=rtpmap:8 PCMA/8000' }]),
         send(ACK(2)),
         // 7 s of A-law speech (30 ms packets) from sipp's media port; the call ends while it plays.
-        '<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>',
+        `<nop><action><exec play_pcap_audio="${PCAP}"/></action></nop>`,
         pause(4500),
         ...HANG_UP(3),
       ]),

@@ -1,12 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { compareSpeech } from '@sip-endpoint/media/testing';
 import { peerAvailable } from '@sip-endpoint/test-support';
 import type { Call, Endpoint } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
 import { Capture } from '../support/capture';
+import { PCAP, pcapSpeech } from '../support/pcap-speech';
 import { assertSippPassed, runSipp, sippAvailable, udpBound } from '../support/sipp';
 import { ACK, AUTO_ANSWER, IN_DIALOG, INVITE, OK_WITH_SDP, REFUSED, RESPONSE, SDP, recv, scenario, send, pause } from '../support/sipp-scenario';
 import { sleep, standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
@@ -23,27 +20,6 @@ function agent(settings: Record<string, string> = {}) {
 
 const sipPort = (endpoint: Endpoint): number => endpoint.lines[0]!.port!;
 
-const PCAP = '/usr/share/sip-tester/g711a.pcap';
-
-/**
- * The speech in sipp's g711a.pcap, decoded by other programs than ours: tshark takes the RTP
- * payloads out of the capture, ffmpeg decodes the A-law.
- */
-function pcapSpeech(): Int16Array {
-  const payloads = spawnSync('tshark', ['-r', PCAP, '-o', 'rtp.heuristic_rtp:TRUE', '-Y', 'rtp.p_type == 8', '-T', 'fields', '-e', 'rtp.payload'], { encoding: 'utf8' });
-  if (payloads.status !== 0) throw new Error(`tshark could not read ${PCAP}: ${payloads.stderr}`);
-  const alaw = Buffer.from(payloads.stdout.replace(/[^0-9a-f]/gi, ''), 'hex');
-  const dir = mkdtempSync(join(tmpdir(), 'sep-pcap-'));
-  try {
-    writeFileSync(join(dir, 'speech.alaw'), alaw);
-    const ffmpeg = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'alaw', '-ar', '8000', '-ac', '1', '-i', join(dir, 'speech.alaw'), '-f', 's16le', join(dir, 'speech.raw')], { encoding: 'utf8' });
-    if (ffmpeg.status !== 0) throw new Error(`ffmpeg could not decode the pcap's A-law: ${ffmpeg.stderr}`);
-    const raw = readFileSync(join(dir, 'speech.raw'));
-    return new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const PCMA_SDP = SDP().replace('RTP/AVP 0 101', 'RTP/AVP 8').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000');
 
@@ -348,7 +324,7 @@ ${sdp ?? ''}`;
           RECV_INVITE,
           send(INVITE_RESPONSE('183 Session Progress', reliable ? 'Require: 100rel\nRSeq: 77\n' : '', PCMA_SDP)),
           ...(reliable ? [recv('request="PRACK"', [{ header: 'RAck:', regexp: '^ *77 1 INVITE$' }]), send(RESPONSE('200 OK'))] : []),
-          '<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>',
+          `<nop><action><exec play_pcap_audio="${PCAP}"/></action></nop>`,
           // 5 s of early media before the answer: time for our speaker to play 2.5 s of it, the
           // check below, on a loaded machine too.
           pause(5000),
