@@ -120,18 +120,6 @@ describe('the decisions with their reasons', () => {
     expect(shouldAnswer(answerContext({ config: config(busy), devices: builtIn, calls: [{ ...call('CONNECTED'), kind: 'im' }] })).answer).toBe('unknown');
   });
 
-  it('an IM session: no headset or device rule, and busy counts IM sessions only', () => {
-    const im = (settings: Record<string, string>, devices: typeof builtIn, calls: ReturnType<typeof call>[]) => shouldAnswer(answerContext({ config: config(settings), devices, calls, kind: 'im' }));
-    // No headset, no device at all: an IM session is still answered as auto_answer says.
-    expect(im({ ...headsetRequired, 'session.reject_session_when_headset_na': '1', 'session.auto_answer': '1' }, [], [])).toStrictEqual({ answer: true, delayMs: 0, reason: 'auto_answer is 1' });
-    const busy = { 'session.reject_session_when_busy': '1', 'session.number_sessions_for_busy': '1' };
-    // A voice call does not make the agent busy for a chat; another chat does.
-    expect(im(busy, builtIn, [call('CONNECTED')]).answer).toBe('unknown');
-    expect(im(busy, builtIn, [{ ...call('CONNECTED'), kind: 'im' }])).toStrictEqual({ answer: false, sipCode: 486, reason: '1 IM session(s) in progress; busy from 1' });
-    // And a chat does not make the agent busy for a voice call.
-    expect(shouldAnswer(answerContext({ config: config(busy), devices: builtIn, calls: [{ ...call('CONNECTED'), kind: 'im' }] })).answer).toBe('unknown');
-  });
-
   it('canMakeCall refuses with the reason of the headset rejection, and allows otherwise', () => {
     const outgoing = (settings: Record<string, string>) => canMakeCall({ config: config(settings), devices: builtIn, calls: [], destination: '5000', line: 0 });
     expect(outgoing({ ...headsetRequired, 'session.reject_session_when_headset_na': '1' })).toStrictEqual({ allowed: false, reason: noHeadset });
