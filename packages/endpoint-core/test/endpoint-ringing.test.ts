@@ -1,18 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ToneGenerator, VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
+import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { dominantFrequency, rms } from '@sip-endpoint/media/testing';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
-import { recorded, standaloneConfig, standaloneEndpoint, untilRecorded, waitFor } from './support/endpoints';
+import { recorded, standaloneConfig, standaloneEndpoint, toneFileDir, untilRecorded, waitFor } from './support/endpoints';
 
 describe('ringing for an incoming call', () => {
   it('plays the ringtone of the ringing plan on the speaker until the call is answered', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sep-ring-'));
-    const ringtone = new Int16Array(8000 * 0.3);
-    new ToneGenerator(8000, [425], -10).fill(ringtone);
-    await writeWav(join(dir, 'ring.wav'), { sampleRate: 8000, channels: 1, samples: ringtone });
+    const dir = await toneFileDir('ring.wav', 425, 0.3);
     const make = (user: string, settings: Record<string, string> = {}) => standaloneEndpoint(user, testPorts(7), testPorts(50), 0, settings, { mediaDir: dir });
     const alice = make('6001');
     const bob = make('6002', { 'system.media.ringing_file': 'ring.wav', 'policy.session.ringing_enabled': '1' });
@@ -46,10 +40,7 @@ describe('ringing for an incoming call', () => {
 
 describe('ringback for an outgoing call', () => {
   it('ringback_enabled 2 loops the local ringback_file on the speaker while the call alerts, and stops on answer', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sep-ringback-'));
-    const tone = new Int16Array(8000 * 0.25);
-    new ToneGenerator(8000, [440], -10).fill(tone);
-    await writeWav(join(dir, 'ringback.wav'), { sampleRate: 8000, channels: 1, samples: tone });
+    const dir = await toneFileDir('ringback.wav', 440, 0.25);
     const alice = standaloneEndpoint('6101', testPorts(7), testPorts(50), 0, { 'policy.session.ringback_enabled': '2', 'policy.session.ringback_file': 'ringback.wav' }, { mediaDir: dir });
     const bob = standaloneEndpoint('6102', testPorts(7), testPorts(50), 0);
     await Promise.all([alice.endpoint.start(), bob.endpoint.start()]);

@@ -1,20 +1,13 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ToneGenerator, writeWav } from '@sip-endpoint/media';
 import { dominantFrequency, powerAt } from '@sip-endpoint/media/testing';
 import type { Call } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
-import { recorded, standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
+import { recorded, standaloneEndpoint, toneFileDir, untilRecorded, waitFor } from '../support/endpoints';
 
 const uri = (user: string, endpoint: { lines: readonly { port: number | undefined }[] }): string => `sip:${user}@127.0.0.1:${endpoint.lines[0]!.port}`;
 
 describe('several calls on one line', () => {
   it('a second call rings with the call-waiting tone during a call; the agent holds the first, answers the second, then goes back', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sep-callwait-'));
-    const beep = new Int16Array(8000 * 0.2);
-    new ToneGenerator(8000, [950], -10).fill(beep);
-    await writeWav(join(dir, 'callwait.wav'), { sampleRate: 8000, channels: 1, samples: beep });
+    const dir = await toneFileDir('callwait.wav', 950, 0.2);
     const agent = standaloneEndpoint('7201', testPorts(7), testPorts(50), 0, { 'policy.session.callwait_tone_file': 'callwait.wav' }, { mediaDir: dir });
     const first = standaloneEndpoint('7202', testPorts(7), testPorts(50), 600);
     const second = standaloneEndpoint('7203', testPorts(7), testPorts(50), 700);

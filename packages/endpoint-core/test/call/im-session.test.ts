@@ -1,12 +1,8 @@
 import { createSocket } from 'node:dgram';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ToneGenerator, writeWav } from '@sip-endpoint/media';
 import { NoMediaError, type Call, type LineMessage } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
 import { imOffer, ImSessionDescriptionHandler } from '../../src/media/im-session-description-handler';
-import { standaloneEndpoint, waitFor } from '../support/endpoints';
+import { standaloneEndpoint, toneFileDir, waitFor } from '../support/endpoints';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
 import { assertSippPassed, runSipp, sippAvailable } from '../support/sipp';
 import { IN_DIALOG, INVITE, RESPONSE, SAME_TRANSACTION, recv, scenario, send } from '../support/sipp-scenario';
@@ -61,10 +57,7 @@ describe('imOffer and the IM handler', () => {
 describeIf('IM sessions against sipp as SIP Server (sip-signaling-chat = session)', () => {
   it('rings without a sound, is answered, exchanges MESSAGEs in its dialog (415 and 413 for what it cannot take), ends with BYE', async () => {
     // A ringtone is configured: a voice call would ring on the speaker (endpoint-ringing.test.ts).
-    const dir = mkdtempSync(join(tmpdir(), 'sep-im-'));
-    const ringtone = new Int16Array(8000 * 0.3);
-    new ToneGenerator(8000, [425], -10).fill(ringtone);
-    await writeWav(join(dir, 'ring.wav'), { sampleRate: 8000, channels: 1, samples: ringtone });
+    const dir = await toneFileDir('ring.wav', 425, 0.3);
     const agent = standaloneEndpoint('3600', testPorts(7), testPorts(50), 0, { 'system.media.ringing_file': 'ring.wav', 'policy.session.ringing_enabled': '1' }, { mediaDir: dir });
     await agent.endpoint.start();
     const incoming: Call[] = [];

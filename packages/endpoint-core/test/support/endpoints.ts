@@ -1,5 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EndpointConfig } from '@sip-endpoint/config';
-import { VirtualAudioProvider } from '@sip-endpoint/media';
+import { ToneGenerator, VirtualAudioProvider, writeWav } from '@sip-endpoint/media';
 import { Endpoint } from '@sip-endpoint/endpoint-core';
 import type { EndpointPolicy } from '@sip-endpoint/policy';
 import { waitFor } from '@sip-endpoint/test-support';
@@ -59,4 +62,17 @@ export function standaloneEndpoint(
   devices.addInput({ name: 'Headset Microphone (Jabra)', id: 'mic' }, frequency > 0 ? { kind: 'tone', frequencies: [frequency], levelDbfs: -12 } : { kind: 'silence' });
   devices.addOutput({ name: 'Headset Earphone (Jabra)', id: 'speaker' }, { record: true });
   return { endpoint: new Endpoint({ config, devices, ...options }), devices };
+}
+
+/**
+ * A fresh media directory holding `file`: an 8 kHz WAV of one tone (`frequency` Hz, -10 dBFS,
+ * `seconds` long), for the ringtone, ringback or call-waiting settings that name it. Returns the
+ * directory (the endpoint's `mediaDir`).
+ */
+export async function toneFileDir(file: string, frequency: number, seconds: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'sep-tone-'));
+  const tone = new Int16Array(Math.round(8000 * seconds));
+  new ToneGenerator(8000, [frequency], -10).fill(tone);
+  await writeWav(join(dir, file), { sampleRate: 8000, channels: 1, samples: tone });
+  return dir;
 }
