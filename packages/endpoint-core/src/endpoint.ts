@@ -16,6 +16,7 @@ import {
 import { dtlsCertificateFromPem, generateDtlsCertificate, MediaWorkerPool, PortAllocator, RtpSocketReserve, VirtualAudioProvider, type AudioDeviceProvider, type DtlsCertificate, type DtmfEvent, type VqReport } from '@sip-endpoint/media';
 import type { Call } from './call/call';
 import { Conference } from './call/conference';
+import { callMediaControl } from './media/call-media';
 import { MIN_SESSION_EXPIRES } from './call/session-timer';
 import type { EndpointContext } from './endpoint-context';
 import { ENDPOINT_TRANSITIONS, type EndpointState } from './endpoint-state';
@@ -500,7 +501,8 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
   /**
    * Asks the policy again which devices to use, as a device plugged in or removed does: for a host
    * whose policy reads something that changed (the Connector API's `POST /audio` picking a device
-   * by name). Calls started afterwards use the new devices; a call in progress keeps its own.
+   * by name). Calls in progress move to the devices chosen (see `call.media`'s `devicesMoved`), and
+   * calls started afterwards use them.
    */
   async refreshDevices(): Promise<void> {
     if (this.state === 'STOPPING' || this.state === 'STOPPED') return;
@@ -555,7 +557,13 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
   }
 
   async #reselect(): Promise<void> {
-    this.#selection = await this.policy.selectDevices({ config: this.config, devices: this.devices.list(), calls: this.#snapshots() });
+    const selection = await this.policy.selectDevices({ config: this.config, devices: this.devices.list(), calls: this.#snapshots() });
+    this.#selection = selection;
+    // The selection applies to the calls in progress too (the specification's selection runs at
+    // every change of the devices present): their audio moves to the devices chosen now.
+    for (const call of this.calls) {
+      if (call.state !== 'DISCONNECTED') callMediaControl(call.media).moveDevices(selection.input ?? undefined, selection.output ?? undefined);
+    }
     if (this.state === 'STARTING' || this.state === 'RUNNING') await this.#updateStatus();
   }
 

@@ -110,6 +110,11 @@ export type CallMediaEvents = {
    * engine refuses, an SDP it cannot read), with why: the call answers it 488, or ends.
    */
   negotiationFailed: [string];
+  /**
+   * The call's audio moved to other devices (the endpoint's selection changed: a device was
+   * plugged in or removed): the microphone and speaker it uses now.
+   */
+  devicesMoved: [{ input: AudioDevice | undefined; output: AudioDevice | undefined }];
   /** The media closed with its call. */
   closed: [];
 };
@@ -164,6 +169,11 @@ export interface CallMediaControl {
   setAnswerCodecs(codecs: readonly ConfiguredCodec[]): void;
   /** The session is established (our 2xx sent, or theirs received): a stream waiting for it starts. */
   sessionEstablished(): void;
+  /**
+   * The endpoint selected other devices (one was plugged in or removed): the call's audio moves to
+   * them, at once when its stream runs. Returns whether anything moved.
+   */
+  moveDevices(input: AudioDevice | undefined, output: AudioDevice | undefined): boolean;
   close(): void;
 }
 
@@ -211,6 +221,8 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
   /** What the stream is given for devices: the opened ones, or a conference leg (see device-ports.ts). */
   #microphonePort: MicrophonePort | undefined;
   #speakerPort: SpeakerPort | undefined;
+  /** The microphone and speaker the call uses: the endpoint's selection when it began, and each one it moved to since. */
+  #devices: { input: AudioDevice | undefined; output: AudioDevice | undefined };
   #leg: ConferenceLeg | undefined;
   #stream: CallAudioStream | undefined;
   #muted = false;
@@ -224,6 +236,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
   constructor(init: CallMediaInit) {
     super();
     this.#init = init;
+    this.#devices = { input: init.input, output: init.output };
     controls.set(this, {
       handler: () => (this.#handler ??= this.#reportFailures(this.#createHandler())),
       setAnswerCodecs: (codecs) => {
@@ -232,6 +245,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
       sessionEstablished: () => {
         if (this.#handler instanceof MediaSessionDescriptionHandler) this.#handler.startMedia();
       },
+      moveDevices: (input, output) => this.#moveDevices(input, output),
       close: () => this.#close(),
     });
     conferences.set(this, this.#conferenceSide());
@@ -328,7 +342,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
 
   /** The microphone and speaker the call's audio uses. */
   get devices(): { input: AudioDevice | undefined; output: AudioDevice | undefined } {
-    return { input: this.#init.input, output: this.#init.output };
+    return { ...this.#devices };
   }
 
   /** Whether the media is closed (the call ended). */
@@ -351,13 +365,13 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
 
   /** The speaker's volume, 0 to 100 (the device's, shared with what else plays on it). */
   get volume(): number | undefined {
-    const output = this.#init.output;
+    const output = this.#devices.output;
     return output ? this.#init.devices.getVolume(output.id) : undefined;
   }
 
   /** Sets the speaker's volume, 0 to 100. */
   setVolume(volume: number): void {
-    const output = this.#init.output;
+    const output = this.#devices.output;
     if (output) this.#init.devices.setVolume(output.id, volume);
   }
 
@@ -464,7 +478,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     const init = this.#init;
     if (!init.workers || init.ice || (init.dtls.offer && init.srtp.mode !== 'disabled')) return undefined;
     const silent = (device: AudioDevice | undefined): boolean => device === undefined || init.devices.silent?.(device.id) === true;
-    return silent(init.input) && silent(init.output) ? init.workers : undefined;
+    return silent(this.#devices.input) && silent(this.#devices.output) ? init.workers : undefined;
   }
 
   /** Tells of offers and answers the handler refuses (sip.js only answers them 488, or ends the call). */
@@ -537,11 +551,57 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
         return undefined;
       }
     };
-    if (init.input && !this.#input) this.#input = open('microphone', init.input.id, () => init.devices.openInput(init.input!.id, sampleRate));
-    if (init.output && !this.#output) this.#output = open('speaker', init.output.id, () => init.devices.openOutput(init.output!.id, sampleRate));
+    const { input, output } = this.#devices;
+    if (input && !this.#input) this.#input = open('microphone', input.id, () => init.devices.openInput(input.id, sampleRate));
+    if (output && !this.#output) this.#output = open('speaker', output.id, () => init.devices.openOutput(output.id, sampleRate));
     // Ports even without a device: a call with no microphone or speaker can still join a conference.
     this.#microphonePort ??= new MicrophonePort(this.#input, codecRate);
     this.#speakerPort ??= new SpeakerPort(this.#output, codecRate);
+  }
+
+  /**
+   * Moves the call's audio to other devices. Before the stream opens its devices, only the choice
+   * changes; once they are open, the new device is opened at the rate the stream runs its port at
+   * and the old one closed, between two ticks: the stream goes on without a rebuild. A device that
+   * cannot be opened leaves silence (microphone) or nothing played (speaker), logged, as at the
+   * start of a call. An IM session has no audio; a stream in a media worker keeps its (silent)
+   * devices.
+   */
+  #moveDevices(input: AudioDevice | undefined, output: AudioDevice | undefined): boolean {
+    if (this.#closed || this.#init.im) return false;
+    const current = this.#devices;
+    const inputMoves = current.input?.id !== input?.id;
+    const outputMoves = current.output?.id !== output?.id;
+    if (!inputMoves && !outputMoves) return false;
+    if (this.#stream instanceof WorkerAudioStream) {
+      this.#init.log(2, 'the devices changed, but this call\'s audio runs in a media worker thread: it keeps its devices');
+      return false;
+    }
+    const init = this.#init;
+    const open = <T>(kind: string, id: string, opener: () => T): T | undefined => {
+      try {
+        return opener();
+      } catch (error) {
+        init.log(2, `the ${kind} ${id} could not be opened (${(error as Error).message}); the call goes on without it`);
+        return undefined;
+      }
+    };
+    this.#devices = { input, output };
+    const microphone = this.#microphonePort;
+    if (inputMoves && microphone) {
+      const opened = input ? open('microphone', input.id, () => init.devices.openInput(input.id, microphone.sampleRate)) : undefined;
+      this.#input = opened;
+      microphone.replace(opened);
+    }
+    const speaker = this.#speakerPort;
+    if (outputMoves && speaker) {
+      const opened = output ? open('speaker', output.id, () => init.devices.openOutput(output.id, speaker.sampleRate)) : undefined;
+      this.#output = opened;
+      speaker.replace(opened);
+    }
+    init.log(3, `audio moved to the microphone ${input ? `"${input.name}"` : '(none)'} and the speaker ${output ? `"${output.name}"` : '(none)'}`);
+    this.emit('devicesMoved', { ...this.#devices });
+    return true;
   }
 
   #conferenceSide(): CallMediaConference {

@@ -12,7 +12,7 @@ const NO_SPEAKER: AudioDevice = { id: '', name: 'no speaker', kind: 'output' };
  */
 export class MicrophonePort implements AudioInput {
   readonly sampleRate: number;
-  readonly #own: AudioInput | undefined;
+  #own: AudioInput | undefined;
   #leg: ConferenceLeg | undefined;
 
   /** `sampleRate`: the device's, or, without one, the rate that spares the stream resampling. */
@@ -36,6 +36,17 @@ export class MicrophonePort implements AudioInput {
     else frame.fill(0, 0, length);
   }
 
+  /**
+   * Reads another microphone from now on (the endpoint chose another device, one was unplugged):
+   * it must be open at this port's rate, which the stream's resampler was made for; undefined
+   * reads silence. The one read before is closed.
+   */
+  replace(own: AudioInput | undefined): void {
+    const previous = this.#own;
+    this.#own = own;
+    previous?.close();
+  }
+
   close(): void {
     this.#own?.close();
   }
@@ -44,7 +55,7 @@ export class MicrophonePort implements AudioInput {
 /** The speaker a call's stream writes: its own opened device, or its conference leg. */
 export class SpeakerPort implements AudioOutput {
   readonly sampleRate: number;
-  readonly #own: AudioOutput | undefined;
+  #own: AudioOutput | undefined;
   #leg: ConferenceLeg | undefined;
 
   /**
@@ -73,6 +84,16 @@ export class SpeakerPort implements AudioOutput {
   write(frame: Int16Array, length: number): void {
     if (this.#leg) this.#leg.write(frame, length);
     else this.#own?.write(frame, length);
+  }
+
+  /**
+   * Plays on another speaker from now on, open at this port's rate (the rate the stream writes);
+   * undefined plays nothing. The one played on before is closed.
+   */
+  replace(own: AudioOutput | undefined): void {
+    const previous = this.#own;
+    this.#own = own;
+    previous?.close();
   }
 
   close(): void {
