@@ -2,6 +2,7 @@ import type { EndpointConfig } from '@sip-endpoint/config';
 import type { CallSnapshot, DeviceSelection, EndpointPolicy } from '@sip-endpoint/policy';
 import type { AudioDeviceProvider, DtlsCertificate, MediaWorkerPool, PortAllocator, RtpSocketReserve } from '@sip-endpoint/media';
 import type { DiagnosticsLogger } from './logging/diagnostics-logger';
+import type { DeviceKeeper } from './media/device-keeper';
 
 /**
  * What the Endpoint shares with its lines and their calls: its configuration, policy, devices and
@@ -12,6 +13,8 @@ export interface EndpointContext {
   readonly config: EndpointConfig;
   readonly policy: EndpointPolicy;
   readonly devices: AudioDeviceProvider;
+  /** Opens the calls' and conferences' devices on `devices`, holding them as `defer_device_release` and `webrtc_audio_layer` say. */
+  readonly deviceKeeper: DeviceKeeper;
   readonly logger: DiagnosticsLogger;
   /** Our address: SIP Via/Contact and SDP. */
   readonly address: string;

@@ -17,6 +17,7 @@ import { dtlsCertificateFromPem, generateDtlsCertificate, MediaWorkerPool, PortA
 import type { Call } from './call/call';
 import { Conference } from './call/conference';
 import { callMediaControl } from './media/call-media';
+import { DeviceKeeper, keepOpenOf } from './media/device-keeper';
 import { MIN_SESSION_EXPIRES } from './call/session-timer';
 import type { EndpointContext } from './endpoint-context';
 import { ENDPOINT_TRANSITIONS, type EndpointState } from './endpoint-state';
@@ -195,6 +196,8 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
   /** The media workers this Endpoint made (`mediaThreads`), closed when it stops. */
   #ownWorkers: MediaWorkerPool | undefined;
   #rtpReserve: RtpSocketReserve | undefined;
+  /** Holds the devices of calls and conferences (defer_device_release, webrtc_audio_layer's keep-open modes); made at start. */
+  #deviceKeeper: DeviceKeeper | undefined;
   #selection: DeviceSelection | undefined;
   #status: SessionStatus = 'INITIALIZING';
   /** start()'s promise, and the start itself (which stop() waits for without the failure handling). */
@@ -341,10 +344,17 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
     const configured = given ? dtlsCertificateFromPem(given.certPem, given.keyPem) : undefined;
     let certificate: Promise<DtlsCertificate> | undefined;
     const ports = new PortAllocator(config.get('policy.endpoint.rtp_port_min'), config.get('policy.endpoint.rtp_port_max'));
+    this.#deviceKeeper = new DeviceKeeper(this.devices, {
+      releaseDelayMs: config.get('policy.endpoint.defer_device_release'),
+      keepOpen: keepOpenOf(config.get('policy.endpoint.webrtc_audio_layer')),
+      keepOpenRate: 16000,
+      log: (level, message) => this.#log(level, message),
+    });
     this.#context = {
       config,
       policy: this.policy,
       devices: this.devices,
+      deviceKeeper: this.#deviceKeeper,
       logger,
       address: local.address,
       ports,
@@ -432,6 +442,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       // Our own workers end with us; a shared pool is its owner's to close.
       await this.#ownWorkers?.close();
       this.#rtpReserve?.close();
+      this.#deviceKeeper?.close();
       this.#machine.to('STOPPED');
     }
     this.#log(3, 'endpoint stopped');
@@ -450,7 +461,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
    * media worker thread (`mediaThreads`).
    */
   async conference(first: Call, second: Call, ...more: Call[]): Promise<Conference> {
-    return Conference.create({ devices: this.devices, owns: (call) => this.calls.includes(call), log: (level, message) => this.#log(level, message) }, [first, second, ...more]);
+    return Conference.create({ devices: this.#deviceKeeper ?? this.devices, owns: (call) => this.calls.includes(call), log: (level, message) => this.#log(level, message) }, [first, second, ...more]);
   }
 
   /**
@@ -559,6 +570,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
   async #reselect(): Promise<void> {
     const selection = await this.policy.selectDevices({ config: this.config, devices: this.devices.list(), calls: this.#snapshots() });
     this.#selection = selection;
+    this.#deviceKeeper?.keep({ input: selection.input ?? undefined, output: selection.output ?? undefined });
     // The selection applies to the calls in progress too (the specification's selection runs at
     // every change of the devices present): their audio moves to the devices chosen now.
     for (const call of this.calls) {

@@ -189,6 +189,7 @@ export class Call extends SafeEmitter<CallEvents> {
       ...(context.rtpReserve ? { reserve: context.rtpReserve } : {}),
       ...(context.mediaWorkers ? { workers: context.mediaWorkers } : {}),
       devices: context.devices,
+      opener: context.deviceKeeper,
       // An IM session opens no device.
       input: this.kind === 'im' ? undefined : (selection?.input ?? undefined),
       output: this.kind === 'im' ? undefined : (selection?.output ?? undefined),

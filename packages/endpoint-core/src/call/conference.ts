@@ -16,7 +16,8 @@ export type ConferenceEvents = {
 
 /** What a conference needs from its endpoint. */
 export interface ConferenceInit {
-  devices: AudioDeviceProvider;
+  /** Where the conference's microphone and speaker are opened (the endpoint's device keeper). */
+  devices: Pick<AudioDeviceProvider, 'openInput' | 'openOutput'>;
   /** Whether a call is one of the endpoint's, not over. */
   owns: (call: Call) => boolean;
   log: (level: number, message: string) => void;

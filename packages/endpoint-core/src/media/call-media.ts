@@ -131,6 +131,8 @@ export interface CallMediaInit {
   /** The endpoint's media worker threads (`mediaThreads`), for the streams they can run. */
   workers?: MediaWorkerPool;
   devices: AudioDeviceProvider;
+  /** Where the call's microphone and speaker are opened: the endpoint's device keeper. @defaultValue `devices` */
+  opener?: Pick<AudioDeviceProvider, 'openInput' | 'openOutput'>;
   input: AudioDevice | undefined;
   output: AudioDevice | undefined;
   /** The codecs to offer, preferred first (the policy's `codecPriorities().offer`). */
@@ -552,8 +554,8 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
       }
     };
     const { input, output } = this.#devices;
-    if (input && !this.#input) this.#input = open('microphone', input.id, () => init.devices.openInput(input.id, sampleRate));
-    if (output && !this.#output) this.#output = open('speaker', output.id, () => init.devices.openOutput(output.id, sampleRate));
+    if (input && !this.#input) this.#input = open('microphone', input.id, () => (init.opener ?? init.devices).openInput(input.id, sampleRate));
+    if (output && !this.#output) this.#output = open('speaker', output.id, () => (init.opener ?? init.devices).openOutput(output.id, sampleRate));
     // Ports even without a device: a call with no microphone or speaker can still join a conference.
     this.#microphonePort ??= new MicrophonePort(this.#input, codecRate);
     this.#speakerPort ??= new SpeakerPort(this.#output, codecRate);
@@ -589,13 +591,13 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     this.#devices = { input, output };
     const microphone = this.#microphonePort;
     if (inputMoves && microphone) {
-      const opened = input ? open('microphone', input.id, () => init.devices.openInput(input.id, microphone.sampleRate)) : undefined;
+      const opened = input ? open('microphone', input.id, () => (init.opener ?? init.devices).openInput(input.id, microphone.sampleRate)) : undefined;
       this.#input = opened;
       microphone.replace(opened);
     }
     const speaker = this.#speakerPort;
     if (outputMoves && speaker) {
-      const opened = output ? open('speaker', output.id, () => init.devices.openOutput(output.id, speaker.sampleRate)) : undefined;
+      const opened = output ? open('speaker', output.id, () => (init.opener ?? init.devices).openOutput(output.id, speaker.sampleRate)) : undefined;
       this.#output = opened;
       speaker.replace(opened);
     }

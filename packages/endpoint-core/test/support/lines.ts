@@ -3,6 +3,7 @@ import { testPorts } from '@sip-endpoint/test-support';
 import type { ConnectionState, Line } from '@sip-endpoint/endpoint-core';
 import { DefaultPolicy } from '@sip-endpoint/policy';
 import { generateDtlsCertificate, PortAllocator, VirtualAudioProvider } from '@sip-endpoint/media';
+import { DeviceKeeper } from '../../src/media/device-keeper';
 import type { EndpointContext } from '../../src/endpoint-context';
 import { DiagnosticsLogger } from '../../src/logging/diagnostics-logger';
 
@@ -34,10 +35,12 @@ export async function until(line: Line, state: ConnectionState, ms = 5000): Prom
  */
 export function lineContext(config: EndpointConfig, address = '127.0.0.1'): EndpointContext {
   const logger = DiagnosticsLogger.fromConfig(config, { sink: () => undefined });
+  const devices = new VirtualAudioProvider();
   return {
     config,
     policy: new DefaultPolicy(),
-    devices: new VirtualAudioProvider(),
+    devices,
+    deviceKeeper: new DeviceKeeper(devices, { releaseDelayMs: 0, keepOpen: { input: false, output: false }, keepOpenRate: 16000, log: () => undefined }),
     logger,
     address,
     ports: new PortAllocator(config.get('policy.endpoint.rtp_port_min'), config.get('policy.endpoint.rtp_port_max')),
