@@ -38,6 +38,7 @@ const CLASS_OF: Record<MediaErrorCode, string> = {
   ERR_MEDIA_DEVICE_NOT_FOUND: 'AudioDeviceError',
   ERR_MEDIA_INVALID_ARGUMENT: 'AudioDeviceError',
   ERR_MEDIA_SRTP_INVALID: 'SrtpError',
+  ERR_MEDIA_AUDIO_PROCESSING: 'AudioProcessingError',
   ERR_MEDIA_DTLS_FAILED: 'DtlsError',
   ERR_MEDIA_ICE_FAILED: 'IceError',
   ERR_MEDIA_WEBRTC_UNAVAILABLE: 'WebRtcUnavailableError',

@@ -34,7 +34,8 @@ const MIX_RATE = 16000;
  * @remarks
  * Made by its {@link Endpoint}; it closes by itself when fewer than two calls are left (the last
  * one goes on with its own devices), and a call that ends leaves it. The conference uses the
- * microphone and speaker of the first call given; each call keeps its own stream, so its
+ * microphone and speaker of the first call given (and follows the endpoint's selection when a
+ * device is plugged in or removed, as its calls do); each call keeps its own stream, so its
  * `call.media.quality()` (MOS) and statistics go on as before. `call.mute()` inside leaves our
  * microphone out of that call only (it still carries the others); the volume is the speaker's,
  * as for a call.
@@ -44,7 +45,7 @@ const MIX_RATE = 16000;
 export class Conference extends SafeEmitter<ConferenceEvents> {
   readonly #init: ConferenceInit;
   readonly #mixer: ConferenceMixer;
-  readonly #devices: { input: AudioDevice | undefined; output: AudioDevice | undefined };
+  #devices: { input: AudioDevice | undefined; output: AudioDevice | undefined };
   /** The calls in, each with what stops watching its end. */
   readonly #members = new Map<Call, () => void>();
   /** Calls being retrieved before they join. */
@@ -119,8 +120,14 @@ export class Conference extends SafeEmitter<ConferenceEvents> {
     const media = call.media;
     callMediaConference(media).join(this.#mixer);
     const ended = (): void => this.remove(call);
+    // The endpoint moves every call to the devices it selects now: the conference follows them.
+    const moved = (devices: { input: AudioDevice | undefined; output: AudioDevice | undefined }): void => this.#follow(devices);
     media.on('closed', ended);
-    this.#members.set(call, () => media.off('closed', ended));
+    media.on('devicesMoved', moved);
+    this.#members.set(call, () => {
+      media.off('closed', ended);
+      media.off('devicesMoved', moved);
+    });
     this.#init.log(3, `conference: ${call.id} joined (${this.#members.size} calls)`);
     this.emit('callAdded', call);
   }
@@ -154,6 +161,15 @@ export class Conference extends SafeEmitter<ConferenceEvents> {
     callMediaConference(call.media).leave();
     this.#init.log(3, `conference: ${call.id} left`);
     this.emit('callRemoved', call);
+  }
+
+  /** Mixes with the devices the endpoint selected now, when they are not the ones in use. */
+  #follow(devices: { input: AudioDevice | undefined; output: AudioDevice | undefined }): void {
+    if (this.#closed || (devices.input?.id === this.#devices.input?.id && devices.output?.id === this.#devices.output?.id)) return;
+    this.#devices = { ...devices };
+    const opened = this.#open(devices);
+    this.#mixer.setDevices(opened.input, opened.output);
+    this.#init.log(3, `conference: moved to the microphone ${devices.input?.name ?? '(none)'} and the speaker ${devices.output?.name ?? '(none)'}`);
   }
 
   /** Throws when `call` cannot join now (see {@link Conference.add}). */

@@ -1,6 +1,6 @@
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
-import { dominantFrequency, rms } from '@sip-endpoint/media/testing';
+import { dominantFrequency, powerAt, rms } from '@sip-endpoint/media/testing';
 import type { AudioDevice } from '@sip-endpoint/policy';
 import { testPorts } from '@sip-endpoint/test-support';
 import { standaloneConfig, standaloneEndpoint, waitFor } from '../support/endpoints';
@@ -61,6 +61,41 @@ describe('a call in progress follows the device selection', () => {
     } finally {
       await agent.stop();
       await far.endpoint.stop();
+    }
+  }, 30000);
+
+  it('a local conference follows too: plugged in mid-conference, the headset carries the mix both ways', async () => {
+    const devices = new VirtualAudioProvider({ defaults: false });
+    devices.addInput({ name: 'Built-in Microphone', id: 'builtin-mic' }, { kind: 'tone', frequencies: [400], levelDbfs: -12 });
+    devices.addOutput({ name: 'Built-in Speaker', id: 'builtin-speaker' }, { record: true });
+    const agent = new Endpoint({ config: standaloneConfig('1211', testPorts(7), testPorts(50), { 'policy.device.use_headset': '1', 'policy.device.headset_name': 'Jabra' }), devices });
+    const bob = standaloneEndpoint('1212', testPorts(7), testPorts(50), 700, { 'policy.session.auto_answer': '1' });
+    const carol = standaloneEndpoint('1213', testPorts(7), testPorts(50), 1300, { 'policy.session.auto_answer': '1' });
+    for (const endpoint of [agent, bob.endpoint, carol.endpoint]) await endpoint.start();
+    try {
+      const toBob = await agent.makeCall(`sip:1212@127.0.0.1:${bob.endpoint.lines[0]!.port}`);
+      const toCarol = await agent.makeCall(`sip:1213@127.0.0.1:${carol.endpoint.lines[0]!.port}`);
+      await waitFor(() => toBob.state === 'CONNECTED' && toCarol.state === 'CONNECTED', 5000, 'both connected');
+      const conference = await agent.conference(toBob, toCarol);
+      expect(conference.devices).toMatchObject({ input: { id: 'builtin-mic' }, output: { id: 'builtin-speaker' } });
+      devices.addInput({ name: 'Jabra EVOLVE 40 Microphone', id: 'jabra-mic' }, { kind: 'tone', frequencies: [1100], levelDbfs: -12 });
+      devices.addOutput({ name: 'Jabra EVOLVE 40 Earphone', id: 'jabra-speaker' }, { record: true });
+      await waitFor(() => conference.devices.input?.id === 'jabra-mic' && conference.devices.output?.id === 'jabra-speaker', 1000, 'the conference on the headset');
+      bob.devices.clearRecording('speaker');
+      await waitFor(() => devices.recording('jabra-speaker').samples.length > 16000 * 0.8 && bob.devices.recording('speaker').samples.length > 8000 * 0.8, 5000, 'the mix on the headset');
+      // The headset's earphone plays both calls; Bob hears the headset's microphone (and Carol).
+      const heard = devices.recording('jabra-speaker');
+      const level = (samples: Int16Array, rate: number, hz: number): number => 10 * Math.log10(powerAt(samples, rate, hz) / ((32767 * 32767 * samples.length) / 4));
+      const tail = heard.samples.subarray(heard.sampleRate * 0.3);
+      expect([level(tail, heard.sampleRate, 700) > -35, level(tail, heard.sampleRate, 1300) > -35]).toEqual([true, true]);
+      const atBob = bob.devices.recording('speaker');
+      const bobTail = atBob.samples.subarray(atBob.sampleRate * 0.3);
+      expect([level(bobTail, atBob.sampleRate, 1100) > -35, level(bobTail, atBob.sampleRate, 400) < -55]).toEqual([true, true]);
+      conference.split();
+      await toBob.hangup();
+      await toCarol.hangup();
+    } finally {
+      for (const endpoint of [agent, bob.endpoint, carol.endpoint]) await endpoint.stop();
     }
   }, 30000);
 });

@@ -215,8 +215,8 @@ export class ConferenceMixer {
   readonly ptimeMs: number;
   /** Samples per mix. */
   readonly frameSamples: number;
-  readonly #input: AudioInput | undefined;
-  readonly #output: AudioOutput | undefined;
+  #input: AudioInput | undefined;
+  #output: AudioOutput | undefined;
   readonly #mic: Int16Array;
   readonly #sum: Int32Array;
   readonly #speaker: Int16Array;
@@ -257,6 +257,24 @@ export class ConferenceMixer {
     const buffers = new LegBuffers(inputRate, outputRate, this.sampleRate, this.frameSamples, this.ptimeMs);
     this.#legs = [...this.#legs, buffers];
     return new ConferenceLeg(buffers, (leg) => this.#remove(leg));
+  }
+
+  /**
+   * Mixes with another microphone and speaker from the next tick (the devices in use changed: a
+   * headset plugged in, or removed), each open at the mixer's rate; undefined for none. Those
+   * used before are closed. Once the mixer is closed, the devices given are closed at once.
+   */
+  setDevices(input: AudioInput | undefined, output: AudioOutput | undefined): void {
+    if (this.closed) {
+      input?.close();
+      output?.close();
+      return;
+    }
+    const previous = { input: this.#input, output: this.#output };
+    this.#input = input;
+    this.#output = output;
+    if (previous.input !== input) previous.input?.close();
+    if (previous.output !== output) previous.output?.close();
   }
 
   /** Stops mixing, makes every leg leave, and closes the microphone and speaker. Twice is harmless. */

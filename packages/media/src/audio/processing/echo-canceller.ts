@@ -1,0 +1,266 @@
+import { Fft } from './fft';
+import { AudioProcessingError } from './processing-error';
+
+/**
+ * The Geigel detector's threshold: a microphone peak above this share of the far end's recent peak
+ * is the near end talking. 0.7 takes an echo path at least 3 dB down (a handset, a headset, a
+ * desk phone's speaker at a normal distance); a louder echo pauses adaptation now and then.
+ */
+const GEIGEL = 0.7;
+
+/** Options of {@link EchoCanceller}. @public */
+export interface EchoCancellerOptions {
+  sampleRate: number;
+  /** Samples of each microphone frame given to {@link EchoCanceller.process}. */
+  frameSamples: number;
+  /**
+   * The longest echo it removes, in ms: the speaker's and microphone's buffering plus the room's
+   * tail. Its CPU grows with it. @defaultValue 200
+   */
+  tailMs?: number;
+  /** Adaptation step, 0 to 1: larger converges faster and settles less deep. @defaultValue 0.7 */
+  step?: number;
+  /** Partitions constrained per block (all of them: exact, slower; fewer: cheaper, converges less deep). @defaultValue 4 */
+  constrainPerBlock?: number;
+}
+
+/**
+ * Acoustic echo control (`echo_control`), written here: no echo canceller runs in Node from the
+ * registry without a native build (speexdsp's and libwebrtc's AEC exist only as native addons or
+ * inside browser builds). A partitioned-block frequency-domain adaptive filter (as speex's MDF and
+ * libwebrtc's AEC3 use): the far-end signal, what the stream plays, is cut into blocks, each
+ * transformed once; the filter's partitions, one per block of the tail, model the echo path up to
+ * `tailMs`; each bin adapts by normalised LMS over its partitions (normalised by the far end's
+ * power in that bin, which makes it converge in about a second on speech, where a time-domain
+ * NLMS on a coloured signal takes many). One partition a block is constrained back to a linear
+ * convolution (a rotating gradient constraint). Adaptation pauses while the near end talks (a
+ * Geigel detector: a microphone peak above 0.7 of the far end's recent peak), so that double talk
+ * does not spoil the filter.
+ *
+ * Feed {@link EchoCanceller.farEnd} with each frame played and {@link EchoCanceller.process} with
+ * each microphone frame; both at `sampleRate`. The far end waits in a queue (half a second at
+ * most) until the microphone frame that may hold its echo. Allocates nothing per frame.
+ *
+ * @public
+ */
+export class EchoCanceller {
+  readonly sampleRate: number;
+  readonly #block: number;
+  readonly #partitions: number;
+  readonly #size: number;
+  readonly #fft: Fft;
+  readonly #step: number;
+  readonly #xRe: Float64Array;
+  readonly #xIm: Float64Array;
+  readonly #wRe: Float64Array;
+  readonly #wIm: Float64Array;
+  readonly #power: Float64Array;
+  readonly #peaks: Float64Array;
+  readonly #prev: Float64Array;
+  readonly #re: Float64Array;
+  readonly #im: Float64Array;
+  readonly #eRe: Float64Array;
+  readonly #eIm: Float64Array;
+  readonly #queue: Int16Array;
+  #queueStart = 0;
+  #queueCount = 0;
+  #head = 0;
+  #constrain = 0;
+  #hold = 0;
+  readonly #constrainPerBlock: number;
+  readonly #holdBlocks: number;
+  readonly #delta: number;
+
+  constructor(options: EchoCancellerOptions) {
+    const { sampleRate, frameSamples } = options;
+    // The block: the largest power of two that divides the frame, up to 8 ms (32 samples at 8 kHz, 64 at 16 kHz).
+    let block = 1;
+    while (frameSamples % (block * 2) === 0 && block * 2 <= sampleRate * 0.008) block *= 2;
+    if (block < 8) throw new AudioProcessingError(`echo control needs frames of a multiple of 8 samples, not ${frameSamples}`);
+    this.sampleRate = sampleRate;
+    this.#block = block;
+    this.#size = block * 2;
+    this.#partitions = Math.max(1, Math.ceil(((options.tailMs ?? 200) * sampleRate) / 1000 / block));
+    this.#fft = new Fft(this.#size);
+    this.#step = options.step ?? 0.7;
+    const spectra = this.#partitions * this.#size;
+    this.#xRe = new Float64Array(spectra);
+    this.#xIm = new Float64Array(spectra);
+    this.#wRe = new Float64Array(spectra);
+    this.#wIm = new Float64Array(spectra);
+    this.#power = new Float64Array(block + 1);
+    this.#peaks = new Float64Array(this.#partitions);
+    this.#prev = new Float64Array(block);
+    this.#re = new Float64Array(this.#size);
+    this.#im = new Float64Array(this.#size);
+    this.#eRe = new Float64Array(this.#size);
+    this.#eIm = new Float64Array(this.#size);
+    this.#queue = new Int16Array(Math.round(sampleRate / 2) + frameSamples);
+    this.#constrainPerBlock = Math.min(this.#partitions, options.constrainPerBlock ?? 4);
+    this.#holdBlocks = Math.max(1, Math.round((sampleRate * 0.03) / block));
+    // Regularisation: a far end under about -60 dBFS teaches the filter nothing.
+    this.#delta = this.#partitions * this.#size * 30 * 30;
+  }
+
+  /** The filter's length in ms (the tail it covers). */
+  get tailMs(): number {
+    return (this.#partitions * this.#block * 1000) / this.sampleRate;
+  }
+
+  /** A frame played to the speaker: the reference whose echo is removed from the microphone. */
+  farEnd(frame: Int16Array, length: number): void {
+    const queue = this.#queue;
+    const capacity = queue.length;
+    for (let i = 0; i < length; i++) {
+      if (this.#queueCount === capacity) {
+        // The microphone stopped taking (hold, a stalled device): the oldest is dropped.
+        this.#queueStart = (this.#queueStart + 1) % capacity;
+        this.#queueCount--;
+      }
+      queue[(this.#queueStart + this.#queueCount) % capacity] = frame[i]!;
+      this.#queueCount++;
+    }
+  }
+
+  /** Removes the echo from `length` samples of the microphone `frame`, in place. */
+  process(frame: Int16Array, length: number): void {
+    const block = this.#block;
+    for (let at = 0; at + block <= length; at += block) this.#processBlock(frame, at);
+  }
+
+  #processBlock(frame: Int16Array, at: number): void {
+    const block = this.#block;
+    const size = this.#size;
+    const bins = block + 1;
+    const partitions = this.#partitions;
+    const re = this.#re;
+    const im = this.#im;
+    const prev = this.#prev;
+    // The far end's next block (silence when none is queued), after the previous one: one transform.
+    const queue = this.#queue;
+    let peak = 0;
+    for (let i = 0; i < block; i++) {
+      let x = 0;
+      if (this.#queueCount > 0) {
+        x = queue[this.#queueStart]!;
+        this.#queueStart = (this.#queueStart + 1) % queue.length;
+        this.#queueCount--;
+      }
+      re[i] = prev[i]!;
+      re[block + i] = x;
+      prev[i] = x;
+      const magnitude = x < 0 ? -x : x;
+      if (magnitude > peak) peak = magnitude;
+      im[i] = 0;
+      im[block + i] = 0;
+    }
+    this.#fft.transform(re, im, false);
+    this.#head = (this.#head + 1) % partitions;
+    const head = this.#head;
+    const xRe = this.#xRe;
+    const xIm = this.#xIm;
+    xRe.set(re, head * size);
+    xIm.set(im, head * size);
+    this.#peaks[head] = peak;
+    // The echo estimate: each partition's weights times the far-end block that many blocks ago.
+    const wRe = this.#wRe;
+    const wIm = this.#wIm;
+    const power = this.#power;
+    power.fill(0);
+    re.fill(0);
+    im.fill(0);
+    for (let p = 0; p < partitions; p++) {
+      const x = ((head - p + partitions) % partitions) * size;
+      const w = p * size;
+      for (let k = 0; k < bins; k++) {
+        const ar = xRe[x + k]!;
+        const ai = xIm[x + k]!;
+        const br = wRe[w + k]!;
+        const bi = wIm[w + k]!;
+        re[k] = re[k]! + ar * br - ai * bi;
+        im[k] = im[k]! + ar * bi + ai * br;
+        power[k] = power[k]! + ar * ar + ai * ai;
+      }
+    }
+    mirror(re, im, block);
+    this.#fft.transform(re, im, true);
+    // The error (the microphone less the estimate) is the output, and what the filter learns from.
+    const eRe = this.#eRe;
+    const eIm = this.#eIm;
+    let nearPeak = 0;
+    for (let i = 0; i < block; i++) {
+      const d = frame[at + i]!;
+      const magnitude = d < 0 ? -d : d;
+      if (magnitude > nearPeak) nearPeak = magnitude;
+      const e = d - re[block + i]!;
+      frame[at + i] = e > 32767 ? 32767 : e < -32768 ? -32768 : Math.round(e);
+      eRe[i] = 0;
+      eIm[i] = 0;
+      eRe[block + i] = e;
+      eIm[block + i] = 0;
+    }
+    let farPeak = 0;
+    const peaks = this.#peaks;
+    for (let p = 0; p < partitions; p++) if (peaks[p]! > farPeak) farPeak = peaks[p]!;
+    if (nearPeak > farPeak * GEIGEL) this.#hold = this.#holdBlocks;
+    if (this.#hold > 0) {
+      this.#hold--;
+      return;
+    }
+    this.#fft.transform(eRe, eIm, false);
+    const step = this.#step;
+    const delta = this.#delta;
+    for (let k = 0; k < bins; k++) power[k] = step / (power[k]! + delta);
+    for (let p = 0; p < partitions; p++) {
+      const x = ((head - p + partitions) % partitions) * size;
+      const w = p * size;
+      for (let k = 0; k < bins; k++) {
+        const ar = xRe[x + k]!;
+        const ai = -xIm[x + k]!;
+        const er = eRe[k]!;
+        const ei = eIm[k]!;
+        const mu = power[k]!;
+        wRe[w + k] = wRe[w + k]! + mu * (ar * er - ai * ei);
+        wIm[w + k] = wIm[w + k]! + mu * (ar * ei + ai * er);
+      }
+    }
+    // Partitions back to a linear convolution (their impulse responses' second halves zero), a few a block in turn.
+    for (let n = 0; n < this.#constrainPerBlock; n++) this.#constrainPartition();
+  }
+
+  #constrainPartition(): void {
+    const block = this.#block;
+    const size = this.#size;
+    const re = this.#re;
+    const im = this.#im;
+    const wRe = this.#wRe;
+    const wIm = this.#wIm;
+    const c = this.#constrain;
+    this.#constrain = (c + 1) % this.#partitions;
+    const w = c * size;
+    for (let k = 0; k < size; k++) {
+      re[k] = wRe[w + k]!;
+      im[k] = wIm[w + k]!;
+    }
+    mirror(re, im, block);
+    this.#fft.transform(re, im, true);
+    for (let i = block; i < size; i++) re[i] = 0;
+    for (let i = 0; i < size; i++) im[i] = 0;
+    this.#fft.transform(re, im, false);
+    for (let k = 0; k <= block; k++) {
+      wRe[w + k] = re[k]!;
+      wIm[w + k] = im[k]!;
+    }
+  }
+}
+
+/** Fills the upper half of a real signal's spectrum from the lower (conjugate symmetry). */
+function mirror(re: Float64Array, im: Float64Array, half: number): void {
+  const size = half * 2;
+  im[0] = 0;
+  im[half] = 0;
+  for (let k = 1; k < half; k++) {
+    re[size - k] = re[k]!;
+    im[size - k] = -im[k]!;
+  }
+}

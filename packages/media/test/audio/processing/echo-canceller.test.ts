@@ -1,0 +1,83 @@
+import { EchoCanceller } from '@sip-endpoint/media';
+import { speechLikeSignal } from '@sip-endpoint/media/testing';
+import { allocationsDuring } from '@sip-endpoint/test-support';
+import { byFrames, echoOf, energy, mix, whiteNoise } from './signals';
+
+/** ERLE in dB over `from`..`to` seconds: the echo's energy over what is left of it. */
+function erle(echo: ArrayLike<number>, out: ArrayLike<number>, rate: number, from: number, to: number): number {
+  return 10 * Math.log10(energy(echo, from * rate, to * rate) / energy(out, from * rate, to * rate));
+}
+
+describe('EchoCanceller', () => {
+  for (const [rate, delayMs] of [[8000, 40], [8000, 120], [16000, 80]] as const) {
+    it(`removes an echo ${delayMs} ms late, 10 dB down, at ${rate} Hz: ERLE >= 20 dB from 2 s on`, () => {
+      const frame = rate / 50;
+      const far = speechLikeSignal({ sampleRate: rate, seconds: 8, levelDbfs: -18, seed: 3 });
+      const echo = echoOf(far, rate, delayMs, 0.3);
+      const mic = mix(echo, whiteNoise(far.length, -70));
+      const aec = new EchoCanceller({ sampleRate: rate, frameSamples: frame });
+      // As the stream does: the microphone frame is processed, then the far end's frame is played.
+      const out = byFrames(mic, frame, (view, n) => {
+        aec.process(view, frame);
+        aec.farEnd(far.subarray(n * frame, (n + 1) * frame), frame);
+      });
+      const early = erle(mic, out, rate, 0.5, 1);
+      const settled = erle(mic, out, rate, 2, 8);
+      // eslint-disable-next-line no-console
+      console.log(`AEC ${rate} Hz ${delayMs} ms: ERLE ${early.toFixed(1)} dB at 0.5-1 s, ${settled.toFixed(1)} dB from 2 s`);
+      expect(settled).toBeGreaterThanOrEqual(20);
+      // Each second after the second on.
+      for (let s = 2; s < 8; s++) expect(erle(mic, out, rate, s, s + 1)).toBeGreaterThanOrEqual(17);
+    });
+  }
+
+  it('leaves the near end alone when there is no far end', () => {
+    const rate = 8000;
+    const near = speechLikeSignal({ sampleRate: rate, seconds: 2, levelDbfs: -20, seed: 5 });
+    const aec = new EchoCanceller({ sampleRate: rate, frameSamples: 160 });
+    const out = byFrames(near, 160, (view) => aec.process(view, 160));
+    expect(Math.abs(10 * Math.log10(energy(out) / energy(near)))).toBeLessThan(0.1);
+  });
+
+  it('keeps the near end through double talk after converging', () => {
+    const rate = 8000;
+    const far = speechLikeSignal({ sampleRate: rate, seconds: 6, levelDbfs: -18, seed: 3 });
+    const near = speechLikeSignal({ sampleRate: rate, seconds: 6, levelDbfs: -18, seed: 9 });
+    near.fill(0, 0, rate * 3);
+    const echo = echoOf(far, rate, 60, 0.3);
+    const mic = mix(echo, near);
+    const aec = new EchoCanceller({ sampleRate: rate, frameSamples: 160 });
+    const out = byFrames(mic, 160, (view, n) => {
+      aec.process(view, 160);
+      aec.farEnd(far.subarray(n * 160, (n + 1) * 160), 160);
+    });
+    // What is left of the near end over 3..6 s: the output less the echo left, against the near end.
+    const residual = new Float64Array(rate * 3);
+    for (let i = 0; i < residual.length; i++) residual[i] = out[rate * 3 + i]! - near[rate * 3 + i]!;
+    const nearToResidual = 10 * Math.log10(energy(near, rate * 3, rate * 6) / energy(residual));
+    expect(nearToResidual).toBeGreaterThan(10);
+  });
+
+  it('allocates nothing per frame', async () => {
+    const rate = 16000;
+    const far = speechLikeSignal({ sampleRate: rate, seconds: 1, seed: 3 });
+    const mic = new Int16Array(320);
+    const played = new Int16Array(320);
+    const aec = new EchoCanceller({ sampleRate: rate, frameSamples: 320 });
+    const run = (frames: number): void => {
+      for (let n = 0; n < frames; n++) {
+        const at = (n % 49) * 320;
+        for (let i = 0; i < 320; i++) {
+          mic[i] = far[at + i]! >> 2;
+          played[i] = far[at + i]!;
+        }
+        aec.process(mic, 320);
+        aec.farEnd(played, 320);
+      }
+    };
+    run(300);
+    const allocations = await allocationsDuring(() => run(200));
+    expect(allocations.youngCollections).toBe(0);
+    expect(allocations.youngBytes).toBeLessThan(8_000);
+  });
+});
