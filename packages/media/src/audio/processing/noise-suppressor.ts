@@ -1,6 +1,6 @@
 import { Resampler } from '../resampler';
 import { AudioProcessingError } from './processing-error';
-import { rnnoiseLibrary, type RnnoiseApi } from './wasm-modules';
+import { rnnoiseLibrary, type RnnoiseApi, type WasmMemory } from './wasm-modules';
 
 /** RNNoise's frame: 10 ms at 48 kHz. */
 const RNNOISE_FRAME = 480;
@@ -19,7 +19,7 @@ const RNNOISE_RATE = 48000;
 export class NoiseSuppressor {
   readonly sampleRate: number;
   readonly #api: RnnoiseApi;
-  readonly #memory: WebAssembly.Memory;
+  readonly #memory: WasmMemory;
   #state: number;
   readonly #inPointer: number;
   readonly #outPointer: number;

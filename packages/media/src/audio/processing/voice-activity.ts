@@ -1,5 +1,5 @@
 import { AudioProcessingError } from './processing-error';
-import { fvadLibrary, type FvadApi } from './wasm-modules';
+import { fvadLibrary, type FvadApi, type WasmMemory } from './wasm-modules';
 
 /**
  * Voice activity detection with the WebRTC VAD (libfvad, a Gaussian-mixture model of speech and
@@ -12,7 +12,7 @@ import { fvadLibrary, type FvadApi } from './wasm-modules';
 export class VoiceActivityDetector {
   readonly sampleRate: number;
   readonly #api: FvadApi;
-  readonly #memory: WebAssembly.Memory;
+  readonly #memory: WasmMemory;
   #instance: number;
   readonly #pointer: number;
   readonly #block: number;

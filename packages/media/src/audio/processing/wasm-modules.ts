@@ -9,10 +9,27 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { AudioProcessingError } from './processing-error';
 
+/** The part of WebAssembly's memory used here (Node has it; this package's type libraries do not declare it). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
+type WasmFunction = (...args: number[]) => number;
+
+/** The part of the WebAssembly global used here. */
+interface WebAssemblyGlobal {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, WasmFunction>>) => { exports: Record<string, unknown> };
+  Memory: abstract new (...args: never[]) => WasmMemory;
+}
+
+const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyGlobal }).WebAssembly;
+
 /** One instance of a module, shared by all the streams of the thread: its memory holds each stream's state. */
 export interface WasmLibrary<Api> {
   api: Api;
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
 }
 
 function resolvePackageFile(specifier: string): string {
@@ -21,16 +38,14 @@ function resolvePackageFile(specifier: string): string {
   return createRequire(base).resolve(specifier);
 }
 
-type WasmFunction = (...args: number[]) => number;
-
-function instantiate(specifier: string, imports: (memory: () => WebAssembly.Memory) => Record<string, WasmFunction>, names: Record<string, string>): { exports: Record<string, WasmFunction>; memory: WebAssembly.Memory } {
-  let memory: WebAssembly.Memory | undefined;
+function instantiate(specifier: string, imports: (memory: () => WasmMemory) => Record<string, WasmFunction>, names: Record<string, string>): { exports: Record<string, WasmFunction>; memory: WasmMemory } {
+  let memory: WasmMemory | undefined;
   try {
-    const module = new WebAssembly.Module(readFileSync(resolvePackageFile(specifier)));
-    const instance = new WebAssembly.Instance(module, { a: imports(() => memory!) });
+    const module = new wasm.Module(readFileSync(resolvePackageFile(specifier)));
+    const instance = new wasm.Instance(module, { a: imports(() => memory!) });
     const raw = instance.exports;
     const found = raw['c'];
-    if (!(found instanceof WebAssembly.Memory)) throw new AudioProcessingError(`${specifier} exports no memory where its pinned version does`);
+    if (!(found instanceof wasm.Memory)) throw new AudioProcessingError(`${specifier} exports no memory where its pinned version does`);
     memory = found;
     const exports: Record<string, WasmFunction> = {};
     for (const [name, letter] of Object.entries(names)) {
@@ -47,7 +62,7 @@ function instantiate(specifier: string, imports: (memory: () => WebAssembly.Memo
 }
 
 /** Emscripten's heap growth, done by the memory itself (the loader's job when it runs). */
-function growHeap(memory: () => WebAssembly.Memory): WasmFunction {
+function growHeap(memory: () => WasmMemory): WasmFunction {
   return (requested: number) => {
     const mem = memory();
     const pages = Math.ceil((requested - mem.buffer.byteLength) / 65536);
@@ -96,7 +111,7 @@ export function rnnoiseLibrary(): WasmLibrary<RnnoiseApi> {
       b: (dest: number, src: number, count: number) => {
         const buffer = mem().buffer;
         if (bytes?.buffer !== buffer) bytes = new Uint8Array(buffer);
-        bytes.copyWithin(dest, src, src + count);
+        bytes!.copyWithin(dest, src, src + count);
         return 0;
       },
     }),

@@ -26,7 +26,6 @@ describe('VoiceActivityDetector (WebRTC VAD)', () => {
         }
       }
       vad.close();
-      // eslint-disable-next-line no-console
       console.log(`VAD mode ${mode}: ${((100 * hit) / speechCount).toFixed(0)} % of speech frames, ${((100 * falseAlarm) / noiseCount).toFixed(0)} % of noise frames`);
       expect(hit / speechCount).toBeGreaterThan(0.8);
     }

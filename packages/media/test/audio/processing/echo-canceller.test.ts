@@ -23,7 +23,6 @@ describe('EchoCanceller', () => {
       });
       const early = erle(mic, out, rate, 0.5, 1);
       const settled = erle(mic, out, rate, 2, 8);
-      // eslint-disable-next-line no-console
       console.log(`AEC ${rate} Hz ${delayMs} ms: ERLE ${early.toFixed(1)} dB at 0.5-1 s, ${settled.toFixed(1)} dB from 2 s`);
       expect(settled).toBeGreaterThanOrEqual(20);
       // Each second after the second on.

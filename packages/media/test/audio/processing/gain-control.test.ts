@@ -20,7 +20,6 @@ describe('GainControl', () => {
       const level = speechLevel(out, prompt, rate, 2);
       let peak = 0;
       for (const v of out) peak = Math.max(peak, Math.abs(v));
-      // eslint-disable-next-line no-console
       console.log(`AGC ${rate} Hz: ${inputDb} dBFS in, ${level.toFixed(1)} dBFS out, gain ${agc.gainDb.toFixed(1)} dB, peak ${(20 * Math.log10(peak / 32767)).toFixed(1)} dBFS`);
       expect(Math.abs(level + 18)).toBeLessThanOrEqual(3);
       expect(peak).toBeLessThanOrEqual(Math.ceil(32767 * 10 ** (-1 / 20)));

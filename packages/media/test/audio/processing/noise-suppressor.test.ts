@@ -24,7 +24,6 @@ describe('NoiseSuppressor (RNNoise)', () => {
       const noiseAfter = levelDb(out, pause);
       const speechBefore = levelDb(noisy, loud);
       const speechAfter = levelDb(out, loud);
-      // eslint-disable-next-line no-console
       console.log(`NS ${rate} Hz: pauses ${noiseBefore.toFixed(1)} -> ${noiseAfter.toFixed(1)} dBFS, speech ${speechBefore.toFixed(2)} -> ${speechAfter.toFixed(2)} dBFS`);
       expect(noiseBefore - noiseAfter).toBeGreaterThanOrEqual(10);
       expect(Math.abs(speechAfter - speechBefore)).toBeLessThanOrEqual(1);
