@@ -54,13 +54,36 @@ export function isMailboxRequest(request: { method: string; getHeader(name: stri
   return request.method === 'SUBSCRIBE' && /^\s*message-summary\s*(;|$)/i.test(request.getHeader('Event') ?? '');
 }
 
-/** How long to wait before subscribing again after the subscription failed or the server ended it. */
+/** How long to wait before subscribing again after the subscription failed, or the server ended it without saying when to. */
 const RESUBSCRIBE_MS = 30000;
+
+/**
+ * When to subscribe again after the mailbox server ended the subscription with this
+ * `Subscription-State` (RFC 6665 4.1.3): at once for `deactivated` and `timeout`; after
+ * `retry-after` (else our 30 s) for `probation` and `giveup` and for no reason; never for
+ * `rejected`, `noresource` and `invariant` (the server will not take one). In ms, or undefined
+ * for never.
+ */
+export function resubscribeDelayMs(subscriptionState: string): number | undefined {
+  const params = new Map(
+    subscriptionState
+      .split(';')
+      .slice(1)
+      .map((param) => param.split('=').map((part) => part.trim().toLowerCase()) as [string, string | undefined]),
+  );
+  const reason = params.get('reason');
+  const retryAfter = Number(params.get('retry-after'));
+  const after = Number.isInteger(retryAfter) && retryAfter >= 0 && retryAfter <= 86400 ? retryAfter * 1000 : RESUBSCRIBE_MS;
+  if (reason === 'rejected' || reason === 'noresource' || reason === 'invariant') return undefined;
+  if (reason === 'deactivated' || reason === 'timeout') return 0;
+  return after;
+}
 
 /**
  * A line's subscription to its mailbox's `message-summary` event package (RFC 3842 over RFC 6665):
  * SUBSCRIBE with `Expires: timeout` (sip.js refreshes it before it expires), each NOTIFY's summary
- * handed to `onSummary`, a new subscription 30 s after the server ended or refused it, and an
+ * handed to `onSummary`, a new subscription when the server ended it (at once, later or never, as
+ * its reason says: {@link resubscribeDelayMs}) or 30 s after it refused one, and an
  * unsubscribe (`Expires: 0`) when the line closes. A NOTIFY whose body is not a message summary
  * gets 400, one of another content type 415, and changes nothing.
  */
@@ -73,6 +96,10 @@ export class MailboxSubscription {
   #retry: NodeJS.Timeout | undefined;
   #stopped = false;
   #summary: MessageSummary | undefined;
+  /** When to subscribe again, as the server's terminating NOTIFY said (RFC 6665 4.1.3); undefined: it said nothing. */
+  #resubscribe: { delayMs: number | undefined; reason: string } | undefined;
+  /** When the last immediate resubscription went: a server that ends every subscription at once is not followed in a loop. */
+  #lastImmediate = 0;
 
   constructor(ua: UserAgent, settings: MailboxSettings, onSummary: (summary: MessageSummary) => void, log: (level: number, message: string) => void) {
     this.#ua = ua;
@@ -111,11 +138,22 @@ export class MailboxSubscription {
       if (state !== SubscriptionState.Terminated || this.#subscriber !== subscriber) return;
       this.#subscriber = undefined;
       if (this.#stopped || this.#settings.timeout === 0) return;
-      this.#log(2, `mailbox: the subscription to ${this.uri} was refused or ended; subscribing again in ${RESUBSCRIBE_MS / 1000} s`);
+      const told = this.#resubscribe;
+      this.#resubscribe = undefined;
+      if (told && told.delayMs === undefined) {
+        this.#log(2, `mailbox: the server ended the subscription to ${this.uri} for good (${told.reason}); no new one`);
+        return;
+      }
+      let delay = told?.delayMs ?? RESUBSCRIBE_MS;
+      if (delay === 0) {
+        if (Date.now() - this.#lastImmediate < 5000) delay = RESUBSCRIBE_MS;
+        else this.#lastImmediate = Date.now();
+      }
+      this.#log(delay === 0 ? 3 : 2, `mailbox: the subscription to ${this.uri} was ${told ? `ended (${told.reason})` : 'refused or ended'}; subscribing again ${delay === 0 ? 'now' : `in ${delay / 1000} s`}`);
       this.#retry = setTimeout(() => {
         this.#retry = undefined;
         this.start();
-      }, RESUBSCRIBE_MS);
+      }, delay);
       this.#retry.unref();
     });
     this.#log(3, `mailbox: subscribing to message-summary of ${this.uri} for ${this.#settings.timeout} s`);
@@ -150,6 +188,8 @@ export class MailboxSubscription {
   /** A NOTIFY of the subscription, or an unsolicited one of `message-summary` to the line: answered, and its summary taken. */
   takeNotify(notification: Notification): void {
     const request = notification.request;
+    const state = request.getHeader('Subscription-State') ?? '';
+    if (/^\s*terminated\b/i.test(state)) this.#resubscribe = { delayMs: resubscribeDelayMs(state), reason: /reason\s*=\s*([\w-]+)/i.exec(state)?.[1]?.toLowerCase() ?? 'no reason given' };
     const type = (request.getHeader('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
     const body = request.body ?? '';
     // A NOTIFY without a body (RFC 6665: the state is not known yet) is taken as it is.

@@ -1,6 +1,7 @@
 import { Endpoint, type MessageSummary } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
 import { standaloneConfig, waitFor } from '../support/endpoints';
+import { resubscribeDelayMs } from '../../src/line/mailbox';
 import { Kamailio, kamailioAvailable } from '../support/kamailio';
 import { rawSipSocket } from '../support/raw-sip';
 import { assertSippPassed, runSipp, sippAvailable, udpBound } from '../support/sipp';
@@ -214,4 +215,63 @@ describe('a message-summary NOTIFY outside a subscription', () => {
       await Promise.all([withMailbox.stop(), without.stop()]);
     }
   });
+});
+
+describe('resubscribeDelayMs (RFC 6665 4.1.3)', () => {
+  it.each([
+    ['terminated;reason=deactivated', 0],
+    ['terminated; reason=timeout', 0],
+    ['terminated;reason=probation;retry-after=7', 7000],
+    ['terminated;reason=giveup', 30000],
+    ['terminated', 30000],
+    ['terminated;retry-after=2', 2000],
+    ['terminated;reason=probation;retry-after=soon', 30000],
+    ['terminated;reason=rejected', undefined],
+    ['terminated;reason=noresource;retry-after=5', undefined],
+    ['TERMINATED;REASON=INVARIANT', undefined],
+  ])('%s: %p ms', (state, delay) => {
+    expect(resubscribeDelayMs(state)).toBe(delay);
+  });
+});
+
+describeIf('a mailbox server that ends the subscription', () => {
+  it('reason=deactivated: the line subscribes again at once (a new dialog), and the new subscription brings the summary', async () => {
+    const sippPort = testPorts(1);
+    // One scenario per subscription (sipp runs it for each new Call-ID): summary, then ended.
+    const sipp = runSipp({
+      calls: 2,
+      scenario: scenario('a mailbox server ending each subscription', [
+        '<nop><action><assignstr assign_to="subscriber" value=""/></action></nop>',
+        `<recv request="SUBSCRIBE" rrs="true"><action><ereg regexp=".*" search_in="hdr" header="From:" assign_to="subscriber"/></action></recv>`,
+        send(SUBSCRIBE_OK(60)),
+        send(NOTIFY(1, 'active;expires=60', 'application/simple-message-summary', SUMMARY), ' retrans="500"'),
+        recv('response="200"', [{ header: 'CSeq:', regexp: '1 NOTIFY' }]),
+        '<pause milliseconds="300"/>',
+        send(NOTIFY(2, 'terminated;reason=deactivated', 'application/simple-message-summary', ''), ' retrans="500"'),
+        recv('response="200"', [{ header: 'CSeq:', regexp: '2 NOTIFY' }]),
+      ]),
+      remotePort: testPorts(1),
+      localPort: sippPort,
+      timeoutS: 20,
+    });
+    await waitFor(() => udpBound(sippPort), 5000, 'sipp to listen');
+    const endpoint = new Endpoint({
+      config: standaloneConfig('1001', testPorts(7), testPorts(50), {
+        'proxies.proxy0.mailbox.user': 'vm100',
+        'proxies.proxy0.mailbox.server': `127.0.0.1:${sippPort}`,
+        'proxies.proxy0.mailbox.timeout': '60',
+      }),
+    });
+    const seen: number[] = [];
+    endpoint.on('messageWaiting', () => seen.push(performance.now()));
+    await endpoint.start();
+    try {
+      // The second summary comes over the second subscription, made at once (not 30 s later).
+      await waitFor(() => seen.length >= 2, 5000, 'the summary of the second subscription');
+      expect(seen[1]! - seen[0]!).toBeLessThan(3000);
+      assertSippPassed(await sipp);
+    } finally {
+      await endpoint.stop();
+    }
+  }, 30000);
 });

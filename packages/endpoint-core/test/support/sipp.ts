@@ -31,6 +31,8 @@ export interface SippOptions {
   service?: string;
   /** Global timeout in seconds: sipp fails after it (`-timeout` with `-timeout_error`). @defaultValue 15 */
   timeoutS?: number;
+  /** How many calls (dialogs) sipp takes before it exits (`-m`): a UAS scenario runs once per new Call-ID. @defaultValue 1 */
+  calls?: number;
   /** Values for `[key]` in the scenario (`-key key value`). */
   keys?: Record<string, string>;
 }
@@ -66,7 +68,7 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
   const args = [
     `127.0.0.1:${options.remotePort}`,
     '-sf', scenario,
-    '-m', '1',
+    '-m', String(options.calls ?? 1),
     '-i', '127.0.0.1',
     '-p', String(options.localPort),
     '-s', options.service ?? 'agent',
