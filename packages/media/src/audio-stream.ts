@@ -4,6 +4,9 @@ import { SafeEmitter, StateMachine } from '@sip-endpoint/policy';
 import { AUDIO_STREAM_TRANSITIONS, type AudioStreamState } from './audio-stream-state';
 import type { AudioInput, AudioOutput } from './audio/audio-device-provider';
 import { Resampler } from './audio/resampler';
+import { ComfortNoiseGenerator } from './audio/processing/comfort-noise';
+import { GainControl } from './audio/processing/gain-control';
+import { MicrophoneProcessing, type AudioProcessingOptions } from './audio/processing/stream-processing';
 import type { AudioDecoder, AudioEncoder, Codec } from './codecs/codec';
 import { DtmfNotSentError, normalizeDigits, type DtmfDigit } from './dtmf/dtmf-digits';
 import { DtmfToneQueue } from './dtmf/dtmf-tone-queue';
@@ -74,6 +77,8 @@ export interface AudioStreamOptions {
   detectInbandDtmf?: boolean;
   /** Play sent digits on the output too (`dtmf_feedback`). @defaultValue false */
   dtmfFeedback?: boolean;
+  /** Echo control, noise suppression, AGC both ways, DTX with comfort noise (README "Audio processing"). @defaultValue all off */
+  processing?: AudioProcessingOptions;
   clock?: MediaClock;
 }
 
@@ -242,6 +247,12 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
   /** `dtmf_feedback`: the digits to play locally, each 100 ms then 60 ms of silence. */
   #feedback: DtmfToneQueue | undefined;
   #stop: (() => void) | undefined;
+  readonly #processing: AudioProcessingOptions;
+  /** The microphone's processing at the sending codec's rate (made again on a codec switch). */
+  #tx: MicrophoneProcessing | undefined;
+  #rxAgc: GainControl | undefined;
+  /** Comfort noise played for received CN packets (RFC 3389) until audio comes again. */
+  #comfort: { payloadType: number; generator: ComfortNoiseGenerator; active: boolean } | undefined;
   readonly #machine: StateMachine<AudioStreamState>;
 
   constructor(options: AudioStreamOptions) {
@@ -294,6 +305,8 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#rtcpIntervalMs = (options.rtcpIntervalS ?? 5) * 1000;
     this.#rtcpXr = options.rtcpXr ?? false;
     this.#dtmfFeedback = options.dtmfFeedback ?? false;
+    this.#processing = options.processing ?? {};
+    this.#makeProcessing(options.codec);
     this.localSsrc = random.readUInt32BE(0);
     this.#sequence = random.readUInt16BE(4);
     this.#timestamp = random.readUInt32BE(6);
@@ -390,6 +403,22 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#vq.setImpairment(codec.impairment);
   }
 
+  /** The processors at a codec's rate (allocates: at the start and at a codec switch only). */
+  #makeProcessing(codec: Codec): void {
+    const options = this.#processing;
+    this.#tx?.close();
+    const tx = new MicrophoneProcessing(options, codec.sampleRate, this.#frameSamples, this.ptimeMs);
+    this.#tx = tx.active || tx.dtx ? tx : undefined;
+    this.#rxAgc = options.rxAgc ? new GainControl({ sampleRate: codec.sampleRate }) : undefined;
+    const cn = options.comfortNoise;
+    this.#comfort = cn ? { payloadType: cn.payloadType, generator: new ComfortNoiseGenerator(codec.sampleRate), active: false } : undefined;
+  }
+
+  /** Frames of comfort noise played for received CN packets (RFC 3389). */
+  get comfortNoiseFrames(): number {
+    return this.#comfort?.generator.frames ?? 0;
+  }
+
   /** The send side of a codec switch: encoder, frame sizes, microphone resampler, packet buffer. */
   #switchEncoder(codec: Codec): void {
     const previous = this.#encoder;
@@ -416,6 +445,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
       this.#dropDtmf('inband');
       this.#inband = undefined;
     }
+    this.#makeProcessing(codec);
   }
 
   /** A new telephone-event payload type or clock rate; digits queued at another clock rate are dropped. */
@@ -638,6 +668,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#encoder.close();
     this.#playing.decoder.close();
     for (const decoding of this.#decodings) decoding.decoder.close();
+    this.#tx?.close();
     this.#input?.close();
     this.#output?.close();
     this.#machine.to('CLOSED');
@@ -681,6 +712,7 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
       if (this.#inResampler) this.#inResampler.process(this.#deviceFrame, deviceSamples, frame);
       else frame.set(this.#deviceView);
       if (this.#muted) frame.fill(0);
+      else this.#tx?.process(frame, this.#frameSamples);
     } else {
       frame.fill(0);
     }
@@ -691,6 +723,21 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
       writeRtpHeader(packet, event.marker, this.#telephoneEvent.payloadType, this.#sequence, event.timestamp, this.localSsrc);
       this.#transmit(RTP_HEADER_BYTES + event.length);
       return;
+    }
+    const dtx = this.#tx?.dtx;
+    // DTX: silences go as CN packets or not at all; a frame carrying an in-band digit always goes.
+    if (dtx && this.#dtmfQueued.inband <= (this.#inband?.completed ?? 0)) {
+      const decision = dtx.decide(frame, this.#frameSamples);
+      if (decision !== 'speech') {
+        // The first packet after a silence carries the marker (RFC 3551 4.1).
+        this.#marker = true;
+        const cn = this.#processing.comfortNoise;
+        if (decision === 'silent' || !cn) return;
+        packet[RTP_HEADER_BYTES] = dtx.level;
+        writeRtpHeader(packet, false, cn.payloadType, this.#sequence, timestamp, this.localSsrc);
+        this.#transmit(RTP_HEADER_BYTES + 1);
+        return;
+      }
     }
     this.#inband?.replace(frame, this.#frameSamples);
     const length = this.#encoder.encode(this.#frameView, this.#payloadView);
@@ -719,8 +766,12 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#pendingStart += samples;
     // In-band DTMF is listened for in what came from the far end, before our own feedback is mixed.
     this.#detector?.process(frame, samples);
+    this.#rxAgc?.process(frame, samples);
     this.#feedback?.mix(frame, samples);
     if (this.#speakerMuted) frame.fill(0, 0, samples);
+    // What the speaker plays is the echo canceller's reference (at the microphone's codec rate only).
+    const echo = this.#tx?.echo;
+    if (echo && echo.sampleRate === this.#playing.codec.sampleRate) echo.farEnd(frame, samples);
     this.#onPlayout?.(frame, samples, this.#playing.codec.sampleRate);
     if (!this.#output || this.#output.discards === true) return;
     if (this.#outResampler) {
@@ -747,6 +798,19 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
    */
   #decodeNext(missing: number): void {
     const result = this.#jitter.pop();
+    const comfort = this.#comfort;
+    if (comfort && (result.kind === 'frame' ? result.payloadType === comfort.payloadType : comfort.active)) {
+      // A CN packet, or the gap after one (DTX sends nothing more): noise at the packet's level,
+      // faded in from the last sample played when it starts.
+      if (result.kind === 'frame') comfort.generator.setLevel(result.payload[0] ?? 127);
+      const last = comfort.active ? undefined : this.#pendingEnd > 0 ? this.#pending[this.#pendingEnd - 1]! : this.#playFrame[this.#playSamples - 1]!;
+      comfort.active = true;
+      comfort.generator.generate(this.#decodeFrame, missing, last);
+      this.#playing.concealer.good(this.#decodeFrame, missing);
+      this.#appendPending(this.#decodeFrame, missing);
+      return;
+    }
+    if (comfort && result.kind === 'frame') comfort.active = false;
     // A packet whose decoder is gone (a payload type of two switches ago) counts as lost.
     const decoding = result.kind === 'frame' ? this.#decodingOf(result.payloadType) : undefined;
     if (decoding && decoding !== this.#playing) {
@@ -780,6 +844,11 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
       samples = missing;
       frame.fill(0, 0, samples);
     }
+    this.#appendPending(frame, samples);
+  }
+
+  /** Appends decoded (or generated) samples to what waits to be played. */
+  #appendPending(frame: Int16Array, samples: number): void {
     const pending = this.#pending;
     if (this.#pendingStart > 0) {
       // Move what waits to the front (no allocation; a few samples at most).
@@ -799,7 +868,9 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     this.#lastRtpAt = arrival;
     const isEvent = this.#telephoneEvent !== undefined && header.payloadType === this.#telephoneEvent.payloadType;
     const decoding = isEvent ? undefined : this.#decodingOf(header.payloadType);
-    if (!isEvent && !decoding) return;
+    // CN packets (RFC 3389) go through the jitter buffer with the audio, in their place.
+    const isComfortNoise = this.#comfort !== undefined && header.payloadType === this.#comfort.payloadType;
+    if (!isEvent && !decoding && !isComfortNoise) return;
     if (decoding && decoding.codec.clockRate !== this.#receiveClockRate) {
       // The peer switched codecs to another clock rate: timestamps go on at the new rate.
       this.#stats.changeClockRate(decoding.codec.clockRate / this.#receiveClockRate);

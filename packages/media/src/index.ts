@@ -38,7 +38,7 @@ export { MediaClock } from './media-clock';
 export { ConferenceMixer, ConferenceLeg } from './audio/conference-mixer';
 export type { ConferenceMixerOptions } from './audio/conference-mixer';
 export { EchoCanceller, GainControl, NoiseSuppressor, VoiceActivityDetector, DtxController, ComfortNoiseGenerator, comfortNoiseLevel, comfortNoiseRms, AudioProcessingError } from './audio/processing';
-export type { EchoCancellerOptions, GainControlOptions, DtxOptions, DtxDecision } from './audio/processing';
+export type { EchoCancellerOptions, GainControlOptions, DtxOptions, DtxDecision, AudioProcessingOptions } from './audio/processing';
 export { AudioStream, StreamClosedError } from './audio-stream';
 export { AUDIO_STREAM_STATES } from './audio-stream-state';
 export type { AudioStreamState } from './audio-stream-state';

@@ -4,3 +4,4 @@ export { GainControl, type GainControlOptions } from './gain-control';
 export { NoiseSuppressor } from './noise-suppressor';
 export { VoiceActivityDetector } from './voice-activity';
 export { ComfortNoiseGenerator, DtxController, comfortNoiseLevel, comfortNoiseRms, type DtxDecision, type DtxOptions } from './comfort-noise';
+export { MicrophoneProcessing, type AudioProcessingOptions } from './stream-processing';
