@@ -15,6 +15,8 @@ export interface NegotiatedAudio {
   payloadType: number;
   /** telephone-event, when both sides have it. */
   telephoneEvent: { payloadType: number; clockRate: number } | undefined;
+  /** Comfort noise (RFC 3389 `CN`, at the codec's clock rate), when both sides offered it (`comfortNoise`); absent otherwise. */
+  comfortNoise?: { payloadType: number };
   /** Where to send. */
   remote: { address: string; rtpPort: number; rtcpPort: number; rtcpMux: boolean };
   /** Our direction. */
@@ -79,6 +81,11 @@ export interface NegotiationOptions {
   registry?: CodecRegistry;
   /** Offer and accept telephone-event. @defaultValue true */
   telephoneEvent?: boolean;
+  /**
+   * Offer and accept comfort noise (RFC 3389: `CN/8000`, static payload type 13, for the codecs of
+   * an 8000 Hz RTP clock: G.711, G.722), as DTX (`dtx_mode`) sends it. @defaultValue false
+   */
+  comfortNoise?: boolean;
   /** @defaultValue 20 */
   ptimeMs?: number;
   /** Our direction (`sendonly` to hold). @defaultValue 'sendrecv' */
@@ -137,12 +144,14 @@ function setupFor(role: 'client' | 'server' | undefined): DtlsSetup {
 }
 
 const TELEPHONE_EVENT_PT = 101;
+/** RFC 3551's static payload type of comfort noise at 8000 Hz. */
+const COMFORT_NOISE_PT = 13;
 
 /** Our offer's formats: configured codecs we run, with their payload types; what we cannot run is listed apart. */
-export function offerFormats(configured: readonly ConfiguredCodec[], registry: CodecRegistry, telephoneEvent: boolean): { formats: (OfferedFormat & { codec?: Codec })[]; unsupported: string[] } {
+export function offerFormats(configured: readonly ConfiguredCodec[], registry: CodecRegistry, telephoneEvent: boolean, comfortNoise = false): { formats: (OfferedFormat & { codec?: Codec })[]; unsupported: string[] } {
   const formats: (OfferedFormat & { codec?: Codec })[] = [];
   const unsupported: string[] = [];
-  const used = new Set<number>([TELEPHONE_EVENT_PT]);
+  const used = new Set<number>([TELEPHONE_EVENT_PT, ...(comfortNoise ? [COMFORT_NOISE_PT] : [])]);
   let dynamic = 96;
   const nextDynamic = (): number => {
     while (used.has(dynamic)) dynamic++;
@@ -160,6 +169,8 @@ export function offerFormats(configured: readonly ConfiguredCodec[], registry: C
     used.add(payloadType);
     formats.push({ payloadType, encoding: codec.encoding, clockRate: codec.clockRate, channels: codec.channels, fmtp: entry.fmtp || codec.fmtp, codec });
   }
+  // CN only serves codecs of an 8000 Hz RTP clock (opus has its own DTX, without CN).
+  if (comfortNoise && formats.some((format) => format.clockRate === 8000)) formats.push({ payloadType: COMFORT_NOISE_PT, encoding: 'CN', clockRate: 8000, channels: 1, fmtp: '' });
   if (telephoneEvent && formats.length > 0) formats.push({ payloadType: TELEPHONE_EVENT_PT, encoding: 'telephone-event', clockRate: 8000, channels: 1, fmtp: '0-16' });
   return { formats, unsupported };
 }
@@ -171,7 +182,7 @@ export function offerFormats(configured: readonly ConfiguredCodec[], registry: C
  * @public
  */
 export function createOffer(options: NegotiationOptions): { sdp: string; formats: OfferedFormat[]; unsupported: string[]; keys: OfferedKey[]; dtls: boolean } {
-  const { formats, unsupported } = offerFormats(options.codecs, options.registry ?? defaultRegistry, options.telephoneEvent ?? true);
+  const { formats, unsupported } = offerFormats(options.codecs, options.registry ?? defaultRegistry, options.telephoneEvent ?? true, options.comfortNoise ?? false);
   if (formats.length === 0) throw new SdpError(`none of the configured codecs (${options.codecs.map((c) => c.name).join(', ')}) can be run`);
   const srtp = options.srtp ?? NO_SRTP;
   const secure = srtp.mode === 'enabled' || srtp.mode === 'mandatory';
@@ -248,6 +259,10 @@ function isTelephoneEvent(format: SdpFormat): boolean {
   return format.encoding.toLowerCase() === 'telephone-event';
 }
 
+function isComfortNoise(format: SdpFormat): boolean {
+  return format.encoding.toLowerCase() === 'cn';
+}
+
 /** An SDP body without its last m= line. */
 function withoutLastMedia(sdp: string): string {
   const body = parse(sdp);
@@ -265,6 +280,8 @@ type AnswerChoice =
       chosen: SdpFormat;
       codec: Codec;
       event: SdpFormat | undefined;
+      /** CN at the codec's clock rate, when offered and taken. */
+      noise: SdpFormat | undefined;
       direction: MediaDirection;
       ptimeMs: number;
     };
@@ -293,7 +310,9 @@ function chooseAnswer(offer: ParsedSdp, options: NegotiationOptions & { answerPr
   // Events share the audio's RTP stream and timestamps: telephone-event at the codec's clock rate
   // (RFC 4733 recommends the audio's rate), else the first offered.
   const event = wantEvents ? (audio.formats.find((f) => isTelephoneEvent(f) && f.clockRate === chosen.clockRate) ?? audio.formats.find(isTelephoneEvent)) : undefined;
-  return { audio, security, ice, chosen, codec, event, direction: answerDirection(audio.direction, options.direction), ptimeMs: options.ptimeMs ?? audio.ptimeMs ?? 20 };
+  // Comfort noise at the codec's clock rate (RFC 3389 4), when we take it.
+  const noise = options.comfortNoise ? audio.formats.find((f) => isComfortNoise(f) && f.clockRate === chosen.clockRate) : undefined;
+  return { audio, security, ice, chosen, codec, event, noise, direction: answerDirection(audio.direction, options.direction), ptimeMs: options.ptimeMs ?? audio.ptimeMs ?? 20 };
 }
 
 /**
@@ -341,9 +360,10 @@ export function answerOffer(
     // An offer without audio gets no audio line: the answer has exactly the offer's m= lines (RFC 3264 §6).
     return { sdp: audio ? sdp : withoutLastMedia(sdp), negotiated: undefined, reason: choice.refuse };
   }
-  const { chosen, codec, event, direction, ptimeMs, ice } = choice;
+  const { chosen, codec, event, noise, direction, ptimeMs, ice } = choice;
   const { srtp, dtls } = choice.security;
   const formats: OfferedFormat[] = [{ ...chosen, fmtp: chosen.fmtp }];
+  if (noise) formats.push({ ...noise, fmtp: noise.fmtp });
   if (event) formats.push({ ...event, fmtp: event.fmtp || '0-16' });
   const sdp = writeAudioSdp({
     origin: options.origin,
@@ -370,6 +390,7 @@ export function answerOffer(
       codec,
       payloadType: chosen.payloadType,
       telephoneEvent: event ? { payloadType: event.payloadType, clockRate: event.clockRate } : undefined,
+      ...(noise ? { comfortNoise: { payloadType: noise.payloadType } } : {}),
       remote: { address: remote.address, rtpPort: remote.port, rtcpPort: remote.rtcpMux ? remote.port : remote.rtcpPort, rtcpMux: remote.rtcpMux },
       direction,
       ptimeMs,
@@ -401,12 +422,15 @@ export function applyAnswer(
   const chosen = audio.formats.find((f) => !isTelephoneEvent(f) && offered.some((o) => same(nameOf(o as SdpFormat), nameOf(f))) && registry.get(nameOf(f)));
   if (!chosen) throw new SdpError(`the answer names no codec we offered (${audio.formats.map(nameOf).join(', ') || 'none'})`);
   const event = audio.formats.find(isTelephoneEvent);
+  // Comfort noise when we offered it and the answer kept it at the codec's clock rate.
+  const noise = offered.some((o) => o.encoding === 'CN') ? audio.formats.find((f) => isComfortNoise(f) && f.clockRate === chosen.clockRate) : undefined;
   // Our direction is what we wanted, narrowed by what the answer allows.
   const direction = answerDirection(audio.direction, options.direction);
   return {
     codec: registry.get(nameOf(chosen))!,
     payloadType: chosen.payloadType,
     telephoneEvent: event && offered.some((o) => o.encoding === 'telephone-event') ? { payloadType: event.payloadType, clockRate: event.clockRate } : undefined,
+    ...(noise ? { comfortNoise: { payloadType: noise.payloadType } } : {}),
     remote: { address: audio.address, rtpPort: audio.port, rtcpPort: audio.rtcpMux ? audio.port : audio.rtcpPort, rtcpMux: audio.rtcpMux },
     direction,
     ptimeMs: audio.ptimeMs ?? options.ptimeMs ?? 20,

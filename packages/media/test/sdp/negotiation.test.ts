@@ -166,6 +166,35 @@ describe('offer and answer', () => {
   });
 });
 
+describe('comfort noise (RFC 3389 CN) for DTX', () => {
+  it('is offered as 13 CN/8000 (before telephone-event) when asked and an 8000 Hz codec is offered; never for opus alone', () => {
+    expect(listed(offerFormats(configured('pcmu,g722,opus'), codecs, true, true).formats)).toEqual(['0 PCMU/8000', '9 G722/8000', '111 opus/48000', '13 CN/8000', '101 telephone-event/8000']);
+    expect(listed(offerFormats(configured('opus'), codecs, true, true).formats)).toEqual(['111 opus/48000', '101 telephone-event/8000']);
+    expect(listed(offerFormats(configured('pcmu'), codecs, true).formats)).toEqual(['0 PCMU/8000', '101 telephone-event/8000']);
+    const offer = createOffer({ origin: new SdpOrigin('1'), ...us, codecs: configured('pcma'), comfortNoise: true });
+    expect(audioSection(offer.sdp)[0]).toBe('m=audio 9100 RTP/AVP 8 13 101');
+    expect(offer.sdp).toContain('a=rtpmap:13 CN/8000');
+  });
+
+  it('is answered at the chosen codec\'s clock rate when both take it, and read back from an answer', () => {
+    const offer = remoteSdp('m=audio 6000 RTP/AVP 0 13 101', 'a=rtpmap:101 telephone-event/8000');
+    const taken = answerOffer(offer, { origin: new SdpOrigin('1'), ...us, codecs: configured('pcmu'), comfortNoise: true });
+    expect(audioSection(taken.sdp)[0]).toBe('m=audio 9100 RTP/AVP 0 13 101');
+    expect(taken.negotiated?.comfortNoise).toEqual({ payloadType: 13 });
+    // Not asked for (dtx_mode 0): CN is left out of the answer.
+    const plain = answerOffer(offer, { origin: new SdpOrigin('1'), ...us, codecs: configured('pcmu') });
+    expect(audioSection(plain.sdp)[0]).toBe('m=audio 9100 RTP/AVP 0 101');
+    expect(plain.negotiated?.comfortNoise).toBeUndefined();
+    // Our offer with CN, answered with it (and without it).
+    const ours = createOffer({ origin: new SdpOrigin('1'), ...us, codecs: configured('pcmu'), comfortNoise: true });
+    expect(applyAnswer(remoteSdp('m=audio 6000 RTP/AVP 0 13'), ours.formats).comfortNoise).toEqual({ payloadType: 13 });
+    expect(applyAnswer(remoteSdp('m=audio 6000 RTP/AVP 0'), ours.formats).comfortNoise).toBeUndefined();
+    // An answer naming CN we did not offer does not make us send it.
+    const without = createOffer({ origin: new SdpOrigin('1'), ...us, codecs: configured('pcmu') });
+    expect(applyAnswer(remoteSdp('m=audio 6000 RTP/AVP 0 13'), without.formats).comfortNoise).toBeUndefined();
+  });
+});
+
 describe('offerFormats and createOffer', () => {
   it.each([
     ['a configured type wins over the static one', { 'codecs.enabled.audio': 'pcmu', 'codecs.pcmu.payload_type': '100' }, ['100 PCMU/8000', '101 telephone-event/8000']],
