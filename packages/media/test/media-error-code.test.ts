@@ -37,6 +37,7 @@ const CLASS_OF: Record<MediaErrorCode, string> = {
   ERR_MEDIA_WAV_MALFORMED: 'WavError',
   ERR_MEDIA_DEVICE_NOT_FOUND: 'AudioDeviceError',
   ERR_MEDIA_INVALID_ARGUMENT: 'AudioDeviceError',
+  ERR_MEDIA_SOUND_SERVER: 'SoundServerError',
   ERR_MEDIA_SRTP_INVALID: 'SrtpError',
   ERR_MEDIA_AUDIO_PROCESSING: 'AudioProcessingError',
   ERR_MEDIA_DTLS_FAILED: 'DtlsError',

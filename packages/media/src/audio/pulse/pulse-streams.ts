@@ -1,0 +1,470 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { AudioDevice } from '@sip-endpoint/policy';
+import type { AudioInput, AudioOutput } from '../audio-device-provider';
+import { SoundServerError } from './sound-server-error';
+
+/** What a stream needs from its provider. */
+export interface StreamContext {
+  /** The environment of the children (`PULSE_SERVER`, `LC_ALL=C`). */
+  env: NodeJS.ProcessEnv;
+  pacat: string;
+  parec: string;
+  clientName: string;
+  /** The `--latency-msec` of playback and of recording children. */
+  outputLatencyMs: number;
+  inputLatencyMs: number;
+  /** How much recorded audio waits for `read()` at most, in milliseconds (older audio is dropped). */
+  inputBufferMs: number;
+  /** How much played audio may wait ahead of what the device played, in milliseconds (newer frames are dropped). */
+  outputQueueMs: number;
+  /** Backoff of the restarts of a child that stopped: first delay, then doubled up to the last. */
+  retryMs: readonly [number, number];
+  report(error: SoundServerError): void;
+  log(level: 'warn' | 'info' | 'debug', message: string): void;
+  closed(stream: ChildStream): void;
+}
+
+/** Counters of an open PulseAudio input. @public */
+export interface PulseAudioInputStats {
+  /** Whether its `parec` child is running now. */
+  running: boolean;
+  /** Reads that found less than a frame and gave silence (the child late, stopped, or restarting). */
+  underruns: number;
+  /** Samples dropped, oldest first: the reader fell behind the device (the buffer full, or more waiting than a frame and two deliveries). */
+  overflowSamples: number;
+  /** Children started after the first (the server or the device went away and came back). */
+  restarts: number;
+  /** Recorded samples waiting for `read()` now. */
+  buffered: number;
+}
+
+/** Counters of an open PulseAudio output. @public */
+export interface PulseAudioOutputStats {
+  running: boolean;
+  /** Samples handed to the `pacat` child. */
+  writtenSamples: number;
+  /** Samples dropped: the child was not running, had not taken the frames queued before, or was `outputQueueMs` ahead of the device. */
+  droppedSamples: number;
+  restarts: number;
+}
+
+/** A microphone of the sound server, recorded by a `parec` child. @public */
+export interface PulseAudioInput extends AudioInput {
+  stats(): PulseAudioInputStats;
+}
+
+/** A speaker of the sound server, played by a `pacat` child. @public */
+export interface PulseAudioOutput extends AudioOutput {
+  stats(): PulseAudioOutputStats;
+}
+
+/**
+ * A stream's child process, started again with backoff when it stops (the server died, the
+ * device went away) until the stream is closed. The media clock never waits on it: `read()` and
+ * `write()` only touch buffers in this process.
+ */
+export abstract class ChildStream {
+  readonly device: AudioDevice;
+  readonly sampleRate: number;
+  protected readonly context: StreamContext;
+  #child: ChildProcess | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #delay: number;
+  #failures = 0;
+  #started = 0;
+  #spawned = 0;
+  #closed = false;
+  #streaming = false;
+  #stderr = '';
+
+  constructor(device: AudioDevice, sampleRate: number, context: StreamContext) {
+    this.device = device;
+    this.sampleRate = sampleRate;
+    this.context = context;
+    this.#delay = context.retryMs[0];
+  }
+
+  protected abstract get what(): string;
+  protected abstract command(): [string, string[]];
+  /** A new child runs: take its pipes. */
+  protected abstract attach(child: ChildProcess): void;
+  /** The child stopped: let go of its pipes and of what was queued for it. */
+  protected abstract detach(): void;
+  /** The child's stream runs on the server. */
+  protected ready(): void {}
+  /** pacat's stream began to play, or ran out of samples. */
+  protected playback(_event: 'started' | 'underrun'): void {}
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** Whether a child runs and its stream on the server does. */
+  get running(): boolean {
+    return this.#streaming;
+  }
+
+  get restarts(): number {
+    return Math.max(0, this.#spawned - 1);
+  }
+
+  start(): void {
+    if (this.#closed || this.#child) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const [command, args] = this.command();
+    this.#stderr = '';
+    this.#streaming = false;
+    this.#started = Date.now();
+    this.#spawned++;
+    let child: ChildProcess;
+    try {
+      // An argument array, never a shell: a device name with spaces, quotes or `$(...)` reaches
+      // pacat as one argument, as it is.
+      child = spawn(command, args, { env: this.context.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (error) {
+      this.#stopped(`cannot start ${command}: ${(error as Error).message}`);
+      return;
+    }
+    this.#child = child;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      // `-v` makes it say when its stream runs ("Stream successfully created.") and print its
+      // clock every 50 ms (left out); the reason it stops ("Stream error: No such entity") is in
+      // its last lines.
+      const text = chunk.toString().replace(CLOCK_LINES, '');
+      if (text === '') return;
+      // pacat says when the device begins to play its stream, and when it ran dry.
+      if (this.#child === child && /Stream (started|underrun)\./.test(text)) this.playback(text.includes('underrun') ? 'underrun' : 'started');
+      if (this.#child === child && !this.#streaming && text.includes('Stream successfully created')) {
+        this.#streaming = true;
+        this.ready();
+      }
+      this.#stderr = (this.#stderr + text).slice(-400);
+    });
+    child.on('error', (error) => {
+      if (this.#child !== child) return;
+      this.#child = undefined;
+      this.#streaming = false;
+      this.detach();
+      this.#stopped(`cannot start ${command}: ${error.message}`);
+    });
+    child.on('exit', (code, signal) => {
+      if (this.#child !== child) return;
+      this.#child = undefined;
+      this.#streaming = false;
+      this.detach();
+      const said = this.#stderr.trim().split('\n').filter(Boolean).pop();
+      this.#stopped(`${command} exited (${signal ?? `code ${code}`})${said ? `: ${said}` : ''}`);
+    });
+    this.attach(child);
+  }
+
+  /** Starts a stopped child now instead of at the end of its backoff (the server is back). */
+  retryNow(): void {
+    if (this.#closed || this.#child) return;
+    this.#delay = this.context.retryMs[0];
+    this.start();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const child = this.#child;
+    this.#child = undefined;
+    this.#streaming = false;
+    this.detach();
+    if (child) {
+      child.stdin?.destroy();
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      child.kill('SIGKILL');
+    }
+    this.context.closed(this);
+  }
+
+  #stopped(reason: string): void {
+    if (this.#closed) return;
+    // A child that ran a while was fine: this is a new failure, retried from the first delay.
+    if (Date.now() - this.#started > 2000) {
+      this.#delay = this.context.retryMs[0];
+      this.#failures = 0;
+    }
+    this.#failures++;
+    const message = `the ${this.what} of ${this.device.name} (${this.device.id}) stopped: ${reason}; started again in ${this.#delay} ms`;
+    // Said once per run of failures: a device that stays away must not fill the log.
+    if (this.#failures === 1) this.context.report(new SoundServerError(message, this.device.id));
+    else this.context.log('debug', message);
+    this.#timer = setTimeout(() => this.start(), this.#delay);
+    this.#timer.unref();
+    this.#delay = Math.min(this.#delay * 2, this.context.retryMs[1]);
+  }
+}
+
+/** What `-v` prints besides its messages: its clock, carriage returns and the terminal's clear-line code. */
+// eslint-disable-next-line no-control-regex -- the escape character is what is removed
+const CLOCK_LINES = /\r|\x1b\[K|Time: [\d.]+ sec; Latency: -?\d+ usec\.\s*/g;
+
+/** Arguments both children take. */
+function commonArgs(context: StreamContext, device: AudioDevice, rate: number, latencyMs: number, role: string): string[] {
+  return [
+    '--verbose',
+    '--raw',
+    '--format=s16le',
+    '--channels=1',
+    `--rate=${rate}`,
+    `--device=${device.id}`,
+    `--latency-msec=${latencyMs}`,
+    `--client-name=${context.clientName}`,
+    `--stream-name=${context.clientName} ${role}`,
+    // The server may treat a phone call as one (ducking music, a phone profile on Bluetooth).
+    '--property=media.role=phone',
+  ];
+}
+
+/**
+ * A microphone: `parec` writes the device's samples to its stdout; they wait in a ring buffer for
+ * the media clock's `read()`. Bounded: when the reader falls behind, the oldest samples go, so
+ * the delay never grows past `inputBufferMs`.
+ */
+export class PulseInput extends ChildStream implements PulseAudioInput {
+  readonly #ring: Int16Array;
+  /** Absolute sample counts: written by the child, read by the clock. */
+  #writeAt = 0;
+  #readAt = 0;
+  /** A lone low byte when a chunk ended inside a sample. */
+  #carry = -1;
+  /** False at the start and after an underrun: wait for a frame and a margin before reading again. */
+  #primed = false;
+  #underruns = 0;
+  #overflow = 0;
+  readonly #margin: number;
+
+  constructor(device: AudioDevice, sampleRate: number, context: StreamContext) {
+    super(device, sampleRate, context);
+    this.#ring = new Int16Array(Math.max(1, Math.ceil((sampleRate * context.inputBufferMs) / 1000)));
+    // One delivery of parec (its latency) of margin: its chunks and the clock's ticks come at
+    // independent moments, and a tick that comes just before a chunk must still find a frame.
+    this.#margin = Math.ceil((sampleRate * context.inputLatencyMs) / 1000);
+  }
+
+  protected get what(): string {
+    return 'recording';
+  }
+
+  protected command(): [string, string[]] {
+    return [this.context.parec, commonArgs(this.context, this.device, this.sampleRate, this.context.inputLatencyMs, 'microphone')];
+  }
+
+  protected attach(child: ChildProcess): void {
+    child.stdin?.destroy();
+    child.stdout?.on('data', (chunk: Buffer) => this.#push(chunk));
+  }
+
+  protected detach(): void {
+    this.#readAt = this.#writeAt;
+    this.#carry = -1;
+    this.#primed = false;
+  }
+
+  read(frame: Int16Array, length: number): void {
+    const available = this.#writeAt - this.#readAt;
+    if (available < length || (!this.#primed && available < length + this.#margin)) {
+      if (this.#primed || !this.running) this.#underruns++;
+      this.#primed = false;
+      frame.fill(0, 0, length);
+      return;
+    }
+    this.#primed = true;
+    // More waiting than a frame and two margins (parec's first burst, a device clock faster than
+    // ours): skip to a frame and one margin, so that the delay does not stay high for the call.
+    if (available > length + 2 * this.#margin + length) {
+      const skip = available - length - this.#margin;
+      this.#readAt += skip;
+      this.#overflow += skip;
+    }
+    const ring = this.#ring;
+    const size = ring.length;
+    let at = this.#readAt % size;
+    for (let i = 0; i < length; i++) {
+      frame[i] = ring[at]!;
+      if (++at === size) at = 0;
+    }
+    this.#readAt += length;
+  }
+
+  stats(): PulseAudioInputStats {
+    return { running: this.running, underruns: this.#underruns, overflowSamples: this.#overflow, restarts: this.restarts, buffered: this.#writeAt - this.#readAt };
+  }
+
+  #push(chunk: Buffer): void {
+    const ring = this.#ring;
+    const size = ring.length;
+    let byte = 0;
+    let at = this.#writeAt % size;
+    let written = 0;
+    if (this.#carry >= 0 && chunk.length > 0) {
+      ring[at] = ((chunk[0]! << 8) | this.#carry) << 16 >> 16;
+      if (++at === size) at = 0;
+      written++;
+      byte = 1;
+      this.#carry = -1;
+    }
+    // Little-endian pairs, read byte by byte: right on any host, and no view allocated per chunk.
+    for (; byte + 1 < chunk.length; byte += 2) {
+      ring[at] = ((chunk[byte + 1]! << 8) | chunk[byte]!) << 16 >> 16;
+      if (++at === size) at = 0;
+      written++;
+    }
+    if (byte < chunk.length) this.#carry = chunk[byte]!;
+    this.#writeAt += written;
+    const excess = this.#writeAt - this.#readAt - size;
+    if (excess > 0) {
+      this.#readAt += excess;
+      this.#overflow += excess;
+    }
+  }
+}
+
+/** One buffer handed to the child's stdin, free again when the pipe has taken it. */
+interface Slot {
+  bytes: Buffer;
+  busy: boolean;
+  done: () => void;
+}
+
+/**
+ * A speaker: `write()` copies the frame into one of a few buffers made once and hands it to
+ * `pacat`'s stdin. When every buffer still waits for the pipe (the child stalled), the frame is
+ * dropped and counted: the media clock never waits and the queue never grows.
+ */
+export class PulseOutput extends ChildStream implements PulseAudioOutput {
+  readonly discards = false;
+  #stdin: NodeJS.WritableStream | undefined;
+  /** The pipe of a child whose stream does not run yet. */
+  #pending: NodeJS.WritableStream | undefined;
+  #slots: Slot[] = [];
+  #slotLength = 0;
+  #next = 0;
+  #written = 0;
+  #dropped = 0;
+  #behind = false;
+  /** Samples estimated to wait ahead of the device, as of `#drainedAt`. */
+  #queued = 0;
+  #drainedAt = 0;
+  #dropping = false;
+
+  protected get what(): string {
+    return 'playback';
+  }
+
+  protected command(): [string, string[]] {
+    return [this.context.pacat, ['--playback', ...commonArgs(this.context, this.device, this.sampleRate, this.context.outputLatencyMs, 'speaker')]];
+  }
+
+  protected attach(child: ChildProcess): void {
+    child.stdout?.destroy();
+    const stdin = child.stdin!;
+    // A child that died leaves a broken pipe: its exit, not this error, says what happened.
+    stdin.on('error', () => {});
+    this.#pending = stdin;
+    // Fresh buffers: writes queued on the old pipe may still hold the old ones.
+    this.#slots = [];
+    this.#slotLength = 0;
+  }
+
+  /**
+   * Frames are written from the moment the stream runs, not from the child's start: what was
+   * written while it connected (100 ms and more) would wait in the pipe and delay everything
+   * after it by as much, for the whole call.
+   */
+  protected override ready(): void {
+    this.#stdin = this.#pending;
+    this.#queued = 0;
+    this.#drainedAt = performance.now();
+  }
+
+  protected detach(): void {
+    this.#stdin = undefined;
+    this.#pending = undefined;
+  }
+
+  write(frame: Int16Array, length: number): void {
+    const stdin = this.#stdin;
+    if (!stdin || this.isClosed) {
+      this.#dropped += length;
+      return;
+    }
+    if (length !== this.#slotLength) this.#makeSlots(length);
+    const slot = this.#slots[this.#next]!;
+    if (slot.busy) {
+      this.#dropped += length;
+      if (!this.#behind) {
+        this.#behind = true;
+        this.context.log('warn', `playback to ${this.device.name} is behind (pacat takes no more): frames are dropped until it catches up`);
+      }
+      return;
+    }
+    this.#behind = false;
+    if (this.#ahead(length)) {
+      this.#dropped += length;
+      return;
+    }
+    const bytes = slot.bytes;
+    for (let i = 0, b = 0; i < length; i++, b += 2) {
+      const sample = frame[i]!;
+      bytes[b] = sample & 0xff;
+      bytes[b + 1] = (sample >> 8) & 0xff;
+    }
+    slot.busy = true;
+    this.#next = (this.#next + 1) % this.#slots.length;
+    this.#written += length;
+    stdin.write(bytes, slot.done);
+  }
+
+  stats(): PulseAudioOutputStats {
+    return { running: this.running, writtenSamples: this.#written, droppedSamples: this.#dropped, restarts: this.restarts };
+  }
+
+  protected override playback(event: 'started' | 'underrun'): void {
+    // After an underrun nothing waits for the device.
+    if (event === 'underrun') {
+      this.#queued = 0;
+      this.#drainedAt = performance.now();
+    }
+  }
+
+  /**
+   * Whether `length` more samples would put more than `outputQueueMs` between this write and the
+   * device (in the pipe, in pacat, in the server). It happens when the media clock catches up
+   * after a stall, or writes before the device plays: the excess would otherwise stay in the pipe
+   * as delay for the rest of the call, since the clock and the device go at the same pace from
+   * then on. The newest frame goes instead. What waits is estimated, not read: what was written,
+   * less what the device took at its rate since the stream was created, never below nothing (it
+   * plays silence when starved, and pacat says "Stream underrun"). pacat's "Stream started" is no
+   * better start: it comes late or not at all while little has been written.
+   */
+  #ahead(length: number): boolean {
+    const rate = this.sampleRate;
+    const now = performance.now();
+    this.#queued = Math.max(0, this.#queued - ((now - this.#drainedAt) * rate) / 1000);
+    this.#drainedAt = now;
+    const ahead = this.#queued + length > (rate * this.context.outputQueueMs) / 1000;
+    if (ahead && !this.#dropping) this.context.log('debug', `playback to ${this.device.name} is ${Math.round((this.#queued * 1000) / rate)} ms ahead of the device: a frame dropped`);
+    this.#dropping = ahead;
+    if (!ahead) this.#queued += length;
+    return ahead;
+  }
+
+  /** As many buffers as `outputQueueMs` holds of frames of this length (made again only when the length changes). */
+  #makeSlots(length: number): void {
+    const count = Math.max(2, Math.ceil((this.sampleRate * this.context.outputQueueMs) / 1000 / length));
+    this.#slots = Array.from({ length: count }, () => {
+      const slot: Slot = { bytes: Buffer.alloc(length * 2), busy: false, done: () => (slot.busy = false) };
+      return slot;
+    });
+    this.#slotLength = length;
+    this.#next = 0;
+  }
+}
