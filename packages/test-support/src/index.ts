@@ -11,3 +11,5 @@ export type { CoturnOptions } from './coturn';
 export { NatTopology } from './nat';
 export { makeTestCertificates } from './tls-certificates';
 export type { TestCertificates } from './tls-certificates';
+export { PulseAudioServer } from './pulseaudio';
+export type { PulseAudioServerOptions, NullSinkSpec } from './pulseaudio';
