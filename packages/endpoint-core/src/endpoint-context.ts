@@ -15,6 +15,8 @@ export interface EndpointContext {
   readonly devices: AudioDeviceProvider;
   /** Opens the calls' and conferences' devices on `devices`, holding them as `defer_device_release` and `webrtc_audio_layer` say. */
   readonly deviceKeeper: DeviceKeeper;
+  /** Whether calls process their devices' signal (echo control, noise suppression, AGC): the `audioProcessing` option against the provider. */
+  readonly processDeviceAudio: boolean;
   readonly logger: DiagnosticsLogger;
   /** Our address: SIP Via/Contact and SDP. */
   readonly address: string;

@@ -103,6 +103,15 @@ export interface EndpointOptions {
    */
   mediaThreads?: number;
   /**
+   * Whether calls run the specification's audio processing on their devices' signal (echo control,
+   * noise suppression, AGC both ways, as `echo_control`, `noise_suppression`, `agc_mode` and
+   * `rx_agc_mode` say): `auto` does on a sound system's devices and not on virtual ones (files,
+   * tones, recorders: the test signals and simulated agents they carry stay as they are); `on`
+   * and `off` force it. DTX (`dtx_mode`, `vad_level`) is about bandwidth and follows its settings
+   * whatever the devices. @defaultValue 'auto'
+   */
+  audioProcessing?: 'auto' | 'on' | 'off';
+  /**
    * RTP/RTCP socket pairs kept bound ahead of the calls, per media bind address, so that an
    * answer does not wait for two sockets to be bound (`docs/performance.md`, *Answer latency*).
    * None is bound before the first call's media; from then on this many pairs (two descriptors
@@ -219,6 +228,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       this.emit('stateChanged', next, previous);
     });
     if (options.accessToken !== undefined) this.setAccessToken(options.accessToken);
+    if (options.audioProcessing !== undefined && !['auto', 'on', 'off'].includes(options.audioProcessing)) throw new InvalidArgumentError(`audioProcessing is 'auto', 'on' or 'off', not ${JSON.stringify(options.audioProcessing)}`);
     const threads = options.mediaThreads;
     if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0 && threads <= 256)) throw new InvalidArgumentError(`mediaThreads must be a whole number from 0 to 256, not ${String(threads)}`);
     if (threads && options.mediaWorkers) throw new InvalidArgumentError('give mediaThreads (workers of this Endpoint) or mediaWorkers (a shared pool), not both');
@@ -355,6 +365,7 @@ export class Endpoint extends SafeEmitter<EndpointEvents> {
       policy: this.policy,
       devices: this.devices,
       deviceKeeper: this.#deviceKeeper,
+      processDeviceAudio: this.#options.audioProcessing === 'on' || (this.#options.audioProcessing !== 'off' && this.devices.virtual !== true),
       logger,
       address: local.address,
       ports,

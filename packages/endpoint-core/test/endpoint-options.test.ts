@@ -19,6 +19,7 @@ describe('Endpoint options', () => {
     ['udpKeepAliveS', -1, /udpKeepAliveS must be a number of seconds from 0 to 86400, not -1/],
     ['udpKeepAliveS', Number.POSITIVE_INFINITY, /udpKeepAliveS .* not Infinity/],
     ['udpKeepAliveS', Number.NaN, /udpKeepAliveS .* not NaN/],
+    ['audioProcessing', 'always', /audioProcessing is 'auto', 'on' or 'off', not "always"/],
   ])('refuses %s = %p', (name, value, message) => {
     const make = (): Endpoint => new Endpoint({ config, [name]: value });
     expect(make).toThrow(InvalidArgumentError);
@@ -26,7 +27,7 @@ describe('Endpoint options', () => {
   });
 
   it('takes the bounds themselves (spareRtpPorts 0 at work: endpoint-calls.test.ts)', () => {
-    for (const options of [{ spareRtpPorts: 0 }, { spareRtpPorts: 64 }, { minSessionExpires: 1 }, { minSessionExpires: 86400 }, { udpKeepAliveS: 0 }, { udpKeepAliveS: 0.2 }, { udpKeepAliveS: 86400 }]) {
+    for (const options of [{ spareRtpPorts: 0 }, { spareRtpPorts: 64 }, { minSessionExpires: 1 }, { minSessionExpires: 86400 }, { udpKeepAliveS: 0 }, { udpKeepAliveS: 0.2 }, { udpKeepAliveS: 86400 }, { audioProcessing: 'off' as const }]) {
       const endpoint = new Endpoint({ config, ...options });
       expect(endpoint.state).toBe('NEW');
     }

@@ -200,6 +200,15 @@ export class Call extends SafeEmitter<CallEvents> {
       // RTCP XR (RFC 3611) goes with the voice-quality reports.
       rtcpXr: config.get('policy.endpoint.vq_report_publish'),
       dtmfFeedback: config.get('policy.session.dtmf_feedback'),
+      processing: {
+        // The devices' signal, as the settings say, when the endpoint processes it (see audioProcessing).
+        ...(context.processDeviceAudio
+          ? { echoControl: config.get('policy.session.echo_control'), noiseSuppression: config.get('policy.session.noise_suppression'), agc: config.get('policy.session.agc_mode') === 1, rxAgc: config.get('policy.session.rx_agc_mode') === 1 }
+          : {}),
+        // DTX saves bandwidth whatever the devices carry.
+        dtx: config.get('policy.session.dtx_mode'),
+        vadLevel: config.get('policy.session.vad_level'),
+      },
       srtp: config.get('system.security.use_srtp'),
       signallingSecure: init.host.signallingSecure,
       dtls: { certificate: () => context.dtlsCertificate(), offer: context.srtpKeying === 'dtls' },

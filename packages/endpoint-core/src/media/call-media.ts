@@ -1,6 +1,6 @@
 import type { ConfiguredCodec, SrtpPolicy } from '@sip-endpoint/config';
 import { SafeEmitter, type AudioDevice } from '@sip-endpoint/policy';
-import { WebRtcAudioStream, WorkerRtpSession, WorkerAudioStream, type MediaWorkerPool, type SrtpCounters, type SrtpDropReason, type AudioDeviceProvider, type AudioInput, type AudioOutput, type AudioStream, type AudioStreamStats, type DtlsCertificate, type DtlsError, type DtmfEvent, type IceAgentCounters, type IceAgentState, type IceCandidateType, type SrtpKeyMaterial, type StunAddress, type NegotiatedAudio, type PortAllocator, type RtpSession, type RtpSocketReserve, type SrtpSuite, type VqReport, type ConferenceLeg, type ConferenceMixer, type WebRtcAudioStreamStats, type WebRtcConnectionState, type MediaDirection, type WebRtcIceServer } from '@sip-endpoint/media';
+import { WebRtcAudioStream, WorkerRtpSession, WorkerAudioStream, type MediaWorkerPool, type AudioProcessingOptions, type SrtpCounters, type SrtpDropReason, type AudioDeviceProvider, type AudioInput, type AudioOutput, type AudioStream, type AudioStreamStats, type DtlsCertificate, type DtlsError, type DtmfEvent, type IceAgentCounters, type IceAgentState, type IceCandidateType, type SrtpKeyMaterial, type StunAddress, type NegotiatedAudio, type PortAllocator, type RtpSession, type RtpSocketReserve, type SrtpSuite, type VqReport, type ConferenceLeg, type ConferenceMixer, type WebRtcAudioStreamStats, type WebRtcConnectionState, type MediaDirection, type WebRtcIceServer } from '@sip-endpoint/media';
 import { MediaSessionDescriptionHandler, sameKeyMaterial, type MediaDescriptionOptions } from './media-session-description-handler';
 import type { TurnServerSettings } from './nat-settings';
 import { MicrophonePort, SpeakerPort } from './device-ports';
@@ -142,6 +142,8 @@ export interface CallMediaInit {
   vqAlarmThreshold: number;
   /** Our RTCP carries XR VoIP Metrics blocks (`vq_report_publish` 1). */
   rtcpXr?: boolean;
+  /** Echo control, noise suppression, AGC, DTX (native streams on the main thread); CN is offered when `dtx` is on. */
+  processing?: AudioProcessingOptions;
   dtmfFeedback: boolean;
   /** `system.security.use_srtp`. */
   srtp: SrtpPolicy;
@@ -465,7 +467,10 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
         vqAlarmThreshold: init.vqAlarmThreshold,
         dtmfFeedback: init.dtmfFeedback,
         ...(init.rtcpXr ? { rtcpXr: true } : {}),
+        ...(init.processing ? { processing: init.processing } : {}),
       },
+      // DTX sends RFC 3389 comfort noise when the far end takes it: offered and accepted then.
+      comfortNoise: init.processing?.dtx === true,
       onStream: (stream) => this.#attach(stream),
       // The answer's stream is made once our 200 has gone (the call says when: sessionEstablished).
       deferAnswerStream: true,

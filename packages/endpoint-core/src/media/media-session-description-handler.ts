@@ -93,6 +93,8 @@ export interface MediaContext {
   devices?: (sampleRate: number) => Pick<AudioStreamOptions, 'input' | 'output'>;
   /** Told of the stream the handler starts, so that the call's media can follow its events. */
   onStream?: (stream: AudioStream | WorkerAudioStream) => void;
+  /** Offer and accept comfort noise (RFC 3389 CN), for DTX (`dtx_mode`). @defaultValue false */
+  comfortNoise?: boolean;
   /**
    * The stream of the first answer we give (in our 2xx) is made when `startMedia()` is called,
    * once that 2xx has gone, rather than while it is being built. @defaultValue false
@@ -195,6 +197,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
         srtpKeys: this.#keysInUse(),
         ...this.#dtlsOptions(),
         ...this.#iceOptions(),
+        ...(this.#context.comfortNoise ? { comfortNoise: true } : {}),
       });
       if (!answer.negotiated) throw new SdpError(`cannot answer the offer: ${answer.reason ?? 'no audio'}`);
       // The first answer goes in our 2xx: its stream is made once that has gone (startMedia).
@@ -210,6 +213,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
       srtpKeys: this.#keysInUse(),
       ...this.#dtlsOptions(),
       ...this.#iceOptions(),
+      ...(this.#context.comfortNoise ? { comfortNoise: true } : {}),
     });
     this.#localOffer = { formats: offer.formats, keys: offer.keys, dtls: offer.dtls };
     // The answerer, often active, may start the handshake before its answer reaches us: keep its first flight.
@@ -510,9 +514,12 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
       stream.start();
       return;
     }
+    const processing = this.#context.stream?.processing;
     const stream = new AudioStream({
       ...this.#context.stream,
       ...this.#context.devices?.(negotiated.codec.sampleRate),
+      // The CN payload type the exchange settled, for DTX to send and the receiver to play.
+      ...(processing || negotiated.comfortNoise ? { processing: { ...processing, ...(negotiated.comfortNoise ? { comfortNoise: negotiated.comfortNoise } : {}) } } : {}),
       session: rtp,
       codec: negotiated.codec,
       payloadType: negotiated.payloadType,

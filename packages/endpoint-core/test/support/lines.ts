@@ -40,6 +40,7 @@ export function lineContext(config: EndpointConfig, address = '127.0.0.1'): Endp
     config,
     policy: new DefaultPolicy(),
     devices,
+    processDeviceAudio: false,
     deviceKeeper: new DeviceKeeper(devices, { releaseDelayMs: 0, keepOpen: { input: false, output: false }, keepOpenRate: 16000, log: () => undefined }),
     logger,
     address,

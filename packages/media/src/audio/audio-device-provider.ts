@@ -62,4 +62,10 @@ export interface AudioDeviceProvider extends SafeEmitter<AudioDeviceProviderEven
    * worker thread (`mediaThreads`). Optional; absent, or false, means the device carries sound.
    */
   silent?(id: string): boolean;
+  /**
+   * True for devices that are not a sound system's (files, tones, recorders: test signals and
+   * simulated agents): the endpoint then leaves their audio unprocessed (no echo control, noise
+   * suppression or AGC) unless asked. Absent, or false, means a sound system's devices.
+   */
+  readonly virtual?: boolean;
 }

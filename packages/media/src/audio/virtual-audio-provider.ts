@@ -92,6 +92,8 @@ function gainOf(volume: number): number {
  * @public
  */
 export class VirtualAudioProvider extends SafeEmitter<AudioDeviceProviderEvents> implements AudioDeviceProvider {
+  /** Its devices carry files, tones and recorders, not a sound system's audio. */
+  readonly virtual = true;
   readonly #devices = new Map<string, DeviceState>();
 
   /**
