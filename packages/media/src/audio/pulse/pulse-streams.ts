@@ -46,6 +46,13 @@ export interface PulseAudioOutputStats {
   /** Samples dropped: the child was not running, had not taken the frames queued before, or was `outputQueueMs` ahead of the device. */
   droppedSamples: number;
   restarts: number;
+  /**
+   * Samples written and not yet played, wherever they wait (the pipe, `pacat`, the server, the
+   * device), as of the last write: written less what pacat's clock says the device has played.
+   */
+  queued: number;
+  /** Times pacat said its stream ran dry ("Stream underrun"): the writer came late, or the queue is too short for its lateness. */
+  underruns: number;
 }
 
 /** A microphone of the sound server, recorded by a `parec` child. @public */
@@ -94,6 +101,8 @@ export abstract class ChildStream {
   protected ready(): void {}
   /** pacat's stream began to play, or ran out of samples. */
   protected playback(_event: 'started' | 'underrun'): void {}
+  /** The child's clock line: the stream's time, in seconds (for playback, what the device has played). */
+  protected clock(_seconds: number): void {}
 
   get isClosed(): boolean {
     return this.#closed;
@@ -129,8 +138,12 @@ export abstract class ChildStream {
     this.#child = child;
     child.stderr?.on('data', (chunk: Buffer) => {
       // `-v` makes it say when its stream runs ("Stream successfully created.") and print its
-      // clock every 50 ms (left out); the reason it stops ("Stream error: No such entity") is in
-      // its last lines.
+      // clock every 50 ms; the reason it stops ("Stream error: No such entity") is in its last
+      // lines. The clock lines are read from the bytes (20 a second: no string made for them),
+      // and only a chunk with something else in it is made text.
+      const seconds = scanClock(chunk);
+      if (this.#child === child && seconds >= 0) this.clock(seconds);
+      if (!clockOther) return;
       const text = chunk.toString().replace(CLOCK_LINES, '');
       if (text === '') return;
       // pacat says when the device begins to play its stream, and when it ran dry.
@@ -205,6 +218,66 @@ export abstract class ChildStream {
 /** What `-v` prints besides its messages: its clock, carriage returns and the terminal's clear-line code. */
 // eslint-disable-next-line no-control-regex -- the escape character is what is removed
 const CLOCK_LINES = /\r|\x1b\[K|Time: [\d.]+ sec; Latency: -?\d+ usec\.\s*/g;
+
+/** Whether the last chunk given to {@link scanClock} held more than clock lines. */
+let clockOther = false;
+const TIME = [0x54, 0x69, 0x6d, 0x65, 0x3a, 0x20]; // "Time: "
+const SEC = [0x20, 0x73, 0x65, 0x63]; // " sec"
+
+/**
+ * The last time of the clock lines of a chunk of `-v` output ("Time: 12.345 sec; Latency: 30000
+ * usec." between carriage returns), in seconds, or -1 when there is none; sets `clockOther` when
+ * the chunk holds anything else. Reads the bytes: no string, no match object. A line cut by the end
+ * of the chunk (no " sec" after the number) is not taken: "Time: 1" of "Time: 1.999" would be a
+ * second wrong.
+ */
+function scanClock(chunk: Buffer): number {
+  let seconds = -1;
+  let other = false;
+  let i = 0;
+  const end = chunk.length;
+  while (i < end) {
+    const byte = chunk[i]!;
+    if (byte === 0x54 && matches(chunk, i, TIME)) {
+      let j = i + TIME.length;
+      let value = 0;
+      let scale = 0;
+      let digits = 0;
+      for (; j < end; j++) {
+        const c = chunk[j]!;
+        if (c >= 0x30 && c <= 0x39) {
+          value = value * 10 + (c - 0x30);
+          if (scale > 0) scale *= 10;
+          digits++;
+        } else if (c === 0x2e && scale === 0) scale = 1;
+        else break;
+      }
+      if (digits > 0 && matches(chunk, j, SEC)) seconds = scale > 0 ? value / scale : value;
+      else other = true;
+      // The rest of the line ("; Latency: ... usec." and its padding) up to the next line.
+      while (j < end && chunk[j] !== 0x0d && chunk[j] !== 0x0a) j++;
+      i = j;
+      continue;
+    }
+    // Carriage returns, newlines, spaces and the clear-line code around the clock lines.
+    if (byte !== 0x0d && byte !== 0x0a && byte !== 0x20) {
+      if (byte === 0x1b && chunk[i + 1] === 0x5b && chunk[i + 2] === 0x4b) {
+        i += 3;
+        continue;
+      }
+      other = true;
+    }
+    i++;
+  }
+  clockOther = other;
+  return seconds;
+}
+
+function matches(chunk: Buffer, at: number, bytes: readonly number[]): boolean {
+  if (at + bytes.length > chunk.length) return false;
+  for (let k = 0; k < bytes.length; k++) if (chunk[at + k] !== bytes[k]) return false;
+  return true;
+}
 
 /** Arguments both children take. */
 function commonArgs(context: StreamContext, device: AudioDevice, rate: number, latencyMs: number, role: string): string[] {
@@ -350,9 +423,15 @@ export class PulseOutput extends ChildStream implements PulseAudioOutput {
   #written = 0;
   #dropped = 0;
   #behind = false;
-  /** Samples estimated to wait ahead of the device, as of `#drainedAt`. */
+  /** Samples written to the child since its stream was created. */
+  #sent = 0;
+  /** Samples the device has played, as pacat's clock last said, and when it said it. */
+  #played = 0;
+  #clockAt = 0;
+  /** Whether the device played between the last two clock lines. */
+  #moving = false;
   #queued = 0;
-  #drainedAt = 0;
+  #underruns = 0;
   #dropping = false;
 
   protected get what(): string {
@@ -381,8 +460,11 @@ export class PulseOutput extends ChildStream implements PulseAudioOutput {
    */
   protected override ready(): void {
     this.#stdin = this.#pending;
+    this.#sent = 0;
+    this.#played = 0;
+    this.#moving = false;
     this.#queued = 0;
-    this.#drainedAt = performance.now();
+    this.#clockAt = performance.now();
   }
 
   protected detach(): void {
@@ -420,40 +502,52 @@ export class PulseOutput extends ChildStream implements PulseAudioOutput {
     slot.busy = true;
     this.#next = (this.#next + 1) % this.#slots.length;
     this.#written += length;
+    this.#sent += length;
     stdin.write(bytes, slot.done);
   }
 
   stats(): PulseAudioOutputStats {
-    return { running: this.running, writtenSamples: this.#written, droppedSamples: this.#dropped, restarts: this.restarts };
+    return { running: this.running, writtenSamples: this.#written, droppedSamples: this.#dropped, restarts: this.restarts, queued: Math.round(this.#queued), underruns: this.#underruns };
   }
 
   protected override playback(event: 'started' | 'underrun'): void {
-    // After an underrun nothing waits for the device.
-    if (event === 'underrun') {
-      this.#queued = 0;
-      this.#drainedAt = performance.now();
-    }
+    if (event === 'underrun') this.#underruns++;
+  }
+
+  protected override clock(seconds: number): void {
+    const played = seconds * this.sampleRate;
+    this.#moving = played > this.#played;
+    this.#played = played;
+    this.#clockAt = performance.now();
   }
 
   /**
    * Whether `length` more samples would put more than `outputQueueMs` between this write and the
-   * device (in the pipe, in pacat, in the server). It happens when the media clock catches up
-   * after a stall, or writes before the device plays: the excess would otherwise stay in the pipe
-   * as delay for the rest of the call, since the clock and the device go at the same pace from
-   * then on. The newest frame goes instead. What waits is estimated, not read: what was written,
-   * less what the device took at its rate since the stream was created, never below nothing (it
-   * plays silence when starved, and pacat says "Stream underrun"). pacat's "Stream started" is no
-   * better start: it comes late or not at all while little has been written.
+   * device. What waits is measured, not guessed from the wall clock: what was written less what
+   * pacat's clock (its `-v` "Time:" line, the stream's played position, every 50 ms) says the
+   * device has played. A stream is created long before its device plays it (a null sink idle in
+   * 2 s blocks starts a new stream up to 2 s later; a card may resume from suspend), and pacat
+   * keeps reading only what its stream takes: whatever the media clock writes meanwhile waits in
+   * the socket pair of pacat's stdin, which holds 200 KiB (6 s at 16 kHz), and stays there as
+   * delay for the whole call, since the clock and the device go at the same pace from then on.
+   * Measured with the earlier guess (played = time since the stream was created): 1.3-1.7 s of
+   * round trip, nearly all of it in that socket. Here the newest frame is dropped instead, so the
+   * delay never exceeds `outputQueueMs`, after the start as after a stall or a device slower
+   * than the clock. Between clock lines the device is taken to go on playing if it played at the
+   * last one (at most 100 ms of it); with no clock line for 250 ms (a pacat that prints none) it
+   * is taken to play all along, as before.
    */
   #ahead(length: number): boolean {
     const rate = this.sampleRate;
-    const now = performance.now();
-    this.#queued = Math.max(0, this.#queued - ((now - this.#drainedAt) * rate) / 1000);
-    this.#drainedAt = now;
+    const since = performance.now() - this.#clockAt;
+    let played = this.#played;
+    if (since > 250) played += (since * rate) / 1000;
+    else if (this.#moving) played += (Math.min(since, 100) * rate) / 1000;
+    // Never below nothing: the guess between clock lines runs on past a stream that ran dry and stopped.
+    this.#queued = Math.max(0, this.#sent - played);
     const ahead = this.#queued + length > (rate * this.context.outputQueueMs) / 1000;
-    if (ahead && !this.#dropping) this.context.log('debug', `playback to ${this.device.name} is ${Math.round((this.#queued * 1000) / rate)} ms ahead of the device: a frame dropped`);
+    if (ahead && !this.#dropping) this.context.log('debug', `playback to ${this.device.name} is ${Math.round((this.#queued * 1000) / rate)} ms ahead of the device: frames dropped`);
     this.#dropping = ahead;
-    if (!ahead) this.#queued += length;
     return ahead;
   }
 
