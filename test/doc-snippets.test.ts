@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runProcess, type ProcessRun } from '@sip-endpoint/test-support';
+import { peerAvailable, PulseAudioServer, runProcess, type ProcessRun } from '@sip-endpoint/test-support';
 
 const root = join(__dirname, '..');
 
@@ -73,6 +73,16 @@ let runDir: string;
 const fileOf = (snippet: Snippet): string => join(runDir, `${snippet.doc.replace(/\W+/g, '-')}-${snippet.line}.mts`);
 let typeCheck: Promise<Run>;
 
+/**
+ * A private PulseAudio server for the snippets that use the sound server's devices (its
+ * `PULSE_SERVER` in their environment): null sinks only, one of them a Jabra headset's.
+ */
+let pulse: PulseAudioServer | undefined;
+
+beforeAll(async () => {
+  if (peerAvailable('pulseaudio')) pulse = await PulseAudioServer.start({ sinks: [{ name: 'builtin', description: 'Built-in Audio Analog Stereo' }, { name: 'jabra', description: 'Jabra EVOLVE 40 Stereo' }] });
+}, 25000);
+
 beforeAll(() => {
   mkdirSync(snippetRoot, { recursive: true });
   runDir = mkdtempSync(join(snippetRoot, 'run-'));
@@ -88,6 +98,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
+  await pulse?.stop();
   await typeCheck?.catch(() => undefined);
   rmSync(runDir, { recursive: true, force: true });
 });
@@ -106,7 +117,7 @@ describe('the docs\' TypeScript snippets', () => {
     // A fresh working directory, which is also the snippet's os.tmpdir(): what it writes, in either, goes with it.
     const cwd = mkdtempSync(join(tmpdir(), 'doc-snippet-'));
     try {
-      const result = await run(join(root, 'node_modules', '.bin', 'tsx'), ['--tsconfig', join(root, 'tsconfig.base.json'), fileOf(snippet)], cwd, 30000, { ...process.env, TMPDIR: cwd });
+      const result = await run(join(root, 'node_modules', '.bin', 'tsx'), ['--tsconfig', join(root, 'tsconfig.base.json'), fileOf(snippet)], cwd, 30000, { ...process.env, TMPDIR: cwd, ...(pulse ? { PULSE_SERVER: pulse.server } : {}) });
       const stderr = result.stderr.split('\n').filter((line) => line.trim() !== '' && !ALLOWED_STDERR.some((allowed) => allowed.test(line)));
       if (result.code !== 0 || stderr.length > 0) {
         const how = result.code === null ? `was killed (${result.signal ?? '?'}) after ${result.ms} ms` : `exited with ${result.code} after ${result.ms} ms`;

@@ -37,7 +37,9 @@ interface Entry {
  * @public
  */
 export class SafeEmitter<E extends EventMap> {
-  readonly #listeners = new Map<keyof AllEvents<E>, Entry[]>();
+  // Keyed by any event name, not by this emitter's: an emitter of more events (a provider's own
+  // events beside the interface's) is then still assignable to one of fewer, from sources too.
+  readonly #listeners = new Map<PropertyKey, Entry[]>();
 
   /** Where listener errors go that no `listenerError` listener took. @defaultValue a process warning */
   static unhandled: (error: ListenerError) => void = (error) => process.emitWarning(error);
