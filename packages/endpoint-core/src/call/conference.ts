@@ -63,6 +63,8 @@ export class Conference extends SafeEmitter<ConferenceEvents> {
   /**
    * A conference of `calls` (at least two, each once): each is checked first, so that a call that
    * cannot join leaves the others as they were; then each joins in turn (see {@link Conference.add}).
+   *
+   * @internal Made by the endpoint: `endpoint.conference(callA, callB, ...)`.
    */
   static async create(init: ConferenceInit, calls: readonly Call[]): Promise<Conference> {
     if (calls.length < 2) throw new InvalidArgumentError(`a conference needs two calls or more, not ${calls.length}`);
