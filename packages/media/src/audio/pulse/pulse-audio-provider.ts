@@ -21,11 +21,17 @@ export interface PulseAudioProviderOptions {
   outputLatencyMs?: number;
   /** `parec --latency-msec` of recording: how often it delivers. @defaultValue 20 */
   inputLatencyMs?: number;
-  /** Recorded audio kept for a late reader at most (older audio is dropped). @defaultValue 100 */
+  /**
+   * Recorded audio kept for a late reader at most (older audio is dropped). What stays between
+   * reads is less: a frame and `inputLatencyMs`, the rest dropped within half a second. @defaultValue 100
+   */
   inputBufferMs?: number;
   /**
    * Played audio that may wait ahead of what the device has played, in the pipe, in `pacat` and in
-   * the server (newer frames are dropped beyond it). @defaultValue 120
+   * the server (newer frames are dropped beyond it): the most the output adds to the delay. It
+   * is measured (what was written less what pacat's clock says was played), so it holds whatever
+   * the device does. Lower gives less delay and more underruns when the media clock comes late
+   * (the pacat stream holds `outputLatencyMs` of it). @defaultValue 80
    */
   outputQueueMs?: number;
   /** How long the list waits after a hot-plug event for the others that come with it. @defaultValue 100 */
@@ -106,7 +112,7 @@ export class PulseAudioProvider extends SafeEmitter<PulseAudioProviderEvents> im
       outputLatencyMs: options.outputLatencyMs ?? 40,
       inputLatencyMs: options.inputLatencyMs ?? 20,
       inputBufferMs: options.inputBufferMs ?? 100,
-      outputQueueMs: options.outputQueueMs ?? 120,
+      outputQueueMs: options.outputQueueMs ?? 80,
       retryMs: this.#retryMs,
       report: (error) => this.#report(error),
       log: (level, message) => this.#log(level, message),

@@ -30,7 +30,7 @@ export interface PulseAudioInputStats {
   running: boolean;
   /** Reads that found less than a frame and gave silence (the child late, stopped, or restarting). */
   underruns: number;
-  /** Samples dropped, oldest first: the reader fell behind the device (the buffer full, or more waiting than a frame and two deliveries). */
+  /** Samples dropped, oldest first: more waited than a frame and a margin (at the first read, or always over half a second of reads), or the buffer was full. */
   overflowSamples: number;
   /** Children started after the first (the server or the device went away and came back). */
   restarts: number;
@@ -313,12 +313,16 @@ export class PulseInput extends ChildStream implements PulseAudioInput {
   #underruns = 0;
   #overflow = 0;
   readonly #margin: number;
+  /** The least waiting before a read in this window of reads, and how many reads it has had. */
+  #least = Number.POSITIVE_INFINITY;
+  #reads = 0;
 
   constructor(device: AudioDevice, sampleRate: number, context: StreamContext) {
     super(device, sampleRate, context);
     this.#ring = new Int16Array(Math.max(1, Math.ceil((sampleRate * context.inputBufferMs) / 1000)));
-    // One delivery of parec (its latency) of margin: its chunks and the clock's ticks come at
-    // independent moments, and a tick that comes just before a chunk must still find a frame.
+    // parec's `--latency-msec` of margin (it sends it in halves, 10 ms at 20): its chunks and the
+    // clock's ticks come at independent moments, and a tick that comes just before a chunk, or
+    // with a chunk late, must still find a frame.
     this.#margin = Math.ceil((sampleRate * context.inputLatencyMs) / 1000);
   }
 
@@ -346,16 +350,29 @@ export class PulseInput extends ChildStream implements PulseAudioInput {
     if (available < length || (!this.#primed && available < length + this.#margin)) {
       if (this.#primed || !this.running) this.#underruns++;
       this.#primed = false;
+      this.#least = Number.POSITIVE_INFINITY;
+      this.#reads = 0;
       frame.fill(0, 0, length);
       return;
     }
-    this.#primed = true;
-    // More waiting than a frame and two margins (parec's first burst, a device clock faster than
-    // ours): skip to a frame and one margin, so that the delay does not stay high for the call.
-    if (available > length + 2 * this.#margin + length) {
-      const skip = available - length - this.#margin;
-      this.#readAt += skip;
-      this.#overflow += skip;
+    if (!this.#primed) {
+      // The first read after a start or an underrun: from the newest frame and its margin, not
+      // from whatever waited (parec's first burst, what came while the reader was away).
+      this.#skip(available - length - this.#margin);
+      this.#primed = true;
+    } else {
+      // What always waits beyond a frame and its margin is delay and nothing else: over a window
+      // of reads (half a second), the least that waited before a read shows it, and it goes.
+      // The least, not the last: a read that comes late finds more, and the catch-up read right
+      // after it less, and neither is a standing excess. Keeps it at a frame and a margin
+      // whatever the start was, and bounds the drift of a device faster than the clock.
+      if (available < this.#least) this.#least = available;
+      if (++this.#reads >= READ_WINDOW) {
+        const excess = this.#least - length - this.#margin;
+        this.#least = Number.POSITIVE_INFINITY;
+        this.#reads = 0;
+        if (excess > 0) this.#skip(excess);
+      }
     }
     const ring = this.#ring;
     const size = ring.length;
@@ -365,6 +382,12 @@ export class PulseInput extends ChildStream implements PulseAudioInput {
       if (++at === size) at = 0;
     }
     this.#readAt += length;
+  }
+
+  #skip(samples: number): void {
+    if (samples <= 0) return;
+    this.#readAt += samples;
+    this.#overflow += samples;
   }
 
   stats(): PulseAudioInputStats {
@@ -400,6 +423,9 @@ export class PulseInput extends ChildStream implements PulseAudioInput {
   }
 }
 
+/** Reads over which the least waiting is taken (25 frames of 20 ms: half a second). */
+const READ_WINDOW = 25;
+
 /** One buffer handed to the child's stdin, free again when the pipe has taken it. */
 interface Slot {
   bytes: Buffer;
@@ -433,6 +459,10 @@ export class PulseOutput extends ChildStream implements PulseAudioOutput {
   #queued = 0;
   #underruns = 0;
   #dropping = false;
+  /** The least that should wait ahead of the device, in samples: raised by each underrun. */
+  #floor = 0;
+  /** A frame of silence, written before a frame when too little waits. Never changed, so written again and again. */
+  #silence = Buffer.alloc(0);
 
   protected get what(): string {
     return 'playback';
@@ -460,6 +490,8 @@ export class PulseOutput extends ChildStream implements PulseAudioOutput {
    */
   protected override ready(): void {
     this.#stdin = this.#pending;
+    // Half of pacat's latency to start with: the server's own buffer holds the rest.
+    this.#floor = Math.round((this.sampleRate * this.context.outputLatencyMs) / 2000);
     this.#sent = 0;
     this.#played = 0;
     this.#moving = false;
@@ -493,6 +525,15 @@ export class PulseOutput extends ChildStream implements PulseAudioOutput {
       this.#dropped += length;
       return;
     }
+    // Too little waits (the stream started with a frame, or ran dry): a frame of silence first,
+    // so that a clock that comes late does not make it run dry again. Its gap is the one the
+    // device would have played anyway; the floor is kept below the cap by two frames.
+    const rate = this.sampleRate;
+    if (this.#queued < Math.min(this.#floor, (rate * this.context.outputQueueMs) / 1000 - 2 * length)) {
+      stdin.write(this.#silence);
+      this.#sent += length;
+      this.#queued += length;
+    }
     const bytes = slot.bytes;
     for (let i = 0, b = 0; i < length; i++, b += 2) {
       const sample = frame[i]!;
@@ -511,7 +552,10 @@ export class PulseOutput extends ChildStream implements PulseAudioOutput {
   }
 
   protected override playback(event: 'started' | 'underrun'): void {
-    if (event === 'underrun') this.#underruns++;
+    if (event !== 'underrun') return;
+    this.#underruns++;
+    // The clock came later than what waited: keep 10 ms more from now on (up to the cap).
+    this.#floor += Math.round(this.sampleRate / 100);
   }
 
   protected override clock(seconds: number): void {
@@ -559,6 +603,7 @@ export class PulseOutput extends ChildStream implements PulseAudioOutput {
       return slot;
     });
     this.#slotLength = length;
+    this.#silence = Buffer.alloc(length * 2);
     this.#next = 0;
   }
 }
