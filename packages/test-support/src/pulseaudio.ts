@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,6 +31,8 @@ export class PulseAudioServer {
   readonly #socket: string;
   readonly #sinks: NullSinkSpec[];
   #child: ChildProcess | undefined;
+  /** The `parec` of each sink's monitor that keeps the sink from idling in 2 s blocks (see {@link PulseAudioServer.restart}). */
+  #awake: ChildProcess[] = [];
   #output = '';
 
   private constructor(dir: string, sinks: NullSinkSpec[]) {
@@ -99,7 +101,10 @@ export class PulseAudioServer {
     const deadline = Date.now() + 10_000;
     for (;;) {
       const outcome = await Promise.race([this.pactl('info').then(() => 'ready' as const, () => 'not yet' as const), failed]);
-      if (outcome === 'ready') return;
+      if (outcome === 'ready') {
+        await this.#keepAwake();
+        return;
+      }
       if (outcome instanceof Error) throw outcome;
       if (Date.now() > deadline) {
         await this.kill();
@@ -107,6 +112,47 @@ export class PulseAudioServer {
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  /**
+   * A null sink with no client that asks for a low latency renders its silence 2 s at a time
+   * (PulseAudio 16's module-null-sink has no latency argument), and a stream that comes then waits
+   * for the next block: a new playback stream plays up to 2 s late, and a new recording of its
+   * monitor (or of a remap source on it) gets nothing for as long. Measured: a parec on a remap
+   * of an idle sink's monitor had its first samples 1.1-1.7 s after its stream was created; a pacat
+   * started to play 0.4-2 s after. It made the round trip measure seconds, and the microphone
+   * restarted with the server hear nothing for its first second. A card plays a new stream at
+   * once; so that these sinks do too, each plays a stream of zeros (`/dev/zero`, taken at the
+   * pace of the sink) asking for 10 ms for as long as the server runs: a client "sep-test
+   * keep-awake" in `pactl list clients`, silent in the mix. A playback stream, not a reader of the
+   * monitor: a stream made on the default source follows the default when a test changes it
+   * (`set-default-source`), and a reader of `speaker.monitor` went to the new default. The sink
+   * takes the 10 ms from its next block on, up to 2 s after the server started: the server is
+   * ready when every stream has started to play (given up after 5 s, as a slow but working server).
+   */
+  async #keepAwake(): Promise<void> {
+    const awake = this.#sinks.map((sink) => {
+      const zeros = openSync('/dev/zero', 'r');
+      let child: ChildProcess;
+      try {
+        child = spawn('pacat', ['--playback', '--verbose', '--raw', '--format=s16le', '--channels=1', '--rate=8000', '--latency-msec=10', `--device=${sink.name}`, '--client-name=sep-test keep-awake'], { env: this.env, stdio: [zeros, 'ignore', 'pipe'] });
+      } finally {
+        closeSync(zeros);
+      }
+      this.#awake.push(child);
+      return new Promise<void>((resolve) => {
+        child.once('error', () => resolve());
+        child.once('exit', () => resolve());
+        // `--verbose` says when the sink first took samples from it ("Stream started."); its clock
+        // lines after that are read and thrown away: a full pipe would stop it.
+        child.stderr?.on('data', (chunk: Buffer) => {
+          if (chunk.includes('Stream started')) resolve();
+        });
+      });
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(awake), new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)))]);
+    clearTimeout(timer);
   }
 
   /** Runs pactl against this server; rejects with its stderr when it fails. */
@@ -175,6 +221,7 @@ export class PulseAudioServer {
 
   /** Kills the server at once (SIGKILL), as a crash does: its clients lose their connection. */
   async kill(): Promise<void> {
+    for (const child of this.#awake.splice(0)) child.kill('SIGKILL');
     const child = this.#child;
     if (!child || !this.running) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
