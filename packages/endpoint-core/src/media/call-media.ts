@@ -542,6 +542,16 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
     }
   }
 
+  /** Opens a device, or logs why it could not be opened and gives undefined: the call goes on without it. */
+  readonly #tryOpen = <T>(kind: string, id: string, opener: () => T): T | undefined => {
+    try {
+      return opener();
+    } catch (error) {
+      this.#init.log(2, `the ${kind} ${id} could not be opened (${(error as Error).message}); the call goes on without it`);
+      return undefined;
+    }
+  };
+
   /**
    * Opens the call's microphone and speaker at `sampleRate`, each once (not after the call closed).
    * A device that cannot be opened (unplugged while the call rang, busy) is logged and left out:
@@ -550,14 +560,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
   #openDevices(sampleRate: number, codecRate = sampleRate): void {
     if (this.#closed) return;
     const init = this.#init;
-    const open = <T>(kind: string, id: string, opener: () => T): T | undefined => {
-      try {
-        return opener();
-      } catch (error) {
-        init.log(2, `the ${kind} ${id} could not be opened (${(error as Error).message}); the call goes on without it`);
-        return undefined;
-      }
-    };
+    const open = this.#tryOpen;
     const { input, output } = this.#devices;
     if (input && !this.#input) this.#input = open('microphone', input.id, () => (init.opener ?? init.devices).openInput(input.id, sampleRate));
     if (output && !this.#output) this.#output = open('speaker', output.id, () => (init.opener ?? init.devices).openOutput(output.id, sampleRate));
@@ -585,14 +588,7 @@ export class CallMedia extends SafeEmitter<CallMediaEvents> {
       return false;
     }
     const init = this.#init;
-    const open = <T>(kind: string, id: string, opener: () => T): T | undefined => {
-      try {
-        return opener();
-      } catch (error) {
-        init.log(2, `the ${kind} ${id} could not be opened (${(error as Error).message}); the call goes on without it`);
-        return undefined;
-      }
-    };
+    const open = this.#tryOpen;
     this.#devices = { input, output };
     const microphone = this.#microphonePort;
     if (inputMoves && microphone) {
