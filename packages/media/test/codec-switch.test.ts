@@ -189,10 +189,14 @@ describe('a mid-call codec change (AudioStream.setCodec) on 127.0.0.1', () => {
         const judged = judgeSwitch(recording.samples, reference, change.atS, whole.delayMs / 1000);
         // Measured: the weakest 5 ms within 3 dB of the signal; steps at most 1.3 times the signal's.
         const at = `${name} at the switch to ${change.rate} Hz: ${JSON.stringify(judged)}`;
-        const control = judgeSwitch(recording.samples, reference, change.atS - 0.25, whole.delayMs / 1000);
-        console.log(at, 'control 250 ms before:', JSON.stringify(control));
-        const allowed = stalled > 0 ? { gapMs: 2 + stalled, stepRatio: 4 } : { gapMs: 2, stepRatio: 2 };
-        const context = `${at} (event-loop stalls around it: ${Math.round(stalled)} ms)`;
+        // The same measure away from the switch, before and after it: where the path's delay drifts
+        // by a few ms (the jitter buffer adapts), a syllable's edge reads as a short "gap" there
+        // too. A gap of the switch is one longer than any of these.
+        const controls = [-0.5, -0.25, 0.25].map((offset) => judgeSwitch(recording.samples, reference, change.atS + offset, whole.delayMs / 1000));
+        const baselineMs = Math.max(...controls.map((control) => control.longestSilenceMs));
+        console.log(at, 'controls 500 and 250 ms before, 250 ms after:', JSON.stringify(controls));
+        const allowed = stalled > 0 ? { gapMs: 2 + baselineMs + stalled, stepRatio: 4 } : { gapMs: 2 + baselineMs, stepRatio: 2 };
+        const context = `${at} (event-loop stalls around it: ${Math.round(stalled)} ms; longest "gap" away from the switch: ${baselineMs.toFixed(1)} ms)`;
         expect({ context, speech: judged.speechMs > 40, gap: judged.longestSilenceMs < allowed.gapMs, click: judged.stepRatio < allowed.stepRatio }).toEqual({ context, speech: true, gap: true, click: true });
       }
     }

@@ -76,9 +76,12 @@ describe('sip_rate_limit', () => {
       expect(retryAfter.length).toBe(refused);
       expect(new Set(retryAfter)).toEqual(new Set(['5']));
       expect(ok + refused).toBeLessThan(1000);
-      // Counted: every request over the limit that reached the socket (a few of the 1000 may not).
+      // Counted: every request over the limit that reached the socket. A few of the 1000 may not
+      // (the kernel drops what overflows the socket's buffer), and on a slow run more of them fall
+      // within the rate: answered and counted together, nearly all of them.
       const limited = agent.lines[0]!.counters.requestsLimited;
-      expect(limited).toBeGreaterThan(500);
+      expect(limited).toBeGreaterThan(300);
+      expect(ok + limited).toBeGreaterThanOrEqual(900);
       expect(ok + limited).toBeLessThanOrEqual(1000);
     } finally {
       flood.close();
