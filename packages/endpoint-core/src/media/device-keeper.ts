@@ -59,11 +59,7 @@ export class DeviceKeeper {
 
   /** A lease of a microphone at `sampleRate` (a kept-open one runs at its own rate: the stream resamples). */
   openInput(id: string, sampleRate: number): AudioInput {
-    const held = this.#take('input', id, sampleRate) as Held<AudioInput> | undefined;
-    const entry = held ?? this.#add<AudioInput>('input', id, this.#provider.openInput(id, sampleRate));
-    entry.leased = true;
-    const release = this.#releaser(entry);
-    const device = entry.device;
+    const { device, release } = this.#lease('input', id, sampleRate, () => this.#provider.openInput(id, sampleRate));
     return {
       device: device.device,
       sampleRate: device.sampleRate,
@@ -74,11 +70,7 @@ export class DeviceKeeper {
 
   /** A lease of a speaker at `sampleRate` (a kept-open one runs at its own rate). */
   openOutput(id: string, sampleRate: number): AudioOutput {
-    const held = this.#take('output', id, sampleRate) as Held<AudioOutput> | undefined;
-    const entry = held ?? this.#add<AudioOutput>('output', id, this.#provider.openOutput(id, sampleRate));
-    entry.leased = true;
-    const release = this.#releaser(entry);
-    const device = entry.device;
+    const { device, release } = this.#lease('output', id, sampleRate, () => this.#provider.openOutput(id, sampleRate));
     return {
       device: device.device,
       sampleRate: device.sampleRate,
@@ -120,6 +112,13 @@ export class DeviceKeeper {
   close(): void {
     this.#closed = true;
     for (const entry of [...this.#held]) this.#close(entry);
+  }
+
+  /** The device a stream gets: one held that it may take, else one opened now; and the lease's close. */
+  #lease<T extends AudioInput | AudioOutput>(kind: 'input' | 'output', id: string, sampleRate: number, open: () => T): { device: T; release: () => void } {
+    const entry = (this.#take(kind, id, sampleRate) as Held<T> | undefined) ?? this.#add(kind, id, open());
+    entry.leased = true;
+    return { device: entry.device, release: this.#releaser(entry as Held<AudioInput> | Held<AudioOutput>) };
   }
 
   /** An idle device of this kind and id a stream may take: kept open (any rate), or released late at the same rate. */
