@@ -1,5 +1,8 @@
 import { SafeEmitter, StateMachine } from '@sip-endpoint/policy';
 import type { AudioInput, AudioOutput } from '../audio/audio-device-provider';
+import { DtxController } from '../audio/processing/comfort-noise';
+import { GainControl } from '../audio/processing/gain-control';
+import { MicrophoneProcessing, type AudioProcessingOptions } from '../audio/processing/stream-processing';
 import { Resampler } from '../audio/resampler';
 import { AUDIO_STREAM_TRANSITIONS, type AudioStreamState } from '../audio-stream-state';
 import { StreamClosedError, type DtmfEvent, type MediaDirection } from '../audio-stream';
@@ -48,6 +51,20 @@ export interface WebRtcAudioStreamOptions {
    * @defaultValue 20000
    */
   connectTimeoutMs?: number;
+  /**
+   * Audio processing (README "Audio processing"). libwebrtc's own processing module runs only on
+   * the capture of its audio device module, which an `RTCAudioSource` replaces; so echo control,
+   * noise suppression and AGC are this package's processors, on the frames given to libwebrtc (at
+   * the microphone's rate: 8, 16 or 48 kHz; measured at 8 and 16), echo control with what the
+   * speaker plays as its reference (when the speaker runs at the microphone's rate). `rxAgc` runs
+   * on what libwebrtc plays. DTX: on opus, libopus's own (`usedtx=1` put in the peer's opus
+   * format, which is how libwebrtc is told to send it), with this package's VAD (`vadLevel`)
+   * turning the pauses into the digital silence libopus needs to stop sending; on the other
+   * codecs, RFC 3389 comfort noise by libwebrtc and its own VAD (CN offered and accepted only with
+   * `dtx`; `vadLevel` does not reach it). `comfortNoise` is ignored (libwebrtc negotiates CN).
+   * @defaultValue all off
+   */
+  processing?: AudioProcessingOptions;
   clock?: MediaClock;
 }
 
@@ -136,6 +153,32 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
   readonly #sendData: WrtcAudioData;
   #outResampler: Resampler | undefined;
   #outputFrame = new Int16Array(0);
+  /** Echo control, noise suppression and AGC on the microphone's frames (at its rate), when asked. */
+  readonly #tx: MicrophoneProcessing | undefined;
+  /**
+   * What the speaker was given, waiting for the echo canceller: libwebrtc hands over what it plays
+   * on its own thread's clock (two frames at once at times), the microphone is read on the media
+   * clock. The canceller takes one frame of it with each microphone frame, so that an echo keeps
+   * one delay to its reference however the two clocks jitter. 200 ms at most (the oldest dropped).
+   */
+  readonly #reference: Int16Array | undefined;
+  #referenceStart = 0;
+  #referenceCount = 0;
+  readonly #referenceFrame: Int16Array | undefined;
+  readonly #rxAgcAsked: boolean;
+  /** AGC on what libwebrtc plays, at the rate it plays (made again when that changes). */
+  #rxAgc: GainControl | undefined;
+  /** DTX asked: CN kept among the codecs, `usedtx=1` given to libwebrtc's opus encoder. */
+  readonly #dtx: boolean;
+  /**
+   * With DTX on opus: our VAD (`vadLevel`) turns the microphone's pauses into digital silence,
+   * which is what makes libopus stop sending (its DTX does not take a room's noise for silence:
+   * measured, a -60 dBFS room sent every packet).
+   */
+  readonly #gate: DtxController | undefined;
+  #gated = false;
+  /** Whether libwebrtc sends opus (from its statistics, read every second). */
+  #sendsOpus = false;
   #detector: DtmfDetector | undefined;
   #detectorRate = 0;
   #vq: VqMonitor | undefined;
@@ -185,6 +228,17 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     const inputRate = options.input?.sampleRate ?? 48000;
     const frameSamples = Math.round((inputRate * FRAME_MS) / 1000);
     this.#sendData = { samples: new Int16Array(frameSamples), sampleRate: inputRate, bitsPerSample: 16, channelCount: 1, numberOfFrames: frameSamples };
+    const processing = options.processing ?? {};
+    const tx = new MicrophoneProcessing({ echoControl: processing.echoControl === true, noiseSuppression: processing.noiseSuppression === true, agc: processing.agc === true }, inputRate, frameSamples, FRAME_MS);
+    if (tx.active) this.#tx = tx;
+    else tx.close();
+    if (this.#tx?.echo) {
+      this.#reference = new Int16Array(Math.round(inputRate * 0.2));
+      this.#referenceFrame = new Int16Array(frameSamples);
+    }
+    this.#rxAgcAsked = processing.rxAgc === true;
+    this.#dtx = processing.dtx === true;
+    if (this.#dtx && [8000, 16000, 32000, 48000].includes(inputRate)) this.#gate = new DtxController({ sampleRate: inputRate, frameMs: FRAME_MS, vadLevel: processing.vadLevel ?? 0 });
     this.#stats = emptyStats();
     this.#pc = new wrtc.RTCPeerConnection({
       iceServers: options.iceServers?.map((server) => ({ ...server })) ?? [],
@@ -200,7 +254,7 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     this.#pc.addTrack(this.#source.createTrack());
     this.#transceiver = this.#pc.getTransceivers()[0]!;
     this.#transceiver.direction = this.#direction;
-    const preferred = preferredCodecs(wrtc, options.codecs);
+    const preferred = preferredCodecs(wrtc, options.codecs, this.#dtx);
     this.#transceiver.setCodecPreferences(preferred);
     this.#codecNames = options.codecs ? new Set(preferred.map((codec) => codec.mimeType.slice(codec.mimeType.indexOf('/') + 1).toLowerCase())) : undefined;
     this.#sink = new wrtc.nonstandard.RTCAudioSink(this.#transceiver.receiver.track);
@@ -429,6 +483,8 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     this.#pc.onconnectionstatechange = null;
     this.#pc.onicegatheringstatechange = null;
     this.#pc.close();
+    this.#tx?.close();
+    this.#gate?.close();
     this.#input?.close();
     this.#output?.close();
     this.#machine.to('CLOSED');
@@ -453,7 +509,7 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
 
   async #apply(description: { type: 'offer' | 'answer'; sdp: string }): Promise<void> {
     try {
-      await this.#pc.setRemoteDescription(description);
+      await this.#pc.setRemoteDescription(this.#dtx ? { type: description.type, sdp: withOpusDtx(description.sdp) } : description);
     } catch (error) {
       throw new SdpError(`the WebRTC engine refused the ${description.type}: ${(error as Error).message}`);
     }
@@ -486,9 +542,14 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
       const data = this.#sendData;
       const frame = data.samples;
       const n = data.numberOfFrames;
-      if (this.#input) this.#input.read(frame, n);
-      else frame.fill(0);
+      if (this.#input) {
+        this.#input.read(frame, n);
+        const echo = this.#tx?.echo;
+        if (echo && this.#referenceFrame) echo.farEnd(this.#takeReference(this.#referenceFrame, n), n);
+        this.#tx?.process(frame, n);
+      } else frame.fill(0);
       if (this.#muted) frame.fill(0);
+      else if (this.#gate && this.#sendsOpus) this.#silencePauses(this.#gate, frame, n);
       if (this.#inband) {
         const before = this.#inband.completed;
         this.#inband.replace(frame, n);
@@ -498,6 +559,48 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     } catch (error) {
       this.emit('error', error as Error);
     }
+  }
+
+  /** Queues what the speaker was given for the echo canceller (the oldest dropped past 200 ms). */
+  #keepReference(frame: Int16Array, n: number): void {
+    const ring = this.#reference!;
+    for (let i = 0; i < n; i++) {
+      if (this.#referenceCount === ring.length) {
+        this.#referenceStart = (this.#referenceStart + 1) % ring.length;
+        this.#referenceCount--;
+      }
+      ring[(this.#referenceStart + this.#referenceCount) % ring.length] = frame[i]!;
+      this.#referenceCount++;
+    }
+  }
+
+  /** The next `n` samples the speaker was given (silence for what has not come). */
+  #takeReference(out: Int16Array, n: number): Int16Array {
+    const ring = this.#reference!;
+    for (let i = 0; i < n; i++) {
+      if (this.#referenceCount === 0) {
+        out[i] = 0;
+        continue;
+      }
+      out[i] = ring[this.#referenceStart]!;
+      this.#referenceStart = (this.#referenceStart + 1) % ring.length;
+      this.#referenceCount--;
+    }
+    return out;
+  }
+
+  /** A pause (after the VAD's hangover) sent as digital silence, faded out over its first frame; speech as it is. */
+  #silencePauses(gate: DtxController, frame: Int16Array, n: number): void {
+    if (gate.decide(frame, n) === 'speech') {
+      this.#gated = false;
+      return;
+    }
+    if (this.#gated) {
+      frame.fill(0, 0, n);
+      return;
+    }
+    for (let i = 0; i < n; i++) frame[i] = Math.round((frame[i]! * (n - 1 - i)) / n);
+    this.#gated = true;
   }
 
   #settleDtmf(): void {
@@ -524,13 +627,20 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
         }
         this.#detector.process(frame, n);
       }
+      if (this.#rxAgcAsked) {
+        if (this.#rxAgc?.sampleRate !== rate) this.#rxAgc = new GainControl({ sampleRate: rate });
+        this.#rxAgc.process(frame, n);
+      }
       if (this.#feedbackDigits.length > 0 || this.#feedback) this.#playFeedback(frame, n, rate);
       if (this.#speakerMuted) frame.fill(0, 0, n);
       this.#onPlayout?.(frame, n, rate);
       const output = this.#output;
       if (!output || output.discards === true) return;
+      // What the speaker plays is the echo canceller's reference (when it plays at the microphone's rate).
+      const echo = this.#tx?.echo;
       if (output.sampleRate === rate) {
         output.write(frame, n);
+        if (echo?.sampleRate === rate) this.#keepReference(frame, n);
         return;
       }
       // The rate follows the codec (16 kHz before media, 48 kHz for opus): a new resampler when it changes.
@@ -540,6 +650,7 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
       }
       const written = this.#outResampler.process(frame, n, this.#outputFrame);
       output.write(this.#outputFrame, written);
+      if (echo?.sampleRate === output.sampleRate) this.#keepReference(this.#outputFrame, written);
     } catch (error) {
       this.emit('error', error as Error);
     }
@@ -570,12 +681,14 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     const stats = emptyStats();
     stats.vq = this.#stats.vq;
     let codecId: string | undefined;
+    let sendCodecId: string | undefined;
     let pairId: string | undefined;
     const entries = [...report.values()];
     for (const entry of entries) {
       if (entry.type === 'outbound-rtp' && entry['kind'] === 'audio') {
         stats.sent = { packets: num(entry['packetsSent']), octets: num(entry['bytesSent']) };
-        codecId ??= entry['codecId'] as string | undefined;
+        sendCodecId = entry['codecId'] as string | undefined;
+        codecId ??= sendCodecId;
       } else if (entry.type === 'inbound-rtp' && entry['kind'] === 'audio') {
         const packets = num(entry['packetsReceived']);
         const lost = Math.max(0, num(entry['packetsLost']));
@@ -593,6 +706,8 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     }
     const codec = codecId ? report.get(codecId) : undefined;
     if (codec) stats.codec = codecName(codec);
+    const sendCodec = sendCodecId ? report.get(sendCodecId) : undefined;
+    if (sendCodec) this.#sendsOpus = /^opus\//i.test(codecName(sendCodec));
     const pair = pairId ? report.get(pairId) : undefined;
     const local = pair ? report.get(pair['localCandidateId'] as string) : undefined;
     const remote = pair ? report.get(pair['remoteCandidateId'] as string) : undefined;
@@ -661,14 +776,16 @@ function emptyStats(): WebRtcAudioStreamStats {
 
 /**
  * The codecs to put on the transceiver: the asked ones in the asked order (all of libwebrtc's audio
- * codecs when none is asked), without telephone-event (see the class remarks). A name with a rate
+ * codecs when none is asked), without telephone-event (see the class remarks), and CN (RFC 3389,
+ * at each of its rates, after the others) only with DTX. A name with a rate
  * (`ISAC/16000`) takes libwebrtc's codec of that encoding at that clock rate; when it has none at
  * that rate (G.722, whose RTP clock is 8000; `red`, which takes its codec's rate), or the name
  * has no rate (`opus`), every one of that encoding.
  */
-function preferredCodecs(wrtc: Wrtc, names: readonly string[] | undefined) {
-  const all = (wrtc.RTCRtpSender.getCapabilities('audio')?.codecs ?? []).filter((codec) => !/\/telephone-event$/i.test(codec.mimeType));
-  if (!names) return all;
+function preferredCodecs(wrtc: Wrtc, names: readonly string[] | undefined, comfortNoise: boolean) {
+  const all = (wrtc.RTCRtpSender.getCapabilities('audio')?.codecs ?? []).filter((codec) => !/\/(?:telephone-event|CN)$/i.test(codec.mimeType));
+  const cn = comfortNoise ? (wrtc.RTCRtpSender.getCapabilities('audio')?.codecs ?? []).filter((codec) => /\/CN$/i.test(codec.mimeType)) : [];
+  if (!names) return [...all, ...cn];
   const picked: WrtcCodecCapability[] = [];
   for (const name of names) {
     const [encoding, rate] = name.split('/');
@@ -677,7 +794,40 @@ function preferredCodecs(wrtc: Wrtc, names: readonly string[] | undefined) {
     const atRate = same.filter((codec) => String(codec.clockRate) === rate);
     picked.push(...(atRate.length > 0 ? atRate : same));
   }
-  return picked;
+  return [...picked, ...cn];
+}
+
+/**
+ * `sdp` with `usedtx=1` in each opus format's parameters that does not say otherwise: libwebrtc's
+ * opus encoder sends DTX when the peer's description asks for it (RFC 7587 7.1: the receiver's
+ * preference), and only then. A peer's explicit `usedtx=0` is kept.
+ */
+function withOpusDtx(sdp: string): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const lines = sdp.split(/\r?\n/);
+  const out: string[] = [];
+  const opus = new Set<string>();
+  for (const line of lines) {
+    const rtpmap = /^a=rtpmap:(\d+) opus\//i.exec(line);
+    if (rtpmap) opus.add(rtpmap[1]!);
+  }
+  const withFmtp = new Set<string>();
+  for (const line of lines) {
+    const fmtp = /^a=fmtp:(\d+) (.*)$/.exec(line);
+    if (fmtp && opus.has(fmtp[1]!)) {
+      withFmtp.add(fmtp[1]!);
+      out.push(/(?:^|;)\s*usedtx=/i.test(fmtp[2]!) ? line : `${line};usedtx=1`);
+      continue;
+    }
+    out.push(line);
+  }
+  // An opus format without parameters gets a line of its own, after its rtpmap.
+  for (const pt of opus) {
+    if (withFmtp.has(pt)) continue;
+    const at = out.findIndex((line) => line.startsWith(`a=rtpmap:${pt} `));
+    out.splice(at + 1, 0, `a=fmtp:${pt} usedtx=1`);
+  }
+  return out.join(eol);
 }
 
 /**
