@@ -506,6 +506,10 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
           ...(options?.detectInbandDtmf !== undefined ? { detectInbandDtmf: options.detectInbandDtmf } : {}),
           ...(options?.dtmfFeedback !== undefined ? { dtmfFeedback: options.dtmfFeedback } : {}),
           ...(options?.jitterBuffer ? { jitterBuffer: options.jitterBuffer } : {}),
+          // A worker's devices are silent: of the processing, DTX and the CN settled are what apply.
+          ...(options?.processing?.dtx || negotiated.comfortNoise
+            ? { processing: { dtx: options?.processing?.dtx === true, vadLevel: options?.processing?.vadLevel ?? 0, ...(negotiated.comfortNoise ? { comfortNoise: negotiated.comfortNoise } : {}) } }
+            : {}),
         },
         negotiated.codec,
       );

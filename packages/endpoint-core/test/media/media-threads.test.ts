@@ -120,6 +120,30 @@ describe('Endpoint with mediaThreads', () => {
     }
   }, 30_000);
 
+  it('dtx_mode 1 in a worker: CN negotiated, the silent microphone sends a packet now and then instead of 50 a second, and the far end plays comfort noise', async () => {
+    const dtx = { 'policy.session.dtx_mode': '1' };
+    const worker = agent('7111', dtx);
+    const caller = standaloneEndpoint('7110', testPorts(8), testPorts(50), 1000, dtx);
+    await worker.start();
+    await caller.endpoint.start();
+    try {
+      const { call, answered } = await callConnected(caller.endpoint, worker, '7111');
+      expect(answered.media.stream).toBeInstanceOf(WorkerAudioStream);
+      // The caller's tone keeps its side talking; the worker's side is silent.
+      await waitFor(() => (answered.media.stats()?.received.packets ?? 0) >= 50, 10_000, 'the caller heard in the worker');
+      const before = answered.media.stats()!.sent.packets;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const sent = answered.media.stats()!.sent.packets - before;
+      // 3 s at 20 ms: 150 packets without DTX; <= 20 % of that with it.
+      expect(sent).toBeLessThanOrEqual(30);
+      const stream = call.media.stream as AudioStream;
+      expect(stream.comfortNoiseFrames).toBeGreaterThan(50);
+    } finally {
+      await caller.endpoint.stop();
+      await worker.stop();
+    }
+  }, 30_000);
+
   it('keeps on the main thread a call whose speaker records (a device that carries sound)', async () => {
     const devices = new VirtualAudioProvider({ defaults: false });
     devices.addInput({ name: 'mic', id: 'mic' }, { kind: 'silence' });

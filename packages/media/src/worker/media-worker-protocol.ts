@@ -1,3 +1,4 @@
+import type { AudioProcessingOptions } from '../audio/processing/stream-processing';
 import type { AudioStreamStats, DtmfEvent, DtmfSendMethod, MediaDirection } from '../audio-stream';
 import type { JitterBufferOptions } from '../jitter/jitter-buffer';
 import type { VqReport } from '../quality/vq-monitor';
@@ -26,6 +27,8 @@ export interface WorkerStreamSpec {
   detectInbandDtmf?: boolean;
   dtmfFeedback?: boolean;
   jitterBuffer?: Omit<JitterBufferOptions, 'clockRate' | 'frameMs'>;
+  /** The stream's processing (plain data: DTX, its VAD level, the CN payload type). */
+  processing?: AudioProcessingOptions;
   muted: boolean;
   speakerMuted: boolean;
 }

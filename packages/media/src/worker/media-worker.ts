@@ -146,6 +146,7 @@ function createStream(id: number, entry: Entry, session: RtpSession, spec: Worke
     ...(spec.detectInbandDtmf !== undefined ? { detectInbandDtmf: spec.detectInbandDtmf } : {}),
     ...(spec.dtmfFeedback !== undefined ? { dtmfFeedback: spec.dtmfFeedback } : {}),
     ...(spec.jitterBuffer ? { jitterBuffer: spec.jitterBuffer } : {}),
+    ...(spec.processing ? { processing: spec.processing } : {}),
   });
   entry.stream = stream;
   stream.setMuted(spec.muted);
