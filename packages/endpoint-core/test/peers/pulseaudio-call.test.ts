@@ -28,12 +28,16 @@ function tone(hz: number, seconds: number): Int16Array {
 describePulse('a call on PulseAudio devices, with a headset plugged in and out', () => {
   let server: PulseAudioServer;
 
-  beforeAll(async () => {
-    server = await PulseAudioServer.start({ sinks: [{ name: 'builtin_speaker', description: 'Built-in Audio Analog Stereo' }, { name: 'builtin_feed', description: 'Built-in Feed' }] });
-    // The built-in microphone hears what the test plays into builtin_feed.
+  /** The built-in microphone, which hears what the test plays into builtin_feed, and the defaults (again after a restart). */
+  async function builtinDevices(): Promise<void> {
     await server.pactl('load-module', 'module-remap-source', 'master=builtin_feed.monitor', 'source_name=builtin_mic', 'source_properties=\'device.description="Built-in Microphone"\'');
     await server.pactl('set-default-sink', 'builtin_speaker');
     await server.pactl('set-default-source', 'builtin_mic');
+  }
+
+  beforeAll(async () => {
+    server = await PulseAudioServer.start({ sinks: [{ name: 'builtin_speaker', description: 'Built-in Audio Analog Stereo' }, { name: 'builtin_feed', description: 'Built-in Feed' }] });
+    await builtinDevices();
   }, 25_000);
 
   afterAll(async () => {
@@ -95,6 +99,50 @@ describePulse('a call on PulseAudio devices, with a headset plugged in and out',
       process.stdout.write(`PulseAudio call: moved to the headset ${movedInMs.toFixed(0)} ms after it was plugged in\n`);
     } finally {
       for (const module of modules.reverse()) await server.unload(module).catch(() => undefined);
+      await agent.stop();
+      await far.endpoint.stop();
+      provider.close();
+    }
+  }, 60_000);
+
+  it('goes on when the sound server dies mid-call (media both ways, on no device), and is back on the devices when it returns', async () => {
+    const provider = new PulseAudioProvider({ server: server.server, debounceMs: 50 });
+    const agent = new Endpoint({ config: standaloneConfig('1503', testPorts(7), testPorts(50), { 'codecs.enabled.audio': 'g722,telephone-event' }), devices: provider, audioProcessing: 'off' });
+    const far = standaloneEndpoint('1504', testPorts(7), testPorts(50), 700, { 'policy.session.auto_answer': '1', 'codecs.enabled.audio': 'g722,telephone-event' });
+    await agent.start();
+    await far.endpoint.start();
+    try {
+      const call: Call = await agent.makeCall(`sip:1504@127.0.0.1:${far.endpoint.lines[0]!.port}`);
+      await waitFor(() => call.state === 'CONNECTED', 5000, 'connected');
+      expect(call.media.devices).toMatchObject({ input: { id: 'builtin_mic' }, output: { id: 'builtin_speaker' } });
+      await sleep(1000);
+
+      await server.kill();
+      // The devices are gone: the call goes on without them (silence sent, what comes in dropped).
+      await waitFor(() => call.media.devices.input === undefined && call.media.devices.output === undefined, 3000, 'the call off the dead server\'s devices');
+      const sent = call.media.stats()!.sent.packets;
+      const received = call.media.stats()!.received.packets;
+      await sleep(2000);
+      expect(call.state).toBe('CONNECTED');
+      expect(call.media.stats()!.sent.packets - sent).toBeGreaterThan(80);
+      expect(call.media.stats()!.received.packets - received).toBeGreaterThan(80);
+
+      await server.restart();
+      await builtinDevices();
+      await waitFor(() => call.media.devices.input?.id === 'builtin_mic' && call.media.devices.output?.id === 'builtin_speaker', 5000, 'the call back on the built-in devices');
+      // The far end's tone plays on the speaker again, and the microphone reaches the far end.
+      await sleep(1500);
+      const played = await server.record('builtin_speaker.monitor', RATE, 800);
+      expect(levelDb(played, RATE, 700)).toBeGreaterThan(-25);
+      const playing = server.play('builtin_feed', tone(900, 3), RATE);
+      await sleep(2000);
+      far.devices.clearRecording('speaker');
+      await waitFor(() => far.devices.recording('speaker').samples.length >= 16000 * 0.8, 3000, 'the far end recording');
+      await playing;
+      expect(levelDb(far.devices.recording('speaker').samples, 16000, 900)).toBeGreaterThan(-25);
+      expect(call.state).toBe('CONNECTED');
+      await call.hangup();
+    } finally {
       await agent.stop();
       await far.endpoint.stop();
       provider.close();
