@@ -107,8 +107,11 @@ describeIf('WebRTC codecs and statistics', () => {
     expect(quality.rttMs).toBe(stats.rttMs);
     expect(quality.jitterMs).toBe(stats.received.jitterMs);
     expect(quality.vqAlarm).toBe(false);
-    // No loss and an RTT under a second: the E-model's MOS for G.711's impairment (iLBC is rated as it), above 4.
-    expect(quality.mos).toBeGreaterThan(4);
+    // No loss: the E-model's MOS for G.711's impairment (iLBC is rated as it) less its delay
+    // impairment, which takes the RTT and the jitter buffer's delay: above 4 on a quiet machine,
+    // 3.94 on a loaded CI run (libwebrtc's buffer grows with the scheduling jitter); a lost packet
+    // or a second of delay would take it under 3.8.
+    expect(quality.mos).toBeGreaterThan(3.8);
     expect(quality.mos).toBeLessThanOrEqual(4.5);
 
     const phone = alice.endpoint.session().phone;
