@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // The Softphone page's script runs in the browser (type-checked by packages/softphone/gui/tsconfig.json).
+    files: ['packages/softphone/gui/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', EventSource: 'readonly', MessageEvent: 'readonly', HTMLElement: 'readonly', setInterval: 'readonly', console: 'readonly' } },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -50,8 +50,11 @@ export interface SettingDefinition<K extends string = string, T = unknown, R ext
   readonly repeatable: R;
   /** Other names of the same setting (e.g. a deprecated spelling). */
   readonly aliases?: readonly string[];
-  /** `spec`: from the specification; `deployment`: sent by real deployments, its rules chosen by this SDK. */
-  readonly origin: 'spec' | 'deployment';
+  /**
+   * `spec`: from the specification; `deployment`: sent by real deployments, its rules chosen by
+   * this SDK; `sdk`: this SDK's own addition (a feature the specification does not have).
+   */
+  readonly origin: 'spec' | 'deployment' | 'sdk';
   /** What the setting does, for the reference docs. */
   readonly description: string;
   /** Whether the SDK acts on the setting yet (see {@link AppliedStatus}). */
@@ -73,7 +76,7 @@ export interface SettingInit<K extends string, T, R extends boolean> {
   onInvalid?: InvalidValueRule;
   repeatable?: R;
   aliases?: readonly string[];
-  origin?: 'spec' | 'deployment';
+  origin?: 'spec' | 'deployment' | 'sdk';
   description: string;
   /** Required: every row says whether it is applied. */
   applied: AppliedStatus;

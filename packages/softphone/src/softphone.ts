@@ -138,6 +138,11 @@ export class Softphone extends SafeEmitter<SoftphoneEvents> {
     return this.#server?.url;
   }
 
+  /** The Softphone page's URL (`http://127.0.0.1:8654/softphone/gui/`), once listening, when `policy.connector.gui` serves it. */
+  get pageUrl(): string | undefined {
+    return this.#server?.guiUrl;
+  }
+
   /** Whether a client session is open. */
   get inSession(): boolean {
     return this.#client !== undefined;
@@ -163,7 +168,7 @@ export class Softphone extends SafeEmitter<SoftphoneEvents> {
     }
     this.#server = new ConnectorServer({ softphone: this, config: this.#config, ...(this.#options.baseDir ? { baseDir: this.#options.baseDir } : {}), log: (level, message) => this.#log(level, message) });
     await this.#server.listen();
-    this.#log(3, `Connector API listening at ${this.#server.url}`);
+    this.#log(3, `Connector API listening at ${this.#server.url}${this.#server.guiUrl ? `; the Softphone page at ${this.#server.guiUrl}` : ''}`);
     this.emit('listening', this.#server.url!);
   }
 
@@ -342,31 +347,45 @@ export class Softphone extends SafeEmitter<SoftphoneEvents> {
   setAudio(body: AudioRequest): Promise<void> {
     return this.#serial(async () => {
       this.beginSession();
-      const present = this.devices.list();
-      const find = (kind: AudioDevice['kind'], name: string): AudioDevice => {
-        const device = present.find((d) => d.kind === kind && d.name === name) ?? present.find((d) => d.kind === kind && d.name.toLowerCase() === name.toLowerCase());
-        if (!device) {
-          const names = present.filter((d) => d.kind === kind).map((d) => `"${d.name}"`);
-          throw new SoftphoneError('ERR_CONNECTOR_UNKNOWN_DEVICE', `no ${kind === 'input' ? 'microphone' : 'speaker'} named "${name}" is present (present: ${names.join(', ') || 'none'})`);
-        }
-        return device;
-      };
-      // Check every name before changing anything.
-      const speaker = body.speaker?.name !== undefined ? find('output', body.speaker.name) : undefined;
-      const microphone = body.microphone?.name !== undefined ? find('input', body.microphone.name) : undefined;
-      if (speaker) this.#chosen.output = speaker.id;
-      if (microphone) this.#chosen.input = microphone.id;
-      if (speaker || microphone) await this.#endpoint?.refreshDevices();
-      const selection = await this.#selection();
-      const apply = (request: Device | undefined, device: AudioDevice | null, what: string): void => {
-        if (!request || (request.volume === undefined && request.muted === undefined)) return;
-        if (!device) throw new SoftphoneError('ERR_CONNECTOR_UNKNOWN_DEVICE', `no ${what} is present`);
-        if (request.volume !== undefined) this.devices.setVolume(device.id, request.volume);
-        if (request.muted !== undefined) this.devices.setMuted(device.id, request.muted);
-      };
-      apply(body.speaker, selection.output, 'speaker');
-      apply(body.microphone, selection.input, 'microphone');
+      await this.#applyAudio(body);
     });
+  }
+
+  /**
+   * The Softphone page's device choice (Devices tab): what `POST /audio` does, without opening a
+   * client session (the page is the agent's window beside the desktop, not a desktop).
+   *
+   * @throws {@link SoftphoneError} as {@link Softphone.setAudio}.
+   */
+  selectAudio(body: AudioRequest): Promise<void> {
+    return this.#serial(() => this.#applyAudio(body));
+  }
+
+  async #applyAudio(body: AudioRequest): Promise<void> {
+    const present = this.devices.list();
+    const find = (kind: AudioDevice['kind'], name: string): AudioDevice => {
+      const device = present.find((d) => d.kind === kind && d.name === name) ?? present.find((d) => d.kind === kind && d.name.toLowerCase() === name.toLowerCase());
+      if (!device) {
+        const names = present.filter((d) => d.kind === kind).map((d) => `"${d.name}"`);
+        throw new SoftphoneError('ERR_CONNECTOR_UNKNOWN_DEVICE', `no ${kind === 'input' ? 'microphone' : 'speaker'} named "${name}" is present (present: ${names.join(', ') || 'none'})`);
+      }
+      return device;
+    };
+    // Check every name before changing anything.
+    const speaker = body.speaker?.name !== undefined ? find('output', body.speaker.name) : undefined;
+    const microphone = body.microphone?.name !== undefined ? find('input', body.microphone.name) : undefined;
+    if (speaker) this.#chosen.output = speaker.id;
+    if (microphone) this.#chosen.input = microphone.id;
+    if (speaker || microphone) await this.#endpoint?.refreshDevices();
+    const selection = await this.#selection();
+    const apply = (request: Device | undefined, device: AudioDevice | null, what: string): void => {
+      if (!request || (request.volume === undefined && request.muted === undefined)) return;
+      if (!device) throw new SoftphoneError('ERR_CONNECTOR_UNKNOWN_DEVICE', `no ${what} is present`);
+      if (request.volume !== undefined) this.devices.setVolume(device.id, request.volume);
+      if (request.muted !== undefined) this.devices.setMuted(device.id, request.muted);
+    };
+    apply(body.speaker, selection.output, 'speaker');
+    apply(body.microphone, selection.input, 'microphone');
   }
 
   /** `DELETE /calls`: hangs up every call (the spec: to clear false calls after a disaster). */

@@ -32,6 +32,15 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8',
  */
 const FLAGS = ['--no-sandbox', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required', '--disable-features=WebRtcHideLocalIpsWithMdns'];
 
+/** Debian's chromium, headless, driven over a pipe (no download, no DevTools port). */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  try {
+    return await puppeteer.launch({ executablePath: chromiumPath(), headless: true, pipe: true, args: [...FLAGS, ...extraArgs] });
+  } catch (error) {
+    throw new Error(`chromium could not start (the README's test command installs Debian's chromium): ${(error as Error).message}`);
+  }
+}
+
 /** The base64 SHA-256 of a certificate's public key (SubjectPublicKeyInfo), as chromium pins one. */
 function spkiHash(certificateFile: string): string {
   const key = new X509Certificate(readFileSync(certificateFile)).publicKey.export({ type: 'spki', format: 'der' });
@@ -182,12 +191,11 @@ export class Chromium {
       server.listen(port, '127.0.0.1', done);
     });
     try {
-      const args = trust ? [...FLAGS, `--host-resolver-rules=MAP ${trust.host} 127.0.0.1`, `--ignore-certificate-errors-spki-list=${spkiHash(trust.certificate)}`] : FLAGS;
-      const browser = await puppeteer.launch({ executablePath: chromiumPath(), headless: true, pipe: true, args });
+      const browser = await launchChromium(trust ? [`--host-resolver-rules=MAP ${trust.host} 127.0.0.1`, `--ignore-certificate-errors-spki-list=${spkiHash(trust.certificate)}`] : []);
       return new Chromium(server, browser, `http://127.0.0.1:${port}/`);
     } catch (error) {
       server.close();
-      throw new Error(`chromium could not start (the README's test command installs Debian's chromium): ${(error as Error).message}`);
+      throw error;
     }
   }
 

@@ -156,6 +156,7 @@ export class StatusView {
 /** The lines of one frame of the live status. */
 export function renderStatus(header: string, softphone: Softphone, session: SessionModel | undefined, recent: readonly string[]): string[] {
   const out = [header];
+  if (softphone.pageUrl) out.push(`page: ${softphone.pageUrl}`);
   const waiting = softphone.mode === 'connector' && !softphone.inSession;
   out.push(`status: ${session?.status ?? '?'}${softphone.mode === 'connector' ? (waiting ? '  (waiting for a desktop: POST /session)' : '  (client session open)') : ''}`);
   out.push('connections:');

@@ -126,8 +126,8 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     const code = (error as { code?: string }).code;
     return fail(error instanceof SoftphoneError && code === 'ERR_SOFTPHONE_CONNECTOR_SETTINGS' ? 2 : typeof code === 'string' && code.startsWith('ERR_CONFIG_') ? 2 : 1, error);
   }
-  if (args.json) json({ time: now(), event: 'started', mode: softphone.mode, lines: softphone.config.connectivities.length, ...(softphone.url ? { url: softphone.url } : {}) });
-  else if (!io.stdout.isTTY) io.stdout.write(`${formatEventLine({ time: now(), event: 'started', mode: softphone.mode, ...(softphone.url ? { url: softphone.url } : {}) })}\n`);
+  if (args.json) json({ time: now(), event: 'started', mode: softphone.mode, lines: softphone.config.connectivities.length, ...(softphone.url ? { url: softphone.url } : {}), ...(softphone.pageUrl ? { page: softphone.pageUrl } : {}) });
+  else if (!io.stdout.isTTY) io.stdout.write(`${formatEventLine({ time: now(), event: 'started', mode: softphone.mode, ...(softphone.url ? { url: softphone.url } : {}), ...(softphone.pageUrl ? { page: softphone.pageUrl } : {}) })}\n`);
 
   await stopped;
   cleanUp();

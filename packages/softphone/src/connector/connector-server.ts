@@ -9,6 +9,7 @@ import type { EndpointConfig } from '@sip-endpoint/config';
 import { CONNECTOR_BASE_PATH, CONNECTOR_ROUTES, SESSION_COOKIE_NAME, type AudioRequest, type Config as ConnectorConfig, type ErrorBody } from '@sip-endpoint/connector-client';
 import { SDK_VERSION } from '@sip-endpoint/endpoint-core';
 import { SoftphoneError } from '../errors';
+import { GUI_BASE_PATH, GuiRoutes } from '../gui/gui-routes';
 import type { Softphone } from '../softphone';
 import { originAllowed } from './origins';
 import { clearedSessionCookie, sessionCookie, wantsPartitioned, type PartitionedCookies } from './session-cookie';
@@ -37,6 +38,11 @@ const REASONS: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 
 
 function errorBody(statusCode: number, code: string, message: string): ErrorBody {
   return { statusCode, code, error: REASONS[statusCode] ?? 'Error', message };
+}
+
+/** Whether an address to listen on is a loopback one (the page is served there by default). */
+function isLoopback(host: string): boolean {
+  return /^127\./.test(host) || host === '::1' || host.toLowerCase() === 'localhost';
 }
 
 /** Splits a PEM file into its certificates and its private key. */
@@ -89,6 +95,8 @@ export class ConnectorServer {
   #sessionId: string | undefined;
   #expiry: NodeJS.Timeout | undefined;
   #url: string | undefined;
+  #guiUrl: string | undefined;
+  readonly #gui: GuiRoutes | undefined;
 
   constructor(options: ConnectorServerOptions) {
     this.#options = options;
@@ -101,10 +109,21 @@ export class ConnectorServer {
       ...(https ? { https } : {}),
       logger: false,
       bodyLimit: BODY_LIMIT,
+      // Closing cuts every connection, a browser's kept-alive ones and the page's event streams too.
+      forceCloseConnections: true,
       // Closed request schemas must fail (not be stripped), and "60" is not 60.
       ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     }) as unknown as FastifyInstance;
+    const gui = config.get('policy.connector.gui');
+    if (gui === '1' || (gui === 'auto' && isLoopback(options.host ?? '127.0.0.1'))) {
+      this.#gui = new GuiRoutes({ softphone: options.softphone, scheme: https ? 'https' : 'http', log: (level, message) => this.#log(level, `page: ${message}`) });
+    }
     this.#routes();
+  }
+
+  /** The Softphone page's URL (`http://127.0.0.1:8654/softphone/gui/`), once listening, when `policy.connector.gui` serves it. */
+  get guiUrl(): string | undefined {
+    return this.#guiUrl;
   }
 
   /** The base URL (`http://127.0.0.1:8654/softphone/v2`), once listening. */
@@ -124,12 +143,15 @@ export class ConnectorServer {
     const address = this.#app.server.address();
     const actual = typeof address === 'object' && address ? address.port : port;
     const scheme = this.#options.config.get('policy.connector.protocol') === 'https' ? 'https' : 'http';
-    this.#url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${actual}${CONNECTOR_BASE_PATH}`;
+    const origin = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${actual}`;
+    this.#url = `${origin}${CONNECTOR_BASE_PATH}`;
+    if (this.#gui) this.#guiUrl = `${origin}${GUI_BASE_PATH}/`;
   }
 
   /** Stops listening and the expiry timer. Calling it twice is harmless. */
   async close(): Promise<void> {
     this.#clearExpiry();
+    this.#gui?.close();
     await this.#app.close();
   }
 
@@ -254,6 +276,8 @@ export class ConnectorServer {
         });
       }
     }, { prefix: CONNECTOR_BASE_PATH });
+
+    this.#gui?.register(app);
 
     app.setNotFoundHandler((request, reply) => {
       void reply.code(404).type(JSON_TYPE).send(errorBody(404, 'ERR_CONNECTOR_NOT_FOUND', `${request.method} ${request.url.split('?')[0]} is not a route of the Connector API v2 (${CONNECTOR_BASE_PATH}/session, /register, /audio, /calls)`));
