@@ -58,6 +58,8 @@ describeIf('digest authentication against Kamailio (RFC 8760)', () => {
     const out: string[] = [];
     const line = new Line({ connectivity: config.connectivities[0]!, context: lineContext(config), trace: (direction, message) => direction === 'out' && message.startsWith('REGISTER') && out.push(message) });
     try {
+      const failures: string[] = [];
+      line.on('stateChanged', (state, _previous, reason) => state === 'FAILED' && failures.push(reason ?? '?'));
       await line.start();
       await until(line, 'READY', 8000);
       // Two refreshes (reg_timeout 4 s: every 2 s or so).
@@ -65,7 +67,7 @@ describeIf('digest authentication against Kamailio (RFC 8760)', () => {
       const authorized = (): string[] => [...new Map(out.map((m) => [/branch=([^;\s]+)/.exec(m)?.[1], m])).values()].map((m) => /^Authorization: (.*)$/m.exec(m)?.[1]).filter((a): a is string => a !== undefined);
       const by = Date.now() + 12000;
       while (authorized().length < 3 && Date.now() < by) await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(line.state).toBe('READY');
+      expect({ state: line.state, failures }).toEqual({ state: 'READY', failures: [] });
       const answers = authorized();
       expect(answers.length).toBeGreaterThanOrEqual(3);
       for (const value of answers) {
@@ -105,6 +107,8 @@ describe('a 401 with two challenges (RFC 8760 2.4: one per algorithm)', () => {
     const { config } = registeringLineConfig('5610', 'UDP', `127.0.0.1:${registrar.address().port}`);
     const line = new Line({ connectivity: config.connectivities[0]!, context: lineContext(config) });
     try {
+      const failures: string[] = [];
+      line.on('stateChanged', (state, _previous, reason) => state === 'FAILED' && failures.push(reason ?? '?'));
       await line.start();
       await until(line, 'READY', 8000);
       expect(answered[0]).toMatch(/nonce="sha256nonce".*algorithm=SHA-256/);
