@@ -1,5 +1,5 @@
 import { Ajv } from 'ajv';
-import { EndpointConfig } from '@sip-endpoint/config';
+import type { EndpointConfig } from '@sip-endpoint/config';
 import { sessionSchema } from '@sip-endpoint/connector-client';
 import { SDK_VERSION } from '@sip-endpoint/endpoint-core';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
@@ -12,6 +12,7 @@ import { Kamailio, kamailioAvailable } from '../../endpoint-core/test/support/ka
 import { assertSippPassed, runSipp, sippAvailable } from '../../endpoint-core/test/support/sipp';
 import { ACK, AUTO_ANSWER, HANG_UP, INVITE, recv, REFUSED, scenario, SDP, send as sippSend } from '../../endpoint-core/test/support/sipp-scenario';
 import { makeTestCertificates } from '../../endpoint-core/test/support/tls-certificates';
+import { connectorConfig } from './support/config';
 import { desktopHeaders, send, sessionIdOf, sleep, until, type RawResponse } from './support/http';
 
 // This file's ports, from this jest worker's range, taken when it loads: Kamailio's, the
@@ -28,18 +29,7 @@ const ORIGIN = 'http://bsgwsfanch:8080';
 const validSession = new Ajv({ strict: false }).compile(sessionSchema);
 
 function baseConfig(settings: Record<string, string> = {}): EndpointConfig {
-  return EndpointConfig.defaults().with({
-    'policy.connector.port': String(CONNECTOR),
-    'policy.endpoint.public_address': '127.0.0.1',
-    'policy.endpoint.sip_port_min': String(SIP),
-    'policy.endpoint.sip_port_max': String(SIP + 6),
-    'policy.endpoint.rtp_port_min': String(RTP),
-    'policy.endpoint.rtp_port_max': String(RTP + 49),
-    'proxies.proxy0.password': 'secret',
-    'proxies.proxy0.reg_timeout': '60',
-    'system.media.ringing_file': '',
-    ...settings,
-  });
+  return connectorConfig({ connector: CONNECTOR, sip: SIP, rtp: RTP }, settings);
 }
 
 /** The transcript's common response headers, checked on every response. */

@@ -1,4 +1,4 @@
-import { EndpointConfig } from '@sip-endpoint/config';
+import type { EndpointConfig } from '@sip-endpoint/config';
 import { VirtualAudioProvider } from '@sip-endpoint/media';
 import { dominantFrequency, rms } from '@sip-endpoint/media/testing';
 import { Softphone } from '@sip-endpoint/softphone';
@@ -10,6 +10,7 @@ import { chromiumAvailable, launchChromium } from '../../endpoint-core/test/supp
 import { Kamailio, kamailioAvailable } from '../../endpoint-core/test/support/kamailio';
 import { assertSippPassed, runSipp, sippAvailable } from '../../endpoint-core/test/support/sipp';
 import { ACK, INVITE, recv, RESPONSE, scenario, SDP, send as sippSend } from '../../endpoint-core/test/support/sipp-scenario';
+import { connectorConfig } from './support/config';
 import { desktopHeaders, send, sessionIdOf, until } from './support/http';
 
 // The Softphone's own page (/softphone/gui/) in Debian's chromium, headless: the tabs and phone
@@ -30,19 +31,7 @@ const PAGE = `http://127.0.0.1:${CONNECTOR}/softphone/gui/`;
 const SHOTS = join(__dirname, '..', '..', '..', 'reports', 'gui');
 
 function config(settings: Record<string, string> = {}): EndpointConfig {
-  return EndpointConfig.defaults().with({
-    'policy.connector.port': String(CONNECTOR),
-    'policy.endpoint.public_address': '127.0.0.1',
-    'policy.endpoint.sip_port_min': String(SIP),
-    'policy.endpoint.sip_port_max': String(SIP + 6),
-    'policy.endpoint.rtp_port_min': String(RTP),
-    'policy.endpoint.rtp_port_max': String(RTP + 49),
-    'proxies.proxy0.password': 'secret',
-    'proxies.proxy0.reg_timeout': '60',
-    'system.media.ringing_file': '',
-    'codecs.enabled.audio': 'pcmu,telephone-event',
-    ...settings,
-  });
+  return connectorConfig({ connector: CONNECTOR, sip: SIP, rtp: RTP }, { 'codecs.enabled.audio': 'pcmu,telephone-event', ...settings });
 }
 
 /** The tabs' names as the page shows them, in order. */
