@@ -110,6 +110,12 @@ describeIf('the Softphone page in chromium', () => {
       const selected = await page.$eval('[role="tab"][aria-selected="true"]', (tab) => tab.textContent);
       expect(selected).toBe(tabs[(tabs.indexOf(before as never) + 1) % tabs.length]);
       expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(selected);
+      // A narrow window (a phone's width): one column, nothing wider than the window.
+      await page.setViewport({ width: 340, height: 700 });
+      for (const tab of tabs) {
+        await page.click(`#tab-${tab.toLowerCase()}`);
+        expect({ tab, overflow: await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth) }).toEqual({ tab, overflow: 0 });
+      }
     } finally {
       await page.close();
     }
@@ -175,6 +181,12 @@ describeIf('the Softphone page in chromium', () => {
       await until(async () => devices.recording('desk').samples.length >= 8000, 5000, 'a second played on the desk speaker');
       expect(dominantFrequency(devices.recording('desk').samples.slice(-4000), devices.recording('desk').sampleRate)).toBeCloseTo(700, -1);
       await screenshot(page, 'calls-talking');
+      // An action the call's state does not allow (retrieve a call nobody holds): 409, the SDK's words.
+      const retrieve = await page.evaluate(async (callId: string) => {
+        const response = await fetch(`calls/${callId}/retrieve`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+        return { status: response.status, message: ((await response.json()) as { message: string }).message };
+      }, call.id);
+      expect(retrieve).toEqual({ status: 409, message: expect.stringMatching(/retrieve/i) });
       // The Status tab draws the call's MOS and jitter, a point a second.
       await page.click('#tab-status');
       await page.waitForFunction(() => document.querySelectorAll('#panel-status svg.chart polyline').length >= 2 && /over the last ([4-9]|\d\d+) seconds/.test(document.querySelector('#panel-status svg.chart')?.getAttribute('aria-label') ?? ''), { timeout: 10_000 });

@@ -38,6 +38,20 @@ const LOOPBACK_HOST = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?$/i;
 const UNSAFE_DIAL = /[\s\p{Cc}<>"\\{}|^`]/u;
 
 /**
+ * Runs an action of the page; an SDK error (a call in the wrong state for it, a target the
+ * endpoint cannot call) becomes a refusal the page shows: 409, or 400 for a bad argument.
+ */
+async function refused<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof SoftphoneError || typeof code !== 'string' || !code.startsWith('ERR_')) throw error;
+    throw new SoftphoneError('ERR_CONNECTOR_BAD_REQUEST', (error as Error).message, { statusCode: code === 'ERR_SIP_INVALID_ARGUMENT' || code === 'ERR_MEDIA_DTMF_DIGIT_INVALID' ? 400 : 409, cause: error });
+  }
+}
+
+/**
  * The Softphone's own page and its API (`/softphone/gui/`): the tabs of `gui_tabs`, the phone lines
  * of `gui_call_lines`, live state over server-sent events, and call control.
  *
@@ -124,7 +138,7 @@ export class GuiRoutes {
           if (target.length > 256) throw new SoftphoneError('ERR_CONNECTOR_BAD_REQUEST', 'the number to dial is longer than 256 characters');
           if (UNSAFE_DIAL.test(target)) throw new SoftphoneError('ERR_CONNECTOR_BAD_REQUEST', `"${target.replace(/\p{Cc}/gu, '?')}" cannot be dialled: spaces, control characters and < > " \\ { } | ^ \` have no place in a number or a SIP address`);
           const endpoint = this.#running();
-          const call = await endpoint.makeCall(target, typeof body.line === 'number' ? { line: body.line } : {});
+          const call = await refused(() => endpoint.makeCall(target, typeof body.line === 'number' ? { line: body.line } : {}));
           this.#schedule();
           return reply.type(JSON_TYPE).send({ id: call.id });
         });
@@ -133,35 +147,7 @@ export class GuiRoutes {
           const body = (request.body ?? {}) as { digits?: unknown; target?: unknown; muted?: unknown };
           const call = this.#running().calls.find((candidate) => candidate.id === id && candidate.state !== 'DISCONNECTED');
           if (!call) throw new SoftphoneError('ERR_CONNECTOR_BAD_REQUEST', `the call ${id} has ended`, { statusCode: 404 });
-          switch (action) {
-            case 'answer':
-              await call.answer();
-              break;
-            case 'hangup':
-              await call.hangup();
-              break;
-            case 'hold':
-              await call.hold();
-              break;
-            case 'retrieve':
-              await call.retrieve();
-              break;
-            case 'mute':
-              call.mute(body.muted !== false);
-              break;
-            case 'dtmf':
-              if (typeof body.digits !== 'string' || !/^[0-9*#A-Da-d]{1,32}$/.test(body.digits)) throw new SoftphoneError('ERR_CONNECTOR_BAD_REQUEST', 'DTMF digits are 0-9, *, # and A-D');
-              await call.sendDtmf(body.digits);
-              break;
-            case 'transfer': {
-              const target = typeof body.target === 'string' ? body.target.trim() : '';
-              if (target === '' || UNSAFE_DIAL.test(target)) throw new SoftphoneError('ERR_CONNECTOR_BAD_REQUEST', 'enter a number or a SIP address to transfer to, without spaces or < > " \\ { } | ^ `');
-              await call.transfer(target);
-              break;
-            }
-            default:
-              throw new SoftphoneError('ERR_CONNECTOR_BAD_REQUEST', `${action} is not an action on a call`, { statusCode: 404 });
-          }
+          await refused(() => this.#act(call, action, body));
           this.#schedule();
           return reply.type(JSON_TYPE).send({});
         });
@@ -209,6 +195,39 @@ export class GuiRoutes {
     for (const client of this.#clients) client.destroy();
     this.#clients.clear();
     this.#stopTimers();
+  }
+
+  /** One action of the Calls tab on a call. */
+  async #act(call: Call, action: string, body: { digits?: unknown; target?: unknown; muted?: unknown }): Promise<void> {
+    switch (action) {
+      case 'answer':
+        await call.answer();
+        break;
+      case 'hangup':
+        await call.hangup();
+        break;
+      case 'hold':
+        await call.hold();
+        break;
+      case 'retrieve':
+        await call.retrieve();
+        break;
+      case 'mute':
+        call.mute(body.muted !== false);
+        break;
+      case 'dtmf':
+        if (typeof body.digits !== 'string' || !/^[0-9*#A-Da-d]{1,32}$/.test(body.digits)) throw new SoftphoneError('ERR_CONNECTOR_BAD_REQUEST', 'DTMF digits are 0-9, *, # and A-D');
+        await call.sendDtmf(body.digits);
+        break;
+      case 'transfer': {
+        const target = typeof body.target === 'string' ? body.target.trim() : '';
+        if (target === '' || UNSAFE_DIAL.test(target)) throw new SoftphoneError('ERR_CONNECTOR_BAD_REQUEST', 'enter a number or a SIP address to transfer to, without spaces or < > " \\ { } | ^ `');
+        await call.transfer(target);
+        break;
+      }
+      default:
+        throw new SoftphoneError('ERR_CONNECTOR_BAD_REQUEST', `${action} is not an action on a call`, { statusCode: 404 });
+    }
   }
 
   /** Why a request is not the page's own, or undefined when it is. */
