@@ -56,6 +56,14 @@ export interface ConnectorClientOptions {
   timeoutMs?: number;
   /** A `SEPSESSIONID` to start with (e.g. kept from an earlier process). @defaultValue none */
   sessionId?: string;
+  /**
+   * `include` in a browser page: the browser then keeps the `SEPSESSIONID` cookie (`HttpOnly`,
+   * unreadable by scripts) and sends it, and sends the page's own `Origin`; `origin` and
+   * `sessionId` are then not for the page to set (a browser drops those headers). In Node leave
+   * it out: the client keeps the cookie itself.
+   * @defaultValue fetch's own (`same-origin`)
+   */
+  credentials?: 'omit' | 'same-origin' | 'include';
 }
 
 interface RequestOptions {
@@ -95,6 +103,7 @@ export class ConnectorClient {
   readonly #origin: string | undefined;
   readonly #csrfToken: string | undefined;
   readonly #fetch: typeof globalThis.fetch;
+  readonly #credentials: 'omit' | 'same-origin' | 'include' | undefined;
   readonly #retry: Required<ConnectorRetryOptions>;
   readonly #timeoutMs: number;
   readonly #jar = new CookieJar();
@@ -125,6 +134,8 @@ export class ConnectorClient {
     const fetchImpl = options.fetch ?? globalThis.fetch;
     if (typeof fetchImpl !== 'function') throw new ConnectorArgumentError('fetch', 'must be a function');
     this.#fetch = fetchImpl;
+    if (options.credentials !== undefined && !['omit', 'same-origin', 'include'].includes(options.credentials)) throw new ConnectorArgumentError('credentials', "must be 'omit', 'same-origin' or 'include'");
+    this.#credentials = options.credentials;
     const retry = { ...DEFAULT_RETRY, ...options.retry };
     for (const [key, value] of Object.entries(retry)) {
       if (!Number.isInteger(value) || value < 0 || value > MAX_TIMER_MS) throw new ConnectorArgumentError(`retry.${key}`, `must be a whole number from 0 to ${MAX_TIMER_MS}, not ${String(value)}`);
@@ -261,6 +272,7 @@ export class ConnectorClient {
           // Content-Type, as in the transcript (an empty string would be sent as text/plain).
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
           redirect: 'error',
+          ...(this.#credentials ? { credentials: this.#credentials } : {}),
           signal: AbortSignal.timeout(this.#timeoutMs),
         });
       } catch (error) {
