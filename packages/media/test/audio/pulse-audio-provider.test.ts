@@ -319,9 +319,10 @@ describePulse('PulseAudioProvider against a private PulseAudio server', () => {
       expect(output.stats().droppedSamples).toBeGreaterThan(0);
       expect(provider.list()).toEqual([]);
       expect(lists[lists.length - 1]).toEqual([]);
-      // Lost, and lost still at the end of the wait (a reconnection attempt may report itself
-      // between: seen once on a loaded CI run, to look into).
-      expect([connection[0], connection.at(-1)]).toEqual([false, false]);
+      // Lost once, and never back while it is away: a device list read just before the kill
+      // and answered after it is stale, not a sign of life (applied, it once showed the dead
+      // server connected for a moment on a loaded CI run).
+      expect(connection).toEqual([false]);
       expect(errors.some((error) => error.code === 'ERR_MEDIA_SOUND_SERVER')).toBe(true);
 
       await server.restart();

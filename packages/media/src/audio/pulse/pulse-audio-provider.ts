@@ -88,6 +88,8 @@ export class PulseAudioProvider extends SafeEmitter<PulseAudioProviderEvents> im
   #list: AudioDevice[] = [];
   #signature = '[]';
   #connected = false;
+  /** How many times the server went away: a read begun before the last loss is stale. */
+  #losses = 0;
   #closed = false;
   #subscriber: ChildProcess | undefined;
   #debounce: NodeJS.Timeout | undefined;
@@ -155,7 +157,12 @@ export class PulseAudioProvider extends SafeEmitter<PulseAudioProviderEvents> im
       try {
         do {
           this.#refreshAgain = false;
+          const losses = this.#losses;
           const [list, info] = await Promise.all([this.#pactlRun(['list']), this.#pactlRun(['info'])]);
+          // Read before the server went away (its subscriber ended meanwhile): stale, and not a
+          // sign of life; the reconnection reads again. (Applied, it once reported the dead
+          // server connected for a moment.)
+          if (this.#losses !== losses) break;
           this.#apply(list, info);
         } while (this.#refreshAgain && !this.#closed);
         return this.list();
@@ -372,6 +379,7 @@ export class PulseAudioProvider extends SafeEmitter<PulseAudioProviderEvents> im
     if (this.#closed) return;
     this.#log('debug', reason);
     if (this.#connected) this.#report(new SoundServerError(`the sound server went away (${reason}); reconnecting`));
+    this.#losses++;
     this.#devices = new Map();
     this.#setConnected(false);
     this.#setList([]);
