@@ -133,7 +133,9 @@ export class ConnectorClient {
     this.#csrfToken = options.csrfToken;
     const fetchImpl = options.fetch ?? globalThis.fetch;
     if (typeof fetchImpl !== 'function') throw new ConnectorArgumentError('fetch', 'must be a function');
-    this.#fetch = fetchImpl;
+    // Called as a function of its own, not as a method of the client: a browser's fetch refuses
+    // any `this` but its window ("Illegal invocation"), so the global one is bound to it.
+    this.#fetch = options.fetch ?? fetchImpl.bind(globalThis);
     if (options.credentials !== undefined && !['omit', 'same-origin', 'include'].includes(options.credentials)) throw new ConnectorArgumentError('credentials', "must be 'omit', 'same-origin' or 'include'");
     this.#credentials = options.credentials;
     const retry = { ...DEFAULT_RETRY, ...options.retry };
