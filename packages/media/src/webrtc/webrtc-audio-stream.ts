@@ -53,11 +53,11 @@ export interface WebRtcAudioStreamOptions {
   connectTimeoutMs?: number;
   /**
    * Audio processing (README "Audio processing"). libwebrtc's own processing module runs only on
-   * the capture of its audio device module, which an `RTCAudioSource` replaces; so echo control,
-   * noise suppression and AGC are this package's processors, on the frames given to libwebrtc (at
-   * the microphone's rate: 8, 16 or 48 kHz; measured at 8 and 16), echo control with what the
-   * speaker plays as its reference (when the speaker runs at the microphone's rate). `rxAgc` runs
-   * on what libwebrtc plays. DTX: on opus, libopus's own (`usedtx=1` put in the peer's opus
+   * the capture of its audio device module, which an `RTCAudioSource` replaces; so noise
+   * suppression and AGC are this package's processors, on the frames given to libwebrtc (at the
+   * microphone's rate: 8, 16 or 48 kHz; measured at 8 and 16). `echoControl` is not applied here
+   * yet: what libwebrtc plays, on its own clock, could not be kept aligned with its echo. `rxAgc`
+   * runs on what libwebrtc plays. DTX: on opus, libopus's own (`usedtx=1` put in the peer's opus
    * format, which is how libwebrtc is told to send it), with this package's VAD (`vadLevel`)
    * turning the pauses into the digital silence libopus needs to stop sending; on the other
    * codecs, RFC 3389 comfort noise by libwebrtc and its own VAD (CN offered and accepted only with
@@ -155,16 +155,6 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
   #outputFrame = new Int16Array(0);
   /** Echo control, noise suppression and AGC on the microphone's frames (at its rate), when asked. */
   readonly #tx: MicrophoneProcessing | undefined;
-  /**
-   * What the speaker was given, waiting for the echo canceller: libwebrtc hands over what it plays
-   * on its own thread's clock (two frames at once at times), the microphone is read on the media
-   * clock. The canceller takes one frame of it with each microphone frame, so that an echo keeps
-   * one delay to its reference however the two clocks jitter. 200 ms at most (the oldest dropped).
-   */
-  readonly #reference: Int16Array | undefined;
-  #referenceStart = 0;
-  #referenceCount = 0;
-  readonly #referenceFrame: Int16Array | undefined;
   readonly #rxAgcAsked: boolean;
   /** AGC on what libwebrtc plays, at the rate it plays (made again when that changes). */
   #rxAgc: GainControl | undefined;
@@ -229,13 +219,12 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     const frameSamples = Math.round((inputRate * FRAME_MS) / 1000);
     this.#sendData = { samples: new Int16Array(frameSamples), sampleRate: inputRate, bitsPerSample: 16, channelCount: 1, numberOfFrames: frameSamples };
     const processing = options.processing ?? {};
-    const tx = new MicrophoneProcessing({ echoControl: processing.echoControl === true, noiseSuppression: processing.noiseSuppression === true, agc: processing.agc === true }, inputRate, frameSamples, FRAME_MS);
+    // Not echo control: libwebrtc plays on its own clock, and what it hands over could not be kept
+    // aligned with its echo (measured 7 to 27 dB of ERLE from one run to the next, where 20 is the
+    // floor); it needs a delay estimator of its own first.
+    const tx = new MicrophoneProcessing({ echoControl: false, noiseSuppression: processing.noiseSuppression === true, agc: processing.agc === true }, inputRate, frameSamples, FRAME_MS);
     if (tx.active) this.#tx = tx;
     else tx.close();
-    if (this.#tx?.echo) {
-      this.#reference = new Int16Array(Math.round(inputRate * 0.2));
-      this.#referenceFrame = new Int16Array(frameSamples);
-    }
     this.#rxAgcAsked = processing.rxAgc === true;
     this.#dtx = processing.dtx === true;
     if (this.#dtx && [8000, 16000, 32000, 48000].includes(inputRate)) this.#gate = new DtxController({ sampleRate: inputRate, frameMs: FRAME_MS, vadLevel: processing.vadLevel ?? 0 });
@@ -544,8 +533,6 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
       const n = data.numberOfFrames;
       if (this.#input) {
         this.#input.read(frame, n);
-        const echo = this.#tx?.echo;
-        if (echo && this.#referenceFrame) echo.farEnd(this.#takeReference(this.#referenceFrame, n), n);
         this.#tx?.process(frame, n);
       } else frame.fill(0);
       if (this.#muted) frame.fill(0);
@@ -559,45 +546,6 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     } catch (error) {
       this.emit('error', error as Error);
     }
-  }
-
-  /** Queues what the speaker was given for the echo canceller (the oldest dropped past 200 ms). */
-  #keepReference(frame: Int16Array, n: number): void {
-    const ring = this.#reference!;
-    for (let i = 0; i < n; i++) {
-      if (this.#referenceCount === ring.length) {
-        this.#referenceStart = (this.#referenceStart + 1) % ring.length;
-        this.#referenceCount--;
-      }
-      ring[(this.#referenceStart + this.#referenceCount) % ring.length] = frame[i]!;
-      this.#referenceCount++;
-    }
-  }
-
-  /**
-   * The next `n` samples the speaker was given (silence for what has not come). A backlog beyond
-   * three frames is dropped first: the reference must not fall behind its own echo (libwebrtc may
-   * hand over frames before the media clock reads the microphone, or faster for a while), or the
-   * canceller would get each frame after the echo it is to remove. Measured: a fresh CI process
-   * started with a full 200 ms backlog and removed nothing (ERLE -0.3 dB).
-   */
-  #takeReference(out: Int16Array, n: number): Int16Array {
-    const ring = this.#reference!;
-    const excess = this.#referenceCount - 3 * n;
-    if (excess > 0) {
-      this.#referenceStart = (this.#referenceStart + excess) % ring.length;
-      this.#referenceCount -= excess;
-    }
-    for (let i = 0; i < n; i++) {
-      if (this.#referenceCount === 0) {
-        out[i] = 0;
-        continue;
-      }
-      out[i] = ring[this.#referenceStart]!;
-      this.#referenceStart = (this.#referenceStart + 1) % ring.length;
-      this.#referenceCount--;
-    }
-    return out;
   }
 
   /** A pause (after the VAD's hangover) sent as digital silence, faded out over its first frame; speech as it is. */
@@ -647,11 +595,8 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
       this.#onPlayout?.(frame, n, rate);
       const output = this.#output;
       if (!output || output.discards === true) return;
-      // What the speaker plays is the echo canceller's reference (when it plays at the microphone's rate).
-      const echo = this.#tx?.echo;
       if (output.sampleRate === rate) {
         output.write(frame, n);
-        if (echo?.sampleRate === rate) this.#keepReference(frame, n);
         return;
       }
       // The rate follows the codec (16 kHz before media, 48 kHz for opus): a new resampler when it changes.
@@ -661,7 +606,6 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
       }
       const written = this.#outResampler.process(frame, n, this.#outputFrame);
       output.write(this.#outputFrame, written);
-      if (echo?.sampleRate === output.sampleRate) this.#keepReference(this.#outputFrame, written);
     } catch (error) {
       this.emit('error', error as Error);
     }
