@@ -1,3 +1,4 @@
+// @serial-test: judged by timing or by audio as heard; runs alone, after the others (scripts/run-jest.cjs).
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// @serial-test: judged by timing or by audio as heard; runs alone, after the others (scripts/run-jest.cjs).
 import { AudioStream, G722, OPUS, PCMU, RtpSession, VirtualAudioProvider, type AudioOutput, type Codec, type VirtualSource } from '@sip-endpoint/media';
 import { compareSpeech, speechLikeSignal } from '@sip-endpoint/media/testing';
 import { waitFor } from '@sip-endpoint/test-support';

@@ -1,3 +1,4 @@
+// @serial-test: judged by timing or by audio as heard; runs alone, after the others (scripts/run-jest.cjs).
 import { AudioStream, PCMU, RtpSession, VirtualAudioProvider, type VqReport } from '@sip-endpoint/media';
 import { waitFor } from '@sip-endpoint/test-support';
 import { ImpairmentRelay } from './support/impairment-relay';

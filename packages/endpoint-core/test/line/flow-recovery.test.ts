@@ -1,3 +1,4 @@
+// @serial-test: a sipp scenario expects each message in its order; a slowed endpoint retransmits and breaks it. Runs alone, after the others (scripts/run-jest.cjs).
 import type { Server } from 'node:net';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';

@@ -1,3 +1,4 @@
+// @serial-test: a sipp scenario expects each message in its order; a slowed endpoint retransmits and breaks it. Runs alone, after the others (scripts/run-jest.cjs).
 import { Endpoint, type MessageSummary } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
 import { standaloneConfig, waitFor } from '../support/endpoints';

@@ -1,3 +1,4 @@
+// @serial-test: judged by timing or by audio as heard; runs alone, after the others (scripts/run-jest.cjs).
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { VirtualAudioProvider, type AudioStream } from '@sip-endpoint/media';
 import { rms } from '@sip-endpoint/media/testing';

@@ -1,3 +1,4 @@
+// @serial-test: judged by timing or by audio as heard; runs alone, after the others (scripts/run-jest.cjs).
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
 import { PulseAudioProvider, ToneGenerator } from '@sip-endpoint/media';
 import { powerAt, rms } from '@sip-endpoint/media/testing';

@@ -1,3 +1,4 @@
+// @serial-test: judged by timing or by audio as heard; runs alone, after the others (scripts/run-jest.cjs).
 import type { Call, Endpoint } from '@sip-endpoint/endpoint-core';
 import type { AudioStreamStats } from '@sip-endpoint/media';
 import { compareSpeech } from '@sip-endpoint/media/testing';

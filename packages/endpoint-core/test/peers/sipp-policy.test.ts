@@ -1,3 +1,4 @@
+// @serial-test: a sipp scenario expects each message in its order; a slowed endpoint retransmits and breaks it. Runs alone, after the others (scripts/run-jest.cjs).
 import { composePolicy, DefaultPolicy } from '@sip-endpoint/policy';
 import { testPorts } from '@sip-endpoint/test-support';
 import { assertSippPassed, runSipp, sippAvailable, udpBound } from '../support/sipp';

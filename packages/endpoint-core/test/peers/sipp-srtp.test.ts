@@ -1,3 +1,4 @@
+// @serial-test: a sipp scenario expects each message in its order; a slowed endpoint retransmits and breaks it. Runs alone, after the others (scripts/run-jest.cjs).
 import { spawn } from 'node:child_process';
 import type { Call } from '@sip-endpoint/endpoint-core';
 import { dominantFrequency, sineSnrDb } from '@sip-endpoint/media/testing';

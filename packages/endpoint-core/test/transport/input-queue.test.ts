@@ -1,3 +1,4 @@
+// @serial-test: judged by timing or by audio as heard; runs alone, after the others (scripts/run-jest.cjs).
 import { createSocket } from 'node:dgram';
 import { testPorts, waitFor } from '@sip-endpoint/test-support';
 import { bindSipUdp, UdpTransport } from '../../src/transport/udp-transport';

@@ -1,3 +1,4 @@
+// @serial-test: judged by timing or by audio as heard; runs alone, after the others (scripts/run-jest.cjs).
 import { createSocket, type Socket } from 'node:dgram';
 import { AudioStream, PCMU, PortAllocator, RtpSession, writeRtpHeader } from '@sip-endpoint/media';
 import { testPorts, waitFor } from '@sip-endpoint/test-support';

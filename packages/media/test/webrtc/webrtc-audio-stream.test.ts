@@ -1,3 +1,4 @@
+// @serial-test: judged by timing or by audio as heard; runs alone, after the others (scripts/run-jest.cjs).
 import { type AudioOutput, formatCandidate, generateDtlsCertificate, IceAgent, parseSdp, PortAllocator, RtpSession, SdpError, StreamClosedError, VirtualAudioProvider, WebRtcAudioStream, type DtmfEvent, type VirtualSource } from '@sip-endpoint/media';
 import { compareSpeech, concatSamples, dominantFrequency, segmentalSnrOutsideDefects, sineSnrDb, speechLikeSignal } from '@sip-endpoint/media/testing';
 import { Coturn, peerAvailable, testPorts, waitFor } from '@sip-endpoint/test-support';

@@ -1,3 +1,4 @@
+// @serial-test: judged by timing or by audio as heard; runs alone, after the others (scripts/run-jest.cjs).
 import { AudioStream, PCMU, RtpSession, VirtualAudioProvider } from '@sip-endpoint/media';
 import { speechLikeSignal } from '@sip-endpoint/media/testing';
 import { waitFor } from '@sip-endpoint/test-support';
