@@ -1,4 +1,3 @@
-import { EndpointConfig } from '@sip-endpoint/config';
 import { Softphone } from '@sip-endpoint/softphone';
 import { testPorts } from '@sip-endpoint/test-support';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,6 +7,7 @@ import { chromiumAvailable, launchChromium } from '../../endpoint-core/test/supp
 import { Kamailio, kamailioAvailable } from '../../endpoint-core/test/support/kamailio';
 import { assertSippPassed, runSipp, sippAvailable } from '../../endpoint-core/test/support/sipp';
 import { ACK, INVITE, recv, RESPONSE, scenario, SDP, send as sippSend } from '../../endpoint-core/test/support/sipp-scenario';
+import { connectorConfig } from './support/config';
 
 // examples/web-desktop in Debian's chromium: the sample agent desktop, bundled with the
 // connector client, logs in to a Softphone in connector mode (another origin: CORS and the
@@ -59,21 +59,8 @@ describeIf('examples/web-desktop in chromium', () => {
   beforeAll(async () => {
     kamailio = await Kamailio.start(KAMAILIO);
     site = await serveExample();
-    softphone = new Softphone({
-      config: EndpointConfig.defaults().with({
-        'policy.connector.port': String(CONNECTOR),
-        'policy.connector.allowed_origin_headers': '127.0.0.1',
-        'policy.endpoint.public_address': '127.0.0.1',
-        'policy.endpoint.sip_port_min': String(SIP),
-        'policy.endpoint.sip_port_max': String(SIP + 6),
-        'policy.endpoint.rtp_port_min': String(RTP),
-        'policy.endpoint.rtp_port_max': String(RTP + 49),
-        'proxies.proxy0.password': 'secret',
-        'proxies.proxy0.reg_timeout': '60',
-        'system.media.ringing_file': '',
-        'codecs.enabled.audio': 'pcmu,telephone-event',
-      }),
-    });
+    // The desktop's page is served from another origin (its own port): allowed by host.
+    softphone = new Softphone({ config: connectorConfig({ connector: CONNECTOR, sip: SIP, rtp: RTP }, { 'policy.connector.allowed_origin_headers': '127.0.0.1', 'codecs.enabled.audio': 'pcmu,telephone-event' }) });
     await softphone.start();
     browser = await launchChromium();
     page = await browser.newPage();
