@@ -198,7 +198,10 @@ describe('a mid-call codec change (AudioStream.setCodec) on 127.0.0.1', () => {
         console.log(at, 'controls 500 and 250 ms before, 250 ms after:', JSON.stringify(controls));
         const allowed = stalled > 0 ? { gapMs: 2 + baselineMs + stalled, stepRatio: 4 } : { gapMs: 2 + baselineMs, stepRatio: 2 };
         const context = `${at} (event-loop stalls around it: ${Math.round(stalled)} ms; longest "gap" away from the switch: ${baselineMs.toFixed(1)} ms)`;
-        expect({ context, speech: judged.speechMs > 40, gap: judged.longestSilenceMs < allowed.gapMs, click: judged.stepRatio < allowed.stepRatio }).toEqual({ context, speech: true, gap: true, click: true });
+        // Speech there (so that no gap and no click mean something): 40 ms of it, less what a stall
+        // took (30 ms of speech beside a 111 ms stall on a loaded CI run), and never under 10.
+        const speechMs = stalled > 0 ? Math.max(10, 40 - stalled) : 40;
+        expect({ context, speech: judged.speechMs > speechMs, gap: judged.longestSilenceMs < allowed.gapMs, click: judged.stepRatio < allowed.stepRatio }).toEqual({ context, speech: true, gap: true, click: true });
       }
     }
     // The stats follow: the receive jitter is in ms at whichever clock rate, not a jump of the switch.
