@@ -153,7 +153,7 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
   readonly #sendData: WrtcAudioData;
   #outResampler: Resampler | undefined;
   #outputFrame = new Int16Array(0);
-  /** Echo control, noise suppression and AGC on the microphone's frames (at its rate), when asked. */
+  /** Noise suppression and AGC on the microphone's frames (at its rate), when asked (not echo control: see the constructor). */
   readonly #tx: MicrophoneProcessing | undefined;
   readonly #rxAgcAsked: boolean;
   /** AGC on what libwebrtc plays, at the rate it plays (made again when that changes). */
@@ -738,8 +738,9 @@ function emptyStats(): WebRtcAudioStreamStats {
  * has no rate (`opus`), every one of that encoding.
  */
 function preferredCodecs(wrtc: Wrtc, names: readonly string[] | undefined, comfortNoise: boolean) {
-  const all = (wrtc.RTCRtpSender.getCapabilities('audio')?.codecs ?? []).filter((codec) => !/\/(?:telephone-event|CN)$/i.test(codec.mimeType));
-  const cn = comfortNoise ? (wrtc.RTCRtpSender.getCapabilities('audio')?.codecs ?? []).filter((codec) => /\/CN$/i.test(codec.mimeType)) : [];
+  const capabilities = wrtc.RTCRtpSender.getCapabilities('audio')?.codecs ?? [];
+  const all = capabilities.filter((codec) => !/\/(?:telephone-event|CN)$/i.test(codec.mimeType));
+  const cn = comfortNoise ? capabilities.filter((codec) => /\/CN$/i.test(codec.mimeType)) : [];
   if (!names) return [...all, ...cn];
   const picked: WrtcCodecCapability[] = [];
   for (const name of names) {
