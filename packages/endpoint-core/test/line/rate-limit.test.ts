@@ -4,6 +4,7 @@ import { Endpoint } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
 import { sleep, standaloneConfig, standaloneEndpoint, waitFor } from '../support/endpoints';
 import { SourceRateLimiter } from '../../src/transport/rate-limiter';
+import { udpDrops } from '../support/sipp';
 
 // sip_rate_limit: one source address flooding a line with new requests gets its rate, then 503s
 // with Retry-After (a tenth of the rate), then nothing; other sources are served meanwhile. The
@@ -56,6 +57,7 @@ describe('sip_rate_limit', () => {
     });
     try {
       const port = agent.lines[0]!.port!;
+      const dropsBefore = udpDrops(port);
       const started = Date.now();
       for (let i = 0; i < 1000; i++) {
         flood.send(options(i, flood, port), port, '127.0.0.1');
@@ -76,12 +78,13 @@ describe('sip_rate_limit', () => {
       expect(retryAfter.length).toBe(refused);
       expect(new Set(retryAfter)).toEqual(new Set(['5']));
       expect(ok + refused).toBeLessThan(1000);
-      // Counted: every request over the limit that reached the socket. A few of the 1000 may not
-      // (the kernel drops what overflows the socket's buffer), and on a slow run more of them fall
-      // within the rate: answered and counted together, nearly all of them.
+      // Counted: every request over the limit that reached the socket. What the kernel dropped
+      // (the socket's buffer overflowed while the event loop was busy; 234 of them on a loaded CI
+      // run) never reached it, and is read from /proc/net/udp.
       const limited = agent.lines[0]!.counters.requestsLimited;
+      const dropped = udpDrops(port) - dropsBefore;
       expect(limited).toBeGreaterThan(300);
-      expect(ok + limited).toBeGreaterThanOrEqual(900);
+      expect(ok + limited + dropped).toBeGreaterThanOrEqual(995);
       expect(ok + limited).toBeLessThanOrEqual(1000);
     } finally {
       flood.close();

@@ -111,6 +111,28 @@ export function udpBound(port: number): boolean {
     .some((line) => line.trim().split(/\s+/)[1] === local);
 }
 
+/**
+ * How many datagrams the kernel dropped for the UDP sockets bound to `port` (any address): the
+ * last column of /proc/net/udp and udp6, counted when a socket's receive buffer overflows.
+ */
+export function udpDrops(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let drops = 0;
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[1]?.endsWith(hex)) drops += Number(fields[fields.length - 1]) || 0;
+    }
+  }
+  return drops;
+}
+
 /** Throws, with sipp's logs in the message, unless the run exited with 0. */
 export function assertSippPassed(result: SippResult): void {
   if (result.code === 0) return;
