@@ -3,6 +3,7 @@ import { AudioStream, G722, OPUS, PCMU, RtpSession, VirtualAudioProvider, type A
 import { compareSpeech, speechLikeSignal } from '@sip-endpoint/media/testing';
 import { waitFor } from '@sip-endpoint/test-support';
 import { workerPorts } from './support/ports';
+import { watchStalls } from './support/stalls';
 
 // A mid-call codec change (AudioStream.setCodec) between two streams on 127.0.0.1: PCMU, then
 // G.722, then opus, both ways, with the devices open at 48 kHz throughout (as a call's devices stay
@@ -56,27 +57,6 @@ function side(session: RtpSession, peerPort: number, seed: number): Side {
     },
   });
   return self;
-}
-
-/**
- * Stalls of this process's event loop (gaps of over 15 ms between 5 ms timers), with when they
- * ended: a stall stops the media clock, so the receiver's jitter buffer may run dry and play a
- * concealed or silent frame, whatever the codec does.
- */
-function watchStalls(): { stop: () => { endedAt: number; ms: number }[] } {
-  const stalls: { endedAt: number; ms: number }[] = [];
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    if (now - last > 15) stalls.push({ endedAt: now, ms: now - last });
-    last = now;
-  }, 5);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      return stalls;
-    },
-  };
 }
 
 /** The largest step between two neighbouring samples in `samples[from, to)`. */
