@@ -22,6 +22,14 @@ export interface EchoCancellerOptions {
   step?: number;
   /** Partitions constrained per block (all of them: exact, slower; fewer: cheaper, converges less deep). @defaultValue 4 */
   constrainPerBlock?: number;
+  /**
+   * Residual echo suppression after the filter: while the far end talks and the near end does
+   * not, what the filter left is turned down (by up to `suppressionFloorDb`); through double talk
+   * the near end's speech, much louder than the residual, keeps its level. @defaultValue true
+   */
+  residualSuppression?: boolean;
+  /** The most the suppressor takes off, in dB. @defaultValue 20 */
+  suppressionFloorDb?: number;
 }
 
 /**
@@ -35,7 +43,11 @@ export interface EchoCancellerOptions {
  * NLMS on a coloured signal takes many). One partition a block is constrained back to a linear
  * convolution (a rotating gradient constraint). Adaptation pauses while the near end talks (a
  * Geigel detector: a microphone peak above 0.7 of the far end's recent peak), so that double talk
- * does not spoil the filter.
+ * does not spoil the filter. After it, a residual echo suppressor (also written here): it learns
+ * how much of the filter's echo estimate is left over (the residual's power against the
+ * estimate's, while only the far end talks) and turns each block down by what that predicts of
+ * it, twice over, to at most `suppressionFloorDb`: the residual goes, and a near end talking over
+ * the far end, louder than the residual, keeps its level.
  *
  * Feed {@link EchoCanceller.farEnd} with each frame played and {@link EchoCanceller.process} with
  * each microphone frame; both at `sampleRate`. The far end waits in a queue (half a second at
@@ -70,6 +82,15 @@ export class EchoCanceller {
   readonly #constrainPerBlock: number;
   readonly #holdBlocks: number;
   readonly #delta: number;
+  readonly #suppress: boolean;
+  readonly #floorGain: number;
+  /**
+   * The suppressor's state, in a typed array (doubles in fields, or passed to a call, would be
+   * boxed per block): [0] the residual's power over the echo estimate's, learnt while only the
+   * far end talks; [1] the gain on the last block (each block ramps from it to its own); [2] and
+   * [3] the block's echo-estimate and error powers.
+   */
+  readonly #residual = Float64Array.of(1, 1, 0, 0);
 
   constructor(options: EchoCancellerOptions) {
     const { sampleRate, frameSamples } = options;
@@ -100,6 +121,8 @@ export class EchoCanceller {
     this.#holdBlocks = Math.max(1, Math.round((sampleRate * 0.03) / block));
     // Regularisation: a far end under about -60 dBFS teaches the filter nothing.
     this.#delta = this.#partitions * this.#size * 30 * 30;
+    this.#suppress = options.residualSuppression ?? true;
+    this.#floorGain = 10 ** (-(options.suppressionFloorDb ?? 20) / 20);
   }
 
   /** The filter's length in ms (the tail it covers). */
@@ -188,11 +211,16 @@ export class EchoCanceller {
     const eRe = this.#eRe;
     const eIm = this.#eIm;
     let nearPeak = 0;
+    let echoPower = 0;
+    let errorPower = 0;
     for (let i = 0; i < block; i++) {
       const d = frame[at + i]!;
       const magnitude = d < 0 ? -d : d;
       if (magnitude > nearPeak) nearPeak = magnitude;
-      const e = d - re[block + i]!;
+      const y = re[block + i]!;
+      const e = d - y;
+      echoPower += y * y;
+      errorPower += e * e;
       frame[at + i] = e > 32767 ? 32767 : e < -32768 ? -32768 : Math.round(e);
       eRe[i] = 0;
       eIm[i] = 0;
@@ -202,7 +230,13 @@ export class EchoCanceller {
     let farPeak = 0;
     const peaks = this.#peaks;
     for (let p = 0; p < partitions; p++) if (peaks[p]! > farPeak) farPeak = peaks[p]!;
-    if (nearPeak > farPeak * GEIGEL) this.#hold = this.#holdBlocks;
+    const nearTalks = nearPeak > farPeak * GEIGEL;
+    if (this.#suppress) {
+      this.#residual[2] = echoPower;
+      this.#residual[3] = errorPower;
+      this.#suppressResidual(frame, at, farPeak > 100, nearTalks);
+    }
+    if (nearTalks) this.#hold = this.#holdBlocks;
     if (this.#hold > 0) {
       this.#hold--;
       return;
@@ -226,6 +260,35 @@ export class EchoCanceller {
     }
     // Partitions back to a linear convolution (their impulse responses' second halves zero), a few a block in turn.
     for (let n = 0; n < this.#constrainPerBlock; n++) this.#constrainPartition();
+  }
+
+  /**
+   * Turns the block down by what the residual is predicted to be of it. The far end counts as
+   * talking above -50 dBFS peaks; the leak is learnt only then, and not while the near end talks
+   * (nor in the hold after it).
+   */
+  #suppressResidual(frame: Int16Array, at: number, farTalks: boolean, nearTalks: boolean): void {
+    const block = this.#block;
+    const state = this.#residual;
+    const echoPower = state[2]!;
+    const errorPower = state[3]!;
+    let target = 1;
+    if (farTalks && echoPower > 0) {
+      if (!nearTalks && this.#hold === 0) {
+        const ratio = errorPower / echoPower;
+        state[0] = state[0]! + 0.1 * ((ratio < 1 ? ratio : 1) - state[0]!);
+      }
+      const residual = 2 * state[0]! * echoPower;
+      target = errorPower > residual ? 1 - residual / errorPower : 0;
+      if (target < this.#floorGain) target = this.#floorGain;
+    }
+    const from = state[1]!;
+    state[1] = target;
+    if (from === 1 && target === 1) return;
+    for (let i = 0; i < block; i++) {
+      const g = from + ((target - from) * (i + 1)) / block;
+      frame[at + i] = Math.round(frame[at + i]! * g);
+    }
   }
 
   #constrainPartition(): void {
