@@ -2,6 +2,7 @@ import { SafeEmitter, StateMachine } from '@sip-endpoint/policy';
 import type { AudioInput, AudioOutput } from '../audio/audio-device-provider';
 import { DtxController } from '../audio/processing/comfort-noise';
 import { GainControl } from '../audio/processing/gain-control';
+import type { EchoCanceller } from '../audio/processing/echo-canceller';
 import { MicrophoneProcessing, type AudioProcessingOptions } from '../audio/processing/stream-processing';
 import { Resampler } from '../audio/resampler';
 import { AUDIO_STREAM_TRANSITIONS, type AudioStreamState } from '../audio-stream-state';
@@ -13,6 +14,7 @@ import { DtmfDetector } from '../dtmf/goertzel';
 import { MediaClock } from '../media-clock';
 import { VqMonitor, type VqReport } from '../quality/vq-monitor';
 import { SdpError } from '../sdp/sdp-error';
+import { PlayoutFifo } from './playout-fifo';
 import { loadWrtc, type Wrtc, type WrtcAudioData, type WrtcAudioSink, type WrtcAudioSource, type WrtcCodecCapability, type WrtcIceServer, type WrtcPeerConnection, type WrtcStats, type WrtcTransceiver } from './wrtc';
 
 /** Options of {@link WebRtcAudioStream}. @public */
@@ -55,9 +57,11 @@ export interface WebRtcAudioStreamOptions {
    * Audio processing (README "Audio processing"). libwebrtc's own processing module runs only on
    * the capture of its audio device module, which an `RTCAudioSource` replaces; so noise
    * suppression and AGC are this package's processors, on the frames given to libwebrtc (at the
-   * microphone's rate: 8, 16 or 48 kHz; measured at 8 and 16). `echoControl` is not applied here
-   * yet: what libwebrtc plays, on its own clock, could not be kept aligned with its echo. `rxAgc`
-   * runs on what libwebrtc plays. DTX: on opus, libopus's own (`usedtx=1` put in the peer's opus
+   * microphone's rate: 8, 16 or 48 kHz; measured at 8 and 16). `echoControl` takes a microphone
+   * and a speaker that plays (not `discards`), at 8, 16, 32 or 48 kHz: what libwebrtc plays then
+   * waits in a short queue (20 to 100 ms) and the media clock gives the speaker one frame a tick,
+   * the tick it reads the microphone, so that the canceller's reference keeps in step with the
+   * echo (libwebrtc hands its frames over in bursts). `rxAgc` runs on what libwebrtc plays. DTX: on opus, libopus's own (`usedtx=1` put in the peer's opus
    * format, which is how libwebrtc is told to send it), with this package's VAD (`vadLevel`)
    * turning the pauses into the digital silence libopus needs to stop sending; on the other
    * codecs, RFC 3389 comfort noise by libwebrtc and its own VAD (CN offered and accepted only with
@@ -106,6 +110,15 @@ export type WebRtcAudioStreamEvents = {
   error: [Error];
 };
 
+/** The speaker's side with echo control: see `WebRtcAudioStream.#playout`. */
+interface ClockedPlayout {
+  fifo: PlayoutFifo;
+  frame: Int16Array;
+  echo: EchoCanceller;
+  resampler: Resampler | undefined;
+  reference: Int16Array;
+}
+
 /** One frame is 10 ms: what RTCAudioSource takes and RTCAudioSink gives. */
 const FRAME_MS = 10;
 /** Seconds between statistics reads, and reads between voice-quality reports. */
@@ -153,8 +166,13 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
   readonly #sendData: WrtcAudioData;
   #outResampler: Resampler | undefined;
   #outputFrame = new Int16Array(0);
-  /** Noise suppression and AGC on the microphone's frames (at its rate), when asked (not echo control: see the constructor). */
+  /** Echo control, noise suppression and AGC on the microphone's frames (at its rate), when asked. */
   readonly #tx: MicrophoneProcessing | undefined;
+  /**
+   * With echo control: what libwebrtc plays waits here, and each tick of the media clock gives one
+   * frame to the speaker and to the canceller (resampled to the microphone's rate when the two differ).
+   */
+  readonly #playout: ClockedPlayout | undefined;
   readonly #rxAgcAsked: boolean;
   /** AGC on what libwebrtc plays, at the rate it plays (made again when that changes). */
   #rxAgc: GainControl | undefined;
@@ -219,12 +237,23 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     const frameSamples = Math.round((inputRate * FRAME_MS) / 1000);
     this.#sendData = { samples: new Int16Array(frameSamples), sampleRate: inputRate, bitsPerSample: 16, channelCount: 1, numberOfFrames: frameSamples };
     const processing = options.processing ?? {};
-    // Not echo control: libwebrtc plays on its own clock, and what it hands over could not be kept
-    // aligned with its echo (measured 7 to 27 dB of ERLE from one run to the next, where 20 is the
-    // floor); it needs a delay estimator of its own first.
-    const tx = new MicrophoneProcessing({ echoControl: false, noiseSuppression: processing.noiseSuppression === true, agc: processing.agc === true }, inputRate, frameSamples, FRAME_MS);
+    // Echo control needs an echo: a microphone and a speaker that plays. (Its blocks take frames
+    // of a multiple of 8 samples: 10 ms at 8, 16, 32 or 48 kHz.)
+    const output = options.output;
+    const echoControl = processing.echoControl === true && options.input !== undefined && output !== undefined && output.discards !== true && [8000, 16000, 32000, 48000].includes(inputRate);
+    const tx = new MicrophoneProcessing({ echoControl, noiseSuppression: processing.noiseSuppression === true, agc: processing.agc === true }, inputRate, frameSamples, FRAME_MS);
     if (tx.active) this.#tx = tx;
     else tx.close();
+    if (tx.echo && output) {
+      const outputFrame = Math.round((output.sampleRate * FRAME_MS) / 1000);
+      this.#playout = {
+        fifo: new PlayoutFifo({ frameSamples: outputFrame }),
+        frame: new Int16Array(outputFrame),
+        echo: tx.echo,
+        resampler: output.sampleRate === inputRate ? undefined : new Resampler(output.sampleRate, inputRate),
+        reference: new Int16Array(frameSamples + 8),
+      };
+    }
     this.#rxAgcAsked = processing.rxAgc === true;
     this.#dtx = processing.dtx === true;
     if (this.#dtx && [8000, 16000, 32000, 48000].includes(inputRate)) this.#gate = new DtxController({ sampleRate: inputRate, frameMs: FRAME_MS, vadLevel: processing.vadLevel ?? 0 });
@@ -543,9 +572,22 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
         if (this.#inband.completed !== before) this.#settleDtmf();
       }
       this.#source.onData(data);
+      if (this.#playout) this.#play(this.#playout);
     } catch (error) {
       this.emit('error', error as Error);
     }
+  }
+
+  /** With echo control, each tick after the microphone's frame: the speaker's frame, which is also the canceller's reference. */
+  #play(playout: ClockedPlayout): void {
+    playout.fifo.pull(playout.frame);
+    this.#output!.write(playout.frame, playout.frame.length);
+    if (!playout.resampler) {
+      playout.echo.farEnd(playout.frame, playout.frame.length);
+      return;
+    }
+    const n = playout.resampler.process(playout.frame, playout.frame.length, playout.reference);
+    playout.echo.farEnd(playout.reference, n);
   }
 
   /** A pause (after the VAD's hangover) sent as digital silence, faded out over its first frame; speech as it is. */
@@ -596,7 +638,8 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
       const output = this.#output;
       if (!output || output.discards === true) return;
       if (output.sampleRate === rate) {
-        output.write(frame, n);
+        if (this.#playout) this.#playout.fifo.push(frame, n);
+        else output.write(frame, n);
         return;
       }
       // The rate follows the codec (16 kHz before media, 48 kHz for opus): a new resampler when it changes.
@@ -605,7 +648,8 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
         this.#outputFrame = new Int16Array(Math.ceil((output.sampleRate * FRAME_MS) / 1000) + 4);
       }
       const written = this.#outResampler.process(frame, n, this.#outputFrame);
-      output.write(this.#outputFrame, written);
+      if (this.#playout) this.#playout.fifo.push(this.#outputFrame, written);
+      else output.write(this.#outputFrame, written);
     } catch (error) {
       this.emit('error', error as Error);
     }

@@ -1,13 +1,14 @@
 // @serial-test: judged by timing or by audio as heard; runs alone, after the others (scripts/run-jest.cjs).
-import { WebRtcAudioStream, type AudioInput, type AudioOutput, type AudioProcessingOptions } from '@sip-endpoint/media';
+import { MediaClock, WebRtcAudioStream, type AudioInput, type AudioOutput, type AudioProcessingOptions } from '@sip-endpoint/media';
 import type { AudioDevice } from '@sip-endpoint/policy';
-import { rms } from '@sip-endpoint/media/testing';
+import { rms, speechLikeSignal } from '@sip-endpoint/media/testing';
 import { waitFor } from '@sip-endpoint/test-support';
 import { roomNoise } from '../audio/processing/signals';
 
-// Audio processing on the WebRTC engine (libwebrtc through @roamhq/wrtc): AGC is this package's
-// processor on the frames given to libwebrtc's audio source and on what it plays; DTX is
-// libwebrtc's own (opus DTX, our VAD making pauses digital silence; CN for G.711). Two
+// Audio processing on the WebRTC engine (libwebrtc through @roamhq/wrtc): echo control and AGC
+// are this package's processors on the frames given to libwebrtc's audio source (AGC on what it
+// plays too), with what the speaker is given as the echo reference; DTX is libwebrtc's own (opus
+// DTX, our VAD making pauses digital silence; CN for G.711). Two
 // streams in one process over ICE and DTLS-SRTP on 127.0.0.1; what Bob plays is what Alice sent.
 
 const device = (id: string, kind: 'input' | 'output'): AudioDevice => ({ id, name: id, kind });
@@ -27,6 +28,67 @@ function microphone(rate: number, fill: (index: number) => number): AudioInput &
   };
 }
 
+/**
+ * A room: what the speaker plays comes back into the microphone `delayMs` later, `gain` down, with
+ * a reflection. The speaker and the microphone each run at `rate` from their first frame on (as a
+ * sound card's do), so the echo of the speaker's sample k is in the microphone's sample
+ * k + (time of the speaker's first frame - time of the microphone's first) * rate + delay:
+ * counted in samples from there, it keeps its delay however the writes and reads jitter.
+ */
+function room(rate: number, delayMs: number, gain: number, speakerRate = rate): { input: AudioInput; output: AudioOutput; played: () => number } {
+  const played = new Int16Array(speakerRate * 30);
+  let written = 0;
+  let firstWrite: number | undefined;
+  let firstRead: number | undefined;
+  const reflection = Math.round(speakerRate * 0.003);
+  // A microphone sample hears the speaker's samples of its own period (their mean: the microphone's
+  // band is its rate's, whatever the speaker's).
+  const span = Math.max(1, Math.round(speakerRate / rate));
+  const at = (k: number): number => {
+    let sum = 0;
+    for (let j = k; j < k + span; j++) sum += j >= 0 && j < written ? played[j]! : 0;
+    return sum / span;
+  };
+  return {
+    input: microphone(rate, (i) => {
+      firstRead ??= performance.now();
+      if (firstWrite === undefined) return 0;
+      // The speaker's sample index heard now.
+      const k = Math.round((i / rate - (firstWrite - firstRead) / 1000 - delayMs / 1000) * speakerRate);
+      return Math.round(gain * at(k) + 0.4 * gain * at(k - reflection));
+    }),
+    output: {
+      device: device('speaker', 'output'),
+      sampleRate: speakerRate,
+      write: (frame, length) => {
+        firstWrite ??= performance.now();
+        for (let i = 0; i < length && written < played.length; i++) played[written++] = frame[i]!;
+      },
+      close: () => undefined,
+    },
+    played: () => written,
+  };
+}
+
+/** The media clock of a process that starts reading its microphone late (busy at the start of a call). */
+class LateClock extends MediaClock {
+  readonly #lateMs: number;
+
+  constructor(lateMs: number) {
+    super();
+    this.#lateMs = lateMs;
+  }
+
+  override add(periodMs: number, tick: (now: number) => void): () => void {
+    let stop: (() => void) | undefined;
+    const timer = setTimeout(() => (stop = super.add(periodMs, tick)), this.#lateMs);
+    return () => {
+      clearTimeout(timer);
+      stop?.();
+    };
+  }
+}
+
 interface Pair {
   alice: WebRtcAudioStream;
   bob: WebRtcAudioStream;
@@ -35,7 +97,7 @@ interface Pair {
   close: () => void;
 }
 
-async function pair(alice: { input?: AudioInput; output?: AudioOutput; processing?: AudioProcessingOptions }, bob: { input?: AudioInput; processing?: AudioProcessingOptions }, codecs: string[]): Promise<Pair> {
+async function pair(alice: { input?: AudioInput; output?: AudioOutput; processing?: AudioProcessingOptions; clock?: MediaClock }, bob: { input?: AudioInput; processing?: AudioProcessingOptions }, codecs: string[]): Promise<Pair> {
   const heard: { at: number; frame: Int16Array; rate: number }[] = [];
   const a = await WebRtcAudioStream.create({ ...alice, codecs });
   const b = await WebRtcAudioStream.create({ ...bob, codecs, onPlayout: (frame, length, rate) => heard.push({ at: performance.now(), frame: frame.slice(0, length), rate }) });
@@ -65,6 +127,39 @@ function between(heard: Pair['heard'], start: number, from: number, to: number):
 }
 
 describe('audio processing on the WebRTC engine', () => {
+  it('echo control: what Alice\'s speaker plays and her microphone hears back (60 ms, 10 dB down) reaches Bob >= 20 dB weaker from 2.5 s on', async () => {
+    const RATE = 16000;
+    const speech = speechLikeSignal({ sampleRate: 48000, seconds: 12, levelDbfs: -18, seed: 4 });
+    const levels: Record<string, number> = {};
+    const early: Record<string, number> = {};
+    // Off; on; on with Alice's media clock starting 300 ms after libwebrtc starts playing (a
+    // busy process at a call's start: what libwebrtc played meanwhile piles up before the
+    // speaker); on with a speaker at 48 kHz (the reference resampled to the microphone's 16).
+    for (const [name, echoControl, late, speakerRate] of [['off', false, 0, RATE], ['on', true, 0, RATE], ['late', true, 300, RATE], ['48k', true, 0, 48000]] as const) {
+      const alice = room(RATE, 60, 0.3, speakerRate);
+      let bobCursor = 0;
+      const bobMic = microphone(48000, () => (bobCursor < speech.length ? speech[bobCursor++]! : 0));
+      const call = await pair({ input: alice.input, output: alice.output, processing: { echoControl }, ...(late > 0 ? { clock: new LateClock(late) } : {}) }, { input: bobMic }, ['opus']);
+      try {
+        const start = performance.now();
+        await sleep(8000);
+        // What Bob hears of his own voice coming back: from 2.5 s to 8 s, and from 0.5 to 2 s.
+        levels[name] = dbfs(between(call.heard, start, 2500, 8000));
+        early[name] = dbfs(between(call.heard, start, 500, 2000));
+        expect(alice.played()).toBeGreaterThan(speakerRate * 6);
+      } finally {
+        call.close();
+      }
+    }
+    const erle = (name: string, of: Record<string, number>): number => of['off']! - of[name]!;
+    console.log(`WebRTC engine echo: ${levels['off']!.toFixed(1)} dBFS unprocessed; with echo control ERLE ${erle('on', levels).toFixed(1)} dB from 2.5 s (${erle('on', early).toFixed(1)} dB at 0.5-2 s), ${erle('late', levels).toFixed(1)} dB with the clock started late, ${erle('48k', levels).toFixed(1)} dB with the speaker at 48 kHz`);
+    // Without echo control Bob hears himself about 10 dB down (-28 dBFS and the reflection).
+    expect(levels['off']!).toBeGreaterThan(-32);
+    expect(erle('on', levels)).toBeGreaterThanOrEqual(20);
+    expect(erle('late', levels)).toBeGreaterThanOrEqual(20);
+    expect(erle('48k', levels)).toBeGreaterThanOrEqual(20);
+  }, 120_000);
+
   it('AGC: a microphone at -40 dBFS reaches Bob near -18 dBFS (+-3 dB); rxAgc brings what Bob plays there too', async () => {
     const tone = (i: number): number => Math.round(10 ** (-37 / 20) * 32767 * Math.sin((2 * Math.PI * 500 * i) / 48000));
     const call = await pair({ input: microphone(48000, tone), processing: { agc: true } }, {}, ['opus']);
