@@ -314,8 +314,8 @@ export const SETTINGS = [
     key: 'policy.session.echo_control',
     type: flag(),
     default: '1',
-    description: 'When 1, echo control is on: the echo of what the speaker plays is taken out of the microphone signal (an adaptive filter with a 200 ms tail).',
-    applied: { partly: 'Runs on calls of the native media engine (on a sound system\'s devices, or on virtual ones with the Endpoint option `audioProcessing: \'on\'`); not on WebRTC-engine calls: libwebrtc plays on its own clock, and what it hands over could not be kept aligned with its echo (7 to 27 dB of ERLE from one run to the next).' },
+    description: 'When 1, echo control is on: the echo of what the speaker plays is taken out of the microphone signal (an adaptive filter with a 200 ms tail, then a residual echo suppressor). Runs on a sound system\'s devices (PulseAudioProvider, an integrator\'s provider), on both media engines (on WebRTC-engine calls the speaker is then fed on the media clock, 20 to 40 ms later); on virtual devices only with the Endpoint option `audioProcessing: \'on\'`.',
+    applied: 'yes',
   }),
   setting({
     key: 'policy.session.noise_suppression',
