@@ -1,6 +1,7 @@
 import { Softphone } from '@sip-endpoint/softphone';
 import { testPorts } from '@sip-endpoint/test-support';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { chromiumAvailable, launchChromium } from '../../endpoint-core/test/support/browser';
@@ -118,6 +119,9 @@ describeIf('examples/web-desktop in chromium', () => {
       ]),
     });
     await logged(/call \S+: .* -> CONNECTED|call \S+ added \(CONNECTED\)/, 10_000);
+    // The desktop with its call, for the docs (reports/web-desktop/; docs/images has a copy).
+    mkdirSync(join(ROOT, 'reports', 'web-desktop'), { recursive: true });
+    writeFileSync(join(ROOT, 'reports', 'web-desktop', 'call.png'), await page.screenshot({ type: 'png', fullPage: true }));
     await page.click('#release');
     assertSippPassed(await sipp);
     await logged(/call \S+ removed/);
