@@ -178,6 +178,36 @@ describe('audio processing on the WebRTC engine', () => {
     }
   }, 30_000);
 
+  it('noise suppression: room noise (-45 dBFS) in Alice\'s pauses reaches Bob >= 10 dB quieter, her speech within 1 dB of its level', async () => {
+    const RATE = 16000;
+    const speech = speechLikeSignal({ sampleRate: RATE, seconds: 12, levelDbfs: -20, seed: 6 });
+    const noise = roomNoise(RATE * 12, -45);
+    const heard: Record<string, { pauses: number; speech: number }> = {};
+    for (const noiseSuppression of [false, true]) {
+      // Speech in even seconds, the room alone in odd ones, counted from the microphone's first read.
+      let firstRead: number | undefined;
+      const mic = microphone(RATE, (i) => {
+        firstRead ??= performance.now();
+        return noise[i]! + (Math.floor(i / RATE) % 2 === 0 ? speech[i]! : 0);
+      });
+      const call = await pair({ input: mic, processing: { noiseSuppression } }, {}, ['opus']);
+      try {
+        await sleep(8500);
+        // Windows from 400 to 900 ms into each second at Bob: the path's delay (under 400 ms) keeps them inside it.
+        const at = (second: number): number[] => between(call.heard, firstRead!, second * 1000 + 400, second * 1000 + 900);
+        heard[String(noiseSuppression)] = { pauses: dbfs([3, 5, 7].flatMap(at)), speech: dbfs([2, 4, 6].flatMap(at)) };
+      } finally {
+        call.close();
+      }
+    }
+    const off = heard['false']!;
+    const on = heard['true']!;
+    console.log(`WebRTC engine NS: pauses ${off.pauses.toFixed(1)} -> ${on.pauses.toFixed(1)} dBFS, speech ${off.speech.toFixed(1)} -> ${on.speech.toFixed(1)} dBFS`);
+    expect(off.pauses).toBeGreaterThan(-48);
+    expect(off.pauses - on.pauses).toBeGreaterThanOrEqual(10);
+    expect(Math.abs(on.speech - off.speech)).toBeLessThanOrEqual(1);
+  }, 60_000);
+
   for (const codec of ['opus', 'PCMU']) {
     it(`DTX on ${codec}: a microphone hearing only a quiet room (-60 dBFS) sends >= 80 % fewer packets; Bob plays the pause quietly (CN on PCMU, near silence on opus) without clicks`, async () => {
       const RATE = 48000;
