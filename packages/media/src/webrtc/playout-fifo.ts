@@ -1,3 +1,5 @@
+import { SampleRing } from '../audio/sample-ring';
+
 /** Options of {@link PlayoutFifo}; all in samples at the speaker's rate. */
 export interface PlayoutFifoOptions {
   /** Samples taken each tick (10 ms of them). */
@@ -22,13 +24,11 @@ export interface PlayoutFifoOptions {
  * long stall) the oldest go, down to `trimTo`: the delay it adds stays within a few frames.
  */
 export class PlayoutFifo {
-  readonly #ring: Int16Array;
+  readonly #ring: SampleRing;
   readonly #frame: number;
   readonly #prefill: number;
   readonly #highWater: number;
   readonly #trimTo: number;
-  #start = 0;
-  #count = 0;
   #playing = false;
   /** Times it ran dry while playing. */
   underruns = 0;
@@ -41,31 +41,21 @@ export class PlayoutFifo {
     this.#prefill = options.prefill ?? frame * 2;
     this.#highWater = options.highWater ?? frame * 10;
     this.#trimTo = options.trimTo ?? frame * 4;
-    this.#ring = new Int16Array(this.#highWater + frame * 8);
+    this.#ring = new SampleRing(this.#highWater + frame * 8);
   }
 
   /** Samples held. */
   get level(): number {
-    return this.#count;
+    return this.#ring.count;
   }
 
   /** Adds what libwebrtc played (already at the speaker's rate). */
   push(samples: Int16Array, length: number): void {
     const ring = this.#ring;
-    const capacity = ring.length;
-    for (let i = 0; i < length; i++) {
-      if (this.#count === capacity) {
-        this.#start = (this.#start + 1) % capacity;
-        this.#count--;
-        this.trimmed++;
-      }
-      ring[(this.#start + this.#count) % capacity] = samples[i]!;
-      this.#count++;
-    }
-    if (this.#count > this.#highWater) {
-      const drop = this.#count - this.#trimTo;
-      this.#start = (this.#start + drop) % capacity;
-      this.#count -= drop;
+    this.trimmed += ring.push(samples, length);
+    if (ring.count > this.#highWater) {
+      const drop = ring.count - this.#trimTo;
+      ring.drop(drop);
       this.trimmed += drop;
     }
   }
@@ -74,18 +64,13 @@ export class PlayoutFifo {
   pull(out: Int16Array): void {
     const n = this.#frame;
     if (!this.#playing) {
-      if (this.#count < this.#prefill) {
+      if (this.#ring.count < this.#prefill) {
         out.fill(0, 0, n);
         return;
       }
       this.#playing = true;
     }
-    const ring = this.#ring;
-    const capacity = ring.length;
-    const take = Math.min(n, this.#count);
-    for (let i = 0; i < take; i++) out[i] = ring[(this.#start + i) % capacity]!;
-    this.#start = (this.#start + take) % capacity;
-    this.#count -= take;
+    const take = this.#ring.take(out, n);
     if (take < n) {
       out.fill(0, take, n);
       this.underruns++;
@@ -95,8 +80,7 @@ export class PlayoutFifo {
 
   /** Forgets what is held (a new rate, a stop). */
   clear(): void {
-    this.#start = 0;
-    this.#count = 0;
+    this.#ring.clear();
     this.#playing = false;
   }
 }

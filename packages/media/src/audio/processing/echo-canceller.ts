@@ -1,3 +1,4 @@
+import { SampleRing } from '../sample-ring';
 import { Fft } from './fft';
 import { AudioProcessingError } from './processing-error';
 
@@ -73,9 +74,9 @@ export class EchoCanceller {
   readonly #im: Float64Array;
   readonly #eRe: Float64Array;
   readonly #eIm: Float64Array;
-  readonly #queue: Int16Array;
-  #queueStart = 0;
-  #queueCount = 0;
+  readonly #queue: SampleRing;
+  /** The far end's next block, taken from the queue. */
+  readonly #farBlock: Int16Array;
   #head = 0;
   #constrain = 0;
   #hold = 0;
@@ -116,7 +117,9 @@ export class EchoCanceller {
     this.#im = new Float64Array(this.#size);
     this.#eRe = new Float64Array(this.#size);
     this.#eIm = new Float64Array(this.#size);
-    this.#queue = new Int16Array(Math.round(sampleRate / 2) + frameSamples);
+    // The microphone stopped taking (hold, a stalled device): past half a second, the oldest go.
+    this.#queue = new SampleRing(Math.round(sampleRate / 2) + frameSamples);
+    this.#farBlock = new Int16Array(block);
     this.#constrainPerBlock = Math.min(this.#partitions, options.constrainPerBlock ?? 4);
     this.#holdBlocks = Math.max(1, Math.round((sampleRate * 0.03) / block));
     // Regularisation: a far end under about -60 dBFS teaches the filter nothing.
@@ -132,17 +135,7 @@ export class EchoCanceller {
 
   /** A frame played to the speaker: the reference whose echo is removed from the microphone. */
   farEnd(frame: Int16Array, length: number): void {
-    const queue = this.#queue;
-    const capacity = queue.length;
-    for (let i = 0; i < length; i++) {
-      if (this.#queueCount === capacity) {
-        // The microphone stopped taking (hold, a stalled device): the oldest is dropped.
-        this.#queueStart = (this.#queueStart + 1) % capacity;
-        this.#queueCount--;
-      }
-      queue[(this.#queueStart + this.#queueCount) % capacity] = frame[i]!;
-      this.#queueCount++;
-    }
+    this.#queue.push(frame, length);
   }
 
   /** Removes the echo from `length` samples of the microphone `frame`, in place. */
@@ -160,15 +153,12 @@ export class EchoCanceller {
     const im = this.#im;
     const prev = this.#prev;
     // The far end's next block (silence when none is queued), after the previous one: one transform.
-    const queue = this.#queue;
+    const far = this.#farBlock;
+    const got = this.#queue.take(far, block);
+    if (got < block) far.fill(0, got, block);
     let peak = 0;
     for (let i = 0; i < block; i++) {
-      let x = 0;
-      if (this.#queueCount > 0) {
-        x = queue[this.#queueStart]!;
-        this.#queueStart = (this.#queueStart + 1) % queue.length;
-        this.#queueCount--;
-      }
+      const x = far[i]!;
       re[i] = prev[i]!;
       re[block + i] = x;
       prev[i] = x;
