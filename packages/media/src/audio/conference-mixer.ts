@@ -1,5 +1,6 @@
 import type { AudioInput, AudioOutput } from './audio-device-provider';
 import { Resampler } from './resampler';
+import { SampleRing } from './sample-ring';
 import { MediaClock } from '../media-clock';
 import { StreamClosedError } from '../audio-stream';
 
@@ -15,68 +16,6 @@ export interface ConferenceMixerOptions {
   ptimeMs?: number;
   /** What drives it (tests give their own). @defaultValue MediaClock.shared */
   clock?: Pick<MediaClock, 'add'>;
-}
-
-/**
- * Samples waiting between a stream and the mixer: a ring of fixed size, made when a leg joins.
- * When it is full the oldest samples go: latency stays bounded whatever the two sides do.
- */
-class SampleRing {
-  readonly #buffer: Int16Array;
-  #start = 0;
-  #size = 0;
-
-  constructor(capacity: number) {
-    this.#buffer = new Int16Array(capacity);
-  }
-
-  get size(): number {
-    return this.#size;
-  }
-
-  push(samples: Int16Array, length: number): void {
-    const buffer = this.#buffer;
-    const capacity = buffer.length;
-    // More than fits: only the newest samples of this write matter.
-    let from = 0;
-    if (length > capacity) {
-      from = length - capacity;
-      length = capacity;
-    }
-    if (this.#size + length > capacity) this.drop(this.#size + length - capacity);
-    let at = (this.#start + this.#size) % capacity;
-    for (let i = 0; i < length; i++) {
-      buffer[at] = samples[from + i]!;
-      at = at + 1 === capacity ? 0 : at + 1;
-    }
-    this.#size += length;
-  }
-
-  /** Takes `length` samples into `into`; what is missing is silence. */
-  pull(into: Int16Array, length: number): void {
-    const buffer = this.#buffer;
-    const capacity = buffer.length;
-    const available = Math.min(length, this.#size);
-    let at = this.#start;
-    for (let i = 0; i < available; i++) {
-      into[i] = buffer[at]!;
-      at = at + 1 === capacity ? 0 : at + 1;
-    }
-    if (available < length) into.fill(0, available, length);
-    this.#start = at;
-    this.#size -= available;
-  }
-
-  drop(count: number): void {
-    const n = Math.min(count, this.#size);
-    this.#start = (this.#start + n) % this.#buffer.length;
-    this.#size -= n;
-  }
-
-  clear(): void {
-    this.#start = 0;
-    this.#size = 0;
-  }
 }
 
 const clamp = (value: number): number => (value > 32767 ? 32767 : value < -32768 ? -32768 : value);

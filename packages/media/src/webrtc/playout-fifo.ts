@@ -46,15 +46,15 @@ export class PlayoutFifo {
 
   /** Samples held. */
   get level(): number {
-    return this.#ring.count;
+    return this.#ring.size;
   }
 
   /** Adds what libwebrtc played (already at the speaker's rate). */
   push(samples: Int16Array, length: number): void {
     const ring = this.#ring;
     this.trimmed += ring.push(samples, length);
-    if (ring.count > this.#highWater) {
-      const drop = ring.count - this.#trimTo;
+    if (ring.size > this.#highWater) {
+      const drop = ring.size - this.#trimTo;
       ring.drop(drop);
       this.trimmed += drop;
     }
@@ -64,7 +64,7 @@ export class PlayoutFifo {
   pull(out: Int16Array): void {
     const n = this.#frame;
     if (!this.#playing) {
-      if (this.#ring.count < this.#prefill) {
+      if (this.#ring.size < this.#prefill) {
         out.fill(0, 0, n);
         return;
       }
