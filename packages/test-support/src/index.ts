@@ -11,5 +11,7 @@ export type { CoturnOptions } from './coturn';
 export { NatTopology } from './nat';
 export { makeTestCertificates } from './tls-certificates';
 export type { TestCertificates } from './tls-certificates';
-export { PulseAudioServer } from './pulseaudio';
+export { PulseAudioServer, PulseClientTools } from './pulseaudio';
+export { PipeWireServer } from './pipewire';
+export type { PipeWireServerOptions } from './pipewire';
 export type { PulseAudioServerOptions, NullSinkSpec } from './pulseaudio';

@@ -18,13 +18,92 @@ export interface PulseAudioServerOptions {
 }
 
 /**
+ * What the Pulse client tools (`pactl`, `pacat`, `parec` of pulseaudio-utils) do against one
+ * server, named by `PULSE_SERVER`: shared by {@link PulseAudioServer} and `PipeWireServer` (whose
+ * pipewire-pulse speaks the same protocol).
+ */
+export abstract class PulseClientTools {
+  /** `unix:<socket>`, for `PULSE_SERVER`. */
+  abstract readonly server: string;
+
+  /** The environment of a client of this server only. */
+  get env(): NodeJS.ProcessEnv {
+    return { ...process.env, PULSE_SERVER: this.server, LC_ALL: 'C' };
+  }
+
+  /** Runs pactl against this server; rejects with its stderr when it fails. */
+  pactl(...args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile('pactl', args, { env: this.env, encoding: 'utf8', timeout: 5000 }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`pactl ${args.join(' ')}: ${stderr.trim() || error.message}`));
+        else resolve(stdout);
+      });
+    });
+  }
+
+  /** Adds a null sink (a hot-plugged speaker, its monitor a source); resolves with the module's index for {@link PulseClientTools.unload}. */
+  async loadNullSink(sink: NullSinkSpec): Promise<number> {
+    return Number((await this.pactl('load-module', 'module-null-sink', ...nullSinkArguments(sink))).trim());
+  }
+
+  async unload(module: number): Promise<void> {
+    await this.pactl('unload-module', String(module));
+  }
+
+  /**
+   * Records `ms` of `source` (a sink's `<name>.monitor`) with parec, mono s16le at `rate`.
+   * Resolves with the samples once `ms` have been recorded.
+   */
+  record(source: string, rate: number, ms: number): Promise<Int16Array> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('parec', ['--raw', '--format=s16le', '--channels=1', `--rate=${rate}`, `--device=${source}`, '--latency-msec=10'], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const wanted = Math.round((rate * ms) / 1000) * 2;
+      const chunks: Buffer[] = [];
+      let got = 0;
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        got += chunk.length;
+        if (got >= wanted) child.kill('SIGKILL');
+      });
+      child.once('error', reject);
+      child.once('close', () => {
+        const bytes = Buffer.concat(chunks);
+        if (bytes.length < wanted) {
+          reject(new Error(`parec of ${source} gave ${bytes.length} of ${wanted} bytes: ${stderr}`));
+          return;
+        }
+        const samples = new Int16Array(wanted / 2);
+        for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
+        resolve(samples);
+      });
+    });
+  }
+
+  /** Plays mono samples at `rate` into `sink` with pacat; resolves when pacat has played them. */
+  play(sink: string, samples: Int16Array, rate: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('pacat', ['--playback', '--raw', '--format=s16le', '--channels=1', `--rate=${rate}`, `--device=${sink}`], { env: this.env, stdio: ['pipe', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('error', reject);
+      child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`pacat into ${sink} exited ${code}: ${stderr}`))));
+      const bytes = Buffer.alloc(samples.length * 2);
+      samples.forEach((sample, i) => bytes.writeInt16LE(sample, i * 2));
+      child.stdin.end(bytes);
+    });
+  }
+}
+
+/**
  * A private PulseAudio server (Debian's `pulseaudio`) for one test file: its own runtime, state
  * and home directory, its own socket, no hardware (`-n`: no default modules; null sinks only), no
  * idle exit. Tests point their clients at {@link PulseAudioServer.server} (`PULSE_SERVER`), so
  * that they never touch the desktop's server, nor another test's. Runs as root too (it warns).
  * Ready when `pactl info` answers, not after a fixed wait.
  */
-export class PulseAudioServer {
+export class PulseAudioServer extends PulseClientTools {
   /** `unix:<socket>`, for `PULSE_SERVER`. */
   readonly server: string;
   readonly #dir: string;
@@ -36,6 +115,7 @@ export class PulseAudioServer {
   #output = '';
 
   private constructor(dir: string, sinks: NullSinkSpec[]) {
+    super();
     this.#dir = dir;
     this.#socket = join(dir, 'native');
     this.server = `unix:${this.#socket}`;
@@ -52,11 +132,6 @@ export class PulseAudioServer {
   /** What the server printed (its log goes to stderr). */
   get output(): string {
     return this.#output;
-  }
-
-  /** The environment of a client of this server only. */
-  get env(): NodeJS.ProcessEnv {
-    return { ...process.env, PULSE_SERVER: this.server, LC_ALL: 'C' };
   }
 
   get running(): boolean {
@@ -153,70 +228,6 @@ export class PulseAudioServer {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(awake), new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)))]);
     clearTimeout(timer);
-  }
-
-  /** Runs pactl against this server; rejects with its stderr when it fails. */
-  pactl(...args: string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-      execFile('pactl', args, { env: this.env, encoding: 'utf8', timeout: 5000 }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`pactl ${args.join(' ')}: ${stderr.trim() || error.message}`));
-        else resolve(stdout);
-      });
-    });
-  }
-
-  /** Adds a null sink (a hot-plugged speaker, its monitor a source); resolves with the module's index for {@link PulseAudioServer.unload}. */
-  async loadNullSink(sink: NullSinkSpec): Promise<number> {
-    return Number((await this.pactl('load-module', 'module-null-sink', ...nullSinkArguments(sink))).trim());
-  }
-
-  async unload(module: number): Promise<void> {
-    await this.pactl('unload-module', String(module));
-  }
-
-  /**
-   * Records `ms` of `source` (a sink's `<name>.monitor`) with parec, mono s16le at `rate`.
-   * Resolves with the samples once `ms` have been recorded.
-   */
-  record(source: string, rate: number, ms: number): Promise<Int16Array> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('parec', ['--raw', '--format=s16le', '--channels=1', `--rate=${rate}`, `--device=${source}`, '--latency-msec=10'], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const wanted = Math.round((rate * ms) / 1000) * 2;
-      const chunks: Buffer[] = [];
-      let got = 0;
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.stdout.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        got += chunk.length;
-        if (got >= wanted) child.kill('SIGKILL');
-      });
-      child.once('error', reject);
-      child.once('close', () => {
-        const bytes = Buffer.concat(chunks);
-        if (bytes.length < wanted) {
-          reject(new Error(`parec of ${source} gave ${bytes.length} of ${wanted} bytes: ${stderr}`));
-          return;
-        }
-        const samples = new Int16Array(wanted / 2);
-        for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
-        resolve(samples);
-      });
-    });
-  }
-
-  /** Plays mono samples at `rate` into `sink` with pacat; resolves when pacat has played them. */
-  play(sink: string, samples: Int16Array, rate: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('pacat', ['--playback', '--raw', '--format=s16le', '--channels=1', `--rate=${rate}`, `--device=${sink}`], { env: this.env, stdio: ['pipe', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.once('error', reject);
-      child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`pacat into ${sink} exited ${code}: ${stderr}`))));
-      const bytes = Buffer.alloc(samples.length * 2);
-      samples.forEach((sample, i) => bytes.writeInt16LE(sample, i * 2));
-      child.stdin.end(bytes);
-    });
   }
 
   /** Kills the server at once (SIGKILL), as a crash does: its clients lose their connection. */
