@@ -142,7 +142,9 @@ describe('speech from a peer whose packets are longer than our frames', () => {
     const { sent, played, receiver, stalls } = await oneWay(PCMA, 8, 4, { senderPtimeMs: 30 });
     // Every tick plays one 20 ms frame, whatever the packets carry.
     expect(played.every((frame) => frame.length === 160)).toBe(true);
-    expectClean(compareSpeech(sent, 8000, concat(played), 8000, { minFrameSnrDb: 20 }), 20, stallDefects(receiver));
+    // The defects excused: one per stall the jitter buffer counted or the event loop had (a loaded
+    // CI run: 10 defects beside 2 of the buffer's), whichever is more.
+    expectClean(compareSpeech(sent, 8000, concat(played), 8000, { minFrameSnrDb: 20 }), 20, Math.max(stallDefects(receiver), stalls.count));
     // At most one that no stall of the event loop explains. (A loaded CI run saw 12 underruns
     // beside 3 stalls of over 40 ms; shorter stalls were not counted then.)
     const measured = { underruns: receiver.stats().jitterBuffer.underruns, ...stalls };

@@ -141,7 +141,10 @@ describeIf('a mid-call codec change with baresip 1.0.0', () => {
     // refused change is judged here: the stream kept decoding and playing what came. A quarter
     // second in which the jitter buffer dropped a frame to bring its delay down (baresip's packets
     // come unevenly; measured: one in two quarters, the delay going from about 0.18 s to 0.08 s
-    // over 2.5 s) still correlates above 0.6; one of silence or of noise would not.
+    // over 2.5 s) is aligned at one offset before the drop and another after it: where the drop
+    // falls decides how much of it one offset explains (0.575 to 0.8 measured, when mid-block), so
+    // such a block must correlate above 0.45 (half of it at least); a block with no drop in it,
+    // above 0.9. One of silence or of noise would do neither.
     const speaker = devices.recording('speaker');
     expect(speaker.sampleRate).toBe(8000);
     const fromS = capturedAtS + 0.2;
@@ -150,7 +153,14 @@ describeIf('a mid-call codec change with baresip 1.0.0', () => {
     const blocks = blockAlignment(ours, wire, 2000);
     console.log(`our speaker against baresip's wire audio, per 0.25 s: ${JSON.stringify({ switchedAtS, fromS, blocks })}`);
     expect(blocks.length).toBeGreaterThanOrEqual(10);
-    expect(Math.min(...blocks.map((block) => block.correlation))).toBeGreaterThan(0.6);
+    // A drop falls in a block whose offset is not that of a neighbour (which side it is found at
+    // depends on where in it the drop fell); the drops, one frame each, in at most two quarters of three.
+    const moved = blocks.map((block, i) => block.offset !== (blocks[i - 1] ?? block).offset || block.offset !== (blocks[i + 1] ?? block).offset);
+    const judged = blocks.map((block, i) => ({ atS: block.atS, correlation: block.correlation, moved: moved[i], ok: block.correlation > (moved[i] ? 0.45 : 0.9) }));
+    expect(judged.filter((block) => !block.ok)).toEqual([]);
+    const steps = blocks.slice(1).map((block, i) => block.offset - blocks[i]!.offset).filter((step) => step !== 0);
+    expect(steps.length).toBeLessThanOrEqual(Math.ceil((blocks.length * 2) / 3));
+    expect(steps.every((step) => step % 160 === 0)).toBe(true);
     expect(blocks.filter((block) => block.correlation > 0.98).length).toBeGreaterThanOrEqual(blocks.length / 3);
 
     // Why not compareSpeech against baresip's WAV, as baresip-speech.test.ts does: measured here,
