@@ -4,7 +4,8 @@ import { AudioDeviceError, PulseAudioProvider, SoundServerError, ToneGenerator }
 import type { AudioDevice } from '@sip-endpoint/policy';
 import { PulseAudioServer, waitFor } from '@sip-endpoint/test-support';
 import { peerAvailable } from '../support/peers';
-import { dbfs, runClock, tick } from '../support/device-clock';
+import { runClock, tick } from '../support/device-clock';
+import { checkCapture, checkHotPlug, checkTonePlayback, checkVolumeAndMute } from '../support/pulse-provider-checks';
 import { dominantFrequency, rms } from '../support/signal';
 
 /**
@@ -54,104 +55,22 @@ describePulse('PulseAudioProvider against a private PulseAudio server', () => {
   });
 
   it('emits devicesChanged within a second when a headset is plugged in, and again when it is removed', async () => {
-    const lists: { at: number; list: AudioDevice[] }[] = [];
-    const listener = (list: AudioDevice[]): void => void lists.push({ at: performance.now(), list });
-    provider.on('devicesChanged', listener);
-    try {
-      const plugged = performance.now();
-      const module = await server.loadNullSink({ name: 'jabra_headset', description: 'Jabra Headset' });
-      await waitFor(() => lists.some((entry) => entry.list.some((device) => device.id === 'jabra_headset')), 2000, 'the headset in devicesChanged');
-      const added = lists.find((entry) => entry.list.some((device) => device.id === 'jabra_headset'))!;
-      expect(added.at - plugged).toBeLessThan(1000);
-      expect(added.list).toContainEqual({ id: 'jabra_headset', name: 'Jabra Headset', kind: 'output' });
-      expect(provider.list()).toContainEqual({ id: 'jabra_headset', name: 'Jabra Headset', kind: 'output' });
-      // Its monitor is no microphone.
-      expect(provider.list().some((device) => device.id === 'jabra_headset.monitor')).toBe(false);
-
-      const unplugged = performance.now();
-      await server.unload(module);
-      await waitFor(() => !provider.list().some((device) => device.id === 'jabra_headset'), 2000, 'the headset gone from the list');
-      const removed = lists[lists.length - 1]!;
-      expect(removed.list.some((device) => device.id === 'jabra_headset')).toBe(false);
-      expect(removed.at - unplugged).toBeLessThan(1000);
-    } finally {
-      provider.off('devicesChanged', listener);
-    }
+    await checkHotPlug(server, provider);
   });
 
   it('plays a tone through openOutput that the sink\'s monitor records at its frequency and level', async () => {
-    const rate = 16000;
-    const output = provider.openOutput('speaker', rate);
-    try {
-      const tone = new ToneGenerator(rate, [1000], -10);
-      const [recorded] = await Promise.all([
-        // From 400 ms in, when playback has surely begun, for 600 ms.
-        new Promise<Int16Array>((resolve, reject) => setTimeout(() => server.record('speaker.monitor', rate, 600).then(resolve, reject), 400)),
-        runClock(1400, rate, { output, fill: (frame, length) => tone.fill(frame, length) }),
-      ]);
-      expect(dominantFrequency(recorded, rate)).toBeCloseTo(1000, -1);
-      // -10 dBFS peak is -13 dBFS RMS for a sine; the server passes it at 100 % volume. Judged on
-      // the median 20 ms frame: an underrun of a loaded machine (a short gap, counted in the
-      // output's stats) lowers the whole recording's RMS, not the level of what plays.
-      const frame = rate / 50;
-      const levels = Array.from({ length: Math.floor(recorded.length / frame) }, (_, i) => dbfs(rms(recorded.subarray(i * frame, (i + 1) * frame)))).sort((a, b) => a - b);
-      const median = levels[Math.floor(levels.length / 2)]!;
-      expect(median).toBeGreaterThan(-14.5);
-      expect(median).toBeLessThan(-11.5);
-      expect(output.stats().running).toBe(true);
-      // Most of the 1.4 s went to pacat: what it was not ready for at its start is dropped, not
-      // queued (a loaded CI run: 0.96 s written).
-      expect(output.stats().writtenSamples).toBeGreaterThan(rate * 0.6);
-    } finally {
-      output.close();
-    }
-    expect(output.stats().running).toBe(false);
+    // -10 dBFS peak is -13 dBFS RMS for a sine; the server passes it at 100 % volume.
+    const median = await checkTonePlayback(server, provider);
+    expect(median).toBeGreaterThan(-14.5);
+    expect(median).toBeLessThan(-11.5);
   });
 
   it('gives openInput\'s frames what is played into the sink its source hears', async () => {
-    const rate = 8000;
-    const input = provider.openInput('mic', rate);
-    try {
-      const tone = new Int16Array(rate);
-      new ToneGenerator(rate, [700], -6).fill(tone, tone.length);
-      const [, heard] = await Promise.all([new Promise<void>((resolve, reject) => setTimeout(() => server.play('line', tone, rate).then(resolve, reject), 200)), runClock(1800, rate, { input })]);
-      // The loudest 500 ms is the tone.
-      const window = rate / 2;
-      let best = 0;
-      let bestAt = 0;
-      for (let at = 0; at + window <= heard.length; at += rate / 50) {
-        const level = rms(heard.subarray(at, at + window));
-        if (level > best) [best, bestAt] = [level, at];
-      }
-      expect(dominantFrequency(heard.subarray(bestAt, bestAt + window), rate)).toBeCloseTo(700, -1);
-      expect(dbfs(best)).toBeGreaterThan(-11);
-      expect(input.stats().running).toBe(true);
-    } finally {
-      input.close();
-    }
+    await checkCapture(server, provider);
   });
 
   it('sends volume and mute to the server and reads what the server says back', async () => {
-    provider.setVolume('speaker', 40);
-    provider.setMuted('mic', true);
-    expect(provider.getVolume('speaker')).toBe(40);
-    expect(provider.isMuted('mic')).toBe(true);
-    // What the server holds (pactl's own view).
-    const check = async (): Promise<boolean> => {
-      const sinks = await server.pactl('list', 'sinks');
-      const sources = await server.pactl('list', 'sources');
-      return /Name: speaker\n(?:\t.*\n)*?\tVolume: [^\n]*\/ +40% \//.test(sinks) && /Name: mic\n(?:\t.*\n)*?\tMute: yes/.test(sources);
-    };
-    const deadline = Date.now() + 3000;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error('the server did not take the volume and mute');
-      await tick();
-    }
-    // Someone else (the desktop's mixer) changes them: the provider reads it back.
-    await server.pactl('set-sink-volume', 'speaker', '70%');
-    await server.pactl('set-source-mute', 'mic', '0');
-    await waitFor(() => provider.getVolume('speaker') === 70 && !provider.isMuted('mic'), 2000, 'the volume and mute read back');
-    provider.setVolume('speaker', 100);
+    await checkVolumeAndMute(server, provider);
   });
 
   it('refuses an absent device, a device of the other kind and an impossible rate with typed errors, odd names passed safely', () => {
