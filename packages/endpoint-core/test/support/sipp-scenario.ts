@@ -108,7 +108,10 @@ export const ESTABLISH = (headers = AUTO_ANSWER, sdp: string | null = SDP(), ack
   '<recv response="180" optional="true"/>',
   recv('response="200"', [{ header: 'CSeq:', regexp: 'INVITE' }, { regexp: 'm=audio [0-9]+ RTP/AVP 0' }], ' rrs="true"', true),
   send(ACK(1, ackBody)),
-  ...(lossy ? ['<label id="1"/>', recv('response="200"', [{ header: 'CSeq:', regexp: 'INVITE' }], ' timeout="1200" ontimeout="2"'), send(ACK(1, ackBody), ' next="1"'), '<label id="2"/>'] : []),
+  // Lossy: each retransmitted 200 (its ACK was lost) is ACKed again, until none comes for 4.5 s.
+  // The 200's retransmissions double up to T2, 4 s apart (RFC 3261 13.3.1.4): a shorter wait
+  // once let a late one arrive while sipp waited for the BYE's 200, and failed the call.
+  ...(lossy ? ['<label id="1"/>', recv('response="200"', [{ header: 'CSeq:', regexp: 'INVITE' }], ' timeout="4500" ontimeout="2"'), send(ACK(1, ackBody), ' next="1"'), '<label id="2"/>'] : []),
 ];
 
 export const HANG_UP = (cseq: number) => [send(IN_DIALOG('BYE', cseq), ' retrans="500"'), recv('response="200"', [{ header: 'CSeq:', regexp: 'BYE' }])];
