@@ -154,13 +154,11 @@ describeIf('a mid-call codec change with baresip 1.0.0', () => {
     console.log(`our speaker against baresip's wire audio, per 0.25 s: ${JSON.stringify({ switchedAtS, fromS, blocks })}`);
     expect(blocks.length).toBeGreaterThanOrEqual(10);
     // A drop falls in a block whose offset is not that of a neighbour (which side it is found at
-    // depends on where in it the drop fell); the drops, one frame each, in at most two quarters of three.
+    // depends on where in it the drop fell; such a block's best offset may even lie between the
+    // two, 5216 between 4960 and 5120 measured).
     const moved = blocks.map((block, i) => block.offset !== (blocks[i - 1] ?? block).offset || block.offset !== (blocks[i + 1] ?? block).offset);
     const judged = blocks.map((block, i) => ({ atS: block.atS, correlation: block.correlation, moved: moved[i], ok: block.correlation > (moved[i] ? 0.45 : 0.9) }));
     expect(judged.filter((block) => !block.ok)).toEqual([]);
-    const steps = blocks.slice(1).map((block, i) => block.offset - blocks[i]!.offset).filter((step) => step !== 0);
-    expect(steps.length).toBeLessThanOrEqual(Math.ceil((blocks.length * 2) / 3));
-    expect(steps.every((step) => step % 160 === 0)).toBe(true);
     expect(blocks.filter((block) => block.correlation > 0.98).length).toBeGreaterThanOrEqual(blocks.length / 3);
 
     // Why not compareSpeech against baresip's WAV, as baresip-speech.test.ts does: measured here,
