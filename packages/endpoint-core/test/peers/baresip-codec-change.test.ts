@@ -156,7 +156,8 @@ describeIf('a mid-call codec change with baresip 1.0.0', () => {
     // A drop falls in a block whose offset is not that of a neighbour (which side it is found at
     // depends on where in it the drop fell; such a block's best offset may even lie between the
     // two, 5216 between 4960 and 5120 measured).
-    const moved = blocks.map((block, i) => block.offset !== (blocks[i - 1] ?? block).offset || block.offset !== (blocks[i + 1] ?? block).offset);
+    // The first and last blocks have a neighbour on one side only: a drop in them may not show.
+    const moved = blocks.map((block, i) => i === 0 || i === blocks.length - 1 || block.offset !== blocks[i - 1]!.offset || block.offset !== blocks[i + 1]!.offset);
     const judged = blocks.map((block, i) => ({ atS: block.atS, correlation: block.correlation, moved: moved[i], ok: block.correlation > (moved[i] ? 0.45 : 0.9) }));
     expect(judged.filter((block) => !block.ok)).toEqual([]);
     expect(blocks.filter((block) => block.correlation > 0.98).length).toBeGreaterThanOrEqual(blocks.length / 3);
