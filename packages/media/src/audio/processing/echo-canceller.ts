@@ -154,8 +154,7 @@ export class EchoCanceller {
     const prev = this.#prev;
     // The far end's next block (silence when none is queued), after the previous one: one transform.
     const far = this.#farBlock;
-    const got = this.#queue.take(far, block);
-    if (got < block) far.fill(0, got, block);
+    this.#queue.pull(far, block);
     let peak = 0;
     for (let i = 0; i < block; i++) {
       const x = far[i]!;
