@@ -350,8 +350,8 @@ export const SETTINGS = [
     key: 'policy.session.vad_level',
     type: integer({ min: 0, max: 3 }),
     default: '0',
-    description: 'Voice activity detection aggressiveness for DTX, 0 (conventional) to 3 (aggressive): the WebRTC VAD\'s modes.',
-    applied: { partly: 'Decides DTX on every call of the native media engine (main thread and media workers) and, on WebRTC-engine calls sending opus, which pauses are sent as the silence libopus\'s DTX takes; on WebRTC-engine calls sending another codec, libwebrtc\'s own VAD decides its RFC 3389 comfort noise at its fixed mode.' },
+    description: 'Voice activity detection aggressiveness for DTX, 0 (conventional) to 3 (aggressive): the WebRTC VAD\'s modes. It decides DTX on every call of the native media engine (main thread and media workers); on the WebRTC engine it finds the pauses that reach libwebrtc as digital silence (opus, for libopus\'s DTX) or as steady noise at the room\'s floor, at most -58 dBFS in the 0-4 kHz band, which libwebrtc\'s own CN detector, fixed at its gentlest mode, takes for silence (other codecs).',
+    applied: 'yes',
   }),
   setting({
     key: 'policy.session.ringing_enabled',

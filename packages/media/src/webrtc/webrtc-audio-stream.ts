@@ -1,6 +1,6 @@
 import { SafeEmitter, StateMachine } from '@sip-endpoint/policy';
 import type { AudioInput, AudioOutput } from '../audio/audio-device-provider';
-import { DtxController } from '../audio/processing/comfort-noise';
+import { ComfortNoiseGenerator, comfortNoiseLevel, DtxController } from '../audio/processing/comfort-noise';
 import { GainControl } from '../audio/processing/gain-control';
 import type { EchoCanceller } from '../audio/processing/echo-canceller';
 import { MicrophoneProcessing, type AudioProcessingOptions } from '../audio/processing/stream-processing';
@@ -64,8 +64,11 @@ export interface WebRtcAudioStreamOptions {
    * echo (libwebrtc hands its frames over in bursts). `rxAgc` runs on what libwebrtc plays. DTX: on opus, libopus's own (`usedtx=1` put in the peer's opus
    * format, which is how libwebrtc is told to send it), with this package's VAD (`vadLevel`)
    * turning the pauses into the digital silence libopus needs to stop sending; on the other
-   * codecs, RFC 3389 comfort noise by libwebrtc and its own VAD (CN offered and accepted only with
-   * `dtx`; `vadLevel` does not reach it). `comfortNoise` is ignored (libwebrtc negotiates CN).
+   * codecs, RFC 3389 comfort noise by libwebrtc (CN offered and accepted only with `dtx`), whose
+   * own VAD runs at its gentlest mode: the pauses this package's VAD (`vadLevel`) finds reach it
+   * as steady white noise at the room's floor, at most -58 dBFS in the 0-4 kHz band (louder, its
+   * VAD takes noise for speech), so that it sends SID packets for them. `comfortNoise` is ignored
+   * (libwebrtc negotiates CN).
    * @defaultValue all off
    */
   processing?: AudioProcessingOptions;
@@ -185,8 +188,21 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
    */
   readonly #gate: DtxController | undefined;
   #gated = false;
-  /** Whether libwebrtc sends opus (from its statistics, read every second). */
-  #sendsOpus = false;
+  /**
+   * With DTX on another codec (libwebrtc's RFC 3389 CN, whose VAD runs at its gentlest mode and
+   * takes a room louder than about -50 dBFS for speech): the pauses our VAD (`vadLevel`) finds are
+   * handed over as steady white noise at the room's floor, capped at {@link #pauseCap}, which
+   * libwebrtc's VAD calls silence, so that its SID packets carry them (noise that follows a distant
+   * voice's syllables would be speech to it).
+   */
+  #pauseNoise: ComfortNoiseGenerator | undefined;
+  /** The quietest CN level byte (-dBov at the microphone's rate) a pause is handed over at. */
+  #pauseCap = 127;
+  #noisePaused = false;
+  /** The last sample given to libwebrtc, where a pause's noise starts from. */
+  #lastGiven = 0;
+  /** What libwebrtc sends (from its statistics, read every second); `undefined` until known. */
+  #sendCodec: 'opus' | 'other' | undefined;
   #detector: DtmfDetector | undefined;
   #detectorRate = 0;
   #vq: VqMonitor | undefined;
@@ -256,7 +272,16 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     }
     this.#rxAgcAsked = processing.rxAgc === true;
     this.#dtx = processing.dtx === true;
-    if (this.#dtx && [8000, 16000, 32000, 48000].includes(inputRate)) this.#gate = new DtxController({ sampleRate: inputRate, frameMs: FRAME_MS, vadLevel: processing.vadLevel ?? 0 });
+    if (this.#dtx && [8000, 16000, 32000, 48000].includes(inputRate)) {
+      this.#gate = new DtxController({ sampleRate: inputRate, frameMs: FRAME_MS, vadLevel: processing.vadLevel ?? 0 });
+      this.#pauseNoise = new ComfortNoiseGenerator(inputRate);
+      // libwebrtc's VAD looks at 0-4 kHz: white noise at the microphone's rate keeps 8000 / rate of
+      // its power there. Measured (libfvad, mode 0, a fresh detector): white noise at -50 dBFS and
+      // under is silence after 50 ms, at -45 a fifth of it is speech; and on calls, after the
+      // detector has learnt a quieter room, noise at -53 dBFS was speech to it half the time, at
+      // -58 never.
+      this.#pauseCap = comfortNoiseLevel(32767 * 10 ** ((-58 + 10 * Math.log10(inputRate / 8000)) / 20));
+    }
     this.#stats = emptyStats();
     this.#pc = new wrtc.RTCPeerConnection({
       iceServers: options.iceServers?.map((server) => ({ ...server })) ?? [],
@@ -565,7 +590,12 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
         this.#tx?.process(frame, n);
       } else frame.fill(0);
       if (this.#muted) frame.fill(0);
-      else if (this.#gate && this.#sendsOpus) this.#silencePauses(this.#gate, frame, n);
+      else if (this.#gate) {
+        if (this.#sendCodec === 'opus') this.#silencePauses(this.#gate, frame, n);
+        else if (this.#sendCodec === 'other') this.#noisePauses(this.#gate, this.#pauseNoise!, frame, n);
+        // Until libwebrtc's statistics tell the codec (a second in), the VAD learns the room.
+        else this.#gate.decide(frame, n);
+      }
       if (this.#inband) {
         const before = this.#inband.completed;
         this.#inband.replace(frame, n);
@@ -602,6 +632,24 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     }
     for (let i = 0; i < n; i++) frame[i] = Math.round((frame[i]! * (n - 1 - i)) / n);
     this.#gated = true;
+  }
+
+  /**
+   * A pause (after the VAD's hangover) handed to libwebrtc as white noise at the room's floor, at
+   * most {@link #pauseCap}: starting from the last sample given, so that neither its start nor the
+   * speech after it clicks.
+   */
+  #noisePauses(gate: DtxController, noise: ComfortNoiseGenerator, frame: Int16Array, n: number): void {
+    const last = this.#noisePaused ? undefined : this.#lastGiven;
+    if (gate.decide(frame, n) === 'speech') {
+      this.#noisePaused = false;
+      this.#lastGiven = n > 0 ? frame[n - 1]! : this.#lastGiven;
+      return;
+    }
+    noise.setLevel(Math.max(gate.floorLevel, this.#pauseCap));
+    noise.generate(frame, n, last);
+    this.#noisePaused = true;
+    this.#lastGiven = noise.lastSample;
   }
 
   #settleDtmf(): void {
@@ -706,7 +754,7 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
     const codec = codecId ? report.get(codecId) : undefined;
     if (codec) stats.codec = codecName(codec);
     const sendCodec = sendCodecId ? report.get(sendCodecId) : undefined;
-    if (sendCodec) this.#sendsOpus = /^opus\//i.test(codecName(sendCodec));
+    if (sendCodec) this.#sendCodec = /^opus\//i.test(codecName(sendCodec)) ? 'opus' : 'other';
     const pair = pairId ? report.get(pairId) : undefined;
     const local = pair ? report.get(pair['localCandidateId'] as string) : undefined;
     const remote = pair ? report.get(pair['remoteCandidateId'] as string) : undefined;

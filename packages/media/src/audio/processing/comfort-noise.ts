@@ -170,6 +170,15 @@ export class DtxController {
     return 'silent';
   }
 
+  /**
+   * The CN level byte of the background's floor: the quiet end of what the microphone hears,
+   * steadier than {@link DtxController.level} (which follows every frame that is not speech, a
+   * distant voice's syllables too).
+   */
+  get floorLevel(): number {
+    return comfortNoiseLevel(Math.sqrt(this.#floor));
+  }
+
   close(): void {
     this.#vad.close();
   }
