@@ -216,7 +216,7 @@ export const SETTINGS = [
     type: codeOf([0, 1, 2, 500, 501, 502, 1000, 1001, 1002, 2000, 2001, 2002, 3000, 3001, 3002] as const),
     default: '0',
     description: 'Audio layer of the Windows media stack (0 default, 1 wave, 2 core audio; +500 keeps MMCSS alive, +1000 keeps the microphone open, +2000 the speaker, +3000 both, from the endpoint\'s start to its stop).',
-    applied: { partly: 'The keep-open modes (1000, 2000, 3000 and their forms) keep the selected microphone, speaker or both open from the endpoint\'s start to its stop, on whatever device provider (following the device selection); the audio layer types (0, 1, 2) and MMCSS (500) are Windows\' and have no meaning for the Node providers.' },
+    applied: { partly: 'The keep-open modes (1000, 2000, 3000 and their forms) keep the selected microphone, speaker or both open from the endpoint\'s start to its stop, on whatever device provider (following the device selection); the audio layer types (0, 1, 2) and MMCSS (500) are Windows\' and have no meaning for the Node providers (the endpoint warns, `WARN_CONFIG_SETTING`, when a value asks for type 1 or 2 or for MMCSS).' },
   }),
   // ---------------------------------------------------------------- policy.session
   setting({

@@ -52,6 +52,15 @@ export function configurationWarnings(config: EndpointConfig, mediaDir: string):
       });
     }
   }
+  const layer = config.get('policy.endpoint.webrtc_audio_layer');
+  const windowsOnly = [layer % 500 !== 0 ? `the audio layer type ${layer % 500}` : '', layer % 1000 >= 500 ? 'MMCSS (500)' : ''].filter((part) => part !== '');
+  if (windowsOnly.length > 0) {
+    warnings.push({
+      code: 'WARN_CONFIG_SETTING',
+      setting: 'policy.endpoint.webrtc_audio_layer',
+      message: `policy.endpoint.webrtc_audio_layer ${layer}: ${windowsOnly.join(' and ')} ${windowsOnly.length > 1 ? 'are Windows\' and change' : 'is Windows\' and changes'} nothing here (the endpoint's audio layer is its device provider); only the keep-open part (1000, 2000, 3000) is applied`,
+    });
+  }
   for (const key of mediaSettings(config)) {
     const file = String(config.get(key as 'system.media.ringing_file'));
     if (file === '') continue;

@@ -36,6 +36,16 @@ describe('warnings that reach the host without a log file', () => {
     expect(warnings).toHaveLength(3);
   });
 
+  it('webrtc_audio_layer: the Windows-only digits (audio layer type, MMCSS) are named as changing nothing; the keep-open modes alone warn of nothing', async () => {
+    const layered = await warningsOf(new Endpoint({ config: standaloneConfig('7204', testPorts(8), testPorts(50), { 'policy.endpoint.webrtc_audio_layer': '3002' }) }));
+    expect(layered).toEqual([expect.objectContaining({ code: 'WARN_CONFIG_SETTING', setting: 'policy.endpoint.webrtc_audio_layer', message: expect.stringMatching(/3002: the audio layer type 2 is Windows' and changes nothing here/) })]);
+    const mmcss = await warningsOf(new Endpoint({ config: standaloneConfig('7205', testPorts(8), testPorts(50), { 'policy.endpoint.webrtc_audio_layer': '501' }) }));
+    expect(mmcss).toEqual([expect.objectContaining({ message: expect.stringMatching(/501: the audio layer type 1 and MMCSS \(500\) are Windows'/) })]);
+    for (const value of ['0', '1000', '2000', '3000']) {
+      expect(await warningsOf(new Endpoint({ config: standaloneConfig('7206', testPorts(8), testPorts(50), { 'policy.endpoint.webrtc_audio_layer': value }) }))).toEqual([]);
+    }
+  });
+
   it('with nobody listening, each warning is a process warning', async () => {
     const config = standaloneConfig('7202', testPorts(8), testPorts(50), { 'proxies.proxy0.password': 'secret' });
     const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
