@@ -32,8 +32,15 @@ function bench(name: string, rate: number, make: () => (frame: Int16Array, far: 
 console.log('| processor | rate | ns per 20 ms frame | share of the frame |');
 console.log('| --- | --- | --- | --- |');
 for (const rate of [8000, 16000]) {
-  bench('echo control (200 ms tail)', rate, () => {
+  bench('echo control (200 ms tail, delay estimator up to 500 ms)', rate, () => {
     const aec = new EchoCanceller({ sampleRate: rate, frameSamples: rate / 50 });
+    return (frame, far) => {
+      aec.process(frame, frame.length);
+      aec.farEnd(far, far.length);
+    };
+  });
+  bench('echo control, delay estimator off (`maxDelayMs: 0`)', rate, () => {
+    const aec = new EchoCanceller({ sampleRate: rate, frameSamples: rate / 50, maxDelayMs: 0 });
     return (frame, far) => {
       aec.process(frame, frame.length);
       aec.farEnd(far, far.length);

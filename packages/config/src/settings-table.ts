@@ -314,7 +314,7 @@ export const SETTINGS = [
     key: 'policy.session.echo_control',
     type: flag(),
     default: '1',
-    description: 'When 1, echo control is on: the echo of what the speaker plays is taken out of the microphone signal (an adaptive filter with a 200 ms tail, then a residual echo suppressor). Runs on a sound system\'s devices (PulseAudioProvider, an integrator\'s provider), on both media engines (on WebRTC-engine calls the speaker is then fed on the media clock, 20 to 40 ms later); on virtual devices only with the Endpoint option `audioProcessing: \'on\'`.',
+    description: 'When 1, echo control is on: the echo of what the speaker plays is taken out of the microphone signal (an adaptive filter with a 200 ms tail, placed by a delay estimator when the echo comes later, up to 500 ms more; then a residual echo suppressor). Runs on a sound system\'s devices (PulseAudioProvider, an integrator\'s provider), on both media engines (on WebRTC-engine calls the speaker is then fed on the media clock, 20 to 40 ms later); on virtual devices only with the Endpoint option `audioProcessing: \'on\'`.',
     applied: 'yes',
   }),
   setting({

@@ -31,6 +31,13 @@ export interface EchoCancellerOptions {
   residualSuppression?: boolean;
   /** The most the suppressor takes off, in dB. @defaultValue 20 */
   suppressionFloorDb?: number;
+  /**
+   * The longest delay, in ms, before the echo's start that the delay estimator follows: when the
+   * echo comes later than the filter reaches (a Bluetooth headset, a slow sound server), the
+   * reference is delayed in front of the filter to bring it back in. 0 turns the estimator off.
+   * @defaultValue 500
+   */
+  maxDelayMs?: number;
 }
 
 /**
@@ -48,7 +55,12 @@ export interface EchoCancellerOptions {
  * how much of the filter's echo estimate is left over (the residual's power against the
  * estimate's, while only the far end talks) and turns each block down by what that predicts of
  * it, twice over, to at most `suppressionFloorDb`: the residual goes, and a near end talking over
- * the far end, louder than the residual, keeps its level.
+ * the far end, louder than the residual, keeps its level. In front of the filter, a delay
+ * estimator (written here too): every quarter second it correlates the microphone's envelope (in
+ * steps of about 4 ms, over the last second) with the far end's at each lag up to `maxDelayMs`; when
+ * the same lag wins twice and it lies beyond three quarters of the filter's reach (or before the
+ * reference), the reference is delayed so that the echo starts a quarter into the filter, which
+ * then learns again.
  *
  * Feed {@link EchoCanceller.farEnd} with each frame played and {@link EchoCanceller.process} with
  * each microphone frame; both at `sampleRate`. The far end waits in a queue (half a second at
@@ -92,6 +104,30 @@ export class EchoCanceller {
    * [3] the block's echo-estimate and error powers.
    */
   readonly #residual = Float64Array.of(1, 1, 0, 0);
+  /** The far end after the queue, its last blocks up to the longest bulk delay (circular). */
+  readonly #history: Int16Array;
+  #historyAt = 0;
+  /** Blocks the reference is delayed by in front of the filter (the bulk delay). */
+  #delay = 0;
+  /** Blocks per envelope step: about 4 ms (1 at 8 and 16 kHz, 3 at 48 kHz). */
+  readonly #envBlocks: number;
+  /** The envelope step's sums so far: far end, microphone, blocks. */
+  readonly #envSums = new Float64Array(3);
+  /** Lags, in envelope steps, the estimator tries (0 when it is off). */
+  readonly #maxLag: number;
+  /** Envelope steps correlated. */
+  readonly #window: number;
+  /** Envelope history (mean magnitude per step): far end and microphone, circular, `#maxLag + #window` long. */
+  readonly #farEnv: Float64Array;
+  readonly #nearEnv: Float64Array;
+  #envAt = 0;
+  #envCount = 0;
+  #sinceEstimate = 0;
+  readonly #estimateEvery: number;
+  /** The last estimate's lag (-1: none yet), which a second must confirm. */
+  #candidate = -1;
+  /** The echo's delay last found, in envelope steps from the far end's frame (-1: none). */
+  #found = -1;
 
   constructor(options: EchoCancellerOptions) {
     const { sampleRate, frameSamples } = options;
@@ -126,6 +162,27 @@ export class EchoCanceller {
     this.#delta = this.#partitions * this.#size * 30 * 30;
     this.#suppress = options.residualSuppression ?? true;
     this.#floorGain = 10 ** (-(options.suppressionFloorDb ?? 20) / 20);
+    const maxDelayMs = options.maxDelayMs ?? 500;
+    if (!(maxDelayMs >= 0)) throw new AudioProcessingError(`maxDelayMs is 0 or more, not ${maxDelayMs}`);
+    this.#envBlocks = Math.max(1, Math.round((sampleRate * 0.004) / block));
+    const step = block * this.#envBlocks;
+    this.#maxLag = Math.round((maxDelayMs * sampleRate) / 1000 / step);
+    this.#window = Math.round(sampleRate / step);
+    this.#estimateEvery = Math.round(sampleRate / 4 / step);
+    const history = this.#maxLag > 0 ? this.#maxLag + this.#window : 0;
+    this.#farEnv = new Float64Array(history);
+    this.#nearEnv = new Float64Array(history);
+    this.#history = new Int16Array(this.#maxLag > 0 ? (this.#maxLag * this.#envBlocks + 1) * block : 0);
+  }
+
+  /** The bulk delay in front of the filter, in ms (0 until the estimator moves it). */
+  get delayMs(): number {
+    return (this.#delay * this.#block * 1000) / this.sampleRate;
+  }
+
+  /** The echo's delay the estimator last found, in ms from the far end's frame, or undefined before it has found one. */
+  get echoDelayMs(): number | undefined {
+    return this.#found < 0 ? undefined : (this.#found * this.#envBlocks * this.#block * 1000) / this.sampleRate;
   }
 
   /** The filter's length in ms (the tail it covers). */
@@ -155,6 +212,7 @@ export class EchoCanceller {
     // The far end's next block (silence when none is queued), after the previous one: one transform.
     const far = this.#farBlock;
     this.#queue.pull(far, block);
+    if (this.#maxLag > 0) this.#delayFar(far, frame, at);
     let peak = 0;
     for (let i = 0; i < block; i++) {
       const x = far[i]!;
@@ -249,6 +307,120 @@ export class EchoCanceller {
     }
     // Partitions back to a linear convolution (their impulse responses' second halves zero), a few a block in turn.
     for (let n = 0; n < this.#constrainPerBlock; n++) this.#constrainPartition();
+  }
+
+  /**
+   * The bulk delay: notes the block's envelopes (the far end as it left the queue, the microphone
+   * before the filter), estimates now and then, and replaces `far` with the far end `#delay`
+   * blocks ago.
+   */
+  #delayFar(far: Int16Array, frame: Int16Array, at: number): void {
+    const block = this.#block;
+    let farSum = 0;
+    let nearSum = 0;
+    for (let i = 0; i < block; i++) {
+      const x = far[i]!;
+      const d = frame[at + i]!;
+      farSum += x < 0 ? -x : x;
+      nearSum += d < 0 ? -d : d;
+    }
+    const sums = this.#envSums;
+    sums[0] = sums[0]! + farSum;
+    sums[1] = sums[1]! + nearSum;
+    sums[2] = sums[2]! + 1;
+    if (sums[2] >= this.#envBlocks) {
+      const length = this.#farEnv.length;
+      const samples = block * this.#envBlocks;
+      this.#farEnv[this.#envAt] = sums[0]! / samples;
+      this.#nearEnv[this.#envAt] = sums[1]! / samples;
+      sums.fill(0);
+      this.#envAt = (this.#envAt + 1) % length;
+      if (this.#envCount < length) this.#envCount++;
+      if (++this.#sinceEstimate >= this.#estimateEvery && this.#envCount === length) {
+        this.#sinceEstimate = 0;
+        this.#estimate();
+      }
+    }
+    const history = this.#history;
+    const length = history.length;
+    history.set(far, this.#historyAt);
+    if (this.#delay > 0) {
+      let from = this.#historyAt - this.#delay * block;
+      if (from < 0) from += length;
+      for (let i = 0; i < block; i++) far[i] = history[from + i]!;
+    }
+    this.#historyAt = (this.#historyAt + block) % length;
+  }
+
+  /**
+   * Correlates the last second of the microphone's envelope with the far end's at each lag; a lag
+   * found twice in a row that the filter does not reach well moves the bulk delay.
+   */
+  #estimate(): void {
+    const farEnv = this.#farEnv;
+    const nearEnv = this.#nearEnv;
+    const length = farEnv.length;
+    const window = this.#window;
+    // The newest step is at envAt - 1; the window is the last `window` steps of the microphone.
+    const newest = this.#envAt - 1 + length;
+    let nearMean = 0;
+    for (let t = 0; t < window; t++) nearMean += nearEnv[(newest - t) % length]!;
+    nearMean /= window;
+    let nearVar = 0;
+    for (let t = 0; t < window; t++) {
+      const v = nearEnv[(newest - t) % length]! - nearMean;
+      nearVar += v * v;
+    }
+    // A silent or steady microphone says nothing of the echo.
+    if (nearVar <= window * 4) {
+      this.#candidate = -1;
+      return;
+    }
+    let bestLag = -1;
+    let best = 0;
+    for (let lag = 0; lag <= this.#maxLag; lag++) {
+      let farMean = 0;
+      for (let t = 0; t < window; t++) farMean += farEnv[(newest - t - lag) % length]!;
+      farMean /= window;
+      let dot = 0;
+      let farVar = 0;
+      for (let t = 0; t < window; t++) {
+        const f = farEnv[(newest - t - lag) % length]! - farMean;
+        dot += (nearEnv[(newest - t) % length]! - nearMean) * f;
+        farVar += f * f;
+      }
+      if (farVar <= window * 4) continue;
+      const correlation = dot / Math.sqrt(nearVar * farVar);
+      if (correlation > best) {
+        best = correlation;
+        bestLag = lag;
+      }
+    }
+    // Only a clear likeness (an echo path, not a near end talking alone) counts, found twice.
+    if (best < 0.5) {
+      this.#candidate = -1;
+      return;
+    }
+    const confirmed = this.#candidate >= 0 && Math.abs(bestLag - this.#candidate) <= 1;
+    this.#candidate = bestLag;
+    if (!confirmed) return;
+    this.#found = bestLag;
+    const lag = bestLag * this.#envBlocks;
+    const relative = lag - this.#delay;
+    if (relative >= 0 && relative <= (this.#partitions * 3) / 4) return;
+    this.#setDelay(Math.min(this.#maxLag * this.#envBlocks, Math.max(0, lag - Math.floor(this.#partitions / 4))));
+  }
+
+  /** Moves the bulk delay (the reference is taken that many blocks back in the history from the next block on); the filter learns again. */
+  #setDelay(delay: number): void {
+    if (delay === this.#delay) return;
+    this.#delay = delay;
+    this.#wRe.fill(0);
+    this.#wIm.fill(0);
+    this.#xRe.fill(0);
+    this.#xIm.fill(0);
+    this.#peaks.fill(0);
+    this.#residual[0] = 1;
   }
 
   /**

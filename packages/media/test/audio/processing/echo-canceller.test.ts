@@ -37,6 +37,69 @@ describe('EchoCanceller', () => {
     });
   }
 
+  it.each([8000, 16000])('follows an echo 350 ms late, beyond the 200 ms filter, at %d Hz: the delay estimator finds it within 2 s, the filter alone then learns it as a new filter would (>= 20 dB over 6-8 s); with the estimator off, the filter cannot', (rate) => {
+    const frame = rate / 50;
+    const far = speechLikeSignal({ sampleRate: rate, seconds: 8, levelDbfs: -18, seed: 3 });
+    const echo = echoOf(far, rate, 350, 0.3);
+    const mic = mix(echo, whiteNoise(far.length, -70));
+    const run = (maxDelayMs: number): { out: Int16Array; aec: EchoCanceller; movedAtS: number | undefined } => {
+      const aec = new EchoCanceller({ sampleRate: rate, frameSamples: frame, residualSuppression: false, maxDelayMs });
+      let movedAtS: number | undefined;
+      const out = byFrames(mic, frame, (view, n) => {
+        aec.process(view, frame);
+        aec.farEnd(far.subarray(n * frame, (n + 1) * frame), frame);
+        if (movedAtS === undefined && aec.delayMs > 0) movedAtS = ((n + 1) * frame) / rate;
+      });
+      return { out, aec, movedAtS };
+    };
+    const on = run(500);
+    const off = run(0);
+    const perSecond = [1, 2, 3, 4, 5, 6, 7].map((s) => erle(mic, on.out, rate, s, s + 1).toFixed(1)).join(', ');
+    console.log(`AEC ${rate} Hz 350 ms: echo found at ${on.aec.echoDelayMs} ms (after the frame's 20), bulk delay ${on.aec.delayMs} ms from ${on.movedAtS} s; ERLE each second from 1 s: ${perSecond}; ${erle(mic, off.out, rate, 3, 8).toFixed(1)} dB from 3 s with the estimator off`);
+    // The echo, 350 ms after the far end's frame was played, reaches the filter one frame (20 ms) after it was queued.
+    expect(Math.abs(on.aec.echoDelayMs! - 330)).toBeLessThanOrEqual(8);
+    expect(on.movedAtS).toBeLessThan(2);
+    // From the move on the filter learns again, as fast as a new one given the reference already
+    // delayed by as much from that moment: within 1.5 dB of it from a second after the move.
+    const moved = Math.round((on.movedAtS! * rate) / frame);
+    const shift = (on.aec.delayMs * rate) / 1000;
+    const aligned = new EchoCanceller({ sampleRate: rate, frameSamples: frame, residualSuppression: false, maxDelayMs: 0 });
+    const alignedOut = byFrames(mic, frame, (view, n) => {
+      if (n < moved) return;
+      aligned.process(view, frame);
+      aligned.farEnd(far.subarray(n * frame - shift, (n + 1) * frame - shift), frame);
+    });
+    const from = Math.ceil(on.movedAtS! + 1);
+    const ours = erle(mic, on.out, rate, from, 8);
+    const fresh = erle(mic, alignedOut, rate, from, 8);
+    console.log(`AEC ${rate} Hz 350 ms: ERLE from ${from} s ${ours.toFixed(1)} dB, a filter started at the move with the reference delayed ${fresh.toFixed(1)} dB; over 6-8 s ${erle(mic, on.out, rate, 6, 8).toFixed(1)} dB`);
+    expect(ours).toBeGreaterThanOrEqual(fresh - 1.5);
+    expect(erle(mic, on.out, rate, 6, 8)).toBeGreaterThanOrEqual(20);
+    expect(erle(mic, off.out, rate, 3, 8)).toBeLessThan(6);
+  });
+
+  it('keeps its delay at 0 for an echo the filter reaches (40 to 120 ms), and moves it for none when only the near end talks', () => {
+    const rate = 8000;
+    const far = speechLikeSignal({ sampleRate: rate, seconds: 6, levelDbfs: -18, seed: 3 });
+    for (const delayMs of [40, 120]) {
+      const mic = mix(echoOf(far, rate, delayMs, 0.3), whiteNoise(far.length, -70));
+      const aec = new EchoCanceller({ sampleRate: rate, frameSamples: 160 });
+      byFrames(mic, 160, (view, n) => {
+        aec.process(view, 160);
+        aec.farEnd(far.subarray(n * 160, (n + 1) * 160), 160);
+      });
+      expect({ delayMs, found: Math.abs(aec.echoDelayMs! - (delayMs - 20)) <= 8, bulk: aec.delayMs }).toEqual({ delayMs, found: true, bulk: 0 });
+    }
+    const near = speechLikeSignal({ sampleRate: rate, seconds: 6, levelDbfs: -20, seed: 5 });
+    const other = speechLikeSignal({ sampleRate: rate, seconds: 6, levelDbfs: -18, seed: 8 });
+    const aec = new EchoCanceller({ sampleRate: rate, frameSamples: 160 });
+    byFrames(near, 160, (view, n) => {
+      aec.process(view, 160);
+      aec.farEnd(other.subarray(n * 160, (n + 1) * 160), 160);
+    });
+    expect({ found: aec.echoDelayMs, bulk: aec.delayMs }).toEqual({ found: undefined, bulk: 0 });
+  });
+
   it('leaves the near end alone when there is no far end', () => {
     const rate = 8000;
     const near = speechLikeSignal({ sampleRate: rate, seconds: 2, levelDbfs: -20, seed: 5 });
