@@ -109,7 +109,7 @@ export class EchoCanceller {
   #historyAt = 0;
   /** Blocks the reference is delayed by in front of the filter (the bulk delay). */
   #delay = 0;
-  /** Blocks per envelope step: about 4 ms (1 at 8 and 16 kHz, 3 at 48 kHz). */
+  /** Blocks per envelope step, which is about 4 ms (one block at 8 and 16 kHz with 20 ms frames). */
   readonly #envBlocks: number;
   /** The envelope step's sums so far: far end, microphone, blocks. */
   readonly #envSums = new Float64Array(3);
@@ -411,7 +411,7 @@ export class EchoCanceller {
     this.#setDelay(Math.min(this.#maxLag * this.#envBlocks, Math.max(0, lag - Math.floor(this.#partitions / 4))));
   }
 
-  /** Moves the bulk delay (the reference is taken that many blocks back in the history from the next block on); the filter learns again. */
+  /** Moves the bulk delay (the reference is taken that many blocks back in the history from this block on); the filter learns again. */
   #setDelay(delay: number): void {
     if (delay === this.#delay) return;
     this.#delay = delay;
