@@ -16,7 +16,7 @@ import { makeTestCertificates } from '@sip-endpoint/test-support';
 import { holdPort } from '../packages/endpoint-core/test/support/hold-port';
 import { Kamailio } from '../packages/endpoint-core/test/support/kamailio';
 import { standaloneConfig } from '../packages/endpoint-core/test/support/endpoints';
-import { ACK, ESTABLISH, HANG_UP, INVITE, OK_WITH_SDP, recv, RESPONSE, scenario, send, AUTO_ANSWER, SDP } from '../packages/endpoint-core/test/support/sipp-scenario';
+import { ACK, ESTABLISH, HANG_UP, HANG_UP_LOSSY, INVITE, OK_WITH_SDP, recv, RESPONSE, scenario, send, AUTO_ANSWER, SDP } from '../packages/endpoint-core/test/support/sipp-scenario';
 import { sippStats, startProgram } from '../bench/support/bench-tools';
 import { runAsScript } from './namespace';
 
@@ -372,7 +372,7 @@ async function signallingLoss(calls: number): Promise<FaultResult> {
   const file = join(dir, 'lossy.xml');
   // INVITE (retransmitted), 200 (each retransmission ACKed again), ACK, a short call, BYE (retransmitted).
   const establish = [...ESTABLISH(AUTO_ANSWER, PCMA_SDP, '', true)].map((step) => step.replace('RTP/AVP 0', 'RTP/AVP 8'));
-  writeFileSync(file, scenario('through a lossy network', [...establish, '<pause milliseconds="1000"/>', ...HANG_UP(2)]));
+  writeFileSync(file, scenario('through a lossy network', [...establish, '<pause milliseconds="1000"/>', ...HANG_UP_LOSSY(2)]));
   let sipp: Awaited<ReturnType<typeof startProgram>> | undefined;
   try {
     await agent.start();

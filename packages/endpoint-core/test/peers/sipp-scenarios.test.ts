@@ -4,7 +4,7 @@ import { dominantFrequency } from '@sip-endpoint/media/testing';
 import type { Call, Endpoint } from '@sip-endpoint/endpoint-core';
 import { testPorts } from '@sip-endpoint/test-support';
 import { assertSippPassed, runSipp, sippAvailable } from '../support/sipp';
-import { SDP, FROM, INVITE, IN_DIALOG, ACK, SAME_TRANSACTION, OK_WITH_SDP, scenario, send, pause, recv, AUTO_ANSWER, ESTABLISH, HANG_UP, REFUSED } from '../support/sipp-scenario';
+import { SDP, FROM, INVITE, IN_DIALOG, ACK, SAME_TRANSACTION, OK_WITH_SDP, scenario, send, pause, recv, AUTO_ANSWER, ESTABLISH, HANG_UP, HANG_UP_LOSSY, REFUSED } from '../support/sipp-scenario';
 import { DropFirstRelay } from '../support/sip-relay';
 import { standaloneEndpoint, untilRecorded, waitFor } from '../support/endpoints';
 
@@ -265,7 +265,7 @@ Content-Length: 0
         localPort: sippPort,
         rtpEcho: true,
         timeoutS: 20,
-        scenario: scenario('lossy', [...ESTABLISH(AUTO_ANSWER, SDP(), '', true), ...HANG_UP(2)]),
+        scenario: scenario('lossy', [...ESTABLISH(AUTO_ANSWER, SDP(), '', true), ...HANG_UP_LOSSY(2)]),
       });
       assertSippPassed(result);
       await waitFor(() => calls[0]?.state === 'DISCONNECTED');

@@ -116,6 +116,23 @@ export const ESTABLISH = (headers = AUTO_ANSWER, sdp: string | null = SDP(), ack
 
 export const HANG_UP = (cseq: number) => [send(IN_DIALOG('BYE', cseq), ' retrans="500"'), recv('response="200"', [{ header: 'CSeq:', regexp: 'BYE' }])];
 
+/**
+ * BYE after a lossy ESTABLISH: the endpoint may still be retransmitting its 200 to the INVITE (every
+ * ACK so far lost, and the last retransmissions too, so that the 4.5 s wait ended), and such a 200
+ * can come before the BYE's. It is ACKed and the BYE sent again from the same step (the same
+ * branch: a retransmission), until the BYE's 200 comes, or a 481 (the first BYE had ended the
+ * dialog and its 200 was lost).
+ */
+export const HANG_UP_LOSSY = (cseq: number, ackBody = '') => [
+  '<label id="3"/>',
+  send(IN_DIALOG('BYE', cseq), ' retrans="500"'),
+  '<recv response="481" optional="true" next="4"/>',
+  '<recv response="200"><action><ereg regexp="BYE" search_in="hdr" header="CSeq:" check_it="false" assign_to="bye"/></action></recv>',
+  '<nop test="bye" next="4"/>',
+  send(ACK(1, ackBody), ' next="3"'),
+  '<label id="4"/>',
+];
+
 
 /**
  * An INVITE the endpoint must refuse at once with `status` (no 180 first: the policy decides
