@@ -196,7 +196,7 @@ export class WebRtcAudioStream extends SafeEmitter<WebRtcAudioStreamEvents> {
    * voice's syllables would be speech to it).
    */
   #pauseNoise: ComfortNoiseGenerator | undefined;
-  /** The quietest CN level byte (-dBov at the microphone's rate) a pause is handed over at. */
+  /** The loudest a pause is handed over at, as a CN level byte (-dBov at the microphone's rate): the smallest byte taken. */
   #pauseCap = 127;
   #noisePaused = false;
   /** The last sample given to libwebrtc, where a pause's noise starts from. */
