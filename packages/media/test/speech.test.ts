@@ -182,6 +182,33 @@ describe('the speech comparison itself', () => {
     expect(Math.max(...result.defectLengths)).toBeGreaterThanOrEqual(2);
   });
 
+  it('follows audio dropped or a gap inserted anywhere in the call, the received audio ahead of the reference included: one glitch, the rest clean', () => {
+    // What a stall of the event loop does to a call heard 20 ms late: the player skips the frames
+    // it missed (the audio then runs ahead of what was sent) or plays silence first. Early (inside
+    // the window the delay is found on) or late, each is one glitch; the rest of the call aligns.
+    const reference = speechLikeSignal({ sampleRate: 16000, seconds: 4, seed: 7 });
+    const delay = 320;
+    const edit = (atSeconds: number, ms: number): Int16Array => {
+      const at = atSeconds * 16000;
+      const length = (ms * 16000) / 1000;
+      const delayed = new Int16Array(reference.length + delay);
+      delayed.set(reference, delay);
+      if (length > 0) return Int16Array.from([...delayed.subarray(0, at), ...delayed.subarray(at + length)]);
+      return Int16Array.from([...delayed.subarray(0, at), ...new Int16Array(-length), ...delayed.subarray(at)]);
+    };
+    const results = [
+      [0.5, 100],
+      [1.2, 160],
+      [2.6, 60],
+      [3.1, -200],
+    ].map(([at, ms]) => ({ at, ms, ...compareSpeech(reference, 16000, edit(at!, ms!), 16000) }));
+    for (const result of results) {
+      const context = `${result.ms} ms ${result.ms! > 0 ? 'dropped' : 'of silence'} at ${result.at} s: ${JSON.stringify({ ...result, frameSnrDb: undefined })}`;
+      const judged = { delay: Math.abs(result.delayMs - 20) < 0.1, shifted: result.shifts >= 1, defects: result.defects <= 1, badFrames: result.badFrames <= (result.ms! > 0 ? 2 : 11), snr: segmentalSnrOutsideDefects(result, 1) > 40 };
+      expect({ context, ...judged }).toEqual({ context, delay: true, shifted: true, defects: true, badFrames: true, snr: true });
+    }
+  });
+
   it('fails noise, and a tone, however loud', () => {
     const reference = speechLikeSignal({ sampleRate: 8000, seconds: 3 });
     let seed = 1;

@@ -204,52 +204,84 @@ function correlation(a: Float64Array | Int16Array, b: Float64Array | Int16Array,
 }
 
 /**
- * The delay (in 8 kHz samples) of the start of `received` behind `reference`: coarse on 1 ms
- * envelopes, then exact. Only the first 1.5 s past the largest delay count: a later glitch moves
- * the alignment, and the frame walk follows it.
+ * The delay (in 8 kHz samples, whole) of `received` behind `reference`: coarse on 1 ms envelopes,
+ * then exact on the waveform. The first 1.5 s past the largest delay count, and lags down to
+ * `-maxAhead` too: audio dropped early in the call (a stall) puts the received audio ahead of the
+ * reference from there on, and the lag that most of the window agrees on wins. The frame walk
+ * follows any other.
  */
-function findDelay(reference: Int16Array, received: Int16Array, maxDelay: number): number {
+function findDelay(reference: Int16Array, received: Int16Array, maxDelay: number, maxAhead: number): number {
+  // Envelopes less their mean: two stretches of speech at a chance lag then score near 0, not
+  // near the 0.5 that two positive envelopes share whatever they say.
   const envelope = (samples: Int16Array): Float64Array => {
     const out = new Float64Array(Math.floor(samples.length / 8));
+    let total = 0;
     for (let i = 0; i < out.length; i++) {
       let sum = 0;
       for (let k = 0; k < 8; k++) sum += Math.abs(samples[i * 8 + k]!);
       out[i] = sum;
+      total += sum;
     }
+    const mean = out.length > 0 ? total / out.length : 0;
+    for (let i = 0; i < out.length; i++) out[i] = out[i]! - mean;
     return out;
   };
   const referenceEnvelope = envelope(reference);
   const receivedEnvelope = envelope(received);
-  let best = 0;
-  let bestScore = -Infinity;
   const window = Math.min(receivedEnvelope.length, Math.round(maxDelay / 8) + 1500);
   // A lag whose overlap is short matches by chance: at least 0.5 s of overlap (or half of what there is).
   const minOverlap = Math.min(500, window >> 1);
-  for (let lag = 0; lag <= maxDelay / 8 && window - lag >= minOverlap; lag++) {
-    const score = correlation(receivedEnvelope, referenceEnvelope, lag, 0, window);
-    if (score > bestScore) {
-      bestScore = score;
-      best = lag * 8;
+  // A short overlap proves less than a long one: a score is weighed by the overlap's share of the window.
+  const share = (lag: number): number => Math.sqrt((window - Math.max(0, lag)) / window);
+  const scores: { lag: number; score: number }[] = [];
+  for (let lag = -Math.floor(maxAhead / 8); lag <= maxDelay / 8 && window - Math.max(0, lag) >= minOverlap; lag++) scores.push({ lag, score: correlation(receivedEnvelope, referenceEnvelope, lag, 0, window) * share(lag) });
+  // Syllables come at a rhythm, so envelopes also agree at lags that are wrong by a few of them,
+  // and a glitch in the window splits the true peak in two. The ten highest peaks of the
+  // envelopes' score are each tried on the waveform, which agrees only where the speech does.
+  const peaks = scores.filter(({ score }, i) => score > (scores[i - 1]?.score ?? -Infinity) && score >= (scores[i + 1]?.score ?? -Infinity));
+  peaks.sort((a, b) => b.score - a.score);
+  let exact = 0;
+  let bestScore = -Infinity;
+  for (const { lag: coarse } of peaks.slice(0, 10)) {
+    for (let lag = coarse * 8 - 24; lag <= coarse * 8 + 24; lag++) {
+      const score = Math.abs(correlation(received, reference, lag, 0, window * 8)) * share(lag / 8);
+      if (score > bestScore) {
+        bestScore = score;
+        exact = lag;
+      }
     }
   }
-  let exact = best;
-  bestScore = -Infinity;
-  for (let lag = Math.max(0, best - 24); lag <= best + 24; lag++) {
-    const score = correlation(received, reference, lag, 0, window * 8);
-    if (score > bestScore) {
-      bestScore = score;
-      exact = lag;
+  return exact;
+}
+
+/**
+ * The fraction of an 8 kHz sample (-0.5..0.5) by which the received speech frames lie later than
+ * their whole lags: two paths with different resamplers differ by that much, which at 3 kHz is a
+ * large error. The peak of a parabola through the correlation of all the frames at their lags one
+ * sample either side; each frame at its own lag, so a glitch's shift does not blur it.
+ */
+function fractionOf(ref: Int16Array, got: Int16Array, frames: readonly { at: number; lag: number }[]): number {
+  const scores = [-1, 0, 1].map((offset) => {
+    let cross = 0;
+    let receivedPower = 0;
+    let referencePower = 0;
+    for (const { at, lag } of frames) {
+      const from = at - lag - offset;
+      if (from < 0 || from + FRAME > ref.length) continue;
+      for (let i = 0; i < FRAME; i++) {
+        cross += got[at + i]! * ref[from + i]!;
+        receivedPower += got[at + i]! * got[at + i]!;
+        referencePower += ref[from + i]! * ref[from + i]!;
+      }
     }
-  }
-  // The fraction of a sample: the peak of a parabola through the correlation around it (two
-  // paths with different resamplers differ by a fraction of an 8 kHz sample, which at 3 kHz is a
-  // large error).
-  if (exact === 0) return exact;
-  const before = correlation(received, reference, exact - 1, 0, window * 8);
-  const after = correlation(received, reference, exact + 1, 0, window * 8);
-  const curvature = before - 2 * bestScore + after;
-  const fraction = curvature < 0 ? (0.5 * (before - after)) / curvature : 0;
-  return exact + Math.max(-0.5, Math.min(0.5, fraction));
+    // Blind to polarity, like the walk.
+    return receivedPower > 0 && referencePower > 0 ? Math.abs(cross) / Math.sqrt(receivedPower * referencePower) : 0;
+  });
+  const [before, at, after] = scores as [number, number, number];
+  const curvature = before - 2 * at + after;
+  const fraction = curvature < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (before - after)) / curvature)) : 0;
+  // Under a hundredth of a sample is none (delayedByFraction leaves the reference as it is).
+  return Math.abs(fraction) < 0.01 ? 0 : fraction;
 }
 
 /** `samples` delayed by `fraction` of a sample (|fraction| <= 0.5), by windowed-sinc interpolation. */
@@ -275,6 +307,75 @@ function delayedByFraction(samples: Int16Array, fraction: number): Int16Array {
   return out;
 }
 
+interface Walk {
+  /** Frames of reference speech: where each is in the received audio, and its lag. */
+  speech: { at: number; lag: number }[];
+  /** Frames of reference silence, likewise. */
+  silent: { at: number; lag: number }[];
+  /** How many times the lag moved. */
+  shifts: number;
+  /** The lag of the first frame that matched, if any did. */
+  first: number | undefined;
+}
+
+/**
+ * Follows the alignment of `got` against `ref` frame by frame from the lag `start`, by the shape
+ * of the waveform (normalised correlation, blind to level and polarity): where a frame does not
+ * match, it looks for the alignment where it and the next two match (a frame dropped, a stall's
+ * silence inserted: the audio goes on), within `maxShift` of the current alignment and of the
+ * last one that matched: a move that matched by chance (voiced speech is nearly periodic) must not
+ * strand the walk out of reach of the true one. `quiet` and `receivedQuiet` are the energies of a
+ * quiet frame of each.
+ */
+function walkAlignment(ref: Int16Array, got: Int16Array, start: number, maxShift: number, quiet: number, receivedQuiet: number): Walk {
+  const inRange = (at: number, lag: number, span: number): boolean => at - lag >= 0 && at - lag + span <= ref.length && at + span <= got.length;
+  const speech: { at: number; lag: number }[] = [];
+  const silent: { at: number; lag: number }[] = [];
+  let lag = start;
+  let matched = start;
+  let first: number | undefined;
+  let shifts = 0;
+  for (let at = 0; at + FRAME <= got.length; at += FRAME) {
+    if (!inRange(at, lag, FRAME)) continue;
+    if (energyOf(ref, at - lag, FRAME) < quiet) {
+      silent.push({ at, lag });
+      continue;
+    }
+    // A received frame 30 dB under the reference's, or quiet (40 dB under the received audio's
+    // loudest), is a gap (a stall's silence, a lost frame faded out): its waveform is a
+    // resampler's ringing, whose shape matches anything by chance.
+    const received = energyOf(got, at, FRAME);
+    const gap = received < receivedQuiet || received < energyOf(ref, at - lag, FRAME) * 1e-3;
+    const span = Math.min(3 * FRAME, Math.floor((got.length - at) / FRAME) * FRAME);
+    // A move is judged on received audio: a span that is mostly gap (the last milliseconds before
+    // a stall's silence) matches by chance too, so it waits for the audio after the gap.
+    let heard = 0;
+    for (let from = at; from < at + span; from += FRAME) if (energyOf(got, from, FRAME) >= receivedQuiet) heard++;
+    if (!gap && heard >= Math.min(2, span / FRAME) && Math.abs(correlation(got, ref, lag, at, at + FRAME)) < 0.5) {
+      let bestLag = lag;
+      let best = 0;
+      for (let candidate = Math.min(lag, matched) - maxShift; candidate <= Math.max(lag, matched) + maxShift; candidate++) {
+        if (!inRange(at, candidate, span)) continue;
+        const score = Math.abs(correlation(got, ref, candidate, at, at + span));
+        if (score > best) {
+          best = score;
+          bestLag = candidate;
+        }
+      }
+      if (bestLag !== lag && best >= 0.7 && Math.abs(correlation(got, ref, bestLag, at, at + FRAME)) >= 0.5) {
+        lag = bestLag;
+        shifts++;
+      }
+    }
+    if (!gap && Math.abs(correlation(got, ref, lag, at, at + FRAME)) >= 0.5) {
+      matched = lag;
+      first ??= lag;
+    }
+    speech.push({ at, lag });
+  }
+  return { speech, silent, shifts, first };
+}
+
 /**
  * Compares what came out of a call with what went in, as a listener would: sample-aligned, frame
  * by frame (20 ms), not by a tone's frequency or level. Both signals are brought to 8 kHz; the
@@ -294,49 +395,31 @@ export function compareSpeech(reference: Int16Array, referenceRate: number, rece
   const maxShift = Math.round(((options.maxShiftMs ?? 300) * RATE) / 1000);
   const narrowReference = toNarrowband(reference, referenceRate);
   const got = toNarrowband(received, receivedRate);
-  const exactDelay = findDelay(narrowReference, got, Math.round(((options.maxDelayMs ?? 1500) * RATE) / 1000));
-  const delay = Math.round(exactDelay);
-  const ref = delayedByFraction(narrowReference, exactDelay - delay);
-  // Quiet: 40 dB under the reference's loudest frame.
+  const delay = findDelay(narrowReference, got, Math.round(((options.maxDelayMs ?? 1500) * RATE) / 1000), maxShift);
+  // Quiet: 40 dB under the reference's loudest frame. The walk runs on the reference at whole
+  // lags; the fraction of a sample is found after it (step 2).
   let loudest = 0;
-  for (let at = 0; at + FRAME <= ref.length; at += FRAME) loudest = Math.max(loudest, energyOf(ref, at, FRAME));
+  for (let at = 0; at + FRAME <= narrowReference.length; at += FRAME) loudest = Math.max(loudest, energyOf(narrowReference, at, FRAME));
   const quiet = loudest * 1e-4;
-  const inRange = (at: number, lag: number, span: number): boolean => at - lag >= 0 && at - lag + span <= ref.length && at + span <= got.length;
+  let loudestReceived = 0;
+  for (let at = 0; at + FRAME <= got.length; at += FRAME) loudestReceived = Math.max(loudestReceived, energyOf(got, at, FRAME));
+  const receivedQuiet = loudestReceived * 1e-4;
 
-  // 1. Follow the alignment frame by frame, by the shape of the waveform (normalised correlation,
-  //    blind to level and polarity): where a frame does not match, look for the alignment where it
-  //    and the next match (a frame dropped, a stall's silence inserted: the audio goes on).
-  const speech: { at: number; lag: number }[] = [];
-  const silent: { at: number; lag: number }[] = [];
-  let lag = delay;
-  let shifts = 0;
-  for (let at = 0; at + FRAME <= got.length; at += FRAME) {
-    if (!inRange(at, lag, FRAME)) continue;
-    if (energyOf(ref, at - lag, FRAME) < quiet) {
-      silent.push({ at, lag });
-      continue;
-    }
-    if (Math.abs(correlation(got, ref, lag, at, at + FRAME)) < 0.5) {
-      const span = at + 2 * FRAME <= got.length ? 2 * FRAME : FRAME;
-      let bestLag = lag;
-      let best = 0;
-      for (let candidate = Math.max(0, lag - maxShift); candidate <= lag + maxShift; candidate++) {
-        if (!inRange(at, candidate, span)) continue;
-        const score = Math.abs(correlation(got, ref, candidate, at, at + span));
-        if (score > best) {
-          best = score;
-          bestLag = candidate;
-        }
-      }
-      if (bestLag !== lag && best >= 0.7 && Math.abs(correlation(got, ref, bestLag, at, at + FRAME)) >= 0.5) {
-        lag = bestLag;
-        shifts++;
-      }
-    }
-    speech.push({ at, lag });
-  }
+  // 1. Follow the alignment frame by frame (walkAlignment). The walk starts again from the first
+  //    alignment that matched when that is not the one it started from (a glitch early in the
+  //    call: the delay found is the one after it).
+  const walk = (start: number): Walk => walkAlignment(narrowReference, got, start, maxShift, quiet, receivedQuiet);
+  let walked = walk(delay);
+  if (walked.first !== undefined && walked.first !== delay) walked = walk(walked.first);
+  const { speech, silent, shifts } = walked;
+  const startLag = walked.first ?? delay;
 
-  // 2. The level: the median of the frames' least-squares gains (a glitch's frames are outvoted).
+  // 2. The fraction of a sample the path adds, from the frames at their lags; the reference is
+  //    delayed by it for the rest.
+  const fraction = fractionOf(narrowReference, got, speech);
+  const ref = delayedByFraction(narrowReference, fraction);
+
+  // 3. The level: the median of the frames' least-squares gains (a glitch's frames are outvoted).
   //    A negative gain is the polarity inverted: inaudible, and some codecs do it.
   const gains: number[] = [];
   for (const { at, lag: frameLag } of speech) {
@@ -352,7 +435,7 @@ export function compareSpeech(reference: Int16Array, referenceRate: number, rece
   const median = gains.length > 0 ? gains[gains.length >> 1]! : 1;
   const gain = Math.sign(median || 1) * Math.max(0.25, Math.min(4, Math.abs(median) || 1));
 
-  // 3. Each frame's SNR at that gain; the threshold of a bad frame is as given, or `frameMarginDb`
+  // 4. Each frame's SNR at that gain; the threshold of a bad frame is as given, or `frameMarginDb`
   //    under the median frame (paths differ: G.711 between two engines keeps 37 dB, a peer's
   //    resampler may keep 17; a lost or concealed frame is near 0 dB or below on any of them),
   //    and at most 10 dB (G.722 keeps 15 to 20 dB at onsets, a clean path 60 and more).
@@ -371,7 +454,7 @@ export function compareSpeech(reference: Int16Array, referenceRate: number, rece
   const threshold = options.minFrameSnrDb ?? (sorted.length > 0 ? Math.min(10, sorted[sorted.length >> 1]! - (options.frameMarginDb ?? 15)) : 10);
 
   const result: SpeechComparison = {
-    delayMs: (exactDelay * 1000) / RATE,
+    delayMs: ((startLag + fraction) * 1000) / RATE,
     gainDb: 20 * Math.log10(Math.abs(gain)),
     inverted: gain < 0,
     frameThresholdDb: threshold,
