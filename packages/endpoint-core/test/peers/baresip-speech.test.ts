@@ -9,6 +9,7 @@ import { compareSpeech, segmentalSnrOutsideDefects, speechLikeSignal, type Speec
 import { testPorts } from '@sip-endpoint/test-support';
 import { Baresip, baresipAvailable } from '../support/baresip';
 import { standaloneConfig, waitFor } from '../support/endpoints';
+import { watchStalls } from '../support/stalls';
 
 // Speech both ways between our endpoint and baresip 1.0.0, judged sample-aligned (see
 // compareSpeech): baresip sends a speech-like WAV (its aufile source) and records what it decodes
@@ -55,23 +56,6 @@ function expectClean(side: string, result: SpeechComparison, minSegmentalSnrDb: 
   const stalledFrames = stalls.reduce((frames, ms) => frames + Math.ceil(ms / 20), 0);
   const judged = { frames: result.frames > 100, defects: result.defects <= 4 + stalls.length, badFrames: result.badFrames <= result.frames * 0.15, noisyFrames: result.noisyFrames <= 3 + stalledFrames, snr: segmentalSnrOutsideDefects(result, stalls.length) > minSegmentalSnrDb };
   expect({ context, ...judged }).toEqual({ context, frames: true, defects: true, badFrames: true, noisyFrames: true, snr: true });
-}
-
-/** Gaps of over 40 ms between 10 ms ticks of this process's event loop, until stopped. */
-function watchStalls(): { stop: () => number[] } {
-  const stalls: number[] = [];
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    if (now - last > 50) stalls.push(Math.round(now - last - 10));
-    last = now;
-  }, 10);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      return stalls;
-    },
-  };
 }
 
 describeIf('speech between the endpoint and baresip 1.0.0', () => {
