@@ -733,9 +733,9 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
         this.#marker = true;
         const cn = this.#processing.comfortNoise;
         if (decision === 'silent' || !cn) return;
-        packet[RTP_HEADER_BYTES] = dtx.level;
+        const length = dtx.writeSid(packet, RTP_HEADER_BYTES);
         writeRtpHeader(packet, false, cn.payloadType, this.#sequence, timestamp, this.localSsrc);
-        this.#transmit(RTP_HEADER_BYTES + 1);
+        this.#transmit(RTP_HEADER_BYTES + length);
         return;
       }
     }
@@ -800,9 +800,9 @@ export class AudioStream extends SafeEmitter<AudioStreamEvents> {
     const result = this.#jitter.pop();
     const comfort = this.#comfort;
     if (comfort && (result.kind === 'frame' ? result.payloadType === comfort.payloadType : comfort.active)) {
-      // A CN packet, or the gap after one (DTX sends nothing more): noise at the packet's level,
-      // faded in from the last sample played when it starts.
-      if (result.kind === 'frame') comfort.generator.setLevel(result.payload[0] ?? 127);
+      // A CN packet, or the gap after one (DTX sends nothing more): noise of the packet's level
+      // and spectrum, faded in from the last sample played when it starts.
+      if (result.kind === 'frame') comfort.generator.setPayload(result.payload);
       const last = comfort.active ? undefined : this.#pendingEnd > 0 ? this.#pending[this.#pendingEnd - 1]! : this.#playFrame[this.#playSamples - 1]!;
       comfort.active = true;
       comfort.generator.generate(this.#decodeFrame, missing, last);

@@ -41,7 +41,7 @@ export { SoundServerError } from './audio/pulse/sound-server-error';
 export { MediaClock } from './media-clock';
 export { ConferenceMixer, ConferenceLeg } from './audio/conference-mixer';
 export type { ConferenceMixerOptions } from './audio/conference-mixer';
-export { EchoCanceller, GainControl, NoiseSuppressor, VoiceActivityDetector, DtxController, ComfortNoiseGenerator, comfortNoiseLevel, comfortNoiseRms, AudioProcessingError } from './audio/processing';
+export { EchoCanceller, GainControl, NoiseSuppressor, VoiceActivityDetector, DtxController, ComfortNoiseGenerator, comfortNoiseLevel, comfortNoiseRms, COMFORT_NOISE_ORDER, AudioProcessingError } from './audio/processing';
 export type { EchoCancellerOptions, GainControlOptions, DtxOptions, DtxDecision, AudioProcessingOptions } from './audio/processing';
 export { AudioStream, StreamClosedError } from './audio-stream';
 export { AUDIO_STREAM_STATES } from './audio-stream-state';

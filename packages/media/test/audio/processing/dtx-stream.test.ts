@@ -3,12 +3,12 @@ import { AudioStream, PCMU, RtpSession, VirtualAudioProvider } from '@sip-endpoi
 import { speechLikeSignal } from '@sip-endpoint/media/testing';
 import { waitFor } from '@sip-endpoint/test-support';
 import { workerPorts } from '../../support/ports';
-import { levelDb, mix, roomNoise } from './signals';
+import { bandShape, levelDb, mix, roomNoise } from './signals';
 
 // DTX end to end between two streams on 127.0.0.1: Alice speaks, is silent for 3 s over a room's
 // background at -50 dBFS, speaks again, with dtx_mode on and CN (payload type 13) negotiated. In
 // the pause she sends at most a fifth of the packets; Bob plays comfort noise near her background's
-// level, without steps.
+// level and of its spectrum, without steps.
 
 const ports = workerPorts(8);
 const RATE = 8000;
@@ -66,6 +66,11 @@ describe('DTX with comfort noise between two AudioStreams', () => {
       const middle = played.slice(from + RATE * 0.5, from + RATE * 2);
       const level = levelDb(middle, () => true);
       expect(Math.abs(level + 50)).toBeLessThanOrEqual(3);
+      // Of the room's spectrum too (RFC 3389 3.2: the CN packets carry it), within 3 dB per kHz band
+      // (the room has 17 dB more in 0-1 kHz than in 3-4 kHz; white noise would have none).
+      const shape = { room: bandShape(roomNoise(RATE * 2, -50)), played: bandShape(middle) };
+      console.log(`DTX between two streams: Bob plays the pause at ${level.toFixed(1)} dBFS, band shape ${JSON.stringify(shape)}`);
+      for (let band = 0; band < 4; band++) expect(Math.abs(shape.played[band]! - shape.room[band]!)).toBeLessThanOrEqual(3);
       // No click where the noise starts or through it: no step larger than the background's own range.
       let step = 0;
       for (let i = from + 1; i < from + RATE * 2.2; i++) step = Math.max(step, Math.abs(played[i]! - played[i - 1]!));

@@ -105,3 +105,28 @@ export function byFrames(input: Int16Array, frame: number, process: (view: Int16
   }
   return out;
 }
+
+/** Power in four bands of 0-4 kHz (8 kHz audio), in dB against the total: the shape of a spectrum, its level aside. */
+export function bandShape(samples: ArrayLike<number>): number[] {
+  const size = 256;
+  const window = Float64Array.from({ length: size }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / size));
+  const cos = Float64Array.from({ length: size }, (_, n) => Math.cos((2 * Math.PI * n) / size));
+  const sin = Float64Array.from({ length: size }, (_, n) => Math.sin((2 * Math.PI * n) / size));
+  const windowed = new Float64Array(size);
+  const bands = [0, 0, 0, 0];
+  for (let at = 0; at + size <= samples.length; at += size / 2) {
+    for (let n = 0; n < size; n++) windowed[n] = samples[at + n]! * window[n]!;
+    for (let bin = 1; bin < size / 2; bin++) {
+      let re = 0;
+      let im = 0;
+      for (let n = 0; n < size; n++) {
+        const phase = (bin * n) % size;
+        re += windowed[n]! * cos[phase]!;
+        im -= windowed[n]! * sin[phase]!;
+      }
+      bands[Math.floor((bin * 4) / (size / 2))]! += re * re + im * im;
+    }
+  }
+  const total = bands.reduce((sum, power) => sum + power, 0);
+  return bands.map((power) => Math.round(10 * 10 * Math.log10(power / total)) / 10);
+}
