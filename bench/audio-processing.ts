@@ -1,6 +1,6 @@
 // CPU of each audio processor per stream: ns per 20 ms frame, and that as a share of the frame's
 // 20 ms (the share of one core a stream's processor takes). Run: npx tsx bench/audio-processing.ts
-import { DtxController, EchoCanceller, GainControl, NoiseSuppressor } from '../packages/media/src/index';
+import { COMFORT_NOISE_ORDER, ComfortNoiseGenerator, DtxController, EchoCanceller, GainControl, NoiseSuppressor } from '../packages/media/src/index';
 import { speechLikeSignal } from '../packages/media/src/testing';
 
 const FRAMES = 2000;
@@ -54,10 +54,16 @@ for (const rate of [8000, 16000]) {
     const agc = new GainControl({ sampleRate: rate });
     return (frame) => agc.process(frame, frame.length);
   });
-  bench('VAD + DTX (WebRTC VAD)', rate, () => {
+  bench('VAD + DTX (WebRTC VAD, the CN payload of 10 coefficients at each SID)', rate, () => {
     const dtx = new DtxController({ sampleRate: rate, frameMs: 20, vadLevel: 2 });
+    const sid = new Uint8Array(1 + COMFORT_NOISE_ORDER);
     return (frame) => {
-      dtx.decide(frame, frame.length);
+      if (dtx.decide(frame, frame.length) === 'sid') dtx.writeSid(sid);
     };
+  });
+  bench('comfort noise played (a payload of 10 coefficients)', rate, () => {
+    const cn = new ComfortNoiseGenerator(rate);
+    cn.setPayload(Uint8Array.of(50, 14, 130, 129, 134, 125, 125, 126, 128, 130, 127));
+    return (frame) => cn.generate(frame, frame.length);
   });
 }

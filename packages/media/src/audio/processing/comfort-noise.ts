@@ -244,6 +244,9 @@ export class DtxController {
   #noisePower = -1;
   #floor = 32767 * 32767 * 1e-6;
   readonly #rise: number;
+  /** The last second's frame powers (a ring), whose minimum the floor is raised to. */
+  readonly #recent: Float64Array;
+  #recentCount = 0;
   readonly #margin: number;
   #sentLevel = -1;
   /** The background's autocorrelation (lags 0 to the model order), followed like its power. */
@@ -265,6 +268,7 @@ export class DtxController {
     this.#vad = new VoiceActivityDetector(options.sampleRate, options.vadLevel ?? 0);
     this.#hangover = Math.max(1, Math.round((options.hangoverMs ?? 200) / options.frameMs));
     this.#rise = 10 ** ((6 * options.frameMs) / 1000 / 10);
+    this.#recent = new Float64Array(Math.max(1, Math.round(1000 / options.frameMs)));
     // How far over the background a frame must be to count as speech, by vad_level: 6 to 9 dB (a 20 ms frame of steady noise
     // wanders a few dB over its minimum).
     this.#margin = 10 ** ([6, 7, 8, 9][options.vadLevel ?? 0]! / 10);
@@ -279,9 +283,9 @@ export class DtxController {
     let sum = 0;
     for (let i = 0; i < length; i++) sum += frame[i]! * frame[i]!;
     const power = sum / Math.max(1, length) + 1;
-    // The background's floor: follows quiet frames down at once, creeps up (6 dB a second) so that
-    // a louder room is learnt; it starts at -60 dBFS, under any room.
-    this.#floor = power < this.#floor ? power : this.#floor * this.#rise;
+    // The background's floor: follows quiet frames down at once, creeps up (6 dB a second), and is
+    // raised to the quietest frame of the last second; it starts at -60 dBFS, under any room.
+    this.#floor = Math.max(power < this.#floor ? power : this.#floor * this.#rise, this.#quietestOfSecond(power));
     // Speech is what the WebRTC VAD calls speech and stands out of the background: the VAD alone
     // takes a steady low-frequency room noise for voice at its gentler modes.
     const speech = power > this.#floor * this.#margin && this.#vad.isSpeech(frame, length);
@@ -306,6 +310,22 @@ export class DtxController {
     }
     this.counts.silent++;
     return 'silent';
+  }
+
+  /**
+   * The quietest frame power of the last second, this one's included (0 until a second has been
+   * heard). A room louder than the floor for a whole second (speech pauses between syllables, so
+   * its quietest frame of a second is the room) raises the floor to it at once, rather than after
+   * the climb (3 s from -60 to -42 dBFS).
+   */
+  #quietestOfSecond(power: number): number {
+    const recent = this.#recent;
+    recent[this.#recentCount % recent.length] = power;
+    this.#recentCount++;
+    if (this.#recentCount < recent.length) return 0;
+    let quietest = recent[0]!;
+    for (let i = 1; i < recent.length; i++) if (recent[i]! < quietest) quietest = recent[i]!;
+    return quietest;
   }
 
   /** Follows the background's autocorrelation with this frame's (normalised by its length). */

@@ -95,6 +95,23 @@ describe('DtxController', () => {
     dtx.close();
   });
 
+  it('learns a loud room (-42 dBFS) in a second, and still sends speech over it whole', () => {
+    const rate = 8000;
+    const room = roomNoise(rate * 6, -42);
+    const speech = new Int16Array(rate * 6);
+    speech.set(speechLikeSignal({ sampleRate: rate, seconds: 2, levelDbfs: -20, seed: 8 }), rate * 3);
+    const input = mix(speech, room);
+    const dtx = new DtxController({ sampleRate: rate, frameMs: 20, vadLevel: 0 });
+    const decisions = Array.from({ length: input.length / 160 }, (_, n) => dtx.decide(input.subarray(n * 160, (n + 1) * 160), 160));
+    // The room alone from 1.5 s to 3 s (the floor's climb from -60 dBFS alone took until 3.5 s): at most a fifth sent.
+    const pause = decisions.slice(75, 150);
+    expect(pause.filter((d) => d !== 'silent').length / pause.length).toBeLessThanOrEqual(0.2);
+    // The words after it: every frame of speech 6 dB over the room is sent.
+    const audible = speechFrames(speech, 160, -36);
+    expect(audible.flatMap((v, n) => (v && decisions[n] !== 'speech' ? [n] : []))).toEqual([]);
+    dtx.close();
+  });
+
   it('allocates nothing per frame', async () => {
     const input = mix(speechLikeSignal({ sampleRate: 8000, seconds: 1, seed: 2 }), roomNoise(8000, -50));
     const frame = new Int16Array(160);
