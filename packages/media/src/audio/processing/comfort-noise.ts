@@ -90,10 +90,8 @@ export class ComfortNoiseGenerator {
   /** Reflection coefficients asked for, and those played (moving to them frame by frame). */
   readonly #targetReflections = new Float64Array(MAX_RECEIVED_ORDER);
   readonly #reflections = new Float64Array(MAX_RECEIVED_ORDER);
-  /** The filter's coefficients a1.. (from the reflections played), scratch, and its past outputs. */
-  readonly #lpc = new Float64Array(MAX_RECEIVED_ORDER + 1);
-  readonly #scratch = new Float64Array(MAX_RECEIVED_ORDER + 1);
-  readonly #history = new Float64Array(MAX_RECEIVED_ORDER);
+  /** The lattice filter's backward errors of the last sample, stage by stage. */
+  readonly #backward = new Float64Array(MAX_RECEIVED_ORDER + 1);
   #order = 0;
   #shaped = false;
   /** Frames of comfort noise played, for statistics. */
@@ -138,8 +136,8 @@ export class ComfortNoiseGenerator {
   generate(frame: Int16Array, length: number, lastPlayed?: number): void {
     const gain = this.#prepareFilter();
     const order = this.#order;
-    const lpc = this.#lpc;
-    const history = this.#history;
+    const k = this.#reflections;
+    const b = this.#backward;
     let seed = this.#seed;
     let rms = this.#rms;
     const target = this.#targetRms;
@@ -152,11 +150,15 @@ export class ComfortNoiseGenerator {
       seed ^= seed >>> 17;
       seed ^= seed << 5;
       rms += (target - rms) * step;
+      // The all-pole lattice, from the last stage to the first: stable for any |k| < 1 (a direct
+      // form of 16 poles near the unit circle is not, in floating point), and its state needs no
+      // rebuilding when the coefficients move.
       let y = ((seed >>> 0) / 2147483648 - 1) * scale * rms;
-      // y[n] = e[n] - a1 y[n-1] - ... (history[0] is y[n-1]).
-      for (let j = 0; j < order; j++) y -= lpc[j + 1]! * history[j]!;
-      for (let j = order - 1; j > 0; j--) history[j] = history[j - 1]!;
-      if (order > 0) history[0] = y;
+      for (let j = order; j >= 1; j--) {
+        y -= k[j - 1]! * b[j - 1]!;
+        b[j] = b[j - 1]! + k[j - 1]! * y;
+      }
+      b[0] = y;
       let out = y;
       if (i < fade) {
         const w = (i + 1) / (fade + 1);
@@ -171,9 +173,9 @@ export class ComfortNoiseGenerator {
   }
 
   /**
-   * Moves the played reflection coefficients a step towards the asked ones, rebuilds the filter
-   * from them, and returns the excitation's gain that keeps the output at the asked level: the
-   * square root of the model's prediction error, the product of (1 - k^2).
+   * Moves the played reflection coefficients a step towards the asked ones, and returns the
+   * excitation's gain that keeps the output at the asked level: the square root of the model's
+   * prediction error, the product of (1 - k^2).
    */
   #prepareFilter(): number {
     const k = this.#reflections;
@@ -184,21 +186,10 @@ export class ComfortNoiseGenerator {
       k[i] = 0.6 * k[i]! + 0.4 * target[i]!;
       if (Math.abs(k[i]!) < 1e-4 && target[i] === 0) k[i] = 0;
       if (k[i] !== 0) order = i + 1;
+      gain *= 1 - k[i]! * k[i]!;
     }
-    // Step-up recursion: the direct-form coefficients of the lattice k[0..order-1].
-    const a = this.#lpc;
-    const previous = this.#scratch;
-    a.fill(0);
-    a[0] = 1;
-    for (let i = 1; i <= order; i++) {
-      const ki = k[i - 1]!;
-      previous.set(a);
-      for (let j = 1; j < i; j++) a[j] = previous[j]! + ki * previous[i - j]!;
-      a[i] = ki;
-      gain *= 1 - ki * ki;
-    }
-    // A lower order than before: the past outputs beyond it no longer count.
-    for (let j = order; j < this.#order; j++) this.#history[j] = 0;
+    // A lower order than before: the stages beyond it hold nothing.
+    for (let j = order + 1; j <= this.#order; j++) this.#backward[j] = 0;
     this.#order = order;
     return Math.sqrt(gain);
   }
@@ -227,9 +218,8 @@ export interface DtxOptions {
 /**
  * The sender's discontinuous transmission: each frame is `speech` (send it), `sid` (send a CN
  * packet: {@link DtxController.writeSid}, the background's level and spectrum) or `silent` (send
- * nothing). The VAD's speech is held for
- * the hangover, so that word ends and the pauses inside words are sent; a frame of speech after
- * silence is sent at once (the VAD takes 10 ms blocks, and the onset's frame is speech). A frame
+ * nothing). The VAD's speech is held for the hangover, so that word ends and the pauses inside
+ * words are sent; a frame of speech after silence is sent at once (the VAD takes 10 ms blocks, and the onset's frame is speech). A frame
  * is speech when the WebRTC VAD says so and it stands 6 to 9 dB (by `vad_level`) over the
  * background's floor. The background's level and spectrum (for CN) are followed over the frames
  * that are not speech.

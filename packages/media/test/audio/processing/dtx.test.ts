@@ -194,6 +194,27 @@ describe('comfort noise spectra (RFC 3389 3.2)', () => {
     cn.generate(frame, 160);
   });
 
+  it('a payload of extreme coefficients (16 at -0.99, at +0.99, alternating) plays bounded noise, never louder than asked, never silence from a NaN', () => {
+    const extremes = [0, 254, -1].map((fill) => Uint8Array.from({ length: 17 }, (_, i) => (i === 0 ? 40 : fill >= 0 ? fill : i % 2 === 0 ? 0 : 254)));
+    for (const payload of extremes) {
+      const cn = new ComfortNoiseGenerator(8000);
+      cn.setPayload(payload);
+      const frame = new Int16Array(160);
+      let sum = 0;
+      let peak = 0;
+      for (let n = 0; n < 200; n++) {
+        cn.generate(frame, 160);
+        if (n >= 50) for (const v of frame) {
+          sum += v * v;
+          peak = Math.max(peak, Math.abs(v));
+        }
+      }
+      const level = 10 * Math.log10(sum / (150 * 160) / (32767 * 32767));
+      // Asked: -40 dBFS. A direct-form filter of these blew up to full scale (all -0.99) or NaN (all +0.99).
+      expect({ payload: payload[1], level: Number.isFinite(level), quietEnough: level < -37, peak: peak < 8000 }).toEqual({ payload: payload[1], level: true, quietEnough: true, peak: true });
+    }
+  });
+
   (peerAvailable('ffmpeg') ? it : it.skip)('agrees with FFmpeg\'s CN encoder: its payloads of the room play the room\'s spectrum here, and its coefficients are ours within 0.1', async () => {
     const room = roomNoise(8000 * 2, -50);
     const dir = mkdtempSync(join(tmpdir(), 'cn-'));
