@@ -1,6 +1,6 @@
 import { EndpointConfig, type AddressResolver } from '@sip-endpoint/config';
 import { Endpoint, type Call } from '@sip-endpoint/endpoint-core';
-import { VirtualAudioProvider, WebRtcAudioStream } from '@sip-endpoint/media';
+import { VirtualAudioProvider, WebRtcAudioStream, type VirtualSource } from '@sip-endpoint/media';
 import { dominantFrequency } from '@sip-endpoint/media/testing';
 import { testPorts } from '@sip-endpoint/test-support';
 import { Baresip, baresipAvailable } from '../support/baresip';
@@ -146,10 +146,10 @@ describeIf('WebRTC agents and plain SIP phones through an SBC (Kamailio with rtp
 
   const logging = { 'system.diagnostics.enable_logging': '1', 'system.diagnostics.log_level': '4', 'system.diagnostics.log_options_provider': 'gsip=4' };
 
-  /** Party `index`'s microphone plays `frequency`; its speaker records. */
-  function party(config: EndpointConfig, frequency: number, accessToken?: string): Party {
+  /** Party `index`'s microphone plays `frequency` (or `source`); its speaker records. */
+  function party(config: EndpointConfig, frequency: number, accessToken?: string, source?: VirtualSource): Party {
     const devices = new VirtualAudioProvider({ defaults: false });
-    devices.addInput({ name: 'Headset Microphone', id: 'mic' }, { kind: 'tone', frequencies: [frequency], levelDbfs: -12 });
+    devices.addInput({ name: 'Headset Microphone', id: 'mic' }, source ?? { kind: 'tone', frequencies: [frequency], levelDbfs: -12 });
     devices.addOutput({ name: 'Headset Earphone', id: 'speaker' }, { record: true });
     const log: string[] = [];
     const endpoint = new Endpoint({ config, devices, resolver, ...(accessToken !== undefined ? { accessToken } : {}), logger: (level, message) => log.push(`${level} ${message}`) });
@@ -159,16 +159,16 @@ describeIf('WebRTC agents and plain SIP phones through an SBC (Kamailio with rtp
   }
 
   /** A WebRTC agent: an HTTPS line to the SBC over WSS with the Bearer token. */
-  function agent(user: string, index: number, frequency: number): Party {
+  function agent(user: string, index: number, frequency: number, settings: Record<string, string> = {}): Party {
     return party(
-      webRtcLineConfig(user, `https://sbc.example.test:${WSS}/`, certificates.caCertificate, SIP_PORTS + index * 7, RTP + index * 20, logging),
+      webRtcLineConfig(user, `https://sbc.example.test:${WSS}/`, certificates.caCertificate, SIP_PORTS + index * 7, RTP + index * 20, { ...logging, ...settings }),
       frequency,
       TOKEN,
     );
   }
 
   /** A plain SIP phone: our endpoint on a UDP line registered with the SBC (digest), native engine, RTP/AVP. */
-  function phone(user: string, index: number, frequency: number): Party {
+  function phone(user: string, index: number, frequency: number, settings: Record<string, string> = {}, source?: VirtualSource): Party {
     return party(
       EndpointConfig.defaults().with({
         'user:0': user,
@@ -184,8 +184,11 @@ describeIf('WebRTC agents and plain SIP phones through an SBC (Kamailio with rtp
         'policy.endpoint.rtp_port_max': String(RTP + index * 20 + 19),
         'system.media.ringing_file': '',
         ...logging,
+        ...settings,
       }),
       frequency,
+      undefined,
+      source,
     );
   }
 
@@ -330,6 +333,56 @@ describeIf('WebRTC agents and plain SIP phones through an SBC (Kamailio with rtp
     await call.hangup();
     await waitFor(() => aliceCall.state === 'DISCONNECTED', 5000, 'the agent\'s call ended by the phone\'s BYE');
     expect((aliceCall.media.stream as WebRtcAudioStream).state).toBe('CLOSED');
+    await untilRtpengineIdle();
+  }, 60000);
+
+  it('comfort noise crosses the SBC with its spectrum: a phone in a room sends CN (DTX on PCMU) to a WebRTC agent, whose libwebrtc plays the room\'s low-pass noise, not white noise', async () => {
+    // The phone's room: white noise through a one-pole low-pass (a fan), -50 dBFS at 8 kHz. Its
+    // correlation between neighbouring 8 kHz samples is about 0.9; white noise's is 0.
+    let state = 7;
+    let low = 0;
+    const room: VirtualSource = {
+      kind: 'function',
+      fill: (frame, length) => {
+        for (let i = 0; i < length; i++) {
+          state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+          low = 0.9 * low + 0.1 * ((state / 2 ** 32) * 2 - 1);
+          frame[i] = Math.round(low * 32767 * 10 ** (-50 / 20) * 7.6);
+        }
+      },
+    };
+    const dtx = { 'policy.session.dtx_mode': '1', 'codecs.enabled.audio': 'pcmu,telephone-event' };
+    const alice = agent('7005', 6, 600, dtx);
+    const bob = phone('2005', 7, 1000, dtx, room);
+    await ready(alice, bob);
+    const incoming: Call[] = [];
+    alice.endpoint.on('incomingCall', (inbound) => incoming.push(inbound));
+    const call = await bob.endpoint.makeCall('7005');
+    await until(() => incoming.length === 1, 10000, 'the call at the agent');
+    const aliceCall = incoming[0]!;
+    await aliceCall.answer();
+    await untilConnected(call, aliceCall);
+    await webrtcConnected(aliceCall);
+    expect(call.media.codec).toBe('PCMU/8000');
+    expect(call.media.negotiated?.comfortNoise).toBeDefined();
+    // The phone's floor is learnt within a second; then 2 s of its pause, heard by the agent.
+    await untilMoreHeard(3, alice);
+    const { samples, sampleRate } = lastHeard(alice, 1.5);
+    // The agent plays at its speaker's rate: neighbouring 8 kHz samples are sampleRate / 8000 apart.
+    const lag = Math.round(sampleRate / 8000);
+    let power = 0;
+    let next = 0;
+    for (let i = lag; i < samples.length; i++) {
+      power += samples[i]! * samples[i]!;
+      next += samples[i]! * samples[i - lag]!;
+    }
+    const level = 10 * Math.log10(power / (samples.length - lag) / (32767 * 32767));
+    const sent = (call.media.stream as { stats(): { sent: { packets: number } } }).stats().sent.packets;
+    console.log(`CN through rtpengine: the phone sent ${sent} packets in about 4 s; the agent plays its pause at ${level.toFixed(1)} dBFS, neighbour correlation ${(next / power).toFixed(2)} (the room's 0.9, white noise's 0)`);
+    expect(level).toBeGreaterThan(-60);
+    expect(level).toBeLessThan(-40);
+    expect(next / power).toBeGreaterThan(0.6);
+    await call.hangup();
     await untilRtpengineIdle();
   }, 60000);
 

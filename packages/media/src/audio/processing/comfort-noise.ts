@@ -12,8 +12,9 @@ import { VoiceActivityDetector } from './voice-activity';
  * Reflection coefficients (RFC 3389 3.2) are sent as a byte `N = round(k * 128) + 127` (0 to 254),
  * read as `k = (N - 127) / 128`, with the sign of the model `A(z) = 1 + a1 z^-1 + ...`: noise
  * with more low than high frequencies (a room, a fan) has a negative first coefficient. That is
- * the convention of FFmpeg's CN encoder and decoder, which the tests check against, and of
- * libwebrtc's CN (its Schur recursion negates a positive correlation's coefficient).
+ * the convention of FFmpeg's CN encoder and decoder and of libwebrtc's CN (its Schur recursion
+ * negates a positive correlation's coefficient), which the tests check against (FFmpeg's payloads
+ * here, libwebrtc playing ours through an SBC).
  */
 
 /** Reflection coefficients sent in a CN payload (the model order; RFC 3389 leaves it free). @public */
