@@ -79,8 +79,12 @@ describeIf('speech between the endpoint and baresip 1.0.0', () => {
   it.each([
     // [codec, our name in codecs.enabled.audio, the rate baresip's source runs at (the codec's:
     // nothing resampled on its side), a frame's SNR below which it is bad, the least mean frame SNR
-    // (measured: 37, 36 and 18 dB; a stall's bad frames pull the mean down)]. opus (CELT at 64 kbit/s both ways) strays from the waveform at onsets, with no
-    // packet lost: its frames are judged against the call's own median (compareSpeech's default).
+    // (measured: 37, 36 and 18 dB; a stall's bad frames pull the mean down)]. opus (CELT at 64
+    // kbit/s both ways) strays from the waveform at onsets, with no packet lost: its frames are
+    // judged against the call's own median, 15 dB under it (compareSpeech's default). Its noise
+    // where a syllable ends is masked by the syllable (compareSpeech judges with temporal
+    // masking); without that, three such frames were bad in every run and a margin of 20 dB was
+    // needed, under which a gap of silence (0 dB) went unseen.
     ['PCMA', 'pcma', 8000, 15, 20],
     ['G722', 'g722', 16000, 10, 15],
     ['opus', 'opus', 48000, undefined, 5],
@@ -88,7 +92,7 @@ describeIf('speech between the endpoint and baresip 1.0.0', () => {
     const theirs = speechLikeSignal({ sampleRate: sourceRate, seconds: SECONDS + 6, seed: 11 });
     const file = join(dir, `speech-${codec}.wav`);
     await writeWav(file, { sampleRate: sourceRate, channels: 1, samples: theirs });
-    const options = minFrameSnrDb === undefined ? { frameMarginDb: 20 } : { minFrameSnrDb };
+    const options = minFrameSnrDb === undefined ? { frameMarginDb: 15 } : { minFrameSnrDb };
 
     const mic = ourSpeech(12);
     const devices = new VirtualAudioProvider({ defaults: false });
@@ -122,6 +126,7 @@ describeIf('speech between the endpoint and baresip 1.0.0', () => {
     const sent = mic.sent();
     const recording = bob.recordings().at(-1)!;
     const heardByBob = compareSpeech(sent.samples, sent.sampleRate, recording.samples, recording.sampleRate, options);
+    console.log(`baresip over ${codec}: heard by us ${heardByUs.defects} defects, ${heardByUs.segmentalSnrDb.toFixed(1)} dB; heard by baresip ${heardByBob.defects} defects, ${heardByBob.segmentalSnrDb.toFixed(1)} dB (stalls: ${stalled.join(', ') || 'none'})`);
     expectClean('heard by us', heardByUs, minSegmentalSnrDb, stalled);
     expectClean('heard by baresip', heardByBob, minSegmentalSnrDb, stalled);
   }, 60_000);
