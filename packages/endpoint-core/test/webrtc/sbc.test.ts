@@ -213,6 +213,19 @@ describeIf('WebRTC agents and plain SIP phones through an SBC (Kamailio with rtp
     await until(() => call.media.security.kind === 'webrtc' && call.media.security.state === 'connected', 15000, 'the WebRTC connection with rtpengine up');
   }
 
+  /** `caller` calls `number`, which rings at `callee`: answered, both connected, and the WebRTC connection of `agent`'s side up. */
+  async function answeredCall(caller: Party, callee: Party, number: string, agent: 'caller' | 'callee'): Promise<{ call: Call; answered: Call }> {
+    const incoming: Call[] = [];
+    callee.endpoint.on('incomingCall', (inbound) => incoming.push(inbound));
+    const call = await caller.endpoint.makeCall(number);
+    await until(() => incoming.length === 1, 10000, `the call at ${number}`);
+    const answered = incoming[0]!;
+    await answered.answer();
+    await untilConnected(call, answered);
+    await webrtcConnected(agent === 'caller' ? call : answered);
+    return { call, answered };
+  }
+
   /** rtpengine's one call: one side UDP/TLS/RTP/SAVPF with ICE and DTLS-SRTP, the other RTP/AVP, media through both. */
   async function expectRtpengineBridges(): Promise<void> {
     const calls = await rtpengine.calls();
@@ -232,14 +245,7 @@ describeIf('WebRTC agents and plain SIP phones through an SBC (Kamailio with rtp
     const alice = agent('7001', 0, 600);
     const bob = phone('2001', 1, 1000);
     await ready(alice, bob);
-    const incoming: Call[] = [];
-    bob.endpoint.on('incomingCall', (call) => incoming.push(call));
-    const call = await alice.endpoint.makeCall('2001');
-    await until(() => incoming.length === 1, 10000, 'the call at the phone');
-    const bobCall = incoming[0]!;
-    await bobCall.answer();
-    await untilConnected(call, bobCall);
-    await webrtcConnected(call);
+    const { call, answered: bobCall } = await answeredCall(alice, bob, '2001', 'caller');
 
     // What each side was given on the wire: the agent rtpengine's WebRTC answer, the phone a plain offer.
     const offerToPhone = receivedSdp(bob, /^INVITE /).at(-1);
@@ -301,14 +307,7 @@ describeIf('WebRTC agents and plain SIP phones through an SBC (Kamailio with rtp
     const alice = agent('7002', 2, 600);
     const bob = phone('2002', 3, 1000);
     await ready(alice, bob);
-    const incoming: Call[] = [];
-    alice.endpoint.on('incomingCall', (call) => incoming.push(call));
-    const call = await bob.endpoint.makeCall('7002');
-    await until(() => incoming.length === 1, 10000, 'the call at the agent');
-    const aliceCall = incoming[0]!;
-    await aliceCall.answer();
-    await untilConnected(call, aliceCall);
-    await webrtcConnected(aliceCall);
+    const { call, answered: aliceCall } = await answeredCall(bob, alice, '7002', 'callee');
 
     const offerToAgent = receivedSdp(alice, /^INVITE /).at(-1);
     const answerToPhone = receivedSdp(bob, /^SIP\/2\.0 200 /).at(-1);
@@ -355,14 +354,7 @@ describeIf('WebRTC agents and plain SIP phones through an SBC (Kamailio with rtp
     const alice = agent('7005', 6, 600, dtx);
     const bob = phone('2005', 7, 1000, dtx, room);
     await ready(alice, bob);
-    const incoming: Call[] = [];
-    alice.endpoint.on('incomingCall', (inbound) => incoming.push(inbound));
-    const call = await bob.endpoint.makeCall('7005');
-    await until(() => incoming.length === 1, 10000, 'the call at the agent');
-    const aliceCall = incoming[0]!;
-    await aliceCall.answer();
-    await untilConnected(call, aliceCall);
-    await webrtcConnected(aliceCall);
+    const { call } = await answeredCall(bob, alice, '7005', 'callee');
     expect(call.media.codec).toBe('PCMU/8000');
     expect(call.media.negotiated?.comfortNoise).toBeDefined();
     // The phone's floor is learnt within a second; then 2 s of its pause, heard by the agent.

@@ -439,7 +439,8 @@ export function compareSpeech(reference: Int16Array, referenceRate: number, rece
   //    under the median frame (paths differ: G.711 between two engines keeps 37 dB, a peer's
   //    resampler may keep 17; a lost or concealed frame is near 0 dB or below on any of them),
   //    and at most 10 dB (G.722 keeps 15 to 20 dB at onsets, a clean path 60 and more).
-  const snrs = speech.map(({ at, lag: frameLag }) => {
+  // Each frame's speech (the reference at that gain) and error energies.
+  const energies = speech.map(({ at, lag: frameLag }) => {
     let signal = 0;
     let noise = 0;
     for (let i = 0; i < FRAME; i++) {
@@ -448,8 +449,9 @@ export function compareSpeech(reference: Int16Array, referenceRate: number, rece
       signal += r * r;
       noise += e * e;
     }
-    return 10 * Math.log10(Math.max(signal, 1) / Math.max(noise, 1));
+    return { signal, noise };
   });
+  const snrs = energies.map(({ signal, noise }) => 10 * Math.log10(Math.max(signal, 1) / Math.max(noise, 1)));
   const sorted = [...snrs].sort((a, b) => a - b);
   const threshold = options.minFrameSnrDb ?? (sorted.length > 0 ? Math.min(10, sorted[sorted.length >> 1]! - (options.frameMarginDb ?? 15)) : 10);
   // Whether a frame is bad is judged with temporal masking: its error against the louder of its
@@ -459,16 +461,9 @@ export function compareSpeech(reference: Int16Array, referenceRate: number, rece
   // a frame lost or concealed inside speech is as loud as its neighbours, and stays bad.
   const masked = speech.map(({ at, lag: frameLag }, index) => {
     const from = at - frameLag - FRAME;
-    if (from < 0 || snrs[index]! >= threshold) return snrs[index]!;
+    if (from < 0) return snrs[index]!;
     const before = energyOf(ref, from, FRAME) * gain * gain * 0.1;
-    let signal = 0;
-    let noise = 0;
-    for (let i = 0; i < FRAME; i++) {
-      const r = ref[at - frameLag + i]! * gain;
-      const e = got[at + i]! - r;
-      signal += r * r;
-      noise += e * e;
-    }
+    const { signal, noise } = energies[index]!;
     return 10 * Math.log10(Math.max(signal, before, 1) / Math.max(noise, 1));
   });
 
