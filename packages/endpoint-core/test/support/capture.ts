@@ -24,6 +24,8 @@ export class Capture {
   #stderr = '';
   #exited: Error | undefined;
   #probes = 0;
+  /** What the last look for a probe's tshark said when it failed, for the timeout's message. */
+  #tsharkError = '';
 
   private constructor(child: ChildProcess, dir: string, file: string, probe: Socket) {
     this.#child = child;
@@ -64,7 +66,7 @@ export class Capture {
     const marker = `capture probe ${++this.#probes}`;
     for (;;) {
       if (this.#exited) throw this.#exited;
-      if (Date.now() > deadline) throw new Error(`the capture saw no probe within 15 s:\n${this.#stderr}`);
+      if (Date.now() > deadline) throw new Error(`the capture saw no probe within 15 s:\n${this.#stderr}${this.#tsharkError}`);
       this.#probe.send(marker, this.#probePort, '127.0.0.1');
       await new Promise((resolve) => setTimeout(resolve, 100));
       const hex = Buffer.from(marker).toString('hex');
@@ -80,7 +82,10 @@ export class Capture {
    */
   async #seen(displayFilter: string): Promise<boolean> {
     const stdout = await new Promise<string>((resolve) => {
-      execFile('tshark', ['-r', this.file, '-Y', displayFilter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }, (_error, out) => resolve(out));
+      execFile('tshark', ['-r', this.file, '-Y', displayFilter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }, (error, out, err) => {
+        this.#tsharkError = error && out === '' ? `\ntshark: ${error.message}\n${err}` : '';
+        resolve(out);
+      });
     });
     // A file still being written may end in a partial packet: tshark prints what is whole and exits 2.
     return stdout.trim() !== '';

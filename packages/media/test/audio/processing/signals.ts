@@ -1,4 +1,5 @@
 // Test signals for the audio processors: seeded noise, an echo path, levels.
+import { Fft } from '../../../src/audio/processing/fft';
 
 /** Seeded white noise (mulberry32, uniform) at an RMS level in dBFS. */
 export function whiteNoise(length: number, levelDbfs: number, seed = 7): Int16Array {
@@ -109,23 +110,15 @@ export function byFrames(input: Int16Array, frame: number, process: (view: Int16
 /** Power in four bands of 0-4 kHz (8 kHz audio), in dB against the total: the shape of a spectrum, its level aside. */
 export function bandShape(samples: ArrayLike<number>): number[] {
   const size = 256;
-  const window = Float64Array.from({ length: size }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / size));
-  const cos = Float64Array.from({ length: size }, (_, n) => Math.cos((2 * Math.PI * n) / size));
-  const sin = Float64Array.from({ length: size }, (_, n) => Math.sin((2 * Math.PI * n) / size));
-  const windowed = new Float64Array(size);
+  const fft = new Fft(size);
+  const re = new Float64Array(size);
+  const im = new Float64Array(size);
   const bands = [0, 0, 0, 0];
   for (let at = 0; at + size <= samples.length; at += size / 2) {
-    for (let n = 0; n < size; n++) windowed[n] = samples[at + n]! * window[n]!;
-    for (let bin = 1; bin < size / 2; bin++) {
-      let re = 0;
-      let im = 0;
-      for (let n = 0; n < size; n++) {
-        const phase = (bin * n) % size;
-        re += windowed[n]! * cos[phase]!;
-        im -= windowed[n]! * sin[phase]!;
-      }
-      bands[Math.floor((bin * 4) / (size / 2))]! += re * re + im * im;
-    }
+    for (let n = 0; n < size; n++) re[n] = samples[at + n]! * (0.5 - 0.5 * Math.cos((2 * Math.PI * n) / size));
+    im.fill(0);
+    fft.transform(re, im, false);
+    for (let bin = 1; bin < size / 2; bin++) bands[Math.floor((bin * 4) / (size / 2))]! += re[bin]! * re[bin]! + im[bin]! * im[bin]!;
   }
   const total = bands.reduce((sum, power) => sum + power, 0);
   return bands.map((power) => Math.round(10 * 10 * Math.log10(power / total)) / 10);
